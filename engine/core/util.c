@@ -1,0 +1,208 @@
+/* Clocks, UUIDv7, UTF-8 validation and file helpers. */
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t ain_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t ain_mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ain_random_u64(void) {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
+    v = ain_mono_ns() * 6364136223846793005ull + 1442695040888963407ull;
+  }
+  return v;
+}
+
+void ain_uuid7(char out[AIN_UUID_LEN + 1]) {
+  unsigned char b[16];
+  uint64_t ms = (uint64_t)ain_now_ms();
+  uint64_t r1 = ain_random_u64(), r2 = ain_random_u64();
+  for (int i = 0; i < 6; i++) {
+    b[i] = (unsigned char)(ms >> (40 - 8 * i));
+  }
+  memcpy(b + 6, &r1, 2);
+  memcpy(b + 8, &r2, 8);
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x70); /* version 7 */
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+  static const char hex[] = "0123456789abcdef";
+  int o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      out[o++] = '-';
+    }
+    out[o++] = hex[b[i] >> 4];
+    out[o++] = hex[b[i] & 15];
+  }
+  out[o] = '\0';
+}
+
+int ain_uuid_valid(const char *s) {
+  if (s == NULL || strlen(s) != AIN_UUID_LEN) {
+    return 0;
+  }
+  for (int i = 0; i < AIN_UUID_LEN; i++) {
+    char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') {
+        return 0;
+      }
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int ain_utf8_valid(const char *buf, size_t len, size_t *bad_at) {
+  const unsigned char *s = (const unsigned char *)buf;
+  size_t i = 0;
+  while (i < len) {
+    unsigned c = s[i];
+    size_t n;
+    unsigned cp;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      goto bad;
+    }
+    for (size_t k = 1; k <= n; k++) {
+      if (i + k >= len || (s[i + k] & 0xc0) != 0x80) {
+        goto bad;
+      }
+      cp = (cp << 6) | (s[i + k] & 0x3f);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      goto bad;
+    }
+    i += n + 1;
+  }
+  return 1;
+bad:
+  if (bad_at != NULL) {
+    *bad_at = i;
+  }
+  return 0;
+}
+
+int ain_read_file(const char *path, char **out, size_t *len) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return -errno;
+  }
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  if (buf == NULL) {
+    fclose(f);
+    return -ENOMEM;
+  }
+  for (;;) {
+    if (n + 1 >= cap) {
+      char *nb = realloc(buf, cap * 2);
+      if (nb == NULL) {
+        free(buf);
+        fclose(f);
+        return -ENOMEM;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t r = fread(buf + n, 1, cap - n - 1, f);
+    n += r;
+    if (r == 0) {
+      break;
+    }
+  }
+  int rc = ferror(f) ? -EIO : 0;
+  fclose(f);
+  if (rc != 0) {
+    free(buf);
+    return rc;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  if (len != NULL) {
+    *len = n;
+  }
+  return 0;
+}
+
+int ain_write_file_atomic(const char *path, const void *data, size_t len) {
+  char tmp[4096];
+  int n = snprintf(tmp, sizeof tmp, "%s.tmp.%d.%llx", path, (int)getpid(),
+                   (unsigned long long)(ain_random_u64() & 0xffffff));
+  if (n < 0 || (size_t)n >= sizeof tmp) {
+    return -ENAMETOOLONG;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return -errno;
+  }
+  const char *p = data;
+  size_t left = len;
+  while (left > 0) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      int e = -errno;
+      close(fd);
+      unlink(tmp);
+      return e;
+    }
+    p += w;
+    left -= (size_t)w;
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    int e = -errno;
+    unlink(tmp);
+    return e;
+  }
+  if (rename(tmp, path) != 0) {
+    int e = -errno;
+    unlink(tmp);
+    return e;
+  }
+  return 0;
+}
+
+char *ain_strdup(const char *s) {
+  if (s == NULL) {
+    return NULL;
+  }
+  char *d = strdup(s);
+  if (d == NULL) {
+    abort();
+  }
+  return d;
+}

@@ -1,0 +1,30 @@
+/* Small shared helpers: clocks, UUIDv7, UTF-8 validation, file reading, string duplication. */
+#ifndef AIN_CORE_UTIL_H
+#define AIN_CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AIN_UUID_LEN 36 /* text form without NUL */
+
+/* Wall clock in milliseconds since the epoch (what the store records). */
+int64_t ain_now_ms(void);
+/* Monotonic clock in nanoseconds (for measuring durations). */
+uint64_t ain_mono_ns(void);
+/* Writes a new UUIDv7 (time-ordered) as 36 chars + NUL into out[37]. Thread-safe. */
+void ain_uuid7(char out[AIN_UUID_LEN + 1]);
+/* 1 if s is a canonical lowercase-or-uppercase 8-4-4-4-12 UUID. */
+int ain_uuid_valid(const char *s);
+/* 1 if buf[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). On failure, *bad_at
+ * (if not NULL) receives the byte offset of the first invalid sequence. */
+int ain_utf8_valid(const char *buf, size_t len, size_t *bad_at);
+/* Reads a whole file. Caller frees *out (NUL-terminated). Returns 0 or -errno. */
+int ain_read_file(const char *path, char **out, size_t *len);
+/* Writes data to path atomically (temp file + fsync + rename). Returns 0 or -errno. */
+int ain_write_file_atomic(const char *path, const void *data, size_t len);
+/* strdup that aborts on OOM; NULL in, NULL out. */
+char *ain_strdup(const char *s);
+/* Random 64-bit value from the OS (getrandom), used for jitter and ids. */
+uint64_t ain_random_u64(void);
+
+#endif

@@ -1,0 +1,55 @@
+/* The Lua host of one shard: a LuaJIT state on the shard's loop that runs policy functions as
+ * coroutines. Every ain.* function that does I/O starts it on the loop and yields; the libuv
+ * callback resumes the coroutine. Inputs and outputs cross the C boundary as JSON text so the
+ * scheduler never sees a lua_State.
+ * Relies on: LuaJIT, libuv, lua-cjson (ain.json), loop/proc.h (ain.spawn). */
+#ifndef AIN_LUA_HOST_H
+#define AIN_LUA_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/err.h"
+
+typedef struct ain_lua_host ain_lua_host_t;
+typedef struct ain_lua_call ain_lua_call_t;
+
+typedef struct {
+  const char *scripts_dir; /* holds agents/ and personas/ */
+  const char *name;        /* "shard-0": used in logs */
+  size_t mem_limit;        /* bytes for the whole state; 0 = 256 MiB */
+  uint64_t cpu_budget;     /* VM instructions per call; 0 = 100 million */
+  int allow_ffi;           /* expose ffi to policies (off by default) */
+} ain_lua_opts_t;
+
+/* Creates the state, loads the sandbox and the ain module. Caller frees with ain_lua_host_free()
+ * once no call is in flight. */
+int ain_lua_host_new(uv_loop_t *loop, const ain_lua_opts_t *opts, ain_lua_host_t **out,
+                     ain_err_t *err);
+void ain_lua_host_free(ain_lua_host_t *h);
+
+/* status 0: result_json is the JSON object the function returned (a nil return is "{}").
+ * Otherwise status is an AIN_E* code and error is "ECODE: message" followed by a traceback for
+ * Lua errors. Both strings are valid only during the callback. */
+typedef void (*ain_lua_call_cb)(ain_lua_call_t *call, int status, const char *result_json,
+                                const char *error, void *data);
+
+typedef struct {
+  const char *module;       /* "pipeline", "judge": scripts/agents/<module>.lua */
+  const char *function;     /* entry point in the table the module returns */
+  const char *payload_json; /* first argument, decoded to a table ("{}" if NULL) */
+  const char *ctx_json;     /* second argument, decoded to a table ("{}" if NULL) */
+} ain_lua_call_opts_t;
+
+/* Starts module.function(payload, ctx) in a new coroutine. The callback runs exactly once, possibly
+ * before this returns if the function finishes without yielding. out may be NULL. */
+int ain_lua_call(ain_lua_host_t *h, const ain_lua_call_opts_t *opts, ain_lua_call_cb cb,
+                 void *data, ain_lua_call_t **out, ain_err_t *err);
+/* Aborts a call (timeout, shutdown): cancels its pending I/O, kills its children, and runs the
+ * callback with `code` (AIN_ETIMEOUT, AIN_ESHUTDOWN) and `why`. No-op if already finished. */
+void ain_lua_call_cancel(ain_lua_call_t *call, int code, const char *why);
+/* Number of calls in flight. */
+int ain_lua_host_active(const ain_lua_host_t *h);
+
+#endif

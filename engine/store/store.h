@@ -1,0 +1,327 @@
+/* The store: tasks (the durable queue), DAGs, the audit log and the rest of the engine's state,
+ * behind one asynchronous interface with two backends (SQLite, embedded; Postgres, many nodes).
+ *
+ * Shape. A store handle (ain_store_t) is one connection bound to one uv loop (a shard's, or a
+ * private loop in the CLI). Work is expressed as requests (ain_store_req_t): the caller fills
+ * the op's inputs, calls ain_store_submit(), and its callback runs later *on the loop*, never from
+ * inside ain_store_submit(). A backend may pipeline many requests; callbacks run in submit order.
+ * ain_store_wait() drives the loop until one request is done (CLI and tests).
+ *
+ * Optimistic concurrency. Every mutable row carries state_version. Every update is
+ * "WHERE id = ? AND state_version = ?" and increments it; zero rows means AIN_ECONFLICT, reported
+ * per item in batch ops. A claim bumps state_version and returns it: that number is the lease's
+ * fencing token. A worker finishes or extends only with the version its claim (or its last
+ * extension) returned, so a step whose lease was taken over can never overwrite the new owner.
+ *
+ * Ownership. Inputs are borrowed until the callback runs. Outputs are owned by the request and
+ * freed by ain_store_req_cleanup(). Task status transitions always write an audit row in the same
+ * transaction as the transition itself.
+ *
+ * Relies on: libuv (the loop), core/err.h. Backends: store/sqlite/, store/postgres/. */
+#ifndef AIN_STORE_STORE_H
+#define AIN_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/err.h"
+#include "core/util.h"
+
+typedef struct ain_store ain_store_t;
+typedef struct ain_store_req ain_store_req_t;
+typedef void (*ain_store_cb)(ain_store_req_t *req);
+
+/* ---- rows ---------------------------------------------------------------------------------- */
+
+typedef enum {
+  AIN_TASK_PENDING = 0, /* waiting for dependencies */
+  AIN_TASK_READY,       /* claimable once run_at <= now */
+  AIN_TASK_RUNNING,     /* leased by lease_owner until lease_until */
+  AIN_TASK_SUCCEEDED,
+  AIN_TASK_DEAD,      /* failed past max_attempts, or failed permanently: the dead letter */
+  AIN_TASK_CANCELLED, /* by an operator, or because its DAG failed */
+  AIN_TASK_STATUS_COUNT
+} ain_task_status_t;
+
+typedef enum {
+  AIN_DAG_RUNNING = 0,
+  AIN_DAG_SUCCEEDED,
+  AIN_DAG_FAILED,
+  AIN_DAG_CANCELLED,
+  AIN_DAG_STATUS_COUNT
+} ain_dag_status_t;
+
+const char *ain_task_status_name(ain_task_status_t s); /* "ready" */
+int ain_task_status_parse(const char *s);              /* -1 if unknown */
+const char *ain_dag_status_name(ain_dag_status_t s);
+int ain_dag_status_parse(const char *s);
+
+/* One task row. Strings are NUL-terminated; NULL = SQL NULL. In outputs the request owns them. */
+typedef struct {
+  char id[AIN_UUID_LEN + 1];
+  char dag_id[AIN_UUID_LEN + 1]; /* "" when not part of a DAG */
+  char *type;                    /* "generate_video", "step", "noop", ... */
+  char *step;                    /* step name within its DAG, NULL otherwise */
+  char *handler;                 /* built-in name ("noop") or "lua:<module>.<function>" */
+  char *persona_id;
+  char *payload;     /* JSON object text */
+  char *result;      /* JSON object text, NULL until succeeded */
+  char *last_error;  /* "ECODE: detail" of the last failed attempt */
+  char *traceparent; /* W3C trace context, may be NULL */
+  char *lease_owner; /* NULL unless running */
+  char *deps_result; /* claim output: JSON object {step: result} of its dependencies, or NULL */
+  ain_task_status_t status;
+  int priority; /* higher runs first */
+  int attempts; /* claims so far (incremented by claim, restored by release) */
+  int max_attempts;
+  int deps_pending;
+  int64_t timeout_ms; /* per-attempt timeout; 0 = engine default */
+  int64_t run_at;     /* ms since epoch; not claimable before */
+  int64_t lease_until;
+  int64_t state_version;
+  int64_t created_at, updated_at;
+} ain_task_t;
+
+typedef struct {
+  char id[AIN_UUID_LEN + 1];
+  char root_task_id[AIN_UUID_LEN + 1]; /* the task that expanded into this DAG */
+  char *persona_id;
+  char *last_error;
+  ain_dag_status_t status;
+  int steps_total;
+  int steps_done;
+  int64_t state_version;
+  int64_t created_at, updated_at;
+} ain_dag_t;
+
+/* An edge: task_id runs after depends_on succeeded. */
+typedef struct {
+  const char *task_id;
+  const char *depends_on;
+} ain_dep_t;
+
+typedef struct {
+  int64_t id;
+  char *task_id;
+  char *dag_id;
+  char *actor;
+  char *from_status; /* NULL for creation */
+  char *to_status;
+  char *detail; /* JSON text (policy versions, error), may be NULL */
+  int64_t state_version;
+  int64_t ts;
+} ain_audit_t;
+
+/* What a batch of new work looks like: optional DAG row, tasks, and edges among them (or to
+ * tasks already stored). Tasks with unfinished dependencies are stored as pending. */
+typedef struct {
+  ain_dag_t *dag; /* NULL when the tasks are not a new DAG */
+  ain_task_t *tasks;
+  size_t ntasks;
+  const ain_dep_t *deps;
+  size_t ndeps;
+} ain_store_batch_t;
+
+/* How an attempt ended. */
+typedef enum {
+  AIN_FINISH_SUCCEEDED = 0,
+  AIN_FINISH_RETRY, /* failed; retried at retry_at if attempts < max_attempts, else dead */
+  AIN_FINISH_FAIL,  /* failed permanently: dead now, regardless of attempts */
+  AIN_FINISH_RELEASE /* not run (shutdown): back to ready, the attempt is given back */
+} ain_finish_kind_t;
+
+typedef struct {
+  const char *task_id;
+  int64_t state_version; /* the fencing token from claim/extend */
+  ain_finish_kind_t kind;
+  const char *result;      /* JSON object text when succeeded (NULL = "{}") */
+  const char *error;       /* "ECODE: detail" when failed */
+  int64_t retry_at;        /* for RETRY: when to run again (backoff chosen by the caller) */
+  const char *detail;      /* JSON text for the audit row (policy versions...), may be NULL */
+  const ain_store_batch_t *spawn; /* new work committed atomically with a success, may be NULL */
+  /* outputs */
+  int status;                 /* 0, AIN_ECONFLICT (fenced out), or another AIN_E* */
+  ain_task_status_t new_status;
+  int64_t new_version;
+} ain_finish_item_t;
+
+typedef struct {
+  const char *task_id;
+  int64_t state_version;
+  int64_t lease_until;
+  /* outputs */
+  int status; /* 0 or AIN_ECONFLICT */
+  int64_t new_version;
+} ain_extend_item_t;
+
+/* Counts for progress, the run summary and metrics. */
+typedef struct {
+  int64_t tasks[AIN_TASK_STATUS_COUNT];
+  int64_t dags[AIN_DAG_STATUS_COUNT];
+  int64_t next_run_at; /* earliest run_at of a ready task, 0 if none */
+} ain_store_stats_t;
+
+/* ---- requests ------------------------------------------------------------------------------- */
+
+typedef enum {
+  AIN_STORE_MIGRATE = 1,
+  AIN_STORE_ENQUEUE,
+  AIN_STORE_CLAIM,
+  AIN_STORE_FINISH,
+  AIN_STORE_EXTEND,
+  AIN_STORE_REAP,
+  AIN_STORE_CANCEL,
+  AIN_STORE_GET_TASK,
+  AIN_STORE_GET_DAG,
+  AIN_STORE_AUDIT,
+  AIN_STORE_STATS,
+  AIN_STORE_LIST_TASKS,
+  AIN_STORE_OP_COUNT
+} ain_store_op_t;
+
+struct ain_store_req {
+  /* public: set by the caller */
+  void *data;
+  ain_store_cb cb;
+  const char *actor; /* audit actor: "node/shard", "operator:cli", "policy:judge" */
+  int64_t now;       /* ms; 0 = the backend takes ain_now_ms() */
+  /* public: results */
+  int status; /* 0 or AIN_E* for the whole request */
+  ain_err_t err;
+  /* read-only */
+  ain_store_op_t op;
+  int done;
+  union {
+    struct {
+      int applied; /* migrations applied by this request */
+      int version; /* schema version afterwards */
+    } migrate;
+    struct {
+      const ain_store_batch_t *batch;
+    } enqueue;
+    struct {
+      const char *owner;
+      int max;           /* claim at most this many */
+      int64_t lease_ms;  /* lease length */
+      ain_task_t *tasks; /* out: claimed, status running, new state_version */
+      size_t ntasks;
+    } claim;
+    struct {
+      ain_finish_item_t *items;
+      size_t nitems;
+    } finish;
+    struct {
+      ain_extend_item_t *items;
+      size_t nitems;
+    } extend;
+    struct {
+      int reclaimed; /* expired leases returned to ready */
+      int dead;      /* expired leases that had no attempts left */
+    } reap;
+    struct {
+      const char *task_id; /* one of the two */
+      const char *dag_id;
+      const char *reason;
+      int cancelled; /* out: tasks cancelled */
+    } cancel;
+    struct {
+      const char *id;
+      ain_task_t task; /* out */
+    } get_task;
+    struct {
+      const char *id;
+      ain_dag_t dag;     /* out */
+      ain_task_t *tasks; /* out: its tasks, in creation order */
+      size_t ntasks;
+      ain_dep_t *deps; /* out: its edges (strings owned by the request) */
+      size_t ndeps;
+    } get_dag;
+    struct {
+      const char *task_id; /* one of the two */
+      const char *dag_id;
+      ain_audit_t *rows; /* out, oldest first */
+      size_t nrows;
+    } audit;
+    struct {
+      ain_store_stats_t stats; /* out */
+    } stats;
+    struct {
+      int status; /* -1 = any */
+      const char *dag_id; /* NULL = any */
+      int limit;
+      ain_task_t *tasks; /* out, newest first */
+      size_t ntasks;
+    } list;
+  } u;
+  void *backend_priv; /* backend bookkeeping */
+  ain_store_req_t *next_; /* backend queues */
+};
+
+/* ---- the handle ----------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *url;      /* "sqlite:PATH" or "postgres://..." / "postgresql://..." */
+  const char *sql_dir;  /* folder holding sqlite/ and postgres/ migrations */
+  int busy_timeout_ms;  /* sqlite: how long to wait for the write lock (default 5000) */
+  int synchronous_full; /* sqlite: 1 = synchronous=FULL (default), 0 = NORMAL */
+} ain_store_config_t;
+
+/* Opens a store handle bound to loop. No blocking network I/O: a backend that must connect does
+ * so asynchronously and queues requests meanwhile. Caller closes with ain_store_close(). */
+int ain_store_open(const ain_store_config_t *cfg, uv_loop_t *loop, ain_store_t **out,
+                   ain_err_t *err);
+/* Closes the handle. Requests still queued complete with AIN_ESHUTDOWN first. Runs cb (may be NULL)
+ * when every handle it used on the loop is closed; the caller must keep running the loop. */
+void ain_store_close(ain_store_t *s, void (*cb)(void *data), void *data);
+const char *ain_store_backend_name(const ain_store_t *s); /* "sqlite" | "postgres" */
+
+/* Starts req (req->op and inputs set through the ain_store_req_* helpers below). Returns 0, or an
+ * error if the request could not even be queued (then the callback will not run). */
+int ain_store_submit(ain_store_t *s, ain_store_req_t *req);
+/* Submits req and runs the store's loop until it is done; returns req->status. For the CLI,
+ * start-up and tests, never on a shard loop that serves other work. */
+int ain_store_wait(ain_store_t *s, ain_store_req_t *req);
+/* Frees what the request's outputs own and zeroes them; the request may be reused. */
+void ain_store_req_cleanup(ain_store_req_t *req);
+
+/* Request initialisers: zero the request, set op and inputs. */
+void ain_store_req_migrate(ain_store_req_t *req);
+void ain_store_req_enqueue(ain_store_req_t *req, const ain_store_batch_t *batch);
+void ain_store_req_claim(ain_store_req_t *req, const char *owner, int max, int64_t lease_ms);
+void ain_store_req_finish(ain_store_req_t *req, ain_finish_item_t *items, size_t n);
+void ain_store_req_extend(ain_store_req_t *req, ain_extend_item_t *items, size_t n);
+void ain_store_req_reap(ain_store_req_t *req);
+void ain_store_req_cancel(ain_store_req_t *req, const char *task_id, const char *dag_id,
+                          const char *reason);
+void ain_store_req_get_task(ain_store_req_t *req, const char *id);
+void ain_store_req_get_dag(ain_store_req_t *req, const char *id);
+void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *dag_id);
+void ain_store_req_stats(ain_store_req_t *req);
+void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit);
+
+/* Frees the strings a task row owns (not the row). */
+void ain_task_free(ain_task_t *t);
+void ain_dag_free(ain_dag_t *d);
+
+/* ---- backends -------------------------------------------------------------------------------- */
+
+/* What a backend provides. The generic layer (store.c) validates requests, picks the backend by
+ * URL scheme and keeps callbacks off the submit stack. */
+typedef struct {
+  const char *name;
+  int (*open)(const ain_store_config_t *cfg, uv_loop_t *loop, ain_store_t **out, ain_err_t *err);
+  int (*submit)(ain_store_t *s, ain_store_req_t *req);
+  void (*close)(ain_store_t *s, void (*cb)(void *data), void *data);
+} ain_store_backend_t;
+
+/* Every backend's handle starts with this. */
+struct ain_store {
+  const ain_store_backend_t *backend;
+  uv_loop_t *loop;
+};
+
+extern const ain_store_backend_t ain_store_sqlite_backend;
+extern const ain_store_backend_t ain_store_postgres_backend;
+
+#endif

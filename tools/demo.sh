@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# README command 1: set up, build, and run the main job on the embedded default (SQLite + local
+# object store): sample trends in, real MP4 files out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+tools/build.sh
+exec build/ain run -c ain.lua.example --until-idle "$@"
