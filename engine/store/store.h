@@ -319,7 +319,14 @@ typedef struct {
 struct ain_store {
   const ain_store_backend_t *backend;
   uv_loop_t *loop;
+  void (*wake_cb)(void *data); /* see ain_store_on_wakeup() */
+  void *wake_data;
 };
+
+/* Registers cb to run on this handle's loop when new work may have become claimable because of a
+ * commit made through another handle (another shard in this process, or another node through
+ * LISTEN/NOTIFY). Spurious wake-ups are allowed; a scheduler still polls as a fallback. */
+void ain_store_on_wakeup(ain_store_t *s, void (*cb)(void *data), void *data);
 
 extern const ain_store_backend_t ain_store_sqlite_backend;
 extern const ain_store_backend_t ain_store_postgres_backend;
