@@ -1,0 +1,340 @@
+-- Planner policy: turns raw trend records into generate_video tasks.
+-- Provides: parse_jsonl(text) -> records, bad; plan(trends, ctx) -> {tasks, skipped};
+--           normalize(s) -> key (exported so specs and the ML team can see what a key is).
+-- Relies on: ain.json.decode (parse_jsonl only), ain.now (only when ctx.now is absent). Pure
+-- otherwise: the same trends, personas and clock give the same plan, so it can be replayed.
+
+local M = {}
+
+-- Text normalization --------------------------------------------------------------------------
+-- No NFC is available in the sandbox, so a key is: ASCII lowercased, Latin-1/Greek/Cyrillic
+-- capitals folded, apostrophes dropped ("Apple’s" == "Apple's" == "apples"), every other
+-- punctuation or symbol (ASCII, unicode quotes and dashes, CJK punctuation, emoji) turned into a
+-- space, whitespace collapsed. Letters of any script are kept as they are.
+
+local function codepoint(ch)
+  local n, b1, b2, b3, b4 = #ch, ch:byte(1, 4)
+  if n == 1 and b1 < 0x80 then return b1 end
+  if n == 2 and b1 >= 0xC2 and b1 < 0xE0 then return (b1 - 0xC0) * 64 + (b2 - 0x80) end
+  if n == 3 and b1 >= 0xE0 and b1 < 0xF0 then
+    return (b1 - 0xE0) * 4096 + (b2 - 0x80) * 64 + (b3 - 0x80)
+  end
+  if n == 4 and b1 >= 0xF0 and b1 < 0xF5 then
+    return (b1 - 0xF0) * 262144 + (b2 - 0x80) * 4096 + (b3 - 0x80) * 64 + (b4 - 0x80)
+  end
+  return nil -- truncated or overlong sequence: dropped
+end
+
+local function encode(cp)
+  if cp < 0x80 then return string.char(cp) end
+  if cp < 0x800 then return string.char(0xC0 + math.floor(cp / 64), 0x80 + cp % 64) end
+  if cp < 0x10000 then
+    return string.char(0xE0 + math.floor(cp / 4096), 0x80 + math.floor(cp / 64) % 64,
+      0x80 + cp % 64)
+  end
+  return string.char(0xF0 + math.floor(cp / 262144), 0x80 + math.floor(cp / 4096) % 64,
+    0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
+end
+
+local function in_ranges(cp, ranges)
+  for i = 1, #ranges, 2 do
+    if cp >= ranges[i] and cp <= ranges[i + 1] then return true end
+  end
+  return false
+end
+
+-- Removed without a trace: apostrophes, zero-width joiners, variation selectors, BOM.
+local DROP = { 0x2018, 0x2019, 0x200B, 0x200D, 0x2060, 0x2060, 0xFE00, 0xFE0F, 0xFEFF, 0xFEFF,
+  0xE0000, 0xE007F }
+-- Turned into a space: separators, Latin-1 punctuation, general punctuation (quotes, dashes,
+-- ellipsis), currency, arrows/math/technical/box/shapes/dingbats, CJK and fullwidth punctuation,
+-- emoji and pictographs.
+local SPACE = { 0x80, 0xA9, 0xAB, 0xB4, 0xB6, 0xB9, 0xBB, 0xBF, 0xD7, 0xD7, 0xF7, 0xF7,
+  0x1680, 0x1680, 0x2000, 0x2017, 0x201A, 0x205F, 0x20A0, 0x20CF, 0x2190, 0x2BFF,
+  0x2E00, 0x2E7F, 0x3000, 0x303F, 0xFF01, 0xFF0F, 0xFF1A, 0xFF20, 0xFF3B, 0xFF40,
+  0xFF5B, 0xFF65, 0x1F000, 0x1FAFF }
+
+local function fold(cp)
+  if (cp >= 0xC0 and cp <= 0xDE) or (cp >= 0x391 and cp <= 0x3A9)
+      or (cp >= 0x410 and cp <= 0x42F) then
+    return cp + 32
+  end
+  if cp >= 0x400 and cp <= 0x40F then return cp + 80 end
+  return cp
+end
+
+function M.normalize(s)
+  if type(s) ~= "string" then return "" end
+  local out = {}
+  for ch in s:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
+    local cp = codepoint(ch)
+    if cp == nil or in_ranges(cp, DROP) or cp == 39 then
+      -- dropped: invalid byte sequence or apostrophe-like
+    elseif cp < 0x80 then
+      if ch:match("%w") then
+        out[#out + 1] = ch:lower()
+      else
+        out[#out + 1] = " "
+      end
+    elseif in_ranges(cp, SPACE) then
+      out[#out + 1] = " "
+    else
+      out[#out + 1] = encode(fold(cp))
+    end
+  end
+  local t = table.concat(out):gsub("%s+", " ")
+  return (t:gsub("^ ", ""):gsub(" $", ""))
+end
+
+-- Keyword matching ------------------------------------------------------------------------------
+-- Keywords match whole words of the normalized text ("app" does not match "apple"). Scripts that
+-- do not separate words with spaces (CJK, lead bytes 0xE3..0xED) match as substrings instead.
+
+local function has_keyword(padded, kw)
+  local nk = M.normalize(kw)
+  if nk == "" then return false end
+  if nk:find("[\227-\237]") then return padded:find(nk, 1, true) ~= nil end
+  return padded:find(" " .. nk .. " ", 1, true) ~= nil
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+local function topic_score(padded, persona)
+  local score, matched = 0, {}
+  for _, kw in ipairs(sorted_keys(persona.topics or {})) do
+    local w = persona.topics[kw]
+    if type(w) == "number" and has_keyword(padded, kw) then
+      score = score + w
+      matched[#matched + 1] = kw
+    end
+  end
+  return score, matched
+end
+
+local function banned_hit(padded, persona)
+  for _, kw in ipairs(persona.banned_topics or {}) do
+    if has_keyword(padded, kw) then return kw end
+  end
+  return nil
+end
+
+-- Input parsing ---------------------------------------------------------------------------------
+
+-- lua-cjson decodes JSON null to a userdata sentinel; the planner treats it as absent.
+local function opt(v)
+  if type(v) == "userdata" then return nil end
+  return v
+end
+
+function M.parse_jsonl(text)
+  if type(text) ~= "string" then error("parse_jsonl: text must be a string", 2) end
+  local records, bad, n = {}, {}, 0
+  text = text:gsub("^\239\187\191", "") -- a UTF-8 BOM some editors add
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    line = line:gsub("\r$", "")
+    if line:match("%S") then
+      local ok, rec = pcall(ain.json.decode, line)
+      if not ok or rec == nil then
+        bad[#bad + 1] = { line = n, error = "invalid JSON: " .. tostring(rec) }
+      elseif type(rec) ~= "table" or rec[1] ~= nil then
+        bad[#bad + 1] = { line = n, error = "expected a JSON object" }
+      else
+        rec._line = n
+        records[#records + 1] = rec
+      end
+    end
+  end
+  for _, b in ipairs(bad) do
+    if type(ain) == "table" and ain.log then
+      ain.log("warn", "trend line skipped", { line = b.line, error = b.error })
+    end
+  end
+  return records, bad
+end
+
+-- Time: epoch seconds from a number (seconds or milliseconds) or an ISO 8601 UTC/offset string.
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+local function to_epoch(ts)
+  if type(ts) == "number" then
+    if ts > 1e11 then return ts / 1000 end
+    return ts
+  end
+  if type(ts) ~= "string" then return nil end
+  local y, mo, d, h, mi, s, rest =
+    ts:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[T ](%d%d):(%d%d):(%d%d)%.?%d*(.*)$")
+  if not y then return nil end
+  y, mo, d, h, mi, s = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi),
+    tonumber(s)
+  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or s > 60 then return nil end
+  local off = 0
+  if rest ~= "Z" and rest ~= "" then
+    local sign, oh, om = rest:match("^([%+%-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    off = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "-" and -1 or 1)
+  end
+  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off
+end
+
+local function now_seconds(ctx)
+  local t = ctx.now
+  if t == nil and type(ain) == "table" and ain.now then t = ain.now() end
+  return to_epoch(t)
+end
+
+-- Checks one record's fields; returns nil or a reason naming the field.
+local function validate(rec)
+  local title = opt(rec.title)
+  if title == nil or (type(title) == "string" and not title:match("%S")) then
+    return "title: missing"
+  end
+  if type(title) ~= "string" then return "title: expected string" end
+  if #title > 300 then return "title: longer than 300 bytes" end
+  local summary = opt(rec.summary)
+  if summary ~= nil and type(summary) ~= "string" then return "summary: expected string" end
+  local tags = opt(rec.tags)
+  if tags ~= nil then
+    if type(tags) ~= "table" then return "tags: expected array of strings" end
+    for k, v in pairs(tags) do
+      if type(k) ~= "number" or type(v) ~= "string" then
+        return "tags: expected array of strings"
+      end
+    end
+  end
+  local score = opt(rec.score)
+  if score ~= nil and (type(score) ~= "number" or score ~= score) then
+    return "score: expected number"
+  end
+  local ts = opt(rec.ts)
+  if ts ~= nil and to_epoch(ts) == nil then
+    return "ts: expected epoch seconds or ISO 8601 string"
+  end
+  return nil
+end
+
+-- Planning --------------------------------------------------------------------------------------
+
+local DEFAULTS = { min_topic_score = 2, half_life_hours = 24, score_weight = 0.6 }
+
+local function setting(ctx, name)
+  local cfg = type(ctx.config) == "table" and ctx.config or {}
+  if cfg[name] ~= nil then return cfg[name] end
+  return DEFAULTS[name]
+end
+
+-- 0..100: the source's score (0..100 scale, 50 when unknown) blended with recency (halves every
+-- half_life_hours, 0.5 when the time is unknown or no clock is given).
+local function priority(rec, now, ctx)
+  local s = opt(rec.score) or 50
+  s = math.max(0, math.min(100, s)) / 100
+  local r = 0.5
+  local ts = to_epoch(opt(rec.ts))
+  if ts and now then
+    local age_h = math.max(0, now - ts) / 3600
+    r = 0.5 ^ (age_h / setting(ctx, "half_life_hours"))
+  end
+  local w = setting(ctx, "score_weight")
+  return math.floor(100 * (w * s + (1 - w) * r) + 0.5)
+end
+
+local function planned_set(ap)
+  local set = {}
+  for k, v in pairs(ap or {}) do
+    if type(k) == "number" and type(v) == "string" then set[v] = true
+    elseif v then set[k] = true end
+  end
+  return set
+end
+
+-- Best persona for one record: highest topic score, ties broken by persona id; a persona whose
+-- banned topics the trend touches is never a candidate.
+local function choose_persona(padded, personas, ctx)
+  local best, best_score, best_matched, bans = nil, 0, nil, {}
+  for _, p in ipairs(personas) do
+    local ban = banned_hit(padded, p)
+    if ban then
+      bans[#bans + 1] = p.id .. " (" .. ban .. ")"
+    else
+      local score, matched = topic_score(padded, p)
+      if score >= setting(ctx, "min_topic_score") and score > best_score then
+        best, best_score, best_matched = p, score, matched
+      end
+    end
+  end
+  return best, best_score, best_matched, bans
+end
+
+function M.plan(trends, ctx)
+  if type(trends) ~= "table" then return nil, "EINVAL: trends must be an array" end
+  ctx = ctx or {}
+  local personas = {}
+  for _, p in pairs(ctx.personas or {}) do
+    if type(p) == "table" and type(p.id) == "string" then personas[#personas + 1] = p end
+  end
+  if #personas == 0 then return nil, "EINVAL: ctx.personas is empty" end
+  table.sort(personas, function(a, b) return a.id < b.id end)
+
+  local planned, seen, now = planned_set(ctx.already_planned), {}, now_seconds(ctx)
+  local tasks, skipped = {}, {}
+  local function skip(rec, i, reason, key)
+    skipped[#skipped + 1] = { line = type(rec) == "table" and rec._line or i, reason = reason,
+      trend_key = key }
+  end
+
+  for i, rec in ipairs(trends) do
+    local why = type(rec) ~= "table" and "expected an object" or validate(rec)
+    if why then
+      skip(rec, i, why)
+    else
+      local key = M.normalize(rec.title)
+      if key == "" then
+        skip(rec, i, "title: no letters or digits")
+      elseif seen[key] then
+        skip(rec, i, "duplicate of line " .. seen[key], key)
+      else
+        seen[key] = rec._line or i
+        local tags = opt(rec.tags) or {}
+        local summary = opt(rec.summary)
+        local padded = " " .. M.normalize(table.concat({ rec.title, summary or "",
+          table.concat(tags, " ") }, " ")) .. " "
+        local p, score, matched, bans = choose_persona(padded, personas, ctx)
+        if not p then
+          skip(rec, i, #bans > 0 and ("banned topic for " .. table.concat(bans, ", ")
+            .. "; no other persona matches") or "no persona matches", key)
+        elseif planned[p.id .. "|" .. key] then
+          skip(rec, i, "already planned for " .. p.id, key)
+        else
+          tasks[#tasks + 1] = {
+            type = "generate_video",
+            persona_id = p.id,
+            priority = priority(rec, now, ctx),
+            payload = { trend_key = key, title = rec.title, summary = summary, tags = tags,
+              source = opt(rec.source), trend_id = opt(rec.id), topic_score = score,
+              matched = matched },
+          }
+        end
+      end
+    end
+  end
+  table.sort(tasks, function(a, b)
+    if a.priority ~= b.priority then return a.priority > b.priority end
+    return a.payload.trend_key < b.payload.trend_key
+  end)
+  return { tasks = tasks, skipped = skipped }
+end
+
+return M

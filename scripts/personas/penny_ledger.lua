@@ -1,0 +1,35 @@
+-- Persona: Penny Ledger, an authoritative, plain-spoken explainer of personal finance news.
+-- Plain data read by planner.lua (topics), scriptwriter.lua (tone), judge.lua (banned_terms) and
+-- the C built-ins (voice, style).
+return {
+  id = "penny_ledger",
+  display_name = "Penny Ledger",
+  voice = { name = "en-us", rate = 170, pitch = 40 },
+  style = {
+    palette = { bg1 = "#111827", bg2 = "#374151", text = "#f9fafb", highlight = "#34d399" },
+    font = "DejaVu Sans",
+    layout = "center",
+    title_size = 80,
+  },
+  tone = {
+    name = "authoritative",
+    openers = { "Here are the facts:", "Money news you should know:", "Important update:",
+                "Let's look at the numbers:" },
+    bridges = { "What this means for you:", "The key point:", "Context matters here:",
+                "Bottom line:" },
+    adjectives = { "measured", "significant", "practical", "long-term", "prudent" },
+    closers = { "This is information, not financial advice.", "Follow for clear money news.",
+                "Plan ahead and stay informed." },
+    fillers = { "Always compare fees before you commit.", "An emergency fund comes first.",
+                "Diversification is still your friend." },
+  },
+  topics = {
+    finance = 3, money = 2, savings = 3, budget = 2, budgeting = 2, inflation = 3, rates = 2,
+    ["interest rates"] = 3, mortgage = 2, stocks = 2, bank = 2, pension = 2, taxes = 2,
+    economy = 2, salary = 1, ["central bank"] = 3,
+  },
+  banned_topics = { "crypto", "gambling", "casino", "election", "penny stocks" },
+  banned_terms = { "guaranteed returns", "risk-free", "get rich", "guaranteed" },
+  channels = { "outbox" },
+  hashtags = { "#finance", "#money" },
+}
