@@ -1,0 +1,227 @@
+/* Media primitives (DESIGN §6): speech (libespeak-ng, word timings from its WORD events), two-pass
+ * loudness normalisation, cached backgrounds, word-by-word ASS captions inside a channel's safe
+ * area, one-pass ffmpeg render with progress, ffprobe + MP4 box probe, the output gate, thumbnails.
+ * Every long operation is asynchronous on a uv loop: ffmpeg/ffprobe run as child processes through
+ * engine/loop/proc.h, espeak-ng synthesis and file hashing run on the libuv thread pool. Callbacks
+ * run on the loop thread, exactly once, unless the starting call returns an error.
+ * Relies on: libuv, libespeak-ng, cJSON, OpenSSL (sha256), loop/proc.h, the ffmpeg/ffprobe CLIs. */
+#ifndef AIN_MEDIA_MEDIA_H
+#define AIN_MEDIA_MEDIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/err.h"
+
+/* ---- common ---------------------------------------------------------------------------------- */
+
+/* Done callback for operations without a result: status is 0 or AIN_E*; err is valid only during
+ * the call (NULL when status == 0). */
+typedef void (*ain_media_done_cb)(int status, const ain_err_t *err, void *data);
+/* Progress in percent (0..100, non-decreasing; 100 is reported once, on success). */
+typedef void (*ain_media_progress_cb)(double percent, void *data);
+
+/* Pixels that the platform's own UI covers; captions and titles stay out of them. */
+typedef struct {
+  int top_px;
+  int bottom_px; /* bottom band (description, caption, subscribe UI) */
+  int left_px;
+  int right_px; /* right-hand action rail (like, comment, share) */
+} ain_media_safe_area_t;
+
+/* A channel's output profile: what the gate enforces and where captions may go. */
+typedef struct {
+  int width, height;           /* e.g. 1080x1920 */
+  int fps_num, fps_den;        /* e.g. 30/1 */
+  int sample_rate;             /* e.g. 48000 */
+  int64_t max_duration_ms;     /* e.g. 60000; 0 = no limit */
+  ain_media_safe_area_t safe;  /* scaled by the caller when rendering at another size */
+} ain_media_channel_t;
+
+/* The defaults the brief asks for: 1080x1920, 30 fps, 48 kHz, 60 s, a TikTok-like safe area. */
+void ain_media_channel_default(ain_media_channel_t *ch);
+
+/* Frees process-wide state (the espeak-ng engine). Call at shutdown, after all work finished. */
+void ain_media_shutdown(void);
+
+/* ---- tts --------------------------------------------------------------------------------------- */
+
+typedef struct {
+  char *text; /* the word as written (UTF-8), owned by the result */
+  int64_t start_ms;
+  int64_t end_ms; /* next word's start, or the end of the audio; always > start_ms */
+} ain_media_word_t;
+
+typedef struct {
+  const char *text;    /* UTF-8, required, <= 64 KiB */
+  const char *voice;   /* espeak-ng voice name; NULL = "en-us" */
+  int rate;            /* words per minute, 80..450; 0 = 175 */
+  int pitch;           /* 0..100; -1 or 0 = espeak default (50) */
+  const char *out_wav; /* written atomically (temp + rename): mono s16 at the engine's rate */
+} ain_media_tts_opts_t;
+
+typedef struct {
+  int64_t duration_ms;
+  int sample_rate;
+  ain_media_word_t *words;
+  size_t n_words;
+} ain_media_tts_result_t;
+
+/* res is valid only during the callback (NULL on failure); copy what you keep. */
+typedef void (*ain_media_tts_cb)(int status, const ain_media_tts_result_t *res,
+                                 const ain_err_t *err, void *data);
+/* Synthesises on the thread pool behind one process-wide mutex (libespeak-ng is global state).
+ * Options are copied. Returns 0 (cb will run) or AIN_EINVAL (cb will not run). */
+int ain_media_tts(uv_loop_t *loop, const ain_media_tts_opts_t *opts, ain_media_tts_cb cb,
+                  void *data, ain_err_t *err);
+/* The blocking core, for thread-pool callers: fills res (caller frees with ..._result_free). */
+int ain_media_tts_sync(const ain_media_tts_opts_t *opts, ain_media_tts_result_t *res,
+                       ain_err_t *err);
+void ain_media_tts_result_free(ain_media_tts_result_t *res);
+
+/* ---- loudness ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *in_path;
+  const char *out_wav;   /* 48 kHz s16 WAV, written to a temp name then renamed */
+  double target_i;       /* integrated LUFS; 0 = -14 */
+  double target_tp;      /* true peak dBTP; 0 = -1 */
+  double target_lra;     /* 0 = 11 */
+  int64_t timeout_ms;    /* per pass; 0 = 60000 */
+} ain_media_loudnorm_opts_t;
+
+/* Two passes of ffmpeg loudnorm: the first measures (print_format=json), the second applies the
+ * measured values with linear=true. Options are copied. */
+int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *opts, ain_media_done_cb cb,
+                       void *data, ain_err_t *err);
+
+/* ---- background -------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *colour_top;    /* "#RRGGBB" */
+  const char *colour_bottom; /* "#RRGGBB" */
+  int width, height;
+  const char *cache_dir; /* must exist */
+  int64_t timeout_ms;    /* 0 = 30000 */
+} ain_media_background_opts_t;
+
+/* path: the cached PNG (valid during the callback), NULL on failure. cached = 1 if it existed. */
+typedef void (*ain_media_background_cb)(int status, const char *path, int cached,
+                                        const ain_err_t *err, void *data);
+/* A vertical gradient drawn once by ffmpeg (lavfi gradients, one frame) and cached under
+ * cache_dir/bg-<sha256(style, size)[0..16]>-WxH.png; concurrent callers each write a temp file and
+ * rename, so the cache never holds a partial PNG. */
+int ain_media_background(uv_loop_t *loop, const ain_media_background_opts_t *opts,
+                         ain_media_background_cb cb, void *data, ain_err_t *err);
+/* The cache path for a style (no I/O). out needs 4096 bytes. */
+int ain_media_background_path(const ain_media_background_opts_t *opts, char *out, size_t cap,
+                              ain_err_t *err);
+
+/* ---- captions ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *font;             /* family name; NULL = "DejaVu Sans" */
+  int font_size;                /* px at the render size; 0 = height / 24 */
+  const char *colour;           /* "#RRGGBB" text; NULL = white */
+  const char *highlight_colour; /* "#RRGGBB" spoken word; NULL = yellow */
+  const char *outline_colour;   /* "#RRGGBB"; NULL = black */
+  int max_lines;                /* 1 or 2; 0 = 2 */
+  int64_t max_gap_ms;           /* a pause longer than this starts a new phrase; 0 = 600 */
+  const char *title;            /* optional, shown at the top for the whole video */
+} ain_media_caption_style_t;
+
+/* Builds an ASS script (PlayRes = width x height, so margins are pixels): each phrase of up to
+ * max_lines lines sized to fit the safe area; one Dialogue event per word, showing the phrase with
+ * that word in the highlight colour, from its start to its end (no gaps inside a phrase, no
+ * zero-length events). Returns a malloc'd NUL-terminated string (caller frees) or NULL with err. */
+char *ain_media_captions_ass(const ain_media_word_t *words, size_t n_words,
+                             const ain_media_caption_style_t *style,
+                             const ain_media_safe_area_t *safe, int width, int height,
+                             ain_err_t *err);
+
+/* ---- render ------------------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *background_png;
+  const char *audio_wav;
+  const char *ass_path;  /* NULL = no captions */
+  const char *fonts_dir; /* NULL = /usr/share/fonts/truetype/dejavu */
+  const char *out_mp4;   /* written as <out_mp4>.part then renamed */
+  int64_t duration_ms;   /* required: the speech duration; the video adds tail_ms of padding */
+  int64_t tail_ms;       /* 0 = 300; -1 = none */
+  int width, height;     /* 0 = 1080x1920 */
+  int fps;               /* 0 = 30 */
+  int crf;               /* 0 = 23 */
+  const char *preset;    /* NULL = "veryfast" */
+  int64_t timeout_ms;    /* 0 = 300000 */
+  ain_media_progress_cb on_progress; /* optional */
+} ain_media_render_opts_t;
+
+typedef struct ain_media_job ain_media_job_t;
+
+/* One ffmpeg pass: looped background, ASS burned in, speech padded to the duration and resampled
+ * to 48 kHz AAC, libx264 yuv420p CFR, +faststart; -progress pipe:1 parsed into percent. On
+ * failure the message carries ffmpeg's own stderr. job (may be NULL) can be cancelled. */
+int ain_media_render(uv_loop_t *loop, const ain_media_render_opts_t *opts, ain_media_done_cb cb,
+                     void *data, ain_media_job_t **job, ain_err_t *err);
+/* Stops a running render (SIGTERM, then SIGKILL); cb still runs, with AIN_ECANCELLED. Only valid
+ * until cb has run. */
+void ain_media_job_cancel(ain_media_job_t *job);
+
+/* ---- probe + gate ------------------------------------------------------------------------------ */
+
+typedef struct {
+  char vcodec[32];
+  char pix_fmt[32];
+  int width, height;
+  int fps_num, fps_den;
+  int cfr; /* 1 if r_frame_rate == avg_frame_rate */
+  char acodec[32];
+  int sample_rate;
+  int64_t duration_ms;
+  int faststart; /* 1 if the top-level moov box comes before mdat */
+  int64_t size_bytes;
+} ain_media_probe_t;
+
+typedef void (*ain_media_probe_cb)(int status, const ain_media_probe_t *probe,
+                                   const ain_err_t *err, void *data);
+/* ffprobe (JSON) for streams and duration, then the file's top-level MP4 boxes on the thread
+ * pool for faststart. probe is valid during the callback. */
+int ain_media_probe(uv_loop_t *loop, const char *path, ain_media_probe_cb cb, void *data,
+                    ain_err_t *err);
+/* Pure parts, exposed for tests: ffprobe -print_format json output -> probe fields. */
+int ain_media_probe_parse_json(const char *json, ain_media_probe_t *out, ain_err_t *err);
+/* Reads top-level boxes: 1 if moov precedes mdat, 0 if not, AIN_EMEDIA if neither is found. */
+int ain_media_mp4_faststart(const char *path, ain_err_t *err);
+
+/* 0 if the probe meets the channel profile (h264, yuv420p, CFR at the channel's fps, size, aac at
+ * the sample rate, faststart, duration <= max); else AIN_EMEDIA with the first failed check named
+ * ("pix_fmt: yuv444p, want yuv420p") and err->field set to the check. */
+int ain_media_gate(const ain_media_probe_t *probe, const ain_media_channel_t *ch, ain_err_t *err);
+
+/* ---- thumbnail --------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *mp4;
+  int64_t at_ms;
+  const char *out_jpg; /* written as <out>.part then renamed */
+  int width;           /* 0 = 540; height keeps the aspect ratio */
+  int64_t timeout_ms;  /* 0 = 30000 */
+} ain_media_thumbnail_opts_t;
+
+int ain_media_thumbnail(uv_loop_t *loop, const ain_media_thumbnail_opts_t *opts,
+                        ain_media_done_cb cb, void *data, ain_err_t *err);
+
+/* ---- helpers shared with the Lua bindings ------------------------------------------------------ */
+
+/* Parses "#RRGGBB" (or "RRGGBB") into rgb; AIN_EINVAL naming the value otherwise. */
+int ain_media_colour_parse(const char *s, uint32_t *rgb, ain_err_t *err);
+/* Escapes a value for an ffmpeg filtergraph option (both quoting levels). Returns bytes written
+ * or AIN_ETOOBIG. */
+int ain_media_filter_escape(const char *in, char *out, size_t cap);
+/* Parses one line of ffmpeg -progress output. Returns 1 and sets *out_us on "out_time_us=N"
+ * (N/A and junk ignored), 2 on "progress=end", 0 otherwise. */
+int ain_media_progress_line(const char *line, size_t len, int64_t *out_us);
+
+#endif
