@@ -1,11 +1,203 @@
-/* Verb dispatch. */
+/* Verb dispatch: one declarative table of verbs with their usage, common options (-c, --json,
+ * --help), and the shared helpers verbs use to load the config and open the store. */
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/internal.h"
+#include "core/log.h"
+
+static const ain_cli_verb_t verbs[] = {
+    {"run", "run the engine",
+     "ain run [-c CONFIG] [--until-idle] [--shards N] [--no-progress]\n"
+     "  Starts the shards and runs tasks until SIGINT/SIGTERM (graceful; a second signal exits at\n"
+     "  once) or, with --until-idle, until no task is ready, waiting or running. Prints a summary.",
+     ain_cli_run},
+    {"migrate", "apply the store's schema migrations",
+     "ain migrate [-c CONFIG] [--json]\n  Applies sql/<backend>/NNN_*.sql not yet recorded in the "
+     "store.",
+     ain_cli_migrate},
+    {"enqueue", "validate and enqueue task messages",
+     "ain enqueue [-c CONFIG] [--json] FILE|-\n"
+     "  FILE holds one task message (docs/schemas/task.json), a JSON array of them, or JSON Lines.\n"
+     "  All are validated first; one bad message rejects the whole input, naming its index and\n"
+     "  field, and nothing is stored. Prints the ids enqueued.",
+     ain_cli_enqueue},
+    {"task", "show a task",
+     "ain task show TASK_ID [-c CONFIG] [--json | --response]\n"
+     "  --json prints the task message (docs/schemas/task.json); --response prints the worker\n"
+     "  response for a finished task (docs/schemas/response.json).",
+     ain_cli_task},
+    {"dag", "show a DAG",
+     "ain dag show DAG_ID|ROOT_TASK_ID [-c CONFIG] [--json | --dot]\n"
+     "  Status of the DAG and each step; --dot prints Graphviz.",
+     ain_cli_dag},
+    {"audit", "show the audit log of a task or DAG",
+     "ain audit TASK_ID|DAG_ID [-c CONFIG] [--json]", ain_cli_audit},
+    {"cancel", "cancel a task or a DAG",
+     "ain cancel TASK_ID|DAG_ID [-c CONFIG] [--reason TEXT] [--json]", ain_cli_cancel},
+    {"stats", "count tasks and DAGs by status", "ain stats [-c CONFIG] [--json]", ain_cli_stats},
+    {"check", "check the config and compile every policy",
+     "ain check [-c CONFIG] [PATH]\n  Exit 0 when the config loads and every policy under PATH\n"
+     "  (default: the config's scripts_dir) compiles and returns a table.",
+     ain_cli_check},
+};
+
+static void print_help(FILE *f) {
+  fprintf(f, "usage: ain VERB [options]\n\nAIN: trends in, persona videos out (docs/cli.md).\n\n"
+             "verbs:\n");
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+    fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+  }
+  fprintf(f, "\ncommon options:\n"
+             "  -c, --config FILE  config file (default: ./ain.lua if present, else built-in "
+             "defaults)\n"
+             "  --json             machine-readable output\n"
+             "  -h, --help         help for a verb: ain VERB --help\n"
+             "\nexit codes: 0 ok, 1 failed, 2 usage, 3 config, 4 invalid input, 5 not found, "
+             "6 conflict\n");
+}
+
+int ain_cli_usage(const ain_cli_t *cli, const char *fmt, const char *arg) {
+  fprintf(stderr, "ain %s: ", cli->verb->name);
+  fprintf(stderr, fmt, arg ? arg : "");
+  fprintf(stderr, "\nusage: %s\n", cli->verb->usage);
+  return AIN_EXIT_USAGE;
+}
+
+int ain_cli_exit_for(int code) {
+  switch (code) {
+  case 0:
+    return AIN_EXIT_OK;
+  case AIN_ECONFIG:
+    return AIN_EXIT_CONFIG;
+  case AIN_ESCHEMA:
+  case AIN_ETOOBIG:
+  case AIN_EUTF8:
+  case AIN_EINVAL:
+  case AIN_ELUA:
+    return AIN_EXIT_INVALID;
+  case AIN_ENOTFOUND:
+    return AIN_EXIT_NOTFOUND;
+  case AIN_ECONFLICT:
+    return AIN_EXIT_CONFLICT;
+  default:
+    return AIN_EXIT_FAILURE;
+  }
+}
+
+int ain_cli_fail(const ain_cli_t *cli, const ain_err_t *err) {
+  if (cli->json) {
+    printf("{\"ok\":false,\"error\":{\"code\":\"%s\",\"field\":\"%s\",\"message\":", ain_err_name(err->code),
+           err->field);
+    ain_cli_json_string(stdout, err->msg);
+    printf("}}\n");
+  }
+  fprintf(stderr, "ain %s: %s\n", cli->verb->name, err->msg[0] ? err->msg : ain_strerror(err->code));
+  return ain_cli_exit_for(err->code);
+}
+
+void ain_cli_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; s && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      fputc('\\', f);
+      fputc(c, f);
+    } else if (c < 0x20) {
+      fprintf(f, "\\u%04x", c);
+    } else {
+      fputc(c, f);
+    }
+  }
+  fputc('"', f);
+}
+
+int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err) {
+  ain_config_defaults(&cli->cfg);
+  const char *path = cli->config_path;
+  if (path == NULL && access("ain.lua", R_OK) == 0) {
+    path = "ain.lua";
+  }
+  int rc = 0;
+  if (path != NULL) {
+    rc = ain_config_load(&cli->cfg, path, err);
+  }
+  if (rc == 0) {
+    ain_log_set_level((ain_log_level_t)ain_log_level_parse(cli->cfg.log_level));
+    int pretty = strcmp(cli->cfg.log_format, "pretty") == 0 ||
+                 (strcmp(cli->cfg.log_format, "auto") == 0 && isatty(STDERR_FILENO));
+    ain_log_set_pretty(pretty);
+    ain_log_set_node(cli->cfg.node_id);
+  }
+  return rc;
+}
+
+/* Pulls the common options out of argv; leaves the verb's own arguments in cli->args. */
+static int parse_common(ain_cli_t *cli, int argc, char **argv) {
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+      if (i + 1 >= argc) {
+        return ain_cli_usage(cli, "%s needs a file", a);
+      }
+      cli->config_path = argv[++i];
+    } else if (strncmp(a, "--config=", 9) == 0) {
+      cli->config_path = a + 9;
+    } else if (strcmp(a, "--json") == 0) {
+      cli->json = 1;
+    } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      cli->help = 1;
+    } else {
+      cli->args[cli->nargs++] = argv[i];
+    }
+  }
+  return 0;
+}
 
 int ain_cli_main(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "ain: not built yet\n");
-  return AIN_EXIT_FAILURE;
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    if (argc >= 3 && strcmp(argv[1], "help") == 0) {
+      for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (strcmp(verbs[i].name, argv[2]) == 0) {
+          printf("%s\n", verbs[i].usage);
+          return AIN_EXIT_OK;
+        }
+      }
+    }
+    print_help(argc < 2 ? stderr : stdout);
+    return argc < 2 ? AIN_EXIT_USAGE : AIN_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("ain %s\n", AIN_VERSION);
+    return AIN_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+    if (strcmp(verbs[i].name, argv[1]) != 0) {
+      continue;
+    }
+    ain_cli_t cli;
+    memset(&cli, 0, sizeof cli);
+    cli.verb = &verbs[i];
+    cli.args = calloc((size_t)argc + 1, sizeof *cli.args);
+    if (cli.args == NULL) {
+      return AIN_EXIT_FAILURE;
+    }
+    int rc = parse_common(&cli, argc - 2, argv + 2);
+    if (rc == 0 && cli.help) {
+      printf("%s\n", verbs[i].usage);
+    } else if (rc == 0) {
+      rc = verbs[i].fn(&cli);
+    }
+    ain_config_free(&cli.cfg);
+    free(cli.args);
+    return rc;
+  }
+  fprintf(stderr, "ain: unknown verb '%s'\n\n", argv[1]);
+  print_help(stderr);
+  return AIN_EXIT_USAGE;
 }

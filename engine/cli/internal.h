@@ -1,0 +1,54 @@
+/* Private to engine/cli/: the parsed command line and helpers shared by the verbs. */
+#ifndef AIN_CLI_INTERNAL_H
+#define AIN_CLI_INTERNAL_H
+
+#include <stdio.h>
+#include <uv.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "store/store.h"
+
+typedef struct ain_cli ain_cli_t;
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  const char *usage;
+  int (*fn)(ain_cli_t *cli);
+} ain_cli_verb_t;
+
+struct ain_cli {
+  const ain_cli_verb_t *verb;
+  const char *config_path;
+  int json;
+  int help;
+  char **args; /* the verb's own arguments and options */
+  int nargs;
+  ain_config_t cfg;
+  uv_loop_t loop;
+  ain_store_t *store;
+};
+
+int ain_cli_usage(const ain_cli_t *cli, const char *fmt, const char *arg);
+/* Prints err (to stderr, and as JSON on stdout with --json) and returns the exit code. */
+int ain_cli_fail(const ain_cli_t *cli, const ain_err_t *err);
+int ain_cli_exit_for(int code);
+void ain_cli_json_string(FILE *f, const char *s);
+int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err);
+/* Loads the config, opens the store on a private loop and applies migrations. */
+int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err);
+void ain_cli_close_store(ain_cli_t *cli);
+
+int ain_cli_run(ain_cli_t *cli);
+int ain_cli_migrate(ain_cli_t *cli);
+int ain_cli_enqueue(ain_cli_t *cli);
+int ain_cli_task(ain_cli_t *cli);
+int ain_cli_dag(ain_cli_t *cli);
+int ain_cli_audit(ain_cli_t *cli);
+int ain_cli_cancel(ain_cli_t *cli);
+int ain_cli_stats(ain_cli_t *cli);
+int ain_cli_check(ain_cli_t *cli);
+
+#endif

@@ -1,0 +1,374 @@
+/* Config loader. The file runs in a throwaway Lua state whose global table records the line of every
+ * top-level assignment, so a bad value can be reported as file:line. The accepted keys are one
+ * declarative table (config_keys) that is also what ain.lua.example documents. */
+#include "config/config.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE } key_kind_t;
+
+typedef struct {
+  const char *name; /* "store.url" */
+  key_kind_t kind;
+  size_t offset;
+  int64_t min, max; /* for K_INT */
+} config_key_t;
+
+#define OFF(f) offsetof(ain_config_t, f)
+static const config_key_t config_keys[] = {
+    {"node_id", K_STRING, OFF(node_id), 0, 0},
+    {"shards", K_INT, OFF(shards), 0, 256},
+    {"log_level", K_STRING, OFF(log_level), 0, 0},
+    {"log_format", K_STRING, OFF(log_format), 0, 0},
+    {"scripts_dir", K_PATH, OFF(scripts_dir), 0, 0},
+    {"data_dir", K_PATH, OFF(data_dir), 0, 0},
+    {"store", K_TABLE, 0, 0, 0},
+    {"store.url", K_STRING, OFF(store.url), 0, 0},
+    {"store.sql_dir", K_PATH, OFF(store.sql_dir), 0, 0},
+    {"store.busy_timeout_ms", K_INT, OFF(store.busy_timeout_ms), 0, 600000},
+    {"store.synchronous_full", K_BOOL, OFF(store.synchronous_full), 0, 0},
+    {"queue", K_TABLE, 0, 0, 0},
+    {"queue.claim_batch", K_INT, OFF(queue.claim_batch), 1, 10000},
+    {"queue.max_running", K_INT, OFF(queue.max_running), 1, 100000},
+    {"queue.lease_ms", K_INT, OFF(queue.lease_ms), 100, 86400000},
+    {"queue.poll_ms", K_INT, OFF(queue.poll_ms), 1, 3600000},
+    {"queue.reap_interval_ms", K_INT, OFF(queue.reap_interval_ms), 10, 3600000},
+    {"queue.retry_base_ms", K_INT, OFF(queue.retry_base_ms), 0, 86400000},
+    {"queue.retry_max_ms", K_INT, OFF(queue.retry_max_ms), 0, 86400000 * 7LL},
+    {"queue.default_timeout_ms", K_INT, OFF(queue.default_timeout_ms), 1, 86400000},
+    {"queue.default_max_attempts", K_INT, OFF(queue.default_max_attempts), 1, 100},
+    {"shutdown", K_TABLE, 0, 0, 0},
+    {"shutdown.grace_ms", K_INT, OFF(shutdown.grace_ms), 0, 3600000},
+    {"lua", K_TABLE, 0, 0, 0},
+    {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
+    {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
+    {"lua.allow_ffi", K_BOOL, OFF(lua.allow_ffi), 0, 0},
+};
+#undef OFF
+
+static int is_int_key(const config_key_t *k) {
+  /* These three are stored as int, the rest of K_INT as int64_t. */
+  return strcmp(k->name, "shards") == 0 || strcmp(k->name, "store.busy_timeout_ms") == 0 ||
+         strcmp(k->name, "queue.claim_batch") == 0 || strcmp(k->name, "queue.max_running") == 0 ||
+         strcmp(k->name, "queue.default_max_attempts") == 0;
+}
+
+static void set_str(char **slot, const char *v) {
+  free(*slot);
+  *slot = ain_strdup(v);
+}
+
+void ain_config_defaults(ain_config_t *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  char host[128] = "localhost";
+  gethostname(host, sizeof host - 1);
+  char node[192];
+  snprintf(node, sizeof node, "%s", host);
+  cfg->node_id = ain_strdup(node);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  cfg->shards = cores > 0 ? (int)cores : 1;
+  cfg->log_level = ain_strdup("info");
+  cfg->log_format = ain_strdup("auto");
+  cfg->scripts_dir = ain_strdup("scripts");
+  cfg->data_dir = ain_strdup("var");
+  cfg->store.url = ain_strdup("sqlite:var/ain.db");
+  cfg->store.sql_dir = ain_strdup(AIN_SOURCE_DIR "/sql");
+  cfg->store.busy_timeout_ms = 5000;
+  cfg->store.synchronous_full = 1;
+  cfg->queue.claim_batch = 64;
+  cfg->queue.max_running = 256;
+  cfg->queue.lease_ms = 30000;
+  cfg->queue.poll_ms = 250;
+  cfg->queue.reap_interval_ms = 1000;
+  cfg->queue.retry_base_ms = 1000;
+  cfg->queue.retry_max_ms = 300000;
+  cfg->queue.default_timeout_ms = 120000;
+  cfg->queue.default_max_attempts = 3;
+  cfg->shutdown.grace_ms = 10000;
+  cfg->lua.mem_limit_mb = 256;
+  cfg->lua.cpu_budget = 200000000;
+  cfg->lua.allow_ffi = 0;
+}
+
+void ain_config_free(ain_config_t *cfg) {
+  free(cfg->path);
+  free(cfg->node_id);
+  free(cfg->log_level);
+  free(cfg->log_format);
+  free(cfg->scripts_dir);
+  free(cfg->data_dir);
+  free(cfg->store.url);
+  free(cfg->store.sql_dir);
+  memset(cfg, 0, sizeof *cfg);
+}
+
+/* __newindex of the config's global table: store the value and remember the assignment's line. */
+static int record_assignment(lua_State *L) {
+  lua_Debug ar;
+  int line = 0;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar)) {
+    line = ar.currentline;
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "ain.config.lines");
+  lua_pushvalue(L, 2);
+  lua_pushinteger(L, line);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  lua_rawset(L, 1);
+  return 0;
+}
+
+static const config_key_t *find_key(const char *name) {
+  for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+    if (strcmp(config_keys[i].name, name) == 0) {
+      return &config_keys[i];
+    }
+  }
+  return NULL;
+}
+
+static char *resolve_path(const char *base_dir, const char *p) {
+  if (p[0] == '/' || base_dir == NULL || base_dir[0] == '\0' || strcmp(base_dir, ".") == 0) {
+    return ain_strdup(p);
+  }
+  size_t n = strlen(base_dir) + strlen(p) + 2;
+  char *out = malloc(n);
+  if (out == NULL) {
+    abort();
+  }
+  snprintf(out, n, "%s/%s", base_dir, p);
+  return out;
+}
+
+static const char *lua_kind_name(key_kind_t k) {
+  switch (k) {
+  case K_STRING:
+  case K_PATH:
+    return "a string";
+  case K_INT:
+    return "an integer";
+  case K_BOOL:
+    return "a boolean";
+  case K_TABLE:
+    return "a table";
+  }
+  return "?";
+}
+
+/* Applies the value at the top of the stack to key `name`. */
+static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const char *where,
+                       const char *base_dir, ain_err_t *err) {
+  const config_key_t *k = find_key(name);
+  if (k == NULL) {
+    return ain_err_field(err, AIN_ECONFIG, name, "%s: unknown key '%s'", where, name);
+  }
+  int t = lua_type(L, -1);
+  char *base = (char *)cfg;
+  switch (k->kind) {
+  case K_TABLE: {
+    if (t != LUA_TTABLE) {
+      goto type_error;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      if (lua_type(L, -2) != LUA_TSTRING) {
+        lua_pop(L, 2);
+        return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' has a key that is not a string",
+                             where, name);
+      }
+      char sub[256];
+      snprintf(sub, sizeof sub, "%s.%s", name, lua_tostring(L, -2));
+      int rc = apply_value(L, cfg, sub, where, base_dir, err);
+      lua_pop(L, 1);
+      if (rc != 0) {
+        lua_pop(L, 1);
+        return rc;
+      }
+    }
+    return 0;
+  }
+  case K_STRING:
+  case K_PATH:
+    if (t != LUA_TSTRING) {
+      goto type_error;
+    }
+    if (k->kind == K_PATH) {
+      char *p = resolve_path(base_dir, lua_tostring(L, -1));
+      free(*(char **)(base + k->offset));
+      *(char **)(base + k->offset) = p;
+    } else {
+      set_str((char **)(base + k->offset), lua_tostring(L, -1));
+    }
+    return 0;
+  case K_BOOL:
+    if (t != LUA_TBOOLEAN) {
+      goto type_error;
+    }
+    *(int *)(base + k->offset) = lua_toboolean(L, -1);
+    return 0;
+  case K_INT: {
+    if (t != LUA_TNUMBER) {
+      goto type_error;
+    }
+    double d = lua_tonumber(L, -1);
+    if (d != (double)(int64_t)d) {
+      return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be an integer, got %g", where,
+                           name, d);
+    }
+    int64_t v = (int64_t)d;
+    if (v < k->min || v > k->max) {
+      return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be between %lld and %lld, got %lld",
+                           where, name, (long long)k->min, (long long)k->max, (long long)v);
+    }
+    if (is_int_key(k)) {
+      *(int *)(base + k->offset) = (int)v;
+    } else {
+      *(int64_t *)(base + k->offset) = v;
+    }
+    return 0;
+  }
+  }
+type_error:
+  return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be %s, got %s", where, name,
+                       lua_kind_name(k->kind), lua_typename(L, t));
+}
+
+int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
+  char *src = NULL;
+  size_t len = 0;
+  int rc = ain_read_file(path, &src, &len);
+  if (rc != 0) {
+    return ain_err_field(err, AIN_ECONFIG, "", "%s: cannot read config: %s", path, strerror(-rc));
+  }
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    free(src);
+    return ain_err_set(err, AIN_ENOMEM, "cannot create a Lua state for the config");
+  }
+  /* Only what a config file needs: no io/os/debug. */
+  lua_pushcfunction(L, luaopen_base);
+  lua_call(L, 0, 0);
+  lua_pushcfunction(L, luaopen_string);
+  lua_call(L, 0, 0);
+  lua_pushcfunction(L, luaopen_table);
+  lua_call(L, 0, 0);
+  lua_pushcfunction(L, luaopen_math);
+  lua_call(L, 0, 0);
+  static const char *unsafe[] = {"dofile", "loadfile", "load", "loadstring", "require", "module"};
+  for (size_t i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++) {
+    lua_pushnil(L);
+    lua_setglobal(L, unsafe[i]);
+  }
+
+  char chunkname[1100];
+  snprintf(chunkname, sizeof chunkname, "@%s", path);
+  if (luaL_loadbuffer(L, src, len, chunkname) != 0) {
+    rc = ain_err_set(err, AIN_ECONFIG, "%s", lua_tostring(L, -1));
+    goto done;
+  }
+  /* The chunk's environment: an empty table whose assignments are recorded with their line;
+   * reads fall back to the real globals (string, math...). */
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "ain.config.lines");
+  lua_newtable(L); /* env */
+  lua_newtable(L); /* its metatable */
+  lua_pushcfunction(L, record_assignment);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "ain.config.env");
+  lua_setfenv(L, -2);
+  if (lua_pcall(L, 0, 1, 0) != 0) {
+    rc = ain_err_set(err, AIN_ECONFIG, "%s", lua_tostring(L, -1));
+    goto done;
+  }
+  /* `return { ... }` is accepted too; its keys have no line of their own. */
+  int returned_table = lua_type(L, -1) == LUA_TTABLE;
+  if (!returned_table) {
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "ain.config.env");
+  }
+  char base_dir[1024];
+  snprintf(base_dir, sizeof base_dir, "%s", path);
+  char *slash = strrchr(base_dir, '/');
+  if (slash != NULL) {
+    *slash = '\0';
+  } else {
+    snprintf(base_dir, sizeof base_dir, ".");
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "ain.config.lines");
+  int lines_idx = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, -3) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      rc = ain_err_set(err, AIN_ECONFIG, "%s: a top-level key is not a string", path);
+      goto done;
+    }
+    const char *key = lua_tostring(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawget(L, lines_idx);
+    int line = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    char where[1100];
+    if (line > 0) {
+      snprintf(where, sizeof where, "%s:%d", path, line);
+    } else {
+      snprintf(where, sizeof where, "%s", path);
+    }
+    rc = apply_value(L, cfg, key, where, base_dir, err);
+    if (rc != 0) {
+      goto done;
+    }
+    lua_pop(L, 1);
+  }
+  if (cfg->shards == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->shards = cores > 0 ? (int)cores : 1;
+  }
+  if (ain_log_level_parse(cfg->log_level) < 0) {
+    rc = ain_err_field(err, AIN_ECONFIG, "log_level",
+                       "%s: 'log_level' must be debug, info, warn or error, got '%s'", path,
+                       cfg->log_level);
+    goto done;
+  }
+  if (strcmp(cfg->log_format, "json") != 0 && strcmp(cfg->log_format, "pretty") != 0 &&
+      strcmp(cfg->log_format, "auto") != 0) {
+    rc = ain_err_field(err, AIN_ECONFIG, "log_format",
+                       "%s: 'log_format' must be json, pretty or auto, got '%s'", path,
+                       cfg->log_format);
+    goto done;
+  }
+  /* A relative sqlite path in store.url is relative to the config file too. */
+  const char *u = cfg->store.url;
+  if (strncmp(u, "sqlite:", 7) == 0 && u[7] != '/' && strcmp(base_dir, ".") != 0) {
+    char *p = resolve_path(base_dir, u + 7);
+    size_t n = strlen(p) + 8;
+    char *nu = malloc(n);
+    if (nu == NULL) {
+      abort();
+    }
+    snprintf(nu, n, "sqlite:%s", p);
+    free(p);
+    free(cfg->store.url);
+    cfg->store.url = nu;
+  }
+  set_str(&cfg->path, path);
+  rc = 0;
+done:
+  lua_close(L);
+  free(src);
+  return rc;
+}

@@ -1,0 +1,53 @@
+/* Engine configuration: a Lua file of top-level assignments (see ain.lua.example, which documents
+ * every key and its default). Unknown keys and wrong types are rejected naming the key and the
+ * file:line of the assignment. Paths are resolved relative to the config file's folder.
+ * Relies on: LuaJIT (a throwaway state, only base library + string/table/math). */
+#ifndef AIN_CONFIG_CONFIG_H
+#define AIN_CONFIG_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct {
+  char *path; /* the config file, NULL for defaults */
+  char *node_id;
+  int shards; /* 0 in the file = number of cores; resolved here */
+  char *log_level;
+  char *log_format; /* "json" | "pretty" | "auto" (pretty on a TTY) */
+  char *scripts_dir;
+  char *data_dir;
+  struct {
+    char *url;
+    char *sql_dir;
+    int busy_timeout_ms;
+    int synchronous_full;
+  } store;
+  struct {
+    int claim_batch;   /* tasks claimed per transaction */
+    int max_running;   /* steps in flight per shard */
+    int64_t lease_ms;
+    int64_t poll_ms;   /* idle polling fallback when no wake-up arrives */
+    int64_t reap_interval_ms;
+    int64_t retry_base_ms;
+    int64_t retry_max_ms;
+    int64_t default_timeout_ms;
+    int default_max_attempts;
+  } queue;
+  struct {
+    int64_t grace_ms; /* running steps get this long to finish on SIGINT/SIGTERM */
+  } shutdown;
+  struct {
+    int64_t mem_limit_mb;
+    int64_t cpu_budget; /* VM instructions per step */
+    int allow_ffi;
+  } lua;
+} ain_config_t;
+
+/* Fills cfg with defaults. */
+void ain_config_defaults(ain_config_t *cfg);
+/* Loads path over the defaults. On error, err names file:line and the key. */
+int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err);
+void ain_config_free(ain_config_t *cfg);
+
+#endif

@@ -1,0 +1,271 @@
+/* The engine's main thread: starts the shards, handles SIGINT/SIGTERM (graceful stop; a second
+ * signal exits at once), runs the lease reaper, shows progress and decides when --until-idle is
+ * satisfied (nothing ready, pending or running in the store). */
+#include "sched/engine.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "sched/internal.h"
+
+void ain_engine_store_config(const ain_config_t *cfg, ain_store_config_t *out) {
+  memset(out, 0, sizeof *out);
+  const char *env = getenv("AIN_DATABASE_URL");
+  out->url = env && *env ? env : cfg->store.url;
+  out->sql_dir = cfg->store.sql_dir;
+  out->busy_timeout_ms = cfg->store.busy_timeout_ms;
+  out->synchronous_full = cfg->store.synchronous_full;
+}
+
+static void begin_stop(ain_engine_t *e) {
+  if (e->stopping) {
+    return;
+  }
+  e->stopping = 1;
+  uv_timer_stop(&e->reap_timer);
+  uv_timer_stop(&e->idle_timer);
+  for (int i = 0; i < e->nshards; i++) {
+    ain__shard_request_stop(&e->shards[i]);
+  }
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  ain_engine_t *e = s->data;
+  e->signals++;
+  e->interrupted = 1;
+  if (e->signals > 1) {
+    /* Everything accepted is already committed; leases of running steps expire and are reaped. */
+    ain_log_warn("second signal: exiting now");
+    _exit(130);
+  }
+  ain_log_info("%s: stopping (running steps get %lld ms; a second signal exits at once)",
+               signum == SIGINT ? "SIGINT" : "SIGTERM", (long long)e->cfg->shutdown.grace_ms);
+  begin_stop(e);
+}
+
+static void on_reap_done(ain_store_req_t *req) {
+  ain_engine_t *e = req->data;
+  e->reap_inflight = 0;
+  if (req->status != 0) {
+    ain_log_error("lease reaper: %s", req->err.msg);
+  } else if (req->u.reap.reclaimed + req->u.reap.dead > 0) {
+    ain_log_warn("lease reaper: %d expired lease(s) returned to ready, %d dead-lettered",
+                 req->u.reap.reclaimed, req->u.reap.dead);
+  }
+  ain_store_req_cleanup(req);
+}
+
+static void on_reap_timer(uv_timer_t *t) {
+  ain_engine_t *e = t->data;
+  if (e->reap_inflight || e->stopping) {
+    return;
+  }
+  ain_store_req_reap(&e->reap_req);
+  e->reap_req.data = e;
+  e->reap_req.cb = on_reap_done;
+  e->reap_req.actor = "reaper";
+  e->reap_inflight = 1;
+  if (ain_store_submit(e->store, &e->reap_req) != 0) {
+    e->reap_inflight = 0;
+  }
+}
+
+static void print_progress(ain_engine_t *e, int final) {
+  const ain_store_stats_t *s = &e->last_stats;
+  double el = (double)(ain_mono_ns() - e->started_ns) / 1e9;
+  fprintf(stderr,
+          "\r\033[K[%6.1fs] tasks: %lld ready, %lld waiting, %lld running, %lld done, %lld dead | "
+          "DAGs: %lld running, %lld done, %lld failed%s",
+          el, (long long)s->tasks[AIN_TASK_READY], (long long)s->tasks[AIN_TASK_PENDING],
+          (long long)s->tasks[AIN_TASK_RUNNING], (long long)s->tasks[AIN_TASK_SUCCEEDED],
+          (long long)s->tasks[AIN_TASK_DEAD], (long long)s->dags[AIN_DAG_RUNNING],
+          (long long)s->dags[AIN_DAG_SUCCEEDED], (long long)s->dags[AIN_DAG_FAILED],
+          final ? "\n" : "");
+}
+
+static void on_stats_done(ain_store_req_t *req) {
+  ain_engine_t *e = req->data;
+  e->stats_inflight = 0;
+  if (req->status == 0) {
+    e->last_stats = req->u.stats.stats;
+    const ain_store_stats_t *s = &e->last_stats;
+    if (e->opts.progress) {
+      print_progress(e, 0);
+    }
+    if (e->opts.until_idle && !e->stopping &&
+        s->tasks[AIN_TASK_READY] + s->tasks[AIN_TASK_PENDING] + s->tasks[AIN_TASK_RUNNING] == 0) {
+      ain_log_info("idle: no task is ready, waiting or running; stopping");
+      begin_stop(e);
+    }
+  } else {
+    ain_log_error("reading queue stats: %s", req->err.msg);
+  }
+  ain_store_req_cleanup(req);
+}
+
+static void on_idle_timer(uv_timer_t *t) {
+  ain_engine_t *e = t->data;
+  if (e->stats_inflight) {
+    return;
+  }
+  ain_store_req_stats(&e->stats_req);
+  e->stats_req.data = e;
+  e->stats_req.cb = on_stats_done;
+  e->stats_inflight = 1;
+  if (ain_store_submit(e->store, &e->stats_req) != 0) {
+    e->stats_inflight = 0;
+  }
+}
+
+static void on_shard_exited(uv_async_t *a) {
+  ain_engine_t *e = a->data;
+  if (atomic_load(&e->shards_alive) == 0) {
+    uv_close((uv_handle_t *)&e->sigint, NULL);
+    uv_close((uv_handle_t *)&e->sigterm, NULL);
+    uv_close((uv_handle_t *)&e->sighup, NULL);
+    uv_close((uv_handle_t *)&e->reap_timer, NULL);
+    uv_close((uv_handle_t *)&e->idle_timer, NULL);
+    uv_close((uv_handle_t *)&e->shard_exited, NULL);
+  }
+}
+
+static void on_sighup(uv_signal_t *s, int signum) {
+  ain_log_info("SIGHUP: scripts are reloaded by the script registry");
+}
+
+static int init_main(ain_engine_t *e, ain_err_t *err) {
+  if (uv_loop_init(&e->loop) != 0) {
+    return ain_err_set(err, AIN_EIO, "cannot create the main loop");
+  }
+  ain_store_config_t scfg;
+  ain_engine_store_config(e->cfg, &scfg);
+  int rc = ain_store_open(&scfg, &e->loop, &e->store, err);
+  if (rc != 0) {
+    return rc;
+  }
+  ain_store_req_t req;
+  ain_store_req_migrate(&req);
+  rc = ain_store_wait(e->store, &req);
+  if (rc != 0) {
+    *err = req.err;
+    ain_store_req_cleanup(&req);
+    return rc;
+  }
+  if (req.u.migrate.applied > 0) {
+    ain_log_info("store migrated to version %d (%d migration(s) applied)", req.u.migrate.version,
+                 req.u.migrate.applied);
+  }
+  ain_store_req_cleanup(&req);
+  return 0;
+}
+
+static void store_closed(void *data) {
+  *(int *)data = 1;
+}
+
+int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_summary_t *summary,
+                   ain_err_t *err) {
+  ain_engine_t *e = calloc(1, sizeof *e);
+  if (e == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  e->cfg = cfg;
+  e->opts = *opts;
+  e->started_ns = ain_mono_ns();
+  snprintf(e->node_id, sizeof e->node_id, "%s", cfg->node_id);
+  int rc = init_main(e, err);
+  if (rc != 0) {
+    goto fail_store;
+  }
+  e->nshards = cfg->shards;
+  e->shards = calloc((size_t)e->nshards, sizeof *e->shards);
+  if (e->shards == NULL) {
+    rc = ain_err_set(err, AIN_ENOMEM, "out of memory");
+    goto fail_store;
+  }
+  uv_async_init(&e->loop, &e->shard_exited, on_shard_exited);
+  e->shard_exited.data = e;
+  uv_signal_init(&e->loop, &e->sigint);
+  uv_signal_init(&e->loop, &e->sigterm);
+  uv_signal_init(&e->loop, &e->sighup);
+  e->sigint.data = e->sigterm.data = e->sighup.data = e;
+  uv_signal_start(&e->sigint, on_signal, SIGINT);
+  uv_signal_start(&e->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&e->sighup, on_sighup, SIGHUP);
+  uv_timer_init(&e->loop, &e->reap_timer);
+  uv_timer_init(&e->loop, &e->idle_timer);
+  e->reap_timer.data = e->idle_timer.data = e;
+
+  int started = 0;
+  for (int i = 0; i < e->nshards; i++) {
+    e->shards[i].engine = e;
+    e->shards[i].index = i;
+    atomic_fetch_add(&e->shards_alive, 1);
+    rc = ain__shard_start(&e->shards[i]);
+    if (rc != 0) {
+      atomic_fetch_sub(&e->shards_alive, 1);
+      *err = e->shards[i].start_err;
+      ain_err_prefix(err, "starting shard %d", i);
+      uv_thread_join(&e->shards[i].thread);
+      uv_loop_close(&e->shards[i].loop);
+      break;
+    }
+    started++;
+  }
+  if (rc != 0) {
+    e->nshards = started; /* only the shards that run can be told to stop */
+    begin_stop(e);
+  } else {
+    ain_log_info("engine started: node %s, %d shard(s), store %s", e->node_id, e->nshards,
+                 ain_store_backend_name(e->store));
+    uv_timer_start(&e->reap_timer, on_reap_timer, (uint64_t)cfg->queue.reap_interval_ms,
+                   (uint64_t)cfg->queue.reap_interval_ms);
+    uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
+  }
+  if (started > 0) {
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+  } else {
+    on_shard_exited(&e->shard_exited);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+  }
+  for (int i = 0; i < started; i++) {
+    uv_thread_join(&e->shards[i].thread);
+    uv_loop_close(&e->shards[i].loop);
+  }
+
+  /* Final counts for the summary. */
+  if (summary != NULL) {
+    memset(summary, 0, sizeof *summary);
+    ain_store_req_t req;
+    ain_store_req_stats(&req);
+    if (ain_store_wait(e->store, &req) == 0) {
+      summary->store = req.u.stats.stats;
+      e->last_stats = req.u.stats.stats;
+    }
+    ain_store_req_cleanup(&req);
+    summary->wall_s = (double)(ain_mono_ns() - e->started_ns) / 1e9;
+    summary->steps_run = atomic_load(&e->steps_run);
+    summary->conflicts = atomic_load(&e->conflicts);
+    summary->interrupted = e->interrupted;
+  }
+  if (opts->progress) {
+    print_progress(e, 1);
+  }
+  free(e->shards);
+fail_store:
+  if (e->store != NULL) {
+    int closed = 0;
+    ain_store_close(e->store, store_closed, &closed);
+    while (!closed && uv_run(&e->loop, UV_RUN_ONCE) != 0) {
+    }
+  }
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&e->loop);
+  free(e);
+  return rc;
+}

@@ -1,0 +1,87 @@
+/* Private to engine/sched/: the engine and shard structs shared by engine.c, shard.c, step.c. */
+#ifndef AIN_SCHED_INTERNAL_H
+#define AIN_SCHED_INTERNAL_H
+
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "lua/host.h"
+#include "sched/engine.h"
+#include "sched/step.h"
+#include "store/store.h"
+
+typedef struct ain_engine ain_engine_t;
+
+struct ain_shard {
+  ain_engine_t *engine;
+  int index;
+  char owner[256]; /* lease owner: "node/pid/shard-N" */
+  uv_thread_t thread;
+  uv_loop_t loop;
+  uv_async_t control; /* engine -> shard: stop requested */
+  uv_timer_t poll_timer;
+  uv_timer_t extend_timer;
+  uv_timer_t grace_timer;
+  uv_idle_t flush_idle;
+  ain_store_t *store;
+  ain_lua_host_t *lua;
+  int start_rc;
+  ain_err_t start_err;
+  uv_sem_t started;
+
+  ain_step_t *steps; /* steps in flight, including ended ones awaiting commit */
+  int running;       /* length of steps */
+  /* ended steps waiting for the next finish batch */
+  ain_step_t **ended;
+  size_t nended, cap_ended;
+  int claim_inflight, finish_inflight, extend_inflight;
+  int claim_again;   /* a wake-up arrived while a claim was in flight */
+  int stopping;      /* no more claims */
+  int graceful_over; /* grace period expired: running steps were cancelled */
+  int closing;
+  ain_store_req_t claim_req, finish_req, extend_req;
+  ain_finish_item_t *items; /* finish batch in flight */
+  ain_step_t **items_steps;
+  size_t nitems;
+  ain_extend_item_t *ext_items;
+  ain_step_t **ext_steps;
+  size_t next_items;
+};
+
+struct ain_engine {
+  const ain_config_t *cfg;
+  ain_run_opts_t opts;
+  uv_loop_t loop; /* main loop: signals, reaper, idle check, progress */
+  uv_signal_t sigint, sigterm, sighup;
+  uv_timer_t reap_timer, idle_timer, progress_timer;
+  uv_async_t shard_exited;
+  ain_store_t *store; /* main thread's handle */
+  ain_store_req_t reap_req, stats_req;
+  int reap_inflight, stats_inflight;
+  ain_shard_t *shards;
+  int nshards;
+  atomic_int shards_alive;
+  int signals;
+  int stopping;
+  int interrupted;
+  uint64_t started_ns;
+  atomic_llong steps_run;
+  atomic_llong conflicts;
+  ain_store_stats_t last_stats;
+  char node_id[128];
+};
+
+/* shard.c */
+int ain__shard_start(ain_shard_t *sh);
+void ain__shard_request_stop(ain_shard_t *sh);
+/* step.c: begins running a claimed task (takes ownership of *task's strings). */
+void ain__step_start(ain_shard_t *sh, ain_task_t *task);
+/* step.c: a step ended; shard.c queues it for the next finish batch. */
+void ain__shard_step_ended(ain_shard_t *sh, ain_step_t *step);
+void ain__step_cancel(ain_step_t *step, int code, const char *why);
+void ain__step_free(ain_step_t *step);
+/* expand.c: the built-in that expands a generate_video task into its DAG. */
+extern const ain_builtin_t ain__builtin_expand;
+
+#endif

@@ -1,0 +1,417 @@
+/* A shard: one thread with its own uv loop, Lua host and store handle. It claims tasks in batches
+ * while it has capacity, runs them as steps, and commits every step that ended during one loop
+ * iteration in a single finish batch (group commit), fenced by each step's lease token. Running steps
+ * extend their leases on a timer; a step whose lease was taken over is abandoned, never committed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "sched/internal.h"
+
+static void pump(ain_shard_t *sh);
+static void maybe_exit(ain_shard_t *sh);
+
+static const ain_config_t *cfg_of(ain_shard_t *sh) {
+  return sh->engine->cfg;
+}
+
+/* Exponential backoff with "equal jitter": half fixed, half random, capped. */
+static int64_t retry_delay_ms(ain_shard_t *sh, int attempts) {
+  const ain_config_t *cfg = cfg_of(sh);
+  int64_t d = cfg->queue.retry_base_ms;
+  for (int i = 1; i < attempts && d < cfg->queue.retry_max_ms; i++) {
+    d *= 2;
+  }
+  if (d > cfg->queue.retry_max_ms) {
+    d = cfg->queue.retry_max_ms;
+  }
+  int64_t half = d / 2;
+  return half + (half > 0 ? (int64_t)(ain_random_u64() % (uint64_t)(half + 1)) : 0);
+}
+
+static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
+  if (step->prev) {
+    step->prev->next = step->next;
+  } else {
+    sh->steps = step->next;
+  }
+  if (step->next) {
+    step->next->prev = step->prev;
+  }
+  sh->running--;
+}
+
+/* ---- finishing ------------------------------------------------------------------------------ */
+
+static void flush_finishes(ain_shard_t *sh);
+
+static void on_finish_done(ain_store_req_t *req) {
+  ain_shard_t *sh = req->data;
+  sh->finish_inflight = 0;
+  for (size_t i = 0; i < sh->nitems; i++) {
+    ain_step_t *step = sh->items_steps[i];
+    ain_finish_item_t *it = &sh->items[i];
+    int st = req->status != 0 ? req->status : it->status;
+    if (st == AIN_ECONFLICT) {
+      atomic_fetch_add(&sh->engine->conflicts, 1);
+      ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+      ain_log(AIN_LOG_WARN, &lc,
+              "result of step %s not applied: its lease was taken over or it was cancelled",
+              step->task.step ? step->task.step : step->task.type);
+    } else if (st != 0) {
+      /* The commit itself failed: the lease will expire and the reaper retries the task. */
+      ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+      ain_log(AIN_LOG_ERROR, &lc, "committing the step's outcome failed: %s",
+              req->status ? req->err.msg : ain_strerror(st));
+    }
+    atomic_fetch_add(&sh->engine->steps_run, 1);
+    unlink_step(sh, step);
+    ain__step_free(step);
+  }
+  ain_store_req_cleanup(req);
+  free(sh->items);
+  free(sh->items_steps);
+  sh->items = NULL;
+  sh->items_steps = NULL;
+  sh->nitems = 0;
+  if (sh->nended > 0) {
+    flush_finishes(sh);
+  }
+  pump(sh);
+  maybe_exit(sh);
+}
+
+static void flush_finishes(ain_shard_t *sh) {
+  if (sh->finish_inflight || sh->nended == 0) {
+    return;
+  }
+  size_t n = sh->nended;
+  sh->items = calloc(n, sizeof *sh->items);
+  sh->items_steps = calloc(n, sizeof *sh->items_steps);
+  if (sh->items == NULL || sh->items_steps == NULL) {
+    abort();
+  }
+  int64_t now = ain_now_ms();
+  for (size_t i = 0; i < n; i++) {
+    ain_step_t *step = sh->ended[i];
+    ain_finish_item_t *it = &sh->items[i];
+    sh->items_steps[i] = step;
+    it->task_id = step->task.id;
+    it->state_version = step->token;
+    it->kind = step->kind;
+    it->result = step->result;
+    it->error = step->error;
+    it->detail = step->detail;
+    it->spawn = step->spawn;
+    if (step->kind == AIN_FINISH_RETRY) {
+      it->retry_at = now + retry_delay_ms(sh, step->task.attempts);
+    }
+  }
+  sh->nitems = n;
+  sh->nended = 0;
+  ain_store_req_finish(&sh->finish_req, sh->items, n);
+  sh->finish_req.data = sh;
+  sh->finish_req.cb = on_finish_done;
+  sh->finish_req.actor = sh->owner;
+  sh->finish_inflight = 1;
+  int rc = ain_store_submit(sh->store, &sh->finish_req);
+  if (rc != 0) {
+    sh->finish_req.status = rc;
+    on_finish_done(&sh->finish_req);
+  }
+}
+
+static void on_flush_idle(uv_idle_t *h) {
+  uv_idle_stop(h);
+  flush_finishes(h->data);
+}
+
+void ain__shard_step_ended(ain_shard_t *sh, ain_step_t *step) {
+  if (step->abandoned) { /* lease lost: nothing to commit, just drop it */
+    unlink_step(sh, step);
+    ain__step_free(step);
+    pump(sh);
+    maybe_exit(sh);
+    return;
+  }
+  if (sh->nended == sh->cap_ended) {
+    size_t cap = sh->cap_ended ? sh->cap_ended * 2 : 64;
+    ain_step_t **e = realloc(sh->ended, cap * sizeof *e);
+    if (e == NULL) {
+      abort();
+    }
+    sh->ended = e;
+    sh->cap_ended = cap;
+  }
+  sh->ended[sh->nended++] = step;
+  /* Commit after this loop iteration, so every step that ends in it shares one transaction. */
+  uv_idle_start(&sh->flush_idle, on_flush_idle);
+}
+
+/* ---- claiming ------------------------------------------------------------------------------- */
+
+static void on_claim_done(ain_store_req_t *req) {
+  ain_shard_t *sh = req->data;
+  sh->claim_inflight = 0;
+  size_t n = req->u.claim.ntasks;
+  int asked = req->u.claim.max;
+  if (req->status != 0) {
+    ain_log(AIN_LOG_ERROR, NULL, "%s: claiming tasks failed: %s", sh->owner, req->err.msg);
+  }
+  for (size_t i = 0; i < n; i++) {
+    ain__step_start(sh, &req->u.claim.tasks[i]);
+  }
+  ain_store_req_cleanup(req);
+  if (sh->stopping) {
+    maybe_exit(sh);
+    return;
+  }
+  if ((int)n == asked || sh->claim_again) {
+    sh->claim_again = 0;
+    pump(sh);
+  } else if (!uv_is_active((uv_handle_t *)&sh->poll_timer)) {
+    /* Idle: wait for a wake-up from another shard/node, or poll as a fallback. */
+    uv_timer_start(&sh->poll_timer, (uv_timer_cb)pump, (uint64_t)cfg_of(sh)->queue.poll_ms, 0);
+  }
+}
+
+static void pump(ain_shard_t *sh) {
+  if (sh->stopping || sh->closing) {
+    return;
+  }
+  if (sh->claim_inflight) {
+    sh->claim_again = 1;
+    return;
+  }
+  int avail = cfg_of(sh)->queue.max_running - sh->running;
+  if (avail <= 0) {
+    return; /* a finishing step calls pump again */
+  }
+  int n = avail < cfg_of(sh)->queue.claim_batch ? avail : cfg_of(sh)->queue.claim_batch;
+  uv_timer_stop(&sh->poll_timer);
+  ain_store_req_claim(&sh->claim_req, sh->owner, n, cfg_of(sh)->queue.lease_ms);
+  sh->claim_req.data = sh;
+  sh->claim_req.cb = on_claim_done;
+  sh->claim_req.actor = sh->owner;
+  sh->claim_inflight = 1;
+  int rc = ain_store_submit(sh->store, &sh->claim_req);
+  if (rc != 0) {
+    sh->claim_inflight = 0;
+    ain_log(AIN_LOG_ERROR, NULL, "%s: cannot submit a claim: %s", sh->owner, ain_strerror(rc));
+    uv_timer_start(&sh->poll_timer, (uv_timer_cb)pump, (uint64_t)cfg_of(sh)->queue.poll_ms, 0);
+  }
+}
+
+static void on_wakeup(void *data) {
+  pump(data);
+}
+
+/* ---- lease extension ------------------------------------------------------------------------ */
+
+static void on_extend_done(ain_store_req_t *req) {
+  ain_shard_t *sh = req->data;
+  sh->extend_inflight = 0;
+  for (size_t i = 0; i < sh->next_items; i++) {
+    ain_step_t *step = sh->ext_steps[i];
+    ain_extend_item_t *it = &sh->ext_items[i];
+    if (req->status == 0 && it->status == 0) {
+      step->token = it->new_version;
+      step->lease_until = it->lease_until;
+    } else if (req->status == 0 && it->status == AIN_ECONFLICT && !step->ended) {
+      /* Someone else owns the task now (reaped after a pause, or cancelled): stop working on it
+       * and never commit its outcome. */
+      step->abandoned = 1;
+      ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+      ain_log(AIN_LOG_WARN, &lc, "lease lost; abandoning the step");
+      ain__step_cancel(step, AIN_ELEASE, "lease lost");
+    } else if (req->status == 0 && it->status == AIN_ECONFLICT) {
+      step->abandoned = 1;
+    }
+  }
+  ain_store_req_cleanup(req);
+  free(sh->ext_items);
+  free(sh->ext_steps);
+  sh->ext_items = NULL;
+  sh->ext_steps = NULL;
+  sh->next_items = 0;
+  maybe_exit(sh);
+}
+
+static void on_extend_timer(uv_timer_t *t) {
+  ain_shard_t *sh = t->data;
+  if (sh->extend_inflight || sh->running == 0) {
+    return;
+  }
+  int64_t now = ain_now_ms(), lease = cfg_of(sh)->queue.lease_ms;
+  size_t n = 0;
+  for (ain_step_t *s = sh->steps; s; s = s->next) {
+    if (!s->ended && s->lease_until - now < (lease * 2) / 3) {
+      n++;
+    }
+  }
+  if (n == 0) {
+    return;
+  }
+  sh->ext_items = calloc(n, sizeof *sh->ext_items);
+  sh->ext_steps = calloc(n, sizeof *sh->ext_steps);
+  if (!sh->ext_items || !sh->ext_steps) {
+    abort();
+  }
+  size_t i = 0;
+  for (ain_step_t *s = sh->steps; s && i < n; s = s->next) {
+    if (!s->ended && s->lease_until - now < (lease * 2) / 3) {
+      sh->ext_steps[i] = s;
+      sh->ext_items[i].task_id = s->task.id;
+      sh->ext_items[i].state_version = s->token;
+      sh->ext_items[i].lease_until = now + lease;
+      i++;
+    }
+  }
+  sh->next_items = n;
+  ain_store_req_extend(&sh->extend_req, sh->ext_items, n);
+  sh->extend_req.data = sh;
+  sh->extend_req.cb = on_extend_done;
+  sh->extend_req.actor = sh->owner;
+  sh->extend_inflight = 1;
+  if (ain_store_submit(sh->store, &sh->extend_req) != 0) {
+    sh->extend_inflight = 0;
+    free(sh->ext_items);
+    free(sh->ext_steps);
+    sh->ext_items = NULL;
+    sh->ext_steps = NULL;
+    sh->next_items = 0;
+  }
+}
+
+/* ---- stopping ------------------------------------------------------------------------------- */
+
+static void on_grace_over(uv_timer_t *t) {
+  ain_shard_t *sh = t->data;
+  sh->graceful_over = 1;
+  /* Steps still running give their task back: cancelled steps end as RELEASE, not as a failure. */
+  for (ain_step_t *s = sh->steps; s; s = s->next) {
+    if (!s->ended) {
+      ain__step_cancel(s, AIN_ESHUTDOWN, "engine shutting down");
+      if (s->kind == AIN_FINISH_RETRY) {
+        s->kind = AIN_FINISH_RELEASE;
+      }
+    }
+  }
+}
+
+static void on_control(uv_async_t *a) {
+  ain_shard_t *sh = a->data;
+  if (sh->stopping) {
+    return;
+  }
+  sh->stopping = 1;
+  uv_timer_stop(&sh->poll_timer);
+  if (sh->running > 0) {
+    uv_timer_start(&sh->grace_timer, on_grace_over, (uint64_t)cfg_of(sh)->shutdown.grace_ms, 0);
+  }
+  maybe_exit(sh);
+}
+
+static void on_store_closed(void *data) {
+  ain_shard_t *sh = data;
+  sh->store = NULL;
+}
+
+static void close_walk(uv_handle_t *h, void *arg) {
+  if (!uv_is_closing(h)) {
+    uv_close(h, NULL);
+  }
+}
+
+static void maybe_exit(ain_shard_t *sh) {
+  if (!sh->stopping || sh->closing || sh->running > 0 || sh->claim_inflight ||
+      sh->finish_inflight || sh->extend_inflight || sh->nended > 0) {
+    return;
+  }
+  sh->closing = 1;
+  uv_timer_stop(&sh->grace_timer);
+  uv_timer_stop(&sh->poll_timer);
+  uv_timer_stop(&sh->extend_timer);
+  uv_close((uv_handle_t *)&sh->poll_timer, NULL);
+  uv_close((uv_handle_t *)&sh->extend_timer, NULL);
+  uv_close((uv_handle_t *)&sh->grace_timer, NULL);
+  uv_close((uv_handle_t *)&sh->flush_idle, NULL);
+  uv_close((uv_handle_t *)&sh->control, NULL);
+  ain_store_close(sh->store, on_store_closed, sh);
+}
+
+void ain__shard_request_stop(ain_shard_t *sh) {
+  uv_async_send(&sh->control);
+}
+
+/* ---- thread ------------------------------------------------------------------------------------ */
+
+static void shard_main(void *arg) {
+  ain_shard_t *sh = arg;
+  const ain_config_t *cfg = cfg_of(sh);
+  ain_store_config_t scfg;
+  ain_engine_store_config(cfg, &scfg);
+  ain_err_clear(&sh->start_err);
+  sh->start_rc = ain_store_open(&scfg, &sh->loop, &sh->store, &sh->start_err);
+  if (sh->start_rc == 0) {
+    char name[32];
+    snprintf(name, sizeof name, "shard-%d", sh->index);
+    ain_lua_opts_t lo = {.scripts_dir = cfg->scripts_dir,
+                         .name = name,
+                         .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
+                         .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                         .allow_ffi = cfg->lua.allow_ffi};
+    sh->start_rc = ain_lua_host_new(&sh->loop, &lo, &sh->lua, &sh->start_err);
+    if (sh->start_rc != 0) {
+      ain_store_close(sh->store, NULL, NULL);
+      sh->store = NULL;
+    }
+  }
+  if (sh->start_rc != 0) {
+    uv_sem_post(&sh->started);
+    uv_run(&sh->loop, UV_RUN_DEFAULT);
+    return;
+  }
+  ain_store_on_wakeup(sh->store, on_wakeup, sh);
+  uv_async_init(&sh->loop, &sh->control, on_control);
+  sh->control.data = sh;
+  uv_timer_init(&sh->loop, &sh->poll_timer);
+  sh->poll_timer.data = sh;
+  uv_timer_init(&sh->loop, &sh->extend_timer);
+  sh->extend_timer.data = sh;
+  uv_timer_init(&sh->loop, &sh->grace_timer);
+  sh->grace_timer.data = sh;
+  uv_idle_init(&sh->loop, &sh->flush_idle);
+  sh->flush_idle.data = sh;
+  uint64_t ext = (uint64_t)cfg->queue.lease_ms / 3;
+  uv_timer_start(&sh->extend_timer, on_extend_timer, ext, ext);
+  uv_sem_post(&sh->started);
+
+  pump(sh);
+  uv_run(&sh->loop, UV_RUN_DEFAULT);
+
+  ain_lua_host_free(sh->lua);
+  sh->lua = NULL;
+  uv_walk(&sh->loop, close_walk, NULL);
+  uv_run(&sh->loop, UV_RUN_DEFAULT);
+  free(sh->ended);
+  sh->ended = NULL;
+  atomic_fetch_sub(&sh->engine->shards_alive, 1);
+  uv_async_send(&sh->engine->shard_exited);
+}
+
+int ain__shard_start(ain_shard_t *sh) {
+  snprintf(sh->owner, sizeof sh->owner, "%s/%d/shard-%d", sh->engine->node_id, (int)getpid(),
+           sh->index);
+  if (uv_loop_init(&sh->loop) != 0 || uv_sem_init(&sh->started, 0) != 0) {
+    return AIN_EIO;
+  }
+  if (uv_thread_create(&sh->thread, shard_main, sh) != 0) {
+    return AIN_EIO;
+  }
+  uv_sem_wait(&sh->started);
+  return sh->start_rc;
+}

@@ -1,0 +1,69 @@
+/* A step: one claimed task being run on a shard, by a built-in C handler or a Lua function.
+ * Handlers end a step exactly once with ain_step_succeed() or ain_step_fail(); the shard then
+ * commits the outcome in its next batch, fenced by the step's lease token.
+ * Relies on: store/store.h, lua/host.h. */
+#ifndef AIN_SCHED_STEP_H
+#define AIN_SCHED_STEP_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/err.h"
+#include "lua/host.h"
+#include "store/store.h"
+
+typedef struct ain_shard ain_shard_t;
+typedef struct ain_step ain_step_t;
+
+/* A built-in handler. start() begins the work (async on the step's loop) and returns 0, or fails
+ * at once with an AIN_E* code + err (the step then fails with that error). cancel() must stop the
+ * work (kill children, stop timers) and end the step with ain_step_fail(step, code, why, 0). */
+typedef struct {
+  const char *name;
+  int (*start)(ain_step_t *step, ain_err_t *err);
+  void (*cancel)(ain_step_t *step, int code, const char *why);
+} ain_builtin_t;
+
+/* The built-in named `name`, or NULL. */
+const ain_builtin_t *ain_builtin_find(const char *name);
+
+struct ain_step {
+  ain_shard_t *shard;
+  ain_task_t task;    /* the claimed row; owned by the step */
+  int64_t token;      /* current fencing token (state_version from claim/extend) */
+  int64_t lease_until;
+  uint64_t started_ns;
+  const ain_builtin_t *builtin; /* NULL for Lua handlers */
+  ain_lua_call_t *call;         /* the Lua call in flight, if any */
+  void *priv;                   /* built-in's state */
+  uv_timer_t timeout;
+  int ended;     /* succeed/fail called */
+  int abandoned; /* lease lost: do not commit */
+  /* outcome, set when ended */
+  ain_finish_kind_t kind;
+  char *result;
+  char *error;
+  char *detail;
+  ain_store_batch_t *spawn; /* owned; freed with the step */
+  ain_step_t *next, *prev;
+};
+
+uv_loop_t *ain_step_loop(ain_step_t *step);
+ain_lua_host_t *ain_step_lua(ain_step_t *step);
+/* The engine's data directory and config (read-only). */
+const char *ain_step_data_dir(ain_step_t *step);
+/* Context JSON handed to handlers: task_id, dag_id, step, persona_id, attempt, deps. Caller frees. */
+char *ain_step_ctx_json(const ain_step_t *step);
+
+/* Ends the step successfully. result_json: a JSON object (NULL = "{}"); spawn: new work committed
+ * with the success (the step takes ownership; free with ain_store_batch_free). detail: JSON for the
+ * audit row (policy versions), may be NULL. */
+void ain_step_succeed(ain_step_t *step, const char *result_json, ain_store_batch_t *spawn,
+                      const char *detail);
+/* Ends the step with an error "ECODE: message". permanent = 1 dead-letters at once. */
+void ain_step_fail(ain_step_t *step, int code, const char *message, int permanent);
+
+/* Frees a batch built by a handler (tasks' strings, deps' strings, the dag). */
+void ain_store_batch_free(ain_store_batch_t *b);
+
+#endif
