@@ -1,0 +1,1045 @@
+/* Task message and worker response: parsing, validation and emission (see message.h).
+ *
+ * Validation is table-driven: each message kind is a list of field specs (name, required, check);
+ * one walker rejects unknown and duplicate keys, reports missing ones and runs the checks in the
+ * table's order, so the first error reported for a message is deterministic.
+ *
+ * Raw bytes are checked before cJSON sees them, because cJSON neither validates UTF-8 nor rejects
+ * control characters in strings, and it silently truncates strings at an escaped U+0000. The same
+ * small lexer finds the top-level field an offending byte sits in, so even those errors name one.
+ *
+ * Relies on: cJSON, core/util.h (ain_utf8_valid), core/err.h, store/store.h (ain_task_t). */
+#include "core/message.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+static const char *json_type_name(const cJSON *v) {
+  if (cJSON_IsNull(v)) {
+    return "null";
+  }
+  if (cJSON_IsBool(v)) {
+    return "boolean";
+  }
+  if (cJSON_IsNumber(v)) {
+    return "number";
+  }
+  if (cJSON_IsString(v)) {
+    return "string";
+  }
+  if (cJSON_IsArray(v)) {
+    return "array";
+  }
+  if (cJSON_IsObject(v)) {
+    return "object";
+  }
+  return "invalid";
+}
+
+static int is_hex_lower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+/* Lowercase canonical 8-4-4-4-12. Lowercase only: ids are compared as text by the store, so an
+ * uppercase spelling of an existing id would be a different task. */
+static int uuid_lower_valid(const char *s) {
+  if (s == NULL || strlen(s) != AIN_UUID_LEN) {
+    return 0;
+  }
+  for (int i = 0; i < AIN_UUID_LEN; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') {
+        return 0;
+      }
+    } else if (!is_hex_lower(s[i])) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int ain_message_uuid7_valid(const char *s) {
+  return uuid_lower_valid(s) && s[14] == '7' &&
+         (s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b');
+}
+
+static int all_char(const char *s, size_t n, char c) {
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != c) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* W3C trace context, version 00: 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, lowercase,
+ * with neither id all zeros (the spec makes those invalid). */
+static int traceparent_valid(const char *s) {
+  if (strlen(s) != 55 || s[0] != '0' || s[1] != '0' || s[2] != '-' || s[35] != '-' ||
+      s[52] != '-') {
+    return 0;
+  }
+  for (int i = 3; i < 55; i++) {
+    if (i != 35 && i != 52 && !is_hex_lower(s[i])) {
+      return 0;
+    }
+  }
+  return !all_char(s + 3, 32, '0') && !all_char(s + 36, 16, '0');
+}
+
+/* ^[a-z][a-z0-9_]{0,63}$ */
+static int type_valid(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 64 || !(s[0] >= 'a' && s[0] <= 'z')) {
+    return 0;
+  }
+  for (size_t i = 1; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* ^E[A-Z0-9_]{1,31}$ over s[0..n) */
+static int errcode_valid(const char *s, size_t n) {
+  if (n < 2 || n > 32 || s[0] != 'E') {
+    return 0;
+  }
+  for (size_t i = 1; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Characters (code points) in valid UTF-8, as JSON Schema's minLength/maxLength count them. */
+static size_t utf8_chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++) {
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  }
+  return n;
+}
+
+/* Byte length of the longest prefix of s holding at most max characters. */
+static size_t utf8_prefix(const char *s, size_t max) {
+  size_t chars = 0, i = 0;
+  for (; s[i]; i++) {
+    if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max) {
+      break;
+    }
+  }
+  return i;
+}
+
+/* ---- raw byte checks ----------------------------------------------------------------------- */
+
+typedef struct {
+  char key[64];        /* the top-level key the scan stopped in (or last passed) */
+  int in_key;          /* the stop offset lies inside a key */
+  size_t problem_at;   /* offset of a lexical problem, when problem != NULL */
+  const char *problem; /* what it is */
+} raw_scan_t;
+
+/* Walks JSON text up to limit, tracking strings and nesting just enough to know which top-level
+ * key each byte belongs to, and stops at the first escaped U+0000 or raw control character in a
+ * string. It does not validate JSON; cJSON does that afterwards. */
+static void raw_scan(const char *s, size_t len, size_t limit, raw_scan_t *st) {
+  int depth = 0, in_str = 0, expect_key = 0, is_key = 0;
+  size_t key_start = 0;
+  memset(st, 0, sizeof *st);
+  for (size_t i = 0; i < len && i < limit; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (in_str) {
+      if (c == '\\') {
+        if (i + 5 < len && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0) {
+          st->problem = "strings must not contain U+0000";
+          st->problem_at = i;
+          return;
+        }
+        i++;
+      } else if (c == '"') {
+        in_str = 0;
+        if (is_key) {
+          size_t n = i - key_start < sizeof st->key - 1 ? i - key_start : sizeof st->key - 1;
+          memcpy(st->key, s + key_start, n);
+          st->key[n] = '\0';
+        }
+      } else if (c < 0x20) {
+        st->problem = "control character in a string (escape it)";
+        st->problem_at = i;
+        return;
+      }
+      continue;
+    }
+    switch (c) {
+    case '"':
+      in_str = 1;
+      is_key = depth == 1 && expect_key;
+      expect_key = 0;
+      key_start = i + 1;
+      break;
+    case '{':
+    case '[':
+      depth++;
+      expect_key = depth == 1 && c == '{';
+      break;
+    case '}':
+    case ']':
+      depth--;
+      break;
+    case ',':
+      expect_key = depth == 1;
+      break;
+    case ':':
+      expect_key = 0;
+      break;
+    default:
+      break;
+    }
+  }
+  st->in_key = in_str && is_key;
+}
+
+static void line_col(const char *s, size_t off, size_t *line, size_t *col) {
+  *line = 1;
+  *col = 1;
+  for (size_t i = 0; i < off; i++) {
+    if (s[i] == '\n') {
+      (*line)++;
+      *col = 1;
+    } else {
+      (*col)++;
+    }
+  }
+}
+
+/* Size, UTF-8 and lexical checks, then the parse. Returns the root or NULL with err set. */
+static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_t *err) {
+  size_t bad = 0, line, col;
+  raw_scan_t st;
+  if (json == NULL) {
+    ain_err_field(err, AIN_EINVAL, "", "%s: no input", what);
+    return NULL;
+  }
+  if (len > AIN_MESSAGE_MAX) {
+    ain_err_field(err, AIN_ETOOBIG, "", "%s: %zu bytes, the limit is %u", what, len,
+                  (unsigned)AIN_MESSAGE_MAX);
+    return NULL;
+  }
+  if (!ain_utf8_valid(json, len, &bad)) {
+    raw_scan(json, len, bad, &st);
+    if (st.in_key || st.key[0] == '\0') {
+      ain_err_field(err, AIN_EUTF8, "", "%s: invalid UTF-8 at byte offset %zu", what, bad);
+    } else {
+      ain_err_field(err, AIN_EUTF8, st.key, "%s: invalid UTF-8 at byte offset %zu", st.key, bad);
+    }
+    return NULL;
+  }
+  raw_scan(json, len, len, &st);
+  if (st.problem != NULL) {
+    line_col(json, st.problem_at, &line, &col);
+    if (st.key[0] != '\0' && !st.in_key) {
+      ain_err_field(err, AIN_ESCHEMA, st.key, "%s: %s (byte %zu, line %zu, column %zu)", st.key,
+                    st.problem, st.problem_at, line, col);
+    } else {
+      ain_err_field(err, AIN_ESCHEMA, "", "%s: %s (byte %zu, line %zu, column %zu)", what,
+                    st.problem, st.problem_at, line, col);
+    }
+    return NULL;
+  }
+  const char *end = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+  size_t off = end != NULL && end >= json ? (size_t)(end - json) : 0;
+  if (root == NULL) {
+    line_col(json, off, &line, &col);
+    ain_err_field(err, AIN_ESCHEMA, "", "%s: invalid JSON at byte %zu (line %zu, column %zu)",
+                  what, off, line, col);
+    return NULL;
+  }
+  for (; off < len; off++) {
+    char c = json[off];
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+      line_col(json, off, &line, &col);
+      cJSON_Delete(root);
+      ain_err_field(err, AIN_ESCHEMA, "", "%s: unexpected data after the JSON value at byte %zu "
+                    "(line %zu, column %zu)", what, off, line, col);
+      return NULL;
+    }
+  }
+  if (!cJSON_IsObject(root)) {
+    ain_err_field(err, AIN_ESCHEMA, "", "%s: must be a JSON object, got %s", what,
+                  json_type_name(root));
+    cJSON_Delete(root);
+    return NULL;
+  }
+  return root;
+}
+
+/* End of the JSON value starting at s[start]: after the bracket closing it for an object or array,
+ * else at the next delimiter. Malformed text ends at len; the parser then says what is wrong. */
+static size_t value_end(const char *s, size_t len, size_t start) {
+  int depth = 0, in_str = 0;
+  for (size_t i = start; i < len; i++) {
+    char c = s[i];
+    if (in_str) {
+      if (c == '\\') {
+        i++;
+      } else if (c == '"') {
+        in_str = 0;
+        if (depth == 0) {
+          return i + 1;
+        }
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_str = 1;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) {
+        return i;
+      }
+      if (--depth == 0) {
+        return i + 1;
+      }
+    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+      return i;
+    }
+  }
+  return len;
+}
+
+/* Where the value of the top-level member `key` lies in the raw text of a parsed object. 0 if the
+ * key is not spelled plainly (e.g. with escapes); the caller then falls back to cJSON. */
+static int raw_member(const char *s, size_t len, const char *key, size_t *start, size_t *end) {
+  size_t kl = strlen(key);
+  int depth = 0, expect_key = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (c == '"') {
+      size_t j = i + 1;
+      while (j < len && s[j] != '"') {
+        j += s[j] == '\\' ? 2 : 1;
+      }
+      if (depth == 1 && expect_key && j - i - 1 == kl && memcmp(s + i + 1, key, kl) == 0) {
+        size_t v = j + 1;
+        while (v < len && s[v] != ':') {
+          v++;
+        }
+        for (v++; v < len && (s[v] == ' ' || s[v] == '\t' || s[v] == '\r' || s[v] == '\n'); v++) {
+        }
+        *start = v;
+        *end = value_end(s, len, v);
+        return 1;
+      }
+      expect_key = 0;
+      i = j;
+    } else if (c == '{' || c == '[') {
+      depth++;
+      expect_key = depth == 1 && c == '{';
+    } else if (c == '}' || c == ']') {
+      depth--;
+    } else if (c == ',') {
+      expect_key = depth == 1;
+    }
+  }
+  return 0;
+}
+
+/* ---- the field-table walker ---------------------------------------------------------------- */
+
+typedef int (*check_fn)(const cJSON *v, const char *path, void *ctx, ain_err_t *err);
+
+typedef struct {
+  const char *name;
+  int required;
+  check_fn check;
+} field_spec_t;
+
+#define MAX_FIELDS 16
+
+static void join_path(char *out, size_t cap, const char *prefix, const char *name) {
+  if (prefix[0] == '\0') {
+    snprintf(out, cap, "%s", name);
+  } else {
+    snprintf(out, cap, "%s.%s", prefix, name);
+  }
+}
+
+static int check_object(const cJSON *obj, const char *prefix, const field_spec_t *specs, size_t n,
+                        void *ctx, ain_err_t *err) {
+  const cJSON *found[MAX_FIELDS] = {0};
+  char path[128];
+  for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+    size_t i = 0;
+    while (i < n && strcmp(specs[i].name, c->string) != 0) {
+      i++;
+    }
+    join_path(path, sizeof path, prefix, c->string);
+    if (i == n) {
+      char allowed[512] = "";
+      size_t used = 0;
+      for (size_t k = 0; k < n && used < sizeof allowed; k++) {
+        used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%s", k ? ", " : "",
+                                 specs[k].name);
+      }
+      return ain_err_field(err, AIN_ESCHEMA, path, "%s: unknown field (allowed: %s)", path,
+                           allowed);
+    }
+    if (found[i] != NULL) {
+      return ain_err_field(err, AIN_ESCHEMA, path, "%s: duplicate field", path);
+    }
+    found[i] = c;
+  }
+  for (size_t i = 0; i < n; i++) {
+    join_path(path, sizeof path, prefix, specs[i].name);
+    if (found[i] == NULL) {
+      if (specs[i].required) {
+        return ain_err_field(err, AIN_ESCHEMA, path, "%s: required field is missing", path);
+      }
+      continue;
+    }
+    int rc = specs[i].check(found[i], path, ctx, err);
+    if (rc != 0) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* Checks an integral number in [min, max]; JSON Schema's "integer" accepts 3.0, so do we. */
+static int get_int(const cJSON *v, const char *path, long long min, long long max,
+                   long long *out, ain_err_t *err) {
+  if (!cJSON_IsNumber(v)) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an integer in %lld..%lld, got %s",
+                         path, min, max, json_type_name(v));
+  }
+  double d = v->valuedouble;
+  if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an integer in %lld..%lld, got %.17g",
+                         path, min, max, d);
+  }
+  *out = (long long)d;
+  return 0;
+}
+
+static int want_string(const cJSON *v, const char *path, const char *what, ain_err_t *err) {
+  if (!cJSON_IsString(v) || v->valuestring == NULL) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be %s, got %s", path, what,
+                         json_type_name(v));
+  }
+  return 0;
+}
+
+static int bad_value(const char *path, const char *what, const char *got, ain_err_t *err) {
+  size_t n = utf8_prefix(got, 64);
+  return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be %s, got \"%.*s%s\"", path, what,
+                       (int)n, got, got[n] ? "..." : "");
+}
+
+/* The compact text of a top-level object member. Taken from the raw input and minified rather
+ * than re-printed by cJSON, whose "%1.15g"-within-epsilon printing changes numbers (2^53 - 1 comes
+ * back as ...990, 0.30000000000000004 as 0.3): a payload passes through byte for byte, only
+ * whitespace goes. Checks the 1 MiB limit. Caller frees *out. */
+static int member_text(const cJSON *v, const char *path, const char *json, size_t len,
+                       char **out, ain_err_t *err) {
+  size_t a, b;
+  char *text;
+  if (!cJSON_IsObject(v)) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an object, got %s", path,
+                         json_type_name(v));
+  }
+  if (raw_member(json, len, v->string, &a, &b) && b > a && json[a] == '{') {
+    text = malloc(b - a + 1);
+    if (text != NULL) {
+      memcpy(text, json + a, b - a);
+      text[b - a] = '\0';
+      cJSON_Minify(text); /* comments cannot occur: the text already parsed as strict JSON */
+    }
+  } else {
+    text = cJSON_PrintUnformatted(v);
+  }
+  if (text == NULL) {
+    return ain_err_field(err, AIN_ENOMEM, path, "%s: out of memory", path);
+  }
+  size_t n = strlen(text);
+  if (n > AIN_MESSAGE_PAYLOAD_MAX) {
+    free(text);
+    return ain_err_field(err, AIN_ETOOBIG, path, "%s: %zu bytes serialized, the limit is %u",
+                         path, n, (unsigned)AIN_MESSAGE_PAYLOAD_MAX);
+  }
+  *out = text;
+  return 0;
+}
+
+/* ---- task message -------------------------------------------------------------------------- */
+
+typedef struct {
+  ain_task_t *t;
+  const char *json; /* the raw message, for member_text */
+  size_t len;
+} task_ctx_t;
+
+#define UUID7_WHAT "a UUIDv7 string (lowercase 8-4-4-4-12 hex, version 7, variant 10xx)"
+
+static int task_id(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  if (want_string(v, path, "a UUIDv7 string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  if (!ain_message_uuid7_valid(v->valuestring)) {
+    return bad_value(path, UUID7_WHAT, v->valuestring, err);
+  }
+  memcpy(t->id, v->valuestring, AIN_UUID_LEN + 1);
+  return 0;
+}
+
+static int task_type(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  if (want_string(v, path, "a string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  if (!type_valid(v->valuestring)) {
+    return bad_value(path, "a type name matching ^[a-z][a-z0-9_]{0,63}$", v->valuestring, err);
+  }
+  t->type = ain_strdup(v->valuestring);
+  return 0;
+}
+
+static int task_payload(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  task_ctx_t *c = ctx;
+  return member_text(v, path, c->json, c->len, &c->t->payload, err);
+}
+
+static int task_persona(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  if (want_string(v, path, "a string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  size_t n = utf8_chars(v->valuestring);
+  if (n == 0 || n > AIN_MESSAGE_PERSONA_MAX) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be 1..%d characters, got %zu", path,
+                         AIN_MESSAGE_PERSONA_MAX, n);
+  }
+  t->persona_id = ain_strdup(v->valuestring);
+  return 0;
+}
+
+static int task_version(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  long long x;
+  int rc = get_int(v, path, 0, AIN_MESSAGE_INT_MAX, &x, err);
+  t->state_version = x;
+  return rc;
+}
+
+static int task_dag(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  if (want_string(v, path, "a UUID string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  if (!uuid_lower_valid(v->valuestring)) {
+    return bad_value(path, "a UUID string (lowercase 8-4-4-4-12 hex)", v->valuestring, err);
+  }
+  memcpy(t->dag_id, v->valuestring, AIN_UUID_LEN + 1);
+  return 0;
+}
+
+static int task_trace(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  if (want_string(v, path, "a W3C traceparent string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  if (!traceparent_valid(v->valuestring)) {
+    return bad_value(path, "a W3C traceparent \"00-<32 hex>-<16 hex>-<2 hex>\" with non-zero ids",
+                     v->valuestring, err);
+  }
+  t->traceparent = ain_strdup(v->valuestring);
+  return 0;
+}
+
+static int task_run_at(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  long long x;
+  int rc = get_int(v, path, 0, AIN_MESSAGE_RUN_AT_MAX, &x, err);
+  t->run_at = x;
+  return rc;
+}
+
+static int task_priority(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  long long x;
+  int rc = get_int(v, path, AIN_MESSAGE_PRIORITY_MIN, AIN_MESSAGE_PRIORITY_MAX, &x, err);
+  t->priority = (int)x;
+  return rc;
+}
+
+static int task_attempts(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  ain_task_t *t = ((task_ctx_t *)ctx)->t;
+  long long x;
+  int rc = get_int(v, path, 1, AIN_MESSAGE_ATTEMPTS_MAX, &x, err);
+  t->max_attempts = (int)x;
+  return rc;
+}
+
+/* Order = the order errors are reported in = the schema's property order. */
+static const field_spec_t task_fields[] = {
+    {"task_id", 1, task_id},         {"type", 1, task_type},
+    {"payload", 1, task_payload},    {"persona_id", 1, task_persona},
+    {"state_version", 1, task_version}, {"dag_id", 0, task_dag},
+    {"traceparent", 0, task_trace},  {"run_at", 0, task_run_at},
+    {"priority", 0, task_priority},  {"max_attempts", 0, task_attempts},
+};
+
+/* Frees what the task parser allocates (the subset of ain_task_free it needs, so that this file
+ * does not depend on the store library being linked). */
+static void task_strings_free(ain_task_t *t) {
+  free(t->type);
+  free(t->persona_id);
+  free(t->payload);
+  free(t->traceparent);
+  memset(t, 0, sizeof *t);
+}
+
+int ain_message_parse_task(const char *json, size_t len, ain_task_t *out, ain_err_t *err) {
+  memset(out, 0, sizeof *out);
+  cJSON *root = parse_raw(json, len, "task message", err);
+  if (root == NULL) {
+    return err != NULL ? err->code : AIN_ESCHEMA;
+  }
+  task_ctx_t ctx = {out, json, len};
+  out->max_attempts = AIN_MESSAGE_DEFAULT_MAX_ATTEMPTS;
+  int rc = check_object(root, "", task_fields, sizeof task_fields / sizeof task_fields[0], &ctx,
+                        err);
+  cJSON_Delete(root);
+  if (rc != 0) {
+    goto fail;
+  }
+  return 0;
+fail:
+  task_strings_free(out);
+  return rc;
+}
+
+static size_t skip_ws(const char *s, size_t len, size_t i, size_t *line) {
+  for (; i < len; i++) {
+    if (s[i] == '\n') {
+      (*line)++;
+    } else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+      break;
+    }
+  }
+  return i;
+}
+
+int ain_message_parse_tasks(const char *buf, size_t len, ain_task_t **out, size_t *n,
+                            ain_message_pos_t *where, ain_err_t *err) {
+  ain_task_t *tasks = NULL;
+  size_t count = 0, cap = 0, line = 1, i;
+  int rc = 0, array;
+  *out = NULL;
+  *n = 0;
+  if (buf == NULL) {
+    return ain_err_field(err, AIN_EINVAL, "", "no input");
+  }
+  i = skip_ws(buf, len, 0, &line);
+  array = i < len && buf[i] == '[';
+  if (array) {
+    i = skip_ws(buf, len, i + 1, &line);
+    if (i < len && buf[i] == ']') {
+      i = skip_ws(buf, len, i + 1, &line);
+      goto tail;
+    }
+  }
+  while (i < len) {
+    size_t end = value_end(buf, len, i);
+    if (count == cap) {
+      cap = cap ? cap * 2 : 16;
+      ain_task_t *grown = realloc(tasks, cap * sizeof *tasks);
+      if (grown == NULL) {
+        rc = ain_err_field(err, AIN_ENOMEM, "", "out of memory");
+        goto fail;
+      }
+      tasks = grown;
+    }
+    if (end == i) {
+      rc = ain_err_field(err, AIN_ESCHEMA, "", "unexpected '%c' where a message should start",
+                         buf[i]);
+      goto bad;
+    }
+    rc = ain_message_parse_task(buf + i, end - i, &tasks[count], err);
+    if (rc != 0) {
+      goto bad;
+    }
+    count++;
+    for (size_t k = i; k < end; k++) {
+      line += buf[k] == '\n';
+    }
+    i = skip_ws(buf, len, end, &line);
+    if (array) {
+      if (i < len && buf[i] == ',') {
+        i = skip_ws(buf, len, i + 1, &line);
+        continue;
+      }
+      if (i < len && buf[i] == ']') {
+        i = skip_ws(buf, len, i + 1, &line);
+        goto tail;
+      }
+      rc = ain_err_field(err, AIN_ESCHEMA, "", "expected ',' or ']' after the message");
+      goto bad;
+    }
+  }
+  if (array) {
+    rc = ain_err_field(err, AIN_ESCHEMA, "", "unterminated array: missing ']'");
+    goto bad;
+  }
+tail:
+  if (i < len) {
+    rc = ain_err_field(err, AIN_ESCHEMA, "", "unexpected data after the array");
+    goto bad;
+  }
+  *out = tasks;
+  *n = count;
+  return 0;
+bad:
+  ain_err_prefix(err, "message %zu (line %zu)", count, line);
+  if (where != NULL) {
+    where->index = count;
+    where->line = line;
+  }
+fail:
+  for (size_t k = 0; k < count; k++) {
+    task_strings_free(&tasks[k]);
+  }
+  free(tasks);
+  return rc;
+}
+
+/* ---- worker response ----------------------------------------------------------------------- */
+
+typedef struct {
+  const char *json;
+  size_t len;
+  const char *status;
+  int nerrors;
+  int has_result;
+} resp_ctx_t;
+
+static int resp_task_id(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  if (want_string(v, path, "a UUIDv7 string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  if (!ain_message_uuid7_valid(v->valuestring)) {
+    return bad_value(path, UUID7_WHAT, v->valuestring, err);
+  }
+  return 0;
+}
+
+static int resp_version(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  long long x;
+  return get_int(v, path, 0, AIN_MESSAGE_INT_MAX, &x, err);
+}
+
+static int resp_status(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  resp_ctx_t *r = ctx;
+  const char *what = "one of \"succeeded\", \"failed\", \"retry\"";
+  if (want_string(v, path, what, err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  const char *s = v->valuestring;
+  if (strcmp(s, "succeeded") != 0 && strcmp(s, "failed") != 0 && strcmp(s, "retry") != 0) {
+    return bad_value(path, what, s, err);
+  }
+  r->status = s;
+  return 0;
+}
+
+static int err_code(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  if (want_string(v, path, "an error code string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  if (!errcode_valid(v->valuestring, strlen(v->valuestring))) {
+    return bad_value(path, "an error code matching ^E[A-Z0-9_]{1,31}$", v->valuestring, err);
+  }
+  return 0;
+}
+
+static int err_message(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  if (want_string(v, path, "a string", err) != 0) {
+    return AIN_ESCHEMA;
+  }
+  size_t n = utf8_chars(v->valuestring);
+  if (n > AIN_MESSAGE_ERRMSG_MAX) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be at most %d characters, got %zu",
+                         path, AIN_MESSAGE_ERRMSG_MAX, n);
+  }
+  return 0;
+}
+
+static const field_spec_t error_fields[] = {
+    {"code", 1, err_code},
+    {"message", 1, err_message},
+};
+
+static int resp_errors(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  resp_ctx_t *r = ctx;
+  char item[64];
+  int i = 0;
+  if (!cJSON_IsArray(v)) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an array of {code, message}, got %s",
+                         path, json_type_name(v));
+  }
+  for (const cJSON *e = v->child; e != NULL; e = e->next, i++) {
+    snprintf(item, sizeof item, "%s[%d]", path, i);
+    if (i >= AIN_MESSAGE_ERRORS_MAX) {
+      return ain_err_field(err, AIN_ESCHEMA, path, "%s: at most %d entries", path,
+                           AIN_MESSAGE_ERRORS_MAX);
+    }
+    if (!cJSON_IsObject(e)) {
+      return ain_err_field(err, AIN_ESCHEMA, item, "%s: must be an object {code, message}, got %s",
+                           item, json_type_name(e));
+    }
+    int rc = check_object(e, item, error_fields, 2, NULL, err);
+    if (rc != 0) {
+      return rc;
+    }
+  }
+  r->nerrors = i;
+  return 0;
+}
+
+static int resp_confidence(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  if (!cJSON_IsNumber(v)) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be a number in 0..1, got %s", path,
+                         json_type_name(v));
+  }
+  if (!(v->valuedouble >= 0.0 && v->valuedouble <= 1.0)) {
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be a number in 0..1, got %.17g", path,
+                         v->valuedouble);
+  }
+  return 0;
+}
+
+static int resp_result(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
+  resp_ctx_t *r = ctx;
+  char *text = NULL;
+  int rc = member_text(v, path, r->json, r->len, &text, err);
+  free(text);
+  r->has_result = rc == 0;
+  return rc;
+}
+
+static const field_spec_t response_fields[] = {
+    {"task_id", 1, resp_task_id}, {"state_version", 1, resp_version},
+    {"status", 1, resp_status},   {"errors", 1, resp_errors},
+    {"confidence", 0, resp_confidence}, {"result", 0, resp_result},
+};
+
+int ain_message_validate_response(const char *json, size_t len, ain_err_t *err) {
+  resp_ctx_t r = {json, len, NULL, 0, 0};
+  cJSON *root = parse_raw(json, len, "response", err);
+  int rc;
+  if (root == NULL) {
+    return err != NULL ? err->code : AIN_ESCHEMA;
+  }
+  rc = check_object(root, "", response_fields, sizeof response_fields / sizeof response_fields[0],
+                    &r, err);
+  if (rc != 0) {
+    goto done;
+  }
+  /* The two rules that tie fields together (if/then in the schema). */
+  if (strcmp(r.status, "succeeded") == 0 && !r.has_result) {
+    rc = ain_err_field(err, AIN_ESCHEMA, "result", "result: required when status is \"succeeded\"");
+  } else if (strcmp(r.status, "succeeded") != 0 && r.nerrors == 0) {
+    rc = ain_err_field(err, AIN_ESCHEMA, "errors",
+                       "errors: must hold at least one {code, message} when status is \"%s\"",
+                       r.status);
+  }
+done:
+  cJSON_Delete(root);
+  return rc;
+}
+
+/* ---- emitters ------------------------------------------------------------------------------ */
+
+/* Parses object text held by a row (NULL = {}); anything but an object is an error. */
+static cJSON *row_object(const char *text, const char *name, ain_err_t *err) {
+  cJSON *o = cJSON_ParseWithOpts(text != NULL ? text : "{}", NULL, 1);
+  if (!cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    ain_err_field(err, AIN_EINVAL, name, "%s: the task row's %s is not a JSON object", name, name);
+    return NULL;
+  }
+  return o;
+}
+
+/* cJSON prints numbers through "%1.15g" and accepts the result when it is within a relative
+ * epsilon, which turns 9007199254740991 into 9007199254740990: integers go out as raw text. */
+static void add_int(cJSON *obj, const char *name, long long v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%lld", v);
+  cJSON_AddRawToObject(obj, name, buf);
+}
+
+/* Prints root compactly and runs the matching validator over the text, so that what we emit is
+ * exactly what we accept. Takes ownership of root. */
+static int emit(cJSON *root, const char *id, int is_task, char **out, ain_err_t *err) {
+  char *text = cJSON_PrintUnformatted(root);
+  ain_task_t chk;
+  int rc;
+  cJSON_Delete(root);
+  if (text == NULL) {
+    return ain_err_field(err, AIN_ENOMEM, "", "out of memory");
+  }
+  if (is_task) {
+    rc = ain_message_parse_task(text, strlen(text), &chk, err);
+    if (rc == 0) {
+      task_strings_free(&chk);
+    }
+  } else {
+    rc = ain_message_validate_response(text, strlen(text), err);
+  }
+  if (rc != 0) {
+    ain_err_prefix(err, "task %s cannot be expressed as a valid %s", id,
+                   is_task ? "task message" : "response");
+    free(text);
+    return rc;
+  }
+  *out = text;
+  return 0;
+}
+
+int ain_message_task_to_json_ex(const ain_task_t *t, char **out, ain_err_t *err) {
+  *out = NULL;
+  cJSON *payload = row_object(t->payload, "payload", err);
+  if (payload == NULL) {
+    return AIN_EINVAL;
+  }
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "task_id", t->id);
+  cJSON_AddStringToObject(root, "type", t->type != NULL ? t->type : "");
+  /* Raw, as stored: re-printing through cJSON would alter numbers (see member_text). */
+  cJSON_Delete(payload);
+  cJSON_AddRawToObject(root, "payload", t->payload != NULL ? t->payload : "{}");
+  cJSON_AddStringToObject(root, "persona_id", t->persona_id != NULL ? t->persona_id : "");
+  add_int(root, "state_version", t->state_version);
+  if (t->dag_id[0] != '\0') {
+    cJSON_AddStringToObject(root, "dag_id", t->dag_id);
+  }
+  if (t->traceparent != NULL) {
+    cJSON_AddStringToObject(root, "traceparent", t->traceparent);
+  }
+  if (t->run_at > 0) {
+    add_int(root, "run_at", t->run_at);
+  }
+  if (t->priority != 0) {
+    add_int(root, "priority", t->priority);
+  }
+  if (t->max_attempts > 0) {
+    add_int(root, "max_attempts", t->max_attempts);
+  }
+  return emit(root, t->id, 1, out, err);
+}
+
+char *ain_message_task_to_json(const ain_task_t *t) {
+  char *out = NULL;
+  return ain_message_task_to_json_ex(t, &out, NULL) == 0 ? out : NULL;
+}
+
+/* "ECODE: detail" -> {code, message}; text without a code prefix becomes EUNKNOWN. */
+static cJSON *error_item(const char *last_error, const char *fallback_code) {
+  cJSON *e = cJSON_CreateObject();
+  const char *colon = last_error != NULL ? strchr(last_error, ':') : NULL;
+  char code[33] = "EUNKNOWN";
+  const char *msg = last_error != NULL ? last_error : fallback_code;
+  if (last_error == NULL) {
+    snprintf(code, sizeof code, "%s", fallback_code);
+    msg = "";
+  } else if (colon != NULL && errcode_valid(last_error, (size_t)(colon - last_error))) {
+    snprintf(code, sizeof code, "%.*s", (int)(colon - last_error), last_error);
+    msg = colon + 1 + (colon[1] == ' ');
+  }
+  size_t n = utf8_prefix(msg, AIN_MESSAGE_ERRMSG_MAX);
+  char *cut = malloc(n + 1);
+  if (cut != NULL) {
+    memcpy(cut, msg, n);
+    cut[n] = '\0';
+  }
+  cJSON_AddStringToObject(e, "code", code);
+  cJSON_AddStringToObject(e, "message", cut != NULL ? cut : "");
+  free(cut);
+  return e;
+}
+
+int ain_message_response_to_json_ex(const ain_task_t *t, char **out, ain_err_t *err) {
+  const char *status;
+  const char *fallback = "EUNKNOWN";
+  *out = NULL;
+  switch (t->status) {
+  case AIN_TASK_SUCCEEDED:
+    status = "succeeded";
+    break;
+  case AIN_TASK_DEAD:
+    status = "failed";
+    break;
+  case AIN_TASK_CANCELLED:
+    status = "failed";
+    fallback = "ECANCELLED";
+    break;
+  case AIN_TASK_READY:
+    if (t->attempts > 0 && t->last_error != NULL) {
+      status = "retry";
+      break;
+    }
+    /* fall through */
+  default:
+    return ain_err_field(err, AIN_EINVAL, "status",
+                         "task %s is %s: no attempt has ended, so there is no response", t->id,
+                         t->status == AIN_TASK_PENDING   ? "pending"
+                         : t->status == AIN_TASK_RUNNING ? "running"
+                         : t->status == AIN_TASK_READY   ? "ready"
+                                                         : "in an unknown state");
+  }
+  cJSON *result = NULL;
+  if (t->result != NULL || t->status == AIN_TASK_SUCCEEDED) {
+    result = row_object(t->result, "result", err);
+    if (result == NULL) {
+      return AIN_EINVAL;
+    }
+  }
+  cJSON *root = cJSON_CreateObject();
+  cJSON *errors = cJSON_CreateArray();
+  cJSON_AddStringToObject(root, "task_id", t->id);
+  add_int(root, "state_version", t->state_version);
+  cJSON_AddStringToObject(root, "status", status);
+  if (t->status != AIN_TASK_SUCCEEDED) {
+    cJSON_AddItemToArray(errors, error_item(t->last_error, fallback));
+  }
+  cJSON_AddItemToObject(root, "errors", errors);
+  if (result != NULL) {
+    const cJSON *conf = cJSON_GetObjectItemCaseSensitive(result, "confidence");
+    /* A judge that reports nonsense keeps its result; only the summary field is left out. */
+    if (cJSON_IsNumber(conf) && conf->valuedouble >= 0.0 && conf->valuedouble <= 1.0) {
+      cJSON_AddNumberToObject(root, "confidence", conf->valuedouble);
+    }
+    cJSON_AddRawToObject(root, "result", t->result != NULL ? t->result : "{}");
+    cJSON_Delete(result);
+  }
+  return emit(root, t->id, 0, out, err);
+}
+
+char *ain_message_response_to_json(const ain_task_t *t) {
+  char *out = NULL;
+  return ain_message_response_to_json_ex(t, &out, NULL) == 0 ? out : NULL;
+}
