@@ -1,0 +1,93 @@
+-- Publisher policy: builds the publish request for one channel; the C side writes it atomically
+-- to the channel (outbox directory, ...) and records the receipt under the idempotency key.
+-- Provides: publish(payload, ctx) -> {channel, idempotency_key, video_id, files, sidecar}
+--           or {skipped = true, reason} when the judge did not pass the video.
+-- Relies on: ain.sha256. Reads ctx.deps.judge, ctx.deps.render, ctx.deps.script, ctx.persona,
+-- and ctx.review = {approved = true, by = "..."} when a human approved a video sent to review.
+
+local M = {}
+
+local DEFAULT_EXT = { video = ".mp4", thumbnail = ".jpg", captions = ".ass" }
+local ROLES = { "video", "thumbnail", "captions" }
+
+-- Accepts render results as {artifacts = {video = key, ...}} or {video_key = key, ...}.
+local function collect_files(render, video_id)
+  local files = {}
+  local arts = type(render.artifacts) == "table" and render.artifacts or {}
+  for _, role in ipairs(ROLES) do
+    local key = arts[role] or render[role .. "_key"]
+    if type(key) == "string" and key ~= "" then
+      local ext = key:match("(%.[%w]+)$") or DEFAULT_EXT[role]
+      files[#files + 1] = { role = role, key = key, name = video_id .. ext }
+    end
+  end
+  return files
+end
+
+local function checks_summary(judge)
+  local passed, total = 0, 0
+  for _, c in ipairs(type(judge.checks) == "table" and judge.checks or {}) do
+    total = total + 1
+    if c.passed then passed = passed + 1 end
+  end
+  return { decision = judge.decision, confidence = judge.confidence, passed = passed,
+    total = total, failed = judge.failed or {} }
+end
+
+local function contains(list, v)
+  for _, x in ipairs(list) do
+    if x == v then return true end
+  end
+  return false
+end
+
+function M.publish(payload, ctx)
+  payload = type(payload) == "table" and payload or {}
+  local deps = type(ctx) == "table" and type(ctx.deps) == "table" and ctx.deps or {}
+  local judge = deps.judge
+  if type(judge) ~= "table" or type(judge.decision) ~= "string" then
+    return nil, "EINVAL: ctx.deps.judge missing"
+  end
+  local review = type(ctx.review) == "table" and ctx.review or nil
+  local approved = judge.decision == "review" and review ~= nil and review.approved == true
+  if judge.decision ~= "pass" and not approved then
+    return { skipped = true, reason = "judge decision: " .. judge.decision }
+  end
+
+  local persona = type(ctx.persona) == "table" and ctx.persona or {}
+  local channels = type(persona.channels) == "table" and persona.channels or {}
+  local channel = payload.channel or channels[1]
+  if type(channel) ~= "string" or channel == "" then return nil, "EINVAL: no channel" end
+  if #channels > 0 and not contains(channels, channel) then
+    return nil, "EINVAL: channel '" .. channel .. "' is not one of persona " .. tostring(persona.id)
+      .. "'s channels"
+  end
+
+  local render = type(deps.render) == "table" and deps.render or {}
+  local script = type(deps.script) == "table" and deps.script or {}
+  local video_id = render.video_id or payload.video_id or judge.video_id or ctx.dag_id
+  if type(video_id) ~= "string" or video_id == "" then return nil, "EINVAL: no video_id" end
+  local files = collect_files(render, video_id)
+  if #files == 0 or files[1].role ~= "video" then
+    return nil, "EINVAL: render result has no video artifact"
+  end
+
+  return {
+    channel = channel,
+    idempotency_key = ain.sha256(video_id .. channel),
+    video_id = video_id,
+    files = files,
+    sidecar = {
+      video_id = video_id,
+      title = script.title,
+      text = script.text,
+      hashtags = script.hashtags or {},
+      trend_key = script.trend_key,
+      persona = { id = persona.id, display_name = persona.display_name },
+      checks = checks_summary(judge),
+      reviewed_by = approved and (review.by or "operator") or nil,
+    },
+  }
+end
+
+return M
