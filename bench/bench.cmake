@@ -1,0 +1,4 @@
+# Benchmarks (not tests): built with the project, run by hand; figures in docs/benchmarks.md.
+add_executable(bench_queue ${CMAKE_SOURCE_DIR}/bench/queue.c)
+target_link_libraries(bench_queue PRIVATE ain_core)
+set_target_properties(bench_queue PROPERTIES ENABLE_EXPORTS ON)

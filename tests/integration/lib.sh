@@ -1,0 +1,48 @@
+# Shared helpers for the black-box tests: a temp dir removed on exit, assertions that print both
+# sides, UUIDv7 generation, task messages, and a config writer. Source it; needs $AIN_BIN.
+set -euo pipefail
+: "${AIN_BIN:?AIN_BIN must point at the ain binary}"
+: "${AIN_SOURCE_DIR:?AIN_SOURCE_DIR must point at the source tree}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ain-it-XXXXXX")
+CLEANUP_PIDS=()
+cleanup() {
+  local rc=$?
+  for p in "${CLEANUP_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+  if [ $rc -eq 0 ] && [ -z "${AIN_TEST_KEEP:-}" ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not found in: $1";; esac; }
+
+# A UUIDv7: 48-bit ms timestamp, version 7, RFC 4122 variant.
+uuid7() {
+  local ms hex r
+  ms=$(date +%s%3N)
+  hex=$(printf '%012x' "$ms")
+  r=$(od -An -N10 -tx1 /dev/urandom | tr -d ' \n')
+  printf '%s-%s-7%s-%x%s-%s\n' "${hex:0:8}" "${hex:8:4}" "${r:0:3}" $(( (0x${r:3:1} & 3) | 8 )) "${r:4:3}" "${r:7:12}"
+}
+
+# task_msg TYPE PAYLOAD_JSON [PERSONA] -> one task message on stdout
+task_msg() {
+  printf '{"task_id":"%s","type":"%s","payload":%s,"persona_id":"%s","state_version":0}\n' \
+    "$(uuid7)" "$1" "$2" "${3:-tester}"
+}
+
+# write_config FILE SCRIPTS_DIR [extra lua lines...]
+write_config() {
+  local f=$1 scripts=$2; shift 2
+  {
+    echo "store = { url = \"sqlite:$T/ain.db\" }"
+    echo "scripts_dir = \"$scripts\""
+    echo "data_dir = \"$T/var\""
+    echo "log_format = \"json\""
+    echo "shards = 2"
+    for l in "$@"; do echo "$l"; done
+  } > "$f"
+}
+
+sql() { sqlite3 -batch -noheader "$T/ain.db" "$1"; }
