@@ -300,6 +300,12 @@ void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *
 void ain_store_req_stats(ain_store_req_t *req);
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit);
 
+/* Checks a batch's shape without the store: at least one task, every task has an id and a type,
+ * every edge has both ends and is not a self-edge, a DAG row has an id. Returns 0 or AIN_EINVAL
+ * naming the field. Backends call it for spawn batches too; duplicate ids (AIN_EEXIST) and edges
+ * to unknown tasks (AIN_EINVAL) are the backend's to report. */
+int ain_store_batch_check(const ain_store_batch_t *b, ain_err_t *err);
+
 /* Frees the strings a task row owns (not the row). */
 void ain_task_free(ain_task_t *t);
 void ain_dag_free(ain_dag_t *d);

@@ -1,0 +1,147 @@
+/* Private to the SQLite backend: the shared per-path connection, the per-handle state, the
+ * statement cache and the helpers the op files (enqueue.c, finish.c, ...) share.
+ * Relies on: sqlite3, libuv, store/store.h. */
+#ifndef AIN_STORE_SQLITE_INTERNAL_H
+#define AIN_STORE_SQLITE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Cached statements, one table of SQL in stmt.c indexed by this enum. */
+typedef enum {
+  SQ_BEGIN_IMMEDIATE,
+  SQ_BEGIN_READ,
+  SQ_COMMIT,
+  SQ_ROLLBACK,
+  SQ_SAVEPOINT,
+  SQ_SAVEPOINT_RELEASE,
+  SQ_SAVEPOINT_ROLLBACK,
+  SQ_AUDIT,
+  SQ_INS_DAG,
+  SQ_INS_TASK,
+  SQ_INS_DEP,
+  SQ_TASK_STATUS,
+  SQ_CLAIM,
+  SQ_DEPS_RESULT,
+  SQ_FIN_SUCCEED,
+  SQ_FIN_RETRY,
+  SQ_FIN_DEAD,
+  SQ_FIN_RELEASE,
+  SQ_RELEASE_DEPENDENTS,
+  SQ_DAG_STEP_DONE,
+  SQ_DAG_SUCCEED,
+  SQ_DAG_END,
+  SQ_DAG_STATUS,
+  SQ_AUDIT_CANCEL_DAG_TASKS,
+  SQ_CANCEL_DAG_TASKS,
+  SQ_AUDIT_CANCEL_TASK,
+  SQ_CANCEL_TASK,
+  SQ_EXTEND,
+  SQ_REAP_SELECT,
+  SQ_REAP_READY,
+  SQ_GET_TASK,
+  SQ_GET_DAG,
+  SQ_DAG_TASKS,
+  SQ_DAG_DEPS,
+  SQ_AUDIT_BY_TASK,
+  SQ_AUDIT_BY_DAG,
+  SQ_STATS_TASKS,
+  SQ_STATS_DAGS,
+  SQ_STATS_NEXT,
+  SQ_LIST,
+  SQ__COUNT
+} ain__sq_stmt_id;
+
+typedef struct ain__sq_store ain__sq_store_t;
+
+/* One sqlite3 connection per database path in this process, shared by every handle (shard) that
+ * opens that path: SQLite has one writer, so handles in one process take turns on mu instead of
+ * fighting over the file lock with busy-waits. Guarded by mu: conn, stmts, handles. */
+typedef struct ain__sq_db {
+  char *key; /* realpath (or the path as given) */
+  sqlite3 *conn;
+  pthread_mutex_t mu;
+  int refs; /* guarded by the registry lock */
+  sqlite3_stmt *stmts[SQ__COUNT];
+  ain__sq_store_t *handles; /* for wake-ups */
+  struct ain__sq_db *next;
+} ain__sq_db_t;
+
+struct ain__sq_store {
+  ain_store_t base; /* first: ain_store_t * <-> ain__sq_store_t * */
+  ain__sq_db_t *db;
+  char *sql_dir;
+  uv_idle_t idle;   /* delivers completed requests on the next loop iteration */
+  uv_async_t wake;  /* another handle committed claimable work */
+  ain_store_req_t *done_head, *done_tail;
+  int closing;
+  int open_handles; /* uv handles not yet closed */
+  void (*close_cb)(void *data);
+  void *close_data;
+  ain__sq_store_t *next_handle; /* in db->handles */
+};
+
+/* What an op runs with: the locked connection, the request, its clock and actor. */
+typedef struct {
+  ain__sq_db_t *db;
+  ain__sq_store_t *s;
+  ain_store_req_t *req;
+  int64_t now;
+  const char *actor;
+  int wake;                  /* set by ops whose commit may have made tasks claimable */
+  uint64_t used[(SQ__COUNT + 63) / 64]; /* statements to reset after the op */
+} ain__sq_ctx_t;
+
+/* Statement from the cache, reset and unbound; NULL with req->err set (AIN_ESTORE). */
+sqlite3_stmt *ain__store_sq_stmt(ain__sq_ctx_t *c, ain__sq_stmt_id id);
+void ain__store_sq_reset_used(ain__sq_ctx_t *c);
+void ain__store_sq_finalize_all(ain__sq_db_t *db);
+/* Sets req->err to AIN_ESTORE "sqlite: <what>: <errmsg>" and returns AIN_ESTORE. */
+int ain__store_sq_fail(ain__sq_ctx_t *c, const char *what);
+/* Steps a statement that returns no rows (or ignores them) to completion. 0 or AIN_ESTORE. */
+int ain__store_sq_run(ain__sq_ctx_t *c, sqlite3_stmt *st, const char *what);
+/* Simple one-shot statements by id: BEGIN..., COMMIT, ROLLBACK, SAVEPOINT... */
+int ain__store_sq_exec(ain__sq_ctx_t *c, ain__sq_stmt_id id);
+void ain__store_sq_rollback(ain__sq_ctx_t *c);
+
+void ain__store_sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Column text as a new string (NULL for SQL NULL). */
+char *ain__store_sq_col_dup(sqlite3_stmt *st, int col);
+
+/* Columns every task SELECT/RETURNING lists, in the order ain__store_sq_read_task reads them. */
+#define AIN__SQ_TASK_COLS                                                                          \
+  "id, dag_id, type, step, handler, persona_id, payload, result, last_error, traceparent, "        \
+  "status, priority, attempts, max_attempts, deps_pending, timeout_ms, run_at, lease_owner, "      \
+  "lease_until, state_version, created_at, updated_at"
+void ain__store_sq_read_task(sqlite3_stmt *st, ain_task_t *t);
+
+/* Audit row. detail is JSON text or NULL; error (may be NULL) is merged into it as "error". */
+int ain__store_sq_audit(ain__sq_ctx_t *c, const char *task_id, const char *dag_id,
+                        const char *from, const char *to, int64_t version, const char *detail,
+                        const char *error);
+
+/* Ops (run with db->mu held, inside their own transaction). Return 0 or AIN_E*, req->err set. */
+int ain__store_sq_migrate(ain__sq_ctx_t *c);
+int ain__store_sq_enqueue(ain__sq_ctx_t *c);
+int ain__store_sq_claim(ain__sq_ctx_t *c);
+int ain__store_sq_finish(ain__sq_ctx_t *c);
+int ain__store_sq_extend(ain__sq_ctx_t *c);
+int ain__store_sq_reap(ain__sq_ctx_t *c);
+int ain__store_sq_cancel(ain__sq_ctx_t *c);
+int ain__store_sq_get_task(ain__sq_ctx_t *c);
+int ain__store_sq_get_dag(ain__sq_ctx_t *c);
+int ain__store_sq_audit_list(ain__sq_ctx_t *c);
+int ain__store_sq_stats(ain__sq_ctx_t *c);
+int ain__store_sq_list(ain__sq_ctx_t *c);
+
+/* Inside an open write transaction: inserts a batch (DAG row, tasks, edges, audit rows).
+ * *nready += tasks stored ready. AIN_EEXIST / AIN_EINVAL / AIN_ESTORE with req->err set. */
+int ain__store_sq_insert_batch(ain__sq_ctx_t *c, const ain_store_batch_t *b, int *nready);
+/* Inside an open write transaction: a task of dag_id died (step names it). Fails the DAG and
+ * cancels its other non-terminal tasks, with audit rows. Returns 0 or AIN_ESTORE. */
+int ain__store_sq_fail_dag(ain__sq_ctx_t *c, const char *dag_id, const char *step,
+                           const char *error);
+
+#endif

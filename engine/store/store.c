@@ -1,0 +1,423 @@
+/* The store's generic layer: picks the backend by URL, validates requests before a backend sees
+ * them, owns request initialisers and output cleanup, status names, and ain_store_wait().
+ * Relies on: store.h, the backends' ain_store_*_backend tables, libuv. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The Postgres backend is built by another folder; until it links in, its table is a weak
+ * reference (NULL). NOTE: a weak undefined reference does not pull an archive member out of
+ * libain_core.a, so once store/postgres/ defines this symbol, drop the weak attribute. */
+extern const ain_store_backend_t ain_store_postgres_backend __attribute__((weak));
+
+static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
+    "pending", "ready", "running", "succeeded", "dead", "cancelled"};
+static const char *const dag_status_names[AIN_DAG_STATUS_COUNT] = {"running", "succeeded",
+                                                                    "failed", "cancelled"};
+
+const char *ain_task_status_name(ain_task_status_t s) {
+  return (unsigned)s < AIN_TASK_STATUS_COUNT ? task_status_names[s] : "unknown";
+}
+
+int ain_task_status_parse(const char *s) {
+  for (int i = 0; s != NULL && i < AIN_TASK_STATUS_COUNT; i++) {
+    if (strcmp(s, task_status_names[i]) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+const char *ain_dag_status_name(ain_dag_status_t s) {
+  return (unsigned)s < AIN_DAG_STATUS_COUNT ? dag_status_names[s] : "unknown";
+}
+
+int ain_dag_status_parse(const char *s) {
+  for (int i = 0; s != NULL && i < AIN_DAG_STATUS_COUNT; i++) {
+    if (strcmp(s, dag_status_names[i]) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/* ---- opening ------------------------------------------------------------------------------- */
+
+static const ain_store_backend_t *backend_for(const char *url, ain_err_t *err) {
+  if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+    if (&ain_store_postgres_backend == NULL) {
+      ain_err_field(err, AIN_ECONFIG, "store.url", "postgres backend not built");
+      return NULL;
+    }
+    return &ain_store_postgres_backend;
+  }
+  if (strncmp(url, "sqlite:", 7) == 0) {
+    return &ain_store_sqlite_backend;
+  }
+  /* Anything that looks like "scheme://" or "scheme:" (letters before the colon, no slash) and is
+   * not ours is a mistake, not a file name. */
+  size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+  if (n > 1 && url[n] == ':') {
+    ain_err_field(err, AIN_ECONFIG, "store.url",
+                  "unsupported store URL scheme '%.*s' (want sqlite:PATH or postgres://...)",
+                  (int)n, url);
+    return NULL;
+  }
+  return &ain_store_sqlite_backend; /* a bare path */
+}
+
+int ain_store_open(const ain_store_config_t *cfg, uv_loop_t *loop, ain_store_t **out,
+                   ain_err_t *err) {
+  if (out != NULL) {
+    *out = NULL;
+  }
+  if (cfg == NULL || loop == NULL || out == NULL) {
+    return ain_err_set(err, AIN_EINVAL, "ain_store_open: cfg, loop and out are required");
+  }
+  if (cfg->url == NULL || cfg->url[0] == '\0') {
+    return ain_err_field(err, AIN_ECONFIG, "store.url", "store URL is empty");
+  }
+  const ain_store_backend_t *be = backend_for(cfg->url, err);
+  if (be == NULL) {
+    return AIN_ECONFIG;
+  }
+  int rc = be->open(cfg, loop, out, err);
+  if (rc != 0) {
+    return rc;
+  }
+  (*out)->backend = be;
+  (*out)->loop = loop;
+  return 0;
+}
+
+void ain_store_close(ain_store_t *s, void (*cb)(void *data), void *data) {
+  if (s != NULL) {
+    s->backend->close(s, cb, data);
+  }
+}
+
+const char *ain_store_backend_name(const ain_store_t *s) {
+  return s != NULL ? s->backend->name : "none";
+}
+
+void ain_store_on_wakeup(ain_store_t *s, void (*cb)(void *data), void *data) {
+  s->wake_cb = cb;
+  s->wake_data = data;
+}
+
+/* ---- validation ---------------------------------------------------------------------------- */
+
+static int str_empty(const char *s) {
+  return s == NULL || s[0] == '\0';
+}
+
+int ain_store_batch_check(const ain_store_batch_t *b, ain_err_t *err) {
+  if (b == NULL) {
+    return ain_err_field(err, AIN_EINVAL, "batch", "batch is NULL");
+  }
+  if (b->ntasks == 0 || b->tasks == NULL) {
+    return ain_err_field(err, AIN_EINVAL, "batch.tasks", "batch has no tasks");
+  }
+  if (b->ndeps > 0 && b->deps == NULL) {
+    return ain_err_field(err, AIN_EINVAL, "batch.deps", "batch.ndeps is %zu but deps is NULL",
+                         b->ndeps);
+  }
+  if (b->dag != NULL && b->dag->id[0] == '\0') {
+    return ain_err_field(err, AIN_EINVAL, "batch.dag.id", "DAG row has no id");
+  }
+  for (size_t i = 0; i < b->ntasks; i++) {
+    const ain_task_t *t = &b->tasks[i];
+    if (t->id[0] == '\0') {
+      return ain_err_field(err, AIN_EINVAL, "tasks[].id", "task %zu has no id", i);
+    }
+    if (memchr(t->id, '\0', sizeof t->id) == NULL) {
+      return ain_err_field(err, AIN_EINVAL, "tasks[].id", "task %zu: id is not terminated", i);
+    }
+    if (str_empty(t->type)) {
+      return ain_err_field(err, AIN_EINVAL, "tasks[].type", "task %s has no type", t->id);
+    }
+  }
+  for (size_t i = 0; i < b->ndeps; i++) {
+    const ain_dep_t *d = &b->deps[i];
+    if (str_empty(d->task_id) || str_empty(d->depends_on)) {
+      return ain_err_field(err, AIN_EINVAL, "deps[]", "edge %zu lacks task_id or depends_on", i);
+    }
+    if (strcmp(d->task_id, d->depends_on) == 0) {
+      return ain_err_field(err, AIN_EINVAL, "deps[]", "task %s depends on itself", d->task_id);
+    }
+  }
+  return 0;
+}
+
+static int check_req(const ain_store_req_t *req, ain_err_t *err) {
+  switch (req->op) {
+  case AIN_STORE_MIGRATE:
+  case AIN_STORE_REAP:
+  case AIN_STORE_STATS:
+    return 0;
+  case AIN_STORE_ENQUEUE:
+    return ain_store_batch_check(req->u.enqueue.batch, err);
+  case AIN_STORE_CLAIM:
+    if (str_empty(req->u.claim.owner)) {
+      return ain_err_field(err, AIN_EINVAL, "owner", "claim needs an owner");
+    }
+    if (req->u.claim.max <= 0) {
+      return ain_err_field(err, AIN_EINVAL, "max", "claim max must be > 0, got %d",
+                           req->u.claim.max);
+    }
+    if (req->u.claim.lease_ms <= 0) {
+      return ain_err_field(err, AIN_EINVAL, "lease_ms", "claim lease_ms must be > 0");
+    }
+    return 0;
+  case AIN_STORE_FINISH:
+    if (req->u.finish.items == NULL || req->u.finish.nitems == 0) {
+      return ain_err_field(err, AIN_EINVAL, "items", "finish needs at least one item");
+    }
+    for (size_t i = 0; i < req->u.finish.nitems; i++) {
+      const ain_finish_item_t *it = &req->u.finish.items[i];
+      if (str_empty(it->task_id)) {
+        return ain_err_field(err, AIN_EINVAL, "items[].task_id", "finish item %zu has no task_id",
+                             i);
+      }
+      if ((unsigned)it->kind > AIN_FINISH_RELEASE) {
+        return ain_err_field(err, AIN_EINVAL, "items[].kind", "finish item %zu: bad kind %d", i,
+                             (int)it->kind);
+      }
+      if (it->spawn != NULL && it->kind != AIN_FINISH_SUCCEEDED) {
+        return ain_err_field(err, AIN_EINVAL, "items[].spawn",
+                             "finish item %zu: only a success may spawn work", i);
+      }
+      if (it->spawn != NULL) {
+        int rc = ain_store_batch_check(it->spawn, err);
+        if (rc != 0) {
+          ain_err_prefix(err, "finish item %zu spawn", i);
+          return rc;
+        }
+      }
+    }
+    return 0;
+  case AIN_STORE_EXTEND:
+    if (req->u.extend.items == NULL || req->u.extend.nitems == 0) {
+      return ain_err_field(err, AIN_EINVAL, "items", "extend needs at least one item");
+    }
+    for (size_t i = 0; i < req->u.extend.nitems; i++) {
+      if (str_empty(req->u.extend.items[i].task_id) || req->u.extend.items[i].lease_until <= 0) {
+        return ain_err_field(err, AIN_EINVAL, "items[]",
+                             "extend item %zu needs task_id and lease_until", i);
+      }
+    }
+    return 0;
+  case AIN_STORE_CANCEL:
+    if (str_empty(req->u.cancel.task_id) == str_empty(req->u.cancel.dag_id)) {
+      return ain_err_set(err, AIN_EINVAL, "cancel needs exactly one of task_id and dag_id");
+    }
+    return 0;
+  case AIN_STORE_GET_TASK:
+    return str_empty(req->u.get_task.id) ? ain_err_field(err, AIN_EINVAL, "id", "task id is empty")
+                                         : 0;
+  case AIN_STORE_GET_DAG:
+    return str_empty(req->u.get_dag.id) ? ain_err_field(err, AIN_EINVAL, "id", "dag id is empty")
+                                        : 0;
+  case AIN_STORE_AUDIT:
+    if (str_empty(req->u.audit.task_id) == str_empty(req->u.audit.dag_id)) {
+      return ain_err_set(err, AIN_EINVAL, "audit needs exactly one of task_id and dag_id");
+    }
+    return 0;
+  case AIN_STORE_LIST_TASKS:
+    if (req->u.list.status < -1 || req->u.list.status >= AIN_TASK_STATUS_COUNT) {
+      return ain_err_field(err, AIN_EINVAL, "status", "bad status filter %d", req->u.list.status);
+    }
+    return 0;
+  default:
+    return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
+  }
+}
+
+int ain_store_submit(ain_store_t *s, ain_store_req_t *req) {
+  if (s == NULL || req == NULL) {
+    return AIN_EINVAL;
+  }
+  req->status = 0;
+  req->done = 0;
+  req->next_ = NULL;
+  ain_err_clear(&req->err);
+  int rc = check_req(req, &req->err);
+  if (rc != 0) {
+    req->status = rc;
+    return rc;
+  }
+  return s->backend->submit(s, req);
+}
+
+int ain_store_wait(ain_store_t *s, ain_store_req_t *req) {
+  int rc = ain_store_submit(s, req);
+  if (rc != 0) {
+    req->status = rc;
+    req->done = 1;
+    return rc;
+  }
+  while (!req->done) {
+    if (uv_run(s->loop, UV_RUN_ONCE) == 0 && !req->done) {
+      /* Nothing left that could complete it: report rather than spin. */
+      req->status = ain_err_set(&req->err, AIN_EIO, "store loop stopped before the request ended");
+      req->done = 1;
+    }
+  }
+  return req->status;
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+static void req_init(ain_store_req_t *req, ain_store_op_t op) {
+  memset(req, 0, sizeof *req);
+  req->op = op;
+}
+
+void ain_store_req_migrate(ain_store_req_t *req) {
+  req_init(req, AIN_STORE_MIGRATE);
+}
+
+void ain_store_req_enqueue(ain_store_req_t *req, const ain_store_batch_t *batch) {
+  req_init(req, AIN_STORE_ENQUEUE);
+  req->u.enqueue.batch = batch;
+}
+
+void ain_store_req_claim(ain_store_req_t *req, const char *owner, int max, int64_t lease_ms) {
+  req_init(req, AIN_STORE_CLAIM);
+  req->u.claim.owner = owner;
+  req->u.claim.max = max;
+  req->u.claim.lease_ms = lease_ms;
+}
+
+void ain_store_req_finish(ain_store_req_t *req, ain_finish_item_t *items, size_t n) {
+  req_init(req, AIN_STORE_FINISH);
+  req->u.finish.items = items;
+  req->u.finish.nitems = n;
+}
+
+void ain_store_req_extend(ain_store_req_t *req, ain_extend_item_t *items, size_t n) {
+  req_init(req, AIN_STORE_EXTEND);
+  req->u.extend.items = items;
+  req->u.extend.nitems = n;
+}
+
+void ain_store_req_reap(ain_store_req_t *req) {
+  req_init(req, AIN_STORE_REAP);
+}
+
+void ain_store_req_cancel(ain_store_req_t *req, const char *task_id, const char *dag_id,
+                          const char *reason) {
+  req_init(req, AIN_STORE_CANCEL);
+  req->u.cancel.task_id = task_id;
+  req->u.cancel.dag_id = dag_id;
+  req->u.cancel.reason = reason;
+}
+
+void ain_store_req_get_task(ain_store_req_t *req, const char *id) {
+  req_init(req, AIN_STORE_GET_TASK);
+  req->u.get_task.id = id;
+}
+
+void ain_store_req_get_dag(ain_store_req_t *req, const char *id) {
+  req_init(req, AIN_STORE_GET_DAG);
+  req->u.get_dag.id = id;
+}
+
+void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *dag_id) {
+  req_init(req, AIN_STORE_AUDIT);
+  req->u.audit.task_id = task_id;
+  req->u.audit.dag_id = dag_id;
+}
+
+void ain_store_req_stats(ain_store_req_t *req) {
+  req_init(req, AIN_STORE_STATS);
+}
+
+void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit) {
+  req_init(req, AIN_STORE_LIST_TASKS);
+  req->u.list.status = status;
+  req->u.list.dag_id = dag_id;
+  req->u.list.limit = limit;
+}
+
+/* ---- ownership ----------------------------------------------------------------------------- */
+
+void ain_task_free(ain_task_t *t) {
+  if (t == NULL) {
+    return;
+  }
+  char **owned[] = {&t->type,       &t->step,        &t->handler,     &t->persona_id,
+                    &t->payload,    &t->result,      &t->last_error,  &t->traceparent,
+                    &t->lease_owner, &t->deps_result};
+  for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+    free(*owned[i]);
+    *owned[i] = NULL;
+  }
+}
+
+void ain_dag_free(ain_dag_t *d) {
+  if (d == NULL) {
+    return;
+  }
+  free(d->persona_id);
+  free(d->last_error);
+  d->persona_id = NULL;
+  d->last_error = NULL;
+}
+
+static void free_tasks(ain_task_t **tasks, size_t *n) {
+  for (size_t i = 0; *tasks != NULL && i < *n; i++) {
+    ain_task_free(&(*tasks)[i]);
+  }
+  free(*tasks);
+  *tasks = NULL;
+  *n = 0;
+}
+
+void ain_store_req_cleanup(ain_store_req_t *req) {
+  if (req == NULL) {
+    return;
+  }
+  switch (req->op) {
+  case AIN_STORE_CLAIM:
+    free_tasks(&req->u.claim.tasks, &req->u.claim.ntasks);
+    break;
+  case AIN_STORE_GET_TASK:
+    ain_task_free(&req->u.get_task.task);
+    memset(&req->u.get_task.task, 0, sizeof req->u.get_task.task);
+    break;
+  case AIN_STORE_GET_DAG:
+    ain_dag_free(&req->u.get_dag.dag);
+    memset(&req->u.get_dag.dag, 0, sizeof req->u.get_dag.dag);
+    free_tasks(&req->u.get_dag.tasks, &req->u.get_dag.ntasks);
+    for (size_t i = 0; req->u.get_dag.deps != NULL && i < req->u.get_dag.ndeps; i++) {
+      /* Output edges own their strings (see store.h): the const is for the input direction. */
+      free((char *)req->u.get_dag.deps[i].task_id);
+      free((char *)req->u.get_dag.deps[i].depends_on);
+    }
+    free(req->u.get_dag.deps);
+    req->u.get_dag.deps = NULL;
+    req->u.get_dag.ndeps = 0;
+    break;
+  case AIN_STORE_AUDIT:
+    for (size_t i = 0; req->u.audit.rows != NULL && i < req->u.audit.nrows; i++) {
+      ain_audit_t *a = &req->u.audit.rows[i];
+      free(a->task_id);
+      free(a->dag_id);
+      free(a->actor);
+      free(a->from_status);
+      free(a->to_status);
+      free(a->detail);
+    }
+    free(req->u.audit.rows);
+    req->u.audit.rows = NULL;
+    req->u.audit.nrows = 0;
+    break;
+  case AIN_STORE_LIST_TASKS:
+    free_tasks(&req->u.list.tasks, &req->u.list.ntasks);
+    break;
+  default:
+    break;
+  }
+}
