@@ -207,7 +207,7 @@ local function render_checks(out, render, s)
     return
   end
   check(out, "render_gate", "block", render.gate_ok == true, 0, render.gate_ok == true and "ok"
-    or tostring(render.gate_error or "output gate failed"))
+    or (type(render.gate_error) == "string" and render.gate_error or "output gate failed"))
   local f = probe_facts(type(render.probe) == "table" and render.probe or {})
   local d = f.duration
   check(out, "probe_duration", "major", d ~= nil and d >= s.min_video_seconds
