@@ -16,6 +16,14 @@
 #include "harness.h"
 #include "store/store.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+/* The harness ends each test with _exit(), which skips LeakSanitizer: check at every close. */
+#define CHECK_LEAKS() ASSERT_EQ(__lsan_do_recoverable_leak_check(), 0)
+#else
+#define CHECK_LEAKS() ((void)0)
+#endif
+
 #define T0 INT64_C(1700000000000) /* a fixed "now": tests pass req->now, no sleeping */
 #define LEASE 30000
 
@@ -98,6 +106,7 @@ static void fx_close(fx_t *f) {
   }
   ASSERT_EQ(closed, 1);
   ASSERT_EQ(uv_loop_close(&f->loop), 0);
+  CHECK_LEAKS();
 }
 
 /* ---- helpers -------------------------------------------------------------------------------- */
