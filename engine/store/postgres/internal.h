@@ -1,0 +1,142 @@
+/* Private to the Postgres backend: the handle, the per-request plan, and the split between
+ * conn.c (libpq async connection driven by uv_poll: connect, pipeline, results, LISTEN/NOTIFY,
+ * reconnect), ops.c (what SQL each request runs and how its rows become outputs) and migrate.c
+ * (the migration runner, which needs the simple query protocol and so runs outside pipeline mode).
+ *
+ * Every request except MIGRATE is a short list of prepared statements followed by one
+ * PQpipelineSync: the statements form one implicit transaction, and many requests share one
+ * write and one round trip. Relies on libpq 15 (pipeline mode), libuv, cJSON. */
+#ifndef AIN_STORE_POSTGRES_INTERNAL_H
+#define AIN_STORE_POSTGRES_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+
+/* Prepared statements, created once per connection on first use. */
+typedef enum {
+  AIN__PG_ENQUEUE = 0,
+  AIN__PG_CLAIM,
+  AIN__PG_FINISH,
+  AIN__PG_EXTEND,
+  AIN__PG_REAP,
+  AIN__PG_CANCEL,
+  AIN__PG_GET_TASK,
+  AIN__PG_GET_DAG,
+  AIN__PG_DAG_TASKS,
+  AIN__PG_DAG_EDGES,
+  AIN__PG_TASK_EXISTS,
+  AIN__PG_DAG_EXISTS,
+  AIN__PG_AUDIT_TASK,
+  AIN__PG_AUDIT_DAG,
+  AIN__PG_STATS,
+  AIN__PG_LIST,
+  AIN__PG_STMT_COUNT
+} ain__pg_stmt_t;
+
+typedef struct {
+  const char *name;
+  const char *sql;
+  int nparams;
+} ain__pg_stmt_def_t;
+
+extern const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT];
+
+#define AIN__PG_MAX_CMDS 4
+#define AIN__PG_MAX_PARAMS 6
+
+/* One statement of a request: which prepared statement, and its text parameters (owned). */
+typedef struct {
+  ain__pg_stmt_t stmt;
+  int nparams;
+  char *params[AIN__PG_MAX_PARAMS]; /* NULL = SQL NULL */
+} ain__pg_cmd_t;
+
+/* What a request expects back, in order: for each command an optional PREPARE result, then the
+ * command's result, then the SYNC. */
+typedef enum { AIN__PG_X_PREPARE, AIN__PG_X_EXEC, AIN__PG_X_SYNC } ain__pg_xkind_t;
+
+typedef struct {
+  ain__pg_xkind_t kind;
+  int index; /* statement (PREPARE) or command (EXEC) */
+} ain__pg_expect_t;
+
+/* A request's plan and results (req->backend_priv). */
+typedef struct {
+  ain__pg_cmd_t cmds[AIN__PG_MAX_CMDS];
+  int ncmds;
+  ain__pg_expect_t expect[2 * AIN__PG_MAX_CMDS + 1];
+  int nexpect;
+  int pos;       /* next expectation */
+  int got;       /* the current command has produced a result */
+  PGresult *res[AIN__PG_MAX_CMDS];
+  int failed;    /* first error recorded in req->err */
+} ain__pg_plan_t;
+
+typedef enum {
+  AIN__PG_DOWN = 0,  /* no connection; the next request (re)connects after the backoff */
+  AIN__PG_CONNECTING,
+  AIN__PG_SETUP,     /* LISTEN sent, waiting for its result */
+  AIN__PG_READY,     /* pipeline mode */
+  AIN__PG_EXCLUSIVE, /* out of pipeline mode for a migration */
+  AIN__PG_CLOSING
+} ain__pg_state_t;
+
+typedef struct ain__pg_migration ain__pg_migration_t;
+
+typedef struct ain__pg {
+  ain_store_t base; /* first: the generic layer's view */
+  char *url;
+  char *sql_dir;
+  PGconn *conn;
+  ain__pg_state_t state;
+  uv_poll_t *poll; /* heap, freed in its close callback; one per socket */
+  int poll_fd;
+  int poll_events;
+  uv_timer_t kick;    /* runs the pump off the submit stack (coalesces one turn's submits) */
+  uv_timer_t backoff; /* reconnect delay */
+  int64_t backoff_ms;
+  int handles_open; /* kick, backoff, poll: close completes when 0 */
+  unsigned char prepared[AIN__PG_STMT_COUNT];
+  /* request queues: waiting to be sent, sent and awaiting results, completed awaiting callback */
+  ain_store_req_t *pending_head, *pending_tail;
+  ain_store_req_t *inflight_head, *inflight_tail;
+  ain_store_req_t *done_head, *done_tail;
+  int ninflight;
+  ain__pg_migration_t *mig; /* the running migration, NULL otherwise */
+  ain_store_req_t *mig_req;
+  void (*close_cb)(void *data);
+  void *close_data;
+} ain__pg_t;
+
+/* queue helpers (conn.c) */
+void ain__pg_push(ain_store_req_t **head, ain_store_req_t **tail, ain_store_req_t *req);
+ain_store_req_t *ain__pg_pop(ain_store_req_t **head, ain_store_req_t **tail);
+/* Completes a request: its callback runs from the kick timer, in completion order. */
+void ain__pg_complete(ain__pg_t *p, ain_store_req_t *req);
+/* Arms the kick timer so that the pump runs on the next loop turn. */
+void ain__pg_kick(ain__pg_t *p);
+/* Watches the connection's socket for events (re-creates the poll when the socket changed). */
+int ain__pg_watch(ain__pg_t *p, int events);
+/* Tears the connection down and fails everything queued or in flight with code and msg. */
+void ain__pg_lost(ain__pg_t *p, int code, const char *msg);
+/* Frees a closing handle once its last uv handle is closed (delivers the failed requests first). */
+void ain__pg_finalize(ain__pg_t *p);
+/* Copies the error of a failed result into err and returns the AIN_E* code it maps to. */
+int ain__pg_result_error(const PGresult *r, ain_err_t *err);
+
+/* ops.c: fills plan->cmds for req (0 or AIN_E* with req->err set), and turns plan->res into the
+ * request's outputs once every result is in (0 or AIN_E*). */
+int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan);
+int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan);
+void ain__pg_plan_free(ain__pg_plan_t *plan);
+
+/* migrate.c: the migration runs while the connection is out of pipeline mode. start() sends its
+ * first query (0 or AIN_E* with req->err set, then the request is complete); on_readable() eats
+ * results and sends the next step; it returns 1 while the migration continues, 0 when it
+ * finished (req->status set), or -1 when the connection failed. */
+int ain__pg_migrate_start(ain__pg_t *p, ain_store_req_t *req);
+int ain__pg_migrate_on_readable(ain__pg_t *p);
+void ain__pg_migrate_free(ain__pg_t *p);
+
+#endif

@@ -1,0 +1,562 @@
+/* The Postgres backend's operations: which prepared statements each store request runs, with
+ * which parameters, and how the rows that come back become the request's outputs.
+ *
+ * Batches travel as one JSON parameter that the server unpacks set-wise (json_to_record over
+ * json_array_elements), so a claim of 100 or a finish of 100 is one statement and one round trip.
+ * The multi-row logic of ENQUEUE, FINISH, REAP and CANCEL lives in plpgsql functions created by
+ * sql/postgres/001_init.sql; CLAIM and EXTEND are single data-modifying statements here.
+ *
+ * Relies on: internal.h, cJSON (building batch parameters). */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/postgres/internal.h"
+
+/* The columns of a task row, in the order pg_read_task() reads them (table alias t). */
+#define TASK_COLS                                                                                  \
+  "t.id, coalesce(t.dag_id, ''), t.type, t.step, t.handler, t.persona_id, t.payload, t.result, "   \
+  "t.last_error, t.traceparent, t.lease_owner, t.status, t.priority, t.attempts, "                 \
+  "t.max_attempts, t.deps_pending, t.timeout_ms, t.run_at, coalesce(t.lease_until, 0), "           \
+  "t.state_version, t.created_at, t.updated_at"
+#define TASK_NCOLS 22
+
+/* Compact {step: result} of a task's dependencies, NULL when it has none. */
+#define DEPS_RESULT                                                                                \
+  "(SELECT '{' || string_agg(to_json(coalesce(d.step, d.id))::text || ':' || "                     \
+  "coalesce(d.result, 'null'), ',' ORDER BY d.seq) || '}' "                                        \
+  "FROM task_deps e JOIN tasks d ON d.id = e.depends_on WHERE e.task_id = t.id)"
+
+const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
+    [AIN__PG_ENQUEUE] = {"ain_enqueue", "SELECT ain_enqueue($1::text, $2::bigint, $3::json)", 3},
+    [AIN__PG_CLAIM] =
+        {"ain_claim",
+         "WITH c AS (SELECT id FROM tasks WHERE status = 'ready' AND run_at <= $2::bigint "
+         "  ORDER BY priority DESC, run_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED), "
+         "u AS (UPDATE tasks t SET status = 'running', lease_owner = $3::text, "
+         "  lease_until = $2::bigint + $5::bigint, attempts = t.attempts + 1, "
+         "  state_version = t.state_version + 1, updated_at = $2::bigint "
+         "  FROM c WHERE t.id = c.id RETURNING t.*), "
+         "a AS (INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, "
+         "  state_version, detail, ts) SELECT id, dag_id, $1::text, 'ready', 'running', "
+         "  state_version, NULL, $2::bigint FROM u) "
+         "SELECT " TASK_COLS ", " DEPS_RESULT " FROM u t ORDER BY t.priority DESC, t.run_at, t.id",
+         5},
+    [AIN__PG_FINISH] = {"ain_finish",
+                        "SELECT o_idx, o_status, o_new_status, o_new_version "
+                        "FROM ain_finish($1::text, $2::bigint, $3::json)",
+                        3},
+    [AIN__PG_EXTEND] =
+        {"ain_extend",
+         "WITH i AS (SELECT (j.o - 1)::integer AS idx, x.id, x.ver, x.lease_until "
+         "  FROM json_array_elements($2::json) WITH ORDINALITY AS j(doc, o) "
+         "  CROSS JOIN LATERAL json_to_record(j.doc) AS x(id text, ver bigint, lease_until bigint)) "
+         "UPDATE tasks t SET lease_until = i.lease_until, state_version = t.state_version + 1, "
+         "  updated_at = $1::bigint "
+         "FROM i WHERE t.id = i.id AND t.status = 'running' AND t.state_version = i.ver "
+         "RETURNING i.idx, t.state_version",
+         2},
+    [AIN__PG_REAP] = {"ain_reap", "SELECT reclaimed, dead FROM ain_reap($1::text, $2::bigint)", 2},
+    [AIN__PG_CANCEL] = {"ain_cancel",
+                        "SELECT ain_cancel($1::text, $2::bigint, $3::text, $4::text, $5::text)", 5},
+    [AIN__PG_GET_TASK] = {"ain_get_task",
+                          "SELECT " TASK_COLS ", NULL FROM tasks t WHERE t.id = $1::text", 1},
+    [AIN__PG_GET_DAG] = {"ain_get_dag",
+                         "SELECT id, coalesce(root_task_id, ''), persona_id, last_error, status, "
+                         "steps_total, steps_done, state_version, created_at, updated_at "
+                         "FROM dags WHERE id = $1::text",
+                         1},
+    [AIN__PG_DAG_TASKS] = {"ain_dag_tasks",
+                           "SELECT " TASK_COLS ", NULL FROM tasks t WHERE t.dag_id = $1::text "
+                           "ORDER BY t.created_at, t.seq",
+                           1},
+    [AIN__PG_DAG_EDGES] = {"ain_dag_edges",
+                           "SELECT e.task_id, e.depends_on FROM task_deps e "
+                           "JOIN tasks t ON t.id = e.task_id WHERE t.dag_id = $1::text "
+                           "ORDER BY t.seq, e.depends_on",
+                           1},
+    [AIN__PG_TASK_EXISTS] = {"ain_task_exists", "SELECT 1 FROM tasks WHERE id = $1::text", 1},
+    [AIN__PG_DAG_EXISTS] = {"ain_dag_exists", "SELECT 1 FROM dags WHERE id = $1::text", 1},
+    [AIN__PG_AUDIT_TASK] = {"ain_audit_task",
+                            "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
+                            "state_version, ts FROM audit_log WHERE task_id = $1::text ORDER BY id",
+                            1},
+    [AIN__PG_AUDIT_DAG] = {"ain_audit_dag",
+                           "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
+                           "state_version, ts FROM audit_log WHERE dag_id = $1::text ORDER BY id",
+                           1},
+    [AIN__PG_STATS] = {"ain_stats",
+                       "SELECT 't', status, count(*) FROM tasks GROUP BY status "
+                       "UNION ALL SELECT 'd', status, count(*) FROM dags GROUP BY status "
+                       "UNION ALL SELECT 'n', '', coalesce(min(run_at), 0) FROM tasks "
+                       "WHERE status = 'ready'",
+                       0},
+    [AIN__PG_LIST] = {"ain_list",
+                      "SELECT " TASK_COLS ", NULL FROM tasks t "
+                      "WHERE ($1::text IS NULL OR t.status = $1::text) "
+                      "AND ($2::text IS NULL OR t.dag_id = $2::text) "
+                      "ORDER BY t.created_at DESC, t.seq DESC LIMIT $3::bigint",
+                      3},
+};
+
+/* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
+static const char *const pg_task_status[AIN_TASK_STATUS_COUNT] = {
+    "pending", "ready", "running", "succeeded", "dead", "cancelled"};
+static const char *const pg_dag_status[AIN_DAG_STATUS_COUNT] = {"running", "succeeded", "failed",
+                                                                "cancelled"};
+
+static int pg_status_index(const char *const *names, int n, const char *s) {
+  int i;
+  for (i = 0; s && i < n; i++)
+    if (strcmp(names[i], s) == 0)
+      return i;
+  return -1;
+}
+
+/* ---- building parameters --------------------------------------------------------------------- */
+
+static char *pg_i64(int64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%" PRId64, v);
+  return ain_strdup(buf);
+}
+
+static ain__pg_cmd_t *pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt) {
+  ain__pg_cmd_t *c = &plan->cmds[plan->ncmds++];
+  c->stmt = stmt;
+  c->nparams = ain__pg_stmts[stmt].nparams;
+  return c;
+}
+
+static void pg_json_str(cJSON *o, const char *key, const char *v) {
+  if (v && *v)
+    cJSON_AddStringToObject(o, key, v);
+}
+
+static cJSON *pg_batch_json(const ain_store_batch_t *b) {
+  cJSON *o = cJSON_CreateObject(), *tasks, *deps;
+  size_t i;
+  if (!o)
+    return NULL;
+  if (b->dag) {
+    cJSON *d = cJSON_AddObjectToObject(o, "dag");
+    pg_json_str(d, "id", b->dag->id);
+    pg_json_str(d, "root_task_id", b->dag->root_task_id);
+    pg_json_str(d, "persona_id", b->dag->persona_id);
+    cJSON_AddNumberToObject(d, "steps_total", b->dag->steps_total);
+  }
+  tasks = cJSON_AddArrayToObject(o, "tasks");
+  for (i = 0; i < b->ntasks; i++) {
+    const ain_task_t *t = &b->tasks[i];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToArray(tasks, j);
+    pg_json_str(j, "id", t->id);
+    pg_json_str(j, "dag_id", t->dag_id);
+    pg_json_str(j, "type", t->type);
+    pg_json_str(j, "step", t->step);
+    pg_json_str(j, "handler", t->handler);
+    pg_json_str(j, "persona_id", t->persona_id);
+    pg_json_str(j, "payload", t->payload);
+    pg_json_str(j, "traceparent", t->traceparent);
+    cJSON_AddNumberToObject(j, "priority", t->priority);
+    cJSON_AddNumberToObject(j, "max_attempts", t->max_attempts);
+    cJSON_AddNumberToObject(j, "timeout_ms", (double)t->timeout_ms);
+    cJSON_AddNumberToObject(j, "run_at", (double)t->run_at);
+  }
+  deps = cJSON_AddArrayToObject(o, "deps");
+  for (i = 0; i < b->ndeps; i++) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToArray(deps, j);
+    if (b->deps[i].task_id)
+      cJSON_AddStringToObject(j, "task_id", b->deps[i].task_id);
+    if (b->deps[i].depends_on)
+      cJSON_AddStringToObject(j, "depends_on", b->deps[i].depends_on);
+  }
+  return o;
+}
+
+static int pg_check_batch(const ain_store_batch_t *b, ain_err_t *err) {
+  size_t i;
+  if (!b || (b->ntasks && !b->tasks) || (b->ndeps && !b->deps))
+    return ain_err_field(err, AIN_EINVAL, "batch", "empty or malformed batch");
+  for (i = 0; i < b->ntasks; i++)
+    if (!b->tasks[i].id[0] || !b->tasks[i].type)
+      return ain_err_field(err, AIN_EINVAL, "tasks", "task %zu lacks an id or a type", i);
+  return 0;
+}
+
+/* Prints o (consumed) into an owned parameter string. */
+static int pg_json_param(cJSON *o, char **out, ain_err_t *err) {
+  *out = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!*out)
+    return ain_err_set(err, AIN_ENOMEM, "out of memory building a batch");
+  return 0;
+}
+
+static int pg_plan_finish(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now) {
+  cJSON *arr = cJSON_CreateArray();
+  ain__pg_cmd_t *c;
+  size_t i;
+  int rc;
+  if (!arr)
+    return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+  for (i = 0; i < req->u.finish.nitems; i++) {
+    ain_finish_item_t *it = &req->u.finish.items[i];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, j);
+    if (!it->task_id) {
+      cJSON_Delete(arr);
+      return ain_err_field(&req->err, AIN_EINVAL, "task_id", "finish item %zu has no task_id", i);
+    }
+    if (it->spawn && (rc = pg_check_batch(it->spawn, &req->err)) < 0) {
+      cJSON_Delete(arr);
+      return rc;
+    }
+    cJSON_AddStringToObject(j, "id", it->task_id);
+    cJSON_AddNumberToObject(j, "ver", (double)it->state_version);
+    cJSON_AddNumberToObject(j, "kind", (double)it->kind);
+    pg_json_str(j, "result", it->result);
+    pg_json_str(j, "error", it->error);
+    cJSON_AddNumberToObject(j, "retry_at", (double)it->retry_at);
+    pg_json_str(j, "detail", it->detail);
+    if (it->spawn)
+      cJSON_AddItemToObject(j, "spawn", pg_batch_json(it->spawn));
+    it->status = AIN_ECONFLICT; /* until the server says otherwise */
+    it->new_version = 0;
+  }
+  c = pg_cmd(plan, AIN__PG_FINISH);
+  c->params[0] = ain_strdup(req->actor);
+  c->params[1] = pg_i64(now);
+  return pg_json_param(arr, &c->params[2], &req->err);
+}
+
+static int pg_plan_extend(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now) {
+  cJSON *arr = cJSON_CreateArray();
+  ain__pg_cmd_t *c;
+  size_t i;
+  if (!arr)
+    return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+  for (i = 0; i < req->u.extend.nitems; i++) {
+    ain_extend_item_t *it = &req->u.extend.items[i];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, j);
+    if (!it->task_id) {
+      cJSON_Delete(arr);
+      return ain_err_field(&req->err, AIN_EINVAL, "task_id", "extend item %zu has no task_id", i);
+    }
+    cJSON_AddStringToObject(j, "id", it->task_id);
+    cJSON_AddNumberToObject(j, "ver", (double)it->state_version);
+    cJSON_AddNumberToObject(j, "lease_until", (double)it->lease_until);
+    it->status = AIN_ECONFLICT;
+    it->new_version = 0;
+  }
+  c = pg_cmd(plan, AIN__PG_EXTEND);
+  c->params[0] = pg_i64(now);
+  return pg_json_param(arr, &c->params[1], &req->err);
+}
+
+int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
+  int64_t now = req->now ? req->now : ain_now_ms();
+  ain__pg_cmd_t *c;
+  const char *id;
+  int rc;
+
+  switch (req->op) {
+  case AIN_STORE_ENQUEUE:
+    if ((rc = pg_check_batch(req->u.enqueue.batch, &req->err)) < 0)
+      return rc;
+    c = pg_cmd(plan, AIN__PG_ENQUEUE);
+    c->params[0] = ain_strdup(req->actor);
+    c->params[1] = pg_i64(now);
+    return pg_json_param(pg_batch_json(req->u.enqueue.batch), &c->params[2], &req->err);
+  case AIN_STORE_CLAIM:
+    if (req->u.claim.max <= 0 || !req->u.claim.owner)
+      return ain_err_field(&req->err, AIN_EINVAL, "max", "claim needs an owner and max > 0");
+    c = pg_cmd(plan, AIN__PG_CLAIM);
+    c->params[0] = ain_strdup(req->actor);
+    c->params[1] = pg_i64(now);
+    c->params[2] = ain_strdup(req->u.claim.owner);
+    c->params[3] = pg_i64(req->u.claim.max);
+    c->params[4] = pg_i64(req->u.claim.lease_ms);
+    return 0;
+  case AIN_STORE_FINISH:
+    return pg_plan_finish(req, plan, now);
+  case AIN_STORE_EXTEND:
+    return pg_plan_extend(req, plan, now);
+  case AIN_STORE_REAP:
+    c = pg_cmd(plan, AIN__PG_REAP);
+    c->params[0] = ain_strdup(req->actor);
+    c->params[1] = pg_i64(now);
+    return 0;
+  case AIN_STORE_CANCEL:
+    if (!req->u.cancel.task_id && !req->u.cancel.dag_id)
+      return ain_err_field(&req->err, AIN_EINVAL, "task_id", "cancel needs a task or a dag id");
+    c = pg_cmd(plan, AIN__PG_CANCEL);
+    c->params[0] = ain_strdup(req->actor);
+    c->params[1] = pg_i64(now);
+    c->params[2] = ain_strdup(req->u.cancel.task_id);
+    c->params[3] = req->u.cancel.task_id ? NULL : ain_strdup(req->u.cancel.dag_id);
+    c->params[4] = ain_strdup(req->u.cancel.reason);
+    return 0;
+  case AIN_STORE_GET_TASK:
+    if (!req->u.get_task.id)
+      return ain_err_field(&req->err, AIN_EINVAL, "id", "no task id");
+    pg_cmd(plan, AIN__PG_GET_TASK)->params[0] = ain_strdup(req->u.get_task.id);
+    return 0;
+  case AIN_STORE_GET_DAG:
+    if (!req->u.get_dag.id)
+      return ain_err_field(&req->err, AIN_EINVAL, "id", "no dag id");
+    pg_cmd(plan, AIN__PG_GET_DAG)->params[0] = ain_strdup(req->u.get_dag.id);
+    pg_cmd(plan, AIN__PG_DAG_TASKS)->params[0] = ain_strdup(req->u.get_dag.id);
+    pg_cmd(plan, AIN__PG_DAG_EDGES)->params[0] = ain_strdup(req->u.get_dag.id);
+    return 0;
+  case AIN_STORE_AUDIT:
+    id = req->u.audit.task_id ? req->u.audit.task_id : req->u.audit.dag_id;
+    if (!id)
+      return ain_err_field(&req->err, AIN_EINVAL, "task_id", "audit needs a task or a dag id");
+    pg_cmd(plan, req->u.audit.task_id ? AIN__PG_TASK_EXISTS : AIN__PG_DAG_EXISTS)->params[0] =
+        ain_strdup(id);
+    pg_cmd(plan, req->u.audit.task_id ? AIN__PG_AUDIT_TASK : AIN__PG_AUDIT_DAG)->params[0] =
+        ain_strdup(id);
+    return 0;
+  case AIN_STORE_STATS:
+    pg_cmd(plan, AIN__PG_STATS);
+    return 0;
+  case AIN_STORE_LIST_TASKS:
+    if (req->u.list.status >= AIN_TASK_STATUS_COUNT)
+      return ain_err_field(&req->err, AIN_EINVAL, "status", "unknown task status %d",
+                           req->u.list.status);
+    c = pg_cmd(plan, AIN__PG_LIST);
+    c->params[0] =
+        req->u.list.status >= 0 ? ain_strdup(pg_task_status[req->u.list.status]) : NULL;
+    c->params[1] = ain_strdup(req->u.list.dag_id);
+    c->params[2] = req->u.list.limit > 0 ? pg_i64(req->u.list.limit) : NULL;
+    return 0;
+  default:
+    (void)p;
+    return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
+                       (int)req->op);
+  }
+}
+
+void ain__pg_plan_free(ain__pg_plan_t *plan) {
+  int i, j;
+  for (i = 0; i < plan->ncmds; i++)
+    for (j = 0; j < AIN__PG_MAX_PARAMS; j++) {
+      free(plan->cmds[i].params[j]);
+      plan->cmds[i].params[j] = NULL;
+    }
+  for (i = 0; i < AIN__PG_MAX_CMDS; i++) {
+    if (plan->res[i])
+      PQclear(plan->res[i]);
+    plan->res[i] = NULL;
+  }
+}
+
+/* ---- reading rows ---------------------------------------------------------------------------- */
+
+static char *pg_str(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? NULL : ain_strdup(PQgetvalue(r, row, col));
+}
+
+static int64_t pg_int(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static void pg_id(char dst[AIN_UUID_LEN + 1], const PGresult *r, int row, int col) {
+  snprintf(dst, AIN_UUID_LEN + 1, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
+}
+
+static void pg_read_task(const PGresult *r, int row, ain_task_t *t) {
+  int st;
+  memset(t, 0, sizeof(*t));
+  pg_id(t->id, r, row, 0);
+  pg_id(t->dag_id, r, row, 1);
+  t->type = pg_str(r, row, 2);
+  t->step = pg_str(r, row, 3);
+  t->handler = pg_str(r, row, 4);
+  t->persona_id = pg_str(r, row, 5);
+  t->payload = pg_str(r, row, 6);
+  t->result = pg_str(r, row, 7);
+  t->last_error = pg_str(r, row, 8);
+  t->traceparent = pg_str(r, row, 9);
+  t->lease_owner = pg_str(r, row, 10);
+  st = pg_status_index(pg_task_status, AIN_TASK_STATUS_COUNT, PQgetvalue(r, row, 11));
+  t->status = st < 0 ? AIN_TASK_PENDING : (ain_task_status_t)st;
+  t->priority = (int)pg_int(r, row, 12);
+  t->attempts = (int)pg_int(r, row, 13);
+  t->max_attempts = (int)pg_int(r, row, 14);
+  t->deps_pending = (int)pg_int(r, row, 15);
+  t->timeout_ms = pg_int(r, row, 16);
+  t->run_at = pg_int(r, row, 17);
+  t->lease_until = pg_int(r, row, 18);
+  t->state_version = pg_int(r, row, 19);
+  t->created_at = pg_int(r, row, 20);
+  t->updated_at = pg_int(r, row, 21);
+  if (PQnfields(r) > TASK_NCOLS)
+    t->deps_result = pg_str(r, row, TASK_NCOLS);
+}
+
+/* All rows of r as tasks (caller-owned array, NULL when empty). */
+static int pg_read_tasks(const PGresult *r, ain_task_t **out, size_t *n, ain_err_t *err) {
+  int i, rows = PQntuples(r);
+  *out = NULL;
+  *n = 0;
+  if (rows == 0)
+    return 0;
+  *out = calloc((size_t)rows, sizeof(ain_task_t));
+  if (!*out)
+    return ain_err_set(err, AIN_ENOMEM, "out of memory reading %d tasks", rows);
+  for (i = 0; i < rows; i++)
+    pg_read_task(r, i, &(*out)[i]);
+  *n = (size_t)rows;
+  return 0;
+}
+
+static int pg_parse_dag(ain_store_req_t *req, ain__pg_plan_t *plan) {
+  const PGresult *d = plan->res[0], *e = plan->res[2];
+  ain_dag_t *dag = &req->u.get_dag.dag;
+  int i, st, rc;
+
+  if (!d || PQntuples(d) == 0)
+    return ain_err_field(&req->err, AIN_ENOTFOUND, "id", "dag %s not found", req->u.get_dag.id);
+  memset(dag, 0, sizeof(*dag));
+  pg_id(dag->id, d, 0, 0);
+  pg_id(dag->root_task_id, d, 0, 1);
+  dag->persona_id = pg_str(d, 0, 2);
+  dag->last_error = pg_str(d, 0, 3);
+  st = pg_status_index(pg_dag_status, AIN_DAG_STATUS_COUNT, PQgetvalue(d, 0, 4));
+  dag->status = st < 0 ? AIN_DAG_RUNNING : (ain_dag_status_t)st;
+  dag->steps_total = (int)pg_int(d, 0, 5);
+  dag->steps_done = (int)pg_int(d, 0, 6);
+  dag->state_version = pg_int(d, 0, 7);
+  dag->created_at = pg_int(d, 0, 8);
+  dag->updated_at = pg_int(d, 0, 9);
+  if (plan->res[1] &&
+      (rc = pg_read_tasks(plan->res[1], &req->u.get_dag.tasks, &req->u.get_dag.ntasks,
+                          &req->err)) < 0)
+    return rc;
+  if (e && PQntuples(e) > 0) {
+    req->u.get_dag.deps = calloc((size_t)PQntuples(e), sizeof(ain_dep_t));
+    if (!req->u.get_dag.deps)
+      return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+    for (i = 0; i < PQntuples(e); i++) {
+      req->u.get_dag.deps[i].task_id = pg_str(e, i, 0);
+      req->u.get_dag.deps[i].depends_on = pg_str(e, i, 1);
+    }
+    req->u.get_dag.ndeps = (size_t)PQntuples(e);
+  }
+  return 0;
+}
+
+static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
+  const PGresult *x = plan->res[0], *r = plan->res[1];
+  int i, rows;
+  if (!x || PQntuples(x) == 0) {
+    if (req->u.audit.task_id)
+      return ain_err_field(&req->err, AIN_ENOTFOUND, "task_id", "task %s not found",
+                           req->u.audit.task_id);
+    return ain_err_field(&req->err, AIN_ENOTFOUND, "dag_id", "dag %s not found",
+                         req->u.audit.dag_id);
+  }
+  rows = r ? PQntuples(r) : 0;
+  if (rows == 0)
+    return 0;
+  req->u.audit.rows = calloc((size_t)rows, sizeof(ain_audit_t));
+  if (!req->u.audit.rows)
+    return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+  for (i = 0; i < rows; i++) {
+    ain_audit_t *a = &req->u.audit.rows[i];
+    a->id = pg_int(r, i, 0);
+    a->task_id = pg_str(r, i, 1);
+    a->dag_id = pg_str(r, i, 2);
+    a->actor = pg_str(r, i, 3);
+    a->from_status = pg_str(r, i, 4);
+    a->to_status = pg_str(r, i, 5);
+    a->detail = pg_str(r, i, 6);
+    a->state_version = pg_int(r, i, 7);
+    a->ts = pg_int(r, i, 8);
+  }
+  req->u.audit.nrows = (size_t)rows;
+  return 0;
+}
+
+static void pg_parse_stats(ain_store_req_t *req, const PGresult *r) {
+  ain_store_stats_t *s = &req->u.stats.stats;
+  int i, k;
+  memset(s, 0, sizeof(*s));
+  for (i = 0; r && i < PQntuples(r); i++) {
+    const char *kind = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
+    int64_t v = pg_int(r, i, 2);
+    if (kind[0] == 't' && (k = pg_status_index(pg_task_status, AIN_TASK_STATUS_COUNT, name)) >= 0)
+      s->tasks[k] = v;
+    else if (kind[0] == 'd' &&
+             (k = pg_status_index(pg_dag_status, AIN_DAG_STATUS_COUNT, name)) >= 0)
+      s->dags[k] = v;
+    else if (kind[0] == 'n')
+      s->next_run_at = v;
+  }
+}
+
+int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
+  const PGresult *r = plan->res[0];
+  int i, st;
+  (void)p;
+
+  switch (req->op) {
+  case AIN_STORE_ENQUEUE:
+    return 0;
+  case AIN_STORE_CLAIM:
+    return pg_read_tasks(r, &req->u.claim.tasks, &req->u.claim.ntasks, &req->err);
+  case AIN_STORE_FINISH:
+    for (i = 0; r && i < PQntuples(r); i++) {
+      int64_t idx = pg_int(r, i, 0);
+      ain_finish_item_t *it;
+      if (idx < 0 || (size_t)idx >= req->u.finish.nitems)
+        continue;
+      it = &req->u.finish.items[idx];
+      it->status = (int)pg_int(r, i, 1);
+      st = pg_status_index(pg_task_status, AIN_TASK_STATUS_COUNT,
+                           PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2));
+      it->new_status = st < 0 ? AIN_TASK_PENDING : (ain_task_status_t)st;
+      it->new_version = pg_int(r, i, 3);
+    }
+    return 0;
+  case AIN_STORE_EXTEND:
+    for (i = 0; r && i < PQntuples(r); i++) {
+      int64_t idx = pg_int(r, i, 0);
+      if (idx < 0 || (size_t)idx >= req->u.extend.nitems)
+        continue;
+      req->u.extend.items[idx].status = 0;
+      req->u.extend.items[idx].new_version = pg_int(r, i, 1);
+    }
+    return 0;
+  case AIN_STORE_REAP:
+    req->u.reap.reclaimed = r && PQntuples(r) ? (int)pg_int(r, 0, 0) : 0;
+    req->u.reap.dead = r && PQntuples(r) ? (int)pg_int(r, 0, 1) : 0;
+    return 0;
+  case AIN_STORE_CANCEL:
+    req->u.cancel.cancelled = r && PQntuples(r) ? (int)pg_int(r, 0, 0) : 0;
+    return 0;
+  case AIN_STORE_GET_TASK:
+    if (!r || PQntuples(r) == 0)
+      return ain_err_field(&req->err, AIN_ENOTFOUND, "id", "task %s not found",
+                           req->u.get_task.id);
+    pg_read_task(r, 0, &req->u.get_task.task);
+    return 0;
+  case AIN_STORE_GET_DAG:
+    return pg_parse_dag(req, plan);
+  case AIN_STORE_AUDIT:
+    return pg_parse_audit(req, plan);
+  case AIN_STORE_STATS:
+    pg_parse_stats(req, r);
+    return 0;
+  case AIN_STORE_LIST_TASKS:
+    return pg_read_tasks(r, &req->u.list.tasks, &req->u.list.ntasks, &req->err);
+  default:
+    return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
+  }
+}
