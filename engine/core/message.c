@@ -619,7 +619,6 @@ int ain_message_parse_task(const char *json, size_t len, ain_task_t *out, ain_er
     return err != NULL ? err->code : AIN_ESCHEMA;
   }
   task_ctx_t ctx = {out, json, len};
-  out->max_attempts = AIN_MESSAGE_DEFAULT_MAX_ATTEMPTS;
   int rc = check_object(root, "", task_fields, sizeof task_fields / sizeof task_fields[0], &ctx,
                         err);
   cJSON_Delete(root);

@@ -24,7 +24,6 @@
 #define AIN_MESSAGE_PRIORITY_MIN (-1000)
 #define AIN_MESSAGE_PRIORITY_MAX 1000
 #define AIN_MESSAGE_ATTEMPTS_MAX 100
-#define AIN_MESSAGE_DEFAULT_MAX_ATTEMPTS 5 /* filled in when a message leaves max_attempts out */
 #define AIN_MESSAGE_PERSONA_MAX 128        /* characters (code points) */
 #define AIN_MESSAGE_ERRMSG_MAX 4096        /* characters of one response error message */
 #define AIN_MESSAGE_ERRORS_MAX 64          /* entries in a response's errors array */
@@ -41,9 +40,10 @@ typedef struct {
 
 /* Parses and validates one task message from json[0..len) (no NUL needed). On success fills *out:
  * id, type, persona_id, payload (compact JSON text), dag_id ("" if absent), traceparent (NULL if
- * absent), run_at (0 = now), priority (0), max_attempts (AIN_MESSAGE_DEFAULT_MAX_ATTEMPTS),
- * state_version; everything else zeroed. Strings are malloc'd: the caller releases them with
- * ain_task_free(). On error *out is left zeroed and nothing needs freeing. */
+ * absent), run_at (0 = now), priority (0), max_attempts (0 when absent: the engine's configured
+ * default applies), state_version; everything else zeroed. Strings are malloc'd: the caller
+ * releases them with ain_task_free(). Payload text is the input's bytes minus whitespace (numbers
+ * and escapes as written). On error *out is left zeroed and nothing needs freeing. */
 int ain_message_parse_task(const char *json, size_t len, ain_task_t *out, ain_err_t *err);
 
 /* Parses many task messages: a JSON array of messages, or a stream of messages one after another
