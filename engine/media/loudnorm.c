@@ -1,19 +1,35 @@
-/* Two-pass EBU R128 normalisation with ffmpeg's loudnorm: pass 1 measures the speech
- * (print_format=json on stderr), pass 2 applies the measured values with linear=true, which keeps
- * the speech's dynamics (a single dynamic pass pumps on short clips). Output: 48 kHz s16 WAV.
+/* Loudness normalisation to an EBU R128 target (default -14 LUFS integrated, true peak <= -1 dBTP).
+ * Pass 1 measures with ffmpeg's loudnorm (print_format=json). The apply pass is a linear gain
+ * followed by a sample-peak limiter at 48 kHz, not loudnorm's own second pass, for two measured
+ * reasons: (1) synthetic speech is peaky (espeak-ng's peak-to-loudness ratio is ~18 dB, and -14
+ * LUFS under a -1 dBTP ceiling allows 13), so loudnorm's linear mode is refused and it falls back
+ * to dynamic mode, which stopped ~2 LU short; (2) on clips under 3 s (a short script) loudnorm's
+ * dynamic mode output is wrong outright (-28.7 LUFS for a 2.7 s clip). When the limiter engages it
+ * takes loudness away, so the chain is re-measured and the gain corrected (at most 4 rounds,
+ * 1 to 3 in practice) before the file is written. A clip whose peaks fit needs no limiting: 2 runs.
  * Relies on: media/ffrun.c (child + atomic rename), cJSON. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
 #include "media/internal.h"
 
+#define LN_MAX_ROUNDS 4
+#define LN_TOLERANCE_LU 0.3
+/* Sample peaks sit this far under the true-peak ceiling: inter-sample overs of speech at 48 kHz
+ * and the s16 rounding stay below it. */
+#define LN_TP_MARGIN_DB 1.0
+
 typedef struct {
   uv_loop_t *loop;
   char *in, *out, *tmp;
   double ti, ttp, tlra;
+  double gain_db;  /* the gain being tried */
+  double prev_gain, prev_i; /* the previous round, for the slope */
+  int rounds;      /* measurements of the gain+limiter chain so far */
   int64_t timeout_ms;
   ain_media_done_cb cb;
   void *data;
@@ -67,16 +83,45 @@ int ain__media_loudnorm_parse(const char *text, double m[5], ain_err_t *err) {
   return rc;
 }
 
-static void on_pass2(int status, const char *out, const char *errtext, ain_err_t *err,
-                     void *data) {
+static void on_written(int status, const char *out, const char *errtext, ain_err_t *err,
+                       void *data) {
   ln_done(data, status, err);
 }
 
-static void on_pass1(int status, const char *out, const char *errtext, ain_err_t *err,
-                     void *data) {
+/* The apply chain: 48 kHz first, so that the limiter sees (nearly) the peaks ebur128 will see. */
+static void chain(const ln_job_t *j, char *out, size_t cap) {
+  snprintf(out, cap, "aresample=48000,volume=%.2fdB,alimiter=limit=%.4f:attack=1:release=50:"
+                     "level=false",
+           j->gain_db, pow(10.0, (j->ttp - LN_TP_MARGIN_DB) / 20.0));
+}
+
+static int start_measure(ln_job_t *j, int with_chain, ain_err_t *err);
+
+static int start_write(ln_job_t *j, ain_err_t *err) {
+  char c[256];
+  chain(j, c, sizeof c);
+  ain__argv_t a = {0};
+  ain__argv_ffmpeg(&a);
+  ain__argv_push(&a, "-i");
+  ain__argv_push(&a, j->in);
+  ain__argv_push(&a, "-af");
+  ain__argv_push(&a, c);
+  static const char *const tail[] = {"-ar", "48000", "-c:a", "pcm_s16le", "-f", "wav"};
+  for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
+    ain__argv_push(&a, tail[i]);
+  }
+  ain__argv_push(&a, j->tmp);
+  ain__ffrun_opts_t fo = {.what = "loudnorm apply", .argv = a.v, .timeout_ms = j->timeout_ms,
+                          .tmp_path = j->tmp, .final_path = j->out};
+  int rc = ain__ffrun(j->loop, &fo, on_written, j, NULL, err);
+  ain__argv_free(&a);
+  return rc;
+}
+
+static void on_measured(int status, const char *out, const char *errtext, ain_err_t *err,
+                        void *data) {
   ln_job_t *j = data;
   ain_err_t e2 = {0};
-  ain__argv_t a = {0};
   double m[5];
   if (status != 0) {
     ln_done(j, status, err);
@@ -85,30 +130,66 @@ static void on_pass1(int status, const char *out, const char *errtext, ain_err_t
   if ((status = ain__media_loudnorm_parse(errtext, m, &e2)) != 0) {
     goto fail;
   }
-  ain__argv_ffmpeg(&a);
-  ain__argv_push(&a, "-i");
-  ain__argv_push(&a, j->in);
-  ain__argv_push(&a, "-af");
-  ain__argv_pushf(&a,
-                  "loudnorm=I=%.1f:TP=%.1f:LRA=%.1f:measured_I=%.2f:measured_TP=%.2f:"
-                  "measured_LRA=%.2f:measured_thresh=%.2f:offset=%.2f:linear=true:"
-                  "print_format=none",
-                  j->ti, j->ttp, j->tlra, m[0], m[1], m[2], m[3], m[4]);
-  static const char *const tail[] = {"-ar", "48000", "-c:a", "pcm_s16le", "-f", "wav"};
-  for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
-    ain__argv_push(&a, tail[i]);
+  if (j->rounds == 0) { /* the raw input */
+    j->gain_db = j->ti - m[0];
+    j->rounds = 1;
+    /* Peaks that stay clear of the limiter: the gain alone is exact, write now. */
+    if (m[1] + j->gain_db <= j->ttp - LN_TP_MARGIN_DB - 0.5) {
+      status = start_write(j, &e2);
+    } else {
+      status = start_measure(j, 1, &e2);
+    }
+  } else {
+    double miss = j->ti - m[0];
+    if (fabs(miss) <= LN_TOLERANCE_LU || j->rounds >= LN_MAX_ROUNDS) {
+      status = start_write(j, &e2);
+    } else {
+      /* Under the limiter a dB of gain buys less than a dB of loudness (~0.4 for espeak), so
+       * after the first correction step along the measured slope (secant), clamped to 0.2..1. */
+      double slope = 1.0;
+      if (j->rounds > 1 && fabs(j->gain_db - j->prev_gain) > 0.01) {
+        slope = (m[0] - j->prev_i) / (j->gain_db - j->prev_gain);
+        slope = slope < 0.2 ? 0.2 : slope > 1.0 ? 1.0 : slope;
+      }
+      j->prev_gain = j->gain_db;
+      j->prev_i = m[0];
+      j->gain_db += miss / slope;
+      j->rounds++;
+      status = start_measure(j, 1, &e2);
+    }
   }
-  ain__argv_push(&a, j->tmp);
-  ain__ffrun_opts_t fo = {.what = "loudnorm pass 2", .argv = a.v, .timeout_ms = j->timeout_ms,
-                          .tmp_path = j->tmp, .final_path = j->out};
-  status = ain__ffrun(j->loop, &fo, on_pass2, j, NULL, &e2);
-  ain__argv_free(&a);
-  if (status != 0) {
-    goto fail;
+  if (status == 0) {
+    return;
   }
-  return;
 fail:
   ln_done(j, status, &e2);
+}
+
+static int start_measure(ln_job_t *j, int with_chain, ain_err_t *err) {
+  char c[300] = "";
+  if (with_chain) {
+    chain(j, c, sizeof c - 1);
+    strcat(c, ",");
+  }
+  ain__argv_t a = {0};
+  /* -loglevel info: loudnorm prints its JSON at that level. */
+  static const char *const pro[] = {AIN__MEDIA_FFMPEG, "-nostdin", "-hide_banner", "-nostats",
+                                    "-loglevel", "info", "-i"};
+  for (size_t i = 0; i < sizeof pro / sizeof pro[0]; i++) {
+    ain__argv_push(&a, pro[i]);
+  }
+  ain__argv_push(&a, j->in);
+  ain__argv_push(&a, "-af");
+  ain__argv_pushf(&a, "%sloudnorm=I=%.1f:TP=%.1f:LRA=%.1f:print_format=json", c, j->ti, j->ttp,
+                  j->tlra);
+  ain__argv_push(&a, "-f");
+  ain__argv_push(&a, "null");
+  ain__argv_push(&a, "-");
+  ain__ffrun_opts_t fo = {.what = "loudnorm measure", .argv = a.v, .timeout_ms = j->timeout_ms,
+                          .keep_stderr = 1};
+  int rc = ain__ffrun(j->loop, &fo, on_measured, j, NULL, err);
+  ain__argv_free(&a);
+  return rc;
 }
 
 int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *o, ain_media_done_cb cb,
@@ -144,23 +225,7 @@ int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *o, ain_
   j->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
   j->cb = cb;
   j->data = data;
-  ain__argv_t a = {0};
-  /* Pass 1 needs -loglevel info: loudnorm prints its JSON at that level. */
-  static const char *const pro[] = {AIN__MEDIA_FFMPEG, "-nostdin", "-hide_banner", "-nostats",
-                                    "-loglevel", "info", "-i"};
-  for (size_t i = 0; i < sizeof pro / sizeof pro[0]; i++) {
-    ain__argv_push(&a, pro[i]);
-  }
-  ain__argv_push(&a, j->in);
-  ain__argv_push(&a, "-af");
-  ain__argv_pushf(&a, "loudnorm=I=%.1f:TP=%.1f:LRA=%.1f:print_format=json", ti, ttp, tlra);
-  ain__argv_push(&a, "-f");
-  ain__argv_push(&a, "null");
-  ain__argv_push(&a, "-");
-  ain__ffrun_opts_t fo = {.what = "loudnorm pass 1", .argv = a.v, .timeout_ms = j->timeout_ms,
-                          .keep_stderr = 1};
-  int rc = ain__ffrun(loop, &fo, on_pass1, j, NULL, err);
-  ain__argv_free(&a);
+  int rc = start_measure(j, 0, err);
   if (rc != 0) {
     ln_free(j);
   }

@@ -1,4 +1,4 @@
-/* Media primitives (DESIGN §6): speech (libespeak-ng, word timings from its WORD events), two-pass
+/* Media primitives (DESIGN §6): speech (libespeak-ng, word timings from its WORD events), measured
  * loudness normalisation, cached backgrounds, word-by-word ASS captions inside a channel's safe
  * area, one-pass ffmpeg render with progress, ffprobe + MP4 box probe, the output gate, thumbnails.
  * Every long operation is asynchronous on a uv loop: ffmpeg/ffprobe run as child processes through
@@ -88,11 +88,12 @@ typedef struct {
   double target_i;       /* integrated LUFS; 0 = -14 */
   double target_tp;      /* true peak dBTP; 0 = -1 */
   double target_lra;     /* 0 = 11 */
-  int64_t timeout_ms;    /* per pass; 0 = 60000 */
+  int64_t timeout_ms;    /* per ffmpeg run; 0 = 60000 */
 } ain_media_loudnorm_opts_t;
 
-/* Two passes of ffmpeg loudnorm: the first measures (print_format=json), the second applies the
- * measured values with linear=true. Options are copied. */
+/* Measures with ffmpeg loudnorm (print_format=json), then applies a linear gain plus a sample-peak
+ * limiter 1 dB under the ceiling, re-measuring while the limiter takes loudness away (see
+ * loudnorm.c for why loudnorm's own second pass is not used). Options are copied. */
 int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *opts, ain_media_done_cb cb,
                        void *data, ain_err_t *err);
 

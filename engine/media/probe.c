@@ -157,11 +157,14 @@ static void boxes_work(uv_work_t *w) {
   if (stat(j->path, &st) == 0) {
     j->probe.size_bytes = (int64_t)st.st_size;
   }
-  int fs = ain_media_mp4_faststart(j->path, &j->err);
-  if (fs < 0) {
-    j->status = fs;
+  /* ffprobe already read the file, so a box walk that finds no moov/mdat means "not an MP4"
+   * (a JPEG, a WAV): not faststart, which the gate rejects, but not a probe failure either. */
+  ain_err_t ignored = {0};
+  int fs = ain_media_mp4_faststart(j->path, &ignored);
+  if (fs == AIN_EIO) {
+    j->status = ain_err_field(&j->err, AIN_EIO, "path", "%s", ignored.msg);
   } else {
-    j->probe.faststart = fs;
+    j->probe.faststart = fs == 1;
   }
 }
 

@@ -201,6 +201,30 @@ static int build_words(const char *text, const tts_collect_t *c, int64_t dur_ms,
   return 0;
 }
 
+/* Persona files name voices by language ("en-gb") or by espeak voice name ("English_(America)",
+ * "en-us+f3"); SetVoiceByName only knows the latter, so a language code falls back to a
+ * by-language lookup. */
+static espeak_ERROR set_voice(const char *voice) {
+  if (espeak_SetVoiceByName(voice) == EE_OK) {
+    return EE_OK;
+  }
+  espeak_VOICE want;
+  memset(&want, 0, sizeof want);
+  want.languages = voice;
+  /* ListVoices ranks partial matches too ("no-such-voice" -> Norwegian "no"): accept only a
+   * best match whose language is the one asked for, or a dialect of it ("en" -> "en-gb"). */
+  const espeak_VOICE **list = espeak_ListVoices(&want);
+  if (list == NULL || list[0] == NULL || list[0]->languages == NULL) {
+    return EE_NOT_FOUND;
+  }
+  const char *lang = list[0]->languages + 1; /* first byte is the priority */
+  size_t n = strlen(voice);
+  if (strncmp(lang, voice, n) != 0 || (lang[n] != '\0' && lang[n] != '-')) {
+    return EE_NOT_FOUND;
+  }
+  return espeak_SetVoiceByProperties(&want);
+}
+
 int ain_media_tts_sync(const ain_media_tts_opts_t *o, ain_media_tts_result_t *res,
                        ain_err_t *err) {
   memset(res, 0, sizeof *res);
@@ -243,7 +267,7 @@ int ain_media_tts_sync(const ain_media_tts_opts_t *o, ain_media_tts_result_t *re
     g_rate = r;
     espeak_SetSynthCallback(synth_cb);
   }
-  if (espeak_SetVoiceByName(voice) != EE_OK) {
+  if (set_voice(voice) != EE_OK) {
     rc = ain_err_field(err, AIN_EINVAL, "voice", "tts: voice \"%.64s\" not found", voice);
     goto unlock;
   }
