@@ -6,11 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The Postgres backend is built by another folder; until it links in, its table is a weak
- * reference (NULL). NOTE: a weak undefined reference does not pull an archive member out of
- * libain_core.a, so once store/postgres/ defines this symbol, drop the weak attribute. */
-extern const ain_store_backend_t ain_store_postgres_backend __attribute__((weak));
-
 static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
     "pending", "ready", "running", "succeeded", "dead", "cancelled"};
 static const char *const dag_status_names[AIN_DAG_STATUS_COUNT] = {"running", "succeeded",
@@ -46,10 +41,6 @@ int ain_dag_status_parse(const char *s) {
 
 static const ain_store_backend_t *backend_for(const char *url, ain_err_t *err) {
   if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-    if (&ain_store_postgres_backend == NULL) {
-      ain_err_field(err, AIN_ECONFIG, "store.url", "postgres backend not built");
-      return NULL;
-    }
     return &ain_store_postgres_backend;
   }
   if (strncmp(url, "sqlite:", 7) == 0) {

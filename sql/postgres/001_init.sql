@@ -248,6 +248,57 @@ BEGIN
   RETURN v_ver;
 END $$;
 
+-- A running task succeeded: result, audit, release of its dependents (NOTIFY when one became
+-- ready) and its DAG's progress. Returns the task's new state_version.
+CREATE FUNCTION ain__succeed(p_actor text, p_now bigint, p_id text, p_dag text, p_result text,
+                             p_detail text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_ver   bigint;
+  v_dver  bigint;
+  v_done  integer;
+  v_total integer;
+  v_n     integer;
+BEGIN
+  UPDATE tasks SET status = 'succeeded', result = coalesce(p_result, '{}'), lease_owner = NULL,
+         lease_until = NULL, state_version = state_version + 1, finished_at = p_now,
+         updated_at = p_now
+   WHERE id = p_id RETURNING state_version INTO v_ver;
+  INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version, detail, ts)
+  VALUES (p_id, p_dag, p_actor, 'running', 'succeeded', v_ver, p_detail, p_now);
+  -- release dependents; the last one makes a task ready
+  WITH u AS (UPDATE tasks d SET deps_pending = d.deps_pending - 1,
+                    status = CASE WHEN d.deps_pending = 1 THEN 'ready' ELSE d.status END,
+                    state_version = d.state_version
+                                    + CASE WHEN d.deps_pending = 1 THEN 1 ELSE 0 END,
+                    updated_at = p_now
+               FROM task_deps e
+              WHERE e.depends_on = p_id AND d.id = e.task_id AND d.status = 'pending'
+             RETURNING d.id, d.dag_id, d.status, d.state_version, d.seq),
+  a AS (INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version,
+                               detail, ts)
+        SELECT id, dag_id, p_actor, 'pending', 'ready', state_version, NULL, p_now
+          FROM u WHERE status = 'ready' ORDER BY seq
+        RETURNING 1)
+  SELECT count(*) INTO v_n FROM a;
+  IF v_n > 0 THEN
+    PERFORM pg_notify('ain_ready', '');
+  END IF;
+  IF p_dag IS NOT NULL THEN
+    UPDATE dags SET steps_done = steps_done + 1, updated_at = p_now
+     WHERE id = p_dag AND status = 'running'
+    RETURNING steps_done, steps_total INTO v_done, v_total;
+    IF FOUND AND v_done >= v_total THEN
+      UPDATE dags SET status = 'succeeded', state_version = state_version + 1
+       WHERE id = p_dag RETURNING state_version INTO v_dver;
+      INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version,
+                             detail, ts)
+      VALUES (NULL, p_dag, p_actor, 'running', 'succeeded', v_dver, NULL, p_now);
+    END IF;
+  END IF;
+  RETURN v_ver;
+END $$;
+
 -- FINISH: items = [{"id", "ver", "kind", "result", "error", "retry_at", "detail", "spawn"}],
 -- kind 0 succeeded, 1 retry, 2 fail, 3 release. Each item is fenced on status = 'running' and
 -- its state_version; a fenced-out item reports -5 (AIN_ECONFLICT) and changes nothing. Items are
@@ -260,11 +311,7 @@ DECLARE
   it       record;
   t        tasks%ROWTYPE;
   v_ver    bigint;
-  v_dver   bigint;
-  v_done   integer;
-  v_total  integer;
   v_notify boolean := false;
-  v_n      integer;
 BEGIN
   FOR it IN
     SELECT (j.o - 1)::integer AS idx, x.*
@@ -284,45 +331,21 @@ BEGIN
       CONTINUE;
     END IF;
 
-    IF it.kind = 0 THEN
-      UPDATE tasks SET status = 'succeeded', result = coalesce(it.result, '{}'), lease_owner = NULL,
-             lease_until = NULL, state_version = state_version + 1, finished_at = p_now,
-             updated_at = p_now
-       WHERE id = t.id RETURNING state_version INTO v_ver;
-      INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version,
-                             detail, ts)
-      VALUES (t.id, t.dag_id, p_actor, 'running', 'succeeded', v_ver, it.detail, p_now);
-      -- release dependents; the last one makes a task ready
-      WITH u AS (UPDATE tasks d SET deps_pending = d.deps_pending - 1,
-                        status = CASE WHEN d.deps_pending = 1 THEN 'ready' ELSE d.status END,
-                        state_version = d.state_version
-                                        + CASE WHEN d.deps_pending = 1 THEN 1 ELSE 0 END,
-                        updated_at = p_now
-                   FROM task_deps e
-                  WHERE e.depends_on = t.id AND d.id = e.task_id AND d.status = 'pending'
-                 RETURNING d.id, d.dag_id, d.status, d.state_version, d.seq),
-      a AS (INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version,
-                                   detail, ts)
-            SELECT id, dag_id, p_actor, 'pending', 'ready', state_version, NULL, p_now
-              FROM u WHERE status = 'ready' ORDER BY seq
-            RETURNING 1)
-      SELECT count(*) INTO v_n FROM a;
-      IF v_n > 0 THEN v_notify := true; END IF;
-      IF t.dag_id IS NOT NULL THEN
-        UPDATE dags SET steps_done = steps_done + 1, updated_at = p_now
-         WHERE id = t.dag_id AND status = 'running'
-        RETURNING steps_done, steps_total INTO v_done, v_total;
-        IF FOUND AND v_done >= v_total THEN
-          UPDATE dags SET status = 'succeeded', state_version = state_version + 1
-           WHERE id = t.dag_id RETURNING state_version INTO v_dver;
-          INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version,
-                                 detail, ts)
-          VALUES (NULL, t.dag_id, p_actor, 'running', 'succeeded', v_dver, NULL, p_now);
-        END IF;
-      END IF;
-      IF it.spawn IS NOT NULL AND json_typeof(it.spawn) = 'object' THEN
+    IF it.kind = 0 AND it.spawn IS NOT NULL AND json_typeof(it.spawn) = 'object' THEN
+      -- a spawn that cannot be stored fails this item only: the subtransaction undoes the success
+      BEGIN
+        v_ver := ain__succeed(p_actor, p_now, t.id, t.dag_id, it.result, it.detail);
         PERFORM ain_enqueue(p_actor, p_now, it.spawn);
-      END IF;
+      EXCEPTION WHEN SQLSTATE 'AIN06' OR SQLSTATE 'AIN01' THEN
+        o_status := CASE WHEN SQLSTATE = 'AIN06' THEN -6 ELSE -1 END;
+        o_new_status := t.status;
+        o_new_version := t.state_version;
+        RETURN NEXT;
+        CONTINUE;
+      END;
+      o_new_status := 'succeeded';
+    ELSIF it.kind = 0 THEN
+      v_ver := ain__succeed(p_actor, p_now, t.id, t.dag_id, it.result, it.detail);
       o_new_status := 'succeeded';
     ELSIF it.kind = 1 AND t.attempts < t.max_attempts THEN
       UPDATE tasks SET status = 'ready', last_error = it.error,

@@ -289,6 +289,9 @@ static void pg_setup_step(ain__pg_t *p) {
       p->backoff_ms = 0;
       memset(p->prepared, 0, sizeof(p->prepared));
       pg_pump(p);
+      /* Commits made before LISTEN took effect were not announced to us: wake up once. */
+      if (p->state == AIN__PG_READY && p->base.wake_cb)
+        p->base.wake_cb(p->base.wake_data);
       return;
     }
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -388,9 +391,9 @@ static void pg_read_results(ain__pg_t *p) {
 
 static void pg_read_notifies(ain__pg_t *p) {
   PGnotify *n;
-  int woke = 0;
+  int woke = 0, self = PQbackendPID(p->conn);
   while ((n = PQnotifies(p->conn))) {
-    woke = 1;
+    woke |= n->be_pid != self; /* our own commits do not wake us: we know about them */
     PQfreemem(n);
   }
   if (woke && p->base.wake_cb)

@@ -117,6 +117,15 @@ static int pg_status_index(const char *const *names, int n, const char *s) {
 
 /* ---- building parameters --------------------------------------------------------------------- */
 
+/* The audit actor: the request's, else "store" (a claim names the lease owner), as SQLite does. */
+static char *pg_actor(const ain_store_req_t *req) {
+  if (req->actor)
+    return ain_strdup(req->actor);
+  if (req->op == AIN_STORE_CLAIM && req->u.claim.owner)
+    return ain_strdup(req->u.claim.owner);
+  return ain_strdup("store");
+}
+
 static char *pg_i64(int64_t v) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%" PRId64, v);
@@ -228,7 +237,7 @@ static int pg_plan_finish(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t no
     it->new_version = 0;
   }
   c = pg_cmd(plan, AIN__PG_FINISH);
-  c->params[0] = ain_strdup(req->actor);
+  c->params[0] = pg_actor(req);
   c->params[1] = pg_i64(now);
   return pg_json_param(arr, &c->params[2], &req->err);
 }
@@ -269,14 +278,14 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     if ((rc = pg_check_batch(req->u.enqueue.batch, &req->err)) < 0)
       return rc;
     c = pg_cmd(plan, AIN__PG_ENQUEUE);
-    c->params[0] = ain_strdup(req->actor);
+    c->params[0] = pg_actor(req);
     c->params[1] = pg_i64(now);
     return pg_json_param(pg_batch_json(req->u.enqueue.batch), &c->params[2], &req->err);
   case AIN_STORE_CLAIM:
     if (req->u.claim.max <= 0 || !req->u.claim.owner)
       return ain_err_field(&req->err, AIN_EINVAL, "max", "claim needs an owner and max > 0");
     c = pg_cmd(plan, AIN__PG_CLAIM);
-    c->params[0] = ain_strdup(req->actor);
+    c->params[0] = pg_actor(req);
     c->params[1] = pg_i64(now);
     c->params[2] = ain_strdup(req->u.claim.owner);
     c->params[3] = pg_i64(req->u.claim.max);
@@ -288,14 +297,14 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return pg_plan_extend(req, plan, now);
   case AIN_STORE_REAP:
     c = pg_cmd(plan, AIN__PG_REAP);
-    c->params[0] = ain_strdup(req->actor);
+    c->params[0] = pg_actor(req);
     c->params[1] = pg_i64(now);
     return 0;
   case AIN_STORE_CANCEL:
     if (!req->u.cancel.task_id && !req->u.cancel.dag_id)
       return ain_err_field(&req->err, AIN_EINVAL, "task_id", "cancel needs a task or a dag id");
     c = pg_cmd(plan, AIN__PG_CANCEL);
-    c->params[0] = ain_strdup(req->actor);
+    c->params[0] = pg_actor(req);
     c->params[1] = pg_i64(now);
     c->params[2] = ain_strdup(req->u.cancel.task_id);
     c->params[3] = req->u.cancel.task_id ? NULL : ain_strdup(req->u.cancel.dag_id);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The store contract suite (test_store) and the Postgres-specific tests (test_store_pg) against a
+# real PostgreSQL 15 server started for this run on a free loopback port. The server is stopped
+# on every exit path (trap), including failures.
+set -euo pipefail
+
+src=${AIN_SOURCE_DIR:?AIN_SOURCE_DIR not set}
+build=${AIN_BUILD_DIR:?AIN_BUILD_DIR not set}
+server="$src/tools/pg-test-server.sh"
+for bin in test_store test_store_pg; do
+  [ -x "$build/$bin" ] || { echo "missing $build/$bin (build first)" >&2; exit 1; }
+done
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/ain-pg-it-XXXXXX")
+cleanup() {
+  "$server" stop "$dir" || echo "store_postgres: could not stop the server in $dir" >&2
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+url=$("$server" start "$dir")
+export AIN_TEST_STORE_URL="$url"
+export AIN_TEST_STORE_RESET="'$server' reset '$dir'"
+echo "# store_postgres: $url"
+
+status=0
+"$build/test_store" || status=1
+"$build/test_store_pg" || status=1
+exit $status
