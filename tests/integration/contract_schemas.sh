@@ -36,6 +36,8 @@ if ! command -v node >/dev/null || [ ! -f "$AJV_JS" ]; then
 fi
 
 # ajv <schema> <data files...>: exit 0 iff every file is valid. Output kept in $TMP/ajv.out.
+# strictRequired is off because response.json's if/then "required" names properties declared a
+# level up, which that strict rule does not look at.
 ajv() {
   local schema=$1
   shift
@@ -53,7 +55,6 @@ ajv() {
 
 # After a failed `ajv SCHEMA FILE`: 0 if ajv rejected FILE's data naming FIELD (fixture name
 # syntax: "errors.0.code", "_" = anything), or rejected it as unparsable JSON; else 1.
-# strictRequired is off because if/then's "required" names properties declared a level up.
 rejected_naming() {
   local f=$1 field=$2
   if grep -q "^error: .*$(basename "$f"): .*JSON" "$TMP/ajv.out"; then
