@@ -8,8 +8,8 @@
 
 static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
     "pending", "ready", "running", "succeeded", "dead", "cancelled"};
-static const char *const dag_status_names[AIN_DAG_STATUS_COUNT] = {"running", "succeeded",
-                                                                    "failed", "cancelled"};
+static const char *const dag_status_names[AIN_DAG_STATUS_COUNT] = {"running", "succeeded", "failed",
+                                                                   "cancelled"};
 
 const char *ain_task_status_name(ain_task_status_t s) {
   return (unsigned)s < AIN_TASK_STATUS_COUNT ? task_status_names[s] : "unknown";
@@ -338,9 +338,8 @@ void ain_task_free(ain_task_t *t) {
   if (t == NULL) {
     return;
   }
-  char **owned[] = {&t->type,       &t->step,        &t->handler,     &t->persona_id,
-                    &t->payload,    &t->result,      &t->last_error,  &t->traceparent,
-                    &t->lease_owner, &t->deps_result};
+  char **owned[] = {&t->type,   &t->step,       &t->handler,     &t->persona_id,  &t->payload,
+                    &t->result, &t->last_error, &t->traceparent, &t->lease_owner, &t->deps_result};
   for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
     free(*owned[i]);
     *owned[i] = NULL;

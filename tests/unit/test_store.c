@@ -300,8 +300,11 @@ TEST(happy_path_audit_versions) {
   ASSERT_EQ(claim(&f, &r, "node1/1", 10, T0 + 20), 0);
   ain_store_req_cleanup(&r);
 
-  ain_finish_item_t it = {.task_id = t.id, .state_version = v, .kind = AIN_FINISH_SUCCEEDED,
-                          .result = "{\"ok\":true}", .detail = "{\"policy\":\"abc\"}"};
+  ain_finish_item_t it = {.task_id = t.id,
+                          .state_version = v,
+                          .kind = AIN_FINISH_SUCCEEDED,
+                          .result = "{\"ok\":true}",
+                          .detail = "{\"policy\":\"abc\"}"};
   ain_store_req_finish(&r, &it, 1);
   r.now = T0 + 30;
   r.actor = "node1/0";
@@ -399,8 +402,8 @@ TEST(lease_expiry_reap_and_late_finish) {
   ASSERT_EQ(r.u.claim.tasks[0].attempts, 2);
   ain_store_req_cleanup(&r);
 
-  ain_finish_item_t it = finish(&f, t.id, v_old, AIN_FINISH_SUCCEEDED, "{\"by\":\"old\"}",
-                                T0 + LEASE + 3);
+  ain_finish_item_t it =
+      finish(&f, t.id, v_old, AIN_FINISH_SUCCEEDED, "{\"by\":\"old\"}", T0 + LEASE + 3);
   ASSERT_EQ(it.status, AIN_ECONFLICT);
   ASSERT_OK(get_task(&f, t.id, &got));
   ASSERT_EQ(got.status, AIN_TASK_RUNNING);
@@ -444,8 +447,11 @@ TEST(retry_waits_for_run_at) {
   int64_t v = r.u.claim.tasks[0].state_version;
   ain_store_req_cleanup(&r);
 
-  ain_finish_item_t it = {.task_id = t.id, .state_version = v, .kind = AIN_FINISH_RETRY,
-                          .error = "EIO: boom", .retry_at = T0 + 10000};
+  ain_finish_item_t it = {.task_id = t.id,
+                          .state_version = v,
+                          .kind = AIN_FINISH_RETRY,
+                          .error = "EIO: boom",
+                          .retry_at = T0 + 10000};
   ain_store_req_finish(&r, &it, 1);
   r.now = T0 + 1;
   ASSERT_OK(ain_store_wait(f.s, &r));
@@ -585,8 +591,8 @@ TEST(diamond_dag) {
   for (int i = 0; i < 4; i++) {
     mk_task(&t[i], names[i]);
   }
-  ain_dep_t deps[] = {{t[1].id, t[0].id}, {t[2].id, t[0].id}, {t[3].id, t[1].id},
-                      {t[3].id, t[2].id}};
+  ain_dep_t deps[] = {
+      {t[1].id, t[0].id}, {t[2].id, t[0].id}, {t[3].id, t[1].id}, {t[3].id, t[2].id}};
   enqueue(&f, t, 4, deps, 4, &dag);
   ain_task_t got;
   ASSERT_OK(get_task(&f, t[3].id, &got));
@@ -597,10 +603,10 @@ TEST(diamond_dag) {
   ain_store_req_t r;
   ASSERT_EQ(claim(&f, &r, "w", 10, T0), 1);
   ASSERT_STR_EQ(r.u.claim.tasks[0].id, t[0].id);
-  ASSERT_EQ(finish(&f, t[0].id, r.u.claim.tasks[0].state_version, AIN_FINISH_SUCCEEDED,
-                   "{\"a\":1}", T0)
-                .status,
-            0);
+  ASSERT_EQ(
+      finish(&f, t[0].id, r.u.claim.tasks[0].state_version, AIN_FINISH_SUCCEEDED, "{\"a\":1}", T0)
+          .status,
+      0);
   ain_store_req_cleanup(&r);
 
   ASSERT_EQ(claim(&f, &r, "w", 10, T0 + 1), 2);
@@ -1217,15 +1223,15 @@ TEST(finish_spawns_work_atomically) {
   /* First a spawn that collides with an existing id: the item fails, the task stays running. */
   ain_task_t clash[1] = {root};
   ain_store_batch_t bad = {.tasks = clash, .ntasks = 1};
-  ain_finish_item_t it = {.task_id = root.id, .state_version = v, .kind = AIN_FINISH_SUCCEEDED,
-                          .spawn = &bad};
+  ain_finish_item_t it = {
+      .task_id = root.id, .state_version = v, .kind = AIN_FINISH_SUCCEEDED, .spawn = &bad};
   ain_store_req_finish(&r, &it, 1);
   ASSERT_OK(ain_store_wait(f.s, &r));
   ASSERT_NE(it.status, 0);
   ASSERT_EQ(status_of(&f, root.id, NULL), AIN_TASK_RUNNING);
 
-  it = (ain_finish_item_t){.task_id = root.id, .state_version = v, .kind = AIN_FINISH_SUCCEEDED,
-                           .spawn = &spawn};
+  it = (ain_finish_item_t){
+      .task_id = root.id, .state_version = v, .kind = AIN_FINISH_SUCCEEDED, .spawn = &spawn};
   ain_store_req_finish(&r, &it, 1);
   r.now = T0 + 1;
   ASSERT_OK(ain_store_wait(f.s, &r));

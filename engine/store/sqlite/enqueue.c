@@ -9,7 +9,7 @@
 /* ---- batch id index (edges refer to tasks by id) ------------------------------------------- */
 
 typedef struct {
-  size_t cap; /* power of two */
+  size_t cap;    /* power of two */
   int32_t *slot; /* task index + 1, 0 = empty */
 } id_index_t;
 
@@ -91,8 +91,8 @@ static int count_deps(ain__sq_ctx_t *c, const ain_store_batch_t *b, int *pending
     long ti = index_find(&ix, b->tasks, d->task_id);
     if (ti < 0) {
       rc = ain_err_field(&c->req->err, AIN_EINVAL, "deps[].task_id",
-                         "edge %s -> %s: %s is not a task of this batch", d->depends_on,
-                         d->task_id, d->task_id);
+                         "edge %s -> %s: %s is not a task of this batch", d->depends_on, d->task_id,
+                         d->task_id);
       goto done;
     }
     if (index_find(&ix, b->tasks, d->depends_on) >= 0) {
@@ -151,12 +151,11 @@ static int insert_task(ain__sq_ctx_t *c, const ain_store_batch_t *b, const ain_t
   if (sqlite3_step(st) != SQLITE_DONE) {
     int ext = sqlite3_extended_errcode(c->db->conn);
     if (ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
-      return ain_err_field(&c->req->err, AIN_EEXIST, "tasks[].id", "task %s already exists",
-                           t->id);
+      return ain_err_field(&c->req->err, AIN_EEXIST, "tasks[].id", "task %s already exists", t->id);
     }
     if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
-      return ain_err_field(&c->req->err, AIN_EINVAL, "tasks[].dag_id",
-                           "task %s: unknown dag %s", t->id, dag_id);
+      return ain_err_field(&c->req->err, AIN_EINVAL, "tasks[].dag_id", "task %s: unknown dag %s",
+                           t->id, dag_id);
     }
     return ain__store_sq_fail(c, "inserting task");
   }

@@ -31,10 +31,9 @@ static int end_dag(ain__sq_ctx_t *c, const char *dag_id, const char *to, const c
 }
 
 /* Cancels the non-terminal tasks of a DAG (or one task); *count gets how many. */
-static int cancel_rows(ain__sq_ctx_t *c, int by_dag, const char *id, const char *why,
-                       int *count) {
-  sqlite3_stmt *st = ain__store_sq_stmt(c, by_dag ? SQ_AUDIT_CANCEL_DAG_TASKS
-                                                  : SQ_AUDIT_CANCEL_TASK);
+static int cancel_rows(ain__sq_ctx_t *c, int by_dag, const char *id, const char *why, int *count) {
+  sqlite3_stmt *st =
+      ain__store_sq_stmt(c, by_dag ? SQ_AUDIT_CANCEL_DAG_TASKS : SQ_AUDIT_CANCEL_TASK);
   if (st == NULL) {
     return AIN_ESTORE;
   }
@@ -205,11 +204,10 @@ static int finish_one(ain__sq_ctx_t *c, ain_finish_item_t *it) {
     goto done;
   }
   const char *to = ain_task_status_name(it->new_status);
-  const char *error = it->kind == AIN_FINISH_SUCCEEDED || it->kind == AIN_FINISH_RELEASE
-                          ? NULL
-                          : it->error;
-  if ((rc = ain__store_sq_audit(c, it->task_id, dag_id, "running", to, it->new_version,
-                                it->detail, error)) != 0) {
+  const char *error =
+      it->kind == AIN_FINISH_SUCCEEDED || it->kind == AIN_FINISH_RELEASE ? NULL : it->error;
+  if ((rc = ain__store_sq_audit(c, it->task_id, dag_id, "running", to, it->new_version, it->detail,
+                                error)) != 0) {
     goto done;
   }
   switch (it->new_status) {
@@ -220,9 +218,8 @@ static int finish_one(ain__sq_ctx_t *c, ain_finish_item_t *it) {
     }
     break;
   case AIN_TASK_DEAD:
-    if (dag_id[0] != '\0' &&
-        (rc = ain__store_sq_fail_dag(c, dag_id, step != NULL ? step : it->task_id,
-                                     it->error)) != 0) {
+    if (dag_id[0] != '\0' && (rc = ain__store_sq_fail_dag(
+                                  c, dag_id, step != NULL ? step : it->task_id, it->error)) != 0) {
       goto done;
     }
     break;
@@ -430,8 +427,8 @@ int ain__store_sq_cancel(ain__sq_ctx_t *c) {
   int by_dag = req->u.cancel.dag_id != NULL && req->u.cancel.dag_id[0] != '\0';
   const char *id = by_dag ? req->u.cancel.dag_id : req->u.cancel.task_id;
   int rc = ain__store_sq_exec(c, SQ_BEGIN_IMMEDIATE);
-  if (rc != 0 || (rc = exists(c, by_dag ? SQ_DAG_STATUS : SQ_TASK_STATUS, id,
-                              by_dag ? "dag" : "task")) != 0) {
+  if (rc != 0 ||
+      (rc = exists(c, by_dag ? SQ_DAG_STATUS : SQ_TASK_STATUS, id, by_dag ? "dag" : "task")) != 0) {
     return rc;
   }
   if (by_dag && (rc = end_dag(c, id, "cancelled", why)) != 0) {

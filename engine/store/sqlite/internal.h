@@ -73,8 +73,8 @@ struct ain__sq_store {
   ain_store_t base; /* first: ain_store_t * <-> ain__sq_store_t * */
   ain__sq_db_t *db;
   char *sql_dir;
-  uv_idle_t idle;   /* delivers completed requests on the next loop iteration */
-  uv_async_t wake;  /* another handle committed claimable work */
+  uv_idle_t idle;  /* delivers completed requests on the next loop iteration */
+  uv_async_t wake; /* another handle committed claimable work */
   ain_store_req_t *done_head, *done_tail;
   int closing;
   int open_handles; /* uv handles not yet closed */
@@ -90,7 +90,7 @@ typedef struct {
   ain_store_req_t *req;
   int64_t now;
   const char *actor;
-  int wake;                  /* set by ops whose commit may have made tasks claimable */
+  int wake;                             /* set by ops whose commit may have made tasks claimable */
   uint64_t used[(SQ__COUNT + 63) / 64]; /* statements to reset after the op */
 } ain__sq_ctx_t;
 
@@ -118,9 +118,8 @@ char *ain__store_sq_col_dup(sqlite3_stmt *st, int col);
 void ain__store_sq_read_task(sqlite3_stmt *st, ain_task_t *t);
 
 /* Audit row. detail is JSON text or NULL; error (may be NULL) is merged into it as "error". */
-int ain__store_sq_audit(ain__sq_ctx_t *c, const char *task_id, const char *dag_id,
-                        const char *from, const char *to, int64_t version, const char *detail,
-                        const char *error);
+int ain__store_sq_audit(ain__sq_ctx_t *c, const char *task_id, const char *dag_id, const char *from,
+                        const char *to, int64_t version, const char *detail, const char *error);
 
 /* Ops (run with db->mu held, inside their own transaction). Return 0 or AIN_E*, req->err set. */
 int ain__store_sq_migrate(ain__sq_ctx_t *c);

@@ -94,8 +94,8 @@ static int exec_sql(ain__sq_ctx_t *c, const char *sql, const char *what) {
 
 static int current_version(ain__sq_ctx_t *c, int *version) {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c->db->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-                         -1, &st, NULL) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(c->db->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                         &st, NULL) != SQLITE_OK) {
     return ain__store_sq_fail(c, "reading schema_migrations");
   }
   int rc = sqlite3_step(st);

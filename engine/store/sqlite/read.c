@@ -195,9 +195,9 @@ static int list(ain__sq_ctx_t *c) {
   if (st == NULL) {
     return AIN_ESTORE;
   }
-  ain__store_sq_bind_text(st, 1, req->u.list.status >= 0
-                                     ? ain_task_status_name((ain_task_status_t)req->u.list.status)
-                                     : NULL);
+  ain__store_sq_bind_text(
+      st, 1,
+      req->u.list.status >= 0 ? ain_task_status_name((ain_task_status_t)req->u.list.status) : NULL);
   ain__store_sq_bind_text(st, 2, req->u.list.dag_id);
   sqlite3_bind_int(st, 3, req->u.list.limit > 0 ? req->u.list.limit : 100);
   return read_tasks(c, st, &req->u.list.tasks, &req->u.list.ntasks);

@@ -148,12 +148,12 @@ static void on_wake(uv_async_t *a) {
 typedef int (*op_fn)(ain__sq_ctx_t *c);
 
 static const op_fn ops[AIN_STORE_OP_COUNT] = {
-    [AIN_STORE_MIGRATE] = ain__store_sq_migrate,   [AIN_STORE_ENQUEUE] = ain__store_sq_enqueue,
-    [AIN_STORE_CLAIM] = ain__store_sq_claim,       [AIN_STORE_FINISH] = ain__store_sq_finish,
-    [AIN_STORE_EXTEND] = ain__store_sq_extend,     [AIN_STORE_REAP] = ain__store_sq_reap,
-    [AIN_STORE_CANCEL] = ain__store_sq_cancel,     [AIN_STORE_GET_TASK] = ain__store_sq_get_task,
-    [AIN_STORE_GET_DAG] = ain__store_sq_get_dag,   [AIN_STORE_AUDIT] = ain__store_sq_audit_list,
-    [AIN_STORE_STATS] = ain__store_sq_stats,       [AIN_STORE_LIST_TASKS] = ain__store_sq_list,
+    [AIN_STORE_MIGRATE] = ain__store_sq_migrate, [AIN_STORE_ENQUEUE] = ain__store_sq_enqueue,
+    [AIN_STORE_CLAIM] = ain__store_sq_claim,     [AIN_STORE_FINISH] = ain__store_sq_finish,
+    [AIN_STORE_EXTEND] = ain__store_sq_extend,   [AIN_STORE_REAP] = ain__store_sq_reap,
+    [AIN_STORE_CANCEL] = ain__store_sq_cancel,   [AIN_STORE_GET_TASK] = ain__store_sq_get_task,
+    [AIN_STORE_GET_DAG] = ain__store_sq_get_dag, [AIN_STORE_AUDIT] = ain__store_sq_audit_list,
+    [AIN_STORE_STATS] = ain__store_sq_stats,     [AIN_STORE_LIST_TASKS] = ain__store_sq_list,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {

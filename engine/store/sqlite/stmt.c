@@ -62,20 +62,21 @@ static const char *const sql_text[SQ__COUNT] = {
                        "lease_owner = NULL, lease_until = NULL, state_version = state_version + 1, "
                        "updated_at = ?4" FENCE FIN_RETURNING,
     /* SET sees the old deps_pending, so "<= 1" means "this was the last one". */
-    [SQ_RELEASE_DEPENDENTS] =
-        "UPDATE tasks SET deps_pending = deps_pending - 1, "
-        "status = CASE WHEN deps_pending <= 1 THEN 'ready' ELSE status END, "
-        "state_version = CASE WHEN deps_pending <= 1 THEN state_version + 1 ELSE state_version END, "
-        "updated_at = ?2 WHERE status = 'pending' AND id IN "
-        "(SELECT task_id FROM task_deps WHERE depends_on = ?1) "
-        "RETURNING id, dag_id, status, state_version",
+    [SQ_RELEASE_DEPENDENTS] = "UPDATE tasks SET deps_pending = deps_pending - 1, "
+                              "status = CASE WHEN deps_pending <= 1 THEN 'ready' ELSE status END, "
+                              "state_version = CASE WHEN deps_pending <= 1 THEN state_version + 1 "
+                              "ELSE state_version END, "
+                              "updated_at = ?2 WHERE status = 'pending' AND id IN "
+                              "(SELECT task_id FROM task_deps WHERE depends_on = ?1) "
+                              "RETURNING id, dag_id, status, state_version",
     [SQ_DAG_STEP_DONE] = "UPDATE dags SET steps_done = steps_done + 1, updated_at = ?2 "
                          "WHERE id = ?1",
     [SQ_DAG_SUCCEED] = "UPDATE dags SET status = 'succeeded', state_version = state_version + 1, "
                        "updated_at = ?2 WHERE id = ?1 AND status = 'running' "
                        "AND steps_done >= steps_total RETURNING state_version",
-    [SQ_DAG_END] = "UPDATE dags SET status = ?2, last_error = ?3, state_version = state_version + 1, "
-                   "updated_at = ?4 WHERE id = ?1 AND status = 'running' RETURNING state_version",
+    [SQ_DAG_END] =
+        "UPDATE dags SET status = ?2, last_error = ?3, state_version = state_version + 1, "
+        "updated_at = ?4 WHERE id = ?1 AND status = 'running' RETURNING state_version",
     [SQ_DAG_STATUS] = "SELECT status FROM dags WHERE id = ?1",
     /* Audit first (it needs the old status), then the same rows are updated. */
     [SQ_AUDIT_CANCEL_DAG_TASKS] =
@@ -92,9 +93,10 @@ static const char *const sql_text[SQ__COUNT] = {
         "detail, ts) SELECT id, dag_id, ?2, status, 'cancelled', state_version + 1, "
         "json_object('error', ?3), ?4 "
         "FROM tasks WHERE id = ?1 AND status IN " NON_TERMINAL,
-    [SQ_CANCEL_TASK] = "UPDATE tasks SET status = 'cancelled', last_error = ?2, lease_owner = NULL, "
-                       "lease_until = NULL, state_version = state_version + 1, updated_at = ?3, "
-                       "finished_at = ?3 WHERE id = ?1 AND status IN " NON_TERMINAL,
+    [SQ_CANCEL_TASK] =
+        "UPDATE tasks SET status = 'cancelled', last_error = ?2, lease_owner = NULL, "
+        "lease_until = NULL, state_version = state_version + 1, updated_at = ?3, "
+        "finished_at = ?3 WHERE id = ?1 AND status IN " NON_TERMINAL,
     [SQ_EXTEND] = "UPDATE tasks SET lease_until = ?3, state_version = state_version + 1, "
                   "updated_at = ?4" FENCE "RETURNING state_version",
     [SQ_REAP_SELECT] = "SELECT id, dag_id, step, lease_owner, attempts, max_attempts, "
@@ -121,15 +123,14 @@ static const char *const sql_text[SQ__COUNT] = {
 };
 
 int ain__store_sq_fail(ain__sq_ctx_t *c, const char *what) {
-  return ain_err_set(&c->req->err, AIN_ESTORE, "sqlite: %s: %s", what,
-                     sqlite3_errmsg(c->db->conn));
+  return ain_err_set(&c->req->err, AIN_ESTORE, "sqlite: %s: %s", what, sqlite3_errmsg(c->db->conn));
 }
 
 sqlite3_stmt *ain__store_sq_stmt(ain__sq_ctx_t *c, ain__sq_stmt_id id) {
   sqlite3_stmt **slot = &c->db->stmts[id];
   if (*slot == NULL) {
-    if (sqlite3_prepare_v3(c->db->conn, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, slot,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(c->db->conn, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+        SQLITE_OK) {
       *slot = NULL;
       ain__store_sq_fail(c, "prepare");
       return NULL;
@@ -251,9 +252,8 @@ void ain__store_sq_read_task(sqlite3_stmt *st, ain_task_t *t) {
   t->updated_at = sqlite3_column_int64(st, 21);
 }
 
-int ain__store_sq_audit(ain__sq_ctx_t *c, const char *task_id, const char *dag_id,
-                        const char *from, const char *to, int64_t version, const char *detail,
-                        const char *error) {
+int ain__store_sq_audit(ain__sq_ctx_t *c, const char *task_id, const char *dag_id, const char *from,
+                        const char *to, int64_t version, const char *detail, const char *error) {
   sqlite3_stmt *st = ain__store_sq_stmt(c, SQ_AUDIT);
   if (st == NULL) {
     return AIN_ESTORE;
