@@ -1,0 +1,62 @@
+/* Object store (DESIGN §6): artifacts (WAV, PNG, MP4, JPEG) stored under content-addressed keys
+ * "sha256/ab/cdef…[.ext]". An interface (a table of function pointers, so an S3 backend can come
+ * later) plus a local-directory backend with atomic writes (temp + fsync + rename).
+ * Every key is validated before use: charset [A-Za-z0-9._/-], length 1..512, no absolute path,
+ * no "." or ".." segment, no empty segment, no NUL or backslash.
+ * Threading: calls are synchronous file I/O (hashing a video reads all of it). Call them from the
+ * libuv thread pool (uv_queue_work), never on a loop thread; a store may be used from several
+ * threads at once (the dir backend keeps no mutable state after open).
+ * Relies on: OpenSSL (EVP SHA-256), POSIX file I/O, core/err. */
+#ifndef AIN_OBJSTORE_OBJSTORE_H
+#define AIN_OBJSTORE_OBJSTORE_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+#define AIN_OBJSTORE_KEY_MAX 512
+
+typedef struct ain_objstore ain_objstore_t;
+
+typedef struct {
+  const char *name; /* "dir", "s3" */
+  /* Stores a copy of src_path; writes its key ("sha256/xx/…" + "." ext if ext) to key_out. */
+  int (*put_file)(ain_objstore_t *s, const char *src_path, const char *ext, char *key_out,
+                  size_t cap, ain_err_t *err);
+  /* A local path for reading the object (dir: the file itself); AIN_ENOTFOUND if absent. */
+  int (*get_path)(ain_objstore_t *s, const char *key, char *out, size_t cap, ain_err_t *err);
+  /* 1 if present, 0 if not, or a negative AIN_E*. */
+  int (*exists)(ain_objstore_t *s, const char *key, ain_err_t *err);
+  /* Re-hashes the object: 0 if it matches its key, AIN_EIO naming the key if corrupt. */
+  int (*verify)(ain_objstore_t *s, const char *key, ain_err_t *err);
+  /* Removes the object; AIN_ENOTFOUND if absent. */
+  int (*del)(ain_objstore_t *s, const char *key, ain_err_t *err);
+  void (*close)(ain_objstore_t *s);
+} ain_objstore_vtab_t;
+
+struct ain_objstore {
+  const ain_objstore_vtab_t *vt;
+  void *impl;
+};
+
+/* 0 if key[0..len) is a valid key, else AIN_EINVAL with a message naming the key and the rule. */
+int ain_objstore_key_valid(const char *key, size_t len, ain_err_t *err);
+
+/* Opens (creating if needed) a directory store rooted at root. Caller closes with
+ * ain_objstore_close(). */
+int ain_objstore_dir_open(const char *root, ain_objstore_t **out, ain_err_t *err);
+
+/* Validating wrappers: every key is checked before it reaches a backend. */
+int ain_objstore_put_file(ain_objstore_t *s, const char *src_path, const char *ext, char *key_out,
+                          size_t cap, ain_err_t *err);
+int ain_objstore_get_path(ain_objstore_t *s, const char *key, char *out, size_t cap,
+                          ain_err_t *err);
+int ain_objstore_exists(ain_objstore_t *s, const char *key, ain_err_t *err);
+int ain_objstore_verify(ain_objstore_t *s, const char *key, ain_err_t *err);
+int ain_objstore_delete(ain_objstore_t *s, const char *key, ain_err_t *err);
+void ain_objstore_close(ain_objstore_t *s);
+
+/* Hex SHA-256 of a file (65 bytes with NUL). Blocking. */
+int ain_objstore_sha256_file(const char *path, char hex[65], ain_err_t *err);
+
+#endif
