@@ -43,12 +43,20 @@ typedef struct {
 } ain_lua_call_opts_t;
 
 /* Starts module.function(payload, ctx) in a new coroutine. The callback runs exactly once, possibly
- * before this returns if the function finishes without yielding. out may be NULL. */
+ * before this returns if the function finishes without yielding; then *out is NULL. out may be
+ * NULL. A nonzero return (EINVAL: bad names, payload/ctx not a JSON object; ENOMEM) means no call
+ * was started and the callback never runs; every failure of the Lua side (missing module, syntax
+ * error, missing entry point, runtime error, budgets, sandbox) arrives through the callback.
+ * The call pointer is invalid once its callback has returned. */
 int ain_lua_call(ain_lua_host_t *h, const ain_lua_call_opts_t *opts, ain_lua_call_cb cb,
                  void *data, ain_lua_call_t **out, ain_err_t *err);
 /* Aborts a call (timeout, shutdown): cancels its pending I/O, kills its children, and runs the
  * callback with `code` (AIN_ETIMEOUT, AIN_ESHUTDOWN) and `why`. No-op if already finished. */
 void ain_lua_call_cancel(ain_lua_call_t *call, int code, const char *why);
+/* The policy versions the call used so far, as a JSON object {"module": "sha256hex"} (every
+ * module it required, itself included). Valid during the callback (and while the call is in
+ * flight). */
+const char *ain_lua_call_versions(const ain_lua_call_t *call);
 /* Number of calls in flight. */
 int ain_lua_host_active(const ain_lua_host_t *h);
 

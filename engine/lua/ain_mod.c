@@ -1,0 +1,347 @@
+/* The `ain` module policies see: log, now, sleep, json, spawn, sha256.
+ * Yield-on-I/O (STYLE.md): a binding validates its arguments (misuse raises), starts the I/O with
+ * a heap "op" that points back at the call, registers the op's cancel as the call's pending
+ * cleanup and yields. The libuv callback clears the pending cleanup, pushes the results onto the
+ * coroutine and resumes it through ain__lua_resume, which refuses to run a finished call. A
+ * cancelled op has its call pointer cleared and only frees itself when its I/O ends.
+ * Relies on: LuaJIT, libuv (uv_timer), loop/proc.h (children), core/log.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "loop/proc.h"
+#include "lua/internal.h"
+
+static ain_log_ctx_t log_ctx(ain_lua_host_t *h) {
+  ain_log_ctx_t lc = {.actor = h->name, .state_version = -1};
+  ain_lua_call_t *c = h->running;
+  if (c != NULL) {
+    lc.task_id = c->task_id[0] ? c->task_id : NULL;
+    lc.dag_id = c->dag_id[0] ? c->dag_id : NULL;
+    lc.actor = c->actor;
+  }
+  return lc;
+}
+
+/* ain.log(level, msg [, fields]) */
+static int l_log(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  const char *lvl = luaL_checkstring(L, 1);
+  int level = ain_log_level_parse(lvl);
+  if (level < 0) {
+    return luaL_argerror(L, 1, "level must be one of debug, info, warn, error");
+  }
+  const char *msg = luaL_checkstring(L, 2);
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+  }
+  if (!ain_log_enabled((ain_log_level_t)level)) {
+    return 0;
+  }
+  const char *fields = "";
+  if (lua_istable(L, 3)) {
+    ain__lua_push_json_fn(L, h, "encode");
+    lua_pushvalue(L, 3);
+    if (lua_pcall(L, 1, 1, 0) != 0) {
+      return luaL_argerror(L, 3, lua_tostring(L, -1));
+    }
+    fields = lua_tostring(L, -1);
+  }
+  ain_log_ctx_t lc = log_ctx(h);
+  ain_log((ain_log_level_t)level, &lc, "%s%s%s", msg, *fields ? " " : "", fields);
+  return 0;
+}
+
+int ain__lua_print(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  int n = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 1; i <= n; i++) {
+    if (i > 1) {
+      luaL_addchar(&b, '\t');
+    }
+    if (lua_type(L, i) == LUA_TSTRING || lua_type(L, i) == LUA_TNUMBER) {
+      lua_pushvalue(L, i);
+      luaL_addvalue(&b);
+    } else if (lua_type(L, i) == LUA_TBOOLEAN) {
+      luaL_addstring(&b, lua_toboolean(L, i) ? "true" : "false");
+    } else if (lua_isnil(L, i)) {
+      luaL_addstring(&b, "nil");
+    } else {
+      lua_pushfstring(L, "%s: %p", luaL_typename(L, i), lua_topointer(L, i));
+      luaL_addvalue(&b);
+    }
+  }
+  luaL_pushresult(&b);
+  ain_log_ctx_t lc = log_ctx(h);
+  ain_log(AIN_LOG_INFO, &lc, "%s", lua_tostring(L, -1));
+  return 0;
+}
+
+/* ain.now() -> milliseconds since the epoch */
+static int l_now(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)ain_now_ms());
+  return 1;
+}
+
+/* ain.sha256(s) -> hex */
+static int l_sha256(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  char hex[65];
+  ain__lua_sha256_hex(s, len, hex);
+  lua_pushstring(L, hex);
+  return 1;
+}
+
+/* ain.json.encode(v): a value that cannot be encoded is misuse and raises. */
+static int l_json_encode(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  ain__lua_push_json_fn(L, h, "encode");
+  lua_insert(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* ain.json.decode(s): bad text is an expected failure -> nil, "EINVAL: ...", "EINVAL" */
+static int l_json_decode(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  ain__lua_push_json_fn(L, h, "decode");
+  lua_insert(L, 1);
+  if (lua_pcall(L, 1, 1, 0) != 0) {
+    const char *m = lua_tostring(L, -1);
+    lua_pushnil(L);
+    lua_pushfstring(L, "EINVAL: %s", m ? m : "invalid JSON");
+    lua_pushliteral(L, "EINVAL");
+    return 3;
+  }
+  return 1;
+}
+
+/* ---- ain.sleep ---- */
+
+typedef struct {
+  uv_timer_t timer;
+  ain_lua_call_t *call; /* NULL once cancelled */
+} sleep_op_t;
+
+static void sleep_free(uv_handle_t *t) { free(t->data); }
+
+static void sleep_done(uv_timer_t *t) {
+  sleep_op_t *op = t->data;
+  ain_lua_call_t *call = op->call;
+  uv_close((uv_handle_t *)t, sleep_free);
+  if (call != NULL) {
+    call->pending.cancel = NULL;
+    ain__lua_resume(call, 0);
+  }
+}
+
+static void sleep_cancel(void *p) {
+  sleep_op_t *op = p;
+  op->call = NULL;
+  uv_timer_stop(&op->timer);
+  uv_close((uv_handle_t *)&op->timer, sleep_free);
+}
+
+/* ain.sleep(ms) */
+static int l_sleep(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  lua_Number ms = luaL_checknumber(L, 1);
+  if (!(ms >= 0) || ms > 1e12) {
+    return luaL_argerror(L, 1, "milliseconds must be a number >= 0");
+  }
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.sleep");
+  sleep_op_t *op = calloc(1, sizeof *op);
+  if (op == NULL) {
+    return luaL_error(L, "ain.sleep: out of memory");
+  }
+  op->call = call;
+  uv_timer_init(h->loop, &op->timer);
+  op->timer.data = op;
+  uv_timer_start(&op->timer, sleep_done, (uint64_t)ms, 0);
+  ain__lua_set_pending(call, sleep_cancel, op);
+  return lua_yield(L, 0);
+}
+
+/* ---- ain.spawn ---- */
+
+typedef struct {
+  ain_proc_t *proc;
+  ain_lua_call_t *call; /* NULL once cancelled */
+} spawn_op_t;
+
+static void spawn_cancel(void *p) {
+  spawn_op_t *op = p;
+  op->call = NULL;
+  ain_proc_kill(op->proc); /* its callback still comes, and frees op */
+}
+
+static void spawn_done(ain_proc_t *p, const ain_proc_result_t *res, void *data) {
+  spawn_op_t *op = data;
+  ain_lua_call_t *call = op->call;
+  free(op);
+  if (call == NULL) {
+    return;
+  }
+  call->pending.cancel = NULL;
+  lua_State *co = call->co;
+  lua_createtable(co, 0, 8);
+  lua_pushnumber(co, (lua_Number)res->exit_status);
+  lua_setfield(co, -2, "status");
+  lua_pushinteger(co, res->term_signal);
+  lua_setfield(co, -2, "signal");
+  lua_pushlstring(co, res->out, res->out_len);
+  lua_setfield(co, -2, "stdout");
+  lua_pushlstring(co, res->err, res->err_len);
+  lua_setfield(co, -2, "stderr");
+  lua_pushboolean(co, res->timed_out);
+  lua_setfield(co, -2, "timed_out");
+  lua_pushboolean(co, res->truncated);
+  lua_setfield(co, -2, "truncated");
+  lua_pushnumber(co, res->elapsed_ms);
+  lua_setfield(co, -2, "elapsed_ms");
+  ain__lua_resume(call, 1);
+}
+
+/* Validates a spawn table before anything is allocated (argerror does not return). */
+static void spawn_check(lua_State *L, int *argc, int *envc) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "cmd");
+  if (!lua_istable(L, -1) || lua_objlen(L, -1) == 0) {
+    luaL_argerror(L, 1, "cmd must be a non-empty array of strings");
+  }
+  *argc = (int)lua_objlen(L, -1);
+  for (int i = 1; i <= *argc; i++) {
+    lua_rawgeti(L, -1, i);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      luaL_argerror(L, 1, lua_pushfstring(L, "cmd[%d] must be a string", i));
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "stdin");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) {
+    luaL_argerror(L, 1, "stdin must be a string");
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "timeout_ms");
+  if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0))) {
+    luaL_argerror(L, 1, "timeout_ms must be a number >= 0");
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "cwd");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) {
+    luaL_argerror(L, 1, "cwd must be a string");
+  }
+  lua_pop(L, 1);
+  *envc = -1;
+  lua_getfield(L, 1, "env");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) {
+      luaL_argerror(L, 1, "env must be a table of name = value strings");
+    }
+    *envc = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING ||
+          strchr(lua_tostring(L, -2), '=') != NULL) {
+        luaL_argerror(L, 1, "env must be a table of name = value strings");
+      }
+      (*envc)++;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* ain.spawn{cmd = {...}, stdin = s, timeout_ms = n, env = {K = V}, cwd = dir} */
+static int l_spawn(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  int argc = 0, envc = -1;
+  spawn_check(L, &argc, &envc);
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.spawn");
+  /* Lua owns the strings; they stay alive on this stack until uv_spawn has exec'd the child. */
+  char **argv = calloc((size_t)argc + 1, sizeof *argv);
+  char **env = envc >= 0 ? calloc((size_t)envc + 1, sizeof *env) : NULL;
+  spawn_op_t *op = calloc(1, sizeof *op);
+  if (argv == NULL || (envc >= 0 && env == NULL) || op == NULL) {
+    free(argv);
+    free(env);
+    free(op);
+    return luaL_error(L, "ain.spawn: out of memory");
+  }
+  lua_getfield(L, 1, "cmd");
+  for (int i = 1; i <= argc; i++) {
+    lua_rawgeti(L, -1, i);
+    argv[i - 1] = (char *)lua_tostring(L, -1); /* anchored by cmd, which stays on the stack */
+    lua_pop(L, 1);
+  }
+  int ne = 0;
+  if (envc >= 0) {
+    lua_getfield(L, 1, "env");
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      env[ne] = malloc(strlen(lua_tostring(L, -2)) + strlen(lua_tostring(L, -1)) + 2);
+      if (env[ne] != NULL) {
+        sprintf(env[ne], "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
+        ne++;
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, 1, "stdin");
+  size_t in_len = 0;
+  const char *in = lua_tolstring(L, -1, &in_len);
+  lua_getfield(L, 1, "timeout_ms");
+  lua_getfield(L, 1, "cwd");
+  ain_proc_opts_t po = {.file = argv[0],
+                        .args = argv,
+                        .env = env,
+                        .cwd = lua_tostring(L, -1),
+                        .stdin_data = in,
+                        .stdin_len = in_len,
+                        .timeout_ms = (int64_t)lua_tonumber(L, -2)};
+  op->call = call;
+  ain_err_t err = {0};
+  int rc = ain_proc_spawn(h->loop, &po, spawn_done, op, &op->proc, &err);
+  for (int i = 0; i < ne; i++) {
+    free(env[i]);
+  }
+  free(env);
+  free(argv);
+  if (rc != 0) {
+    free(op);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", ain_err_name(rc), err.msg);
+    lua_pushstring(L, ain_err_name(rc));
+    return 3;
+  }
+  ain__lua_set_pending(call, spawn_cancel, op);
+  return lua_yield(L, 0);
+}
+
+void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
+  static const luaL_Reg fns[] = {{"log", l_log},     {"now", l_now},       {"sleep", l_sleep},
+                                 {"spawn", l_spawn}, {"sha256", l_sha256}, {NULL, NULL}};
+  lua_newtable(L);
+  for (const luaL_Reg *f = fns; f->name; f++) {
+    lua_pushcfunction(L, f->func);
+    lua_setfield(L, -2, f->name);
+  }
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, l_json_encode);
+  lua_setfield(L, -2, "encode");
+  lua_pushcfunction(L, l_json_decode);
+  lua_setfield(L, -2, "decode");
+  ain__lua_make_readonly(L, "ain.json");
+  lua_setfield(L, -2, "json");
+}

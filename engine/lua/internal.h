@@ -1,0 +1,94 @@
+/* Private to engine/lua/: the host and call structs shared by host.c (state, budgets, call
+ * lifecycle), sandbox.c (restricted globals, require, module loading) and ain_mod.c (the ain.*
+ * functions). Nothing outside engine/lua/ includes this.
+ * Relies on: LuaJIT, libuv. */
+#ifndef AIN_LUA_INTERNAL_H
+#define AIN_LUA_INTERNAL_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "lua/host.h"
+
+/* One pending yield of a call: what ain_lua_call_cancel() runs to stop the I/O (stop a timer,
+ * kill a child). The op then completes later without touching the call. */
+typedef struct {
+  void (*cancel)(void *op);
+  void *op;
+} ain__lua_pending_t;
+
+struct ain_lua_call {
+  ain_lua_host_t *h;
+  lua_State *co; /* the coroutine, anchored in the registry by co_ref */
+  int co_ref;
+  char module[128];
+  char function[128];
+  char task_id[64];
+  char dag_id[64];
+  char actor[160];
+  ain_lua_call_cb cb;
+  void *data;
+  uint64_t instructions; /* VM instructions counted by the hook */
+  int cpu_exceeded, mem_exceeded, sandbox_hit;
+  int finished; /* the callback has run (or is running) */
+  ain__lua_pending_t pending; /* cancel == NULL when nothing is pending */
+  char *versions; /* JSON object {"module": "sha256hex"} */
+  size_t versions_len, versions_cap;
+  ain_lua_call_t *prev, *next; /* the host's list of calls in flight */
+};
+
+struct ain_lua_host {
+  uv_loop_t *loop;
+  lua_State *L;
+  char *scripts_dir;
+  char name[64];
+  size_t mem_limit, mem_used;
+  uint64_t cpu_budget;
+  int allow_ffi;
+  ain_lua_call_t *running; /* the call whose coroutine is inside lua_resume, or NULL */
+  ain_lua_call_t *calls;   /* in flight */
+  int active;
+  int trampoline_ref; /* function(mod, fn, payload, ctx) run as each call's coroutine body */
+  int json_ref;       /* the host's private cjson instance */
+  int modules_ref;    /* name -> module table (loaded once) */
+  int shas_ref;       /* name -> sha256 hex of the source that was loaded */
+};
+
+/* sandbox.c */
+/* Loads cjson, builds the restricted global table and the require() policies see. Runs once on
+ * a fresh state, before any policy code. */
+int ain__lua_sandbox_init(ain_lua_host_t *h, ain_err_t *err);
+/* Pushes the table of policy module `name` ("judge", "personas/ava"), loading and running the
+ * file the first time (the only place a module is loaded, so hot reload can replace it), and
+ * records its sha256 in the running call's versions. Raises a Lua error on failure. */
+int ain__lua_load_module(lua_State *L, ain_lua_host_t *h, const char *name);
+/* Hex sha256 of buf into out[65]. */
+void ain__lua_sha256_hex(const void *buf, size_t len, char out[65]);
+/* Raises "ESANDBOX: <what> is refused by the sandbox" and marks the running call. */
+int ain__lua_refuse(lua_State *L, const char *what);
+
+/* Replaces the table at the top of the stack with a read-only proxy over it; name ("string",
+ * "" for the global table) appears in the error an assignment raises. */
+void ain__lua_make_readonly(lua_State *L, const char *name);
+
+/* ain_mod.c */
+/* print(...) for policies: one info log line with the call's context. */
+int ain__lua_print(lua_State *L);
+/* Pushes the `ain` module table. */
+void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h);
+
+/* host.c */
+ain_lua_host_t *ain__lua_host_of(lua_State *L);
+/* The call a binding runs for; raises unless L is that call's own coroutine and may yield. */
+ain_lua_call_t *ain__lua_call_for_yield(lua_State *L, const char *fname);
+/* Registers what cancel must undo while the call waits. */
+void ain__lua_set_pending(ain_lua_call_t *call, void (*cancel)(void *), void *op);
+/* Resumes a waiting call with the nres values on top of its coroutine. Never resumes a finished
+ * call. May finish and free the call. */
+void ain__lua_resume(ain_lua_call_t *call, int nres);
+/* Appends "name":"sha" to the call's versions (once per name). */
+void ain__lua_call_add_version(ain_lua_call_t *call, const char *name, const char *sha);
+/* Pushes the host cjson function `fname` ("encode"/"decode"). */
+void ain__lua_push_json_fn(lua_State *L, ain_lua_host_t *h, const char *fname);
+
+#endif
