@@ -16,6 +16,7 @@
 
 #define HOST_DEFAULT_MEM ((size_t)256 << 20)
 #define HOST_DEFAULT_CPU 100000000ull
+#define HOST_DEFAULT_CPU_MS 10000ull
 #define HOST_HOOK_EVERY 1000
 
 /* The allocator's ud is the host, which is also how C functions find it. */
@@ -52,6 +53,16 @@ static int host_panic(lua_State *L) {
   abort();
 }
 
+static void cpu_message(const ain_lua_call_t *c, char *buf, size_t cap) {
+  if (c->cpu_exceeded == 2) {
+    snprintf(buf, cap, "EBUDGET_CPU: %s.%s ran on the loop for more than %llu ms", c->module,
+             c->function, (unsigned long long)(c->h->cpu_ns / 1000000));
+  } else {
+    snprintf(buf, cap, "EBUDGET_CPU: %s.%s used more than %llu instructions", c->module,
+             c->function, (unsigned long long)c->h->cpu_budget);
+  }
+}
+
 static void call_hook(lua_State *L, lua_Debug *ar) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   ain_lua_call_t *c = h->running;
@@ -59,17 +70,23 @@ static void call_hook(lua_State *L, lua_Debug *ar) {
     return; /* host-side Lua (json) is not charged to anyone */
   }
   c->instructions += HOST_HOOK_EVERY;
-  if (c->instructions <= h->cpu_budget && !c->cpu_exceeded) {
-    return;
+  if (!c->cpu_exceeded) {
+    if (c->instructions > h->cpu_budget) {
+      c->cpu_exceeded = 1;
+    } else if (c->run_ns + (ain_mono_ns() - h->slice_start_ns) > h->cpu_ns) {
+      c->cpu_exceeded = 2;
+    } else {
+      return;
+    }
   }
-  c->cpu_exceeded = 1;
   if (L == c->co && lua_isyieldable(L)) {
     lua_yield(L, 0); /* ain__lua_resume sees cpu_exceeded and ends the call */
     return;
   }
   /* A coroutine the policy made, or inside a C call: raise, and raise again on every hook. */
-  luaL_error(L, "EBUDGET_CPU: %s.%s used more than %llu instructions", c->module, c->function,
-             (unsigned long long)h->cpu_budget);
+  char msg[400];
+  cpu_message(c, msg, sizeof msg);
+  luaL_error(L, "%s", msg);
 }
 
 int ain_lua_host_new(uv_loop_t *loop, const ain_lua_opts_t *opts, ain_lua_host_t **out,
@@ -88,6 +105,7 @@ int ain_lua_host_new(uv_loop_t *loop, const ain_lua_opts_t *opts, ain_lua_host_t
   snprintf(h->name, sizeof h->name, "%s", opts->name ? opts->name : "lua");
   h->mem_limit = opts->mem_limit ? opts->mem_limit : HOST_DEFAULT_MEM;
   h->cpu_budget = opts->cpu_budget ? opts->cpu_budget : HOST_DEFAULT_CPU;
+  h->cpu_ns = (opts->cpu_ms ? opts->cpu_ms : HOST_DEFAULT_CPU_MS) * 1000000ull;
   h->allow_ffi = opts->allow_ffi;
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
@@ -299,8 +317,7 @@ static int after_resume(ain_lua_call_t *c, int rc) {
   ain_lua_host_t *h = c->h;
   char msg[600];
   if (c->cpu_exceeded) {
-    snprintf(msg, sizeof msg, "EBUDGET_CPU: %s.%s used more than %llu instructions", c->module,
-             c->function, (unsigned long long)h->cpu_budget);
+    cpu_message(c, msg, sizeof msg);
     finish_with_trace(c, AIN_EBUDGET_CPU, msg);
     return 0;
   }
@@ -339,9 +356,13 @@ static int after_resume(ain_lua_call_t *c, int rc) {
 static int resume_running(ain_lua_call_t *c, int nargs) {
   ain_lua_host_t *h = c->h;
   ain_lua_call_t *prev = h->running;
+  uint64_t prev_start = h->slice_start_ns;
   h->running = c;
+  h->slice_start_ns = ain_mono_ns();
   int rc = lua_resume(c->co, nargs);
+  c->run_ns += ain_mono_ns() - h->slice_start_ns;
   h->running = prev;
+  h->slice_start_ns = prev_start;
   return after_resume(c, rc);
 }
 

@@ -21,6 +21,10 @@ typedef struct {
   size_t mem_limit;        /* bytes for the whole state; 0 = 256 MiB */
   uint64_t cpu_budget;     /* VM instructions per call; 0 = 100 million */
   int allow_ffi;           /* expose ffi to policies (off by default) */
+  /* Loop time one call may use, summed over its resumes (ms; 0 = 10000). The instruction budget
+   * does not see time spent inside C functions (string.rep of 1 MB is one instruction); this
+   * does, checked on the same hook. Over it, the call fails with EBUDGET_CPU. */
+  uint64_t cpu_ms;
 } ain_lua_opts_t;
 
 /* Creates the state, loads the sandbox and the ain module. Caller frees with ain_lua_host_free()

@@ -29,7 +29,9 @@ struct ain_lua_call {
   ain_lua_call_cb cb;
   void *data;
   uint64_t instructions; /* VM instructions counted by the hook */
-  int cpu_exceeded, mem_exceeded, sandbox_hit;
+  uint64_t run_ns;       /* loop time of the finished resumes */
+  int cpu_exceeded; /* 1: instructions, 2: loop time */
+  int mem_exceeded, sandbox_hit;
   int finished; /* the callback has run (or is running) */
   ain__lua_pending_t pending; /* cancel == NULL when nothing is pending */
   char *versions; /* JSON object {"module": "sha256hex"} */
@@ -44,6 +46,8 @@ struct ain_lua_host {
   char name[64];
   size_t mem_limit, mem_used;
   uint64_t cpu_budget;
+  uint64_t cpu_ns;
+  uint64_t slice_start_ns; /* when the running call's current resume began */
   int allow_ffi;
   ain_lua_call_t *running; /* the call whose coroutine is inside lua_resume, or NULL */
   ain_lua_call_t *calls;   /* in flight */

@@ -46,12 +46,13 @@ typedef struct {
   ain_lua_host_t *h;
 } env_t;
 
-static void env_init(env_t *e, size_t mem, uint64_t cpu) {
+static void env_init_ms(env_t *e, size_t mem, uint64_t cpu, uint64_t cpu_ms) {
   ASSERT_OK(uv_loop_init(&e->loop));
   ain_lua_opts_t o = {.scripts_dir = ain_test_src("tests/fixtures/lua/scripts"),
                       .name = "test",
                       .mem_limit = mem,
-                      .cpu_budget = cpu};
+                      .cpu_budget = cpu,
+                      .cpu_ms = cpu_ms};
   ain_err_t err = {0};
   int rc = ain_lua_host_new(&e->loop, &o, &e->h, &err);
   if (rc != 0) {
@@ -60,6 +61,8 @@ static void env_init(env_t *e, size_t mem, uint64_t cpu) {
   ASSERT_OK(rc);
   t0_ns = ain_mono_ns();
 }
+
+static void env_init(env_t *e, size_t mem, uint64_t cpu) { env_init_ms(e, mem, cpu, 0); }
 
 static void env_done(env_t *e) {
   ASSERT_EQ(ain_lua_host_active(e->h), 0);
@@ -354,12 +357,35 @@ TEST(memory_budget) {
  * slot), so it takes a small cap to reach the limit in test time. */
 TEST(memory_budget_interned_bomb) {
   env_t e;
-  env_init(&e, 4u << 20, 1000000000ull);
+  env_init_ms(&e, 4u << 20, 1000000000ull, 600000);
   expect_error(&e, "basic", "bomb", AIN_EBUDGET_MEM, "EBUDGET_MEM: basic.bomb", NULL);
   outcome_t o = {0};
   run1(&e, "basic", "echo", "{\"x\":1}", &o);
   ASSERT_EQ(o.status, 0);
   outcome_free(&o);
+  env_done(&e);
+}
+
+/* The same bomb under the default cap: it is a CPU bomb inside C (1 MB memset + hash per
+ * instruction); the loop-time budget stops it. */
+TEST(cpu_time_budget) {
+  env_t e;
+  env_init_ms(&e, 0, 0, 300);
+  outcome_t sleeper = {0};
+  ASSERT_NOT_NULL(start(&e, "basic", "sleepy", "{\"ms\":50}", NULL, &sleeper));
+  outcome_t o = {0};
+  run1(&e, "basic", "bomb", NULL, &o);
+  ASSERT_EQ(o.status, AIN_EBUDGET_CPU);
+  ASSERT_STR_CONTAINS(o.error, "EBUDGET_CPU: basic.bomb ran on the loop for more than 300 ms");
+  ASSERT_LE(o.done_ms, 1500);
+  ASSERT_EQ(sleeper.status, 0);
+  outcome_free(&o);
+  outcome_free(&sleeper);
+  /* time spent waiting does not count: a 400 ms sleep in a 300 ms budget */
+  outcome_t s = {0};
+  run1(&e, "basic", "sleepy", "{\"ms\":400}", &s);
+  ASSERT_EQ(s.status, 0);
+  outcome_free(&s);
   env_done(&e);
 }
 
@@ -465,6 +491,6 @@ TEST_MAIN(TEST_ENTRY(returns_table), TEST_ENTRY(return_conventions), TEST_ENTRY(
           TEST_ENTRY(spawn_timeout_kills), TEST_ENTRY(runtime_error_has_traceback),
           TEST_ENTRY(load_errors), TEST_ENTRY(require_and_versions), TEST_ENTRY(ain_module),
           TEST_ENTRY(cpu_budget), TEST_ENTRY(memory_budget),
-          TEST_ENTRY(memory_budget_interned_bomb), TEST_ENTRY(sandbox_refusals),
+          TEST_ENTRY(memory_budget_interned_bomb), TEST_ENTRY(cpu_time_budget), TEST_ENTRY(sandbox_refusals),
           TEST_ENTRY(cancel_sleeping_call), TEST_ENTRY(free_with_calls_in_flight),
           TEST_ENTRY(bad_host_options))
