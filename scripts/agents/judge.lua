@@ -11,6 +11,19 @@
 
 local M = {}
 
+-- ctx.persona is the persona table; without it, the persona named by ctx.persona_id is loaded
+-- with require("personas/<id>") (the engine records that file's sha256 with the call).
+local function persona_of(ctx)
+  if type(ctx) ~= "table" then return nil end
+  if type(ctx.persona) == "table" then return ctx.persona end
+  local id = ctx.persona_id
+  if type(id) == "string" and id:match("^[%w_%-]+$") then
+    local ok, p = pcall(require, "personas/" .. id)
+    if ok and type(p) == "table" then return p end
+  end
+  return nil
+end
+
 local DEFAULTS = {
   pass = 0.8, reject = 0.5,
   min_lines = 3, max_lines = 6, min_words = 12, max_words = 90,
@@ -231,7 +244,7 @@ function M.decide(payload, ctx)
       or s.reject > s.pass then
     return nil, "EINVAL: thresholds need 0 <= reject <= pass <= 1"
   end
-  local persona = type(ctx.persona) == "table" and ctx.persona or {}
+  local persona = persona_of(ctx) or {}
   local checks = {}
   text_checks(checks, ctx.deps.script, persona, s)
   render_checks(checks, ctx.deps.render, s)

@@ -11,6 +11,19 @@
 
 local M = {}
 
+-- ctx.persona is the persona table; without it, the persona named by ctx.persona_id is loaded
+-- with require("personas/<id>") (the engine records that file's sha256 with the call).
+local function persona_of(ctx)
+  if type(ctx) ~= "table" then return nil end
+  if type(ctx.persona) == "table" then return ctx.persona end
+  local id = ctx.persona_id
+  if type(id) == "string" and id:match("^[%w_%-]+$") then
+    local ok, p = pcall(require, "personas/" .. id)
+    if ok and type(p) == "table" then return p end
+  end
+  return nil
+end
+
 local VIDEO = { width = 1080, height = 1920, fps = 30, max_seconds = 60 }
 
 local function copy(t)
@@ -58,7 +71,7 @@ function M.build(payload, ctx)
   if type(payload) ~= "table" or type(payload.title) ~= "string" or not payload.title:match("%S") then
     return nil, "EINVAL: payload.title missing"
   end
-  local persona = type(ctx) == "table" and ctx.persona
+  local persona = persona_of(ctx)
   if type(persona) ~= "table" or type(persona.voice) ~= "table" or type(persona.style) ~= "table" then
     return nil, "EINVAL: ctx.persona with voice and style missing"
   end

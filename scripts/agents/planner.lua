@@ -139,9 +139,10 @@ function M.parse_jsonl(text)
     n = n + 1
     line = line:gsub("\r$", "")
     if line:match("%S") then
-      local ok, rec = pcall(ain.json.decode, line)
+      -- The engine's decode returns nil, "EINVAL: ..."; plain cjson raises. Handle both.
+      local ok, rec, derr = pcall(ain.json.decode, line)
       if not ok or rec == nil then
-        bad[#bad + 1] = { line = n, error = "invalid JSON: " .. tostring(rec) }
+        bad[#bad + 1] = { line = n, error = "invalid JSON: " .. tostring(ok and derr or rec) }
       elseif type(rec) ~= "table" or rec[1] ~= nil then
         bad[#bad + 1] = { line = n, error = "expected a JSON object" }
       else
@@ -282,7 +283,12 @@ function M.plan(trends, ctx)
   if type(trends) ~= "table" then return nil, "EINVAL: trends must be an array" end
   ctx = ctx or {}
   local personas = {}
-  for _, p in pairs(ctx.personas or {}) do
+  for _, p in pairs(type(ctx.personas) == "table" and ctx.personas or {}) do
+    -- An id instead of a table loads scripts/personas/<id>.lua.
+    if type(p) == "string" and p:match("^[%w_%-]+$") then
+      local ok, loaded = pcall(require, "personas/" .. p)
+      p = ok and loaded or nil
+    end
     if type(p) == "table" and type(p.id) == "string" then personas[#personas + 1] = p end
   end
   if #personas == 0 then return nil, "EINVAL: ctx.personas is empty" end

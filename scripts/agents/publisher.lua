@@ -7,6 +7,19 @@
 
 local M = {}
 
+-- ctx.persona is the persona table; without it, the persona named by ctx.persona_id is loaded
+-- with require("personas/<id>") (the engine records that file's sha256 with the call).
+local function persona_of(ctx)
+  if type(ctx) ~= "table" then return nil end
+  if type(ctx.persona) == "table" then return ctx.persona end
+  local id = ctx.persona_id
+  if type(id) == "string" and id:match("^[%w_%-]+$") then
+    local ok, p = pcall(require, "personas/" .. id)
+    if ok and type(p) == "table" then return p end
+  end
+  return nil
+end
+
 local DEFAULT_EXT = { video = ".mp4", thumbnail = ".jpg", captions = ".ass" }
 local ROLES = { "video", "thumbnail", "captions" }
 
@@ -54,7 +67,7 @@ function M.publish(payload, ctx)
     return { skipped = true, reason = "judge decision: " .. judge.decision }
   end
 
-  local persona = type(ctx.persona) == "table" and ctx.persona or {}
+  local persona = persona_of(ctx) or {}
   local channels = type(persona.channels) == "table" and persona.channels or {}
   local channel = payload.channel or channels[1]
   if type(channel) ~= "string" or channel == "" then return nil, "EINVAL: no channel" end

@@ -6,6 +6,19 @@
 
 local M = {}
 
+-- ctx.persona is the persona table; without it, the persona named by ctx.persona_id is loaded
+-- with require("personas/<id>") (the engine records that file's sha256 with the call).
+local function persona_of(ctx)
+  if type(ctx) ~= "table" then return nil end
+  if type(ctx.persona) == "table" then return ctx.persona end
+  local id = ctx.persona_id
+  if type(id) == "string" and id:match("^[%w_%-]+$") then
+    local ok, p = pcall(require, "personas/" .. id)
+    if ok and type(p) == "table" then return p end
+  end
+  return nil
+end
+
 local DEFAULTS = { min_seconds = 10, max_seconds = 20, target_seconds = 14, max_hashtags = 4 }
 
 -- FNV-1a, 32 bit, in plain arithmetic: the sandbox may not offer the bit library.
@@ -162,7 +175,7 @@ local function check_inputs(payload, ctx)
   if type(payload.title) ~= "string" or not payload.title:match("%S") then
     return "EINVAL: payload.title missing"
   end
-  local p = type(ctx) == "table" and ctx.persona
+  local p = persona_of(ctx)
   if type(p) ~= "table" then return "EINVAL: ctx.persona missing" end
   if type(p.voice) ~= "table" or type(p.voice.rate) ~= "number" or p.voice.rate <= 0 then
     return "EINVAL: persona.voice.rate must be a positive number"
@@ -174,7 +187,7 @@ end
 function M.write(payload, ctx)
   local why = check_inputs(payload, ctx)
   if why then return nil, why end
-  local persona = ctx.persona
+  local persona = persona_of(ctx)
   local tags = {}
   for _, t in ipairs(type(payload.tags) == "table" and payload.tags or {}) do
     if type(t) == "string" and t:match("%S") then tags[#tags + 1] = t end

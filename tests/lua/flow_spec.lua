@@ -19,9 +19,21 @@ local function sandbox()
   })
 end
 
-local function load_policy(dir, name)
+local load_policy
+
+-- Like the engine's require: policy modules from agents/, personas as "personas/<id>".
+local function sandbox_require(name)
+  local id = name:match("^personas/([%w_%-]+)$")
+  if id then return load_policy("personas", id) end
+  assert(name:match("^[%w_%-]+$"), "require refused")
+  return load_policy("agents", name)
+end
+
+function load_policy(dir, name)
   local chunk = assert(loadfile(H.root .. "scripts/" .. dir .. "/" .. name .. ".lua"))
-  setfenv(chunk, sandbox())
+  local env = sandbox()
+  rawset(env, "require", sandbox_require)
+  setfenv(chunk, env)
   return chunk()
 end
 
@@ -77,6 +89,25 @@ describe("policies in a sandbox", function()
       published = published + 1
     end
     assert.are.equal(14, published)
+  end)
+
+  it("work from persona ids alone (the engine's ctx carries persona_id)", function()
+    local recs = P.planner.parse_jsonl(H.read("samples/trends.jsonl"))
+    local plan = assert(P.planner.plan(recs, { personas = names, now = "2025-06-02T12:00:00Z" }))
+    assert.are.equal(14, #plan.tasks)
+    local task = plan.tasks[1]
+    local ctx = { persona_id = task.persona_id }
+    local spec = assert(P.pipeline.build(task.payload, ctx))
+    local script = assert(P.scriptwriter.write(spec.steps[1].payload, ctx))
+    local render = { gate_ok = true, video_id = "v", artifacts = { video = "v.mp4" },
+      probe = { duration = 15, width = 1080, height = 1920, video_codec = "h264",
+        audio_codec = "aac" } }
+    local verdict = assert(P.judge.decide({}, { persona_id = task.persona_id,
+      deps = { script = script, render = render } }))
+    assert.are.equal("pass", verdict.decision)
+    local req = assert(P.publisher.publish({}, { persona_id = task.persona_id,
+      deps = { judge = verdict, render = render, script = script } }))
+    assert.are.equal(task.persona_id, req.sidecar.persona.id)
   end)
 
   it("a script that leaks PII is rejected and not published", function()

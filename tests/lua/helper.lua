@@ -16,8 +16,9 @@ local function script_root()
 end
 
 H.root = script_root()
+-- scripts/?.lua resolves require("personas/<id>") the way the engine's sandbox does.
 package.path = H.root .. "scripts/agents/?.lua;" .. H.root .. "scripts/personas/?.lua;"
-  .. package.path
+  .. H.root .. "scripts/?.lua;" .. package.path
 
 local bit = require("bit")
 local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
@@ -82,9 +83,15 @@ end
 if rawget(_G, "ain") == nil then
   local cjson = require("cjson")
   rawset(_G, "ain", {
-    json = { encode = cjson.encode, decode = cjson.decode, null = cjson.null },
+    -- Same contract as the engine's ain module: decode returns nil, "EINVAL: ..." instead of
+    -- raising, and now() is epoch milliseconds.
+    json = { encode = cjson.encode, null = cjson.null, decode = function(s)
+      local ok, v = pcall(cjson.decode, s)
+      if ok then return v end
+      return nil, "EINVAL: " .. tostring(v), "EINVAL"
+    end },
     sha256 = H.sha256,
-    now = function() return os.time() end,
+    now = function() return os.time() * 1000 end,
   })
 end
 
