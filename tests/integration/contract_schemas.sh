@@ -147,14 +147,14 @@ cfg="$TMP/ain.lua"
 cat >"$cfg" <<EOF
 return { store = { url = "sqlite:$TMP/ain.db" } }
 EOF
-"$AIN_BIN" -c "$cfg" migrate >"$TMP/migrate.out" 2>&1 || { cat "$TMP/migrate.out" >&2; fail "ain migrate"; }
+"$AIN_BIN" migrate -c "$cfg" >"$TMP/migrate.out" 2>&1 || { cat "$TMP/migrate.out" >&2; fail "ain migrate"; }
 
 # Bad fixtures: refused with exit 4 (invalid input), nothing stored, the field named.
 for f in "$FIX/task/bad"/*.json; do
   name=$(basename "$f" .json)
   field=${name%%--*}
   set +e
-  "$AIN_BIN" -c "$cfg" enqueue "$f" >"$TMP/enq.out" 2>"$TMP/enq.err"
+  "$AIN_BIN" enqueue -c "$cfg" "$f" >"$TMP/enq.out" 2>"$TMP/enq.err"
   rc=$?
   set -e
   if [ "$rc" -ne 4 ]; then
@@ -188,7 +188,7 @@ printf '{"task_id":"%s","type":"no_such_policy","payload":{},"persona_id":"tina"
   "$failid" >"$TMP/fail.json"
 # One JSON Lines stream through stdin: exercises the batch parser too.
 cat "$TMP"/good-*.json "$TMP/fail.json" | sed -e '$a\' >"$TMP/all.jsonl"
-if "$AIN_BIN" -c "$cfg" enqueue - <"$TMP/all.jsonl" >"$TMP/enq.out" 2>"$TMP/enq.err"; then
+if "$AIN_BIN" enqueue -c "$cfg" - <"$TMP/all.jsonl" >"$TMP/enq.out" 2>"$TMP/enq.err"; then
   pass
   for id in "${ids[@]}" "$failid"; do
     grep -qF "$id" "$TMP/enq.out" || fail "ain enqueue did not print $id"
@@ -199,7 +199,7 @@ fi
 
 # Before running: task messages as stored.
 for id in "${ids[@]}" "$failid"; do
-  if "$AIN_BIN" -c "$cfg" task show "$id" --json >"$TMP/task-$id.json" 2>"$TMP/show.err"; then
+  if "$AIN_BIN" task show -c "$cfg" "$id" --json >"$TMP/task-$id.json" 2>"$TMP/show.err"; then
     pass
   else
     fail "ain task show $id --json: $(cat "$TMP/show.err")"
@@ -216,16 +216,16 @@ node -e '
   "$TMP/good-1.json" "$TMP/task-${ids[0]}.json" || fail "task show --json differs from what was enqueued"
 
 # No attempt has ended yet: --response refuses.
-if "$AIN_BIN" -c "$cfg" task show "${ids[0]}" --response >/dev/null 2>&1; then
+if "$AIN_BIN" task show -c "$cfg" "${ids[0]}" --response >/dev/null 2>&1; then
   fail "ain task show --response printed a response for a task that has not run"
 else
   pass
 fi
 
 # Run everything, then the responses.
-timeout 120 "$AIN_BIN" -c "$cfg" run --until-idle >"$TMP/run.out" 2>&1 || true
+timeout 120 "$AIN_BIN" run -c "$cfg" --until-idle >"$TMP/run.out" 2>&1 || true
 for id in "${ids[@]}" "$failid"; do
-  if "$AIN_BIN" -c "$cfg" task show "$id" --response >"$TMP/resp-$id.json" 2>"$TMP/show.err"; then
+  if "$AIN_BIN" task show -c "$cfg" "$id" --response >"$TMP/resp-$id.json" 2>"$TMP/show.err"; then
     pass
   else
     fail "ain task show $id --response: $(cat "$TMP/show.err") (run log: $(tail -c 400 "$TMP/run.out"))"
