@@ -187,7 +187,10 @@ failid=01920f3e-7b5a-7c3d-9e4f-0000000000ff
 printf '{"task_id":"%s","type":"no_such_policy","payload":{},"persona_id":"tina","state_version":0,"max_attempts":1}\n' \
   "$failid" >"$TMP/fail.json"
 # One JSON Lines stream through stdin: exercises the batch parser too.
-cat "$TMP"/good-*.json "$TMP/fail.json" | sed -e '$a\' >"$TMP/all.jsonl"
+for f in "$TMP"/good-*.json "$TMP/fail.json"; do
+  cat "$f"
+  echo
+done >"$TMP/all.jsonl"
 if "$AIN_BIN" enqueue -c "$cfg" - <"$TMP/all.jsonl" >"$TMP/enq.out" 2>"$TMP/enq.err"; then
   pass
   for id in "${ids[@]}" "$failid"; do
