@@ -43,7 +43,9 @@ static const char *json_type_name(const cJSON *v) {
   return "invalid";
 }
 
-static int is_hex_lower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+static int is_hex_lower(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
 /* Lowercase canonical 8-4-4-4-12. Lowercase only: ids are compared as text by the store, so an
  * uppercase spelling of an existing id would be a different task. */
@@ -262,8 +264,8 @@ static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_
   size_t off = end != NULL && end >= json ? (size_t)(end - json) : 0;
   if (root == NULL) {
     line_col(json, off, &line, &col);
-    ain_err_field(err, AIN_ESCHEMA, "", "%s: invalid JSON at byte %zu (line %zu, column %zu)",
-                  what, off, line, col);
+    ain_err_field(err, AIN_ESCHEMA, "", "%s: invalid JSON at byte %zu (line %zu, column %zu)", what,
+                  off, line, col);
     return NULL;
   }
   for (; off < len; off++) {
@@ -271,8 +273,10 @@ static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_
     if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
       line_col(json, off, &line, &col);
       cJSON_Delete(root);
-      ain_err_field(err, AIN_ESCHEMA, "", "%s: unexpected data after the JSON value at byte %zu "
-                    "(line %zu, column %zu)", what, off, line, col);
+      ain_err_field(err, AIN_ESCHEMA, "",
+                    "%s: unexpected data after the JSON value at byte %zu "
+                    "(line %zu, column %zu)",
+                    what, off, line, col);
       return NULL;
     }
   }
@@ -419,8 +423,8 @@ static int check_object(const cJSON *obj, const char *prefix, const field_spec_t
 }
 
 /* Checks an integral number in [min, max]; JSON Schema's "integer" accepts 3.0, so do we. */
-static int get_int(const cJSON *v, const char *path, long long min, long long max,
-                   long long *out, ain_err_t *err) {
+static int get_int(const cJSON *v, const char *path, long long min, long long max, long long *out,
+                   ain_err_t *err) {
   if (!cJSON_IsNumber(v)) {
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an integer in %lld..%lld, got %s",
                          path, min, max, json_type_name(v));
@@ -444,16 +448,16 @@ static int want_string(const cJSON *v, const char *path, const char *what, ain_e
 
 static int bad_value(const char *path, const char *what, const char *got, ain_err_t *err) {
   size_t n = utf8_prefix(got, 64);
-  return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be %s, got \"%.*s%s\"", path, what,
-                       (int)n, got, got[n] ? "..." : "");
+  return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be %s, got \"%.*s%s\"", path, what, (int)n,
+                       got, got[n] ? "..." : "");
 }
 
 /* The compact text of a top-level object member. Taken from the raw input and minified rather
  * than re-printed by cJSON, whose "%1.15g"-within-epsilon printing changes numbers (2^53 - 1 comes
  * back as ...990, 0.30000000000000004 as 0.3): a payload passes through byte for byte, only
  * whitespace goes. Checks the 1 MiB limit. Caller frees *out. */
-static int member_text(const cJSON *v, const char *path, const char *json, size_t len,
-                       char **out, ain_err_t *err) {
+static int member_text(const cJSON *v, const char *path, const char *json, size_t len, char **out,
+                       ain_err_t *err) {
   size_t a, b;
   char *text;
   if (!cJSON_IsObject(v)) {
@@ -476,8 +480,8 @@ static int member_text(const cJSON *v, const char *path, const char *json, size_
   size_t n = strlen(text);
   if (n > AIN_MESSAGE_PAYLOAD_MAX) {
     free(text);
-    return ain_err_field(err, AIN_ETOOBIG, path, "%s: %zu bytes serialized, the limit is %u",
-                         path, n, (unsigned)AIN_MESSAGE_PAYLOAD_MAX);
+    return ain_err_field(err, AIN_ETOOBIG, path, "%s: %zu bytes serialized, the limit is %u", path,
+                         n, (unsigned)AIN_MESSAGE_PAYLOAD_MAX);
   }
   *out = text;
   return 0;
@@ -595,11 +599,16 @@ static int task_attempts(const cJSON *v, const char *path, void *ctx, ain_err_t 
 
 /* Order = the order errors are reported in = the schema's property order. */
 static const field_spec_t task_fields[] = {
-    {"task_id", 1, task_id},         {"type", 1, task_type},
-    {"payload", 1, task_payload},    {"persona_id", 1, task_persona},
-    {"state_version", 1, task_version}, {"dag_id", 0, task_dag},
-    {"traceparent", 0, task_trace},  {"run_at", 0, task_run_at},
-    {"priority", 0, task_priority},  {"max_attempts", 0, task_attempts},
+    {"task_id", 1, task_id},
+    {"type", 1, task_type},
+    {"payload", 1, task_payload},
+    {"persona_id", 1, task_persona},
+    {"state_version", 1, task_version},
+    {"dag_id", 0, task_dag},
+    {"traceparent", 0, task_trace},
+    {"run_at", 0, task_run_at},
+    {"priority", 0, task_priority},
+    {"max_attempts", 0, task_attempts},
 };
 
 /* Frees what the task parser allocates (the subset of ain_task_free it needs, so that this file
@@ -619,8 +628,8 @@ int ain_message_parse_task(const char *json, size_t len, ain_task_t *out, ain_er
     return err != NULL ? err->code : AIN_ESCHEMA;
   }
   task_ctx_t ctx = {out, json, len};
-  int rc = check_object(root, "", task_fields, sizeof task_fields / sizeof task_fields[0], &ctx,
-                        err);
+  int rc =
+      check_object(root, "", task_fields, sizeof task_fields / sizeof task_fields[0], &ctx, err);
   cJSON_Delete(root);
   if (rc != 0) {
     goto fail;
@@ -780,8 +789,8 @@ static int err_message(const cJSON *v, const char *path, void *ctx, ain_err_t *e
   }
   size_t n = utf8_chars(v->valuestring);
   if (n > AIN_MESSAGE_ERRMSG_MAX) {
-    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be at most %d characters, got %zu",
-                         path, AIN_MESSAGE_ERRMSG_MAX, n);
+    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be at most %d characters, got %zu", path,
+                         AIN_MESSAGE_ERRMSG_MAX, n);
   }
   return 0;
 }
@@ -840,9 +849,8 @@ static int resp_result(const cJSON *v, const char *path, void *ctx, ain_err_t *e
 }
 
 static const field_spec_t response_fields[] = {
-    {"task_id", 1, resp_task_id}, {"state_version", 1, resp_version},
-    {"status", 1, resp_status},   {"errors", 1, resp_errors},
-    {"confidence", 0, resp_confidence}, {"result", 0, resp_result},
+    {"task_id", 1, resp_task_id}, {"state_version", 1, resp_version}, {"status", 1, resp_status},
+    {"errors", 1, resp_errors},   {"confidence", 0, resp_confidence}, {"result", 0, resp_result},
 };
 
 int ain_message_validate_response(const char *json, size_t len, ain_err_t *err) {

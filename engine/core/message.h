@@ -1,8 +1,8 @@
 /* Message contracts: the task message (what `ain enqueue` and the API accept, what `ain task show
  * --json` prints) and the worker response (ack/nack for one attempt). The C validator here is the
  * engine's own reading of docs/schemas/task.json and docs/schemas/response.json; the contract tests
- * (tests/unit/test_message.c, tests/integration/contract_schemas.sh) hold both to the same fixtures.
- * docs/messages.md describes fields, limits and the error format.
+ * (tests/unit/test_message.c, tests/integration/contract_schemas.sh) hold both to the same
+ * fixtures. docs/messages.md describes fields, limits and the error format.
  *
  * Errors: AIN_ESCHEMA (wrong shape), AIN_ETOOBIG (size limits), AIN_EUTF8 (bytes not UTF-8), with
  * err->field naming the offending field ("task_id", "payload", "errors[1].code"; "" when the fault
@@ -19,14 +19,14 @@
 #include "core/err.h"
 #include "store/store.h"
 
-#define AIN_MESSAGE_PAYLOAD_MAX (1024u * 1024u)                    /* compact payload / result */
-#define AIN_MESSAGE_MAX (AIN_MESSAGE_PAYLOAD_MAX + 64u * 1024u)    /* a whole message, raw bytes */
+#define AIN_MESSAGE_PAYLOAD_MAX (1024u * 1024u)                 /* compact payload / result */
+#define AIN_MESSAGE_MAX (AIN_MESSAGE_PAYLOAD_MAX + 64u * 1024u) /* a whole message, raw bytes */
 #define AIN_MESSAGE_PRIORITY_MIN (-1000)
 #define AIN_MESSAGE_PRIORITY_MAX 1000
 #define AIN_MESSAGE_ATTEMPTS_MAX 100
-#define AIN_MESSAGE_PERSONA_MAX 128        /* characters (code points) */
-#define AIN_MESSAGE_ERRMSG_MAX 4096        /* characters of one response error message */
-#define AIN_MESSAGE_ERRORS_MAX 64          /* entries in a response's errors array */
+#define AIN_MESSAGE_PERSONA_MAX 128 /* characters (code points) */
+#define AIN_MESSAGE_ERRMSG_MAX 4096 /* characters of one response error message */
+#define AIN_MESSAGE_ERRORS_MAX 64   /* entries in a response's errors array */
 /* Largest integer both C (int64) and JavaScript validators (double) hold exactly: 2^53 - 1. */
 #define AIN_MESSAGE_INT_MAX 9007199254740991LL
 /* run_at upper bound: 9999-12-31T23:59:59.999Z in ms. */

@@ -11,7 +11,7 @@
 
 #define U7 "01920f3e-7b5a-7c3d-9e4f-0a1b2c3d4e5f"
 #define MIN_TASK                                                                                   \
-  "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"payload\":{},\"persona_id\":\"p\","               \
+  "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"payload\":{},\"persona_id\":\"p\","                 \
   "\"state_version\":0}"
 
 /* What ain_task_free (store.c) does for the fields the parser fills; kept local so this test does
@@ -175,7 +175,8 @@ TEST(task_fields_parsed) {
   ain_err_t err = {0};
   char *json = NULL;
   size_t len;
-  ASSERT_OK(ain_read_file(ain_test_src("tests/fixtures/messages/task/good/full.json"), &json, &len));
+  ASSERT_OK(
+      ain_read_file(ain_test_src("tests/fixtures/messages/task/good/full.json"), &json, &len));
   ASSERT_OK(ain_message_parse_task(json, len, &t, &err));
   ASSERT_STR_EQ(t.id, U7);
   ASSERT_STR_EQ(t.type, "generate_video");
@@ -204,10 +205,11 @@ TEST(task_fields_parsed) {
   task_release(&t);
 
   /* Payload numbers and escapes pass through as written; only whitespace goes. */
-  const char *nums = "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"payload\": { \"n\" : "
-                     "9007199254740991, \"f\": 0.30000000000000004,\n \"big\": 12345678901234567890,"
-                     " \"s\": \"a b\\u00e9\\\"\", \"pay\\\"load\": [ 1 , {} ] },"
-                     "\"persona_id\":\"p\",\"state_version\":0}";
+  const char *nums =
+      "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"payload\": { \"n\" : "
+      "9007199254740991, \"f\": 0.30000000000000004,\n \"big\": 12345678901234567890,"
+      " \"s\": \"a b\\u00e9\\\"\", \"pay\\\"load\": [ 1 , {} ] },"
+      "\"persona_id\":\"p\",\"state_version\":0}";
   const char *want = "{\"n\":9007199254740991,\"f\":0.30000000000000004,\"big\":"
                      "12345678901234567890,\"s\":\"a b\\u00e9\\\"\",\"pay\\\"load\":[1,{}]}";
   ASSERT_OK(ain_message_parse_task(nums, strlen(nums), &t, &err));
@@ -319,8 +321,8 @@ TEST(utf8_offsets) {
   ain_err_t err = {0};
   char *json = NULL;
   size_t len;
-  ASSERT_OK(ain_read_file(ain_test_src("tests/fixtures/messages/task/bad/payload--invalid-utf8.json"),
-                          &json, &len));
+  ASSERT_OK(ain_read_file(
+      ain_test_src("tests/fixtures/messages/task/bad/payload--invalid-utf8.json"), &json, &len));
   size_t at = (size_t)(strstr(json, "\xff") - json);
   char want[64];
   snprintf(want, sizeof want, "payload: invalid UTF-8 at byte offset %zu", at);
@@ -387,8 +389,8 @@ TEST(batches) {
   free(ts);
   char *pretty = NULL;
   size_t plen;
-  ASSERT_OK(ain_read_file(ain_test_src("tests/fixtures/messages/task/good/full.json"), &pretty,
-                          &plen));
+  ASSERT_OK(
+      ain_read_file(ain_test_src("tests/fixtures/messages/task/good/full.json"), &pretty, &plen));
   snprintf(buf, sizeof buf, "%s%s", pretty, pretty);
   free(pretty);
   ASSERT_OK(ain_message_parse_tasks(buf, strlen(buf), &ts, &n, NULL, &err));
@@ -403,8 +405,14 @@ TEST(batches) {
   free(ts);
 
   /* Malformed batches. */
-  const char *bad[] = {"[", "[" MIN_TASK, "[" MIN_TASK " " MIN_TASK "]", "[" MIN_TASK "] x",
-                       MIN_TASK ",", "[" MIN_TASK ",]", MIN_TASK " 42", "{\"task_id\":"};
+  const char *bad[] = {"[",
+                       "[" MIN_TASK,
+                       "[" MIN_TASK " " MIN_TASK "]",
+                       "[" MIN_TASK "] x",
+                       MIN_TASK ",",
+                       "[" MIN_TASK ",]",
+                       MIN_TASK " 42",
+                       "{\"task_id\":"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int rc = ain_message_parse_tasks(bad[i], strlen(bad[i]), &ts, &n, &where, &err);
     if (rc != AIN_ESCHEMA) {
@@ -421,9 +429,9 @@ TEST(uuid7) {
     ASSERT_TRUE(ain_message_uuid7_valid(id));
   }
   ASSERT_TRUE(ain_message_uuid7_valid(U7));
-  ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e-7b5a-6c3d-9e4f-0a1b2c3d4e5f")); /* v6 */
-  ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e-7b5a-7c3d-7e4f-0a1b2c3d4e5f")); /* variant 0 */
-  ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e-7b5a-7c3d-9e4f-0a1b2c3d4e5"));  /* short */
+  ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e-7b5a-6c3d-9e4f-0a1b2c3d4e5f"));  /* v6 */
+  ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e-7b5a-7c3d-7e4f-0a1b2c3d4e5f"));  /* variant 0 */
+  ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e-7b5a-7c3d-9e4f-0a1b2c3d4e5"));   /* short */
   ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e-7b5a-7c3d-9e4f-0a1b2c3d4e5fa")); /* long */
   ASSERT_TRUE(!ain_message_uuid7_valid("01920f3e_7b5a-7c3d-9e4f-0a1b2c3d4e5f"));
   ASSERT_TRUE(!ain_message_uuid7_valid("01920f3g-7b5a-7c3d-9e4f-0a1b2c3d4e5f"));
