@@ -13,6 +13,7 @@
 
 static void pump(ain_shard_t *sh);
 static void maybe_exit(ain_shard_t *sh);
+static void on_poll_timer(uv_timer_t *t);
 
 static const ain_config_t *cfg_of(ain_shard_t *sh) {
   return sh->engine->cfg;
@@ -174,7 +175,7 @@ static void on_claim_done(ain_store_req_t *req) {
     pump(sh);
   } else if (!uv_is_active((uv_handle_t *)&sh->poll_timer)) {
     /* Idle: wait for a wake-up from another shard/node, or poll as a fallback. */
-    uv_timer_start(&sh->poll_timer, (uv_timer_cb)pump, (uint64_t)cfg_of(sh)->queue.poll_ms, 0);
+    uv_timer_start(&sh->poll_timer, on_poll_timer, (uint64_t)cfg_of(sh)->queue.poll_ms, 0);
   }
 }
 
@@ -201,8 +202,12 @@ static void pump(ain_shard_t *sh) {
   if (rc != 0) {
     sh->claim_inflight = 0;
     ain_log(AIN_LOG_ERROR, NULL, "%s: cannot submit a claim: %s", sh->owner, ain_strerror(rc));
-    uv_timer_start(&sh->poll_timer, (uv_timer_cb)pump, (uint64_t)cfg_of(sh)->queue.poll_ms, 0);
+    uv_timer_start(&sh->poll_timer, on_poll_timer, (uint64_t)cfg_of(sh)->queue.poll_ms, 0);
   }
+}
+
+static void on_poll_timer(uv_timer_t *t) {
+  pump(t->data);
 }
 
 static void on_wakeup(void *data) {

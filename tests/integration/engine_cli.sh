@@ -2,7 +2,7 @@
 # Black-box tests of the CLI and the engine on SQLite: help and exit codes, config errors with
 # file:line, message validation, a diamond DAG, fan-out/fan-in, failure past retries failing the DAG
 # and cancelling the rest, retries with backoff, a bad pipeline, a step timeout, cancel, audit.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 FIX=$AIN_SOURCE_DIR/tests/fixtures/engine
 C=$T/ain.lua
 write_config "$C" "$FIX" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }'
@@ -34,6 +34,7 @@ assert_eq "$rc" 3 "syntax error exit code"
 assert_contains "$out" "bad3.lua:" "syntax error names the file"
 ok "config errors"
 
+"$AIN_BIN" migrate -c "$C" > /dev/null
 # --- message validation: a bad message rejects the input and stores nothing -------------------
 { task_msg generate_video '{"shape":"diamond"}'; echo '{"task_id":"x","type":"generate_video","payload":{},"persona_id":"p","state_version":0}'; } > "$T/mixed.jsonl"
 set +e; out=$("$AIN_BIN" enqueue -c "$C" "$T/mixed.jsonl" 2>&1); rc=$?; set -e
