@@ -54,6 +54,27 @@ static const config_key_t config_keys[] = {
     {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
     {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
     {"lua.allow_ffi", K_BOOL, OFF(lua.allow_ffi), 0, 0},
+    {"trends", K_TABLE, 0, 0, 0},
+    {"trends.source", K_PATH, OFF(trends.source), 0, 0},
+    {"trends.interval_ms", K_INT, OFF(trends.interval_ms), 100, 86400000},
+    {"media", K_TABLE, 0, 0, 0},
+    {"media.width", K_INT, OFF(media.width), 16, 4096},
+    {"media.height", K_INT, OFF(media.height), 16, 4096},
+    {"media.fps", K_INT, OFF(media.fps), 1, 120},
+    {"media.preset", K_STRING, OFF(media.preset), 0, 0},
+    {"media.crf", K_INT, OFF(media.crf), 0, 51},
+    {"media.render_timeout_ms", K_INT, OFF(media.render_timeout_ms), 100, 86400000},
+    {"media.tts_timeout_ms", K_INT, OFF(media.tts_timeout_ms), 100, 86400000},
+    {"channels", K_TABLE, 0, 0, 0},
+    {"channels.outbox", K_TABLE, 0, 0, 0},
+    {"channels.outbox.kind", K_STRING, OFF(channels.outbox.kind), 0, 0},
+    {"channels.outbox.dir", K_PATH, OFF(channels.outbox.dir), 0, 0},
+    {"channels.outbox.max_duration_ms", K_INT, OFF(channels.outbox.max_duration_ms), 0, 86400000},
+    {"channels.outbox.safe_area", K_TABLE, 0, 0, 0},
+    {"channels.outbox.safe_area.top", K_INT, OFF(channels.outbox.safe_area.top), 0, 4096},
+    {"channels.outbox.safe_area.bottom", K_INT, OFF(channels.outbox.safe_area.bottom), 0, 4096},
+    {"channels.outbox.safe_area.right", K_INT, OFF(channels.outbox.safe_area.right), 0, 4096},
+    {"channels.outbox.safe_area.left", K_INT, OFF(channels.outbox.safe_area.left), 0, 4096},
 };
 #undef OFF
 
@@ -99,6 +120,22 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
   cfg->lua.allow_ffi = 0;
+  cfg->trends.source = ain_strdup("samples/trends.jsonl");
+  cfg->trends.interval_ms = 60000;
+  cfg->media.width = 1080;
+  cfg->media.height = 1920;
+  cfg->media.fps = 30;
+  cfg->media.preset = ain_strdup("veryfast");
+  cfg->media.crf = 23;
+  cfg->media.render_timeout_ms = 170000;
+  cfg->media.tts_timeout_ms = 50000;
+  cfg->channels.outbox.kind = ain_strdup("outbox");
+  cfg->channels.outbox.dir = ain_strdup("var/outbox");
+  cfg->channels.outbox.max_duration_ms = 60000;
+  cfg->channels.outbox.safe_area.top = 130;
+  cfg->channels.outbox.safe_area.bottom = 400;
+  cfg->channels.outbox.safe_area.right = 160;
+  cfg->channels.outbox.safe_area.left = 60;
 }
 
 void ain_config_free(ain_config_t *cfg) {
@@ -110,6 +147,10 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->data_dir);
   free(cfg->store.url);
   free(cfg->store.sql_dir);
+  free(cfg->trends.source);
+  free(cfg->media.preset);
+  free(cfg->channels.outbox.kind);
+  free(cfg->channels.outbox.dir);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -349,6 +390,30 @@ int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
     rc = ain_err_field(err, AIN_ECONFIG, "log_format",
                        "%s: 'log_format' must be json, pretty or auto, got '%s'", path,
                        cfg->log_format);
+    goto done;
+  }
+  static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                         "medium", "slow", "slower", "veryslow"};
+  int preset_ok = 0;
+  for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+    preset_ok |= strcmp(cfg->media.preset, presets[i]) == 0;
+  }
+  if (!preset_ok) {
+    rc = ain_err_field(err, AIN_ECONFIG, "media.preset",
+                       "%s: 'media.preset' must be an x264 preset (ultrafast..veryslow), got '%s'",
+                       path, cfg->media.preset);
+    goto done;
+  }
+  if (cfg->media.width % 2 != 0 || cfg->media.height % 2 != 0) {
+    rc = ain_err_field(err, AIN_ECONFIG, "media.width",
+                       "%s: 'media.width' and 'media.height' must be even (yuv420p), got %lldx%lld",
+                       path, (long long)cfg->media.width, (long long)cfg->media.height);
+    goto done;
+  }
+  if (strcmp(cfg->channels.outbox.kind, "outbox") != 0) {
+    rc = ain_err_field(err, AIN_ECONFIG, "channels.outbox.kind",
+                       "%s: 'channels.outbox.kind' must be \"outbox\", got '%s'", path,
+                       cfg->channels.outbox.kind);
     goto done;
   }
   /* A relative sqlite path in store.url is relative to the config file too. */

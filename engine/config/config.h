@@ -42,6 +42,27 @@ typedef struct {
     int64_t cpu_budget; /* VM instructions per step */
     int allow_ffi;
   } lua;
+  struct {
+    char *source;        /* JSON Lines trend file the planner reads ("" = no planner) */
+    int64_t interval_ms; /* re-plan period; the file changing also triggers a run */
+  } trends;
+  struct {
+    int64_t width, height, fps; /* render size of every video (the judge checks the same) */
+    char *preset;               /* libx264 preset */
+    int64_t crf;
+    int64_t render_timeout_ms; /* per ffmpeg render */
+    int64_t tts_timeout_ms;    /* per synthesis + loudness pass */
+  } media;
+  struct {
+    struct {
+      char *kind; /* "outbox" */
+      char *dir;  /* where published files land */
+      int64_t max_duration_ms;
+      struct {
+        int64_t top, bottom, right, left; /* px at 1080x1920, scaled to media size */
+      } safe_area;
+    } outbox;
+  } channels;
 } ain_config_t;
 
 /* Fills cfg with defaults. */
