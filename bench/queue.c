@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "lua/host.h"
 #include "sched/engine.h"
@@ -221,6 +222,10 @@ static void bench_config(ain_config_t *cfg, const char *url, int shards) {
     cfg->shards = shards;
   }
   cfg->queue.poll_ms = 20;
+  const char *cb = getenv("AIN_BENCH_CLAIM_BATCH");
+  if (cb != NULL && atoi(cb) > 0) {
+    cfg->queue.claim_batch = atoi(cb);
+  }
 }
 
 /* ---- 4. latency with an idle engine -------------------------------------------------------------- */
@@ -353,6 +358,7 @@ static double lua_call_ns(int n) {
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 100000;
+  ain_log_set_level(AIN_LOG_WARN);
   int shards = argc > 2 ? atoi(argv[2]) : 0;
   snprintf(tmpdir, sizeof tmpdir, "/tmp/ain-bench-XXXXXX");
   if (mkdtemp(tmpdir) == NULL || n <= 0) {
