@@ -7,7 +7,7 @@ set -euo pipefail
 src=${AIN_SOURCE_DIR:?AIN_SOURCE_DIR not set}
 build=${AIN_BUILD_DIR:?AIN_BUILD_DIR not set}
 server="$src/tools/pg-test-server.sh"
-for bin in test_store test_store_pg; do
+for bin in test_store test_store_pg test_store_media; do
   [ -x "$build/$bin" ] || { echo "missing $build/$bin (build first)" >&2; exit 1; }
 done
 
@@ -26,4 +26,5 @@ echo "# store_postgres: $url"
 status=0
 "$build/test_store" || status=1
 "$build/test_store_pg" || status=1
+"$build/test_store_media" || status=1
 exit $status
