@@ -1,0 +1,160 @@
+/* Config loader: defaults, assignments and `return {...}` files, and every kind of bad input
+ * reported with the key and file:line. */
+#include <stdio.h>
+
+#include "config/config.h"
+#include "harness.h"
+
+static const char *write_cfg(const char *name, const char *text) {
+  static char path[1024];
+  snprintf(path, sizeof path, "%s/%s", ain_test_tmpdir(), name);
+  FILE *f = fopen(path, "w");
+  ASSERT_NOT_NULL(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+static int load(const char *name, const char *text, ain_config_t *cfg, ain_err_t *err) {
+  ain_config_defaults(cfg);
+  ain_err_clear(err);
+  return ain_config_load(cfg, write_cfg(name, text), err);
+}
+
+TEST(defaults) {
+  ain_config_t cfg;
+  ain_config_defaults(&cfg);
+  ASSERT_GE(cfg.shards, 1);
+  ASSERT_EQ(cfg.queue.claim_batch, 64);
+  ASSERT_EQ(cfg.queue.lease_ms, 30000);
+  ASSERT_STR_EQ(cfg.store.url, "sqlite:var/ain.db");
+  ASSERT_EQ(cfg.store.synchronous_full, 1);
+  ain_config_free(&cfg);
+}
+
+TEST(assignments_and_relative_paths) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("a.lua",
+                 "shards = 3\nlog_level = 'warn'\nscripts_dir = 'pol'\n"
+                 "store = { url = 'sqlite:db/x.db', synchronous_full = false }\n"
+                 "queue = { claim_batch = 10, lease_ms = 5000 }\nlua = { allow_ffi = true }\n",
+                 &cfg, &err));
+  ASSERT_EQ(cfg.shards, 3);
+  ASSERT_STR_EQ(cfg.log_level, "warn");
+  ASSERT_EQ(cfg.queue.claim_batch, 10);
+  ASSERT_EQ(cfg.queue.lease_ms, 5000);
+  ASSERT_EQ(cfg.queue.poll_ms, 250); /* untouched keys keep their defaults */
+  ASSERT_EQ(cfg.store.synchronous_full, 0);
+  ASSERT_EQ(cfg.lua.allow_ffi, 1);
+  char want[1200];
+  snprintf(want, sizeof want, "%s/pol", ain_test_tmpdir());
+  ASSERT_STR_EQ(cfg.scripts_dir, want);
+  snprintf(want, sizeof want, "sqlite:%s/db/x.db", ain_test_tmpdir());
+  ASSERT_STR_EQ(cfg.store.url, want);
+  ain_config_free(&cfg);
+}
+
+TEST(return_table_form) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("r.lua", "return { shards = 2, queue = { poll_ms = 10 } }\n", &cfg, &err));
+  ASSERT_EQ(cfg.shards, 2);
+  ASSERT_EQ(cfg.queue.poll_ms, 10);
+  ain_config_free(&cfg);
+}
+
+TEST(shards_zero_means_cores) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("z.lua", "shards = 0\n", &cfg, &err));
+  ASSERT_GE(cfg.shards, 1);
+  ain_config_free(&cfg);
+}
+
+TEST(unknown_key_names_key_and_line) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_EQ(load("u.lua", "shards = 1\n\nshardz = 2\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "u.lua:3: unknown key 'shardz'");
+  ASSERT_STR_EQ(err.field, "shardz");
+  ain_config_free(&cfg);
+}
+
+TEST(unknown_nested_key) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_EQ(load("n.lua", "queue = {\n  claim_bach = 3 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "n.lua:2: unknown key 'queue.claim_bach'");
+  ain_config_free(&cfg);
+}
+
+TEST(wrong_type) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_EQ(load("t.lua", "queue = { lease_ms = 'long' }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "t.lua:1: 'queue.lease_ms' must be an integer, got string");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("t2.lua", "store = 'sqlite:x'\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'store' must be a table, got string");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("t3.lua", "lua = { allow_ffi = 1 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'lua.allow_ffi' must be a boolean, got number");
+  ain_config_free(&cfg);
+}
+
+TEST(out_of_range_and_fractions) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_EQ(load("o.lua", "queue = { claim_batch = 0 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'queue.claim_batch' must be between 1 and 10000, got 0");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("f.lua", "shards = 1.5\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'shards' must be an integer");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("l.lua", "log_level = 'loud'\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'log_level' must be debug, info, warn or error");
+  ain_config_free(&cfg);
+}
+
+TEST(syntax_and_runtime_errors) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_EQ(load("s.lua", "shards = \n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "s.lua:");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("e.lua", "shards = 1\nerror('nope')\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "e.lua:2: nope");
+  ain_config_free(&cfg);
+  /* The config runs without io/os: touching them is an error, not a side effect. */
+  ASSERT_EQ(load("io.lua", "io.open('/tmp/x', 'w')\n", &cfg, &err), AIN_ECONFIG);
+  ain_config_free(&cfg);
+}
+
+TEST(missing_file) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  ASSERT_EQ(ain_config_load(&cfg, "/nonexistent/ain.lua", &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "/nonexistent/ain.lua: cannot read config");
+  ain_config_free(&cfg);
+}
+
+TEST(example_file_loads) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  int rc = ain_config_load(&cfg, ain_test_src("ain.lua.example"), &err);
+  if (rc != 0) {
+    fprintf(stderr, "%s\n", err.msg);
+  }
+  ASSERT_OK(rc);
+  ain_config_free(&cfg);
+}
+
+TEST_MAIN(TEST_ENTRY(defaults), TEST_ENTRY(assignments_and_relative_paths),
+          TEST_ENTRY(return_table_form), TEST_ENTRY(shards_zero_means_cores),
+          TEST_ENTRY(unknown_key_names_key_and_line), TEST_ENTRY(unknown_nested_key),
+          TEST_ENTRY(wrong_type), TEST_ENTRY(out_of_range_and_fractions),
+          TEST_ENTRY(syntax_and_runtime_errors), TEST_ENTRY(missing_file),
+          TEST_ENTRY(example_file_loads))
