@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -83,7 +84,10 @@ int ain__lua_print(lua_State *L) {
 
 /* ain.now() -> milliseconds since the epoch */
 static int l_now(lua_State *L) {
-  lua_pushnumber(L, (lua_Number)ain_now_ms());
+  /* Fractional: microsecond resolution, for latency measurements in policies and benchmarks. */
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec * 1e3 + (lua_Number)ts.tv_nsec / 1e6);
   return 1;
 }
 
@@ -267,6 +271,10 @@ static int l_spawn(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   int argc = 0, envc = -1;
   spawn_check(L, &argc, &envc);
+  int refused = ain__lua_no_side_effects(L, "ain.spawn");
+  if (refused) {
+    return refused;
+  }
   ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.spawn");
   /* Lua owns the strings; they stay alive on this stack until uv_spawn has exec'd the child. */
   char **argv = calloc((size_t)argc + 1, sizeof *argv);
@@ -344,4 +352,8 @@ void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
   lua_setfield(L, -2, "decode");
   ain__lua_make_readonly(L, "ain.json");
   lua_setfield(L, -2, "json");
+  ain__lua_add_http(L);
+  ain__lua_add_store(L);
+  ain__lua_add_emit(L);
+  ain__lua_add_secret(L);
 }
