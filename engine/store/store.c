@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "store/media.h"
-#include "store/media.h"
 static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
     "pending", "ready", "running", "succeeded", "dead", "cancelled"};
 static const char *const dag_status_names[AIN_DAG_STATUS_COUNT] = {"running", "succeeded", "failed",
@@ -227,11 +226,6 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
     return ain__store_media_check(req, err);
-  case AIN_STORE_ARTIFACT_PUT:
-  case AIN_STORE_ARTIFACT_GET:
-  case AIN_STORE_PLAN_COMMIT:
-  case AIN_STORE_PLANNED_LIST:
-    return ain__store_media_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }
@@ -418,10 +412,6 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_LIST_TASKS:
     free_tasks(&req->u.list.tasks, &req->u.list.ntasks);
-    break;
-  case AIN_STORE_ARTIFACT_GET:
-  case AIN_STORE_PLANNED_LIST:
-    ain__store_media_cleanup(req);
     break;
   case AIN_STORE_ARTIFACT_GET:
   case AIN_STORE_PLANNED_LIST:

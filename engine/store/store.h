@@ -176,27 +176,6 @@ typedef struct {
   int planned;            /* out: 1 = new (task enqueued), 0 = planned before (nothing written) */
 } ain_plan_item_t;
 
-/* A step's checkpoint (DESIGN §6): the object-store keys it produced and the result it reported,
- * keyed by (dag_id, step). A resumed DAG whose step finds its checkpoint and verifies every key
- * succeeds with the recorded result instead of doing the work again. */
-typedef struct {
-  char *dag_id;
-  char *step;
-  char *task_id; /* the attempt that recorded it */
-  char *keys;    /* JSON array of object-store keys */
-  char *result;  /* JSON object: the step's result */
-  int64_t created_at;
-} ain_artifact_t;
-
-/* One planned (persona, trend) pair with its generate_video task (PLAN_COMMIT). */
-typedef struct {
-  const char *persona_id;
-  const char *trend_key;  /* the planner's normalized key */
-  const char *trend_json; /* the trend record (JSON object), kept in the trends table; may be NULL */
-  ain_task_t *task;       /* enqueued in the same transaction when the pair is new */
-  int planned;            /* out: 1 = new (task enqueued), 0 = planned before (nothing written) */
-} ain_plan_item_t;
-
 /* Counts for progress, the run summary and metrics. */
 typedef struct {
   int64_t tasks[AIN_TASK_STATUS_COUNT];
@@ -219,10 +198,6 @@ typedef enum {
   AIN_STORE_AUDIT,
   AIN_STORE_STATS,
   AIN_STORE_LIST_TASKS,
-  AIN_STORE_ARTIFACT_PUT, /* record a step's checkpoint (store/<be>/media.c) */
-  AIN_STORE_ARTIFACT_GET, /* read a step's checkpoint */
-  AIN_STORE_PLAN_COMMIT,  /* planned pairs + their tasks in one transaction (store/<be>/plan.c) */
-  AIN_STORE_PLANNED_LIST, /* every planned "persona_id|trend_key" */
   AIN_STORE_ARTIFACT_PUT, /* record a step's checkpoint (store/<be>/media.c) */
   AIN_STORE_ARTIFACT_GET, /* read a step's checkpoint */
   AIN_STORE_PLAN_COMMIT,  /* planned pairs + their tasks in one transaction (store/<be>/plan.c) */
@@ -322,25 +297,6 @@ struct ain_store_req {
       char **pairs; /* out: "persona_id|trend_key", sorted */
       size_t npairs;
     } planned_list;
-    struct {
-      /* in: dag_id, step, task_id, keys, result (borrowed). Replaces an earlier checkpoint of
-       * the same (dag_id, step): a step that redid its work records the new keys. */
-      const ain_artifact_t *in;
-    } artifact_put;
-    struct {
-      const char *dag_id;
-      const char *step;
-      ain_artifact_t artifact; /* out; AIN_ENOTFOUND when there is none */
-    } artifact_get;
-    struct {
-      ain_plan_item_t *items; /* in (planned is out) */
-      size_t nitems;
-      int planned; /* out: items newly planned */
-    } plan_commit;
-    struct {
-      char **pairs; /* out: "persona_id|trend_key", sorted */
-      size_t npairs;
-    } planned_list;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */
@@ -391,10 +347,6 @@ void ain_store_req_artifact_put(ain_store_req_t *req, const ain_artifact_t *in);
 void ain_store_req_artifact_get(ain_store_req_t *req, const char *dag_id, const char *step);
 void ain_store_req_plan_commit(ain_store_req_t *req, ain_plan_item_t *items, size_t n);
 void ain_store_req_planned_list(ain_store_req_t *req);
-void ain_store_req_artifact_put(ain_store_req_t *req, const ain_artifact_t *in);
-void ain_store_req_artifact_get(ain_store_req_t *req, const char *dag_id, const char *step);
-void ain_store_req_plan_commit(ain_store_req_t *req, ain_plan_item_t *items, size_t n);
-void ain_store_req_planned_list(ain_store_req_t *req);
 
 /* Checks a batch's shape without the store: at least one task, every task has an id and a type,
  * every edge has both ends and is not a self-edge, a DAG row has an id. Returns 0 or AIN_EINVAL
@@ -405,7 +357,6 @@ int ain_store_batch_check(const ain_store_batch_t *b, ain_err_t *err);
 /* Frees the strings a task row owns (not the row). */
 void ain_task_free(ain_task_t *t);
 void ain_dag_free(ain_dag_t *d);
-void ain_artifact_free(ain_artifact_t *a);
 void ain_artifact_free(ain_artifact_t *a);
 
 /* ---- backends -------------------------------------------------------------------------------- */

@@ -35,10 +35,6 @@ typedef enum {
   AIN__PG_ARTIFACT_GET,
   AIN__PG_PLAN_COMMIT, /* plan.c */
   AIN__PG_PLANNED_LIST,
-  AIN__PG_ARTIFACT_PUT, /* media.c */
-  AIN__PG_ARTIFACT_GET,
-  AIN__PG_PLAN_COMMIT, /* plan.c */
-  AIN__PG_PLANNED_LIST,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -138,12 +134,6 @@ int ain__pg_result_error(const PGresult *r, ain_err_t *err);
 int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan);
 int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan);
 void ain__pg_plan_free(ain__pg_plan_t *plan);
-/* media.c / plan.c: the same two steps for ARTIFACT_PUT/GET and PLAN_COMMIT/PLANNED_LIST. */
-ain__pg_cmd_t *ain__pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt);
-int ain__pg_plan_media(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
-int ain__pg_parse_media(ain_store_req_t *req, ain__pg_plan_t *plan);
-int ain__pg_plan_plan(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
-int ain__pg_parse_plan(ain_store_req_t *req, ain__pg_plan_t *plan);
 /* media.c / plan.c: the same two steps for ARTIFACT_PUT/GET and PLAN_COMMIT/PLANNED_LIST. */
 ain__pg_cmd_t *ain__pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt);
 int ain__pg_plan_media(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);

@@ -115,22 +115,6 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              3},
     [AIN__PG_PLANNED_LIST] = {"ain_planned_list",
                               "SELECT persona_id || '|' || trend_key FROM planned ORDER BY 1", 0},
-    [AIN__PG_ARTIFACT_PUT] = {"ain_artifact_put",
-                              "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
-                              "created_at) VALUES ($1::text, $2::text, $3::text, $4::text, "
-                              "$5::text, $6::bigint) ON CONFLICT (dag_id, step) DO UPDATE SET "
-                              "task_id = EXCLUDED.task_id, keys = EXCLUDED.keys, "
-                              "result = EXCLUDED.result, created_at = EXCLUDED.created_at",
-                              6},
-    [AIN__PG_ARTIFACT_GET] = {"ain_artifact_get",
-                              "SELECT dag_id, step, task_id, keys, result, created_at "
-                              "FROM artifacts WHERE dag_id = $1::text AND step = $2::text",
-                              2},
-    [AIN__PG_PLAN_COMMIT] = {"ain_plan_commit",
-                             "SELECT o_idx FROM ain_plan_commit($1::text, $2::bigint, $3::json)",
-                             3},
-    [AIN__PG_PLANNED_LIST] = {"ain_planned_list",
-                              "SELECT persona_id || '|' || trend_key FROM planned ORDER BY 1", 0},
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -169,10 +153,6 @@ static ain__pg_cmd_t *pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt) {
   c->stmt = stmt;
   c->nparams = ain__pg_stmts[stmt].nparams;
   return c;
-}
-
-ain__pg_cmd_t *ain__pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt) {
-  return pg_cmd(plan, stmt);
 }
 
 ain__pg_cmd_t *ain__pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt) {
@@ -384,12 +364,6 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     c->params[1] = ain_strdup(req->u.list.dag_id);
     c->params[2] = req->u.list.limit > 0 ? pg_i64(req->u.list.limit) : NULL;
     return 0;
-  case AIN_STORE_ARTIFACT_PUT:
-  case AIN_STORE_ARTIFACT_GET:
-    return ain__pg_plan_media(req, plan, now);
-  case AIN_STORE_PLAN_COMMIT:
-  case AIN_STORE_PLANNED_LIST:
-    return ain__pg_plan_plan(req, plan, now);
   case AIN_STORE_ARTIFACT_PUT:
   case AIN_STORE_ARTIFACT_GET:
     return ain__pg_plan_media(req, plan, now);
@@ -617,12 +591,6 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return 0;
   case AIN_STORE_LIST_TASKS:
     return pg_read_tasks(r, &req->u.list.tasks, &req->u.list.ntasks, &req->err);
-  case AIN_STORE_ARTIFACT_PUT:
-  case AIN_STORE_ARTIFACT_GET:
-    return ain__pg_parse_media(req, plan);
-  case AIN_STORE_PLAN_COMMIT:
-  case AIN_STORE_PLANNED_LIST:
-    return ain__pg_parse_plan(req, plan);
   case AIN_STORE_ARTIFACT_PUT:
   case AIN_STORE_ARTIFACT_GET:
     return ain__pg_parse_media(req, plan);

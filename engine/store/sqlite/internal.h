@@ -138,10 +138,6 @@ int ain__store_sq_artifact_put(ain__sq_ctx_t *c); /* media.c */
 int ain__store_sq_artifact_get(ain__sq_ctx_t *c);
 int ain__store_sq_plan_commit(ain__sq_ctx_t *c); /* plan.c */
 int ain__store_sq_planned_list(ain__sq_ctx_t *c);
-int ain__store_sq_artifact_put(ain__sq_ctx_t *c); /* media.c */
-int ain__store_sq_artifact_get(ain__sq_ctx_t *c);
-int ain__store_sq_plan_commit(ain__sq_ctx_t *c); /* plan.c */
-int ain__store_sq_planned_list(ain__sq_ctx_t *c);
 
 /* Inside an open write transaction: inserts a batch (DAG row, tasks, edges, audit rows).
  * *nready += tasks stored ready. AIN_EEXIST / AIN_EINVAL / AIN_ESTORE with req->err set. */

@@ -158,10 +158,6 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_ARTIFACT_GET] = ain__store_sq_artifact_get,
     [AIN_STORE_PLAN_COMMIT] = ain__store_sq_plan_commit,
     [AIN_STORE_PLANNED_LIST] = ain__store_sq_planned_list,
-    [AIN_STORE_ARTIFACT_PUT] = ain__store_sq_artifact_put,
-    [AIN_STORE_ARTIFACT_GET] = ain__store_sq_artifact_get,
-    [AIN_STORE_PLAN_COMMIT] = ain__store_sq_plan_commit,
-    [AIN_STORE_PLANNED_LIST] = ain__store_sq_planned_list,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
