@@ -40,6 +40,12 @@ static const ain_cli_verb_t verbs[] = {
     {"cancel", "cancel a task or a DAG",
      "ain cancel TASK_ID|DAG_ID [-c CONFIG] [--reason TEXT] [--json]", ain_cli_cancel},
     {"stats", "count tasks and DAGs by status", "ain stats [-c CONFIG] [--json]", ain_cli_stats},
+    {"nodes", "list the engine nodes sharing the store",
+     "ain nodes [-c CONFIG] [--json]\n"
+     "  One row per engine process (id node_id/pid): host, pid, version, shards, running steps,\n"
+     "  state (alive | dead | stopped; alive but silent past cluster.node_timeout_ms shows as\n"
+     "  dead) and the age of its last heartbeat.",
+     ain_cli_nodes},
     {"check", "check the config and compile every policy",
      "ain check [-c CONFIG] [PATH]\n  Exit 0 when the config loads and every policy under PATH\n"
      "  (default: the config's scripts_dir) compiles and returns a table.",

@@ -50,5 +50,6 @@ int ain_cli_audit(ain_cli_t *cli);
 int ain_cli_cancel(ain_cli_t *cli);
 int ain_cli_stats(ain_cli_t *cli);
 int ain_cli_check(ain_cli_t *cli);
+int ain_cli_nodes(ain_cli_t *cli); /* cli_nodes.c */
 
 #endif

@@ -50,6 +50,11 @@ static const config_key_t config_keys[] = {
     {"queue.default_max_attempts", K_INT, OFF(queue.default_max_attempts), 1, 100},
     {"shutdown", K_TABLE, 0, 0, 0},
     {"shutdown.grace_ms", K_INT, OFF(shutdown.grace_ms), 0, 3600000},
+    {"cluster", K_TABLE, 0, 0, 0},
+    {"cluster.heartbeat_ms", K_INT, OFF(cluster.heartbeat_ms), 50, 600000},
+    {"cluster.node_timeout_ms", K_INT, OFF(cluster.node_timeout_ms), 200, 86400000},
+    {"cluster.archive_interval_ms", K_INT, OFF(cluster.archive_interval_ms), 0, 86400000},
+    {"cluster.archive_after_ms", K_INT, OFF(cluster.archive_after_ms), 0, 86400000 * 365LL},
     {"lua", K_TABLE, 0, 0, 0},
     {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
     {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
@@ -117,6 +122,10 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->queue.default_timeout_ms = 120000;
   cfg->queue.default_max_attempts = 3;
   cfg->shutdown.grace_ms = 10000;
+  cfg->cluster.heartbeat_ms = 2000;
+  cfg->cluster.node_timeout_ms = 15000;
+  cfg->cluster.archive_interval_ms = 10000;
+  cfg->cluster.archive_after_ms = 300000;
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
   cfg->lua.allow_ffi = 0;

@@ -38,6 +38,12 @@ typedef struct {
     int64_t grace_ms; /* running steps get this long to finish on SIGINT/SIGTERM */
   } shutdown;
   struct {
+    int64_t heartbeat_ms;        /* how often this node beats into the nodes table */
+    int64_t node_timeout_ms;     /* a node silent this long is dead: its leases are fenced */
+    int64_t archive_interval_ms; /* how often finished tasks move to the archive (0 = never) */
+    int64_t archive_after_ms;    /* a finished task stays in the hot table this long */
+  } cluster;
+  struct {
     int64_t mem_limit_mb;
     int64_t cpu_budget; /* VM instructions per step */
     int allow_ffi;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "sched/internal.h"
@@ -75,6 +76,14 @@ static void on_reap_timer(uv_timer_t *t) {
   }
 }
 
+/* A heartbeat fenced the leases of a dead node: return them to the queue now, not at the next
+ * reap tick. */
+static void on_fenced(void *data, int expired) {
+  (void)expired;
+  ain_engine_t *e = data;
+  on_reap_timer(&e->reap_timer);
+}
+
 static void print_progress(ain_engine_t *e, int final) {
   const ain_store_stats_t *s = &e->last_stats;
   double el = (double)(ain_mono_ns() - e->started_ns) / 1e9;
@@ -125,6 +134,7 @@ static void on_idle_timer(uv_timer_t *t) {
 static void on_shard_exited(uv_async_t *a) {
   ain_engine_t *e = a->data;
   if (atomic_load(&e->shards_alive) == 0) {
+    ain_cluster_stop(e->cluster);
     uv_close((uv_handle_t *)&e->sigint, NULL);
     uv_close((uv_handle_t *)&e->sigterm, NULL);
     uv_close((uv_handle_t *)&e->sighup, NULL);
@@ -226,6 +236,18 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     uv_timer_start(&e->reap_timer, on_reap_timer, (uint64_t)cfg->queue.reap_interval_ms,
                    (uint64_t)cfg->queue.reap_interval_ms);
     uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
+    ain_cluster_opts_t co = {.node_id = e->node_id,
+                             .shards = e->nshards,
+                             .heartbeat_ms = cfg->cluster.heartbeat_ms,
+                             .node_timeout_ms = cfg->cluster.node_timeout_ms,
+                             .archive_interval_ms = cfg->cluster.archive_interval_ms,
+                             .archive_after_ms = cfg->cluster.archive_after_ms,
+                             .on_fenced = on_fenced,
+                             .data = e};
+    rc = ain_cluster_start(&e->loop, e->store, &co, &e->cluster, err);
+    if (rc != 0) {
+      begin_stop(e);
+    }
   }
   if (started > 0) {
     uv_run(&e->loop, UV_RUN_DEFAULT);
@@ -237,6 +259,8 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     uv_thread_join(&e->shards[i].thread);
     uv_loop_close(&e->shards[i].loop);
   }
+  ain_cluster_free(e->cluster); /* records "stopped"; its timers close on the runs below */
+  e->cluster = NULL;
 
   /* Final counts for the summary. */
   if (summary != NULL) {

@@ -70,6 +70,7 @@ struct ain_engine {
   atomic_llong conflicts;
   ain_store_stats_t last_stats;
   char node_id[128];
+  struct ain_cluster *cluster; /* heartbeat, dead-node fencing, archive (engine/cluster/) */
 };
 
 /* shard.c */

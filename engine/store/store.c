@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/nodes.h"
+
 #include "store/media.h"
 static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
     "pending", "ready", "running", "succeeded", "dead", "cancelled"};
@@ -221,6 +223,10 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
       return ain_err_field(err, AIN_EINVAL, "status", "bad status filter %d", req->u.list.status);
     }
     return 0;
+  case AIN_STORE_NODE_BEAT:
+  case AIN_STORE_NODES:
+  case AIN_STORE_ARCHIVE:
+    return ain__store_nodes_check(req, err);
   case AIN_STORE_ARTIFACT_PUT:
   case AIN_STORE_ARTIFACT_GET:
   case AIN_STORE_PLAN_COMMIT:
@@ -412,6 +418,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_LIST_TASKS:
     free_tasks(&req->u.list.tasks, &req->u.list.ntasks);
+    break;
+  case AIN_STORE_NODES:
+    ain__store_nodes_cleanup(req);
     break;
   case AIN_STORE_ARTIFACT_GET:
   case AIN_STORE_PLANNED_LIST:

@@ -176,6 +176,25 @@ typedef struct {
   int planned;            /* out: 1 = new (task enqueued), 0 = planned before (nothing written) */
 } ain_plan_item_t;
 
+/* One engine process in the nodes table (many nodes share one Postgres). id is "node_id/pid", the
+ * prefix of every lease owner the process writes ("node_id/pid/shard-N"). */
+typedef enum { AIN_NODE_ALIVE = 0, AIN_NODE_DEAD, AIN_NODE_STOPPED, AIN_NODE_STATE_COUNT } ain_node_state_t;
+
+const char *ain_node_state_name(ain_node_state_t s); /* "alive" | "dead" | "stopped" */
+
+typedef struct {
+  char *id;      /* "node_id/pid" */
+  char *node;    /* the configured node_id */
+  char *host;
+  char *version; /* engine version */
+  int64_t pid;
+  int shards;
+  int running; /* out: tasks leased by this node right now (counted by the store) */
+  ain_node_state_t state;
+  int64_t started_at, last_beat; /* ms since epoch */
+  int64_t state_version;
+} ain_node_t;
+
 /* Counts for progress, the run summary and metrics. */
 typedef struct {
   int64_t tasks[AIN_TASK_STATUS_COUNT];
@@ -198,6 +217,9 @@ typedef enum {
   AIN_STORE_AUDIT,
   AIN_STORE_STATS,
   AIN_STORE_LIST_TASKS,
+  AIN_STORE_NODE_BEAT, /* heartbeat + fenced reclaim of dead nodes' leases (store/<be>/nodes.c) */
+  AIN_STORE_NODES,     /* list node rows */
+  AIN_STORE_ARCHIVE,   /* move finished tasks out of the hot table (store/<be>/archive.c) */
   AIN_STORE_ARTIFACT_PUT, /* record a step's checkpoint (store/<be>/media.c) */
   AIN_STORE_ARTIFACT_GET, /* read a step's checkpoint */
   AIN_STORE_PLAN_COMMIT,  /* planned pairs + their tasks in one transaction (store/<be>/plan.c) */
@@ -279,6 +301,30 @@ struct ain_store_req {
       size_t ntasks;
     } list;
     struct {
+      /* in: this node (id, node, host, version, pid, shards; started_at 0 = keep). The row is
+       * upserted with last_beat = now and state alive, or stopped when stopping is set. */
+      const ain_node_t *self;
+      int stopping;
+      int64_t timeout_ms; /* other nodes silent longer than this are declared dead */
+      /* out: nodes declared dead by this beat, and their running tasks whose lease was expired
+       * with a state_version bump (fenced: the dead node's late finish/extend is refused; the
+       * reaper then retries them). */
+      int dead_nodes;
+      int expired;
+    } node_beat;
+    struct {
+      ain_node_t *nodes; /* out, by id */
+      size_t nnodes;
+    } nodes;
+    struct {
+      /* Finished tasks (succeeded, dead, cancelled) whose DAG is finished too (or that have
+       * none), finished before older_than, move to tasks_archive with their edges, at most limit
+       * per request. Reads (task, dag, audit) still see them. */
+      int64_t older_than; /* ms since epoch */
+      int limit;
+      int archived; /* out */
+    } archive;
+    struct {
       /* in: dag_id, step, task_id, keys, result (borrowed). Replaces an earlier checkpoint of
        * the same (dag_id, step): a step that redid its work records the new keys. */
       const ain_artifact_t *in;
@@ -343,6 +389,10 @@ void ain_store_req_get_dag(ain_store_req_t *req, const char *id);
 void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *dag_id);
 void ain_store_req_stats(ain_store_req_t *req);
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit);
+void ain_store_req_node_beat(ain_store_req_t *req, const ain_node_t *self, int64_t timeout_ms,
+                             int stopping);
+void ain_store_req_nodes(ain_store_req_t *req);
+void ain_store_req_archive(ain_store_req_t *req, int64_t older_than, int limit);
 void ain_store_req_artifact_put(ain_store_req_t *req, const ain_artifact_t *in);
 void ain_store_req_artifact_get(ain_store_req_t *req, const char *dag_id, const char *step);
 void ain_store_req_plan_commit(ain_store_req_t *req, ain_plan_item_t *items, size_t n);
@@ -357,6 +407,7 @@ int ain_store_batch_check(const ain_store_batch_t *b, ain_err_t *err);
 /* Frees the strings a task row owns (not the row). */
 void ain_task_free(ain_task_t *t);
 void ain_dag_free(ain_dag_t *d);
+void ain_node_free(ain_node_t *n);
 void ain_artifact_free(ain_artifact_t *a);
 
 /* ---- backends -------------------------------------------------------------------------------- */

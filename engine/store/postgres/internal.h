@@ -35,6 +35,9 @@ typedef enum {
   AIN__PG_ARTIFACT_GET,
   AIN__PG_PLAN_COMMIT, /* plan.c */
   AIN__PG_PLANNED_LIST,
+  AIN__PG_NODE_BEAT, /* nodes.c */
+  AIN__PG_NODES,
+  AIN__PG_ARCHIVE,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -134,6 +137,9 @@ int ain__pg_result_error(const PGresult *r, ain_err_t *err);
 int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan);
 int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan);
 void ain__pg_plan_free(ain__pg_plan_t *plan);
+/* nodes.c: the same two halves for NODE_BEAT, NODES and ARCHIVE. */
+int ain__pg_plan_nodes(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_nodes(ain_store_req_t *req, ain__pg_plan_t *plan);
 /* media.c / plan.c: the same two steps for ARTIFACT_PUT/GET and PLAN_COMMIT/PLANNED_LIST. */
 ain__pg_cmd_t *ain__pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt);
 int ain__pg_plan_media(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);

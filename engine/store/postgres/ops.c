@@ -62,22 +62,32 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_CANCEL] = {"ain_cancel",
                         "SELECT ain_cancel($1::text, $2::bigint, $3::text, $4::text, $5::text)", 5},
     [AIN__PG_GET_TASK] = {"ain_get_task",
-                          "SELECT " TASK_COLS ", NULL FROM tasks t WHERE t.id = $1::text", 1},
+                          "SELECT " TASK_COLS ", NULL FROM tasks t WHERE t.id = $1::text "
+                          "UNION ALL SELECT " TASK_COLS ", NULL FROM tasks_archive t "
+                          "WHERE t.id = $1::text",
+                          1},
     [AIN__PG_GET_DAG] = {"ain_get_dag",
                          "SELECT id, coalesce(root_task_id, ''), persona_id, last_error, status, "
                          "steps_total, steps_done, state_version, created_at, updated_at "
                          "FROM dags WHERE id = $1::text",
                          1},
     [AIN__PG_DAG_TASKS] = {"ain_dag_tasks",
-                           "SELECT " TASK_COLS ", NULL FROM tasks t WHERE t.dag_id = $1::text "
-                           "ORDER BY t.created_at, t.seq",
+                           "SELECT " TASK_COLS ", NULL FROM (SELECT * FROM tasks "
+                           "WHERE dag_id = $1::text UNION ALL SELECT * FROM tasks_archive "
+                           "WHERE dag_id = $1::text) t ORDER BY t.created_at, t.seq",
                            1},
     [AIN__PG_DAG_EDGES] = {"ain_dag_edges",
-                           "SELECT e.task_id, e.depends_on FROM task_deps e "
-                           "JOIN tasks t ON t.id = e.task_id WHERE t.dag_id = $1::text "
+                           "SELECT e.task_id, e.depends_on FROM (SELECT * FROM task_deps "
+                           "UNION ALL SELECT * FROM task_deps_archive) e "
+                           "JOIN (SELECT id, seq, dag_id FROM tasks WHERE dag_id = $1::text "
+                           "UNION ALL SELECT id, seq, dag_id FROM tasks_archive "
+                           "WHERE dag_id = $1::text) t ON t.id = e.task_id "
                            "ORDER BY t.seq, e.depends_on",
                            1},
-    [AIN__PG_TASK_EXISTS] = {"ain_task_exists", "SELECT 1 FROM tasks WHERE id = $1::text", 1},
+    [AIN__PG_TASK_EXISTS] = {"ain_task_exists",
+                             "SELECT 1 FROM tasks WHERE id = $1::text "
+                             "UNION ALL SELECT 1 FROM tasks_archive WHERE id = $1::text",
+                             1},
     [AIN__PG_DAG_EXISTS] = {"ain_dag_exists", "SELECT 1 FROM dags WHERE id = $1::text", 1},
     [AIN__PG_AUDIT_TASK] = {"ain_audit_task",
                             "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
@@ -115,6 +125,18 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              3},
     [AIN__PG_PLANNED_LIST] = {"ain_planned_list",
                               "SELECT persona_id || '|' || trend_key FROM planned ORDER BY 1", 0},
+    /* nodes and archive (nodes.c; functions in sql/postgres/006_nodes.sql) */
+    [AIN__PG_NODE_BEAT] = {"ain_node_beat",
+                           "SELECT dead_nodes, expired FROM ain_node_beat($1::text, $2::bigint, "
+                           "$3::json, $4::bigint, $5::boolean)",
+                           5},
+    [AIN__PG_NODES] = {"ain_nodes",
+                       "SELECT n.id, n.node, n.host, n.version, n.pid, n.shards, n.state, "
+                       "n.started_at, n.last_beat, n.state_version, (SELECT count(*) FROM tasks t "
+                       "WHERE t.status = 'running' AND left(t.lease_owner, length(n.id) + 1) = "
+                       "n.id || '/') FROM nodes n ORDER BY n.id",
+                       0},
+    [AIN__PG_ARCHIVE] = {"ain_archive", "SELECT ain_archive($1::bigint, $2::integer)", 2},
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -370,6 +392,10 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
     return ain__pg_plan_plan(req, plan, now);
+  case AIN_STORE_NODE_BEAT:
+  case AIN_STORE_NODES:
+  case AIN_STORE_ARCHIVE:
+    return ain__pg_plan_nodes(req, plan, now);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -597,6 +623,10 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
     return ain__pg_parse_plan(req, plan);
+  case AIN_STORE_NODE_BEAT:
+  case AIN_STORE_NODES:
+  case AIN_STORE_ARCHIVE:
+    return ain__pg_parse_nodes(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }

@@ -134,6 +134,9 @@ int ain__store_sq_get_dag(ain__sq_ctx_t *c);
 int ain__store_sq_audit_list(ain__sq_ctx_t *c);
 int ain__store_sq_stats(ain__sq_ctx_t *c);
 int ain__store_sq_list(ain__sq_ctx_t *c);
+int ain__store_sq_node_beat(ain__sq_ctx_t *c); /* nodes.c */
+int ain__store_sq_nodes(ain__sq_ctx_t *c);
+int ain__store_sq_archive(ain__sq_ctx_t *c); /* archive.c */
 int ain__store_sq_artifact_put(ain__sq_ctx_t *c); /* media.c */
 int ain__store_sq_artifact_get(ain__sq_ctx_t *c);
 int ain__store_sq_plan_commit(ain__sq_ctx_t *c); /* plan.c */

@@ -154,6 +154,8 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_CANCEL] = ain__store_sq_cancel,   [AIN_STORE_GET_TASK] = ain__store_sq_get_task,
     [AIN_STORE_GET_DAG] = ain__store_sq_get_dag, [AIN_STORE_AUDIT] = ain__store_sq_audit_list,
     [AIN_STORE_STATS] = ain__store_sq_stats,     [AIN_STORE_LIST_TASKS] = ain__store_sq_list,
+    [AIN_STORE_NODE_BEAT] = ain__store_sq_node_beat, [AIN_STORE_NODES] = ain__store_sq_nodes,
+    [AIN_STORE_ARCHIVE] = ain__store_sq_archive,
     [AIN_STORE_ARTIFACT_PUT] = ain__store_sq_artifact_put,
     [AIN_STORE_ARTIFACT_GET] = ain__store_sq_artifact_get,
     [AIN_STORE_PLAN_COMMIT] = ain__store_sq_plan_commit,

@@ -36,7 +36,9 @@ static const char *const sql_text[SQ__COUNT] = {
                     "timeout_ms, run_at, state_version, created_at, updated_at) VALUES "
                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, 0, ?15, ?15)",
     [SQ_INS_DEP] = "INSERT INTO task_deps (task_id, depends_on) VALUES (?1, ?2)",
-    [SQ_TASK_STATUS] = "SELECT status FROM tasks WHERE id = ?1",
+    /* Reads by id also look in the archive (006_nodes.sql), where finished tasks move. */
+    [SQ_TASK_STATUS] = "SELECT status FROM tasks WHERE id = ?1 "
+                       "UNION ALL SELECT status FROM tasks_archive WHERE id = ?1",
     /* The subquery walks the partial index tasks_claim in claim order and stops at LIMIT. */
     [SQ_CLAIM] = "UPDATE tasks SET status = 'running', lease_owner = ?1, lease_until = ?2, "
                  "attempts = attempts + 1, state_version = state_version + 1, updated_at = ?3 "
@@ -105,12 +107,17 @@ static const char *const sql_text[SQ__COUNT] = {
     [SQ_REAP_READY] = "UPDATE tasks SET status = 'ready', run_at = ?3, last_error = ?4, "
                       "lease_owner = NULL, lease_until = NULL, state_version = state_version + 1, "
                       "updated_at = ?3" FENCE "RETURNING state_version",
-    [SQ_GET_TASK] = "SELECT " TASK_COLS " FROM tasks WHERE id = ?1",
+    [SQ_GET_TASK] = "SELECT " TASK_COLS " FROM tasks WHERE id = ?1 "
+                    "UNION ALL SELECT " TASK_COLS " FROM tasks_archive WHERE id = ?1",
     [SQ_GET_DAG] = "SELECT id, root_task_id, persona_id, last_error, status, steps_total, "
                    "steps_done, state_version, created_at, updated_at FROM dags WHERE id = ?1",
-    [SQ_DAG_TASKS] = "SELECT " TASK_COLS " FROM tasks WHERE dag_id = ?1 ORDER BY created_at, rowid",
+    [SQ_DAG_TASKS] = "SELECT " TASK_COLS " FROM (SELECT 1 AS src, rowid AS r, " TASK_COLS " FROM tasks "
+                     "WHERE dag_id = ?1 UNION ALL SELECT 0, rowid, " TASK_COLS " FROM tasks_archive "
+                     "WHERE dag_id = ?1) ORDER BY created_at, src, r",
     [SQ_DAG_DEPS] = "SELECT d.task_id, d.depends_on FROM task_deps d JOIN tasks t "
-                    "ON t.id = d.task_id WHERE t.dag_id = ?1 ORDER BY t.rowid, d.depends_on",
+                    "ON t.id = d.task_id WHERE t.dag_id = ?1 UNION ALL "
+                    "SELECT d.task_id, d.depends_on FROM task_deps_archive d JOIN tasks_archive t "
+                    "ON t.id = d.task_id WHERE t.dag_id = ?1 ORDER BY 1, 2",
     [SQ_AUDIT_BY_TASK] = "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
                          "state_version, ts FROM audit_log WHERE task_id = ?1 ORDER BY id",
     [SQ_AUDIT_BY_DAG] = "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "

@@ -1,0 +1,187 @@
+/* Heartbeat, dead-node fencing and archiving on the main loop (see cluster.h). One request of
+ * each kind in flight at most; a tick that finds its request still in flight skips. Failures are
+ * logged and retried at the next tick: a store outage must not stop the engine, and the store
+ * (not this process) decides who is dead. Relies on: store/store.h, core/log.h, core/util.h. */
+#include "cluster/cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+/* Archive at most this many tasks per request; a full batch asks for another one at once. */
+#define ARCHIVE_BATCH 2000
+
+struct ain_cluster {
+  uv_loop_t *loop;
+  ain_store_t *store;
+  ain_cluster_opts_t opts;
+  char id[256];
+  char host[256];
+  ain_node_t self;
+  uv_timer_t beat_timer, archive_timer;
+  ain_store_req_t beat_req, archive_req;
+  int beat_inflight, archive_inflight;
+  int stopped;
+  int open_handles;
+  int beat_failing; /* log a failing store once per outage, not every tick */
+};
+
+static void send_beat(ain_cluster_t *c);
+static void send_archive(ain_cluster_t *c);
+
+static void on_beat_done(ain_store_req_t *req) {
+  ain_cluster_t *c = req->data;
+  c->beat_inflight = 0;
+  if (req->status != 0) {
+    if (!c->beat_failing) {
+      ain_log_error("node %s: heartbeat failed: %s", c->id, req->err.msg);
+    }
+    c->beat_failing = 1;
+  } else {
+    if (c->beat_failing) {
+      ain_log_info("node %s: heartbeat recorded again", c->id);
+    }
+    c->beat_failing = 0;
+    if (req->u.node_beat.dead_nodes > 0 || req->u.node_beat.expired > 0) {
+      ain_log_warn("node %s: %d node(s) silent for %lld ms declared dead; %d lease(s) fenced and "
+                   "handed to the reaper",
+                   c->id, req->u.node_beat.dead_nodes, (long long)c->opts.node_timeout_ms,
+                   req->u.node_beat.expired);
+    }
+    if (req->u.node_beat.expired > 0 && c->opts.on_fenced != NULL && !c->stopped) {
+      c->opts.on_fenced(c->opts.data, req->u.node_beat.expired);
+    }
+  }
+  ain_store_req_cleanup(req);
+}
+
+static void send_beat(ain_cluster_t *c) {
+  if (c->beat_inflight) {
+    return;
+  }
+  ain_store_req_node_beat(&c->beat_req, &c->self, c->opts.node_timeout_ms, 0);
+  c->beat_req.data = c;
+  c->beat_req.cb = on_beat_done;
+  c->beat_req.actor = c->id;
+  c->beat_inflight = 1;
+  if (ain_store_submit(c->store, &c->beat_req) != 0) {
+    c->beat_inflight = 0;
+    ain_log_error("node %s: cannot submit a heartbeat: %s", c->id, c->beat_req.err.msg);
+  }
+}
+
+static void on_beat_timer(uv_timer_t *t) {
+  send_beat(t->data);
+}
+
+static void on_archive_done(ain_store_req_t *req) {
+  ain_cluster_t *c = req->data;
+  c->archive_inflight = 0;
+  int again = 0;
+  if (req->status != 0) {
+    ain_log_error("archiving finished tasks failed: %s", req->err.msg);
+  } else {
+    again = req->u.archive.archived >= ARCHIVE_BATCH;
+  }
+  ain_store_req_cleanup(req);
+  if (again && !c->stopped) {
+    send_archive(c);
+  }
+}
+
+static void send_archive(ain_cluster_t *c) {
+  if (c->archive_inflight) {
+    return;
+  }
+  ain_store_req_archive(&c->archive_req, ain_now_ms() - c->opts.archive_after_ms, ARCHIVE_BATCH);
+  c->archive_req.data = c;
+  c->archive_req.cb = on_archive_done;
+  c->archive_inflight = 1;
+  if (ain_store_submit(c->store, &c->archive_req) != 0) {
+    c->archive_inflight = 0;
+  }
+}
+
+static void on_archive_timer(uv_timer_t *t) {
+  send_archive(t->data);
+}
+
+int ain_cluster_start(uv_loop_t *loop, ain_store_t *store, const ain_cluster_opts_t *opts,
+                      ain_cluster_t **out, ain_err_t *err) {
+  *out = NULL;
+  if (opts->heartbeat_ms <= 0 || opts->node_timeout_ms <= opts->heartbeat_ms) {
+    return ain_err_field(err, AIN_ECONFIG, "cluster.node_timeout_ms",
+                         "node timeout (%lld ms) must be longer than the heartbeat (%lld ms)",
+                         (long long)opts->node_timeout_ms, (long long)opts->heartbeat_ms);
+  }
+  ain_cluster_t *c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  c->loop = loop;
+  c->store = store;
+  c->opts = *opts;
+  snprintf(c->id, sizeof c->id, "%s/%d", opts->node_id, (int)getpid());
+  if (gethostname(c->host, sizeof c->host - 1) != 0) {
+    snprintf(c->host, sizeof c->host, "unknown");
+  }
+  c->self.id = c->id;
+  c->self.node = (char *)opts->node_id; /* borrowed: the store only reads inputs */
+  c->self.host = c->host;
+  c->self.version = AIN_VERSION;
+  c->self.pid = (int64_t)getpid();
+  c->self.shards = opts->shards;
+  uv_timer_init(loop, &c->beat_timer);
+  uv_timer_init(loop, &c->archive_timer);
+  c->beat_timer.data = c->archive_timer.data = c;
+  c->open_handles = 2;
+  uv_timer_start(&c->beat_timer, on_beat_timer, 0, (uint64_t)opts->heartbeat_ms);
+  if (opts->archive_interval_ms > 0) {
+    uv_timer_start(&c->archive_timer, on_archive_timer, (uint64_t)opts->archive_interval_ms,
+                   (uint64_t)opts->archive_interval_ms);
+  }
+  *out = c;
+  return 0;
+}
+
+const char *ain_cluster_node_id(const ain_cluster_t *c) {
+  return c->id;
+}
+
+void ain_cluster_stop(ain_cluster_t *c) {
+  if (c == NULL) {
+    return;
+  }
+  c->stopped = 1;
+  uv_timer_stop(&c->beat_timer);
+  uv_timer_stop(&c->archive_timer);
+}
+
+static void on_closed(uv_handle_t *h) {
+  ain_cluster_t *c = h->data;
+  if (--c->open_handles == 0) {
+    free(c);
+  }
+}
+
+void ain_cluster_free(ain_cluster_t *c) {
+  if (c == NULL) {
+    return;
+  }
+  ain_cluster_stop(c);
+  /* ain_store_wait delivers requests in submit order, so a beat or archive still in flight ends
+   * before the final beat. */
+  ain_store_req_t req;
+  ain_store_req_node_beat(&req, &c->self, c->opts.node_timeout_ms, 1);
+  req.actor = c->id;
+  if (ain_store_wait(c->store, &req) != 0) {
+    ain_log_warn("node %s: recording the stop failed: %s", c->id, req.err.msg);
+  }
+  ain_store_req_cleanup(&req);
+  uv_close((uv_handle_t *)&c->beat_timer, on_closed);
+  uv_close((uv_handle_t *)&c->archive_timer, on_closed);
+}

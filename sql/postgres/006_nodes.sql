@@ -1,0 +1,114 @@
+-- 006: nodes (one row per engine process: heartbeats, dead-node detection with fenced reclaim of
+-- their leases) and the archive that finished tasks move to, so that the hot tasks table (and
+-- its indexes and dead tuples) holds only live work: claiming with a million finished tasks in
+-- history costs what it costs with none. Mirrors sql/sqlite/006_nodes.sql.
+
+CREATE TABLE nodes (
+  id            text PRIMARY KEY,      -- "node_id/pid": the prefix of its lease owners
+  node          text NOT NULL,         -- the configured node_id
+  host          text,
+  pid           bigint NOT NULL DEFAULT 0,
+  version       text,
+  shards        integer NOT NULL DEFAULT 0,
+  state         text NOT NULL,         -- alive | dead | stopped
+  started_at    bigint NOT NULL,
+  last_beat     bigint NOT NULL,
+  state_version bigint NOT NULL DEFAULT 0,
+  updated_at    bigint NOT NULL
+);
+CREATE INDEX nodes_alive_idx ON nodes (last_beat) WHERE state = 'alive';
+
+-- Same columns in the same order as tasks (reads UNION ALL the two); seq is a plain bigint here.
+CREATE TABLE tasks_archive (LIKE tasks INCLUDING DEFAULTS);
+ALTER TABLE tasks_archive ADD PRIMARY KEY (id);
+CREATE INDEX tasks_archive_dag_idx ON tasks_archive (dag_id);
+CREATE TABLE task_deps_archive (LIKE task_deps);
+ALTER TABLE task_deps_archive ADD PRIMARY KEY (depends_on, task_id);
+CREATE INDEX task_deps_archive_task_idx ON task_deps_archive (task_id);
+
+-- Archive candidates: finished tasks by finish time.
+CREATE INDEX tasks_finished_idx ON tasks (finished_at) WHERE finished_at IS NOT NULL;
+
+-- NODE_BEAT: upsert this node's row (alive, or stopped when p_stopping), declare alive nodes
+-- silent since before p_now - p_timeout dead, and expire the leases of the running tasks they
+-- own with a state_version bump: the bump is the fence (a paused node that wakes up finds its
+-- finish and extend refused), the expiry hands the tasks to the reaper, which retries them (or
+-- dead-letters them past max_attempts) with the usual audit rows.
+-- p_self = {"id", "node", "host", "pid", "version", "shards"}.
+CREATE FUNCTION ain_node_beat(p_actor text, p_now bigint, p_self json, p_timeout bigint,
+                              p_stopping boolean, OUT dead_nodes integer, OUT expired integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+  p_id      text := p_self->>'id';
+  p_node    text := coalesce(p_self->>'node', p_self->>'id');
+  p_host    text := p_self->>'host';
+  p_pid     bigint := coalesce((p_self->>'pid')::bigint, 0);
+  p_version text := p_self->>'version';
+  p_shards  integer := coalesce((p_self->>'shards')::integer, 0);
+BEGIN
+  INSERT INTO nodes AS n (id, node, host, pid, version, shards, state, started_at, last_beat,
+                          state_version, updated_at)
+  VALUES (p_id, p_node, p_host, p_pid, p_version, p_shards,
+          CASE WHEN p_stopping THEN 'stopped' ELSE 'alive' END, p_now, p_now, 0, p_now)
+  ON CONFLICT (id) DO UPDATE
+     SET host = EXCLUDED.host, version = EXCLUDED.version, shards = EXCLUDED.shards,
+         state = EXCLUDED.state, last_beat = p_now, updated_at = p_now,
+         state_version = n.state_version
+                         + CASE WHEN n.state <> EXCLUDED.state THEN 1 ELSE 0 END;
+
+  -- Several nodes may run this at once: the row lock serializes them and the second one sees
+  -- state = 'dead' and skips the row, so each node is declared dead once.
+  WITH d AS (UPDATE nodes SET state = 'dead', state_version = state_version + 1, updated_at = p_now
+              WHERE state = 'alive' AND last_beat < p_now - p_timeout AND id <> p_id
+             RETURNING id),
+  x AS (UPDATE tasks t SET lease_until = p_now - 1, state_version = t.state_version + 1,
+               updated_at = p_now
+          FROM d
+         WHERE t.status = 'running' AND left(t.lease_owner, length(d.id) + 1) = d.id || '/'
+        RETURNING t.id)
+  SELECT (SELECT count(*) FROM d)::integer, (SELECT count(*) FROM x)::integer
+    INTO dead_nodes, expired;
+
+  -- Tasks still leased by nodes that were declared dead earlier (a late claim that committed
+  -- just before the verdict) are fenced too.
+  WITH x AS (UPDATE tasks t SET lease_until = p_now - 1, state_version = t.state_version + 1,
+                    updated_at = p_now
+               FROM nodes n
+              WHERE n.state = 'dead' AND t.status = 'running' AND t.lease_until >= p_now
+                AND left(t.lease_owner, length(n.id) + 1) = n.id || '/'
+             RETURNING t.id)
+  SELECT expired + count(*)::integer INTO expired FROM x;
+END $$;
+
+-- ARCHIVE: finished tasks whose DAG is finished too (or that have none), finished before
+-- p_before, move with their edges to the archive, at most p_limit per call. SKIP LOCKED: a row
+-- someone holds is left for the next call.
+CREATE FUNCTION ain_archive(p_before bigint, p_limit integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  WITH c AS (SELECT t.id FROM tasks t LEFT JOIN dags d ON d.id = t.dag_id
+              WHERE t.finished_at IS NOT NULL AND t.finished_at < p_before
+                AND t.status IN ('succeeded', 'dead', 'cancelled')
+                AND (d.id IS NULL OR d.status <> 'running')
+              ORDER BY t.finished_at LIMIT p_limit FOR UPDATE OF t SKIP LOCKED),
+  e AS (DELETE FROM task_deps x USING c WHERE x.task_id = c.id OR x.depends_on = c.id
+        RETURNING x.task_id, x.depends_on),
+  ea AS (INSERT INTO task_deps_archive SELECT DISTINCT task_id, depends_on FROM e
+         ON CONFLICT DO NOTHING RETURNING 1),
+  -- explicit columns: a later migration may add columns to tasks
+  m AS (DELETE FROM tasks t USING c WHERE t.id = c.id
+        RETURNING t.id, t.dag_id, t.type, t.step, t.handler, t.persona_id, t.payload, t.result,
+                  t.last_error, t.traceparent, t.status, t.priority, t.attempts, t.max_attempts,
+                  t.deps_pending, t.timeout_ms, t.run_at, t.lease_owner, t.lease_until,
+                  t.state_version, t.created_at, t.updated_at, t.finished_at, t.seq),
+  i AS (INSERT INTO tasks_archive (id, dag_id, type, step, handler, persona_id, payload, result,
+                                   last_error, traceparent, status, priority, attempts,
+                                   max_attempts, deps_pending, timeout_ms, run_at, lease_owner,
+                                   lease_until, state_version, created_at, updated_at,
+                                   finished_at, seq)
+        SELECT * FROM m RETURNING 1)
+  SELECT count(*) + 0 * (SELECT count(*) FROM ea) INTO v_n FROM i;
+  RETURN v_n;
+END $$;
