@@ -28,6 +28,10 @@ fi
 # JavaScript test tools (schema validator, S3-protocol server), pinned in tools/node/package.json.
 if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/node_modules ]; then
   echo "setup: installing npm test tools" >&2
+  # Trust the system's CA store too (Debian's node bundles its own list; a proxy's CA is in the system's).
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   (cd tools/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   touch tools/node/node_modules
 fi
