@@ -271,10 +271,6 @@ static int l_spawn(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   int argc = 0, envc = -1;
   spawn_check(L, &argc, &envc);
-  int refused = ain__lua_no_side_effects(L, "ain.spawn");
-  if (refused) {
-    return refused;
-  }
   ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.spawn");
   /* Lua owns the strings; they stay alive on this stack until uv_spawn has exec'd the child. */
   char **argv = calloc((size_t)argc + 1, sizeof *argv);
@@ -352,8 +348,4 @@ void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
   lua_setfield(L, -2, "decode");
   ain__lua_make_readonly(L, "ain.json");
   lua_setfield(L, -2, "json");
-  ain__lua_add_http(L);
-  ain__lua_add_store(L);
-  ain__lua_add_emit(L);
-  ain__lua_add_secret(L);
 }
