@@ -46,10 +46,31 @@ static const ain_cli_verb_t verbs[] = {
      "  state (alive | dead | stopped; alive but silent past cluster.node_timeout_ms shows as\n"
      "  dead) and the age of its last heartbeat.",
      ain_cli_nodes},
-    {"check", "check the config and compile every policy",
-     "ain check [-c CONFIG] [PATH]\n  Exit 0 when the config loads and every policy under PATH\n"
-     "  (default: the config's scripts_dir) compiles and returns a table.",
+    {"check", "check the config and contract-check every policy",
+     "ain check [-c CONFIG] [--json] [PATH]\n"
+     "  Exit 0 when the config loads and every policy under PATH (default: the config's\n"
+     "  scripts_dir; a folder holding agents/ and personas/, one of them, or one .lua file)\n"
+     "  compiles, runs its top level inside the sandbox and budgets, and exports the entry\n"
+     "  points of its kind (docs/lua-api.md). Each problem is printed as file:line: what.",
      ain_cli_check},
+    {"test", "run busted specs inside the engine's Lua environment",
+     "ain test [-c CONFIG] [PATH] [-- BUSTED_ARGS...]\n"
+     "  Runs /usr/bin/busted on PATH (default tests/lua) in the engine's LuaJIT with the real\n"
+     "  `ain` module as a global; exit 0 when every spec passes.",
+     ain_cli_test},
+    {"scripts", "list policy versions; pin or unpin a policy",
+     "ain scripts list [MODULE] | show SHA | pin MODULE SHA | unpin MODULE [-c CONFIG] [--json]\n"
+     "  list: every recorded version (newest first per module; rejected ones with their error)\n"
+     "  and the pins. pin: serve this valid version (full sha or a unique prefix of 8+ digits)\n"
+     "  on every node from the next pin poll (1 s); unpin: back to the newest valid version.",
+     ain_cli_scripts},
+    {"replay", "re-run a recorded policy decision without side effects",
+     "ain replay TASK_ID [--policy-sha SHA] [-c CONFIG] [--json]\n"
+     "  Runs the task's Lua handler again on its recorded payload and dependency results with\n"
+     "  the recorded policy versions (or SHA for the task's module), with side effects refused,\n"
+     "  and prints the recorded and the new decision side by side. Exit 0 when they are equal,\n"
+     "  1 when they differ.",
+     ain_cli_replay},
 };
 
 static void print_help(FILE *f) {

@@ -1,37 +1,69 @@
-/* `ain check [PATH]`: the config loads, and every policy file compiles and returns a table. For a
- * pre-commit hook: exit 0 only when everything is good; every problem is printed as file:line. */
+/* `ain check [PATH]`: the config loads, and every policy file passes the same check the script
+ * registry runs before it publishes a version (lua/registry.h): it compiles, its top level runs in
+ * the sandbox under the call budgets, and it exports the entry points of its kind. For a
+ * pre-commit hook: exit 0 only when everything is good; every problem is printed as
+ * "file: ECODE: file:line: what". Relies on: cli/internal.h, lua/registry.h. */
 #include <dirent.h>
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/internal.h"
+#include "core/util.h"
+#include "lua/registry.h"
 
-static int check_file(const char *path) {
-  lua_State *L = luaL_newstate();
-  if (L == NULL) {
-    return 1;
+/* The folder above agents/ or personas/: what a checked module requires resolves there. */
+static void scripts_dir_of(const char *path, char *out, size_t cap) {
+  snprintf(out, cap, "%s", path);
+  char *slash = strrchr(out, '/');
+  if (slash == NULL) {
+    snprintf(out, cap, "..");
+    return;
   }
-  luaL_openlibs(L);
-  int bad = 0;
-  if (luaL_loadfile(L, path) != 0) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    bad = 1;
-  } else if (lua_pcall(L, 0, 1, 0) != 0) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    bad = 1;
-  } else if (!lua_istable(L, -1)) {
-    fprintf(stderr, "%s: must return a table, returned %s\n", path, luaL_typename(L, -1));
-    bad = 1;
+  *slash = '\0';
+  slash = strrchr(out, '/');
+  if (slash == NULL) {
+    snprintf(out, cap, ".");
+  } else {
+    *slash = '\0';
   }
-  lua_close(L);
-  return bad;
 }
 
-static int check_dir(const char *dir, int *nfiles) {
+/* Compiles and contract-checks one file in the sandbox (lua/registry.h). */
+static int check_file(const ain_cli_t *cli, const char *path) {
+  char module[128];
+  if (ain_lua_module_for_path(path, module, sizeof module) != 0) {
+    /* not under agents/ or personas/: check it as an agents module named after the file */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(module, sizeof module, "%.*s", (int)(strlen(base) - 4), base);
+  }
+  char dir[4096];
+  scripts_dir_of(path, dir, sizeof dir);
+  char *src = NULL;
+  size_t len = 0;
+  int rc = ain_read_file(path, &src, &len);
+  if (rc != 0) {
+    fprintf(stderr, "%s: cannot read: %s\n", path, strerror(-rc));
+    return 1;
+  }
+  ain_lua_check_opts_t o = {.scripts_dir = dir,
+                            .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
+                            .cpu_budget = (uint64_t)cli->cfg.lua.cpu_budget,
+                            .allow_ffi = cli->cfg.lua.allow_ffi};
+  ain_err_t err;
+  ain_err_clear(&err);
+  rc = ain_lua_check_source(&o, module, src, len, &err);
+  free(src);
+  if (rc != 0) {
+    fprintf(stderr, "%s: %s: %s\n", path, ain_err_name(rc), err.msg);
+    return 1;
+  }
+  return 0;
+}
+
+static int check_dir(const ain_cli_t *cli, const char *dir, int *nfiles) {
   DIR *d = opendir(dir);
   if (d == NULL) {
     return 0;
@@ -49,12 +81,12 @@ static int check_dir(const char *dir, int *nfiles) {
       continue;
     }
     if (S_ISDIR(st.st_mode)) {
-      bad += check_dir(p, nfiles);
+      bad += check_dir(cli, p, nfiles);
     } else {
       size_t n = strlen(e->d_name);
       if (n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0) {
         (*nfiles)++;
-        bad += check_file(p);
+        bad += check_file(cli, p);
       }
     }
   }
@@ -76,10 +108,10 @@ int ain_cli_check(ain_cli_t *cli) {
   }
   int nfiles = 0, bad;
   if (S_ISDIR(st.st_mode)) {
-    bad = check_dir(path, &nfiles);
+    bad = check_dir(cli, path, &nfiles);
   } else {
     nfiles = 1;
-    bad = check_file(path);
+    bad = check_file(cli, path);
   }
   if (cli->json) {
     printf("{\"ok\":%s,\"files\":%d,\"failed\":%d}\n", bad ? "false" : "true", nfiles, bad);

@@ -50,6 +50,9 @@ int ain_cli_audit(ain_cli_t *cli);
 int ain_cli_cancel(ain_cli_t *cli);
 int ain_cli_stats(ain_cli_t *cli);
 int ain_cli_check(ain_cli_t *cli);
+int ain_cli_scripts(ain_cli_t *cli); /* cli_scripts.c */
+int ain_cli_replay(ain_cli_t *cli);  /* cli_replay.c */
+int ain_cli_test(ain_cli_t *cli);    /* cli_test.c */
 int ain_cli_nodes(ain_cli_t *cli); /* cli_nodes.c */
 
 #endif

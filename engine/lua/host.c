@@ -107,6 +107,12 @@ int ain_lua_host_new(uv_loop_t *loop, const ain_lua_opts_t *opts, ain_lua_host_t
   h->cpu_budget = opts->cpu_budget ? opts->cpu_budget : HOST_DEFAULT_CPU;
   h->cpu_ns = (opts->cpu_ms ? opts->cpu_ms : HOST_DEFAULT_CPU_MS) * 1000000ull;
   h->allow_ffi = opts->allow_ffi;
+  h->store = opts->store;
+  h->secrets_dir = opts->secrets_dir ? ain_strdup(opts->secrets_dir) : NULL;
+  h->default_max_attempts = opts->default_max_attempts > 0 ? opts->default_max_attempts : 3;
+  h->registry = opts->registry;
+  h->sources_only = opts->registry != NULL || opts->sources_only;
+  h->no_side_effects = opts->no_side_effects;
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
     rc = ain_err_set(err, AIN_ENOMEM, "ain_lua_host_new: lua_newstate failed");
@@ -126,6 +132,7 @@ fail:
   if (h->L != NULL) {
     lua_close(h->L);
   }
+  free(h->secrets_dir);
   free(h->scripts_dir);
   free(h);
   return rc;
@@ -438,6 +445,9 @@ int ain_lua_call(ain_lua_host_t *h, const ain_lua_call_opts_t *opts, ain_lua_cal
   }
   int rc = 0;
   lua_State *L = h->L;
+  if (h->registry != NULL) {
+    ain__lua_registry_sync(h); /* a step boundary: new versions apply from this call on */
+  }
   int top = lua_gettop(L);
   ain_lua_call_t *c = calloc(1, sizeof *c);
   if (c == NULL) {
@@ -503,7 +513,9 @@ void ain_lua_host_free(ain_lua_host_t *h) {
   while (h->calls != NULL) {
     ain_lua_call_cancel(h->calls, AIN_ESHUTDOWN, "the Lua host is shutting down");
   }
+  ain__lua_http_free(h);
   lua_close(h->L);
+  free(h->secrets_dir);
   free(h->scripts_dir);
   free(h);
 }

@@ -25,6 +25,21 @@ typedef struct {
    * does not see time spent inside C functions (string.rep of 1 MB is one instruction); this
    * does, checked on the same hook. Over it, the call fails with EBUDGET_CPU. */
   uint64_t cpu_ms;
+  /* The script registry (lua/registry.h) this host takes policy sources from, or NULL to read
+   * scripts_dir directly. With a registry, a module loads only from a version the registry
+   * validated, and a new version is picked up when the next call starts (a step boundary). */
+  struct ain_lua_registry *registry;
+  /* Replay: ain.spawn (and every other function with effects outside the call) returns
+   * nil, "EREPLAY: side effects are disabled during replay", "EREPLAY". */
+  int no_side_effects;
+  /* ain.store and ain.emit run their requests on this handle (bound to the same loop); NULL:
+   * they return nil, "ESTORE: ...". Borrowed: must outlive the host. */
+  struct ain_store *store;
+  const char *secrets_dir;  /* ain.secret's file provider (files of mode 0600); NULL = env only */
+  int default_max_attempts; /* tasks ain.emit enqueues without max_attempts; 0 = 3 */
+  /* Load policy modules only from sources set with ain_lua_host_set_source, never from
+   * scripts_dir (replay runs exactly the recorded versions). Implied by a registry. */
+  int sources_only;
 } ain_lua_opts_t;
 
 /* Creates the state, loads the sandbox and the ain module. Caller frees with ain_lua_host_free()
@@ -61,6 +76,12 @@ void ain_lua_call_cancel(ain_lua_call_t *call, int code, const char *why);
  * module it required, itself included). Valid during the callback (and while the call is in
  * flight). */
 const char *ain_lua_call_versions(const ain_lua_call_t *call);
+/* Makes `source` the text of policy module `module` ("judge", "personas/coach_ava") for the next
+ * call that requires it; calls in flight keep the functions they already hold. Every cached
+ * module is dropped, since a module may hold another's table. Copies the source. sha_out (may be
+ * NULL) receives its sha256 hex. Returns 0, or AIN_EINVAL for a bad module name. */
+int ain_lua_host_set_source(ain_lua_host_t *h, const char *module, const char *source, size_t len,
+                            char sha_out[65], ain_err_t *err);
 /* Number of calls in flight. */
 int ain_lua_host_active(const ain_lua_host_t *h);
 

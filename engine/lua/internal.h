@@ -56,6 +56,15 @@ struct ain_lua_host {
   int json_ref;       /* the host's private cjson instance */
   int modules_ref;    /* name -> module table (loaded once) */
   int shas_ref;       /* name -> sha256 hex of the source that was loaded */
+  struct ain_store *store;    /* ain.store / ain.emit (borrowed, may be NULL) */
+  char *secrets_dir;          /* ain.secret (owned, may be NULL) */
+  int default_max_attempts;   /* ain.emit */
+  struct ain__lua_http *http; /* ain.http's curl multi, created on first use */
+  int sources_ref;    /* name -> {src = text, sha = hex} set by ain_lua_host_set_source */
+  int sources_only;   /* a module without a set source does not load (registry mode) */
+  struct ain_lua_registry *registry;
+  uint64_t registry_gen; /* the registry generation last synced */
+  int no_side_effects;   /* replay */
 };
 
 /* sandbox.c */
@@ -75,11 +84,33 @@ int ain__lua_refuse(lua_State *L, const char *what);
  * "" for the global table) appears in the error an assignment raises. */
 void ain__lua_make_readonly(lua_State *L, const char *name);
 
+/* In replay (no_side_effects), pushes nil, "EREPLAY: side effects are disabled during replay
+ * (<what>)", "EREPLAY" and returns 3: a binding with effects returns that at its top. Returns 0
+ * otherwise. */
+int ain__lua_no_side_effects(lua_State *L, const char *what);
+
+/* registry.c: brings the host's sources up to the registry's current generation. Called when a
+ * call starts, so a step never changes version half-way. */
+void ain__lua_registry_sync(ain_lua_host_t *h);
+/* registry_check.c: loads module (from the sources the host has) in the scratch host h under the
+ * call budgets and checks its contract (see ain_lua_check_source). 0 or AIN_E* with err set. */
+int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err);
+
 /* ain_mod.c */
 /* print(...) for policies: one info log line with the call's context. */
 int ain__lua_print(lua_State *L);
 /* Pushes the `ain` module table. */
 void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h);
+
+/* ain_http.c, ain_store.c, ain_emit.c, ain_secret.c: each adds its functions to the ain table
+ * on top of the stack. */
+void ain__lua_add_http(lua_State *L);
+void ain__lua_add_store(lua_State *L);
+void ain__lua_add_emit(lua_State *L);
+void ain__lua_add_secret(lua_State *L);
+/* Stops ain.http: closes its uv handles (freed in their close callbacks: run the loop after) and
+ * the curl multi. Called by ain_lua_host_free once every call is cancelled. */
+void ain__lua_http_free(ain_lua_host_t *h);
 
 /* host.c */
 ain_lua_host_t *ain__lua_host_of(lua_State *L);

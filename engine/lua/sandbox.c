@@ -298,16 +298,38 @@ int ain__lua_load_module(lua_State *L, ain_lua_host_t *h, const char *name) {
   snprintf(path, sizeof path, "%s/%s", h->scripts_dir, rel);
   char *src = NULL;
   size_t len = 0;
-  int rc = ain_read_file(path, &src, &len);
-  if (rc != 0) {
-    return luaL_error(L, "module '%s' not found: %s: %s", name, rel, strerror(-rc));
-  }
   char sha[65];
-  ain__lua_sha256_hex(src, len, sha);
   char chunk[210];
   snprintf(chunk, sizeof chunk, "@%s", rel);
-  rc = luaL_loadbufferx(L, src, len, chunk, "t");
-  free(src); /* before any error: lua_error does not return */
+  int rc;
+  /* A source set by ain_lua_host_set_source (the registry's validated version) wins over the
+   * file; in registry mode the file is never read, so an unvalidated edit cannot run. */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->sources_ref);
+  lua_getfield(L, -1, name);
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "sha");
+    snprintf(sha, sizeof sha, "%s", lua_tostring(L, -1));
+    lua_getfield(L, -2, "src");
+    const char *s = lua_tolstring(L, -1, &len);
+    rc = luaL_loadbufferx(L, s, len, chunk, "t");
+    lua_replace(L, modules + 1); /* chunk (or error) where the sources table was */
+    lua_settop(L, modules + 1);
+    if (rc != 0) {
+      return lua_error(L);
+    }
+  } else if (h->sources_only) {
+    return luaL_error(L, "module '%s' has no valid version (%s is missing or was rejected; see "
+                      "`ain scripts list`)", name, rel);
+  } else {
+    lua_pop(L, 2);
+    rc = ain_read_file(path, &src, &len);
+    if (rc != 0) {
+      return luaL_error(L, "module '%s' not found: %s: %s", name, rel, strerror(-rc));
+    }
+    ain__lua_sha256_hex(src, len, sha);
+    rc = luaL_loadbufferx(L, src, len, chunk, "t");
+    free(src); /* before any error: lua_error does not return */
+  }
   if (rc != 0) {
     return lua_error(L); /* the message already reads "agents/x.lua:3: ..." */
   }
@@ -334,6 +356,59 @@ int ain__lua_load_module(lua_State *L, ain_lua_host_t *h, const char *name) {
   }
   lua_remove(L, modules);
   return 1;
+}
+
+static int module_name_ok(const char *name) {
+  const char *id = strncmp(name, "personas/", 9) == 0 ? name + 9 : name;
+  if (*id == '\0' || strlen(name) >= 120) {
+    return 0;
+  }
+  for (const char *p = id; *p; p++) {
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '-')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int ain_lua_host_set_source(ain_lua_host_t *h, const char *module, const char *source, size_t len,
+                            char sha_out[65], ain_err_t *err) {
+  if (h == NULL || module == NULL || source == NULL || !module_name_ok(module)) {
+    return ain_err_field(err, AIN_EINVAL, "module", "bad module name '%s'",
+                         module ? module : "(null)");
+  }
+  char sha[65];
+  ain__lua_sha256_hex(source, len, sha);
+  lua_State *L = h->L;
+  int top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->sources_ref);
+  lua_createtable(L, 0, 2);
+  lua_pushlstring(L, source, len);
+  lua_setfield(L, -2, "src");
+  lua_pushstring(L, sha);
+  lua_setfield(L, -2, "sha");
+  lua_setfield(L, -2, module);
+  /* Drop every cached module: calls in flight keep the tables they hold; the next require of
+   * any module runs the current sources. */
+  lua_newtable(L);
+  lua_rawseti(L, LUA_REGISTRYINDEX, h->modules_ref);
+  lua_settop(L, top);
+  if (sha_out != NULL) {
+    memcpy(sha_out, sha, 65);
+  }
+  return 0;
+}
+
+int ain__lua_no_side_effects(lua_State *L, const char *what) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  if (!h->no_side_effects) {
+    return 0;
+  }
+  lua_pushnil(L);
+  lua_pushfstring(L, "EREPLAY: side effects are disabled during replay (%s)", what);
+  lua_pushliteral(L, "EREPLAY");
+  return 3;
 }
 
 /* Runs `require(name)` of the unrestricted state; leaves the module on the stack. */
@@ -382,6 +457,8 @@ int ain__lua_sandbox_init(ain_lua_host_t *h, ain_err_t *err) {
   h->modules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   h->shas_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  h->sources_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
   /* what require() hands out besides policy modules */
   lua_newtable(L);

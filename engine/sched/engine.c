@@ -12,6 +12,7 @@
 #include "cluster/cluster.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "lua/registry.h"
 #include "sched/internal.h"
 
 void ain_engine_store_config(const ain_config_t *cfg, ain_store_config_t *out) {
@@ -93,8 +94,11 @@ static void print_progress(ain_engine_t *e, int final) {
           el, (long long)s->tasks[AIN_TASK_READY], (long long)s->tasks[AIN_TASK_PENDING],
           (long long)s->tasks[AIN_TASK_RUNNING], (long long)s->tasks[AIN_TASK_SUCCEEDED],
           (long long)s->tasks[AIN_TASK_DEAD], (long long)s->dags[AIN_DAG_RUNNING],
-          (long long)s->dags[AIN_DAG_SUCCEEDED], (long long)s->dags[AIN_DAG_FAILED],
-          final ? "\n" : "");
+          (long long)s->dags[AIN_DAG_SUCCEEDED], (long long)s->dags[AIN_DAG_FAILED], "");
+  /* Per stage: running/succeeded, and the mean render percent (sched/progress.c). */
+  char stages[384];
+  ain_progress_format(&e->progress, stages, sizeof stages);
+  fprintf(stderr, "%s%s%s", stages[0] ? " | " : "", stages, final ? "\n" : "");
 }
 
 static void on_stats_done(ain_store_req_t *req) {
@@ -135,6 +139,8 @@ static void on_shard_exited(uv_async_t *a) {
   ain_engine_t *e = a->data;
   if (atomic_load(&e->shards_alive) == 0) {
     ain_cluster_stop(e->cluster);
+    ain_lua_registry_close(e->registry, NULL, NULL); /* no shard reads it any more */
+    e->registry = NULL;
     uv_close((uv_handle_t *)&e->sigint, NULL);
     uv_close((uv_handle_t *)&e->sigterm, NULL);
     uv_close((uv_handle_t *)&e->sighup, NULL);
@@ -145,7 +151,20 @@ static void on_shard_exited(uv_async_t *a) {
 }
 
 static void on_sighup(uv_signal_t *s, int signum) {
-  ain_log_info("SIGHUP: scripts are reloaded by the script registry");
+  ain_engine_t *e = s->data;
+  ain_log_info("SIGHUP: reloading every policy");
+  ain_lua_registry_reload(e->registry);
+}
+
+/* The script registry: every shard's Lua host takes its policy sources from it. */
+static int start_registry(ain_engine_t *e, ain_err_t *err) {
+  const ain_config_t *cfg = e->cfg;
+  ain_lua_registry_opts_t ro = {.check = {.scripts_dir = cfg->scripts_dir,
+                                          .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
+                                          .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                                          .allow_ffi = cfg->lua.allow_ffi},
+                                .store = e->store};
+  return ain_lua_registry_new(&e->loop, &ro, &e->registry, err);
 }
 
 static int init_main(ain_engine_t *e, ain_err_t *err) {
@@ -187,8 +206,12 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   e->cfg = cfg;
   e->opts = *opts;
   e->started_ns = ain_mono_ns();
+  ain_progress_init(&e->progress);
   snprintf(e->node_id, sizeof e->node_id, "%s", cfg->node_id);
   int rc = init_main(e, err);
+  if (rc == 0) {
+    rc = start_registry(e, err);
+  }
   if (rc != 0) {
     goto fail_store;
   }
@@ -282,6 +305,8 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   }
   free(e->shards);
 fail_store:
+  ain_lua_registry_close(e->registry, NULL, NULL); /* NULL when on_shard_exited closed it */
+  e->registry = NULL;
   if (e->store != NULL) {
     int closed = 0;
     ain_store_close(e->store, store_closed, &closed);

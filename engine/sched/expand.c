@@ -126,6 +126,10 @@ static int build_batch(ain_step_t *step, const char *json, ain_store_batch_t **o
   for (int i = 0; i < n; i++) {
     cJSON *s = cJSON_GetArrayItem(steps, i);
     cJSON *deps = cJSON_GetObjectItemCaseSensitive(s, "deps");
+    /* Lua's empty table {} arrives as an empty JSON object: that is an empty list too. */
+    if (cJSON_IsObject(deps) && deps->child == NULL) {
+      deps = NULL;
+    }
     if (deps != NULL && !cJSON_IsArray(deps)) {
       rc = fail_spec(err, "step '%s': deps must be a list of step names%s", names[i]->valuestring,
                      NULL);
@@ -236,7 +240,9 @@ static void on_built(ain_lua_call_t *call, int status, const char *result_json, 
   }
   char result[160];
   snprintf(result, sizeof result, "{\"dag_id\":\"%s\",\"steps\":%zu}", b->dag->id, b->ntasks);
-  ain_step_succeed(step, result, b, NULL);
+  char *detail = ain_step_policies_detail(call); /* pipeline's version, for replay */
+  ain_step_succeed(step, result, b, detail);
+  free(detail);
 }
 
 static int expand_start(ain_step_t *step, ain_err_t *err) {

@@ -9,6 +9,7 @@
 #include "lua/host.h"
 #include "sched/engine.h"
 #include "sched/step.h"
+#include "sched/progress.h"
 #include "store/store.h"
 
 typedef struct ain_engine ain_engine_t;
@@ -70,6 +71,9 @@ struct ain_engine {
   atomic_llong conflicts;
   ain_store_stats_t last_stats;
   char node_id[128];
+  ain_progress_t progress; /* per-stage counters for the TTY line (progress.c) */
+  struct ain_plan *planner; /* the trend planner on the main loop (engine/plan/) */
+  struct ain_lua_registry *registry; /* policy sources (lua/registry.h), main loop */
   struct ain_cluster *cluster; /* heartbeat, dead-node fencing, archive (engine/cluster/) */
 };
 
@@ -84,5 +88,12 @@ void ain__step_cancel(ain_step_t *step, int code, const char *why);
 void ain__step_free(ain_step_t *step);
 /* expand.c: the built-in that expands a generate_video task into its DAG. */
 extern const ain_builtin_t ain__builtin_expand;
+/* builtins_review.c / builtins_publish.c: the review gate and the publish step. */
+extern const ain_builtin_t ain__builtin_review_gate;
+extern const ain_builtin_t ain__builtin_publish;
+/* builtins_media.c: the media steps of the video DAG. */
+extern const ain_builtin_t ain__builtin_tts;
+extern const ain_builtin_t ain__builtin_assets;
+extern const ain_builtin_t ain__builtin_render;
 
 #endif

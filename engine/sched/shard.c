@@ -368,6 +368,7 @@ static void shard_main(void *arg) {
                          .name = name,
                          .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
                          .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                         .registry = sh->engine->registry,
                          .allow_ffi = cfg->lua.allow_ffi};
     sh->start_rc = ain_lua_host_new(&sh->loop, &lo, &sh->lua, &sh->start_err);
     if (sh->start_rc != 0) {

@@ -20,7 +20,9 @@ static void builtin_noop_cancel(ain_step_t *step, int code, const char *why) {
 static const ain_builtin_t builtin_noop = {"noop", builtin_noop_start, builtin_noop_cancel};
 
 /* Built-in handlers by name. Media primitives add themselves here. */
-static const ain_builtin_t *const builtins[] = {&builtin_noop, &ain__builtin_expand};
+static const ain_builtin_t *const builtins[] = {&builtin_noop, &ain__builtin_expand,
+                                                 &ain__builtin_tts, &ain__builtin_assets,
+                                                 &ain__builtin_render};
 
 const ain_builtin_t *ain_builtin_find(const char *name) {
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
@@ -60,6 +62,11 @@ char *ain_step_ctx_json(const ain_step_t *step) {
   cJSON_AddNumberToObject(o, "attempt", t->attempts);
   cJSON_AddNumberToObject(o, "max_attempts", t->max_attempts);
   cJSON_AddStringToObject(o, "shard", step->shard->owner);
+  /* The engine's output size, so the judge checks the size that was rendered. */
+  const ain_config_t *cfg = step->shard->engine->cfg;
+  cJSON *conf = cJSON_AddObjectToObject(o, "config");
+  cJSON_AddNumberToObject(conf, "width", (double)cfg->media.width);
+  cJSON_AddNumberToObject(conf, "height", (double)cfg->media.height);
   cJSON *deps = t->deps_result ? cJSON_Parse(t->deps_result) : NULL;
   cJSON_AddItemToObject(o, "deps", deps ? deps : cJSON_CreateObject());
   char *s = cJSON_PrintUnformatted(o);
@@ -89,6 +96,11 @@ void ain_store_batch_free(ain_store_batch_t *b) {
 
 static void step_end(ain_step_t *step) {
   uv_timer_stop(&step->timeout);
+  /* Parked steps are neither: they count again when they run. */
+  ain_progress_end(&step->shard->engine->progress, step->task.step,
+                   step->kind == AIN_FINISH_SUCCEEDED,
+                   step->kind == AIN_FINISH_RETRY || step->kind == AIN_FINISH_FAIL,
+                   (int64_t)((ain_mono_ns() - step->started_ns) / 1000000));
   ain__shard_step_ended(step->shard, step);
 }
 
@@ -103,6 +115,17 @@ void ain_step_succeed(ain_step_t *step, const char *result_json, ain_store_batch
   step->result = ain_strdup(result_json ? result_json : "{}");
   step->detail = ain_strdup(detail);
   step->spawn = spawn;
+  step_end(step);
+}
+
+void ain_step_park(ain_step_t *step, const char *detail) {
+  if (step->ended) {
+    return;
+  }
+  step->ended = 1;
+  step->kind = AIN_FINISH_PARK;
+  free(step->detail);
+  step->detail = ain_strdup(detail);
   step_end(step);
 }
 
@@ -139,11 +162,28 @@ static void lua_done(ain_lua_call_t *call, int status, const char *result_json, 
                      void *data) {
   ain_step_t *step = data;
   step->call = NULL;
+  /* The audit row names every policy version the call ran (replay loads them by sha). */
+  char *detail = ain_step_policies_detail(call);
   if (status == 0) {
-    ain_step_succeed(step, result_json, NULL, NULL);
+    ain_step_succeed(step, result_json, NULL, detail);
   } else {
+    if (!step->ended && step->detail == NULL) {
+      step->detail = ain_strdup(detail);
+    }
     ain_step_fail(step, status, error, 0);
   }
+  free(detail);
+}
+
+char *ain_step_policies_detail(const ain_lua_call_t *call) {
+  const char *v = ain_lua_call_versions(call);
+  size_t n = strlen(v) + 16;
+  char *d = malloc(n);
+  if (d == NULL) {
+    abort();
+  }
+  snprintf(d, n, "{\"policies\":%s}", v);
+  return d;
 }
 
 /* "lua:judge.decide" -> module "judge", function "decide". */
@@ -246,6 +286,7 @@ void ain__step_start(ain_shard_t *sh, ain_task_t *task) {
   step->token = step->task.state_version;
   step->lease_until = step->task.lease_until;
   step->started_ns = ain_mono_ns();
+  ain_progress_begin(&sh->engine->progress, step->task.step);
   step->next = sh->steps;
   if (sh->steps) {
     sh->steps->prev = step;

@@ -26,6 +26,9 @@ typedef struct {
 
 /* The built-in named `name`, or NULL. */
 const ain_builtin_t *ain_builtin_find(const char *name);
+/* The handler a task of `type` gets at enqueue (sched/handlers.c): "expand" for generate_video,
+ * the built-in's name, else "lua:<type>.run". Caller frees. */
+char *ain_handler_for_type(const char *type);
 
 struct ain_step {
   ain_shard_t *shard;
@@ -62,6 +65,13 @@ void ain_step_succeed(ain_step_t *step, const char *result_json, ain_store_batch
                       const char *detail);
 /* Ends the step with an error "ECODE: message". permanent = 1 dead-letters at once. */
 void ain_step_fail(ain_step_t *step, int code, const char *message, int permanent);
+/* Ends the step by parking its task (AIN_FINISH_PARK): status waiting, holding no worker slot,
+ * until something wakes it (a review decision, publishers resumed); the attempt is given back.
+ * detail: JSON for the audit row (why it waits), may be NULL. */
+void ain_step_park(ain_step_t *step, const char *detail);
+
+/* {"policies": {"module": "sha256hex", ...}} for a Lua call's audit row. Caller frees. */
+char *ain_step_policies_detail(const ain_lua_call_t *call);
 
 /* Frees a batch built by a handler (tasks' strings, deps' strings, the dag). */
 void ain_store_batch_free(ain_store_batch_t *b);

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "store/nodes.h"
-
+#include "store/review.h"
+#include "store/scripts.h"
 #include "store/media.h"
+
 static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
-    "pending", "ready", "running", "succeeded", "dead", "cancelled"};
+    "pending", "ready", "running", "succeeded", "dead", "cancelled", "waiting"};
 static const char *const dag_status_names[AIN_DAG_STATUS_COUNT] = {"running", "succeeded", "failed",
                                                                    "cancelled"};
 
@@ -174,7 +176,7 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
         return ain_err_field(err, AIN_EINVAL, "items[].task_id", "finish item %zu has no task_id",
                              i);
       }
-      if ((unsigned)it->kind > AIN_FINISH_RELEASE) {
+      if ((unsigned)it->kind > AIN_FINISH_PARK) {
         return ain_err_field(err, AIN_EINVAL, "items[].kind", "finish item %zu: bad kind %d", i,
                              (int)it->kind);
       }
@@ -227,6 +229,21 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
     return ain__store_nodes_check(req, err);
+  case AIN_STORE_KV_GET:
+  case AIN_STORE_KV_PUT:
+  case AIN_STORE_KV_DELETE:
+    return ain__store_kv_check(req, err);
+  case AIN_STORE_VIDEO_JUDGED:
+  case AIN_STORE_REVIEW_LIST:
+  case AIN_STORE_REVIEW_DECIDE:
+  case AIN_STORE_RECEIPT_PUT:
+  case AIN_STORE_SETTING:
+    return ain__store_review_check(req, err);
+  case AIN_STORE_SCRIPT_PUT:
+  case AIN_STORE_SCRIPT_GET:
+  case AIN_STORE_SCRIPT_LIST:
+  case AIN_STORE_SCRIPT_PIN:
+    return ain__store_scripts_check(req, err);
   case AIN_STORE_ARTIFACT_PUT:
   case AIN_STORE_ARTIFACT_GET:
   case AIN_STORE_PLAN_COMMIT:
@@ -421,6 +438,21 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_NODES:
     ain__store_nodes_cleanup(req);
+    break;
+  case AIN_STORE_VIDEO_JUDGED:
+  case AIN_STORE_REVIEW_LIST:
+  case AIN_STORE_REVIEW_DECIDE:
+  case AIN_STORE_RECEIPT_PUT:
+  case AIN_STORE_SETTING:
+    ain__store_review_cleanup(req);
+    break;
+  case AIN_STORE_SCRIPT_GET:
+  case AIN_STORE_SCRIPT_LIST:
+    ain__store_scripts_cleanup(req);
+    break;
+  case AIN_STORE_KV_GET:
+    free(req->u.kv.out_value);
+    req->u.kv.out_value = NULL;
     break;
   case AIN_STORE_ARTIFACT_GET:
   case AIN_STORE_PLANNED_LIST:

@@ -41,6 +41,8 @@ typedef enum {
   AIN_TASK_SUCCEEDED,
   AIN_TASK_DEAD,      /* failed past max_attempts, or failed permanently: the dead letter */
   AIN_TASK_CANCELLED, /* by an operator, or because its DAG failed */
+  AIN_TASK_WAITING,   /* parked (AIN_FINISH_PARK): not claimable until woken (a review decision,
+                         publishers resumed); holds no worker slot, is not work for --until-idle */
   AIN_TASK_STATUS_COUNT
 } ain_task_status_t;
 
@@ -128,7 +130,10 @@ typedef enum {
   AIN_FINISH_SUCCEEDED = 0,
   AIN_FINISH_RETRY, /* failed; retried at retry_at if attempts < max_attempts, else dead */
   AIN_FINISH_FAIL,  /* failed permanently: dead now, regardless of attempts */
-  AIN_FINISH_RELEASE /* not run (shutdown): back to ready, the attempt is given back */
+  AIN_FINISH_RELEASE, /* not run (shutdown): back to ready, the attempt is given back */
+  AIN_FINISH_PARK     /* waits for an outside event: status waiting, the attempt is given back; if
+                         the event already happened (view task_unpark, sql/NNN_review.sql) it is
+                         ready at once, so a wake-up racing the park is never lost */
 } ain_finish_kind_t;
 
 typedef struct {
@@ -155,6 +160,25 @@ typedef struct {
   int64_t new_version;
 } ain_extend_item_t;
 
+/* One engine process in the nodes table (many nodes share one Postgres). id is "node_id/pid", the
+ * prefix of every lease owner the process writes ("node_id/pid/shard-N"). */
+typedef enum { AIN_NODE_ALIVE = 0, AIN_NODE_DEAD, AIN_NODE_STOPPED, AIN_NODE_STATE_COUNT } ain_node_state_t;
+
+const char *ain_node_state_name(ain_node_state_t s); /* "alive" | "dead" | "stopped" */
+
+typedef struct {
+  char *id;      /* "node_id/pid" */
+  char *node;    /* the configured node_id */
+  char *host;
+  char *version; /* engine version */
+  int64_t pid;
+  int shards;
+  int running; /* out: tasks leased by this node right now (counted by the store) */
+  ain_node_state_t state;
+  int64_t started_at, last_beat; /* ms since epoch */
+  int64_t state_version;
+} ain_node_t;
+
 /* A step's checkpoint (DESIGN §6): the object-store keys it produced and the result it reported,
  * keyed by (dag_id, step). A resumed DAG whose step finds its checkpoint and verifies every key
  * succeeds with the recorded result instead of doing the work again. */
@@ -176,31 +200,61 @@ typedef struct {
   int planned;            /* out: 1 = new (task enqueued), 0 = planned before (nothing written) */
 } ain_plan_item_t;
 
-/* One engine process in the nodes table (many nodes share one Postgres). id is "node_id/pid", the
- * prefix of every lease owner the process writes ("node_id/pid/shard-N"). */
-typedef enum { AIN_NODE_ALIVE = 0, AIN_NODE_DEAD, AIN_NODE_STOPPED, AIN_NODE_STATE_COUNT } ain_node_state_t;
-
-const char *ain_node_state_name(ain_node_state_t s); /* "alive" | "dead" | "stopped" */
-
-typedef struct {
-  char *id;      /* "node_id/pid" */
-  char *node;    /* the configured node_id */
-  char *host;
-  char *version; /* engine version */
-  int64_t pid;
-  int shards;
-  int running; /* out: tasks leased by this node right now (counted by the store) */
-  ain_node_state_t state;
-  int64_t started_at, last_beat; /* ms since epoch */
-  int64_t state_version;
-} ain_node_t;
-
 /* Counts for progress, the run summary and metrics. */
 typedef struct {
   int64_t tasks[AIN_TASK_STATUS_COUNT];
   int64_t dags[AIN_DAG_STATUS_COUNT];
   int64_t next_run_at; /* earliest run_at of a ready task, 0 if none */
 } ain_store_stats_t;
+
+/* A policy source version (script_versions): sources are stored by the sha256 of their text. */
+typedef struct {
+  char sha[65];
+  char *module;     /* "judge", "personas/coach_ava" */
+  char *source;     /* SCRIPT_GET only; NULL in lists */
+  char *error;      /* first_error: why it was rejected; NULL when it validated */
+  int64_t created_at;
+} ain_script_version_t;
+
+typedef struct {
+  char *module;
+  char sha[65];
+  int64_t updated_at;
+} ain_script_pin_t;
+
+/* A rendered video as the review gate recorded it, with its safety report and its review (if
+ * the judge sent it to review). Video status: passed | in_review | approved | rejected |
+ * published. Review status: pending | approved | rejected (NULL: never reviewed). Strings are
+ * owned by the request in outputs. (migration 005; store/<be>/review.c) */
+typedef struct {
+  char *video_id;
+  char *dag_id;
+  char *task_id; /* the review_gate task (parked while the review is pending) */
+  char *persona_id;
+  char *status;
+  char *decision; /* the judge's: pass | review | reject */
+  double confidence;
+  char *checks; /* JSON array of {name, passed, score, detail, ...} */
+  char *report; /* JSON object: thresholds, failed, policy versions */
+  char *video_key, *thumbnail_key;
+  int64_t state_version; /* the video row's */
+  int64_t created_at, updated_at;
+  char *review_status; /* NULL when never sent to review */
+  char *reviewer, *reason;
+  int64_t review_version; /* the review row's state_version: approve/reject expect it */
+  int64_t decided_at;
+} ain_video_review_t;
+
+/* One publish receipt: at most one per (video, channel), unique idempotency key. */
+typedef struct {
+  int64_t id;
+  char *video_id, *channel, *idempotency_key, *location, *task_id;
+  int64_t state_version;
+  int64_t created_at;
+} ain_receipt_t;
+
+void ain_video_review_free(ain_video_review_t *v);
+void ain_receipt_free(ain_receipt_t *r);
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
@@ -220,10 +274,22 @@ typedef enum {
   AIN_STORE_NODE_BEAT, /* heartbeat + fenced reclaim of dead nodes' leases (store/<be>/nodes.c) */
   AIN_STORE_NODES,     /* list node rows */
   AIN_STORE_ARCHIVE,   /* move finished tasks out of the hot table (store/<be>/archive.c) */
+  AIN_STORE_KV_GET, /* policy key-value namespaces (ain.store): see ain_store_req_kv_get() */
+  AIN_STORE_KV_PUT,
+  AIN_STORE_KV_DELETE,
   AIN_STORE_ARTIFACT_PUT, /* record a step's checkpoint (store/<be>/media.c) */
   AIN_STORE_ARTIFACT_GET, /* read a step's checkpoint */
   AIN_STORE_PLAN_COMMIT,  /* planned pairs + their tasks in one transaction (store/<be>/plan.c) */
   AIN_STORE_PLANNED_LIST, /* every planned "persona_id|trend_key" */
+  AIN_STORE_SCRIPT_PUT,   /* script registry (store/scripts.c): record a policy source version */
+  AIN_STORE_SCRIPT_GET,   /* one version by sha (or a unique prefix of 8+ hex digits) */
+  AIN_STORE_SCRIPT_LIST,  /* versions (without sources) and pins */
+  AIN_STORE_SCRIPT_PIN,   /* pin a module to a valid version, or unpin (sha NULL) */
+  AIN_STORE_VIDEO_JUDGED, /* review gate: video + safety report (+ pending review), store/<be>/review.c */
+  AIN_STORE_REVIEW_LIST,  /* videos with their reports and reviews */
+  AIN_STORE_REVIEW_DECIDE, /* OCC approve/reject of a pending review; wakes the parked gate */
+  AIN_STORE_RECEIPT_PUT,  /* publish receipt by idempotency key (or look one up) */
+  AIN_STORE_SETTING,      /* read or write one settings row ("publishers.paused") */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -325,6 +391,37 @@ struct ain_store_req {
       int archived; /* out */
     } archive;
     struct {
+      const char *module, *sha, *source; /* sha: 64 hex digits of sha256(source) */
+      const char *error; /* NULL = valid; kept from the first time the version was seen */
+      int inserted;      /* out: 1 new row, 0 known already */
+    } script_put;
+    struct {
+      const char *sha;             /* full, or a unique prefix (>= 8 hex digits) */
+      const char *module;          /* NULL = any */
+      ain_script_version_t version; /* out */
+    } script_get;
+    struct {
+      const char *module;             /* NULL = every module */
+      ain_script_version_t *versions; /* out: by module, newest first */
+      size_t nversions;
+      ain_script_pin_t *pins; /* out */
+      size_t npins;
+    } script_list;
+    struct {
+      const char *module;
+      const char *sha; /* full or unique prefix of a valid version of module; NULL = unpin */
+      char pinned[65]; /* out: the full sha pinned ("" after unpin) */
+      int changed;     /* out: 0 when it was already so */
+    } script_pin;
+    struct {
+      const char *ns;  /* namespace: the policy module that owns the key */
+      const char *key;
+      const char *value;      /* KV_PUT: JSON text */
+      int64_t expect_version; /* PUT/DELETE: -1 any; PUT 0 = must not exist; > 0 must match */
+      char *out_value;        /* KV_GET out: JSON text, owned by the request */
+      int64_t version;        /* out: GET current, PUT new, DELETE the version removed */
+    } kv;
+    struct {
       /* in: dag_id, step, task_id, keys, result (borrowed). Replaces an earlier checkpoint of
        * the same (dag_id, step): a step that redid its work records the new keys. */
       const ain_artifact_t *in;
@@ -343,6 +440,47 @@ struct ain_store_req {
       char **pairs; /* out: "persona_id|trend_key", sorted */
       size_t npairs;
     } planned_list;
+    struct {
+      /* in (borrowed): video_id, dag_id, task_id, persona_id, decision, confidence, checks,
+       * report, video_key, thumbnail_key. The first call stores the video (status passed |
+       * in_review | rejected), its safety report and, for "review", a pending review; later
+       * calls (the gate re-run after a decision) change nothing. out: the row as stored. */
+      const ain_video_review_t *in;
+      ain_video_review_t row;
+    } video_judged;
+    struct {
+      const char *status;   /* review status filter, NULL = every video */
+      const char *video_id; /* one video (AIN_ENOTFOUND if unknown), NULL = all */
+      int limit;            /* 0 = no limit */
+      ain_video_review_t *rows; /* out, oldest first */
+      size_t nrows;
+    } review_list;
+    struct {
+      const char *video_id;
+      int64_t expect_version; /* the review's state_version the reviewer saw */
+      int approve;            /* 1 approve, 0 reject */
+      const char *reviewer, *reason;
+      /* out: the row after the decision; on AIN_ECONFLICT the row as found (version, status,
+       * reviewer), req->err names the expected and found versions. */
+      ain_video_review_t row;
+      int woke; /* 1 when the parked gate task was returned to ready */
+    } review_decide;
+    struct {
+      /* in: video_id, channel, idempotency_key, location, task_id. lookup_only: only read the
+       * receipt of idempotency_key (AIN_ENOTFOUND if none). Otherwise insert it unless the key
+       * exists; a new receipt also marks the video published (audited). */
+      const ain_receipt_t *in;
+      int lookup_only;
+      ain_receipt_t receipt; /* out: the stored receipt (new or existing) */
+      int created;           /* out: 1 new, 0 existed */
+    } receipt_put;
+    struct {
+      const char *key;
+      const char *value; /* NULL: read only */
+      char *out_value;   /* out: the value after (NULL when the row does not exist) */
+      int64_t version;   /* out */
+      int changed;       /* out: the write changed the value */
+    } setting;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */
@@ -393,10 +531,38 @@ void ain_store_req_node_beat(ain_store_req_t *req, const ain_node_t *self, int64
                              int stopping);
 void ain_store_req_nodes(ain_store_req_t *req);
 void ain_store_req_archive(ain_store_req_t *req, int64_t older_than, int limit);
+/* Script registry ops (store/scripts.c). */
+void ain_store_req_script_put(ain_store_req_t *req, const char *module, const char *sha,
+                              const char *source, const char *error);
+void ain_store_req_script_get(ain_store_req_t *req, const char *sha, const char *module);
+void ain_store_req_script_list(ain_store_req_t *req, const char *module);
+void ain_store_req_script_pin(ain_store_req_t *req, const char *module, const char *sha);
 void ain_store_req_artifact_put(ain_store_req_t *req, const ain_artifact_t *in);
 void ain_store_req_artifact_get(ain_store_req_t *req, const char *dag_id, const char *step);
 void ain_store_req_plan_commit(ain_store_req_t *req, ain_plan_item_t *items, size_t n);
 void ain_store_req_planned_list(ain_store_req_t *req);
+/* Key-value rows of a namespace (store/kv.c). GET: AIN_ENOTFOUND when absent. PUT: creates or
+ * replaces, new version in u.kv.version (1 for a new key); a stale or unmet expect_version is
+ * AIN_ECONFLICT. DELETE: AIN_ENOTFOUND when absent, AIN_ECONFLICT when expect_version differs. */
+void ain_store_req_kv_get(ain_store_req_t *req, const char *ns, const char *key);
+void ain_store_req_kv_put(ain_store_req_t *req, const char *ns, const char *key,
+                          const char *value_json, int64_t expect_version);
+void ain_store_req_kv_delete(ain_store_req_t *req, const char *ns, const char *key,
+                             int64_t expect_version);
+#define AIN_STORE_KV_NS_MAX 128           /* bytes */
+#define AIN_STORE_KV_KEY_MAX 256          /* bytes */
+#define AIN_STORE_KV_VALUE_MAX (1u << 20) /* bytes of JSON text */
+/* Validates a KV request's inputs (store.c calls it before a backend sees the request). */
+int ain__store_kv_check(const ain_store_req_t *req, ain_err_t *err);
+
+/* Review/publish requests (store/review.c). Inputs are borrowed until the callback. */
+void ain_store_req_video_judged(ain_store_req_t *req, const ain_video_review_t *in);
+void ain_store_req_review_list(ain_store_req_t *req, const char *status, const char *video_id,
+                               int limit);
+void ain_store_req_review_decide(ain_store_req_t *req, const char *video_id, int64_t expect_version,
+                                 int approve, const char *reviewer, const char *reason);
+void ain_store_req_receipt_put(ain_store_req_t *req, const ain_receipt_t *in, int lookup_only);
+void ain_store_req_setting(ain_store_req_t *req, const char *key, const char *value);
 
 /* Checks a batch's shape without the store: at least one task, every task has an id and a type,
  * every edge has both ends and is not a self-edge, a DAG row has an id. Returns 0 or AIN_EINVAL

@@ -31,6 +31,15 @@ typedef enum {
   AIN__PG_AUDIT_DAG,
   AIN__PG_STATS,
   AIN__PG_LIST,
+  AIN__PG_SCRIPT_PUT, /* scripts.h */
+  AIN__PG_SCRIPT_GET,
+  AIN__PG_SCRIPT_LIST,
+  AIN__PG_SCRIPT_PINS,
+  AIN__PG_SCRIPT_PIN,
+  AIN__PG_SCRIPT_UNPIN,
+  AIN__PG_KV_GET, /* kv.c */
+  AIN__PG_KV_PUT,
+  AIN__PG_KV_DELETE,
   AIN__PG_ARTIFACT_PUT, /* media.c */
   AIN__PG_ARTIFACT_GET,
   AIN__PG_PLAN_COMMIT, /* plan.c */
@@ -38,6 +47,7 @@ typedef enum {
   AIN__PG_NODE_BEAT, /* nodes.c */
   AIN__PG_NODES,
   AIN__PG_ARCHIVE,
+  AIN__PG_REVIEW, /* review.c: every review/publish op is one call of ain_review_op() */
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -146,6 +156,16 @@ int ain__pg_plan_media(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_media(ain_store_req_t *req, ain__pg_plan_t *plan);
 int ain__pg_plan_plan(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_plan(ain_store_req_t *req, ain__pg_plan_t *plan);
+/* kv.c: the same two halves for KV_GET, KV_PUT, KV_DELETE. */
+int ain__pg_plan_kv(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_kv(ain_store_req_t *req, ain__pg_plan_t *plan);
+
+/* review.c: the same two halves for VIDEO_JUDGED, REVIEW_LIST, REVIEW_DECIDE, RECEIPT_PUT,
+ * SETTING; AIN__PG_REVIEW_DEF is its statement. */
+int ain__pg_plan_review(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_review(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_REVIEW_DEF                                                                         \
+  {"ain_review_op", "SELECT ain_review_op($1::text, $2::text, $3::bigint, $4::json)", 4}
 
 /* migrate.c: the migration runs while the connection is out of pipeline mode. start() sends its
  * first query (0 or AIN_E* with req->err set, then the request is complete); on_readable() eats

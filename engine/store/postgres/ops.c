@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "store/postgres/internal.h"
+#include "store/postgres/scripts.h"
 
 /* The columns of a task row, in the order pg_read_task() reads them (table alias t). */
 #define TASK_COLS                                                                                  \
@@ -109,6 +110,48 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                       "AND ($2::text IS NULL OR t.dag_id = $2::text) "
                       "ORDER BY t.created_at DESC, t.seq DESC LIMIT $3::bigint",
                       3},
+    [AIN__PG_SCRIPT_PUT] = AIN__PG_SCRIPT_PUT_DEF,
+    [AIN__PG_SCRIPT_GET] = AIN__PG_SCRIPT_GET_DEF,
+    [AIN__PG_SCRIPT_LIST] = AIN__PG_SCRIPT_LIST_DEF,
+    [AIN__PG_SCRIPT_PINS] = AIN__PG_SCRIPT_PINS_DEF,
+    [AIN__PG_SCRIPT_PIN] = AIN__PG_SCRIPT_PIN_DEF,
+    [AIN__PG_SCRIPT_UNPIN] = AIN__PG_SCRIPT_UNPIN_DEF,
+    /* kv (kv.c): a write returns (new version or NULL when refused, version before) */
+    [AIN__PG_KV_GET] = {"ain_kv_get",
+                        "SELECT value, state_version FROM kv WHERE ns = $1::text AND key = $2::text",
+                        2},
+    [AIN__PG_KV_PUT] =
+        {"ain_kv_put",
+         "WITH up AS (UPDATE kv SET value = $3::text, state_version = state_version + 1, "
+         "  updated_at = $4::bigint WHERE ns = $1::text AND key = $2::text AND $5::bigint > 0 "
+         "  AND state_version = $5::bigint RETURNING state_version), "
+         "ins AS (INSERT INTO kv (ns, key, value, state_version, created_at, updated_at) "
+         "  SELECT $1::text, $2::text, $3::text, 1, $4::bigint, $4::bigint WHERE $5::bigint <= 0 "
+         "  ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, "
+         "  state_version = kv.state_version + 1, updated_at = excluded.updated_at "
+         "  WHERE $5::bigint < 0 RETURNING state_version) "
+         "SELECT coalesce((SELECT state_version FROM up), (SELECT state_version FROM ins)), "
+         "(SELECT state_version FROM kv WHERE ns = $1::text AND key = $2::text)",
+         5},
+    [AIN__PG_KV_DELETE] =
+        {"ain_kv_delete",
+         "WITH d AS (DELETE FROM kv WHERE ns = $1::text AND key = $2::text "
+         "  AND ($3::bigint < 0 OR state_version = $3::bigint) RETURNING state_version) "
+         "SELECT (SELECT state_version FROM d), "
+         "(SELECT state_version FROM kv WHERE ns = $1::text AND key = $2::text)",
+         3},
+    /* nodes and archive (nodes.c; functions in sql/postgres/006_nodes.sql) */
+    [AIN__PG_NODE_BEAT] = {"ain_node_beat",
+                           "SELECT dead_nodes, expired FROM ain_node_beat($1::text, $2::bigint, "
+                           "$3::json, $4::bigint, $5::boolean)",
+                           5},
+    [AIN__PG_NODES] = {"ain_nodes",
+                       "SELECT n.id, n.node, n.host, n.version, n.pid, n.shards, n.state, "
+                       "n.started_at, n.last_beat, n.state_version, (SELECT count(*) FROM tasks t "
+                       "WHERE t.status = 'running' AND left(t.lease_owner, length(n.id) + 1) = "
+                       "n.id || '/') FROM nodes n ORDER BY n.id",
+                       0},
+    [AIN__PG_ARCHIVE] = {"ain_archive", "SELECT ain_archive($1::bigint, $2::integer)", 2},
     [AIN__PG_ARTIFACT_PUT] = {"ain_artifact_put",
                               "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
                               "created_at) VALUES ($1::text, $2::text, $3::text, $4::text, "
@@ -125,23 +168,12 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              3},
     [AIN__PG_PLANNED_LIST] = {"ain_planned_list",
                               "SELECT persona_id || '|' || trend_key FROM planned ORDER BY 1", 0},
-    /* nodes and archive (nodes.c; functions in sql/postgres/006_nodes.sql) */
-    [AIN__PG_NODE_BEAT] = {"ain_node_beat",
-                           "SELECT dead_nodes, expired FROM ain_node_beat($1::text, $2::bigint, "
-                           "$3::json, $4::bigint, $5::boolean)",
-                           5},
-    [AIN__PG_NODES] = {"ain_nodes",
-                       "SELECT n.id, n.node, n.host, n.version, n.pid, n.shards, n.state, "
-                       "n.started_at, n.last_beat, n.state_version, (SELECT count(*) FROM tasks t "
-                       "WHERE t.status = 'running' AND left(t.lease_owner, length(n.id) + 1) = "
-                       "n.id || '/') FROM nodes n ORDER BY n.id",
-                       0},
-    [AIN__PG_ARCHIVE] = {"ain_archive", "SELECT ain_archive($1::bigint, $2::integer)", 2},
+    [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
 static const char *const pg_task_status[AIN_TASK_STATUS_COUNT] = {
-    "pending", "ready", "running", "succeeded", "dead", "cancelled"};
+    "pending", "ready", "running", "succeeded", "dead", "cancelled", "waiting"};
 static const char *const pg_dag_status[AIN_DAG_STATUS_COUNT] = {"running", "succeeded", "failed",
                                                                 "cancelled"};
 
@@ -386,16 +418,31 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     c->params[1] = ain_strdup(req->u.list.dag_id);
     c->params[2] = req->u.list.limit > 0 ? pg_i64(req->u.list.limit) : NULL;
     return 0;
+  case AIN_STORE_KV_GET:
+  case AIN_STORE_KV_PUT:
+  case AIN_STORE_KV_DELETE:
+    return ain__pg_plan_kv(req, plan, now);
+  case AIN_STORE_NODE_BEAT:
+  case AIN_STORE_NODES:
+  case AIN_STORE_ARCHIVE:
+    return ain__pg_plan_nodes(req, plan, now);
+  case AIN_STORE_SCRIPT_PUT:
+  case AIN_STORE_SCRIPT_GET:
+  case AIN_STORE_SCRIPT_LIST:
+  case AIN_STORE_SCRIPT_PIN:
+    return ain__pg_plan_scripts(req, plan, now);
   case AIN_STORE_ARTIFACT_PUT:
   case AIN_STORE_ARTIFACT_GET:
     return ain__pg_plan_media(req, plan, now);
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
     return ain__pg_plan_plan(req, plan, now);
-  case AIN_STORE_NODE_BEAT:
-  case AIN_STORE_NODES:
-  case AIN_STORE_ARCHIVE:
-    return ain__pg_plan_nodes(req, plan, now);
+  case AIN_STORE_VIDEO_JUDGED:
+  case AIN_STORE_REVIEW_LIST:
+  case AIN_STORE_REVIEW_DECIDE:
+  case AIN_STORE_RECEIPT_PUT:
+  case AIN_STORE_SETTING:
+    return ain__pg_plan_review(req, plan, now);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -617,16 +664,31 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return 0;
   case AIN_STORE_LIST_TASKS:
     return pg_read_tasks(r, &req->u.list.tasks, &req->u.list.ntasks, &req->err);
+  case AIN_STORE_KV_GET:
+  case AIN_STORE_KV_PUT:
+  case AIN_STORE_KV_DELETE:
+    return ain__pg_parse_kv(req, plan);
+  case AIN_STORE_NODE_BEAT:
+  case AIN_STORE_NODES:
+  case AIN_STORE_ARCHIVE:
+    return ain__pg_parse_nodes(req, plan);
+  case AIN_STORE_SCRIPT_PUT:
+  case AIN_STORE_SCRIPT_GET:
+  case AIN_STORE_SCRIPT_LIST:
+  case AIN_STORE_SCRIPT_PIN:
+    return ain__pg_parse_scripts(req, plan);
   case AIN_STORE_ARTIFACT_PUT:
   case AIN_STORE_ARTIFACT_GET:
     return ain__pg_parse_media(req, plan);
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
     return ain__pg_parse_plan(req, plan);
-  case AIN_STORE_NODE_BEAT:
-  case AIN_STORE_NODES:
-  case AIN_STORE_ARCHIVE:
-    return ain__pg_parse_nodes(req, plan);
+  case AIN_STORE_VIDEO_JUDGED:
+  case AIN_STORE_REVIEW_LIST:
+  case AIN_STORE_REVIEW_DECIDE:
+  case AIN_STORE_RECEIPT_PUT:
+  case AIN_STORE_SETTING:
+    return ain__pg_parse_review(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }

@@ -51,6 +51,7 @@ typedef enum {
   SQ_STATS_DAGS,
   SQ_STATS_NEXT,
   SQ_LIST,
+  SQ_FIN_PARK,
   SQ__COUNT
 } ain__sq_stmt_id;
 
@@ -137,10 +138,15 @@ int ain__store_sq_list(ain__sq_ctx_t *c);
 int ain__store_sq_node_beat(ain__sq_ctx_t *c); /* nodes.c */
 int ain__store_sq_nodes(ain__sq_ctx_t *c);
 int ain__store_sq_archive(ain__sq_ctx_t *c); /* archive.c */
+/* scripts.c: SCRIPT_PUT, SCRIPT_GET, SCRIPT_LIST, SCRIPT_PIN */
+int ain__store_sq_scripts(ain__sq_ctx_t *c);
 int ain__store_sq_artifact_put(ain__sq_ctx_t *c); /* media.c */
 int ain__store_sq_artifact_get(ain__sq_ctx_t *c);
 int ain__store_sq_plan_commit(ain__sq_ctx_t *c); /* plan.c */
 int ain__store_sq_planned_list(ain__sq_ctx_t *c);
+int ain__store_sq_kv(ain__sq_ctx_t *c); /* KV_GET, KV_PUT, KV_DELETE (kv.c) */
+/* review.c: VIDEO_JUDGED, REVIEW_LIST, REVIEW_DECIDE, RECEIPT_PUT, SETTING */
+int ain__store_sq_review(ain__sq_ctx_t *c);
 
 /* Inside an open write transaction: inserts a batch (DAG row, tasks, edges, audit rows).
  * *nready += tasks stored ready. AIN_EEXIST / AIN_EINVAL / AIN_ESTORE with req->err set. */

@@ -156,10 +156,17 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_STATS] = ain__store_sq_stats,     [AIN_STORE_LIST_TASKS] = ain__store_sq_list,
     [AIN_STORE_NODE_BEAT] = ain__store_sq_node_beat, [AIN_STORE_NODES] = ain__store_sq_nodes,
     [AIN_STORE_ARCHIVE] = ain__store_sq_archive,
+    [AIN_STORE_KV_GET] = ain__store_sq_kv,       [AIN_STORE_KV_PUT] = ain__store_sq_kv,
+    [AIN_STORE_KV_DELETE] = ain__store_sq_kv,
+    [AIN_STORE_SCRIPT_PUT] = ain__store_sq_scripts, [AIN_STORE_SCRIPT_GET] = ain__store_sq_scripts,
+    [AIN_STORE_SCRIPT_LIST] = ain__store_sq_scripts, [AIN_STORE_SCRIPT_PIN] = ain__store_sq_scripts,
     [AIN_STORE_ARTIFACT_PUT] = ain__store_sq_artifact_put,
     [AIN_STORE_ARTIFACT_GET] = ain__store_sq_artifact_get,
     [AIN_STORE_PLAN_COMMIT] = ain__store_sq_plan_commit,
     [AIN_STORE_PLANNED_LIST] = ain__store_sq_planned_list,
+    [AIN_STORE_VIDEO_JUDGED] = ain__store_sq_review, [AIN_STORE_REVIEW_LIST] = ain__store_sq_review,
+    [AIN_STORE_REVIEW_DECIDE] = ain__store_sq_review, [AIN_STORE_RECEIPT_PUT] = ain__store_sq_review,
+    [AIN_STORE_SETTING] = ain__store_sq_review,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
