@@ -1,0 +1,763 @@
+/* The media built-ins of the video DAG (scripts/agents/pipeline.lua): "tts" (speech + word
+ * timings, loudness-normalised), "assets" (the persona's background) and "render" (captions,
+ * one-pass ffmpeg render with live percent, ffprobe + the output gate, thumbnail). Each reads its
+ * inputs from the step payload and its dependencies' results, writes its files into the object
+ * store (data_dir/objects, content-addressed) and succeeds with a result naming the keys, after
+ * recording them as the step's checkpoint (checkpoint.c). Tools run as child processes or on the
+ * thread pool (engine/media); object-store calls are blocking file I/O and run on the pool.
+ *
+ * The render result is the contract judge.lua and publisher.lua read:
+ * {gate_ok, gate_error, video_id, probe = {duration, width, height, video_codec, audio_codec, ...},
+ *  artifacts = {video, thumbnail, captions}, duration_ms, speech_ms}.
+ * The video size is config media.width x media.height (the judge checks the same), so a test
+ * config renders small videos with the production DAG.
+ * Relies on: sched/media_step.h, media/media.h, objstore/objstore.h, cJSON. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "objstore/objstore.h"
+#include "sched/media_step.h"
+
+enum { K_TTS, K_ASSETS, K_RENDER };
+
+/* What the three built-ins carry between their stages. */
+typedef struct {
+  /* tts */
+  cJSON *words;
+  int64_t duration_ms;
+  int sample_rate;
+  /* assets */
+  char bg_path[4096];
+  int bg_cached;
+  /* render */
+  char audio_path[4096], bg_in[4096];
+  int64_t speech_ms;
+  ain_media_probe_t probe;
+  int gate_rc;
+  char gate_error[512];
+  /* keys written (tts: audio; assets: background; render: video, thumbnail, captions) */
+  char keys[3][AIN_OBJSTORE_KEY_MAX + 1];
+} media_x_t;
+
+static media_x_t *X(ain__mstep_t *m) {
+  return m->x;
+}
+
+/* ---- state, pool jobs, endings ---------------------------------------------------------------- */
+
+static int mkdir_p(const char *path, ain_err_t *err) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+        return ain_err_set(err, AIN_EIO, "mkdir %s: %s", buf, strerror(errno));
+      }
+      *p = '/';
+    }
+  }
+  if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+    return ain_err_set(err, AIN_EIO, "mkdir %s: %s", buf, strerror(errno));
+  }
+  return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  remove(path);
+  return 0;
+}
+
+static void on_pool(uv_work_t *w) {
+  ain__mstep_t *m = w->data;
+  ain_err_clear(&m->work_err);
+  m->work_rc = 0;
+  m->work_fn(m);
+}
+
+static void free_state(ain__mstep_t *m) {
+  media_x_t *x = m->x;
+  if (x != NULL) {
+    cJSON_Delete(x->words);
+    free(x);
+  }
+  cJSON_Delete(m->payload);
+  cJSON_Delete(m->deps);
+  ain_store_req_cleanup(&m->req);
+  ain_artifact_free(&m->art);
+  free(m->ckpt_keys);
+  free(m->ckpt_result);
+  free(m->step_name);
+  free(m);
+}
+
+static void after_release(uv_work_t *w, int status) {
+  (void)status;
+  free_state(w->data);
+}
+
+static void remove_dir(ain__mstep_t *m) {
+  nftw(m->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void ain__mstep_release(ain__mstep_t *m) {
+  if (m->step != NULL) {
+    m->step->priv = NULL;
+    m->step = NULL;
+  }
+  ain_progress_slot_free(m->progress, m->progress_slot);
+  m->progress_slot = -1;
+  m->work_fn = remove_dir;
+  m->work.data = m;
+  if (uv_queue_work(m->loop, &m->work, on_pool, after_release) != 0) {
+    free_state(m); /* the scratch folder stays; the next attempt of the task reuses its name */
+  }
+}
+
+int ain__mstep_detached(ain__mstep_t *m) {
+  if (m->step != NULL) {
+    return 0;
+  }
+  ain__mstep_release(m);
+  return 1;
+}
+
+void ain__mstep_fail(ain__mstep_t *m, int code, const char *msg, int permanent) {
+  ain_step_t *step = m->step;
+  if (step != NULL) {
+    ain_step_fail(step, code, msg, permanent);
+  }
+  ain__mstep_release(m);
+}
+
+static void after_pool(uv_work_t *w, int status) {
+  ain__mstep_t *m = w->data;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    m->work_rc = ain_err_set(&m->work_err, AIN_ECANCELLED, "thread-pool job cancelled");
+  }
+  m->after(m);
+}
+
+void ain__mstep_work(ain__mstep_t *m, void (*fn)(ain__mstep_t *m), ain__mstep_fn after) {
+  m->work_fn = fn;
+  m->after = after;
+  m->work.data = m;
+  int rc = uv_queue_work(m->loop, &m->work, on_pool, after_pool);
+  if (rc != 0) {
+    m->work_rc = ain_err_set(&m->work_err, AIN_EIO, "queueing a thread-pool job: %s",
+                             uv_strerror(rc));
+    after(m);
+  }
+}
+
+/* Fails the step with the pool job's error when there was one; 1 if it did. */
+static int work_failed(ain__mstep_t *m) {
+  if (m->work_rc == 0) {
+    return 0;
+  }
+  ain__mstep_fail(m, m->work_rc, m->work_err.msg, 0);
+  return 1;
+}
+
+static ain__mstep_t *mstep_new(ain_step_t *step, int kind, ain_err_t *err) {
+  const ain_task_t *t = &step->task;
+  cJSON *payload = cJSON_Parse(t->payload ? t->payload : "{}");
+  if (!cJSON_IsObject(payload)) {
+    cJSON_Delete(payload);
+    ain_err_field(err, AIN_EINVAL, "payload", "payload is not a JSON object");
+    return NULL;
+  }
+  ain__mstep_t *m = calloc(1, sizeof *m);
+  media_x_t *x = calloc(1, sizeof *x);
+  if (m == NULL || x == NULL) {
+    abort();
+  }
+  m->step = step;
+  m->loop = ain_step_loop(step);
+  m->cfg = step->shard->engine->cfg;
+  m->progress = &step->shard->engine->progress;
+  m->progress_slot = -1;
+  m->kind = kind;
+  m->x = x;
+  m->payload = payload;
+  m->deps = cJSON_Parse(t->deps_result ? t->deps_result : "{}");
+  if (!cJSON_IsObject(m->deps)) {
+    cJSON_Delete(m->deps);
+    m->deps = cJSON_CreateObject();
+  }
+  snprintf(m->dag_id, sizeof m->dag_id, "%s", t->dag_id);
+  snprintf(m->task_id, sizeof m->task_id, "%s", t->id);
+  m->step_name = ain_strdup(t->step);
+  const char *data = ain_step_data_dir(step);
+  snprintf(m->objects, sizeof m->objects, "%s/objects", data);
+  snprintf(m->cache, sizeof m->cache, "%s/cache", data);
+  snprintf(m->dir, sizeof m->dir, "%s/work/%s", data, t->id);
+  step->priv = m;
+  return m;
+}
+
+static void media_cancel(ain_step_t *step, int code, const char *why) {
+  ain__mstep_t *m = step->priv;
+  if (m == NULL) {
+    return;
+  }
+  /* Detach first: the outstanding operation's callback will only clean up. */
+  step->priv = NULL;
+  m->step = NULL;
+  if (m->job != NULL) {
+    ain_media_job_cancel(m->job);
+  }
+  ain_step_fail(step, code, why, 0);
+}
+
+/* ---- inputs ----------------------------------------------------------------------------------- */
+
+static const char *str_at(cJSON *o, const char *a, const char *b, const char *c) {
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b != NULL) {
+    v = cJSON_GetObjectItemCaseSensitive(v, b);
+  }
+  if (c != NULL) {
+    v = cJSON_GetObjectItemCaseSensitive(v, c);
+  }
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num_at(cJSON *o, const char *a, const char *b, double def) {
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b != NULL) {
+    v = cJSON_GetObjectItemCaseSensitive(v, b);
+  }
+  return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* Bad input cannot get better on retry: dead-letter at once, naming the field. */
+static void bad_input(ain__mstep_t *m, const char *what) {
+  char msg[300];
+  snprintf(msg, sizeof msg, "step %s: %s", m->step_name ? m->step_name : "?", what);
+  ain__mstep_fail(m, AIN_EINVAL, msg, 1);
+}
+
+static int width(const ain__mstep_t *m) {
+  return (int)m->cfg->media.width;
+}
+
+static int height(const ain__mstep_t *m) {
+  return (int)m->cfg->media.height;
+}
+
+/* ---- object store (on the pool) ---------------------------------------------------------------- */
+
+/* Stores files[i] (ext[i]) into x->keys[i]. */
+static void put_files(ain__mstep_t *m, const char *const *files, const char *const *exts, int n) {
+  ain_objstore_t *os = NULL;
+  m->work_rc = ain_objstore_dir_open(m->objects, &os, &m->work_err);
+  for (int i = 0; i < n && m->work_rc == 0; i++) {
+    m->work_rc = ain_objstore_put_file(os, files[i], exts[i], X(m)->keys[i], sizeof X(m)->keys[i],
+                                       &m->work_err);
+  }
+  if (os != NULL) {
+    ain_objstore_close(os);
+  }
+}
+
+static void make_dirs(ain__mstep_t *m) {
+  if ((m->work_rc = mkdir_p(m->dir, &m->work_err)) == 0) {
+    m->work_rc = mkdir_p(m->cache, &m->work_err);
+  }
+}
+
+static char *keys_json(ain__mstep_t *m, int n) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; i < n; i++) {
+    cJSON_AddItemToArray(a, cJSON_CreateString(X(m)->keys[i]));
+  }
+  char *s = cJSON_PrintUnformatted(a);
+  cJSON_Delete(a);
+  return s;
+}
+
+static char *print_delete(cJSON *o) {
+  char *s = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return s;
+}
+
+/* ---- tts ------------------------------------------------------------------------------------- */
+
+static void tts_put(ain__mstep_t *m) {
+  char wav[4200];
+  snprintf(wav, sizeof wav, "%s/speech.wav", m->dir);
+  const char *files[] = {wav}, *exts[] = {"wav"};
+  put_files(m, files, exts, 1);
+}
+
+static void tts_done(ain__mstep_t *m) {
+  if (work_failed(m)) {
+    return;
+  }
+  media_x_t *x = X(m);
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "audio", x->keys[0]);
+  cJSON_AddNumberToObject(r, "duration_ms", (double)x->duration_ms);
+  cJSON_AddNumberToObject(r, "sample_rate", 48000);
+  const char *voice = str_at(m->payload, "voice", "name", NULL);
+  cJSON_AddStringToObject(r, "voice", voice ? voice : "en-us");
+  cJSON_AddItemToObject(r, "words", x->words);
+  x->words = NULL;
+  ain__ckpt_record_and_succeed(m, keys_json(m, 1), print_delete(r));
+}
+
+static void on_loudnorm(int status, const ain_err_t *err, void *data) {
+  ain__mstep_t *m = data;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "loudness normalisation failed", 0);
+    return;
+  }
+  ain__mstep_work(m, tts_put, tts_done);
+}
+
+static void on_tts(int status, const ain_media_tts_result_t *res, const ain_err_t *err,
+                   void *data) {
+  ain__mstep_t *m = data;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "espeak-ng failed", 0);
+    return;
+  }
+  media_x_t *x = X(m);
+  x->duration_ms = res->duration_ms;
+  x->sample_rate = res->sample_rate;
+  x->words = cJSON_CreateArray();
+  for (size_t i = 0; i < res->n_words; i++) {
+    cJSON *w = cJSON_CreateObject();
+    cJSON_AddStringToObject(w, "w", res->words[i].text);
+    cJSON_AddNumberToObject(w, "s", (double)res->words[i].start_ms);
+    cJSON_AddNumberToObject(w, "e", (double)res->words[i].end_ms);
+    cJSON_AddItemToArray(x->words, w);
+  }
+  char raw[4200], out[4200];
+  snprintf(raw, sizeof raw, "%s/raw.wav", m->dir);
+  snprintf(out, sizeof out, "%s/speech.wav", m->dir);
+  ain_media_loudnorm_opts_t o = {.in_path = raw, .out_wav = out,
+                                 .timeout_ms = m->cfg->media.tts_timeout_ms};
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = ain_media_loudnorm(m->loop, &o, on_loudnorm, m, &e);
+  if (rc != 0) {
+    ain__mstep_fail(m, rc, e.msg, 0);
+  }
+}
+
+static void tts_synth(ain__mstep_t *m) {
+  if (work_failed(m)) {
+    return;
+  }
+  const char *text = str_at(m->deps, "script", "text", NULL);
+  char raw[4200];
+  snprintf(raw, sizeof raw, "%s/raw.wav", m->dir);
+  ain_media_tts_opts_t o = {.text = text,
+                            .voice = str_at(m->payload, "voice", "name", NULL),
+                            .rate = (int)num_at(m->payload, "voice", "rate", 0),
+                            .pitch = (int)num_at(m->payload, "voice", "pitch", 0),
+                            .out_wav = raw};
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = ain_media_tts(m->loop, &o, on_tts, m, &e);
+  if (rc != 0) {
+    ain__mstep_fail(m, rc, e.msg, rc == AIN_EINVAL);
+  }
+}
+
+static void tts_begin(ain__mstep_t *m) {
+  const char *text = str_at(m->deps, "script", "text", NULL);
+  if (text == NULL || text[0] == '\0') {
+    bad_input(m, "needs the script step's result with a non-empty 'text' (deps.script.text)");
+    return;
+  }
+  ain__mstep_work(m, make_dirs, tts_synth);
+}
+
+static int tts_start(ain_step_t *step, ain_err_t *err) {
+  ain__mstep_t *m = mstep_new(step, K_TTS, err);
+  if (m == NULL) {
+    return err->code;
+  }
+  ain__ckpt_resume_or(m, tts_begin);
+  return 0;
+}
+
+/* ---- assets ---------------------------------------------------------------------------------- */
+
+static void assets_put(ain__mstep_t *m) {
+  const char *files[] = {X(m)->bg_path}, *exts[] = {"png"};
+  put_files(m, files, exts, 1);
+}
+
+static void assets_done(ain__mstep_t *m) {
+  if (work_failed(m)) {
+    return;
+  }
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "background", X(m)->keys[0]);
+  cJSON_AddNumberToObject(r, "width", width(m));
+  cJSON_AddNumberToObject(r, "height", height(m));
+  ain__ckpt_record_and_succeed(m, keys_json(m, 1), print_delete(r));
+}
+
+static void on_background(int status, const char *path, int cached, const ain_err_t *err,
+                          void *data) {
+  ain__mstep_t *m = data;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "background failed", 0);
+    return;
+  }
+  snprintf(X(m)->bg_path, sizeof X(m)->bg_path, "%s", path);
+  X(m)->bg_cached = cached;
+  ain__mstep_work(m, assets_put, assets_done);
+}
+
+static void assets_draw(ain__mstep_t *m) {
+  if (work_failed(m)) {
+    return;
+  }
+  ain_media_background_opts_t o = {.colour_top = str_at(m->payload, "style", "palette", "bg1"),
+                                   .colour_bottom = str_at(m->payload, "style", "palette", "bg2"),
+                                   .width = width(m),
+                                   .height = height(m),
+                                   .cache_dir = m->cache};
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = ain_media_background(m->loop, &o, on_background, m, &e);
+  if (rc != 0) {
+    ain__mstep_fail(m, rc, e.msg, rc == AIN_EINVAL);
+  }
+}
+
+static void assets_begin(ain__mstep_t *m) {
+  const char *fields[] = {"bg1", "bg2"};
+  for (int i = 0; i < 2; i++) {
+    const char *c = str_at(m->payload, "style", "palette", fields[i]);
+    uint32_t rgb;
+    ain_err_t e;
+    if (c == NULL || ain_media_colour_parse(c, &rgb, &e) != 0) {
+      char what[160];
+      snprintf(what, sizeof what, "payload.style.palette.%s must be a colour \"#rrggbb\"",
+               fields[i]);
+      bad_input(m, what);
+      return;
+    }
+  }
+  ain__mstep_work(m, make_dirs, assets_draw);
+}
+
+static int assets_start(ain_step_t *step, ain_err_t *err) {
+  ain__mstep_t *m = mstep_new(step, K_ASSETS, err);
+  if (m == NULL) {
+    return err->code;
+  }
+  ain__ckpt_resume_or(m, assets_begin);
+  return 0;
+}
+
+/* ---- render ---------------------------------------------------------------------------------- */
+
+static void scratch(const ain__mstep_t *m, const char *name, char *out, size_t cap) {
+  snprintf(out, cap, "%s/%s", m->dir, name);
+}
+
+/* Words from the tts result: [{w, s, e}]. */
+static int words_from(cJSON *arr, ain_media_word_t **out, size_t *n) {
+  int cnt = cJSON_GetArraySize(arr);
+  ain_media_word_t *w = calloc((size_t)(cnt > 0 ? cnt : 1), sizeof *w);
+  if (w == NULL) {
+    abort();
+  }
+  cJSON *it;
+  size_t k = 0;
+  cJSON_ArrayForEach(it, arr) {
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "w");
+    cJSON *s = cJSON_GetObjectItemCaseSensitive(it, "s");
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(it, "e");
+    if (!cJSON_IsString(t) || !cJSON_IsNumber(s) || !cJSON_IsNumber(e)) {
+      free(w);
+      return -1;
+    }
+    w[k].text = t->valuestring; /* borrowed from the JSON */
+    w[k].start_ms = (int64_t)s->valuedouble;
+    w[k].end_ms = (int64_t)e->valuedouble;
+    k++;
+  }
+  *out = w;
+  *n = k;
+  return 0;
+}
+
+static int scale(int64_t px, int size, int ref) {
+  return (int)(px * size / ref);
+}
+
+/* On the pool: local paths of the inputs, the scratch folder and the ASS captions file. */
+static void render_prepare(ain__mstep_t *m) {
+  media_x_t *x = X(m);
+  ain_objstore_t *os = NULL;
+  ain_media_word_t *words = NULL;
+  size_t nw = 0;
+  char *ass = NULL;
+  if ((m->work_rc = mkdir_p(m->dir, &m->work_err)) != 0 ||
+      (m->work_rc = ain_objstore_dir_open(m->objects, &os, &m->work_err)) != 0 ||
+      (m->work_rc = ain_objstore_get_path(os, str_at(m->deps, "tts", "audio", NULL), x->audio_path,
+                                          sizeof x->audio_path, &m->work_err)) != 0 ||
+      (m->work_rc = ain_objstore_get_path(os, str_at(m->deps, "assets", "background", NULL),
+                                          x->bg_in, sizeof x->bg_in, &m->work_err)) != 0) {
+    goto done;
+  }
+  cJSON *tts = cJSON_GetObjectItemCaseSensitive(m->deps, "tts");
+  if (words_from(cJSON_GetObjectItemCaseSensitive(tts, "words"), &words, &nw) != 0) {
+    m->work_rc = ain_err_field(&m->work_err, AIN_EINVAL, "deps.tts.words",
+                               "tts words must be [{w, s, e}]");
+    goto done;
+  }
+  const ain_config_t *c = m->cfg;
+  int w = width(m), h = height(m);
+  ain_media_safe_area_t sa = {.top_px = scale(c->channels.outbox.safe_area.top, h, 1920),
+                              .bottom_px = scale(c->channels.outbox.safe_area.bottom, h, 1920),
+                              .left_px = scale(c->channels.outbox.safe_area.left, w, 1080),
+                              .right_px = scale(c->channels.outbox.safe_area.right, w, 1080)};
+  ain_media_caption_style_t st = {
+      .font = str_at(m->payload, "style", "font", NULL),
+      .colour = str_at(m->payload, "style", "palette", "text"),
+      .highlight_colour = str_at(m->payload, "style", "palette", "highlight"),
+      .title = str_at(m->deps, "script", "title", NULL)};
+  ass = ain_media_captions_ass(words, nw, &st, &sa, w, h, &m->work_err);
+  if (ass == NULL) {
+    m->work_rc = m->work_err.code ? m->work_err.code : AIN_EMEDIA;
+    goto done;
+  }
+  char path[4200];
+  scratch(m, "captions.ass", path, sizeof path);
+  int rc = ain_write_file_atomic(path, ass, strlen(ass));
+  if (rc != 0) {
+    m->work_rc = ain_err_set(&m->work_err, AIN_EIO, "writing %s: %s", path, strerror(-rc));
+  }
+done:
+  free(ass);
+  free(words);
+  if (os != NULL) {
+    ain_objstore_close(os);
+  }
+}
+
+static void render_put(ain__mstep_t *m) {
+  char mp4[4200], jpg[4200], ass[4200];
+  scratch(m, "video.mp4", mp4, sizeof mp4);
+  scratch(m, "thumb.jpg", jpg, sizeof jpg);
+  scratch(m, "captions.ass", ass, sizeof ass);
+  const char *files[] = {mp4, jpg, ass}, *exts[] = {"mp4", "jpg", "ass"};
+  put_files(m, files, exts, 3);
+}
+
+static void render_done(ain__mstep_t *m) {
+  if (work_failed(m)) {
+    return;
+  }
+  media_x_t *x = X(m);
+  const ain_media_probe_t *p = &x->probe;
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddBoolToObject(r, "gate_ok", x->gate_rc == 0);
+  if (x->gate_rc == 0) {
+    cJSON_AddNullToObject(r, "gate_error");
+  } else {
+    cJSON_AddStringToObject(r, "gate_error", x->gate_error);
+  }
+  /* One video per DAG: its id is stable across retries and resumes. */
+  char vid[AIN_UUID_LEN + 1];
+  if (m->dag_id[0]) {
+    snprintf(vid, sizeof vid, "%s", m->dag_id);
+  } else {
+    ain_uuid7(vid);
+  }
+  cJSON_AddStringToObject(r, "video_id", vid);
+  cJSON *pr = cJSON_AddObjectToObject(r, "probe");
+  cJSON_AddNumberToObject(pr, "duration", (double)p->duration_ms / 1000.0);
+  cJSON_AddNumberToObject(pr, "width", p->width);
+  cJSON_AddNumberToObject(pr, "height", p->height);
+  cJSON_AddStringToObject(pr, "video_codec", p->vcodec);
+  cJSON_AddStringToObject(pr, "audio_codec", p->acodec);
+  cJSON_AddStringToObject(pr, "pix_fmt", p->pix_fmt);
+  cJSON_AddNumberToObject(pr, "fps", p->fps_den ? (double)p->fps_num / p->fps_den : 0);
+  cJSON_AddNumberToObject(pr, "sample_rate", p->sample_rate);
+  cJSON_AddBoolToObject(pr, "faststart", p->faststart);
+  cJSON_AddNumberToObject(pr, "size_bytes", (double)p->size_bytes);
+  cJSON *a = cJSON_AddObjectToObject(r, "artifacts");
+  cJSON_AddStringToObject(a, "video", x->keys[0]);
+  cJSON_AddStringToObject(a, "thumbnail", x->keys[1]);
+  cJSON_AddStringToObject(a, "captions", x->keys[2]);
+  cJSON_AddNumberToObject(r, "duration_ms", (double)p->duration_ms);
+  cJSON_AddNumberToObject(r, "speech_ms", (double)x->speech_ms);
+  cJSON_AddNumberToObject(r, "width", p->width);
+  cJSON_AddNumberToObject(r, "height", p->height);
+  ain_log_ctx_t lc = {.task_id = m->task_id, .dag_id = m->dag_id[0] ? m->dag_id : NULL};
+  ain_log(AIN_LOG_INFO, &lc, "render: %dx%d %.2f s, %lld bytes, gate %s", p->width, p->height,
+          (double)p->duration_ms / 1000.0, (long long)p->size_bytes,
+          x->gate_rc == 0 ? "ok" : x->gate_error);
+  ain__ckpt_record_and_succeed(m, keys_json(m, 3), print_delete(r));
+}
+
+static void on_thumbnail(int status, const ain_err_t *err, void *data) {
+  ain__mstep_t *m = data;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "thumbnail failed", 0);
+    return;
+  }
+  ain__mstep_work(m, render_put, render_done);
+}
+
+static void on_probe(int status, const ain_media_probe_t *probe, const ain_err_t *err,
+                     void *data) {
+  ain__mstep_t *m = data;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "ffprobe failed", 0);
+    return;
+  }
+  media_x_t *x = X(m);
+  x->probe = *probe;
+  ain_media_channel_t ch;
+  ain_media_channel_default(&ch);
+  ch.width = width(m);
+  ch.height = height(m);
+  ch.fps_num = (int)m->cfg->media.fps;
+  ch.fps_den = 1;
+  ch.max_duration_ms = m->cfg->channels.outbox.max_duration_ms;
+  ain_err_t ge;
+  ain_err_clear(&ge);
+  x->gate_rc = ain_media_gate(probe, &ch, &ge);
+  snprintf(x->gate_error, sizeof x->gate_error, "%s", x->gate_rc ? ge.msg : "");
+  char mp4[4200], jpg[4200];
+  scratch(m, "video.mp4", mp4, sizeof mp4);
+  scratch(m, "thumb.jpg", jpg, sizeof jpg);
+  ain_media_thumbnail_opts_t o = {
+      .mp4 = mp4, .at_ms = probe->duration_ms / 3, .out_jpg = jpg, .timeout_ms = 60000};
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = ain_media_thumbnail(m->loop, &o, on_thumbnail, m, &e);
+  if (rc != 0) {
+    ain__mstep_fail(m, rc, e.msg, 0);
+  }
+}
+
+static void on_render(int status, const ain_err_t *err, void *data) {
+  ain__mstep_t *m = data;
+  m->job = NULL;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "ffmpeg failed", 0);
+    return;
+  }
+  char mp4[4200];
+  scratch(m, "video.mp4", mp4, sizeof mp4);
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = ain_media_probe(m->loop, mp4, on_probe, m, &e);
+  if (rc != 0) {
+    ain__mstep_fail(m, rc, e.msg, 0);
+  }
+}
+
+static void on_render_progress(double percent, void *data) {
+  ain__mstep_t *m = data;
+  ain_progress_slot_set(m->progress, m->progress_slot, percent);
+}
+
+static void render_run(ain__mstep_t *m) {
+  if (m->work_rc != 0) {
+    /* A missing input object cannot appear by retrying this step. */
+    ain__mstep_fail(m, m->work_rc, m->work_err.msg, m->work_rc == AIN_EINVAL);
+    return;
+  }
+  media_x_t *x = X(m);
+  char ass[4200], mp4[4200];
+  scratch(m, "captions.ass", ass, sizeof ass);
+  scratch(m, "video.mp4", mp4, sizeof mp4);
+  m->progress_slot = ain_progress_slot_take(m->progress);
+  ain_media_render_opts_t o = {.background_png = x->bg_in,
+                               .audio_wav = x->audio_path,
+                               .ass_path = ass,
+                               .out_mp4 = mp4,
+                               .duration_ms = x->speech_ms,
+                               .width = width(m),
+                               .height = height(m),
+                               .fps = (int)m->cfg->media.fps,
+                               .crf = (int)m->cfg->media.crf,
+                               .preset = m->cfg->media.preset,
+                               .timeout_ms = m->cfg->media.render_timeout_ms,
+                               .on_progress = on_render_progress};
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = ain_media_render(m->loop, &o, on_render, m, &m->job, &e);
+  if (rc != 0) {
+    m->job = NULL;
+    ain__mstep_fail(m, rc, e.msg, rc == AIN_EINVAL);
+  }
+}
+
+static void render_begin(ain__mstep_t *m) {
+  const char *need[][2] = {{"tts", "audio"}, {"assets", "background"}, {"script", "text"}};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+    if (str_at(m->deps, need[i][0], need[i][1], NULL) == NULL) {
+      char what[200];
+      snprintf(what, sizeof what, "needs deps.%s.%s (the %s step's result)", need[i][0],
+               need[i][1], need[i][0]);
+      bad_input(m, what);
+      return;
+    }
+  }
+  X(m)->speech_ms = (int64_t)num_at(m->deps, "tts", "duration_ms", 0);
+  if (X(m)->speech_ms <= 0) {
+    bad_input(m, "needs deps.tts.duration_ms > 0");
+    return;
+  }
+  ain__mstep_work(m, render_prepare, render_run);
+}
+
+static int render_start(ain_step_t *step, ain_err_t *err) {
+  ain__mstep_t *m = mstep_new(step, K_RENDER, err);
+  if (m == NULL) {
+    return err->code;
+  }
+  ain__ckpt_resume_or(m, render_begin);
+  return 0;
+}
+
+const ain_builtin_t ain__builtin_tts = {"tts", tts_start, media_cancel};
+const ain_builtin_t ain__builtin_assets = {"assets", assets_start, media_cancel};
+const ain_builtin_t ain__builtin_render = {"render", render_start, media_cancel};
