@@ -120,23 +120,6 @@ int ain_cli_migrate(ain_cli_t *cli) {
   return rc;
 }
 
-/* The handler a task type runs with unless the type is a built-in. */
-static char *handler_for_type(const char *type) {
-  if (strcmp(type, "generate_video") == 0) {
-    return ain_strdup("expand");
-  }
-  if (ain_builtin_find(type) != NULL) {
-    return ain_strdup(type);
-  }
-  size_t n = strlen(type) + 10;
-  char *h = malloc(n);
-  if (h == NULL) {
-    abort();
-  }
-  snprintf(h, n, "lua:%s.run", type);
-  return h;
-}
-
 static int read_input(const char *path, char **buf, size_t *len, ain_err_t *err) {
   if (strcmp(path, "-") != 0) {
     int rc = ain_read_file(path, buf, len);
@@ -211,7 +194,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     return ain_cli_fail(cli, &err);
   }
   for (size_t i = 0; i < n; i++) {
-    tasks[i].handler = handler_for_type(tasks[i].type);
+    tasks[i].handler = ain_handler_for_type(tasks[i].type);
   }
   rc = ain_cli_open_store(cli, &err);
   if (rc != 0) {

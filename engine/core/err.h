@@ -30,7 +30,8 @@
   X(ESANDBOX, -19, "refused by the sandbox")                                                       \
   X(EMEDIA, -20, "media check failed")                                                             \
   X(ESHUTDOWN, -21, "shutting down")                                                               \
-  X(ELEASE, -22, "lease lost")
+  X(ELEASE, -22, "lease lost")                                                                     \
+  X(EHTTP, -23, "HTTP request failed")
 
 enum {
 #define AIN__ERR_ENUM(name, val, desc) AIN_##name = (val),

@@ -348,4 +348,8 @@ void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
   lua_setfield(L, -2, "decode");
   ain__lua_make_readonly(L, "ain.json");
   lua_setfield(L, -2, "json");
+  ain__lua_add_http(L);
+  ain__lua_add_store(L);
+  ain__lua_add_emit(L);
+  ain__lua_add_secret(L);
 }

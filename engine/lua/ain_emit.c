@@ -1,0 +1,208 @@
+/* ain.emit{type=, payload=, persona_id=, priority=, run_at=, max_attempts=} -> task_id: a policy
+ * enqueues a new task. The arguments become a task message checked by the same validator as
+ * `ain enqueue` (core/message.h), so a policy cannot store a task the API would refuse; a bad
+ * argument is misuse and raises, naming the field. The handler comes from the type as for the CLI
+ * (sched/handlers.c).
+ * The enqueue is its own store request, committed when ain.emit returns, not with the step's
+ * outcome: a step that emits and then fails has still emitted (retries may emit again, so make
+ * emits idempotent or emit last). The call yields until the commit.
+ * Relies on: core/message.h, store/store.h, sched/step.h (ain_handler_for_type), cJSON. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/message.h"
+#include "lua/internal.h"
+#include "sched/step.h"
+#include "store/store.h"
+
+typedef struct {
+  ain_store_req_t req;
+  ain_store_batch_t batch;
+  ain_task_t task;
+  ain_lua_call_t *call; /* NULL once cancelled */
+} emit_op_t;
+
+static void emit_free(emit_op_t *op) {
+  ain_store_req_cleanup(&op->req);
+  ain_task_free(&op->task);
+  free(op);
+}
+
+static void emit_cancel(void *p) {
+  ((emit_op_t *)p)->call = NULL; /* the enqueue still completes; emit_done frees */
+}
+
+static void emit_done(ain_store_req_t *r) {
+  emit_op_t *op = r->data;
+  ain_lua_call_t *call = op->call;
+  if (call == NULL) {
+    emit_free(op);
+    return;
+  }
+  call->pending.cancel = NULL;
+  lua_State *co = call->co;
+  int n = 1;
+  if (r->status == 0) {
+    lua_pushstring(co, op->task.id);
+  } else {
+    lua_pushnil(co);
+    lua_pushfstring(co, "%s: %s", ain_err_name(r->status), r->err.msg);
+    lua_pushstring(co, ain_err_name(r->status));
+    n = 3;
+  }
+  emit_free(op);
+  ain__lua_resume(call, n);
+}
+
+/* Copies field `name` (type already checked: string or number, or absent) into the message. */
+static void copy_field(lua_State *L, cJSON *msg, const char *name) {
+  lua_getfield(L, 1, name);
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    cJSON_AddStringToObject(msg, name, lua_tostring(L, -1));
+  } else if (lua_type(L, -1) == LUA_TNUMBER) {
+    cJSON_AddNumberToObject(msg, name, lua_tonumber(L, -1));
+  }
+  lua_pop(L, 1);
+}
+
+/* Builds and validates the task message; raises on misuse. Fills *task (caller frees). The cJSON
+ * tree is freed before any raise so nothing leaks past a longjmp. */
+static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
+  static const char *const allowed[] = {"type",   "payload",      "persona_id", "priority",
+                                        "run_at", "max_attempts", NULL};
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    int ok = 0;
+    for (int i = 0; allowed[i] != NULL && lua_type(L, -2) == LUA_TSTRING; i++) {
+      ok |= strcmp(lua_tostring(L, -2), allowed[i]) == 0;
+    }
+    if (!ok) {
+      luaL_argerror(L, 1, lua_pushfstring(L, "unknown field '%s' (want type, payload, "
+                                             "persona_id, priority, run_at, max_attempts)",
+                                          lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                                         : luaL_typename(L, -2)));
+    }
+    lua_pop(L, 1);
+  }
+  /* payload -> JSON text first (it may raise), before anything is allocated */
+  lua_getfield(L, 1, "payload");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "{}");
+  } else {
+    if (!lua_istable(L, -1)) {
+      luaL_argerror(L, 1, "payload must be a table");
+    }
+    ain__lua_push_json_fn(L, h, "encode");
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 1, 0) != 0) {
+      luaL_argerror(L, 1, lua_pushfstring(L, "payload is not JSON: %s", lua_tostring(L, -1)));
+    }
+    if (lua_tostring(L, -1)[0] == '[') {
+      /* cjson encodes an empty table as {} but a list as [...]: a payload is an object */
+      luaL_argerror(L, 1, "payload must be a table with named fields, not a list");
+    }
+  }
+  int payload_idx = lua_gettop(L);
+  /* Lua types first, so every raise happens before the cJSON tree exists */
+  static const char *const scalars[] = {"type", "persona_id", "priority", "run_at",
+                                        "max_attempts", NULL};
+  for (int i = 0; scalars[i] != NULL; i++) {
+    lua_getfield(L, 1, scalars[i]);
+    int t = lua_type(L, -1);
+    int want_string = i < 2;
+    if (t == LUA_TNIL) {
+      if (want_string) {
+        luaL_argerror(L, 1, lua_pushfstring(L, "%s is required", scalars[i]));
+      }
+    } else if (want_string ? t != LUA_TSTRING : t != LUA_TNUMBER) {
+      luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a %s, got %s", scalars[i],
+                                          want_string ? "string" : "number",
+                                          luaL_typename(L, -1)));
+    }
+    lua_pop(L, 1);
+  }
+  char id[AIN_UUID_LEN + 1];
+  ain_uuid7(id);
+  cJSON *msg = cJSON_CreateObject();
+  cJSON_AddStringToObject(msg, "task_id", id);
+  for (int i = 0; scalars[i] != NULL; i++) {
+    copy_field(L, msg, scalars[i]);
+  }
+  cJSON_AddRawToObject(msg, "payload", lua_tostring(L, payload_idx));
+  cJSON_AddNumberToObject(msg, "state_version", 0);
+  char *text = cJSON_PrintUnformatted(msg);
+  cJSON_Delete(msg);
+  if (text == NULL) {
+    luaL_error(L, "ain.emit: out of memory");
+  }
+  ain_err_t err = {0};
+  int rc = ain_message_parse_task(text, strlen(text), task, &err);
+  free(text);
+  if (rc != 0) {
+    luaL_argerror(L, 1, lua_pushfstring(L, "%s", err.msg));
+  }
+  lua_settop(L, 1);
+}
+
+/* ain.emit{...} -> task_id | nil, "ESTORE: ...", "ESTORE" */
+static int l_emit(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  ain_task_t task;
+  memset(&task, 0, sizeof task);
+  build_task(L, h, &task);
+  /* from here on nothing raises before the task is owned by op or freed */
+  int refused = ain__lua_no_side_effects(L, "ain.emit");
+  if (refused) {
+    ain_task_free(&task);
+    return refused;
+  }
+  ain_lua_call_t *call = h->running;
+  if (call == NULL || call->co != L || !lua_isyieldable(L) || call->pending.cancel != NULL) {
+    ain_task_free(&task);
+    ain__lua_call_for_yield(L, "ain.emit"); /* raises with the reason */
+    return 0;
+  }
+  if (h->store == NULL) {
+    ain_task_free(&task);
+    lua_pushnil(L);
+    lua_pushliteral(L, "ESTORE: this Lua host has no store");
+    lua_pushliteral(L, "ESTORE");
+    return 3;
+  }
+  emit_op_t *op = calloc(1, sizeof *op);
+  if (op == NULL) {
+    ain_task_free(&task);
+    return luaL_error(L, "ain.emit: out of memory");
+  }
+  op->task = task;
+  op->task.handler = ain_handler_for_type(op->task.type);
+  if (op->task.max_attempts <= 0) {
+    op->task.max_attempts = h->default_max_attempts;
+  }
+  op->batch.tasks = &op->task;
+  op->batch.ntasks = 1;
+  op->call = call;
+  ain_store_req_enqueue(&op->req, &op->batch);
+  op->req.data = op;
+  op->req.cb = emit_done;
+  op->req.actor = call->actor;
+  int rc = ain_store_submit(h->store, &op->req);
+  if (rc != 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", ain_err_name(rc), op->req.err.msg);
+    lua_pushstring(L, ain_err_name(rc));
+    emit_free(op);
+    return 3;
+  }
+  ain__lua_set_pending(call, emit_cancel, op);
+  return lua_yield(L, 0);
+}
+
+void ain__lua_add_emit(lua_State *L) {
+  lua_pushcfunction(L, l_emit);
+  lua_setfield(L, -2, "emit");
+}

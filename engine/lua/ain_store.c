@@ -1,0 +1,322 @@
+/* ain.store: a key-value namespace per policy, plus read-only views of personas and trends.
+ * The namespace is the calling policy's module (the call's own, never an argument), so a policy
+ * cannot read or overwrite another's keys. Values are JSON (tables, strings, numbers, booleans)
+ * with the row's state_version for optimistic concurrency: put(key, v, version) only replaces
+ * that version, and a loser gets nil, "ECONFLICT: ...", "ECONFLICT".
+ * Each get/put/delete is one store request (KV_GET/KV_PUT/KV_DELETE) on the shard's handle; the
+ * call yields until its callback. A cancelled call leaves its request to finish on its own (store
+ * requests cannot be withdrawn) and the callback only frees it.
+ * personas(): the persona tables under scripts_dir/personas, loaded like require('personas/x')
+ * (the listing is a readdir of a local folder, as module loading reads its file on the loop).
+ * trends(): the empty list until the trends table (migration 004) has a store op to read it.
+ * Relies on: store/store.h (KV ops), lua/internal.h, core/log.h. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "lua/internal.h"
+#include "store/store.h"
+
+typedef struct {
+  ain_store_req_t req;
+  ain_lua_call_t *call; /* NULL once cancelled */
+  char *ns, *key, *value; /* owned copies: the request borrows them */
+} kv_op_t;
+
+static void kv_free(kv_op_t *op) {
+  ain_store_req_cleanup(&op->req);
+  free(op->ns);
+  free(op->key);
+  free(op->value);
+  free(op);
+}
+
+static void kv_cancel(void *p) {
+  ((kv_op_t *)p)->call = NULL;
+}
+
+/* nil, "ECODE: detail", "ECODE" onto L */
+static int push_fail(lua_State *L, int code, const char *msg) {
+  lua_pushnil(L);
+  const char *name = ain_err_name(code);
+  if (strncmp(msg, name, strlen(name)) == 0 && msg[strlen(name)] == ':') {
+    lua_pushstring(L, msg);
+  } else {
+    lua_pushfstring(L, "%s: %s", name, msg);
+  }
+  lua_pushstring(L, name);
+  return 3;
+}
+
+/* Pushes the results of a finished KV request onto the coroutine; returns their count. */
+static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
+  lua_State *co = call->co;
+  if (r->op == AIN_STORE_KV_GET && r->status == AIN_ENOTFOUND) {
+    lua_pushnil(co); /* absent is an answer, not a failure */
+    return 1;
+  }
+  if (r->op == AIN_STORE_KV_DELETE && r->status == AIN_ENOTFOUND) {
+    lua_pushboolean(co, 0);
+    return 1;
+  }
+  if (r->status != 0) {
+    return push_fail(co, r->status, r->err.msg);
+  }
+  switch (r->op) {
+  case AIN_STORE_KV_GET: {
+    ain_lua_host_t *h = call->h;
+    int top = lua_gettop(h->L);
+    ain__lua_push_json_fn(h->L, h, "decode");
+    lua_pushstring(h->L, r->u.kv.out_value);
+    if (lua_pcall(h->L, 1, 1, 0) != 0) {
+      lua_settop(h->L, top);
+      return push_fail(co, AIN_ESTORE, "the stored value is not JSON");
+    }
+    lua_xmove(h->L, co, 1);
+    lua_settop(h->L, top);
+    lua_pushnumber(co, (lua_Number)r->u.kv.version);
+    return 2;
+  }
+  case AIN_STORE_KV_PUT:
+    lua_pushnumber(co, (lua_Number)r->u.kv.version);
+    return 1;
+  default:
+    lua_pushboolean(co, 1);
+    return 1;
+  }
+}
+
+static void kv_done(ain_store_req_t *r) {
+  kv_op_t *op = r->data;
+  ain_lua_call_t *call = op->call;
+  if (call != NULL) {
+    call->pending.cancel = NULL;
+    int n = kv_results(call, r);
+    kv_free(op);
+    ain__lua_resume(call, n);
+    return;
+  }
+  kv_free(op);
+}
+
+static const char *check_key(lua_State *L, int arg) {
+  size_t len;
+  const char *key = luaL_checklstring(L, arg, &len);
+  if (len == 0 || len > AIN_STORE_KV_KEY_MAX || strlen(key) != len) {
+    luaL_argerror(L, arg, "key must be a string of 1 to 256 bytes without NUL");
+  }
+  return key;
+}
+
+static int64_t check_version(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) {
+    return -1;
+  }
+  lua_Number v = luaL_checknumber(L, arg);
+  if (!(v >= 0) || v > 9007199254740991.0 || v != (lua_Number)(int64_t)v) {
+    luaL_argerror(L, arg, "expect_version must be an integer >= 0 (0 = the key must not exist)");
+  }
+  return (int64_t)v;
+}
+
+/* Submits the op's request and yields; or returns nil, err when it could not be queued. */
+static int kv_start(lua_State *L, ain_lua_call_t *call, kv_op_t *op) {
+  ain_lua_host_t *h = call->h;
+  op->call = call;
+  op->req.data = op;
+  op->req.cb = kv_done;
+  op->req.actor = call->actor;
+  int rc = ain_store_submit(h->store, &op->req);
+  if (rc != 0) {
+    char msg[sizeof op->req.err.msg];
+    snprintf(msg, sizeof msg, "%s", op->req.err.msg);
+    kv_free(op);
+    return push_fail(L, rc, msg);
+  }
+  ain__lua_set_pending(call, kv_cancel, op);
+  return lua_yield(L, 0);
+}
+
+static kv_op_t *kv_new(lua_State *L, ain_lua_call_t *call, const char *key, const char *value) {
+  kv_op_t *op = calloc(1, sizeof *op);
+  if (op == NULL) {
+    luaL_error(L, "ain.store: out of memory");
+    return NULL;
+  }
+  op->ns = ain_strdup(call->module);
+  op->key = ain_strdup(key);
+  op->value = value ? ain_strdup(value) : NULL;
+  return op;
+}
+
+static int no_store(lua_State *L) {
+  return push_fail(L, AIN_ESTORE, "this Lua host has no store");
+}
+
+/* ain.store.get(key) -> value, version | nil */
+static int l_get(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  const char *key = check_key(L, 1);
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.store.get");
+  if (h->store == NULL) {
+    return no_store(L);
+  }
+  kv_op_t *op = kv_new(L, call, key, NULL);
+  ain_store_req_kv_get(&op->req, op->ns, op->key);
+  return kv_start(L, call, op);
+}
+
+/* ain.store.put(key, value [, expect_version]) -> new_version | nil, "ECONFLICT: ...", ... */
+static int l_put(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  const char *key = check_key(L, 1);
+  int t = lua_type(L, 2);
+  if (t != LUA_TTABLE && t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN) {
+    return luaL_argerror(L, 2, "value must be a table, string, number or boolean "
+                               "(use ain.store.delete to remove a key)");
+  }
+  int64_t expect = check_version(L, 3);
+  lua_settop(L, 3);
+  ain__lua_push_json_fn(L, h, "encode");
+  lua_pushvalue(L, 2);
+  if (lua_pcall(L, 1, 1, 0) != 0) {
+    return luaL_argerror(L, 2, lua_pushfstring(L, "value is not JSON: %s", lua_tostring(L, -1)));
+  }
+  size_t vlen;
+  const char *json = lua_tolstring(L, -1, &vlen);
+  if (vlen > AIN_STORE_KV_VALUE_MAX) {
+    return luaL_argerror(L, 2, "value is larger than 1 MiB as JSON");
+  }
+  int refused = ain__lua_no_side_effects(L, "ain.store.put");
+  if (refused) {
+    return refused;
+  }
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.store.put");
+  if (h->store == NULL) {
+    return no_store(L);
+  }
+  kv_op_t *op = kv_new(L, call, key, json);
+  ain_store_req_kv_put(&op->req, op->ns, op->key, op->value, expect);
+  return kv_start(L, call, op);
+}
+
+/* ain.store.delete(key [, expect_version]) -> true | false (absent) | nil, "ECONFLICT: ..." */
+static int l_delete(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  const char *key = check_key(L, 1);
+  int64_t expect = check_version(L, 2);
+  if (expect == 0) {
+    return luaL_argerror(L, 2, "expect_version must be >= 1 (the version to delete)");
+  }
+  int refused = ain__lua_no_side_effects(L, "ain.store.delete");
+  if (refused) {
+    return refused;
+  }
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.store.delete");
+  if (h->store == NULL) {
+    return no_store(L);
+  }
+  kv_op_t *op = kv_new(L, call, key, NULL);
+  ain_store_req_kv_delete(&op->req, op->ns, op->key, expect);
+  return kv_start(L, call, op);
+}
+
+/* ---- personas and trends ---- */
+
+static int persona_id_ok(const char *id) {
+  size_t n = strlen(id);
+  if (n == 0 || n > 100) {
+    return 0;
+  }
+  for (const char *p = id; *p; p++) {
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '-')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static int load_persona_protected(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  return ain__lua_load_module(L, h, lua_tostring(L, 1));
+}
+
+/* Pushes the persona table, or returns nonzero with the error message on the stack. */
+static int push_persona(lua_State *L, const char *id) {
+  lua_pushcfunction(L, load_persona_protected);
+  lua_pushfstring(L, "personas/%s", id);
+  return lua_pcall(L, 1, 1, 0);
+}
+
+/* ain.store.persona(id) -> table | nil, "ENOTFOUND: ...", "ENOTFOUND" */
+static int l_persona(lua_State *L) {
+  const char *id = luaL_checkstring(L, 1);
+  if (!persona_id_ok(id)) {
+    return luaL_argerror(L, 1, "persona id must be 1 to 100 of A-Z a-z 0-9 _ -");
+  }
+  if (push_persona(L, id) != 0) {
+    const char *m = lua_tostring(L, -1);
+    int missing = m != NULL && strstr(m, "not found") != NULL;
+    return push_fail(L, missing ? AIN_ENOTFOUND : AIN_ELUA,
+                     lua_pushfstring(L, "persona '%s': %s", id, m ? m : "?"));
+  }
+  return 1;
+}
+
+/* ain.store.personas() -> {id = table, ...}; a persona file that does not load is skipped with a
+ * warning, so one bad edit does not hide the others. */
+static int l_personas(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/personas", h->scripts_dir);
+  lua_newtable(L);
+  int out = lua_gettop(L);
+  DIR *d = opendir(dir);
+  if (d == NULL) {
+    return 1; /* no personas folder: no personas */
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    if (n <= 4 || strcmp(e->d_name + n - 4, ".lua") != 0) {
+      continue;
+    }
+    char id[128];
+    snprintf(id, sizeof id, "%.*s", (int)(n - 4), e->d_name);
+    if (!persona_id_ok(id)) {
+      continue;
+    }
+    if (push_persona(L, id) != 0) {
+      ain_log_ctx_t lc = {.actor = h->name, .state_version = -1};
+      ain_log(AIN_LOG_WARN, &lc, "ain.store.personas: skipping persona '%s': %s", id,
+              lua_tostring(L, -1));
+      lua_settop(L, out);
+      continue;
+    }
+    lua_setfield(L, out, id);
+  }
+  closedir(d);
+  return 1;
+}
+
+/* ain.store.trends() -> {} : see the file header */
+static int l_trends(lua_State *L) {
+  lua_newtable(L);
+  return 1;
+}
+
+void ain__lua_add_store(lua_State *L) {
+  static const luaL_Reg fns[] = {{"get", l_get},           {"put", l_put},
+                                 {"delete", l_delete},     {"persona", l_persona},
+                                 {"personas", l_personas}, {"trends", l_trends},
+                                 {NULL, NULL}};
+  lua_newtable(L);
+  for (const luaL_Reg *f = fns; f->name; f++) {
+    lua_pushcfunction(L, f->func);
+    lua_setfield(L, -2, f->name);
+  }
+  ain__lua_make_readonly(L, "ain.store");
+  lua_setfield(L, -2, "store");
+}

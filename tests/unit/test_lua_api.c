@@ -1,0 +1,767 @@
+/* Tests for the ain.* functions that talk to the world: http (against an HTTP server this binary
+ * runs on the test's own loop), store (a real SQLite store on the same loop), emit, secret and
+ * hmac_sha256. Policies are fixtures in tests/fixtures/lua_api. Every test ends with the host
+ * freed and uv_loop_close() == 0: no leaked handles, also after a cancelled request.
+ * Relies on: lua/host.h, store/store.h, cJSON (reading results), libuv, the C harness. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/util.h"
+#include "harness.h"
+#include "lua/host.h"
+#include "store/store.h"
+
+/* ---- a tiny HTTP/1.1 server on the test loop ------------------------------------------------ */
+
+typedef struct conn {
+  uv_tcp_t tcp;
+  char buf[1 << 16];
+  size_t len;
+  int answered;
+  struct server *srv;
+  struct conn *next;
+} conn_t;
+
+typedef struct server {
+  uv_tcp_t listener;
+  int port;
+  conn_t *conns;
+  int accepted;
+  int open; /* handles not yet closed */
+} server_t;
+
+static void conn_closed(uv_handle_t *h) {
+  conn_t *c = h->data;
+  server_t *s = c->srv;
+  for (conn_t **p = &s->conns; *p; p = &(*p)->next) {
+    if (*p == c) {
+      *p = c->next;
+      break;
+    }
+  }
+  s->open--;
+  free(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b) {
+  (void)hint;
+  conn_t *c = h->data;
+  b->base = c->buf + c->len;
+  b->len = sizeof c->buf - 1 - c->len;
+}
+
+typedef struct {
+  uv_write_t w;
+  char *data;
+} wreq_t;
+
+static void on_written(uv_write_t *w, int status) {
+  (void)status;
+  wreq_t *r = (wreq_t *)w;
+  conn_t *c = w->handle->data;
+  free(r->data);
+  free(r);
+  if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+    uv_close((uv_handle_t *)&c->tcp, conn_closed);
+  }
+}
+
+static void respond(conn_t *c, int status, const char *extra_headers, const char *body,
+                    size_t body_len) {
+  size_t cap = body_len + 1024;
+  char *out = malloc(cap);
+  ASSERT_NOT_NULL(out);
+  int n = snprintf(out, cap,
+                   "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
+                   body_len, extra_headers);
+  memcpy(out + n, body, body_len);
+  wreq_t *w = calloc(1, sizeof *w);
+  w->data = out;
+  uv_buf_t b = uv_buf_init(out, (unsigned)((size_t)n + body_len));
+  ASSERT_OK(uv_write(&w->w, (uv_stream_t *)&c->tcp, &b, 1, on_written));
+}
+
+/* Routes: /hello, /echo (method, body and x-echo header back), /status/NNN, /big (2 MiB),
+ * /slow (never answers). */
+static void route(conn_t *c) {
+  char *end = strstr(c->buf, "\r\n\r\n");
+  if (end == NULL) {
+    return;
+  }
+  size_t head = (size_t)(end + 4 - c->buf);
+  size_t clen = 0;
+  char *cl = strcasestr(c->buf, "\r\ncontent-length:");
+  if (cl != NULL && cl < end) {
+    clen = strtoul(cl + 17, NULL, 10);
+  }
+  if (c->len < head + clen) {
+    return; /* body still coming */
+  }
+  c->answered = 1;
+  char method[16] = "", path[256] = "";
+  sscanf(c->buf, "%15s %255s", method, path);
+  if (strcmp(path, "/hello") == 0) {
+    respond(c, 200, "X-Test: one\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n", "hello", 5);
+  } else if (strcmp(path, "/echo") == 0) {
+    char body[8192], hv[256] = "";
+    char *h = strcasestr(c->buf, "\r\nx-echo:");
+    if (h != NULL && h < end) {
+      sscanf(h + 9, " %255[^\r]", hv);
+    }
+    int n = snprintf(body, sizeof body, "%s|%.*s|%s", method, (int)clen, c->buf + head, hv);
+    respond(c, 200, "Content-Type: text/plain\r\n", body, (size_t)n);
+  } else if (strncmp(path, "/status/", 8) == 0) {
+    respond(c, atoi(path + 8), "", "status", 6);
+  } else if (strcmp(path, "/big") == 0) {
+    size_t n = 2u << 20;
+    char *big = malloc(n);
+    memset(big, 'b', n);
+    respond(c, 200, "", big, n);
+    free(big);
+  } else if (strcmp(path, "/slow") == 0) {
+    /* never answers: the client's timeout or cancel must end it */
+  } else {
+    respond(c, 404, "", "no", 2);
+  }
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  (void)b;
+  conn_t *c = st->data;
+  if (n < 0) {
+    if (!uv_is_closing((uv_handle_t *)st)) {
+      uv_close((uv_handle_t *)st, conn_closed);
+    }
+    return;
+  }
+  c->len += (size_t)n;
+  c->buf[c->len] = '\0';
+  if (!c->answered) {
+    route(c);
+  }
+}
+
+static void on_conn(uv_stream_t *l, int status) {
+  ASSERT_OK(status);
+  server_t *s = l->data;
+  conn_t *c = calloc(1, sizeof *c);
+  c->srv = s;
+  uv_tcp_init(l->loop, &c->tcp);
+  c->tcp.data = c;
+  s->open++;
+  c->next = s->conns;
+  s->conns = c;
+  ASSERT_OK(uv_accept(l, (uv_stream_t *)&c->tcp));
+  s->accepted++;
+  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void listener_closed(uv_handle_t *h) { ((server_t *)h->data)->open--; }
+
+static void server_start(server_t *s, uv_loop_t *loop) {
+  memset(s, 0, sizeof *s);
+  ASSERT_OK(uv_tcp_init(loop, &s->listener));
+  s->listener.data = s;
+  s->open = 1;
+  struct sockaddr_in a;
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  ASSERT_OK(uv_tcp_bind(&s->listener, (const struct sockaddr *)&a, 0));
+  ASSERT_OK(uv_listen((uv_stream_t *)&s->listener, 64, on_conn));
+  struct sockaddr_in got;
+  int len = sizeof got;
+  ASSERT_OK(uv_tcp_getsockname(&s->listener, (struct sockaddr *)&got, &len));
+  s->port = ntohs(got.sin_port);
+}
+
+static void server_stop(server_t *s) {
+  uv_close((uv_handle_t *)&s->listener, listener_closed);
+  for (conn_t *c = s->conns; c; c = c->next) {
+    if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+      uv_close((uv_handle_t *)&c->tcp, conn_closed);
+    }
+  }
+}
+
+/* A port nothing listens on: bind, read the port, close. */
+static int dead_port(uv_loop_t *loop) {
+  uv_tcp_t t;
+  uv_tcp_init(loop, &t);
+  struct sockaddr_in a;
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  ASSERT_OK(uv_tcp_bind(&t, (const struct sockaddr *)&a, 0));
+  struct sockaddr_in got;
+  int len = sizeof got;
+  ASSERT_OK(uv_tcp_getsockname(&t, (struct sockaddr *)&got, &len));
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return ntohs(got.sin_port);
+}
+
+/* ---- the Lua host and calls ----------------------------------------------------------------- */
+
+typedef struct {
+  int calls;
+  int status;
+  cJSON *result;
+  char *error;
+} outcome_t;
+
+static void on_done(ain_lua_call_t *call, int status, const char *result, const char *error,
+                    void *data) {
+  (void)call;
+  outcome_t *o = data;
+  o->calls++;
+  o->status = status;
+  o->result = result ? cJSON_Parse(result) : NULL;
+  o->error = error ? ain_strdup(error) : NULL;
+}
+
+static void outcome_free(outcome_t *o) {
+  cJSON_Delete(o->result);
+  free(o->error);
+  memset(o, 0, sizeof *o);
+}
+
+typedef struct {
+  uv_loop_t loop;
+  ain_lua_host_t *h;
+  ain_store_t *store;
+  server_t srv;
+  char url[64];
+  char secrets[512];
+} env_t;
+
+static void env_init(env_t *e, int with_store, int with_server) {
+  memset(e, 0, sizeof *e);
+  ASSERT_OK(uv_loop_init(&e->loop));
+  ain_err_t err = {0};
+  if (with_store) {
+    char url[700];
+    static int n;
+    snprintf(url, sizeof url, "sqlite:%s/api%d.db", ain_test_tmpdir(), n++);
+    ain_store_config_t cfg = {.url = url, .busy_timeout_ms = 5000};
+    ASSERT_OK(ain_store_open(&cfg, &e->loop, &e->store, &err));
+    ain_store_req_t r;
+    ain_store_req_migrate(&r);
+    if (ain_store_wait(e->store, &r) != 0) {
+      fprintf(stderr, "migrate: %s\n", r.err.msg);
+      abort();
+    }
+    ain_store_req_cleanup(&r);
+  }
+  snprintf(e->secrets, sizeof e->secrets, "%s/secrets", ain_test_tmpdir());
+  mkdir(e->secrets, 0700);
+  ain_lua_opts_t o = {.scripts_dir = ain_test_src("tests/fixtures/lua_api"),
+                      .name = "test",
+                      .store = e->store,
+                      .secrets_dir = e->secrets,
+                      .default_max_attempts = 4};
+  int rc = ain_lua_host_new(&e->loop, &o, &e->h, &err);
+  if (rc != 0) {
+    fprintf(stderr, "host: %s\n", err.msg);
+  }
+  ASSERT_OK(rc);
+  if (with_server) {
+    server_start(&e->srv, &e->loop);
+    snprintf(e->url, sizeof e->url, "http://127.0.0.1:%d", e->srv.port);
+  }
+}
+
+static void store_closed(void *d) { *(int *)d = 1; }
+
+static void env_done(env_t *e) {
+  ASSERT_EQ(ain_lua_host_active(e->h), 0);
+  ain_lua_host_free(e->h);
+  if (e->srv.port != 0) {
+    server_stop(&e->srv);
+  }
+  if (e->store != NULL) {
+    int closed = 0;
+    ain_store_close(e->store, store_closed, &closed);
+    while (!closed) {
+      uv_run(&e->loop, UV_RUN_ONCE);
+    }
+  }
+  ASSERT_OK(uv_run(&e->loop, UV_RUN_DEFAULT));
+  ASSERT_EQ(e->srv.open, 0);
+  ASSERT_EQ(uv_loop_close(&e->loop), 0);
+}
+
+static ain_lua_call_t *start(env_t *e, const char *mod, const char *fn, const char *payload,
+                             outcome_t *o) {
+  ain_lua_call_opts_t co = {.module = mod, .function = fn, .payload_json = payload};
+  ain_err_t err = {0};
+  ain_lua_call_t *call = NULL;
+  int rc = ain_lua_call(e->h, &co, on_done, o, &call, &err);
+  if (rc != 0) {
+    fprintf(stderr, "call: %s\n", err.msg);
+  }
+  ASSERT_OK(rc);
+  return call;
+}
+
+/* Runs the loop until the call has ended (the server keeps the loop alive, so not UV_RUN_DEFAULT). */
+static void wait_call(env_t *e, outcome_t *o) {
+  uint64_t t0 = ain_mono_ns();
+  while (o->calls == 0) {
+    uv_run(&e->loop, UV_RUN_ONCE);
+    ASSERT_LE((ain_mono_ns() - t0) / 1000000, 20000);
+  }
+  ASSERT_EQ(o->calls, 1);
+}
+
+static void run(env_t *e, const char *mod, const char *fn, const char *payload, outcome_t *o) {
+  start(e, mod, fn, payload, o);
+  wait_call(e, o);
+  if (o->status != 0) {
+    fprintf(stderr, "%s.%s: %s\n", mod, fn, o->error);
+  }
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b != NULL) {
+    x = cJSON_GetObjectItemCaseSensitive(x, b);
+  }
+  return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+static double num_at(const cJSON *o, const char *a, const char *b) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b != NULL) {
+    x = cJSON_GetObjectItemCaseSensitive(x, b);
+  }
+  return cJSON_IsNumber(x) ? x->valuedouble : -12345;
+}
+
+/* The policy raises for misuse `what`: status ELUA, "bad argument" naming the function. */
+static void expect_raise(env_t *e, const char *what, const char *needle) {
+  char payload[256];
+  snprintf(payload, sizeof payload, "{\"what\":\"%s\",\"url\":\"%s\"}", what,
+           e->url[0] ? e->url : "http://127.0.0.1:1");
+  outcome_t o = {0};
+  start(e, "api", "raise", payload, &o);
+  wait_call(e, &o);
+  if (o.status != AIN_ELUA || strstr(o.error, needle) == NULL) {
+    fprintf(stderr, "%s: status %d: %s\n", what, o.status, o.error ? o.error : "(no error)");
+  }
+  ASSERT_EQ(o.status, AIN_ELUA);
+  ASSERT_STR_CONTAINS(o.error, needle);
+  outcome_free(&o);
+}
+
+/* ---- hmac_sha256, secret ------------------------------------------------------------------- */
+
+TEST(hmac_sha256) {
+  env_t e;
+  env_init(&e, 0, 0);
+  outcome_t o = {0};
+  /* RFC 4231 test case 2 */
+  run(&e, "api", "hmac", "{\"key\":\"Jefe\",\"msg\":\"what do ya want for nothing?\"}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_STR_EQ(str_at(o.result, "hex", NULL),
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  outcome_free(&o);
+  run(&e, "api", "hmac", "{\"key\":\"\",\"msg\":\"\"}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "hex", NULL),
+                "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  outcome_free(&o);
+  run(&e, "api", "hmac_bad", NULL, &o);
+  ASSERT_EQ(o.status, AIN_ELUA);
+  ASSERT_STR_CONTAINS(o.error, "bad argument #1 to 'hmac_sha256'");
+  outcome_free(&o);
+  env_done(&e);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode) {
+  FILE *f = fopen(path, "w");
+  ASSERT_NOT_NULL(f);
+  fputs(text, f);
+  fclose(f);
+  ASSERT_OK(chmod(path, mode));
+}
+
+TEST(secret_providers) {
+  env_t e;
+  env_init(&e, 0, 0);
+  char path[700];
+  outcome_t o = {0};
+  /* environment first, name upper-cased */
+  setenv("AIN_SECRET_API_TOKEN", "from-env", 1);
+  snprintf(path, sizeof path, "%s/api_token", e.secrets);
+  write_file(path, "from-file\n", 0600);
+  run(&e, "api", "secret", "{\"name\":\"api_token\"}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "ok", NULL), "from-env");
+  outcome_free(&o);
+  unsetenv("AIN_SECRET_API_TOKEN");
+  /* then the 0600 file, final newline dropped */
+  run(&e, "api", "secret", "{\"name\":\"api_token\"}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "ok", NULL), "from-file");
+  outcome_free(&o);
+  /* a file others can read is refused, and the message does not contain the value */
+  snprintf(path, sizeof path, "%s/loose", e.secrets);
+  write_file(path, "hunter2", 0644);
+  run(&e, "api", "secret", "{\"name\":\"loose\"}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_NULL(str_at(o.result, "ok", NULL));
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ECONFIG");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "ECONFIG: secret 'loose'");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "chmod 600");
+  ASSERT_TRUE(strstr(str_at(o.result, "err", NULL), "hunter2") == NULL);
+  outcome_free(&o);
+  snprintf(path, sizeof path, "%s/grp", e.secrets);
+  write_file(path, "x", 0640);
+  run(&e, "api", "secret", "{\"name\":\"grp\"}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ECONFIG");
+  outcome_free(&o);
+  /* nowhere */
+  run(&e, "api", "secret", "{\"name\":\"nope\"}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ENOTFOUND");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "ENOTFOUND: secret 'nope'");
+  outcome_free(&o);
+  /* a directory is not a secret */
+  snprintf(path, sizeof path, "%s/adir", e.secrets);
+  mkdir(path, 0700);
+  run(&e, "api", "secret", "{\"name\":\"adir\"}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EIO");
+  outcome_free(&o);
+  expect_raise(&e, "secret_name", "bad argument #1 to 'secret'");
+  expect_raise(&e, "secret_none", "bad argument #1 to 'secret'");
+  env_done(&e);
+}
+
+/* ---- http ----------------------------------------------------------------------------------- */
+
+static void http(env_t *e, const char *req_json, outcome_t *o) {
+  char payload[2048];
+  snprintf(payload, sizeof payload, "{\"req\":%s}", req_json);
+  run(e, "api", "http", payload, o);
+  ASSERT_EQ(o->status, 0);
+}
+
+TEST(http_requests) {
+  env_t e;
+  env_init(&e, 0, 1);
+  outcome_t o = {0};
+  char req[1024];
+  snprintf(req, sizeof req, "{\"url\":\"%s/hello\"}", e.url);
+  http(&e, req, &o);
+  ASSERT_EQ(num_at(o.result, "status", NULL), 200);
+  ASSERT_STR_EQ(str_at(o.result, "body", NULL), "hello");
+  ASSERT_STR_EQ(str_at(o.result, "headers", "x-test"), "one");
+  ASSERT_STR_EQ(str_at(o.result, "headers", "set-cookie"), "a=1, b=2");
+  ASSERT_STR_EQ(str_at(o.result, "headers", "content-length"), "5");
+  outcome_free(&o);
+  /* method, body and headers reach the server */
+  snprintf(req, sizeof req,
+           "{\"url\":\"%s/echo\",\"method\":\"PUT\",\"body\":\"{\\\"a\\\":1}\","
+           "\"headers\":{\"X-Echo\":\"hi there\",\"Content-Type\":\"application/json\"}}",
+           e.url);
+  http(&e, req, &o);
+  ASSERT_STR_EQ(str_at(o.result, "body", NULL), "PUT|{\"a\":1}|hi there");
+  outcome_free(&o);
+  snprintf(req, sizeof req, "{\"url\":\"%s/echo\",\"method\":\"POST\"}", e.url);
+  http(&e, req, &o);
+  ASSERT_STR_EQ(str_at(o.result, "body", NULL), "POST||");
+  outcome_free(&o);
+  /* a large body goes out without waiting for 100-continue */
+  char *big = malloc(6000);
+  memset(big, 'q', 5999);
+  big[5999] = '\0';
+  char *bigreq = malloc(7000);
+  snprintf(bigreq, 7000, "{\"url\":\"%s/echo\",\"method\":\"POST\",\"body\":\"%s\"}", e.url, big);
+  char *payload = malloc(7100);
+  snprintf(payload, 7100, "{\"req\":%s}", bigreq);
+  uint64_t t0 = ain_mono_ns();
+  run(&e, "api", "http", payload, &o);
+  ASSERT_LE((ain_mono_ns() - t0) / 1000000, 900);
+  ASSERT_EQ(num_at(o.result, "len", NULL), 5 + 5999 + 1);
+  outcome_free(&o);
+  free(big);
+  free(bigreq);
+  free(payload);
+  /* a 404 or 500 is an answer, not a failure */
+  snprintf(req, sizeof req, "{\"url\":\"%s/status/503\"}", e.url);
+  http(&e, req, &o);
+  ASSERT_EQ(num_at(o.result, "status", NULL), 503);
+  ASSERT_STR_EQ(str_at(o.result, "body", NULL), "status");
+  outcome_free(&o);
+  /* HEAD has no body */
+  snprintf(req, sizeof req, "{\"url\":\"%s/hello\",\"method\":\"HEAD\"}", e.url);
+  http(&e, req, &o);
+  ASSERT_EQ(num_at(o.result, "status", NULL), 200);
+  ASSERT_STR_EQ(str_at(o.result, "body", NULL), "");
+  outcome_free(&o);
+  /* two requests one after the other in one call */
+  snprintf(req, sizeof req, "{\"url\":\"%s\"}", e.url);
+  run(&e, "api", "http_twice", req, &o);
+  ASSERT_EQ(num_at(o.result, "a", NULL), 200);
+  ASSERT_STR_EQ(str_at(o.result, "b", NULL), "POST|again|");
+  outcome_free(&o);
+  env_done(&e);
+}
+
+TEST(http_concurrent_calls) {
+  env_t e;
+  env_init(&e, 0, 1);
+  enum { N = 20 };
+  outcome_t o[N];
+  memset(o, 0, sizeof o);
+  char payload[512];
+  snprintf(payload, sizeof payload, "{\"req\":{\"url\":\"%s/hello\"}}", e.url);
+  for (int i = 0; i < N; i++) {
+    start(&e, "api", "http", payload, &o[i]);
+  }
+  for (int i = 0; i < N; i++) {
+    wait_call(&e, &o[i]);
+    ASSERT_EQ(o[i].status, 0);
+    ASSERT_EQ(num_at(o[i].result, "status", NULL), 200);
+    outcome_free(&o[i]);
+  }
+  ASSERT_EQ(e.srv.accepted, N);
+  env_done(&e);
+}
+
+TEST(http_failures) {
+  env_t e;
+  env_init(&e, 0, 1);
+  outcome_t o = {0};
+  char req[512];
+  /* refused connection */
+  snprintf(req, sizeof req, "{\"url\":\"http://127.0.0.1:%d/x?token=s3cret\"}", dead_port(&e.loop));
+  http(&e, req, &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EHTTP");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "EHTTP: GET http://127.0.0.1:");
+  ASSERT_TRUE(strstr(str_at(o.result, "err", NULL), "s3cret") == NULL); /* no query string */
+  outcome_free(&o);
+  /* timeout */
+  snprintf(req, sizeof req, "{\"url\":\"%s/slow\",\"timeout_ms\":200}", e.url);
+  uint64_t t0 = ain_mono_ns();
+  http(&e, req, &o);
+  uint64_t ms = (ain_mono_ns() - t0) / 1000000;
+  ASSERT_GE(ms, 150);
+  ASSERT_LE(ms, 3000);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ETIMEOUT");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "ETIMEOUT: GET ");
+  outcome_free(&o);
+  /* the response cap */
+  snprintf(req, sizeof req, "{\"url\":\"%s/big\",\"max_bytes\":100000}", e.url);
+  http(&e, req, &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EHTTP");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "larger than 100000 bytes");
+  outcome_free(&o);
+  snprintf(req, sizeof req, "{\"url\":\"%s/big\"}", e.url);
+  http(&e, req, &o);
+  ASSERT_EQ(num_at(o.result, "len", NULL), 2 << 20);
+  outcome_free(&o);
+  /* unknown host (resolver failure) */
+  http(&e, "{\"url\":\"http://no-such-host.invalid/\",\"timeout_ms\":5000}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EHTTP");
+  outcome_free(&o);
+  env_done(&e);
+}
+
+TEST(http_misuse_raises) {
+  env_t e;
+  env_init(&e, 0, 1);
+  expect_raise(&e, "http_url", "bad argument #1 to 'http' (url must be");
+  expect_raise(&e, "http_method", "method must be");
+  expect_raise(&e, "http_header", "headers must be");
+  expect_raise(&e, "http_timeout", "timeout_ms must be");
+  expect_raise(&e, "http_body", "body must be a string");
+  expect_raise(&e, "http_notable", "bad argument #1 to 'http' (table expected");
+  ASSERT_EQ(e.srv.accepted, 0);
+  env_done(&e);
+}
+
+/* Cancelling a call that waits on ain.http ends it at once and leaves no handle behind. */
+TEST(http_cancel_leaves_no_handles) {
+  env_t e;
+  env_init(&e, 0, 1);
+  outcome_t o = {0};
+  char payload[256];
+  snprintf(payload, sizeof payload, "{\"req\":{\"url\":\"%s/slow\"}}", e.url);
+  ain_lua_call_t *call = start(&e, "api", "http", payload, &o);
+  ASSERT_NOT_NULL(call);
+  uint64_t t0 = ain_mono_ns();
+  while (e.srv.conns == NULL || e.srv.conns->len == 0) { /* the request is on the wire */
+    uv_run(&e.loop, UV_RUN_ONCE);
+    ASSERT_LE((ain_mono_ns() - t0) / 1000000, 5000);
+  }
+  ASSERT_EQ(o.calls, 0);
+  ain_lua_call_cancel(call, AIN_ETIMEOUT, "step timeout");
+  ASSERT_EQ(o.calls, 1);
+  ASSERT_EQ(o.status, AIN_ETIMEOUT);
+  ASSERT_STR_CONTAINS(o.error, "api.http cancelled: step timeout");
+  /* the client closed its socket: the server sees EOF */
+  t0 = ain_mono_ns();
+  while (e.srv.conns != NULL) {
+    uv_run(&e.loop, UV_RUN_ONCE);
+    ASSERT_LE((ain_mono_ns() - t0) / 1000000, 5000);
+  }
+  ASSERT_EQ(o.calls, 1);
+  outcome_free(&o);
+  /* freeing the host with a request in flight: shutdown cancels it, no handle is left */
+  start(&e, "api", "http", payload, &o);
+  t0 = ain_mono_ns();
+  while (e.srv.conns == NULL || e.srv.conns->len == 0) {
+    uv_run(&e.loop, UV_RUN_ONCE);
+    ASSERT_LE((ain_mono_ns() - t0) / 1000000, 5000);
+  }
+  ain_lua_host_free(e.h);
+  ASSERT_EQ(o.calls, 1);
+  ASSERT_EQ(o.status, AIN_ESHUTDOWN);
+  outcome_free(&o);
+  server_stop(&e.srv);
+  ASSERT_OK(uv_run(&e.loop, UV_RUN_DEFAULT));
+  ASSERT_EQ(e.srv.open, 0);
+  ASSERT_EQ(uv_loop_close(&e.loop), 0);
+}
+
+/* ---- store ---------------------------------------------------------------------------------- */
+
+TEST(store_kv) {
+  env_t e;
+  env_init(&e, 1, 0);
+  outcome_t o = {0};
+  run(&e, "api", "kv", NULL, &o);
+  ASSERT_EQ(o.status, 0);
+  cJSON *r = o.result;
+  ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItem(r, "missing")));
+  ASSERT_EQ(num_at(r, "v1", NULL), 1);
+  ASSERT_EQ(num_at(r, "got_n", NULL), 1);
+  ASSERT_EQ(num_at(r, "got_ver", NULL), 1);
+  ASSERT_STR_EQ(str_at(r, "got_list2", NULL), "b");
+  ASSERT_EQ(num_at(r, "v2", NULL), 2);
+  ASSERT_STR_EQ(str_at(r, "conflict_code", NULL), "ECONFLICT");
+  ASSERT_STR_CONTAINS(str_at(r, "conflict_err", NULL), "ECONFLICT: api/k: expected version 1, found 2");
+  ASSERT_STR_EQ(str_at(r, "create_only", "code"), "ECONFLICT");
+  ASSERT_STR_EQ(str_at(r, "str", NULL), "text");
+  ASSERT_STR_EQ(str_at(r, "del_stale", "code"), "ECONFLICT");
+  ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItem(r, "del")));
+  ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(r, "del_again")));
+  ASSERT_EQ(num_at(r, "num", NULL), 1);
+  ASSERT_TRUE(num_at(r, "num_back", NULL) == 42.5);
+  ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(r, "bool_back")));
+  outcome_free(&o);
+  /* the namespace is the calling module: "other" does not see api's keys */
+  run(&e, "api", "kv_put", "{\"key\":\"shared\",\"value\":\"api's\"}", &o);
+  ASSERT_EQ(num_at(o.result, "ok", NULL), 1);
+  outcome_free(&o);
+  run(&e, "other", "kv_get", "{\"key\":\"shared\"}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_NULL(cJSON_GetObjectItem(o.result, "value"));
+  outcome_free(&o);
+  run(&e, "api", "kv_get", "{\"key\":\"shared\"}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "value", NULL), "api's");
+  outcome_free(&o);
+  env_done(&e);
+}
+
+TEST(store_misuse_raises) {
+  env_t e;
+  env_init(&e, 1, 0);
+  expect_raise(&e, "put_nil", "bad argument #2 to 'put' (value must be");
+  expect_raise(&e, "put_fn", "bad argument #2 to 'put' (value is not JSON");
+  expect_raise(&e, "put_key", "bad argument #1 to 'put' (key must be");
+  expect_raise(&e, "put_version", "bad argument #3 to 'put' (expect_version");
+  expect_raise(&e, "del_zero", "bad argument #2 to 'delete'");
+  expect_raise(&e, "get_key", "bad argument #1 to 'get'");
+  expect_raise(&e, "persona_id", "bad argument #1 to 'persona'");
+  env_done(&e);
+}
+
+TEST(store_without_store_handle) {
+  env_t e;
+  env_init(&e, 0, 0);
+  outcome_t o = {0};
+  run(&e, "api", "kv_put", "{\"key\":\"k\",\"value\":1}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ESTORE");
+  outcome_free(&o);
+  env_done(&e);
+}
+
+TEST(store_personas_and_trends) {
+  env_t e;
+  env_init(&e, 0, 0);
+  outcome_t o = {0};
+  run(&e, "api", "personas", NULL, &o);
+  ASSERT_EQ(o.status, 0);
+  const cJSON *ids = cJSON_GetObjectItem(o.result, "ids");
+  ASSERT_EQ(cJSON_GetArraySize(ids), 1); /* broken.lua is skipped */
+  ASSERT_STR_EQ(cJSON_GetArrayItem(ids, 0)->valuestring, "alpha");
+  ASSERT_STR_EQ(str_at(o.result, "alpha_name", NULL), "Alpha Persona");
+  ASSERT_STR_EQ(str_at(o.result, "one", NULL), "Alpha Persona");
+  ASSERT_STR_EQ(str_at(o.result, "missing", "code"), "ENOTFOUND");
+  ASSERT_EQ(num_at(o.result, "trends", NULL), 0);
+  outcome_free(&o);
+  env_done(&e);
+}
+
+/* ---- emit ----------------------------------------------------------------------------------- */
+
+TEST(emit_enqueues_a_valid_task) {
+  env_t e;
+  env_init(&e, 1, 0);
+  outcome_t o = {0};
+  run(&e, "api", "emit",
+      "{\"msg\":{\"type\":\"planner\",\"persona_id\":\"alpha\",\"payload\":{\"topic\":\"x\"},"
+      "\"priority\":7,\"run_at\":1700000000000}}",
+      &o);
+  ASSERT_EQ(o.status, 0);
+  const char *id = str_at(o.result, "ok", NULL);
+  ASSERT_NOT_NULL(id);
+  ain_store_req_t r;
+  ain_store_req_get_task(&r, id);
+  ASSERT_OK(ain_store_wait(e.store, &r));
+  ASSERT_STR_EQ(r.u.get_task.task.type, "planner");
+  ASSERT_STR_EQ(r.u.get_task.task.handler, "lua:planner.run");
+  ASSERT_STR_EQ(r.u.get_task.task.persona_id, "alpha");
+  ASSERT_STR_EQ(r.u.get_task.task.payload, "{\"topic\":\"x\"}");
+  ASSERT_EQ(r.u.get_task.task.priority, 7);
+  ASSERT_EQ(r.u.get_task.task.run_at, 1700000000000LL);
+  ASSERT_EQ(r.u.get_task.task.max_attempts, 4); /* the host's default */
+  ASSERT_EQ(r.u.get_task.task.status, AIN_TASK_READY);
+  ain_store_req_cleanup(&r);
+  outcome_free(&o);
+  /* generate_video expands; an empty payload is {} */
+  run(&e, "api", "emit", "{\"msg\":{\"type\":\"generate_video\",\"persona_id\":\"alpha\"}}", &o);
+  id = str_at(o.result, "ok", NULL);
+  ASSERT_NOT_NULL(id);
+  ain_store_req_get_task(&r, id);
+  ASSERT_OK(ain_store_wait(e.store, &r));
+  ASSERT_STR_EQ(r.u.get_task.task.handler, "expand");
+  ASSERT_STR_EQ(r.u.get_task.task.payload, "{}");
+  ain_store_req_cleanup(&r);
+  outcome_free(&o);
+  env_done(&e);
+}
+
+TEST(emit_misuse_raises) {
+  env_t e;
+  env_init(&e, 1, 0);
+  expect_raise(&e, "emit_notable", "bad argument #1 to 'emit' (table expected");
+  expect_raise(&e, "emit_type", "type");
+  expect_raise(&e, "emit_persona", "persona_id is required");
+  expect_raise(&e, "emit_list", "payload must be a table with named fields");
+  expect_raise(&e, "emit_field", "unknown field 'colour'");
+  expect_raise(&e, "emit_priority", "priority");
+  ain_store_req_t r;
+  ain_store_req_stats(&r);
+  ASSERT_OK(ain_store_wait(e.store, &r));
+  ASSERT_EQ(r.u.stats.stats.tasks[AIN_TASK_READY], 0); /* nothing was enqueued */
+  ain_store_req_cleanup(&r);
+  env_done(&e);
+}
+
+TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http_requests),
+          TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
+          TEST_ENTRY(http_misuse_raises), TEST_ENTRY(http_cancel_leaves_no_handles),
+          TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
+          TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas_and_trends),
+          TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_misuse_raises))
