@@ -155,6 +155,7 @@ static const ain__sq_stmt_id finish_stmt[] = {
     [AIN_FINISH_RETRY] = SQ_FIN_RETRY,
     [AIN_FINISH_FAIL] = SQ_FIN_DEAD,
     [AIN_FINISH_RELEASE] = SQ_FIN_RELEASE,
+    [AIN_FINISH_PARK] = SQ_FIN_PARK,
 };
 
 /* The fenced transition itself. Returns 0 (applied), 1 (fenced out) or AIN_E*. */
@@ -168,7 +169,7 @@ static int transition(ain__sq_ctx_t *c, ain_finish_item_t *it, char dag_id[AIN_U
   sqlite3_bind_int64(st, 2, it->state_version);
   if (it->kind == AIN_FINISH_SUCCEEDED) {
     ain__store_sq_bind_text(st, 3, it->result != NULL ? it->result : "{}");
-  } else if (it->kind != AIN_FINISH_RELEASE) {
+  } else if (it->kind != AIN_FINISH_RELEASE && it->kind != AIN_FINISH_PARK) {
     ain__store_sq_bind_text(st, 3, it->error != NULL ? it->error : "EUNKNOWN: no error given");
   }
   sqlite3_bind_int64(st, 4, c->now);
@@ -205,7 +206,10 @@ static int finish_one(ain__sq_ctx_t *c, ain_finish_item_t *it) {
   }
   const char *to = ain_task_status_name(it->new_status);
   const char *error =
-      it->kind == AIN_FINISH_SUCCEEDED || it->kind == AIN_FINISH_RELEASE ? NULL : it->error;
+      it->kind == AIN_FINISH_SUCCEEDED || it->kind == AIN_FINISH_RELEASE ||
+              it->kind == AIN_FINISH_PARK
+          ? NULL
+          : it->error;
   if ((rc = ain__store_sq_audit(c, it->task_id, dag_id, "running", to, it->new_version, it->detail,
                                 error)) != 0) {
     goto done;

@@ -10,7 +10,7 @@
 #define TASK_COLS AIN__SQ_TASK_COLS
 #define FENCE " WHERE id = ?1 AND state_version = ?2 AND status = 'running' "
 #define FIN_RETURNING " RETURNING state_version, dag_id, step, status"
-#define NON_TERMINAL "('pending', 'ready', 'running')"
+#define NON_TERMINAL "('pending', 'ready', 'running', 'waiting')"
 
 static const char *const sql_text[SQ__COUNT] = {
     [SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
@@ -60,6 +60,12 @@ static const char *const sql_text[SQ__COUNT] = {
     [SQ_FIN_DEAD] = "UPDATE tasks SET status = 'dead', last_error = ?3, lease_owner = NULL, "
                     "lease_until = NULL, state_version = state_version + 1, updated_at = ?4, "
                     "finished_at = ?4" FENCE FIN_RETURNING,
+    /* Parking gives the attempt back; task_unpark (005_review.sql) says whether the reason to
+     * wait is already gone, in which case the task is ready at once. */
+    [SQ_FIN_PARK] = "UPDATE tasks SET status = CASE WHEN id IN (SELECT task_id FROM task_unpark) "
+                    "THEN 'ready' ELSE 'waiting' END, attempts = max(attempts - 1, 0), "
+                    "lease_owner = NULL, lease_until = NULL, state_version = state_version + 1, "
+                    "updated_at = ?4" FENCE FIN_RETURNING,
     [SQ_FIN_RELEASE] = "UPDATE tasks SET status = 'ready', attempts = max(attempts - 1, 0), "
                        "lease_owner = NULL, lease_until = NULL, state_version = state_version + 1, "
                        "updated_at = ?4" FENCE FIN_RETURNING,

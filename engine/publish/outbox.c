@@ -1,0 +1,300 @@
+/* The outbox-directory channel and the channel table: ain_publish_open() picks a channel by its
+ * config entry; the outbox writes dir/<idempotency_key>/{files, <video_id>.json} atomically
+ * (temporary folder, every file and the folder fsynced, rename, parent fsynced). The rename is
+ * the commit point: a folder named by the key exists only complete, so "it exists" means "it was
+ * published", and a retry or a racing second publisher finds it and writes nothing.
+ * Relies on: publish.h, objstore (source paths), POSIX file I/O (blocking: thread pool only). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "publish/publish.h"
+
+typedef struct {
+  char *dir;
+} outbox_t;
+
+static int sys_fail(ain_err_t *err, const char *what, const char *path) {
+  return ain_err_field(err, AIN_EIO, "channels.outbox.dir", "outbox: %s %s: %s", what, path,
+                       strerror(errno));
+}
+
+static int fsync_path(const char *path, int dir, ain_err_t *err) {
+  int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return sys_fail(err, "opening", path);
+  }
+  int rc = fsync(fd) != 0 ? sys_fail(err, "fsync", path) : 0;
+  close(fd);
+  return rc;
+}
+
+/* mkdir -p; the last component too. */
+static int mkdirs(const char *path, ain_err_t *err) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+    return ain_err_set(err, AIN_EINVAL, "outbox: path too long: %s", path);
+  }
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+        return sys_fail(err, "creating", buf);
+      }
+      struct stat st;
+      if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return sys_fail(err, "creating", buf);
+      }
+      *p = c;
+      if (c == '\0') {
+        return 0;
+      }
+    }
+  }
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Copies src to dst (new file), fsynced. */
+static int copy_file(const char *src, const char *dst, ain_err_t *err) {
+  int in = -1, out = -1, rc = 0;
+  char buf[1 << 16];
+  if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
+    rc = sys_fail(err, "reading", src);
+    goto done;
+  }
+  if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+    rc = sys_fail(err, "creating", dst);
+    goto done;
+  }
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      rc = sys_fail(err, "reading", src);
+      goto done;
+    }
+    if (n == 0) {
+      break;
+    }
+    if (write_all(out, buf, (size_t)n) != 0) {
+      rc = sys_fail(err, "writing", dst);
+      goto done;
+    }
+  }
+  if (fsync(out) != 0) {
+    rc = sys_fail(err, "fsync", dst);
+  }
+done:
+  if (in >= 0) {
+    close(in);
+  }
+  if (out >= 0 && close(out) != 0 && rc == 0) {
+    rc = sys_fail(err, "closing", dst);
+  }
+  return rc;
+}
+
+static int write_text(const char *path, const char *text, ain_err_t *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return sys_fail(err, "creating", path);
+  }
+  int rc = 0;
+  if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0) {
+    rc = sys_fail(err, "writing", path);
+  } else if (fsync(fd) != 0) {
+    rc = sys_fail(err, "fsync", path);
+  }
+  if (close(fd) != 0 && rc == 0) {
+    rc = sys_fail(err, "closing", path);
+  }
+  return rc;
+}
+
+/* Best effort: the temporary folder of a failed attempt holds only plain files. */
+static void remove_tmp(const char *path) {
+  DIR *d = opendir(path);
+  if (d != NULL) {
+    struct dirent *e;
+    char p[PATH_MAX];
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+          snprintf(p, sizeof p, "%s/%s", path, e->d_name) < (int)sizeof p) {
+        unlink(p);
+      }
+    }
+    closedir(d);
+  }
+  rmdir(path);
+}
+
+static int is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int outbox_publish(ain_publish_channel_t *ch, const ain_publish_req_t *req, char *location,
+                          size_t cap, int *already, ain_err_t *err) {
+  outbox_t *o = ch->impl;
+  char final[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX], src[PATH_MAX];
+  int rc = 0, made_tmp = 0;
+  *already = 0;
+  if (snprintf(final, sizeof final, "%s/%s", o->dir, req->idempotency_key) >= (int)sizeof final) {
+    return ain_err_set(err, AIN_EINVAL, "outbox: path too long under %s", o->dir);
+  }
+  snprintf(location, cap, "%s", final);
+  if (is_dir(final)) { /* published before: the rename made it whole */
+    *already = 1;
+    return 0;
+  }
+  if ((rc = mkdirs(o->dir, err)) != 0) {
+    return rc;
+  }
+  char uuid[AIN_UUID_LEN + 1];
+  ain_uuid7(uuid);
+  snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%s", o->dir, req->idempotency_key, uuid);
+  if (mkdir(tmp, 0755) != 0) {
+    return sys_fail(err, "creating", tmp);
+  }
+  made_tmp = 1;
+  for (size_t i = 0; i < req->nfiles; i++) {
+    const ain_publish_file_t *f = &req->files[i];
+    if ((rc = ain_objstore_get_path(req->objects, f->key, src, sizeof src, err)) != 0) {
+      ain_err_prefix(err, "outbox: %s file", f->role != NULL ? f->role : "a");
+      goto fail;
+    }
+    snprintf(path, sizeof path, "%s/%s", tmp, f->name);
+    if ((rc = copy_file(src, path, err)) != 0) {
+      goto fail;
+    }
+  }
+  snprintf(path, sizeof path, "%s/%s.json", tmp, req->video_id);
+  if ((rc = write_text(path, req->sidecar_json, err)) != 0 ||
+      (rc = fsync_path(tmp, 1, err)) != 0) {
+    goto fail;
+  }
+  if (rename(tmp, final) != 0) {
+    if ((errno == EEXIST || errno == ENOTEMPTY) && is_dir(final)) {
+      *already = 1; /* another publisher of the same key won the race: theirs stands */
+      remove_tmp(tmp);
+      return 0;
+    }
+    rc = sys_fail(err, "renaming into", final);
+    goto fail;
+  }
+  made_tmp = 0;
+  return fsync_path(o->dir, 1, err);
+fail:
+  if (made_tmp) {
+    remove_tmp(tmp);
+  }
+  return rc;
+}
+
+static void outbox_close(ain_publish_channel_t *ch) {
+  outbox_t *o = ch->impl;
+  free(o->dir);
+  free(o);
+  free(ch->name);
+  free(ch);
+}
+
+static const ain_publish_vtab_t outbox_vt = {"outbox", outbox_publish, outbox_close};
+
+int ain_publish_outbox_open(const char *name, const char *dir, ain_publish_channel_t **out,
+                            ain_err_t *err) {
+  if (dir == NULL || dir[0] == '\0') {
+    return ain_err_field(err, AIN_ECONFIG, "channels.outbox.dir", "outbox channel %s has no dir",
+                         name);
+  }
+  ain_publish_channel_t *ch = calloc(1, sizeof *ch);
+  outbox_t *o = calloc(1, sizeof *o);
+  if (ch == NULL || o == NULL) {
+    free(ch);
+    free(o);
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  o->dir = ain_strdup(dir);
+  ch->vt = &outbox_vt;
+  ch->name = ain_strdup(name);
+  ch->impl = o;
+  *out = ch;
+  return 0;
+}
+
+int ain_publish_open(const ain_config_t *cfg, const char *name, ain_publish_channel_t **out,
+                     ain_err_t *err) {
+  /* The config defines one channel today, "outbox"; more names come with more kinds. */
+  if (name == NULL || strcmp(name, "outbox") != 0) {
+    return ain_err_field(err, AIN_ENOTFOUND, "channel", "no channel '%s' in the config's channels",
+                         name != NULL ? name : "");
+  }
+  const char *kind = cfg->channels.outbox.kind;
+  if (kind == NULL || strcmp(kind, "outbox") != 0) {
+    return ain_err_field(err, AIN_ECONFIG, "channels.outbox.kind",
+                         "channel %s: unknown kind '%s' (want outbox)", name, kind ? kind : "");
+  }
+  return ain_publish_outbox_open(name, cfg->channels.outbox.dir, out, err);
+}
+
+static int name_ok(const char *s, size_t min, size_t max) {
+  size_t n = s != NULL ? strlen(s) : 0;
+  return n >= min && n <= max && s[0] != '.' &&
+         s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == '\0';
+}
+
+int ain_publish(ain_publish_channel_t *ch, const ain_publish_req_t *req, char *location,
+                size_t cap, int *already, ain_err_t *err) {
+  if (!name_ok(req->idempotency_key, 8, 128) || strchr(req->idempotency_key, '.') != NULL) {
+    return ain_err_field(err, AIN_EINVAL, "idempotency_key",
+                         "idempotency key must be 8..128 characters of [A-Za-z0-9_-]");
+  }
+  if (!name_ok(req->video_id, 1, 128)) {
+    return ain_err_field(err, AIN_EINVAL, "video_id", "video_id '%s' is not a safe file name",
+                         req->video_id ? req->video_id : "");
+  }
+  if (req->nfiles == 0 || req->objects == NULL) {
+    return ain_err_field(err, AIN_EINVAL, "files", "nothing to publish");
+  }
+  for (size_t i = 0; i < req->nfiles; i++) {
+    if (!name_ok(req->files[i].name, 1, 200) || req->files[i].key == NULL) {
+      return ain_err_field(err, AIN_EINVAL, "files[].name", "file %zu: bad name '%s'", i,
+                           req->files[i].name ? req->files[i].name : "");
+    }
+  }
+  if (req->sidecar_json == NULL || req->sidecar_json[0] != '{') {
+    return ain_err_field(err, AIN_EINVAL, "sidecar", "sidecar must be a JSON object");
+  }
+  return ch->vt->publish(ch, req, location, cap, already, err);
+}
+
+void ain_publish_close(ain_publish_channel_t *ch) {
+  if (ch != NULL) {
+    ch->vt->close(ch);
+  }
+}

@@ -1,0 +1,381 @@
+/* The built-in "publish": one per (video, channel), after the review gate (DESIGN §1).
+ *   1. Publishers paused (settings "publishers.paused" = "true", `ain publishers pause`)? The step
+ *      PARKS (task waiting, attempt given back, no worker slot held); `ain publishers resume`
+ *      returns every parked publish task to ready in the same commit.
+ *   2. The policy lua:publisher.publish builds the request (idempotency key = sha256(video_id ..
+ *      channel), files, sidecar) or says {skipped} (judge rejected, or review not approved); ctx
+ *      gets review = {approved, by} from the gate's result.
+ *   3. A receipt for the key already exists (a retried publish): succeed with it, write nothing.
+ *   4. The channel (engine/publish/, outbox directory by default) publishes on the thread pool;
+ *      it is idempotent per key too, so a crash between 4 and 5 is repaired by the retry.
+ *   5. The receipt is recorded (unique key; the video becomes published), then the step succeeds.
+ * A channel failure (unwritable outbox) fails the attempt with the channel's message; the task
+ * retries with backoff and is dead-lettered past max_attempts, with no receipt and the video row
+ * untouched. Relies on: sched/internal.h (shard: store, Lua host, config), publish/publish.h,
+ * objstore, cJSON, libuv (uv_queue_work). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "publish/publish.h"
+#include "sched/internal.h"
+
+typedef struct {
+  ain_step_t *step; /* NULL once cancelled: whatever is in flight frees the state when it ends */
+  ain_store_req_t req;
+  int inflight; /* a store request, the Lua call or the work item is out */
+  ain_lua_call_t *call;
+  cJSON *request; /* the publisher's result */
+  char *policies; /* {"policies": {...}} for the audit row */
+  ain_receipt_t receipt_in;
+  /* channel work */
+  uv_work_t work;
+  char objects[4096];
+  ain_publish_channel_t *channel;
+  ain_publish_file_t *files;
+  size_t nfiles;
+  char *sidecar;
+  char location[AIN_PUBLISH_LOCATION_MAX];
+  int already;
+  int work_rc;
+  ain_err_t work_err;
+} pub_t;
+
+static void pub_free(pub_t *p) {
+  ain_store_req_cleanup(&p->req);
+  cJSON_Delete(p->request);
+  free(p->policies);
+  ain_publish_close(p->channel);
+  free(p->files);
+  free(p->sidecar);
+  free(p);
+}
+
+/* Common tail of every callback: a cancelled step only frees. Returns the live step or NULL. */
+static ain_step_t *landed(pub_t *p) {
+  p->inflight = 0;
+  if (p->step == NULL) {
+    pub_free(p);
+    return NULL;
+  }
+  return p->step;
+}
+
+static void end_fail(pub_t *p, int code, const char *msg, int permanent) {
+  ain_step_t *step = p->step;
+  step->priv = NULL;
+  if (p->policies != NULL && step->detail == NULL) {
+    step->detail = ain_strdup(p->policies);
+  }
+  ain_step_fail(step, code, msg, permanent);
+  pub_free(p);
+}
+
+static void end_ok(pub_t *p, cJSON *result) {
+  ain_step_t *step = p->step;
+  step->priv = NULL;
+  char *s = cJSON_PrintUnformatted(result);
+  cJSON_Delete(result);
+  ain_step_succeed(step, s, NULL, p->policies);
+  free(s);
+  pub_free(p);
+}
+
+static int submit(pub_t *p, ain_store_cb cb) {
+  p->req.data = p;
+  p->req.cb = cb;
+  p->req.actor = p->step->shard->owner;
+  p->inflight = 1;
+  int rc = ain_store_submit(p->step->shard->store, &p->req);
+  if (rc != 0) {
+    p->inflight = 0;
+  }
+  return rc;
+}
+
+static const char *str_of(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static cJSON *receipt_result(const ain_receipt_t *r, int duplicate) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "channel", r->channel ? r->channel : "");
+  cJSON_AddStringToObject(o, "video_id", r->video_id ? r->video_id : "");
+  cJSON_AddStringToObject(o, "idempotency_key", r->idempotency_key ? r->idempotency_key : "");
+  cJSON_AddStringToObject(o, "location", r->location ? r->location : "");
+  cJSON_AddNumberToObject(o, "receipt_id", (double)r->id);
+  cJSON_AddBoolToObject(o, "duplicate", duplicate);
+  return o;
+}
+
+/* ---- 5: the receipt ------------------------------------------------------------------------- */
+
+static void on_receipt(ain_store_req_t *req) {
+  pub_t *p = req->data;
+  if (landed(p) == NULL) {
+    return;
+  }
+  if (req->status != 0) {
+    end_fail(p, req->status, req->err.msg, 0);
+    return;
+  }
+  ain_log_ctx_t lc = {.task_id = p->step->task.id, .dag_id = p->step->task.dag_id,
+                      .actor = p->step->shard->owner};
+  ain_log(AIN_LOG_INFO, &lc, "published video %s to %s: %s", p->receipt_in.video_id,
+          p->receipt_in.channel, req->u.receipt_put.receipt.location);
+  end_ok(p, receipt_result(&req->u.receipt_put.receipt, !req->u.receipt_put.created));
+}
+
+/* ---- 4: the channel, on the thread pool ----------------------------------------------------- */
+
+static void work_cb(uv_work_t *w) {
+  pub_t *p = w->data;
+  ain_objstore_t *os = NULL;
+  ain_err_clear(&p->work_err);
+  p->work_rc = ain_objstore_dir_open(p->objects, &os, &p->work_err);
+  if (p->work_rc == 0) {
+    ain_publish_req_t r = {.video_id = p->receipt_in.video_id,
+                           .idempotency_key = p->receipt_in.idempotency_key,
+                           .files = p->files,
+                           .nfiles = p->nfiles,
+                           .sidecar_json = p->sidecar,
+                           .objects = os};
+    p->work_rc = ain_publish(p->channel, &r, p->location, sizeof p->location, &p->already,
+                             &p->work_err);
+    ain_objstore_close(os);
+  }
+}
+
+static void after_work(uv_work_t *w, int status) {
+  pub_t *p = w->data;
+  if (landed(p) == NULL) {
+    return;
+  }
+  if (p->work_rc != 0 || status != 0) {
+    end_fail(p, p->work_rc != 0 ? p->work_rc : AIN_ECANCELLED,
+             p->work_rc != 0 ? p->work_err.msg : "publish work cancelled", 0);
+    return;
+  }
+  p->receipt_in.location = p->location;
+  ain_store_req_cleanup(&p->req);
+  ain_store_req_receipt_put(&p->req, &p->receipt_in, 0);
+  int rc = submit(p, on_receipt);
+  if (rc != 0) {
+    end_fail(p, rc, p->req.err.msg, 0);
+  }
+}
+
+/* Files and sidecar from the publisher's request; 0 or AIN_EINVAL. */
+static int take_request(pub_t *p, ain_err_t *err) {
+  const cJSON *files = cJSON_GetObjectItemCaseSensitive(p->request, "files");
+  const cJSON *sidecar = cJSON_GetObjectItemCaseSensitive(p->request, "sidecar");
+  int n = cJSON_GetArraySize(files);
+  if (!cJSON_IsArray(files) || n == 0) {
+    return ain_err_field(err, AIN_EINVAL, "files", "publisher returned no files");
+  }
+  p->files = calloc((size_t)n, sizeof *p->files);
+  if (p->files == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  const cJSON *f;
+  cJSON_ArrayForEach(f, files) {
+    ain_publish_file_t *pf = &p->files[p->nfiles++];
+    pf->role = str_of(f, "role");
+    pf->key = str_of(f, "key");
+    pf->name = str_of(f, "name");
+  }
+  cJSON *side = cJSON_IsObject(sidecar) ? cJSON_Duplicate(sidecar, 1) : cJSON_CreateObject();
+  cJSON_AddStringToObject(side, "channel", p->receipt_in.channel);
+  cJSON_AddStringToObject(side, "idempotency_key", p->receipt_in.idempotency_key);
+  cJSON_AddStringToObject(side, "task_id", p->step->task.id);
+  for (size_t i = 0; i < p->nfiles; i++) {
+    if (p->files[i].role != NULL && p->files[i].name != NULL) {
+      char k[64];
+      snprintf(k, sizeof k, "%s_file", p->files[i].role);
+      cJSON_AddStringToObject(side, k, p->files[i].name);
+    }
+  }
+  p->sidecar = cJSON_Print(side);
+  cJSON_Delete(side);
+  return 0;
+}
+
+/* ---- 3: a receipt already? ------------------------------------------------------------------ */
+
+static void on_lookup(ain_store_req_t *req) {
+  pub_t *p = req->data;
+  if (landed(p) == NULL) {
+    return;
+  }
+  if (req->status == 0) { /* published before: the retry adds nothing */
+    end_ok(p, receipt_result(&req->u.receipt_put.receipt, 1));
+    return;
+  }
+  if (req->status != AIN_ENOTFOUND) {
+    end_fail(p, req->status, req->err.msg, 0);
+    return;
+  }
+  ain_err_t err;
+  ain_err_clear(&err);
+  const ain_config_t *cfg = p->step->shard->engine->cfg;
+  int rc = ain_publish_open(cfg, p->receipt_in.channel, &p->channel, &err);
+  if (rc == 0) {
+    rc = take_request(p, &err);
+  }
+  if (rc != 0) { /* a configuration mistake does not heal by retrying */
+    end_fail(p, rc, err.msg, rc == AIN_ENOTFOUND || rc == AIN_ECONFIG || rc == AIN_EINVAL);
+    return;
+  }
+  snprintf(p->objects, sizeof p->objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
+  p->work.data = p;
+  p->inflight = 1;
+  if ((rc = uv_queue_work(ain_step_loop(p->step), &p->work, work_cb, after_work)) != 0) {
+    p->inflight = 0;
+    end_fail(p, AIN_EIO, uv_strerror(rc), 0);
+  }
+}
+
+/* ---- 2: the policy builds the request --------------------------------------------------------- */
+
+static void on_policy(ain_lua_call_t *call, int status, const char *result_json, const char *error,
+                      void *data) {
+  pub_t *p = data;
+  p->call = NULL;
+  if (p->step != NULL) {
+    size_t n = strlen(ain_lua_call_versions(call)) + 16;
+    p->policies = malloc(n);
+    if (p->policies == NULL) {
+      abort();
+    }
+    snprintf(p->policies, n, "{\"policies\":%s}", ain_lua_call_versions(call));
+  }
+  if (landed(p) == NULL) {
+    return;
+  }
+  if (status != 0) {
+    end_fail(p, status, error, 0);
+    return;
+  }
+  p->request = cJSON_Parse(result_json != NULL ? result_json : "{}");
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p->request, "skipped"))) {
+    cJSON *r = p->request;
+    p->request = NULL;
+    end_ok(p, r);
+    return;
+  }
+  p->receipt_in.video_id = (char *)str_of(p->request, "video_id");
+  p->receipt_in.channel = (char *)str_of(p->request, "channel");
+  p->receipt_in.idempotency_key = (char *)str_of(p->request, "idempotency_key");
+  p->receipt_in.task_id = p->step->task.id;
+  if (p->receipt_in.video_id == NULL || p->receipt_in.channel == NULL ||
+      p->receipt_in.idempotency_key == NULL) {
+    end_fail(p, AIN_EINVAL, "publisher.publish returned no video_id, channel or idempotency_key",
+             1);
+    return;
+  }
+  ain_store_req_receipt_put(&p->req, &p->receipt_in, 1);
+  int rc = submit(p, on_lookup);
+  if (rc != 0) {
+    end_fail(p, rc, p->req.err.msg, 0);
+  }
+}
+
+/* ctx for the publisher: the step's ctx plus review = {approved, by} from the gate's result. */
+static char *policy_ctx(ain_step_t *step) {
+  char *base = ain_step_ctx_json(step);
+  cJSON *ctx = cJSON_Parse(base);
+  free(base);
+  const cJSON *deps = cJSON_GetObjectItemCaseSensitive(ctx, "deps");
+  const cJSON *gate = cJSON_GetObjectItemCaseSensitive(deps, "review_gate");
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(gate, "approved"))) {
+    cJSON *rv = cJSON_AddObjectToObject(ctx, "review");
+    cJSON_AddTrueToObject(rv, "approved");
+    const char *by = str_of(gate, "reviewer");
+    cJSON_AddStringToObject(rv, "by", by != NULL ? by : "operator");
+  }
+  char *s = cJSON_PrintUnformatted(ctx);
+  cJSON_Delete(ctx);
+  return s;
+}
+
+/* ---- 1: paused? ----------------------------------------------------------------------------- */
+
+static void on_paused(ain_store_req_t *req) {
+  pub_t *p = req->data;
+  ain_step_t *step = landed(p);
+  if (step == NULL) {
+    return;
+  }
+  if (req->status != 0) {
+    end_fail(p, req->status, req->err.msg, 0);
+    return;
+  }
+  if (req->u.setting.out_value != NULL && strcmp(req->u.setting.out_value, "true") == 0) {
+    ain_log_ctx_t lc = {.task_id = step->task.id, .dag_id = step->task.dag_id,
+                        .actor = step->shard->owner};
+    ain_log(AIN_LOG_INFO, &lc, "publishers are paused: step %s waits for `ain publishers resume`",
+            step->task.step ? step->task.step : "publish");
+    step->priv = NULL;
+    ain_step_park(step, "{\"parked\":\"publishers paused\"}");
+    pub_free(p);
+    return;
+  }
+  ain_store_req_cleanup(&p->req);
+  char *ctx = policy_ctx(step);
+  ain_lua_call_opts_t o = {.module = "publisher",
+                           .function = "publish",
+                           .payload_json = step->task.payload ? step->task.payload : "{}",
+                           .ctx_json = ctx};
+  ain_err_t err;
+  ain_err_clear(&err);
+  ain_lua_call_t *call = NULL;
+  p->inflight = 1;
+  int rc = ain_lua_call(ain_step_lua(step), &o, on_policy, p, &call, &err);
+  free(ctx);
+  if (rc != 0) {
+    p->inflight = 0;
+    end_fail(p, rc, err.msg, 0);
+    return;
+  }
+  if (call != NULL) { /* still running (it yielded): keep the handle for cancel. When the call
+                       * finished without yielding, on_policy already ran and p may be gone. */
+    p->call = call;
+  }
+}
+
+static int pub_start(ain_step_t *step, ain_err_t *err) {
+  pub_t *p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  p->step = step;
+  step->priv = p;
+  ain_store_req_setting(&p->req, "publishers.paused", NULL);
+  int rc = submit(p, on_paused);
+  if (rc != 0) {
+    ain_err_set(err, rc, "%s", p->req.err.msg);
+    step->priv = NULL;
+    pub_free(p);
+  }
+  return rc;
+}
+
+static void pub_cancel(ain_step_t *step, int code, const char *why) {
+  pub_t *p = step->priv;
+  step->priv = NULL;
+  if (p != NULL) {
+    p->step = NULL;
+    if (p->call != NULL) {
+      ain_lua_call_cancel(p->call, code, why); /* runs on_policy, which frees p */
+    } else if (!p->inflight) {
+      pub_free(p);
+    }
+  }
+  ain_step_fail(step, code, why, 0);
+}
+
+const ain_builtin_t ain__builtin_publish = {"publish", pub_start, pub_cancel};
