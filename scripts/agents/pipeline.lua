@@ -6,8 +6,9 @@
 -- any other handler names a C built-in.
 --
 -- Each step lists every step whose result it reads in `deps` (ctx.deps holds exactly those), so
--- render also depends on script (captions), judge on script and render, publish on judge, render
--- and script. Ordering is the same as the plain chain script -> tts -> render -> judge -> publish.
+-- render also depends on script (captions), judge on script and render, review_gate on judge and
+-- render, publish on review_gate, judge, render and script. Ordering is the same as the plain
+-- chain script -> tts -> render -> judge -> review_gate -> publish.
 
 local M = {}
 
@@ -99,12 +100,17 @@ function M.build(payload, ctx)
         max_seconds = VIDEO.max_seconds } },
     { name = "judge", handler = "lua:judge.decide", deps = { "render", "script" },
       timeout_ms = 10000, max_attempts = 2, payload = {} },
+    -- Built-in: stores the judge's decision (video, safety report); "review" parks this step
+    -- until `ain review approve|reject` (it holds no worker slot while it waits).
+    { name = "review_gate", handler = "review_gate", deps = { "judge", "render" },
+      timeout_ms = 10000, max_attempts = 3, payload = {} },
   }
-  -- One publish step per channel, so each has its own retries and receipt.
+  -- One publish step per channel, so each has its own retries and receipt. The built-in
+  -- "publish" runs lua:publisher.publish to build the request, then writes it to the channel.
   for i, ch in ipairs(channels) do
     steps[#steps + 1] = { name = i == 1 and "publish" or ("publish_" .. tostring(ch)),
-      handler = "lua:publisher.publish", deps = { "judge", "render", "script" },
-      timeout_ms = 30000, max_attempts = 5, payload = { channel = ch } }
+      handler = "publish", deps = { "review_gate", "judge", "render", "script" },
+      timeout_ms = 60000, max_attempts = 5, payload = { channel = ch } }
   end
   local spec = { steps = steps }
   local ok, err = M.validate(spec)
