@@ -33,6 +33,7 @@ static const config_key_t config_keys[] = {
     {"log_format", K_STRING, OFF(log_format), 0, 0},
     {"scripts_dir", K_PATH, OFF(scripts_dir), 0, 0},
     {"data_dir", K_PATH, OFF(data_dir), 0, 0},
+    {"secrets_dir", K_PATH, OFF(secrets_dir), 0, 0},
     {"store", K_TABLE, 0, 0, 0},
     {"store.url", K_STRING, OFF(store.url), 0, 0},
     {"store.sql_dir", K_PATH, OFF(store.sql_dir), 0, 0},
@@ -108,6 +109,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->log_format = ain_strdup("auto");
   cfg->scripts_dir = ain_strdup("scripts");
   cfg->data_dir = ain_strdup("var");
+  cfg->secrets_dir = ain_strdup("secrets");
   cfg->store.url = ain_strdup("sqlite:var/ain.db");
   cfg->store.sql_dir = ain_strdup(AIN_SOURCE_DIR "/sql");
   cfg->store.busy_timeout_ms = 5000;
@@ -154,6 +156,7 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->log_format);
   free(cfg->scripts_dir);
   free(cfg->data_dir);
+  free(cfg->secrets_dir);
   free(cfg->store.url);
   free(cfg->store.sql_dir);
   free(cfg->trends.source);

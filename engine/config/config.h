@@ -17,6 +17,7 @@ typedef struct {
   char *log_format; /* "json" | "pretty" | "auto" (pretty on a TTY) */
   char *scripts_dir;
   char *data_dir;
+  char *secrets_dir; /* ain.secret's files (mode 0600), after the AIN_SECRET_<NAME> environment */
   struct {
     char *url;
     char *sql_dir;

@@ -369,7 +369,10 @@ static void shard_main(void *arg) {
                          .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
                          .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
                          .registry = sh->engine->registry,
-                         .allow_ffi = cfg->lua.allow_ffi};
+                         .allow_ffi = cfg->lua.allow_ffi,
+                         .store = sh->store,
+                         .secrets_dir = cfg->secrets_dir,
+                         .default_max_attempts = cfg->queue.default_max_attempts};
     sh->start_rc = ain_lua_host_new(&sh->loop, &lo, &sh->lua, &sh->start_err);
     if (sh->start_rc != 0) {
       ain_store_close(sh->store, NULL, NULL);
