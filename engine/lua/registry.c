@@ -277,6 +277,35 @@ static void record(ain_lua_registry_t *r, size_t idx, const char *sha, char *src
 
 /* ---- scanning ------------------------------------------------------------------------------ */
 
+/* Start-up with a rejected file: the newest valid version the store recorded keeps serving, as it
+ * would have in the process that recorded it. */
+static void fallback_from_store(ain_lua_registry_t *r, size_t idx) {
+  entry_t *e = &r->e[idx];
+  ain_store_req_t list, get;
+  ain_store_req_script_list(&list, e->module);
+  if (ain_store_wait(r->o.store, &list) == 0) {
+    for (size_t i = 0; i < list.u.script_list.nversions; i++) {
+      const ain_script_version_t *v = &list.u.script_list.versions[i];
+      if (v->error != NULL) {
+        continue;
+      }
+      ain_store_req_script_get(&get, v->sha, e->module);
+      if (ain_store_wait(r->o.store, &get) == 0 && get.u.script_get.version.source != NULL) {
+        free(e->latest_src);
+        e->latest_src = ain_strdup(get.u.script_get.version.source);
+        e->latest_len = strlen(e->latest_src);
+        snprintf(e->latest_sha, sizeof e->latest_sha, "%s", v->sha);
+        ain_log_warn("policy %s: serving the last valid version %.12s from the store", e->module,
+                     v->sha);
+        publish(r);
+      }
+      ain_store_req_cleanup(&get);
+      break;
+    }
+  }
+  ain_store_req_cleanup(&list);
+}
+
 static void consider(ain_lua_registry_t *r, const char *rel, int force, int wait, char *seen) {
   char module[128];
   if (ain_lua_module_for_path(rel, module, sizeof module) != 0) {
@@ -330,6 +359,9 @@ static void consider(ain_lua_registry_t *r, const char *rel, int force, int wait
     ain_log_info("policy %s: version %.12s is valid", module, sha);
   }
   record(r, idx, sha, src, len, e->error, wait);
+  if (rc != 0 && wait && r->o.store != NULL && r->e[idx].latest_src == NULL) {
+    fallback_from_store(r, idx);
+  }
 }
 
 static void scan(ain_lua_registry_t *r, int force, int wait) {

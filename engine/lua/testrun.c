@@ -7,7 +7,7 @@
  * Relies on: lua/internal.h, LuaJIT. */
 #include "lua/testrun.h"
 
-#include <luaconf.h>
+#include <lualib.h>
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
@@ -43,11 +43,24 @@ int ain_lua_run_script(const ain_lua_opts_t *opts, const char *script, int argc,
   lua_pushvalue(T, -1);
   lua_setfield(T, g, "ain");
   lua_setfield(T, g - 1, "ain"); /* require("ain") */
+  /* The sandbox emptied the search paths; busted needs the library's defaults (Debian's
+   * LuaJIT adds /usr/share/lua/5.1 and the multiarch C path), read from a plain state. */
+  lua_State *plain = luaL_newstate();
+  if (plain == NULL) {
+    rc = ain_err_set(err, AIN_ENOMEM, "cannot create a Lua state");
+    goto done;
+  }
+  luaL_openlibs(plain);
+  lua_getglobal(plain, "package");
   lua_getfield(T, g, "package");
-  lua_pushstring(T, LUA_PATH_DEFAULT);
-  lua_setfield(T, -2, "path");
-  lua_pushstring(T, LUA_CPATH_DEFAULT);
-  lua_setfield(T, -2, "cpath");
+  static const char *const paths[] = {"path", "cpath"};
+  for (int i = 0; i < 2; i++) {
+    lua_getfield(plain, -1, paths[i]);
+    lua_pushstring(T, lua_tostring(plain, -1));
+    lua_setfield(T, -2, paths[i]);
+    lua_pop(plain, 1);
+  }
+  lua_close(plain);
   lua_pop(T, 1);
   lua_createtable(T, argc, 1);
   lua_pushstring(T, script);
@@ -76,6 +89,7 @@ int ain_lua_run_script(const ain_lua_opts_t *opts, const char *script, int argc,
       rc = 1;
     }
   }
+done:
   luaL_unref(L, LUA_REGISTRYINDEX, tref);
   ain_lua_host_free(h);
   uv_run(&loop, UV_RUN_DEFAULT);
