@@ -15,6 +15,14 @@
 #include "lua/host.h"
 #include "store/store.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+/* The harness ends each test with _exit(), which skips LeakSanitizer: check at every teardown. */
+#define CHECK_LEAKS() ASSERT_EQ(__lsan_do_recoverable_leak_check(), 0)
+#else
+#define CHECK_LEAKS() ((void)0)
+#endif
+
 /* ---- a tiny HTTP/1.1 server on the test loop ------------------------------------------------ */
 
 typedef struct conn {
@@ -289,6 +297,7 @@ static void env_done(env_t *e) {
   ASSERT_OK(uv_run(&e->loop, UV_RUN_DEFAULT));
   ASSERT_EQ(e->srv.open, 0);
   ASSERT_EQ(uv_loop_close(&e->loop), 0);
+  CHECK_LEAKS();
 }
 
 static ain_lua_call_t *start(env_t *e, const char *mod, const char *fn, const char *payload,
@@ -620,6 +629,7 @@ TEST(http_cancel_leaves_no_handles) {
   ASSERT_OK(uv_run(&e.loop, UV_RUN_DEFAULT));
   ASSERT_EQ(e.srv.open, 0);
   ASSERT_EQ(uv_loop_close(&e.loop), 0);
+  CHECK_LEAKS();
 }
 
 /* ---- store ---------------------------------------------------------------------------------- */
