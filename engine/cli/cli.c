@@ -71,6 +71,20 @@ static const ain_cli_verb_t verbs[] = {
      "  and prints the recorded and the new decision side by side. Exit 0 when they are equal,\n"
      "  1 when they differ.",
      ain_cli_replay},
+    {"review", "the human review queue: list, show, approve, reject",
+     "ain review list [--status pending|approved|rejected|all] [--limit N] [-c CONFIG] [--json]\n"
+     "ain review show VIDEO_ID [-c CONFIG] [--json]\n"
+     "ain review approve|reject VIDEO_ID [--reason TEXT] [--reviewer NAME] [--version N]\n"
+     "  list: videos the judge sent to review (default pending). show: the safety report (checks,\n"
+     "  confidence, files). approve/reject (reject needs --reason): an OCC update of the review at\n"
+     "  the version read (or --version); a reviewer who lost a race gets exit 6 naming the\n"
+     "  expected and found versions. Approval resumes the video's pipeline at the next run.",
+     ain_cli_review},
+    {"publishers", "pause, resume or show publishing",
+     "ain publishers pause|resume|status [-c CONFIG] [--json]\n"
+     "  pause: publish steps that start park (waiting) instead of publishing. resume: parked\n"
+     "  publish steps return to the queue. status: paused or not, and how many tasks wait.",
+     ain_cli_publishers},
 };
 
 static void print_help(FILE *f) {
