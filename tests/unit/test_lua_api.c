@@ -78,6 +78,11 @@ static void on_written(uv_write_t *w, int status) {
   }
 }
 
+static void on_kept_written(uv_write_t *w, int status) {
+  (void)status;
+  free(w);
+}
+
 static void respond(conn_t *c, int status, const char *extra_headers, const char *body,
                     size_t body_len) {
   size_t cap = body_len + 1024;
@@ -112,7 +117,19 @@ static void route(conn_t *c) {
   c->answered = 1;
   char method[16] = "", path[256] = "";
   sscanf(c->buf, "%15s %255s", method, path);
-  if (strcmp(path, "/hello") == 0) {
+  if (strcmp(path, "/keep") == 0) {
+    /* keep-alive: the connection stays open after the answer, as most servers do */
+    static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nkept";
+    wreq_t *w = calloc(1, sizeof *w);
+    w->data = NULL;
+    uv_buf_t b = uv_buf_init((char *)ans, sizeof ans - 1);
+    ASSERT_OK(uv_write(&w->w, (uv_stream_t *)&c->tcp, &b, 1, on_kept_written));
+    /* ready for the next request on this connection */
+    size_t used = head + clen;
+    memmove(c->buf, c->buf + used, c->len - used + 1);
+    c->len -= used;
+    c->answered = 0;
+  } else if (strcmp(path, "/hello") == 0) {
     respond(c, 200, "X-Test: one\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n", "hello", 5);
   } else if (strcmp(path, "/echo") == 0) {
     char body[8192], hv[256] = "";
@@ -632,6 +649,33 @@ TEST(http_cancel_leaves_no_handles) {
   CHECK_LEAKS();
 }
 
+static void count_busy(uv_handle_t *h, void *arg) {
+  if ((h->type == UV_POLL || h->type == UV_TIMER) && uv_is_active(h) && uv_has_ref(h)) {
+    (*(int *)arg)++;
+  }
+}
+
+/* After a keep-alive answer curl keeps the connection: ain.http must not keep the loop alive with
+ * it (a shard's loop ends when nothing is active), yet the next request reuses it. */
+TEST(http_idle_connection_does_not_hold_the_loop) {
+  env_t e;
+  env_init(&e, 0, 1);
+  outcome_t o = {0};
+  char req[256];
+  snprintf(req, sizeof req, "{\"url\":\"%s/keep\"}", e.url);
+  http(&e, req, &o);
+  ASSERT_STR_EQ(str_at(o.result, "body", NULL), "kept");
+  outcome_free(&o);
+  int busy = 0;
+  uv_walk(&e.loop, count_busy, &busy);
+  ASSERT_EQ(busy, 0); /* only the test server's own TCP handles are left active */
+  http(&e, req, &o);
+  ASSERT_STR_EQ(str_at(o.result, "body", NULL), "kept");
+  outcome_free(&o);
+  ASSERT_EQ(e.srv.accepted, 1); /* the second request reused the connection */
+  env_done(&e);
+}
+
 /* ---- store ---------------------------------------------------------------------------------- */
 
 TEST(store_kv) {
@@ -772,6 +816,7 @@ TEST(emit_misuse_raises) {
 TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http_requests),
           TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
           TEST_ENTRY(http_misuse_raises), TEST_ENTRY(http_cancel_leaves_no_handles),
+          TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
           TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas_and_trends),
           TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_misuse_raises))
