@@ -260,6 +260,8 @@ typedef struct {
   char secrets[512];
 } env_t;
 
+static int replay_mode; /* next env_init makes a host with no_side_effects */
+
 static void env_init(env_t *e, int with_store, int with_server) {
   memset(e, 0, sizeof *e);
   ASSERT_OK(uv_loop_init(&e->loop));
@@ -284,7 +286,8 @@ static void env_init(env_t *e, int with_store, int with_server) {
                       .name = "test",
                       .store = e->store,
                       .secrets_dir = e->secrets,
-                      .default_max_attempts = 4};
+                      .default_max_attempts = 4,
+                      .no_side_effects = replay_mode};
   int rc = ain_lua_host_new(&e->loop, &o, &e->h, &err);
   if (rc != 0) {
     fprintf(stderr, "host: %s\n", err.msg);
@@ -813,10 +816,36 @@ TEST(emit_misuse_raises) {
   env_done(&e);
 }
 
+/* Replay (no_side_effects): writes, emits and requests are refused with EREPLAY; reads work. */
+TEST(replay_refuses_side_effects) {
+  replay_mode = 1;
+  env_t e;
+  env_init(&e, 1, 1);
+  outcome_t o = {0};
+  run(&e, "api", "kv_put", "{\"key\":\"k\",\"value\":1}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EREPLAY");
+  outcome_free(&o);
+  run(&e, "api", "kv_get", "{\"key\":\"k\"}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_NULL(cJSON_GetObjectItem(o.result, "value"));
+  outcome_free(&o);
+  run(&e, "api", "emit", "{\"msg\":{\"type\":\"noop\",\"persona_id\":\"a\"}}", &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EREPLAY");
+  outcome_free(&o);
+  char req[256];
+  snprintf(req, sizeof req, "{\"url\":\"%s/hello\"}", e.url);
+  http(&e, req, &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EREPLAY");
+  outcome_free(&o);
+  ASSERT_EQ(e.srv.accepted, 0);
+  env_done(&e);
+}
+
 TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http_requests),
           TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
           TEST_ENTRY(http_misuse_raises), TEST_ENTRY(http_cancel_leaves_no_handles),
           TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
           TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas_and_trends),
-          TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_misuse_raises))
+          TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_misuse_raises),
+          TEST_ENTRY(replay_refuses_side_effects))
