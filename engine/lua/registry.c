@@ -18,6 +18,8 @@
 
 #define REG_DEFAULT_DEBOUNCE_MS 20
 #define REG_DEFAULT_PIN_POLL_MS 1000
+#define REG_CHECK_CPU 10000000ull /* VM instructions for a module's top level */
+#define REG_CHECK_MS 250ull
 
 typedef struct {
   char module[128];
@@ -174,8 +176,11 @@ static int check(ain_lua_registry_t *r, const char *module, const char *src, siz
   ain_lua_opts_t lo = {.scripts_dir = r->scripts_dir,
                        .name = "registry",
                        .mem_limit = c->mem_limit,
-                       .cpu_budget = c->cpu_budget,
-                       .cpu_ms = c->cpu_ms ? c->cpu_ms : 2000,
+                       /* a top level only builds a table: a tight budget keeps a looping
+                        * version from holding the registry's loop */
+                       .cpu_budget = c->cpu_budget && c->cpu_budget < REG_CHECK_CPU
+                                         ? c->cpu_budget : REG_CHECK_CPU,
+                       .cpu_ms = c->cpu_ms && c->cpu_ms < REG_CHECK_MS ? c->cpu_ms : REG_CHECK_MS,
                        .allow_ffi = c->allow_ffi,
                        .no_side_effects = 1};
   ain_lua_host_t *h = NULL;

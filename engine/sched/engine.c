@@ -111,7 +111,9 @@ static void on_stats_done(ain_store_req_t *req) {
       print_progress(e, 0);
     }
     if (e->opts.until_idle && !e->stopping &&
-        s->tasks[AIN_TASK_READY] + s->tasks[AIN_TASK_PENDING] + s->tasks[AIN_TASK_RUNNING] == 0) {
+        s->tasks[AIN_TASK_READY] + s->tasks[AIN_TASK_RUNNING] == 0 &&
+        /* pending tasks behind a parked (waiting) one cannot move until it is woken */
+        (s->tasks[AIN_TASK_PENDING] == 0 || s->tasks[AIN_TASK_WAITING] > 0)) {
       ain_log_info("idle: no task is ready, waiting or running; stopping");
       begin_stop(e);
     }
