@@ -29,13 +29,14 @@ static int db_configure(sqlite3 *conn, const ain_store_config_t *cfg, ain_err_t 
            "PRAGMA temp_store=MEMORY;",
            cfg->synchronous_full ? "FULL" : "NORMAL");
   char *msg = NULL;
+  /* First: switching to WAL needs the lock too, and another process may hold it right now. */
+  sqlite3_busy_timeout(conn, cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms : 5000);
   if (sqlite3_exec(conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
     ain_err_field(err, AIN_ESTORE, "store.url", "sqlite: configuring connection: %s",
                   msg ? msg : sqlite3_errmsg(conn));
     sqlite3_free(msg);
     return AIN_ESTORE;
   }
-  sqlite3_busy_timeout(conn, cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms : 5000);
   return 0;
 }
 
