@@ -12,6 +12,7 @@
 #include "cluster/cluster.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "plan/plan.h"
 #include "lua/registry.h"
 #include "sched/internal.h"
 
@@ -29,6 +30,8 @@ static void begin_stop(ain_engine_t *e) {
     return;
   }
   e->stopping = 1;
+  ain_plan_stop(e->planner); /* frees itself once its handles are closed */
+  e->planner = NULL;
   uv_timer_stop(&e->reap_timer);
   uv_timer_stop(&e->idle_timer);
   for (int i = 0; i < e->nshards; i++) {
@@ -101,6 +104,31 @@ static void print_progress(ain_engine_t *e, int final) {
   fprintf(stderr, "%s%s%s", stages[0] ? " | " : "", stages, final ? "\n" : "");
 }
 
+/* --until-idle may not stop before the planner has run once: its tasks are the work. */
+static int planner_settled(ain_engine_t *e) {
+  if (e->planner == NULL) {
+    return 1;
+  }
+  ain_plan_stats_t st;
+  ain_plan_stats(e->planner, &st);
+  return st.runs > 0 && !st.running;
+}
+
+static void start_planner(ain_engine_t *e) {
+  const ain_config_t *cfg = e->cfg;
+  if (cfg->trends.source == NULL || cfg->trends.source[0] == '\0') {
+    return;
+  }
+  char actor[200];
+  snprintf(actor, sizeof actor, "%s/planner", e->node_id);
+  ain_plan_opts_t po = {.cfg = cfg, .store = e->store, .registry = e->registry, .actor = actor};
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (ain_plan_start(&e->loop, &po, &e->planner, &err) != 0) {
+    ain_log_error("planner not started: %s", err.msg);
+  }
+}
+
 static void on_stats_done(ain_store_req_t *req) {
   ain_engine_t *e = req->data;
   e->stats_inflight = 0;
@@ -111,6 +139,7 @@ static void on_stats_done(ain_store_req_t *req) {
       print_progress(e, 0);
     }
     if (e->opts.until_idle && !e->stopping &&
+        planner_settled(e) &&
         s->tasks[AIN_TASK_READY] + s->tasks[AIN_TASK_RUNNING] == 0 &&
         /* pending tasks behind a parked (waiting) one cannot move until it is woken */
         (s->tasks[AIN_TASK_PENDING] == 0 || s->tasks[AIN_TASK_WAITING] > 0)) {
@@ -261,6 +290,7 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     uv_timer_start(&e->reap_timer, on_reap_timer, (uint64_t)cfg->queue.reap_interval_ms,
                    (uint64_t)cfg->queue.reap_interval_ms);
     uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
+    start_planner(e);
     ain_cluster_opts_t co = {.node_id = e->node_id,
                              .shards = e->nshards,
                              .heartbeat_ms = cfg->cluster.heartbeat_ms,

@@ -1,5 +1,6 @@
 -- Planner policy: turns raw trend records into generate_video tasks.
 -- Provides: parse_jsonl(text) -> records, bad; plan(trends, ctx) -> {tasks, skipped};
+--           run({text}, ctx) -> {tasks, skipped, bad} (the engine's entry point);
 --           normalize(s) -> key (exported so specs and the ML team can see what a key is).
 -- Relies on: ain.json.decode (parse_jsonl only), ain.now (only when ctx.now is absent). Pure
 -- otherwise: the same trends, personas and clock give the same plan, so it can be replayed.
@@ -341,6 +342,20 @@ function M.plan(trends, ctx)
     return a.payload.trend_key < b.payload.trend_key
   end)
   return { tasks = tasks, skipped = skipped }
+end
+
+-- The engine's entry point (engine/plan/ calls it on the main loop): payload.text is the JSON Lines
+-- source as read from disk, ctx is plan()'s. Returns plan()'s {tasks, skipped} plus bad = the lines
+-- parse_jsonl refused ({line, error}), so the engine can log them with the file's name.
+function M.run(payload, ctx)
+  if type(payload) ~= "table" or type(payload.text) ~= "string" then
+    return nil, "EINVAL: payload.text (the JSON Lines source) missing"
+  end
+  local records, bad = M.parse_jsonl(payload.text)
+  local out, err = M.plan(records, ctx)
+  if not out then return nil, err end
+  out.bad = bad
+  return out
 end
 
 return M

@@ -198,3 +198,33 @@ describe("planner.plan", function()
     assert.matches("^EINVAL", err)
   end)
 end)
+
+describe("planner.run (the engine's entry point)", function()
+  it("parses, plans and reports bad lines with their numbers", function()
+    local text = H.read("samples/trends.jsonl") .. "{not json\n[1,2]\n"
+    local res = planner.run({ text = text }, { personas = H.personas(), now = NOW })
+    local direct = plan_sample()
+    assert.are.equal(#direct.tasks, #res.tasks)
+    assert.are.equal(2, #res.bad)
+    local nlines = select(2, H.read("samples/trends.jsonl"):gsub("\n", ""))
+    assert.are.equal(nlines + 1, res.bad[1].line)
+    assert.matches("invalid JSON", res.bad[1].error)
+    assert.are.equal(nlines + 2, res.bad[2].line)
+  end)
+  it("skips already planned pairs like plan()", function()
+    local ctx = { personas = H.personas(), now = NOW }
+    local first = planner.run({ text = H.read("samples/trends.jsonl") }, ctx)
+    local done = {}
+    for _, t in ipairs(first.tasks) do done[#done + 1] = t.persona_id .. "|" .. t.payload.trend_key end
+    ctx.already_planned = done
+    local again = planner.run({ text = H.read("samples/trends.jsonl") }, ctx)
+    assert.are.equal(0, #again.tasks)
+  end)
+  it("refuses a payload without text", function()
+    local r, err = planner.run({}, { personas = H.personas() })
+    assert.is_nil(r)
+    assert.matches("^EINVAL: payload.text", err)
+    r, err = planner.run({ text = 42 }, { personas = H.personas() })
+    assert.is_nil(r)
+  end)
+end)

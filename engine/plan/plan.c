@@ -1,0 +1,453 @@
+/* The planner loop (see plan.h). One run is a chain of asynchronous steps on the main loop:
+ *   read the source file + list persona ids (thread pool: blocking file I/O)
+ *   -> PLANNED_LIST (pairs planned before, for the policy's already_planned)
+ *   -> planner.run({text}, {personas, already_planned}) in a policy host on this loop
+ *   -> PLAN_COMMIT of the tasks it returned (the store skips pairs planned meanwhile)
+ * Triggers that arrive while a run is in flight coalesce into one more run after it.
+ * Relies on: plan.h, lua/host.h, store/store.h, sched/step.h (handler of generate_video), cJSON. */
+#include "plan/plan.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "lua/host.h"
+#include "sched/step.h"
+
+#define DEBOUNCE_MS 250
+
+struct ain_plan {
+  uv_loop_t *loop;
+  ain_plan_opts_t o;
+  char *actor;
+  char path[4096]; /* the source file */
+  char dir[4096];  /* its folder (watched) */
+  char base[512];  /* its name within dir */
+  uv_timer_t interval, debounce;
+  uv_fs_event_t watch;
+  uv_idle_t fin; /* closed last: its close callback frees the planner */
+  int handles_open;
+  int watching;
+  ain_lua_host_t *lua;
+  ain_lua_call_t *call;
+  uv_work_t work;
+  ain_store_req_t req;
+  int running, again, stopping, freeing;
+  ain_plan_stats_t st;
+  /* the run in flight */
+  char *text;
+  size_t len;
+  int read_rc;
+  char read_err[512];
+  char **personas;
+  size_t npersonas;
+  cJSON *result;
+  ain_plan_item_t *items;
+  ain_task_t *tasks;
+  size_t nitems;
+};
+
+static void trigger(ain_plan_t *p);
+
+/* ---- teardown -------------------------------------------------------------------------------- */
+
+static void on_fin_closed(uv_handle_t *h) {
+  ain_plan_t *p = h->data;
+  if (p->lua != NULL) {
+    ain_lua_host_free(p->lua);
+  }
+  free(p->actor);
+  free(p);
+}
+
+static void maybe_free(ain_plan_t *p) {
+  if (p->stopping && !p->running && p->handles_open == 0 && !p->freeing) {
+    p->freeing = 1;
+    uv_close((uv_handle_t *)&p->fin, on_fin_closed); /* runs after the current callback */
+  }
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  ain_plan_t *p = h->data;
+  p->handles_open--;
+  maybe_free(p);
+}
+
+void ain_plan_stop(ain_plan_t *p) {
+  if (p == NULL || p->stopping) {
+    return;
+  }
+  p->stopping = 1;
+  uv_close((uv_handle_t *)&p->interval, on_handle_closed);
+  uv_close((uv_handle_t *)&p->debounce, on_handle_closed);
+  if (p->watching) {
+    uv_close((uv_handle_t *)&p->watch, on_handle_closed);
+  }
+  if (p->call != NULL) {
+    ain_lua_call_cancel(p->call, AIN_ESHUTDOWN, "the engine is stopping");
+  }
+  maybe_free(p);
+}
+
+void ain_plan_stats(const ain_plan_t *p, ain_plan_stats_t *out) {
+  *out = p->st;
+  out->running = p->running;
+}
+
+/* ---- one run ----------------------------------------------------------------------------------- */
+
+static void free_run(ain_plan_t *p) {
+  free(p->text);
+  p->text = NULL;
+  for (size_t i = 0; i < p->npersonas; i++) {
+    free(p->personas[i]);
+  }
+  free(p->personas);
+  p->personas = NULL;
+  p->npersonas = 0;
+  for (size_t i = 0; i < p->nitems; i++) {
+    free(p->tasks[i].payload);
+    free(p->tasks[i].handler);
+  }
+  free(p->items);
+  free(p->tasks);
+  p->items = NULL;
+  p->tasks = NULL;
+  p->nitems = 0;
+  cJSON_Delete(p->result);
+  p->result = NULL;
+}
+
+static void end_run(ain_plan_t *p, int failed) {
+  free_run(p);
+  p->running = 0;
+  p->st.runs++;
+  p->st.failures += failed;
+  if (p->o.on_run != NULL) {
+    p->o.on_run(p->o.data);
+  }
+  if (p->stopping) {
+    maybe_free(p);
+  } else if (p->again) {
+    p->again = 0;
+    trigger(p);
+  }
+}
+
+static void on_committed(ain_store_req_t *req) {
+  ain_plan_t *p = req->data;
+  if (req->status != 0) {
+    ain_log_error("planner: committing %zu task(s): %s", p->nitems, req->err.msg);
+    ain_store_req_cleanup(req);
+    end_run(p, 1);
+    return;
+  }
+  int planned = req->u.plan_commit.planned;
+  p->st.planned += planned;
+  ain_log_info("planner: %d new generate_video task(s) from %s (%zu already planned by another "
+               "run)",
+               planned, p->path, p->nitems - (size_t)planned);
+  ain_store_req_cleanup(req);
+  end_run(p, 0);
+}
+
+static const char *jstr(cJSON *o, const char *k) {
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Logs bad lines and skips; turns the policy's tasks into plan items. 0 or AIN_EINVAL. */
+static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
+  p->result = cJSON_Parse(json);
+  if (!cJSON_IsObject(p->result)) {
+    return ain_err_set(err, AIN_EINVAL, "planner.run returned no object");
+  }
+  cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p->result, "bad")) {
+    cJSON *line = cJSON_GetObjectItemCaseSensitive(it, "line");
+    ain_log_warn("trends: %s:%d: line skipped: %s", p->path,
+                 cJSON_IsNumber(line) ? (int)line->valuedouble : 0,
+                 jstr(it, "error") ? jstr(it, "error") : "bad line");
+    p->st.bad++;
+  }
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p->result, "skipped")) {
+    cJSON *line = cJSON_GetObjectItemCaseSensitive(it, "line");
+    ain_log_debug("trends: %s:%d: not planned: %s", p->path,
+                  cJSON_IsNumber(line) ? (int)line->valuedouble : 0,
+                  jstr(it, "reason") ? jstr(it, "reason") : "?");
+    p->st.skipped++;
+  }
+  cJSON *tasks = cJSON_GetObjectItemCaseSensitive(p->result, "tasks");
+  int n = cJSON_IsArray(tasks) ? cJSON_GetArraySize(tasks) : 0;
+  if (n == 0) {
+    return 0;
+  }
+  p->items = calloc((size_t)n, sizeof *p->items);
+  p->tasks = calloc((size_t)n, sizeof *p->tasks);
+  if (p->items == NULL || p->tasks == NULL) {
+    abort();
+  }
+  const ain_config_t *cfg = p->o.cfg;
+  cJSON_ArrayForEach(it, tasks) {
+    cJSON *payload = cJSON_GetObjectItemCaseSensitive(it, "payload");
+    const char *persona = jstr(it, "persona_id"), *key = jstr(payload, "trend_key");
+    const char *type = jstr(it, "type");
+    cJSON *prio = cJSON_GetObjectItemCaseSensitive(it, "priority");
+    if (persona == NULL || key == NULL || !cJSON_IsObject(payload)) {
+      return ain_err_set(err, AIN_EINVAL, "planner.run: task %zu lacks persona_id or "
+                                          "payload.trend_key", p->nitems + 1);
+    }
+    ain_task_t *t = &p->tasks[p->nitems];
+    ain_uuid7(t->id);
+    t->type = (char *)(type ? type : "generate_video");
+    t->handler = ain_handler_for_type(t->type);
+    t->persona_id = (char *)persona;
+    t->payload = cJSON_PrintUnformatted(payload);
+    t->priority = cJSON_IsNumber(prio) ? (int)prio->valuedouble : 0;
+    t->max_attempts = cfg->queue.default_max_attempts;
+    ain_plan_item_t *pi = &p->items[p->nitems];
+    pi->persona_id = persona;
+    pi->trend_key = key;
+    pi->trend_json = t->payload;
+    pi->task = t;
+    p->nitems++;
+  }
+  return 0;
+}
+
+static void on_policy(ain_lua_call_t *call, int status, const char *result_json, const char *error,
+                      void *data) {
+  (void)call;
+  ain_plan_t *p = data;
+  p->call = NULL;
+  if (status != 0) {
+    ain_log_error("planner: scripts/agents/planner.lua run failed: %s", error);
+    end_run(p, 1);
+    return;
+  }
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (take_result(p, result_json, &err) != 0) {
+    ain_log_error("planner: %s", err.msg);
+    end_run(p, 1);
+    return;
+  }
+  if (p->nitems == 0 || p->stopping) {
+    ain_log_info("planner: nothing new to plan in %s", p->path);
+    end_run(p, 0);
+    return;
+  }
+  ain_store_req_plan_commit(&p->req, p->items, p->nitems);
+  p->req.data = p;
+  p->req.cb = on_committed;
+  p->req.actor = p->actor;
+  if (ain_store_submit(p->o.store, &p->req) != 0) {
+    ain_log_error("planner: %s", p->req.err.msg);
+    end_run(p, 1);
+  }
+}
+
+static void on_pairs(ain_store_req_t *req) {
+  ain_plan_t *p = req->data;
+  int status = req->status;
+  if (status != 0 || p->stopping) {
+    if (status != 0) {
+      ain_log_error("planner: reading planned pairs: %s", req->err.msg);
+    }
+    ain_store_req_cleanup(req);
+    end_run(p, status != 0);
+    return;
+  }
+  cJSON *ctx = cJSON_CreateObject(), *payload = cJSON_CreateObject();
+  cJSON *personas = cJSON_AddArrayToObject(ctx, "personas");
+  for (size_t i = 0; i < p->npersonas; i++) {
+    cJSON_AddItemToArray(personas, cJSON_CreateString(p->personas[i]));
+  }
+  cJSON *done = cJSON_AddArrayToObject(ctx, "already_planned");
+  for (size_t i = 0; i < req->u.planned_list.npairs; i++) {
+    cJSON_AddItemToArray(done, cJSON_CreateString(req->u.planned_list.pairs[i]));
+  }
+  ain_store_req_cleanup(req);
+  cJSON_AddStringToObject(payload, "text", p->text);
+  char *ctx_json = cJSON_PrintUnformatted(ctx), *payload_json = cJSON_PrintUnformatted(payload);
+  cJSON_Delete(ctx);
+  cJSON_Delete(payload);
+  ain_lua_call_opts_t o = {
+      .module = "planner", .function = "run", .payload_json = payload_json, .ctx_json = ctx_json};
+  ain_err_t err;
+  ain_err_clear(&err);
+  ain_lua_call_t *call = NULL;
+  p->call = NULL;
+  int rc = ain_lua_call(p->lua, &o, on_policy, p, &call, &err);
+  free(ctx_json);
+  free(payload_json);
+  if (rc != 0) {
+    ain_log_error("planner: %s", err.msg);
+    end_run(p, 1);
+    return;
+  }
+  if (call != NULL) {
+    p->call = call; /* still in flight (NULL when it already finished without yielding) */
+  }
+}
+
+/* On the pool: the source text and the persona ids (scripts_dir/personas/<id>.lua). */
+static void read_inputs(uv_work_t *w) {
+  ain_plan_t *p = w->data;
+  int rc = ain_read_file(p->path, &p->text, &p->len);
+  p->read_rc = rc;
+  if (rc != 0) {
+    snprintf(p->read_err, sizeof p->read_err, "%s", strerror(-rc));
+  }
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/personas", p->o.cfg->scripts_dir);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  size_t cap = 0;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".lua") != 0 || e->d_name[0] == '.') {
+      continue;
+    }
+    if (p->npersonas == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **g = realloc(p->personas, cap * sizeof *g);
+      if (g == NULL) {
+        abort();
+      }
+      p->personas = g;
+    }
+    p->personas[p->npersonas] = ain_strdup(e->d_name);
+    p->personas[p->npersonas][n - 4] = '\0';
+    p->npersonas++;
+  }
+  if (d != NULL) {
+    closedir(d);
+  }
+}
+
+static void after_read(uv_work_t *w, int status) {
+  ain_plan_t *p = w->data;
+  if (status != 0 || p->stopping) {
+    end_run(p, 0);
+    return;
+  }
+  if (p->read_rc != 0) {
+    ain_log_error("planner: cannot read the trend source %s: %s", p->path, p->read_err);
+    end_run(p, 1);
+    return;
+  }
+  if (p->npersonas == 0) {
+    ain_log_error("planner: no persona in %s/personas", p->o.cfg->scripts_dir);
+    end_run(p, 1);
+    return;
+  }
+  ain_store_req_planned_list(&p->req);
+  p->req.data = p;
+  p->req.cb = on_pairs;
+  p->req.actor = p->actor;
+  if (ain_store_submit(p->o.store, &p->req) != 0) {
+    ain_log_error("planner: %s", p->req.err.msg);
+    end_run(p, 1);
+  }
+}
+
+static void trigger(ain_plan_t *p) {
+  if (p->stopping) {
+    return;
+  }
+  if (p->running) {
+    p->again = 1;
+    return;
+  }
+  p->running = 1;
+  p->work.data = p;
+  int rc = uv_queue_work(p->loop, &p->work, read_inputs, after_read);
+  if (rc != 0) {
+    ain_log_error("planner: queueing the source read: %s", uv_strerror(rc));
+    end_run(p, 1);
+  }
+}
+
+/* ---- triggers ---------------------------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t) {
+  trigger(t->data);
+}
+
+/* An editor saves with several events (truncate, write, rename): one run after they settle. */
+static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status) {
+  (void)events;
+  ain_plan_t *p = h->data;
+  if (status != 0 || p->stopping) {
+    return;
+  }
+  if (filename != NULL && strcmp(filename, p->base) != 0) {
+    return;
+  }
+  uv_timer_start(&p->debounce, on_timer, DEBOUNCE_MS, 0);
+}
+
+int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **out,
+                   ain_err_t *err) {
+  const char *src = opts->cfg->trends.source;
+  if (src == NULL || src[0] == '\0') {
+    return ain_err_field(err, AIN_ECONFIG, "trends.source", "no trend source configured");
+  }
+  ain_plan_t *p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  p->loop = loop;
+  p->o = *opts;
+  p->actor = ain_strdup(opts->actor ? opts->actor : "planner");
+  snprintf(p->path, sizeof p->path, "%s", src);
+  snprintf(p->dir, sizeof p->dir, "%s", src);
+  char *slash = strrchr(p->dir, '/');
+  if (slash != NULL) {
+    snprintf(p->base, sizeof p->base, "%s", slash + 1);
+    slash[slash == p->dir ? 1 : 0] = '\0';
+  } else {
+    snprintf(p->base, sizeof p->base, "%s", src);
+    snprintf(p->dir, sizeof p->dir, ".");
+  }
+  const ain_config_t *cfg = opts->cfg;
+  ain_lua_opts_t lo = {.scripts_dir = cfg->scripts_dir,
+                       .name = "planner",
+                       .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
+                       .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                       .allow_ffi = cfg->lua.allow_ffi,
+                       .registry = opts->registry};
+  int rc = ain_lua_host_new(loop, &lo, &p->lua, err);
+  if (rc != 0) {
+    free(p->actor);
+    free(p);
+    return rc;
+  }
+  uv_timer_init(loop, &p->interval);
+  uv_timer_init(loop, &p->debounce);
+  uv_idle_init(loop, &p->fin);
+  p->interval.data = p->debounce.data = p->fin.data = p;
+  p->handles_open = 2;
+  if (uv_fs_event_init(loop, &p->watch) == 0) {
+    p->watch.data = p;
+    p->handles_open++;
+    p->watching = 1;
+    int wrc = uv_fs_event_start(&p->watch, on_fs_event, p->dir, 0);
+    if (wrc != 0) {
+      ain_log_warn("planner: cannot watch %s (%s); re-planning every %lld ms only", p->dir,
+                   uv_strerror(wrc), (long long)cfg->trends.interval_ms);
+    }
+  }
+  uv_timer_start(&p->interval, on_timer, (uint64_t)cfg->trends.interval_ms,
+                 (uint64_t)cfg->trends.interval_ms);
+  uv_timer_start(&p->debounce, on_timer, 0, 0); /* the first run, on the next loop turn */
+  ain_log_info("planner: planning from %s (every %lld ms and when it changes)", p->path,
+               (long long)cfg->trends.interval_ms);
+  *out = p;
+  return 0;
+}
