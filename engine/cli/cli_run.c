@@ -1,4 +1,6 @@
-/* `ain run`: runs the engine and prints the summary (DAGs done/failed, tasks, wall time). */
+/* `ain run`: runs the engine and prints the summary: DAGs done/failed, videos published / in
+ * review / rejected (the review gate's video rows), tasks, wall time, and where the files are
+ * (the object store under data_dir/objects, the outbox channel's folder). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +8,45 @@
 
 #include "cli/internal.h"
 #include "sched/engine.h"
+
+/* Videos by status, read after the run from the review gate's rows. */
+typedef struct {
+  long long rendered, published, in_review, rejected, waiting; /* waiting: passed, not yet out */
+  int ok;
+} video_counts_t;
+
+static void count_videos(ain_cli_t *cli, video_counts_t *vc) {
+  memset(vc, 0, sizeof *vc);
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (uv_loop_init(&cli->loop) != 0) {
+    return;
+  }
+  ain_store_config_t scfg;
+  ain_engine_store_config(&cli->cfg, &scfg);
+  if (ain_store_open(&scfg, &cli->loop, &cli->store, &err) != 0) {
+    uv_loop_close(&cli->loop);
+    return;
+  }
+  ain_store_req_t req;
+  ain_store_req_review_list(&req, NULL, NULL, 0);
+  if (ain_store_wait(cli->store, &req) == 0) {
+    vc->ok = 1;
+    for (size_t i = 0; i < req.u.review_list.nrows; i++) {
+      const char *st = req.u.review_list.rows[i].status;
+      vc->rendered++;
+      if (st == NULL) {
+        continue;
+      }
+      vc->published += strcmp(st, "published") == 0;
+      vc->in_review += strcmp(st, "in_review") == 0;
+      vc->rejected += strcmp(st, "rejected") == 0;
+      vc->waiting += strcmp(st, "passed") == 0 || strcmp(st, "approved") == 0;
+    }
+  }
+  ain_store_req_cleanup(&req);
+  ain_cli_close_store(cli);
+}
 
 int ain_cli_run(ain_cli_t *cli) {
   ain_run_opts_t opts = {.until_idle = 0, .progress = isatty(STDERR_FILENO)};
@@ -44,11 +85,14 @@ int ain_cli_run(ain_cli_t *cli) {
     return ain_cli_fail(cli, &err);
   }
   const ain_store_stats_t *s = &sum.store;
+  video_counts_t vc;
+  count_videos(cli, &vc);
+  const char *data = cli->cfg.data_dir, *outbox = cli->cfg.channels.outbox.dir;
   if (cli->json) {
     printf("{\"ok\":true,\"wall_s\":%.3f,\"steps_run\":%lld,\"conflicts\":%lld,"
            "\"interrupted\":%s,\"dags\":{\"succeeded\":%lld,\"failed\":%lld,\"running\":%lld,"
            "\"cancelled\":%lld},\"tasks\":{\"succeeded\":%lld,\"dead\":%lld,\"ready\":%lld,"
-           "\"pending\":%lld,\"running\":%lld,\"cancelled\":%lld}}\n",
+           "\"pending\":%lld,\"running\":%lld,\"cancelled\":%lld},",
            sum.wall_s, (long long)sum.steps_run, (long long)sum.conflicts,
            sum.interrupted ? "true" : "false", (long long)s->dags[AIN_DAG_SUCCEEDED],
            (long long)s->dags[AIN_DAG_FAILED], (long long)s->dags[AIN_DAG_RUNNING],
@@ -56,20 +100,40 @@ int ain_cli_run(ain_cli_t *cli) {
            (long long)s->tasks[AIN_TASK_DEAD], (long long)s->tasks[AIN_TASK_READY],
            (long long)s->tasks[AIN_TASK_PENDING], (long long)s->tasks[AIN_TASK_RUNNING],
            (long long)s->tasks[AIN_TASK_CANCELLED]);
+    printf("\"videos\":{\"rendered\":%lld,\"published\":%lld,\"in_review\":%lld,"
+           "\"rejected\":%lld,\"not_yet_published\":%lld},\"files\":{\"objects\":",
+           vc.rendered, vc.published, vc.in_review, vc.rejected, vc.waiting);
+    char objects[4200];
+    snprintf(objects, sizeof objects, "%s/objects", data);
+    ain_cli_json_string(stdout, objects);
+    printf(",\"outbox\":");
+    ain_cli_json_string(stdout, outbox);
+    printf("}}\n");
   } else {
     printf("\nAIN run summary (%s)\n", sum.interrupted ? "interrupted" : "idle");
     printf("  DAGs       %lld done, %lld failed, %lld running, %lld cancelled\n",
            (long long)s->dags[AIN_DAG_SUCCEEDED], (long long)s->dags[AIN_DAG_FAILED],
            (long long)s->dags[AIN_DAG_RUNNING], (long long)s->dags[AIN_DAG_CANCELLED]);
+    if (vc.ok) {
+      printf("  videos     %lld rendered: %lld published, %lld in review, %lld rejected", vc.rendered,
+             vc.published, vc.in_review, vc.rejected);
+      if (vc.waiting) {
+        printf(", %lld not yet published", vc.waiting);
+      }
+      printf("\n");
+    }
     printf("  tasks      %lld succeeded, %lld dead-lettered, %lld waiting, %lld cancelled\n",
            (long long)s->tasks[AIN_TASK_SUCCEEDED], (long long)s->tasks[AIN_TASK_DEAD],
            (long long)(s->tasks[AIN_TASK_READY] + s->tasks[AIN_TASK_PENDING]),
            (long long)s->tasks[AIN_TASK_CANCELLED]);
-    printf("  this run   %lld steps in %.1f s", (long long)sum.steps_run, sum.wall_s);
+    printf("  wall time  %.1f s (%lld steps this run)", sum.wall_s, (long long)sum.steps_run);
     if (sum.conflicts) {
       printf(", %lld stale results refused", (long long)sum.conflicts);
     }
-    printf("\n  store      %s\n", cli->cfg.store.url);
+    printf("\n  files      %s/objects (videos, thumbnails, captions, speech; by sha256)\n",
+           data);
+    printf("             %s/<key>/ (published: video, thumbnail, sidecar JSON)\n", outbox);
+    printf("  store      %s\n", cli->cfg.store.url);
   }
   return AIN_EXIT_OK;
 }
