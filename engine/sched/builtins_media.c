@@ -42,12 +42,55 @@ typedef struct {
   ain_media_probe_t probe;
   int gate_rc;
   char gate_error[512];
+  uint64_t render_ns; /* ffmpeg's wall time, start to exit (bench/render.sh compares it) */
+  uint64_t wait_ns;   /* time spent waiting for a render slot */
   /* keys written (tts: audio; assets: background; render: video, thumbnail, captions) */
   char keys[3][AIN_OBJSTORE_KEY_MAX + 1];
 } media_x_t;
 
 static media_x_t *X(ain__mstep_t *m) {
   return m->x;
+}
+
+/* Render slots, per shard: x264 already uses every core, so renders beyond
+ * media.renders_per_shard wait here in arrival order instead of slowing each other down (and
+ * multiplying ffmpeg's ~340 MB at 1080x1920). A shard is one thread with one loop, so thread-local
+ * state needs no lock. A waiting render's timeout restarts when it gets its slot. */
+static _Thread_local int renders_running;
+static _Thread_local ain__mstep_t *wait_head, *wait_tail;
+
+static void render_go(ain__mstep_t *m);
+
+static void slot_release(ain__mstep_t *m) {
+  if (!m->has_slot) {
+    return;
+  }
+  m->has_slot = 0;
+  renders_running--;
+  while (wait_head != NULL && renders_running < (int)wait_head->cfg->media.renders_per_shard) {
+    ain__mstep_t *next = wait_head;
+    wait_head = next->wait_next;
+    if (wait_head == NULL) {
+      wait_tail = NULL;
+    }
+    next->wait_next = NULL;
+    render_go(next);
+  }
+}
+
+/* Removes a waiting render from the queue (its step was cancelled); 1 if it was waiting. */
+static int slot_unwait(ain__mstep_t *m) {
+  for (ain__mstep_t **p = &wait_head, *prev = NULL; *p != NULL; prev = *p, p = &(*p)->wait_next) {
+    if (*p == m) {
+      *p = m->wait_next;
+      if (wait_tail == m) {
+        wait_tail = prev;
+      }
+      m->wait_next = NULL;
+      return 1;
+    }
+  }
+  return 0;
 }
 
 /* ---- state, pool jobs, endings ---------------------------------------------------------------- */
@@ -111,6 +154,7 @@ static void remove_dir(ain__mstep_t *m) {
 }
 
 void ain__mstep_release(ain__mstep_t *m) {
+  slot_release(m);
   if (m->step != NULL) {
     m->step->priv = NULL;
     m->step = NULL;
@@ -217,6 +261,11 @@ static void media_cancel(ain_step_t *step, int code, const char *why) {
   /* Detach first: the outstanding operation's callback will only clean up. */
   step->priv = NULL;
   m->step = NULL;
+  if (slot_unwait(m)) {
+    ain_step_fail(step, code, why, 0);
+    ain__mstep_release(m); /* nothing was outstanding while it waited */
+    return;
+  }
   if (m->job != NULL) {
     ain_media_job_cancel(m->job);
   }
@@ -618,10 +667,12 @@ static void render_done(ain__mstep_t *m) {
   cJSON_AddNumberToObject(r, "speech_ms", (double)x->speech_ms);
   cJSON_AddNumberToObject(r, "width", p->width);
   cJSON_AddNumberToObject(r, "height", p->height);
+  cJSON_AddNumberToObject(r, "render_ms", (double)(x->render_ns / 1000000));
+  cJSON_AddNumberToObject(r, "waited_ms", (double)(x->wait_ns / 1000000));
   ain_log_ctx_t lc = {.task_id = m->task_id, .dag_id = m->dag_id[0] ? m->dag_id : NULL};
-  ain_log(AIN_LOG_INFO, &lc, "render: %dx%d %.2f s, %lld bytes, gate %s", p->width, p->height,
-          (double)p->duration_ms / 1000.0, (long long)p->size_bytes,
-          x->gate_rc == 0 ? "ok" : x->gate_error);
+  ain_log(AIN_LOG_INFO, &lc, "render: %dx%d %.2f s, %lld bytes, ffmpeg %.0f ms, gate %s", p->width,
+          p->height, (double)p->duration_ms / 1000.0, (long long)p->size_bytes,
+          (double)x->render_ns / 1e6, x->gate_rc == 0 ? "ok" : x->gate_error);
   ain__ckpt_record_and_succeed(m, keys_json(m, 3), print_delete(r));
 }
 
@@ -679,6 +730,7 @@ static void on_render(int status, const ain_err_t *err, void *data) {
   if (ain__mstep_detached(m)) {
     return;
   }
+  X(m)->render_ns = ain_mono_ns() - X(m)->render_ns;
   if (status != 0) {
     ain__mstep_fail(m, status, err ? err->msg : "ffmpeg failed", 0);
     return;
@@ -723,6 +775,7 @@ static void render_run(ain__mstep_t *m) {
                                .on_progress = on_render_progress};
   ain_err_t e;
   ain_err_clear(&e);
+  x->render_ns = ain_mono_ns();
   int rc = ain_media_render(m->loop, &o, on_render, m, &m->job, &e);
   if (rc != 0) {
     m->job = NULL;
@@ -746,6 +799,24 @@ static void render_begin(ain__mstep_t *m) {
     bad_input(m, "needs deps.tts.duration_ms > 0");
     return;
   }
+  X(m)->wait_ns = ain_mono_ns();
+  if (renders_running >= (int)m->cfg->media.renders_per_shard) {
+    if (wait_tail != NULL) {
+      wait_tail->wait_next = m;
+    } else {
+      wait_head = m;
+    }
+    wait_tail = m;
+    return;
+  }
+  render_go(m);
+}
+
+static void render_go(ain__mstep_t *m) {
+  m->has_slot = 1;
+  renders_running++;
+  X(m)->wait_ns = ain_mono_ns() - X(m)->wait_ns;
+  ain_step_restart_timeout(m->step); /* the wait for the slot is not the render's time */
   ain__mstep_work(m, render_prepare, render_run);
 }
 

@@ -212,6 +212,15 @@ static void on_timeout(uv_timer_t *t) {
   ain__step_cancel(step, AIN_ETIMEOUT, why);
 }
 
+void ain_step_restart_timeout(ain_step_t *step) {
+  if (step->ended) {
+    return;
+  }
+  int64_t tmo = step->task.timeout_ms > 0 ? step->task.timeout_ms
+                                          : step->shard->engine->cfg->queue.default_timeout_ms;
+  uv_timer_start(&step->timeout, on_timeout, (uint64_t)tmo, 0);
+}
+
 void ain__step_cancel(ain_step_t *step, int code, const char *why) {
   if (step->ended) {
     return;

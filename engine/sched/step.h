@@ -58,6 +58,10 @@ const char *ain_step_data_dir(ain_step_t *step);
 /* Context JSON handed to handlers: task_id, dag_id, step, persona_id, attempt, deps. Caller frees. */
 char *ain_step_ctx_json(const ain_step_t *step);
 
+/* Re-arms the step's timeout to its full length from now: for a step that waited in-process for
+ * a scarce resource (a render slot) before starting its work. No-op once the step ended. */
+void ain_step_restart_timeout(ain_step_t *step);
+
 /* Ends the step successfully. result_json: a JSON object (NULL = "{}"); spawn: new work committed
  * with the success (the step takes ownership; free with ain_store_batch_free). detail: JSON for the
  * audit row (policy versions), may be NULL. */

@@ -2,15 +2,19 @@
 # The whole pipeline on one machine with no server: trends (JSON Lines, with a broken line and
 # non-ASCII text) -> planner -> script -> tts -> assets -> render -> judge -> review gate ->
 # publish to the outbox, at 360x640 to stay fast. Asserts: the broken line is skipped with a
-# warning naming it; every published video passes ffprobe (H.264 + AAC, the configured size,
+# warning naming it; a persona file that does not compile is rejected, the others work; every published video passes ffprobe (H.264 + AAC, the configured size,
 # duration within 0.5 s of the speech); receipts are unique, one per published video; the audit
 # is complete for every task; a second run plans nothing new. Then bad tools: a render that
 # times out fails with ffmpeg's timeout, retries and is dead-lettered at max_attempts.
 source "$(dirname "$0")/lib.bash"
 
 trends="$AIN_SOURCE_DIR/tests/fixtures/trends/e2e.jsonl"
+# The shipped policies plus a persona file that does not even compile: it must be rejected while
+# the other personas keep working.
+cp -r "$AIN_SOURCE_DIR/scripts" "$T/scripts"
+printf 'return { id = "zz_broken", voice = { name = "en-us" \n' > "$T/scripts/personas/zz_broken.lua"
 cfg="$T/ain.lua"
-write_config "$cfg" "$AIN_SOURCE_DIR/scripts" \
+write_config "$cfg" "$T/scripts" \
   "store = { url = \"sqlite:$T/ain.db\", sql_dir = \"$AIN_SOURCE_DIR/sql\" }" \
   "queue = { retry_base_ms = 100, retry_max_ms = 500 }" \
   "trends = { source = \"$trends\", interval_ms = 600000 }" \
@@ -24,6 +28,8 @@ ok "ain run --until-idle exits 0"
 # The broken line (line 2) is skipped with a warning naming the file and the line.
 grep -q "e2e.jsonl:2: line skipped" "$T/run.log" || fail "no warning naming line 2: $(grep -i skipped "$T/run.log" | head -3)"
 ok "a malformed trend line is skipped with a warning naming its line"
+grep "zz_broken" "$T/run.log" | grep -qi "reject\|invalid\|error" || fail "the broken persona was not reported: $(grep zz_broken "$T/run.log" | head -2)"
+ok "a broken persona file is rejected (the other personas keep working: see below)"
 
 summary=$(cat "$T/summary.json")
 dags=$(echo "$summary" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["dags"]["succeeded"], d["dags"]["failed"], d["videos"]["published"])')
