@@ -206,3 +206,36 @@ char *ain_strdup(const char *s) {
   }
   return d;
 }
+
+int ain_mkdir_p(const char *path) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof buf) {
+    return -ENAMETOOLONG;
+  }
+  memcpy(buf, path, n + 1);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+        return -errno;
+      }
+      *p = '/';
+    }
+  }
+  if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+    return -errno;
+  }
+  return 0;
+}
+
+int ain_mkdir_parent(const char *file_path) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", file_path);
+  char *slash = strrchr(buf, '/');
+  if (slash == NULL || slash == buf) {
+    return 0;
+  }
+  *slash = '\0';
+  return ain_mkdir_p(buf);
+}

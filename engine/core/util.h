@@ -22,6 +22,10 @@ int ain_utf8_valid(const char *buf, size_t len, size_t *bad_at);
 int ain_read_file(const char *path, char **out, size_t *len);
 /* Writes data to path atomically (temp file + fsync + rename). Returns 0 or -errno. */
 int ain_write_file_atomic(const char *path, const void *data, size_t len);
+/* mkdir -p: creates path and its missing parents (mode 0755). Returns 0 or -errno. */
+int ain_mkdir_p(const char *path);
+/* Creates the folder that will hold the file at path (mkdir -p of its dirname). */
+int ain_mkdir_parent(const char *file_path);
 /* strdup that aborts on OOM; NULL in, NULL out. */
 char *ain_strdup(const char *s);
 /* Random 64-bit value from the OS (getrandom), used for jitter and ids. */

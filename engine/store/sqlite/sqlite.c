@@ -57,6 +57,13 @@ static int db_acquire(const char *path, const ain_store_config_t *cfg, ain__sq_d
   }
   /* Our own mutex serialises every use of the connection, so SQLite's is redundant. */
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  /* A fresh checkout has no var/ yet: create the database's folder. */
+  int mrc = strcmp(path, ":memory:") != 0 ? ain_mkdir_parent(path) : 0;
+  if (mrc != 0) {
+    rc = ain_err_field(err, AIN_ESTORE, "store.url", "sqlite: cannot create the folder of %s: %s",
+                       path, strerror(-mrc));
+    goto fail;
+  }
   if (sqlite3_open_v2(path, &conn, flags, NULL) != SQLITE_OK) {
     rc = ain_err_field(err, AIN_ESTORE, "store.url", "sqlite: opening %s: %s", path,
                        conn ? sqlite3_errmsg(conn) : "out of memory");
