@@ -533,6 +533,7 @@ static void poll_pins(ain_lua_registry_t *r, int wait) {
     abort();
   }
   ain_store_req_script_list(req, NULL);
+  req->u.script_list.pins_only = 1;
   req->data = r;
   req->cb = pins_done;
   r->inflight++;

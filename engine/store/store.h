@@ -402,6 +402,7 @@ struct ain_store_req {
     } script_get;
     struct {
       const char *module;             /* NULL = every module */
+      int pins_only;                  /* skip the versions (the registry's pin poll) */
       ain_script_version_t *versions; /* out: by module, newest first */
       size_t nversions;
       ain_script_pin_t *pins; /* out */

@@ -245,6 +245,12 @@ TEST(pin_unpin) {
   ASSERT_STR_EQ(r.u.script_list.pins[0].module, f.mod);
   ASSERT_STR_EQ(r.u.script_list.pins[0].sha, good); /* the failed pins changed nothing */
   ain_store_req_cleanup(&r);
+  ain_store_req_script_list(&r, NULL);
+  r.u.script_list.pins_only = 1; /* the registry's poll: pins without the version history */
+  ASSERT_OK(wait(&f, &r));
+  ASSERT_EQ(r.u.script_list.nversions, 0);
+  ASSERT_GE(r.u.script_list.npins, 1);
+  ain_store_req_cleanup(&r);
   ASSERT_OK(pin(&f, f.mod, NULL, &changed, pinned));
   ASSERT_EQ(changed, 1);
   ASSERT_STR_EQ(pinned, "");

@@ -39,7 +39,9 @@ int ain__pg_plan_scripts(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now
     c->params[1] = ain_strdup(req->u.script_get.module);
     return 0;
   case AIN_STORE_SCRIPT_LIST:
-    cmd(plan, AIN__PG_SCRIPT_LIST)->params[0] = ain_strdup(req->u.script_list.module);
+    if (!req->u.script_list.pins_only) {
+      cmd(plan, AIN__PG_SCRIPT_LIST)->params[0] = ain_strdup(req->u.script_list.module);
+    }
     cmd(plan, AIN__PG_SCRIPT_PINS)->params[0] = ain_strdup(req->u.script_list.module);
     return 0;
   case AIN_STORE_SCRIPT_PIN:
@@ -152,7 +154,8 @@ int ain__pg_parse_scripts(ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_SCRIPT_GET:
     return parse_get(req, plan->res[0]);
   case AIN_STORE_SCRIPT_LIST:
-    return parse_list(req, plan->res[0], plan->res[1]);
+    return req->u.script_list.pins_only ? parse_list(req, NULL, plan->res[0])
+                                        : parse_list(req, plan->res[0], plan->res[1]);
   case AIN_STORE_SCRIPT_PIN:
     return parse_pin(req, plan->res[0]);
   default:

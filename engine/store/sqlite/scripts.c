@@ -93,12 +93,13 @@ static int list(ain__sq_ctx_t *c) {
     return rc;
   }
   sqlite3_stmt *st = prep(c, "SELECT module, sha, first_error, created_at FROM script_versions "
-                             "WHERE ?1 IS NULL OR module = ?1 ORDER BY module, created_at DESC, "
-                             "rowid DESC");
+                             "WHERE (?1 IS NULL OR module = ?1) AND NOT ?2 "
+                             "ORDER BY module, created_at DESC, rowid DESC");
   if (st == NULL) {
     return AIN_ESTORE;
   }
   ain__store_sq_bind_text(st, 1, module);
+  sqlite3_bind_int(st, 2, r->u.script_list.pins_only != 0);
   size_t n = 0, cap = 0;
   int step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
