@@ -28,6 +28,15 @@ struct ain_cluster {
   int stopped;
   int open_handles;
   int beat_failing; /* log a failing store once per outage, not every tick */
+  /* When this node's own beats started succeeding again (0 while they fail). A node that could
+   * not reach the store cannot tell a dead peer from its own outage: after an outage (a Postgres
+   * restart) every peer looks silent, so no verdict is given until this node has been beating
+   * for a full timeout itself. */
+  int64_t healthy_since;
+  ain_store_req_t final_req;
+  int final_inflight;
+  uv_timer_t final_timer;
+  int final_expired;
 };
 
 static void send_beat(ain_cluster_t *c);
@@ -41,7 +50,11 @@ static void on_beat_done(ain_store_req_t *req) {
       ain_log_error("node %s: heartbeat failed: %s", c->id, req->err.msg);
     }
     c->beat_failing = 1;
+    c->healthy_since = 0;
   } else {
+    if (c->healthy_since == 0) {
+      c->healthy_since = ain_now_ms();
+    }
     if (c->beat_failing) {
       ain_log_info("node %s: heartbeat recorded again", c->id);
     }
@@ -63,7 +76,12 @@ static void send_beat(ain_cluster_t *c) {
   if (c->beat_inflight) {
     return;
   }
-  ain_store_req_node_beat(&c->beat_req, &c->self, c->opts.node_timeout_ms, 0);
+  int64_t now = ain_now_ms();
+  int judge = c->healthy_since != 0 && now - c->healthy_since >= c->opts.node_timeout_ms;
+  /* Not judging: a timeout no silence can reach (the beat still records this node). */
+  ain_store_req_node_beat(&c->beat_req, &c->self,
+                          judge ? c->opts.node_timeout_ms : INT64_C(1) << 60, 0);
+  c->beat_req.now = now;
   c->beat_req.data = c;
   c->beat_req.cb = on_beat_done;
   c->beat_req.actor = c->id;
@@ -139,6 +157,8 @@ int ain_cluster_start(uv_loop_t *loop, ain_store_t *store, const ain_cluster_opt
   uv_timer_init(loop, &c->archive_timer);
   c->beat_timer.data = c->archive_timer.data = c;
   c->open_handles = 2;
+  /* Start-up counts as healthy: rows of nodes that died before we started are old news. */
+  c->healthy_since = ain_now_ms() - opts->node_timeout_ms;
   uv_timer_start(&c->beat_timer, on_beat_timer, 0, (uint64_t)opts->heartbeat_ms);
   if (opts->archive_interval_ms > 0) {
     uv_timer_start(&c->archive_timer, on_archive_timer, (uint64_t)opts->archive_interval_ms,
@@ -161,9 +181,26 @@ void ain_cluster_stop(ain_cluster_t *c) {
   uv_timer_stop(&c->archive_timer);
 }
 
+static void on_final_done(ain_store_req_t *req) {
+  ain_cluster_t *c = req->data;
+  if (req->status != 0) {
+    ain_log_warn("node %s: recording the stop failed: %s", c->id, req->err.msg);
+  }
+  ain_store_req_cleanup(req);
+  c->final_inflight = 0;
+  if (c->open_handles == 0) {
+    free(c);
+  }
+}
+
+static void on_final_timer(uv_timer_t *t) {
+  ain_cluster_t *c = t->data;
+  c->final_expired = 1;
+}
+
 static void on_closed(uv_handle_t *h) {
   ain_cluster_t *c = h->data;
-  if (--c->open_handles == 0) {
+  if (--c->open_handles == 0 && !c->final_inflight) {
     free(c);
   }
 }
@@ -173,15 +210,24 @@ void ain_cluster_free(ain_cluster_t *c) {
     return;
   }
   ain_cluster_stop(c);
-  /* ain_store_wait delivers requests in submit order, so a beat or archive still in flight ends
-   * before the final beat. */
-  ain_store_req_t req;
-  ain_store_req_node_beat(&req, &c->self, c->opts.node_timeout_ms, 1);
-  req.actor = c->id;
-  if (ain_store_wait(c->store, &req) != 0) {
-    ain_log_warn("node %s: recording the stop failed: %s", c->id, req.err.msg);
+  /* The "stopped" beat gets at most a second: a store that is down must not hold the exit (the
+   * row then times out into "dead", which is also true). If it is still in flight, the store's
+   * close fails it and its callback frees us. */
+  ain_store_req_node_beat(&c->final_req, &c->self, INT64_C(1) << 60, 1);
+  c->final_req.data = c;
+  c->final_req.cb = on_final_done;
+  c->final_req.actor = c->id;
+  c->final_inflight = 1;
+  if (ain_store_submit(c->store, &c->final_req) != 0) {
+    c->final_inflight = 0;
   }
-  ain_store_req_cleanup(&req);
+  uv_timer_init(c->loop, &c->final_timer);
+  c->final_timer.data = c;
+  c->open_handles++;
+  uv_timer_start(&c->final_timer, on_final_timer, 1000, 0);
+  while (c->final_inflight && !c->final_expired && uv_run(c->loop, UV_RUN_ONCE) != 0) {
+  }
+  uv_close((uv_handle_t *)&c->final_timer, on_closed);
   uv_close((uv_handle_t *)&c->beat_timer, on_closed);
   uv_close((uv_handle_t *)&c->archive_timer, on_closed);
 }

@@ -178,6 +178,9 @@ static void on_shard_exited(uv_async_t *a) {
     uv_close((uv_handle_t *)&e->reap_timer, NULL);
     uv_close((uv_handle_t *)&e->idle_timer, NULL);
     uv_close((uv_handle_t *)&e->shard_exited, NULL);
+    /* The main store handle may still watch its socket (Postgres keeps a uv_poll for NOTIFY,
+     * re-armed after a reconnect): do not wait for the loop to run dry. */
+    uv_stop(&e->loop);
   }
 }
 
