@@ -37,8 +37,10 @@ static void write_policy(const char *dir, int version) {
   if (f == NULL) {
     abort();
   }
-  fprintf(f, "-- version %d\nlocal M = {}\nfunction M.decide(p, ctx) return { v = %d } end\n"
-             "return M\n", version, version);
+  fprintf(f,
+          "-- version %d\nlocal M = {}\nfunction M.decide(p, ctx) return { v = %d } end\n"
+          "return M\n",
+          version, version);
   fclose(f);
   if (rename(tmp, path) != 0) {
     abort();
@@ -121,7 +123,8 @@ static void bench_reload(int rewrites) {
     char src[300];
     snprintf(src, sizeof src,
              "-- version %d\nlocal M = {}\nfunction M.decide(p, ctx) return { v = %d } end\n"
-             "return M\n", k, k);
+             "return M\n",
+             k, k);
     sha_hex(src, b.want);
     b.seen_ns = 0;
     uint64_t t0 = ain_mono_ns();
@@ -159,19 +162,18 @@ static void bench_reload(int rewrites) {
   }
 }
 
-static const char POLICY[] =
-    "local M = {}\n"
-    "function M.empty(p, ctx) return nil end\n"
-    "function M.scan(p, ctx)\n"
-    "  local words, long, caps = 0, 0, 0\n"
-    "  for w in p.text:gmatch('%a+') do\n"
-    "    words = words + 1\n"
-    "    if #w > 6 then long = long + 1 end\n"
-    "    if w:match('^%u') then caps = caps + 1 end\n"
-    "  end\n"
-    "  return { words = words, long = long, caps = caps }\n"
-    "end\n"
-    "return M\n";
+static const char POLICY[] = "local M = {}\n"
+                             "function M.empty(p, ctx) return nil end\n"
+                             "function M.scan(p, ctx)\n"
+                             "  local words, long, caps = 0, 0, 0\n"
+                             "  for w in p.text:gmatch('%a+') do\n"
+                             "    words = words + 1\n"
+                             "    if #w > 6 then long = long + 1 end\n"
+                             "    if w:match('^%u') then caps = caps + 1 end\n"
+                             "  end\n"
+                             "  return { words = words, long = long, caps = caps }\n"
+                             "end\n"
+                             "return M\n";
 
 static void on_done(ain_lua_call_t *c, int status, const char *r, const char *e, void *d) {
   if (status != 0) {
@@ -198,8 +200,8 @@ static double per_call_us(ain_lua_host_t *h, const char *fn, const char *payload
 static void bench_jit(int calls) {
   char payload[4096];
   int off = snprintf(payload, sizeof payload, "{\"text\":\"");
-  static const char *const words[] = {"Morning", "routines", "matter", "because", "tiny",
-                                      "habits", "compound", "into", "remarkable", "Results"};
+  static const char *const words[] = {"Morning", "routines", "matter", "because",    "tiny",
+                                      "habits",  "compound", "into",   "remarkable", "Results"};
   for (int i = 0; i < 200; i++) {
     off += snprintf(payload + off, sizeof payload - (size_t)off, "%s ", words[i % 10]);
   }
@@ -218,8 +220,7 @@ static void bench_jit(int calls) {
     }
     double e = per_call_us(h, "empty", NULL, calls);
     double s = per_call_us(h, "scan", payload, calls / 5);
-    printf("  JIT %-3s  empty call %6.2f us   200-word scan %7.2f us\n", jit ? "on" : "off", e,
-           s);
+    printf("  JIT %-3s  empty call %6.2f us   200-word scan %7.2f us\n", jit ? "on" : "off", e, s);
     ain_lua_host_free(h);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);

@@ -138,8 +138,8 @@ static int load_versions(ain_cli_t *cli, ain_lua_host_t *h, cJSON *policies, con
     if (rc == 0) {
       const ain_script_version_t *v = &req.u.script_get.version;
       if (v->error != NULL && override != NULL && strcmp(p->string, module) == 0) {
-        rc = ain_err_set(err, AIN_EINVAL, "version %.12s of %s was rejected: %s", v->sha,
-                         p->string, v->error);
+        rc = ain_err_set(err, AIN_EINVAL, "version %.12s of %s was rejected: %s", v->sha, p->string,
+                         v->error);
       } else {
         rc = ain_lua_host_set_source(h, p->string, v->source, strlen(v->source), NULL, err);
         cJSON_SetValuestring(p, v->sha); /* a prefix given by the operator, made full */
@@ -297,8 +297,10 @@ int ain_cli_replay(ain_cli_t *cli) {
   }
   recorded = recorded_policies(&areq);
   if (recorded == NULL && override == NULL) {
-    rc = ain_err_set(&err, AIN_ENOTFOUND, "task %s has no recorded policy versions (it has not "
-                     "run yet); pass --policy-sha to run a given version", t->id);
+    rc = ain_err_set(&err, AIN_ENOTFOUND,
+                     "task %s has no recorded policy versions (it has not "
+                     "run yet); pass --policy-sha to run a given version",
+                     t->id);
     goto done;
   }
   policies = recorded ? cJSON_Duplicate(recorded, 1) : cJSON_CreateObject();
@@ -318,8 +320,7 @@ int ain_cli_replay(ain_cli_t *cli) {
   if (cli->json) {
     print_json(t, module, fn, recorded, &o, changed);
   } else {
-    printf("task %s  %s.%s  (recorded: %s)\n", t->id, module, fn,
-           ain_task_status_name(t->status));
+    printf("task %s  %s.%s  (recorded: %s)\n", t->id, module, fn, ain_task_status_name(t->status));
     char *rv = cJSON_PrintUnformatted(recorded);
     printf("versions: recorded %s\n          replayed %s\n", rv, o.versions ? o.versions : "{}");
     free(rv);

@@ -156,8 +156,10 @@ static int cmd_pin(ain_cli_t *cli, int pin) {
       printf("%s pinned to %.12s%s\n", module, req.u.script_pin.pinned,
              req.u.script_pin.changed ? "" : " (already)");
     } else {
-      printf("%s %s\n", module, req.u.script_pin.changed ? "unpinned: the newest valid version "
-                                                           "serves" : "was not pinned");
+      printf("%s %s\n", module,
+             req.u.script_pin.changed ? "unpinned: the newest valid version "
+                                        "serves"
+                                      : "was not pinned");
     }
   }
   ain_store_req_cleanup(&req);

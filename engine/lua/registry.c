@@ -31,7 +31,7 @@ typedef struct {
   char pin_sha[65]; /* operator pin ("" = none) and its source once fetched */
   char *pin_src;
   size_t pin_len;
-  char *error;  /* why the disk version was rejected; NULL when it serves */
+  char *error; /* why the disk version was rejected; NULL when it serves */
   int deleted;
   /* published: read by shards under mu */
   char serve_sha[65];
@@ -178,8 +178,8 @@ static int check(ain_lua_registry_t *r, const char *module, const char *src, siz
                        .mem_limit = c->mem_limit,
                        /* a top level only builds a table: a tight budget keeps a looping
                         * version from holding the registry's loop */
-                       .cpu_budget = c->cpu_budget && c->cpu_budget < REG_CHECK_CPU
-                                         ? c->cpu_budget : REG_CHECK_CPU,
+                       .cpu_budget = c->cpu_budget && c->cpu_budget < REG_CHECK_CPU ? c->cpu_budget
+                                                                                    : REG_CHECK_CPU,
                        .cpu_ms = c->cpu_ms && c->cpu_ms < REG_CHECK_MS ? c->cpu_ms : REG_CHECK_MS,
                        .allow_ffi = c->allow_ffi,
                        .no_side_effects = 1};
@@ -191,8 +191,7 @@ static int check(ain_lua_registry_t *r, const char *module, const char *src, siz
   h->sources_only = 1; /* a module with no valid version must not load from disk either */
   for (size_t i = 0; i < r->n; i++) {
     if (r->e[i].serve_src != NULL && strcmp(r->e[i].module, module) != 0) {
-      ain_lua_host_set_source(h, r->e[i].module, r->e[i].serve_src, r->e[i].serve_len, NULL,
-                              NULL);
+      ain_lua_host_set_source(h, r->e[i].module, r->e[i].serve_src, r->e[i].serve_len, NULL, NULL);
     }
   }
   rc = ain_lua_host_set_source(h, module, src, len, NULL, err);
@@ -228,8 +227,8 @@ static void put_finish(put_op_t *op) {
   ain_lua_registry_t *r = op->r;
   r->inflight--;
   if (req->status != 0) {
-    ain_log_error("script registry: recording %s version %.12s: %s", r->e[op->idx].module,
-                  op->sha, req->err.msg);
+    ain_log_error("script registry: recording %s version %.12s: %s", r->e[op->idx].module, op->sha,
+                  req->err.msg);
   }
   /* Publish only what the store has: every sha an audit row names must be replayable. */
   if (req->status == 0 && !r->closing) {
@@ -358,8 +357,8 @@ static void consider(ain_lua_registry_t *r, const char *rel, int force, int wait
   }
   if (rc != 0) {
     ain_log_error("policy %s: version %.12s rejected: %s; %s%.12s keeps serving", module, sha,
-                  e->error, e->serve_src ? "version " : "no version", e->serve_src ? e->serve_sha
-                                                                                  : "");
+                  e->error, e->serve_src ? "version " : "no version",
+                  e->serve_src ? e->serve_sha : "");
   } else {
     ain_log_info("policy %s: version %.12s is valid", module, sha);
   }

@@ -106,9 +106,9 @@ static int check_cf(lua_State *L) {
   if (strncmp(module, "personas/", 9) == 0) {
     lua_getfield(L, t, "id");
     if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), module + 9) != 0) {
-      return luaL_error(L, "%s: a persona needs id = \"%s\" (its file name), found %s", rel,
-                        module + 9, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                                   : luaL_typename(L, -1));
+      return luaL_error(
+          L, "%s: a persona needs id = \"%s\" (its file name), found %s", rel, module + 9,
+          lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
     }
     static const char *const tables[] = {"voice", "style"};
     for (size_t i = 0; i < 2; i++) {
@@ -162,11 +162,15 @@ int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err) {
   rel_path(module, rel, sizeof rel);
   int rc = 0;
   if (c.cpu_exceeded) {
-    rc = ain_err_set(err, AIN_EBUDGET_CPU, "%s: its top level ran past the CPU budget "
-                     "(%s)", rel, c.cpu_exceeded == 2 ? "loop time" : "instructions");
+    rc = ain_err_set(err, AIN_EBUDGET_CPU,
+                     "%s: its top level ran past the CPU budget "
+                     "(%s)",
+                     rel, c.cpu_exceeded == 2 ? "loop time" : "instructions");
   } else if (c.mem_exceeded) {
-    rc = ain_err_set(err, AIN_EBUDGET_MEM, "%s: its top level needed more than %zu "
-                     "bytes", rel, h->mem_limit);
+    rc = ain_err_set(err, AIN_EBUDGET_MEM,
+                     "%s: its top level needed more than %zu "
+                     "bytes",
+                     rel, h->mem_limit);
   } else if (st != 0) {
     int sandbox = c.sandbox_hit && m && strstr(m, "refused by the sandbox");
     rc = ain_err_set(err, sandbox ? AIN_ESANDBOX : AIN_ELUA, "%s", m ? m : "unknown error");

@@ -67,8 +67,7 @@ static void on_publish(void *data, uint64_t gen) {
   ((fx_t *)data)->published = gen;
 }
 
-static void on_tick(uv_timer_t *t) {
-}
+static void on_tick(uv_timer_t *t) {}
 
 static void fx_open(fx_t *f, const char *judge_src) {
   memset(f, 0, sizeof *f);
@@ -98,12 +97,12 @@ static void fx_open(fx_t *f, const char *judge_src) {
   ain_store_req_migrate(&m);
   ASSERT_OK(ain_store_wait(f->s, &m));
   ain_store_req_cleanup(&m);
-  ain_lua_registry_opts_t ro = {.check = {.scripts_dir = f->dir, .cpu_budget = 5000000,
-                                          .mem_limit = 64 << 20},
-                                .store = f->s,
-                                .pin_poll_ms = 30,
-                                .on_publish = on_publish,
-                                .data = f};
+  ain_lua_registry_opts_t ro = {
+      .check = {.scripts_dir = f->dir, .cpu_budget = 5000000, .mem_limit = 64 << 20},
+      .store = f->s,
+      .pin_poll_ms = 30,
+      .on_publish = on_publish,
+      .data = f};
   ASSERT_OK(ain_lua_registry_new(&f->loop, &ro, &f->r, &err));
   ain_lua_opts_t lo = {.scripts_dir = f->dir, .name = "t", .registry = f->r};
   ASSERT_OK(ain_lua_host_new(&f->loop, &lo, &f->h, &err));
@@ -258,11 +257,11 @@ TEST(rejected_version_never_serves) {
   sha_of(JUDGE(1), v1);
   sha_of(JUDGE(3), v3);
   static const char *const bad[] = {
-      "local M = {}\nfunction M.decide( return M\n",           /* syntax */
-      "local M = {}\nerror('boom')\nreturn M\n",               /* runtime error */
-      "return { other = function() end }\n",                   /* missing entry point */
-      "return 42\n",                                           /* wrong type */
-      "while true do end\n",                                   /* infinite loop */
+      "local M = {}\nfunction M.decide( return M\n",                      /* syntax */
+      "local M = {}\nerror('boom')\nreturn M\n",                          /* runtime error */
+      "return { other = function() end }\n",                              /* missing entry point */
+      "return 42\n",                                                      /* wrong type */
+      "while true do end\n",                                              /* infinite loop */
       "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(4096) .. i end\n", /* memory bomb */
       "os.execute('true')\nreturn { decide = function() end }\n",
       "io.open('/etc/passwd')\nreturn { decide = function() end }\n",
@@ -361,8 +360,8 @@ TEST(pin_and_unpin) {
 }
 
 TEST(check_source_contracts) {
-  ain_lua_check_opts_t o = {.scripts_dir = "/nonexistent", .cpu_budget = 5000000,
-                            .mem_limit = 64 << 20};
+  ain_lua_check_opts_t o = {
+      .scripts_dir = "/nonexistent", .cpu_budget = 5000000, .mem_limit = 64 << 20};
   ain_err_t err;
   const char *good = "return { decide = function() end }";
   ASSERT_OK(ain_lua_check_source(&o, "judge", good, strlen(good), &err));

@@ -163,8 +163,8 @@ static int pin(ain__sq_ctx_t *c) {
     }
     if (v.error != NULL) {
       rc = ain_err_field(&r->err, AIN_EINVAL, "sha",
-                         "version %.12s of %s was rejected and cannot be pinned: %s", v.sha,
-                         module, v.error);
+                         "version %.12s of %s was rejected and cannot be pinned: %s", v.sha, module,
+                         v.error);
       goto fail;
     }
     snprintf(r->u.script_pin.pinned, sizeof r->u.script_pin.pinned, "%s", v.sha);
