@@ -112,3 +112,54 @@ BEGIN
   SELECT count(*) + 0 * (SELECT count(*) FROM ea) INTO v_n FROM i;
   RETURN v_n;
 END $$;
+
+-- FINISH, set-wise where it can be: successes without spawned work of tasks that are not part of
+-- a DAG and that nothing depends on (the plain job-queue case) are committed by one UPDATE and one
+-- INSERT of audit rows for the whole batch, fenced exactly like ain_finish (status running and
+-- the claimed state_version; under READ COMMITTED the UPDATE re-checks both on the row version it
+-- waited for). Rows are locked in id order. Every other item (DAG steps, releases of dependents,
+-- retries, failures, spawns, parks) goes to ain_finish, whatever its current definition, with
+-- results mapped back to their positions in p_items.
+CREATE FUNCTION ain_finish_batch(p_actor text, p_now bigint, p_items json)
+RETURNS TABLE (o_idx integer, o_status integer, o_new_status text, o_new_version bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_idx  integer[];
+  v_ver  bigint[];
+  v_rest json;
+  v_map  integer[];
+BEGIN
+  WITH i AS (SELECT (j.o - 1)::integer AS idx, x.id, x.ver, x.result, x.detail
+               FROM json_array_elements(p_items) WITH ORDINALITY AS j(doc, o)
+              CROSS JOIN LATERAL json_to_record(j.doc) AS x(id text, ver bigint, kind integer,
+                          result text, detail text, spawn json)
+              WHERE x.kind = 0 AND (x.spawn IS NULL OR json_typeof(x.spawn) <> 'object')),
+  l AS (SELECT t.id FROM tasks t JOIN i ON i.id = t.id
+         WHERE t.dag_id IS NULL AND t.status = 'running' AND t.state_version = i.ver
+           AND NOT EXISTS (SELECT 1 FROM task_deps e WHERE e.depends_on = t.id)
+         ORDER BY t.id FOR UPDATE OF t),
+  u AS (UPDATE tasks t SET status = 'succeeded', result = coalesce(i.result, '{}'),
+               lease_owner = NULL, lease_until = NULL, state_version = t.state_version + 1,
+               finished_at = p_now, updated_at = p_now
+          FROM l, i
+         WHERE t.id = l.id AND i.id = t.id AND t.status = 'running' AND t.state_version = i.ver
+        RETURNING i.idx, t.id, t.state_version, i.detail),
+  a AS (INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version,
+                               detail, ts)
+        SELECT id, NULL, p_actor, 'running', 'succeeded', state_version, detail, p_now
+          FROM u ORDER BY idx
+        RETURNING 1)
+  SELECT coalesce(array_agg(u.idx), '{}'), coalesce(array_agg(u.state_version), '{}')
+    INTO v_idx, v_ver FROM u;
+
+  RETURN QUERY SELECT x.i, 0, 'succeeded'::text, x.v FROM unnest(v_idx, v_ver) AS x(i, v);
+
+  SELECT json_agg(j.doc ORDER BY j.o), array_agg((j.o - 1)::integer ORDER BY j.o)
+    INTO v_rest, v_map
+    FROM json_array_elements(p_items) WITH ORDINALITY AS j(doc, o)
+   WHERE NOT ((j.o - 1)::integer = ANY (v_idx));
+  IF v_rest IS NOT NULL THEN
+    RETURN QUERY SELECT v_map[f.o_idx + 1], f.o_status, f.o_new_status, f.o_new_version
+                   FROM ain_finish(p_actor, p_now, v_rest) AS f;
+  END IF;
+END $$;

@@ -47,7 +47,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
          5},
     [AIN__PG_FINISH] = {"ain_finish",
                         "SELECT o_idx, o_status, o_new_status, o_new_version "
-                        "FROM ain_finish($1::text, $2::bigint, $3::json)",
+                        "FROM ain_finish_batch($1::text, $2::bigint, $3::json)",
                         3},
     [AIN__PG_EXTEND] =
         {"ain_extend",

@@ -1,0 +1,353 @@
+/* bench/pgqueue: the durable queue on PostgreSQL, through the real engine.
+ *   1. enqueue N no-op Lua tasks through the store API (batches of 1,000).
+ *   2. drain them through the engine (shards, Lua host, every claim and completion committed with
+ *      the server's synchronous_commit, audit rows for both transitions).
+ *   3. enqueue->start latency with an idle engine: 500 tasks enqueued one by one, 5 ms apart.
+ *   4. claim latency (claim 10 + give them back) with an empty history, with 1,000,000 finished
+ *      tasks in the hot table, and after the archive moved them out.
+ * Usage: AIN_BENCH_PG_URL=postgres://... AIN_BENCH_PG_RESET='cmd' bench_pgqueue [N] [SHARDS]
+ * The reset command (e.g. tools/pg-test-server.sh reset DIR) runs before each figure; psql must be
+ * on PATH (it bulk-loads the finished history). Prints one line per figure, and with --json one
+ * JSON object at the end. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "sched/engine.h"
+#include "store/store.h"
+
+static const char *url, *reset_cmd;
+
+static double secs_since(uint64_t t0) {
+  return (double)(ain_mono_ns() - t0) / 1e9;
+}
+
+static void die(const char *what, const ain_err_t *err) {
+  fprintf(stderr, "bench_pgqueue: %s: %s\n", what, err ? err->msg : "");
+  exit(1);
+}
+
+static void reset_db(void) {
+  if (reset_cmd != NULL && system(reset_cmd) != 0) {
+    fprintf(stderr, "bench_pgqueue: reset command failed: %s\n", reset_cmd);
+    exit(1);
+  }
+}
+
+static void closed_cb(void *data) {
+  *(int *)data = 1;
+}
+
+static void close_store(ain_store_t *s, uv_loop_t *loop) {
+  int closed = 0;
+  ain_store_close(s, closed_cb, &closed);
+  uv_run(loop, UV_RUN_DEFAULT);
+}
+
+static ain_store_t *open_store(uv_loop_t *loop) {
+  ain_store_config_t sc = {.url = url, .sql_dir = AIN_SOURCE_DIR "/sql"};
+  ain_store_t *s = NULL;
+  ain_err_t err;
+  if (ain_store_open(&sc, loop, &s, &err) != 0) {
+    die("open", &err);
+  }
+  ain_store_req_t req;
+  ain_store_req_migrate(&req);
+  if (ain_store_wait(s, &req) != 0) {
+    die("migrate", &req.err);
+  }
+  ain_store_req_cleanup(&req);
+  return s;
+}
+
+static void fill_task(ain_task_t *t, const char *handler, const char *payload) {
+  memset(t, 0, sizeof *t);
+  ain_uuid7(t->id);
+  t->type = (char *)"noop_lua";
+  t->handler = (char *)handler;
+  t->persona_id = (char *)"bench";
+  t->payload = (char *)payload;
+  t->max_attempts = 3;
+}
+
+static double enqueue_n(ain_store_t *s, int n, const char *handler) {
+  ain_task_t *tasks = calloc(1000, sizeof *tasks);
+  uint64_t t0 = ain_mono_ns();
+  for (int done = 0; done < n;) {
+    int k = n - done < 1000 ? n - done : 1000;
+    for (int i = 0; i < k; i++) {
+      fill_task(&tasks[i], handler, "{}");
+    }
+    ain_store_batch_t b = {.tasks = tasks, .ntasks = (size_t)k};
+    ain_store_req_t req;
+    ain_store_req_enqueue(&req, &b);
+    req.actor = "bench";
+    if (ain_store_wait(s, &req) != 0) {
+      die("enqueue", &req.err);
+    }
+    ain_store_req_cleanup(&req);
+    done += k;
+  }
+  free(tasks);
+  return n / secs_since(t0);
+}
+
+static void bench_config(ain_config_t *cfg, int shards) {
+  ain_config_defaults(cfg);
+  free(cfg->store.url);
+  cfg->store.url = ain_strdup(url);
+  free(cfg->scripts_dir);
+  cfg->scripts_dir = ain_strdup(AIN_SOURCE_DIR "/bench/scripts");
+  free(cfg->log_level);
+  cfg->log_level = ain_strdup("warn");
+  free(cfg->trends.source);
+  cfg->trends.source = ain_strdup("");
+  if (shards > 0) {
+    cfg->shards = shards;
+  }
+  cfg->queue.poll_ms = 20;
+  const char *cb = getenv("AIN_BENCH_CLAIM_BATCH");
+  if (cb != NULL && atoi(cb) > 0) {
+    cfg->queue.claim_batch = atoi(cb);
+  }
+}
+
+/* ---- latency with an idle engine ------------------------------------------------------------- */
+
+typedef struct {
+  int n;
+  ain_task_t *ids;
+} producer_t;
+
+static void producer(void *arg) {
+  producer_t *p = arg;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ain_store_t *s = open_store(&loop);
+  usleep(500000); /* let the engine go idle */
+  for (int i = 0; i < p->n; i++) {
+    char payload[64];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(payload, sizeof payload, "{\"t_us\":%.0f}",
+             (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3);
+    ain_task_t t;
+    fill_task(&t, "lua:bench_noop.stamp", payload);
+    snprintf(p->ids[i].id, sizeof p->ids[i].id, "%s", t.id);
+    ain_store_batch_t b = {.tasks = &t, .ntasks = 1};
+    ain_store_req_t req;
+    ain_store_req_enqueue(&req, &b);
+    req.actor = "bench";
+    if (ain_store_wait(s, &req) != 0) {
+      die("enqueue", &req.err);
+    }
+    ain_store_req_cleanup(&req);
+    usleep(5000);
+  }
+  usleep(300000);
+  close_store(s, &loop);
+  uv_loop_close(&loop);
+  kill(getpid(), SIGTERM); /* the engine stops gracefully */
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void latency(int shards, double *p50, double *p99, double *max) {
+  enum { N = 500 };
+  ain_config_t cfg;
+  bench_config(&cfg, shards);
+  producer_t p = {.n = N, .ids = calloc(N, sizeof(ain_task_t))};
+  uv_thread_t th;
+  uv_thread_create(&th, producer, &p);
+  ain_run_opts_t o = {0};
+  ain_run_summary_t sum;
+  ain_err_t err;
+  if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
+    die("engine", &err);
+  }
+  uv_thread_join(&th);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ain_store_t *s = open_store(&loop);
+  double lat[N];
+  int k = 0;
+  for (int i = 0; i < N; i++) {
+    ain_store_req_t req;
+    ain_store_req_get_task(&req, p.ids[i].id);
+    if (ain_store_wait(s, &req) == 0 && req.u.get_task.task.result) {
+      const char *r = strstr(req.u.get_task.task.result, "\"lat_us\":");
+      if (r) {
+        lat[k++] = atof(r + 9) / 1000.0;
+      }
+    }
+    ain_store_req_cleanup(&req);
+  }
+  close_store(s, &loop);
+  uv_loop_close(&loop);
+  ain_config_free(&cfg);
+  free(p.ids);
+  if (k < N) {
+    fprintf(stderr, "bench_pgqueue: only %d of %d latency samples\n", k, N);
+    exit(1);
+  }
+  qsort(lat, (size_t)k, sizeof lat[0], cmp_double);
+  *p50 = lat[k / 2];
+  *p99 = lat[(k * 99) / 100];
+  *max = lat[k - 1];
+}
+
+/* ---- claim latency vs finished history ------------------------------------------------------- */
+
+/* Median and p99 of `rounds` claims of 10 (each followed by a release of the 10, not timed), in
+ * ms, on the queue as it is. */
+static void claim_latency(ain_store_t *s, int rounds, double *p50, double *p99) {
+  double *lat = calloc((size_t)rounds, sizeof *lat);
+  for (int r = 0; r < rounds; r++) {
+    ain_store_req_t req;
+    ain_store_req_claim(&req, "bench/1/shard-0", 10, 30000);
+    uint64_t t0 = ain_mono_ns();
+    if (ain_store_wait(s, &req) != 0 || req.u.claim.ntasks == 0) {
+      die("claim", &req.err);
+    }
+    lat[r] = secs_since(t0) * 1000.0;
+    ain_finish_item_t it[10];
+    size_t n = req.u.claim.ntasks;
+    for (size_t i = 0; i < n; i++) {
+      it[i] = (ain_finish_item_t){.task_id = req.u.claim.tasks[i].id,
+                                  .state_version = req.u.claim.tasks[i].state_version,
+                                  .kind = AIN_FINISH_RELEASE};
+    }
+    ain_store_req_t fin;
+    ain_store_req_finish(&fin, it, n);
+    if (ain_store_wait(s, &fin) != 0) {
+      die("release", &fin.err);
+    }
+    ain_store_req_cleanup(&fin);
+    ain_store_req_cleanup(&req);
+  }
+  qsort(lat, (size_t)rounds, sizeof *lat, cmp_double);
+  *p50 = lat[rounds / 2];
+  *p99 = lat[(rounds * 99) / 100];
+  free(lat);
+}
+
+static void psql(const char *sql) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "psql -X -q -v ON_ERROR_STOP=1 '%s' -c \"%s\" >/dev/null", url, sql);
+  if (system(cmd) != 0) {
+    fprintf(stderr, "bench_pgqueue: psql failed: %s\n", sql);
+    exit(1);
+  }
+}
+
+int main(int argc, char **argv) {
+  int n = argc > 1 ? atoi(argv[1]) : 100000;
+  int shards = argc > 2 ? atoi(argv[2]) : 0;
+  int history = getenv("AIN_BENCH_HISTORY") ? atoi(getenv("AIN_BENCH_HISTORY")) : 1000000;
+  url = getenv("AIN_BENCH_PG_URL");
+  reset_cmd = getenv("AIN_BENCH_PG_RESET");
+  if (url == NULL || n <= 0) {
+    fprintf(stderr, "usage: AIN_BENCH_PG_URL=postgres://... [AIN_BENCH_PG_RESET=cmd] "
+                    "bench_pgqueue [N] [SHARDS]\n");
+    return 2;
+  }
+  ain_log_set_level(AIN_LOG_WARN);
+  printf("bench/pgqueue: N=%d, %ld cores\n", n, sysconf(_SC_NPROCESSORS_ONLN));
+  fflush(stdout);
+
+  reset_db();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ain_store_t *s = open_store(&loop);
+  double enq = enqueue_n(s, n, "lua:bench_noop.run");
+  close_store(s, &loop);
+  printf("enqueue (store API, batches of 1000): %.0f tasks/s\n", enq);
+  fflush(stdout);
+
+  ain_config_t cfg;
+  bench_config(&cfg, shards);
+  cfg.cluster.archive_interval_ms = 0; /* the drain is measured without archiving */
+  ain_run_opts_t o = {.until_idle = 1};
+  ain_run_summary_t sum;
+  ain_err_t err;
+  uint64_t t0 = ain_mono_ns();
+  if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
+    die("engine", &err);
+  }
+  double drain_s = secs_since(t0);
+  if (sum.store.tasks[AIN_TASK_SUCCEEDED] != n) {
+    fprintf(stderr, "bench_pgqueue: only %lld of %d tasks succeeded\n",
+            (long long)sum.store.tasks[AIN_TASK_SUCCEEDED], n);
+    return 1;
+  }
+  double drain = n / drain_s;
+  printf("AIN drain (%d shards, claim batch %d, Lua no-op steps): %.0f jobs/s (%.2f s)\n",
+         cfg.shards, cfg.queue.claim_batch, drain, drain_s);
+  fflush(stdout);
+  ain_config_free(&cfg);
+
+  reset_db();
+  double p50, p99, mx;
+  latency(shards, &p50, &p99, &mx);
+  printf("AIN enqueue->start latency, idle engine, 500 tasks 5 ms apart: p50 %.2f ms, p99 %.2f ms, "
+         "max %.2f ms\n",
+         p50, p99, mx);
+  fflush(stdout);
+
+  /* Claim latency: 2,000 ready tasks; empty history, then `history` finished tasks in the hot
+   * table, then after the archive moved them out. */
+  reset_db();
+  uv_loop_init(&loop);
+  s = open_store(&loop);
+  enqueue_n(s, 2000, "lua:bench_noop.run");
+  psql("VACUUM ANALYZE tasks");
+  double e50, e99, h50, h99, a50, a99;
+  claim_latency(s, 300, &e50, &e99);
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO tasks (id, type, handler, payload, status, run_at, state_version, "
+           "created_at, updated_at, finished_at, result, attempts) SELECT 'h' || g, 'noop_lua', "
+           "'lua:bench_noop.run', '{}', 'succeeded', 1, 2, 1, 1, 1, '{}', 1 "
+           "FROM generate_series(1, %d) g",
+           history);
+  uint64_t tl = ain_mono_ns();
+  psql(sql);
+  psql("VACUUM ANALYZE tasks");
+  double load_s = secs_since(tl);
+  claim_latency(s, 300, &h50, &h99);
+  ain_store_req_t ar;
+  int moved = 0;
+  uint64_t ta = ain_mono_ns();
+  do {
+    ain_store_req_archive(&ar, ain_now_ms(), 50000);
+    if (ain_store_wait(s, &ar) != 0) {
+      die("archive", &ar.err);
+    }
+    moved += ar.u.archive.archived;
+  } while (ar.u.archive.archived == 50000);
+  double arch_s = secs_since(ta);
+  psql("VACUUM ANALYZE tasks");
+  claim_latency(s, 300, &a50, &a99);
+  close_store(s, &loop);
+  uv_loop_close(&loop);
+  printf("claim 10 latency, empty history: p50 %.3f ms, p99 %.3f ms\n", e50, e99);
+  printf("claim 10 latency, %d finished tasks in the hot table (loaded in %.1f s): p50 %.3f ms, "
+         "p99 %.3f ms (ratio to empty %.2f)\n",
+         history, load_s, h50, h99, h50 / e50);
+  printf("claim 10 latency, after the archive moved %d tasks out (%.1f s): p50 %.3f ms, p99 %.3f "
+         "ms (ratio to empty %.2f)\n",
+         moved, arch_s, a50, a99, a50 / e50);
+  printf("{\"drain\":%.0f,\"lat_p50\":%.3f,\"lat_p99\":%.3f,\"claim_empty_p50\":%.3f,"
+         "\"claim_hist_p50\":%.3f,\"claim_arch_p50\":%.3f}\n",
+         drain, p50, p99, e50, h50, a50);
+  return 0;
+}
