@@ -71,7 +71,7 @@ static const config_key_t config_keys[] = {
     {"media.crf", K_INT, OFF(media.crf), 0, 51},
     {"media.render_timeout_ms", K_INT, OFF(media.render_timeout_ms), 100, 86400000},
     {"media.tts_timeout_ms", K_INT, OFF(media.tts_timeout_ms), 100, 86400000},
-    {"media.renders_per_shard", K_INT, OFF(media.renders_per_shard), 1, 64},
+    {"media.max_renders", K_INT, OFF(media.max_renders), 0, 256},
     {"channels", K_TABLE, 0, 0, 0},
     {"channels.outbox", K_TABLE, 0, 0, 0},
     {"channels.outbox.kind", K_STRING, OFF(channels.outbox.kind), 0, 0},
@@ -141,7 +141,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->media.crf = 23;
   cfg->media.render_timeout_ms = 170000;
   cfg->media.tts_timeout_ms = 50000;
-  cfg->media.renders_per_shard = 1;
+  cfg->media.max_renders = 0;
   cfg->channels.outbox.kind = ain_strdup("outbox");
   cfg->channels.outbox.dir = ain_strdup("var/outbox");
   cfg->channels.outbox.max_duration_ms = 60000;

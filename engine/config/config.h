@@ -59,7 +59,7 @@ typedef struct {
     int64_t crf;
     int64_t render_timeout_ms; /* per ffmpeg render */
     int64_t tts_timeout_ms;    /* per synthesis + loudness pass */
-    int64_t renders_per_shard; /* ffmpeg renders at once per shard; more wait in order */
+    int64_t max_renders;       /* ffmpeg renders at once in this process; 0 = cores / 2 */
   } media;
   struct {
     struct {

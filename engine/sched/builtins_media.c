@@ -14,6 +14,7 @@
  * Relies on: sched/media_step.h, media/media.h, objstore/objstore.h, cJSON. */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,34 +53,86 @@ static media_x_t *X(ain__mstep_t *m) {
   return m->x;
 }
 
-/* Render slots, per shard: x264 already uses every core, so renders beyond
- * media.renders_per_shard wait here in arrival order instead of slowing each other down (and
- * multiplying ffmpeg's ~340 MB at 1080x1920). A shard is one thread with one loop, so thread-local
- * state needs no lock. A waiting render's timeout restarts when it gets its slot. */
-static _Thread_local int renders_running;
-static _Thread_local ain__mstep_t *wait_head, *wait_tail;
+/* Render slots, process-wide: x264 already uses about two cores, so renders beyond
+ * media.max_renders (0 = cores / 2) wait here in arrival order instead of slowing each other down
+ * and multiplying ffmpeg's ~340 MB at 1080x1920. Shards are threads: the queue is under a mutex,
+ * and a slot is handed to a waiting render on another shard through that render's own uv_async
+ * (created on its loop when it started waiting). Its timeout restarts when it gets the slot. */
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static int slots_used;                     /* guarded by slots_mu */
+static ain__mstep_t *wait_head, *wait_tail; /* guarded by slots_mu */
 
 static void render_go(ain__mstep_t *m);
 
+static int slot_limit(const ain__mstep_t *m) {
+  if (m->cfg->media.max_renders > 0) {
+    return (int)m->cfg->media.max_renders;
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores >= 4 ? (int)(cores / 2) : 1;
+}
+
+/* Gives the slot back; the next waiting render (any shard) gets it. On m's loop thread. */
 static void slot_release(ain__mstep_t *m) {
   if (!m->has_slot) {
     return;
   }
   m->has_slot = 0;
-  renders_running--;
-  while (wait_head != NULL && renders_running < (int)wait_head->cfg->media.renders_per_shard) {
-    ain__mstep_t *next = wait_head;
+  pthread_mutex_lock(&slots_mu);
+  slots_used--;
+  ain__mstep_t *next = wait_head;
+  if (next != NULL) {
     wait_head = next->wait_next;
     if (wait_head == NULL) {
       wait_tail = NULL;
     }
     next->wait_next = NULL;
-    render_go(next);
+    next->has_slot = 1; /* read by its own thread only after the async below */
+    slots_used++;
+    uv_async_send(&next->wake);
   }
+  pthread_mutex_unlock(&slots_mu);
 }
 
-/* Removes a waiting render from the queue (its step was cancelled); 1 if it was waiting. */
-static int slot_unwait(ain__mstep_t *m) {
+static void on_wake_closed(uv_handle_t *h) {
+  ain__mstep_t *m = h->data;
+  m->waiting = 0;
+  if (ain__mstep_detached(m)) {
+    return; /* cancelled meanwhile: release gives the slot (if granted) to the next one */
+  }
+  render_go(m);
+}
+
+static void on_slot(uv_async_t *a) {
+  uv_close((uv_handle_t *)a, on_wake_closed);
+}
+
+/* 1 if m got a slot now; else it waits (its step keeps running until on_slot). */
+static int slot_take_or_wait(ain__mstep_t *m) {
+  pthread_mutex_lock(&slots_mu);
+  if (slots_used < slot_limit(m)) {
+    slots_used++;
+    m->has_slot = 1;
+    pthread_mutex_unlock(&slots_mu);
+    return 1;
+  }
+  uv_async_init(m->loop, &m->wake, on_slot);
+  m->wake.data = m;
+  m->waiting = 1;
+  if (wait_tail != NULL) {
+    wait_tail->wait_next = m;
+  } else {
+    wait_head = m;
+  }
+  wait_tail = m;
+  pthread_mutex_unlock(&slots_mu);
+  return 0;
+}
+
+/* A waiting render was cancelled: leave the queue (unless a slot is already on its way) and close
+ * the async; on_wake_closed then releases the detached state. */
+static void slot_cancel_wait(ain__mstep_t *m) {
+  pthread_mutex_lock(&slots_mu);
   for (ain__mstep_t **p = &wait_head, *prev = NULL; *p != NULL; prev = *p, p = &(*p)->wait_next) {
     if (*p == m) {
       *p = m->wait_next;
@@ -87,10 +140,13 @@ static int slot_unwait(ain__mstep_t *m) {
         wait_tail = prev;
       }
       m->wait_next = NULL;
-      return 1;
+      break;
     }
   }
-  return 0;
+  pthread_mutex_unlock(&slots_mu);
+  if (!uv_is_closing((uv_handle_t *)&m->wake)) {
+    uv_close((uv_handle_t *)&m->wake, on_wake_closed);
+  }
 }
 
 /* ---- state, pool jobs, endings ---------------------------------------------------------------- */
@@ -261,9 +317,9 @@ static void media_cancel(ain_step_t *step, int code, const char *why) {
   /* Detach first: the outstanding operation's callback will only clean up. */
   step->priv = NULL;
   m->step = NULL;
-  if (slot_unwait(m)) {
+  if (m->waiting) {
     ain_step_fail(step, code, why, 0);
-    ain__mstep_release(m); /* nothing was outstanding while it waited */
+    slot_cancel_wait(m); /* the async's close callback releases the state */
     return;
   }
   if (m->job != NULL) {
@@ -800,21 +856,13 @@ static void render_begin(ain__mstep_t *m) {
     return;
   }
   X(m)->wait_ns = ain_mono_ns();
-  if (renders_running >= (int)m->cfg->media.renders_per_shard) {
-    if (wait_tail != NULL) {
-      wait_tail->wait_next = m;
-    } else {
-      wait_head = m;
-    }
-    wait_tail = m;
-    return;
+  if (slot_take_or_wait(m)) {
+    render_go(m);
   }
-  render_go(m);
 }
 
+/* m holds a slot. */
 static void render_go(ain__mstep_t *m) {
-  m->has_slot = 1;
-  renders_running++;
   X(m)->wait_ns = ain_mono_ns() - X(m)->wait_ns;
   ain_step_restart_timeout(m->step); /* the wait for the slot is not the render's time */
   ain__mstep_work(m, render_prepare, render_run);

@@ -47,8 +47,10 @@ struct ain__mstep {
   char *ckpt_result; /* the recorded result on a hit; the result to record otherwise */
   /* the running ffmpeg render, if any */
   ain_media_job_t *job;
-  int has_slot;             /* holds one of its shard's render slots */
-  ain__mstep_t *wait_next;  /* in its shard's queue of renders waiting for a slot */
+  int has_slot;            /* holds a render slot (builtins_media.c) */
+  int waiting;             /* queued for a slot; wake is open */
+  uv_async_t wake;         /* a slot was handed over (from any shard) */
+  ain__mstep_t *wait_next; /* in the queue of renders waiting for a slot */
   int progress_slot; /* render percent reported to the engine (progress.c) */
   /* built-in specific data */
   void *x;
