@@ -12,6 +12,9 @@
 #include "core/log.h"
 #include "core/util.h"
 
+/* The self-test gives a notification this long to arrive. */
+#define SELFTEST_MS 3000
+
 /* Archive at most this many tasks per request; a full batch asks for another one at once. */
 #define ARCHIVE_BATCH 2000
 
@@ -37,6 +40,13 @@ struct ain_cluster {
   int final_inflight;
   uv_timer_t final_timer;
   int final_expired;
+  /* LISTEN/NOTIFY self-test: a second connection that must hear a heartbeat's NOTIFY */
+  ain_store_t *probe;
+  ain_store_req_t probe_req;
+  uv_timer_t selftest_timer;
+  int probe_ready, selftest_done;
+  int selftest_rebeat; /* the probe got ready while a beat was in flight: send one more */
+  uint64_t selftest_ns;
 };
 
 static void send_beat(ain_cluster_t *c);
@@ -70,6 +80,10 @@ static void on_beat_done(ain_store_req_t *req) {
     }
   }
   ain_store_req_cleanup(req);
+  if (c->selftest_rebeat && !c->stopped) {
+    c->selftest_rebeat = 0;
+    send_beat(c);
+  }
 }
 
 static void send_beat(ain_cluster_t *c) {
@@ -128,6 +142,95 @@ static void on_archive_timer(uv_timer_t *t) {
   send_archive(t->data);
 }
 
+/* ---- LISTEN/NOTIFY self-test ---------------------------------------------------------------- */
+
+static void on_probe_closed(void *data) {
+  ain_cluster_t *c = data;
+  if (--c->open_handles == 0 && !c->final_inflight) {
+    free(c);
+  }
+}
+
+static void selftest_end(ain_cluster_t *c, int passed) {
+  if (c->selftest_done) {
+    return;
+  }
+  c->selftest_done = 1;
+  uv_timer_stop(&c->selftest_timer);
+  if (passed) {
+    ain_log_info("LISTEN/NOTIFY self-test passed: a heartbeat's notification arrived in %.1f ms",
+                 (double)(ain_mono_ns() - c->selftest_ns) / 1e6);
+  } else {
+    ain_log_warn("LISTEN/NOTIFY self-test failed: no notification within %d ms (a "
+                 "transaction-mode pooler?); shards fall back to polling every %lld ms",
+                 SELFTEST_MS, (long long)c->opts.poll_ms);
+  }
+  if (c->probe != NULL) {
+    ain_store_t *p = c->probe;
+    c->probe = NULL;
+    ain_store_close(p, on_probe_closed, c);
+  }
+}
+
+static void on_probe_wake(void *data) {
+  ain_cluster_t *c = data;
+  /* Wake-ups before the probe was connected include its own "I (re)connected" wake. */
+  if (c->probe_ready) {
+    selftest_end(c, 1);
+  }
+}
+
+static void on_selftest_timer(uv_timer_t *t) {
+  selftest_end(t->data, 0);
+}
+
+static void on_probe_ready(ain_store_req_t *req) {
+  ain_cluster_t *c = req->data;
+  int ok = req->status == 0;
+  if (!ok) {
+    ain_log_warn("LISTEN/NOTIFY self-test: the probe connection failed: %s", req->err.msg);
+  }
+  ain_store_req_cleanup(req);
+  if (!ok || c->stopped) {
+    selftest_end(c, 0);
+    return;
+  }
+  c->probe_ready = 1;
+  c->selftest_ns = ain_mono_ns();
+  /* The next beat's NOTIFY is what the probe listens for; one in flight may have committed
+   * before the probe listened. */
+  if (c->beat_inflight) {
+    c->selftest_rebeat = 1;
+  } else {
+    send_beat(c);
+  }
+}
+
+static void selftest_start(ain_cluster_t *c) {
+  ain_err_t err;
+  ain_err_clear(&err);
+  c->selftest_done = 1; /* until the probe is really running */
+  if (c->opts.store_cfg == NULL || strcmp(ain_store_backend_name(c->store), "postgres") != 0) {
+    return; /* SQLite wakes shards in-process: nothing to test */
+  }
+  if (ain_store_open(c->opts.store_cfg, c->loop, &c->probe, &err) != 0) {
+    ain_log_warn("LISTEN/NOTIFY self-test: cannot open a probe connection: %s", err.msg);
+    c->probe = NULL;
+    return;
+  }
+  c->open_handles++; /* the probe; released in on_probe_closed */
+  c->selftest_done = 0;
+  ain_store_on_wakeup(c->probe, on_probe_wake, c);
+  uv_timer_start(&c->selftest_timer, on_selftest_timer, SELFTEST_MS, 0);
+  /* A first request connects the probe and subscribes it (LISTEN runs on connect). */
+  ain_store_req_nodes(&c->probe_req);
+  c->probe_req.data = c;
+  c->probe_req.cb = on_probe_ready;
+  if (ain_store_submit(c->probe, &c->probe_req) != 0) {
+    selftest_end(c, 0);
+  }
+}
+
 int ain_cluster_start(uv_loop_t *loop, ain_store_t *store, const ain_cluster_opts_t *opts,
                       ain_cluster_t **out, ain_err_t *err) {
   *out = NULL;
@@ -159,7 +262,12 @@ int ain_cluster_start(uv_loop_t *loop, ain_store_t *store, const ain_cluster_opt
   c->open_handles = 2;
   /* Start-up counts as healthy: rows of nodes that died before we started are old news. */
   c->healthy_since = ain_now_ms() - opts->node_timeout_ms;
+  uv_timer_init(loop, &c->selftest_timer);
+  c->selftest_timer.data = c;
+  c->open_handles++;
   uv_timer_start(&c->beat_timer, on_beat_timer, 0, (uint64_t)opts->heartbeat_ms);
+  selftest_start(c);
+  c->opts.store_cfg = NULL; /* borrowed for the start only */
   if (opts->archive_interval_ms > 0) {
     uv_timer_start(&c->archive_timer, on_archive_timer, (uint64_t)opts->archive_interval_ms,
                    (uint64_t)opts->archive_interval_ms);
@@ -179,6 +287,7 @@ void ain_cluster_stop(ain_cluster_t *c) {
   c->stopped = 1;
   uv_timer_stop(&c->beat_timer);
   uv_timer_stop(&c->archive_timer);
+
 }
 
 static void on_final_done(ain_store_req_t *req) {
@@ -227,6 +336,14 @@ void ain_cluster_free(ain_cluster_t *c) {
   uv_timer_start(&c->final_timer, on_final_timer, 1000, 0);
   while (c->final_inflight && !c->final_expired && uv_run(c->loop, UV_RUN_ONCE) != 0) {
   }
+  if (c->probe != NULL) { /* still connecting: no verdict */
+    ain_store_t *p = c->probe;
+    c->probe = NULL;
+    c->selftest_done = 1;
+    ain_store_close(p, on_probe_closed, c);
+  }
+  uv_timer_stop(&c->selftest_timer);
+  uv_close((uv_handle_t *)&c->selftest_timer, on_closed);
   uv_close((uv_handle_t *)&c->final_timer, on_closed);
   uv_close((uv_handle_t *)&c->beat_timer, on_closed);
   uv_close((uv_handle_t *)&c->archive_timer, on_closed);

@@ -3,7 +3,8 @@
  * steps), dead-node detection (every beat declares nodes silent past the timeout dead and fences
  * their leases: the store bumps each task's state_version and expires its lease, so a paused
  * node's late result is refused and the reaper retries the step), and the archive (finished tasks
- * of finished DAGs leave the hot tasks table).
+ * of finished DAGs leave the hot tasks table). On Postgres it also checks at start-up that
+ * LISTEN/NOTIFY works (a transaction-mode pooler breaks it) and says so in the log either way.
  *
  * Postgres is the coordination point: no consensus of our own. Relies on: store/store.h, libuv,
  * core/log.h. */
@@ -29,6 +30,10 @@ typedef struct {
    * rather than at the next reap tick). May be NULL. */
   void (*on_fenced)(void *data, int expired);
   void *data;
+  /* Postgres: how to open a second connection for the start-up self-test of LISTEN/NOTIFY (a
+   * heartbeat NOTIFYs; the probe must hear it). NULL, or another backend: no self-test. */
+  const ain_store_config_t *store_cfg;
+  int64_t poll_ms; /* named in the log when the self-test fails */
 } ain_cluster_opts_t;
 
 /* Starts the heartbeat (the first beat is sent at once) and the archive timer on loop, using

@@ -294,6 +294,8 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
                    (uint64_t)cfg->queue.reap_interval_ms);
     uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
     start_planner(e);
+    ain_store_config_t scfg;
+    ain_engine_store_config(cfg, &scfg);
     ain_cluster_opts_t co = {.node_id = e->node_id,
                              .shards = e->nshards,
                              .heartbeat_ms = cfg->cluster.heartbeat_ms,
@@ -301,7 +303,9 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
                              .archive_interval_ms = cfg->cluster.archive_interval_ms,
                              .archive_after_ms = cfg->cluster.archive_after_ms,
                              .on_fenced = on_fenced,
-                             .data = e};
+                             .data = e,
+                             .store_cfg = &scfg,
+                             .poll_ms = cfg->queue.poll_ms};
     rc = ain_cluster_start(&e->loop, e->store, &co, &e->cluster, err);
     if (rc != 0) {
       begin_stop(e);

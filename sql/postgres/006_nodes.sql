@@ -78,6 +78,10 @@ BEGIN
                 AND left(t.lease_owner, length(n.id) + 1) = n.id || '/'
              RETURNING t.id)
   SELECT expired + count(*)::integer INTO expired FROM x;
+
+  -- Every beat is also a wake-up for every listener: the engine's start-up self-test of
+  -- LISTEN/NOTIFY uses it, and a shard that missed a notification re-checks once per beat.
+  PERFORM pg_notify('ain_ready', '');
 END $$;
 
 -- ARCHIVE: finished tasks whose DAG is finished too (or that have none), finished before

@@ -83,6 +83,7 @@ retried=$(psqlq "select count(distinct a.task_id) from audit_log a join audit_lo
 if psqlq "select 1 from information_schema.tables where table_name='publish_receipts'" | grep -q 1; then
   assert_eq "$(psqlq "select count(*) - count(distinct idempotency_key) from publish_receipts")" 0 "no duplicate publish receipt"
 fi
+grep -q "LISTEN/NOTIFY self-test passed" "$T/a.err" || fail "node a did not report the LISTEN/NOTIFY self-test"
 "$AIN_BIN" nodes -c "$T/a.lua" > "$T/nodes.out"
 assert_contains "$(cat "$T/nodes.out")" "dead" "ain nodes shows the dead node"
 assert_contains "$(cat "$T/nodes.out")" "stopped" "ain nodes shows the nodes that stopped"
