@@ -115,8 +115,8 @@ int ain_cli_run(ain_cli_t *cli) {
            (long long)s->dags[AIN_DAG_SUCCEEDED], (long long)s->dags[AIN_DAG_FAILED],
            (long long)s->dags[AIN_DAG_RUNNING], (long long)s->dags[AIN_DAG_CANCELLED]);
     if (vc.ok) {
-      printf("  videos     %lld rendered: %lld published, %lld in review, %lld rejected", vc.rendered,
-             vc.published, vc.in_review, vc.rejected);
+      printf("  videos     %lld rendered: %lld published, %lld in review, %lld rejected",
+             vc.rendered, vc.published, vc.in_review, vc.rejected);
       if (vc.waiting) {
         printf(", %lld not yet published", vc.waiting);
       }
@@ -130,8 +130,7 @@ int ain_cli_run(ain_cli_t *cli) {
     if (sum.conflicts) {
       printf(", %lld stale results refused", (long long)sum.conflicts);
     }
-    printf("\n  files      %s/objects (videos, thumbnails, captions, speech; by sha256)\n",
-           data);
+    printf("\n  files      %s/objects (videos, thumbnails, captions, speech; by sha256)\n", data);
     printf("             %s/<key>/ (published: video, thumbnail, sidecar JSON)\n", outbox);
     printf("  store      %s\n", cli->cfg.store.url);
   }

@@ -98,7 +98,8 @@ void ain_plan_stats(const ain_plan_t *p, ain_plan_stats_t *out) {
   out->running = p->running;
 }
 
-/* ---- one run ----------------------------------------------------------------------------------- */
+/* ---- one run -----------------------------------------------------------------------------------
+ */
 
 static void free_run(ain_plan_t *p) {
   free(p->text);
@@ -198,8 +199,10 @@ static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
     const char *type = jstr(it, "type");
     cJSON *prio = cJSON_GetObjectItemCaseSensitive(it, "priority");
     if (persona == NULL || key == NULL || !cJSON_IsObject(payload)) {
-      return ain_err_set(err, AIN_EINVAL, "planner.run: task %zu lacks persona_id or "
-                                          "payload.trend_key", p->nitems + 1);
+      return ain_err_set(err, AIN_EINVAL,
+                         "planner.run: task %zu lacks persona_id or "
+                         "payload.trend_key",
+                         p->nitems + 1);
     }
     ain_task_t *t = &p->tasks[p->nitems];
     ain_uuid7(t->id);
@@ -373,7 +376,8 @@ static void trigger(ain_plan_t *p) {
   }
 }
 
-/* ---- triggers ---------------------------------------------------------------------------------- */
+/* ---- triggers ----------------------------------------------------------------------------------
+ */
 
 static void on_timer(uv_timer_t *t) {
   trigger(t->data);
@@ -392,8 +396,7 @@ static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int 
   uv_timer_start(&p->debounce, on_timer, DEBOUNCE_MS, 0);
 }
 
-int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **out,
-                   ain_err_t *err) {
+int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **out, ain_err_t *err) {
   const char *src = opts->cfg->trends.source;
   if (src == NULL || src[0] == '\0') {
     return ain_err_field(err, AIN_ECONFIG, "trends.source", "no trend source configured");

@@ -18,11 +18,11 @@
 typedef struct ain_plan ain_plan_t;
 
 typedef struct {
-  const ain_config_t *cfg;          /* trends.source, trends.interval_ms, scripts_dir, lua.* */
-  ain_store_t *store;               /* a handle on the same loop; borrowed, outlives the planner */
+  const ain_config_t *cfg;           /* trends.source, trends.interval_ms, scripts_dir, lua.* */
+  ain_store_t *store;                /* a handle on the same loop; borrowed, outlives the planner */
   struct ain_lua_registry *registry; /* policy sources (may be NULL: read scripts_dir) */
-  const char *actor;                /* audit actor of the tasks it enqueues ("node/planner") */
-  void (*on_run)(void *data);       /* after every finished run (success or not), may be NULL */
+  const char *actor;                 /* audit actor of the tasks it enqueues ("node/planner") */
+  void (*on_run)(void *data);        /* after every finished run (success or not), may be NULL */
   void *data;
 } ain_plan_opts_t;
 
@@ -37,8 +37,7 @@ typedef struct {
 
 /* Starts the planner: the first run begins on the next loop turn. Caller stops it with
  * ain_plan_stop(). */
-int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **out,
-                   ain_err_t *err);
+int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **out, ain_err_t *err);
 void ain_plan_stats(const ain_plan_t *p, ain_plan_stats_t *out);
 /* Stops timers and the file watch; a run in flight is abandoned at its next step (a store commit
  * in flight still completes). The planner frees itself once its handles are closed and nothing

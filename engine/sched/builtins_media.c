@@ -59,7 +59,7 @@ static media_x_t *X(ain__mstep_t *m) {
  * and a slot is handed to a waiting render on another shard through that render's own uv_async
  * (created on its loop when it started waiting). Its timeout restarts when it gets the slot. */
 static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
-static int slots_used;                     /* guarded by slots_mu */
+static int slots_used;                      /* guarded by slots_mu */
 static ain__mstep_t *wait_head, *wait_tail; /* guarded by slots_mu */
 
 static void render_go(ain__mstep_t *m);
@@ -149,7 +149,8 @@ static void slot_cancel_wait(ain__mstep_t *m) {
   }
 }
 
-/* ---- state, pool jobs, endings ---------------------------------------------------------------- */
+/* ---- state, pool jobs, endings ----------------------------------------------------------------
+ */
 
 static int mkdir_p(const char *path, ain_err_t *err) {
   char buf[4096];
@@ -257,8 +258,8 @@ void ain__mstep_work(ain__mstep_t *m, void (*fn)(ain__mstep_t *m), ain__mstep_fn
   m->work.data = m;
   int rc = uv_queue_work(m->loop, &m->work, on_pool, after_pool);
   if (rc != 0) {
-    m->work_rc = ain_err_set(&m->work_err, AIN_EIO, "queueing a thread-pool job: %s",
-                             uv_strerror(rc));
+    m->work_rc =
+        ain_err_set(&m->work_err, AIN_EIO, "queueing a thread-pool job: %s", uv_strerror(rc));
     after(m);
   }
 }
@@ -328,7 +329,8 @@ static void media_cancel(ain_step_t *step, int code, const char *why) {
   ain_step_fail(step, code, why, 0);
 }
 
-/* ---- inputs ----------------------------------------------------------------------------------- */
+/* ---- inputs -----------------------------------------------------------------------------------
+ */
 
 static const char *str_at(cJSON *o, const char *a, const char *b, const char *c) {
   cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -364,7 +366,8 @@ static int height(const ain__mstep_t *m) {
   return (int)m->cfg->media.height;
 }
 
-/* ---- object store (on the pool) ---------------------------------------------------------------- */
+/* ---- object store (on the pool) ----------------------------------------------------------------
+ */
 
 /* Stores files[i] (ext[i]) into x->keys[i]. */
 static void put_files(ain__mstep_t *m, const char *const *files, const char *const *exts, int n) {
@@ -462,8 +465,8 @@ static void on_tts(int status, const ain_media_tts_result_t *res, const ain_err_
   char raw[4200], out[4200];
   snprintf(raw, sizeof raw, "%s/raw.wav", m->dir);
   snprintf(out, sizeof out, "%s/speech.wav", m->dir);
-  ain_media_loudnorm_opts_t o = {.in_path = raw, .out_wav = out,
-                                 .timeout_ms = m->cfg->media.tts_timeout_ms};
+  ain_media_loudnorm_opts_t o = {
+      .in_path = raw, .out_wav = out, .timeout_ms = m->cfg->media.tts_timeout_ms};
   ain_err_t e;
   ain_err_clear(&e);
   int rc = ain_media_loudnorm(m->loop, &o, on_loudnorm, m, &e);
@@ -640,8 +643,8 @@ static void render_prepare(ain__mstep_t *m) {
   }
   cJSON *tts = cJSON_GetObjectItemCaseSensitive(m->deps, "tts");
   if (words_from(cJSON_GetObjectItemCaseSensitive(tts, "words"), &words, &nw) != 0) {
-    m->work_rc = ain_err_field(&m->work_err, AIN_EINVAL, "deps.tts.words",
-                               "tts words must be [{w, s, e}]");
+    m->work_rc =
+        ain_err_field(&m->work_err, AIN_EINVAL, "deps.tts.words", "tts words must be [{w, s, e}]");
     goto done;
   }
   const ain_config_t *c = m->cfg;
@@ -650,11 +653,11 @@ static void render_prepare(ain__mstep_t *m) {
                               .bottom_px = scale(c->channels.outbox.safe_area.bottom, h, 1920),
                               .left_px = scale(c->channels.outbox.safe_area.left, w, 1080),
                               .right_px = scale(c->channels.outbox.safe_area.right, w, 1080)};
-  ain_media_caption_style_t st = {
-      .font = str_at(m->payload, "style", "font", NULL),
-      .colour = str_at(m->payload, "style", "palette", "text"),
-      .highlight_colour = str_at(m->payload, "style", "palette", "highlight"),
-      .title = str_at(m->deps, "script", "title", NULL)};
+  ain_media_caption_style_t st = {.font = str_at(m->payload, "style", "font", NULL),
+                                  .colour = str_at(m->payload, "style", "palette", "text"),
+                                  .highlight_colour =
+                                      str_at(m->payload, "style", "palette", "highlight"),
+                                  .title = str_at(m->deps, "script", "title", NULL)};
   ass = ain_media_captions_ass(words, nw, &st, &sa, w, h, &m->work_err);
   if (ass == NULL) {
     m->work_rc = m->work_err.code ? m->work_err.code : AIN_EMEDIA;
@@ -744,8 +747,7 @@ static void on_thumbnail(int status, const ain_err_t *err, void *data) {
   ain__mstep_work(m, render_put, render_done);
 }
 
-static void on_probe(int status, const ain_media_probe_t *probe, const ain_err_t *err,
-                     void *data) {
+static void on_probe(int status, const ain_media_probe_t *probe, const ain_err_t *err, void *data) {
   ain__mstep_t *m = data;
   if (ain__mstep_detached(m)) {
     return;
@@ -844,8 +846,8 @@ static void render_begin(ain__mstep_t *m) {
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
     if (str_at(m->deps, need[i][0], need[i][1], NULL) == NULL) {
       char what[200];
-      snprintf(what, sizeof what, "needs deps.%s.%s (the %s step's result)", need[i][0],
-               need[i][1], need[i][0]);
+      snprintf(what, sizeof what, "needs deps.%s.%s (the %s step's result)", need[i][0], need[i][1],
+               need[i][0]);
       bad_input(m, what);
       return;
     }

@@ -38,8 +38,7 @@ static void verify_keys(ain__mstep_t *m) {
     }
     int e = ain_objstore_exists(os, k->valuestring, &m->work_err);
     if (e == 0) {
-      m->work_rc = ain_err_set(&m->work_err, AIN_ENOTFOUND, "object %s is missing",
-                               k->valuestring);
+      m->work_rc = ain_err_set(&m->work_err, AIN_ENOTFOUND, "object %s is missing", k->valuestring);
     } else if (e < 0) {
       m->work_rc = e;
     } else {
@@ -82,8 +81,7 @@ static void on_got(ain_store_req_t *req) {
   if (req->status != 0) {
     /* The store is unreachable: doing the work again is safe, a duplicate is not. */
     ain_log_ctx_t lc = log_ctx(m);
-    ain_log(AIN_LOG_WARN, &lc, "reading the checkpoint of step %s: %s", m->step_name,
-            req->err.msg);
+    ain_log(AIN_LOG_WARN, &lc, "reading the checkpoint of step %s: %s", m->step_name, req->err.msg);
     ain_store_req_cleanup(req);
     next(m);
     return;

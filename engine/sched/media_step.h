@@ -29,14 +29,14 @@ struct ain__mstep {
   char dag_id[AIN_UUID_LEN + 1];
   char *step_name;
   char task_id[AIN_UUID_LEN + 1];
-  char objects[4096]; /* object store root: data_dir/objects */
-  char cache[4096];   /* data_dir/cache */
-  char dir[4096];     /* this attempt's scratch folder: data_dir/work/<task_id> */
+  char objects[4096];    /* object store root: data_dir/objects */
+  char cache[4096];      /* data_dir/cache */
+  char dir[4096];        /* this attempt's scratch folder: data_dir/work/<task_id> */
   cJSON *payload, *deps; /* parsed inputs (owned) */
   /* one thread-pool job at a time */
   uv_work_t work;
   void (*work_fn)(ain__mstep_t *m); /* runs on the pool: blocking I/O only, no loop calls */
-  ain__mstep_fn after;             /* runs on the loop when work_fn returned */
+  ain__mstep_fn after;              /* runs on the loop when work_fn returned */
   int work_rc;
   ain_err_t work_err;
   /* checkpoint */
@@ -51,7 +51,7 @@ struct ain__mstep {
   int waiting;             /* queued for a slot; wake is open */
   uv_async_t wake;         /* a slot was handed over (from any shard) */
   ain__mstep_t *wait_next; /* in the queue of renders waiting for a slot */
-  int progress_slot; /* render percent reported to the engine (progress.c) */
+  int progress_slot;       /* render percent reported to the engine (progress.c) */
   /* built-in specific data */
   void *x;
   void (*x_free)(void *x);

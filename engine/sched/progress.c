@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char *const stage_names[AIN_STAGE_COUNT] = {
-    "script", "tts", "assets", "render", "judge", "review", "publish", "other"};
+    "expand", "script", "tts", "assets", "render", "judge", "review", "publish", "other"};
 
 void ain_progress_init(ain_progress_t *p) {
   memset(p, 0, sizeof *p);
@@ -24,6 +24,9 @@ const char *ain_progress_stage_name(int stage) {
 int ain_progress_stage(const char *name) {
   if (name == NULL) {
     return AIN_STAGE_OTHER;
+  }
+  if (strcmp(name, "generate_video") == 0) {
+    return AIN_STAGE_EXPAND;
   }
   for (int i = 0; i < AIN_STAGE_OTHER; i++) {
     size_t n = strlen(stage_names[i]);

@@ -1,7 +1,8 @@
 /* Live progress per pipeline stage, shared by the shard threads (writers) and the engine's main
  * loop (reader of the TTY progress line): atomic counters only, no locks.
- * A stage is the step name's family: "script", "tts", "assets", "render", "judge", "review"
- * ("review_gate"), "publish" ("publish", "publish_<channel>"), anything else is "other".
+ * A stage is the step name's family: "expand" (a generate_video task, which has no step name),
+ * "script", "tts", "assets", "render", "judge", "review" ("review_gate"), "publish" ("publish",
+ * "publish_<channel>"); anything else is "other".
  * Relies on: C11 atomics. */
 #ifndef AIN_SCHED_PROGRESS_H
 #define AIN_SCHED_PROGRESS_H
@@ -11,7 +12,8 @@
 #include <stdint.h>
 
 enum {
-  AIN_STAGE_SCRIPT = 0,
+  AIN_STAGE_EXPAND = 0, /* generate_video: the DAG is built */
+  AIN_STAGE_SCRIPT,
   AIN_STAGE_TTS,
   AIN_STAGE_ASSETS,
   AIN_STAGE_RENDER,
@@ -34,7 +36,7 @@ typedef struct {
 } ain_progress_t;
 
 void ain_progress_init(ain_progress_t *p);
-/* The stage of a step name (NULL = other). */
+/* The stage of a step name, or of a task type when the task is no DAG step (NULL = other). */
 int ain_progress_stage(const char *step_name);
 const char *ain_progress_stage_name(int stage);
 void ain_progress_begin(ain_progress_t *p, const char *step_name);

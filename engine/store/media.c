@@ -50,9 +50,10 @@ static int check_put(const ain_artifact_t *a, ain_err_t *err) {
     return ain_err_field(err, AIN_EINVAL, "artifact", "artifact_put needs an artifact");
   }
   if (empty(a->dag_id) || empty(a->step) || empty(a->task_id)) {
-    return ain_err_field(err, AIN_EINVAL, empty(a->dag_id) ? "dag_id"
-                                          : empty(a->step) ? "step"
-                                                           : "task_id",
+    return ain_err_field(err, AIN_EINVAL,
+                         empty(a->dag_id) ? "dag_id"
+                         : empty(a->step) ? "step"
+                                          : "task_id",
                          "artifact_put needs dag_id, step and task_id");
   }
   if (empty(a->keys) || !json_is(a->keys, cJSON_IsArray)) {
@@ -104,8 +105,8 @@ static int check_plan(const ain_store_req_t *req, ain_err_t *err) {
       const ain_plan_item_t *o = &req->u.plan_commit.items[j];
       if (strcmp(o->persona_id, it->persona_id) == 0 && strcmp(o->trend_key, it->trend_key) == 0) {
         return ain_err_field(err, AIN_EINVAL, "items[].trend_key",
-                             "plan items %zu and %zu are the same pair %s|%s", j, i,
-                             it->persona_id, it->trend_key);
+                             "plan items %zu and %zu are the same pair %s|%s", j, i, it->persona_id,
+                             it->trend_key);
       }
     }
   }

@@ -1,7 +1,7 @@
 /* Private to engine/store/: the generic layer's part of the checkpoint and planner ops
- * (ARTIFACT_PUT, ARTIFACT_GET, PLAN_COMMIT, PLANNED_LIST): validation, initialisers, output cleanup.
- * Kept out of store.c so that the media/planner work lives in its own files.
- * Relies on: store.h. */
+ * (ARTIFACT_PUT, ARTIFACT_GET, PLAN_COMMIT, PLANNED_LIST): validation, initialisers, output
+ * cleanup. Kept out of store.c so that the media/planner work lives in its own files. Relies on:
+ * store.h. */
 #ifndef AIN_STORE_MEDIA_H
 #define AIN_STORE_MEDIA_H
 

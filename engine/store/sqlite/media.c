@@ -22,11 +22,12 @@ int ain__store_sq_artifact_put(ain__sq_ctx_t *c) {
   if (rc != 0) {
     return rc;
   }
-  sqlite3_stmt *st = prepare(c, "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
-                                "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                                "ON CONFLICT (dag_id, step) DO UPDATE SET task_id = excluded.task_id, "
-                                "keys = excluded.keys, result = excluded.result, "
-                                "created_at = excluded.created_at");
+  sqlite3_stmt *st =
+      prepare(c, "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
+                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                 "ON CONFLICT (dag_id, step) DO UPDATE SET task_id = excluded.task_id, "
+                 "keys = excluded.keys, result = excluded.result, "
+                 "created_at = excluded.created_at");
   if (st == NULL) {
     return AIN_ESTORE;
   }
