@@ -271,6 +271,10 @@ static int l_spawn(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   int argc = 0, envc = -1;
   spawn_check(L, &argc, &envc);
+  int refused = ain__lua_no_side_effects(L, "ain.spawn");
+  if (refused) {
+    return refused;
+  }
   ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.spawn");
   /* Lua owns the strings; they stay alive on this stack until uv_spawn has exec'd the child. */
   char **argv = calloc((size_t)argc + 1, sizeof *argv);
