@@ -114,3 +114,32 @@ assert_contains "$row" "render: timed out" "the error says the render timed out"
 assert_eq "$(sqlite3 -batch -noheader "$T2/ain.db" "SELECT status FROM dags")" "failed" "DAG status"
 [ -z "$(ls -A "$T2/outbox" 2>/dev/null)" ] || fail "something was published after a failed render"
 ok "a hanging ffmpeg: the step fails with the tool's message, retries, is dead-lettered"
+
+# The planner re-plans when the source file changes (the interval here is 10 minutes, so only
+# the file watch can explain a second run), and a line appended later is planned once.
+T3="$T/watch"
+mkdir -p "$T3"
+sed -n 1p "$trends" > "$T3/trends.jsonl"
+write_config "$T3/ain.lua" "$AIN_SOURCE_DIR/scripts" \
+  "store = { url = \"sqlite:$T3/ain.db\", sql_dir = \"$AIN_SOURCE_DIR/sql\" }" \
+  "data_dir = \"$T3/var\"" \
+  "shutdown = { grace_ms = 200 }" \
+  "trends = { source = \"$T3/trends.jsonl\", interval_ms = 600000 }" \
+  "media = { width = 360, height = 640, preset = \"ultrafast\" }" \
+  "channels = { outbox = { dir = \"$T3/outbox\" } }"
+"$AIN_BIN" run -c "$T3/ain.lua" --no-progress > /dev/null 2> "$T3/run.log" &
+pid=$!
+CLEANUP_PIDS+=("$pid")
+q3() { sqlite3 -batch -noheader "$T3/ain.db" "$1" 2>/dev/null || echo 0; }
+for _ in $(seq 1 100); do [ "$(q3 "SELECT count(*) FROM planned")" = 1 ] && break; sleep 0.1; done
+assert_eq "$(q3 "SELECT count(*) FROM planned")" "1" "planned after the first run"
+sed -n 3p "$trends" >> "$T3/trends.jsonl"
+for _ in $(seq 1 100); do [ "$(q3 "SELECT count(*) FROM planned")" = 2 ] && break; sleep 0.1; done
+assert_eq "$(q3 "SELECT count(*) FROM planned")" "2" "planned after the file changed"
+touch "$T3/trends.jsonl"
+sleep 1
+kill -TERM "$pid"
+wait "$pid" || fail "engine exit after SIGTERM"
+assert_eq "$(q3 "SELECT count(*) FROM tasks WHERE type = 'generate_video'")" "2" "generate_video tasks"
+grep -q "planner: planning from" "$T3/run.log" || fail "planner start not logged"
+ok "the planner re-plans when the source file changes; nothing is planned twice"
