@@ -9,6 +9,18 @@
 #include "cli/internal.h"
 #include "sched/engine.h"
 
+/* The store URL without its password ("postgres://u:***@h/db"): secrets are never printed. */
+static void print_url(const char *url) {
+  const char *scheme = strstr(url, "://");
+  const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+  const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+  if (at == NULL || colon == NULL || colon > at) {
+    printf("%s", url);
+    return;
+  }
+  printf("%.*s:***%s", (int)(colon - url), url, at);
+}
+
 /* Videos by status, read after the run from the review gate's rows. */
 typedef struct {
   long long rendered, published, in_review, rejected, waiting; /* waiting: passed, not yet out */
@@ -132,7 +144,11 @@ int ain_cli_run(ain_cli_t *cli) {
     }
     printf("\n  files      %s/objects (videos, thumbnails, captions, speech; by sha256)\n", data);
     printf("             %s/<key>/ (published: video, thumbnail, sidecar JSON)\n", outbox);
-    printf("  store      %s\n", cli->cfg.store.url);
+    ain_store_config_t scfg; /* AIN_DATABASE_URL overrides store.url */
+    ain_engine_store_config(&cli->cfg, &scfg);
+    printf("  store      ");
+    print_url(scfg.url);
+    printf("\n");
   }
   return AIN_EXIT_OK;
 }
