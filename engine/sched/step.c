@@ -103,18 +103,6 @@ static void step_end(ain_step_t *step) {
                    step->kind == AIN_FINISH_SUCCEEDED,
                    step->kind == AIN_FINISH_RETRY || step->kind == AIN_FINISH_FAIL,
                    (int64_t)((ain_mono_ns() - step->started_ns) / 1000000));
-  /* Parked steps are neither: they count again when they run. */
-  ain_progress_end(&step->shard->engine->progress,
-                   step->task.step ? step->task.step : step->task.type,
-                   step->kind == AIN_FINISH_SUCCEEDED,
-                   step->kind == AIN_FINISH_RETRY || step->kind == AIN_FINISH_FAIL,
-                   (int64_t)((ain_mono_ns() - step->started_ns) / 1000000));
-  /* Parked steps are neither: they count again when they run. */
-  ain_progress_end(&step->shard->engine->progress,
-                   step->task.step ? step->task.step : step->task.type,
-                   step->kind == AIN_FINISH_SUCCEEDED,
-                   step->kind == AIN_FINISH_RETRY || step->kind == AIN_FINISH_FAIL,
-                   (int64_t)((ain_mono_ns() - step->started_ns) / 1000000));
   ain__shard_step_ended(step->shard, step);
 }
 
@@ -309,8 +297,6 @@ void ain__step_start(ain_shard_t *sh, ain_task_t *task) {
   step->token = step->task.state_version;
   step->lease_until = step->task.lease_until;
   step->started_ns = ain_mono_ns();
-  ain_progress_begin(&sh->engine->progress, step->task.step ? step->task.step : step->task.type);
-  ain_progress_begin(&sh->engine->progress, step->task.step ? step->task.step : step->task.type);
   ain_progress_begin(&sh->engine->progress, step->task.step ? step->task.step : step->task.type);
   step->next = sh->steps;
   if (sh->steps) {
