@@ -29,6 +29,14 @@ CREATE INDEX task_deps_archive_task_idx ON task_deps_archive (task_id);
 -- Archive candidates: finished tasks by finish time.
 CREATE INDEX tasks_finished_idx ON tasks (finished_at) WHERE finished_at IS NOT NULL;
 
+-- Plain jobs have no DAG: every claim and finish of one wrote a NULL into tasks_dag_idx and every
+-- audit row one into audit_log_dag_idx. Lookups are always "dag_id = $1", which the partial
+-- indexes serve just the same.
+DROP INDEX tasks_dag_idx;
+CREATE INDEX tasks_dag_idx ON tasks (dag_id) WHERE dag_id IS NOT NULL;
+DROP INDEX audit_log_dag_idx;
+CREATE INDEX audit_log_dag_idx ON audit_log (dag_id) WHERE dag_id IS NOT NULL;
+
 -- NODE_BEAT: upsert this node's row (alive, or stopped when p_stopping), declare alive nodes
 -- silent since before p_now - p_timeout dead, and expire the leases of the running tasks they
 -- own with a state_version bump: the bump is the fence (a paused node that wakes up finds its
