@@ -74,6 +74,11 @@ assert_eq "$succ" "$total" "a success audit row for every task"
 nonmono=$(psqlq "select count(*) from (select task_id, state_version, lag(state_version) over (partition by task_id order by id) p from audit_log where task_id is not null) x where p is not null and state_version <= p")
 assert_eq "$nonmono" 0 "audit state_version strictly increases per task"
 assert_eq "$(psqlq "select count(*) from nodes where node='node-c' and state='dead'")" 1 "node c declared dead"
+# ... and only node c: the Postgres restart silenced every node for a moment, which must not
+# count as a death (a node judges only after beating for a full timeout itself).
+verdicts=$(cat "$T/a.err" "$T/b.err" | grep -o '[0-9]* node(s) silent' | awk '{n += $1} END {print n + 0}')
+assert_eq "$verdicts" 1 "nodes declared dead in the logs of a and b"
+assert_eq "$(psqlq "select count(*) from nodes where state='dead'")" 1 "dead nodes"
 # c's leases went back to the queue through the reaper (owner named in the audit detail), and
 # those steps then succeeded on another node.
 reclaimed=$(psqlq "select count(distinct task_id) from audit_log where from_status='running' and to_status='ready' and detail like '%\"owner\":\"node-c/%'")
