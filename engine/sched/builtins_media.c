@@ -860,7 +860,11 @@ static void render_begin(ain__mstep_t *m) {
   X(m)->wait_ns = ain_mono_ns();
   if (slot_take_or_wait(m)) {
     render_go(m);
+    return;
   }
+  /* No timeout while queued (a long queue is not a hung render); render_go re-arms it in full.
+   * Shutdown still cancels a waiting render through the shard's grace period. */
+  uv_timer_stop(&m->step->timeout);
 }
 
 /* m holds a slot. */
