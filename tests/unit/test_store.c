@@ -1118,9 +1118,19 @@ TEST(bad_inputs) {
   ASSERT_EQ(ain_store_open(&cfg, &loop, &s, &err), AIN_ECONFIG);
   cfg.url = "";
   ASSERT_EQ(ain_store_open(&cfg, &loop, &s, &err), AIN_ECONFIG);
-  cfg.url = "sqlite:/nonexistent-dir/x/y.db";
+  /* A folder that cannot be created (its parent is a file) is a clear error... */
+  cfg.url = "sqlite:/dev/null/x/y.db";
   ASSERT_EQ(ain_store_open(&cfg, &loop, &s, &err), AIN_ESTORE);
-  ASSERT_STR_CONTAINS(err.msg, "/nonexistent-dir/x/y.db");
+  ASSERT_STR_CONTAINS(err.msg, "/dev/null/x/y.db");
+  ASSERT_STR_CONTAINS(err.msg, "Not a directory");
+  /* ...and a missing one is created (a fresh checkout has no var/). */
+  char url[1024];
+  snprintf(url, sizeof url, "sqlite:%s/new/dir/z.db", ain_test_tmpdir());
+  cfg.url = url;
+  ASSERT_OK(ain_store_open(&cfg, &loop, &s, &err));
+  ain_store_close(s, NULL, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  s = NULL;
   ASSERT_EQ(ain_store_open(NULL, &loop, &s, &err), AIN_EINVAL);
   ASSERT_EQ(uv_loop_close(&loop), 0);
 }
