@@ -14,13 +14,13 @@ trap 'exit 130' INT TERM
 URL=$("$server" start "$PG")
 psqlq() { psql -X -q -t -A "$URL" -c "$1"; }
 FIX=$AIN_SOURCE_DIR/tests/fixtures/engine
-# The lease (8 s) outlives the node timeout (2 s, judged only by a node that has itself been
-# beating for 2 s since the restart), so node c's steps come back through the dead-node verdict,
-# not through lease expiry; the nodes wait for them (--until-idle counts running tasks).
+# The lease (20 s) outlives the node timeout (5 s, judged only by a node that has itself been
+# beating for 5 s since Postgres came back), so node c's steps come back through the dead-node
+# verdict, not through lease expiry; the nodes wait for them (--until-idle counts running tasks).
 for n in a b c; do
   write_config "$T/$n.lua" "$FIX" "node_id = \"node-$n\"" \
-    'queue = { lease_ms = 8000, reap_interval_ms = 200, poll_ms = 50, retry_base_ms = 50 }' \
-    'cluster = { heartbeat_ms = 200, node_timeout_ms = 2000 }'
+    'queue = { lease_ms = 20000, reap_interval_ms = 200, poll_ms = 50, retry_base_ms = 50 }' \
+    'cluster = { heartbeat_ms = 200, node_timeout_ms = 5000 }'
   sed -i "s#^store = .*#store = { url = \"$URL\" }#" "$T/$n.lua"
 done
 "$AIN_BIN" migrate -c "$T/a.lua" > /dev/null
@@ -39,12 +39,17 @@ CLEANUP_PIDS+=("$pa")
 pb=$!
 CLEANUP_PIDS+=("$pb")
 
-# Kill node c while it holds leases.
+# Kill node c while it holds leases: freeze it first (SIGSTOP), so the leases counted are the
+# ones it holds when it dies.
 crun=0
 for _ in $(seq 200); do
-  crun=$(psqlq "select count(*) from tasks where status='running' and lease_owner like 'node-c/%'" 2>/dev/null || echo 0)
   done_steps=$(psqlq "select count(*) from tasks where type='step' and status='succeeded'" 2>/dev/null || echo 0)
-  [ "${crun:-0}" -gt 0 ] && [ "${done_steps:-0}" -ge 300 ] && break
+  if [ "${done_steps:-0}" -ge 300 ]; then
+    kill -STOP "$pc"
+    crun=$(psqlq "select count(*) from tasks where status='running' and lease_owner like 'node-c/%'" 2>/dev/null || echo 0)
+    [ "${crun:-0}" -gt 0 ] && break
+    kill -CONT "$pc"
+  fi
   sleep 0.05
 done
 kill -9 "$pc"
@@ -52,12 +57,17 @@ wait "$pc" 2>/dev/null || true
 [ "${crun:-0}" -gt 0 ] || fail "node c held no lease at the kill: the test did not test a node death"
 echo "# killed node c with $crun running step(s)"
 
-# Restart Postgres once, mid-run: the engines reconnect with backoff.
+# Restart Postgres once, mid-run, down for longer than the node timeout: every node is silent
+# for 6 s, which must not count as a death; the engines reconnect with backoff.
 sleep 0.5
 runas() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 PGBIN=$(ls -d /usr/lib/postgresql/15/bin)
-runas "$PGBIN/pg_ctl" -D "$PG/data" -w -t 30 -m fast restart -l "$PG/server.log" > /dev/null
-echo "# postgres restarted"
+runas "$PGBIN/pg_ctl" -D "$PG/data" -w -t 30 -m fast stop > /dev/null
+sleep 6
+runas "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 30 \
+  -o "-p $(cat "$PG/port") -k $PG -c listen_addresses=127.0.0.1 -c synchronous_commit=on -c max_connections=200" \
+  start > /dev/null
+echo "# postgres restarted after 6 s down"
 
 wait "$pa" || { tail -20 "$T/a.err"; fail "node a"; }
 wait "$pb" || { tail -20 "$T/b.err"; fail "node b"; }
