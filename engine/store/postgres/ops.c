@@ -34,8 +34,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_ENQUEUE] = {"ain_enqueue", "SELECT ain_enqueue($1::text, $2::bigint, $3::json)", 3},
     [AIN__PG_CLAIM] =
         {"ain_claim",
-         "WITH c AS (SELECT id FROM tasks WHERE status = 'ready' AND run_at <= $2::bigint "
-         "  ORDER BY priority DESC, run_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED), "
+         "WITH c AS (SELECT x AS id FROM ain_claim_ids($2::bigint, $4::integer) AS x), "
          "u AS (UPDATE tasks t SET status = 'running', lease_owner = $3::text, "
          "  lease_until = $2::bigint + $5::bigint, attempts = t.attempts + 1, "
          "  state_version = t.state_version + 1, updated_at = $2::bigint "
