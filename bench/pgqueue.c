@@ -1,7 +1,9 @@
 /* bench/pgqueue: the durable queue on PostgreSQL, through the real engine.
  *   1. enqueue N no-op Lua tasks through the store API (batches of 1,000).
  *   2. drain them through the engine (shards, Lua host, every claim and completion committed with
- *      the server's synchronous_commit, audit rows for both transitions).
+ *      the server's synchronous_commit, audit rows for both transitions). The window runs from the
+ *      engine's start until a second connection sees every task succeeded (polled every 20 ms),
+ *      as the peer drivers measure theirs.
  *   3. enqueue->start latency with an idle engine: 500 tasks enqueued one by one, 5 ms apart.
  *   4. claim latency (claim 10 + give them back) with an empty history, with 1,000,000 finished
  *      tasks in the hot table, and after the archive moved them out.
@@ -116,6 +118,37 @@ static void bench_config(ain_config_t *cfg, int shards) {
   if (cb != NULL && atoi(cb) > 0) {
     cfg->queue.claim_batch = atoi(cb);
   }
+}
+
+/* ---- drain window ------------------------------------------------------------------------------ */
+
+/* Watches the store from its own connection every 20 ms, as the peer drivers do (their window ends
+ * when the database shows every job complete, not when the worker process exits): records when
+ * `n` tasks have succeeded. */
+typedef struct {
+  int n;
+  uint64_t t_done;
+  volatile int stop;
+} watch_t;
+
+static void watcher(void *arg) {
+  watch_t *w = arg;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ain_store_t *s = open_store(&loop);
+  while (!w->stop) {
+    ain_store_req_t req;
+    ain_store_req_stats(&req);
+    if (ain_store_wait(s, &req) == 0 && req.u.stats.stats.tasks[AIN_TASK_SUCCEEDED] >= w->n) {
+      w->t_done = ain_mono_ns();
+      ain_store_req_cleanup(&req);
+      break;
+    }
+    ain_store_req_cleanup(&req);
+    usleep(20000);
+  }
+  close_store(s, &loop);
+  uv_loop_close(&loop);
 }
 
 /* ---- latency with an idle engine ------------------------------------------------------------- */
@@ -279,19 +312,28 @@ int main(int argc, char **argv) {
   ain_run_opts_t o = {.until_idle = 1};
   ain_run_summary_t sum;
   ain_err_t err;
+  watch_t w = {.n = n};
+  uv_thread_t wt;
+  uv_thread_create(&wt, watcher, &w);
   uint64_t t0 = ain_mono_ns();
   if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
     die("engine", &err);
   }
-  double drain_s = secs_since(t0);
+  double exit_s = secs_since(t0);
+  w.stop = 1;
+  uv_thread_join(&wt);
+  /* The window: engine start (shards, Lua hosts, connections included) until the store shows
+   * every task succeeded; the engine's own exit adds its idle check and shutdown. */
+  double drain_s = w.t_done ? (double)(w.t_done - t0) / 1e9 : exit_s;
   if (sum.store.tasks[AIN_TASK_SUCCEEDED] != n) {
     fprintf(stderr, "bench_pgqueue: only %lld of %d tasks succeeded\n",
             (long long)sum.store.tasks[AIN_TASK_SUCCEEDED], n);
     return 1;
   }
   double drain = n / drain_s;
-  printf("AIN drain (%d shards, claim batch %d, Lua no-op steps): %.0f jobs/s (%.2f s)\n",
-         cfg.shards, cfg.queue.claim_batch, drain, drain_s);
+  printf("AIN drain (%d shards, claim batch %d, Lua no-op steps): %.0f jobs/s (%.2f s until the "
+         "store showed all done; engine exited after %.2f s)\n",
+         cfg.shards, cfg.queue.claim_batch, drain, drain_s, exit_s);
   fflush(stdout);
   ain_config_free(&cfg);
 
