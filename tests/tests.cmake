@@ -3,7 +3,8 @@
 file(GLOB AIN_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${AIN_UNIT_TESTS})
   get_filename_component(name ${src} NAME_WE)
-  add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/unit/harness.c)
+  add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/unit/harness.c
+                 ${CMAKE_SOURCE_DIR}/tests/unit/store_fixture.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
   target_link_libraries(${name} PRIVATE ain_core)
   set_target_properties(${name} PROPERTIES ENABLE_EXPORTS ON)

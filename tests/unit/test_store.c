@@ -7,7 +7,7 @@
  * pass on a shared database because every id is a fresh UUIDv7, but stats assertions are relaxed
  * to "at least".
  *
- * Relies on: store/store.h, libuv, pthreads, the C harness. */
+ * Relies on: store_fixture.h (fixture), store/store.h, libuv, pthreads, the C harness. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,100 +15,15 @@
 
 #include "harness.h"
 #include "store/store.h"
-
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-/* The harness ends each test with _exit(), which skips LeakSanitizer: check at every close. */
-#define CHECK_LEAKS() ASSERT_EQ(__lsan_do_recoverable_leak_check(), 0)
-#else
-#define CHECK_LEAKS() ((void)0)
-#endif
+#include "store_fixture.h"
 
 #define T0 INT64_C(1700000000000) /* a fixed "now": tests pass req->now, no sleeping */
 #define LEASE 30000
 
 /* ---- fixture -------------------------------------------------------------------------------- */
 
-typedef struct {
-  uv_loop_t loop;
-  ain_store_t *s;
-  char url[1024];
-} fx_t;
-
-static int is_sqlite(const char *url) {
-  return strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0;
-}
-
 /* Exact counts need a database of our own: always true for SQLite, and for Postgres when the
  * reset hook is set. */
-static int exclusive_db(void) {
-  const char *env = getenv("AIN_TEST_STORE_URL");
-  return env == NULL || *env == '\0' || is_sqlite(env) || getenv("AIN_TEST_STORE_RESET") != NULL;
-}
-
-static const char *fresh_url(void) {
-  static char buf[1024];
-  static int n;
-  const char *env = getenv("AIN_TEST_STORE_URL");
-  if (env != NULL && *env != '\0' && !is_sqlite(env)) {
-    const char *reset = getenv("AIN_TEST_STORE_RESET");
-    if (reset != NULL && *reset != '\0') {
-      ASSERT_EQ(system(reset), 0);
-    }
-    return env;
-  }
-  snprintf(buf, sizeof buf, "sqlite:%s/t%d.db", ain_test_tmpdir(), n++);
-  return buf;
-}
-
-static int migrate(fx_t *f, int *applied) {
-  ain_store_req_t r;
-  ain_store_req_migrate(&r);
-  r.actor = "test";
-  int rc = ain_store_wait(f->s, &r);
-  if (applied != NULL) {
-    *applied = r.u.migrate.applied;
-  }
-  if (rc != 0) {
-    fprintf(stderr, "migrate: %s\n", r.err.msg);
-  }
-  ain_store_req_cleanup(&r);
-  return rc;
-}
-
-static void fx_open_url(fx_t *f, const char *url) {
-  memset(f, 0, sizeof *f);
-  snprintf(f->url, sizeof f->url, "%s", url);
-  ASSERT_OK(uv_loop_init(&f->loop));
-  ain_store_config_t cfg = {.url = f->url, .busy_timeout_ms = 5000, .synchronous_full = 1};
-  ain_err_t err = {0};
-  int rc = ain_store_open(&cfg, &f->loop, &f->s, &err);
-  if (rc != 0) {
-    fprintf(stderr, "open %s: %s\n", f->url, err.msg);
-  }
-  ASSERT_OK(rc);
-}
-
-static void fx_open(fx_t *f) {
-  fx_open_url(f, fresh_url());
-  ASSERT_OK(migrate(f, NULL));
-}
-
-static void on_closed(void *data) {
-  (*(int *)data)++;
-}
-
-static void fx_close(fx_t *f) {
-  int closed = 0;
-  ain_store_close(f->s, on_closed, &closed);
-  while (!closed) {
-    uv_run(&f->loop, UV_RUN_ONCE);
-  }
-  ASSERT_EQ(closed, 1);
-  ASSERT_EQ(uv_loop_close(&f->loop), 0);
-  CHECK_LEAKS();
-}
-
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static void mk_task(ain_task_t *t, const char *step) {
@@ -207,9 +122,9 @@ static ain_store_stats_t stats(fx_t *f) {
 TEST(migrate_idempotent) {
   fx_t f;
   int applied = -1;
-  fx_open_url(&f, fresh_url());
-  ASSERT_OK(migrate(&f, &applied));
-  if (exclusive_db()) {
+  fx_open_url(&f, fx_fresh_url());
+  ASSERT_OK(fx_migrate(&f, &applied));
+  if (fx_exclusive_db()) {
     ASSERT_GE(applied, 1);
   }
   ain_store_req_t r;
@@ -223,7 +138,7 @@ TEST(migrate_idempotent) {
 
 /* SQLite only: a broken migration rolls back and names its file; earlier ones stay. */
 TEST(migrate_failure_rolls_back) {
-  if (!exclusive_db() || !is_sqlite(fresh_url())) {
+  if (!fx_exclusive_db() || !fx_is_sqlite(fx_fresh_url())) {
     return;
   }
   char dir[600], cmd[1400];
@@ -236,7 +151,7 @@ TEST(migrate_failure_rolls_back) {
   ASSERT_EQ(system(cmd), 0);
   uv_loop_t loop;
   ASSERT_OK(uv_loop_init(&loop));
-  ain_store_config_t cfg = {.url = fresh_url(), .sql_dir = dir, .synchronous_full = 1};
+  ain_store_config_t cfg = {.url = fx_fresh_url(), .sql_dir = dir, .synchronous_full = 1};
   ain_store_t *s = NULL;
   ain_err_t err;
   ASSERT_OK(ain_store_open(&cfg, &loop, &s, &err));
@@ -251,7 +166,7 @@ TEST(migrate_failure_rolls_back) {
     ain_store_req_cleanup(&r);
   }
   int closed = 0;
-  ain_store_close(s, on_closed, &closed);
+  ain_store_close(s, fx_on_closed, &closed);
   while (!closed) {
     uv_run(&loop, UV_RUN_ONCE);
   }
@@ -266,7 +181,7 @@ TEST(migrate_failure_rolls_back) {
   ASSERT_EQ(ain_store_wait(s, &r), AIN_ECONFIG);
   ASSERT_STR_CONTAINS(r.err.msg, "/nonexistent/ain-sql/sqlite");
   closed = 0;
-  ain_store_close(s, on_closed, &closed);
+  ain_store_close(s, fx_on_closed, &closed);
   while (!closed) {
     uv_run(&loop, UV_RUN_ONCE);
   }
@@ -512,7 +427,7 @@ TEST(dead_letter_after_max_attempts) {
   ASSERT_EQ(r.u.reap.reclaimed, 0);
   ASSERT_EQ(r.u.reap.dead, 1);
   ASSERT_EQ(status_of(&f, t[1].id, NULL), AIN_TASK_DEAD);
-  if (exclusive_db()) {
+  if (fx_exclusive_db()) {
     ASSERT_EQ(stats(&f).tasks[AIN_TASK_DEAD], 2);
   }
   fx_close(&f);
@@ -831,7 +746,7 @@ TEST(duplicate_id_rejected_nothing_written) {
   ain_store_req_enqueue(&r, &batch);
   ASSERT_EQ(ain_store_wait(f.s, &r), AIN_EEXIST);
   ASSERT_EQ(get_task(&f, twice[0].id, &got), AIN_ENOTFOUND);
-  if (exclusive_db()) {
+  if (fx_exclusive_db()) {
     ain_store_stats_t st = stats(&f);
     ASSERT_EQ(st.tasks[AIN_TASK_READY], 1);
     ASSERT_EQ(st.dags[AIN_DAG_RUNNING], 0);
@@ -919,7 +834,7 @@ TEST(concurrent_claims_never_twice) {
   for (int i = 1; i < CONC_TASKS; i++) {
     ASSERT_TRUE(strcmp(all[i - 1], all[i]) != 0);
   }
-  if (exclusive_db()) {
+  if (fx_exclusive_db()) {
     ASSERT_EQ(stats(&f).tasks[AIN_TASK_SUCCEEDED], CONC_TASKS);
   }
   free(all);
@@ -1009,7 +924,7 @@ TEST(stats_and_list) {
   ain_store_req_t r;
   ASSERT_EQ(claim(&f, &r, "w", 1, T0), 1); /* t[0] or t[1] (same priority/run_at: by id) */
   ain_store_req_cleanup(&r);
-  if (exclusive_db()) {
+  if (fx_exclusive_db()) {
     ain_store_stats_t st = stats(&f);
     ASSERT_EQ(st.tasks[AIN_TASK_RUNNING], 1);
     ASSERT_EQ(st.tasks[AIN_TASK_READY], 2);

@@ -1,85 +1,15 @@
 /* Contract tests for the store's KV ops (KV_GET / KV_PUT / KV_DELETE), run against SQLite (a fresh
- * file per test) and Postgres (AIN_TEST_STORE_URL=postgres://..., see test_store.c for the reset
+ * file per test) and Postgres (AIN_TEST_STORE_URL=postgres://..., see store_fixture.h for the reset
  * hook; tests/integration/store_postgres.sh runs this binary on a real server). Every test uses a
  * fresh UUIDv7 namespace, so they also pass on a shared database.
- * Relies on: store/store.h, libuv, the C harness. */
+ * Relies on: store_fixture.h, store/store.h, libuv, the C harness. */
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "harness.h"
 #include "store/store.h"
-
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-#define CHECK_LEAKS() ASSERT_EQ(__lsan_do_recoverable_leak_check(), 0)
-#else
-#define CHECK_LEAKS() ((void)0)
-#endif
-
-typedef struct {
-  uv_loop_t loop;
-  ain_store_t *s;
-  char url[1024];
-  char ns[AIN_UUID_LEN + 8];
-} fx_t;
-
-static int is_sqlite(const char *url) {
-  return strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0;
-}
-
-static const char *fresh_url(void) {
-  static char buf[1024];
-  static int n;
-  const char *env = getenv("AIN_TEST_STORE_URL");
-  if (env != NULL && *env != '\0' && !is_sqlite(env)) {
-    const char *reset = getenv("AIN_TEST_STORE_RESET");
-    if (reset != NULL && *reset != '\0') {
-      ASSERT_EQ(system(reset), 0);
-    }
-    return env;
-  }
-  snprintf(buf, sizeof buf, "sqlite:%s/kv%d.db", ain_test_tmpdir(), n++);
-  return buf;
-}
-
-static void fx_open(fx_t *f, int do_migrate) {
-  memset(f, 0, sizeof *f);
-  snprintf(f->url, sizeof f->url, "%s", fresh_url());
-  char id[AIN_UUID_LEN + 1];
-  ain_uuid7(id);
-  snprintf(f->ns, sizeof f->ns, "t-%s", id);
-  ASSERT_OK(uv_loop_init(&f->loop));
-  ain_store_config_t cfg = {.url = f->url, .busy_timeout_ms = 5000, .synchronous_full = 1};
-  ain_err_t err = {0};
-  int rc = ain_store_open(&cfg, &f->loop, &f->s, &err);
-  if (rc != 0) {
-    fprintf(stderr, "open %s: %s\n", f->url, err.msg);
-  }
-  ASSERT_OK(rc);
-  if (do_migrate) {
-    ain_store_req_t r;
-    ain_store_req_migrate(&r);
-    rc = ain_store_wait(f->s, &r);
-    if (rc != 0) {
-      fprintf(stderr, "migrate: %s\n", r.err.msg);
-    }
-    ASSERT_OK(rc);
-    ain_store_req_cleanup(&r);
-  }
-}
-
-static void on_closed(void *data) { (*(int *)data)++; }
-
-static void fx_close(fx_t *f) {
-  int closed = 0;
-  ain_store_close(f->s, on_closed, &closed);
-  while (!closed) {
-    uv_run(&f->loop, UV_RUN_ONCE);
-  }
-  ASSERT_EQ(uv_loop_close(&f->loop), 0);
-  CHECK_LEAKS();
-}
+#include "store_fixture.h"
 
 /* put -> status; *version = new version (0 on failure); msg (may be NULL) gets err.msg */
 static int put(fx_t *f, const char *ns, const char *key, const char *val, int64_t expect,
@@ -130,7 +60,7 @@ static int del(fx_t *f, const char *ns, const char *key, int64_t expect, char *m
 
 TEST(put_get_replace) {
   fx_t f;
-  fx_open(&f, 1);
+  fx_open(&f);
   char val[4096];
   int64_t v = 0;
   ASSERT_EQ(get(&f, f.ns, "k", val, &v), AIN_ENOTFOUND);
@@ -153,7 +83,7 @@ TEST(put_get_replace) {
 
 TEST(expect_version_is_occ) {
   fx_t f;
-  fx_open(&f, 1);
+  fx_open(&f);
   char msg[512], val[4096];
   int64_t v = 0;
   /* 0 = create only */
@@ -181,7 +111,7 @@ static void count_cb(ain_store_req_t *r) { (*(int *)r->data)++; }
 /* Two writers that read version 1 and both try to write: exactly one wins. */
 TEST(racing_writers_one_wins) {
   fx_t f;
-  fx_open(&f, 1);
+  fx_open(&f);
   int64_t v = 0;
   ASSERT_OK(put(&f, f.ns, "k", "0", -1, &v, NULL));
   ain_store_req_t a, b;
@@ -208,7 +138,7 @@ TEST(racing_writers_one_wins) {
 
 TEST(delete_checks_version) {
   fx_t f;
-  fx_open(&f, 1);
+  fx_open(&f);
   char msg[512], val[4096];
   int64_t v = 0;
   ASSERT_EQ(del(&f, f.ns, "k", -1, msg), AIN_ENOTFOUND);
@@ -230,7 +160,7 @@ TEST(delete_checks_version) {
 
 TEST(namespaces_are_separate) {
   fx_t f;
-  fx_open(&f, 1);
+  fx_open(&f);
   char other[80], val[4096];
   snprintf(other, sizeof other, "%s-other", f.ns);
   int64_t v = 0;
@@ -248,7 +178,7 @@ TEST(namespaces_are_separate) {
 /* Bad inputs are refused by ain_store_submit before a backend sees them (no callback). */
 TEST(bad_inputs) {
   fx_t f;
-  fx_open(&f, 1);
+  fx_open(&f);
   char msg[512], big_key[AIN_STORE_KV_KEY_MAX + 2], val[4096];
   memset(big_key, 'k', sizeof big_key - 1);
   big_key[sizeof big_key - 1] = '\0';
@@ -279,12 +209,11 @@ TEST(bad_inputs) {
 
 /* A store that was never migrated has no kv table: a store error, not a crash or a "not found". */
 TEST(unmigrated_store_is_estore) {
-  const char *env = getenv("AIN_TEST_STORE_URL");
-  if (env != NULL && *env != '\0' && !is_sqlite(env) && getenv("AIN_TEST_STORE_RESET") == NULL) {
+  if (!fx_exclusive_db()) {
     return; /* a shared Postgres database is migrated already */
   }
   fx_t f;
-  fx_open(&f, 0);
+  fx_open_url(&f, fx_fresh_url()); /* not migrated */
   char msg[512];
   int64_t v;
   ASSERT_EQ(put(&f, f.ns, "k", "1", -1, &v, msg), AIN_ESTORE);

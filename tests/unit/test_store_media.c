@@ -1,83 +1,17 @@
 /* Contract tests of the checkpoint and planner store ops (ARTIFACT_PUT/GET, PLAN_COMMIT,
  * PLANNED_LIST), written against store.h only: SQLite by default (a fresh file per test),
- * Postgres with AIN_TEST_STORE_URL=postgres://... (and AIN_TEST_STORE_RESET, as test_store.c).
+ * Postgres with AIN_TEST_STORE_URL=postgres://... (and AIN_TEST_STORE_RESET, as store_fixture.h).
  * Ids are fresh UUIDv7s and trend keys carry a per-run nonce, so the tests also pass on a shared
- * database. Relies on: store/store.h, libuv, the C harness. */
+ * database. Relies on: store_fixture.h, store/store.h, libuv, the C harness. */
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "harness.h"
 #include "store/store.h"
-
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-#define CHECK_LEAKS() ASSERT_EQ(__lsan_do_recoverable_leak_check(), 0)
-#else
-#define CHECK_LEAKS() ((void)0)
-#endif
+#include "store_fixture.h"
 
 #define T0 INT64_C(1700000000000)
-
-typedef struct {
-  uv_loop_t loop;
-  ain_store_t *s;
-  char url[1024];
-} fx_t;
-
-static int is_sqlite(const char *url) {
-  return strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0;
-}
-
-static const char *fresh_url(void) {
-  static char buf[1024];
-  static int n;
-  const char *env = getenv("AIN_TEST_STORE_URL");
-  if (env != NULL && *env != '\0' && !is_sqlite(env)) {
-    const char *reset = getenv("AIN_TEST_STORE_RESET");
-    if (reset != NULL && *reset != '\0') {
-      ASSERT_EQ(system(reset), 0);
-    }
-    return env;
-  }
-  snprintf(buf, sizeof buf, "sqlite:%s/m%d.db", ain_test_tmpdir(), n++);
-  return buf;
-}
-
-static void fx_open_url(fx_t *f, const char *url) {
-  memset(f, 0, sizeof *f);
-  snprintf(f->url, sizeof f->url, "%s", url);
-  ASSERT_OK(uv_loop_init(&f->loop));
-  ain_store_config_t cfg = {.url = f->url, .busy_timeout_ms = 5000, .synchronous_full = 1};
-  ain_err_t err = {0};
-  int rc = ain_store_open(&cfg, &f->loop, &f->s, &err);
-  if (rc != 0) {
-    fprintf(stderr, "open %s: %s\n", f->url, err.msg);
-  }
-  ASSERT_OK(rc);
-  ain_store_req_t r;
-  ain_store_req_migrate(&r);
-  rc = ain_store_wait(f->s, &r);
-  if (rc != 0) {
-    fprintf(stderr, "migrate: %s\n", r.err.msg);
-  }
-  ASSERT_OK(rc);
-  ain_store_req_cleanup(&r);
-}
-
-static void on_closed(void *data) {
-  (*(int *)data)++;
-}
-
-static void fx_close(fx_t *f) {
-  int closed = 0;
-  ain_store_close(f->s, on_closed, &closed);
-  while (!closed) {
-    uv_run(&f->loop, UV_RUN_ONCE);
-  }
-  ASSERT_EQ(uv_loop_close(&f->loop), 0);
-  CHECK_LEAKS();
-}
 
 /* A key unique to this process, so runs on a shared Postgres never collide. */
 static const char *nonce(void) {
@@ -108,7 +42,7 @@ static int put(fx_t *f, const char *dag, const char *step, const char *task, con
 
 TEST(artifact_put_get_replace) {
   fx_t f;
-  fx_open_url(&f, fresh_url());
+  fx_open(&f);
   char dag[AIN_UUID_LEN + 1], t1[AIN_UUID_LEN + 1], t2[AIN_UUID_LEN + 1];
   ain_uuid7(dag);
   ain_uuid7(t1);
@@ -151,7 +85,7 @@ TEST(artifact_put_get_replace) {
 
 TEST(artifact_bad_inputs) {
   fx_t f;
-  fx_open_url(&f, fresh_url());
+  fx_open(&f);
   char dag[AIN_UUID_LEN + 1];
   ain_uuid7(dag);
   ain_err_t err;
@@ -252,7 +186,7 @@ static int pair_listed(fx_t *f, const char *persona, const char *key) {
 
 TEST(plan_commit_never_twice) {
   fx_t f;
-  fx_open_url(&f, fresh_url());
+  fx_open(&f);
   plan_fx_t p[3];
   mk_item(&p[0], "techie_tina", "apple m5 chip leak");
   mk_item(&p[1], "chef_marco", "apple m5 chip leak"); /* same trend, other persona: allowed */
@@ -289,6 +223,7 @@ TEST(plan_commit_never_twice) {
   snprintf(url, sizeof url, "%s", f.url);
   fx_close(&f);
   fx_open_url(&f, url);
+  ASSERT_OK(fx_migrate(&f, NULL));
   mk_item(&q[0], "techie_tina", "apple m5 chip leak");
   ASSERT_OK(commit(&f, q, 1, &planned, NULL));
   ASSERT_EQ(planned, 0);
@@ -298,7 +233,7 @@ TEST(plan_commit_never_twice) {
 
 TEST(plan_commit_bad_inputs_write_nothing) {
   fx_t f;
-  fx_open_url(&f, fresh_url());
+  fx_open(&f);
   plan_fx_t p[2];
   ain_err_t err;
   /* The same pair twice in one request. */

@@ -1,71 +1,17 @@
 /* Contract tests of the review/publish store ops (VIDEO_JUDGED, REVIEW_LIST, REVIEW_DECIDE,
  * RECEIPT_PUT, SETTING) and of parking (finish kind PARK, task status waiting), written against
  * store.h only: SQLite by default (a fresh file per test), Postgres with
- * AIN_TEST_STORE_URL=postgres://... (and AIN_TEST_STORE_RESET, as tests/unit/test_store.c).
- * Relies on: store/store.h, libuv, the C harness. */
+ * AIN_TEST_STORE_URL=postgres://... (and AIN_TEST_STORE_RESET, as tests/unit/store_fixture.h).
+ * Relies on: store_fixture.h, store/store.h, libuv, the C harness. */
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "harness.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define T0 INT64_C(1700000000000)
-
-typedef struct {
-  uv_loop_t loop;
-  ain_store_t *s;
-  char url[1024];
-} fx_t;
-
-static int is_sqlite(const char *url) {
-  return strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0;
-}
-
-static const char *fresh_url(void) {
-  static char buf[1024];
-  static int n;
-  const char *env = getenv("AIN_TEST_STORE_URL");
-  if (env != NULL && *env != '\0' && !is_sqlite(env)) {
-    const char *reset = getenv("AIN_TEST_STORE_RESET");
-    if (reset != NULL && *reset != '\0') {
-      ASSERT_EQ(system(reset), 0);
-    }
-    return env;
-  }
-  snprintf(buf, sizeof buf, "sqlite:%s/r%d.db", ain_test_tmpdir(), n++);
-  return buf;
-}
-
-static void fx_open(fx_t *f) {
-  memset(f, 0, sizeof *f);
-  snprintf(f->url, sizeof f->url, "%s", fresh_url());
-  ASSERT_OK(uv_loop_init(&f->loop));
-  ain_store_config_t cfg = {.url = f->url, .busy_timeout_ms = 5000, .synchronous_full = 1};
-  ain_err_t err = {0};
-  ASSERT_OK(ain_store_open(&cfg, &f->loop, &f->s, &err));
-  ain_store_req_t r;
-  ain_store_req_migrate(&r);
-  int rc = ain_store_wait(f->s, &r);
-  if (rc != 0) {
-    fprintf(stderr, "migrate: %s\n", r.err.msg);
-  }
-  ASSERT_OK(rc);
-  ain_store_req_cleanup(&r);
-}
-
-static void on_closed(void *data) {
-  (*(int *)data)++;
-}
-
-static void fx_close(fx_t *f) {
-  int closed = 0;
-  ain_store_close(f->s, on_closed, &closed);
-  while (!closed) {
-    uv_run(&f->loop, UV_RUN_ONCE);
-  }
-  ASSERT_EQ(uv_loop_close(&f->loop), 0);
-}
 
 /* One running task of handler `handler` (enqueued and claimed); *version gets its token. */
 static void running_task(fx_t *f, const char *handler, char id[AIN_UUID_LEN + 1],

@@ -1,45 +1,14 @@
 /* Store contract tests of the script registry ops (SCRIPT_PUT/GET/LIST/PIN), written against
  * store.h only: the same binary runs against SQLite (a fresh file per test) and Postgres
- * (AIN_TEST_STORE_URL=postgres://..., AIN_TEST_STORE_RESET as in test_store.c).
- * Relies on: store/store.h, libuv, the C harness. */
+ * (AIN_TEST_STORE_URL=postgres://..., AIN_TEST_STORE_RESET as in store_fixture.h).
+ * Relies on: store_fixture.h, store/store.h, libuv, the C harness. */
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "harness.h"
 #include "store/store.h"
-
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-#define CHECK_LEAKS() ASSERT_EQ(__lsan_do_recoverable_leak_check(), 0)
-#else
-#define CHECK_LEAKS() ((void)0)
-#endif
-
-typedef struct {
-  uv_loop_t loop;
-  ain_store_t *s;
-  char url[1024];
-  char mod[64]; /* a module name unique to the test, so a shared Postgres database works too */
-} fx_t;
-
-static int is_sqlite(const char *url) {
-  return strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0;
-}
-
-static const char *fresh_url(void) {
-  static char buf[1024];
-  const char *env = getenv("AIN_TEST_STORE_URL");
-  if (env != NULL && *env != '\0' && !is_sqlite(env)) {
-    const char *reset = getenv("AIN_TEST_STORE_RESET");
-    if (reset != NULL && *reset != '\0') {
-      ASSERT_EQ(system(reset), 0);
-    }
-    return env;
-  }
-  snprintf(buf, sizeof buf, "sqlite:%s/s.db", ain_test_tmpdir());
-  return buf;
-}
+#include "store_fixture.h"
 
 static int wait(fx_t *f, ain_store_req_t *r) {
   r->actor = "test";
@@ -50,34 +19,13 @@ static int wait(fx_t *f, ain_store_req_t *r) {
   return rc;
 }
 
-static void fx_open(fx_t *f) {
-  memset(f, 0, sizeof *f);
-  snprintf(f->url, sizeof f->url, "%s", fresh_url());
-  ASSERT_OK(uv_loop_init(&f->loop));
-  ain_store_config_t cfg = {.url = f->url, .busy_timeout_ms = 5000, .synchronous_full = 1};
-  ain_err_t err = {0};
-  ASSERT_OK(ain_store_open(&cfg, &f->loop, &f->s, &err));
-  ain_store_req_t r;
-  ain_store_req_migrate(&r);
-  ASSERT_OK(wait(f, &r));
-  ain_store_req_cleanup(&r);
+/* fx_open, then f->ns becomes a module name unique to the test ("m_" and 12 hex digits of a
+ * fresh UUIDv7), so a shared Postgres database works too. */
+static void open_fx(fx_t *f) {
+  fx_open(f);
   char id[AIN_UUID_LEN + 1];
   ain_uuid7(id);
-  snprintf(f->mod, sizeof f->mod, "m_%.8s%.4s", id + 24, id + 9);
-}
-
-static void on_closed(void *data) {
-  (*(int *)data)++;
-}
-
-static void fx_close(fx_t *f) {
-  int closed = 0;
-  ain_store_close(f->s, on_closed, &closed);
-  while (!closed) {
-    uv_run(&f->loop, UV_RUN_ONCE);
-  }
-  ASSERT_EQ(uv_loop_close(&f->loop), 0);
-  CHECK_LEAKS();
+  snprintf(f->ns, sizeof f->ns, "m_%.8s%.4s", id + 24, id + 9);
 }
 
 /* A random 64-hex sha (the store does not recompute it), with a chosen first 8 digits. */
@@ -106,27 +54,27 @@ static int put(fx_t *f, const char *mod, const char *sha, const char *src, const
 
 TEST(put_get_once) {
   fx_t f;
-  fx_open(&f);
+  open_fx(&f);
   char sha[65];
   mk_sha(sha, NULL);
   int ins = -1;
-  ASSERT_OK(put(&f, f.mod, sha, "return {f = function() end}\n", NULL, &ins));
+  ASSERT_OK(put(&f, f.ns, sha, "return {f = function() end}\n", NULL, &ins));
   ASSERT_EQ(ins, 1);
   /* the same version again: kept as first recorded (first_error too) */
-  ASSERT_OK(put(&f, f.mod, sha, "return {f = function() end}\n", "ELUA: later error", &ins));
+  ASSERT_OK(put(&f, f.ns, sha, "return {f = function() end}\n", "ELUA: later error", &ins));
   ASSERT_EQ(ins, 0);
   ain_store_req_t r;
   ain_store_req_script_get(&r, sha, NULL);
   ASSERT_OK(wait(&f, &r));
   ASSERT_STR_EQ(r.u.script_get.version.sha, sha);
-  ASSERT_STR_EQ(r.u.script_get.version.module, f.mod);
+  ASSERT_STR_EQ(r.u.script_get.version.module, f.ns);
   ASSERT_STR_EQ(r.u.script_get.version.source, "return {f = function() end}\n");
   ASSERT_NULL(r.u.script_get.version.error);
   ASSERT_TRUE(r.u.script_get.version.created_at > 0);
   ain_store_req_cleanup(&r);
   char prefix[13];
   snprintf(prefix, sizeof prefix, "%.12s", sha);
-  ain_store_req_script_get(&r, prefix, f.mod);
+  ain_store_req_script_get(&r, prefix, f.ns);
   ASSERT_OK(wait(&f, &r));
   ASSERT_STR_EQ(r.u.script_get.version.sha, sha);
   ain_store_req_cleanup(&r);
@@ -135,14 +83,14 @@ TEST(put_get_once) {
 
 TEST(get_bad_input) {
   fx_t f;
-  fx_open(&f);
+  open_fx(&f);
   char sha[65], other[65];
   mk_sha(sha, "abcdef01");
   mk_sha(other, "abcdef01");
-  ASSERT_OK(put(&f, f.mod, sha, "a", NULL, NULL));
-  ASSERT_OK(put(&f, f.mod, other, "b", NULL, NULL));
+  ASSERT_OK(put(&f, f.ns, sha, "a", NULL, NULL));
+  ASSERT_OK(put(&f, f.ns, other, "b", NULL, NULL));
   ain_store_req_t r;
-  ain_store_req_script_get(&r, "abcdef01", f.mod);
+  ain_store_req_script_get(&r, "abcdef01", f.ns);
   ASSERT_EQ(wait(&f, &r), AIN_EINVAL); /* ambiguous prefix */
   ASSERT_STR_CONTAINS(r.err.msg, "ambiguous");
   ain_store_req_cleanup(&r);
@@ -162,27 +110,27 @@ TEST(get_bad_input) {
     ain_store_req_cleanup(&r);
   }
   ASSERT_EQ(put(&f, "bad module!", sha, "x", NULL, NULL), AIN_EINVAL);
-  ASSERT_EQ(put(&f, f.mod, "abcdef01", "x", NULL, NULL), AIN_EINVAL); /* put needs a full sha */
-  ASSERT_EQ(put(&f, f.mod, sha, NULL, NULL, NULL), AIN_EINVAL);
+  ASSERT_EQ(put(&f, f.ns, "abcdef01", "x", NULL, NULL), AIN_EINVAL); /* put needs a full sha */
+  ASSERT_EQ(put(&f, f.ns, sha, NULL, NULL, NULL), AIN_EINVAL);
   fx_close(&f);
 }
 
 TEST(list_newest_first_with_errors) {
   fx_t f;
-  fx_open(&f);
+  open_fx(&f);
   char a[65], b[65];
   mk_sha(a, NULL);
   mk_sha(b, NULL);
   ain_store_req_t r;
-  ain_store_req_script_put(&r, f.mod, a, "old", NULL);
+  ain_store_req_script_put(&r, f.ns, a, "old", NULL);
   r.now = 1700000000000;
   ASSERT_OK(wait(&f, &r));
   ain_store_req_cleanup(&r);
-  ain_store_req_script_put(&r, f.mod, b, "new", "ELUA: agents/x.lua:3: boom");
+  ain_store_req_script_put(&r, f.ns, b, "new", "ELUA: agents/x.lua:3: boom");
   r.now = 1700000001000;
   ASSERT_OK(wait(&f, &r));
   ain_store_req_cleanup(&r);
-  ain_store_req_script_list(&r, f.mod);
+  ain_store_req_script_list(&r, f.ns);
   ASSERT_OK(wait(&f, &r));
   ASSERT_EQ(r.u.script_list.nversions, 2);
   ASSERT_STR_EQ(r.u.script_list.versions[0].sha, b);
@@ -214,35 +162,35 @@ static int pin(fx_t *f, const char *mod, const char *sha, int *changed, char pin
 
 TEST(pin_unpin) {
   fx_t f;
-  fx_open(&f);
+  open_fx(&f);
   char good[65], rejected[65], other_mod[65];
   mk_sha(good, NULL);
   mk_sha(rejected, NULL);
   mk_sha(other_mod, NULL);
-  ASSERT_OK(put(&f, f.mod, good, "good", NULL, NULL));
-  ASSERT_OK(put(&f, f.mod, rejected, "bad", "ELUA: x.lua:1: nope", NULL));
+  ASSERT_OK(put(&f, f.ns, good, "good", NULL, NULL));
+  ASSERT_OK(put(&f, f.ns, rejected, "bad", "ELUA: x.lua:1: nope", NULL));
   ASSERT_OK(put(&f, "someone_else", other_mod, "other", NULL, NULL));
   int changed = -1;
   char pinned[65];
   char prefix[11];
   snprintf(prefix, sizeof prefix, "%.10s", good);
-  ASSERT_OK(pin(&f, f.mod, prefix, &changed, pinned));
+  ASSERT_OK(pin(&f, f.ns, prefix, &changed, pinned));
   ASSERT_EQ(changed, 1);
   ASSERT_STR_EQ(pinned, good);
-  ASSERT_OK(pin(&f, f.mod, good, &changed, NULL));
+  ASSERT_OK(pin(&f, f.ns, good, &changed, NULL));
   ASSERT_EQ(changed, 0); /* already */
-  ASSERT_EQ(pin(&f, f.mod, rejected, NULL, NULL), AIN_EINVAL);
-  ASSERT_EQ(pin(&f, f.mod, other_mod, NULL, NULL), AIN_ENOTFOUND); /* another module's version */
+  ASSERT_EQ(pin(&f, f.ns, rejected, NULL, NULL), AIN_EINVAL);
+  ASSERT_EQ(pin(&f, f.ns, other_mod, NULL, NULL), AIN_ENOTFOUND); /* another module's version */
   char unknown[65];
   mk_sha(unknown, NULL);
-  ASSERT_EQ(pin(&f, f.mod, unknown, NULL, NULL), AIN_ENOTFOUND);
-  ASSERT_EQ(pin(&f, f.mod, "nothex!!", NULL, NULL), AIN_EINVAL);
+  ASSERT_EQ(pin(&f, f.ns, unknown, NULL, NULL), AIN_ENOTFOUND);
+  ASSERT_EQ(pin(&f, f.ns, "nothex!!", NULL, NULL), AIN_EINVAL);
   ASSERT_EQ(pin(&f, "", good, NULL, NULL), AIN_EINVAL);
   ain_store_req_t r;
-  ain_store_req_script_list(&r, f.mod);
+  ain_store_req_script_list(&r, f.ns);
   ASSERT_OK(wait(&f, &r));
   ASSERT_EQ(r.u.script_list.npins, 1);
-  ASSERT_STR_EQ(r.u.script_list.pins[0].module, f.mod);
+  ASSERT_STR_EQ(r.u.script_list.pins[0].module, f.ns);
   ASSERT_STR_EQ(r.u.script_list.pins[0].sha, good); /* the failed pins changed nothing */
   ain_store_req_cleanup(&r);
   ain_store_req_script_list(&r, NULL);
@@ -251,12 +199,12 @@ TEST(pin_unpin) {
   ASSERT_EQ(r.u.script_list.nversions, 0);
   ASSERT_GE(r.u.script_list.npins, 1);
   ain_store_req_cleanup(&r);
-  ASSERT_OK(pin(&f, f.mod, NULL, &changed, pinned));
+  ASSERT_OK(pin(&f, f.ns, NULL, &changed, pinned));
   ASSERT_EQ(changed, 1);
   ASSERT_STR_EQ(pinned, "");
-  ASSERT_OK(pin(&f, f.mod, NULL, &changed, NULL));
+  ASSERT_OK(pin(&f, f.ns, NULL, &changed, NULL));
   ASSERT_EQ(changed, 0);
-  ain_store_req_script_list(&r, f.mod);
+  ain_store_req_script_list(&r, f.ns);
   ASSERT_OK(wait(&f, &r));
   ASSERT_EQ(r.u.script_list.npins, 0);
   ain_store_req_cleanup(&r);
