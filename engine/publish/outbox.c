@@ -36,32 +36,6 @@ static int fsync_path(const char *path, int dir, ain_err_t *err) {
   return rc;
 }
 
-/* mkdir -p; the last component too. */
-static int mkdirs(const char *path, ain_err_t *err) {
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-    return ain_err_set(err, AIN_EINVAL, "outbox: path too long: %s", path);
-  }
-  for (char *p = buf + 1;; p++) {
-    if (*p == '/' || *p == '\0') {
-      char c = *p;
-      *p = '\0';
-      if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-        return sys_fail(err, "creating", buf);
-      }
-      struct stat st;
-      if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return sys_fail(err, "creating", buf);
-      }
-      *p = c;
-      if (c == '\0') {
-        return 0;
-      }
-    }
-  }
-}
-
 static int write_all(int fd, const char *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
@@ -172,8 +146,9 @@ static int outbox_publish(ain_publish_channel_t *ch, const ain_publish_req_t *re
     *already = 1;
     return 0;
   }
-  if ((rc = mkdirs(o->dir, err)) != 0) {
-    return rc;
+  if ((rc = ain_mkdir_p(o->dir)) != 0) {
+    errno = -rc;
+    return sys_fail(err, "creating", o->dir);
   }
   char uuid[AIN_UUID_LEN + 1];
   ain_uuid7(uuid);

@@ -153,21 +153,8 @@ static void slot_cancel_wait(ain__mstep_t *m) {
  */
 
 static int mkdir_p(const char *path, ain_err_t *err) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-        return ain_err_set(err, AIN_EIO, "mkdir %s: %s", buf, strerror(errno));
-      }
-      *p = '/';
-    }
-  }
-  if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-    return ain_err_set(err, AIN_EIO, "mkdir %s: %s", buf, strerror(errno));
-  }
-  return 0;
+  int e = ain_mkdir_p(path);
+  return e != 0 ? ain_err_set(err, AIN_EIO, "mkdir %s: %s", path, strerror(-e)) : 0;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
