@@ -2,10 +2,10 @@
  * <root>/tmp/ while hashing it in the same pass, fsyncs, and renames into place, so a reader never
  * sees a partial object and a crash leaves only a temp file. Content addressing makes a second put
  * of the same bytes a no-op (the temp copy is dropped).
- * Relies on: objstore.c (key validation happens in the wrappers), OpenSSL EVP, POSIX. */
+ * Relies on: objstore.c (key validation happens in the wrappers; ain_objstore_sha256_copy hashes
+ * while copying), POSIX. */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +19,6 @@ typedef struct {
   ain_objstore_t base;
   char root[3072];
 } dir_store_t;
-
-static int mkdir_p(const char *path) {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s", path);
-  for (char *p = tmp + 1; *p; p++) {
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-        return -errno;
-      }
-      *p = '/';
-    }
-  }
-  if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-    return -errno;
-  }
-  return 0;
-}
 
 static int fsync_dir(const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -56,60 +38,6 @@ static int obj_path(dir_store_t *d, const char *key, char *out, size_t cap, ain_
   return 0;
 }
 
-/* Copies src to dst_fd, hashing on the way. */
-static int copy_hash(const char *src, int dst_fd, char hex[65], ain_err_t *err) {
-  int rc = 0;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  int fd = open(src, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    rc = ain_err_field(err, errno == ENOENT ? AIN_ENOTFOUND : AIN_EIO, "src_path", "%s: %s", src,
-                       strerror(errno));
-    goto fail;
-  }
-  if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-    rc = ain_err_set(err, AIN_ENOMEM, "sha256: cannot initialise");
-    goto fail;
-  }
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      rc = ain_err_field(err, AIN_EIO, "src_path", "%s: read: %s", src, strerror(errno));
-      goto fail;
-    }
-    if (n == 0) {
-      break;
-    }
-    EVP_DigestUpdate(ctx, buf, (size_t)n);
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = write(dst_fd, buf + off, (size_t)(n - off));
-      if (w < 0 && errno == EINTR) {
-        continue;
-      }
-      if (w < 0) {
-        rc = ain_err_set(err, AIN_EIO, "objstore put: write: %s", strerror(errno));
-        goto fail;
-      }
-      off += w;
-    }
-  }
-  unsigned char md[32];
-  unsigned int mdlen = 0;
-  EVP_DigestFinal_ex(ctx, md, &mdlen);
-  for (int i = 0; i < 32; i++) {
-    snprintf(hex + 2 * i, 3, "%02x", md[i]);
-  }
-fail:
-  if (fd >= 0) {
-    close(fd);
-  }
-  EVP_MD_CTX_free(ctx);
-  return rc;
-}
-
 static int dir_put_file(ain_objstore_t *s, const char *src, const char *ext, char *key_out,
                         size_t cap, ain_err_t *err) {
   dir_store_t *d = (dir_store_t *)s;
@@ -120,7 +48,7 @@ static int dir_put_file(ain_objstore_t *s, const char *src, const char *ext, cha
   if (fd < 0) {
     return ain_err_set(err, AIN_EIO, "objstore put: %s: %s", tmp, strerror(errno));
   }
-  if ((rc = copy_hash(src, fd, hex, err)) != 0) {
+  if ((rc = ain_objstore_sha256_copy(src, "src_path", fd, hex, err)) != 0) {
     goto fail;
   }
   if (fsync(fd) != 0) {
@@ -136,7 +64,7 @@ static int dir_put_file(ain_objstore_t *s, const char *src, const char *ext, cha
   }
   snprintf(sub, sizeof sub, "%s/sha256/%.2s", d->root, hex);
   snprintf(final, sizeof final, "%s/%s", d->root, key);
-  int e = mkdir_p(sub);
+  int e = ain_mkdir_p(sub);
   if (e != 0) {
     rc = ain_err_set(err, AIN_EIO, "objstore put: mkdir %s: %s", sub, strerror(-e));
     goto fail;
@@ -239,7 +167,7 @@ int ain_objstore_dir_open(const char *root, ain_objstore_t **out, ain_err_t *err
   snprintf(d->root, sizeof d->root, "%s", root);
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s/tmp", root);
-  int e = mkdir_p(tmp);
+  int e = ain_mkdir_p(tmp);
   if (e != 0) {
     free(d);
     return ain_err_field(err, AIN_EIO, "root", "objstore: mkdir %s: %s", tmp, strerror(-e));

@@ -107,12 +107,13 @@ void ain_objstore_close(ain_objstore_t *s) {
   }
 }
 
-int ain_objstore_sha256_file(const char *path, char hex[65], ain_err_t *err) {
+int ain_objstore_sha256_copy(const char *path, const char *field, int dst_fd, char hex[65],
+                             ain_err_t *err) {
   int rc = 0;
   EVP_MD_CTX *ctx = NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return ain_err_field(err, errno == ENOENT ? AIN_ENOTFOUND : AIN_EIO, "path", "%s: %s", path,
+    return ain_err_field(err, errno == ENOENT ? AIN_ENOTFOUND : AIN_EIO, field, "%s: %s", path,
                          strerror(errno));
   }
   ctx = EVP_MD_CTX_new();
@@ -127,13 +128,24 @@ int ain_objstore_sha256_file(const char *path, char hex[65], ain_err_t *err) {
       continue;
     }
     if (n < 0) {
-      rc = ain_err_field(err, AIN_EIO, "path", "%s: read: %s", path, strerror(errno));
+      rc = ain_err_field(err, AIN_EIO, field, "%s: read: %s", path, strerror(errno));
       goto fail;
     }
     if (n == 0) {
       break;
     }
     EVP_DigestUpdate(ctx, buf, (size_t)n);
+    for (ssize_t off = 0; dst_fd >= 0 && off < n;) {
+      ssize_t w = write(dst_fd, buf + off, (size_t)(n - off));
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w < 0) {
+        rc = ain_err_set(err, AIN_EIO, "objstore put: write: %s", strerror(errno));
+        goto fail;
+      }
+      off += w;
+    }
   }
   unsigned char md[32];
   unsigned int mdlen = 0;
@@ -145,4 +157,8 @@ fail:
   EVP_MD_CTX_free(ctx);
   close(fd);
   return rc;
+}
+
+int ain_objstore_sha256_file(const char *path, char hex[65], ain_err_t *err) {
+  return ain_objstore_sha256_copy(path, "path", -1, hex, err);
 }

@@ -58,5 +58,9 @@ void ain_objstore_close(ain_objstore_t *s);
 
 /* Hex SHA-256 of a file (65 bytes with NUL). Blocking. */
 int ain_objstore_sha256_file(const char *path, char hex[65], ain_err_t *err);
+/* The same, also copying the bytes to dst_fd on the way when dst_fd >= 0 (one read for both;
+ * the dir backend's put). field names the path in errors ("path", "src_path"). Blocking. */
+int ain_objstore_sha256_copy(const char *path, const char *field, int dst_fd, char hex[65],
+                             ain_err_t *err);
 
 #endif
