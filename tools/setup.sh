@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config git ca-certificates
   libluajit-5.1-dev luajit libuv1-dev libpq-dev libsqlite3-dev sqlite3 libcjson-dev
   libcurl4-openssl-dev libssl-dev lua-cjson lua-busted
   ffmpeg espeak-ng libespeak-ng-dev fonts-dejavu-core
-  postgresql postgresql-contrib procps psmisc nodejs npm)
+  postgresql postgresql-contrib procps psmisc jq python3 nodejs npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
