@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +32,33 @@ uint64_t ain_random_u64(void) {
   return v;
 }
 
+/* Monotonic within the process (RFC 9562 method 1): ids made in the same millisecond take a
+ * 12-bit counter in rand_a, so ids sort in creation order and the queue's id tie-break is FIFO. */
 void ain_uuid7(char out[AIN_UUID_LEN + 1]) {
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  static uint64_t last_ms;
+  static unsigned counter;
   unsigned char b[16];
   uint64_t ms = (uint64_t)ain_now_ms();
-  uint64_t r1 = ain_random_u64(), r2 = ain_random_u64();
+  uint64_t r2 = ain_random_u64();
+  pthread_mutex_lock(&mu);
+  if (ms <= last_ms) {
+    ms = last_ms;
+    if (++counter > 0xfff) { /* 4096 ids in one ms: borrow the next millisecond */
+      ms = ++last_ms;
+      counter = 0;
+    }
+  } else {
+    last_ms = ms;
+    counter = (unsigned)(ain_random_u64() & 0x3ff); /* random start, headroom to count up */
+  }
+  unsigned seq = counter;
+  pthread_mutex_unlock(&mu);
   for (int i = 0; i < 6; i++) {
     b[i] = (unsigned char)(ms >> (40 - 8 * i));
   }
-  memcpy(b + 6, &r1, 2);
+  b[6] = (unsigned char)(seq >> 8);
+  b[7] = (unsigned char)(seq & 0xff);
   memcpy(b + 8, &r2, 8);
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x70); /* version 7 */
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
