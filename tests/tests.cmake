@@ -33,3 +33,13 @@ if(AIN_SANITIZER_BUILD_DIR)
       "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1")
   endforeach()
 endif()
+
+# Black-box engine tests again with the ASan+UBSan `ain`: a leak or a sanitizer report at exit
+# makes the binary exit non-zero, which these scripts check.
+if(AIN_SANITIZER_BUILD_DIR)
+  foreach(name engine_cli shutdown crash_restart review_publish)
+    add_test(NAME asan.it.${name} COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh)
+    set_tests_properties(asan.it.${name} PROPERTIES LABELS asan TIMEOUT 900 ENVIRONMENT
+      "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${AIN_SANITIZER_BUILD_DIR};ASAN_OPTIONS=detect_leaks=1")
+  endforeach()
+endif()
