@@ -292,7 +292,10 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
                  ain_store_backend_name(e->store));
     uv_timer_start(&e->reap_timer, on_reap_timer, (uint64_t)cfg->queue.reap_interval_ms,
                    (uint64_t)cfg->queue.reap_interval_ms);
-    uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
+    /* STATS counts whole tables: only poll it when someone needs it (--until-idle, a TTY). */
+    if (opts->until_idle || opts->progress) {
+      uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
+    }
     start_planner(e);
     ain_store_config_t scfg;
     ain_engine_store_config(cfg, &scfg);
