@@ -24,16 +24,11 @@
 #include "sched/engine.h"
 #include "store/store.h"
 
+#include "common.h"
+
+const char *bench_name = "bench_pgqueue";
+
 static const char *url, *reset_cmd;
-
-static double secs_since(uint64_t t0) {
-  return (double)(ain_mono_ns() - t0) / 1e9;
-}
-
-static void die(const char *what, const ain_err_t *err) {
-  fprintf(stderr, "bench_pgqueue: %s: %s\n", what, err ? err->msg : "");
-  exit(1);
-}
 
 static void reset_db(void) {
   if (reset_cmd != NULL && system(reset_cmd) != 0) {
@@ -42,62 +37,26 @@ static void reset_db(void) {
   }
 }
 
-static void closed_cb(void *data) {
-  *(int *)data = 1;
-}
-
-static void close_store(ain_store_t *s, uv_loop_t *loop) {
-  int closed = 0;
-  ain_store_close(s, closed_cb, &closed);
-  uv_run(loop, UV_RUN_DEFAULT);
-}
-
-static ain_store_t *open_store(uv_loop_t *loop) {
-  ain_store_config_t sc = {.url = url, .sql_dir = AIN_SOURCE_DIR "/sql"};
-  ain_store_t *s = NULL;
-  ain_err_t err;
-  if (ain_store_open(&sc, loop, &s, &err) != 0) {
-    die("open", &err);
-  }
-  ain_store_req_t req;
-  ain_store_req_migrate(&req);
-  if (ain_store_wait(s, &req) != 0) {
-    die("migrate", &req.err);
-  }
-  ain_store_req_cleanup(&req);
-  return s;
-}
-
-static void fill_task(ain_task_t *t, const char *handler, const char *payload) {
-  memset(t, 0, sizeof *t);
-  ain_uuid7(t->id);
-  t->type = (char *)"noop_lua";
-  t->handler = (char *)handler;
-  t->persona_id = (char *)"bench";
-  t->payload = (char *)payload;
-  t->max_attempts = 3;
-}
-
 static double enqueue_n(ain_store_t *s, int n, const char *handler) {
   ain_task_t *tasks = calloc(1000, sizeof *tasks);
   uint64_t t0 = ain_mono_ns();
   for (int done = 0; done < n;) {
     int k = n - done < 1000 ? n - done : 1000;
     for (int i = 0; i < k; i++) {
-      fill_task(&tasks[i], handler, "{}");
+      bench_fill_task(&tasks[i], handler, "{}");
     }
     ain_store_batch_t b = {.tasks = tasks, .ntasks = (size_t)k};
     ain_store_req_t req;
     ain_store_req_enqueue(&req, &b);
     req.actor = "bench";
     if (ain_store_wait(s, &req) != 0) {
-      die("enqueue", &req.err);
+      bench_die("enqueue", &req.err);
     }
     ain_store_req_cleanup(&req);
     done += k;
   }
   free(tasks);
-  return n / secs_since(t0);
+  return n / bench_secs_since(t0);
 }
 
 static void bench_config(ain_config_t *cfg, int shards) {
@@ -135,7 +94,7 @@ static void watcher(void *arg) {
   watch_t *w = arg;
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ain_store_t *s = open_store(&loop);
+  ain_store_t *s = bench_open_store(&loop, url);
   while (!w->stop) {
     ain_store_req_t req;
     ain_store_req_stats(&req);
@@ -147,95 +106,8 @@ static void watcher(void *arg) {
     ain_store_req_cleanup(&req);
     usleep(20000);
   }
-  close_store(s, &loop);
+  bench_close_store(s, &loop);
   uv_loop_close(&loop);
-}
-
-/* ---- latency with an idle engine ------------------------------------------------------------- */
-
-typedef struct {
-  int n;
-  ain_task_t *ids;
-} producer_t;
-
-static void producer(void *arg) {
-  producer_t *p = arg;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  ain_store_t *s = open_store(&loop);
-  usleep(500000); /* let the engine go idle */
-  for (int i = 0; i < p->n; i++) {
-    char payload[64];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(payload, sizeof payload, "{\"t_us\":%.0f}",
-             (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3);
-    ain_task_t t;
-    fill_task(&t, "lua:bench_noop.stamp", payload);
-    snprintf(p->ids[i].id, sizeof p->ids[i].id, "%s", t.id);
-    ain_store_batch_t b = {.tasks = &t, .ntasks = 1};
-    ain_store_req_t req;
-    ain_store_req_enqueue(&req, &b);
-    req.actor = "bench";
-    if (ain_store_wait(s, &req) != 0) {
-      die("enqueue", &req.err);
-    }
-    ain_store_req_cleanup(&req);
-    usleep(5000);
-  }
-  usleep(300000);
-  close_store(s, &loop);
-  uv_loop_close(&loop);
-  kill(getpid(), SIGTERM); /* the engine stops gracefully */
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static void latency(int shards, double *p50, double *p99, double *max) {
-  enum { N = 500 };
-  ain_config_t cfg;
-  bench_config(&cfg, shards);
-  producer_t p = {.n = N, .ids = calloc(N, sizeof(ain_task_t))};
-  uv_thread_t th;
-  uv_thread_create(&th, producer, &p);
-  ain_run_opts_t o = {0};
-  ain_run_summary_t sum;
-  ain_err_t err;
-  if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
-    die("engine", &err);
-  }
-  uv_thread_join(&th);
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  ain_store_t *s = open_store(&loop);
-  double lat[N];
-  int k = 0;
-  for (int i = 0; i < N; i++) {
-    ain_store_req_t req;
-    ain_store_req_get_task(&req, p.ids[i].id);
-    if (ain_store_wait(s, &req) == 0 && req.u.get_task.task.result) {
-      const char *r = strstr(req.u.get_task.task.result, "\"lat_us\":");
-      if (r) {
-        lat[k++] = atof(r + 9) / 1000.0;
-      }
-    }
-    ain_store_req_cleanup(&req);
-  }
-  close_store(s, &loop);
-  uv_loop_close(&loop);
-  ain_config_free(&cfg);
-  free(p.ids);
-  if (k < N) {
-    fprintf(stderr, "bench_pgqueue: only %d of %d latency samples\n", k, N);
-    exit(1);
-  }
-  qsort(lat, (size_t)k, sizeof lat[0], cmp_double);
-  *p50 = lat[k / 2];
-  *p99 = lat[(k * 99) / 100];
-  *max = lat[k - 1];
 }
 
 /* ---- claim latency vs finished history ------------------------------------------------------- */
@@ -249,9 +121,9 @@ static void claim_latency(ain_store_t *s, int rounds, double *p50, double *p99) 
     ain_store_req_claim(&req, "bench/1/shard-0", 10, 30000);
     uint64_t t0 = ain_mono_ns();
     if (ain_store_wait(s, &req) != 0 || req.u.claim.ntasks == 0) {
-      die("claim", &req.err);
+      bench_die("claim", &req.err);
     }
-    lat[r] = secs_since(t0) * 1000.0;
+    lat[r] = bench_secs_since(t0) * 1000.0;
     ain_finish_item_t it[10];
     size_t n = req.u.claim.ntasks;
     for (size_t i = 0; i < n; i++) {
@@ -262,12 +134,12 @@ static void claim_latency(ain_store_t *s, int rounds, double *p50, double *p99) 
     ain_store_req_t fin;
     ain_store_req_finish(&fin, it, n);
     if (ain_store_wait(s, &fin) != 0) {
-      die("release", &fin.err);
+      bench_die("release", &fin.err);
     }
     ain_store_req_cleanup(&fin);
     ain_store_req_cleanup(&req);
   }
-  qsort(lat, (size_t)rounds, sizeof *lat, cmp_double);
+  qsort(lat, (size_t)rounds, sizeof *lat, bench_cmp_double);
   *p50 = lat[rounds / 2];
   *p99 = lat[(rounds * 99) / 100];
   free(lat);
@@ -300,9 +172,9 @@ int main(int argc, char **argv) {
   reset_db();
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ain_store_t *s = open_store(&loop);
+  ain_store_t *s = bench_open_store(&loop, url);
   double enq = enqueue_n(s, n, "lua:bench_noop.run");
-  close_store(s, &loop);
+  bench_close_store(s, &loop);
   printf("enqueue (store API, batches of 1000): %.0f tasks/s\n", enq);
   fflush(stdout);
 
@@ -317,9 +189,9 @@ int main(int argc, char **argv) {
   uv_thread_create(&wt, watcher, &w);
   uint64_t t0 = ain_mono_ns();
   if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
-    die("engine", &err);
+    bench_die("engine", &err);
   }
-  double exit_s = secs_since(t0);
+  double exit_s = bench_secs_since(t0);
   w.stop = 1;
   uv_thread_join(&wt);
   /* The window: engine start (shards, Lua hosts, connections included) until the store shows
@@ -339,7 +211,10 @@ int main(int argc, char **argv) {
 
   reset_db();
   double p50, p99, mx;
-  latency(shards, &p50, &p99, &mx);
+  ain_config_t lcfg;
+  bench_config(&lcfg, shards);
+  bench_idle_latency(&lcfg, url, &p50, &p99, &mx);
+  ain_config_free(&lcfg);
   printf("AIN enqueue->start latency, idle engine, 500 tasks 5 ms apart: p50 %.2f ms, p99 %.2f ms, "
          "max %.2f ms\n",
          p50, p99, mx);
@@ -349,7 +224,7 @@ int main(int argc, char **argv) {
    * table, then after the archive moved them out. */
   reset_db();
   uv_loop_init(&loop);
-  s = open_store(&loop);
+  s = bench_open_store(&loop, url);
   enqueue_n(s, 2000, "lua:bench_noop.run");
   psql("VACUUM ANALYZE tasks");
   double e50, e99, h50, h99, a50, a99;
@@ -364,7 +239,7 @@ int main(int argc, char **argv) {
   uint64_t tl = ain_mono_ns();
   psql(sql);
   psql("VACUUM ANALYZE tasks");
-  double load_s = secs_since(tl);
+  double load_s = bench_secs_since(tl);
   claim_latency(s, 300, &h50, &h99);
   ain_store_req_t ar;
   int moved = 0;
@@ -372,14 +247,14 @@ int main(int argc, char **argv) {
   do {
     ain_store_req_archive(&ar, ain_now_ms(), 50000);
     if (ain_store_wait(s, &ar) != 0) {
-      die("archive", &ar.err);
+      bench_die("archive", &ar.err);
     }
     moved += ar.u.archive.archived;
   } while (ar.u.archive.archived == 50000);
-  double arch_s = secs_since(ta);
+  double arch_s = bench_secs_since(ta);
   psql("VACUUM ANALYZE tasks");
   claim_latency(s, 300, &a50, &a99);
-  close_store(s, &loop);
+  bench_close_store(s, &loop);
   uv_loop_close(&loop);
   printf("claim 10 latency, empty history: p50 %.3f ms, p99 %.3f ms\n", e50, e99);
   printf("claim 10 latency, %d finished tasks in the hot table (loaded in %.1f s): p50 %.3f ms, "

@@ -23,42 +23,11 @@
 #include "sched/engine.h"
 #include "store/store.h"
 
+#include "common.h"
+
+const char *bench_name = "bench_queue";
+
 static char tmpdir[256];
-
-static double secs_since(uint64_t t0) {
-  return (double)(ain_mono_ns() - t0) / 1e9;
-}
-
-static void die(const char *what, const ain_err_t *err) {
-  fprintf(stderr, "bench_queue: %s: %s\n", what, err ? err->msg : "");
-  exit(1);
-}
-
-static void closed_cb(void *data) {
-  *(int *)data = 1;
-}
-
-static void close_store(ain_store_t *s, uv_loop_t *loop) {
-  int closed = 0;
-  ain_store_close(s, closed_cb, &closed);
-  uv_run(loop, UV_RUN_DEFAULT);
-}
-
-static ain_store_t *open_store(uv_loop_t *loop, const char *url) {
-  ain_store_config_t sc = {.url = url, .sql_dir = AIN_SOURCE_DIR "/sql", .synchronous_full = 1};
-  ain_store_t *s = NULL;
-  ain_err_t err;
-  if (ain_store_open(&sc, loop, &s, &err) != 0) {
-    die("open", &err);
-  }
-  ain_store_req_t req;
-  ain_store_req_migrate(&req);
-  if (ain_store_wait(s, &req) != 0) {
-    die("migrate", &req.err);
-  }
-  ain_store_req_cleanup(&req);
-  return s;
-}
 
 /* ---- 1. raw SQLite reference ------------------------------------------------------------------ */
 
@@ -77,7 +46,7 @@ static double raw_sqlite_reference(int n) {
   uv_loop_init(&loop);
   char url[600];
   snprintf(url, sizeof url, "sqlite:%s", path);
-  close_store(open_store(&loop, url), &loop); /* the engine's own schema and indexes */
+  bench_close_store(bench_open_store(&loop, url), &loop); /* the engine's own schema and indexes */
   uv_loop_close(&loop);
   sqlite3 *db;
   sqlite3_open(path, &db);
@@ -158,7 +127,7 @@ static double raw_sqlite_reference(int n) {
     exec_sql(db, "COMMIT");
     drained += k;
   }
-  double s = secs_since(t0);
+  double s = bench_secs_since(t0);
   sqlite3_finalize(claim);
   sqlite3_finalize(done);
   sqlite3_finalize(audit);
@@ -172,40 +141,30 @@ static double raw_sqlite_reference(int n) {
 
 /* ---- 2./3. enqueue and drain through the engine ---------------------------------------------- */
 
-static void fill_task(ain_task_t *t, const char *handler, const char *payload) {
-  memset(t, 0, sizeof *t);
-  ain_uuid7(t->id);
-  t->type = (char *)"noop_lua";
-  t->handler = (char *)handler;
-  t->persona_id = (char *)"bench";
-  t->payload = (char *)payload;
-  t->max_attempts = 3;
-}
-
 static double enqueue_n(const char *url, int n) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  ain_store_t *s = open_store(&loop, url);
+  ain_store_t *s = bench_open_store(&loop, url);
   ain_task_t *tasks = calloc(1000, sizeof *tasks);
   uint64_t t0 = ain_mono_ns();
   for (int done = 0; done < n;) {
     int k = n - done < 1000 ? n - done : 1000;
     for (int i = 0; i < k; i++) {
-      fill_task(&tasks[i], "lua:bench_noop.run", "{}");
+      bench_fill_task(&tasks[i], "lua:bench_noop.run", "{}");
     }
     ain_store_batch_t b = {.tasks = tasks, .ntasks = (size_t)k};
     ain_store_req_t req;
     ain_store_req_enqueue(&req, &b);
     req.actor = "bench";
     if (ain_store_wait(s, &req) != 0) {
-      die("enqueue", &req.err);
+      bench_die("enqueue", &req.err);
     }
     ain_store_req_cleanup(&req);
     done += k;
   }
-  double rate = n / secs_since(t0);
+  double rate = n / bench_secs_since(t0);
   free(tasks);
-  close_store(s, &loop);
+  bench_close_store(s, &loop);
   uv_loop_close(&loop);
   return rate;
 }
@@ -221,6 +180,8 @@ static void bench_config(ain_config_t *cfg, const char *url, int shards) {
   if (shards > 0) {
     cfg->shards = shards;
   }
+  free(cfg->trends.source); /* no planner: the benchmark enqueues its own tasks */
+  cfg->trends.source = ain_strdup("");
   cfg->queue.poll_ms = 20;
   const char *cb = getenv("AIN_BENCH_CLAIM_BATCH");
   if (cb != NULL && atoi(cb) > 0) {
@@ -230,92 +191,6 @@ static void bench_config(ain_config_t *cfg, const char *url, int shards) {
 
 /* ---- 4. latency with an idle engine -------------------------------------------------------------- */
 
-typedef struct {
-  const char *url;
-  int n;
-  ain_task_t *ids;
-} producer_t;
-
-static void producer(void *arg) {
-  producer_t *p = arg;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  ain_store_t *s = open_store(&loop, p->url);
-  usleep(300000); /* let the engine go idle */
-  for (int i = 0; i < p->n; i++) {
-    char payload[64];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(payload, sizeof payload, "{\"t_us\":%.0f}",
-             (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3);
-    ain_task_t t;
-    fill_task(&t, "lua:bench_noop.stamp", payload);
-    snprintf(p->ids[i].id, sizeof p->ids[i].id, "%s", t.id);
-    ain_store_batch_t b = {.tasks = &t, .ntasks = 1};
-    ain_store_req_t req;
-    ain_store_req_enqueue(&req, &b);
-    req.actor = "bench";
-    if (ain_store_wait(s, &req) != 0) {
-      die("enqueue", &req.err);
-    }
-    ain_store_req_cleanup(&req);
-    usleep(5000);
-  }
-  usleep(300000);
-  close_store(s, &loop);
-  uv_loop_close(&loop);
-  kill(getpid(), SIGTERM); /* the engine stops gracefully */
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static void latency(const char *url, int shards, double *p50, double *p99, double *max) {
-  enum { N = 500 };
-  ain_config_t cfg;
-  bench_config(&cfg, url, shards);
-  producer_t p = {.url = url, .n = N, .ids = calloc(N, sizeof(ain_task_t))};
-  uv_thread_t th;
-  uv_thread_create(&th, producer, &p);
-  ain_run_opts_t o = {0};
-  ain_run_summary_t sum;
-  ain_err_t err;
-  if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
-    die("engine", &err);
-  }
-  uv_thread_join(&th);
-  /* Read each task's result: the latency its step measured. */
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  ain_store_t *s = open_store(&loop, url);
-  double lat[N];
-  int k = 0;
-  for (int i = 0; i < N; i++) {
-    ain_store_req_t req;
-    ain_store_req_get_task(&req, p.ids[i].id);
-    if (ain_store_wait(s, &req) == 0 && req.u.get_task.task.result) {
-      const char *r = strstr(req.u.get_task.task.result, "\"lat_us\":");
-      if (r) {
-        lat[k++] = atof(r + 9) / 1000.0;
-      }
-    }
-    ain_store_req_cleanup(&req);
-  }
-  close_store(s, &loop);
-  uv_loop_close(&loop);
-  ain_config_free(&cfg);
-  free(p.ids);
-  if (k < N) {
-    fprintf(stderr, "bench_queue: only %d of %d latency samples\n", k, N);
-    exit(1);
-  }
-  qsort(lat, (size_t)k, sizeof lat[0], cmp_double);
-  *p50 = lat[k / 2];
-  *p99 = lat[(k * 99) / 100];
-  *max = lat[k - 1];
-}
 
 /* ---- 5. one Lua step call ---------------------------------------------------------------------------- */
 
@@ -335,7 +210,7 @@ static double lua_call_ns(int n) {
   ain_lua_host_t *h;
   ain_err_t err;
   if (ain_lua_host_new(&loop, &lo, &h, &err) != 0) {
-    die("lua host", &err);
+    bench_die("lua host", &err);
   }
   ain_lua_call_opts_t o = {.module = "bench_noop", .function = "run", .payload_json = "{}",
                            .ctx_json = "{\"task_id\":\"x\"}"};
@@ -385,9 +260,9 @@ int main(int argc, char **argv) {
   ain_err_t err;
   uint64_t t0 = ain_mono_ns();
   if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
-    die("engine", &err);
+    bench_die("engine", &err);
   }
-  double drain_s = secs_since(t0);
+  double drain_s = bench_secs_since(t0);
   if (sum.store.tasks[AIN_TASK_SUCCEEDED] != n) {
     fprintf(stderr, "bench_queue: only %lld of %d tasks succeeded\n",
             (long long)sum.store.tasks[AIN_TASK_SUCCEEDED], n);
@@ -402,7 +277,10 @@ int main(int argc, char **argv) {
   char url2[600];
   snprintf(url2, sizeof url2, "sqlite:%s/latency.db", tmpdir);
   double p50, p99, mx;
-  latency(url2, shards, &p50, &p99, &mx);
+  ain_config_t lcfg;
+  bench_config(&lcfg, url2, shards);
+  bench_idle_latency(&lcfg, url2, &p50, &p99, &mx);
+  ain_config_free(&lcfg);
   printf("enqueue->start latency, idle engine, 500 tasks 5 ms apart: p50 %.2f ms, p99 %.2f ms, "
          "max %.2f ms\n",
          p50, p99, mx);
