@@ -9,4 +9,4 @@ cmake -S . -B build-asan -DAIN_WERROR=ON -DAIN_ASAN=ON -DAIN_UBSAN=ON -DCMAKE_BU
 cmake --build build-asan -j"$jobs" 2>&1 | grep -Ev '^\[|^-- ' || true
 tools/build.sh -DAIN_SANITIZER_BUILD_DIR="$PWD/build-asan"
 cd build
-exec ctest --output-on-failure -j"$jobs" --timeout 1200
+exec ctest --output-on-failure --no-label-summary -j"$jobs" --timeout 1200
