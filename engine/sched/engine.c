@@ -157,7 +157,13 @@ static void on_idle_timer(uv_timer_t *t) {
   if (e->stats_inflight) {
     return;
   }
-  ain_store_req_stats(&e->stats_req);
+  /* The live progress line shows counts; the idle check alone needs only whether any task is
+   * open, which is a few index probes instead of a count of the whole table. */
+  if (e->opts.progress) {
+    ain_store_req_stats(&e->stats_req);
+  } else {
+    ain_store_req_open_work(&e->stats_req);
+  }
   e->stats_req.data = e;
   e->stats_req.cb = on_stats_done;
   e->stats_inflight = 1;

@@ -354,6 +354,11 @@ void ain_store_req_stats(ain_store_req_t *req) {
   req_init(req, AIN_STORE_STATS);
 }
 
+void ain_store_req_open_work(ain_store_req_t *req) {
+  req_init(req, AIN_STORE_STATS);
+  req->u.stats.open_only = 1;
+}
+
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit) {
   req_init(req, AIN_STORE_LIST_TASKS);
   req->u.list.status = status;

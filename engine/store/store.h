@@ -357,6 +357,10 @@ struct ain_store_req {
       size_t nrows;
     } audit;
     struct {
+      /* in: 1 = only what an idle check needs, from a few index probes instead of counting
+       * every row: each open status (pending, ready, running, waiting) is 1 when some task has it
+       * and 0 when none has, the finished statuses and DAG counts are 0, next_run_at is set. */
+      int open_only;
       ain_store_stats_t stats; /* out */
     } stats;
     struct {
@@ -527,6 +531,8 @@ void ain_store_req_get_task(ain_store_req_t *req, const char *id);
 void ain_store_req_get_dag(ain_store_req_t *req, const char *id);
 void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *dag_id);
 void ain_store_req_stats(ain_store_req_t *req);
+/* STATS with open_only set: is there unfinished work, and when is the next deferred task due. */
+void ain_store_req_open_work(ain_store_req_t *req);
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit);
 void ain_store_req_node_beat(ain_store_req_t *req, const ain_node_t *self, int64_t timeout_ms,
                              int stopping);

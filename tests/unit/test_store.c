@@ -1189,6 +1189,141 @@ TEST(status_names_roundtrip) {
   ASSERT_STR_EQ(ain_task_status_name(AIN_TASK_DEAD), "dead");
 }
 
+/* The idle check's cheap STATS: open statuses as present (1) or not (0), nothing else counted. */
+static ain_store_stats_t open_work(fx_t *f) {
+  ain_store_req_t r;
+  ain_store_req_open_work(&r);
+  ASSERT_OK(ain_store_wait(f->s, &r));
+  ain_store_stats_t st = r.u.stats.stats;
+  ain_store_req_cleanup(&r);
+  return st;
+}
+
+TEST(open_work_probe) {
+  fx_t f;
+  fx_open(&f);
+  if (!fx_exclusive_db()) { /* "nothing open" needs a database of our own */
+    fx_close(&f);
+    return;
+  }
+  ain_store_stats_t st = open_work(&f);
+  ASSERT_EQ(st.tasks[AIN_TASK_READY] + st.tasks[AIN_TASK_RUNNING] + st.tasks[AIN_TASK_PENDING] +
+                st.tasks[AIN_TASK_WAITING],
+            0);
+  ain_dag_t dag = {0};
+  ain_uuid7(dag.id);
+  ain_task_t t[3];
+  for (int i = 0; i < 3; i++) {
+    mk_task(&t[i], NULL);
+  }
+  ain_dep_t deps[] = {{t[2].id, t[1].id}};
+  enqueue(&f, t, 3, deps, 1, &dag); /* t0, t1 ready; t2 pending on t1 */
+  ain_store_req_t r;
+  ASSERT_EQ(claim(&f, &r, "w", 1, T0), 1);
+  const char *first = r.u.claim.tasks[0].id;
+  int64_t v = r.u.claim.tasks[0].state_version;
+  ain_finish_item_t it = finish(&f, first, v, AIN_FINISH_PARK, NULL, T0 + 1);
+  ASSERT_EQ(it.new_status, AIN_TASK_WAITING);
+  ain_store_req_cleanup(&r);
+  ASSERT_EQ(claim(&f, &r, "w", 1, T0 + 2), 1); /* the other ready one */
+  ain_store_req_cleanup(&r);
+  st = open_work(&f);
+  ASSERT_EQ(st.tasks[AIN_TASK_READY], 0);
+  ASSERT_EQ(st.tasks[AIN_TASK_RUNNING], 1);
+  ASSERT_EQ(st.tasks[AIN_TASK_PENDING], 1);
+  ASSERT_EQ(st.tasks[AIN_TASK_WAITING], 1);
+  ASSERT_EQ(st.tasks[AIN_TASK_SUCCEEDED], 0); /* not counted */
+  ASSERT_EQ(st.dags[AIN_DAG_RUNNING], 0);     /* not counted */
+  ASSERT_EQ(st.next_run_at, 0);
+  ain_task_t late;
+  mk_task(&late, NULL);
+  late.run_at = T0 + 5000;
+  enqueue(&f, &late, 1, NULL, 0, NULL);
+  st = open_work(&f);
+  ASSERT_EQ(st.tasks[AIN_TASK_READY], 1);
+  ASSERT_EQ(st.next_run_at, T0 + 5000);
+  fx_close(&f);
+}
+
+/* One FINISH batch of successes mixing the set-wise case (a plain task nothing depends on) with
+ * every case that is not (a plain task with a dependent, a DAG step, a fenced item): each item
+ * gets its own outcome at its own position, and text with quotes, backslashes, braces, commas
+ * and non-ASCII comes back byte for byte. */
+TEST(finish_batch_mixed_successes) {
+  fx_t f;
+  fx_open(&f);
+  ain_task_t plain[3], dagt;
+  for (int i = 0; i < 3; i++) {
+    mk_task(&plain[i], NULL);
+  }
+  ain_dep_t deps[] = {{plain[2].id, plain[1].id}}; /* plain[2] waits for plain[1] */
+  enqueue(&f, plain, 3, deps, 1, NULL);
+  ain_dag_t dag = {0};
+  ain_uuid7(dag.id);
+  mk_task(&dagt, "only");
+  enqueue(&f, &dagt, 1, NULL, 0, &dag);
+  ain_task_t stale;
+  mk_task(&stale, NULL);
+  enqueue(&f, &stale, 1, NULL, 0, NULL);
+
+  ain_store_req_t r;
+  ASSERT_EQ(claim(&f, &r, "w", 10, T0), 4); /* plain[0], plain[1], dagt, stale */
+  ain_finish_item_t it[4];
+  const char *weird = "{\"s\":\"a\\\"b\\\\c {x,y} NULL \xc3\xbc \xe2\x9c\x93\"}";
+  const char *order[4] = {plain[0].id, plain[1].id, dagt.id, stale.id};
+  for (int k = 0; k < 4; k++) {
+    int64_t v = -1;
+    for (size_t i = 0; i < r.u.claim.ntasks; i++) {
+      if (strcmp(r.u.claim.tasks[i].id, order[k]) == 0) {
+        v = r.u.claim.tasks[i].state_version;
+      }
+    }
+    ASSERT_TRUE(v >= 0);
+    it[k] = (ain_finish_item_t){.task_id = order[k],
+                                .state_version = k == 3 ? v + 7 : v, /* stale: fenced */
+                                .kind = AIN_FINISH_SUCCEEDED,
+                                .result = k == 0 ? weird : "{\"ok\":true}",
+                                .detail = k == 1 ? "{\"policy\":\"p,\\\"q\\\"\"}" : NULL};
+  }
+  ain_store_req_t fin;
+  ain_store_req_finish(&fin, it, 4);
+  fin.now = T0 + 1;
+  fin.actor = "w";
+  ASSERT_OK(ain_store_wait(f.s, &fin));
+  ain_store_req_cleanup(&fin);
+  ain_store_req_cleanup(&r);
+  for (int k = 0; k < 3; k++) {
+    ASSERT_EQ(it[k].status, 0);
+    ASSERT_EQ(it[k].new_status, AIN_TASK_SUCCEEDED);
+    ASSERT_EQ(it[k].new_version, 2);
+  }
+  ASSERT_EQ(it[3].status, AIN_ECONFLICT);
+  ASSERT_EQ(status_of(&f, stale.id, NULL), AIN_TASK_RUNNING);  /* untouched */
+  ASSERT_EQ(status_of(&f, plain[2].id, NULL), AIN_TASK_READY); /* released by plain[1] */
+  ain_dag_status_t ds;
+  ain_store_req_get_dag(&r, dag.id);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ds = r.u.get_dag.dag.status;
+  ain_store_req_cleanup(&r);
+  ASSERT_EQ(ds, AIN_DAG_SUCCEEDED);
+  ain_task_t got;
+  ASSERT_OK(get_task(&f, plain[0].id, &got));
+  ASSERT_STR_EQ(got.result, weird);
+  ain_task_free(&got);
+  ain_store_req_audit(&r, plain[1].id, NULL);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(r.u.audit.nrows, 3);
+  ASSERT_STR_EQ(r.u.audit.rows[2].to_status, "succeeded");
+  ASSERT_STR_CONTAINS(r.u.audit.rows[2].detail, "p,\\\"q\\\"");
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit(&r, plain[0].id, NULL);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(r.u.audit.nrows, 3); /* enqueued, claimed, succeeded once */
+  ASSERT_EQ(r.u.audit.rows[2].state_version, 2);
+  ain_store_req_cleanup(&r);
+  fx_close(&f);
+}
+
 TEST_MAIN(TEST_ENTRY(status_names_roundtrip), TEST_ENTRY(migrate_idempotent),
           TEST_ENTRY(migrate_failure_rolls_back), TEST_ENTRY(happy_path_audit_versions),
           TEST_ENTRY(occ_conflict_stale_version), TEST_ENTRY(lease_expiry_reap_and_late_finish),
@@ -1199,4 +1334,5 @@ TEST_MAIN(TEST_ENTRY(status_names_roundtrip), TEST_ENTRY(migrate_idempotent),
           TEST_ENTRY(concurrent_claims_never_twice), TEST_ENTRY(extend_is_fenced),
           TEST_ENTRY(release_gives_attempt_back), TEST_ENTRY(stats_and_list),
           TEST_ENTRY(bad_inputs), TEST_ENTRY(callbacks_deferred_in_order),
-          TEST_ENTRY(wakeup_other_handle), TEST_ENTRY(finish_spawns_work_atomically))
+          TEST_ENTRY(wakeup_other_handle), TEST_ENTRY(finish_spawns_work_atomically),
+          TEST_ENTRY(open_work_probe), TEST_ENTRY(finish_batch_mixed_successes))

@@ -18,6 +18,7 @@ typedef enum {
   AIN__PG_ENQUEUE = 0,
   AIN__PG_CLAIM,
   AIN__PG_FINISH,
+  AIN__PG_FINISH_OK,
   AIN__PG_EXTEND,
   AIN__PG_REAP,
   AIN__PG_CANCEL,
@@ -30,6 +31,7 @@ typedef enum {
   AIN__PG_AUDIT_TASK,
   AIN__PG_AUDIT_DAG,
   AIN__PG_STATS,
+  AIN__PG_OPEN_WORK,
   AIN__PG_LIST,
   AIN__PG_SCRIPT_PUT, /* scripts.h */
   AIN__PG_SCRIPT_GET,
@@ -141,6 +143,20 @@ void ain__pg_lost(ain__pg_t *p, int code, const char *msg);
 void ain__pg_finalize(ain__pg_t *p);
 /* Copies the error of a failed result into err and returns the AIN_E* code it maps to. */
 int ain__pg_result_error(const PGresult *r, ain_err_t *err);
+
+/* array.c: a Postgres array literal built element by element (zero-initialise it). Text NULL or
+ * "" is a NULL element. take() returns the owned literal ("{}" when empty), or NULL when memory
+ * ran out, and resets the builder. */
+typedef struct {
+  char *s;
+  size_t len, cap;
+  int n;
+  int oom;
+} ain__pg_array_t;
+void ain__pg_array_text(ain__pg_array_t *a, const char *v);
+void ain__pg_array_i64(ain__pg_array_t *a, int64_t v);
+char *ain__pg_array_take(ain__pg_array_t *a);
+void ain__pg_array_free(ain__pg_array_t *a);
 
 /* ops.c: fills plan->cmds for req (0 or AIN_E* with req->err set), and turns plan->res into the
  * request's outputs once every result is in (0 or AIN_E*). */

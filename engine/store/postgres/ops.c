@@ -48,6 +48,12 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                         "SELECT o_idx, o_status, o_new_status, o_new_version "
                         "FROM ain_finish_batch($1::text, $2::bigint, $3::json)",
                         3},
+    /* plain successes as parallel arrays (sql/postgres/009_finish_ok.sql) */
+    [AIN__PG_FINISH_OK] = {"ain_finish_ok",
+                           "SELECT o_idx, o_status, o_new_status, o_new_version "
+                           "FROM ain_finish_ok($1::text, $2::bigint, $3::text[], $4::bigint[], "
+                           "$5::text[], $6::text[])",
+                           6},
     [AIN__PG_EXTEND] =
         {"ain_extend",
          "WITH i AS (SELECT (j.o - 1)::integer AS idx, x.id, x.ver, x.lease_until "
@@ -103,6 +109,20 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                        "UNION ALL SELECT 'n', '', coalesce(min(run_at), 0) FROM tasks "
                        "WHERE status = 'ready'",
                        0},
+    /* STATS with open_only: one probe of a partial index per open status (tasks_ready_idx,
+     * tasks_lease_idx, tasks_pending_idx, tasks_waiting_idx) instead of counting every row. */
+    [AIN__PG_OPEN_WORK] = {"ain_open_work",
+                           "SELECT 't', 'ready', count(*) FROM (SELECT 1 FROM tasks "
+                           "WHERE status = 'ready' LIMIT 1) x "
+                           "UNION ALL SELECT 't', 'running', count(*) FROM (SELECT 1 FROM tasks "
+                           "WHERE status = 'running' LIMIT 1) x "
+                           "UNION ALL SELECT 't', 'pending', count(*) FROM (SELECT 1 FROM tasks "
+                           "WHERE status = 'pending' LIMIT 1) x "
+                           "UNION ALL SELECT 't', 'waiting', count(*) FROM (SELECT 1 FROM tasks "
+                           "WHERE status = 'waiting' LIMIT 1) x "
+                           "UNION ALL SELECT 'n', '', coalesce(min(run_at), 0) FROM tasks "
+                           "WHERE status = 'ready'",
+                           0},
     [AIN__PG_LIST] = {"ain_list",
                       "SELECT " TASK_COLS ", NULL FROM tasks t "
                       "WHERE ($1::text IS NULL OR t.status = $1::text) "
@@ -278,7 +298,46 @@ static int pg_json_param(cJSON *o, char **out, ain_err_t *err) {
   return 0;
 }
 
+/* The common case, a batch of successes that spawn nothing, as parallel arrays: the server
+ * unnests them instead of lexing JSON (ain_finish_ok). 1 when planned so; 0 when the batch needs
+ * the general path (or memory ran out: the general path reports it). */
+static int pg_plan_finish_ok(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now) {
+  size_t i, n = req->u.finish.nitems;
+  for (i = 0; i < n; i++) {
+    const ain_finish_item_t *it = &req->u.finish.items[i];
+    if (it->kind != AIN_FINISH_SUCCEEDED || it->spawn || !it->task_id)
+      return 0;
+  }
+  ain__pg_array_t ids = {0}, vers = {0}, results = {0}, details = {0};
+  for (i = 0; i < n; i++) {
+    ain_finish_item_t *it = &req->u.finish.items[i];
+    ain__pg_array_text(&ids, it->task_id);
+    ain__pg_array_i64(&vers, it->state_version);
+    ain__pg_array_text(&results, it->result);
+    ain__pg_array_text(&details, it->detail);
+  }
+  char *a[4] = {ain__pg_array_take(&ids), ain__pg_array_take(&vers),
+                ain__pg_array_take(&results), ain__pg_array_take(&details)};
+  if (!a[0] || !a[1] || !a[2] || !a[3]) {
+    for (i = 0; i < 4; i++)
+      free(a[i]);
+    return 0;
+  }
+  for (i = 0; i < n; i++) {
+    req->u.finish.items[i].status = AIN_ECONFLICT; /* until the server says otherwise */
+    req->u.finish.items[i].new_version = 0;
+  }
+  ain__pg_cmd_t *c = pg_cmd(plan, AIN__PG_FINISH_OK);
+  c->params[0] = pg_actor(req);
+  c->params[1] = pg_i64(now);
+  for (i = 0; i < 4; i++)
+    c->params[2 + i] = a[i];
+  return 1;
+}
+
 static int pg_plan_finish(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now) {
+  if (pg_plan_finish_ok(req, plan, now))
+    return 0;
   cJSON *arr = cJSON_CreateArray();
   ain__pg_cmd_t *c;
   size_t i;
@@ -405,7 +464,7 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
         ain_strdup(id);
     return 0;
   case AIN_STORE_STATS:
-    pg_cmd(plan, AIN__PG_STATS);
+    pg_cmd(plan, req->u.stats.open_only ? AIN__PG_OPEN_WORK : AIN__PG_STATS);
     return 0;
   case AIN_STORE_LIST_TASKS:
     if (req->u.list.status >= AIN_TASK_STATUS_COUNT)

@@ -50,6 +50,7 @@ typedef enum {
   SQ_STATS_TASKS,
   SQ_STATS_DAGS,
   SQ_STATS_NEXT,
+  SQ_STATS_OPEN,
   SQ_LIST,
   SQ_FIN_PARK,
   SQ__COUNT

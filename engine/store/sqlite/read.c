@@ -161,8 +161,11 @@ static int audit_list(ain__sq_ctx_t *c) {
 static int stats(ain__sq_ctx_t *c) {
   ain_store_stats_t *out = &c->req->u.stats.stats;
   memset(out, 0, sizeof *out);
-  for (int pass = 0; pass < 2; pass++) {
-    sqlite3_stmt *st = ain__store_sq_stmt(c, pass == 0 ? SQ_STATS_TASKS : SQ_STATS_DAGS);
+  /* open_only: the open statuses as 0/1 and no DAG counts (store.h) */
+  int open_only = c->req->u.stats.open_only;
+  for (int pass = 0; pass < (open_only ? 1 : 2); pass++) {
+    sqlite3_stmt *st = ain__store_sq_stmt(
+        c, pass == 0 ? (open_only ? SQ_STATS_OPEN : SQ_STATS_TASKS) : SQ_STATS_DAGS);
     if (st == NULL) {
       return AIN_ESTORE;
     }

@@ -131,6 +131,14 @@ static const char *const sql_text[SQ__COUNT] = {
     [SQ_STATS_TASKS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [SQ_STATS_DAGS] = "SELECT status, count(*) FROM dags GROUP BY status",
     [SQ_STATS_NEXT] = "SELECT min(run_at) FROM tasks WHERE status = 'ready'",
+    /* one partial-index probe per open status (008_open_work.sql) */
+    [SQ_STATS_OPEN] = "SELECT 'ready', EXISTS (SELECT 1 FROM tasks WHERE status = 'ready') "
+                      "UNION ALL SELECT 'running', EXISTS (SELECT 1 FROM tasks "
+                      "WHERE status = 'running') "
+                      "UNION ALL SELECT 'pending', EXISTS (SELECT 1 FROM tasks "
+                      "WHERE status = 'pending') "
+                      "UNION ALL SELECT 'waiting', EXISTS (SELECT 1 FROM tasks "
+                      "WHERE status = 'waiting')",
     [SQ_LIST] = "SELECT " TASK_COLS " FROM tasks WHERE (?1 IS NULL OR status = ?1) "
                 "AND (?2 IS NULL OR dag_id = ?2) ORDER BY created_at DESC, rowid DESC LIMIT ?3",
 };
