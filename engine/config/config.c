@@ -115,7 +115,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->store.sql_dir = ain_strdup(AIN_SOURCE_DIR "/sql");
   cfg->store.busy_timeout_ms = 5000;
   cfg->store.synchronous_full = 1;
-  cfg->queue.claim_batch = 64;
+  cfg->queue.claim_batch = 256;
   cfg->queue.max_running = 256;
   cfg->queue.lease_ms = 30000;
   cfg->queue.poll_ms = 250;

@@ -25,7 +25,7 @@ TEST(defaults) {
   ain_config_t cfg;
   ain_config_defaults(&cfg);
   ASSERT_GE(cfg.shards, 1);
-  ASSERT_EQ(cfg.queue.claim_batch, 64);
+  ASSERT_EQ(cfg.queue.claim_batch, 256);
   ASSERT_EQ(cfg.queue.lease_ms, 30000);
   ASSERT_STR_EQ(cfg.store.url, "sqlite:var/ain.db");
   ASSERT_EQ(cfg.store.synchronous_full, 1);
