@@ -9,7 +9,7 @@
 server="$AIN_SOURCE_DIR/tools/pg-test-server.sh"
 PG=$(mktemp -d "${TMPDIR:-/tmp}/ain-pg-nodes-XXXXXX") # outside $T: postgres must reach it
 stop_pg() { "$server" stop "$PG" >/dev/null 2>&1 || true; rm -rf "$PG"; }
-trap 'rc=$?; stop_pg; cleanup; exit $rc' EXIT
+trap 'rc=$?; stop_pg; (exit $rc); cleanup; exit $rc' EXIT
 trap 'exit 130' INT TERM
 URL=$("$server" start "$PG")
 psqlq() { psql -X -q -t -A "$URL" -c "$1"; }
@@ -25,8 +25,10 @@ for n in a b c; do
 done
 "$AIN_BIN" migrate -c "$T/a.lua" > /dev/null
 
-N=375 # fanout width 6: 8 steps per DAG, 3,000 steps
-for i in $(seq $N); do task_msg generate_video '{"shape":"fanout","width":6,"sleep_ms":30}'; done > "$T/tasks.jsonl"
+N=375 # fanout width 6: 8 steps per DAG, 3,000 steps; 300 ms each, so that a frozen node holds
+       # steps it has not finished (with 30 ms steps and claim batches of 256 it was often caught
+       # with all of them already committed or in flight)
+for i in $(seq $N); do task_msg generate_video '{"shape":"fanout","width":6,"sleep_ms":300}'; done > "$T/tasks.jsonl"
 "$AIN_BIN" enqueue -c "$T/a.lua" "$T/tasks.jsonl" > /dev/null
 
 "$AIN_BIN" run -c "$T/c.lua" --no-progress > "$T/c.out" 2> "$T/c.err" &
@@ -40,12 +42,15 @@ pb=$!
 CLEANUP_PIDS+=("$pb")
 
 # Kill node c while it holds leases: freeze it first (SIGSTOP), so the leases counted are the
-# ones it holds when it dies.
+# ones it holds when it dies. A FINISH it had already sent still commits on the server after the
+# freeze (with a claim batch of 256 that can be every step it holds), so count after the server
+# has had time to run what was in flight.
 crun=0
 for _ in $(seq 200); do
   done_steps=$(psqlq "select count(*) from tasks where type='step' and status='succeeded'" 2>/dev/null || echo 0)
   if [ "${done_steps:-0}" -ge 300 ]; then
     kill -STOP "$pc"
+    sleep 0.3
     crun=$(psqlq "select count(*) from tasks where status='running' and lease_owner like 'node-c/%'" 2>/dev/null || echo 0)
     [ "${crun:-0}" -gt 0 ] && break
     kill -CONT "$pc"
