@@ -108,9 +108,15 @@ static ain_task_status_t status_of(fx_t *f, const char *id, int64_t *version) {
   return t.status;
 }
 
-static ain_store_stats_t stats(fx_t *f) {
+/* STATS; with open_only, the idle check's cheap form: open statuses as present (1) or not (0),
+ * nothing else counted. */
+static ain_store_stats_t stats_of(fx_t *f, int open_only) {
   ain_store_req_t r;
-  ain_store_req_stats(&r);
+  if (open_only) {
+    ain_store_req_open_work(&r);
+  } else {
+    ain_store_req_stats(&r);
+  }
   ASSERT_OK(ain_store_wait(f->s, &r));
   ain_store_stats_t st = r.u.stats.stats;
   ain_store_req_cleanup(&r);
@@ -428,7 +434,7 @@ TEST(dead_letter_after_max_attempts) {
   ASSERT_EQ(r.u.reap.dead, 1);
   ASSERT_EQ(status_of(&f, t[1].id, NULL), AIN_TASK_DEAD);
   if (fx_exclusive_db()) {
-    ASSERT_EQ(stats(&f).tasks[AIN_TASK_DEAD], 2);
+    ASSERT_EQ(stats_of(&f, 0).tasks[AIN_TASK_DEAD], 2);
   }
   fx_close(&f);
 }
@@ -747,7 +753,7 @@ TEST(duplicate_id_rejected_nothing_written) {
   ASSERT_EQ(ain_store_wait(f.s, &r), AIN_EEXIST);
   ASSERT_EQ(get_task(&f, twice[0].id, &got), AIN_ENOTFOUND);
   if (fx_exclusive_db()) {
-    ain_store_stats_t st = stats(&f);
+    ain_store_stats_t st = stats_of(&f, 0);
     ASSERT_EQ(st.tasks[AIN_TASK_READY], 1);
     ASSERT_EQ(st.dags[AIN_DAG_RUNNING], 0);
   }
@@ -835,7 +841,7 @@ TEST(concurrent_claims_never_twice) {
     ASSERT_TRUE(strcmp(all[i - 1], all[i]) != 0);
   }
   if (fx_exclusive_db()) {
-    ASSERT_EQ(stats(&f).tasks[AIN_TASK_SUCCEEDED], CONC_TASKS);
+    ASSERT_EQ(stats_of(&f, 0).tasks[AIN_TASK_SUCCEEDED], CONC_TASKS);
   }
   free(all);
   free(t);
@@ -925,7 +931,7 @@ TEST(stats_and_list) {
   ASSERT_EQ(claim(&f, &r, "w", 1, T0), 1); /* t[0] or t[1] (same priority/run_at: by id) */
   ain_store_req_cleanup(&r);
   if (fx_exclusive_db()) {
-    ain_store_stats_t st = stats(&f);
+    ain_store_stats_t st = stats_of(&f, 0);
     ASSERT_EQ(st.tasks[AIN_TASK_RUNNING], 1);
     ASSERT_EQ(st.tasks[AIN_TASK_READY], 2);
     ASSERT_EQ(st.tasks[AIN_TASK_PENDING], 1);
@@ -1189,16 +1195,6 @@ TEST(status_names_roundtrip) {
   ASSERT_STR_EQ(ain_task_status_name(AIN_TASK_DEAD), "dead");
 }
 
-/* The idle check's cheap STATS: open statuses as present (1) or not (0), nothing else counted. */
-static ain_store_stats_t open_work(fx_t *f) {
-  ain_store_req_t r;
-  ain_store_req_open_work(&r);
-  ASSERT_OK(ain_store_wait(f->s, &r));
-  ain_store_stats_t st = r.u.stats.stats;
-  ain_store_req_cleanup(&r);
-  return st;
-}
-
 TEST(open_work_probe) {
   fx_t f;
   fx_open(&f);
@@ -1206,7 +1202,7 @@ TEST(open_work_probe) {
     fx_close(&f);
     return;
   }
-  ain_store_stats_t st = open_work(&f);
+  ain_store_stats_t st = stats_of(&f, 1);
   ASSERT_EQ(st.tasks[AIN_TASK_READY] + st.tasks[AIN_TASK_RUNNING] + st.tasks[AIN_TASK_PENDING] +
                 st.tasks[AIN_TASK_WAITING],
             0);
@@ -1227,7 +1223,7 @@ TEST(open_work_probe) {
   ain_store_req_cleanup(&r);
   ASSERT_EQ(claim(&f, &r, "w", 1, T0 + 2), 1); /* the other ready one */
   ain_store_req_cleanup(&r);
-  st = open_work(&f);
+  st = stats_of(&f, 1);
   ASSERT_EQ(st.tasks[AIN_TASK_READY], 0);
   ASSERT_EQ(st.tasks[AIN_TASK_RUNNING], 1);
   ASSERT_EQ(st.tasks[AIN_TASK_PENDING], 1);
@@ -1239,7 +1235,7 @@ TEST(open_work_probe) {
   mk_task(&late, NULL);
   late.run_at = T0 + 5000;
   enqueue(&f, &late, 1, NULL, 0, NULL);
-  st = open_work(&f);
+  st = stats_of(&f, 1);
   ASSERT_EQ(st.tasks[AIN_TASK_READY], 1);
   ASSERT_EQ(st.next_run_at, T0 + 5000);
   fx_close(&f);
