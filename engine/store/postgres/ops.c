@@ -109,17 +109,20 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                        "UNION ALL SELECT 'n', '', coalesce(min(run_at), 0) FROM tasks "
                        "WHERE status = 'ready'",
                        0},
-    /* STATS with open_only: one probe of a partial index per open status (tasks_ready_idx,
-     * tasks_lease_idx, tasks_pending_idx, tasks_waiting_idx) instead of counting every row. */
+    /* STATS with open_only: one probe of a partial index per open status (tasks_ready_run_at_idx,
+     * tasks_lease_idx, tasks_pending_idx, tasks_waiting_idx) instead of counting every row. The
+     * ORDER BY is the index's own order: it keeps the planner on the index when its statistics
+     * are stale (at the end of a drain they can still say "half the table is running", and a
+     * sequential scan looking for the first running row then reads the whole table). */
     [AIN__PG_OPEN_WORK] = {"ain_open_work",
                            "SELECT 't', 'ready', count(*) FROM (SELECT 1 FROM tasks "
-                           "WHERE status = 'ready' LIMIT 1) x "
+                           "WHERE status = 'ready' ORDER BY run_at LIMIT 1) x "
                            "UNION ALL SELECT 't', 'running', count(*) FROM (SELECT 1 FROM tasks "
-                           "WHERE status = 'running' LIMIT 1) x "
+                           "WHERE status = 'running' ORDER BY lease_until LIMIT 1) x "
                            "UNION ALL SELECT 't', 'pending', count(*) FROM (SELECT 1 FROM tasks "
-                           "WHERE status = 'pending' LIMIT 1) x "
+                           "WHERE status = 'pending' ORDER BY dag_id LIMIT 1) x "
                            "UNION ALL SELECT 't', 'waiting', count(*) FROM (SELECT 1 FROM tasks "
-                           "WHERE status = 'waiting' LIMIT 1) x "
+                           "WHERE status = 'waiting' ORDER BY dag_id LIMIT 1) x "
                            "UNION ALL SELECT 'n', '', coalesce(min(run_at), 0) FROM tasks "
                            "WHERE status = 'ready'",
                            0},
