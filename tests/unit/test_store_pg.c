@@ -315,6 +315,52 @@ TEST(refused_connection_and_bad_url) {
   ASSERT_EQ(uv_loop_close(&loop), 0);
 }
 
+/* The URL with its host replaced by `host` (the rest as the test server's URL has it). */
+static void url_with_host(char *out, size_t n, const char *host) {
+  const char *u = url(), *at = strchr(u, '@'), *colon = at ? strchr(at, ':') : NULL;
+  ASSERT_NOT_NULL(colon);
+  snprintf(out, n, "%.*s%s%s", (int)(at - u + 1), u, host, colon);
+}
+
+static void on_any(ain_store_req_t *req) {
+  (void)req;
+}
+
+/* A host *name* is looked up on the thread pool (resolve.c), never by libpq on the loop:
+ * "localhost" connects (to each of its addresses in turn: ::1 may be first while the server
+ * listens on 127.0.0.1 only); a name that does not resolve fails the request with an error naming
+ * it; a handle closed while its lookup runs still closes cleanly. */
+TEST(host_names_resolved_off_the_loop) {
+  uv_loop_t loop;
+  ain_store_t *s;
+  ain_store_req_t req;
+  char u[512];
+  uv_loop_init(&loop);
+  url_with_host(u, sizeof u, "localhost");
+  s = open_store(&loop, u);
+  ain_store_req_stats(&req);
+  if (ain_store_wait(s, &req) != 0)
+    fprintf(stderr, "stats via localhost: %s\n", req.err.msg);
+  ASSERT_OK(req.status);
+  close_store(&loop, s);
+
+  url_with_host(u, sizeof u, "nosuch-host.invalid");
+  s = open_store(&loop, u);
+  ain_store_req_stats(&req);
+  ASSERT_EQ(ain_store_wait(s, &req), AIN_ESTORE);
+  ASSERT_STR_CONTAINS(req.err.msg, "cannot resolve host \"nosuch-host.invalid\"");
+  close_store(&loop, s);
+
+  url_with_host(u, sizeof u, "localhost");
+  s = open_store(&loop, u); /* the lookup starts at open... */
+  ain_store_req_stats(&req);
+  req.cb = on_any;
+  ASSERT_OK(ain_store_submit(s, &req));
+  close_store(&loop, s); /* ...and the handle closes under it */
+  ASSERT_EQ(req.status, AIN_ESHUTDOWN);
+  ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
 static int shut_cb;
 static void on_shut(ain_store_req_t *req) {
   if (req->status == AIN_ESHUTDOWN)
@@ -391,6 +437,7 @@ static const ain_test_t tests[] = {
     TEST_ENTRY(notify_wakes_other_handles),
     TEST_ENTRY(lost_connection_fails_requests_then_reconnects),
     TEST_ENTRY(refused_connection_and_bad_url),
+    TEST_ENTRY(host_names_resolved_off_the_loop),
     TEST_ENTRY(close_fails_queued_requests_with_eshutdown),
     TEST_ENTRY(claim_finish_batches_throughput),
     {NULL, NULL}};

@@ -229,10 +229,12 @@ static void pg_on_backoff(uv_timer_t *t) {
     pg_connect(p);
 }
 
-static void pg_connect(ain__pg_t *p) {
-  const char *keys[] = {"dbname", "application_name", NULL};
-  const char *vals[] = {p->url, "ain", NULL};
+static void pg_connect_with(ain__pg_t *p, const ain__pg_conn_params_t *cp) {
+  const char *keys[] = {"dbname", "application_name", "host", "hostaddr", "port", NULL};
+  const char *vals[] = {p->url, "ain", cp ? cp->host : NULL, cp ? cp->hostaddr : NULL,
+                        cp ? cp->port : NULL, NULL};
 
+  /* Later keywords override what the URL (expanded from dbname) says; NULL ones are ignored. */
   p->conn = PQconnectStartParams(keys, vals, 1);
   if (!p->conn) {
     ain__pg_lost(p, AIN_ENOMEM, "connect: out of memory");
@@ -248,6 +250,33 @@ static void pg_connect(ain__pg_t *p) {
   /* libpq: behave as if PQconnectPoll had returned PGRES_POLLING_WRITING */
   if (ain__pg_watch(p, UV_WRITABLE) < 0)
     pg_lost_conn(p, "connect failed");
+}
+
+/* The URL's host names were looked up (resolve.c); the handle may have been closed meanwhile. */
+static void pg_on_resolved(ain__pg_t *p, const ain__pg_conn_params_t *cp, const char *err) {
+  p->handles_open--;
+  if (p->state == AIN__PG_CLOSING) {
+    ain__pg_finalize(p);
+    return;
+  }
+  if (err) {
+    char msg[600];
+    snprintf(msg, sizeof(msg), "connect failed: %s", err);
+    ain__pg_lost(p, AIN_ESTORE, msg);
+    return;
+  }
+  pg_connect_with(p, cp);
+}
+
+/* Looks up host names first (never on this loop: libpq would block it in getaddrinfo), then
+ * connects; an IP address or a socket path connects at once. */
+static void pg_connect(ain__pg_t *p) {
+  p->state = AIN__PG_RESOLVING;
+  p->handles_open++; /* the lookup keeps the handle alive, as a uv handle would */
+  if (ain__pg_resolve_start(p, pg_on_resolved))
+    return;
+  p->handles_open--;
+  pg_connect_with(p, NULL);
 }
 
 static void pg_connect_step(ain__pg_t *p) {

@@ -94,6 +94,7 @@ typedef struct {
 
 typedef enum {
   AIN__PG_DOWN = 0,  /* no connection; the next request (re)connects after the backoff */
+  AIN__PG_RESOLVING, /* looking up the URL's host names (resolve.c) */
   AIN__PG_CONNECTING,
   AIN__PG_SETUP,     /* LISTEN sent, waiting for its result */
   AIN__PG_READY,     /* pipeline mode */
@@ -157,6 +158,16 @@ void ain__pg_array_text(ain__pg_array_t *a, const char *v);
 void ain__pg_array_i64(ain__pg_array_t *a, int64_t v);
 char *ain__pg_array_take(ain__pg_array_t *a);
 void ain__pg_array_free(ain__pg_array_t *a);
+
+/* resolve.c: looks up the URL's host names on the thread pool, then calls cb with the host,
+ * hostaddr and port lists for libpq (or with err set: cp is NULL). Returns 1 when a lookup
+ * started (cb is called exactly once, possibly before this returns), 0 when nothing needs one. */
+typedef struct {
+  char *host, *hostaddr, *port; /* port NULL: the URL's own */
+} ain__pg_conn_params_t;
+typedef void (*ain__pg_resolved_cb)(ain__pg_t *p, const ain__pg_conn_params_t *cp,
+                                    const char *err);
+int ain__pg_resolve_start(ain__pg_t *p, ain__pg_resolved_cb cb);
 
 /* ops.c: fills plan->cmds for req (0 or AIN_E* with req->err set), and turns plan->res into the
  * request's outputs once every result is in (0 or AIN_E*). */
