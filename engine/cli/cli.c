@@ -14,7 +14,8 @@ static const ain_cli_verb_t verbs[] = {
     {"run", "run the engine",
      "ain run [-c CONFIG] [--until-idle] [--shards N] [--no-progress]\n"
      "  Starts the shards and runs tasks until SIGINT/SIGTERM (graceful; a second signal exits at\n"
-     "  once) or, with --until-idle, until no task is ready, waiting or running. Prints a summary.",
+     "  once) or, with --until-idle, until no task is ready, running or waiting for another\n"
+     "  (tasks parked for a review or for paused publishers do not count). Prints a summary.",
      ain_cli_run},
     {"migrate", "apply the store's schema migrations",
      "ain migrate [-c CONFIG] [--json]\n  Applies sql/<backend>/NNN_*.sql not yet recorded in the "

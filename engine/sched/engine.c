@@ -143,7 +143,8 @@ static void on_stats_done(ain_store_req_t *req) {
         s->tasks[AIN_TASK_READY] + s->tasks[AIN_TASK_RUNNING] == 0 &&
         /* pending tasks behind a parked (waiting) one cannot move until it is woken */
         (s->tasks[AIN_TASK_PENDING] == 0 || s->tasks[AIN_TASK_WAITING] > 0)) {
-      ain_log_info("idle: no task is ready, waiting or running; stopping");
+      ain_log_info("idle: no task is ready, running or waiting for another (parked ones wait for "
+                   "a person); stopping");
       begin_stop(e);
     }
   } else {
