@@ -310,7 +310,28 @@ TEST(refused_connection_and_bad_url) {
     uv_run(&loop, UV_RUN_ONCE);
   ASSERT_EQ(refused_cb, 1);
   ASSERT_EQ(req.status, AIN_ESTORE);
-  ASSERT_STR_CONTAINS(req.err.msg, "connect");
+  ASSERT_STR_CONTAINS(req.err.msg, "connect failed");
+  ASSERT_STR_CONTAINS(req.err.msg, "refused"); /* libpq's own reason, not a poll error */
+  close_store(&loop, s);
+  ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+/* Several hosts: the first refuses, libpq moves on to the next one (what a name with an address
+ * nobody listens on, e.g. ::1 first for "localhost", also looks like). */
+TEST(refused_host_then_the_next_one) {
+  uv_loop_t loop;
+  ain_store_t *s;
+  ain_store_req_t req;
+  char u[512];
+  const char *at = strchr(url(), '@');
+  ASSERT_NOT_NULL(at);
+  snprintf(u, sizeof u, "%.*s127.0.0.1:1,%s", (int)(at - url() + 1), url(), at + 1);
+  uv_loop_init(&loop);
+  s = open_store(&loop, u);
+  ain_store_req_stats(&req);
+  if (ain_store_wait(s, &req) != 0)
+    fprintf(stderr, "stats via %s: %s\n", u, req.err.msg);
+  ASSERT_OK(req.status);
   close_store(&loop, s);
   ASSERT_EQ(uv_loop_close(&loop), 0);
 }
@@ -437,6 +458,7 @@ static const ain_test_t tests[] = {
     TEST_ENTRY(notify_wakes_other_handles),
     TEST_ENTRY(lost_connection_fails_requests_then_reconnects),
     TEST_ENTRY(refused_connection_and_bad_url),
+    TEST_ENTRY(refused_host_then_the_next_one),
     TEST_ENTRY(host_names_resolved_off_the_loop),
     TEST_ENTRY(close_fails_queued_requests_with_eshutdown),
     TEST_ENTRY(claim_finish_batches_throughput),

@@ -536,6 +536,13 @@ static void pg_on_poll(uv_poll_t *h, int status, int events) {
 
   if (p->state == AIN__PG_CLOSING || p->poll != h)
     return;
+  /* libuv reports a socket error (EPOLLERR) as UV_EBADF. While connecting that is how a refused
+   * or unreachable address looks: libpq reads the real error from the socket and moves on to the
+   * host's next address (or the next host), so let it decide. */
+  if (status < 0 && p->state == AIN__PG_CONNECTING) {
+    pg_connect_step(p);
+    return;
+  }
   if (status < 0) {
     char msg[256];
     snprintf(msg, sizeof(msg), "connection lost: poll: %s", uv_strerror(status));
