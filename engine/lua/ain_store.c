@@ -8,7 +8,8 @@
  * requests cannot be withdrawn) and the callback only frees it.
  * personas(): the persona tables under scripts_dir/personas, loaded like require('personas/x')
  * (the listing is a readdir of a local folder, as module loading reads its file on the loop).
- * trends(): the empty list until the trends table (migration 004) has a store op to read it.
+ * trends([limit]): the trends the planner has seen (TRENDS_LIST), newest first, each record decoded
+ * from its JSON; one store request, yielding like get.
  * Relies on: store/store.h (KV ops), lua/internal.h, core/log.h. */
 #include <dirent.h>
 #include <stdlib.h>
@@ -49,6 +50,36 @@ static int push_fail(lua_State *L, int code, const char *msg) {
   return 3;
 }
 
+/* The trends of a finished TRENDS_LIST as a Lua array onto the coroutine: {key, record,
+ * first_seen_at, last_seen_at}; a record that is missing or not JSON is nil (the key says which
+ * trend it was). */
+static void push_trends(ain_lua_call_t *call, ain_store_req_t *r) {
+  lua_State *co = call->co;
+  ain_lua_host_t *h = call->h;
+  lua_createtable(co, (int)r->u.trends_list.ntrends, 0);
+  for (size_t i = 0; i < r->u.trends_list.ntrends; i++) {
+    const ain_trend_t *t = &r->u.trends_list.trends[i];
+    lua_createtable(co, 0, 4);
+    lua_pushstring(co, t->trend_key);
+    lua_setfield(co, -2, "key");
+    lua_pushnumber(co, (lua_Number)t->first_seen_at);
+    lua_setfield(co, -2, "first_seen_at");
+    lua_pushnumber(co, (lua_Number)t->last_seen_at);
+    lua_setfield(co, -2, "last_seen_at");
+    if (t->record != NULL) {
+      int top = lua_gettop(h->L);
+      ain__lua_push_json_fn(h->L, h, "decode");
+      lua_pushstring(h->L, t->record);
+      if (lua_pcall(h->L, 1, 1, 0) == 0) {
+        lua_xmove(h->L, co, 1);
+        lua_setfield(co, -2, "record");
+      }
+      lua_settop(h->L, top);
+    }
+    lua_rawseti(co, -2, (int)i + 1);
+  }
+}
+
 /* Pushes the results of a finished KV request onto the coroutine; returns their count. */
 static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
   lua_State *co = call->co;
@@ -80,6 +111,9 @@ static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
   }
   case AIN_STORE_KV_PUT:
     lua_pushnumber(co, (lua_Number)r->u.kv.version);
+    return 1;
+  case AIN_STORE_TRENDS_LIST:
+    push_trends(call, r);
     return 1;
   default:
     lua_pushboolean(co, 1);
@@ -301,10 +335,21 @@ static int l_personas(lua_State *L) {
   return 1;
 }
 
-/* ain.store.trends() -> {} : see the file header */
+/* ain.store.trends([limit]) -> {{key =, record =, first_seen_at =, last_seen_at =}, ...} | nil, err
+ * limit: 1 .. 1000, default 100. */
 static int l_trends(lua_State *L) {
-  lua_newtable(L);
-  return 1;
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  lua_Number lim = luaL_optnumber(L, 1, 100);
+  if (!(lim >= 1 && lim <= AIN_STORE_TRENDS_MAX) || lim != (lua_Number)(int)lim) {
+    return luaL_argerror(L, 1, "limit must be an integer from 1 to 1000");
+  }
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.store.trends");
+  if (h->store == NULL) {
+    return no_store(L);
+  }
+  kv_op_t *op = kv_new(L, call, NULL, NULL);
+  ain_store_req_trends_list(&op->req, (int)lim);
+  return kv_start(L, call, op);
 }
 
 void ain__lua_add_store(lua_State *L) {

@@ -37,6 +37,11 @@ void ain_store_req_planned_list(ain_store_req_t *req) {
   init(req, AIN_STORE_PLANNED_LIST);
 }
 
+void ain_store_req_trends_list(ain_store_req_t *req, int limit) {
+  init(req, AIN_STORE_TRENDS_LIST);
+  req->u.trends_list.limit = limit;
+}
+
 /* A JSON text of the given type (cJSON_IsArray / cJSON_IsObject). */
 static int json_is(const char *text, cJSON_bool (*is)(const cJSON *)) {
   cJSON *j = cJSON_Parse(text);
@@ -126,6 +131,12 @@ int ain__store_media_check(const ain_store_req_t *req, ain_err_t *err) {
     return check_plan(req, err);
   case AIN_STORE_PLANNED_LIST:
     return 0;
+  case AIN_STORE_TRENDS_LIST:
+    if (req->u.trends_list.limit < 1 || req->u.trends_list.limit > AIN_STORE_TRENDS_MAX) {
+      return ain_err_field(err, AIN_EINVAL, "limit", "trends_list limit must be 1 to %d, got %d",
+                           AIN_STORE_TRENDS_MAX, req->u.trends_list.limit);
+    }
+    return 0;
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "not a media op: %d", (int)req->op);
   }
@@ -155,6 +166,15 @@ void ain__store_media_cleanup(ain_store_req_t *req) {
     free(req->u.planned_list.pairs);
     req->u.planned_list.pairs = NULL;
     req->u.planned_list.npairs = 0;
+    break;
+  case AIN_STORE_TRENDS_LIST:
+    for (size_t i = 0; i < req->u.trends_list.ntrends; i++) {
+      free(req->u.trends_list.trends[i].trend_key);
+      free(req->u.trends_list.trends[i].record);
+    }
+    free(req->u.trends_list.trends);
+    req->u.trends_list.trends = NULL;
+    req->u.trends_list.ntrends = 0;
     break;
   default:
     break;

@@ -248,6 +248,7 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_ARTIFACT_GET:
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
+  case AIN_STORE_TRENDS_LIST:
     return ain__store_media_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
@@ -461,6 +462,7 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_ARTIFACT_GET:
   case AIN_STORE_PLANNED_LIST:
+  case AIN_STORE_TRENDS_LIST:
     ain__store_media_cleanup(req);
     break;
   default:

@@ -200,6 +200,15 @@ typedef struct {
   int planned;            /* out: 1 = new (task enqueued), 0 = planned before (nothing written) */
 } ain_plan_item_t;
 
+/* A trend the planner has seen (table trends): its normalised key, the record as read from its
+ * source (JSON object text; NULL when none was kept), and when it was first and last seen (ms). */
+typedef struct {
+  char *trend_key;
+  char *record;
+  int64_t first_seen_at, last_seen_at;
+} ain_trend_t;
+#define AIN_STORE_TRENDS_MAX 1000 /* the most one TRENDS_LIST returns */
+
 /* Counts for progress, the run summary and metrics. */
 typedef struct {
   int64_t tasks[AIN_TASK_STATUS_COUNT];
@@ -281,6 +290,7 @@ typedef enum {
   AIN_STORE_ARTIFACT_GET, /* read a step's checkpoint */
   AIN_STORE_PLAN_COMMIT,  /* planned pairs + their tasks in one transaction (store/<be>/plan.c) */
   AIN_STORE_PLANNED_LIST, /* every planned "persona_id|trend_key" */
+  AIN_STORE_TRENDS_LIST,  /* trends the planner has seen, most recently seen first */
   AIN_STORE_SCRIPT_PUT,   /* script registry (store/scripts.c): record a policy source version */
   AIN_STORE_SCRIPT_GET,   /* one version by sha (or a unique prefix of 8+ hex digits) */
   AIN_STORE_SCRIPT_LIST,  /* versions (without sources) and pins */
@@ -446,6 +456,11 @@ struct ain_store_req {
       size_t npairs;
     } planned_list;
     struct {
+      int limit;           /* in: 1 .. AIN_STORE_TRENDS_MAX */
+      ain_trend_t *trends; /* out: by last_seen_at, newest first (then by key) */
+      size_t ntrends;
+    } trends_list;
+    struct {
       /* in (borrowed): video_id, dag_id, task_id, persona_id, decision, confidence, checks,
        * report, video_key, thumbnail_key. The first call stores the video (status passed |
        * in_review | rejected), its safety report and, for "review", a pending review; later
@@ -548,6 +563,7 @@ void ain_store_req_artifact_put(ain_store_req_t *req, const ain_artifact_t *in);
 void ain_store_req_artifact_get(ain_store_req_t *req, const char *dag_id, const char *step);
 void ain_store_req_plan_commit(ain_store_req_t *req, ain_plan_item_t *items, size_t n);
 void ain_store_req_planned_list(ain_store_req_t *req);
+void ain_store_req_trends_list(ain_store_req_t *req, int limit);
 /* Key-value rows of a namespace (store/kv.c). GET: AIN_ENOTFOUND when absent. PUT: creates or
  * replaces, new version in u.kv.version (1 for a new key); a stale or unmet expect_version is
  * AIN_ECONFLICT. DELETE: AIN_ENOTFOUND when absent, AIN_ECONFLICT when expect_version differs. */

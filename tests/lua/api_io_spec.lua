@@ -80,8 +80,11 @@ describe("ain.store", function()
     end
     raises("persona id must be", ain.store.persona, "../agents/judge")
   end)
-  it_engine("has no trends until the trends table exists", function()
-    assert.are.same({}, ain.store.trends())
+  it_engine("lists trends only inside a policy call, with a checked limit", function()
+    raises("must be called from the policy's own call", ain.store.trends)
+    raises("limit must be an integer from 1 to 1000", ain.store.trends, 0)
+    raises("limit must be an integer from 1 to 1000", ain.store.trends, 1.5)
+    raises("limit must be an integer from 1 to 1000", ain.store.trends, 5000)
   end)
 end)
 

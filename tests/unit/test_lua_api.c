@@ -743,7 +743,7 @@ TEST(store_without_store_handle) {
   env_done(&e);
 }
 
-TEST(store_personas_and_trends) {
+TEST(store_personas) {
   env_t e;
   env_init(&e, 0, 0);
   outcome_t o = {0};
@@ -755,7 +755,58 @@ TEST(store_personas_and_trends) {
   ASSERT_STR_EQ(str_at(o.result, "alpha_name", NULL), "Alpha Persona");
   ASSERT_STR_EQ(str_at(o.result, "one", NULL), "Alpha Persona");
   ASSERT_STR_EQ(str_at(o.result, "missing", "code"), "ENOTFOUND");
-  ASSERT_EQ(num_at(o.result, "trends", NULL), 0);
+  outcome_free(&o);
+  env_done(&e);
+}
+
+/* Records two sightings of trends the way the planner does (PLAN_COMMIT). */
+static void plan_trends(env_t *e) {
+  const char *keys[] = {"older", "newer"}, *recs[] = {"{\"title\":\"Old\"}", NULL};
+  for (int i = 0; i < 2; i++) {
+    ain_task_t t = {.type = "generate_video", .handler = "expand", .persona_id = "alpha",
+                    .payload = "{}"};
+    ain_uuid7(t.id);
+    ain_plan_item_t it = {.persona_id = "alpha", .trend_key = keys[i], .trend_json = recs[i],
+                          .task = &t};
+    ain_store_req_t r;
+    ain_store_req_plan_commit(&r, &it, 1);
+    r.now = 1700000000000 + i;
+    ASSERT_OK(ain_store_wait(e->store, &r));
+    ain_store_req_cleanup(&r);
+  }
+}
+
+TEST(store_trends) {
+  env_t e;
+  env_init(&e, 1, 0);
+  outcome_t o = {0};
+  run(&e, "api", "trends", NULL, &o); /* none seen yet */
+  ASSERT_EQ(o.status, 0);
+  ASSERT_EQ(num_at(o.result, "n", NULL), 0);
+  outcome_free(&o);
+  plan_trends(&e);
+  run(&e, "api", "trends", NULL, &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_EQ(num_at(o.result, "n", NULL), 2);
+  const cJSON *keys = cJSON_GetObjectItem(o.result, "keys"),
+              *titles = cJSON_GetObjectItem(o.result, "titles");
+  ASSERT_STR_EQ(cJSON_GetArrayItem(keys, 0)->valuestring, "newer"); /* newest first */
+  ASSERT_STR_EQ(cJSON_GetArrayItem(keys, 1)->valuestring, "older");
+  ASSERT_STR_EQ(cJSON_GetArrayItem(titles, 0)->valuestring, "(none)"); /* no record kept */
+  ASSERT_STR_EQ(cJSON_GetArrayItem(titles, 1)->valuestring, "Old");   /* decoded JSON */
+  ASSERT_TRUE(cJSON_GetArrayItem(cJSON_GetObjectItem(o.result, "last"), 1)->valuedouble ==
+              1700000000000.0);
+  outcome_free(&o);
+  run(&e, "api", "trends", "{\"limit\":1}", &o);
+  ASSERT_EQ(num_at(o.result, "n", NULL), 1);
+  outcome_free(&o);
+  expect_raise(&e, "trends_zero", "bad argument #1 to 'trends' (limit must be");
+  expect_raise(&e, "trends_frac", "bad argument #1 to 'trends' (limit must be");
+  expect_raise(&e, "trends_big", "bad argument #1 to 'trends' (limit must be");
+  env_done(&e);
+  env_init(&e, 0, 0); /* a host without a store answers ESTORE */
+  run(&e, "api", "trends", NULL, &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ESTORE");
   outcome_free(&o);
   env_done(&e);
 }
@@ -846,6 +897,6 @@ TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http
           TEST_ENTRY(http_misuse_raises), TEST_ENTRY(http_cancel_leaves_no_handles),
           TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
-          TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas_and_trends),
+          TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas), TEST_ENTRY(store_trends),
           TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_misuse_raises),
           TEST_ENTRY(replay_refuses_side_effects))

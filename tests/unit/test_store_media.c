@@ -1,8 +1,8 @@
 /* Contract tests of the checkpoint and planner store ops (ARTIFACT_PUT/GET, PLAN_COMMIT,
- * PLANNED_LIST), written against store.h only: SQLite by default (a fresh file per test),
- * Postgres with AIN_TEST_STORE_URL=postgres://... (and AIN_TEST_STORE_RESET, as store_fixture.h).
- * Ids are fresh UUIDv7s and trend keys carry a per-run nonce, so the tests also pass on a shared
- * database. Relies on: store_fixture.h, store/store.h, libuv, the C harness. */
+ * PLANNED_LIST, TRENDS_LIST), written against store.h only: SQLite by default (a fresh file per
+ * test), Postgres with AIN_TEST_STORE_URL=postgres://... (and AIN_TEST_STORE_RESET, as
+ * store_fixture.h). Ids are fresh UUIDv7s and trend keys carry a per-run nonce, so the tests also
+ * pass on a shared database. Relies on: store_fixture.h, store/store.h, libuv, the C harness. */
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -132,6 +132,8 @@ static void mk_item(plan_fx_t *p, const char *persona, const char *key) {
   p->item.task = &p->task;
 }
 
+static int64_t commit_now = T0; /* the clock of the next commit */
+
 static int commit(fx_t *f, plan_fx_t *p, size_t n, int *planned, ain_err_t *err) {
   ain_plan_item_t items[8];
   for (size_t i = 0; i < n; i++) {
@@ -139,7 +141,7 @@ static int commit(fx_t *f, plan_fx_t *p, size_t n, int *planned, ain_err_t *err)
   }
   ain_store_req_t r;
   ain_store_req_plan_commit(&r, items, n);
-  r.now = T0;
+  r.now = commit_now;
   r.actor = "planner";
   int rc = ain_store_wait(f->s, &r);
   for (size_t i = 0; i < n; i++) {
@@ -277,5 +279,71 @@ TEST(plan_commit_bad_inputs_write_nothing) {
   fx_close(&f);
 }
 
+/* Position of our trend `key` (with the run's nonce) in a TRENDS_LIST, -1 when absent. */
+static int trend_at(const ain_store_req_t *r, const char *key) {
+  char want[300];
+  snprintf(want, sizeof want, "%s %s", key, nonce());
+  for (size_t i = 0; i < r->u.trends_list.ntrends; i++) {
+    if (strcmp(r->u.trends_list.trends[i].trend_key, want) == 0) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
+/* The trends PLAN_COMMIT saw, newest first: first_seen_at stays, last_seen_at moves, a record
+ * is kept when a later sighting brings none; limits are checked. */
+TEST(trends_list_newest_first) {
+  fx_t f;
+  fx_open(&f);
+  plan_fx_t a[1], b[2], c[1];
+  mk_item(&a[0], "techie_tina", "older trend");
+  a[0].item.trend_json = "{\"title\":\"Old \\\"one\\\" \xc3\xa9\",\"n\":1}";
+  commit_now = T0 + 1000;
+  ASSERT_OK(commit(&f, a, 1, NULL, NULL));
+  mk_item(&b[0], "chef_marco", "newer trend");
+  b[0].item.trend_json = NULL; /* no record kept */
+  mk_item(&b[1], "coach_ava", "older trend");
+  b[1].item.trend_json = NULL; /* seen again: the old record stays */
+  commit_now = T0 + 2000;
+  ASSERT_OK(commit(&f, b, 2, NULL, NULL));
+  mk_item(&c[0], "chef_marco", "latest trend");
+  commit_now = T0 + 3000;
+  ASSERT_OK(commit(&f, c, 1, NULL, NULL));
+  commit_now = T0;
+
+  ain_store_req_t r;
+  ain_store_req_trends_list(&r, 1000);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  if (fx_exclusive_db()) {
+    ASSERT_EQ(r.u.trends_list.ntrends, 3);
+  }
+  int latest = trend_at(&r, "latest trend"), newer = trend_at(&r, "newer trend"),
+      older = trend_at(&r, "older trend");
+  ASSERT_TRUE(latest >= 0 && newer >= 0 && older >= 0);
+  ASSERT_TRUE(latest < newer && newer < older); /* by last seen, then by key */
+  const ain_trend_t *o = &r.u.trends_list.trends[older];
+  ASSERT_EQ(o->first_seen_at, T0 + 1000);
+  ASSERT_EQ(o->last_seen_at, T0 + 2000);
+  ASSERT_STR_EQ(o->record, "{\"title\":\"Old \\\"one\\\" \xc3\xa9\",\"n\":1}");
+  ASSERT_NULL(r.u.trends_list.trends[newer].record);
+  ASSERT_STR_EQ(r.u.trends_list.trends[latest].record, "{\"title\":\"x\"}");
+  ain_store_req_cleanup(&r);
+
+  ain_store_req_trends_list(&r, 1);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(r.u.trends_list.ntrends, 1);
+  ain_store_req_cleanup(&r);
+  int bad[] = {0, -5, AIN_STORE_TRENDS_MAX + 1};
+  for (int i = 0; i < 3; i++) {
+    ain_store_req_trends_list(&r, bad[i]);
+    ASSERT_EQ(ain_store_wait(f.s, &r), AIN_EINVAL);
+    ASSERT_STR_EQ(r.err.field, "limit");
+    ain_store_req_cleanup(&r);
+  }
+  fx_close(&f);
+}
+
 TEST_MAIN(TEST_ENTRY(artifact_put_get_replace), TEST_ENTRY(artifact_bad_inputs),
-          TEST_ENTRY(plan_commit_never_twice), TEST_ENTRY(plan_commit_bad_inputs_write_nothing))
+          TEST_ENTRY(plan_commit_never_twice), TEST_ENTRY(plan_commit_bad_inputs_write_nothing),
+          TEST_ENTRY(trends_list_newest_first))

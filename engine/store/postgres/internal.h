@@ -46,6 +46,7 @@ typedef enum {
   AIN__PG_ARTIFACT_GET,
   AIN__PG_PLAN_COMMIT, /* plan.c */
   AIN__PG_PLANNED_LIST,
+  AIN__PG_TRENDS_LIST,
   AIN__PG_NODE_BEAT, /* nodes.c */
   AIN__PG_NODES,
   AIN__PG_ARCHIVE,

@@ -190,6 +190,10 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              3},
     [AIN__PG_PLANNED_LIST] = {"ain_planned_list",
                               "SELECT persona_id || '|' || trend_key FROM planned ORDER BY 1", 0},
+    [AIN__PG_TRENDS_LIST] = {"ain_trends_list",
+                             "SELECT trend_key, record, first_seen_at, last_seen_at FROM trends "
+                             "ORDER BY last_seen_at DESC, trend_key LIMIT $1::integer",
+                             1},
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
 };
 
@@ -497,6 +501,7 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_media(req, plan, now);
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
+  case AIN_STORE_TRENDS_LIST:
     return ain__pg_plan_plan(req, plan, now);
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:
@@ -743,6 +748,7 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_media(req, plan);
   case AIN_STORE_PLAN_COMMIT:
   case AIN_STORE_PLANNED_LIST:
+  case AIN_STORE_TRENDS_LIST:
     return ain__pg_parse_plan(req, plan);
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:

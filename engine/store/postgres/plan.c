@@ -1,6 +1,7 @@
 /* Postgres planner ops. PLAN_COMMIT is one call of ain_plan_commit() (sql/postgres/004_media.sql):
  * inside the request's transaction it inserts each (persona, trend) pair unless present and
- * enqueues only the new pairs' tasks, returning their indexes. PLANNED_LIST reads every pair.
+ * enqueues only the new pairs' tasks, returning their indexes. PLANNED_LIST reads every pair,
+ * TRENDS_LIST the trends seen, newest first.
  * Relies on: internal.h, cJSON (the items parameter). */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -36,6 +37,12 @@ static cJSON *task_json(const ain_task_t *t) {
 int ain__pg_plan_plan(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now) {
   if (req->op == AIN_STORE_PLANNED_LIST) {
     ain__pg_cmd(plan, AIN__PG_PLANNED_LIST);
+    return 0;
+  }
+  if (req->op == AIN_STORE_TRENDS_LIST) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", req->u.trends_list.limit);
+    ain__pg_cmd(plan, AIN__PG_TRENDS_LIST)->params[0] = ain_strdup(buf);
     return 0;
   }
   cJSON *arr = cJSON_CreateArray();
@@ -80,6 +87,24 @@ int ain__pg_parse_plan(ain_store_req_t *req, ain__pg_plan_t *plan) {
       req->u.planned_list.pairs[i] = ain_strdup(PQgetvalue(r, i, 0));
     }
     req->u.planned_list.npairs = (size_t)rows;
+    return 0;
+  }
+  if (req->op == AIN_STORE_TRENDS_LIST) {
+    if (rows == 0) {
+      return 0;
+    }
+    ain_trend_t *out = calloc((size_t)rows, sizeof *out);
+    if (out == NULL) {
+      return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < rows; i++) {
+      out[i].trend_key = ain_strdup(PQgetvalue(r, i, 0));
+      out[i].record = PQgetisnull(r, i, 1) ? NULL : ain_strdup(PQgetvalue(r, i, 1));
+      out[i].first_seen_at = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+      out[i].last_seen_at = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+    }
+    req->u.trends_list.trends = out;
+    req->u.trends_list.ntrends = (size_t)rows;
     return 0;
   }
   req->u.plan_commit.planned = 0;

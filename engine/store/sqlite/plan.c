@@ -2,7 +2,8 @@
  * inserted into `planned` unless it is there already (the primary key decides), and only the new
  * pairs' generate_video tasks are enqueued, so a trend is never planned twice for a persona, even
  * across restarts or two planners racing. PLANNED_LIST: every planned pair, for the planner's
- * already_planned. Relies on: internal.h (ain__store_sq_insert_batch). */
+ * already_planned. TRENDS_LIST: the trends seen, newest first (ain.store.trends). Relies on:
+ * internal.h (ain__store_sq_insert_batch). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,4 +116,34 @@ int ain__store_sq_planned_list(ain__sq_ctx_t *c) {
   req->u.planned_list.pairs = pairs;
   req->u.planned_list.npairs = n;
   return step == SQLITE_DONE ? 0 : ain__store_sq_fail(c, "reading planned pairs");
+}
+
+int ain__store_sq_trends_list(ain__sq_ctx_t *c) {
+  ain_store_req_t *req = c->req;
+  sqlite3_stmt *st = prepare(c, "SELECT trend_key, record, first_seen_at, last_seen_at FROM trends "
+                                "ORDER BY last_seen_at DESC, trend_key LIMIT ?1");
+  if (st == NULL) {
+    return AIN_ESTORE;
+  }
+  sqlite3_bind_int(st, 1, req->u.trends_list.limit);
+  ain_trend_t *out = calloc((size_t)req->u.trends_list.limit, sizeof *out);
+  if (out == NULL) {
+    abort(); /* as ain_strdup: OOM is fatal */
+  }
+  size_t n = 0;
+  int step;
+  while (n < (size_t)req->u.trends_list.limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    out[n].trend_key = ain__store_sq_col_dup(st, 0);
+    out[n].record = ain__store_sq_col_dup(st, 1);
+    out[n].first_seen_at = sqlite3_column_int64(st, 2);
+    out[n].last_seen_at = sqlite3_column_int64(st, 3);
+    n++;
+  }
+  if (n == (size_t)req->u.trends_list.limit) {
+    step = SQLITE_DONE; /* LIMIT reached: no more rows were asked for */
+  }
+  sqlite3_finalize(st);
+  req->u.trends_list.trends = out;
+  req->u.trends_list.ntrends = n;
+  return step == SQLITE_DONE ? 0 : ain__store_sq_fail(c, "reading trends");
 }

@@ -172,6 +172,7 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_ARTIFACT_GET] = ain__store_sq_artifact_get,
     [AIN_STORE_PLAN_COMMIT] = ain__store_sq_plan_commit,
     [AIN_STORE_PLANNED_LIST] = ain__store_sq_planned_list,
+    [AIN_STORE_TRENDS_LIST] = ain__store_sq_trends_list,
     [AIN_STORE_VIDEO_JUDGED] = ain__store_sq_review, [AIN_STORE_REVIEW_LIST] = ain__store_sq_review,
     [AIN_STORE_REVIEW_DECIDE] = ain__store_sq_review, [AIN_STORE_RECEIPT_PUT] = ain__store_sq_review,
     [AIN_STORE_SETTING] = ain__store_sq_review,
