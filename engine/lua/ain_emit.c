@@ -3,9 +3,11 @@
  * `ain enqueue` (core/message.h), so a policy cannot store a task the API would refuse; a bad
  * argument is misuse and raises, naming the field. The handler comes from the type as for the CLI
  * (sched/handlers.c).
- * The enqueue is its own store request, committed when ain.emit returns, not with the step's
- * outcome: a step that emits and then fails has still emitted (retries may emit again, so make
- * emits idempotent or emit last). The call yields until the commit.
+ * Inside a step (the call has an outbox, host.h) the task is not enqueued here: it joins the
+ * step's outbox and is committed in the same transaction as the step's success (FINISH with
+ * spawned work), so a failed attempt has emitted nothing and a retried one emits once. The id
+ * is returned at once, without yielding. Elsewhere (`ain test` specs, a host without steps) the
+ * enqueue is its own store request and the call yields until it commits.
  * Relies on: core/message.h, store/store.h, sched/step.h (ain_handler_for_type), cJSON. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -15,6 +17,8 @@
 #include "lua/internal.h"
 #include "sched/step.h"
 #include "store/store.h"
+
+#define EMIT_MAX 1000 /* tasks one call may emit: the outbox is C memory, outside Lua's budget */
 
 typedef struct {
   ain_store_req_t req;
@@ -146,6 +150,30 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
   lua_settop(L, 1);
 }
 
+/* The step's outbox takes the task (moved: *task is left empty); pushes its id. */
+static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *box,
+                          ain_task_t *task) {
+  if (box->ntasks >= EMIT_MAX) {
+    ain_task_free(task);
+    return luaL_error(L, "ain.emit: one call may emit at most %d tasks", EMIT_MAX);
+  }
+  ain_task_t *grown = realloc(box->tasks, (box->ntasks + 1) * sizeof *grown);
+  if (grown == NULL) {
+    ain_task_free(task);
+    return luaL_error(L, "ain.emit: out of memory");
+  }
+  box->tasks = grown;
+  ain_task_t *t = &box->tasks[box->ntasks++];
+  *t = *task;
+  memset(task, 0, sizeof *task);
+  t->handler = ain_handler_for_type(t->type);
+  if (t->max_attempts <= 0) {
+    t->max_attempts = h->default_max_attempts;
+  }
+  lua_pushstring(L, t->id);
+  return 1;
+}
+
 /* ain.emit{...} -> task_id | nil, "ESTORE: ...", "ESTORE" */
 static int l_emit(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
@@ -161,6 +189,9 @@ static int l_emit(lua_State *L) {
     return refused;
   }
   ain_lua_call_t *call = h->running;
+  if (call != NULL && call->co == L && call->outbox != NULL) {
+    return emit_to_outbox(L, h, call->outbox, &task);
+  }
   if (call == NULL || call->co != L || !lua_isyieldable(L) || call->pending.cancel != NULL) {
     ain_task_free(&task);
     ain__lua_call_for_yield(L, "ain.emit"); /* raises with the reason */

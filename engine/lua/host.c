@@ -460,6 +460,7 @@ int ain_lua_call(ain_lua_host_t *h, const ain_lua_call_opts_t *opts, ain_lua_cal
   snprintf(c->module, sizeof c->module, "%s", opts->module);
   snprintf(c->function, sizeof c->function, "%s", opts->function);
   snprintf(c->actor, sizeof c->actor, "policy:%s.%s", opts->module, opts->function);
+  c->outbox = opts->outbox;
   c->versions = ain_strdup("{}");
   c->versions_len = c->versions_cap = 2;
   copy_ctx_ids(c, opts->ctx_json);

@@ -34,6 +34,7 @@ struct ain_lua_call {
   int mem_exceeded, sandbox_hit;
   int finished; /* the callback has run (or is running) */
   ain__lua_pending_t pending; /* cancel == NULL when nothing is pending */
+  ain_store_batch_t *outbox; /* ain.emit's tasks go here when set (ain_lua_call_opts_t) */
   char *versions; /* JSON object {"module": "sha256hex"} */
   size_t versions_len, versions_cap;
   ain_lua_call_t *prev, *next; /* the host's list of calls in flight */

@@ -166,8 +166,15 @@ static void lua_done(ain_lua_call_t *call, int status, const char *result_json, 
   step->call = NULL;
   /* The audit row names every policy version the call ran (replay loads them by sha). */
   char *detail = ain_step_policies_detail(call);
+  /* What the call emitted is committed with its success, and dropped with a failure. */
+  ain_store_batch_t *emitted = step->outbox;
+  step->outbox = NULL;
+  if (emitted != NULL && (status != 0 || emitted->ntasks == 0)) {
+    ain_store_batch_free(emitted);
+    emitted = NULL;
+  }
   if (status == 0) {
-    ain_step_succeed(step, result_json, NULL, detail);
+    ain_step_succeed(step, result_json, emitted, detail);
   } else {
     if (!step->ended && step->detail == NULL) {
       step->detail = ain_strdup(detail);
@@ -241,6 +248,7 @@ static void step_closed(uv_handle_t *h) {
   free(step->error);
   free(step->detail);
   ain_store_batch_free(step->spawn);
+  ain_store_batch_free(step->outbox);
   free(step);
 }
 
@@ -271,8 +279,15 @@ static void start_handler(ain_step_t *step) {
     return;
   }
   char *ctx = ain_step_ctx_json(step);
-  ain_lua_call_opts_t o = {
-      .module = mod, .function = fn, .payload_json = t->payload, .ctx_json = ctx};
+  step->outbox = calloc(1, sizeof *step->outbox);
+  if (step->outbox == NULL) {
+    abort(); /* as ain_strdup: OOM is fatal */
+  }
+  ain_lua_call_opts_t o = {.module = mod,
+                           .function = fn,
+                           .payload_json = t->payload,
+                           .ctx_json = ctx,
+                           .outbox = step->outbox};
   ain_lua_call_t *call = NULL;
   int rc = ain_lua_call(step->shard->lua, &o, lua_done, step, &call, &err);
   free(ctx);

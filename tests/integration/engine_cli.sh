@@ -93,6 +93,19 @@ assert_contains "$out" '"status":"succeeded"' "flaky DAG succeeded"
 assert_eq "$(sql "select attempts from tasks where step='a' and handler='lua:steps.flaky'")" 2 "flaky step took 2 attempts"
 ok "retry with backoff"
 
+# --- ain.emit commits with the step's success: a failed attempt emits nothing ----------------------
+e1=$(task_msg emitter '{"n":2,"fail_first":true}' | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
+e2=$(printf '{"task_id":"%s","type":"emitter","payload":{"n":3,"always_fail":true},"persona_id":"tester","max_attempts":2,"state_version":0}\n' "$(uuid7)" | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
+e3=$(printf '{"task_id":"%s","type":"emitter","payload":{"n":1001},"persona_id":"tester","max_attempts":1,"state_version":0}\n' "$(uuid7)" | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
+"$AIN_BIN" run -c "$C" --until-idle --no-progress > /dev/null 2>&1
+assert_eq "$(sql "select status||' '||attempts from tasks where id='$e1'")" "succeeded 2" "emitter succeeded on its second attempt"
+assert_eq "$(sql "select count(*)||' '||min(json_extract(payload,'$.attempt'))||' '||sum(status='succeeded') from tasks where json_extract(payload,'$.parent')='$e1'")" "2 2 2" "exactly the second attempt's 2 tasks, run"
+assert_eq "$(sql "select status from tasks where id='$e2'")" dead "always-failing emitter dead"
+assert_eq "$(sql "select count(*) from tasks where json_extract(payload,'$.parent')='$e2'")" 0 "a failed attempt emits nothing"
+assert_contains "$(sql "select status||' '||last_error from tasks where id='$e3'")" "ain.emit: one call may emit at most 1000 tasks" "emit flood refused"
+assert_eq "$(sql "select count(*) from tasks where json_extract(payload,'$.parent')='$e3'")" 0 "the flood emitted nothing"
+ok "ain.emit commits with the step's success"
+
 # --- a pipeline with a cycle is refused with a clear error ---------------------------------------
 id=$(task_msg generate_video '{"shape":"cycle"}' | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
 "$AIN_BIN" run -c "$C" --until-idle --no-progress > /dev/null 2>&1

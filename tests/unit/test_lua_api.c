@@ -261,6 +261,7 @@ typedef struct {
 } env_t;
 
 static int replay_mode; /* next env_init makes a host with no_side_effects */
+static ain_store_batch_t *next_outbox; /* the outbox start() gives the calls it makes */
 
 static void env_init(env_t *e, int with_store, int with_server) {
   memset(e, 0, sizeof *e);
@@ -322,7 +323,8 @@ static void env_done(env_t *e) {
 
 static ain_lua_call_t *start(env_t *e, const char *mod, const char *fn, const char *payload,
                              outcome_t *o) {
-  ain_lua_call_opts_t co = {.module = mod, .function = fn, .payload_json = payload};
+  ain_lua_call_opts_t co = {
+      .module = mod, .function = fn, .payload_json = payload, .outbox = next_outbox};
   ain_err_t err = {0};
   ain_lua_call_t *call = NULL;
   int rc = ain_lua_call(e->h, &co, on_done, o, &call, &err);
@@ -850,6 +852,37 @@ TEST(emit_enqueues_a_valid_task) {
   env_done(&e);
 }
 
+/* With an outbox (a step's), ain.emit enqueues nothing: the task joins the outbox, its id is
+ * returned at once, and the caller commits it with the call's outcome. */
+TEST(emit_into_outbox) {
+  env_t e;
+  env_init(&e, 1, 0);
+  ain_store_batch_t box = {0};
+  next_outbox = &box;
+  outcome_t o = {0};
+  run(&e, "api", "emit",
+      "{\"msg\":{\"type\":\"planner\",\"persona_id\":\"alpha\",\"payload\":{\"k\":1}}}", &o);
+  next_outbox = NULL;
+  ASSERT_EQ(o.status, 0);
+  const char *id = str_at(o.result, "ok", NULL);
+  ASSERT_NOT_NULL(id);
+  ASSERT_EQ(box.ntasks, 1);
+  ASSERT_STR_EQ(box.tasks[0].id, id);
+  ASSERT_STR_EQ(box.tasks[0].handler, "lua:planner.run");
+  ASSERT_STR_EQ(box.tasks[0].payload, "{\"k\":1}");
+  ASSERT_EQ(box.tasks[0].max_attempts, 4);
+  ain_store_req_t r;
+  ain_store_req_get_task(&r, id);
+  ASSERT_EQ(ain_store_wait(e.store, &r), AIN_ENOTFOUND); /* not enqueued */
+  ain_store_req_cleanup(&r);
+  outcome_free(&o);
+  for (size_t i = 0; i < box.ntasks; i++) {
+    ain_task_free(&box.tasks[i]);
+  }
+  free(box.tasks);
+  env_done(&e);
+}
+
 TEST(emit_misuse_raises) {
   env_t e;
   env_init(&e, 1, 0);
@@ -898,5 +931,5 @@ TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http
           TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
           TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas), TEST_ENTRY(store_trends),
-          TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_misuse_raises),
+          TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_into_outbox), TEST_ENTRY(emit_misuse_raises),
           TEST_ENTRY(replay_refuses_side_effects))
