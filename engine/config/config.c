@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
-typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE } key_kind_t;
+typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE, K_FRACTION } key_kind_t;
 
 typedef struct {
   const char *name; /* "store.url" */
@@ -72,6 +72,9 @@ static const config_key_t config_keys[] = {
     {"media.render_timeout_ms", K_INT, OFF(media.render_timeout_ms), 100, 86400000},
     {"media.tts_timeout_ms", K_INT, OFF(media.tts_timeout_ms), 100, 86400000},
     {"media.max_renders", K_INT, OFF(media.max_renders), 0, 256},
+    {"judge", K_TABLE, 0, 0, 0},
+    {"judge.pass", K_FRACTION, OFF(judge.pass), 0, 0},
+    {"judge.reject", K_FRACTION, OFF(judge.reject), 0, 0},
     {"channels", K_TABLE, 0, 0, 0},
     {"channels.outbox", K_TABLE, 0, 0, 0},
     {"channels.outbox.kind", K_STRING, OFF(channels.outbox.kind), 0, 0},
@@ -122,6 +125,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->queue.reap_interval_ms = 1000;
   cfg->queue.retry_base_ms = 1000;
   cfg->queue.retry_max_ms = 300000;
+  cfg->judge.pass = -1;
+  cfg->judge.reject = -1;
   cfg->queue.default_timeout_ms = 120000;
   cfg->queue.default_max_attempts = 3;
   cfg->shutdown.grace_ms = 10000;
@@ -217,6 +222,8 @@ static const char *lua_kind_name(key_kind_t k) {
     return "a boolean";
   case K_TABLE:
     return "a table";
+  case K_FRACTION:
+    return "a number";
   }
   return "?";
 }
@@ -291,6 +298,18 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
     } else {
       *(int64_t *)(base + k->offset) = v;
     }
+    return 0;
+  }
+  case K_FRACTION: {
+    if (t != LUA_TNUMBER) {
+      goto type_error;
+    }
+    double d = lua_tonumber(L, -1);
+    if (!(d >= 0.0 && d <= 1.0)) {
+      return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be between 0 and 1, got %g",
+                           where, name, d);
+    }
+    *(double *)(base + k->offset) = d;
     return 0;
   }
   }
@@ -392,6 +411,18 @@ int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
   if (cfg->shards == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->shards = cores > 0 ? (int)cores : 1;
+  }
+  if ((cfg->judge.pass >= 0) != (cfg->judge.reject >= 0)) {
+    /* one alone could cross the judge's own default for the other */
+    rc = ain_err_field(err, AIN_ECONFIG, cfg->judge.pass >= 0 ? "judge.reject" : "judge.pass",
+                       "%s: set 'judge.pass' and 'judge.reject' together", path);
+    goto done;
+  }
+  if (cfg->judge.pass >= 0 && cfg->judge.reject > cfg->judge.pass) {
+    rc = ain_err_field(err, AIN_ECONFIG, "judge.reject",
+                       "%s: 'judge.reject' (%g) must not be above 'judge.pass' (%g)", path,
+                       cfg->judge.reject, cfg->judge.pass);
+    goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {
     rc = ain_err_field(err, AIN_ECONFIG, "log_level",

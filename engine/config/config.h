@@ -62,6 +62,11 @@ typedef struct {
     int64_t max_renders;       /* ffmpeg renders at once in this process; 0 = cores / 2 */
   } media;
   struct {
+    /* The judge's thresholds, handed to it in ctx.config: confidence >= pass publishes,
+     * < reject rejects, in between goes to review. -1 = the judge's own default. */
+    double pass, reject;
+  } judge;
+  struct {
     struct {
       char *kind; /* "outbox" */
       char *dir;  /* where published files land */

@@ -68,6 +68,12 @@ char *ain_step_ctx_json(const ain_step_t *step) {
   cJSON *conf = cJSON_AddObjectToObject(o, "config");
   cJSON_AddNumberToObject(conf, "width", (double)cfg->media.width);
   cJSON_AddNumberToObject(conf, "height", (double)cfg->media.height);
+  if (cfg->judge.pass >= 0) { /* config judge = {pass, reject}; unset: the judge's defaults */
+    cJSON_AddNumberToObject(conf, "pass", cfg->judge.pass);
+  }
+  if (cfg->judge.reject >= 0) {
+    cJSON_AddNumberToObject(conf, "reject", cfg->judge.reject);
+  }
   cJSON *deps = t->deps_result ? cJSON_Parse(t->deps_result) : NULL;
   cJSON_AddItemToObject(o, "deps", deps ? deps : cJSON_CreateObject());
   char *s = cJSON_PrintUnformatted(o);

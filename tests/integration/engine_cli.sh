@@ -106,6 +106,17 @@ assert_contains "$(sql "select status||' '||last_error from tasks where id='$e3'
 assert_eq "$(sql "select count(*) from tasks where json_extract(payload,'$.parent')='$e3'")" 0 "the flood emitted nothing"
 ok "ain.emit commits with the step's success"
 
+# --- config judge = {pass, reject} reaches steps in ctx.config -------------------------------------
+C2=$T/judge.lua
+write_config "$C2" "$FIX" 'queue = { poll_ms = 50 }' 'judge = { pass = 0.9, reject = 0.25 }'
+j=$(task_msg ctxecho '{}' | "$AIN_BIN" enqueue -c "$C2" - 2>/dev/null)
+"$AIN_BIN" run -c "$C2" --until-idle --no-progress > /dev/null 2>&1
+assert_eq "$(sql "select json_extract(result,'$.config.pass')||' '||json_extract(result,'$.config.reject')||' '||json_extract(result,'$.config.width') from tasks where id='$j'")" "0.9 0.25 1080" "thresholds in ctx.config"
+j=$(task_msg ctxecho '{}' | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
+"$AIN_BIN" run -c "$C" --until-idle --no-progress > /dev/null 2>&1
+assert_eq "$(sql "select coalesce(json_extract(result,'$.config.pass'),'unset') from tasks where id='$j'")" "unset" "no thresholds configured: the judge's defaults"
+ok "judge thresholds from the config"
+
 # --- a pipeline with a cycle is refused with a clear error ---------------------------------------
 id=$(task_msg generate_video '{"shape":"cycle"}' | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
 "$AIN_BIN" run -c "$C" --until-idle --no-progress > /dev/null 2>&1

@@ -140,6 +140,33 @@ TEST(missing_file) {
   ain_config_free(&cfg);
 }
 
+/* judge = {pass, reject}: numbers in 0..1, both or neither, reject not above pass. */
+TEST(judge_thresholds) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  ASSERT_TRUE(cfg.judge.pass < 0 && cfg.judge.reject < 0); /* unset: the judge's defaults */
+  ain_config_free(&cfg);
+  ASSERT_OK(load("j.lua", "judge = { pass = 0.9, reject = 0.25 }\n", &cfg, &err));
+  ASSERT_TRUE(cfg.judge.pass == 0.9 && cfg.judge.reject == 0.25);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("j0.lua", "judge = { pass = 1, reject = 0 }\n", &cfg, &err));
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("j1.lua", "judge = { pass = 1.5, reject = 0.5 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "j1.lua:1: 'judge.pass' must be between 0 and 1, got 1.5");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("j2.lua", "judge = { pass = 'high', reject = 0.5 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'judge.pass' must be a number, got string");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("j3.lua", "judge = { pass = 0.7 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "set 'judge.pass' and 'judge.reject' together");
+  ASSERT_STR_EQ(err.field, "judge.reject");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("j4.lua", "judge = { pass = 0.4, reject = 0.6 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'judge.reject' (0.6) must not be above 'judge.pass' (0.4)");
+  ain_config_free(&cfg);
+}
+
 TEST(example_file_loads) {
   ain_config_t cfg;
   ain_err_t err;
@@ -157,4 +184,4 @@ TEST_MAIN(TEST_ENTRY(defaults), TEST_ENTRY(assignments_and_relative_paths),
           TEST_ENTRY(unknown_key_names_key_and_line), TEST_ENTRY(unknown_nested_key),
           TEST_ENTRY(wrong_type), TEST_ENTRY(out_of_range_and_fractions),
           TEST_ENTRY(syntax_and_runtime_errors), TEST_ENTRY(missing_file),
-          TEST_ENTRY(example_file_loads))
+          TEST_ENTRY(judge_thresholds), TEST_ENTRY(example_file_loads))
