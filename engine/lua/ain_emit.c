@@ -157,12 +157,15 @@ static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *bo
     ain_task_free(task);
     return luaL_error(L, "ain.emit: one call may emit at most %d tasks", EMIT_MAX);
   }
-  ain_task_t *grown = realloc(box->tasks, (box->ntasks + 1) * sizeof *grown);
-  if (grown == NULL) {
-    ain_task_free(task);
-    return luaL_error(L, "ain.emit: out of memory");
+  size_t n = box->ntasks;
+  if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) { /* capacity 4, 8, 16...: full at a power of 2 */
+    ain_task_t *grown = realloc(box->tasks, (n == 0 ? 4 : 2 * n) * sizeof *grown);
+    if (grown == NULL) {
+      ain_task_free(task);
+      return luaL_error(L, "ain.emit: out of memory");
+    }
+    box->tasks = grown;
   }
-  box->tasks = grown;
   ain_task_t *t = &box->tasks[box->ntasks++];
   *t = *task;
   memset(task, 0, sizeof *task);

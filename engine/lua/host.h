@@ -60,10 +60,10 @@ typedef struct {
   const char *function;     /* entry point in the table the module returns */
   const char *payload_json; /* first argument, decoded to a table ("{}" if NULL) */
   const char *ctx_json;     /* second argument, decoded to a table ("{}" if NULL) */
-  /* When set, ain.emit does not enqueue: it appends the task it built here (tasks grow with
-   * realloc) and the caller commits them with the call's outcome. A step passes its own, so
-   * emitted work is committed with the step's success and never by a failed attempt. The batch
-   * belongs to the caller (free with ain_store_batch_free) and must outlive the call. */
+  /* When set, ain.emit does not enqueue: it appends the task it built here (an empty batch to
+   * start with; tasks grow by doubling) and the caller commits them with the call's outcome. A
+   * step passes its own, so emitted work is committed with the step's success and never by a
+   * failed attempt. The batch and its tasks belong to the caller and must outlive the call. */
   ain_store_batch_t *outbox;
 } ain_lua_call_opts_t;
 

@@ -173,11 +173,14 @@ static void lua_done(ain_lua_call_t *call, int status, const char *result_json, 
   /* The audit row names every policy version the call ran (replay loads them by sha). */
   char *detail = ain_step_policies_detail(call);
   /* What the call emitted is committed with its success, and dropped with a failure. */
-  ain_store_batch_t *emitted = step->outbox;
-  step->outbox = NULL;
-  if (emitted != NULL && (status != 0 || emitted->ntasks == 0)) {
-    ain_store_batch_free(emitted);
-    emitted = NULL;
+  ain_store_batch_t *emitted = NULL;
+  if (status == 0 && step->outbox.ntasks > 0) {
+    emitted = malloc(sizeof *emitted);
+    if (emitted == NULL) {
+      abort(); /* as ain_strdup: OOM is fatal */
+    }
+    *emitted = step->outbox; /* the tasks move to the spawn */
+    memset(&step->outbox, 0, sizeof step->outbox);
   }
   if (status == 0) {
     ain_step_succeed(step, result_json, emitted, detail);
@@ -254,7 +257,10 @@ static void step_closed(uv_handle_t *h) {
   free(step->error);
   free(step->detail);
   ain_store_batch_free(step->spawn);
-  ain_store_batch_free(step->outbox);
+  for (size_t i = 0; i < step->outbox.ntasks; i++) { /* a failed call's emits are dropped */
+    ain_task_free(&step->outbox.tasks[i]);
+  }
+  free(step->outbox.tasks);
   free(step);
 }
 
@@ -285,15 +291,11 @@ static void start_handler(ain_step_t *step) {
     return;
   }
   char *ctx = ain_step_ctx_json(step);
-  step->outbox = calloc(1, sizeof *step->outbox);
-  if (step->outbox == NULL) {
-    abort(); /* as ain_strdup: OOM is fatal */
-  }
   ain_lua_call_opts_t o = {.module = mod,
                            .function = fn,
                            .payload_json = t->payload,
                            .ctx_json = ctx,
-                           .outbox = step->outbox};
+                           .outbox = &step->outbox};
   ain_lua_call_t *call = NULL;
   int rc = ain_lua_call(step->shard->lua, &o, lua_done, step, &call, &err);
   free(ctx);

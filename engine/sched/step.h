@@ -48,7 +48,7 @@ struct ain_step {
   char *error;
   char *detail;
   ain_store_batch_t *spawn; /* owned; freed with the step */
-  ain_store_batch_t *outbox; /* what the Lua call emitted: the spawn of its success (owned) */
+  ain_store_batch_t outbox; /* what the Lua call emitted: the spawn of its success (tasks owned) */
   ain_step_t *next, *prev;
 };
 
