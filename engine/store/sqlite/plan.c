@@ -126,21 +126,23 @@ int ain__store_sq_trends_list(ain__sq_ctx_t *c) {
     return AIN_ESTORE;
   }
   sqlite3_bind_int(st, 1, req->u.trends_list.limit);
-  ain_trend_t *out = calloc((size_t)req->u.trends_list.limit, sizeof *out);
-  if (out == NULL) {
-    abort(); /* as ain_strdup: OOM is fatal */
-  }
-  size_t n = 0;
+  ain_trend_t *out = NULL;
+  size_t n = 0, cap = 0;
   int step;
-  while (n < (size_t)req->u.trends_list.limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      ain_trend_t *grown = realloc(out, cap * sizeof *out);
+      if (grown == NULL) {
+        abort(); /* as ain_strdup: OOM is fatal */
+      }
+      out = grown;
+    }
     out[n].trend_key = ain__store_sq_col_dup(st, 0);
     out[n].record = ain__store_sq_col_dup(st, 1);
     out[n].first_seen_at = sqlite3_column_int64(st, 2);
     out[n].last_seen_at = sqlite3_column_int64(st, 3);
     n++;
-  }
-  if (n == (size_t)req->u.trends_list.limit) {
-    step = SQLITE_DONE; /* LIMIT reached: no more rows were asked for */
   }
   sqlite3_finalize(st);
   req->u.trends_list.trends = out;
