@@ -113,6 +113,8 @@ int ain_lua_host_new(uv_loop_t *loop, const ain_lua_opts_t *opts, ain_lua_host_t
   h->registry = opts->registry;
   h->sources_only = opts->registry != NULL || opts->sources_only;
   h->no_side_effects = opts->no_side_effects;
+  h->spawn = opts->spawn;
+  h->data_dir = ain_strdup(opts->data_dir ? opts->data_dir : "var");
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
     rc = ain_err_set(err, AIN_ENOMEM, "ain_lua_host_new: lua_newstate failed");
@@ -134,6 +136,7 @@ fail:
   }
   free(h->secrets_dir);
   free(h->scripts_dir);
+  free(h->data_dir);
   free(h);
   return rc;
 }
@@ -518,5 +521,7 @@ void ain_lua_host_free(ain_lua_host_t *h) {
   lua_close(h->L);
   free(h->secrets_dir);
   free(h->scripts_dir);
+  free(h->data_dir);
+  free(h->spawn_helper);
   free(h);
 }

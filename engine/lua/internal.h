@@ -66,6 +66,9 @@ struct ain_lua_host {
   struct ain_lua_registry *registry;
   uint64_t registry_gen; /* the registry generation last synced */
   int no_side_effects;   /* replay */
+  const ain_spawn_config_t *spawn; /* ain.spawn allowlist (borrowed, may be NULL) */
+  char *data_dir;                  /* ain.spawn's working directories live below it (owned) */
+  char *spawn_helper;              /* resolved ain-spawn-helper path, on first use (owned) */
 };
 
 /* sandbox.c */
@@ -102,6 +105,9 @@ int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err);
 int ain__lua_print(lua_State *L);
 /* Pushes the `ain` module table. */
 void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h);
+
+/* ain_spawn.c: adds ain.spawn to the ain table on top of the stack. */
+void ain__lua_add_spawn(lua_State *L);
 
 /* ain_http.c, ain_store.c, ain_emit.c, ain_secret.c: each adds its functions to the ain table
  * on top of the stack. */

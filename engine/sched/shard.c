@@ -372,7 +372,9 @@ static void shard_main(void *arg) {
                          .allow_ffi = cfg->lua.allow_ffi,
                          .store = sh->store,
                          .secrets_dir = cfg->secrets_dir,
-                         .default_max_attempts = cfg->queue.default_max_attempts};
+                         .default_max_attempts = cfg->queue.default_max_attempts,
+                         .spawn = &cfg->spawn,
+                         .data_dir = cfg->data_dir};
     sh->start_rc = ain_lua_host_new(&sh->loop, &lo, &sh->lua, &sh->start_err);
     if (sh->start_rc != 0) {
       ain_store_close(sh->store, NULL, NULL);
