@@ -15,6 +15,7 @@
 #include "core/util.h"
 #include "harness.h"
 #include "lua/host.h"
+#include "lua/spawn_lint.h"
 
 /* ---- config ---------------------------------------------------------------------------------- */
 
@@ -471,7 +472,46 @@ TEST(timeout_is_capped_by_the_config) {
   env_done(&e);
 }
 
-TEST_MAIN(TEST_ENTRY(config_refusals), TEST_ENTRY(config_accepts_and_inherits_limits),
+/* ---- ain check's static scan ---------------------------------------------------------------- */
+
+TEST(lint_reports_literal_commands) {
+  ain_config_t cfg;
+  ain_err_t err = {0};
+  ASSERT_OK(load(&cfg, "spawn = { allow = { { path = '/usr/bin/cat', args = { '/etc/hostname' } } } }",
+                 &err));
+  static const char src[] =
+      "local M = {}\n"
+      "-- ain.spawn{cmd={\"sh\"}} in a comment\n"
+      "local s = \"ain.spawn{cmd={'sh'}}\" -- in a string\n"
+      "--[==[ ain.spawn{cmd={\"sh\"}}\n ]==]\n"
+      "function M.a() return ain.spawn{cmd={\"sh\",\"-c\",\"cat /etc/passwd\"}} end\n"
+      "function M.b() return ain.spawn({ timeout_ms = 5, cmd = { '/usr/bin/cat', '/etc/passwd' } }) end\n"
+      "function M.c(p) return ain.spawn{cmd={'/usr/bin/cat', p.file}} end\n"
+      "function M.d(p) return ain.spawn{cmd=p.cmd} end\n"
+      "function M.e() return ain.spawn {\n"
+      "  env = { X = '1' },\n"
+      "  cmd = { [[/bin/bash]] },\n"
+      "} end\n"
+      "function M.f() return ain.spawn{cmd={'/usr/bin/cat', '/etc/hostname'}} end\n"
+      "function M.g() return ain.spawn{o = {cmd = {'sh'}}, cmd = {'/usr/bin/cat', '/etc/' .. 'x'}} end\n"
+      "return M\n";
+  char *buf = NULL;
+  size_t blen = 0;
+  FILE *out = open_memstream(&buf, &blen);
+  ASSERT_NOT_NULL(out);
+  int n = ain_lua_spawn_lint("p.lua", src, sizeof src - 1, &cfg.spawn, out);
+  fclose(out);
+  ASSERT_EQ(n, 3);
+  ASSERT_STR_CONTAINS(buf, "p.lua: ESANDBOX: p.lua:6: ain.spawn of 'sh' is not on the config's "
+                           "spawn.allow");
+  ASSERT_STR_CONTAINS(buf, "p.lua: ESANDBOX: p.lua:7: ain.spawn: /usr/bin/cat: argument 1 "
+                           "('/etc/passwd') does not match");
+  ASSERT_STR_CONTAINS(buf, "p.lua: ESANDBOX: p.lua:10: ain.spawn of '/bin/bash' is not on");
+  free(buf);
+  ain_config_free(&cfg);
+}
+
+TEST_MAIN(TEST_ENTRY(lint_reports_literal_commands), TEST_ENTRY(config_refusals), TEST_ENTRY(config_accepts_and_inherits_limits),
           TEST_ENTRY(shells_and_unlisted_programs_refused),
           TEST_ENTRY(no_allowlist_refuses_everything), TEST_ENTRY(env_is_scrubbed),
           TEST_ENTRY(cwd_stays_in_the_data_folder), TEST_ENTRY(memory_limit),
