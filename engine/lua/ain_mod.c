@@ -120,10 +120,7 @@ static int l_json_decode(lua_State *L) {
   lua_insert(L, 1);
   if (lua_pcall(L, 1, 1, 0) != 0) {
     const char *m = lua_tostring(L, -1);
-    lua_pushnil(L);
-    lua_pushfstring(L, "EINVAL: %s", m ? m : "invalid JSON");
-    lua_pushliteral(L, "EINVAL");
-    return 3;
+    return ain__lua_push_fail(L, AIN_EINVAL, "%s", m ? m : "invalid JSON");
   }
   return 1;
 }

@@ -11,7 +11,7 @@
  *   4. the working directory is the data folder, or a folder below it named relative to it; its
  *      real path (symlinks resolved) must stay inside;
  *   5. the wall clock is spawn.timeout_ms, or less when the policy asks.
- * The program then runs through ain-spawn-helper (engine/helper/spawn_helper.c), which sets the
+ * The program then runs through ain-spawn-helper (engine/spawn_helper.c), which sets the
  * entry's rlimits between fork and exec, in its own session, so the timeout, a cancel or shutdown
  * kill its whole process group (loop/proc.c).
  * Yield-on-I/O as in ain_mod.c: the op points back at the call; a cancelled op only frees itself
@@ -140,10 +140,7 @@ static int refuse(lua_State *L, const char *msg) {
     lc.actor = h->running->actor;
   }
   ain_log(AIN_LOG_WARN, &lc, "ain.spawn refused: %s", msg);
-  lua_pushnil(L);
-  lua_pushfstring(L, "ESANDBOX: ain.spawn: %s", msg);
-  lua_pushliteral(L, "ESANDBOX");
-  return 3;
+  return ain__lua_push_fail(L, AIN_ESANDBOX, "ain.spawn: %s", msg);
 }
 
 /* The helper beside the running binary (build/ain and build/test_x alike), unless the config
@@ -423,10 +420,7 @@ static int l_spawn(lua_State *L) {
   free(argv);
   if (rc != 0) {
     free(op);
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", ain_err_name(rc), err.msg);
-    lua_pushstring(L, ain_err_name(rc));
-    return 3;
+    return ain__lua_push_fail(L, rc, "%s", err.msg);
   }
   ain__lua_set_pending(call, spawn_cancel, op);
   return lua_yield(L, 0);

@@ -1,4 +1,4 @@
-/* Tests for ain.spawn's sandbox (config/spawn.c, lua/ain_spawn.c, engine/helper/spawn_helper.c):
+/* Tests for ain.spawn's sandbox (config/spawn.c, lua/ain_spawn.c, engine/spawn_helper.c):
  * the allowlist as a config key (its refusals name the key), and the hostile calls a policy can
  * make, each run for real through the Lua host, ain-spawn-helper and real programs: shells,
  * unlisted programs and arguments, the engine's secrets in the environment, working directories
