@@ -9,7 +9,8 @@
  * control characters in strings, and it silently truncates strings at an escaped U+0000. The same
  * small lexer finds the top-level field an offending byte sits in, so even those errors name one.
  *
- * Relies on: cJSON, core/util.h (ain_utf8_valid), core/err.h, store/store.h (ain_task_t). */
+ * Relies on: cJSON, core/util.h (ain_utf8_valid), core/err.h, store/store.h (ain_task_t),
+ * message_tree.c (what a free-form payload or result may hold). */
 #include "core/message.h"
 
 #include <cjson/cJSON.h>
@@ -147,25 +148,52 @@ size_t ain__message_utf8_prefix(const char *s, size_t max) {
 
 /* ---- raw byte checks ----------------------------------------------------------------------- */
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 typedef struct {
   char key[64];        /* the top-level key the scan stopped in (or last passed) */
   int in_key;          /* the stop offset lies inside a key */
   size_t problem_at;   /* offset of a lexical problem, when problem != NULL */
   const char *problem; /* what it is */
+  char big_key[64];    /* the top-level member whose value spans the most bytes */
+  size_t big_size;     /* and that span, raw (whitespace counts) */
 } raw_scan_t;
 
+/* A top-level value ended at `end` (a ',' or the closing brace): keep it if it is the biggest so
+ * far, whitespace around it not counted. */
+static void member_span(const char *s, size_t start, size_t end, raw_scan_t *st) {
+  if (start == 0) {
+    return;
+  }
+  while (start < end && (s[start] == ' ' || s[start] == '\t' || s[start] == '\r' ||
+                         s[start] == '\n')) {
+    start++;
+  }
+  while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r' ||
+                         s[end - 1] == '\n')) {
+    end--;
+  }
+  if (end - start > st->big_size) {
+    st->big_size = end - start;
+    memcpy(st->big_key, st->key, sizeof st->key);
+  }
+}
+
 /* Walks JSON text up to limit, tracking strings and nesting just enough to know which top-level
- * key each byte belongs to, and stops at the first escaped U+0000 or raw control character in a
- * string. It does not validate JSON; cJSON does that afterwards. */
-static void raw_scan(const char *s, size_t len, size_t limit, raw_scan_t *st) {
+ * key each byte belongs to and how many bytes each top-level value spans. With `stop`, it stops
+ * at the first escaped U+0000, raw control character in a string, or bracket nested deeper than
+ * AIN_MESSAGE_DEPTH_MAX (cJSON would only say "invalid JSON" past its own limit of 1000, and
+ * the walkers recurse). It does not validate JSON; cJSON does that afterwards. */
+static void raw_scan(const char *s, size_t len, size_t limit, int stop, raw_scan_t *st) {
   int depth = 0, in_str = 0, expect_key = 0, is_key = 0;
-  size_t key_start = 0;
+  size_t key_start = 0, value_start = 0;
   memset(st, 0, sizeof *st);
   for (size_t i = 0; i < len && i < limit; i++) {
     unsigned char c = (unsigned char)s[i];
     if (in_str) {
       if (c == '\\') {
-        if (i + 5 < len && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0) {
+        if (stop && i + 5 < len && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0) {
           st->problem = "strings must not contain U+0000";
           st->problem_at = i;
           return;
@@ -178,7 +206,7 @@ static void raw_scan(const char *s, size_t len, size_t limit, raw_scan_t *st) {
           memcpy(st->key, s + key_start, n);
           st->key[n] = '\0';
         }
-      } else if (c < 0x20) {
+      } else if (stop && c < 0x20) {
         st->problem = "control character in a string (escape it)";
         st->problem_at = i;
         return;
@@ -195,16 +223,32 @@ static void raw_scan(const char *s, size_t len, size_t limit, raw_scan_t *st) {
     case '{':
     case '[':
       depth++;
+      if (stop && depth > AIN_MESSAGE_DEPTH_MAX) {
+        st->problem = "nested deeper than " STR(AIN_MESSAGE_DEPTH_MAX) " levels";
+        st->problem_at = i;
+        return;
+      }
       expect_key = depth == 1 && c == '{';
       break;
     case '}':
     case ']':
+      if (depth == 1) {
+        member_span(s, value_start, i, st);
+        value_start = 0;
+      }
       depth--;
       break;
     case ',':
+      if (depth == 1) {
+        member_span(s, value_start, i, st);
+        value_start = 0;
+      }
       expect_key = depth == 1;
       break;
     case ':':
+      if (depth == 1) {
+        value_start = i + 1;
+      }
       expect_key = 0;
       break;
     default:
@@ -236,12 +280,23 @@ static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_
     return NULL;
   }
   if (len > AIN_MESSAGE_MAX) {
-    ain_err_field(err, AIN_ETOOBIG, "", "%s: %zu bytes, the limit is %u", what, len,
-                  (unsigned)AIN_MESSAGE_MAX);
+    /* Name the member that makes it too big when one does (most of the bytes are its value),
+     * so "payload" is blamed, not the message. */
+    raw_scan(json, len, len, 0, &st);
+    if (st.big_key[0] != '\0' && st.big_size > len / 2) {
+      ain_err_field(err, AIN_ETOOBIG, st.big_key,
+                    "%s: too big: %zu of the message's %zu bytes (a message may have %u bytes; "
+                    "payload and result at most %u, serialized compactly)",
+                    st.big_key, st.big_size, len, (unsigned)AIN_MESSAGE_MAX,
+                    (unsigned)AIN_MESSAGE_PAYLOAD_MAX);
+    } else {
+      ain_err_field(err, AIN_ETOOBIG, "", "%s: %zu bytes, the limit is %u", what, len,
+                    (unsigned)AIN_MESSAGE_MAX);
+    }
     return NULL;
   }
   if (!ain_utf8_valid(json, len, &bad)) {
-    raw_scan(json, len, bad, &st);
+    raw_scan(json, len, bad, 0, &st);
     if (st.in_key || st.key[0] == '\0') {
       ain_err_field(err, AIN_EUTF8, "", "%s: invalid UTF-8 at byte offset %zu", what, bad);
     } else {
@@ -249,7 +304,7 @@ static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_
     }
     return NULL;
   }
-  raw_scan(json, len, len, &st);
+  raw_scan(json, len, len, 1, &st);
   if (st.problem != NULL) {
     line_col(json, st.problem_at, &line, &col);
     if (st.key[0] != '\0' && !st.in_key) {
@@ -466,6 +521,10 @@ static int member_text(const cJSON *v, const char *path, const char *json, size_
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an object, got %s", path,
                          json_type_name(v));
   }
+  int rc = ain__message_check_tree(v, path, err);
+  if (rc != 0) {
+    return rc;
+  }
   if (raw_member(json, len, v->string, &a, &b) && b > a && json[a] == '{') {
     text = malloc(b - a + 1);
     if (text != NULL) {
@@ -528,15 +587,34 @@ static int task_payload(const cJSON *v, const char *path, void *ctx, ain_err_t *
   return member_text(v, path, c->json, c->len, &c->t->payload, err);
 }
 
+int ain_message_persona_id_valid(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > AIN_MESSAGE_PERSONA_MAX) {
+    return 0;
+  }
+  for (; *s; s++) {
+    char c = *s;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static int task_persona(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
   ain_task_t *t = ((task_ctx_t *)ctx)->t;
   if (want_string(v, path, "a string", err) != 0) {
     return AIN_ESCHEMA;
   }
-  size_t n = utf8_chars(v->valuestring);
-  if (n == 0 || n > AIN_MESSAGE_PERSONA_MAX) {
-    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be 1..%d characters, got %zu", path,
-                         AIN_MESSAGE_PERSONA_MAX, n);
+  if (!ain_message_persona_id_valid(v->valuestring)) {
+    size_t n = utf8_chars(v->valuestring);
+    if (n == 0 || n > AIN_MESSAGE_PERSONA_MAX) {
+      return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be 1..%d characters, got %zu", path,
+                           AIN_MESSAGE_PERSONA_MAX, n);
+    }
+    return bad_value(path, "a persona id matching ^[A-Za-z0-9_-]{1,100}$ (personas/<id>.lua)",
+                     v->valuestring, err);
   }
   t->persona_id = ain_strdup(v->valuestring);
   return 0;
@@ -653,8 +731,9 @@ static size_t skip_ws(const char *s, size_t len, size_t i, size_t *line) {
   return i;
 }
 
-int ain_message_parse_tasks(const char *buf, size_t len, ain_task_t **out, size_t *n,
-                            ain_message_pos_t *where, ain_err_t *err) {
+int ain_message_parse_tasks(const char *buf, size_t len, ain_message_task_check_fn check,
+                            void *data, ain_task_t **out, size_t *n, ain_message_pos_t *where,
+                            ain_err_t *err) {
   ain_task_t *tasks = NULL;
   size_t count = 0, cap = 0, line = 1, i;
   int rc = 0, array;
@@ -690,6 +769,10 @@ int ain_message_parse_tasks(const char *buf, size_t len, ain_task_t **out, size_
     }
     rc = ain_message_parse_task(buf + i, end - i, &tasks[count], err);
     if (rc != 0) {
+      goto bad;
+    }
+    if (check != NULL && (rc = check(data, &tasks[count], err)) != 0) {
+      ain__message_task_strings_free(&tasks[count]);
       goto bad;
     }
     count++;

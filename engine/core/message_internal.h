@@ -4,12 +4,20 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
+#include "core/err.h"
 #include "store/store.h"
 
 /* 1 if s[0..n) is an error code: "E" then 1-31 of A-Z, 0-9 or "_". */
 int ain__message_errcode_valid(const char *s, size_t n);
 /* Byte length of the longest prefix of s holding at most max UTF-8 characters. */
 size_t ain__message_utf8_prefix(const char *s, size_t max);
+/* Checks a free-form value (payload, result) at path, recursively: no object repeats a key (JSON
+ * parsers disagree on which copy wins) and every number is finite as a double (1e999 would reach
+ * Lua as inf, which cjson cannot write back). 0 or AIN_ESCHEMA naming the inner path
+ * ("payload.a[2].b"). The depth is already bounded by AIN_MESSAGE_DEPTH_MAX. */
+int ain__message_check_tree(const cJSON *v, const char *path, ain_err_t *err);
 /* Frees the strings a parsed task owns and zeroes them. */
 void ain__message_task_strings_free(ain_task_t *t);
 

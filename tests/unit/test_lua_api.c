@@ -886,12 +886,19 @@ TEST(emit_into_outbox) {
 TEST(emit_misuse_raises) {
   env_t e;
   env_init(&e, 1, 0);
-  expect_raise(&e, "emit_notable", "bad argument #1 to 'emit' (table expected");
-  expect_raise(&e, "emit_type", "type");
-  expect_raise(&e, "emit_persona", "persona_id is required");
-  expect_raise(&e, "emit_list", "payload must be a table with named fields");
-  expect_raise(&e, "emit_field", "unknown field 'colour'");
-  expect_raise(&e, "emit_priority", "priority");
+  /* Every error names the call and the field. */
+  expect_raise(&e, "emit_notable", "ain.emit: bad argument #1 (table expected, got string)");
+  expect_raise(&e, "emit_type", "ain.emit: type: must be a type name");
+  expect_raise(&e, "emit_persona", "ain.emit: persona_id: required field is missing");
+  expect_raise(&e, "emit_list", "ain.emit: payload: must be a table with named fields");
+  expect_raise(&e, "emit_field", "ain.emit: colour: unknown field");
+  expect_raise(&e, "emit_priority", "ain.emit: priority: must be an integer in -1000..1000");
+  /* A persona that does not exist, and one whose file breaks the persona contract. */
+  expect_raise(&e, "emit_unknown_persona",
+               "ain.emit: persona_id: unknown persona 'nobody' (known: alpha, broken)");
+  expect_raise(&e, "emit_broken_persona",
+               "ain.emit: persona_id: persona 'broken' has no valid version: ");
+  expect_raise(&e, "emit_deep_payload", "ain.emit: payload: nested deeper than 128 levels");
   ain_store_req_t r;
   ain_store_req_stats(&r);
   ASSERT_OK(ain_store_wait(e.store, &r));
