@@ -90,13 +90,15 @@ end)
 
 describe("ain.emit", function()
   it_engine("validates like the task message and raises naming the field", function()
-    raises("table expected", ain.emit, "noop")
-    raises("type is required", ain.emit, { persona_id = "p" })
-    raises("persona_id is required", ain.emit, { type = "noop" })
+    raises("ain.emit: bad argument #1 (table expected", ain.emit, "noop")
+    raises("ain.emit: type: required field is missing", ain.emit, { persona_id = "p" })
+    raises("ain.emit: persona_id: required field is missing", ain.emit, { type = "noop" })
     raises("type", ain.emit, { type = "Not A Type", persona_id = "p" })
     raises("priority", ain.emit, { type = "noop", persona_id = "p", priority = 1e6 })
-    raises("unknown field 'when'", ain.emit, { type = "noop", persona_id = "p", when = 1 })
-    raises("payload must be a table with named fields", ain.emit,
+    raises("ain.emit: when: unknown field", ain.emit, { type = "noop", persona_id = "p", when = 1 })
+    raises("ain.emit: persona_id: unknown persona 'nobody_here' (known: ", ain.emit,
+      { type = "noop", persona_id = "nobody_here" })
+    raises("ain.emit: payload: must be a table with named fields", ain.emit,
       { type = "noop", persona_id = "p", payload = { 1, 2 } })
   end)
 end)
