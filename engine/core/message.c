@@ -271,15 +271,17 @@ static void line_col(const char *s, size_t off, size_t *line, size_t *col) {
   }
 }
 
-/* Size, UTF-8 and lexical checks, then the parse. Returns the root or NULL with err set. */
-static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_t *err) {
+/* Size (when message is set), UTF-8 and lexical checks, then the parse; a message must be an
+ * object. Returns the root or NULL with err set. */
+static cJSON *parse_raw_ex(const char *json, size_t len, const char *what, int message,
+                           ain_err_t *err) {
   size_t bad = 0, line, col;
   raw_scan_t st;
   if (json == NULL) {
     ain_err_field(err, AIN_EINVAL, "", "%s: no input", what);
     return NULL;
   }
-  if (len > AIN_MESSAGE_MAX) {
+  if (message && len > AIN_MESSAGE_MAX) {
     /* Name the member that makes it too big when one does (most of the bytes are its value),
      * so "payload" is blamed, not the message. */
     raw_scan(json, len, len, 0, &st);
@@ -337,13 +339,27 @@ static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_
       return NULL;
     }
   }
-  if (!cJSON_IsObject(root)) {
+  if (message && !cJSON_IsObject(root)) {
     ain_err_field(err, AIN_ESCHEMA, "", "%s: must be a JSON object, got %s", what,
                   json_type_name(root));
     cJSON_Delete(root);
     return NULL;
   }
   return root;
+}
+
+static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_t *err) {
+  return parse_raw_ex(json, len, what, 1, err);
+}
+
+int ain_message_check_json(const char *json, size_t len, const char *what, ain_err_t *err) {
+  cJSON *root = parse_raw_ex(json, len, what, 0, err);
+  if (root == NULL) {
+    return err != NULL ? err->code : AIN_ESCHEMA;
+  }
+  int rc = ain__message_check_tree(root, "", err);
+  cJSON_Delete(root);
+  return rc;
 }
 
 /* End of the JSON value starting at s[start]: after the bracket closing it for an object or array,

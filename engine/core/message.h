@@ -87,6 +87,14 @@ int ain_message_validate_response(const char *json, size_t len, ain_err_t *err);
  * lua/personas.h's question. */
 int ain_message_persona_id_valid(const char *s);
 
+/* Checks JSON text of any shape that is not a message (a trend line, a body a policy decodes with
+ * ain.json.decode) by the rules above that need no schema: valid UTF-8, no U+0000 or raw control
+ * character in a string, nesting at most AIN_MESSAGE_DEPTH_MAX, one JSON value, no repeated key
+ * in any object, every number finite. No size limit (the caller has its own). 0, or AIN_EUTF8 /
+ * AIN_ESCHEMA with err->field the top-level key (or the inner path: "a.b[2]") and err->msg
+ * starting with it, or with `what` when no field applies ("JSON text: invalid JSON at byte 3"). */
+int ain_message_check_json(const char *json, size_t len, const char *what, ain_err_t *err);
+
 /* 1 if s is a lowercase canonical UUID with version 7 and variant 10xx. */
 int ain_message_uuid7_valid(const char *s);
 

@@ -51,7 +51,8 @@ static const char *repeated_key(const cJSON *obj, int *nomem) {
 static int walk(const cJSON *v, char *path, size_t used, ain_err_t *err) {
   if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) {
     return ain_err_field(err, AIN_ESCHEMA, path,
-                         "%s: number out of range (beyond what a double holds)", path);
+                         "%s: number out of range (beyond what a double holds)",
+                         path[0] != '\0' ? path : "value");
   }
   if (!cJSON_IsObject(v) && !cJSON_IsArray(v)) {
     return 0;
@@ -63,13 +64,14 @@ static int walk(const cJSON *v, char *path, size_t used, ain_err_t *err) {
       return ain_err_field(err, AIN_ENOMEM, path, "%s: out of memory", path);
     }
     if (dup != NULL) {
-      snprintf(path + used, PATH_MAX_LEN - used, ".%s", dup);
+      snprintf(path + used, PATH_MAX_LEN - used, "%s%s", used ? "." : "", dup);
       return ain_err_field(err, AIN_ESCHEMA, path, "%s: duplicate key", path);
     }
   }
   size_t i = 0;
   for (const cJSON *c = v->child; c != NULL; c = c->next, i++) {
-    int w = cJSON_IsObject(v) ? snprintf(path + used, PATH_MAX_LEN - used, ".%s", c->string)
+    int w = cJSON_IsObject(v) ? snprintf(path + used, PATH_MAX_LEN - used, "%s%s",
+                                         used ? "." : "", c->string)
                               : snprintf(path + used, PATH_MAX_LEN - used, "[%zu]", i);
     size_t next = w < 0 ? used : used + (size_t)w;
     if (next >= PATH_MAX_LEN) {

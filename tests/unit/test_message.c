@@ -507,6 +507,45 @@ TEST(persona_check) {
   rmdir(dir);
 }
 
+/* Any JSON text (ain.json.decode, the trend reader): the rules that need no schema. */
+TEST(check_json) {
+  static const struct {
+    const char *text, *field, *msg;
+    int code;
+  } cases[] = {
+      {"{\"title\":\"a\xffz\"}", "title", "title: invalid UTF-8 at byte offset 11", AIN_EUTF8},
+      {"{\"t\":\"\\u0000\"}", "t", "t: strings must not contain U+0000", AIN_ESCHEMA},
+      {"{\"a\":1,\"a\":2}", "a", "a: duplicate key", AIN_ESCHEMA},
+      {"[{\"k\":[1,{\"x\":0,\"x\":0}]}]", "[0].k[1].x", "[0].k[1].x: duplicate key", AIN_ESCHEMA},
+      {"{\"n\":-1e400}", "n", "n: number out of range", AIN_ESCHEMA},
+      {"1e999", "", "value: number out of range", AIN_ESCHEMA},
+      {"{\"a\":1} {\"b\":2}", "", "line: unexpected data after the JSON value", AIN_ESCHEMA},
+      {"{\"a\":", "", "line: invalid JSON at byte 4 (line 1", AIN_ESCHEMA},
+  };
+  ain_err_t err = {0};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int rc = ain_message_check_json(cases[i].text, strlen(cases[i].text), "line", &err);
+    if (rc != cases[i].code || strcmp(err.field, cases[i].field) != 0 ||
+        strstr(err.msg, cases[i].msg) == NULL) {
+      AIN__FAIL("case %zu: rc %d field \"%s\" msg \"%s\"", i, rc, err.field, err.msg);
+    }
+  }
+  size_t len;
+  char *m = nested("{\"a\":", 200, "}", &len);
+  ASSERT_EQ(ain_message_check_json(m, len, "line", &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "a: nested deeper than 128 levels");
+  free(m);
+  /* Scalars, arrays and big texts are fine: there is no size limit here. */
+  ASSERT_OK(ain_message_check_json("\"x\"", 3, "line", &err));
+  {
+    const char *arr = "[1,2,{\"a\":null}]";
+    ASSERT_OK(ain_message_check_json(arr, strlen(arr), "line", &err));
+  }
+  char *big = big_message(0, 3u << 20, &len);
+  ASSERT_OK(ain_message_check_json(big, len, "line", &err));
+  free(big);
+}
+
 static int check_fixture_persona(void *data, const ain_task_t *t, ain_err_t *err) {
   (void)data;
   ain_lua_check_opts_t po = fixture_personas();
@@ -782,5 +821,5 @@ TEST_MAIN(TEST_ENTRY(task_fixtures_good), TEST_ENTRY(task_fixtures_bad),
           TEST_ENTRY(task_fields_parsed), TEST_ENTRY(error_messages), TEST_ENTRY(size_limits),
           TEST_ENTRY(utf8_offsets), TEST_ENTRY(batches), TEST_ENTRY(too_big_names_the_member),
           TEST_ENTRY(nesting_limit), TEST_ENTRY(payload_tree_rules), TEST_ENTRY(persona_check),
-          TEST_ENTRY(batch_check_hook), TEST_ENTRY(uuid7),
+          TEST_ENTRY(batch_check_hook), TEST_ENTRY(check_json), TEST_ENTRY(uuid7),
           TEST_ENTRY(response_emitter), TEST_ENTRY(task_emitter))
