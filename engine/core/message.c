@@ -236,7 +236,9 @@ static void raw_scan(const char *s, size_t len, size_t limit, int stop, raw_scan
         member_span(s, value_start, i, st);
         value_start = 0;
       }
-      depth--;
+      if (--depth == 0) {
+        st->key[0] = '\0'; /* past the message: no member to name */
+      }
       break;
     case ',':
       if (depth == 1) {
@@ -250,6 +252,13 @@ static void raw_scan(const char *s, size_t len, size_t limit, int stop, raw_scan
         value_start = i + 1;
       }
       expect_key = 0;
+      break;
+    case '\0':
+      if (stop) { /* cJSON would stop reading here and call it "invalid JSON" */
+        st->problem = "NUL byte (JSON text may not contain U+0000)";
+        st->problem_at = i;
+        return;
+      }
       break;
     default:
       break;

@@ -523,6 +523,11 @@ TEST(check_json) {
       {"{\"a\":", "", "line: invalid JSON at byte 4 (line 1", AIN_ESCHEMA},
   };
   ain_err_t err = {0};
+  /* A raw NUL byte outside any string is named as such, with its offset. */
+  ASSERT_EQ(ain_message_check_json("{\"a\":1}\0", 8, "line", &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "line: NUL byte (JSON text may not contain U+0000) (byte 7");
+  ASSERT_EQ(ain_message_check_json("{\"a\":\0 1}", 8, "line", &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.field, "a");
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int rc = ain_message_check_json(cases[i].text, strlen(cases[i].text), "line", &err);
     if (rc != cases[i].code || strcmp(err.field, cases[i].field) != 0 ||
