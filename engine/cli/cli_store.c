@@ -187,7 +187,7 @@ static int check_persona(void *data, const ain_task_t *t, ain_err_t *err) {
       return 0;
     }
   }
-  int rc = ain_lua_persona_check(NULL, &pc->opts, t->persona_id, err);
+  int rc = ain_lua_persona_check(NULL, NULL, &pc->opts, t->persona_id, err);
   if (rc != 0) {
     return rc;
   }

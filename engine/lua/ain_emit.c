@@ -211,7 +211,7 @@ static int l_emit(lua_State *L) {
   /* After the replay refusal: a replay has only the versions its call recorded, so the persona
    * set it sees is not the engine's, and the emit would be refused anyway. */
   ain_err_t err = {0};
-  if (ain_lua_persona_check(h, NULL, task.persona_id, &err) != 0) {
+  if (ain_lua_persona_check(L, h, NULL, task.persona_id, &err) != 0) {
     ain_task_free(&task);
     return emit_raise(L, "%s", err.msg);
   }

@@ -52,6 +52,9 @@ static int cmp_str(const void *a, const void *b) {
 
 /* The personas a host in registry mode was given: keys "personas/<id>" of its sources. */
 static void list_published(lua_State *L, ain_lua_host_t *h, idlist_t *l) {
+  if (!lua_checkstack(L, 4)) {
+    return;
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->sources_ref);
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
@@ -134,13 +137,12 @@ static int file_valid(const ain_lua_check_opts_t *opts, const char *id, ain_err_
   return 1;
 }
 
-int ain_lua_persona_check(ain_lua_host_t *h, const ain_lua_check_opts_t *opts, const char *id,
-                          ain_err_t *err) {
+int ain_lua_persona_check(lua_State *L, ain_lua_host_t *h, const ain_lua_check_opts_t *opts,
+                          const char *id, ain_err_t *err) {
   idlist_t known = {0};
   int rc = 0;
   if (h != NULL && h->sources_only) {
-    lua_State *L = h->running != NULL ? h->running->co : h->L;
-    list_published(L, h, &known);
+    list_published(L != NULL ? L : h->L, h, &known);
     for (size_t i = 0; i < known.n; i++) {
       if (strcmp(known.ids[i], id) == 0) {
         goto done;

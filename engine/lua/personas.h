@@ -18,6 +18,7 @@
  * and err->msg "persona_id: unknown persona 'x' (known: a, b, c)" or "persona_id: persona 'x'
  * has no valid version: personas/x.lua:3: ..." (AIN_EIO when the file cannot be read).
  *
+ * L is the thread running on h (the caller of ain.emit) when h is given, else NULL.
  * Where the versions come from:
  *   - opts only (h NULL: the CLI): the files under opts->scripts_dir, each checked with
  *     ain_lua_check_source under opts' budgets, as the registry checks it before publishing;
@@ -26,7 +27,8 @@
  *   - h reading files (ain test, tests): as for the CLI, with h's scripts_dir and budgets.
  * Costs a check of one file per call in file mode: callers checking many tasks keep their own
  * verdict per distinct id (cli_store.c). */
-int ain_lua_persona_check(ain_lua_host_t *h, const ain_lua_check_opts_t *opts, const char *id,
-                          ain_err_t *err);
+struct lua_State;
+int ain_lua_persona_check(struct lua_State *L, ain_lua_host_t *h, const ain_lua_check_opts_t *opts,
+                          const char *id, ain_err_t *err);
 
 #endif

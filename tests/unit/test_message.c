@@ -117,7 +117,7 @@ static void task_good(const char *path, const char *name, const char *json, size
   ain_err_t err = {0};
   ain_lua_check_opts_t po = fixture_personas();
   int rc = ain_message_parse_task(json, len, &t, &err);
-  if (rc == 0 && (rc = ain_lua_persona_check(NULL, &po, t.persona_id, &err)) != 0) {
+  if (rc == 0 && (rc = ain_lua_persona_check(NULL, NULL, &po, t.persona_id, &err)) != 0) {
     task_release(&t);
   }
   if (rc != 0) {
@@ -155,7 +155,7 @@ static void task_bad(const char *path, const char *name, const char *json, size_
   int rc = ain_message_parse_task(json, len, &t, &err);
   if (rc == 0) {
     /* Well-formed: the persona check (deployment data, c-only.txt) must be what refuses it. */
-    rc = ain_lua_persona_check(NULL, &po, t.persona_id, &err);
+    rc = ain_lua_persona_check(NULL, NULL, &po, t.persona_id, &err);
     task_release(&t);
   }
   check_rejection(path, name, rc, &err);
@@ -475,13 +475,13 @@ TEST(payload_tree_rules) {
 TEST(persona_check) {
   ain_lua_check_opts_t po = fixture_personas();
   ain_err_t err = {0};
-  ASSERT_OK(ain_lua_persona_check(NULL, &po, "tech-tina", &err));
-  ASSERT_EQ(ain_lua_persona_check(NULL, &po, "nobody", &err), AIN_ESCHEMA);
+  ASSERT_OK(ain_lua_persona_check(NULL, NULL, &po, "tech-tina", &err));
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "nobody", &err), AIN_ESCHEMA);
   ASSERT_STR_EQ(err.field, "persona_id");
   ASSERT_STR_CONTAINS(err.msg, "persona_id: unknown persona 'nobody' (known: emile, ppp");
   ASSERT_STR_CONTAINS(err.msg, ", tech-tina, tina)");
   /* Ill-formed ids never reach the file system. */
-  ASSERT_EQ(ain_lua_persona_check(NULL, &po, "../scripts/personas/tina", &err), AIN_ESCHEMA);
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "../scripts/personas/tina", &err), AIN_ESCHEMA);
   ASSERT_STR_CONTAINS(err.msg, "unknown persona '../scripts/personas/tina'");
 
   /* A persona file that breaks the contract has no valid version; an empty folder lists none. */
@@ -491,14 +491,14 @@ TEST(persona_check) {
   snprintf(p, sizeof p, "%s/personas", dir);
   ASSERT_OK(mkdir(p, 0700));
   po.scripts_dir = dir;
-  ASSERT_EQ(ain_lua_persona_check(NULL, &po, "ann", &err), AIN_ESCHEMA);
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "ann", &err), AIN_ESCHEMA);
   ASSERT_STR_EQ(err.msg, "persona_id: unknown persona 'ann' (no persona in personas/)");
   snprintf(p, sizeof p, "%s/personas/ann.lua", dir);
   FILE *f = fopen(p, "w");
   ASSERT_NOT_NULL(f);
   fputs("return { id = \"someone_else\", voice = {}, style = {} }\n", f);
   fclose(f);
-  ASSERT_EQ(ain_lua_persona_check(NULL, &po, "ann", &err), AIN_ESCHEMA);
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "ann", &err), AIN_ESCHEMA);
   ASSERT_STR_CONTAINS(err.msg, "persona_id: persona 'ann' has no valid version: "
                                "personas/ann.lua: a persona needs id = \"ann\"");
   unlink(p);
@@ -554,7 +554,7 @@ TEST(check_json) {
 static int check_fixture_persona(void *data, const ain_task_t *t, ain_err_t *err) {
   (void)data;
   ain_lua_check_opts_t po = fixture_personas();
-  return ain_lua_persona_check(NULL, &po, t->persona_id, err);
+  return ain_lua_persona_check(NULL, NULL, &po, t->persona_id, err);
 }
 
 /* The batch hook: a check failing on one message fails the batch at its index and line. */
