@@ -55,7 +55,7 @@ static void emit_done(ain_store_req_t *r) {
     lua_pushstring(co, op->task.id);
   } else {
     lua_pushnil(co);
-    lua_pushfstring(co, "%s: %s", ain_err_name(r->status), r->err.msg);
+    lua_pushfstring(co, "%s: ain.emit: %s", ain_err_name(r->status), r->err.msg);
     lua_pushstring(co, ain_err_name(r->status));
     n = 3;
   }
@@ -192,7 +192,7 @@ static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *bo
   return 1;
 }
 
-/* ain.emit{...} -> task_id | nil, "ESTORE: ...", "ESTORE" */
+/* ain.emit{...} -> task_id | nil, "ESTORE: ain.emit: ...", "ESTORE" */
 static int l_emit(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   if (!lua_istable(L, 1)) {
@@ -227,7 +227,7 @@ static int l_emit(lua_State *L) {
   if (h->store == NULL) {
     ain_task_free(&task);
     lua_pushnil(L);
-    lua_pushliteral(L, "ESTORE: this Lua host has no store");
+    lua_pushliteral(L, "ESTORE: ain.emit: this Lua host has no store");
     lua_pushliteral(L, "ESTORE");
     return 3;
   }
@@ -251,7 +251,7 @@ static int l_emit(lua_State *L) {
   int rc = ain_store_submit(h->store, &op->req);
   if (rc != 0) {
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", ain_err_name(rc), op->req.err.msg);
+    lua_pushfstring(L, "%s: ain.emit: %s", ain_err_name(rc), op->req.err.msg);
     lua_pushstring(L, ain_err_name(rc));
     emit_free(op);
     return 3;

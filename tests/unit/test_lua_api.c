@@ -942,6 +942,19 @@ TEST(emit_persona_from_published_versions) {
   env_done(&e);
 }
 
+/* An expected failure (no store) is returned, and it names the call too. */
+TEST(emit_store_failure_names_emit) {
+  env_t e;
+  env_init(&e, 0, 0);
+  outcome_t o = {0};
+  run(&e, "api", "emit", "{\"msg\":{\"type\":\"noop\",\"persona_id\":\"alpha\"}}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ESTORE");
+  ASSERT_STR_EQ(str_at(o.result, "err", NULL), "ESTORE: ain.emit: this Lua host has no store");
+  outcome_free(&o);
+  env_done(&e);
+}
+
 /* Replay (no_side_effects): writes, emits and requests are refused with EREPLAY; reads work. */
 TEST(replay_refuses_side_effects) {
   replay_mode = 1;
@@ -974,5 +987,5 @@ TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
           TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas), TEST_ENTRY(store_trends),
           TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_into_outbox), TEST_ENTRY(emit_misuse_raises),
-          TEST_ENTRY(emit_persona_from_published_versions),
+          TEST_ENTRY(emit_persona_from_published_versions), TEST_ENTRY(emit_store_failure_names_emit),
           TEST_ENTRY(replay_refuses_side_effects))
