@@ -96,7 +96,9 @@ static void list_files(const char *scripts_dir, idlist_t *l) {
 static int unknown(const char *id, idlist_t *known, ain_err_t *err) {
   char list[1024] = "";
   size_t used = 0;
-  qsort(known->ids, known->n, sizeof *known->ids, cmp_str);
+  if (known->n > 1) {
+    qsort(known->ids, known->n, sizeof *known->ids, cmp_str);
+  }
   for (size_t i = 0; i < known->n && i < AIN_LUA_PERSONAS_LISTED && used < sizeof list; i++) {
     used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
                              known->ids[i]);
