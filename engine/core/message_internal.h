@@ -1,4 +1,5 @@
-/* Private to engine/core/message*.c: checks shared by the parser and the emitters. */
+/* Private to engine/core/message*.c: the raw reader, the tree rules and the checks shared by the
+ * parser and the emitters. */
 #ifndef AIN_CORE_MESSAGE_INTERNAL_H
 #define AIN_CORE_MESSAGE_INTERNAL_H
 
@@ -9,6 +10,23 @@
 #include "core/err.h"
 #include "store/store.h"
 
+/* message_raw.c */
+/* "null", "boolean", "number", "string", "array", "object". */
+const char *ain__message_json_type_name(const cJSON *v);
+/* Size (when message is set: AIN_MESSAGE_MAX), UTF-8, U+0000, control characters and nesting
+ * checks on the raw bytes, then the parse of exactly one JSON value; a message must be an object.
+ * Errors name the top-level key the fault sits in, else start with `what`. Returns the root
+ * (caller: cJSON_Delete) or NULL with err set. */
+cJSON *ain__message_parse_raw(const char *json, size_t len, const char *what, int message,
+                              ain_err_t *err);
+/* End of the JSON value starting at s[start] (for splitting a batch). */
+size_t ain__message_value_end(const char *s, size_t len, size_t start);
+/* Where the value of top-level member `key` lies in the raw text of a parsed object: 1 and
+ * [*start, *end), or 0. */
+int ain__message_raw_member(const char *s, size_t len, const char *key, size_t *start,
+                            size_t *end);
+
+/* message.c */
 /* 1 if s[0..n) is an error code: "E" then 1-31 of A-Z, 0-9 or "_". */
 int ain__message_errcode_valid(const char *s, size_t n);
 /* Byte length of the longest prefix of s holding at most max UTF-8 characters. */
