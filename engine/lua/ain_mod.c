@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "core/message.h"
+#include "message/message.h"
 #include "core/util.h"
 #include "loop/proc.h"
 #include "lua/internal.h"
@@ -114,7 +114,7 @@ static int l_json_encode(lua_State *L) {
 }
 
 /* ain.json.decode(s): bad text is an expected failure -> nil, "EINVAL: ...", "EINVAL". The text
- * first passes the message layer's checks (core/message.h: UTF-8, no U+0000, nesting, no repeated
+ * first passes the message layer's checks (message/message.h: UTF-8, no U+0000, nesting, no repeated
  * key, finite numbers), which lua-cjson does not make: it copies invalid UTF-8 and NULs into
  * strings, keeps the last of two keys and reads 1e999 as inf, which it then cannot encode. */
 static int l_json_decode(lua_State *L) {
@@ -134,10 +134,7 @@ static int l_json_decode(lua_State *L) {
   lua_insert(L, 1);
   if (lua_pcall(L, 1, 1, 0) != 0) {
     const char *m = lua_tostring(L, -1);
-    lua_pushnil(L);
-    lua_pushfstring(L, "EINVAL: %s", m ? m : "invalid JSON");
-    lua_pushliteral(L, "EINVAL");
-    return 3;
+    return ain__lua_push_fail(L, AIN_EINVAL, "%s", m ? m : "invalid JSON");
   }
   return 1;
 }
@@ -341,10 +338,7 @@ static int l_spawn(lua_State *L) {
   free(argv);
   if (rc != 0) {
     free(op);
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", ain_err_name(rc), err.msg);
-    lua_pushstring(L, ain_err_name(rc));
-    return 3;
+    return ain__lua_push_fail(L, rc, "%s", err.msg);
   }
   ain__lua_set_pending(call, spawn_cancel, op);
   return lua_yield(L, 0);

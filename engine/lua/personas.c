@@ -1,5 +1,5 @@
 /* Whether a task's persona_id names a persona with a valid version (lua/personas.h).
- * Relies on: core/message.h (which ids are well-formed), lua/internal.h (a host's published sources), lua/registry.h (ain_lua_check_source),
+ * Relies on: message/message.h (which ids are well-formed), lua/internal.h (a host's published sources), lua/registry.h (ain_lua_check_source),
  * core/util.h (ain_read_file). */
 #include "lua/personas.h"
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message.h"
+#include "message/message.h"
 #include "core/util.h"
 #include "lua/internal.h"
 

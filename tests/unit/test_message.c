@@ -1,4 +1,4 @@
-/* Contract tests for core/message: every fixture under tests/fixtures/messages/ (good ones parse,
+/* Contract tests for message/: every fixture under tests/fixtures/messages/ (good ones parse,
  * bad ones are rejected naming the field encoded in their file name "<field>--<fault>.json", "_"
  * for the message as a whole), size limits generated here, nesting, batches, the persona check
  * the CLI and ain.emit share (lua/personas.h, against tests/fixtures/messages/scripts), and the
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/message.h"
+#include "message/message.h"
 #include "core/util.h"
 #include "harness.h"
 #include "lua/personas.h"

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message.h"
-#include "core/message_internal.h"
+#include "message/message.h"
+#include "message/internal.h"
 
 #define PATH_MAX_LEN 256
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/message.h"
-#include "core/message_internal.h"
+#include "message/message.h"
+#include "message/internal.h"
 #include "core/util.h"
 
 const char *ain__message_json_type_name(const cJSON *v) {

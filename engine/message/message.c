@@ -8,9 +8,9 @@
  * Raw bytes are checked, and the text parsed, by message_raw.c; what a free-form payload or result
  * may hold by message_tree.c.
  *
- * Relies on: cJSON, core/util.h, core/err.h, store/store.h (ain_task_t), message_raw.c,
+ * Relies on: cJSON, core/util.h, core/err.h, message/task.h (ain_task_t), message_raw.c,
  * message_tree.c. */
-#include "core/message.h"
+#include "message/message.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message_internal.h"
+#include "message/internal.h"
 #include "core/util.h"
 
 /* ---- small helpers ------------------------------------------------------------------------- */

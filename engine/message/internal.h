@@ -1,14 +1,14 @@
-/* Private to engine/core/message*.c: the raw reader, the tree rules and the checks shared by the
- * parser and the emitters. */
-#ifndef AIN_CORE_MESSAGE_INTERNAL_H
-#define AIN_CORE_MESSAGE_INTERNAL_H
+/* Private to engine/message/: the raw reader, the tree rules and the checks shared by the parser
+ * and the emitters. */
+#ifndef AIN_MESSAGE_INTERNAL_H
+#define AIN_MESSAGE_INTERNAL_H
 
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
 
 #include "core/err.h"
-#include "store/store.h"
+#include "message/task.h"
 
 /* message_raw.c */
 /* "null", "boolean", "number", "string", "array", "object". */
