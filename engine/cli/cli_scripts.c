@@ -9,7 +9,7 @@
 #include "cli/internal.h"
 
 static int wait_req(ain_cli_t *cli, ain_store_req_t *req) {
-  req->actor = "operator:cli";
+  req->actor = cli->actor;
   int rc = ain_store_wait(cli->store, req);
   if (rc != 0) {
     if (req->err.code == 0) {

@@ -24,6 +24,7 @@ struct ain_cli {
   const char *config_path;
   int json;
   int help;
+  char actor[80]; /* "operator:<name>" (--actor, $AIN_ACTOR or the OS user): every write's audit */
   char **args; /* the verb's own arguments and options */
   int nargs;
   ain_config_t cfg;
