@@ -37,8 +37,13 @@ static const ain_cli_verb_t verbs[] = {
      "ain dag show DAG_ID|ROOT_TASK_ID [-c CONFIG] [--json | --dot]\n"
      "  Status of the DAG and each step; --dot prints Graphviz.",
      ain_cli_dag},
-    {"audit", "show the audit log of a task or DAG",
-     "ain audit TASK_ID|DAG_ID [-c CONFIG] [--json]", ain_cli_audit},
+    {"audit", "show the audit log of a task or DAG, or the operator's actions",
+     "ain audit TASK_ID|DAG_ID [-c CONFIG] [--json]\n"
+     "ain audit --operator [--limit N] [-c CONFIG] [--json]\n"
+     "  A task's transitions, or every task's of a DAG (exit 5 when ID is neither). --operator:\n"
+     "  the newest N (default 100) pins, unpins and settings changes, each naming its operator\n"
+     "  (--actor NAME, $AIN_ACTOR or the OS user).",
+     ain_cli_audit},
     {"cancel", "cancel a task or a DAG",
      "ain cancel TASK_ID|DAG_ID [-c CONFIG] [--reason TEXT] [--json]", ain_cli_cancel},
     {"stats", "count tasks and DAGs by status", "ain stats [-c CONFIG] [--json]", ain_cli_stats},
@@ -68,10 +73,11 @@ static const ain_cli_verb_t verbs[] = {
      ain_cli_scripts},
     {"replay", "re-run a recorded policy decision without side effects",
      "ain replay TASK_ID [--policy-sha SHA] [-c CONFIG] [--json]\n"
-     "  Runs the task's Lua handler again on its recorded payload and dependency results with\n"
-     "  the recorded policy versions (or SHA for the task's module), with side effects refused,\n"
-     "  and prints the recorded and the new decision side by side. Exit 0 when they are equal,\n"
-     "  1 when they differ.",
+     "  Runs the task's Lua handler again on its recorded payload and the exact ctx it ran on\n"
+     "  (recorded in its audit row; rebuilt for older decisions, and then said so) with the\n"
+     "  recorded policy versions (or SHA for the task's module), with side effects refused, and\n"
+     "  prints the recorded and the new decision side by side, compared as canonical JSON.\n"
+     "  Exit 0 when they are equal, 1 when they differ.",
      ain_cli_replay},
     {"review", "the human review queue: list, show, approve, reject",
      "ain review list [--status pending|approved|rejected|all] [--limit N] [-c CONFIG] [--json]\n"
