@@ -20,6 +20,7 @@ PGURL=$("$server" start "$PG")
 S=$T/scripts
 mkdir -p "$S/agents" "$S/personas"
 cp "$AIN_SOURCE_DIR/scripts/agents/judge.lua" "$S/agents/judge.lua"
+cp "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/persona.lua" # judge requires it
 cat > "$S/agents/pipeline.lua" <<'LUA'
 return { build = function(payload, ctx)
   return { steps = {
