@@ -453,6 +453,15 @@ int ain__lua_sandbox_init(ain_lua_host_t *h, ain_err_t *err) {
   }
   h->json_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* the host's instance; policies get another */
 
+  /* Budgeted pcall/xpcall/coroutine and pattern functions replace the real ones before anything
+   * below copies a library: the string metatable's __index is the real string table. */
+  if ((rc = ain__lua_budget_open(L, h, err)) != 0) {
+    return rc;
+  }
+  lua_getglobal(L, "string");
+  ain__lua_pattern_register(L, h);
+  lua_pop(L, 1);
+
   lua_newtable(L);
   h->modules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
