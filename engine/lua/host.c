@@ -3,8 +3,10 @@
  * Budgets: the JIT engine is off (count hooks do not fire in compiled traces), a VM-global count
  * hook charges the call whose coroutine is running, and the allocator fails the allocation that
  * would pass mem_limit while a policy runs. A call over its CPU budget is stopped by yielding from
- * the hook, which policy code cannot catch with pcall; it is then never resumed again.
- * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/ain_mod.c, core/log.h, cJSON (ctx ids). */
+ * the hook, which policy code cannot catch with pcall; it is then never resumed again. Where the
+ * hook cannot yield it raises, and lua/budget.c's pcall/resume wrappers keep that error from being
+ * swallowed; lua/pattern.c charges pattern matching to the same budget.
+ * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/budget.c, lua/ain_mod.c, core/log.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <luajit.h>
 #include <stdlib.h>
