@@ -63,7 +63,8 @@ static void call_hook(lua_State *L, lua_Debug *ar) {
     return; /* host-side Lua (json) is not charged to anyone */
   }
   c->instructions += HOST_HOOK_EVERY;
-  if (!ain__lua_budget_exceeded(c) || !c->cpu_exceeded) {
+  ain__lua_budget_exceeded(c);
+  if (!c->cpu_exceeded) {
     return; /* memory is enforced by the allocator and by lua/budget.c's wrappers */
   }
   if (L == c->co && lua_isyieldable(L)) {
