@@ -60,8 +60,8 @@ void ain__lua_budget_message(const ain_lua_call_t *c, char *buf, size_t cap) {
     snprintf(buf, cap, "EBUDGET_CPU: %s.%s used more than %llu instructions", c->module,
              c->function, (unsigned long long)c->h->cpu_budget);
   } else {
-    snprintf(buf, cap, "EBUDGET_MEM: %s.%s needed more than the %zu bytes of its state",
-             c->module, c->function, c->h->mem_limit);
+    snprintf(buf, cap, "EBUDGET_MEM: %s.%s needed more than the %zu bytes of its state", c->module,
+             c->function, c->h->mem_limit);
   }
 }
 

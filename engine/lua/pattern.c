@@ -59,15 +59,33 @@ static void flush(match_state_t *ms) {
 }
 
 /* ASCII classes, locale-independent (LuaJIT's lj_char table). */
-static int is_lower(int c) { return c >= 'a' && c <= 'z'; }
-static int is_upper(int c) { return c >= 'A' && c <= 'Z'; }
-static int is_alpha(int c) { return is_lower(c) || is_upper(c); }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_alnum(int c) { return is_alpha(c) || is_digit(c); }
-static int is_space(int c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-static int is_cntrl(int c) { return c < 32 || c == 127; }
-static int is_graph(int c) { return c > 32 && c < 127; }
-static int is_punct(int c) { return is_graph(c) && !is_alnum(c); }
+static int is_lower(int c) {
+  return c >= 'a' && c <= 'z';
+}
+static int is_upper(int c) {
+  return c >= 'A' && c <= 'Z';
+}
+static int is_alpha(int c) {
+  return is_lower(c) || is_upper(c);
+}
+static int is_digit(int c) {
+  return c >= '0' && c <= '9';
+}
+static int is_alnum(int c) {
+  return is_alpha(c) || is_digit(c);
+}
+static int is_space(int c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+static int is_cntrl(int c) {
+  return c < 32 || c == 127;
+}
+static int is_graph(int c) {
+  return c > 32 && c < 127;
+}
+static int is_punct(int c) {
+  return is_graph(c) && !is_alnum(c);
+}
 static int is_xdigit(int c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -76,18 +94,41 @@ static int match_class(int c, int cl) {
   int res;
   /* only letters turn into one of these with | 0x20; an upper-case class is the complement */
   switch (cl | 0x20) {
-  case 'a': res = is_alpha(c); break;
-  case 'c': res = is_cntrl(c); break;
-  case 'd': res = is_digit(c); break;
-  case 'g': res = is_graph(c); break;
-  case 'l': res = is_lower(c); break;
-  case 'p': res = is_punct(c); break;
-  case 's': res = is_space(c); break;
-  case 'u': res = is_upper(c); break;
-  case 'w': res = is_alnum(c); break;
-  case 'x': res = is_xdigit(c); break;
-  case 'z': res = (c == 0); break;
-  default: return cl == c; /* '%.' and friends: the character itself */
+  case 'a':
+    res = is_alpha(c);
+    break;
+  case 'c':
+    res = is_cntrl(c);
+    break;
+  case 'd':
+    res = is_digit(c);
+    break;
+  case 'g':
+    res = is_graph(c);
+    break;
+  case 'l':
+    res = is_lower(c);
+    break;
+  case 'p':
+    res = is_punct(c);
+    break;
+  case 's':
+    res = is_space(c);
+    break;
+  case 'u':
+    res = is_upper(c);
+    break;
+  case 'w':
+    res = is_alnum(c);
+    break;
+  case 'x':
+    res = is_xdigit(c);
+    break;
+  case 'z':
+    res = (c == 0);
+    break;
+  default:
+    return cl == c; /* '%.' and friends: the character itself */
   }
   return is_lower(cl) ? res : !res;
 }
@@ -164,10 +205,14 @@ static int match_bracket_class(match_state_t *ms, int c, const char *p, const ch
 
 static int single_match(match_state_t *ms, int c, const char *p, const char *ep) {
   switch (*p) {
-  case '.': return 1;
-  case L_ESC: return match_class(c, uchar(*(p + 1)));
-  case '[': return match_bracket_class(ms, c, p, ep - 1);
-  default: return uchar(*p) == c;
+  case '.':
+    return 1;
+  case L_ESC:
+    return match_class(c, uchar(*(p + 1)));
+  case '[':
+    return match_bracket_class(ms, c, p, ep - 1);
+  default:
+    return uchar(*p) == c;
   }
 }
 
@@ -328,7 +373,7 @@ init:
     }
     break;
   default:
-  dflt: {
+  dflt : {
     const char *ep = class_end(ms, p);
     int m = s < ms->src_end && single_match(ms, uchar(*s), p, ep);
     switch (*ep) {
@@ -487,9 +532,13 @@ static int find_aux(lua_State *L, int find) {
   return 1;
 }
 
-static int pat_find(lua_State *L) { return find_aux(L, 1); }
+static int pat_find(lua_State *L) {
+  return find_aux(L, 1);
+}
 
-static int pat_match(lua_State *L) { return find_aux(L, 0); }
+static int pat_match(lua_State *L) {
+  return find_aux(L, 0);
+}
 
 /* The iterator gmatch returns; upvalues: host, subject, pattern, next position. */
 static int gmatch_aux(lua_State *L) {

@@ -110,9 +110,9 @@ static void expect_serving(env_t *e) {
 }
 
 static const char *const cpu_escapes[] = {
-    "resume_spin",    "wrap_spin",   "tree_spin",   "pcall_sort_spin", "pcall_gsub_spin",
-    "xpcall_spin",    "xpcall_handler_spin",        "mixed_spin",      "find_bomb",
-    "method_bomb",    "pcall_bomb",  "gmatch_bomb", "gsub_bomb",       "many_finds",
+    "resume_spin", "wrap_spin",           "tree_spin",  "pcall_sort_spin", "pcall_gsub_spin",
+    "xpcall_spin", "xpcall_handler_spin", "mixed_spin", "find_bomb",       "method_bomb",
+    "pcall_bomb",  "gmatch_bomb",         "gsub_bomb",  "many_finds",
 };
 #define N_CPU_ESCAPES (sizeof cpu_escapes / sizeof cpu_escapes[0])
 
