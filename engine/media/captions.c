@@ -201,7 +201,8 @@ char *ain_media_captions_ass(const ain_media_word_t *words, size_t n_words,
     return NULL;
   }
   if (sa->top_px < 0 || sa->bottom_px < 0 || sa->left_px < 0 || sa->right_px < 0 ||
-      sa->top_px + sa->bottom_px >= height || sa->left_px + sa->right_px >= width) {
+      sa->top_px >= height || sa->bottom_px >= height - sa->top_px || sa->left_px >= width ||
+      sa->right_px >= width - sa->left_px) { /* no sums: margins near INT_MAX must not wrap */
     ain_err_field(err, AIN_EINVAL, "safe_area",
                   "captions: safe area (top %d, bottom %d, left %d, right %d) leaves no room in "
                   "%dx%d",
