@@ -4,16 +4,21 @@
  * except the ones below. A producer thread keeps a bounded backlog of no-op Lua tasks in front of
  * it (enqueued through its own store handle, in batches of 1,000) until N tasks went through, and
  * every AIN_SOAK_SAMPLE_MS prints one sample: elapsed time, tasks drained, drain rate over the
- * interval, open backlog and the process's resident set (VmRSS). Then it stops the engine with
- * SIGTERM, as an operator would, and prints a verdict:
- *   RSS:  the last sample against the first sample taken after the warm-up (10% of N drained):
- *         growth above AIN_SOAK_RSS_GROWTH_PCT percent (default 25) plus 16 MiB fails (exit 1);
+ * interval, open backlog, the process's resident set (VmRSS) and the machine's load average.
+ * Then it stops the engine with SIGTERM, as an operator would, and prints a verdict:
+ *
+ *   RSS:  the last sample against the first one taken after the warm-up (10% of N drained);
+ *         growth above AIN_SOAK_RSS_GROWTH_PCT percent (default 25) plus 16 MiB fails (exit 1).
+ *
  *   rate: the mean of the last third of the intervals against the first third (reported; a
  *         shared machine's noise makes it a poor pass/fail line, docs/benchmarks.md reads it).
+ *
  * Usage: AIN_SOAK_URL=sqlite:/tmp/x/soak.db | postgres://... bench_soak [N] [SHARDS]
- * Env: AIN_SOAK_SAMPLE_MS (10000), AIN_SOAK_BACKLOG (30000 open tasks at most), AIN_SOAK_ARCHIVE_MS
- * (finished tasks move to the archive this long after they end; 10000, so the archiver works
- * during the run), AIN_SOAK_RSS_GROWTH_PCT (25). bench/soak.sh runs it on both stores.
+ *
+ * Env: AIN_SOAK_SAMPLE_MS (10000), AIN_SOAK_BACKLOG (30000 open tasks at most),
+ * AIN_SOAK_ARCHIVE_MS (finished tasks move to the archive this long after they end; 10000, so the
+ * archiver works during the run), AIN_SOAK_RSS_GROWTH_PCT (25). bench/soak.sh runs both stores.
+ *
  * Relies on: sched/engine.h (ain_engine_run), store/store.h, bench/common.h. */
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +45,7 @@ typedef struct {
   double rate;
   long open;
   long rss_kb;
+  double load; /* 1-minute load average: the machine is shared, so a dip has a reason beside it */
 } sample_t;
 
 typedef struct {
@@ -71,6 +77,18 @@ static long rss_kb(void) {
     fclose(f);
   }
   return kb;
+}
+
+static double loadavg(void) {
+  FILE *f = fopen("/proc/loadavg", "r");
+  double l = 0;
+  if (f != NULL) {
+    if (fscanf(f, "%lf", &l) != 1) {
+      l = 0;
+    }
+    fclose(f);
+  }
+  return l;
 }
 
 /* Tasks not finished yet (ready, running, pending). A full STATS: the idle check (open_work) only
@@ -114,12 +132,13 @@ static void take_sample(soak_t *k, uint64_t t0, long drained, long open, long *l
                   .drained = drained,
                   .rate = t > *last_t ? (double)(drained - *last_drained) / (t - *last_t) : 0,
                   .open = open,
-                  .rss_kb = rss_kb()};
+                  .rss_kb = rss_kb(),
+                  .load = loadavg()};
   if (k->warm < 0 && drained >= k->n / 10) {
     k->warm = k->nsamples;
   }
-  printf("| %7.1f | %9ld | %8.0f | %7ld | %8.1f |\n", s->t_s, s->drained, s->rate, s->open,
-         (double)s->rss_kb / 1024.0);
+  printf("| %7.1f | %9ld | %8.0f | %7ld | %8.1f | %5.1f |\n", s->t_s, s->drained, s->rate, s->open,
+         (double)s->rss_kb / 1024.0, s->load);
   fflush(stdout);
   k->nsamples++;
   *last_drained = drained;
@@ -140,7 +159,8 @@ static void producer(void *arg) {
   uint64_t t0 = ain_mono_ns(), next = t0 + (uint64_t)k->sample_ms * 1000000u;
   long enqueued = 0, last_drained = 0;
   double last_t = 0;
-  printf("| t (s) | drained | tasks/s | open | RSS (MiB) |\n|---:|---:|---:|---:|---:|\n");
+  printf(
+      "| t (s) | drained | tasks/s | open | RSS (MiB) | load |\n|---:|---:|---:|---:|---:|---:|\n");
   take_sample(k, t0, 0, 0, &last_drained, &last_t);
   for (;;) {
     long open = open_tasks(s), drained = enqueued - open;
