@@ -9,5 +9,5 @@ add_executable(bench_pgqueue ${CMAKE_SOURCE_DIR}/bench/pgqueue.c ${CMAKE_SOURCE_
 target_link_libraries(bench_pgqueue PRIVATE ain_engine)
 set_target_properties(bench_pgqueue PROPERTIES ENABLE_EXPORTS ON)
 add_executable(bench_soak ${CMAKE_SOURCE_DIR}/bench/soak.c ${CMAKE_SOURCE_DIR}/bench/common.c)
-target_link_libraries(bench_soak PRIVATE ain_core)
+target_link_libraries(bench_soak PRIVATE ain_engine)
 set_target_properties(bench_soak PROPERTIES ENABLE_EXPORTS ON)

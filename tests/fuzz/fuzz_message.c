@@ -1,17 +1,17 @@
-/* libFuzzer target: the message contracts (core/message.c). One input is read four ways, each as an
- * untrusted producer would send it: a single task message, a batch (JSON array or JSON Lines), and
- * a worker response. A task that parses must print back to a message that parses again to the same
- * row (ain_message_task_to_json checks that itself; here a mismatch aborts), and an error must name
- * a field within its message. Crashes, sanitizer reports and aborts are the findings.
- * Relies on: core/message.h, store/store.h (ain_task_free). */
+/* libFuzzer target: the message contracts (message/message.c). One input is read four ways, each as
+ * an untrusted producer would send it: a single task message, a batch (JSON array or JSON Lines),
+ * and a worker response. A task that parses must print back to a message that parses again to the
+ * same row (ain_message_task_to_json checks that itself; here a mismatch aborts), and an error must
+ * name a field within its message. Crashes, sanitizer reports and aborts are the findings. Relies
+ * on: message/message.h, message/task.h (ain_task_free). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
-#include "core/message.h"
-#include "store/store.h"
+#include "message/message.h"
+#include "message/task.h"
 
 /* An error must say what is wrong: a non-empty message that starts with the field it names. */
 static void check_err(int rc, const ain_err_t *err) {
