@@ -294,6 +294,10 @@ struct ain_store_req {
     struct {
       ain_extend_item_t *items;
       size_t nitems;
+      /* 1 (ain_store_req_lease_check): read only. Each item's status says whether the task is
+       * still running under that state_version (0) or not (ECONFLICT: cancelled, reaped, taken
+       * over); new_version = state_version, lease_until is ignored. */
+      int check_only;
     } extend;
     struct {
       int reclaimed; /* expired leases returned to ready */
@@ -500,6 +504,9 @@ void ain_store_req_enqueue(ain_store_req_t *req, const ain_store_batch_t *batch)
 void ain_store_req_claim(ain_store_req_t *req, const char *owner, int max, int64_t lease_ms);
 void ain_store_req_finish(ain_store_req_t *req, ain_finish_item_t *items, size_t n);
 void ain_store_req_extend(ain_store_req_t *req, ain_extend_item_t *items, size_t n);
+/* Like extend, but writes nothing: which of these claimed tasks are still ours? A shard asks this
+ * often (queue.cancel_check_ms) so a cancelled step stops, and kills its children, at once. */
+void ain_store_req_lease_check(ain_store_req_t *req, ain_extend_item_t *items, size_t n);
 void ain_store_req_reap(ain_store_req_t *req);
 void ain_store_req_cancel(ain_store_req_t *req, const char *task_id, const char *dag_id,
                           const char *reason);
