@@ -33,7 +33,19 @@ static int64_t retry_delay_ms(ain_shard_t *sh, int attempts) {
   return half + (half > 0 ? (int64_t)(ain_random_u64() % (uint64_t)(half + 1)) : 0);
 }
 
+void ain__shard_link_step(ain_shard_t *sh, ain_step_t *step) {
+  uv_mutex_lock(&sh->watch_mu);
+  step->next = sh->steps;
+  if (sh->steps) {
+    sh->steps->prev = step;
+  }
+  sh->steps = step;
+  sh->running++;
+  uv_mutex_unlock(&sh->watch_mu);
+}
+
 static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
+  uv_mutex_lock(&sh->watch_mu);
   if (step->prev) {
     step->prev->next = step->next;
   } else {
@@ -43,6 +55,7 @@ static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
     step->next->prev = step->prev;
   }
   sh->running--;
+  uv_mutex_unlock(&sh->watch_mu);
 }
 
 /* ---- finishing ------------------------------------------------------------------------------ */
@@ -223,7 +236,9 @@ static void on_extend_done(ain_store_req_t *req) {
     ain_step_t *step = sh->ext_steps[i];
     ain_extend_item_t *it = &sh->ext_items[i];
     if (req->status == 0 && it->status == 0) {
+      uv_mutex_lock(&sh->watch_mu); /* the watchdog fences a wedge with the token */
       step->token = it->new_version;
+      uv_mutex_unlock(&sh->watch_mu);
       step->lease_until = it->lease_until;
     } else if (req->status == 0 && it->status == AIN_ECONFLICT && !step->ended) {
       /* Someone else owns the task now (reaped after a pause, or cancelled): stop working on it
@@ -340,12 +355,21 @@ static void maybe_exit(ain_shard_t *sh) {
   uv_timer_stop(&sh->grace_timer);
   uv_timer_stop(&sh->poll_timer);
   uv_timer_stop(&sh->extend_timer);
+  uv_timer_stop(&sh->tick_timer);
+  atomic_store(&sh->tick_ns, 0); /* closing: no more turns to watch for */
+  uv_close((uv_handle_t *)&sh->tick_timer, NULL);
   uv_close((uv_handle_t *)&sh->poll_timer, NULL);
   uv_close((uv_handle_t *)&sh->extend_timer, NULL);
   uv_close((uv_handle_t *)&sh->grace_timer, NULL);
   uv_close((uv_handle_t *)&sh->flush_idle, NULL);
   uv_close((uv_handle_t *)&sh->control, NULL);
   ain_store_close(sh->store, on_store_closed, sh);
+}
+
+/* Proof of life for the watchdog: a loop that runs its timers is not stuck in a callback. */
+static void on_tick(uv_timer_t *t) {
+  ain_shard_t *sh = t->data;
+  atomic_store(&sh->tick_ns, ain_mono_ns());
 }
 
 void ain__shard_request_stop(ain_shard_t *sh) {
@@ -368,6 +392,7 @@ static void shard_main(void *arg) {
                          .name = name,
                          .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
                          .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                         .cpu_ms = (uint64_t)cfg->lua.cpu_ms,
                          .registry = sh->engine->registry,
                          .allow_ffi = cfg->lua.allow_ffi,
                          .store = sh->store,
@@ -397,11 +422,23 @@ static void shard_main(void *arg) {
   sh->flush_idle.data = sh;
   uint64_t ext = (uint64_t)cfg->queue.lease_ms / 3;
   uv_timer_start(&sh->extend_timer, on_extend_timer, ext, ext);
+  uv_timer_init(&sh->loop, &sh->tick_timer);
+  sh->tick_timer.data = sh;
+  uv_timer_start(&sh->tick_timer, on_tick, AIN_SHARD_TICK_MS, AIN_SHARD_TICK_MS);
+  uv_unref((uv_handle_t *)&sh->tick_timer); /* watching must not keep the loop alive */
+  atomic_store(&sh->tick_ns, ain_mono_ns());
+  uv_mutex_lock(&sh->watch_mu);
+  sh->watch_live = 1;
+  uv_mutex_unlock(&sh->watch_mu);
   uv_sem_post(&sh->started);
 
   pump(sh);
   uv_run(&sh->loop, UV_RUN_DEFAULT);
 
+  uv_mutex_lock(&sh->watch_mu); /* the watchdog reads sh->lua only while live */
+  sh->watch_live = 0;
+  atomic_store(&sh->tick_ns, 0);
+  uv_mutex_unlock(&sh->watch_mu);
   ain_lua_host_free(sh->lua);
   sh->lua = NULL;
   uv_walk(&sh->loop, close_walk, NULL);
@@ -415,7 +452,8 @@ static void shard_main(void *arg) {
 int ain__shard_start(ain_shard_t *sh) {
   snprintf(sh->owner, sizeof sh->owner, "%s/%d/shard-%d", sh->engine->node_id, (int)getpid(),
            sh->index);
-  if (uv_loop_init(&sh->loop) != 0 || uv_sem_init(&sh->started, 0) != 0) {
+  if (uv_loop_init(&sh->loop) != 0 || uv_sem_init(&sh->started, 0) != 0 ||
+      uv_mutex_init(&sh->watch_mu) != 0) {
     return AIN_EIO;
   }
   if (uv_thread_create(&sh->thread, shard_main, sh) != 0) {
