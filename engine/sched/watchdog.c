@@ -1,4 +1,4 @@
-/* The engine's watchdog: one thread with its own uv loop that looks at every shard ten times a
+/* The engine's watchdog: one thread with its own uv loop that looks at every shard twenty times a
  * second, for the two ways a process can stop answering while the main loop still beats.
  *
  * A wedge. The Lua host's count hook stops a policy that runs Lua too long, but a policy inside
@@ -30,10 +30,10 @@
 #include "core/util.h"
 #include "sched/internal.h"
 
-#define WD_PERIOD_MS 100
+#define WD_PERIOD_MS 50
 /* The deadline is set this long after grace_ms: with the check period and the exit itself, the
  * process is gone before grace_ms + 1 s. */
-#define WD_STOP_SLACK_MS 800
+#define WD_STOP_SLACK_MS 600
 
 struct ain__watchdog {
   ain_engine_t *e;

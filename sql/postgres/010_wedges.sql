@@ -25,11 +25,11 @@ DECLARE
   v_err    text := a->>'error';
   v_poison integer := (a->>'poison_after')::integer;
   v_node   text := a->>'node_id';
-  t        record;
+  v_t      record;
   v_det    text;
   v_dead   text;
 BEGIN
-  SELECT status, state_version, attempts, max_attempts, dag_id INTO t
+  SELECT status, state_version, attempts, max_attempts, dag_id INTO v_t
     FROM tasks WHERE id = v_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'task % not found', v_id USING ERRCODE = 'AIN04', COLUMN = 'task_id';
@@ -38,14 +38,14 @@ BEGIN
   VALUES (v_id, v_ver, a->>'owner', coalesce((a->>'elapsed_ms')::bigint, 0), v_err, p_now);
   SELECT count(*)::integer INTO wedges FROM task_wedges WHERE task_id = v_id;
   applied := 0;
-  new_status := t.status;
-  new_version := t.state_version;
+  new_status := v_t.status;
+  new_version := v_t.state_version;
   fenced := 0;
   v_det := json_build_object('wedges', wedges, 'owner', a->>'owner',
                              'elapsed_ms', coalesce((a->>'elapsed_ms')::bigint, 0))::text;
-  IF t.status = 'running' AND t.state_version = v_ver THEN
+  IF v_t.status = 'running' AND v_t.state_version = v_ver THEN
     applied := 1;
-    IF wedges >= v_poison OR t.attempts >= t.max_attempts THEN
+    IF wedges >= v_poison OR v_t.attempts >= v_t.max_attempts THEN
       v_dead := CASE WHEN wedges >= v_poison
                      THEN format('EPOISON: wedged a shard %s times, dead-lettered as a poison pill '
                                  '(last: %s)', wedges, v_err)
@@ -58,7 +58,7 @@ BEGIN
        WHERE id = v_id RETURNING state_version INTO new_version;
       INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version,
                              detail, ts)
-      VALUES (v_id, t.dag_id, p_actor, 'running', 'ready', new_version,
+      VALUES (v_id, v_t.dag_id, p_actor, 'running', 'ready', new_version,
               ain__detail(v_det, 'error', v_err), p_now);
       new_status := 'ready';
       PERFORM pg_notify('ain_ready', '');
