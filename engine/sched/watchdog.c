@@ -33,7 +33,7 @@
 #define WD_PERIOD_MS 50
 /* The deadline is set this long after grace_ms: with the check period and the exit itself, the
  * process is gone before grace_ms + 1 s. */
-#define WD_STOP_SLACK_MS 600
+#define WD_STOP_SLACK_MS 500
 
 struct ain__watchdog {
   ain_engine_t *e;
