@@ -157,7 +157,7 @@ static void record_and_exit(ain__watchdog_t *w) {
 
 /* Called with sh->watch_mu held: copies what the shard runs, then acts on it unlocked. */
 static void fire(ain__watchdog_t *w, ain_shard_t *sh, const ain_lua_busy_t *b, uint64_t stuck_ns,
-                 int in_lua) {
+                 int in_lua, int loop_stalled) {
   w->fired = 1;
   uv_timer_stop(&w->check);
   atomic_store(&w->e->unhealthy, 1); /* no heartbeat from now on (cluster.c) */
@@ -187,10 +187,10 @@ static void fire(ain__watchdog_t *w, ain_shard_t *sh, const ain_lua_busy_t *b, u
                       .state_version = w->task_id[0] ? w->token : -1};
   ain_log(AIN_LOG_ERROR, &lc,
           "watchdog: shard-%d wedged: %s has not come back for %lld ms (limit %lld ms: lua.cpu_ms "
-          "%lld + watchdog.grace_ms); the node is unhealthy, stops heartbeating and exits",
+          "%lld + watchdog.grace_ms%s); the node is unhealthy, stops heartbeating and exits",
           sh->index, in_lua ? w->what : "its loop", (long long)w->elapsed_ms,
-          (long long)((in_lua ? w->lua_limit_ns : w->loop_limit_ns) / 1000000),
-          (long long)cfg_of(w)->lua.cpu_ms);
+          (long long)((loop_stalled ? w->loop_limit_ns : w->lua_limit_ns) / 1000000),
+          (long long)cfg_of(w)->lua.cpu_ms, loop_stalled ? " + store.busy_timeout_ms" : "");
   record_and_exit(w);
 }
 
@@ -208,7 +208,7 @@ static void on_stop_deadline(ain__watchdog_t *w) {
     }
     uv_mutex_unlock(&sh->watch_mu);
   }
-  ain_log_error("shutdown: the shards did not stop within shutdown.grace_ms (%lld ms) + 1 s: "
+  ain_log_error("shutdown: the shards did not stop within shutdown.grace_ms (%lld ms) + 0.5 s: "
                 "exiting without them with code %d (what was accepted is committed; their leases "
                 "are reaped)",
                 (long long)e->cfg->shutdown.grace_ms, AIN_EXIT_STOP_DEADLINE);
@@ -240,9 +240,9 @@ static void on_check(uv_timer_t *t) {
     uint64_t since = ain_lua_host_busy(sh->lua, &b);
     uint64_t tick = atomic_load(&sh->tick_ns);
     if (since != 0 && now > since && now - since > w->lua_limit_ns) {
-      fire(w, sh, &b, now - since, 1); /* unlocks */
+      fire(w, sh, &b, now - since, 1, 0); /* unlocks */
     } else if (tick != 0 && now > tick && now - tick > w->loop_limit_ns) {
-      fire(w, sh, &b, now - tick, since != 0); /* unlocks */
+      fire(w, sh, &b, now - tick, since != 0, 1); /* unlocks */
     } else {
       uv_mutex_unlock(&sh->watch_mu);
     }

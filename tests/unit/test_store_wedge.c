@@ -259,6 +259,43 @@ TEST(wedged_node_is_dead_and_fenced) {
   fx_close(&f);
 }
 
+/* A poison pill in a DAG fails the DAG and cancels its other steps, like any dead letter. */
+TEST(poison_pill_fails_its_dag) {
+  fx_t f;
+  fx_open(&f);
+  ain_task_t t[2];
+  for (int i = 0; i < 2; i++) {
+    memset(&t[i], 0, sizeof t[i]);
+    ain_uuid7(t[i].id);
+    t[i].type = "step";
+    t[i].step = i == 0 ? "wedge" : "after";
+    t[i].handler = "lua:wedge.run";
+    t[i].payload = "{}";
+    t[i].max_attempts = 5;
+  }
+  ain_dep_t d = {.task_id = t[1].id, .depends_on = t[0].id};
+  ain_dag_t dag = {0};
+  ain_uuid7(dag.id);
+  ain_store_batch_t b = {.dag = &dag, .tasks = t, .ntasks = 2, .deps = &d, .ndeps = 1};
+  ain_store_req_t r;
+  ain_store_req_enqueue(&r, &b);
+  r.now = T0;
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ain_store_req_cleanup(&r);
+  int64_t v = claim(&f, t[0].id, "n/1/shard-0", T0 + 10);
+  r = wedge(&f, t[0].id, v, 1, NULL, T0 + 20);
+  ASSERT_EQ(r.u.wedge.new_status, AIN_TASK_DEAD);
+  ain_store_req_get_dag(&r, dag.id);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(r.u.get_dag.dag.status, AIN_DAG_FAILED);
+  ASSERT_STR_CONTAINS(r.u.get_dag.dag.last_error, "EPOISON");
+  ain_store_req_cleanup(&r);
+  ain_task_t got = get_task(&f, t[1].id);
+  ASSERT_EQ(got.status, AIN_TASK_CANCELLED);
+  ain_task_free(&got);
+  fx_close(&f);
+}
+
 TEST(bad_wedges_refused) {
   fx_t f;
   fx_open(&f);
@@ -296,4 +333,5 @@ TEST(bad_wedges_refused) {
 TEST_MAIN(TEST_ENTRY(wedge_returns_to_ready_then_poison),
           TEST_ENTRY(fenced_out_wedge_is_counted_not_applied),
           TEST_ENTRY(wedge_without_attempts_left_is_dead),
-          TEST_ENTRY(wedged_node_is_dead_and_fenced), TEST_ENTRY(bad_wedges_refused))
+          TEST_ENTRY(wedged_node_is_dead_and_fenced), TEST_ENTRY(poison_pill_fails_its_dag),
+          TEST_ENTRY(bad_wedges_refused))
