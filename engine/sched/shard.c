@@ -175,7 +175,9 @@ static void on_claim_done(ain_store_req_t *req) {
   if (req->status != 0) {
     ain_log(AIN_LOG_ERROR, NULL, "%s: claiming tasks failed: %s", sh->owner, req->err.msg);
   }
-  for (size_t i = 0; i < n; i++) {
+  /* A wedged node starts nothing more; what it claimed stays leased by it, a dead node, so the
+   * next heartbeat of any node fences the leases and its reaper hands the tasks out. */
+  for (size_t i = 0; i < n && !atomic_load(&sh->engine->unhealthy); i++) {
     ain__step_start(sh, &req->u.claim.tasks[i]);
   }
   ain_store_req_cleanup(req);
@@ -193,7 +195,9 @@ static void on_claim_done(ain_store_req_t *req) {
 }
 
 static void pump(ain_shard_t *sh) {
-  if (sh->stopping || sh->closing) {
+  /* A wedged node (watchdog.c) is about to exit: claiming now would only take the wedged task
+   * back from the queue it was just returned to. */
+  if (sh->stopping || sh->closing || atomic_load(&sh->engine->unhealthy)) {
     return;
   }
   if (sh->claim_inflight) {

@@ -69,7 +69,13 @@ line=$(grep '"level":"error"' "$T/r1.err" | grep 'wedged: wedge.run has not come
 assert_contains "$line" "\"task_id\":\"$W\"" "the log names the task"
 assert_contains "$line" "/shard-" "the log names the shard"
 assert_eq "$(sql "select count(*) from task_wedges where task_id='$W'")" 1 "one wedge recorded"
-assert_eq "$(sql "select status from tasks where id='$W'")" ready "the wedged task is ready again"
+# Ready again; or, rarely, taken back by a claim the dying node had in flight on its other shard,
+# which leaves it leased by that dead node (the next engine's first beat fences it).
+st=$(sql "select status from tasks where id='$W'")
+if [ "$st" != ready ]; then
+  assert_eq "$st" running "the wedged task is ready again"
+  assert_eq "$(sql "select count(*) from tasks t join nodes n on substr(t.lease_owner, 1, length(n.id) + 1) = n.id || '/' where t.id='$W' and n.state='dead'")" 1 "a re-claimed wedged task is leased by the dead node"
+fi
 assert_contains "$(sql "select last_error from tasks where id='$W'")" "EWEDGED: wedge.run held" "last_error"
 assert_eq "$(sql "select count(*) from audit_log where task_id='$W' and from_status='running' and to_status='ready' and actor like '%/watchdog' and detail like '%\"wedges\":1%'")" 1 "the wedge is audited"
 assert_eq "$(sql "select count(*) from nodes where state='alive'")" 0 "the wedged node marked itself dead"
