@@ -14,9 +14,10 @@
  * wedged watchdog.poison_after shards, marks this node dead and fences its other leases.
  *
  * The stop deadline. After SIGINT/SIGTERM the shards get shutdown.grace_ms; a wedged shard never
- * stops, so the main loop would wait forever. The deadline makes the process exit anyway
- * (AIN_EXIT_STOP_DEADLINE) just before grace_ms + 1 s: what was accepted is committed, the
- * leases left are reaped by the next engine.
+ * stops, so the main loop would wait forever. At grace_ms + 0.5 s a shard whose loop no longer
+ * turns makes the process exit anyway (AIN_EXIT_STOP_DEADLINE), so it ends before grace_ms + 1 s;
+ * shards still turning (waiting for a cancelled step's child to die) get until grace_ms + 3 s.
+ * What was accepted is committed; the leases left are reaped by the next engine.
  *
  * Relies on: sched/internal.h (shards' watch_mu, tick_ns, steps), lua/host.h, store/store.h,
  * core/log.h, libuv, POSIX alarm(). */
@@ -34,6 +35,10 @@
 /* The deadline is set this long after grace_ms: with the check period and the exit itself, the
  * process is gone before grace_ms + 1 s. */
 #define WD_STOP_SLACK_MS 500
+/* At the deadline, a loop that has not ticked (every AIN_SHARD_TICK_MS) for this long is stuck;
+ * shards that still turn get WD_DRAIN_MS more to finish cancelling. */
+#define WD_STUCK_MS 300
+#define WD_DRAIN_MS 2500
 
 struct ain__watchdog {
   ain_engine_t *e;
@@ -46,7 +51,6 @@ struct ain__watchdog {
   uint64_t lua_limit_ns;        /* one resume */
   uint64_t loop_limit_ns;       /* one loop turn */
   int fired;
-  int drained_once; /* the deadline passed once with every shard stopped */
   ain_store_t *store;
   ain_store_req_t req;
   /* the wedge being recorded */
@@ -208,7 +212,7 @@ static void on_stop_deadline(ain__watchdog_t *w) {
     }
     uv_mutex_unlock(&sh->watch_mu);
   }
-  ain_log_error("shutdown: the shards did not stop within shutdown.grace_ms (%lld ms) + 0.5 s: "
+  ain_log_error("shutdown: the shards did not stop after shutdown.grace_ms (%lld ms): "
                 "exiting without them with code %d (what was accepted is committed; their leases "
                 "are reaped)",
                 (long long)e->cfg->shutdown.grace_ms, AIN_EXIT_STOP_DEADLINE);
@@ -221,13 +225,18 @@ static void on_check(uv_timer_t *t) {
   uint64_t now = ain_mono_ns();
   uint64_t deadline = atomic_load(&w->deadline_ns);
   if (deadline != 0 && now >= deadline) {
-    if (atomic_load(&e->shards_alive) > 0 || w->drained_once) {
+    /* A shard whose loop no longer turns (a wedged step, a long Lua resume) never stops: exit
+     * now. Shards that still turn are draining (a cancelled step waits for its child to exit
+     * after SIGTERM/SIGKILL), as is a main thread writing its last beat: they get until the
+     * hard deadline. */
+    int stuck = 0;
+    for (int i = 0; i < e->nshards; i++) {
+      uint64_t tick = atomic_load(&e->shards[i].tick_ns);
+      stuck |= tick != 0 && now > tick && now - tick > (uint64_t)WD_STUCK_MS * 1000000u;
+    }
+    if (stuck || now >= deadline + (uint64_t)WD_DRAIN_MS * 1000000u) {
       on_stop_deadline(w);
     }
-    /* Every shard stopped: only the final beat and the summary remain, each bounded; they get
-     * one more second rather than an exit code that says the shards did not stop. */
-    w->drained_once = 1;
-    atomic_store(&w->deadline_ns, now + 1000000000u);
   }
   for (int i = 0; i < e->nshards && !w->fired; i++) {
     ain_shard_t *sh = &e->shards[i];
