@@ -16,7 +16,7 @@
  * The stop deadline. After SIGINT/SIGTERM the shards get shutdown.grace_ms; a wedged shard never
  * stops, so the main loop would wait forever. At grace_ms + 0.5 s a shard whose loop no longer
  * turns makes the process exit anyway (AIN_EXIT_STOP_DEADLINE), so it ends before grace_ms + 1 s;
- * shards still turning (waiting for a cancelled step's child to die) get until grace_ms + 3 s.
+ * shards still turning (waiting for a cancelled step's children to die) get until grace_ms + 30 s.
  * What was accepted is committed; the leases left are reaped by the next engine.
  *
  * Relies on: sched/internal.h (shards' watch_mu, tick_ns, steps), lua/host.h, store/store.h,
@@ -38,7 +38,7 @@
 /* At the deadline, a loop that has not ticked (every AIN_SHARD_TICK_MS) for this long is stuck;
  * shards that still turn get WD_DRAIN_MS more to finish cancelling. */
 #define WD_STUCK_MS 300
-#define WD_DRAIN_MS 2500
+#define WD_DRAIN_MS 30000
 
 struct ain__watchdog {
   ain_engine_t *e;
