@@ -10,6 +10,7 @@
 #include "cli/internal.h"
 #include "message/message.h"
 #include "core/util.h"
+#include "lua/personas.h"
 #include "sched/engine.h"
 #include "sched/step.h"
 
@@ -19,11 +20,9 @@ static void store_closed(void *data) {
   *(int *)data = 1;
 }
 
-int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
-  int rc = ain_cli_load_config(cli, err);
-  if (rc != 0) {
-    return rc;
-  }
+/* Opens the store of the config already loaded into cli->cfg. */
+static int open_loaded_store(ain_cli_t *cli, ain_err_t *err) {
+  int rc;
   if (uv_loop_init(&cli->loop) != 0) {
     return ain_err_set(err, AIN_EIO, "cannot create an event loop");
   }
@@ -36,7 +35,7 @@ int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
   }
   ain_store_req_t req;
   ain_store_req_migrate(&req);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   rc = ain_store_wait(cli->store, &req);
   if (rc != 0) {
     *err = req.err;
@@ -46,6 +45,11 @@ int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
     ain_cli_close_store(cli);
   }
   return rc;
+}
+
+int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
+  int rc = ain_cli_load_config(cli, err);
+  return rc != 0 ? rc : open_loaded_store(cli, err);
 }
 
 void ain_cli_close_store(ain_cli_t *cli) {
@@ -61,7 +65,7 @@ void ain_cli_close_store(ain_cli_t *cli) {
 
 int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err) {
   if (req->actor == NULL) {
-    req->actor = "operator:cli";
+    req->actor = cli->actor;
   }
   int rc = ain_store_wait(cli->store, req);
   if (rc != 0) {
@@ -174,6 +178,44 @@ static int read_input(const char *path, char **buf, size_t *len, ain_err_t *err)
   return 0;
 }
 
+/* The personas a batch names, each checked once (a check compiles and runs the file). */
+typedef struct {
+  ain_lua_check_opts_t opts;
+  char **ok; /* ids found valid */
+  size_t n, cap;
+} persona_cache_t;
+
+static int check_persona(void *data, const ain_task_t *t, ain_err_t *err) {
+  persona_cache_t *pc = data;
+  for (size_t i = 0; i < pc->n; i++) {
+    if (strcmp(pc->ok[i], t->persona_id) == 0) {
+      return 0;
+    }
+  }
+  int rc = ain_lua_persona_check(NULL, NULL, &pc->opts, t->persona_id, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (pc->n == pc->cap) {
+    size_t cap = pc->cap ? pc->cap * 2 : 8;
+    char **g = realloc(pc->ok, cap * sizeof *g);
+    if (g == NULL) {
+      return 0; /* checked already; only the cache did not grow */
+    }
+    pc->ok = g;
+    pc->cap = cap;
+  }
+  pc->ok[pc->n++] = ain_strdup(t->persona_id);
+  return 0;
+}
+
+static void free_tasks(ain_task_t *tasks, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ain_task_free(&tasks[i]);
+  }
+  free(tasks);
+}
+
 int ain_cli_enqueue(ain_cli_t *cli) {
   if (cli->nargs != 1) {
     return ain_cli_usage(cli, "expects exactly one FILE (or - for stdin)%s", NULL);
@@ -186,11 +228,24 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   if (rc != 0) {
     return ain_cli_fail(cli, &err);
   }
+  rc = ain_cli_load_config(cli, &err); /* the persona check needs scripts_dir and the budgets */
+  if (rc != 0) {
+    free(buf);
+    return ain_cli_fail(cli, &err);
+  }
+  persona_cache_t pc = {.opts = {.scripts_dir = cli->cfg.scripts_dir,
+                                 .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
+                                 .cpu_budget = (uint64_t)cli->cfg.lua.cpu_budget,
+                                 .allow_ffi = cli->cfg.lua.allow_ffi}};
   ain_task_t *tasks = NULL;
   size_t n = 0;
   /* Validate everything before touching the store: one bad message rejects the input. */
-  rc = ain_message_parse_tasks(buf, len, &tasks, &n, NULL, &err);
+  rc = ain_message_parse_tasks(buf, len, check_persona, &pc, &tasks, &n, NULL, &err);
   free(buf);
+  for (size_t i = 0; i < pc.n; i++) {
+    free(pc.ok[i]);
+  }
+  free(pc.ok);
   if (rc != 0) {
     return ain_cli_fail(cli, &err);
   }
@@ -201,19 +256,12 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   for (size_t i = 0; i < n; i++) {
     ain_task_defaults(&tasks[i], cli->cfg.queue.default_max_attempts);
   }
-  rc = ain_cli_open_store(cli, &err);
+  rc = open_loaded_store(cli, &err);
   if (rc != 0) {
-    for (size_t i = 0; i < n; i++) {
-      ain_task_free(&tasks[i]);
-    }
-    free(tasks);
+    free_tasks(tasks, n);
     return ain_cli_fail(cli, &err);
   }
-  for (size_t i = 0; i < n; i++) {
-    if (tasks[i].max_attempts <= 0) {
-      tasks[i].max_attempts = cli->cfg.queue.default_max_attempts;
-    }
-  }
+  /* One batch, one transaction: either every task is stored or none is. */
   ain_store_batch_t batch = {.tasks = tasks, .ntasks = n};
   ain_store_req_t req;
   ain_store_req_enqueue(&req, &batch);
@@ -233,10 +281,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     }
   }
   ain_store_req_cleanup(&req);
-  for (size_t i = 0; i < n; i++) {
-    ain_task_free(&tasks[i]);
-  }
-  free(tasks);
+  free_tasks(tasks, n);
   ain_cli_close_store(cli);
   return rc;
 }
@@ -325,7 +370,7 @@ int ain_cli_task(ain_cli_t *cli) {
 static int resolve_dag_id(ain_cli_t *cli, const char *id, char out[AIN_UUID_LEN + 1]) {
   ain_store_req_t req;
   ain_store_req_get_task(&req, id);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   snprintf(out, AIN_UUID_LEN + 1, "%s", id);
   if (ain_store_wait(cli->store, &req) == 0 && req.u.get_task.task.result) {
     cJSON *r = cJSON_Parse(req.u.get_task.task.result);
@@ -349,14 +394,30 @@ static const char *step_name(const ain_store_req_t *req, const char *task_id) {
   return task_id;
 }
 
+/* Fill colour of a task status in `dag show --dot`: one entry per status, by name, so a status
+ * added to the enum without a colour fails to compile (the static assert) rather than reading
+ * past the table; an out-of-range value from a newer store gets white. */
+static const char *const status_colour[] = {
+    [AIN_TASK_PENDING] = "grey",        [AIN_TASK_READY] = "lightblue",
+    [AIN_TASK_RUNNING] = "gold",        [AIN_TASK_SUCCEEDED] = "palegreen",
+    [AIN_TASK_DEAD] = "salmon",         [AIN_TASK_CANCELLED] = "lightgrey",
+    [AIN_TASK_WAITING] = "plum",
+};
+_Static_assert(sizeof status_colour / sizeof status_colour[0] == AIN_TASK_STATUS_COUNT,
+               "every task status needs a colour in dag show --dot");
+
+static const char *colour_of(ain_task_status_t s) {
+  return (unsigned)s < AIN_TASK_STATUS_COUNT && status_colour[s] != NULL ? status_colour[s]
+                                                                           : "white";
+}
+
 static void print_dag_dot(const ain_store_req_t *req) {
-  static const char *colour[] = {"grey", "lightblue", "gold", "palegreen", "salmon", "lightgrey"};
   printf("digraph \"%s\" {\n  rankdir=LR;\n  node [shape=box, style=filled];\n",
          req->u.get_dag.dag.id);
   for (size_t i = 0; i < req->u.get_dag.ntasks; i++) {
     const ain_task_t *t = &req->u.get_dag.tasks[i];
     printf("  \"%s\" [label=\"%s\\n%s\", fillcolor=%s];\n", t->step ? t->step : t->id,
-           t->step ? t->step : t->id, ain_task_status_name(t->status), colour[t->status]);
+           t->step ? t->step : t->id, ain_task_status_name(t->status), colour_of(t->status));
   }
   for (size_t i = 0; i < req->u.get_dag.ndeps; i++) {
     printf("  \"%s\" -> \"%s\";\n", step_name(req, req->u.get_dag.deps[i].depends_on),
@@ -474,25 +535,59 @@ int ain_cli_dag(ain_cli_t *cli) {
   return rc;
 }
 
+/* `ain audit ID`: the rows of task ID, else of DAG ID (the store says ENOTFOUND for an id that is
+ * not a task; only then is it tried as a DAG). `ain audit --operator [--limit N]`: the operator's
+ * rows (settings, pins), which belong to no task and no DAG. */
 int ain_cli_audit(ain_cli_t *cli) {
-  if (cli->nargs != 1) {
-    return ain_cli_usage(cli, "expects a TASK_ID or DAG_ID%s", NULL);
+  const char *id = NULL;
+  int operator_rows = 0;
+  long limit = 100;
+  for (int i = 0; i < cli->nargs; i++) {
+    const char *a = cli->args[i];
+    if (strcmp(a, "--operator") == 0) {
+      operator_rows = 1;
+    } else if (strcmp(a, "--limit") == 0 && i + 1 < cli->nargs) {
+      char *end = NULL;
+      limit = strtol(cli->args[++i], &end, 10);
+      if (end == cli->args[i] || *end != '\0' || limit < 1 || limit > 100000) {
+        return ain_cli_usage(cli, "--limit wants a number from 1 to 100000, got '%s'",
+                             cli->args[i]);
+      }
+    } else if (a[0] == '-' || id != NULL) {
+      return ain_cli_usage(cli, "unexpected argument '%s'", a);
+    } else {
+      id = a;
+    }
+  }
+  if ((id == NULL) == !operator_rows) {
+    return ain_cli_usage(cli, "expects a TASK_ID or DAG_ID, or --operator%s", NULL);
   }
   ain_err_t err;
   ain_err_clear(&err);
   if (ain_cli_open_store(cli, &err) != 0) {
     return ain_cli_fail(cli, &err);
   }
-  const char *id = cli->args[0];
   ain_store_req_t req;
-  ain_store_req_audit(&req, id, NULL);
-  int rc = ain_cli_wait_or_fail(cli, &req);
-  if (rc == 0 && req.u.audit.nrows == 0) { /* not a task: try it as a DAG */
-    ain_store_req_cleanup(&req);
-    ain_store_req_audit(&req, NULL, id);
+  int rc;
+  if (operator_rows) {
+    ain_store_req_audit_operator(&req, (int)limit);
     rc = ain_cli_wait_or_fail(cli, &req);
+  } else {
+    ain_store_req_audit(&req, id, NULL);
+    rc = ain_cli_wait(cli, &req, &err);
+    if (rc == AIN_ENOTFOUND || (rc == 0 && req.u.audit.nrows == 0)) { /* not a task: a DAG? */
+      ain_store_req_cleanup(&req);
+      ain_store_req_audit(&req, NULL, id);
+      rc = ain_cli_wait(cli, &req, &err);
+      if (rc == AIN_ENOTFOUND) {
+        ain_err_field(&err, AIN_ENOTFOUND, "id", "no task or DAG '%s'", id);
+      }
+    }
+    if (rc != 0) {
+      rc = ain_cli_fail(cli, &err);
+    }
   }
-  if (rc == 0 && req.u.audit.nrows == 0) {
+  if (rc == 0 && req.u.audit.nrows == 0 && !operator_rows) {
     ain_err_set(&err, AIN_ENOTFOUND, "no audit rows for '%s'", id);
     rc = ain_cli_fail(cli, &err);
   } else if (rc == 0) {
@@ -518,7 +613,8 @@ int ain_cli_audit(ain_cli_t *cli) {
         printf(",\"state_version\":%lld,\"detail\":%s}", (long long)a->state_version,
                a->detail && a->detail[0] == '{' ? a->detail : "null");
       } else {
-        printf("%s  %-36s  %-9s -> %-9s v%-3lld %s%s%s\n", ts, a->task_id ? a->task_id : a->dag_id,
+        const char *what = a->task_id ? a->task_id : a->dag_id ? a->dag_id : "(operator)";
+        printf("%s  %-36s  %-9s -> %-9s v%-3lld %s%s%s\n", ts, what,
                a->from_status ? a->from_status : "(new)", a->to_status ? a->to_status : "",
                (long long)a->state_version, a->actor ? a->actor : "", a->detail ? "  " : "",
                a->detail ? a->detail : "");
@@ -555,7 +651,7 @@ int ain_cli_cancel(ain_cli_t *cli) {
   /* A DAG id first; otherwise a task. */
   ain_store_req_t req;
   ain_store_req_cancel(&req, NULL, id, reason);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   int rc = ain_store_wait(cli->store, &req);
   if (rc == AIN_ENOTFOUND) {
     ain_store_req_cleanup(&req);
