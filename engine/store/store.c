@@ -10,6 +10,7 @@
 #include "store/review.h"
 #include "store/scripts.h"
 #include "store/media.h"
+#include "store/wedge.h"
 
 /* ---- opening ------------------------------------------------------------------------------- */
 
@@ -230,6 +231,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_PLANNED_LIST:
   case AIN_STORE_TRENDS_LIST:
     return ain__store_media_check(req, err);
+  case AIN_STORE_WEDGE:
+    return ain__store_wedge_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }
