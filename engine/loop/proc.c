@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,39 @@
 #define PROC_DEFAULT_CAP ((size_t)8 << 20)
 #define PROC_DEFAULT_GRACE_MS 2000
 #define PROC_READ_CHUNK 65536
+/* Process groups of the children alive in this process, so a crash-only exit (a wedged node, a
+ * stop past its deadline) can take them along: they run in sessions of their own and would
+ * otherwise outlive the engine. Lock-free so the watchdog thread may read it right before _exit. */
+#define PROC_LIVE_MAX 1024
+static _Atomic int live_groups[PROC_LIVE_MAX];
+
+static void live_add(int pid) {
+  for (int i = 0; i < PROC_LIVE_MAX; i++) {
+    int none = 0;
+    if (atomic_compare_exchange_strong(&live_groups[i], &none, pid)) {
+      return;
+    }
+  }
+  /* full: this child is not taken along by ain_proc_kill_all_now (1024 children at once) */
+}
+
+static void live_remove(int pid) {
+  for (int i = 0; i < PROC_LIVE_MAX; i++) {
+    int want = pid;
+    if (atomic_compare_exchange_strong(&live_groups[i], &want, 0)) {
+      return;
+    }
+  }
+}
+
+void ain_proc_kill_all_now(void) {
+  for (int i = 0; i < PROC_LIVE_MAX; i++) {
+    int pid = atomic_load(&live_groups[i]);
+    if (pid > 0) {
+      kill(-pid, SIGKILL); /* async-signal-safe, like everything here */
+    }
+  }
+}
 
 typedef struct {
   uv_pipe_t pipe;
@@ -136,6 +170,7 @@ static void on_timeout(uv_timer_t *t) {
 
 static void on_exit_cb(uv_process_t *proc, int64_t status, int sig) {
   ain_proc_t *p = proc->data;
+  live_remove(p->process.pid);
   p->exited = 1;
   p->res.exit_status = status;
   p->res.term_signal = sig;
@@ -315,6 +350,7 @@ int ain_proc_spawn(uv_loop_t *loop, const ain_proc_opts_t *opts, ain_proc_cb cb,
     close_all(p);
     return AIN_ESPAWN;
   }
+  live_add(p->process.pid);
 
   if (p->has_in) {
     p->stdin_copy = malloc(opts->stdin_len);

@@ -53,6 +53,9 @@ int ain_proc_spawn(uv_loop_t *loop, const ain_proc_opts_t *opts, ain_proc_cb cb,
                    ain_proc_t **out, ain_err_t *err);
 /* SIGTERM now, SIGKILL after the grace period. The callback still runs (killed = 1). Idempotent. */
 void ain_proc_kill(ain_proc_t *p);
+/* SIGKILL to the process group of every child of this process still alive, at once: for a
+ * crash-only exit, right before _exit, from any thread (async-signal-safe). */
+void ain_proc_kill_all_now(void);
 int ain_proc_pid(const ain_proc_t *p);
 
 #endif

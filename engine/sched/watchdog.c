@@ -16,8 +16,10 @@
  * The stop deadline. After SIGINT/SIGTERM the shards get shutdown.grace_ms; a wedged shard never
  * stops, so the main loop would wait forever. At grace_ms + 0.5 s a shard whose loop no longer
  * turns makes the process exit anyway (AIN_EXIT_STOP_DEADLINE), so it ends before grace_ms + 1 s;
- * shards still turning (waiting for a cancelled step's children to die) get until grace_ms + 30 s.
- * What was accepted is committed; the leases left are reaped by the next engine.
+ * shards still turning (a cancelled step waiting for its child, or for thread-pool work such as a
+ * speech synthesis that cannot be interrupted) get WD_DRAIN_MS more, then the same exit: SIGTERM
+ * always ends the process within grace_ms + 1 s. Children are killed (their groups) on the way
+ * out. What was accepted is committed; the leases left are reaped by the next engine.
  *
  * Relies on: sched/internal.h (shards' watch_mu, tick_ns, steps), lua/host.h, store/store.h,
  * core/log.h, libuv, POSIX alarm(). */
@@ -29,6 +31,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "loop/proc.h"
 #include "sched/internal.h"
 
 #define WD_PERIOD_MS 50
@@ -38,7 +41,7 @@
 /* At the deadline, a loop that has not ticked (every AIN_SHARD_TICK_MS) for this long is stuck;
  * shards that still turn get WD_DRAIN_MS more to finish cancelling. */
 #define WD_STUCK_MS 300
-#define WD_DRAIN_MS 30000
+#define WD_DRAIN_MS 400
 
 struct ain__watchdog {
   ain_engine_t *e;
@@ -72,6 +75,7 @@ static const ain_config_t *cfg_of(const ain__watchdog_t *w) {
 
 static void on_alarm(int sig) {
   (void)sig;
+  ain_proc_kill_all_now(); /* children run in their own sessions: take them along */
   _exit(AIN_EXIT_WEDGED); /* async-signal-safe: the backstop behind the record timeout */
 }
 
@@ -81,6 +85,7 @@ static void exit_wedged(ain__watchdog_t *w, const char *how) {
                       .state_version = w->task_id[0] ? w->token : -1};
   ain_log(AIN_LOG_ERROR, &lc, "watchdog: %s; exiting with code %d (crash-only)", how,
           AIN_EXIT_WEDGED);
+  ain_proc_kill_all_now(); /* children run in their own sessions: take them along */
   _exit(AIN_EXIT_WEDGED);
 }
 
@@ -216,6 +221,7 @@ static void on_stop_deadline(ain__watchdog_t *w) {
                 "exiting without them with code %d (what was accepted is committed; their leases "
                 "are reaped)",
                 (long long)e->cfg->shutdown.grace_ms, AIN_EXIT_STOP_DEADLINE);
+  ain_proc_kill_all_now();
   _exit(AIN_EXIT_STOP_DEADLINE);
 }
 

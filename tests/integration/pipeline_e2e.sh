@@ -139,7 +139,10 @@ assert_eq "$(q3 "SELECT count(*) FROM planned")" "2" "planned after the file cha
 touch "$T3/trends.jsonl"
 sleep 1
 kill -TERM "$pid"
-wait "$pid" || fail "engine exit after SIGTERM"
+# 0: stopped within the grace period; 75: a step was still draining (a speech synthesis on the
+# thread pool cannot be interrupted) at grace_ms + 0.9 s, so the engine exited anyway
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" = 0 ] || [ "$rc" = 75 ] || fail "engine exit after SIGTERM: $rc"
 assert_eq "$(q3 "SELECT count(*) FROM tasks WHERE type = 'generate_video'")" "2" "generate_video tasks"
 grep -q "planner: planning from" "$T3/run.log" || fail "planner start not logged"
 ok "the planner re-plans when the source file changes; nothing is planned twice"
