@@ -10,6 +10,7 @@
 #include "cli/internal.h"
 #include "core/message.h"
 #include "core/util.h"
+#include "privacy/privacy.h"
 #include "sched/engine.h"
 #include "sched/step.h"
 
@@ -169,6 +170,22 @@ static int read_input(const char *path, char **buf, size_t *len, ain_err_t *err)
   return 0;
 }
 
+/* Replaces PII in every payload by its token (privacy/privacy.h); says how many on stderr. */
+static int scrub_payloads(ain_cli_t *cli, ain_task_t *tasks, size_t n, ain_err_t *err) {
+  ain_privacy_t *priv = NULL;
+  int rc = ain_privacy_open(cli->cfg.secrets_dir, &priv, err);
+  ain_privacy_stats_t st = {0};
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    rc = ain_privacy_scrub_json(priv, &tasks[i].payload, &st, err);
+  }
+  if (rc == 0 && st.total > 0 && !cli->json) {
+    fprintf(stderr, "ain enqueue: %lld personal data value(s) replaced by %s tokens\n",
+            (long long)st.total, ain_privacy_keyed(priv) ? "hashed" : "redacted");
+  }
+  ain_privacy_free(priv);
+  return rc;
+}
+
 int ain_cli_enqueue(ain_cli_t *cli) {
   if (cli->nargs != 1) {
     return ain_cli_usage(cli, "expects exactly one FILE (or - for stdin)%s", NULL);
@@ -208,6 +225,15 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     if (tasks[i].max_attempts <= 0) {
       tasks[i].max_attempts = cli->cfg.queue.default_max_attempts;
     }
+  }
+  rc = scrub_payloads(cli, tasks, n, &err); /* PII leaves before anything is stored */
+  if (rc != 0) {
+    for (size_t i = 0; i < n; i++) {
+      ain_task_free(&tasks[i]);
+    }
+    free(tasks);
+    ain_cli_close_store(cli);
+    return ain_cli_fail(cli, &err);
   }
   ain_store_batch_t batch = {.tasks = tasks, .ntasks = n};
   ain_store_req_t req;

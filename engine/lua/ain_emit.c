@@ -8,6 +8,7 @@
  * spawned work), so a failed attempt has emitted nothing and a retried one emits once. The id
  * is returned at once, without yielding. Elsewhere (`ain test` specs, a host without steps) the
  * enqueue is its own store request and the call yields until it commits.
+ * PII in the payload is replaced by tokens before the task exists (privacy/privacy.h).
  * Relies on: core/message.h, store/store.h, sched/step.h (ain_handler_for_type), cJSON. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "core/message.h"
 #include "lua/internal.h"
+#include "privacy/privacy.h"
 #include "sched/step.h"
 #include "store/store.h"
 
@@ -144,6 +146,12 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
   ain_err_t err = {0};
   int rc = ain_message_parse_task(text, strlen(text), task, &err);
   free(text);
+  if (rc == 0) {
+    rc = ain_privacy_scrub_json(h->privacy, &task->payload, NULL, &err); /* before it is stored */
+    if (rc != 0) {
+      ain_task_free(task);
+    }
+  }
   if (rc != 0) {
     luaL_argerror(L, 1, lua_pushfstring(L, "%s", err.msg));
   }

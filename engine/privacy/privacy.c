@@ -1,5 +1,6 @@
 /* Privacy at ingest (privacy.h): the keyed token, the text and JSON scrubbers and the list of
- * user-identifier fields. Relies on: pii.c (ain_pii_next), core/secret.h, OpenSSL HMAC, cJSON. */
+ * user-identifier fields. Relies on: pii.c (ain_pii_next), core/secret.h, core/log.h, OpenSSL
+ * HMAC, cJSON. */
 #include "privacy/privacy.h"
 
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
 #include "core/secret.h"
 
 struct ain_privacy {
@@ -77,6 +79,17 @@ int ain_privacy_open(const char *secrets_dir, ain_privacy_t **out, ain_err_t *er
   }
   rc = ain_privacy_open_key(v, len, out, err);
   ain_secret_free(v, len);
+  return rc;
+}
+
+int ain_privacy_start(const char *secrets_dir, ain_privacy_t **out, ain_err_t *err) {
+  int rc = ain_privacy_open(secrets_dir, out, err);
+  if (rc == 0 && !ain_privacy_keyed(*out)) {
+    ain_log_warn("privacy: no key (AIN_SECRET_PII_KEY or %s/%s): personal data found at ingest "
+                 "is redacted without a hash, so equal values cannot be matched "
+                 "(docs/operations.md)",
+                 secrets_dir != NULL ? secrets_dir : "secrets_dir", AIN_PRIVACY_KEY_SECRET);
+  }
   return rc;
 }
 

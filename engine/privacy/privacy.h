@@ -72,6 +72,9 @@ typedef struct {
 int ain_privacy_open(const char *secrets_dir, ain_privacy_t **out, ain_err_t *err);
 /* The same with the key given (len 0: no key). For tests and tools. */
 int ain_privacy_open_key(const void *key, size_t len, ain_privacy_t **out, ain_err_t *err);
+/* ain_privacy_open for a process that stores data (`ain run`, `ain enqueue`): the same, and a
+ * warning in the log when no key is configured (values will be redacted without a hash). */
+int ain_privacy_start(const char *secrets_dir, ain_privacy_t **out, ain_err_t *err);
 void ain_privacy_free(ain_privacy_t *p);
 /* 1 when tokens carry a keyed hash, 0 when values are redacted without one (or p is NULL). */
 int ain_privacy_keyed(const ain_privacy_t *p);

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "plan/plan.h"
+#include "privacy/privacy.h"
 #include "lua/registry.h"
 #include "sched/internal.h"
 
@@ -121,7 +122,11 @@ static void start_planner(ain_engine_t *e) {
   }
   char actor[200];
   snprintf(actor, sizeof actor, "%s/planner", e->node_id);
-  ain_plan_opts_t po = {.cfg = cfg, .store = e->store, .registry = e->registry, .actor = actor};
+  ain_plan_opts_t po = {.cfg = cfg,
+                        .store = e->store,
+                        .registry = e->registry,
+                        .actor = actor,
+                        .privacy = e->privacy};
   ain_err_t err;
   ain_err_clear(&err);
   if (ain_plan_start(&e->loop, &po, &e->planner, &err) != 0) {
@@ -251,6 +256,9 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   snprintf(e->node_id, sizeof e->node_id, "%s", cfg->node_id);
   int rc = init_main(e, err);
   if (rc == 0) {
+    rc = ain_privacy_start(cfg->secrets_dir, &e->privacy, err);
+  }
+  if (rc == 0) {
     rc = start_registry(e, err);
   }
   if (rc != 0) {
@@ -364,6 +372,7 @@ fail_store:
   }
   uv_run(&e->loop, UV_RUN_DEFAULT);
   uv_loop_close(&e->loop);
+  ain_privacy_free(e->privacy); /* after the loops: the planner's pool work borrowed it */
   free(e);
   return rc;
 }

@@ -372,6 +372,7 @@ static void shard_main(void *arg) {
                          .allow_ffi = cfg->lua.allow_ffi,
                          .store = sh->store,
                          .secrets_dir = cfg->secrets_dir,
+                         .privacy = sh->engine->privacy,
                          .default_max_attempts = cfg->queue.default_max_attempts};
     sh->start_rc = ain_lua_host_new(&sh->loop, &lo, &sh->lua, &sh->start_err);
     if (sh->start_rc != 0) {
