@@ -10,6 +10,7 @@
 #include "store/review.h"
 #include "store/scripts.h"
 #include "store/media.h"
+#include "store/purge.h"
 
 static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
     "pending", "ready", "running", "succeeded", "dead", "cancelled", "waiting"};
@@ -250,6 +251,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_PLANNED_LIST:
   case AIN_STORE_TRENDS_LIST:
     return ain__store_media_check(req, err);
+  case AIN_STORE_PURGE:
+    return ain__store_purge_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }
@@ -464,6 +467,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
   case AIN_STORE_PLANNED_LIST:
   case AIN_STORE_TRENDS_LIST:
     ain__store_media_cleanup(req);
+    break;
+  case AIN_STORE_PURGE:
+    ain__store_purge_cleanup(req);
     break;
   default:
     break;

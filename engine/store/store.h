@@ -300,6 +300,7 @@ typedef enum {
   AIN_STORE_REVIEW_DECIDE, /* OCC approve/reject of a pending review; wakes the parked gate */
   AIN_STORE_RECEIPT_PUT,  /* publish receipt by idempotency key (or look one up) */
   AIN_STORE_SETTING,      /* read or write one settings row ("publishers.paused") */
+  AIN_STORE_PURGE,        /* delete finished DAGs and their data (store/purge.h) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -501,6 +502,7 @@ struct ain_store_req {
       int64_t version;   /* out */
       int changed;       /* out: the write changed the value */
     } setting;
+    struct ain_store_purge *purge; /* PURGE: inputs and outputs, store/purge.h */
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */

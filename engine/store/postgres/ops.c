@@ -174,6 +174,10 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                        "n.id || '/') FROM nodes n ORDER BY n.id",
                        0},
     [AIN__PG_ARCHIVE] = {"ain_archive", "SELECT ain_archive($1::bigint, $2::integer)", 2},
+    [AIN__PG_PURGE] = {"ain_purge",
+                       "SELECT * FROM ain_purge($1::bigint, $2::integer, $3::text, $4::bigint, "
+                       "$5::boolean)",
+                       5},
     [AIN__PG_ARTIFACT_PUT] = {"ain_artifact_put",
                               "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
                               "created_at) VALUES ($1::text, $2::text, $3::text, $4::text, "
@@ -509,6 +513,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_RECEIPT_PUT:
   case AIN_STORE_SETTING:
     return ain__pg_plan_review(req, plan, now);
+  case AIN_STORE_PURGE:
+    return ain__pg_plan_purge(req, plan, now);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -756,6 +762,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_RECEIPT_PUT:
   case AIN_STORE_SETTING:
     return ain__pg_parse_review(req, plan);
+  case AIN_STORE_PURGE:
+    return ain__pg_parse_purge(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }
