@@ -635,7 +635,9 @@ static int pg_parse_dag(ain_store_req_t *req, ain__pg_plan_t *plan) {
 static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
   const PGresult *x = plan->res[0], *r = plan->res[1];
   int i, rows;
-  if (!x || PQntuples(x) == 0) {
+  /* Not found only when there is neither the row nor any audit: a purged task or DAG keeps its
+   * audit rows (store/purge.h). */
+  if ((!x || PQntuples(x) == 0) && (!r || PQntuples(r) == 0)) {
     if (req->u.audit.task_id)
       return ain_err_field(&req->err, AIN_ENOTFOUND, "task_id", "task %s not found",
                            req->u.audit.task_id);
