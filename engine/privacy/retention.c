@@ -136,7 +136,6 @@ static void on_purged(ain_store_req_t *req) {
     after_delete(&r->work, 0);
     return;
   }
-  r->work.data = r;
   int rc = uv_queue_work(r->loop, &r->work, delete_work, after_delete);
   if (rc != 0) {
     ain_log_error("retention: queueing object deletions: %s", uv_strerror(rc));
@@ -182,6 +181,7 @@ int ain_retention_start(uv_loop_t *loop, ain_store_t *store, const ain_retention
   r->o.actor = r->actor;
   uv_timer_init(loop, &r->timer);
   r->timer.data = r;
+  r->work.data = r; /* after_delete also runs directly when a batch freed no object */
   /* the first run soon after start (not in the start-up rush), then every interval */
   uint64_t first = opts->interval_ms < 5000 ? (uint64_t)opts->interval_ms : 5000;
   uv_timer_start(&r->timer, on_timer, first, (uint64_t)opts->interval_ms);
