@@ -61,6 +61,16 @@ keys=$(sql "SELECT j.value FROM artifacts a, json_each(a.keys) j WHERE a.dag_id 
 for k in $keys; do [ -f "$T/var/objects/$k" ] || fail "object $k missing before the purge"; done
 audit_before=$(sql "SELECT count(*) FROM audit_log WHERE dag_id = '$dag'")
 step_task=$(sql "SELECT id FROM tasks WHERE dag_id = '$dag' AND step = 'judge'")
+set +e
+"$AIN_BIN" purge -c "$cfg" --older-than 3x > /dev/null 2> "$T/bad.err"; rc=$?
+set -e
+assert_eq "$rc" "2" "purge --older-than 3x exit code"
+assert_contains "$(cat "$T/bad.err")" "'3x' is not a duration" "purge with a bad duration"
+set +e
+"$AIN_BIN" purge -c "$cfg" > /dev/null 2> "$T/bad.err"; rc=$?
+set -e
+assert_eq "$rc" "2" "purge without --older-than exit code"
+assert_contains "$(cat "$T/bad.err")" "--older-than DURATION is required" "purge without a duration"
 dry=$("$AIN_BIN" purge -c "$cfg" --older-than 0s --dry-run --json)
 assert_contains "$dry" "\"dry_run\":true" "dry run"
 assert_contains "$dry" "$dag" "dry run lists the DAG"
