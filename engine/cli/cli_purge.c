@@ -134,8 +134,8 @@ int ain_cli_purge(ain_cli_t *cli) {
     }
     objs += (long long)deleted;
     if (tty) {
-      fprintf(stderr, "batch %lld: %d DAG(s), %d task(s), %zu object(s) deleted\n", batches,
-              p.dags, p.tasks, deleted);
+      fprintf(stderr, "batch %lld: %d DAG(s), %d task(s), %zu object(s) deleted\n", batches, p.dags,
+              p.tasks, deleted);
     }
     int full = p.dags >= batch || p.tasks >= batch;
     ain_store_req_cleanup(&req);

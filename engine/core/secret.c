@@ -55,8 +55,10 @@ int ain_secret_read_file(const char *secrets_dir, const char *name, char **value
   *value = NULL;
   *len = 0;
   if (!ain_secret_name_ok(name, strlen(name))) {
-    return ain_err_field(err, AIN_EINVAL, "name", "secret name '%s' is not 1 to 64 of A-Z a-z "
-                         "0-9 _ (and - . after the first)", name);
+    return ain_err_field(err, AIN_EINVAL, "name",
+                         "secret name '%s' is not 1 to 64 of A-Z a-z "
+                         "0-9 _ (and - . after the first)",
+                         name);
   }
   if (secrets_dir == NULL || secrets_dir[0] == '\0') {
     return ain_err_set(err, AIN_ENOTFOUND, "secret '%s': no secrets_dir is configured", name);

@@ -114,9 +114,9 @@ static size_t dot_sep(const char *s, size_t n, size_t i, int *spelt) {
 
 /* Small words that make "look at the dot com era" not an address. */
 static int stop_word(const char *s, size_t len) {
-  static const char *const w[] = {"the", "a",    "an",  "this", "that", "these", "those", "our",
-                                  "your", "my",  "his", "her",  "their", "its",  "it",    "all",
-                                  "any",  "some", "one", "no",  NULL};
+  static const char *const w[] = {"the", "a",    "an",  "this", "that", "these", "those",
+                                  "our", "your", "my",  "his",  "her",  "their", "its",
+                                  "it",  "all",  "any", "some", "one",  "no",    NULL};
   for (int i = 0; w[i] != NULL; i++) {
     if (strlen(w[i]) == len && has_ci(s, len, 0, w[i])) {
       return 1;
@@ -164,7 +164,8 @@ static int match_email(const char *s, size_t n, size_t i, ain_pii_match_t *m) {
   size_t k;
   if (j < n && s[j] == '@') {
     k = j + 1;
-  } else if (j + 2 < n && s[j] == ' ' && skip_spaces(s, n, j) < n && s[skip_spaces(s, n, j)] == '@') {
+  } else if (j + 2 < n && s[j] == ' ' && skip_spaces(s, n, j) < n &&
+             s[skip_spaces(s, n, j)] == '@') {
     k = skip_spaces(s, n, skip_spaces(s, n, j) + 1);
   } else if ((k = spelled(s, n, j, "at", &bare)) == 0) {
     return 0;
@@ -209,8 +210,8 @@ static int match_email(const char *s, size_t n, size_t i, ain_pii_match_t *m) {
   }
   /* "look at example.com" is prose: a bare spelled "at" needs a spelled dot somewhere, and
    * neither side may be a small word ("look at the dot com era") */
-  if (bare && (!spelt_any || stop_word(norm + dstart, first_len) ||
-               stop_word(norm, strcspn(norm, ".@")))) {
+  if (bare &&
+      (!spelt_any || stop_word(norm + dstart, first_len) || stop_word(norm, strcspn(norm, ".@")))) {
     return 0;
   }
   if (best_j < n && (is_alnum(s[best_j]) || s[best_j] == '@')) {
@@ -275,12 +276,12 @@ static int match_iban(const char *s, size_t n, size_t i, ain_pii_match_t *m) {
 
 /* A run of digit groups: "+44 (0)20 7946-0958", "415.555.0132", "4111 1111 1111 1111". */
 typedef struct {
-  int plus;                 /* a leading '+' */
-  int paren;                /* index of a group written in parentheses, or -1 */
+  int plus;  /* a leading '+' */
+  int paren; /* index of a group written in parentheses, or -1 */
   int ngroups;
-  int len[GROUPS_MAX];      /* digits per group */
-  size_t end[GROUPS_MAX];   /* byte position after group g */
-  char sep[GROUPS_MAX];     /* separator before group g (0 for the first) */
+  int len[GROUPS_MAX];    /* digits per group */
+  size_t end[GROUPS_MAX]; /* byte position after group g */
+  char sep[GROUPS_MAX];   /* separator before group g (0 for the first) */
   char digits[DIGITS_MAX + 1];
   int ndigits;
 } groups_t;
@@ -439,11 +440,10 @@ static int classify(const char *s, size_t i, const groups_t *g, int k, int digit
   /* phone numbers */
   if (g->plus) {
     return digits >= 8 && digits <= 15 && (k == 1 || seps_are(g, k, " -.")) ? AIN_PII_PHONE
-           : digits >= 8 && digits <= 15 && g->paren >= 0 && g->paren < k ? AIN_PII_PHONE
-                                                                           : -1;
+           : digits >= 8 && digits <= 15 && g->paren >= 0 && g->paren < k   ? AIN_PII_PHONE
+                                                                            : -1;
   }
-  if (g->paren == 0 && k >= 2 && digits >= 7 && digits <= 15 && g->len[0] >= 2 &&
-      g->len[0] <= 5) {
+  if (g->paren == 0 && k >= 2 && digits >= 7 && digits <= 15 && g->len[0] >= 2 && g->len[0] <= 5) {
     return AIN_PII_PHONE; /* "(415) 555-0132", "(030) 1234567" */
   }
   if (g->paren >= 0 && g->paren < k) {
@@ -458,8 +458,7 @@ static int classify(const char *s, size_t i, const groups_t *g, int k, int digit
   if (shape(g, k, nanp, 3) && seps_are(g, k, " -.") && d[0] >= '2' && d[3] >= '2') {
     return AIN_PII_PHONE; /* "415 555 0132", "415-555-0132", "415.555.0132" */
   }
-  if (shape(g, k, nanp1, 4) && d[0] == '1' && seps_are(g, k, " -.") && d[1] >= '2' &&
-      d[4] >= '2') {
+  if (shape(g, k, nanp1, 4) && d[0] == '1' && seps_are(g, k, " -.") && d[1] >= '2' && d[4] >= '2') {
     return AIN_PII_PHONE; /* "1-800-555-0199" */
   }
   if (shape(g, k, local, 2) && seps_are(g, k, "-") && d[0] >= '2') {

@@ -22,10 +22,11 @@ struct ain_privacy {
  * user): hashed as a uid whatever it looks like. Matched case-insensitively on the key; a key
  * ending in "_user_id" counts too. */
 static const char *const uid_fields[] = {
-    "author",     "author_id",  "author_name", "authorid",        "user",       "user_id",
-    "userid",     "username",   "user_name",   "screen_name",     "handle",     "account_id",
-    "owner_id",   "uploader",   "uploader_id", "channel_user_id", "creator_id", "posted_by",
-    "reporter",   "submitter",  "from_user",   NULL};
+    "author",          "author_id",  "author_name", "authorid",  "user",
+    "user_id",         "userid",     "username",    "user_name", "screen_name",
+    "handle",          "account_id", "owner_id",    "uploader",  "uploader_id",
+    "channel_user_id", "creator_id", "posted_by",   "reporter",  "submitter",
+    "from_user",       NULL};
 
 static int is_uid_field(const char *k) {
   if (k == NULL) {

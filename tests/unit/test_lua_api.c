@@ -898,8 +898,10 @@ TEST(emit_scrubs_pii) {
   next_outbox = NULL;
   ASSERT_EQ(o.status, 0);
   ASSERT_EQ(box.ntasks, 1);
-  ASSERT_STR_EQ(box.tasks[0].payload,
-                "{\"note\":\"mail <pii:email> or <pii:phone>\",\"user_id\":\"<pii:uid>\",\"n\":7}");
+  /* (Lua tables have no key order) */
+  ASSERT_STR_CONTAINS(box.tasks[0].payload, "\"note\":\"mail <pii:email> or <pii:phone>\"");
+  ASSERT_STR_CONTAINS(box.tasks[0].payload, "\"user_id\":\"<pii:uid>\"");
+  ASSERT_STR_CONTAINS(box.tasks[0].payload, "\"n\":7");
   outcome_free(&o);
   for (size_t i = 0; i < box.ntasks; i++) {
     ain_task_free(&box.tasks[i]);

@@ -149,10 +149,11 @@ TEST(json_walk) {
   ain_privacy_t *p = NULL;
   ain_err_t err;
   ASSERT_OK(ain_privacy_open_key("key", 3, &p, &err));
-  char *doc = strdup("{\"title\":\"Email ava@example.com\",\"author\":\"Ava Smith\","
-                     "\"user_id\":1234567,\"channel_user_id\":\"UC42\",\"score\":88,"
-                     "\"tags\":[\"x\",\"call 415-555-0132\"],\"nested\":{\"user\":{\"id\":7,"
-                     "\"name\":\"bob\"}},\"bob@example.com\":true,\"ts\":\"2025-06-02T08:15:00Z\"}");
+  char *doc =
+      strdup("{\"title\":\"Email ava@example.com\",\"author\":\"Ava Smith\","
+             "\"user_id\":1234567,\"channel_user_id\":\"UC42\",\"score\":88,"
+             "\"tags\":[\"x\",\"call 415-555-0132\"],\"nested\":{\"user\":{\"id\":7,"
+             "\"name\":\"bob\"}},\"bob@example.com\":true,\"ts\":\"2025-06-02T08:15:00Z\"}");
   ain_privacy_stats_t st = {0};
   ASSERT_OK(ain_privacy_scrub_json(p, &doc, &st, &err));
   ASSERT_TRUE(strstr(doc, "ava@") == NULL && strstr(doc, "Ava Smith") == NULL &&

@@ -13,10 +13,10 @@
 #define IN_VIDEOS "(SELECT id FROM temp.ain_purge_videos)"
 #define KEYS_OF(a) "json_each(CASE WHEN json_valid(" a ".keys) THEN " a ".keys ELSE '[]' END)"
 #define LONE_TASKS(table)                                                                          \
-  "INSERT OR IGNORE INTO temp.ain_purge_tasks SELECT id FROM (SELECT t.id FROM " table " t "      \
-  "WHERE (t.dag_id IS NULL OR t.dag_id = '') AND t.finished_at < ?1 "                             \
-  "AND t.status IN ('succeeded', 'dead', 'cancelled') "                                           \
-  "AND NOT EXISTS (SELECT 1 FROM dags d WHERE d.root_task_id = t.id) "                            \
+  "INSERT OR IGNORE INTO temp.ain_purge_tasks SELECT id FROM (SELECT t.id FROM " table " t "       \
+  "WHERE (t.dag_id IS NULL OR t.dag_id = '') AND t.finished_at < ?1 "                              \
+  "AND t.status IN ('succeeded', 'dead', 'cancelled') "                                            \
+  "AND NOT EXISTS (SELECT 1 FROM dags d WHERE d.root_task_id = t.id) "                             \
   "ORDER BY t.finished_at LIMIT ?2)"
 
 /* ?1 = older_than, ?2 = limit */
@@ -40,8 +40,8 @@ static const char *const choose_sql[] = {
     LONE_TASKS("tasks"),
     LONE_TASKS("tasks_archive"),
     "INSERT INTO temp.ain_purge_videos SELECT id FROM videos WHERE dag_id IN " IN_DAGS,
-    "INSERT OR IGNORE INTO temp.ain_purge_keys SELECT j.value FROM artifacts a, " KEYS_OF("a")
-    " j WHERE a.dag_id IN " IN_DAGS " AND j.type = 'text'",
+    "INSERT OR IGNORE INTO temp.ain_purge_keys SELECT j.value FROM artifacts a, " KEYS_OF(
+        "a") " j WHERE a.dag_id IN " IN_DAGS " AND j.type = 'text'",
     "INSERT OR IGNORE INTO temp.ain_purge_keys SELECT video_key FROM videos WHERE id IN " IN_VIDEOS
     " AND video_key IS NOT NULL UNION SELECT thumbnail_key FROM videos WHERE id IN " IN_VIDEOS
     " AND thumbnail_key IS NOT NULL",
@@ -54,10 +54,10 @@ static const char *const count_sql =
 static const char *const dags_sql = "SELECT id FROM temp.ain_purge_dags ORDER BY ended, id";
 /* content-addressed: another DAG may hold the same object */
 static const char *const orphans_sql =
-    "SELECT k.key FROM temp.ain_purge_keys k WHERE NOT EXISTS (SELECT 1 FROM artifacts a, "
-    KEYS_OF("a") " j WHERE a.dag_id NOT IN " IN_DAGS " AND j.value = k.key) "
-    "AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.id NOT IN " IN_VIDEOS
-    " AND (v.video_key = k.key OR v.thumbnail_key = k.key)) ORDER BY k.key";
+    "SELECT k.key FROM temp.ain_purge_keys k WHERE NOT EXISTS (SELECT 1 FROM artifacts a, " KEYS_OF(
+        "a") " j WHERE a.dag_id NOT IN " IN_DAGS " AND j.value = k.key) "
+             "AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.id NOT IN " IN_VIDEOS
+             " AND (v.video_key = k.key OR v.thumbnail_key = k.key)) ORDER BY k.key";
 
 static const char *const delete_sql[] = {
     /* audit rows stay; their detail keeps only the policy versions */
