@@ -255,7 +255,7 @@ TEST(key_from_secrets) {
 
 TEST(hostile_input_is_linear) {
   /* long runs that almost look like addresses or numbers must not go quadratic */
-  size_t n = 2u << 20;
+  size_t n = 512u << 10;
   char *s = malloc(n + 1);
   for (size_t i = 0; i < n; i++) {
     s[i] = "a.1-"[i % 4];
@@ -264,7 +264,7 @@ TEST(hostile_input_is_linear) {
   int64_t t0 = ain_now_ms();
   char *x = ain_privacy_scrub_text(NULL, s, n, NULL, NULL);
   free(x);
-  ASSERT_LE(ain_now_ms() - t0, 20000); /* ~0.1 s here; wide margin for ASan on 2 cores */
+  ASSERT_LE(ain_now_ms() - t0, 20000); /* ~0.05 s here, ~2.5 s under ASan: a quadratic scan would take hours */
   free(s);
 }
 
