@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 #include "cli/internal.h"
-#include "core/message.h"
+#include "message/message.h"
 #include "core/util.h"
+#include "lua/personas.h"
 #include "privacy/privacy.h"
 #include "sched/engine.h"
 #include "sched/step.h"
@@ -20,11 +21,9 @@ static void store_closed(void *data) {
   *(int *)data = 1;
 }
 
-int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
-  int rc = ain_cli_load_config(cli, err);
-  if (rc != 0) {
-    return rc;
-  }
+/* Opens the store of the config already loaded into cli->cfg. */
+static int open_loaded_store(ain_cli_t *cli, ain_err_t *err) {
+  int rc;
   if (uv_loop_init(&cli->loop) != 0) {
     return ain_err_set(err, AIN_EIO, "cannot create an event loop");
   }
@@ -49,6 +48,11 @@ int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
   return rc;
 }
 
+int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
+  int rc = ain_cli_load_config(cli, err);
+  return rc != 0 ? rc : open_loaded_store(cli, err);
+}
+
 void ain_cli_close_store(ain_cli_t *cli) {
   if (cli->store == NULL) {
     return;
@@ -60,8 +64,7 @@ void ain_cli_close_store(ain_cli_t *cli) {
   uv_loop_close(&cli->loop);
 }
 
-/* Runs one request to completion; on failure prints it and returns the exit code. */
-static int wait_req(ain_cli_t *cli, ain_store_req_t *req) {
+int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err) {
   if (req->actor == NULL) {
     req->actor = "operator:cli";
   }
@@ -70,9 +73,15 @@ static int wait_req(ain_cli_t *cli, ain_store_req_t *req) {
     if (req->err.code == 0) {
       ain_err_set(&req->err, rc, "%s", ain_strerror(rc));
     }
-    return ain_cli_fail(cli, &req->err);
+    *err = req->err;
   }
-  return 0;
+  return rc;
+}
+
+int ain_cli_wait_or_fail(ain_cli_t *cli, ain_store_req_t *req) {
+  ain_err_t err;
+  ain_err_clear(&err);
+  return ain_cli_wait(cli, req, &err) != 0 ? ain_cli_fail(cli, &err) : 0;
 }
 
 static void fmt_time(int64_t ms, char *out, size_t n) {
@@ -106,7 +115,7 @@ int ain_cli_migrate(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_migrate(&req);
-  rc = wait_req(cli, &req);
+  rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     if (cli->json) {
       printf("{\"ok\":true,\"applied\":%d,\"version\":%d}\n", req.u.migrate.applied,
@@ -186,6 +195,44 @@ static int scrub_payloads(ain_cli_t *cli, ain_task_t *tasks, size_t n, ain_err_t
   return rc;
 }
 
+/* The personas a batch names, each checked once (a check compiles and runs the file). */
+typedef struct {
+  ain_lua_check_opts_t opts;
+  char **ok; /* ids found valid */
+  size_t n, cap;
+} persona_cache_t;
+
+static int check_persona(void *data, const ain_task_t *t, ain_err_t *err) {
+  persona_cache_t *pc = data;
+  for (size_t i = 0; i < pc->n; i++) {
+    if (strcmp(pc->ok[i], t->persona_id) == 0) {
+      return 0;
+    }
+  }
+  int rc = ain_lua_persona_check(NULL, NULL, &pc->opts, t->persona_id, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (pc->n == pc->cap) {
+    size_t cap = pc->cap ? pc->cap * 2 : 8;
+    char **g = realloc(pc->ok, cap * sizeof *g);
+    if (g == NULL) {
+      return 0; /* checked already; only the cache did not grow */
+    }
+    pc->ok = g;
+    pc->cap = cap;
+  }
+  pc->ok[pc->n++] = ain_strdup(t->persona_id);
+  return 0;
+}
+
+static void free_tasks(ain_task_t *tasks, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ain_task_free(&tasks[i]);
+  }
+  free(tasks);
+}
+
 int ain_cli_enqueue(ain_cli_t *cli) {
   if (cli->nargs != 1) {
     return ain_cli_usage(cli, "expects exactly one FILE (or - for stdin)%s", NULL);
@@ -198,11 +245,24 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   if (rc != 0) {
     return ain_cli_fail(cli, &err);
   }
+  rc = ain_cli_load_config(cli, &err); /* the persona check needs scripts_dir and the budgets */
+  if (rc != 0) {
+    free(buf);
+    return ain_cli_fail(cli, &err);
+  }
+  persona_cache_t pc = {.opts = {.scripts_dir = cli->cfg.scripts_dir,
+                                 .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
+                                 .cpu_budget = (uint64_t)cli->cfg.lua.cpu_budget,
+                                 .allow_ffi = cli->cfg.lua.allow_ffi}};
   ain_task_t *tasks = NULL;
   size_t n = 0;
   /* Validate everything before touching the store: one bad message rejects the input. */
-  rc = ain_message_parse_tasks(buf, len, &tasks, &n, NULL, &err);
+  rc = ain_message_parse_tasks(buf, len, check_persona, &pc, &tasks, &n, NULL, &err);
   free(buf);
+  for (size_t i = 0; i < pc.n; i++) {
+    free(pc.ok[i]);
+  }
+  free(pc.ok);
   if (rc != 0) {
     return ain_cli_fail(cli, &err);
   }
@@ -211,34 +271,21 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     return ain_cli_fail(cli, &err);
   }
   for (size_t i = 0; i < n; i++) {
-    tasks[i].handler = ain_handler_for_type(tasks[i].type);
-  }
-  rc = ain_cli_open_store(cli, &err);
-  if (rc != 0) {
-    for (size_t i = 0; i < n; i++) {
-      ain_task_free(&tasks[i]);
-    }
-    free(tasks);
-    return ain_cli_fail(cli, &err);
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (tasks[i].max_attempts <= 0) {
-      tasks[i].max_attempts = cli->cfg.queue.default_max_attempts;
-    }
+    ain_task_defaults(&tasks[i], cli->cfg.queue.default_max_attempts);
   }
   rc = scrub_payloads(cli, tasks, n, &err); /* PII leaves before anything is stored */
+  if (rc == 0) {
+    rc = open_loaded_store(cli, &err);
+  }
   if (rc != 0) {
-    for (size_t i = 0; i < n; i++) {
-      ain_task_free(&tasks[i]);
-    }
-    free(tasks);
-    ain_cli_close_store(cli);
+    free_tasks(tasks, n);
     return ain_cli_fail(cli, &err);
   }
+  /* One batch, one transaction: either every task is stored or none is. */
   ain_store_batch_t batch = {.tasks = tasks, .ntasks = n};
   ain_store_req_t req;
   ain_store_req_enqueue(&req, &batch);
-  rc = wait_req(cli, &req);
+  rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     if (cli->json) {
       printf("{\"ok\":true,\"enqueued\":[");
@@ -254,10 +301,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     }
   }
   ain_store_req_cleanup(&req);
-  for (size_t i = 0; i < n; i++) {
-    ain_task_free(&tasks[i]);
-  }
-  free(tasks);
+  free_tasks(tasks, n);
   ain_cli_close_store(cli);
   return rc;
 }
@@ -272,7 +316,9 @@ static void print_task_human(const ain_task_t *t) {
   if (t->dag_id[0]) {
     printf("dag           %s (step %s)\n", t->dag_id, t->step ? t->step : "?");
   }
-  printf("handler       %s\n", t->handler ? t->handler : "");
+  char *resolved = t->handler == NULL && t->type != NULL ? ain_handler_for_type(t->type) : NULL;
+  printf("handler       %s\n", t->handler ? t->handler : resolved ? resolved : "");
+  free(resolved);
   printf("persona       %s\n", t->persona_id ? t->persona_id : "");
   printf("status        %s\n", ain_task_status_name(t->status));
   printf("state_version %lld\n", (long long)t->state_version);
@@ -317,7 +363,7 @@ int ain_cli_task(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_get_task(&req, id);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     const ain_task_t *t = &req.u.get_task.task;
     char *out = NULL;
@@ -454,7 +500,7 @@ int ain_cli_dag(ain_cli_t *cli) {
   resolve_dag_id(cli, id, dag_id);
   ain_store_req_t req;
   ain_store_req_get_dag(&req, dag_id);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     const ain_dag_t *d = &req.u.get_dag.dag;
     if (dot) {
@@ -505,11 +551,11 @@ int ain_cli_audit(ain_cli_t *cli) {
   const char *id = cli->args[0];
   ain_store_req_t req;
   ain_store_req_audit(&req, id, NULL);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0 && req.u.audit.nrows == 0) { /* not a task: try it as a DAG */
     ain_store_req_cleanup(&req);
     ain_store_req_audit(&req, NULL, id);
-    rc = wait_req(cli, &req);
+    rc = ain_cli_wait_or_fail(cli, &req);
   }
   if (rc == 0 && req.u.audit.nrows == 0) {
     ain_err_set(&err, AIN_ENOTFOUND, "no audit rows for '%s'", id);
@@ -579,7 +625,7 @@ int ain_cli_cancel(ain_cli_t *cli) {
   if (rc == AIN_ENOTFOUND) {
     ain_store_req_cleanup(&req);
     ain_store_req_cancel(&req, id, NULL, reason);
-    rc = wait_req(cli, &req);
+    rc = ain_cli_wait_or_fail(cli, &req);
   } else if (rc != 0) {
     rc = ain_cli_fail(cli, &req.err);
   }
@@ -603,7 +649,7 @@ int ain_cli_stats(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_stats(&req);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     const ain_store_stats_t *s = &req.u.stats.stats;
     if (cli->json) {

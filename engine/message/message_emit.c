@@ -1,15 +1,15 @@
 /* Emitting task messages and worker responses from stored rows (see message.h). Every emitted
  * message is run back through the validator before it is returned, so the engine can never emit a
  * message its own schema would reject.
- * Relies on: cJSON, core/message.c (the validator and a few shared checks). */
+ * Relies on: cJSON, message/message.c (the validator and a few shared checks). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message.h"
-#include "core/message_internal.h"
+#include "message/message.h"
+#include "message/internal.h"
 #include "core/util.h"
 
 /* ---- emitters ------------------------------------------------------------------------------ */
