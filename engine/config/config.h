@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "config/spawn.h"
 #include "core/err.h"
 
 typedef struct {
@@ -34,6 +35,9 @@ typedef struct {
     int64_t retry_max_ms;
     int64_t default_timeout_ms;
     int default_max_attempts;
+    /* How often a shard asks the store whether its running tasks were cancelled (or taken
+     * over), so a cancelled step's children die within this, not at the next lease extension. */
+    int64_t cancel_check_ms;
   } queue;
   struct {
     int64_t grace_ms; /* running steps get this long to finish on SIGINT/SIGTERM */
@@ -80,6 +84,7 @@ typedef struct {
       } safe_area;
     } outbox;
   } channels;
+  ain_spawn_config_t spawn; /* ain.spawn's allowlist, environment and limits (config/spawn.h) */
 } ain_config_t;
 
 /* Fills cfg with defaults. */

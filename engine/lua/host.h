@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "config/spawn.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -44,6 +45,11 @@ typedef struct {
   /* Load policy modules only from sources set with ain_lua_host_set_source, never from
    * scripts_dir (replay runs exactly the recorded versions). Implied by a registry. */
   int sources_only;
+  /* ain.spawn's allowlist, environment and limits (config/spawn.h). Borrowed: must outlive the
+   * host. NULL: every ain.spawn is refused with ESANDBOX. */
+  const ain_spawn_config_t *spawn;
+  /* ain.spawn children run in this folder or below it (the config's data_dir); NULL = "var". */
+  const char *data_dir;
 } ain_lua_opts_t;
 
 /* Creates the state, loads the sandbox and the ain module. Caller frees with ain_lua_host_free()

@@ -33,6 +33,7 @@ struct ain_lua_call {
   int cpu_exceeded; /* 1: instructions, 2: loop time */
   int mem_exceeded, sandbox_hit;
   int finished; /* the callback has run (or is running) */
+  uint64_t serial; /* unique per host: owns the coroutines the call creates (lua/budget.c) */
   ain__lua_pending_t pending; /* cancel == NULL when nothing is pending */
   ain_store_batch_t *outbox; /* ain.emit's tasks go here when set (ain_lua_call_opts_t) */
   char *versions; /* JSON object {"module": "sha256hex"} */
@@ -67,6 +68,11 @@ struct ain_lua_host {
   struct ain_lua_registry *registry;
   uint64_t registry_gen; /* the registry generation last synced */
   int no_side_effects;   /* replay */
+  uint64_t call_serial;  /* the last serial given to a call */
+  int co_owner_ref;      /* weak-keyed: coroutine -> serial of the call that created it */
+  const ain_spawn_config_t *spawn; /* ain.spawn allowlist (borrowed, may be NULL) */
+  char *data_dir;                  /* ain.spawn's working directories live below it (owned) */
+  char *spawn_helper;              /* resolved ain-spawn-helper path, on first use (owned) */
 };
 
 /* sandbox.c */
@@ -103,11 +109,33 @@ void ain__lua_registry_sync(ain_lua_host_t *h);
  * call budgets and checks its contract (see ain_lua_check_source). 0 or AIN_E* with err set. */
 int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err);
 
+/* budget.c */
+/* Replaces pcall, xpcall and coroutine.create/resume/wrap of the unrestricted state (before the
+ * sandbox copies them) with versions a call over budget cannot survive, and sets up coroutine
+ * ownership. */
+int ain__lua_budget_open(lua_State *L, ain_lua_host_t *h, ain_err_t *err);
+/* Marks c over its CPU budget when it is (instructions, or loop time of this resume plus the
+ * earlier ones); returns nonzero when c is over its CPU or memory budget. */
+int ain__lua_budget_exceeded(ain_lua_call_t *c);
+/* "EBUDGET_CPU: m.f used more than N instructions" (or the loop-time or memory message). */
+void ain__lua_budget_message(const ain_lua_call_t *c, char *buf, size_t cap);
+/* Charges n units of work a C function did to the running call of h, as instructions; raises
+ * the budget error on L when the call is over budget. No-op when no call runs. */
+void ain__lua_charge(lua_State *L, ain_lua_host_t *h, uint64_t n);
+
+/* pattern.c */
+/* Sets find, match, gmatch and gsub in the table on top of the stack: the bounded matcher, each
+ * step charged to h's running call (h may be NULL: nothing is charged). */
+void ain__lua_pattern_register(lua_State *L, ain_lua_host_t *h);
+
 /* ain_mod.c */
 /* print(...) for policies: one info log line with the call's context. */
 int ain__lua_print(lua_State *L);
 /* Pushes the `ain` module table. */
 void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h);
+
+/* ain_spawn.c: adds ain.spawn to the ain table on top of the stack. */
+void ain__lua_add_spawn(lua_State *L);
 
 /* ain_http.c, ain_store.c, ain_emit.c, ain_secret.c: each adds its functions to the ain table
  * on top of the stack. */

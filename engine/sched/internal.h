@@ -23,6 +23,7 @@ struct ain_shard {
   uv_async_t control; /* engine -> shard: stop requested */
   uv_timer_t poll_timer;
   uv_timer_t extend_timer;
+  uv_timer_t watch_timer; /* cancel watch: queue.cancel_check_ms */
   uv_timer_t grace_timer;
   uv_idle_t flush_idle;
   ain_store_t *store;
@@ -36,18 +37,21 @@ struct ain_shard {
   /* ended steps waiting for the next finish batch */
   ain_step_t **ended;
   size_t nended, cap_ended;
-  int claim_inflight, finish_inflight, extend_inflight;
+  int claim_inflight, finish_inflight, extend_inflight, watch_inflight;
   int claim_again;   /* a wake-up arrived while a claim was in flight */
   int stopping;      /* no more claims */
   int graceful_over; /* grace period expired: running steps were cancelled */
   int closing;
-  ain_store_req_t claim_req, finish_req, extend_req;
+  ain_store_req_t claim_req, finish_req, extend_req, watch_req;
   ain_finish_item_t *items; /* finish batch in flight */
   ain_step_t **items_steps;
   size_t nitems;
   ain_extend_item_t *ext_items;
   ain_step_t **ext_steps;
   size_t next_items;
+  ain_extend_item_t *watch_items; /* lease check in flight (read only) */
+  ain_step_t **watch_steps;
+  size_t nwatch;
 };
 
 struct ain_engine {

@@ -168,7 +168,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
       return ain_err_field(err, AIN_EINVAL, "items", "extend needs at least one item");
     }
     for (size_t i = 0; i < req->u.extend.nitems; i++) {
-      if (str_empty(req->u.extend.items[i].task_id) || req->u.extend.items[i].lease_until <= 0) {
+      if (str_empty(req->u.extend.items[i].task_id) ||
+          (!req->u.extend.check_only && req->u.extend.items[i].lease_until <= 0)) {
         return ain_err_field(err, AIN_EINVAL, "items[]",
                              "extend item %zu needs task_id and lease_until", i);
       }
@@ -186,6 +187,16 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     return str_empty(req->u.get_dag.id) ? ain_err_field(err, AIN_EINVAL, "id", "dag id is empty")
                                         : 0;
   case AIN_STORE_AUDIT:
+    if (req->u.audit.operator_rows) {
+      if (!str_empty(req->u.audit.task_id) || !str_empty(req->u.audit.dag_id)) {
+        return ain_err_set(err, AIN_EINVAL, "operator audit rows belong to no task and no DAG");
+      }
+      if (req->u.audit.limit < 0) {
+        return ain_err_field(err, AIN_EINVAL, "limit", "limit must be >= 0, got %d",
+                             req->u.audit.limit);
+      }
+      return 0;
+    }
     if (str_empty(req->u.audit.task_id) == str_empty(req->u.audit.dag_id)) {
       return ain_err_set(err, AIN_EINVAL, "audit needs exactly one of task_id and dag_id");
     }
@@ -295,6 +306,11 @@ void ain_store_req_extend(ain_store_req_t *req, ain_extend_item_t *items, size_t
   req->u.extend.nitems = n;
 }
 
+void ain_store_req_lease_check(ain_store_req_t *req, ain_extend_item_t *items, size_t n) {
+  ain_store_req_extend(req, items, n);
+  req->u.extend.check_only = 1;
+}
+
 void ain_store_req_reap(ain_store_req_t *req) {
   req_init(req, AIN_STORE_REAP);
 }
@@ -321,6 +337,12 @@ void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *
   req_init(req, AIN_STORE_AUDIT);
   req->u.audit.task_id = task_id;
   req->u.audit.dag_id = dag_id;
+}
+
+void ain_store_req_audit_operator(ain_store_req_t *req, int limit) {
+  req_init(req, AIN_STORE_AUDIT);
+  req->u.audit.operator_rows = 1;
+  req->u.audit.limit = limit;
 }
 
 void ain_store_req_stats(ain_store_req_t *req) {

@@ -17,6 +17,12 @@
  * freed by ain_store_req_cleanup(). Task status transitions always write an audit row in the same
  * transaction as the transition itself.
  *
+ * One clock for the audit log. An audit row's ts is the store's clock when the row is written,
+ * never the request's `now` (which a caller computed earlier, maybe on another node): SQLite reads
+ * the host clock once its write lock is held, Postgres takes the server's clock in a trigger
+ * (sql/postgres/012_audit_clock.sql). Writes to one task are serialized by its row, so a task's
+ * rows are in time order.
+ *
  * Relies on: libuv (the loop), core/err.h. Backends: store/sqlite/, store/postgres/. */
 #ifndef AIN_STORE_STORE_H
 #define AIN_STORE_STORE_H
@@ -289,6 +295,10 @@ struct ain_store_req {
     struct {
       ain_extend_item_t *items;
       size_t nitems;
+      /* 1 (ain_store_req_lease_check): read only. Each item's status says whether the task is
+       * still running under that state_version (0) or not (ECONFLICT: cancelled, reaped, taken
+       * over); new_version = state_version, lease_until is ignored. */
+      int check_only;
     } extend;
     struct {
       int reclaimed; /* expired leases returned to ready */
@@ -313,8 +323,12 @@ struct ain_store_req {
       size_t ndeps;
     } get_dag;
     struct {
-      const char *task_id; /* one of the two */
+      const char *task_id; /* one of the two (or neither, with operator_rows) */
       const char *dag_id;
+      /* in: 1 = the operator's rows instead (no task, no DAG: settings, pins), the newest
+       * `limit` of them (0 = 100) */
+      int operator_rows;
+      int limit;
       ain_audit_t *rows; /* out, oldest first */
       size_t nrows;
     } audit;
@@ -492,12 +506,19 @@ void ain_store_req_enqueue(ain_store_req_t *req, const ain_store_batch_t *batch)
 void ain_store_req_claim(ain_store_req_t *req, const char *owner, int max, int64_t lease_ms);
 void ain_store_req_finish(ain_store_req_t *req, ain_finish_item_t *items, size_t n);
 void ain_store_req_extend(ain_store_req_t *req, ain_extend_item_t *items, size_t n);
+/* Like extend, but writes nothing: which of these claimed tasks are still ours? A shard asks this
+ * often (queue.cancel_check_ms) so a cancelled step stops, and kills its children, at once. */
+void ain_store_req_lease_check(ain_store_req_t *req, ain_extend_item_t *items, size_t n);
 void ain_store_req_reap(ain_store_req_t *req);
 void ain_store_req_cancel(ain_store_req_t *req, const char *task_id, const char *dag_id,
                           const char *reason);
 void ain_store_req_get_task(ain_store_req_t *req, const char *id);
 void ain_store_req_get_dag(ain_store_req_t *req, const char *id);
+/* A task's or a DAG's audit rows; AIN_ENOTFOUND when there is no such task / DAG. */
 void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *dag_id);
+/* The newest `limit` operator audit rows (settings, pins: rows of no task and no DAG), oldest
+ * first. */
+void ain_store_req_audit_operator(ain_store_req_t *req, int limit);
 void ain_store_req_stats(ain_store_req_t *req);
 /* STATS with open_only set: is there unfinished work, and when is the next deferred task due. */
 void ain_store_req_open_work(ain_store_req_t *req);

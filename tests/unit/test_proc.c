@@ -1,5 +1,6 @@
 /* Tests for loop/proc.c: real child processes (true, sh, cat, head, sleep) on a real uv loop. */
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "core/util.h"
@@ -222,6 +223,46 @@ TEST(kill_by_caller) {
   seen_free(&s);
 }
 
+/* 1 while pid exists and is not a zombie. */
+static int alive(long pid) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+  char *st = NULL;
+  size_t len = 0;
+  if (ain_read_file(p, &st, &len) != 0) {
+    return 0;
+  }
+  const char *rp = strrchr(st, ')');
+  int zombie = rp != NULL && rp[1] == ' ' && rp[2] == 'Z';
+  free(st);
+  return !zombie;
+}
+
+/* What `ain cancel` relies on: a kill takes the child's whole group, including a grandchild that
+ * let go of our pipes (so nothing else would wait for it). */
+TEST(kill_takes_the_group) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  char *args[] = {"sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!; wait", NULL};
+  ain_proc_opts_t o = {.file = "sh", .args = args, .kill_grace_ms = 300};
+  seen_t s = {0};
+  killer_t k = {0};
+  spawn_ok(&loop, &o, &s, &k.p);
+  uv_timer_t t;
+  uv_timer_init(&loop, &t);
+  t.data = &k;
+  uv_timer_start(&t, kill_soon, 300, 0);
+  run_to_end(&loop, &s);
+  ASSERT_EQ(s.res.killed, 1);
+  long pid = strtol(s.out, NULL, 10);
+  ASSERT_TRUE(pid > 1);
+  for (int i = 0; i < 100 && alive(pid); i++) {
+    usleep(20000);
+  }
+  ASSERT_TRUE(!alive(pid));
+  seen_free(&s);
+}
+
 TEST(line_callback_joins_split_lines) {
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -318,7 +359,7 @@ TEST(many_concurrent) {
   ASSERT_OK(uv_loop_close(&loop));
 }
 
-TEST_MAIN(TEST_ENTRY(exit_code_and_capture), TEST_ENTRY(empty_output_and_no_stdin),
+TEST_MAIN(TEST_ENTRY(kill_takes_the_group), TEST_ENTRY(exit_code_and_capture), TEST_ENTRY(empty_output_and_no_stdin),
           TEST_ENTRY(stdin_round_trip), TEST_ENTRY(stdin_not_read_does_not_kill_us),
           TEST_ENTRY(big_output_drained), TEST_ENTRY(capture_cap_truncates),
           TEST_ENTRY(timeout_sends_sigterm), TEST_ENTRY(sigterm_ignored_gets_sigkill),

@@ -64,6 +64,16 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
          "FROM i WHERE t.id = i.id AND t.status = 'running' AND t.state_version = i.ver "
          "RETURNING i.idx, t.state_version",
          2},
+    /* EXTEND's read-only twin: the items still running under the version we hold. It takes
+     * the same two parameters as EXTEND; $1 (now) is not needed and only type-checked. */
+    [AIN__PG_LEASE_CHECK] =
+        {"ain_lease_check",
+         "WITH i AS (SELECT (j.o - 1)::integer AS idx, x.id, x.ver "
+         "  FROM json_array_elements($2::json) WITH ORDINALITY AS j(doc, o) "
+         "  CROSS JOIN LATERAL json_to_record(j.doc) AS x(id text, ver bigint)) "
+         "SELECT i.idx, t.state_version FROM i JOIN tasks t ON t.id = i.id "
+         "WHERE t.status = 'running' AND t.state_version = i.ver AND $1::bigint IS NOT NULL",
+         2},
     [AIN__PG_REAP] = {"ain_reap", "SELECT reclaimed, dead FROM ain_reap($1::text, $2::bigint)", 2},
     [AIN__PG_CANCEL] = {"ain_cancel",
                         "SELECT ain_cancel($1::text, $2::bigint, $3::text, $4::text, $5::text)", 5},
@@ -103,6 +113,13 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                            "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
                            "state_version, ts FROM audit_log WHERE dag_id = $1::text ORDER BY id",
                            1},
+    /* the newest $1 rows of no task and no DAG (012_audit_clock.sql indexes them) */
+    [AIN__PG_AUDIT_OPERATOR] = {"ain_audit_operator",
+                                "SELECT * FROM (SELECT id, task_id, dag_id, actor, from_status, "
+                                "to_status, detail, state_version, ts FROM audit_log "
+                                "WHERE task_id IS NULL AND dag_id IS NULL "
+                                "ORDER BY id DESC LIMIT $1::integer) x ORDER BY id",
+                                1},
     [AIN__PG_STATS] = {"ain_stats",
                        "SELECT 't', status, count(*) FROM tasks GROUP BY status "
                        "UNION ALL SELECT 'd', status, count(*) FROM dags GROUP BY status "
@@ -405,7 +422,7 @@ static int pg_plan_extend(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t no
     it->status = AIN_ECONFLICT;
     it->new_version = 0;
   }
-  c = pg_cmd(plan, AIN__PG_EXTEND);
+  c = pg_cmd(plan, req->u.extend.check_only ? AIN__PG_LEASE_CHECK : AIN__PG_EXTEND);
   c->params[0] = pg_i64(now);
   return pg_json_param(arr, &c->params[1], &req->err);
 }
@@ -466,6 +483,11 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     pg_cmd(plan, AIN__PG_DAG_EDGES)->params[0] = ain_strdup(req->u.get_dag.id);
     return 0;
   case AIN_STORE_AUDIT:
+    if (req->u.audit.operator_rows) {
+      pg_cmd(plan, AIN__PG_AUDIT_OPERATOR)->params[0] =
+          pg_i64(req->u.audit.limit > 0 ? req->u.audit.limit : 100);
+      return 0;
+    }
     id = req->u.audit.task_id ? req->u.audit.task_id : req->u.audit.dag_id;
     if (!id)
       return ain_err_field(&req->err, AIN_EINVAL, "task_id", "audit needs a task or a dag id");
@@ -635,9 +657,11 @@ static int pg_parse_dag(ain_store_req_t *req, ain__pg_plan_t *plan) {
 static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
   const PGresult *x = plan->res[0], *r = plan->res[1];
   int i, rows;
-  /* Not found only when there is neither the row nor any audit: a purged task or DAG keeps its
-   * audit rows (store/purge.h). */
-  if ((!x || PQntuples(x) == 0) && (!r || PQntuples(r) == 0)) {
+  if (req->u.audit.operator_rows) {
+    r = x; /* one statement, no existence check */
+  } else if ((!x || PQntuples(x) == 0) && (!r || PQntuples(r) == 0)) {
+    /* not found only without the row and without any audit: a purged task or DAG keeps its
+     * audit rows (store/purge.h) */
     if (req->u.audit.task_id)
       return ain_err_field(&req->err, AIN_ENOTFOUND, "task_id", "task %s not found",
                            req->u.audit.task_id);
