@@ -64,7 +64,12 @@ static const config_key_t config_keys[] = {
     {"lua", K_TABLE, 0, 0, 0},
     {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
     {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
+    {"lua.cpu_ms", K_INT, OFF(lua.cpu_ms), 10, 3600000},
     {"lua.allow_ffi", K_BOOL, OFF(lua.allow_ffi), 0, 0},
+    {"watchdog", K_TABLE, 0, 0, 0},
+    {"watchdog.grace_ms", K_INT, OFF(watchdog.grace_ms), 0, 3600000},
+    {"watchdog.record_timeout_ms", K_INT, OFF(watchdog.record_timeout_ms), 100, 600000},
+    {"watchdog.poison_after", K_INT, OFF(watchdog.poison_after), 1, 100},
     {"trends", K_TABLE, 0, 0, 0},
     {"trends.source", K_PATH, OFF(trends.source), 0, 0},
     {"trends.interval_ms", K_INT, OFF(trends.interval_ms), 100, 86400000},
@@ -145,7 +150,11 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->retention.interval_ms = 3600000;
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
+  cfg->lua.cpu_ms = 10000;
   cfg->lua.allow_ffi = 0;
+  cfg->watchdog.grace_ms = 0; /* max(1000, lua.cpu_ms / 2) */
+  cfg->watchdog.record_timeout_ms = 5000;
+  cfg->watchdog.poison_after = 2;
   cfg->trends.source = ain_strdup("samples/trends.jsonl");
   cfg->trends.interval_ms = 60000;
   cfg->media.width = 1080;

@@ -55,8 +55,17 @@ typedef struct {
   struct {
     int64_t mem_limit_mb;
     int64_t cpu_budget; /* VM instructions per step */
+    int64_t cpu_ms;     /* loop time per step (the host's cpu_ms), summed over its resumes */
     int allow_ffi;
   } lua;
+  struct {
+    /* A shard stuck in one call (a policy inside a C function the count hook never sees) past
+     * lua.cpu_ms + grace_ms is a wedge: the node records it and exits (sched/watchdog.c).
+     * 0 = max(1000, lua.cpu_ms / 2). */
+    int64_t grace_ms;
+    int64_t record_timeout_ms; /* how long the exiting node may try to record the wedge */
+    int64_t poison_after;      /* wedges after which a task is dead-lettered (EPOISON) */
+  } watchdog;
   struct {
     char *source;        /* JSON Lines trend file the planner reads ("" = no planner) */
     int64_t interval_ms; /* re-plan period; the file changing also triggers a run */

@@ -100,4 +100,16 @@ int ain_lua_host_set_source(ain_lua_host_t *h, const char *module, const char *s
 /* Number of calls in flight. */
 int ain_lua_host_active(const ain_lua_host_t *h);
 
+/* What a host's state is running, as a watchdog on another thread sees it (lua/busy.c). */
+typedef struct {
+  uint64_t since_ns; /* ain_mono_ns() when the running resume began; 0 = no policy code runs */
+  char task_id[64];  /* the call's ctx.task_id, "" without one */
+  char what[260];    /* "module.function" */
+} ain_lua_busy_t;
+/* Thread-safe: a consistent snapshot of what the host runs; returns out->since_ns. Only the
+ * outermost resume counts, and a resume that ends clears it: a since_ns far in the past means
+ * the state is inside one call that has not come back (a C function the count hook never sees).
+ * The host must not be freed meanwhile (the caller synchronises with its owner). */
+uint64_t ain_lua_host_busy(ain_lua_host_t *h, ain_lua_busy_t *out);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <stdatomic.h>
 
 #include "lua/host.h"
 
@@ -68,6 +69,12 @@ struct ain_lua_host {
   struct ain_lua_registry *registry;
   uint64_t registry_gen; /* the registry generation last synced */
   int no_side_effects;   /* replay */
+  /* What the state runs now, read by the engine's watchdog thread (lua/busy.c). since is set
+   * under busy_mu together with the names, and cleared without it. */
+  _Atomic uint64_t busy_since_ns; /* start of the outermost lua_resume; 0 = not in Lua */
+  uv_mutex_t busy_mu;
+  char busy_task[64];
+  char busy_what[260];
   uint64_t call_serial;  /* the last serial given to a call */
   int co_owner_ref;      /* weak-keyed: coroutine -> serial of the call that created it */
   const ain_spawn_config_t *spawn; /* ain.spawn allowlist (borrowed, may be NULL) */
@@ -146,6 +153,10 @@ void ain__lua_add_secret(lua_State *L);
 /* Stops ain.http: closes its uv handles (freed in their close callbacks: run the loop after) and
  * the curl multi. Called by ain_lua_host_free once every call is cancelled. */
 void ain__lua_http_free(ain_lua_host_t *h);
+
+/* busy.c: called by host.c around the outermost lua_resume of a call. */
+void ain__lua_busy_begin(ain_lua_host_t *h, const ain_lua_call_t *c);
+void ain__lua_busy_end(ain_lua_host_t *h);
 
 /* host.c */
 ain_lua_host_t *ain__lua_host_of(lua_State *L);

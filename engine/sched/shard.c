@@ -35,7 +35,19 @@ static int64_t retry_delay_ms(ain_shard_t *sh, int attempts) {
   return half + (half > 0 ? (int64_t)(ain_random_u64() % (uint64_t)(half + 1)) : 0);
 }
 
+void ain__shard_link_step(ain_shard_t *sh, ain_step_t *step) {
+  uv_mutex_lock(&sh->watch_mu);
+  step->next = sh->steps;
+  if (sh->steps) {
+    sh->steps->prev = step;
+  }
+  sh->steps = step;
+  sh->running++;
+  uv_mutex_unlock(&sh->watch_mu);
+}
+
 static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
+  uv_mutex_lock(&sh->watch_mu);
   if (step->prev) {
     step->prev->next = step->next;
   } else {
@@ -45,6 +57,7 @@ static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
     step->next->prev = step->prev;
   }
   sh->running--;
+  uv_mutex_unlock(&sh->watch_mu);
 }
 
 /* ---- finishing ------------------------------------------------------------------------------ */
@@ -164,7 +177,9 @@ static void on_claim_done(ain_store_req_t *req) {
   if (req->status != 0) {
     ain_log(AIN_LOG_ERROR, NULL, "%s: claiming tasks failed: %s", sh->owner, req->err.msg);
   }
-  for (size_t i = 0; i < n; i++) {
+  /* A wedged node starts nothing more; what it claimed stays leased by it, a dead node, so the
+   * next heartbeat of any node fences the leases and its reaper hands the tasks out. */
+  for (size_t i = 0; i < n && !atomic_load(&sh->engine->unhealthy); i++) {
     ain__step_start(sh, &req->u.claim.tasks[i]);
   }
   ain_store_req_cleanup(req);
@@ -182,7 +197,9 @@ static void on_claim_done(ain_store_req_t *req) {
 }
 
 static void pump(ain_shard_t *sh) {
-  if (sh->stopping || sh->closing) {
+  /* A wedged node (watchdog.c) is about to exit: claiming now would only take the wedged task
+   * back from the queue it was just returned to. */
+  if (sh->stopping || sh->closing || atomic_load(&sh->engine->unhealthy)) {
     return;
   }
   if (sh->claim_inflight) {
@@ -225,7 +242,9 @@ static void on_extend_done(ain_store_req_t *req) {
     ain_step_t *step = sh->ext_steps[i];
     ain_extend_item_t *it = &sh->ext_items[i];
     if (req->status == 0 && it->status == 0) {
+      uv_mutex_lock(&sh->watch_mu); /* the watchdog fences a wedge with the token */
       step->token = it->new_version;
+      uv_mutex_unlock(&sh->watch_mu);
       step->lease_until = it->lease_until;
     } else if (req->status == 0 && it->status == AIN_ECONFLICT && !step->ended) {
       /* Someone else owns the task now (reaped after a pause, or cancelled): stop working on it
@@ -423,6 +442,9 @@ static void maybe_exit(ain_shard_t *sh) {
   uv_timer_stop(&sh->grace_timer);
   uv_timer_stop(&sh->poll_timer);
   uv_timer_stop(&sh->extend_timer);
+  uv_timer_stop(&sh->tick_timer);
+  atomic_store(&sh->tick_ns, 0); /* closing: no more turns to watch for */
+  uv_close((uv_handle_t *)&sh->tick_timer, NULL);
   uv_timer_stop(&sh->watch_timer);
   uv_close((uv_handle_t *)&sh->poll_timer, NULL);
   uv_close((uv_handle_t *)&sh->extend_timer, NULL);
@@ -431,6 +453,12 @@ static void maybe_exit(ain_shard_t *sh) {
   uv_close((uv_handle_t *)&sh->flush_idle, NULL);
   uv_close((uv_handle_t *)&sh->control, NULL);
   ain_store_close(sh->store, on_store_closed, sh);
+}
+
+/* Proof of life for the watchdog: a loop that runs its timers is not stuck in a callback. */
+static void on_tick(uv_timer_t *t) {
+  ain_shard_t *sh = t->data;
+  atomic_store(&sh->tick_ns, ain_mono_ns());
 }
 
 void ain__shard_request_stop(ain_shard_t *sh) {
@@ -453,6 +481,7 @@ static void shard_main(void *arg) {
                          .name = name,
                          .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
                          .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                         .cpu_ms = (uint64_t)cfg->lua.cpu_ms,
                          .registry = sh->engine->registry,
                          .allow_ffi = cfg->lua.allow_ffi,
                          .store = sh->store,
@@ -487,6 +516,14 @@ static void shard_main(void *arg) {
   sh->flush_idle.data = sh;
   uint64_t ext = (uint64_t)cfg->queue.lease_ms / 3;
   uv_timer_start(&sh->extend_timer, on_extend_timer, ext, ext);
+  uv_timer_init(&sh->loop, &sh->tick_timer);
+  sh->tick_timer.data = sh;
+  uv_timer_start(&sh->tick_timer, on_tick, AIN_SHARD_TICK_MS, AIN_SHARD_TICK_MS);
+  uv_unref((uv_handle_t *)&sh->tick_timer); /* watching must not keep the loop alive */
+  atomic_store(&sh->tick_ns, ain_mono_ns());
+  uv_mutex_lock(&sh->watch_mu);
+  sh->watch_live = 1;
+  uv_mutex_unlock(&sh->watch_mu);
   if (cfg->queue.cancel_check_ms > 0) {
     uint64_t w = (uint64_t)cfg->queue.cancel_check_ms;
     uv_timer_start(&sh->watch_timer, on_watch_timer, w, w);
@@ -496,6 +533,10 @@ static void shard_main(void *arg) {
   pump(sh);
   uv_run(&sh->loop, UV_RUN_DEFAULT);
 
+  uv_mutex_lock(&sh->watch_mu); /* the watchdog reads sh->lua only while live */
+  sh->watch_live = 0;
+  atomic_store(&sh->tick_ns, 0);
+  uv_mutex_unlock(&sh->watch_mu);
   ain_lua_host_free(sh->lua);
   sh->lua = NULL;
   uv_walk(&sh->loop, close_walk, NULL);
@@ -509,7 +550,8 @@ static void shard_main(void *arg) {
 int ain__shard_start(ain_shard_t *sh) {
   snprintf(sh->owner, sizeof sh->owner, "%s/%d/shard-%d", sh->engine->node_id, (int)getpid(),
            sh->index);
-  if (uv_loop_init(&sh->loop) != 0 || uv_sem_init(&sh->started, 0) != 0) {
+  if (uv_loop_init(&sh->loop) != 0 || uv_sem_init(&sh->started, 0) != 0 ||
+      uv_mutex_init(&sh->watch_mu) != 0) {
     return AIN_EIO;
   }
   if (uv_thread_create(&sh->thread, shard_main, sh) != 0) {

@@ -11,6 +11,7 @@
 #include "store/scripts.h"
 #include "store/media.h"
 #include "store/purge.h"
+#include "store/wedge.h"
 
 /* ---- opening ------------------------------------------------------------------------------- */
 
@@ -233,6 +234,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     return ain__store_media_check(req, err);
   case AIN_STORE_PURGE:
     return ain__store_purge_check(req, err);
+  case AIN_STORE_WEDGE:
+    return ain__store_wedge_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }

@@ -258,6 +258,7 @@ typedef enum {
   AIN_STORE_RECEIPT_PUT,  /* publish receipt by idempotency key (or look one up) */
   AIN_STORE_SETTING,      /* read or write one settings row ("publishers.paused") */
   AIN_STORE_PURGE,        /* delete finished DAGs and their data (store/purge.h) */
+  AIN_STORE_WEDGE,        /* the watchdog records a wedged step (store/wedge.c, <be>/wedge.c) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -468,6 +469,30 @@ struct ain_store_req {
       int changed;       /* out: the write changed the value */
     } setting;
     struct ain_store_purge *purge; /* PURGE: inputs and outputs, store/purge.h */
+    struct {
+      /* in: the task a wedged shard was running (its step held the shard in one call past the
+       * watchdog's limit), fenced by the state_version of its claim or last extension. The wedge
+       * is recorded (table task_wedges: owner, elapsed_ms, error) whatever the task's state;
+       * only when the fence holds does the task move: back to ready at once with last_error =
+       * error, or, once it has wedged poison_after times (this one included), dead with
+       * "EPOISON: ..." (its DAG fails), or dead with error when it has no attempts left.
+       * node_id ("node_id/pid", may be NULL): the wedged node, marked dead with the leases of
+       * its other running tasks fenced (expired with a state_version bump) so that any node's
+       * reaper hands them out at once. AIN_ENOTFOUND (nothing written) for an unknown task. */
+      const char *task_id;
+      int64_t state_version;
+      const char *owner;  /* the wedged shard, "node_id/pid/shard-N" */
+      const char *error;  /* "EWEDGED: ..." */
+      int64_t elapsed_ms; /* how long the call had been running */
+      int poison_after;
+      const char *node_id;
+      /* out */
+      int wedges;  /* wedges recorded against the task, this one included */
+      int applied; /* 1: the fence held and the task moved; 0: it had moved on, left as it is */
+      ain_task_status_t new_status; /* the task's status afterwards */
+      int64_t new_version;
+      int fenced; /* other running tasks of node_id whose lease was expired */
+    } wedge;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */
@@ -560,6 +585,10 @@ void ain_store_req_review_decide(ain_store_req_t *req, const char *video_id, int
                                  int approve, const char *reviewer, const char *reason);
 void ain_store_req_receipt_put(ain_store_req_t *req, const ain_receipt_t *in, int lookup_only);
 void ain_store_req_setting(ain_store_req_t *req, const char *key, const char *value);
+/* WEDGE (store/wedge.c): inputs borrowed until the callback. */
+void ain_store_req_wedge(ain_store_req_t *req, const char *task_id, int64_t state_version,
+                         const char *owner, const char *error, int64_t elapsed_ms,
+                         int poison_after, const char *node_id);
 
 /* Checks a batch's shape without the store: at least one task, every task has an id and a type,
  * every edge has both ends and is not a self-edge, a DAG row has an id. Returns 0 or AIN_EINVAL

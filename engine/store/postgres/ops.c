@@ -216,6 +216,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              "ORDER BY last_seen_at DESC, trend_key LIMIT $1::integer",
                              1},
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
+    [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -537,6 +538,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_review(req, plan, now);
   case AIN_STORE_PURGE:
     return ain__pg_plan_purge(req, plan, now);
+  case AIN_STORE_WEDGE:
+    return ain__pg_plan_wedge(req, plan, now);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -790,6 +793,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_review(req, plan);
   case AIN_STORE_PURGE:
     return ain__pg_parse_purge(req, plan);
+  case AIN_STORE_WEDGE:
+    return ain__pg_parse_wedge(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }
