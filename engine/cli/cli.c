@@ -94,6 +94,14 @@ static const ain_cli_verb_t verbs[] = {
      "  pause: publish steps that start park (waiting) instead of publishing. resume: parked\n"
      "  publish steps return to the queue. status: paused or not, and how many tasks wait.",
      ain_cli_publishers},
+    {"purge", "delete old finished DAGs, their payloads and artifacts",
+     "ain purge --older-than DURATION [--dry-run] [--batch N] [-c CONFIG] [--json]\n"
+     "  Deletes DAGs that finished (succeeded, failed, cancelled; every task terminal) more than\n"
+     "  DURATION ago (30d, 12h, 90m, 45s, 2w), and finished tasks outside any DAG, with their\n"
+     "  payloads, results, checkpoints, videos and the objects only they referenced. Audit rows\n"
+     "  stay; the purge is audited. N DAGs per transaction (default 100); --dry-run lists what\n"
+     "  would go.",
+     ain_cli_purge},
 };
 
 static void print_help(FILE *f) {

@@ -11,6 +11,7 @@
 #include "message/message.h"
 #include "core/util.h"
 #include "lua/personas.h"
+#include "privacy/privacy.h"
 #include "sched/engine.h"
 #include "sched/step.h"
 
@@ -178,6 +179,22 @@ static int read_input(const char *path, char **buf, size_t *len, ain_err_t *err)
   return 0;
 }
 
+/* Replaces PII in every payload by its token (privacy/privacy.h); says how many on stderr. */
+static int scrub_payloads(ain_cli_t *cli, ain_task_t *tasks, size_t n, ain_err_t *err) {
+  ain_privacy_t *priv = NULL;
+  int rc = ain_privacy_open(cli->cfg.secrets_dir, &priv, err);
+  ain_privacy_stats_t st = {0};
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    rc = ain_privacy_scrub_json(priv, &tasks[i].payload, &st, err);
+  }
+  if (rc == 0 && st.total > 0 && !cli->json) {
+    fprintf(stderr, "ain enqueue: %lld personal data value(s) replaced by %s tokens\n",
+            (long long)st.total, ain_privacy_keyed(priv) ? "hashed" : "redacted");
+  }
+  ain_privacy_free(priv);
+  return rc;
+}
+
 /* The personas a batch names, each checked once (a check compiles and runs the file). */
 typedef struct {
   ain_lua_check_opts_t opts;
@@ -256,7 +273,10 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   for (size_t i = 0; i < n; i++) {
     ain_task_defaults(&tasks[i], cli->cfg.queue.default_max_attempts);
   }
-  rc = open_loaded_store(cli, &err);
+  rc = scrub_payloads(cli, tasks, n, &err); /* PII leaves before anything is stored */
+  if (rc == 0) {
+    rc = open_loaded_store(cli, &err);
+  }
   if (rc != 0) {
     free_tasks(tasks, n);
     return ain_cli_fail(cli, &err);

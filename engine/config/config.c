@@ -58,6 +58,9 @@ static const config_key_t config_keys[] = {
     {"cluster.node_timeout_ms", K_INT, OFF(cluster.node_timeout_ms), 200, 86400000},
     {"cluster.archive_interval_ms", K_INT, OFF(cluster.archive_interval_ms), 0, 86400000},
     {"cluster.archive_after_ms", K_INT, OFF(cluster.archive_after_ms), 0, 86400000 * 365LL},
+    {"retention", K_TABLE, 0, 0, 0},
+    {"retention.finished_dags_days", K_INT, OFF(retention.finished_dags_days), 0, 36500},
+    {"retention.interval_ms", K_INT, OFF(retention.interval_ms), 1000, 86400000},
     {"lua", K_TABLE, 0, 0, 0},
     {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
     {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
@@ -143,6 +146,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->cluster.node_timeout_ms = 15000;
   cfg->cluster.archive_interval_ms = 10000;
   cfg->cluster.archive_after_ms = 300000;
+  cfg->retention.finished_dags_days = 30;
+  cfg->retention.interval_ms = 3600000;
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
   cfg->lua.cpu_ms = 10000;

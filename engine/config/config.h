@@ -49,6 +49,10 @@ typedef struct {
     int64_t archive_after_ms;    /* a finished task stays in the hot table this long */
   } cluster;
   struct {
+    int64_t finished_dags_days; /* finished DAGs (and lone tasks) older than this are purged; 0 = never */
+    int64_t interval_ms;        /* how often the running engine purges (privacy/retention.h) */
+  } retention;
+  struct {
     int64_t mem_limit_mb;
     int64_t cpu_budget; /* VM instructions per step */
     int64_t cpu_ms;     /* loop time per step (the host's cpu_ms), summed over its resumes */

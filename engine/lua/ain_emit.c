@@ -9,7 +9,8 @@
  * spawned work), so a failed attempt has emitted nothing and a retried one emits once. The id
  * is returned at once, without yielding. Elsewhere (`ain test` specs, a host without steps) the
  * enqueue is its own store request and the call yields until it commits.
- * Relies on: message/message.h, lua/personas.h, store/store.h, cJSON. */
+ * PII in the payload is replaced by tokens before the task exists (privacy/privacy.h).
+ * Relies on: message/message.h, lua/personas.h, privacy/privacy.h, store/store.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "message/message.h"
 #include "lua/internal.h"
 #include "lua/personas.h"
+#include "privacy/privacy.h"
 #include "store/store.h"
 
 #define EMIT_MAX 1000 /* tasks one call may emit: the outbox is C memory, outside Lua's budget */
@@ -154,6 +156,12 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
   ain_err_t err = {0};
   int rc = ain_message_parse_task(text, strlen(text), task, &err);
   free(text);
+  if (rc == 0) {
+    rc = ain_privacy_scrub_json(h->privacy, &task->payload, NULL, &err); /* before it is stored */
+    if (rc != 0) {
+      ain_task_free(task);
+    }
+  }
   if (rc != 0) {
     emit_raise(L, "%s", err.msg);
   }

@@ -1,24 +1,19 @@
 /* ain.secret(name) and ain.hmac_sha256(key, msg).
- * secret: a provider chain. The environment first (AIN_SECRET_<NAME>, name upper-cased), answered
+ * secret: the provider chain of core/secret.h. The environment first (AIN_SECRET_<NAME>), answered
  * at once; then the file <secrets_dir>/<name>, read on the libuv thread pool (never on the loop)
- * while the call yields. A file that group or others may read is refused: a secret copied with the
- * wrong mode is a leak we report instead of use. The value is never logged by the engine; the
- * error messages name the secret, never its value.
+ * while the call yields. The value is never logged by the engine; the error messages name the
+ * secret, never its value.
  * hmac_sha256: OpenSSL's one-shot HMAC, hex out.
- * Relies on: OpenSSL (HMAC, EVP_sha256), libuv (uv_queue_work), lua/internal.h. */
-#include <errno.h>
-#include <fcntl.h>
+ * Relies on: core/secret.h, OpenSSL (HMAC, EVP_sha256), libuv (uv_queue_work), lua/internal.h. */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "core/secret.h"
 #include "lua/internal.h"
 
-#define SECRET_NAME_MAX 64
-#define SECRET_FILE_MAX 65536
 
 /* ain.hmac_sha256(key, msg) -> lowercase hex */
 static int l_hmac_sha256(lua_State *L) {
@@ -43,8 +38,8 @@ static int l_hmac_sha256(lua_State *L) {
 typedef struct {
   uv_work_t work;
   ain_lua_call_t *call; /* NULL once cancelled */
-  char path[4200];
-  char name[SECRET_NAME_MAX + 1];
+  char dir[4096];
+  char name[AIN_SECRET_NAME_MAX + 1];
   /* results, written by the pool thread */
   int code; /* 0 or AIN_E* */
   char msg[4400];
@@ -52,69 +47,19 @@ typedef struct {
   size_t len;
 } secret_op_t;
 
-/* Pool thread: open, check mode and type on the open descriptor (no race with a rename), read. */
+/* Pool thread: the file provider of core/secret.c (mode and type checked on the open descriptor). */
 static void secret_read(uv_work_t *w) {
   secret_op_t *op = w->data;
-  int fd = open(op->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    int e = errno;
-    op->code = e == ENOENT ? AIN_ENOTFOUND : AIN_EIO;
-    snprintf(op->msg, sizeof op->msg, "%s: secret '%s': %s", e == ENOENT ? "ENOTFOUND" : "EIO",
-             op->name, e == ENOENT ? "not in the environment nor in secrets_dir" : strerror(e));
-    return;
+  ain_err_t err;
+  ain_err_clear(&err);
+  op->code = ain_secret_read_file(op->dir, op->name, &op->value, &op->len, &err);
+  if (op->code != 0) {
+    snprintf(op->msg, sizeof op->msg, "%s: %s", ain_err_name(op->code), err.msg);
   }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    op->code = AIN_EIO;
-    snprintf(op->msg, sizeof op->msg, "EIO: secret '%s': %s is not a regular file", op->name,
-             op->path);
-    goto done;
-  }
-  if ((st.st_mode & 077) != 0) {
-    op->code = AIN_ECONFIG;
-    snprintf(op->msg, sizeof op->msg,
-             "ECONFIG: secret '%s': %s is readable or writable by group or others (mode %03o); "
-             "refusing it: chmod 600 it",
-             op->name, op->path, (unsigned)(st.st_mode & 0777));
-    goto done;
-  }
-  if (st.st_size > SECRET_FILE_MAX) {
-    op->code = AIN_ETOOBIG;
-    snprintf(op->msg, sizeof op->msg, "ETOOBIG: secret '%s': %s is larger than %d bytes",
-             op->name, op->path, SECRET_FILE_MAX);
-    goto done;
-  }
-  op->value = malloc((size_t)st.st_size + 1);
-  size_t got = 0;
-  while (op->value != NULL && got < (size_t)st.st_size) {
-    ssize_t r = read(fd, op->value + got, (size_t)st.st_size - got);
-    if (r < 0 && errno == EINTR) {
-      continue;
-    }
-    if (r <= 0) {
-      break;
-    }
-    got += (size_t)r;
-  }
-  if (op->value == NULL || got != (size_t)st.st_size) {
-    op->code = AIN_EIO;
-    snprintf(op->msg, sizeof op->msg, "EIO: secret '%s': short read of %s", op->name, op->path);
-    goto done;
-  }
-  /* editors and `echo > file` add a final newline that is not part of the secret */
-  while (got > 0 && (op->value[got - 1] == '\n' || op->value[got - 1] == '\r')) {
-    got--;
-  }
-  op->len = got;
-done:
-  close(fd);
 }
 
 static void secret_wipe_free(secret_op_t *op) {
-  if (op->value != NULL) {
-    memset(op->value, 0, op->len);
-    free(op->value);
-  }
+  ain_secret_free(op->value, op->len);
   free(op);
 }
 
@@ -146,35 +91,17 @@ static void secret_cancel(void *p) {
   uv_cancel((uv_req_t *)&op->work);
 }
 
-static int name_ok(const char *s, size_t len) {
-  if (len == 0 || len > SECRET_NAME_MAX) {
-    return 0;
-  }
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          (c == '-' && i > 0) || (c == '.' && i > 0))) {
-      return 0;
-    }
-  }
-  return 1;
-}
-
 /* ain.secret(name) -> value | nil, "ENOTFOUND: ...", "ENOTFOUND" */
 static int l_secret(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   size_t len;
   const char *name = luaL_checklstring(L, 1, &len);
-  if (!name_ok(name, len)) {
+  if (!ain_secret_name_ok(name, len)) {
     return luaL_argerror(L, 1, "secret name must be 1 to 64 of A-Z a-z 0-9 _ (and - . after "
                                "the first)");
   }
-  char env[SECRET_NAME_MAX + 12] = "AIN_SECRET_";
-  for (size_t i = 0; i < len; i++) {
-    char c = name[i];
-    env[11 + i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : (c == '-' || c == '.') ? '_' : c;
-  }
-  env[11 + len] = '\0';
+  char env[AIN_SECRET_NAME_MAX + 12];
+  ain_secret_env_name(name, len, env, sizeof env);
   const char *v = getenv(env);
   if (v != NULL) {
     lua_pushstring(L, v);
@@ -193,7 +120,7 @@ static int l_secret(lua_State *L) {
   op->call = call;
   op->work.data = op;
   snprintf(op->name, sizeof op->name, "%s", name);
-  snprintf(op->path, sizeof op->path, "%s/%s", h->secrets_dir, name);
+  snprintf(op->dir, sizeof op->dir, "%s", h->secrets_dir);
   int rc = uv_queue_work(h->loop, &op->work, secret_read, secret_done);
   if (rc != 0) {
     free(op);

@@ -99,6 +99,7 @@ int ain_lua_host_new(uv_loop_t *loop, const ain_lua_opts_t *opts, ain_lua_host_t
   h->store = opts->store;
   h->secrets_dir = opts->secrets_dir ? ain_strdup(opts->secrets_dir) : NULL;
   h->default_max_attempts = opts->default_max_attempts > 0 ? opts->default_max_attempts : 3;
+  h->privacy = opts->privacy;
   h->registry = opts->registry;
   h->sources_only = opts->registry != NULL || opts->sources_only;
   h->no_side_effects = opts->no_side_effects;

@@ -39,6 +39,9 @@ typedef struct {
   struct ain_store *store;
   const char *secrets_dir;  /* ain.secret's file provider (files of mode 0600); NULL = env only */
   int default_max_attempts; /* tasks ain.emit enqueues without max_attempts; 0 = 3 */
+  /* ain.emit scrubs payloads with it (privacy/privacy.h); NULL redacts without a hash.
+   * Borrowed: must outlive the host. */
+  const struct ain_privacy *privacy;
   /* Load policy modules only from sources set with ain_lua_host_set_source, never from
    * scripts_dir (replay runs exactly the recorded versions). Implied by a registry. */
   int sources_only;

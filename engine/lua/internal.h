@@ -62,6 +62,7 @@ struct ain_lua_host {
   struct ain_store *store;    /* ain.store / ain.emit (borrowed, may be NULL) */
   char *secrets_dir;          /* ain.secret (owned, may be NULL) */
   int default_max_attempts;   /* ain.emit */
+  const struct ain_privacy *privacy; /* ain.emit's PII scrub (borrowed, may be NULL) */
   struct ain__lua_http *http; /* ain.http's curl multi, created on first use */
   int sources_ref;    /* name -> {src = text, sha = hex} set by ain_lua_host_set_source */
   int sources_only;   /* a module without a set source does not load (registry mode) */

@@ -4,7 +4,8 @@
  *   -> planner.run({text}, {personas, already_planned}) in a policy host on this loop
  *   -> PLAN_COMMIT of the tasks it returned (the store skips pairs planned meanwhile)
  * Triggers that arrive while a run is in flight coalesce into one more run after it.
- * Relies on: plan.h, lua/host.h, store/store.h, cJSON. */
+ * The source text is scrubbed of PII on the pool right after it is read (privacy/privacy.h).
+ * Relies on: plan.h, lua/host.h, privacy/privacy.h, store/store.h, cJSON. */
 #include "plan/plan.h"
 
 #include <cjson/cJSON.h>
@@ -16,6 +17,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "lua/host.h"
+#include "privacy/privacy.h"
 
 #define DEBOUNCE_MS 250
 
@@ -42,6 +44,7 @@ struct ain_plan {
   size_t len;
   int read_rc;
   char read_err[512];
+  ain_privacy_stats_t pii; /* what the source scrub replaced */
   char **personas;
   size_t npersonas;
   cJSON *result;
@@ -301,6 +304,15 @@ static void read_inputs(uv_work_t *w) {
   p->read_rc = rc;
   if (rc != 0) {
     snprintf(p->read_err, sizeof p->read_err, "%s", strerror(-rc));
+  } else {
+    /* Ingest: nothing the policy sees (and so nothing the trends and tasks rows keep) holds PII */
+    ain_err_t err;
+    ain_err_clear(&err);
+    memset(&p->pii, 0, sizeof p->pii);
+    p->read_rc = ain_privacy_scrub_lines(p->o.privacy, &p->text, &p->len, &p->pii, &err);
+    if (p->read_rc != 0) {
+      snprintf(p->read_err, sizeof p->read_err, "%s", err.msg);
+    }
   }
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/personas", p->o.cfg->scripts_dir);
@@ -339,6 +351,11 @@ static void after_read(uv_work_t *w, int status) {
     ain_log_error("planner: cannot read the trend source %s: %s", p->path, p->read_err);
     end_run(p, 1);
     return;
+  }
+  if (p->pii.total > 0) {
+    ain_log_info("planner: %lld personal data value(s) in %s replaced by %s tokens",
+                 (long long)p->pii.total, p->path,
+                 ain_privacy_keyed(p->o.privacy) ? "hashed" : "redacted");
   }
   if (p->npersonas == 0) {
     ain_log_error("planner: no persona in %s/personas", p->o.cfg->scripts_dir);

@@ -23,6 +23,9 @@ typedef struct {
   struct ain_lua_registry *registry; /* policy sources (may be NULL: read scripts_dir) */
   const char *actor;                 /* audit actor of the tasks it enqueues ("node/planner") */
   void (*on_run)(void *data);        /* after every finished run (success or not), may be NULL */
+  /* PII in the source is replaced before the policy sees it (privacy/privacy.h); NULL redacts
+   * without a hash. Borrowed: outlives the planner. */
+  const struct ain_privacy *privacy;
   void *data;
 } ain_plan_opts_t;
 

@@ -13,6 +13,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "plan/plan.h"
+#include "privacy/privacy.h"
+#include "privacy/retention.h"
 #include "lua/registry.h"
 #include "sched/internal.h"
 
@@ -32,6 +34,8 @@ static void begin_stop(ain_engine_t *e) {
   e->stopping = 1;
   ain_plan_stop(e->planner); /* frees itself once its handles are closed */
   e->planner = NULL;
+  ain_retention_stop(e->retention); /* likewise, after a batch in flight */
+  e->retention = NULL;
   uv_timer_stop(&e->reap_timer);
   uv_timer_stop(&e->idle_timer);
   for (int i = 0; i < e->nshards; i++) {
@@ -123,11 +127,35 @@ static void start_planner(ain_engine_t *e) {
   }
   char actor[200];
   snprintf(actor, sizeof actor, "%s/planner", e->node_id);
-  ain_plan_opts_t po = {.cfg = cfg, .store = e->store, .registry = e->registry, .actor = actor};
+  ain_plan_opts_t po = {.cfg = cfg,
+                        .store = e->store,
+                        .registry = e->registry,
+                        .actor = actor,
+                        .privacy = e->privacy};
   ain_err_t err;
   ain_err_clear(&err);
   if (ain_plan_start(&e->loop, &po, &e->planner, &err) != 0) {
     ain_log_error("planner not started: %s", err.msg);
+  }
+}
+
+/* retention.finished_dags_days > 0: purge old finished DAGs from the main loop. */
+static void start_retention(ain_engine_t *e) {
+  const ain_config_t *cfg = e->cfg;
+  if (cfg->retention.finished_dags_days <= 0) {
+    return;
+  }
+  char objects[4200], actor[200];
+  snprintf(objects, sizeof objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
+  snprintf(actor, sizeof actor, "%s/retention", e->node_id);
+  ain_retention_opts_t ro = {.max_age_ms = cfg->retention.finished_dags_days * 86400000LL,
+                             .interval_ms = cfg->retention.interval_ms,
+                             .objects_dir = objects,
+                             .actor = actor};
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (ain_retention_start(&e->loop, e->store, &ro, &e->retention, &err) != 0) {
+    ain_log_error("retention not started: %s", err.msg);
   }
 }
 
@@ -253,6 +281,9 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   snprintf(e->node_id, sizeof e->node_id, "%s", cfg->node_id);
   int rc = init_main(e, err);
   if (rc == 0) {
+    rc = ain_privacy_start(cfg->secrets_dir, &e->privacy, err);
+  }
+  if (rc == 0) {
     rc = start_registry(e, err);
   }
   if (rc != 0) {
@@ -306,6 +337,7 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
       uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
     }
     start_planner(e);
+    start_retention(e);
     rc = ain__watchdog_start(e, err);
     if (rc != 0) {
       begin_stop(e);
@@ -377,6 +409,7 @@ fail_store:
   }
   uv_run(&e->loop, UV_RUN_DEFAULT);
   uv_loop_close(&e->loop);
+  ain_privacy_free(e->privacy); /* after the loops: the planner's pool work borrowed it */
   free(e);
   return rc;
 }

@@ -72,6 +72,8 @@ struct ain_engine {
   uv_timer_t reap_timer, idle_timer, progress_timer;
   uv_async_t shard_exited;
   ain_store_t *store; /* main thread's handle */
+  struct ain_privacy *privacy; /* the PII key for ingest (planner, ain.emit), privacy/privacy.h */
+  struct ain_retention *retention; /* purges old finished DAGs (privacy/retention.h) */
   ain_store_req_t reap_req, stats_req;
   int reap_inflight, stats_inflight;
   ain_shard_t *shards;

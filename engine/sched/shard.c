@@ -486,6 +486,7 @@ static void shard_main(void *arg) {
                          .allow_ffi = cfg->lua.allow_ffi,
                          .store = sh->store,
                          .secrets_dir = cfg->secrets_dir,
+                         .privacy = sh->engine->privacy,
                          .default_max_attempts = cfg->queue.default_max_attempts,
                          .spawn = &cfg->spawn,
                          .data_dir = cfg->data_dir};

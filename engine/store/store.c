@@ -10,6 +10,7 @@
 #include "store/review.h"
 #include "store/scripts.h"
 #include "store/media.h"
+#include "store/purge.h"
 #include "store/wedge.h"
 
 /* ---- opening ------------------------------------------------------------------------------- */
@@ -231,6 +232,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_PLANNED_LIST:
   case AIN_STORE_TRENDS_LIST:
     return ain__store_media_check(req, err);
+  case AIN_STORE_PURGE:
+    return ain__store_purge_check(req, err);
   case AIN_STORE_WEDGE:
     return ain__store_wedge_check(req, err);
   default:
@@ -446,6 +449,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
   case AIN_STORE_PLANNED_LIST:
   case AIN_STORE_TRENDS_LIST:
     ain__store_media_cleanup(req);
+    break;
+  case AIN_STORE_PURGE:
+    ain__store_purge_cleanup(req);
     break;
   default:
     break;

@@ -257,6 +257,7 @@ typedef enum {
   AIN_STORE_REVIEW_DECIDE, /* OCC approve/reject of a pending review; wakes the parked gate */
   AIN_STORE_RECEIPT_PUT,  /* publish receipt by idempotency key (or look one up) */
   AIN_STORE_SETTING,      /* read or write one settings row ("publishers.paused") */
+  AIN_STORE_PURGE,        /* delete finished DAGs and their data (store/purge.h) */
   AIN_STORE_WEDGE,        /* the watchdog records a wedged step (store/wedge.c, <be>/wedge.c) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
@@ -467,6 +468,7 @@ struct ain_store_req {
       int64_t version;   /* out */
       int changed;       /* out: the write changed the value */
     } setting;
+    struct ain_store_purge *purge; /* PURGE: inputs and outputs, store/purge.h */
     struct {
       /* in: the task a wedged shard was running (its step held the shard in one call past the
        * watchdog's limit), fenced by the state_version of its claim or last extension. The wedge

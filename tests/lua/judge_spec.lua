@@ -189,6 +189,13 @@ describe("judge PII", function()
     assert.is_false(check_of(run(say("Mail tina@example.com")), "pii_email").passed)
   end)
 
+  it("counts values the engine replaced at ingest by their kind", function()
+    local e, p, c = count("mail <pii:email:3f2a9c1b>, call <pii:phone:0a1b2c3d> or <pii:card>")
+    assert.are.same({ 1, 1, 1 }, { e, p, c })
+    assert.are.same({ 0, 0, 0 }, { count("a <pii:uid:12345678> wrote it; <pii:ip> saw it") })
+    assert.are.equal("reject", run(say("Mail <pii:email:3f2a9c1b>")).decision)
+  end)
+
   it("does not flag handles or hostnames as e-mail", function()
     assert.are.equal(0, (count("follow @techie_tina and visit example.com")))
     assert.are.equal(0, (count("user@localhost")))

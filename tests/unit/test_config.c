@@ -167,6 +167,33 @@ TEST(judge_thresholds) {
   ain_config_free(&cfg);
 }
 
+TEST(retention_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  ASSERT_EQ(cfg.retention.finished_dags_days, 30);
+  ASSERT_EQ(cfg.retention.interval_ms, 3600000);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("r.lua", "retention = { finished_dags_days = 0, interval_ms = 60000 }\n", &cfg,
+                 &err));
+  ASSERT_EQ(cfg.retention.finished_dags_days, 0);
+  ASSERT_EQ(cfg.retention.interval_ms, 60000);
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("r1.lua", "retention = { finished_dags_days = -1 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "r1.lua:1: 'retention.finished_dags_days' must be between 0 and");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("r2.lua", "retention = { finished_dags_days = '30d' }\n", &cfg, &err),
+            AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'retention.finished_dags_days' must be an integer, got string");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("r3.lua", "retention = { interval_ms = 10 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'retention.interval_ms' must be between 1000 and");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("r4.lua", "retention = { days = 3 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "retention.days");
+  ain_config_free(&cfg);
+}
+
 /* lua.cpu_ms and the watchdog keys: loaded, defaulted, and refused out of range naming the key. */
 TEST(watchdog_keys) {
   ain_config_t cfg;
@@ -221,5 +248,5 @@ TEST_MAIN(TEST_ENTRY(defaults), TEST_ENTRY(assignments_and_relative_paths),
           TEST_ENTRY(unknown_key_names_key_and_line), TEST_ENTRY(unknown_nested_key),
           TEST_ENTRY(wrong_type), TEST_ENTRY(out_of_range_and_fractions),
           TEST_ENTRY(syntax_and_runtime_errors), TEST_ENTRY(missing_file),
-          TEST_ENTRY(judge_thresholds), TEST_ENTRY(watchdog_keys),
+          TEST_ENTRY(judge_thresholds), TEST_ENTRY(retention_keys), TEST_ENTRY(watchdog_keys),
           TEST_ENTRY(example_file_loads))

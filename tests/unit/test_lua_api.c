@@ -906,6 +906,33 @@ TEST(emit_into_outbox) {
   env_done(&e);
 }
 
+/* PII in an emitted payload is replaced before the task exists (privacy/privacy.h); this host has
+ * no key, so values are redacted without a hash. */
+TEST(emit_scrubs_pii) {
+  env_t e;
+  env_init(&e, 1, 0);
+  ain_store_batch_t box = {0};
+  next_outbox = &box;
+  outcome_t o = {0};
+  run(&e, "api", "emit",
+      "{\"msg\":{\"type\":\"planner\",\"persona_id\":\"alpha\",\"payload\":{\"note\":"
+      "\"mail ava@example.com or +1 415 555 0132\",\"user_id\":42,\"n\":7}}}",
+      &o);
+  next_outbox = NULL;
+  ASSERT_EQ(o.status, 0);
+  ASSERT_EQ(box.ntasks, 1);
+  /* (Lua tables have no key order) */
+  ASSERT_STR_CONTAINS(box.tasks[0].payload, "\"note\":\"mail <pii:email> or <pii:phone>\"");
+  ASSERT_STR_CONTAINS(box.tasks[0].payload, "\"user_id\":\"<pii:uid>\"");
+  ASSERT_STR_CONTAINS(box.tasks[0].payload, "\"n\":7");
+  outcome_free(&o);
+  for (size_t i = 0; i < box.ntasks; i++) {
+    ain_task_free(&box.tasks[i]);
+  }
+  free(box.tasks);
+  env_done(&e);
+}
+
 TEST(emit_misuse_raises) {
   env_t e;
   env_init(&e, 1, 0);
@@ -993,6 +1020,7 @@ TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http
           TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
           TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas), TEST_ENTRY(store_trends),
-          TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_into_outbox), TEST_ENTRY(emit_misuse_raises),
+          TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_into_outbox), TEST_ENTRY(emit_scrubs_pii),
+          TEST_ENTRY(emit_misuse_raises),
           TEST_ENTRY(emit_persona_from_published_versions), TEST_ENTRY(emit_store_failure_names_emit),
           TEST_ENTRY(replay_refuses_side_effects))

@@ -53,6 +53,7 @@ typedef enum {
   AIN__PG_NODES,
   AIN__PG_ARCHIVE,
   AIN__PG_REVIEW, /* review.c: every review/publish op is one call of ain_review_op() */
+  AIN__PG_PURGE,  /* purge.c: ain_purge() of sql/postgres/011_purge.sql */
   AIN__PG_WEDGE,  /* wedge.c: ain_wedge() */
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
@@ -190,6 +191,10 @@ int ain__pg_parse_plan(ain_store_req_t *req, ain__pg_plan_t *plan);
 /* kv.c: the same two halves for KV_GET, KV_PUT, KV_DELETE. */
 int ain__pg_plan_kv(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_kv(ain_store_req_t *req, ain__pg_plan_t *plan);
+
+/* purge.c: the same two halves for PURGE. */
+int ain__pg_plan_purge(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_purge(ain_store_req_t *req, ain__pg_plan_t *plan);
 
 /* review.c: the same two halves for VIDEO_JUDGED, REVIEW_LIST, REVIEW_DECIDE, RECEIPT_PUT,
  * SETTING; AIN__PG_REVIEW_DEF is its statement. */

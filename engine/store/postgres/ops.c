@@ -191,6 +191,10 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                        "n.id || '/') FROM nodes n ORDER BY n.id",
                        0},
     [AIN__PG_ARCHIVE] = {"ain_archive", "SELECT ain_archive($1::bigint, $2::integer)", 2},
+    [AIN__PG_PURGE] = {"ain_purge",
+                       "SELECT * FROM ain_purge($1::bigint, $2::integer, $3::text, $4::bigint, "
+                       "$5::boolean)",
+                       5},
     [AIN__PG_ARTIFACT_PUT] = {"ain_artifact_put",
                               "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
                               "created_at) VALUES ($1::text, $2::text, $3::text, $4::text, "
@@ -532,6 +536,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_RECEIPT_PUT:
   case AIN_STORE_SETTING:
     return ain__pg_plan_review(req, plan, now);
+  case AIN_STORE_PURGE:
+    return ain__pg_plan_purge(req, plan, now);
   case AIN_STORE_WEDGE:
     return ain__pg_plan_wedge(req, plan, now);
   default:
@@ -656,7 +662,9 @@ static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
   int i, rows;
   if (req->u.audit.operator_rows) {
     r = x; /* one statement, no existence check */
-  } else if (!x || PQntuples(x) == 0) {
+  } else if ((!x || PQntuples(x) == 0) && (!r || PQntuples(r) == 0)) {
+    /* not found only without the row and without any audit: a purged task or DAG keeps its
+     * audit rows (store/purge.h) */
     if (req->u.audit.task_id)
       return ain_err_field(&req->err, AIN_ENOTFOUND, "task_id", "task %s not found",
                            req->u.audit.task_id);
@@ -783,6 +791,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_RECEIPT_PUT:
   case AIN_STORE_SETTING:
     return ain__pg_parse_review(req, plan);
+  case AIN_STORE_PURGE:
+    return ain__pg_parse_purge(req, plan);
   case AIN_STORE_WEDGE:
     return ain__pg_parse_wedge(req, plan);
   default:
