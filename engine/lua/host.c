@@ -4,13 +4,15 @@
  * hook charges the call whose coroutine is running, and the allocator fails the allocation that
  * would pass mem_limit while a policy runs. A call over its CPU budget is stopped by yielding from
  * the hook, which policy code cannot catch with pcall; it is then never resumed again.
- * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/ain_mod.c, core/log.h, cJSON (ctx ids). */
+ * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/ain_mod.c, core/log.h, core/utf8.h (results),
+ * cJSON (ctx ids). */
 #include <cjson/cJSON.h>
 #include <luajit.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/util.h"
 #include "lua/internal.h"
 
@@ -307,11 +309,16 @@ static void finish_returned(ain_lua_call_t *c) {
   }
   char *json = ain_strdup(lua_tostring(L, -1));
   lua_settop(L, top);
+  ain_err_t uerr;
   if (json[0] == '[') {
     char msg[400];
     snprintf(msg, sizeof msg, "ELUA: %s returned an array, expected a table with named fields",
              what);
     call_finish(c, AIN_ELUA, NULL, msg);
+  } else if (ain_utf8_json_check(json, strlen(json), "result", &uerr) != 0) {
+    char msg[1400]; /* cjson passes any bytes through: name the field before it is stored */
+    snprintf(msg, sizeof msg, "EUTF8: %s: %s (a result must be valid UTF-8)", what, uerr.msg);
+    call_finish(c, AIN_EUTF8, NULL, msg);
   } else {
     call_finish(c, 0, json, NULL);
   }
