@@ -285,8 +285,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
     }
     int64_t v = (int64_t)d;
     if (v < k->min || v > k->max) {
-      return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be between %lld and %lld, got %lld",
-                           where, name, (long long)k->min, (long long)k->max, (long long)v);
+      return ain_err_field(err, AIN_ECONFIG, name,
+                           "%s: '%s' must be between %lld and %lld, got %lld", where, name,
+                           (long long)k->min, (long long)k->max, (long long)v);
     }
     if (is_int_key(k)) {
       *(int *)(base + k->offset) = (int)v;
@@ -352,13 +353,13 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     if (named) {
       rc = ain_err_field(err, AIN_ECONFIG, "",
                          "%s: the config file is empty (0 bytes); refusing to run on the defaults "
-                         "(store and data in the current folder). Write the keys you mean "
-                         "(see ain.lua.example)",
+                         "(a store and data folder at relative default paths). Write the keys you "
+                         "mean (see ain.lua.example)",
                          path);
       goto done;
     }
-    ain_log_warn("%s: the config file is empty (0 bytes): running on the defaults (store and data "
-                 "in the current folder)",
+    ain_log_warn("%s: the config file is empty (0 bytes): running on the defaults (a store and "
+                 "data folder at relative default paths)",
                  path);
   }
   rc = ain__config_eval(path, src, len, &ev, err);
@@ -432,8 +433,8 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
                        cfg->log_format);
     goto done;
   }
-  static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
-                                         "medium", "slow", "slower", "veryslow"};
+  static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
+                                        "medium",    "slow",      "slower",   "veryslow"};
   int preset_ok = 0;
   for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
     preset_ok |= strcmp(cfg->media.preset, presets[i]) == 0;
