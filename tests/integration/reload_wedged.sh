@@ -89,7 +89,7 @@ echo "# heartbeat lag (sample time - last beat), max over $n samples: ${lag} ms 
 echo "# judge steps finished during the window: $(( after - before ))"
 n_rej=$(grep -c 'policy judge: version [0-9a-f]* rejected: EBUDGET_CPU: agents/judge.lua' "$T/run.err" || true)
 [ "$n_rej" -ge 2 ] || { grep judge "$T/run.err" | tail -5; fail "wedged versions not rejected ($n_rej)"; }
-assert_contains "$(grep 'rejected: EBUDGET_CPU' "$T/run.err" | head -1)" "ran longer than" "rejection names the limit"
+assert_contains "$(grep 'rejected: EBUDGET_CPU' "$T/run.err" | head -1)" ": its top level " "rejection says what overran"
 assert_eq "$(sql "select count(*) from script_versions where module = 'judge' and first_error like 'EBUDGET_CPU: agents/judge.lua%'")" 2 "both wedged versions recorded as rejected"
 assert_eq "$(sql "select count(*) from tasks where handler = 'lua:judge.decide' and status not in ('succeeded', 'ready', 'running', 'pending')")" 0 "no judge step failed"
 assert_eq "$(sql "select count(*) from tasks where handler = 'lua:judge.decide' and status = 'succeeded' and json_extract(result, '\$.v') <> 1")" 0 "every step ran the good version"
@@ -123,7 +123,7 @@ start=$(date +%s%N)
 set +e; "$AIN_BIN" check -c "$C" "$T/c/agents/judge.lua" > "$T/check.out" 2> "$T/check.err"; rc=$?; set -e
 el=$(( ($(date +%s%N) - start) / 1000000 ))
 assert_eq "$rc" 4 "ain check exit code on a wedged file"
-assert_contains "$(cat "$T/check.err")" "judge.lua: EBUDGET_CPU: agents/judge.lua: its top level ran longer than" "ain check says why"
+assert_contains "$(cat "$T/check.err")" "judge.lua: EBUDGET_CPU: agents/judge.lua: its top level " "ain check says why"
 [ "$el" -lt $(( 300 + 500 + 3000 )) ] || fail "ain check took ${el} ms with a 300 ms limit"
 printf -- '-- fine\nlocal s = "caf\xc3"\nreturn { decide = function() return { s = s } end }\n' > "$T/c/agents/judge.lua"
 set +e; "$AIN_BIN" check -c "$C" "$T/c/agents/judge.lua" > /dev/null 2> "$T/check.err"; rc=$?; set -e
