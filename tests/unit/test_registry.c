@@ -482,7 +482,9 @@ TEST(check_source_refuses_invalid_utf8) {
 
 TEST(hot_reload_of_a_wedged_version_leaves_the_loop_alone) {
   fx_t f;
-  fx_open_ms(&f, JUDGE(1), 200);
+  /* a 1 s limit: a check run on the loop would hold it at least that long (a wedged one: for
+   * ever); the bounds below are half of it, wide for a loaded machine */
+  fx_open_ms(&f, JUDGE(1), 1000);
   char v1[65], v2[65];
   sha_of(JUDGE(1), v1);
   sha_of(JUDGE(2), v2);
@@ -491,11 +493,11 @@ TEST(hot_reload_of_a_wedged_version_leaves_the_loop_alone) {
   for (int i = 0; i < 2; i++) {
     uint64_t t0 = ain_mono_ns(), max_iter = 0;
     write_file(&f, "agents/judge.lua", wedges[i]);
-    ASSERT_TRUE(wait_rejected(&f, i + 1, 200 + AIN_LUA_CHECK_GRACE_MS + 4000, &max_iter));
+    ASSERT_TRUE(wait_rejected(&f, i + 1, 1000 + AIN_LUA_CHECK_GRACE_MS + 4000, &max_iter));
     uint64_t ms = (ain_mono_ns() - t0) / 1000000;
-    ASSERT_LE(ms, 200 + AIN_LUA_CHECK_GRACE_MS + 3000);
+    ASSERT_LE(ms, 1000 + AIN_LUA_CHECK_GRACE_MS + 3000);
     /* the loop kept turning (its tick is 5 ms): the check never ran on it */
-    ASSERT_LE(max_iter, 150);
+    ASSERT_LE(max_iter, 500);
     char e[1024];
     latest_error(&f, e, sizeof e);
     ASSERT_STR_CONTAINS(e, "EBUDGET_CPU: agents/judge.lua");
@@ -510,7 +512,7 @@ TEST(hot_reload_of_a_wedged_version_leaves_the_loop_alone) {
   /* SIGHUP re-checks the wedged file on a thread too: the call returns at once */
   uint64_t t0 = ain_mono_ns();
   ain_lua_registry_reload(f.r);
-  ASSERT_LE((ain_mono_ns() - t0) / 1000000, 150);
+  ASSERT_LE((ain_mono_ns() - t0) / 1000000, 500);
   /* a good version is taken while checks of the wedged one may still hold their threads */
   write_file(&f, "agents/judge.lua", JUDGE(2));
   ASSERT_TRUE(wait_serving(&f, "judge", v2, 3000));
