@@ -47,7 +47,7 @@ write_config "$C" "$S" 'queue = { poll_ms = 20, claim_batch = 8, max_running = 8
   'cluster = { heartbeat_ms = 100 }' 'lua = { check_timeout_ms = 300 }' \
   'shutdown = { grace_ms = 2000 }' 'trends = { source = "" }'
 "$AIN_BIN" migrate -c "$C" > /dev/null
-for i in $(seq 1 150); do task_msg generate_video '{}'; done > "$T/tasks.jsonl"
+for i in $(seq 1 400); do task_msg generate_video '{}'; done > "$T/tasks.jsonl"
 "$AIN_BIN" enqueue -c "$C" "$T/tasks.jsonl" > /dev/null
 
 # ---- 1. wedged hot reloads on a running engine --------------------------------------------------
@@ -66,7 +66,7 @@ sample() {
   done | sqlite3 -batch -noheader -separator ' ' "$T/ain.db"
 }
 before=$(judged)
-sample 60 > "$T/beats.txt" &
+sample 80 > "$T/beats.txt" &
 sampler=$!
 sleep 0.3
 printf '%s\n' "$WEDGE_FIND" > "$S/agents/judge.lua"
@@ -78,11 +78,12 @@ kill -HUP "$pid" # re-checks every file, the wedged judge among them
 wait "$sampler"
 after=$(judged)
 n=$(wc -l < "$T/beats.txt")
-[ "$n" -ge 20 ] || fail "only $n heartbeat samples"
+[ "$n" -ge 30 ] || fail "only $n heartbeat samples"
 lag=$(awk '{ d = $1 - $2; if (d > m) m = d } END { print m + 0 }' "$T/beats.txt")
 echo "# heartbeat lag (sample time - last beat), max over $n samples: ${lag} ms (beat every 100 ms)"
-# a check on the loop would stop the beats for good (>= 5 s here); 2.5 s is load, not a stall
-[ "$lag" -lt 2500 ] || fail "heartbeats stalled for ${lag} ms while wedged versions were checked"
+# a check on the loop would stop the beats for good (>= 7 s here); up to 4 s is a loaded machine
+# starving the main thread (load averages of 30 on 2 cores were seen), not a stall
+[ "$lag" -lt 4000 ] || fail "heartbeats stalled for ${lag} ms while wedged versions were checked"
 # the shards never waited for a check either: steps finished while the wedged checks ran
 [ "$mid" -gt "$before" ] || fail "no judge step finished during the wedged reloads"
 [ "$after" -gt "$mid" ] || fail "no judge step finished after the SIGHUP"
