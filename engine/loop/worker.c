@@ -9,7 +9,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+/* How much nicer than the process a hub's thread runs (Linux: the nice value is per thread). */
+#define HUB_NICE 10
 
 /* Starts body(arg) on a detached thread with every signal blocked (the loop threads handle
  * them). 0 or an errno value. */
@@ -142,6 +148,15 @@ static void hub_unref(ain_worker_hub_t *hub) {
 static void *hub_body(void *p) {
   job_t *j = p;
   ain_worker_hub_t *hub = j->hub;
+  /* Background work for a loop: when the CPUs are short (or a job spins, abandoned), the loops
+   * and the shards go first. Lowering one's own priority needs no privilege; failing is harmless.
+   */
+  id_t tid = (id_t)syscall(SYS_gettid);
+  errno = 0;
+  int nice_now = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) {
+    setpriority(PRIO_PROCESS, tid, nice_now + HUB_NICE > 19 ? 19 : nice_now + HUB_NICE);
+  }
   j->fn(j->arg);
   pthread_mutex_lock(&hub->mu);
   hub->running--;

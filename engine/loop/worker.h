@@ -7,7 +7,8 @@
  *    script registry's start-up);
  *  - a hub delivers finished jobs to a loop through uv_async (the registry's hot reloads); the
  *    loop keeps its own deadline and ignores what arrives too late.
- * Worker threads block every signal, so signals keep reaching the loop threads.
+ * Worker threads block every signal, so signals keep reaching the loop threads; a hub's threads
+ * also run 10 nice levels below the process, so a job that spins yields the CPUs to the loops.
  * Relies on: POSIX threads, libuv (uv_async). */
 #ifndef AIN_LOOP_WORKER_H
 #define AIN_LOOP_WORKER_H

@@ -2,7 +2,10 @@
  * thread blocked in read() on a pipe nobody writes to until the test says so.
  * Covers: a job that returns in time, one abandoned at its deadline and released when it
  * returns, the hub delivering on the loop in order, and a hub closed while a job still runs. */
+#include <errno.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -112,5 +115,36 @@ TEST(hub_delivers_on_the_loop_and_closes_with_a_job_running) {
   ASSERT_EQ(o.n, 1);
 }
 
-TEST_MAIN(TEST_ENTRY(run_for_returns_in_time), TEST_ENTRY(run_for_abandons_a_wedged_job),
+static void nice_job(void *arg) {
+  job_t *j = arg;
+  j->value = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+  j->ran = 1;
+}
+
+/* A hub's thread is background work: it runs nicer than the loop's thread. */
+TEST(hub_threads_run_nicer) {
+  uv_loop_t loop;
+  ASSERT_OK(uv_loop_init(&loop));
+  hub_out_t o = {0};
+  ain_worker_hub_t *hub;
+  ain_err_t err;
+  ASSERT_OK(ain_worker_hub_new(&loop, on_done, &o, &hub, &err));
+  errno = 0;
+  int mine = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+  ASSERT_EQ(errno, 0);
+  static job_t j;
+  ASSERT_OK(ain_worker_hub_start(hub, nice_job, &j, release));
+  uint64_t end = ain_mono_ns() + 5000000000ull;
+  while (o.n < 1 && ain_mono_ns() < end) {
+    uv_run(&loop, UV_RUN_ONCE);
+  }
+  ASSERT_EQ(o.n, 1);
+  ASSERT_EQ(o.delivered[0], mine + 10 > 19 ? 19 : mine + 10);
+  ain_worker_hub_close(hub, on_closed, &o);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST_MAIN(TEST_ENTRY(hub_threads_run_nicer), TEST_ENTRY(run_for_returns_in_time),
+          TEST_ENTRY(run_for_abandons_a_wedged_job),
           TEST_ENTRY(hub_delivers_on_the_loop_and_closes_with_a_job_running))
