@@ -6,7 +6,7 @@ foreach(src ${AIN_UNIT_TESTS})
   add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/unit/harness.c
                  ${CMAKE_SOURCE_DIR}/tests/unit/store_fixture.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
-  target_link_libraries(${name} PRIVATE ain_core)
+  target_link_libraries(${name} PRIVATE ain_engine)
   set_target_properties(${name} PROPERTIES ENABLE_EXPORTS ON)
   add_test(NAME unit.${name} COMMAND ${name})
   set_tests_properties(unit.${name} PROPERTIES LABELS unit ENVIRONMENT

@@ -14,6 +14,7 @@
 #include "cli/internal.h"
 #include "core/util.h"
 #include "lua/host.h"
+#include "sched/step.h"
 
 typedef struct {
   int done;
@@ -23,36 +24,29 @@ typedef struct {
   char *versions;
 } outcome_t;
 
-static int wait_req(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err) {
-  req->actor = "operator:cli";
-  int rc = ain_store_wait(cli->store, req);
-  if (rc != 0) {
-    *err = req->err;
-    if (err->code == 0) {
-      ain_err_set(err, rc, "%s", ain_strerror(rc));
-    }
-  }
-  return rc;
-}
-
 /* "lua:judge.decide" -> judge, decide; the DAG expansion built-in runs pipeline.build. */
 static int handler_of(const ain_task_t *t, char *mod, size_t mcap, char *fn, size_t fcap) {
-  const char *h = t->handler;
+  /* a task enqueued without a handler runs the one the scheduler names for its type */
+  char *resolved = t->handler == NULL && t->type != NULL ? ain_handler_for_type(t->type) : NULL;
+  const char *h = t->handler ? t->handler : resolved;
+  int rc = -1;
   if (h == NULL) {
-    return -1;
-  }
-  if (strcmp(h, "expand") == 0) {
+    rc = -1;
+  } else if (strcmp(h, "expand") == 0) {
     snprintf(mod, mcap, "pipeline");
     snprintf(fn, fcap, "build");
-    return 0;
+    rc = 0;
+  } else {
+    const char *dot = strrchr(h, '.');
+    if (strncmp(h, "lua:", 4) == 0 && dot != NULL && dot != h + 4 &&
+        (size_t)(dot - h - 4) < mcap) {
+      snprintf(mod, mcap, "%.*s", (int)(dot - h - 4), h + 4);
+      snprintf(fn, fcap, "%s", dot + 1);
+      rc = 0;
+    }
   }
-  const char *dot = strrchr(h, '.');
-  if (strncmp(h, "lua:", 4) != 0 || dot == NULL || dot == h + 4 || (size_t)(dot - h - 4) >= mcap) {
-    return -1;
-  }
-  snprintf(mod, mcap, "%.*s", (int)(dot - h - 4), h + 4);
-  snprintf(fn, fcap, "%s", dot + 1);
-  return 0;
+  free(resolved);
+  return rc;
 }
 
 /* The policies object of the newest audit row that has one ({"policies":..} or, on a failed
@@ -96,7 +90,7 @@ static char *build_ctx(ain_cli_t *cli, const ain_task_t *t, ain_err_t *err) {
   if (t->dag_id[0]) {
     ain_store_req_t req;
     ain_store_req_get_dag(&req, t->dag_id);
-    if (wait_req(cli, &req, err) != 0) {
+    if (ain_cli_wait(cli, &req, err) != 0) {
       ain_store_req_cleanup(&req);
       cJSON_Delete(o);
       return NULL;
@@ -134,7 +128,7 @@ static int load_versions(ain_cli_t *cli, ain_lua_host_t *h, cJSON *policies, con
     }
     ain_store_req_t req;
     ain_store_req_script_get(&req, p->valuestring, p->string);
-    int rc = wait_req(cli, &req, err);
+    int rc = ain_cli_wait(cli, &req, err);
     if (rc == 0) {
       const ain_script_version_t *v = &req.u.script_get.version;
       if (v->error != NULL && override != NULL && strcmp(p->string, module) == 0) {
@@ -285,7 +279,7 @@ int ain_cli_replay(ain_cli_t *cli) {
   ain_store_req_t treq, areq;
   ain_store_req_get_task(&treq, task_id);
   ain_store_req_audit(&areq, task_id, NULL);
-  if ((rc = wait_req(cli, &treq, &err)) != 0 || (rc = wait_req(cli, &areq, &err)) != 0) {
+  if ((rc = ain_cli_wait(cli, &treq, &err)) != 0 || (rc = ain_cli_wait(cli, &areq, &err)) != 0) {
     goto done;
   }
   const ain_task_t *t = &treq.u.get_task.task;

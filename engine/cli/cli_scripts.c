@@ -8,18 +8,6 @@
 
 #include "cli/internal.h"
 
-static int wait_req(ain_cli_t *cli, ain_store_req_t *req) {
-  req->actor = "operator:cli";
-  int rc = ain_store_wait(cli->store, req);
-  if (rc != 0) {
-    if (req->err.code == 0) {
-      ain_err_set(&req->err, rc, "%s", ain_strerror(rc));
-    }
-    return ain_cli_fail(cli, &req->err);
-  }
-  return 0;
-}
-
 static void fmt_time(int64_t ms, char *buf, size_t cap) {
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
@@ -96,7 +84,7 @@ static void print_list(const ain_store_req_t *req) {
 static int cmd_list(ain_cli_t *cli) {
   ain_store_req_t req;
   ain_store_req_script_list(&req, cli->nargs > 1 ? cli->args[1] : NULL);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     if (cli->json) {
       print_list_json(&req);
@@ -114,7 +102,7 @@ static int cmd_show(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_script_get(&req, cli->args[1], NULL);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     const ain_script_version_t *v = &req.u.script_get.version;
     if (cli->json) {
@@ -144,7 +132,7 @@ static int cmd_pin(ain_cli_t *cli, int pin) {
   const char *module = cli->args[1];
   ain_store_req_t req;
   ain_store_req_script_pin(&req, module, pin ? cli->args[2] : NULL);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     if (cli->json) {
       printf("{\"ok\":true,\"module\":");

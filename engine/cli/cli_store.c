@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli/internal.h"
-#include "core/message.h"
+#include "message/message.h"
 #include "core/util.h"
 #include "sched/engine.h"
 #include "sched/step.h"
@@ -59,8 +59,7 @@ void ain_cli_close_store(ain_cli_t *cli) {
   uv_loop_close(&cli->loop);
 }
 
-/* Runs one request to completion; on failure prints it and returns the exit code. */
-static int wait_req(ain_cli_t *cli, ain_store_req_t *req) {
+int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err) {
   if (req->actor == NULL) {
     req->actor = "operator:cli";
   }
@@ -69,9 +68,15 @@ static int wait_req(ain_cli_t *cli, ain_store_req_t *req) {
     if (req->err.code == 0) {
       ain_err_set(&req->err, rc, "%s", ain_strerror(rc));
     }
-    return ain_cli_fail(cli, &req->err);
+    *err = req->err;
   }
-  return 0;
+  return rc;
+}
+
+int ain_cli_wait_or_fail(ain_cli_t *cli, ain_store_req_t *req) {
+  ain_err_t err;
+  ain_err_clear(&err);
+  return ain_cli_wait(cli, req, &err) != 0 ? ain_cli_fail(cli, &err) : 0;
 }
 
 static void fmt_time(int64_t ms, char *out, size_t n) {
@@ -105,7 +110,7 @@ int ain_cli_migrate(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_migrate(&req);
-  rc = wait_req(cli, &req);
+  rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     if (cli->json) {
       printf("{\"ok\":true,\"applied\":%d,\"version\":%d}\n", req.u.migrate.applied,
@@ -194,7 +199,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     return ain_cli_fail(cli, &err);
   }
   for (size_t i = 0; i < n; i++) {
-    tasks[i].handler = ain_handler_for_type(tasks[i].type);
+    ain_task_defaults(&tasks[i], cli->cfg.queue.default_max_attempts);
   }
   rc = ain_cli_open_store(cli, &err);
   if (rc != 0) {
@@ -212,7 +217,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   ain_store_batch_t batch = {.tasks = tasks, .ntasks = n};
   ain_store_req_t req;
   ain_store_req_enqueue(&req, &batch);
-  rc = wait_req(cli, &req);
+  rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     if (cli->json) {
       printf("{\"ok\":true,\"enqueued\":[");
@@ -246,7 +251,9 @@ static void print_task_human(const ain_task_t *t) {
   if (t->dag_id[0]) {
     printf("dag           %s (step %s)\n", t->dag_id, t->step ? t->step : "?");
   }
-  printf("handler       %s\n", t->handler ? t->handler : "");
+  char *resolved = t->handler == NULL && t->type != NULL ? ain_handler_for_type(t->type) : NULL;
+  printf("handler       %s\n", t->handler ? t->handler : resolved ? resolved : "");
+  free(resolved);
   printf("persona       %s\n", t->persona_id ? t->persona_id : "");
   printf("status        %s\n", ain_task_status_name(t->status));
   printf("state_version %lld\n", (long long)t->state_version);
@@ -291,7 +298,7 @@ int ain_cli_task(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_get_task(&req, id);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     const ain_task_t *t = &req.u.get_task.task;
     char *out = NULL;
@@ -428,7 +435,7 @@ int ain_cli_dag(ain_cli_t *cli) {
   resolve_dag_id(cli, id, dag_id);
   ain_store_req_t req;
   ain_store_req_get_dag(&req, dag_id);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     const ain_dag_t *d = &req.u.get_dag.dag;
     if (dot) {
@@ -479,11 +486,11 @@ int ain_cli_audit(ain_cli_t *cli) {
   const char *id = cli->args[0];
   ain_store_req_t req;
   ain_store_req_audit(&req, id, NULL);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0 && req.u.audit.nrows == 0) { /* not a task: try it as a DAG */
     ain_store_req_cleanup(&req);
     ain_store_req_audit(&req, NULL, id);
-    rc = wait_req(cli, &req);
+    rc = ain_cli_wait_or_fail(cli, &req);
   }
   if (rc == 0 && req.u.audit.nrows == 0) {
     ain_err_set(&err, AIN_ENOTFOUND, "no audit rows for '%s'", id);
@@ -553,7 +560,7 @@ int ain_cli_cancel(ain_cli_t *cli) {
   if (rc == AIN_ENOTFOUND) {
     ain_store_req_cleanup(&req);
     ain_store_req_cancel(&req, id, NULL, reason);
-    rc = wait_req(cli, &req);
+    rc = ain_cli_wait_or_fail(cli, &req);
   } else if (rc != 0) {
     rc = ain_cli_fail(cli, &req.err);
   }
@@ -577,7 +584,7 @@ int ain_cli_stats(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_stats(&req);
-  int rc = wait_req(cli, &req);
+  int rc = ain_cli_wait_or_fail(cli, &req);
   if (rc == 0) {
     const ain_store_stats_t *s = &req.u.stats.stats;
     if (cli->json) {

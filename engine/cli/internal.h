@@ -40,6 +40,11 @@ int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err);
 /* Loads the config, opens the store on a private loop and applies migrations. */
 int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err);
 void ain_cli_close_store(ain_cli_t *cli);
+/* Runs one store request to completion on the CLI's loop (actor "operator:cli" unless the request
+ * names one). 0, or the AIN_E* code with *err filled (never an empty message). */
+int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err);
+/* ain_cli_wait, and on failure prints the error: 0 or the exit code (ain_cli_fail). */
+int ain_cli_wait_or_fail(ain_cli_t *cli, ain_store_req_t *req);
 
 int ain_cli_run(ain_cli_t *cli);
 int ain_cli_migrate(ain_cli_t *cli);

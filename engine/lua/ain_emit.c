@@ -1,6 +1,6 @@
 /* ain.emit{type=, payload=, persona_id=, priority=, run_at=, max_attempts=} -> task_id: a policy
  * enqueues a new task. The arguments become a task message checked by the same validator as
- * `ain enqueue` (core/message.h), so a policy cannot store a task the API would refuse; a bad
+ * `ain enqueue` (message/message.h), so a policy cannot store a task the API would refuse; a bad
  * argument is misuse and raises, naming the field. The handler comes from the type as for the CLI
  * (sched/handlers.c).
  * Inside a step (the call has an outbox, host.h) the task is not enqueued here: it joins the
@@ -8,14 +8,13 @@
  * spawned work), so a failed attempt has emitted nothing and a retried one emits once. The id
  * is returned at once, without yielding. Elsewhere (`ain test` specs, a host without steps) the
  * enqueue is its own store request and the call yields until it commits.
- * Relies on: core/message.h, store/store.h, sched/step.h (ain_handler_for_type), cJSON. */
+ * Relies on: message/message.h, store/store.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message.h"
+#include "message/message.h"
 #include "lua/internal.h"
-#include "sched/step.h"
 #include "store/store.h"
 
 #define EMIT_MAX 1000 /* tasks one call may emit: the outbox is C memory, outside Lua's budget */
@@ -50,10 +49,7 @@ static void emit_done(ain_store_req_t *r) {
   if (r->status == 0) {
     lua_pushstring(co, op->task.id);
   } else {
-    lua_pushnil(co);
-    lua_pushfstring(co, "%s: %s", ain_err_name(r->status), r->err.msg);
-    lua_pushstring(co, ain_err_name(r->status));
-    n = 3;
+    n = ain__lua_push_fail(co, r->status, "%s", r->err.msg);
   }
   emit_free(op);
   ain__lua_resume(call, n);
@@ -169,10 +165,7 @@ static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *bo
   ain_task_t *t = &box->tasks[box->ntasks++];
   *t = *task;
   memset(task, 0, sizeof *task);
-  t->handler = ain_handler_for_type(t->type);
-  if (t->max_attempts <= 0) {
-    t->max_attempts = h->default_max_attempts;
-  }
+  ain_task_defaults(t, h->default_max_attempts);
   lua_pushstring(L, t->id);
   return 1;
 }
@@ -202,10 +195,7 @@ static int l_emit(lua_State *L) {
   }
   if (h->store == NULL) {
     ain_task_free(&task);
-    lua_pushnil(L);
-    lua_pushliteral(L, "ESTORE: this Lua host has no store");
-    lua_pushliteral(L, "ESTORE");
-    return 3;
+    return ain__lua_push_fail(L, AIN_ESTORE, "this Lua host has no store");
   }
   emit_op_t *op = calloc(1, sizeof *op);
   if (op == NULL) {
@@ -213,10 +203,7 @@ static int l_emit(lua_State *L) {
     return luaL_error(L, "ain.emit: out of memory");
   }
   op->task = task;
-  op->task.handler = ain_handler_for_type(op->task.type);
-  if (op->task.max_attempts <= 0) {
-    op->task.max_attempts = h->default_max_attempts;
-  }
+  ain_task_defaults(&op->task, h->default_max_attempts);
   op->batch.tasks = &op->task;
   op->batch.ntasks = 1;
   op->call = call;
@@ -226,9 +213,7 @@ static int l_emit(lua_State *L) {
   op->req.actor = call->actor;
   int rc = ain_store_submit(h->store, &op->req);
   if (rc != 0) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", ain_err_name(rc), op->req.err.msg);
-    lua_pushstring(L, ain_err_name(rc));
+    ain__lua_push_fail(L, rc, "%s", op->req.err.msg);
     emit_free(op);
     return 3;
   }

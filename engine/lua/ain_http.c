@@ -321,16 +321,13 @@ static void op_finish(http_op_t *op, CURLcode res) {
     lua_setfield(co, -2, "body");
   } else {
     int code = res == CURLE_OPERATION_TIMEDOUT ? AIN_ETIMEOUT : AIN_EHTTP;
-    lua_pushnil(co);
     if (op->too_big) {
-      lua_pushfstring(co, "EHTTP: %s: the response is larger than %d bytes", op->what,
-                      (int)op->max_bytes);
+      n = ain__lua_push_fail(co, AIN_EHTTP, "%s: the response is larger than %d bytes", op->what,
+                             (int)op->max_bytes);
     } else {
-      lua_pushfstring(co, "%s: %s: %s", ain_err_name(code), op->what,
-                      op->errbuf[0] ? op->errbuf : curl_easy_strerror(res));
+      n = ain__lua_push_fail(co, code, "%s: %s", op->what,
+                             op->errbuf[0] ? op->errbuf : curl_easy_strerror(res));
     }
-    lua_pushstring(co, ain_err_name(code));
-    n = 3;
   }
   op_free(op);
   ain__lua_resume(call, n);
@@ -506,9 +503,7 @@ static int l_http(lua_State *L) {
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, op->hdrs);
   CURLMcode mc = curl_multi_add_handle(ht->multi, easy);
   if (mc != CURLM_OK) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "EHTTP: %s: %s", op->what, curl_multi_strerror(mc));
-    lua_pushliteral(L, "EHTTP");
+    ain__lua_push_fail(L, AIN_EHTTP, "%s: %s", op->what, curl_multi_strerror(mc));
     curl_easy_cleanup(easy);
     op->easy = NULL;
     op_free(op);

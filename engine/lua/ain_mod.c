@@ -121,10 +121,7 @@ static int l_json_decode(lua_State *L) {
   lua_insert(L, 1);
   if (lua_pcall(L, 1, 1, 0) != 0) {
     const char *m = lua_tostring(L, -1);
-    lua_pushnil(L);
-    lua_pushfstring(L, "EINVAL: %s", m ? m : "invalid JSON");
-    lua_pushliteral(L, "EINVAL");
-    return 3;
+    return ain__lua_push_fail(L, AIN_EINVAL, "%s", m ? m : "invalid JSON");
   }
   return 1;
 }
@@ -328,10 +325,7 @@ static int l_spawn(lua_State *L) {
   free(argv);
   if (rc != 0) {
     free(op);
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", ain_err_name(rc), err.msg);
-    lua_pushstring(L, ain_err_name(rc));
-    return 3;
+    return ain__lua_push_fail(L, rc, "%s", err.msg);
   }
   ain__lua_set_pending(call, spawn_cancel, op);
   return lua_yield(L, 0);

@@ -129,15 +129,9 @@ static void secret_done(uv_work_t *w, int status) {
   lua_State *co = call->co;
   int nres;
   if (status != 0) {
-    lua_pushnil(co);
-    lua_pushfstring(co, "EIO: secret '%s': %s", op->name, uv_strerror(status));
-    lua_pushliteral(co, "EIO");
-    nres = 3;
+    nres = ain__lua_push_fail(co, AIN_EIO, "secret '%s': %s", op->name, uv_strerror(status));
   } else if (op->code != 0) {
-    lua_pushnil(co);
-    lua_pushstring(co, op->msg);
-    lua_pushstring(co, ain_err_name(op->code));
-    nres = 3;
+    nres = ain__lua_push_fail(co, op->code, "%s", op->msg);
   } else {
     lua_pushlstring(co, op->value, op->len);
     nres = 1;
@@ -187,11 +181,9 @@ static int l_secret(lua_State *L) {
     return 1;
   }
   if (h->secrets_dir == NULL || h->secrets_dir[0] == '\0') {
-    lua_pushnil(L);
-    lua_pushfstring(L, "ENOTFOUND: secret '%s': %s is not set and no secrets_dir is configured",
-                    name, env);
-    lua_pushliteral(L, "ENOTFOUND");
-    return 3;
+    return ain__lua_push_fail(L, AIN_ENOTFOUND,
+                              "secret '%s': %s is not set and no secrets_dir is configured", name,
+                              env);
   }
   ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.secret");
   secret_op_t *op = calloc(1, sizeof *op);

@@ -39,15 +39,7 @@ static void kv_cancel(void *p) {
 
 /* nil, "ECODE: detail", "ECODE" onto L */
 static int push_fail(lua_State *L, int code, const char *msg) {
-  lua_pushnil(L);
-  const char *name = ain_err_name(code);
-  if (strncmp(msg, name, strlen(name)) == 0 && msg[strlen(name)] == ':') {
-    lua_pushstring(L, msg);
-  } else {
-    lua_pushfstring(L, "%s: %s", name, msg);
-  }
-  lua_pushstring(L, name);
-  return 3;
+  return ain__lua_push_fail(L, code, "%s", msg);
 }
 
 /* The trends of a finished TRENDS_LIST as a Lua array onto the coroutine: {key, record,

@@ -82,6 +82,11 @@ void ain__lua_sha256_hex(const void *buf, size_t len, char out[65]);
 /* Raises "ESANDBOX: <what> is refused by the sandbox" and marks the running call. */
 int ain__lua_refuse(lua_State *L, const char *what);
 
+/* fail.c: pushes nil, "ECODE: <printf fmt>", "ECODE" and returns 3, the expected-failure triple
+ * every binding returns (a message that already starts with "ECODE:" is not prefixed twice). */
+int ain__lua_push_fail(lua_State *L, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Replaces the table at the top of the stack with a read-only proxy over it; name ("string",
  * "" for the global table) appears in the error an assignment raises. */
 void ain__lua_make_readonly(lua_State *L, const char *name);

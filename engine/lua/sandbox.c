@@ -407,7 +407,7 @@ int ain__lua_no_side_effects(lua_State *L, const char *what) {
   }
   lua_pushnil(L);
   lua_pushfstring(L, "EREPLAY: side effects are disabled during replay (%s)", what);
-  lua_pushliteral(L, "EREPLAY");
+  lua_pushliteral(L, "EREPLAY"); /* not an AIN_E* code: replay is not a failure of the step */
   return 3;
 }
 

@@ -4,7 +4,7 @@
  *   -> planner.run({text}, {personas, already_planned}) in a policy host on this loop
  *   -> PLAN_COMMIT of the tasks it returned (the store skips pairs planned meanwhile)
  * Triggers that arrive while a run is in flight coalesce into one more run after it.
- * Relies on: plan.h, lua/host.h, store/store.h, sched/step.h (handler of generate_video), cJSON. */
+ * Relies on: plan.h, lua/host.h, store/store.h, cJSON. */
 #include "plan/plan.h"
 
 #include <cjson/cJSON.h>
@@ -16,7 +16,6 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "lua/host.h"
-#include "sched/step.h"
 
 #define DEBOUNCE_MS 250
 
@@ -112,7 +111,6 @@ static void free_run(ain_plan_t *p) {
   p->npersonas = 0;
   for (size_t i = 0; i < p->nitems; i++) {
     free(p->tasks[i].payload);
-    free(p->tasks[i].handler);
   }
   free(p->items);
   free(p->tasks);
@@ -205,13 +203,11 @@ static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
                          p->nitems + 1);
     }
     ain_task_t *t = &p->tasks[p->nitems];
-    ain_uuid7(t->id);
     t->type = (char *)(type ? type : "generate_video");
-    t->handler = ain_handler_for_type(t->type);
     t->persona_id = (char *)persona;
     t->payload = cJSON_PrintUnformatted(payload);
     t->priority = cJSON_IsNumber(prio) ? (int)prio->valuedouble : 0;
-    t->max_attempts = cfg->queue.default_max_attempts;
+    ain_task_defaults(t, cfg->queue.default_max_attempts);
     ain_plan_item_t *pi = &p->items[p->nitems];
     pi->persona_id = persona;
     pi->trend_key = key;

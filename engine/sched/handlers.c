@@ -1,6 +1,7 @@
-/* Which handler runs a task of a given type, decided once when the task is enqueued (by the CLI,
- * the API or a policy's ain.emit) and stored in the row: generate_video expands into its DAG, a
- * built-in's name runs that built-in, anything else is the Lua policy <type>.run.
+/* Which handler runs a task of a given type: generate_video expands into its DAG, a built-in's
+ * name runs that built-in, anything else is the Lua policy <type>.run. Decided by the scheduler
+ * when a task without a handler is claimed (producers below the scheduler, the planner and
+ * ain.emit, never name handlers); DAG steps carry the handler pipeline.lua gave them.
  * Relies on: sched/step.h (the built-in table). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -317,6 +317,9 @@ void ain__step_start(ain_shard_t *sh, ain_task_t *task) {
   step->shard = sh;
   step->task = *task;
   memset(task, 0, sizeof *task); /* the step owns the strings now */
+  if (step->task.handler == NULL) { /* producers leave it to the scheduler (message/task.h) */
+    step->task.handler = ain_handler_for_type(step->task.type);
+  }
   step->token = step->task.state_version;
   step->lease_until = step->task.lease_until;
   step->started_ns = ain_mono_ns();

@@ -11,37 +11,6 @@
 #include "store/scripts.h"
 #include "store/media.h"
 
-static const char *const task_status_names[AIN_TASK_STATUS_COUNT] = {
-    "pending", "ready", "running", "succeeded", "dead", "cancelled", "waiting"};
-static const char *const dag_status_names[AIN_DAG_STATUS_COUNT] = {"running", "succeeded", "failed",
-                                                                   "cancelled"};
-
-const char *ain_task_status_name(ain_task_status_t s) {
-  return (unsigned)s < AIN_TASK_STATUS_COUNT ? task_status_names[s] : "unknown";
-}
-
-int ain_task_status_parse(const char *s) {
-  for (int i = 0; s != NULL && i < AIN_TASK_STATUS_COUNT; i++) {
-    if (strcmp(s, task_status_names[i]) == 0) {
-      return i;
-    }
-  }
-  return -1;
-}
-
-const char *ain_dag_status_name(ain_dag_status_t s) {
-  return (unsigned)s < AIN_DAG_STATUS_COUNT ? dag_status_names[s] : "unknown";
-}
-
-int ain_dag_status_parse(const char *s) {
-  for (int i = 0; s != NULL && i < AIN_DAG_STATUS_COUNT; i++) {
-    if (strcmp(s, dag_status_names[i]) == 0) {
-      return i;
-    }
-  }
-  return -1;
-}
-
 /* ---- opening ------------------------------------------------------------------------------- */
 
 static const ain_store_backend_t *backend_for(const char *url, ain_err_t *err) {
@@ -368,18 +337,6 @@ void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, in
 }
 
 /* ---- ownership ----------------------------------------------------------------------------- */
-
-void ain_task_free(ain_task_t *t) {
-  if (t == NULL) {
-    return;
-  }
-  char **owned[] = {&t->type,   &t->step,       &t->handler,     &t->persona_id,  &t->payload,
-                    &t->result, &t->last_error, &t->traceparent, &t->lease_owner, &t->deps_result};
-  for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
-    free(*owned[i]);
-    *owned[i] = NULL;
-  }
-}
 
 void ain_dag_free(ain_dag_t *d) {
   if (d == NULL) {

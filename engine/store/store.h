@@ -27,6 +27,7 @@
 
 #include "core/err.h"
 #include "core/util.h"
+#include "message/task.h"
 
 typedef struct ain_store ain_store_t;
 typedef struct ain_store_req ain_store_req_t;
@@ -34,56 +35,6 @@ typedef void (*ain_store_cb)(ain_store_req_t *req);
 
 /* ---- rows ---------------------------------------------------------------------------------- */
 
-typedef enum {
-  AIN_TASK_PENDING = 0, /* waiting for dependencies */
-  AIN_TASK_READY,       /* claimable once run_at <= now */
-  AIN_TASK_RUNNING,     /* leased by lease_owner until lease_until */
-  AIN_TASK_SUCCEEDED,
-  AIN_TASK_DEAD,      /* failed past max_attempts, or failed permanently: the dead letter */
-  AIN_TASK_CANCELLED, /* by an operator, or because its DAG failed */
-  AIN_TASK_WAITING,   /* parked (AIN_FINISH_PARK): not claimable until woken (a review decision,
-                         publishers resumed); holds no worker slot, is not work for --until-idle */
-  AIN_TASK_STATUS_COUNT
-} ain_task_status_t;
-
-typedef enum {
-  AIN_DAG_RUNNING = 0,
-  AIN_DAG_SUCCEEDED,
-  AIN_DAG_FAILED,
-  AIN_DAG_CANCELLED,
-  AIN_DAG_STATUS_COUNT
-} ain_dag_status_t;
-
-const char *ain_task_status_name(ain_task_status_t s); /* "ready" */
-int ain_task_status_parse(const char *s);              /* -1 if unknown */
-const char *ain_dag_status_name(ain_dag_status_t s);
-int ain_dag_status_parse(const char *s);
-
-/* One task row. Strings are NUL-terminated; NULL = SQL NULL. In outputs the request owns them. */
-typedef struct {
-  char id[AIN_UUID_LEN + 1];
-  char dag_id[AIN_UUID_LEN + 1]; /* "" when not part of a DAG */
-  char *type;                    /* "generate_video", "step", "noop", ... */
-  char *step;                    /* step name within its DAG, NULL otherwise */
-  char *handler;                 /* built-in name ("noop") or "lua:<module>.<function>" */
-  char *persona_id;
-  char *payload;     /* JSON object text */
-  char *result;      /* JSON object text, NULL until succeeded */
-  char *last_error;  /* "ECODE: detail" of the last failed attempt */
-  char *traceparent; /* W3C trace context, may be NULL */
-  char *lease_owner; /* NULL unless running */
-  char *deps_result; /* claim output: JSON object {step: result} of its dependencies, or NULL */
-  ain_task_status_t status;
-  int priority; /* higher runs first */
-  int attempts; /* claims so far (incremented by claim, restored by release) */
-  int max_attempts;
-  int deps_pending;
-  int64_t timeout_ms; /* per-attempt timeout; 0 = engine default */
-  int64_t run_at;     /* ms since epoch; not claimable before */
-  int64_t lease_until;
-  int64_t state_version;
-  int64_t created_at, updated_at;
-} ain_task_t;
 
 typedef struct {
   char id[AIN_UUID_LEN + 1];
@@ -594,7 +545,6 @@ void ain_store_req_setting(ain_store_req_t *req, const char *key, const char *va
 int ain_store_batch_check(const ain_store_batch_t *b, ain_err_t *err);
 
 /* Frees the strings a task row owns (not the row). */
-void ain_task_free(ain_task_t *t);
 void ain_dag_free(ain_dag_t *d);
 void ain_node_free(ain_node_t *n);
 void ain_artifact_free(ain_artifact_t *a);

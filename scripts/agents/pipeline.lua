@@ -14,16 +14,9 @@ local M = {}
 
 -- ctx.persona is the persona table; without it, the persona named by ctx.persona_id is loaded
 -- with require("personas/<id>") (the engine records that file's sha256 with the call).
-local function persona_of(ctx)
-  if type(ctx) ~= "table" then return nil end
-  if type(ctx.persona) == "table" then return ctx.persona end
-  local id = ctx.persona_id
-  if type(id) == "string" and id:match("^[%w_%-]+$") then
-    local ok, p = pcall(require, "personas/" .. id)
-    if ok and type(p) == "table" then return p end
-  end
-  return nil
-end
+-- Required when called, not at load: the registry validates modules one at a time, so a
+-- load-time require could meet the shared module before it has a valid version.
+local function persona_of(ctx) return require("persona").of(ctx) end
 
 local VIDEO = { width = 1080, height = 1920, fps = 30, max_seconds = 60 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Contract test of the message schemas with an independent validator (ajv-cli 5, JSON Schema
 # draft 2020-12, strict mode), so that docs/schemas/*.json and the engine's C validator
-# (engine/core/message.c) cannot drift apart unnoticed:
+# (engine/message/message.c) cannot drift apart unnoticed:
 #   1. both schemas compile, and the examples they carry validate;
 #   2. every good fixture in tests/fixtures/messages/{task,response}/good validates and every bad
 #      one fails, except those listed in tests/fixtures/messages/c-only.txt (faults that JSON

@@ -10,7 +10,7 @@
 S=$T/scripts
 mkdir -p "$S/agents"
 cp "$AIN_SOURCE_DIR"/tests/fixtures/review/agents/*.lua "$S/agents/"
-cp "$AIN_SOURCE_DIR/scripts/agents/publisher.lua" "$S/agents/"
+cp "$AIN_SOURCE_DIR/scripts/agents/publisher.lua" "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/"
 cp -r "$AIN_SOURCE_DIR/scripts/personas" "$S/"
 C=$T/ain.lua
 write_config "$C" "$S" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }' \

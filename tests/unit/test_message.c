@@ -5,7 +5,7 @@
 #include <dirent.h>
 #include <stdint.h>
 
-#include "core/message.h"
+#include "message/message.h"
 #include "core/util.h"
 #include "harness.h"
 

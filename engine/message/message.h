@@ -9,15 +9,15 @@
  * is the message as a whole) and err->msg starting with that field ("task_id: must be a UUIDv7
  * string, got number").
  *
- * Relies on: cJSON (parsing, printing), core/util.h (UTF-8 validation), store/store.h (ain_task_t,
+ * Relies on: cJSON (parsing, printing), core/util.h (UTF-8 validation), message/task.h (ain_task_t,
  * the row a task message becomes; ain_task_free releases what the parsers allocate). */
-#ifndef AIN_CORE_MESSAGE_H
-#define AIN_CORE_MESSAGE_H
+#ifndef AIN_MESSAGE_MESSAGE_H
+#define AIN_MESSAGE_MESSAGE_H
 
 #include <stddef.h>
 
 #include "core/err.h"
-#include "store/store.h"
+#include "message/task.h"
 
 #define AIN_MESSAGE_PAYLOAD_MAX (1024u * 1024u)                 /* compact payload / result */
 #define AIN_MESSAGE_MAX (AIN_MESSAGE_PAYLOAD_MAX + 64u * 1024u) /* a whole message, raw bytes */

@@ -10,7 +10,7 @@
  * small lexer finds the top-level field an offending byte sits in, so even those errors name one.
  *
  * Relies on: cJSON, core/util.h (ain_utf8_valid), core/err.h, store/store.h (ain_task_t). */
-#include "core/message.h"
+#include "message/message.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message_internal.h"
+#include "message/internal.h"
 #include "core/util.h"
 
 /* ---- small helpers ------------------------------------------------------------------------- */

@@ -1,10 +1,10 @@
-/* Private to engine/core/message*.c: checks shared by the parser and the emitters. */
-#ifndef AIN_CORE_MESSAGE_INTERNAL_H
-#define AIN_CORE_MESSAGE_INTERNAL_H
+/* Private to engine/message/: checks shared by the parser and the emitters. */
+#ifndef AIN_MESSAGE_INTERNAL_H
+#define AIN_MESSAGE_INTERNAL_H
 
 #include <stddef.h>
 
-#include "store/store.h"
+#include "message/task.h"
 
 /* 1 if s[0..n) is an error code: "E" then 1-31 of A-Z, 0-9 or "_". */
 int ain__message_errcode_valid(const char *s, size_t n);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/message.h"
-#include "core/message_internal.h"
+#include "message/message.h"
+#include "message/internal.h"
 #include "core/util.h"
 
 /* ---- emitters ------------------------------------------------------------------------------ */

@@ -1,0 +1,23 @@
+-- Specs for scripts/agents/persona.lua: the one lookup of a step's persona every agent uses.
+require("tests.lua.helper")
+local persona = require("persona")
+
+describe("persona.of", function()
+  it("returns the persona table the engine put in ctx", function()
+    local p = { id = "x", voice = {}, style = {} }
+    assert.are.equal(p, persona.of({ persona = p, persona_id = "chef_marco" }))
+  end)
+  it("loads the persona module named by ctx.persona_id", function()
+    local p = persona.of({ persona_id = "chef_marco" })
+    assert.is_table(p)
+    assert.are.equal("chef_marco", p.id)
+  end)
+  it("returns nil for a missing ctx, an unknown id or an id that is not a plain name", function()
+    assert.is_nil(persona.of(nil))
+    assert.is_nil(persona.of("chef_marco"))
+    assert.is_nil(persona.of({}))
+    assert.is_nil(persona.of({ persona_id = "no_such_persona" }))
+    assert.is_nil(persona.of({ persona_id = "../agents/judge" }))
+    assert.is_nil(persona.of({ persona_id = 42 }))
+  end)
+end)
