@@ -24,8 +24,9 @@ static const ain_cli_verb_t verbs[] = {
     {"enqueue", "validate and enqueue task messages",
      "ain enqueue [-c CONFIG] [--json] FILE|-\n"
      "  FILE holds one task message (docs/schemas/task.json), a JSON array of them, or JSON Lines.\n"
-     "  All are validated first; one bad message rejects the whole input, naming its index and\n"
-     "  field, and nothing is stored. Prints the ids enqueued.",
+     "  All are validated first (the schema, and that each persona_id names a persona of\n"
+     "  scripts_dir); one bad message rejects the whole input, naming its index, line and field,\n"
+     "  and nothing is stored. Prints the ids enqueued.",
      ain_cli_enqueue},
     {"task", "show a task",
      "ain task show TASK_ID [-c CONFIG] [--json | --response]\n"

@@ -10,6 +10,7 @@
 #include "cli/internal.h"
 #include "message/message.h"
 #include "core/util.h"
+#include "lua/personas.h"
 #include "sched/engine.h"
 #include "sched/step.h"
 
@@ -19,11 +20,9 @@ static void store_closed(void *data) {
   *(int *)data = 1;
 }
 
-int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
-  int rc = ain_cli_load_config(cli, err);
-  if (rc != 0) {
-    return rc;
-  }
+/* Opens the store of the config already loaded into cli->cfg. */
+static int open_loaded_store(ain_cli_t *cli, ain_err_t *err) {
+  int rc;
   if (uv_loop_init(&cli->loop) != 0) {
     return ain_err_set(err, AIN_EIO, "cannot create an event loop");
   }
@@ -46,6 +45,11 @@ int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
     ain_cli_close_store(cli);
   }
   return rc;
+}
+
+int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
+  int rc = ain_cli_load_config(cli, err);
+  return rc != 0 ? rc : open_loaded_store(cli, err);
 }
 
 void ain_cli_close_store(ain_cli_t *cli) {
@@ -174,6 +178,44 @@ static int read_input(const char *path, char **buf, size_t *len, ain_err_t *err)
   return 0;
 }
 
+/* The personas a batch names, each checked once (a check compiles and runs the file). */
+typedef struct {
+  ain_lua_check_opts_t opts;
+  char **ok; /* ids found valid */
+  size_t n, cap;
+} persona_cache_t;
+
+static int check_persona(void *data, const ain_task_t *t, ain_err_t *err) {
+  persona_cache_t *pc = data;
+  for (size_t i = 0; i < pc->n; i++) {
+    if (strcmp(pc->ok[i], t->persona_id) == 0) {
+      return 0;
+    }
+  }
+  int rc = ain_lua_persona_check(NULL, NULL, &pc->opts, t->persona_id, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (pc->n == pc->cap) {
+    size_t cap = pc->cap ? pc->cap * 2 : 8;
+    char **g = realloc(pc->ok, cap * sizeof *g);
+    if (g == NULL) {
+      return 0; /* checked already; only the cache did not grow */
+    }
+    pc->ok = g;
+    pc->cap = cap;
+  }
+  pc->ok[pc->n++] = ain_strdup(t->persona_id);
+  return 0;
+}
+
+static void free_tasks(ain_task_t *tasks, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ain_task_free(&tasks[i]);
+  }
+  free(tasks);
+}
+
 int ain_cli_enqueue(ain_cli_t *cli) {
   if (cli->nargs != 1) {
     return ain_cli_usage(cli, "expects exactly one FILE (or - for stdin)%s", NULL);
@@ -186,11 +228,24 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   if (rc != 0) {
     return ain_cli_fail(cli, &err);
   }
+  rc = ain_cli_load_config(cli, &err); /* the persona check needs scripts_dir and the budgets */
+  if (rc != 0) {
+    free(buf);
+    return ain_cli_fail(cli, &err);
+  }
+  persona_cache_t pc = {.opts = {.scripts_dir = cli->cfg.scripts_dir,
+                                 .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
+                                 .cpu_budget = (uint64_t)cli->cfg.lua.cpu_budget,
+                                 .allow_ffi = cli->cfg.lua.allow_ffi}};
   ain_task_t *tasks = NULL;
   size_t n = 0;
   /* Validate everything before touching the store: one bad message rejects the input. */
-  rc = ain_message_parse_tasks(buf, len, &tasks, &n, NULL, &err);
+  rc = ain_message_parse_tasks(buf, len, check_persona, &pc, &tasks, &n, NULL, &err);
   free(buf);
+  for (size_t i = 0; i < pc.n; i++) {
+    free(pc.ok[i]);
+  }
+  free(pc.ok);
   if (rc != 0) {
     return ain_cli_fail(cli, &err);
   }
@@ -201,19 +256,12 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   for (size_t i = 0; i < n; i++) {
     ain_task_defaults(&tasks[i], cli->cfg.queue.default_max_attempts);
   }
-  rc = ain_cli_open_store(cli, &err);
+  rc = open_loaded_store(cli, &err);
   if (rc != 0) {
-    for (size_t i = 0; i < n; i++) {
-      ain_task_free(&tasks[i]);
-    }
-    free(tasks);
+    free_tasks(tasks, n);
     return ain_cli_fail(cli, &err);
   }
-  for (size_t i = 0; i < n; i++) {
-    if (tasks[i].max_attempts <= 0) {
-      tasks[i].max_attempts = cli->cfg.queue.default_max_attempts;
-    }
-  }
+  /* One batch, one transaction: either every task is stored or none is. */
   ain_store_batch_t batch = {.tasks = tasks, .ntasks = n};
   ain_store_req_t req;
   ain_store_req_enqueue(&req, &batch);
@@ -233,10 +281,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     }
   }
   ain_store_req_cleanup(&req);
-  for (size_t i = 0; i < n; i++) {
-    ain_task_free(&tasks[i]);
-  }
-  free(tasks);
+  free_tasks(tasks, n);
   ain_cli_close_store(cli);
   return rc;
 }

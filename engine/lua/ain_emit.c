@@ -1,20 +1,23 @@
 /* ain.emit{type=, payload=, persona_id=, priority=, run_at=, max_attempts=} -> task_id: a policy
  * enqueues a new task. The arguments become a task message checked by the same validator as
- * `ain enqueue` (message/message.h), so a policy cannot store a task the API would refuse; a bad
- * argument is misuse and raises, naming the field. The handler comes from the type as for the CLI
- * (sched/handlers.c).
+ * `ain enqueue` (message/message.h), and its persona by the same check (lua/personas.h), so a
+ * policy cannot store a task the CLI would refuse; a bad argument is misuse and raises
+ * "ain.emit: <field>: ...", naming the call and the field. The handler comes from the type as for
+ * the CLI (sched/handlers.c).
  * Inside a step (the call has an outbox, host.h) the task is not enqueued here: it joins the
  * step's outbox and is committed in the same transaction as the step's success (FINISH with
  * spawned work), so a failed attempt has emitted nothing and a retried one emits once. The id
  * is returned at once, without yielding. Elsewhere (`ain test` specs, a host without steps) the
  * enqueue is its own store request and the call yields until it commits.
- * Relies on: message/message.h, store/store.h, cJSON. */
+ * Relies on: message/message.h, lua/personas.h, store/store.h, cJSON. */
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "message/message.h"
 #include "lua/internal.h"
+#include "lua/personas.h"
 #include "store/store.h"
 
 #define EMIT_MAX 1000 /* tasks one call may emit: the outbox is C memory, outside Lua's budget */
@@ -49,10 +52,23 @@ static void emit_done(ain_store_req_t *r) {
   if (r->status == 0) {
     lua_pushstring(co, op->task.id);
   } else {
-    n = ain__lua_push_fail(co, r->status, "%s", r->err.msg);
+    n = ain__lua_push_fail(co, r->status, "ain.emit: %s", r->err.msg);
   }
   emit_free(op);
   ain__lua_resume(call, n);
+}
+
+/* Raises "<where>ain.emit: <message>": every misuse error names the call, so a policy author
+ * sees which of its calls failed. Formats as lua_pushfstring. */
+static int emit_raise(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  luaL_where(L, 1);
+  lua_pushliteral(L, "ain.emit: ");
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 3);
+  return lua_error(L);
 }
 
 /* Copies field `name` (type already checked: string or number, or absent) into the message. */
@@ -78,10 +94,9 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
       ok |= strcmp(lua_tostring(L, -2), allowed[i]) == 0;
     }
     if (!ok) {
-      luaL_argerror(L, 1, lua_pushfstring(L, "unknown field '%s' (want type, payload, "
-                                             "persona_id, priority, run_at, max_attempts)",
-                                          lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                                         : luaL_typename(L, -2)));
+      emit_raise(L, "%s: unknown field (want type, payload, persona_id, priority, run_at, "
+                    "max_attempts)",
+                 lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2));
     }
     lua_pop(L, 1);
   }
@@ -92,16 +107,16 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
     lua_pushliteral(L, "{}");
   } else {
     if (!lua_istable(L, -1)) {
-      luaL_argerror(L, 1, "payload must be a table");
+      emit_raise(L, "payload: must be a table, got %s", luaL_typename(L, -1));
     }
     ain__lua_push_json_fn(L, h, "encode");
     lua_insert(L, -2);
     if (lua_pcall(L, 1, 1, 0) != 0) {
-      luaL_argerror(L, 1, lua_pushfstring(L, "payload is not JSON: %s", lua_tostring(L, -1)));
+      emit_raise(L, "payload: not JSON: %s", lua_tostring(L, -1));
     }
     if (lua_tostring(L, -1)[0] == '[') {
       /* cjson encodes an empty table as {} but a list as [...]: a payload is an object */
-      luaL_argerror(L, 1, "payload must be a table with named fields, not a list");
+      emit_raise(L, "payload: must be a table with named fields, not a list");
     }
   }
   int payload_idx = lua_gettop(L);
@@ -114,12 +129,11 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
     int want_string = i < 2;
     if (t == LUA_TNIL) {
       if (want_string) {
-        luaL_argerror(L, 1, lua_pushfstring(L, "%s is required", scalars[i]));
+        emit_raise(L, "%s: required field is missing", scalars[i]);
       }
     } else if (want_string ? t != LUA_TSTRING : t != LUA_TNUMBER) {
-      luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a %s, got %s", scalars[i],
-                                          want_string ? "string" : "number",
-                                          luaL_typename(L, -1)));
+      emit_raise(L, "%s: must be a %s, got %s", scalars[i], want_string ? "string" : "number",
+                 luaL_typename(L, -1));
     }
     lua_pop(L, 1);
   }
@@ -135,13 +149,13 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
   char *text = cJSON_PrintUnformatted(msg);
   cJSON_Delete(msg);
   if (text == NULL) {
-    luaL_error(L, "ain.emit: out of memory");
+    emit_raise(L, "out of memory");
   }
   ain_err_t err = {0};
   int rc = ain_message_parse_task(text, strlen(text), task, &err);
   free(text);
   if (rc != 0) {
-    luaL_argerror(L, 1, lua_pushfstring(L, "%s", err.msg));
+    emit_raise(L, "%s", err.msg);
   }
   lua_settop(L, 1);
 }
@@ -151,14 +165,14 @@ static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *bo
                           ain_task_t *task) {
   if (box->ntasks >= EMIT_MAX) {
     ain_task_free(task);
-    return luaL_error(L, "ain.emit: one call may emit at most %d tasks", EMIT_MAX);
+    return emit_raise(L, "one call may emit at most %d tasks", EMIT_MAX);
   }
   size_t n = box->ntasks;
   if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) { /* capacity 4, 8, 16...: full at a power of 2 */
     ain_task_t *grown = realloc(box->tasks, (n == 0 ? 4 : 2 * n) * sizeof *grown);
     if (grown == NULL) {
       ain_task_free(task);
-      return luaL_error(L, "ain.emit: out of memory");
+      return emit_raise(L, "out of memory");
     }
     box->tasks = grown;
   }
@@ -170,10 +184,12 @@ static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *bo
   return 1;
 }
 
-/* ain.emit{...} -> task_id | nil, "ESTORE: ...", "ESTORE" */
+/* ain.emit{...} -> task_id | nil, "ESTORE: ain.emit: ...", "ESTORE" */
 static int l_emit(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1)) {
+    return emit_raise(L, "bad argument #1 (table expected, got %s)", luaL_typename(L, 1));
+  }
   lua_settop(L, 1);
   ain_task_t task;
   memset(&task, 0, sizeof task);
@@ -183,6 +199,13 @@ static int l_emit(lua_State *L) {
   if (refused) {
     ain_task_free(&task);
     return refused;
+  }
+  /* After the replay refusal: a replay has only the versions its call recorded, so the persona
+   * set it sees is not the engine's, and the emit would be refused anyway. */
+  ain_err_t err = {0};
+  if (ain_lua_persona_check(L, h, NULL, task.persona_id, &err) != 0) {
+    ain_task_free(&task);
+    return emit_raise(L, "%s", err.msg);
   }
   ain_lua_call_t *call = h->running;
   if (call != NULL && call->co == L && call->outbox != NULL) {
@@ -195,12 +218,12 @@ static int l_emit(lua_State *L) {
   }
   if (h->store == NULL) {
     ain_task_free(&task);
-    return ain__lua_push_fail(L, AIN_ESTORE, "this Lua host has no store");
+    return ain__lua_push_fail(L, AIN_ESTORE, "ain.emit: this Lua host has no store");
   }
   emit_op_t *op = calloc(1, sizeof *op);
   if (op == NULL) {
     ain_task_free(&task);
-    return luaL_error(L, "ain.emit: out of memory");
+    return emit_raise(L, "out of memory");
   }
   op->task = task;
   ain_task_defaults(&op->task, h->default_max_attempts);
@@ -213,7 +236,7 @@ static int l_emit(lua_State *L) {
   op->req.actor = call->actor;
   int rc = ain_store_submit(h->store, &op->req);
   if (rc != 0) {
-    ain__lua_push_fail(L, rc, "%s", op->req.err.msg);
+    ain__lua_push_fail(L, rc, "ain.emit: %s", op->req.err.msg);
     emit_free(op);
     return 3;
   }

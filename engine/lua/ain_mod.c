@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "message/message.h"
 #include "core/util.h"
 #include "loop/proc.h"
 #include "lua/internal.h"
@@ -112,11 +113,23 @@ static int l_json_encode(lua_State *L) {
   return 1;
 }
 
-/* ain.json.decode(s): bad text is an expected failure -> nil, "EINVAL: ...", "EINVAL" */
+/* ain.json.decode(s): bad text is an expected failure -> nil, "EINVAL: ...", "EINVAL". The text
+ * first passes the message layer's checks (message/message.h: UTF-8, no U+0000, nesting, no repeated
+ * key, finite numbers), which lua-cjson does not make: it copies invalid UTF-8 and NULs into
+ * strings, keeps the last of two keys and reads 1e999 as inf, which it then cannot encode. */
 static int l_json_decode(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
-  luaL_checkstring(L, 1);
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
   lua_settop(L, 1);
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (ain_message_check_json(text, len, "JSON text", &err) != 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "EINVAL: %s", err.msg);
+    lua_pushliteral(L, "EINVAL");
+    return 3;
+  }
   ain__lua_push_json_fn(L, h, "decode");
   lua_insert(L, 1);
   if (lua_pcall(L, 1, 1, 0) != 0) {

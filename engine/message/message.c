@@ -5,11 +5,11 @@
  * one walker rejects unknown and duplicate keys, reports missing ones and runs the checks in the
  * table's order, so the first error reported for a message is deterministic.
  *
- * Raw bytes are checked before cJSON sees them, because cJSON neither validates UTF-8 nor rejects
- * control characters in strings, and it silently truncates strings at an escaped U+0000. The same
- * small lexer finds the top-level field an offending byte sits in, so even those errors name one.
+ * Raw bytes are checked, and the text parsed, by message_raw.c; what a free-form payload or result
+ * may hold by message_tree.c.
  *
- * Relies on: cJSON, core/util.h (ain_utf8_valid), core/err.h, store/store.h (ain_task_t). */
+ * Relies on: cJSON, core/util.h, core/err.h, message/task.h (ain_task_t), message_raw.c,
+ * message_tree.c. */
 #include "message/message.h"
 
 #include <cjson/cJSON.h>
@@ -22,28 +22,6 @@
 #include "core/util.h"
 
 /* ---- small helpers ------------------------------------------------------------------------- */
-
-static const char *json_type_name(const cJSON *v) {
-  if (cJSON_IsNull(v)) {
-    return "null";
-  }
-  if (cJSON_IsBool(v)) {
-    return "boolean";
-  }
-  if (cJSON_IsNumber(v)) {
-    return "number";
-  }
-  if (cJSON_IsString(v)) {
-    return "string";
-  }
-  if (cJSON_IsArray(v)) {
-    return "array";
-  }
-  if (cJSON_IsObject(v)) {
-    return "object";
-  }
-  return "invalid";
-}
 
 static int is_hex_lower(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -145,224 +123,6 @@ size_t ain__message_utf8_prefix(const char *s, size_t max) {
   return i;
 }
 
-/* ---- raw byte checks ----------------------------------------------------------------------- */
-
-typedef struct {
-  char key[64];        /* the top-level key the scan stopped in (or last passed) */
-  int in_key;          /* the stop offset lies inside a key */
-  size_t problem_at;   /* offset of a lexical problem, when problem != NULL */
-  const char *problem; /* what it is */
-} raw_scan_t;
-
-/* Walks JSON text up to limit, tracking strings and nesting just enough to know which top-level
- * key each byte belongs to, and stops at the first escaped U+0000 or raw control character in a
- * string. It does not validate JSON; cJSON does that afterwards. */
-static void raw_scan(const char *s, size_t len, size_t limit, raw_scan_t *st) {
-  int depth = 0, in_str = 0, expect_key = 0, is_key = 0;
-  size_t key_start = 0;
-  memset(st, 0, sizeof *st);
-  for (size_t i = 0; i < len && i < limit; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (in_str) {
-      if (c == '\\') {
-        if (i + 5 < len && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0) {
-          st->problem = "strings must not contain U+0000";
-          st->problem_at = i;
-          return;
-        }
-        i++;
-      } else if (c == '"') {
-        in_str = 0;
-        if (is_key) {
-          size_t n = i - key_start < sizeof st->key - 1 ? i - key_start : sizeof st->key - 1;
-          memcpy(st->key, s + key_start, n);
-          st->key[n] = '\0';
-        }
-      } else if (c < 0x20) {
-        st->problem = "control character in a string (escape it)";
-        st->problem_at = i;
-        return;
-      }
-      continue;
-    }
-    switch (c) {
-    case '"':
-      in_str = 1;
-      is_key = depth == 1 && expect_key;
-      expect_key = 0;
-      key_start = i + 1;
-      break;
-    case '{':
-    case '[':
-      depth++;
-      expect_key = depth == 1 && c == '{';
-      break;
-    case '}':
-    case ']':
-      depth--;
-      break;
-    case ',':
-      expect_key = depth == 1;
-      break;
-    case ':':
-      expect_key = 0;
-      break;
-    default:
-      break;
-    }
-  }
-  st->in_key = in_str && is_key;
-}
-
-static void line_col(const char *s, size_t off, size_t *line, size_t *col) {
-  *line = 1;
-  *col = 1;
-  for (size_t i = 0; i < off; i++) {
-    if (s[i] == '\n') {
-      (*line)++;
-      *col = 1;
-    } else {
-      (*col)++;
-    }
-  }
-}
-
-/* Size, UTF-8 and lexical checks, then the parse. Returns the root or NULL with err set. */
-static cJSON *parse_raw(const char *json, size_t len, const char *what, ain_err_t *err) {
-  size_t bad = 0, line, col;
-  raw_scan_t st;
-  if (json == NULL) {
-    ain_err_field(err, AIN_EINVAL, "", "%s: no input", what);
-    return NULL;
-  }
-  if (len > AIN_MESSAGE_MAX) {
-    ain_err_field(err, AIN_ETOOBIG, "", "%s: %zu bytes, the limit is %u", what, len,
-                  (unsigned)AIN_MESSAGE_MAX);
-    return NULL;
-  }
-  if (!ain_utf8_valid(json, len, &bad)) {
-    raw_scan(json, len, bad, &st);
-    if (st.in_key || st.key[0] == '\0') {
-      ain_err_field(err, AIN_EUTF8, "", "%s: invalid UTF-8 at byte offset %zu", what, bad);
-    } else {
-      ain_err_field(err, AIN_EUTF8, st.key, "%s: invalid UTF-8 at byte offset %zu", st.key, bad);
-    }
-    return NULL;
-  }
-  raw_scan(json, len, len, &st);
-  if (st.problem != NULL) {
-    line_col(json, st.problem_at, &line, &col);
-    if (st.key[0] != '\0' && !st.in_key) {
-      ain_err_field(err, AIN_ESCHEMA, st.key, "%s: %s (byte %zu, line %zu, column %zu)", st.key,
-                    st.problem, st.problem_at, line, col);
-    } else {
-      ain_err_field(err, AIN_ESCHEMA, "", "%s: %s (byte %zu, line %zu, column %zu)", what,
-                    st.problem, st.problem_at, line, col);
-    }
-    return NULL;
-  }
-  const char *end = NULL;
-  cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-  size_t off = end != NULL && end >= json ? (size_t)(end - json) : 0;
-  if (root == NULL) {
-    line_col(json, off, &line, &col);
-    ain_err_field(err, AIN_ESCHEMA, "", "%s: invalid JSON at byte %zu (line %zu, column %zu)", what,
-                  off, line, col);
-    return NULL;
-  }
-  for (; off < len; off++) {
-    char c = json[off];
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-      line_col(json, off, &line, &col);
-      cJSON_Delete(root);
-      ain_err_field(err, AIN_ESCHEMA, "",
-                    "%s: unexpected data after the JSON value at byte %zu "
-                    "(line %zu, column %zu)",
-                    what, off, line, col);
-      return NULL;
-    }
-  }
-  if (!cJSON_IsObject(root)) {
-    ain_err_field(err, AIN_ESCHEMA, "", "%s: must be a JSON object, got %s", what,
-                  json_type_name(root));
-    cJSON_Delete(root);
-    return NULL;
-  }
-  return root;
-}
-
-/* End of the JSON value starting at s[start]: after the bracket closing it for an object or array,
- * else at the next delimiter. Malformed text ends at len; the parser then says what is wrong. */
-static size_t value_end(const char *s, size_t len, size_t start) {
-  int depth = 0, in_str = 0;
-  for (size_t i = start; i < len; i++) {
-    char c = s[i];
-    if (in_str) {
-      if (c == '\\') {
-        i++;
-      } else if (c == '"') {
-        in_str = 0;
-        if (depth == 0) {
-          return i + 1;
-        }
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_str = 1;
-    } else if (c == '{' || c == '[') {
-      depth++;
-    } else if (c == '}' || c == ']') {
-      if (depth == 0) {
-        return i;
-      }
-      if (--depth == 0) {
-        return i + 1;
-      }
-    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
-      return i;
-    }
-  }
-  return len;
-}
-
-/* Where the value of the top-level member `key` lies in the raw text of a parsed object. 0 if the
- * key is not spelled plainly (e.g. with escapes); the caller then falls back to cJSON. */
-static int raw_member(const char *s, size_t len, const char *key, size_t *start, size_t *end) {
-  size_t kl = strlen(key);
-  int depth = 0, expect_key = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (c == '"') {
-      size_t j = i + 1;
-      while (j < len && s[j] != '"') {
-        j += s[j] == '\\' ? 2 : 1;
-      }
-      if (depth == 1 && expect_key && j - i - 1 == kl && memcmp(s + i + 1, key, kl) == 0) {
-        size_t v = j + 1;
-        while (v < len && s[v] != ':') {
-          v++;
-        }
-        for (v++; v < len && (s[v] == ' ' || s[v] == '\t' || s[v] == '\r' || s[v] == '\n'); v++) {
-        }
-        *start = v;
-        *end = value_end(s, len, v);
-        return 1;
-      }
-      expect_key = 0;
-      i = j;
-    } else if (c == '{' || c == '[') {
-      depth++;
-      expect_key = depth == 1 && c == '{';
-    } else if (c == '}' || c == ']') {
-      depth--;
-    } else if (c == ',') {
-      expect_key = depth == 1;
-    }
-  }
-  return 0;
-}
-
 /* ---- the field-table walker ---------------------------------------------------------------- */
 
 typedef int (*check_fn)(const cJSON *v, const char *path, void *ctx, ain_err_t *err);
@@ -429,7 +189,7 @@ static int get_int(const cJSON *v, const char *path, long long min, long long ma
                    ain_err_t *err) {
   if (!cJSON_IsNumber(v)) {
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an integer in %lld..%lld, got %s",
-                         path, min, max, json_type_name(v));
+                         path, min, max, ain__message_json_type_name(v));
   }
   double d = v->valuedouble;
   if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max) {
@@ -443,7 +203,7 @@ static int get_int(const cJSON *v, const char *path, long long min, long long ma
 static int want_string(const cJSON *v, const char *path, const char *what, ain_err_t *err) {
   if (!cJSON_IsString(v) || v->valuestring == NULL) {
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be %s, got %s", path, what,
-                         json_type_name(v));
+                         ain__message_json_type_name(v));
   }
   return 0;
 }
@@ -464,9 +224,13 @@ static int member_text(const cJSON *v, const char *path, const char *json, size_
   char *text;
   if (!cJSON_IsObject(v)) {
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an object, got %s", path,
-                         json_type_name(v));
+                         ain__message_json_type_name(v));
   }
-  if (raw_member(json, len, v->string, &a, &b) && b > a && json[a] == '{') {
+  int rc = ain__message_check_tree(v, path, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (ain__message_raw_member(json, len, v->string, &a, &b) && b > a && json[a] == '{') {
     text = malloc(b - a + 1);
     if (text != NULL) {
       memcpy(text, json + a, b - a);
@@ -528,15 +292,34 @@ static int task_payload(const cJSON *v, const char *path, void *ctx, ain_err_t *
   return member_text(v, path, c->json, c->len, &c->t->payload, err);
 }
 
+int ain_message_persona_id_valid(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > AIN_MESSAGE_PERSONA_MAX) {
+    return 0;
+  }
+  for (; *s; s++) {
+    char c = *s;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static int task_persona(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
   ain_task_t *t = ((task_ctx_t *)ctx)->t;
   if (want_string(v, path, "a string", err) != 0) {
     return AIN_ESCHEMA;
   }
-  size_t n = utf8_chars(v->valuestring);
-  if (n == 0 || n > AIN_MESSAGE_PERSONA_MAX) {
-    return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be 1..%d characters, got %zu", path,
-                         AIN_MESSAGE_PERSONA_MAX, n);
+  if (!ain_message_persona_id_valid(v->valuestring)) {
+    size_t n = utf8_chars(v->valuestring);
+    if (n == 0 || n > AIN_MESSAGE_PERSONA_MAX) {
+      return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be 1..%d characters, got %zu", path,
+                           AIN_MESSAGE_PERSONA_MAX, n);
+    }
+    return bad_value(path, "a persona id matching ^[A-Za-z0-9_-]{1,100}$ (personas/<id>.lua)",
+                     v->valuestring, err);
   }
   t->persona_id = ain_strdup(v->valuestring);
   return 0;
@@ -625,7 +408,7 @@ void ain__message_task_strings_free(ain_task_t *t) {
 
 int ain_message_parse_task(const char *json, size_t len, ain_task_t *out, ain_err_t *err) {
   memset(out, 0, sizeof *out);
-  cJSON *root = parse_raw(json, len, "task message", err);
+  cJSON *root = ain__message_parse_raw(json, len, "task message", 1, err);
   if (root == NULL) {
     return err != NULL ? err->code : AIN_ESCHEMA;
   }
@@ -653,8 +436,9 @@ static size_t skip_ws(const char *s, size_t len, size_t i, size_t *line) {
   return i;
 }
 
-int ain_message_parse_tasks(const char *buf, size_t len, ain_task_t **out, size_t *n,
-                            ain_message_pos_t *where, ain_err_t *err) {
+int ain_message_parse_tasks(const char *buf, size_t len, ain_message_task_check_fn check,
+                            void *data, ain_task_t **out, size_t *n, ain_message_pos_t *where,
+                            ain_err_t *err) {
   ain_task_t *tasks = NULL;
   size_t count = 0, cap = 0, line = 1, i;
   int rc = 0, array;
@@ -673,7 +457,7 @@ int ain_message_parse_tasks(const char *buf, size_t len, ain_task_t **out, size_
     }
   }
   while (i < len) {
-    size_t end = value_end(buf, len, i);
+    size_t end = ain__message_value_end(buf, len, i);
     if (count == cap) {
       cap = cap ? cap * 2 : 16;
       ain_task_t *grown = realloc(tasks, cap * sizeof *tasks);
@@ -690,6 +474,10 @@ int ain_message_parse_tasks(const char *buf, size_t len, ain_task_t **out, size_
     }
     rc = ain_message_parse_task(buf + i, end - i, &tasks[count], err);
     if (rc != 0) {
+      goto bad;
+    }
+    if (check != NULL && (rc = check(data, &tasks[count], err)) != 0) {
+      ain__message_task_strings_free(&tasks[count]);
       goto bad;
     }
     count++;
@@ -808,7 +596,7 @@ static int resp_errors(const cJSON *v, const char *path, void *ctx, ain_err_t *e
   int i = 0;
   if (!cJSON_IsArray(v)) {
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be an array of {code, message}, got %s",
-                         path, json_type_name(v));
+                         path, ain__message_json_type_name(v));
   }
   for (const cJSON *e = v->child; e != NULL; e = e->next, i++) {
     snprintf(item, sizeof item, "%s[%d]", path, i);
@@ -818,7 +606,7 @@ static int resp_errors(const cJSON *v, const char *path, void *ctx, ain_err_t *e
     }
     if (!cJSON_IsObject(e)) {
       return ain_err_field(err, AIN_ESCHEMA, item, "%s: must be an object {code, message}, got %s",
-                           item, json_type_name(e));
+                           item, ain__message_json_type_name(e));
     }
     int rc = check_object(e, item, error_fields, 2, NULL, err);
     if (rc != 0) {
@@ -832,7 +620,7 @@ static int resp_errors(const cJSON *v, const char *path, void *ctx, ain_err_t *e
 static int resp_confidence(const cJSON *v, const char *path, void *ctx, ain_err_t *err) {
   if (!cJSON_IsNumber(v)) {
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be a number in 0..1, got %s", path,
-                         json_type_name(v));
+                         ain__message_json_type_name(v));
   }
   if (!(v->valuedouble >= 0.0 && v->valuedouble <= 1.0)) {
     return ain_err_field(err, AIN_ESCHEMA, path, "%s: must be a number in 0..1, got %.17g", path,
@@ -857,7 +645,7 @@ static const field_spec_t response_fields[] = {
 
 int ain_message_validate_response(const char *json, size_t len, ain_err_t *err) {
   resp_ctx_t r = {json, len, NULL, 0, 0};
-  cJSON *root = parse_raw(json, len, "response", err);
+  cJSON *root = ain__message_parse_raw(json, len, "response", 1, err);
   int rc;
   if (root == NULL) {
     return err != NULL ? err->code : AIN_ESCHEMA;

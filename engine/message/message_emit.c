@@ -1,7 +1,7 @@
 /* Emitting task messages and worker responses from stored rows (see message.h). Every emitted
  * message is run back through the validator before it is returned, so the engine can never emit a
  * message its own schema would reject.
- * Relies on: cJSON, core/message.c (the validator and a few shared checks). */
+ * Relies on: cJSON, message/message.c (the validator and a few shared checks). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>

@@ -144,8 +144,9 @@ if [ -z "${AIN_BIN:-}" ] || ! "$AIN_BIN" enqueue --help >/dev/null 2>&1; then
 fi
 
 cfg="$TMP/ain.lua"
+# The personas the fixtures name live in $FIX/scripts/personas (`ain enqueue` refuses others).
 cat >"$cfg" <<EOF
-return { store = { url = "sqlite:$TMP/ain.db" } }
+return { store = { url = "sqlite:$TMP/ain.db" }, scripts_dir = "$FIX/scripts" }
 EOF
 "$AIN_BIN" migrate -c "$cfg" >"$TMP/migrate.out" 2>&1 || { cat "$TMP/migrate.out" >&2; fail "ain migrate"; }
 

@@ -43,6 +43,30 @@ assert_contains "$out" "task_id" "invalid message names the field"
 assert_eq "$(sql 'select count(*) from tasks')" 0 "nothing stored after a rejected input"
 set +e; out=$(echo '{"task_id":' | "$AIN_BIN" enqueue -c "$C" - 2>&1); rc=$?; set -e
 assert_eq "$rc" 4 "malformed JSON exit code"
+# A persona the scripts folder does not have is refused, naming the field and the known ones.
+set +e; out=$(task_msg noop '{}' ghost | "$AIN_BIN" enqueue -c "$C" - 2>&1); rc=$?; set -e
+assert_eq "$rc" 4 "unknown persona exit code"
+assert_contains "$out" "message 0 (line 1): persona_id: unknown persona 'ghost' (known: tester)" "unknown persona named"
+# A nesting bomb says how deep is too deep, not "invalid JSON".
+set +e; out=$(head -c 100000 /dev/zero | tr '\0' '[' | "$AIN_BIN" enqueue -c "$C" - 2>&1); rc=$?; set -e
+assert_eq "$rc" 4 "nesting bomb exit code"
+assert_contains "$out" "nested deeper than 128 levels" "nesting bomb named"
+# A payload too big is named as the payload, with the limit and its size.
+{ printf '{"task_id":"%s","type":"noop","persona_id":"tester","state_version":0,"payload":{"s":"' "$(uuid7)"
+  head -c 1200000 /dev/zero | tr '\0' 'x'; printf '"}}\n'; } > "$T/big.json"
+set +e; out=$("$AIN_BIN" enqueue -c "$C" "$T/big.json" 2>&1); rc=$?; set -e
+assert_eq "$rc" 4 "too-big payload exit code"
+assert_contains "$out" "payload: too big: 1200008 of the message's" "too-big payload named"
+assert_contains "$out" "1114112" "too-big payload gives the limit"
+# Batches are all or nothing: a bad third line stores none of the input, and what the store
+# already held stays.
+task_msg noop '{"before":1}' | "$AIN_BIN" enqueue -c "$C" - > /dev/null 2>&1
+{ task_msg noop '{}'; task_msg noop '{}'; task_msg noop '{}' ghost; task_msg noop '{}'; } > "$T/batch.jsonl"
+set +e; out=$("$AIN_BIN" enqueue -c "$C" "$T/batch.jsonl" 2>&1); rc=$?; set -e
+assert_eq "$rc" 4 "batch with a bad line exit code"
+assert_contains "$out" "message 2 (line 3): persona_id: unknown persona 'ghost'" "bad line named by index and line"
+assert_eq "$(sql 'select count(*) from tasks')" 1 "a rejected batch stores nothing and loses nothing"
+sql "delete from tasks"
 ok "message validation"
 
 # --- a diamond DAG -----------------------------------------------------------------------------
@@ -97,7 +121,10 @@ ok "retry with backoff"
 e1=$(task_msg emitter '{"n":2,"fail_first":true}' | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
 e2=$(printf '{"task_id":"%s","type":"emitter","payload":{"n":3,"always_fail":true},"persona_id":"tester","max_attempts":2,"state_version":0}\n' "$(uuid7)" | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
 e3=$(printf '{"task_id":"%s","type":"emitter","payload":{"n":1001},"persona_id":"tester","max_attempts":1,"state_version":0}\n' "$(uuid7)" | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
+e4=$(printf '{"task_id":"%s","type":"emitter","payload":{"n":1,"persona":"ghost"},"persona_id":"tester","max_attempts":1,"state_version":0}\n' "$(uuid7)" | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
 "$AIN_BIN" run -c "$C" --until-idle --no-progress > /dev/null 2>&1
+assert_contains "$(sql "select status||' '||last_error from tasks where id='$e4'")" "ain.emit: persona_id: unknown persona 'ghost' (known: tester)" "emit of an unknown persona refused, naming the call and the field"
+assert_eq "$(sql "select count(*) from tasks where json_extract(payload,'$.parent')='$e4'")" 0 "the refused emit stored nothing"
 assert_eq "$(sql "select status||' '||attempts from tasks where id='$e1'")" "succeeded 2" "emitter succeeded on its second attempt"
 assert_eq "$(sql "select count(*)||' '||min(json_extract(payload,'$.attempt'))||' '||sum(status='succeeded') from tasks where json_extract(payload,'$.parent')='$e1'")" "2 2 2" "exactly the second attempt's 2 tasks, run"
 assert_eq "$(sql "select status from tasks where id='$e2'")" dead "always-failing emitter dead"

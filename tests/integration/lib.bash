@@ -32,6 +32,13 @@ task_msg() {
     "$(uuid7)" "$1" "$2" "${3:-tester}"
 }
 
+# add_persona SCRIPTS_DIR [ID]: a minimal valid persona file (default "tester", the persona
+# task_msg names). `ain enqueue` and ain.emit refuse a persona the scripts folder does not have.
+add_persona() {
+  mkdir -p "$1/personas"
+  printf 'return { id = "%s", voice = {}, style = {} }\n' "${2:-tester}" > "$1/personas/${2:-tester}.lua"
+}
+
 # write_config FILE SCRIPTS_DIR [extra lua lines...]
 write_config() {
   local f=$1 scripts=$2; shift 2

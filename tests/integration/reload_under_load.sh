@@ -11,6 +11,7 @@ WIDTH=${RELOAD_WIDTH:-50}
 WRITES=${RELOAD_WRITES:-50}
 S=$T/scripts
 mkdir -p "$S/agents" "$S/personas"
+add_persona "$S"
 cat > "$S/agents/pipeline.lua" <<LUA
 return { build = function(payload, ctx)
   local steps = {}

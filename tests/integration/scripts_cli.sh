@@ -56,6 +56,7 @@ ok "ain check refuses every kind of bad policy with file and reason"
 # --- versions, audit, replay ------------------------------------------------------------------
 S=$T/scripts
 mkdir -p "$S/agents" "$S/personas"
+add_persona "$S"
 cat > "$S/agents/pipeline.lua" <<'LUA'
 return { build = function(payload, ctx)
   return { steps = {

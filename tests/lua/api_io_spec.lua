@@ -90,14 +90,38 @@ end)
 
 describe("ain.emit", function()
   it_engine("validates like the task message and raises naming the field", function()
-    raises("table expected", ain.emit, "noop")
-    raises("type is required", ain.emit, { persona_id = "p" })
-    raises("persona_id is required", ain.emit, { type = "noop" })
+    raises("ain.emit: bad argument #1 (table expected", ain.emit, "noop")
+    raises("ain.emit: type: required field is missing", ain.emit, { persona_id = "p" })
+    raises("ain.emit: persona_id: required field is missing", ain.emit, { type = "noop" })
     raises("type", ain.emit, { type = "Not A Type", persona_id = "p" })
     raises("priority", ain.emit, { type = "noop", persona_id = "p", priority = 1e6 })
-    raises("unknown field 'when'", ain.emit, { type = "noop", persona_id = "p", when = 1 })
-    raises("payload must be a table with named fields", ain.emit,
+    raises("ain.emit: when: unknown field", ain.emit, { type = "noop", persona_id = "p", when = 1 })
+    raises("ain.emit: persona_id: unknown persona 'nobody_here' (known: ", ain.emit,
+      { type = "noop", persona_id = "nobody_here" })
+    raises("ain.emit: payload: must be a table with named fields", ain.emit,
       { type = "noop", persona_id = "p", payload = { 1, 2 } })
+  end)
+end)
+
+describe("ain.json.decode", function()
+  it_engine("refuses what the message layer refuses, naming the field", function()
+    local function refused(text, want)
+      local v, err, code = ain.json.decode(text)
+      assert.is_nil(v)
+      assert.are.equal("EINVAL", code)
+      assert.is_truthy(err:find(want, 1, true), err)
+    end
+    refused('{"a":"\255"}', "a: invalid UTF-8 at byte offset 6")
+    refused('{"a":"x\\u0000y"}', "a: strings must not contain U+0000")
+    refused('{"a":1,"b":{"c":1,"c":2}}', "b.c: duplicate key")
+    refused('{"n":[1,-1e999]}', "n[1]: number out of range")
+    refused("1e999", "value: number out of range")
+    refused(("["):rep(200) .. ("]"):rep(200), "JSON text: nested deeper than 128 levels")
+    refused('{"a":1} x', "JSON text: unexpected data after the JSON value")
+    -- still a general decoder: any JSON value, any size
+    assert.are.same({ 1, 2 }, ain.json.decode("[1,2]"))
+    assert.are.equal("x", ain.json.decode('"x"'))
+    assert.are.equal(3, #ain.json.decode('{"s":"' .. ("z"):rep(3000000) .. '","t":[1,2,3]}').t)
   end)
 end)
 

@@ -262,6 +262,9 @@ typedef struct {
 } env_t;
 
 static int replay_mode; /* next env_init makes a host with no_side_effects */
+/* next env_init makes a host that loads only the sources given to it, as a registry's shard host
+ * does: agents/api.lua and personas/alpha.lua (personas/broken.lua was never published) */
+static int published_mode;
 static ain_store_batch_t *next_outbox; /* the outbox start() gives the calls it makes */
 
 static void env_init(env_t *e, int with_store, int with_server) {
@@ -289,12 +292,25 @@ static void env_init(env_t *e, int with_store, int with_server) {
                       .store = e->store,
                       .secrets_dir = e->secrets,
                       .default_max_attempts = 4,
-                      .no_side_effects = replay_mode};
+                      .no_side_effects = replay_mode,
+                      .sources_only = published_mode};
   int rc = ain_lua_host_new(&e->loop, &o, &e->h, &err);
   if (rc != 0) {
     fprintf(stderr, "host: %s\n", err.msg);
   }
   ASSERT_OK(rc);
+  if (published_mode) {
+    static const char *const mods[][2] = {{"api", "agents/api.lua"},
+                                          {"personas/alpha", "personas/alpha.lua"}};
+    for (size_t i = 0; i < 2; i++) {
+      char path[1024], *src = NULL;
+      size_t len = 0;
+      snprintf(path, sizeof path, "%s/%s", o.scripts_dir, mods[i][1]);
+      ASSERT_OK(ain_read_file(path, &src, &len));
+      ASSERT_OK(ain_lua_host_set_source(e->h, mods[i][0], src, len, NULL, &err));
+      free(src);
+    }
+  }
   if (with_server) {
     server_start(&e->srv, &e->loop);
     snprintf(e->url, sizeof e->url, "http://127.0.0.1:%d", e->srv.port);
@@ -893,17 +909,56 @@ TEST(emit_into_outbox) {
 TEST(emit_misuse_raises) {
   env_t e;
   env_init(&e, 1, 0);
-  expect_raise(&e, "emit_notable", "bad argument #1 to 'emit' (table expected");
-  expect_raise(&e, "emit_type", "type");
-  expect_raise(&e, "emit_persona", "persona_id is required");
-  expect_raise(&e, "emit_list", "payload must be a table with named fields");
-  expect_raise(&e, "emit_field", "unknown field 'colour'");
-  expect_raise(&e, "emit_priority", "priority");
+  /* Every error names the call and the field. */
+  expect_raise(&e, "emit_notable", "ain.emit: bad argument #1 (table expected, got string)");
+  expect_raise(&e, "emit_type", "ain.emit: type: must be a type name");
+  expect_raise(&e, "emit_persona", "ain.emit: persona_id: required field is missing");
+  expect_raise(&e, "emit_list", "ain.emit: payload: must be a table with named fields");
+  expect_raise(&e, "emit_field", "ain.emit: colour: unknown field");
+  expect_raise(&e, "emit_priority", "ain.emit: priority: must be an integer in -1000..1000");
+  /* A persona that does not exist, and one whose file breaks the persona contract. */
+  expect_raise(&e, "emit_unknown_persona",
+               "ain.emit: persona_id: unknown persona 'nobody' (known: alpha, broken)");
+  expect_raise(&e, "emit_broken_persona",
+               "ain.emit: persona_id: persona 'broken' has no valid version: ");
+  expect_raise(&e, "emit_deep_payload", "ain.emit: payload: nested deeper than 128 levels");
   ain_store_req_t r;
   ain_store_req_stats(&r);
   ASSERT_OK(ain_store_wait(e.store, &r));
   ASSERT_EQ(r.u.stats.stats.tasks[AIN_TASK_READY], 0); /* nothing was enqueued */
   ain_store_req_cleanup(&r);
+  env_done(&e);
+}
+
+/* A host that takes its versions from the registry knows the personas published to it, and only
+ * those: the persona files on disk do not count. */
+TEST(emit_persona_from_published_versions) {
+  published_mode = 1;
+  env_t e;
+  env_init(&e, 1, 0);
+  published_mode = 0;
+  expect_raise(&e, "emit_unknown_persona",
+               "ain.emit: persona_id: unknown persona 'nobody' (known: alpha)");
+  expect_raise(&e, "emit_broken_persona",
+               "ain.emit: persona_id: unknown persona 'broken' (known: alpha)");
+  outcome_t o = {0};
+  run(&e, "api", "emit", "{\"msg\":{\"type\":\"noop\",\"persona_id\":\"alpha\"}}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_NOT_NULL(str_at(o.result, "ok", NULL));
+  outcome_free(&o);
+  env_done(&e);
+}
+
+/* An expected failure (no store) is returned, and it names the call too. */
+TEST(emit_store_failure_names_emit) {
+  env_t e;
+  env_init(&e, 0, 0);
+  outcome_t o = {0};
+  run(&e, "api", "emit", "{\"msg\":{\"type\":\"noop\",\"persona_id\":\"alpha\"}}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ESTORE");
+  ASSERT_STR_EQ(str_at(o.result, "err", NULL), "ESTORE: ain.emit: this Lua host has no store");
+  outcome_free(&o);
   env_done(&e);
 }
 
@@ -939,4 +994,5 @@ TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
           TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas), TEST_ENTRY(store_trends),
           TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_into_outbox), TEST_ENTRY(emit_misuse_raises),
+          TEST_ENTRY(emit_persona_from_published_versions), TEST_ENTRY(emit_store_failure_names_emit),
           TEST_ENTRY(replay_refuses_side_effects))

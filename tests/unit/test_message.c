@@ -1,13 +1,18 @@
-/* Contract tests for core/message: every fixture under tests/fixtures/messages/ (good ones parse,
+/* Contract tests for message/: every fixture under tests/fixtures/messages/ (good ones parse,
  * bad ones are rejected naming the field encoded in their file name "<field>--<fault>.json", "_"
- * for the message as a whole), size limits generated here, batches, and the emitters (what they
- * print must parse back to the same row). */
+ * for the message as a whole), size limits generated here, nesting, batches, the persona check
+ * the CLI and ain.emit share (lua/personas.h, against tests/fixtures/messages/scripts), and the
+ * emitters (what they print must parse back to the same row). */
 #include <dirent.h>
 #include <stdint.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "message/message.h"
 #include "core/util.h"
 #include "harness.h"
+#include "lua/personas.h"
 
 #define U7 "01920f3e-7b5a-7c3d-9e4f-0a1b2c3d4e5f"
 #define MIN_TASK                                                                                   \
@@ -100,10 +105,21 @@ static void check_rejection(const char *path, const char *name, int rc, const ai
   }
 }
 
+/* The personas the fixtures may name: tests/fixtures/messages/scripts/personas. */
+static ain_lua_check_opts_t fixture_personas(void) {
+  static char dir[1024];
+  snprintf(dir, sizeof dir, "%s", ain_test_src("tests/fixtures/messages/scripts"));
+  return (ain_lua_check_opts_t){.scripts_dir = dir};
+}
+
 static void task_good(const char *path, const char *name, const char *json, size_t len) {
   ain_task_t t, back;
   ain_err_t err = {0};
+  ain_lua_check_opts_t po = fixture_personas();
   int rc = ain_message_parse_task(json, len, &t, &err);
+  if (rc == 0 && (rc = ain_lua_persona_check(NULL, NULL, &po, t.persona_id, &err)) != 0) {
+    task_release(&t);
+  }
   if (rc != 0) {
     AIN__FAIL("%s: rejected: %s", path, err.msg);
   }
@@ -135,7 +151,13 @@ static void task_good(const char *path, const char *name, const char *json, size
 static void task_bad(const char *path, const char *name, const char *json, size_t len) {
   ain_task_t t;
   ain_err_t err = {0};
+  ain_lua_check_opts_t po = fixture_personas();
   int rc = ain_message_parse_task(json, len, &t, &err);
+  if (rc == 0) {
+    /* Well-formed: the persona check (deployment data, c-only.txt) must be what refuses it. */
+    rc = ain_lua_persona_check(NULL, NULL, &po, t.persona_id, &err);
+    task_release(&t);
+  }
   check_rejection(path, name, rc, &err);
   /* Nothing allocated on failure: the row is zeroed. */
   ASSERT_NULL(t.type);
@@ -316,6 +338,249 @@ TEST(size_limits) {
   free(r);
 }
 
+/* A whole message of at least `len` bytes whose payload (or result) is almost all of it. */
+static char *big_message(int response, size_t len, size_t *out_len) {
+  const char *head = response ? "{\"task_id\":\"" U7 "\",\"state_version\":1,\"status\":"
+                                "\"succeeded\",\"errors\":[],\"result\":{\"s\":\""
+                              : "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"persona_id\":\"p\","
+                                "\"state_version\":0,\"payload\":{\"s\":\"";
+  size_t hl = strlen(head);
+  char *m = malloc(len + hl + 4);
+  ASSERT_NOT_NULL(m);
+  memcpy(m, head, hl);
+  memset(m + hl, 'z', len);
+  memcpy(m + hl + len, "\"}}", 4);
+  *out_len = hl + len + 3;
+  return m;
+}
+
+/* A message too big because of one member names that member, with both limits and its size. */
+TEST(too_big_names_the_member) {
+  ain_task_t t;
+  ain_err_t err = {0};
+  size_t len;
+  char *m = big_message(0, 2u << 20, &len);
+  ASSERT_EQ(ain_message_parse_task(m, len, &t, &err), AIN_ETOOBIG);
+  ASSERT_STR_EQ(err.field, "payload");
+  char want[200];
+  snprintf(want, sizeof want, "payload: too big: %zu of the message's %zu bytes", (size_t)(2u << 20) + 8,
+           len);
+  ASSERT_STR_CONTAINS(err.msg, want);
+  ASSERT_STR_CONTAINS(err.msg, "a message may have 1114112 bytes");
+  ASSERT_STR_CONTAINS(err.msg, "at most 1048576");
+  free(m);
+  m = big_message(1, 2u << 20, &len);
+  ASSERT_EQ(ain_message_validate_response(m, len, &err), AIN_ETOOBIG);
+  ASSERT_STR_EQ(err.field, "result");
+  ASSERT_STR_CONTAINS(err.msg, "result: too big: ");
+  free(m);
+}
+
+/* Nesting: the limit counts the message's own braces; one level more is refused naming the
+ * member it is in (or the message), before cJSON, whose own failure says only "invalid JSON". */
+static char *nested(const char *pre, int levels, const char *post, size_t *len) {
+  size_t pl = strlen(pre), ql = strlen(post);
+  char *m = malloc(pl + 2 * (size_t)levels + ql + 1);
+  ASSERT_NOT_NULL(m);
+  memcpy(m, pre, pl);
+  memset(m + pl, '[', (size_t)levels);
+  memset(m + pl + levels, ']', (size_t)levels);
+  memcpy(m + pl + 2 * (size_t)levels, post, ql + 1);
+  *len = pl + 2 * (size_t)levels + ql;
+  return m;
+}
+
+TEST(nesting_limit) {
+  ain_task_t t;
+  ain_err_t err = {0};
+  size_t len;
+  const char *pre = "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"persona_id\":\"p\","
+                    "\"state_version\":0,\"payload\":{\"x\":";
+  /* message 1 + payload 1 + arrays = the depth */
+  char *m = nested(pre, AIN_MESSAGE_DEPTH_MAX - 2, "}}", &len);
+  ASSERT_OK(ain_message_parse_task(m, len, &t, &err));
+  task_release(&t);
+  free(m);
+  m = nested(pre, AIN_MESSAGE_DEPTH_MAX - 1, "}}", &len);
+  ASSERT_EQ(ain_message_parse_task(m, len, &t, &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.field, "payload");
+  ASSERT_STR_CONTAINS(err.msg, "payload: nested deeper than 128 levels (byte ");
+  free(m);
+  /* A bomb: 100,000 brackets, closed or not. */
+  m = nested("", 100000, "", &len);
+  ASSERT_EQ(ain_message_parse_task(m, len, &t, &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.field, "");
+  ASSERT_STR_CONTAINS(err.msg, "task message: nested deeper than 128 levels (byte 128, line 1");
+  ASSERT_EQ(ain_message_validate_response(m, 100000, &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "response: nested deeper than 128 levels");
+  free(m);
+  const char *rpre = "{\"task_id\":\"" U7 "\",\"state_version\":1,\"status\":\"succeeded\","
+                     "\"errors\":[],\"result\":{\"x\":";
+  m = nested(rpre, 1000, "}}", &len);
+  ASSERT_EQ(ain_message_validate_response(m, len, &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.field, "result");
+  ASSERT_STR_CONTAINS(err.msg, "result: nested deeper than 128 levels");
+  free(m);
+  /* Brackets inside strings are text, not nesting. */
+  char *s = malloc(5000);
+  memset(s, '[', 4000);
+  s[4000] = '\0';
+  char *msg = malloc(6000);
+  snprintf(msg, 6000,
+           "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"persona_id\":\"p\","
+           "\"state_version\":0,\"payload\":{\"s\":\"%s\"}}",
+           s);
+  ASSERT_OK(ain_message_parse_task(msg, strlen(msg), &t, &err));
+  task_release(&t);
+  free(msg);
+  free(s);
+}
+
+/* Inside a payload or result: no repeated key, no number beyond a double, at any depth. */
+TEST(payload_tree_rules) {
+  static const struct {
+    const char *payload, *field, *msg;
+  } cases[] = {
+      {"{\"trend\":\"a\",\"trend\":\"b\"}", "payload.trend", "payload.trend: duplicate key"},
+      {"{\"a\":[1,{\"b\":{\"c\":1,\"c\":2}}]}", "payload.a[1].b.c", "duplicate key"},
+      {"{\"views\":1e999}", "payload.views", "payload.views: number out of range"},
+      {"{\"n\":[0,-1e400]}", "payload.n[1]", "number out of range"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"persona_id\":\"p\","
+             "\"state_version\":0,\"payload\":%s}",
+             cases[i].payload);
+    ain_task_t t;
+    ain_err_t err = {0};
+    ASSERT_EQ(ain_message_parse_task(msg, strlen(msg), &t, &err), AIN_ESCHEMA);
+    ASSERT_STR_EQ(err.field, cases[i].field);
+    ASSERT_STR_CONTAINS(err.msg, cases[i].msg);
+  }
+  /* The largest finite double and keys equal but for case are fine. */
+  const char *ok = "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"persona_id\":\"p\","
+                   "\"state_version\":0,\"payload\":{\"a\":1.7976931348623157e308,\"A\":1}}";
+  ain_task_t t;
+  ain_err_t err = {0};
+  ASSERT_OK(ain_message_parse_task(ok, strlen(ok), &t, &err));
+  task_release(&t);
+  const char *r = "{\"task_id\":\"" U7 "\",\"state_version\":1,\"status\":\"succeeded\","
+                  "\"errors\":[],\"result\":{\"v\":{\"k\":1,\"k\":1}}}";
+  ASSERT_EQ(ain_message_validate_response(r, strlen(r), &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.field, "result.v.k");
+}
+
+/* The one persona check `ain enqueue` and ain.emit share, in file mode (lua/personas.h). */
+TEST(persona_check) {
+  ain_lua_check_opts_t po = fixture_personas();
+  ain_err_t err = {0};
+  ASSERT_OK(ain_lua_persona_check(NULL, NULL, &po, "tech-tina", &err));
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "nobody", &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.field, "persona_id");
+  ASSERT_STR_CONTAINS(err.msg, "persona_id: unknown persona 'nobody' (known: emile, ppp");
+  ASSERT_STR_CONTAINS(err.msg, ", tech-tina, tina)");
+  /* Ill-formed ids never reach the file system. */
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "../scripts/personas/tina", &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "unknown persona '../scripts/personas/tina'");
+
+  /* A persona file that breaks the contract has no valid version; an empty folder lists none. */
+  char dir[] = "/tmp/ain-personas-XXXXXX";
+  ASSERT_NOT_NULL(mkdtemp(dir));
+  char p[256];
+  snprintf(p, sizeof p, "%s/personas", dir);
+  ASSERT_OK(mkdir(p, 0700));
+  po.scripts_dir = dir;
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "ann", &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.msg, "persona_id: unknown persona 'ann' (no persona in personas/)");
+  snprintf(p, sizeof p, "%s/personas/ann.lua", dir);
+  FILE *f = fopen(p, "w");
+  ASSERT_NOT_NULL(f);
+  fputs("return { id = \"someone_else\", voice = {}, style = {} }\n", f);
+  fclose(f);
+  ASSERT_EQ(ain_lua_persona_check(NULL, NULL, &po, "ann", &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "persona_id: persona 'ann' has no valid version: "
+                               "personas/ann.lua: a persona needs id = \"ann\"");
+  unlink(p);
+  snprintf(p, sizeof p, "%s/personas", dir);
+  rmdir(p);
+  rmdir(dir);
+}
+
+/* Any JSON text (ain.json.decode, the trend reader): the rules that need no schema. */
+TEST(check_json) {
+  static const struct {
+    const char *text, *field, *msg;
+    int code;
+  } cases[] = {
+      {"{\"title\":\"a\xffz\"}", "title", "title: invalid UTF-8 at byte offset 11", AIN_EUTF8},
+      {"{\"t\":\"\\u0000\"}", "t", "t: strings must not contain U+0000", AIN_ESCHEMA},
+      {"{\"a\":1,\"a\":2}", "a", "a: duplicate key", AIN_ESCHEMA},
+      {"[{\"k\":[1,{\"x\":0,\"x\":0}]}]", "[0].k[1].x", "[0].k[1].x: duplicate key", AIN_ESCHEMA},
+      {"{\"n\":-1e400}", "n", "n: number out of range", AIN_ESCHEMA},
+      {"1e999", "", "value: number out of range", AIN_ESCHEMA},
+      {"{\"a\":1} {\"b\":2}", "", "line: unexpected data after the JSON value", AIN_ESCHEMA},
+      {"{\"a\":", "", "line: invalid JSON at byte 4 (line 1", AIN_ESCHEMA},
+  };
+  ain_err_t err = {0};
+  /* A raw NUL byte outside any string is named as such, with its offset. */
+  ASSERT_EQ(ain_message_check_json("{\"a\":1}\0", 8, "line", &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "line: NUL byte (JSON text may not contain U+0000) (byte 7");
+  ASSERT_EQ(ain_message_check_json("{\"a\":\0 1}", 8, "line", &err), AIN_ESCHEMA);
+  ASSERT_STR_EQ(err.field, "a");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int rc = ain_message_check_json(cases[i].text, strlen(cases[i].text), "line", &err);
+    if (rc != cases[i].code || strcmp(err.field, cases[i].field) != 0 ||
+        strstr(err.msg, cases[i].msg) == NULL) {
+      AIN__FAIL("case %zu: rc %d field \"%s\" msg \"%s\"", i, rc, err.field, err.msg);
+    }
+  }
+  size_t len;
+  char *m = nested("{\"a\":", 200, "}", &len);
+  ASSERT_EQ(ain_message_check_json(m, len, "line", &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "a: nested deeper than 128 levels");
+  free(m);
+  /* Scalars, arrays and big texts are fine: there is no size limit here. */
+  ASSERT_OK(ain_message_check_json("\"x\"", 3, "line", &err));
+  {
+    const char *arr = "[1,2,{\"a\":null}]";
+    ASSERT_OK(ain_message_check_json(arr, strlen(arr), "line", &err));
+  }
+  char *big = big_message(0, 3u << 20, &len);
+  ASSERT_OK(ain_message_check_json(big, len, "line", &err));
+  free(big);
+}
+
+static int check_fixture_persona(void *data, const ain_task_t *t, ain_err_t *err) {
+  (void)data;
+  ain_lua_check_opts_t po = fixture_personas();
+  return ain_lua_persona_check(NULL, NULL, &po, t->persona_id, err);
+}
+
+/* The batch hook: a check failing on one message fails the batch at its index and line. */
+TEST(batch_check_hook) {
+  char buf[2048];
+  const char *line = "{\"task_id\":\"" U7 "\",\"type\":\"noop\",\"payload\":{},"
+                     "\"persona_id\":\"%s\",\"state_version\":0}\n";
+  size_t used = 0;
+  const char *ids[] = {"tina", "tech-tina", "ghost", "tina"};
+  for (size_t i = 0; i < 4; i++) {
+    used += (size_t)snprintf(buf + used, sizeof buf - used, line, ids[i]);
+  }
+  ain_task_t *ts = NULL;
+  size_t n = 99;
+  ain_message_pos_t where = {0, 0};
+  ain_err_t err = {0};
+  ASSERT_EQ(ain_message_parse_tasks(buf, used, check_fixture_persona, NULL, &ts, &n, &where, &err),
+            AIN_ESCHEMA);
+  ASSERT_EQ(where.index, 2);
+  ASSERT_EQ(where.line, 3);
+  ASSERT_STR_EQ(err.field, "persona_id");
+  ASSERT_STR_CONTAINS(err.msg, "message 2 (line 3): persona_id: unknown persona 'ghost'");
+  ASSERT_NULL(ts);
+  ASSERT_EQ(n, 0);
+}
+
 TEST(utf8_offsets) {
   ain_task_t t;
   ain_err_t err = {0};
@@ -353,7 +618,7 @@ TEST(batches) {
 
   /* JSON Lines */
   snprintf(buf, sizeof buf, "%s\n%s\n\n%s\n", GOOD_LINE, GOOD_LINE, GOOD_LINE);
-  ASSERT_OK(ain_message_parse_tasks(buf, strlen(buf), &ts, &n, &where, &err));
+  ASSERT_OK(ain_message_parse_tasks(buf, strlen(buf), NULL, NULL, &ts, &n, &where, &err));
   ASSERT_EQ(n, 3);
   ASSERT_STR_EQ(ts[2].payload, "{\"i\":1}");
   for (size_t i = 0; i < n; i++) {
@@ -364,7 +629,7 @@ TEST(batches) {
   /* The third line is bad: index 2, line 4 (a blank line precedes it). */
   snprintf(buf, sizeof buf, "%s\n%s\n\n{\"task_id\":\"nope\"}\n%s\n", GOOD_LINE, GOOD_LINE,
            GOOD_LINE);
-  ASSERT_EQ(ain_message_parse_tasks(buf, strlen(buf), &ts, &n, &where, &err), AIN_ESCHEMA);
+  ASSERT_EQ(ain_message_parse_tasks(buf, strlen(buf), NULL, NULL, &ts, &n, &where, &err), AIN_ESCHEMA);
   ASSERT_EQ(where.index, 2);
   ASSERT_EQ(where.line, 4);
   ASSERT_STR_EQ(err.field, "task_id");
@@ -374,14 +639,14 @@ TEST(batches) {
 
   /* A JSON array, pretty-printed, second element bad. */
   snprintf(buf, sizeof buf, "[\n  %s,\n  {\n    \"priority\": 1\n  }\n]\n", GOOD_LINE);
-  ASSERT_EQ(ain_message_parse_tasks(buf, strlen(buf), &ts, &n, &where, &err), AIN_ESCHEMA);
+  ASSERT_EQ(ain_message_parse_tasks(buf, strlen(buf), NULL, NULL, &ts, &n, &where, &err), AIN_ESCHEMA);
   ASSERT_EQ(where.index, 1);
   ASSERT_EQ(where.line, 3);
   ASSERT_STR_EQ(err.field, "task_id");
 
   /* A good array; pretty objects one after another; the empty array. */
   snprintf(buf, sizeof buf, " [ %s , %s ] \n", GOOD_LINE, GOOD_LINE);
-  ASSERT_OK(ain_message_parse_tasks(buf, strlen(buf), &ts, &n, NULL, &err));
+  ASSERT_OK(ain_message_parse_tasks(buf, strlen(buf), NULL, NULL, &ts, &n, NULL, &err));
   ASSERT_EQ(n, 2);
   for (size_t i = 0; i < n; i++) {
     task_release(&ts[i]);
@@ -393,14 +658,14 @@ TEST(batches) {
       ain_read_file(ain_test_src("tests/fixtures/messages/task/good/full.json"), &pretty, &plen));
   snprintf(buf, sizeof buf, "%s%s", pretty, pretty);
   free(pretty);
-  ASSERT_OK(ain_message_parse_tasks(buf, strlen(buf), &ts, &n, NULL, &err));
+  ASSERT_OK(ain_message_parse_tasks(buf, strlen(buf), NULL, NULL, &ts, &n, NULL, &err));
   ASSERT_EQ(n, 2);
   ASSERT_STR_EQ(ts[1].traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   for (size_t i = 0; i < n; i++) {
     task_release(&ts[i]);
   }
   free(ts);
-  ASSERT_OK(ain_message_parse_tasks("[ ]", 3, &ts, &n, NULL, &err));
+  ASSERT_OK(ain_message_parse_tasks("[ ]", 3, NULL, NULL, &ts, &n, NULL, &err));
   ASSERT_EQ(n, 0);
   free(ts);
 
@@ -414,7 +679,7 @@ TEST(batches) {
                        MIN_TASK " 42",
                        "{\"task_id\":"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    int rc = ain_message_parse_tasks(bad[i], strlen(bad[i]), &ts, &n, &where, &err);
+    int rc = ain_message_parse_tasks(bad[i], strlen(bad[i]), NULL, NULL, &ts, &n, &where, &err);
     if (rc != AIN_ESCHEMA) {
       AIN__FAIL("batch %zu (%s): rc %d, expected ESCHEMA", i, bad[i], rc);
     }
@@ -559,5 +824,7 @@ TEST(task_emitter) {
 TEST_MAIN(TEST_ENTRY(task_fixtures_good), TEST_ENTRY(task_fixtures_bad),
           TEST_ENTRY(response_fixtures_good), TEST_ENTRY(response_fixtures_bad),
           TEST_ENTRY(task_fields_parsed), TEST_ENTRY(error_messages), TEST_ENTRY(size_limits),
-          TEST_ENTRY(utf8_offsets), TEST_ENTRY(batches), TEST_ENTRY(uuid7),
+          TEST_ENTRY(utf8_offsets), TEST_ENTRY(batches), TEST_ENTRY(too_big_names_the_member),
+          TEST_ENTRY(nesting_limit), TEST_ENTRY(payload_tree_rules), TEST_ENTRY(persona_check),
+          TEST_ENTRY(batch_check_hook), TEST_ENTRY(check_json), TEST_ENTRY(uuid7),
           TEST_ENTRY(response_emitter), TEST_ENTRY(task_emitter))
