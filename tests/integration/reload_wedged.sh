@@ -15,6 +15,7 @@
 . "$(dirname "$0")/lib.bash"
 S=$T/scripts
 mkdir -p "$S/agents" "$S/personas"
+add_persona "$S"
 cat > "$S/agents/pipeline.lua" <<'LUA'
 return { build = function(payload, ctx)
   if payload.bad then
