@@ -139,7 +139,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->cluster.archive_after_ms = 300000;
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
-  cfg->lua.check_timeout_ms = 1000;
+  cfg->lua.check_timeout_ms = 2000;
   cfg->lua.allow_ffi = 0;
   cfg->trends.source = ain_strdup("samples/trends.jsonl");
   cfg->trends.interval_ms = 60000;

@@ -33,7 +33,7 @@ typedef struct {
   const char *scripts_dir; /* modules a checked module requires come from here */
   size_t mem_limit;        /* 0 = the host default */
   uint64_t cpu_budget;     /* VM instructions; 0 or more than 10 million = 10 million */
-  /* Wall-clock limit of the top level (config lua.check_timeout_ms; 0 = 1000). The check runs on
+  /* Wall-clock limit of the top level (config lua.check_timeout_ms; 0 = 2000). The check runs on
    * a thread of its own: past this the count hook stops Lua code, and a top level stuck inside
    * one C call is abandoned AIN_LUA_CHECK_GRACE_MS later; either way the version is rejected with
    * EBUDGET_CPU "... ran longer than N ms", and neither the caller nor the loop waits longer. */
@@ -41,7 +41,7 @@ typedef struct {
   int allow_ffi;
 } ain_lua_check_opts_t;
 
-#define AIN_LUA_CHECK_DEFAULT_TIMEOUT_MS 1000
+#define AIN_LUA_CHECK_DEFAULT_TIMEOUT_MS 2000
 #define AIN_LUA_CHECK_GRACE_MS 500
 
 typedef struct {

@@ -290,7 +290,7 @@ TEST(check_timeout_key) {
   ain_config_t cfg;
   ain_err_t err;
   ain_config_defaults(&cfg);
-  ASSERT_EQ(cfg.lua.check_timeout_ms, 1000);
+  ASSERT_EQ(cfg.lua.check_timeout_ms, 2000);
   ain_config_free(&cfg);
   ASSERT_OK(load("c.lua", "lua = { check_timeout_ms = 250 }\n", &cfg, &err));
   ASSERT_EQ(cfg.lua.check_timeout_ms, 250);
