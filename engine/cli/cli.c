@@ -1,7 +1,8 @@
 /* Verb dispatch: one declarative table of verbs with their usage, common options (-c, --json,
- * --help), and the shared helpers verbs use to load the config and open the store. */
+ * --actor, --help), and the shared helpers verbs use to load the config and open the store. */
 #include "cli/cli.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,13 @@ static const ain_cli_verb_t verbs[] = {
      "ain dag show DAG_ID|ROOT_TASK_ID [-c CONFIG] [--json | --dot]\n"
      "  Status of the DAG and each step; --dot prints Graphviz.",
      ain_cli_dag},
-    {"audit", "show the audit log of a task or DAG",
-     "ain audit TASK_ID|DAG_ID [-c CONFIG] [--json]", ain_cli_audit},
+    {"audit", "show the audit log of a task or DAG, or the operator's actions",
+     "ain audit TASK_ID|DAG_ID [-c CONFIG] [--json]\n"
+     "ain audit --operator [--limit N] [-c CONFIG] [--json]\n"
+     "  A task's transitions, or every task's of a DAG (exit 5 when ID is neither). --operator:\n"
+     "  the newest N (default 100) pins, unpins and settings changes, each naming its operator\n"
+     "  (--actor NAME, $AIN_ACTOR or the OS user).",
+     ain_cli_audit},
     {"cancel", "cancel a task or a DAG",
      "ain cancel TASK_ID|DAG_ID [-c CONFIG] [--reason TEXT] [--json]", ain_cli_cancel},
     {"stats", "count tasks and DAGs by status", "ain stats [-c CONFIG] [--json]", ain_cli_stats},
@@ -68,10 +74,11 @@ static const ain_cli_verb_t verbs[] = {
      ain_cli_scripts},
     {"replay", "re-run a recorded policy decision without side effects",
      "ain replay TASK_ID [--policy-sha SHA] [-c CONFIG] [--json]\n"
-     "  Runs the task's Lua handler again on its recorded payload and dependency results with\n"
-     "  the recorded policy versions (or SHA for the task's module), with side effects refused,\n"
-     "  and prints the recorded and the new decision side by side. Exit 0 when they are equal,\n"
-     "  1 when they differ.",
+     "  Runs the task's Lua handler again on its recorded payload and the exact ctx it ran on\n"
+     "  (recorded in its audit row; rebuilt for older decisions, and then said so) with the\n"
+     "  recorded policy versions (or SHA for the task's module), with side effects refused, and\n"
+     "  prints the recorded and the new decision side by side, compared as canonical JSON.\n"
+     "  Exit 0 when they are equal, 1 when they differ.",
      ain_cli_replay},
     {"review", "the human review queue: list, show, approve, reject",
      "ain review list [--status pending|approved|rejected|all] [--limit N] [-c CONFIG] [--json]\n"
@@ -99,6 +106,8 @@ static void print_help(FILE *f) {
              "  -c, --config FILE  config file (default: ./ain.lua if present, else built-in "
              "defaults)\n"
              "  --json             machine-readable output\n"
+             "  --actor NAME       who you are in audit rows: operator:NAME (default: $AIN_ACTOR,\n"
+             "                     else your OS user name)\n"
              "  -h, --help         help for a verb: ain VERB --help\n"
              "\nexit codes: 0 ok, 1 failed, 2 usage, 3 config, 4 invalid input, 5 not found, "
              "6 conflict\n");
@@ -181,11 +190,60 @@ int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err) {
   return rc;
 }
 
+/* 1 if name can stand in an audit row's actor: 1..64 bytes of letters, digits and ._@- */
+static int actor_name_ok(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n > 64) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char c = name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '.' || c == '_' || c == '@' || c == '-')) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* The operator every write of this command is audited as: --actor, else $AIN_ACTOR, else the OS
+ * user of the effective uid (getpwuid, so sudo and su name who the command runs as). */
+static int resolve_actor(ain_cli_t *cli, const char *opt) {
+  const char *name = opt, *from = "--actor";
+  if (name == NULL && (name = getenv("AIN_ACTOR")) != NULL && name[0] != '\0') {
+    from = "AIN_ACTOR";
+  } else if (opt == NULL) {
+    const struct passwd *pw = getpwuid(geteuid());
+    name = pw != NULL && pw->pw_name != NULL ? pw->pw_name : "uid";
+    from = NULL;
+  }
+  if (strncmp(name, "operator:", 9) == 0) {
+    name += 9;
+  }
+  if (!actor_name_ok(name)) {
+    if (from == NULL) { /* an odd OS user name is not the operator's mistake */
+      snprintf(cli->actor, sizeof cli->actor, "operator:uid%u", (unsigned)geteuid());
+      return 0;
+    }
+    return ain_cli_usage(cli, "%s must be 1-64 letters, digits or . _ @ -", from);
+  }
+  snprintf(cli->actor, sizeof cli->actor, "operator:%s", name);
+  return 0;
+}
+
 /* Pulls the common options out of argv; leaves the verb's own arguments in cli->args. */
 static int parse_common(ain_cli_t *cli, int argc, char **argv) {
+  const char *actor = NULL;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+    if (strcmp(a, "--actor") == 0) {
+      if (i + 1 >= argc) {
+        return ain_cli_usage(cli, "%s needs a name", a);
+      }
+      actor = argv[++i];
+    } else if (strncmp(a, "--actor=", 8) == 0) {
+      actor = a + 8;
+    } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
       if (i + 1 >= argc) {
         return ain_cli_usage(cli, "%s needs a file", a);
       }
@@ -200,7 +258,7 @@ static int parse_common(ain_cli_t *cli, int argc, char **argv) {
       cli->args[cli->nargs++] = argv[i];
     }
   }
-  return 0;
+  return resolve_actor(cli, actor);
 }
 
 int ain_cli_main(int argc, char **argv) {

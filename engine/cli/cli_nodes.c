@@ -64,7 +64,7 @@ int ain_cli_nodes(ain_cli_t *cli) {
   }
   ain_store_req_t req;
   ain_store_req_nodes(&req);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   int rc = ain_store_wait(cli->store, &req);
   if (rc != 0) {
     rc = ain_cli_fail(cli, &req.err);

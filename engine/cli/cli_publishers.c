@@ -2,7 +2,8 @@
  * controls) through the settings row "publishers.paused". A publish step that starts while paused
  * parks (task status waiting; it holds no worker slot and does not use up an attempt); resume
  * returns every parked publish task to ready in the same transaction, so the next claim (on any
- * node) publishes. Every change is audited with the operator as actor.
+ * node) publishes. Every change is audited, in its own transaction, with the operator as actor
+ * (--actor, $AIN_ACTOR or the OS user: cli.c).
  * Relies on: cli/internal.h, store/store.h (SETTING, STATS). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +29,9 @@ int ain_cli_publishers(ain_cli_t *cli) {
   if (ain_cli_open_store(cli, &err) != 0) {
     return ain_cli_fail(cli, &err);
   }
-  char actor[300];
-  const char *user = getenv("USER");
-  snprintf(actor, sizeof actor, "operator:%s", user != NULL && user[0] ? user : "cli");
   ain_store_req_t req;
   ain_store_req_setting(&req, "publishers.paused", value);
-  req.actor = actor;
+  req.actor = cli->actor; /* the setting and its audit row commit together (store SETTING) */
   int rc = ain_store_wait(cli->store, &req);
   if (rc != 0) {
     rc = ain_cli_fail(cli, &req.err);

@@ -1,19 +1,24 @@
 /* `ain replay TASK_ID [--policy-sha SHA]`: re-runs a recorded policy decision on its recorded
  * inputs and prints the old and the new decision side by side. The inputs are the task's payload
- * and a ctx rebuilt as the engine builds it (ids, step, persona, attempt, and the results of the
- * DAG steps it depended on); the code is every policy version its audit row names, loaded from
- * script_versions by sha (or SHA for the task's own module). The replay host loads nothing from
- * disk and refuses side effects (ain.spawn and friends return "EREPLAY: ..."), so a replay can
- * never publish, spawn or write.
- * Relies on: cli/internal.h, store/store.h, lua/host.h, cJSON. */
+ * and the ctx the decision ran on, as its audit row recorded it ({"policies":..,"ctx":..}); a
+ * decision recorded before contexts were (no "ctx") gets one rebuilt by the engine's own builder
+ * (sched/ctx.h) from the task, this config and the DAG's stored results, and the output says so.
+ * The code is every policy version the audit row names, loaded from script_versions by sha (or
+ * SHA for the task's own module). Decisions are compared as canonical JSON (core/json.h), so the
+ * order of keys is never a change. The replay host loads nothing from disk and refuses side
+ * effects (ain.spawn and friends return "EREPLAY: ..."), so a replay can never publish, spawn or
+ * write.
+ * Relies on: cli/internal.h, store/store.h, sched/ctx.h, core/json.h, lua/host.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/internal.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "lua/host.h"
+#include "sched/ctx.h"
 #include "sched/step.h"
 
 typedef struct {
@@ -49,18 +54,24 @@ static int handler_of(const ain_task_t *t, char *mod, size_t mcap, char *fn, siz
   return rc;
 }
 
-/* The policies object of the newest audit row that has one ({"policies":..} or, on a failed
- * attempt, {"error":..,"detail":{"policies":..}}). Caller deletes. */
-static cJSON *recorded_policies(const ain_store_req_t *audit) {
+/* The policies object of the newest audit row that has one ({"policies":..,"ctx":..} or, on a
+ * failed attempt, {"error":..,"detail":{"policies":..}}), and the ctx recorded beside it (*ctx,
+ * NULL when the row predates recorded contexts). Caller deletes / frees. */
+static cJSON *recorded_call(const ain_store_req_t *audit, char **ctx) {
+  *ctx = NULL;
   for (size_t i = audit->u.audit.nrows; i-- > 0;) {
     cJSON *d = cJSON_Parse(audit->u.audit.rows[i].detail ? audit->u.audit.rows[i].detail : "");
-    cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "policies");
+    cJSON *holder = d, *p = cJSON_GetObjectItemCaseSensitive(d, "policies");
     if (p == NULL) {
-      p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "detail"),
-                                           "policies");
+      holder = cJSON_GetObjectItemCaseSensitive(d, "detail");
+      p = cJSON_GetObjectItemCaseSensitive(holder, "policies");
     }
     if (cJSON_IsObject(p) && p->child != NULL) {
       cJSON *copy = cJSON_Duplicate(p, 1);
+      const cJSON *c = cJSON_GetObjectItemCaseSensitive(holder, "ctx");
+      if (cJSON_IsObject(c)) {
+        *ctx = cJSON_PrintUnformatted(c);
+      }
       cJSON_Delete(d);
       return copy;
     }
@@ -69,30 +80,16 @@ static cJSON *recorded_policies(const ain_store_req_t *audit) {
   return NULL;
 }
 
-/* ctx as ain_step_ctx_json builds it, with deps from the DAG's stored results. */
-static char *build_ctx(ain_cli_t *cli, const ain_task_t *t, ain_err_t *err) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "task_id", t->id);
-  if (t->dag_id[0]) {
-    cJSON_AddStringToObject(o, "dag_id", t->dag_id);
-  }
-  if (t->step) {
-    cJSON_AddStringToObject(o, "step", t->step);
-  }
-  cJSON_AddStringToObject(o, "type", t->type ? t->type : "");
-  if (t->persona_id) {
-    cJSON_AddStringToObject(o, "persona_id", t->persona_id);
-  }
-  cJSON_AddNumberToObject(o, "attempt", t->attempts);
-  cJSON_AddNumberToObject(o, "max_attempts", t->max_attempts);
-  cJSON_AddStringToObject(o, "shard", "replay");
-  cJSON *deps = cJSON_AddObjectToObject(o, "deps");
+/* For a decision recorded without its ctx: the ctx the engine's builder makes from the task, this
+ * config and the DAG's stored results of its dependencies. Caller frees. */
+static char *rebuild_ctx(ain_cli_t *cli, const ain_task_t *t, ain_err_t *err) {
+  cJSON *deps = cJSON_CreateObject();
   if (t->dag_id[0]) {
     ain_store_req_t req;
     ain_store_req_get_dag(&req, t->dag_id);
     if (ain_cli_wait(cli, &req, err) != 0) {
       ain_store_req_cleanup(&req);
-      cJSON_Delete(o);
+      cJSON_Delete(deps);
       return NULL;
     }
     for (size_t i = 0; i < req.u.get_dag.ndeps; i++) {
@@ -109,9 +106,11 @@ static char *build_ctx(ain_cli_t *cli, const ain_task_t *t, ain_err_t *err) {
     }
     ain_store_req_cleanup(&req);
   }
-  char *s = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return s;
+  char *dj = cJSON_PrintUnformatted(deps);
+  cJSON_Delete(deps);
+  char *ctx = ain_step_ctx_build(t, "replay", &cli->cfg, dj);
+  free(dj);
+  return ctx;
 }
 
 /* Loads every module version of `policies` (module -> sha) from the store into h; an override
@@ -158,12 +157,11 @@ static void on_done(ain_lua_call_t *call, int status, const char *result_json, c
   o->versions = ain_strdup(ain_lua_call_versions(call));
 }
 
-/* Pretty JSON of a decision, or the error text. Caller frees. */
+/* Canonical pretty JSON of a decision (keys sorted, so both columns list them in one order), or
+ * the error text. Caller frees. */
 static char *pretty(const char *json, const char *error) {
-  cJSON *j = json ? cJSON_Parse(json) : NULL;
-  char *s = j ? cJSON_Print(j) : ain_strdup(error ? error : "(nothing recorded)");
-  cJSON_Delete(j);
-  return s;
+  char *s = ain_json_canonical_text(json, 1);
+  return s ? s : ain_strdup(error ? error : "(nothing recorded)");
 }
 
 /* Two texts in columns of `w` characters. */
@@ -188,7 +186,8 @@ static void side_by_side(const char *a, const char *b, int w) {
 }
 
 static void print_json(const ain_task_t *t, const char *module, const char *fn,
-                       const cJSON *recorded_pol, const outcome_t *o, int changed) {
+                       const cJSON *recorded_pol, int ctx_recorded, const outcome_t *o,
+                       int changed) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddBoolToObject(root, "ok", 1);
   cJSON_AddStringToObject(root, "task_id", t->id);
@@ -211,6 +210,7 @@ static void print_json(const ain_task_t *t, const char *module, const char *fn,
   }
   cJSON *pv = o->versions ? cJSON_Parse(o->versions) : NULL;
   cJSON_AddItemToObject(rep, "policies", pv ? pv : cJSON_CreateObject());
+  cJSON_AddStringToObject(root, "ctx", ctx_recorded ? "recorded" : "rebuilt");
   cJSON_AddBoolToObject(root, "changed", changed);
   char *s = cJSON_PrintUnformatted(root);
   printf("%s\n", s);
@@ -218,13 +218,10 @@ static void print_json(const ain_task_t *t, const char *module, const char *fn,
   cJSON_Delete(root);
 }
 
-/* Runs module.fn on the recorded inputs in a side-effect-free host; fills o. */
+/* Runs module.fn on the payload and ctx in a side-effect-free host; fills o. */
 static int run_replay(ain_cli_t *cli, const ain_task_t *t, const char *module, const char *fn,
-                      cJSON *policies, const char *override, outcome_t *o, ain_err_t *err) {
-  char *ctx = build_ctx(cli, t, err);
-  if (ctx == NULL) {
-    return err->code ? err->code : AIN_ESTORE;
-  }
+                      cJSON *policies, const char *override, const char *ctx, outcome_t *o,
+                      ain_err_t *err) {
   ain_lua_opts_t lo = {.scripts_dir = cli->cfg.scripts_dir,
                        .name = "replay",
                        .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
@@ -248,7 +245,6 @@ static int run_replay(ain_cli_t *cli, const ain_task_t *t, const char *module, c
     }
   }
   ain_lua_host_free(h);
-  free(ctx);
   return rc;
 }
 
@@ -275,6 +271,8 @@ int ain_cli_replay(ain_cli_t *cli) {
   }
   int rc = 0, changed = 0;
   cJSON *policies = NULL, *recorded = NULL;
+  char *ctx = NULL, *canon_a = NULL, *canon_b = NULL;
+  int ctx_recorded = 0;
   outcome_t o = {0};
   ain_store_req_t treq, areq;
   ain_store_req_get_task(&treq, task_id);
@@ -289,7 +287,8 @@ int ain_cli_replay(ain_cli_t *cli) {
                      t->handler ? t->handler : "");
     goto done;
   }
-  recorded = recorded_policies(&areq);
+  recorded = recorded_call(&areq, &ctx);
+  ctx_recorded = ctx != NULL;
   if (recorded == NULL && override == NULL) {
     rc = ain_err_set(&err, AIN_ENOTFOUND,
                      "task %s has no recorded policy versions (it has not "
@@ -301,20 +300,26 @@ int ain_cli_replay(ain_cli_t *cli) {
   if (recorded == NULL) {
     recorded = cJSON_CreateObject();
   }
-  if ((rc = run_replay(cli, t, module, fn, policies, override, &o, &err)) != 0) {
+  if (ctx == NULL && (ctx = rebuild_ctx(cli, t, &err)) == NULL) {
+    rc = err.code ? err.code : AIN_ESTORE;
     goto done;
   }
-  cJSON *a = t->result ? cJSON_Parse(t->result) : NULL;
-  cJSON *b = o.result ? cJSON_Parse(o.result) : NULL;
-  changed = !(a && b && cJSON_Compare(a, b, 1)) &&
-            !(a == NULL && b == NULL && o.error && t->last_error &&
+  if ((rc = run_replay(cli, t, module, fn, policies, override, ctx, &o, &err)) != 0) {
+    goto done;
+  }
+  /* Equal decisions have equal canonical texts; two failures are equal when they fail alike. */
+  canon_a = ain_json_canonical_text(t->result, 0);
+  canon_b = ain_json_canonical_text(o.result, 0);
+  changed = !(canon_a && canon_b && strcmp(canon_a, canon_b) == 0) &&
+            !(canon_a == NULL && canon_b == NULL && o.error && t->last_error &&
               strncmp(o.error, t->last_error, strcspn(t->last_error, "\n")) == 0);
-  cJSON_Delete(a);
-  cJSON_Delete(b);
   if (cli->json) {
-    print_json(t, module, fn, recorded, &o, changed);
+    print_json(t, module, fn, recorded, ctx_recorded, &o, changed);
   } else {
     printf("task %s  %s.%s  (recorded: %s)\n", t->id, module, fn, ain_task_status_name(t->status));
+    printf("ctx:      %s\n", ctx_recorded ? "as recorded with the decision"
+                                          : "rebuilt from the task, this config and the DAG (the "
+                                            "decision predates recorded contexts)");
     char *rv = cJSON_PrintUnformatted(recorded);
     printf("versions: recorded %s\n          replayed %s\n", rv, o.versions ? o.versions : "{}");
     free(rv);
@@ -333,6 +338,9 @@ done:
   }
   cJSON_Delete(policies);
   cJSON_Delete(recorded);
+  free(ctx);
+  free(canon_a);
+  free(canon_b);
   free(o.result);
   free(o.error);
   free(o.versions);

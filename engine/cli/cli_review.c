@@ -97,7 +97,7 @@ static int positional(const ain_cli_t *cli, const char **out, int max) {
 static int do_list(ain_cli_t *cli, const char *status, int limit) {
   ain_store_req_t req;
   ain_store_req_review_list(&req, status, NULL, limit);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   int rc = ain_store_wait(cli->store, &req);
   if (rc != 0) {
     rc = ain_cli_fail(cli, &req.err);
@@ -159,7 +159,7 @@ static void print_show(const ain_cli_t *cli, const ain_video_review_t *v) {
 /* Reads one video's row into req (caller cleans up). */
 static int read_one(ain_cli_t *cli, const char *video_id, ain_store_req_t *req) {
   ain_store_req_review_list(req, NULL, video_id, 0);
-  req->actor = "operator:cli";
+  req->actor = cli->actor;
   return ain_store_wait(cli->store, req);
 }
 
@@ -279,7 +279,7 @@ int ain_cli_review(ain_cli_t *cli) {
     return ain_cli_usage(cli, "reject needs --reason TEXT%s", "");
   }
   if (reviewer == NULL) {
-    reviewer = getenv("USER") != NULL && getenv("USER")[0] ? getenv("USER") : "operator";
+    reviewer = cli->actor + 9; /* "operator:<name>": --actor, $AIN_ACTOR or the OS user */
   }
   if (ain_cli_open_store(cli, &err) != 0) {
     return ain_cli_fail(cli, &err);

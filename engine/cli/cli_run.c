@@ -104,14 +104,14 @@ int ain_cli_run(ain_cli_t *cli) {
     printf("{\"ok\":true,\"wall_s\":%.3f,\"steps_run\":%lld,\"conflicts\":%lld,"
            "\"interrupted\":%s,\"dags\":{\"succeeded\":%lld,\"failed\":%lld,\"running\":%lld,"
            "\"cancelled\":%lld},\"tasks\":{\"succeeded\":%lld,\"dead\":%lld,\"ready\":%lld,"
-           "\"pending\":%lld,\"running\":%lld,\"cancelled\":%lld},",
+           "\"pending\":%lld,\"running\":%lld,\"waiting\":%lld,\"cancelled\":%lld},",
            sum.wall_s, (long long)sum.steps_run, (long long)sum.conflicts,
            sum.interrupted ? "true" : "false", (long long)s->dags[AIN_DAG_SUCCEEDED],
            (long long)s->dags[AIN_DAG_FAILED], (long long)s->dags[AIN_DAG_RUNNING],
            (long long)s->dags[AIN_DAG_CANCELLED], (long long)s->tasks[AIN_TASK_SUCCEEDED],
            (long long)s->tasks[AIN_TASK_DEAD], (long long)s->tasks[AIN_TASK_READY],
            (long long)s->tasks[AIN_TASK_PENDING], (long long)s->tasks[AIN_TASK_RUNNING],
-           (long long)s->tasks[AIN_TASK_CANCELLED]);
+           (long long)s->tasks[AIN_TASK_WAITING], (long long)s->tasks[AIN_TASK_CANCELLED]);
     printf("\"videos\":{\"rendered\":%lld,\"published\":%lld,\"in_review\":%lld,"
            "\"rejected\":%lld,\"not_yet_published\":%lld},\"files\":{\"objects\":",
            vc.rendered, vc.published, vc.in_review, vc.rejected, vc.waiting);
@@ -134,10 +134,22 @@ int ain_cli_run(ain_cli_t *cli) {
       }
       printf("\n");
     }
-    printf("  tasks      %lld succeeded, %lld dead-lettered, %lld waiting, %lld cancelled\n",
+    /* Each status by its own name: "waiting" is a parked task (a review, paused publishers),
+     * not one that is ready or pending. */
+    printf("  tasks      %lld succeeded, %lld dead-lettered, %lld cancelled",
            (long long)s->tasks[AIN_TASK_SUCCEEDED], (long long)s->tasks[AIN_TASK_DEAD],
-           (long long)(s->tasks[AIN_TASK_READY] + s->tasks[AIN_TASK_PENDING]),
            (long long)s->tasks[AIN_TASK_CANCELLED]);
+    static const ain_task_status_t open[] = {AIN_TASK_READY, AIN_TASK_PENDING, AIN_TASK_RUNNING,
+                                             AIN_TASK_WAITING};
+    const char *sep = "; still open: ";
+    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++) {
+      if (s->tasks[open[i]] > 0) {
+        printf("%s%lld %s%s", sep, (long long)s->tasks[open[i]], ain_task_status_name(open[i]),
+               open[i] == AIN_TASK_WAITING ? " (parked)" : "");
+        sep = ", ";
+      }
+    }
+    printf("\n");
     printf("  wall time  %.1f s (%lld steps this run)", sum.wall_s, (long long)sum.steps_run);
     if (sum.conflicts) {
       printf(", %lld stale results refused", (long long)sum.conflicts);

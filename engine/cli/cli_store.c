@@ -35,7 +35,7 @@ static int open_loaded_store(ain_cli_t *cli, ain_err_t *err) {
   }
   ain_store_req_t req;
   ain_store_req_migrate(&req);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   rc = ain_store_wait(cli->store, &req);
   if (rc != 0) {
     *err = req.err;
@@ -65,7 +65,7 @@ void ain_cli_close_store(ain_cli_t *cli) {
 
 int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err) {
   if (req->actor == NULL) {
-    req->actor = "operator:cli";
+    req->actor = cli->actor;
   }
   int rc = ain_store_wait(cli->store, req);
   if (rc != 0) {
@@ -370,7 +370,7 @@ int ain_cli_task(ain_cli_t *cli) {
 static int resolve_dag_id(ain_cli_t *cli, const char *id, char out[AIN_UUID_LEN + 1]) {
   ain_store_req_t req;
   ain_store_req_get_task(&req, id);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   snprintf(out, AIN_UUID_LEN + 1, "%s", id);
   if (ain_store_wait(cli->store, &req) == 0 && req.u.get_task.task.result) {
     cJSON *r = cJSON_Parse(req.u.get_task.task.result);
@@ -394,14 +394,30 @@ static const char *step_name(const ain_store_req_t *req, const char *task_id) {
   return task_id;
 }
 
+/* Fill colour of a task status in `dag show --dot`: one entry per status, by name, so a status
+ * added to the enum without a colour fails to compile (the static assert) rather than reading
+ * past the table; an out-of-range value from a newer store gets white. */
+static const char *const status_colour[] = {
+    [AIN_TASK_PENDING] = "grey",        [AIN_TASK_READY] = "lightblue",
+    [AIN_TASK_RUNNING] = "gold",        [AIN_TASK_SUCCEEDED] = "palegreen",
+    [AIN_TASK_DEAD] = "salmon",         [AIN_TASK_CANCELLED] = "lightgrey",
+    [AIN_TASK_WAITING] = "plum",
+};
+_Static_assert(sizeof status_colour / sizeof status_colour[0] == AIN_TASK_STATUS_COUNT,
+               "every task status needs a colour in dag show --dot");
+
+static const char *colour_of(ain_task_status_t s) {
+  return (unsigned)s < AIN_TASK_STATUS_COUNT && status_colour[s] != NULL ? status_colour[s]
+                                                                           : "white";
+}
+
 static void print_dag_dot(const ain_store_req_t *req) {
-  static const char *colour[] = {"grey", "lightblue", "gold", "palegreen", "salmon", "lightgrey"};
   printf("digraph \"%s\" {\n  rankdir=LR;\n  node [shape=box, style=filled];\n",
          req->u.get_dag.dag.id);
   for (size_t i = 0; i < req->u.get_dag.ntasks; i++) {
     const ain_task_t *t = &req->u.get_dag.tasks[i];
     printf("  \"%s\" [label=\"%s\\n%s\", fillcolor=%s];\n", t->step ? t->step : t->id,
-           t->step ? t->step : t->id, ain_task_status_name(t->status), colour[t->status]);
+           t->step ? t->step : t->id, ain_task_status_name(t->status), colour_of(t->status));
   }
   for (size_t i = 0; i < req->u.get_dag.ndeps; i++) {
     printf("  \"%s\" -> \"%s\";\n", step_name(req, req->u.get_dag.deps[i].depends_on),
@@ -519,25 +535,59 @@ int ain_cli_dag(ain_cli_t *cli) {
   return rc;
 }
 
+/* `ain audit ID`: the rows of task ID, else of DAG ID (the store says ENOTFOUND for an id that is
+ * not a task; only then is it tried as a DAG). `ain audit --operator [--limit N]`: the operator's
+ * rows (settings, pins), which belong to no task and no DAG. */
 int ain_cli_audit(ain_cli_t *cli) {
-  if (cli->nargs != 1) {
-    return ain_cli_usage(cli, "expects a TASK_ID or DAG_ID%s", NULL);
+  const char *id = NULL;
+  int operator_rows = 0;
+  long limit = 100;
+  for (int i = 0; i < cli->nargs; i++) {
+    const char *a = cli->args[i];
+    if (strcmp(a, "--operator") == 0) {
+      operator_rows = 1;
+    } else if (strcmp(a, "--limit") == 0 && i + 1 < cli->nargs) {
+      char *end = NULL;
+      limit = strtol(cli->args[++i], &end, 10);
+      if (end == cli->args[i] || *end != '\0' || limit < 1 || limit > 100000) {
+        return ain_cli_usage(cli, "--limit wants a number from 1 to 100000, got '%s'",
+                             cli->args[i]);
+      }
+    } else if (a[0] == '-' || id != NULL) {
+      return ain_cli_usage(cli, "unexpected argument '%s'", a);
+    } else {
+      id = a;
+    }
+  }
+  if ((id == NULL) == !operator_rows) {
+    return ain_cli_usage(cli, "expects a TASK_ID or DAG_ID, or --operator%s", NULL);
   }
   ain_err_t err;
   ain_err_clear(&err);
   if (ain_cli_open_store(cli, &err) != 0) {
     return ain_cli_fail(cli, &err);
   }
-  const char *id = cli->args[0];
   ain_store_req_t req;
-  ain_store_req_audit(&req, id, NULL);
-  int rc = ain_cli_wait_or_fail(cli, &req);
-  if (rc == 0 && req.u.audit.nrows == 0) { /* not a task: try it as a DAG */
-    ain_store_req_cleanup(&req);
-    ain_store_req_audit(&req, NULL, id);
+  int rc;
+  if (operator_rows) {
+    ain_store_req_audit_operator(&req, (int)limit);
     rc = ain_cli_wait_or_fail(cli, &req);
+  } else {
+    ain_store_req_audit(&req, id, NULL);
+    rc = ain_cli_wait(cli, &req, &err);
+    if (rc == AIN_ENOTFOUND || (rc == 0 && req.u.audit.nrows == 0)) { /* not a task: a DAG? */
+      ain_store_req_cleanup(&req);
+      ain_store_req_audit(&req, NULL, id);
+      rc = ain_cli_wait(cli, &req, &err);
+      if (rc == AIN_ENOTFOUND) {
+        ain_err_field(&err, AIN_ENOTFOUND, "id", "no task or DAG '%s'", id);
+      }
+    }
+    if (rc != 0) {
+      rc = ain_cli_fail(cli, &err);
+    }
   }
-  if (rc == 0 && req.u.audit.nrows == 0) {
+  if (rc == 0 && req.u.audit.nrows == 0 && !operator_rows) {
     ain_err_set(&err, AIN_ENOTFOUND, "no audit rows for '%s'", id);
     rc = ain_cli_fail(cli, &err);
   } else if (rc == 0) {
@@ -563,7 +613,8 @@ int ain_cli_audit(ain_cli_t *cli) {
         printf(",\"state_version\":%lld,\"detail\":%s}", (long long)a->state_version,
                a->detail && a->detail[0] == '{' ? a->detail : "null");
       } else {
-        printf("%s  %-36s  %-9s -> %-9s v%-3lld %s%s%s\n", ts, a->task_id ? a->task_id : a->dag_id,
+        const char *what = a->task_id ? a->task_id : a->dag_id ? a->dag_id : "(operator)";
+        printf("%s  %-36s  %-9s -> %-9s v%-3lld %s%s%s\n", ts, what,
                a->from_status ? a->from_status : "(new)", a->to_status ? a->to_status : "",
                (long long)a->state_version, a->actor ? a->actor : "", a->detail ? "  " : "",
                a->detail ? a->detail : "");
@@ -600,7 +651,7 @@ int ain_cli_cancel(ain_cli_t *cli) {
   /* A DAG id first; otherwise a task. */
   ain_store_req_t req;
   ain_store_req_cancel(&req, NULL, id, reason);
-  req.actor = "operator:cli";
+  req.actor = cli->actor;
   int rc = ain_store_wait(cli->store, &req);
   if (rc == AIN_ENOTFOUND) {
     ain_store_req_cleanup(&req);

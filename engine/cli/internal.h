@@ -24,6 +24,7 @@ struct ain_cli {
   const char *config_path;
   int json;
   int help;
+  char actor[80]; /* "operator:<name>" (--actor, $AIN_ACTOR or the OS user): every write's audit */
   char **args; /* the verb's own arguments and options */
   int nargs;
   ain_config_t cfg;
@@ -40,8 +41,8 @@ int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err);
 /* Loads the config, opens the store on a private loop and applies migrations. */
 int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err);
 void ain_cli_close_store(ain_cli_t *cli);
-/* Runs one store request to completion on the CLI's loop (actor "operator:cli" unless the request
- * names one). 0, or the AIN_E* code with *err filled (never an empty message). */
+/* Runs one store request to completion on the CLI's loop (actor cli->actor, the operator, unless
+ * the request names one). 0, or the AIN_E* code with *err filled (never an empty message). */
 int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err);
 /* ain_cli_wait, and on failure prints the error: 0 or the exit code (ain_cli_fail). */
 int ain_cli_wait_or_fail(ain_cli_t *cli, ain_store_req_t *req);

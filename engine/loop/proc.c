@@ -333,6 +333,9 @@ int ain_proc_spawn(uv_loop_t *loop, const ain_proc_opts_t *opts, ain_proc_cb cb,
   uv_read_start((uv_stream_t *)&p->out.pipe, on_alloc, on_read);
   uv_read_start((uv_stream_t *)&p->err.pipe, on_alloc, on_read);
   if (opts->timeout_ms > 0) {
+    /* callers (ain.spawn in a policy's resume) may have computed for a while since the loop
+     * last read the clock: the timeout counts from now, not from then */
+    uv_update_time(p->timer.loop);
     uv_timer_start(&p->timer, on_timeout, (uint64_t)opts->timeout_ms, 0);
   }
   if (out != NULL) {

@@ -150,6 +150,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
   if (timeout_ms < 0) {
     uv_timer_stop(ht->timer);
   } else {
+    /* curl asks from inside a policy's resume: the cached loop time may be a long step old */
+    uv_update_time(ht->timer->loop);
     uv_timer_start(ht->timer, on_timer, (uint64_t)timeout_ms, 0);
   }
   return 0;

@@ -180,6 +180,9 @@ static int l_sleep(lua_State *L) {
   op->call = call;
   uv_timer_init(h->loop, &op->timer);
   op->timer.data = op;
+  /* The loop's cached time is from before this resume: after X ms of computation a timer armed
+   * from it would fire X ms early. */
+  uv_update_time(h->loop);
   uv_timer_start(&op->timer, sleep_done, (uint64_t)ms, 0);
   ain__lua_set_pending(call, sleep_cancel, op);
   return lua_yield(L, 0);

@@ -3,9 +3,11 @@
  * Budgets: the JIT engine is off (count hooks do not fire in compiled traces), a VM-global count
  * hook charges the call whose coroutine is running, and the allocator fails the allocation that
  * would pass mem_limit while a policy runs. A call over its CPU budget is stopped by yielding from
- * the hook, which policy code cannot catch with pcall; it is then never resumed again.
- * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/ain_mod.c, core/log.h, core/utf8.h (results),
- * cJSON (ctx ids). */
+ * the hook, which policy code cannot catch with pcall; it is then never resumed again. Where the
+ * hook cannot yield it raises, and lua/budget.c's pcall/resume wrappers keep that error from being
+ * swallowed; lua/pattern.c charges pattern matching to the same budget.
+ * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/budget.c, lua/ain_mod.c, core/log.h, core/utf8.h
+ * (results), cJSON. */
 #include <cjson/cJSON.h>
 #include <luajit.h>
 #include <stdlib.h>
@@ -55,39 +57,26 @@ static int host_panic(lua_State *L) {
   abort();
 }
 
-static void cpu_message(const ain_lua_call_t *c, char *buf, size_t cap) {
-  if (c->cpu_exceeded == 2) {
-    snprintf(buf, cap, "EBUDGET_CPU: %s.%s ran on the loop for more than %llu ms", c->module,
-             c->function, (unsigned long long)(c->h->cpu_ns / 1000000));
-  } else {
-    snprintf(buf, cap, "EBUDGET_CPU: %s.%s used more than %llu instructions", c->module,
-             c->function, (unsigned long long)c->h->cpu_budget);
-  }
-}
-
 static void call_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
   ain_lua_host_t *h = ain__lua_host_of(L);
   ain_lua_call_t *c = h->running;
   if (c == NULL) {
     return; /* host-side Lua (json) is not charged to anyone */
   }
   c->instructions += HOST_HOOK_EVERY;
+  ain__lua_budget_exceeded(c);
   if (!c->cpu_exceeded) {
-    if (c->instructions > h->cpu_budget) {
-      c->cpu_exceeded = 1;
-    } else if (c->run_ns + (ain_mono_ns() - h->slice_start_ns) > h->cpu_ns) {
-      c->cpu_exceeded = 2;
-    } else {
-      return;
-    }
+    return; /* memory is enforced by the allocator and by lua/budget.c's wrappers */
   }
   if (L == c->co && lua_isyieldable(L)) {
     lua_yield(L, 0); /* ain__lua_resume sees cpu_exceeded and ends the call */
     return;
   }
-  /* A coroutine the policy made, or inside a C call: raise, and raise again on every hook. */
+  /* A coroutine the policy made, or inside a C call: raise, and raise again on every hook; the
+   * pcall/resume wrappers (lua/budget.c) make sure nothing swallows it. */
   char msg[400];
-  cpu_message(c, msg, sizeof msg);
+  ain__lua_budget_message(c, msg, sizeof msg);
   luaL_error(L, "%s", msg);
 }
 
@@ -328,17 +317,10 @@ static void finish_returned(ain_lua_call_t *c) {
 /* Decides what a return from lua_resume means. Returns 1 if the call waits for I/O, 0 if it has
  * finished (and is freed). */
 static int after_resume(ain_lua_call_t *c, int rc) {
-  ain_lua_host_t *h = c->h;
   char msg[600];
-  if (c->cpu_exceeded) {
-    cpu_message(c, msg, sizeof msg);
-    finish_with_trace(c, AIN_EBUDGET_CPU, msg);
-    return 0;
-  }
-  if (c->mem_exceeded) {
-    snprintf(msg, sizeof msg, "EBUDGET_MEM: %s.%s needed more than the %zu bytes of its state",
-             c->module, c->function, h->mem_limit);
-    finish_with_trace(c, AIN_EBUDGET_MEM, msg);
+  if (c->cpu_exceeded || c->mem_exceeded) {
+    ain__lua_budget_message(c, msg, sizeof msg);
+    finish_with_trace(c, c->cpu_exceeded ? AIN_EBUDGET_CPU : AIN_EBUDGET_MEM, msg);
     return 0;
   }
   if (rc == LUA_YIELD) {
@@ -464,6 +446,7 @@ int ain_lua_call(ain_lua_host_t *h, const ain_lua_call_opts_t *opts, ain_lua_cal
   c->cb = cb;
   c->data = data;
   c->co_ref = LUA_NOREF;
+  c->serial = ++h->call_serial;
   snprintf(c->module, sizeof c->module, "%s", opts->module);
   snprintf(c->function, sizeof c->function, "%s", opts->function);
   snprintf(c->actor, sizeof c->actor, "policy:%s.%s", opts->module, opts->function);

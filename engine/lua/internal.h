@@ -34,6 +34,7 @@ struct ain_lua_call {
   int cpu_exceeded; /* 1: instructions, 2: loop time */
   int mem_exceeded, sandbox_hit;
   int finished; /* the callback has run (or is running) */
+  uint64_t serial; /* unique per host: owns the coroutines the call creates (lua/budget.c) */
   ain__lua_pending_t pending; /* cancel == NULL when nothing is pending */
   ain_store_batch_t *outbox; /* ain.emit's tasks go here when set (ain_lua_call_opts_t) */
   char *versions; /* JSON object {"module": "sha256hex"} */
@@ -67,6 +68,8 @@ struct ain_lua_host {
   struct ain_lua_registry *registry;
   uint64_t registry_gen; /* the registry generation last synced */
   int no_side_effects;   /* replay */
+  uint64_t call_serial;  /* the last serial given to a call */
+  int co_owner_ref;      /* weak-keyed: coroutine -> serial of the call that created it */
 };
 
 /* sandbox.c */
@@ -138,6 +141,25 @@ int ain__lua_check_timed_out(const char *module, uint64_t ms, ain_err_t *err);
 /* Runs the job on a worker thread and waits up to its deadline. Takes ownership of the job (freed
  * here, or by its thread when abandoned). 0 or AIN_E* with err set. */
 int ain__lua_check_job_wait(ain__lua_check_job_t *job, ain_err_t *err);
+
+/* budget.c */
+/* Replaces pcall, xpcall and coroutine.create/resume/wrap of the unrestricted state (before the
+ * sandbox copies them) with versions a call over budget cannot survive, and sets up coroutine
+ * ownership. */
+int ain__lua_budget_open(lua_State *L, ain_lua_host_t *h, ain_err_t *err);
+/* Marks c over its CPU budget when it is (instructions, or loop time of this resume plus the
+ * earlier ones); returns nonzero when c is over its CPU or memory budget. */
+int ain__lua_budget_exceeded(ain_lua_call_t *c);
+/* "EBUDGET_CPU: m.f used more than N instructions" (or the loop-time or memory message). */
+void ain__lua_budget_message(const ain_lua_call_t *c, char *buf, size_t cap);
+/* Charges n units of work a C function did to the running call of h, as instructions; raises
+ * the budget error on L when the call is over budget. No-op when no call runs. */
+void ain__lua_charge(lua_State *L, ain_lua_host_t *h, uint64_t n);
+
+/* pattern.c */
+/* Sets find, match, gmatch and gsub in the table on top of the stack: the bounded matcher, each
+ * step charged to h's running call (h may be NULL: nothing is charged). */
+void ain__lua_pattern_register(lua_State *L, ain_lua_host_t *h);
 
 /* ain_mod.c */
 /* print(...) for policies: one info log line with the call's context. */

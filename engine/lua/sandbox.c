@@ -5,7 +5,9 @@
  * io.*, debug.*, loadfile, string.dump, bytecode, package.loadlib, jit) is a stub that raises
  * "<what> is refused by the sandbox", so a policy author learns why rather than "attempt to call a
  * nil value". The host keeps what it needs in the registry (its own cjson instance) and builds
- * tracebacks in C (luaL_traceback), so removing `debug` costs it nothing.
+ * tracebacks in C (luaL_traceback), so removing `debug` costs it nothing. pcall, xpcall,
+ * coroutine.create/resume/wrap (lua/budget.c) and string.find/match/gmatch/gsub (lua/pattern.c) are
+ * replaced by budgeted versions before any library is copied.
  * Relies on: LuaJIT, lua-cjson (Debian's cjson.so, loaded once through package.cpath), OpenSSL
  * (sha256 of every module source, recorded in the call's versions). */
 #include <errno.h>
@@ -452,6 +454,15 @@ int ain__lua_sandbox_init(ain_lua_host_t *h, ain_err_t *err) {
     return rc;
   }
   h->json_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* the host's instance; policies get another */
+
+  /* Budgeted pcall/xpcall/coroutine and pattern functions replace the real ones before anything
+   * below copies a library: the string metatable's __index is the real string table. */
+  if ((rc = ain__lua_budget_open(L, h, err)) != 0) {
+    return rc;
+  }
+  lua_getglobal(L, "string");
+  ain__lua_pattern_register(L, h);
+  lua_pop(L, 1);
 
   lua_newtable(L);
   h->modules_ref = luaL_ref(L, LUA_REGISTRYINDEX);

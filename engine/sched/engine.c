@@ -92,10 +92,10 @@ static void print_progress(ain_engine_t *e, int final) {
   const ain_store_stats_t *s = &e->last_stats;
   double el = (double)(ain_mono_ns() - e->started_ns) / 1e9;
   fprintf(stderr,
-          "\r\033[K[%6.1fs] tasks: %lld ready, %lld waiting, %lld running, %lld done, %lld dead | "
-          "DAGs: %lld running, %lld done, %lld failed%s",
+          "\r\033[K[%6.1fs] tasks: %lld ready, %lld pending, %lld running, %lld waiting, %lld done, "
+          "%lld dead | DAGs: %lld running, %lld done, %lld failed%s",
           el, (long long)s->tasks[AIN_TASK_READY], (long long)s->tasks[AIN_TASK_PENDING],
-          (long long)s->tasks[AIN_TASK_RUNNING], (long long)s->tasks[AIN_TASK_SUCCEEDED],
+          (long long)s->tasks[AIN_TASK_RUNNING], (long long)s->tasks[AIN_TASK_WAITING], (long long)s->tasks[AIN_TASK_SUCCEEDED],
           (long long)s->tasks[AIN_TASK_DEAD], (long long)s->dags[AIN_DAG_RUNNING],
           (long long)s->dags[AIN_DAG_SUCCEEDED], (long long)s->dags[AIN_DAG_FAILED], "");
   /* Per stage: running/succeeded, and the mean render percent (sched/progress.c). */

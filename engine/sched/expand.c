@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "sched/ctx.h"
 #include "sched/internal.h"
 
 #define MAX_STEPS 256
@@ -240,20 +241,21 @@ static void on_built(ain_lua_call_t *call, int status, const char *result_json, 
   }
   char result[160];
   snprintf(result, sizeof result, "{\"dag_id\":\"%s\",\"steps\":%zu}", b->dag->id, b->ntasks);
-  char *detail = ain_step_policies_detail(call); /* pipeline's version, for replay */
+  /* pipeline's version and the ctx it ran on, for replay */
+  char *detail = ain_step_call_detail(ain_lua_call_versions(call), step->ctx);
   ain_step_succeed(step, result, b, detail);
   free(detail);
 }
 
 static int expand_start(ain_step_t *step, ain_err_t *err) {
-  char *ctx = ain_step_ctx_json(step);
+  free(step->ctx);
+  step->ctx = ain_step_ctx_json(step); /* kept for the audit detail (on_built) */
   ain_lua_call_opts_t o = {.module = "pipeline",
                            .function = "build",
                            .payload_json = step->task.payload,
-                           .ctx_json = ctx};
+                           .ctx_json = step->ctx};
   ain_lua_call_t *call = NULL;
   int rc = ain_lua_call(ain_step_lua(step), &o, on_built, step, &call, err);
-  free(ctx);
   if (rc == 0 && !step->ended) {
     step->call = call;
   }

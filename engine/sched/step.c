@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "sched/ctx.h"
 #include "sched/internal.h"
 
 static int builtin_noop_start(ain_step_t *step, ain_err_t *err) {
@@ -47,38 +48,8 @@ const char *ain_step_data_dir(ain_step_t *step) {
 }
 
 char *ain_step_ctx_json(const ain_step_t *step) {
-  const ain_task_t *t = &step->task;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "task_id", t->id);
-  if (t->dag_id[0]) {
-    cJSON_AddStringToObject(o, "dag_id", t->dag_id);
-  }
-  if (t->step) {
-    cJSON_AddStringToObject(o, "step", t->step);
-  }
-  cJSON_AddStringToObject(o, "type", t->type ? t->type : "");
-  if (t->persona_id) {
-    cJSON_AddStringToObject(o, "persona_id", t->persona_id);
-  }
-  cJSON_AddNumberToObject(o, "attempt", t->attempts);
-  cJSON_AddNumberToObject(o, "max_attempts", t->max_attempts);
-  cJSON_AddStringToObject(o, "shard", step->shard->owner);
-  /* The engine's output size, so the judge checks the size that was rendered. */
-  const ain_config_t *cfg = step->shard->engine->cfg;
-  cJSON *conf = cJSON_AddObjectToObject(o, "config");
-  cJSON_AddNumberToObject(conf, "width", (double)cfg->media.width);
-  cJSON_AddNumberToObject(conf, "height", (double)cfg->media.height);
-  if (cfg->judge.pass >= 0) { /* config judge = {pass, reject}; unset: the judge's defaults */
-    cJSON_AddNumberToObject(conf, "pass", cfg->judge.pass);
-  }
-  if (cfg->judge.reject >= 0) {
-    cJSON_AddNumberToObject(conf, "reject", cfg->judge.reject);
-  }
-  cJSON *deps = t->deps_result ? cJSON_Parse(t->deps_result) : NULL;
-  cJSON_AddItemToObject(o, "deps", deps ? deps : cJSON_CreateObject());
-  char *s = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  return s;
+  return ain_step_ctx_build(&step->task, step->shard->owner, step->shard->engine->cfg,
+                            step->task.deps_result);
 }
 
 void ain_store_batch_free(ain_store_batch_t *b) {
@@ -170,8 +141,9 @@ static void lua_done(ain_lua_call_t *call, int status, const char *result_json, 
                      void *data) {
   ain_step_t *step = data;
   step->call = NULL;
-  /* The audit row names every policy version the call ran (replay loads them by sha). */
-  char *detail = ain_step_policies_detail(call);
+  /* The audit row names every policy version the call ran and the ctx it ran on: replay loads
+   * the versions by sha and calls them with that very ctx. */
+  char *detail = ain_step_call_detail(ain_lua_call_versions(call), step->ctx);
   /* What the call emitted is committed with its success, and dropped with a failure. */
   ain_store_batch_t *emitted = NULL;
   if (status == 0 && step->outbox.ntasks > 0) {
@@ -191,17 +163,6 @@ static void lua_done(ain_lua_call_t *call, int status, const char *result_json, 
     ain_step_fail(step, status, error, 0);
   }
   free(detail);
-}
-
-char *ain_step_policies_detail(const ain_lua_call_t *call) {
-  const char *v = ain_lua_call_versions(call);
-  size_t n = strlen(v) + 16;
-  char *d = malloc(n);
-  if (d == NULL) {
-    abort();
-  }
-  snprintf(d, n, "{\"policies\":%s}", v);
-  return d;
 }
 
 /* "lua:judge.decide" -> module "judge", function "decide". */
@@ -256,6 +217,7 @@ static void step_closed(uv_handle_t *h) {
   free(step->result);
   free(step->error);
   free(step->detail);
+  free(step->ctx);
   ain_store_batch_free(step->spawn);
   for (size_t i = 0; i < step->outbox.ntasks; i++) { /* a failed call's emits are dropped */
     ain_task_free(&step->outbox.tasks[i]);
@@ -290,15 +252,15 @@ static void start_handler(ain_step_t *step) {
     ain_step_fail(step, AIN_EINVAL, msg, 1);
     return;
   }
-  char *ctx = ain_step_ctx_json(step);
+  free(step->ctx);
+  step->ctx = ain_step_ctx_json(step); /* kept for the audit detail (lua_done) */
   ain_lua_call_opts_t o = {.module = mod,
                            .function = fn,
                            .payload_json = t->payload,
-                           .ctx_json = ctx,
+                           .ctx_json = step->ctx,
                            .outbox = &step->outbox};
   ain_lua_call_t *call = NULL;
   int rc = ain_lua_call(step->shard->lua, &o, lua_done, step, &call, &err);
-  free(ctx);
   if (rc != 0) {
     ain_step_fail(step, rc, err.msg, 0);
     return;

@@ -47,6 +47,7 @@ struct ain_step {
   char *result;
   char *error;
   char *detail;
+  char *ctx; /* the ctx JSON its policy call ran on (recorded in the audit detail), or NULL */
   ain_store_batch_t *spawn; /* owned; freed with the step */
   ain_store_batch_t outbox; /* what the Lua call emitted: the spawn of its success (tasks owned) */
   ain_step_t *next, *prev;
@@ -56,7 +57,8 @@ uv_loop_t *ain_step_loop(ain_step_t *step);
 ain_lua_host_t *ain_step_lua(ain_step_t *step);
 /* The engine's data directory and config (read-only). */
 const char *ain_step_data_dir(ain_step_t *step);
-/* Context JSON handed to handlers: task_id, dag_id, step, persona_id, attempt, deps. Caller frees. */
+/* Context JSON handed to handlers (sched/ctx.h builds it: ids, attempt, shard, config, deps).
+ * Caller frees. */
 char *ain_step_ctx_json(const ain_step_t *step);
 
 /* Re-arms the step's timeout to its full length from now: for a step that waited in-process for
@@ -75,8 +77,6 @@ void ain_step_fail(ain_step_t *step, int code, const char *message, int permanen
  * detail: JSON for the audit row (why it waits), may be NULL. */
 void ain_step_park(ain_step_t *step, const char *detail);
 
-/* {"policies": {"module": "sha256hex", ...}} for a Lua call's audit row. Caller frees. */
-char *ain_step_policies_detail(const ain_lua_call_t *call);
 
 /* Frees a batch built by a handler (tasks' strings, deps' strings, the dag). */
 void ain_store_batch_free(ain_store_batch_t *b);

@@ -17,6 +17,12 @@
  * freed by ain_store_req_cleanup(). Task status transitions always write an audit row in the same
  * transaction as the transition itself.
  *
+ * One clock for the audit log. An audit row's ts is the store's clock when the row is written,
+ * never the request's `now` (which a caller computed earlier, maybe on another node): SQLite reads
+ * the host clock once its write lock is held, Postgres takes the server's clock in a trigger
+ * (sql/postgres/012_audit_clock.sql). Writes to one task are serialized by its row, so a task's
+ * rows are in time order.
+ *
  * Relies on: libuv (the loop), core/err.h. Backends: store/sqlite/, store/postgres/. */
 #ifndef AIN_STORE_STORE_H
 #define AIN_STORE_STORE_H
@@ -312,8 +318,12 @@ struct ain_store_req {
       size_t ndeps;
     } get_dag;
     struct {
-      const char *task_id; /* one of the two */
+      const char *task_id; /* one of the two (or neither, with operator_rows) */
       const char *dag_id;
+      /* in: 1 = the operator's rows instead (no task, no DAG: settings, pins), the newest
+       * `limit` of them (0 = 100) */
+      int operator_rows;
+      int limit;
       ain_audit_t *rows; /* out, oldest first */
       size_t nrows;
     } audit;
@@ -495,7 +505,11 @@ void ain_store_req_cancel(ain_store_req_t *req, const char *task_id, const char 
                           const char *reason);
 void ain_store_req_get_task(ain_store_req_t *req, const char *id);
 void ain_store_req_get_dag(ain_store_req_t *req, const char *id);
+/* A task's or a DAG's audit rows; AIN_ENOTFOUND when there is no such task / DAG. */
 void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *dag_id);
+/* The newest `limit` operator audit rows (settings, pins: rows of no task and no DAG), oldest
+ * first. */
+void ain_store_req_audit_operator(ain_store_req_t *req, int limit);
 void ain_store_req_stats(ain_store_req_t *req);
 /* STATS with open_only set: is there unfinished work, and when is the next deferred task due. */
 void ain_store_req_open_work(ain_store_req_t *req);

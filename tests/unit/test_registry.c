@@ -525,9 +525,11 @@ TEST(newest_version_wins) {
   char v1[65], v2[65];
   sha_of(JUDGE(1), v1);
   sha_of(JUDGE(2), v2);
-  /* a wedged version, then a good one while the wedged one is still being checked */
+  /* a bad version, then a good one, the bad one possibly still being checked (once the bounded
+   * matcher charges pattern work to the budget, it may also be rejected first): either way the
+   * newest is what serves, and a late outcome of the older check never displaces it */
   write_file(&f, "agents/judge.lua", WEDGE_FIND);
-  spin(&f, 100);
+  spin(&f, 30);
   write_file(&f, "agents/judge.lua", JUDGE(2));
   ASSERT_TRUE(wait_serving(&f, "judge", v2, 3000));
   uint64_t gen = ain_lua_registry_generation(f.r);
@@ -537,15 +539,14 @@ TEST(newest_version_wins) {
   ASSERT_OK(ain_lua_registry_serving(f.r, "judge", cur));
   ASSERT_STR_EQ(cur, v2);
   ASSERT_EQ(ain_lua_registry_generation(f.r), gen);
-  ASSERT_EQ(version_count(&f, "judge", 1), 0);
   /* the same with the file going back to the version that serves */
   write_file(&f, "agents/judge.lua", WEDGE_CO);
-  spin(&f, 100);
+  spin(&f, 30);
   write_file(&f, "agents/judge.lua", JUDGE(2));
   spin(&f, 300 + AIN_LUA_CHECK_GRACE_MS + 300);
   ASSERT_OK(ain_lua_registry_serving(f.r, "judge", cur));
   ASSERT_STR_EQ(cur, v2);
-  ASSERT_EQ(version_count(&f, "judge", 1), 0);
+  ASSERT_EQ(ain_lua_registry_generation(f.r), gen);
   out_t o;
   start_call(&f, "decide", &o);
   finish_call(&f, &o);

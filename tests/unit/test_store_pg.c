@@ -89,18 +89,26 @@ static void on_mig(ain_store_req_t *req) {
 
 /* Migrations shipped in sql/postgres: the schema version after migrating, and what 3 racing
  * migrators must apply between them, exactly once each. */
-static int count_migrations(void) {
+/* How many migration files there are, and (*highest) the largest version among them: numbers
+ * are reserved per feature, so there can be gaps while a branch is in flight. */
+static int count_migrations(int *highest) {
   glob_t g;
   int n = 0;
+  *highest = 0;
   if (glob(ain_test_src("sql/postgres/[0-9][0-9][0-9]_*.sql"), 0, NULL, &g) == 0) {
     n = (int)g.gl_pathc;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+      const char *base = strrchr(g.gl_pathv[i], '/');
+      int v = atoi(base != NULL ? base + 1 : g.gl_pathv[i]);
+      *highest = v > *highest ? v : *highest;
+    }
     globfree(&g);
   }
   return n;
 }
 
 TEST(concurrent_migrators_apply_once) {
-  int nmig = count_migrations();
+  int highest = 0, nmig = count_migrations(&highest);
   ASSERT_GE(nmig, 1);
   uv_loop_t loop;
   ain_store_t *s[3];
@@ -121,7 +129,7 @@ TEST(concurrent_migrators_apply_once) {
     if (req[i].status)
       fprintf(stderr, "migrate %d: %s\n", i, req[i].err.msg);
     ASSERT_OK(req[i].status);
-    ASSERT_EQ(req[i].u.migrate.version, nmig);
+    ASSERT_EQ(req[i].u.migrate.version, highest);
     applied += req[i].u.migrate.applied;
   }
   ASSERT_EQ(applied, nmig);

@@ -103,6 +103,13 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                            "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
                            "state_version, ts FROM audit_log WHERE dag_id = $1::text ORDER BY id",
                            1},
+    /* the newest $1 rows of no task and no DAG (012_audit_clock.sql indexes them) */
+    [AIN__PG_AUDIT_OPERATOR] = {"ain_audit_operator",
+                                "SELECT * FROM (SELECT id, task_id, dag_id, actor, from_status, "
+                                "to_status, detail, state_version, ts FROM audit_log "
+                                "WHERE task_id IS NULL AND dag_id IS NULL "
+                                "ORDER BY id DESC LIMIT $1::integer) x ORDER BY id",
+                                1},
     [AIN__PG_STATS] = {"ain_stats",
                        "SELECT 't', status, count(*) FROM tasks GROUP BY status "
                        "UNION ALL SELECT 'd', status, count(*) FROM dags GROUP BY status "
@@ -462,6 +469,11 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     pg_cmd(plan, AIN__PG_DAG_EDGES)->params[0] = ain_strdup(req->u.get_dag.id);
     return 0;
   case AIN_STORE_AUDIT:
+    if (req->u.audit.operator_rows) {
+      pg_cmd(plan, AIN__PG_AUDIT_OPERATOR)->params[0] =
+          pg_i64(req->u.audit.limit > 0 ? req->u.audit.limit : 100);
+      return 0;
+    }
     id = req->u.audit.task_id ? req->u.audit.task_id : req->u.audit.dag_id;
     if (!id)
       return ain_err_field(&req->err, AIN_EINVAL, "task_id", "audit needs a task or a dag id");
@@ -629,7 +641,9 @@ static int pg_parse_dag(ain_store_req_t *req, ain__pg_plan_t *plan) {
 static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
   const PGresult *x = plan->res[0], *r = plan->res[1];
   int i, rows;
-  if (!x || PQntuples(x) == 0) {
+  if (req->u.audit.operator_rows) {
+    r = x; /* one statement, no existence check */
+  } else if (!x || PQntuples(x) == 0) {
     if (req->u.audit.task_id)
       return ain_err_field(&req->err, AIN_ENOTFOUND, "task_id", "task %s not found",
                            req->u.audit.task_id);

@@ -46,13 +46,17 @@ int ain__pg_plan_scripts(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now
     return 0;
   case AIN_STORE_SCRIPT_PIN:
     if (req->u.script_pin.sha == NULL) {
-      cmd(plan, AIN__PG_SCRIPT_UNPIN)->params[0] = ain_strdup(req->u.script_pin.module);
+      c = cmd(plan, AIN__PG_SCRIPT_UNPIN);
+      c->params[0] = ain_strdup(req->u.script_pin.module);
+      c->params[1] = ain_strdup(req->actor ? req->actor : "store");
+      c->params[2] = i64(now);
       return 0;
     }
     c = cmd(plan, AIN__PG_SCRIPT_PIN);
     c->params[0] = ain_strdup(req->u.script_pin.module);
     c->params[1] = ain_strdup(req->u.script_pin.sha);
     c->params[2] = i64(now);
+    c->params[3] = ain_strdup(req->actor ? req->actor : "store");
     return 0;
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "not a script op: %d", (int)req->op);

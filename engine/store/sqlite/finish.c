@@ -40,7 +40,7 @@ static int cancel_rows(ain__sq_ctx_t *c, int by_dag, const char *id, const char 
   ain__store_sq_bind_text(st, 1, id);
   ain__store_sq_bind_text(st, 2, c->actor);
   ain__store_sq_bind_text(st, 3, why); /* detail {"error": why}, as the audit helper writes */
-  sqlite3_bind_int64(st, 4, c->now);
+  sqlite3_bind_int64(st, 4, ain__store_sq_audit_ts(c));
   int rc = ain__store_sq_run(c, st, "auditing cancellation");
   if (rc != 0) {
     return rc;

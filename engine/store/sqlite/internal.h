@@ -47,6 +47,7 @@ typedef enum {
   SQ_DAG_DEPS,
   SQ_AUDIT_BY_TASK,
   SQ_AUDIT_BY_DAG,
+  SQ_AUDIT_OPERATOR,
   SQ_STATS_TASKS,
   SQ_STATS_DAGS,
   SQ_STATS_NEXT,
@@ -90,7 +91,8 @@ typedef struct {
   ain__sq_db_t *db;
   ain__sq_store_t *s;
   ain_store_req_t *req;
-  int64_t now;
+  int64_t now;      /* the request's now, else the host clock once the write lock is held */
+  int64_t audit_ts; /* audit rows' time: the host clock once the write lock is held (store.h) */
   const char *actor;
   int wake;                             /* set by ops whose commit may have made tasks claimable */
   uint64_t used[(SQ__COUNT + 63) / 64]; /* statements to reset after the op */
@@ -120,6 +122,8 @@ char *ain__store_sq_col_dup(sqlite3_stmt *st, int col);
 void ain__store_sq_read_task(sqlite3_stmt *st, ain_task_t *t);
 
 /* Audit row. detail is JSON text or NULL; error (may be NULL) is merged into it as "error". */
+/* The time an audit row records (one clock: see ain__sq_ctx_t.audit_ts). */
+int64_t ain__store_sq_audit_ts(ain__sq_ctx_t *c);
 int ain__store_sq_audit(ain__sq_ctx_t *c, const char *task_id, const char *dag_id, const char *from,
                         const char *to, int64_t version, const char *detail, const char *error);
 

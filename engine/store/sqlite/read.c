@@ -115,12 +115,19 @@ static int get_dag(ain__sq_ctx_t *c) {
 static int audit_list(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
   int by_task = req->u.audit.task_id != NULL && req->u.audit.task_id[0] != '\0';
+  int ops = req->u.audit.operator_rows;
   const char *id = by_task ? req->u.audit.task_id : req->u.audit.dag_id;
-  sqlite3_stmt *st = ain__store_sq_stmt(c, by_task ? SQ_AUDIT_BY_TASK : SQ_AUDIT_BY_DAG);
+  sqlite3_stmt *st = ain__store_sq_stmt(c, ops       ? SQ_AUDIT_OPERATOR
+                                           : by_task ? SQ_AUDIT_BY_TASK
+                                                     : SQ_AUDIT_BY_DAG);
   if (st == NULL) {
     return AIN_ESTORE;
   }
-  ain__store_sq_bind_text(st, 1, id);
+  if (ops) {
+    sqlite3_bind_int(st, 1, req->u.audit.limit > 0 ? req->u.audit.limit : 100);
+  } else {
+    ain__store_sq_bind_text(st, 1, id);
+  }
   size_t n = 0, cap = 0;
   int step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -140,7 +147,7 @@ static int audit_list(ain__sq_ctx_t *c) {
   if (step != SQLITE_DONE) {
     return ain__store_sq_fail(c, "reading audit log");
   }
-  if (n == 0) {
+  if (n == 0 && !ops) {
     /* No rows can mean "no such thing": every task has a creation row, a DAG its tasks'. */
     st = ain__store_sq_stmt(c, by_task ? SQ_TASK_STATUS : SQ_DAG_STATUS);
     if (st == NULL) {

@@ -1,9 +1,13 @@
 /* SQLite half of the script registry ops: SCRIPT_PUT (insert once, keep the first error),
  * SCRIPT_GET (by sha or unique prefix), SCRIPT_LIST (versions newest first, and pins) and
- * SCRIPT_PIN (only a valid version of that module can be pinned).
+ * SCRIPT_PIN (only a valid version of that module can be pinned; a pin or unpin that changes
+ * something writes an operator audit row, "pin:<module>=<old sha>" -> "pin:<module>=<new sha>",
+ * in its transaction, as the Postgres statement does).
  * These ops are rare (a reload, an operator command), so their statements are prepared per call
  * rather than added to the shared statement cache.
  * Relies on: internal.h, store/scripts.h. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +151,23 @@ static int list(ain__sq_ctx_t *c) {
   return ain__store_sq_exec(c, SQ_COMMIT);
 }
 
+/* The pin's operator audit row (no task, no DAG): who moved module from `old` to `now` ("" =
+ * unpinned). */
+static int audit_pin(ain__sq_ctx_t *c, const char *module, const char *old, const char *now) {
+  char from[400], to[400];
+  snprintf(from, sizeof from, "pin:%s=%s", module, old);
+  snprintf(to, sizeof to, "pin:%s=%s", module, now);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "module", module);
+  cJSON_AddItemToObject(o, "sha", now[0] ? cJSON_CreateString(now) : cJSON_CreateNull());
+  cJSON_AddItemToObject(o, "previous", old[0] ? cJSON_CreateString(old) : cJSON_CreateNull());
+  char *det = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  int rc = ain__store_sq_audit(c, NULL, NULL, from, to, 0, det, NULL);
+  free(det);
+  return rc;
+}
+
 static int pin(ain__sq_ctx_t *c) {
   ain_store_req_t *r = c->req;
   const char *module = r->u.script_pin.module;
@@ -156,7 +177,22 @@ static int pin(ain__sq_ctx_t *c) {
   }
   sqlite3_stmt *st = NULL;
   ain_script_version_t v = {0};
+  char old[sizeof r->u.script_pin.pinned] = "";
   r->u.script_pin.pinned[0] = '\0';
+  if ((st = prep(c, "SELECT sha FROM script_pins WHERE module = ?1")) == NULL) {
+    rc = AIN_ESTORE;
+    goto fail;
+  }
+  ain__store_sq_bind_text(st, 1, module);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+    snprintf(old, sizeof old, "%s", (const char *)sqlite3_column_text(st, 0));
+  } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    rc = ain__store_sq_fail(c, "script_pin lookup");
+    goto fail;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
   if (r->u.script_pin.sha != NULL) {
     if ((rc = find(c, module, r->u.script_pin.sha, 0, &v)) != 0) {
       goto fail;
@@ -190,6 +226,10 @@ static int pin(ain__sq_ctx_t *c) {
   }
   r->u.script_pin.changed = sqlite3_changes(c->db->conn) > 0;
   sqlite3_finalize(st);
+  st = NULL;
+  if (r->u.script_pin.changed && (rc = audit_pin(c, module, old, r->u.script_pin.pinned)) != 0) {
+    goto fail;
+  }
   free(v.module);
   free(v.error);
   return ain__store_sq_exec(c, SQ_COMMIT);

@@ -128,6 +128,11 @@ static const char *const sql_text[SQ__COUNT] = {
                          "state_version, ts FROM audit_log WHERE task_id = ?1 ORDER BY id",
     [SQ_AUDIT_BY_DAG] = "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
                         "state_version, ts FROM audit_log WHERE dag_id = ?1 ORDER BY id",
+    /* the newest ?1 rows of no task and no DAG (012_audit_operator.sql indexes them) */
+    [SQ_AUDIT_OPERATOR] = "SELECT * FROM (SELECT id, task_id, dag_id, actor, from_status, "
+                          "to_status, detail, state_version, ts FROM audit_log "
+                          "WHERE task_id IS NULL AND dag_id IS NULL ORDER BY id DESC LIMIT ?1) "
+                          "ORDER BY id",
     [SQ_STATS_TASKS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [SQ_STATS_DAGS] = "SELECT status, count(*) FROM dags GROUP BY status",
     [SQ_STATS_NEXT] = "SELECT min(run_at) FROM tasks WHERE status = 'ready'",
@@ -200,7 +205,21 @@ int ain__store_sq_exec(ain__sq_ctx_t *c, ain__sq_stmt_id id) {
   if (st == NULL) {
     return AIN_ESTORE;
   }
-  return ain__store_sq_run(c, st, sql_text[id]);
+  int rc = ain__store_sq_run(c, st, sql_text[id]);
+  if (rc == 0 && id == SQ_BEGIN_IMMEDIATE) {
+    /* The clock is read now that this connection holds the write lock: every writer (shards,
+     * other processes) reads it in commit order, so times written later are never earlier. A
+     * time read before waiting for the lock could be older than a commit that got in first. */
+    c->audit_ts = ain_now_ms();
+    if (c->req->now == 0) {
+      c->now = c->audit_ts;
+    }
+  }
+  return rc;
+}
+
+int64_t ain__store_sq_audit_ts(ain__sq_ctx_t *c) {
+  return c->audit_ts != 0 ? c->audit_ts : ain_now_ms();
 }
 
 void ain__store_sq_rollback(ain__sq_ctx_t *c) {
@@ -287,6 +306,6 @@ int ain__store_sq_audit(ain__sq_ctx_t *c, const char *task_id, const char *dag_i
   sqlite3_bind_int64(st, 6, version);
   ain__store_sq_bind_text(st, 7, detail);
   ain__store_sq_bind_text(st, 8, error);
-  sqlite3_bind_int64(st, 9, c->now);
+  sqlite3_bind_int64(st, 9, ain__store_sq_audit_ts(c));
   return ain__store_sq_run(c, st, "audit insert");
 }

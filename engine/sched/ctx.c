@@ -1,0 +1,64 @@
+/* Building a step's ctx and the audit detail that records it (see ctx.h). The engine and replay
+ * must agree byte for byte on what a policy saw, so nothing else builds a ctx.
+ * Relies on: ctx.h, cJSON. */
+#include "sched/ctx.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *print_or_die(cJSON *o) {
+  char *s = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  if (s == NULL) {
+    abort(); /* OOM is fatal, as in ain_strdup */
+  }
+  return s;
+}
+
+char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_config_t *cfg,
+                         const char *deps_json) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "task_id", t->id);
+  if (t->dag_id[0]) {
+    cJSON_AddStringToObject(o, "dag_id", t->dag_id);
+  }
+  if (t->step) {
+    cJSON_AddStringToObject(o, "step", t->step);
+  }
+  cJSON_AddStringToObject(o, "type", t->type ? t->type : "");
+  if (t->persona_id) {
+    cJSON_AddStringToObject(o, "persona_id", t->persona_id);
+  }
+  cJSON_AddNumberToObject(o, "attempt", t->attempts);
+  cJSON_AddNumberToObject(o, "max_attempts", t->max_attempts);
+  cJSON_AddStringToObject(o, "shard", shard ? shard : "");
+  /* The engine's output size, so the judge checks the size that was rendered. */
+  cJSON *conf = cJSON_AddObjectToObject(o, "config");
+  cJSON_AddNumberToObject(conf, "width", (double)cfg->media.width);
+  cJSON_AddNumberToObject(conf, "height", (double)cfg->media.height);
+  if (cfg->judge.pass >= 0) { /* config judge = {pass, reject}; unset: the judge's defaults */
+    cJSON_AddNumberToObject(conf, "pass", cfg->judge.pass);
+  }
+  if (cfg->judge.reject >= 0) {
+    cJSON_AddNumberToObject(conf, "reject", cfg->judge.reject);
+  }
+  cJSON *deps = deps_json ? cJSON_Parse(deps_json) : NULL;
+  if (deps != NULL && !cJSON_IsObject(deps)) {
+    cJSON_Delete(deps);
+    deps = NULL;
+  }
+  cJSON_AddItemToObject(o, "deps", deps ? deps : cJSON_CreateObject());
+  return print_or_die(o);
+}
+
+char *ain_step_call_detail(const char *versions_json, const char *ctx_json) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *v = versions_json ? cJSON_Parse(versions_json) : NULL;
+  cJSON_AddItemToObject(o, "policies", v ? v : cJSON_CreateObject());
+  cJSON *c = ctx_json ? cJSON_Parse(ctx_json) : NULL;
+  if (c != NULL) {
+    cJSON_AddItemToObject(o, "ctx", c);
+  }
+  return print_or_die(o);
+}
