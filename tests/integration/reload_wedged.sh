@@ -125,7 +125,8 @@ start=$(date +%s%N)
 set +e; "$AIN_BIN" check -c "$C" "$T/c/agents/judge.lua" > "$T/check.out" 2> "$T/check.err"; rc=$?; set -e
 el=$(( ($(date +%s%N) - start) / 1000000 ))
 assert_eq "$rc" 4 "ain check exit code on a wedged file"
-assert_contains "$(cat "$T/check.err")" "judge.lua: EBUDGET_CPU: agents/judge.lua: its top level " "ain check says why"
+assert_contains "$(cat "$T/check.err")" "judge.lua: EBUDGET_CPU: agents/judge.lua" "ain check names the code and file"
+assert_contains "$(cat "$T/check.err")" ": its top level " "ain check says what overran"
 [ "$el" -lt $(( 300 + 500 + 3000 )) ] || fail "ain check took ${el} ms with a 300 ms limit"
 printf -- '-- fine\nlocal s = "caf\xc3"\nreturn { decide = function() return { s = s } end }\n' > "$T/c/agents/judge.lua"
 set +e; "$AIN_BIN" check -c "$C" "$T/c/agents/judge.lua" > /dev/null 2> "$T/check.err"; rc=$?; set -e
