@@ -7,6 +7,7 @@ foreach(src ${AIN_UNIT_TESTS})
                  ${CMAKE_SOURCE_DIR}/tests/unit/store_fixture.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
   target_link_libraries(${name} PRIVATE ain_engine)
+  add_dependencies(${name} ain-spawn-helper) # ain.spawn finds it beside the test binary
   set_target_properties(${name} PROPERTIES ENABLE_EXPORTS ON)
   add_test(NAME unit.${name} COMMAND ${name})
   set_tests_properties(unit.${name} PROPERTIES LABELS unit ENVIRONMENT
@@ -44,3 +45,24 @@ if(AIN_SANITIZER_BUILD_DIR)
       "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${AIN_SANITIZER_BUILD_DIR};ASAN_OPTIONS=detect_leaks=1")
   endforeach()
 endif()
+
+# Short libFuzzer runs (tests/fuzz, built with clang in a sibling dir by tools/test.sh) so every
+# test run fuzzes each target a little, starting from its seed corpus (which holds a regression
+# seed for every past finding). Longer runs: tools/fuzz.sh, docs/testing.md.
+set(AIN_FUZZ_BUILD_DIR "" CACHE PATH "Build dir holding the libFuzzer targets (AIN_FUZZ=ON)")
+set(AIN_FUZZ_SECONDS 25 CACHE STRING "Seconds each fuzz.* test fuzzes its target")
+if(AIN_FUZZ_BUILD_DIR)
+  foreach(target message config captions trends)
+    add_test(NAME fuzz.${target} COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh ${target}
+                                         ${AIN_FUZZ_SECONDS} ${AIN_FUZZ_BUILD_DIR})
+    set_tests_properties(fuzz.${target} PROPERTIES LABELS fuzz TIMEOUT 300)
+  endforeach()
+endif()
+
+# The soak benchmark's short form (bench/soak.c): 10,000 tasks through the engine on SQLite and on a
+# throwaway PostgreSQL, sampled every 100 ms (a quiet machine drains them in about a second, a
+# loaded one in ~20 s); fails if the engine's RSS at the end exceeds the after-warm-up sample by
+# more than 25% + 16 MiB, or if not every task finished.
+add_test(NAME bench.soak_short COMMAND bash ${CMAKE_SOURCE_DIR}/bench/soak.sh 10000 both)
+set_tests_properties(bench.soak_short PROPERTIES LABELS integration TIMEOUT 600 ENVIRONMENT
+  "AIN_BUILD_DIR=${CMAKE_BINARY_DIR};AIN_SOAK_SAMPLE_MS=100")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# README command 1: set up, build, and run the main job on the embedded default (SQLite + local
-# object store): sample trends in, real MP4 files out.
+# README command 1: set up (runtime packages only: no database server, Node or test tools), build,
+# and run the main job on the embedded default (SQLite + local object store): sample trends in,
+# real MP4 files out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh

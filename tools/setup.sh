@@ -1,14 +1,34 @@
 #!/usr/bin/env bash
-# Installs what AIN needs to build, run and test, and only what is missing, so it is fast on a
-# prepared machine. Debian 12, as root (or with sudo). Idempotent.
+# Installs what AIN needs, and only what is missing, so it is fast on a prepared machine. Debian 12,
+# as root (or with sudo). Idempotent.
+#   tools/setup.sh          runtime set: build the engine and run the demo (tools/demo.sh) --
+#                           compiler, libraries, ffmpeg, espeak-ng, fonts, lua-cjson
+#   tools/setup.sh --test   everything tools/test.sh needs on top: PostgreSQL, busted, clang and
+#                           libFuzzer, the CLI tools the integration scripts use, Node and the npm
+#                           test tools (schema validator, S3-protocol server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(build-essential cmake pkg-config git ca-certificates
-  libluajit-5.1-dev luajit libuv1-dev libpq-dev libsqlite3-dev sqlite3 libcjson-dev
-  libcurl4-openssl-dev libssl-dev lua-cjson lua-busted
-  ffmpeg espeak-ng libespeak-ng-dev fonts-dejavu-core
-  postgresql postgresql-contrib procps psmisc jq python3 nodejs npm)
+mode=runtime
+case "${1:-}" in
+  "") ;;
+  --test) mode=test ;;
+  *) echo "usage: tools/setup.sh [--test]" >&2; exit 2 ;;
+esac
+
+# Build: the compiler and the -dev packages CMake's pkg-config checks ask for. Run: ffmpeg and
+# espeak-ng (media steps), the caption font, lua-cjson (the policies' ain.json).
+RUNTIME=(build-essential cmake pkg-config ca-certificates
+  libluajit-5.1-dev libuv1-dev libpq-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libssl-dev
+  libespeak-ng-dev ffmpeg espeak-ng fonts-dejavu-core lua-cjson)
+# Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
+# the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
+# contract and S3 tests.
+TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev
+  procps psmisc jq python3 nodejs npm)
+
+PKGS=("${RUNTIME[@]}")
+[ "$mode" = test ] && PKGS+=("${TEST[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -24,6 +44,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[ "$mode" = test ] || exit 0
 
 # JavaScript test tools (schema validator, S3-protocol server), pinned in tools/node/package.json.
 if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/node_modules ]; then

@@ -2,7 +2,8 @@
  * registry runs before it publishes a version (lua/registry.h): it compiles, its top level runs in
  * the sandbox under the call budgets, and it exports the entry points of its kind. For a
  * pre-commit hook: exit 0 only when everything is good; every problem is printed as
- * "file: ECODE: file:line: what". Relies on: cli/internal.h, lua/registry.h. */
+ * "file: ECODE: file:line: what". ain.spawn calls with a literal command must pass the config's
+ * allowlist too. Relies on: cli/internal.h, lua/registry.h, lua/spawn_lint.h. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "cli/internal.h"
 #include "core/util.h"
 #include "lua/registry.h"
+#include "lua/spawn_lint.h"
 
 /* The folder above agents/ or personas/: what a checked module requires resolves there. */
 static void scripts_dir_of(const char *path, char *out, size_t cap) {
@@ -56,12 +58,13 @@ static int check_file(const ain_cli_t *cli, const char *path) {
   ain_err_t err;
   ain_err_clear(&err);
   rc = ain_lua_check_source(&o, module, src, len, &err);
+  int refused_spawns = ain_lua_spawn_lint(path, src, len, &cli->cfg.spawn, stderr);
   free(src);
   if (rc != 0) {
     fprintf(stderr, "%s: %s: %s\n", path, ain_err_name(rc), err.msg);
     return 1;
   }
-  return 0;
+  return refused_spawns > 0;
 }
 
 static int check_dir(const ain_cli_t *cli, const char *dir, int *nfiles) {

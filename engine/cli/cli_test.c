@@ -45,7 +45,9 @@ int ain_cli_test(ain_cli_t *cli) {
   ain_lua_opts_t lo = {.scripts_dir = cli->cfg.scripts_dir,
                        .name = "test",
                        .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
-                       .allow_ffi = cli->cfg.lua.allow_ffi};
+                       .allow_ffi = cli->cfg.lua.allow_ffi,
+                       .spawn = &cli->cfg.spawn,
+                       .data_dir = cli->cfg.data_dir};
   fflush(stdout);
   int rc = ain_lua_run_script(&lo, BUSTED, argc, argv, &err);
   free(argv);

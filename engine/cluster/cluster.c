@@ -87,7 +87,7 @@ static void on_beat_done(ain_store_req_t *req) {
 }
 
 static void send_beat(ain_cluster_t *c) {
-  if (c->beat_inflight) {
+  if (c->beat_inflight || (c->opts.halted != NULL && atomic_load(c->opts.halted))) {
     return;
   }
   int64_t now = ain_now_ms();

@@ -11,6 +11,7 @@
 #ifndef AIN_CLUSTER_CLUSTER_H
 #define AIN_CLUSTER_CLUSTER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -34,6 +35,10 @@ typedef struct {
    * heartbeat NOTIFYs; the probe must hear it). NULL, or another backend: no self-test. */
   const ain_store_config_t *store_cfg;
   int64_t poll_ms; /* named in the log when the self-test fails */
+  /* Set (from any thread) when this node is unhealthy and about to exit (a wedged shard,
+   * sched/watchdog.c): no beat is sent from then on, so a beat cannot report it alive again after
+   * it marked itself dead. May be NULL. */
+  const atomic_int *halted;
 } ain_cluster_opts_t;
 
 /* Starts the heartbeat (the first beat is sent at once) and the archive timer on loop, using

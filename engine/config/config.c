@@ -18,7 +18,8 @@
 #include "core/log.h"
 #include "core/util.h"
 
-typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE, K_FRACTION } key_kind_t;
+/* K_SPAWN: the whole `spawn` table is parsed by config/spawn.c. */
+typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE, K_FRACTION, K_SPAWN } key_kind_t;
 
 typedef struct {
   const char *name; /* "store.url" */
@@ -51,6 +52,7 @@ static const config_key_t config_keys[] = {
     {"queue.retry_max_ms", K_INT, OFF(queue.retry_max_ms), 0, 86400000 * 7LL},
     {"queue.default_timeout_ms", K_INT, OFF(queue.default_timeout_ms), 1, 86400000},
     {"queue.default_max_attempts", K_INT, OFF(queue.default_max_attempts), 1, 100},
+    {"queue.cancel_check_ms", K_INT, OFF(queue.cancel_check_ms), 0, 3600000},
     {"shutdown", K_TABLE, 0, 0, 0},
     {"shutdown.grace_ms", K_INT, OFF(shutdown.grace_ms), 0, 3600000},
     {"cluster", K_TABLE, 0, 0, 0},
@@ -62,7 +64,12 @@ static const config_key_t config_keys[] = {
     {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
     {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
     {"lua.check_timeout_ms", K_INT, OFF(lua.check_timeout_ms), 10, 600000},
+    {"lua.cpu_ms", K_INT, OFF(lua.cpu_ms), 10, 3600000},
     {"lua.allow_ffi", K_BOOL, OFF(lua.allow_ffi), 0, 0},
+    {"watchdog", K_TABLE, 0, 0, 0},
+    {"watchdog.grace_ms", K_INT, OFF(watchdog.grace_ms), 0, 3600000},
+    {"watchdog.record_timeout_ms", K_INT, OFF(watchdog.record_timeout_ms), 100, 600000},
+    {"watchdog.poison_after", K_INT, OFF(watchdog.poison_after), 1, 100},
     {"trends", K_TABLE, 0, 0, 0},
     {"trends.source", K_PATH, OFF(trends.source), 0, 0},
     {"trends.interval_ms", K_INT, OFF(trends.interval_ms), 100, 86400000},
@@ -88,6 +95,7 @@ static const config_key_t config_keys[] = {
     {"channels.outbox.safe_area.bottom", K_INT, OFF(channels.outbox.safe_area.bottom), 0, 4096},
     {"channels.outbox.safe_area.right", K_INT, OFF(channels.outbox.safe_area.right), 0, 4096},
     {"channels.outbox.safe_area.left", K_INT, OFF(channels.outbox.safe_area.left), 0, 4096},
+    {"spawn", K_SPAWN, OFF(spawn), 0, 0},
 };
 #undef OFF
 
@@ -132,6 +140,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->judge.reject = -1;
   cfg->queue.default_timeout_ms = 120000;
   cfg->queue.default_max_attempts = 3;
+  cfg->queue.cancel_check_ms = 500;
   cfg->shutdown.grace_ms = 10000;
   cfg->cluster.heartbeat_ms = 2000;
   cfg->cluster.node_timeout_ms = 15000;
@@ -140,7 +149,11 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
   cfg->lua.check_timeout_ms = 2000;
+  cfg->lua.cpu_ms = 10000;
   cfg->lua.allow_ffi = 0;
+  cfg->watchdog.grace_ms = 0; /* max(1000, lua.cpu_ms / 2) */
+  cfg->watchdog.record_timeout_ms = 5000;
+  cfg->watchdog.poison_after = 2;
   cfg->trends.source = ain_strdup("samples/trends.jsonl");
   cfg->trends.interval_ms = 60000;
   cfg->media.width = 1080;
@@ -158,6 +171,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->channels.outbox.safe_area.bottom = 400;
   cfg->channels.outbox.safe_area.right = 160;
   cfg->channels.outbox.safe_area.left = 60;
+  ain_spawn_config_defaults(&cfg->spawn);
 }
 
 void ain_config_free(ain_config_t *cfg) {
@@ -174,6 +188,7 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->media.preset);
   free(cfg->channels.outbox.kind);
   free(cfg->channels.outbox.dir);
+  ain_spawn_config_free(&cfg->spawn);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -212,6 +227,8 @@ static const char *lua_kind_name(key_kind_t k) {
     return "a table";
   case K_FRACTION:
     return "a number";
+  case K_SPAWN:
+    return "a table";
   }
   return "?";
 }
@@ -226,6 +243,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
   int t = lua_type(L, -1);
   char *base = (char *)cfg;
   switch (k->kind) {
+  case K_SPAWN:
+    return ain_spawn_config_parse(L, (ain_spawn_config_t *)(base + k->offset), where, base_dir,
+                                  err);
   case K_TABLE: {
     if (t != LUA_TTABLE) {
       goto type_error;

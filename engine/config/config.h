@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "config/spawn.h"
 #include "core/err.h"
 
 typedef struct {
@@ -36,6 +37,9 @@ typedef struct {
     int64_t retry_max_ms;
     int64_t default_timeout_ms;
     int default_max_attempts;
+    /* How often a shard asks the store whether its running tasks were cancelled (or taken
+     * over), so a cancelled step's children die within this, not at the next lease extension. */
+    int64_t cancel_check_ms;
   } queue;
   struct {
     int64_t grace_ms; /* running steps get this long to finish on SIGINT/SIGTERM */
@@ -50,8 +54,17 @@ typedef struct {
     int64_t mem_limit_mb;
     int64_t cpu_budget; /* VM instructions per step */
     int64_t check_timeout_ms; /* wall-clock limit of a policy's top level when it is checked */
+    int64_t cpu_ms;     /* loop time per step (the host's cpu_ms), summed over its resumes */
     int allow_ffi;
   } lua;
+  struct {
+    /* A shard stuck in one call (a policy inside a C function the count hook never sees) past
+     * lua.cpu_ms + grace_ms is a wedge: the node records it and exits (sched/watchdog.c).
+     * 0 = max(1000, lua.cpu_ms / 2). */
+    int64_t grace_ms;
+    int64_t record_timeout_ms; /* how long the exiting node may try to record the wedge */
+    int64_t poison_after;      /* wedges after which a task is dead-lettered (EPOISON) */
+  } watchdog;
   struct {
     char *source;        /* JSON Lines trend file the planner reads ("" = no planner) */
     int64_t interval_ms; /* re-plan period; the file changing also triggers a run */
@@ -79,6 +92,7 @@ typedef struct {
       } safe_area;
     } outbox;
   } channels;
+  ain_spawn_config_t spawn; /* ain.spawn's allowlist, environment and limits (config/spawn.h) */
 } ain_config_t;
 
 #define AIN_CONFIG_NODE_ID_MAX 128 /* bytes; node_id is also valid UTF-8 and printable */

@@ -31,7 +31,9 @@
   X(EMEDIA, -20, "media check failed")                                                             \
   X(ESHUTDOWN, -21, "shutting down")                                                               \
   X(ELEASE, -22, "lease lost")                                                                     \
-  X(EHTTP, -23, "HTTP request failed")
+  X(EHTTP, -23, "HTTP request failed")                                                             \
+  X(EWEDGED, -24, "a step held its shard in one call past the watchdog's limit")                   \
+  X(EPOISON, -25, "dead-lettered as a poison pill: it wedged shards repeatedly")
 
 enum {
 #define AIN__ERR_ENUM(name, val, desc) AIN_##name = (val),

@@ -1,10 +1,10 @@
-/* The `ain` module policies see: log, now, sleep, json, spawn, sha256.
+/* The `ain` module policies see: log, now, sleep, json, sha256 (spawn: ain_spawn.c).
  * Yield-on-I/O (STYLE.md): a binding validates its arguments (misuse raises), starts the I/O with
  * a heap "op" that points back at the call, registers the op's cancel as the call's pending
  * cleanup and yields. The libuv callback clears the pending cleanup, pushes the results onto the
  * coroutine and resumes it through ain__lua_resume, which refuses to run a finished call. A
  * cancelled op has its call pointer cleared and only frees itself when its I/O ends.
- * Relies on: LuaJIT, libuv (uv_timer), loop/proc.h (children), core/log.h. */
+ * Relies on: LuaJIT, libuv (uv_timer), core/log.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,6 @@
 #include "core/log.h"
 #include "message/message.h"
 #include "core/util.h"
-#include "loop/proc.h"
 #include "lua/internal.h"
 
 static ain_log_ctx_t log_ctx(ain_lua_host_t *h) {
@@ -188,168 +187,12 @@ static int l_sleep(lua_State *L) {
   return lua_yield(L, 0);
 }
 
-/* ---- ain.spawn ---- */
-
-typedef struct {
-  ain_proc_t *proc;
-  ain_lua_call_t *call; /* NULL once cancelled */
-} spawn_op_t;
-
-static void spawn_cancel(void *p) {
-  spawn_op_t *op = p;
-  op->call = NULL;
-  ain_proc_kill(op->proc); /* its callback still comes, and frees op */
-}
-
-static void spawn_done(ain_proc_t *p, const ain_proc_result_t *res, void *data) {
-  spawn_op_t *op = data;
-  ain_lua_call_t *call = op->call;
-  free(op);
-  if (call == NULL) {
-    return;
-  }
-  call->pending.cancel = NULL;
-  lua_State *co = call->co;
-  lua_createtable(co, 0, 8);
-  lua_pushnumber(co, (lua_Number)res->exit_status);
-  lua_setfield(co, -2, "status");
-  lua_pushinteger(co, res->term_signal);
-  lua_setfield(co, -2, "signal");
-  lua_pushlstring(co, res->out, res->out_len);
-  lua_setfield(co, -2, "stdout");
-  lua_pushlstring(co, res->err, res->err_len);
-  lua_setfield(co, -2, "stderr");
-  lua_pushboolean(co, res->timed_out);
-  lua_setfield(co, -2, "timed_out");
-  lua_pushboolean(co, res->truncated);
-  lua_setfield(co, -2, "truncated");
-  lua_pushnumber(co, res->elapsed_ms);
-  lua_setfield(co, -2, "elapsed_ms");
-  ain__lua_resume(call, 1);
-}
-
-/* Validates a spawn table before anything is allocated (argerror does not return). */
-static void spawn_check(lua_State *L, int *argc, int *envc) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_getfield(L, 1, "cmd");
-  if (!lua_istable(L, -1) || lua_objlen(L, -1) == 0) {
-    luaL_argerror(L, 1, "cmd must be a non-empty array of strings");
-  }
-  *argc = (int)lua_objlen(L, -1);
-  for (int i = 1; i <= *argc; i++) {
-    lua_rawgeti(L, -1, i);
-    if (lua_type(L, -1) != LUA_TSTRING) {
-      luaL_argerror(L, 1, lua_pushfstring(L, "cmd[%d] must be a string", i));
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  lua_getfield(L, 1, "stdin");
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) {
-    luaL_argerror(L, 1, "stdin must be a string");
-  }
-  lua_pop(L, 1);
-  lua_getfield(L, 1, "timeout_ms");
-  if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0))) {
-    luaL_argerror(L, 1, "timeout_ms must be a number >= 0");
-  }
-  lua_pop(L, 1);
-  lua_getfield(L, 1, "cwd");
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) {
-    luaL_argerror(L, 1, "cwd must be a string");
-  }
-  lua_pop(L, 1);
-  *envc = -1;
-  lua_getfield(L, 1, "env");
-  if (!lua_isnil(L, -1)) {
-    if (!lua_istable(L, -1)) {
-      luaL_argerror(L, 1, "env must be a table of name = value strings");
-    }
-    *envc = 0;
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING ||
-          strchr(lua_tostring(L, -2), '=') != NULL) {
-        luaL_argerror(L, 1, "env must be a table of name = value strings");
-      }
-      (*envc)++;
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-}
-
-/* ain.spawn{cmd = {...}, stdin = s, timeout_ms = n, env = {K = V}, cwd = dir} */
-static int l_spawn(lua_State *L) {
-  ain_lua_host_t *h = ain__lua_host_of(L);
-  int argc = 0, envc = -1;
-  spawn_check(L, &argc, &envc);
-  int refused = ain__lua_no_side_effects(L, "ain.spawn");
-  if (refused) {
-    return refused;
-  }
-  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.spawn");
-  /* Lua owns the strings; they stay alive on this stack until uv_spawn has exec'd the child. */
-  char **argv = calloc((size_t)argc + 1, sizeof *argv);
-  char **env = envc >= 0 ? calloc((size_t)envc + 1, sizeof *env) : NULL;
-  spawn_op_t *op = calloc(1, sizeof *op);
-  if (argv == NULL || (envc >= 0 && env == NULL) || op == NULL) {
-    free(argv);
-    free(env);
-    free(op);
-    return luaL_error(L, "ain.spawn: out of memory");
-  }
-  lua_getfield(L, 1, "cmd");
-  for (int i = 1; i <= argc; i++) {
-    lua_rawgeti(L, -1, i);
-    argv[i - 1] = (char *)lua_tostring(L, -1); /* anchored by cmd, which stays on the stack */
-    lua_pop(L, 1);
-  }
-  int ne = 0;
-  if (envc >= 0) {
-    lua_getfield(L, 1, "env");
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-      env[ne] = malloc(strlen(lua_tostring(L, -2)) + strlen(lua_tostring(L, -1)) + 2);
-      if (env[ne] != NULL) {
-        sprintf(env[ne], "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
-        ne++;
-      }
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
-  lua_getfield(L, 1, "stdin");
-  size_t in_len = 0;
-  const char *in = lua_tolstring(L, -1, &in_len);
-  lua_getfield(L, 1, "timeout_ms");
-  lua_getfield(L, 1, "cwd");
-  ain_proc_opts_t po = {.file = argv[0],
-                        .args = argv,
-                        .env = env,
-                        .cwd = lua_tostring(L, -1),
-                        .stdin_data = in,
-                        .stdin_len = in_len,
-                        .timeout_ms = (int64_t)lua_tonumber(L, -2)};
-  op->call = call;
-  ain_err_t err = {0};
-  int rc = ain_proc_spawn(h->loop, &po, spawn_done, op, &op->proc, &err);
-  for (int i = 0; i < ne; i++) {
-    free(env[i]);
-  }
-  free(env);
-  free(argv);
-  if (rc != 0) {
-    free(op);
-    return ain__lua_push_fail(L, rc, "%s", err.msg);
-  }
-  ain__lua_set_pending(call, spawn_cancel, op);
-  return lua_yield(L, 0);
-}
-
 void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
-  static const luaL_Reg fns[] = {{"log", l_log},     {"now", l_now},       {"sleep", l_sleep},
-                                 {"spawn", l_spawn}, {"sha256", l_sha256}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"log", l_log},
+                                 {"now", l_now},
+                                 {"sleep", l_sleep},
+                                 {"sha256", l_sha256},
+                                 {NULL, NULL}};
   lua_newtable(L);
   for (const luaL_Reg *f = fns; f->name; f++) {
     lua_pushcfunction(L, f->func);
@@ -362,6 +205,7 @@ void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
   lua_setfield(L, -2, "decode");
   ain__lua_make_readonly(L, "ain.json");
   lua_setfield(L, -2, "json");
+  ain__lua_add_spawn(L);
   ain__lua_add_http(L);
   ain__lua_add_store(L);
   ain__lua_add_emit(L);

@@ -104,6 +104,9 @@ int ain_lua_host_new(uv_loop_t *loop, const ain_lua_opts_t *opts, ain_lua_host_t
   h->registry = opts->registry;
   h->sources_only = opts->registry != NULL || opts->sources_only;
   h->no_side_effects = opts->no_side_effects;
+  uv_mutex_init(&h->busy_mu);
+  h->spawn = opts->spawn;
+  h->data_dir = ain_strdup(opts->data_dir ? opts->data_dir : "var");
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
     rc = ain_err_set(err, AIN_ENOMEM, "ain_lua_host_new: lua_newstate failed");
@@ -123,8 +126,10 @@ fail:
   if (h->L != NULL) {
     lua_close(h->L);
   }
+  uv_mutex_destroy(&h->busy_mu);
   free(h->secrets_dir);
   free(h->scripts_dir);
+  free(h->data_dir);
   free(h);
   return rc;
 }
@@ -355,7 +360,13 @@ static int resume_running(ain_lua_call_t *c, int nargs) {
   uint64_t prev_start = h->slice_start_ns;
   h->running = c;
   h->slice_start_ns = ain_mono_ns();
+  if (prev == NULL) {
+    ain__lua_busy_begin(h, c); /* the watchdog's view (busy.c) */
+  }
   int rc = lua_resume(c->co, nargs);
+  if (prev == NULL) {
+    ain__lua_busy_end(h);
+  }
   c->run_ns += ain_mono_ns() - h->slice_start_ns;
   h->running = prev;
   h->slice_start_ns = prev_start;
@@ -506,7 +517,10 @@ void ain_lua_host_free(ain_lua_host_t *h) {
   }
   ain__lua_http_free(h);
   lua_close(h->L);
+  uv_mutex_destroy(&h->busy_mu);
   free(h->secrets_dir);
   free(h->scripts_dir);
+  free(h->data_dir);
+  free(h->spawn_helper);
   free(h);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "config/spawn.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -41,6 +42,11 @@ typedef struct {
   /* Load policy modules only from sources set with ain_lua_host_set_source, never from
    * scripts_dir (replay runs exactly the recorded versions). Implied by a registry. */
   int sources_only;
+  /* ain.spawn's allowlist, environment and limits (config/spawn.h). Borrowed: must outlive the
+   * host. NULL: every ain.spawn is refused with ESANDBOX. */
+  const ain_spawn_config_t *spawn;
+  /* ain.spawn children run in this folder or below it (the config's data_dir); NULL = "var". */
+  const char *data_dir;
 } ain_lua_opts_t;
 
 /* Creates the state, loads the sandbox and the ain module. Caller frees with ain_lua_host_free()
@@ -90,5 +96,17 @@ int ain_lua_host_set_source(ain_lua_host_t *h, const char *module, const char *s
                             char sha_out[65], ain_err_t *err);
 /* Number of calls in flight. */
 int ain_lua_host_active(const ain_lua_host_t *h);
+
+/* What a host's state is running, as a watchdog on another thread sees it (lua/busy.c). */
+typedef struct {
+  uint64_t since_ns; /* ain_mono_ns() when the running resume began; 0 = no policy code runs */
+  char task_id[64];  /* the call's ctx.task_id, "" without one */
+  char what[260];    /* "module.function" */
+} ain_lua_busy_t;
+/* Thread-safe: a consistent snapshot of what the host runs; returns out->since_ns. Only the
+ * outermost resume counts, and a resume that ends clears it: a since_ns far in the past means
+ * the state is inside one call that has not come back (a C function the count hook never sees).
+ * The host must not be freed meanwhile (the caller synchronises with its owner). */
+uint64_t ain_lua_host_busy(ain_lua_host_t *h, ain_lua_busy_t *out);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <stdatomic.h>
 
 #include "lua/host.h"
 #include "lua/registry.h"
@@ -68,8 +69,17 @@ struct ain_lua_host {
   struct ain_lua_registry *registry;
   uint64_t registry_gen; /* the registry generation last synced */
   int no_side_effects;   /* replay */
+  /* What the state runs now, read by the engine's watchdog thread (lua/busy.c). since is set
+   * under busy_mu together with the names, and cleared without it. */
+  _Atomic uint64_t busy_since_ns; /* start of the outermost lua_resume; 0 = not in Lua */
+  uv_mutex_t busy_mu;
+  char busy_task[64];
+  char busy_what[260];
   uint64_t call_serial;  /* the last serial given to a call */
   int co_owner_ref;      /* weak-keyed: coroutine -> serial of the call that created it */
+  const ain_spawn_config_t *spawn; /* ain.spawn allowlist (borrowed, may be NULL) */
+  char *data_dir;                  /* ain.spawn's working directories live below it (owned) */
+  char *spawn_helper;              /* resolved ain-spawn-helper path, on first use (owned) */
 };
 
 /* sandbox.c */
@@ -167,6 +177,9 @@ int ain__lua_print(lua_State *L);
 /* Pushes the `ain` module table. */
 void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h);
 
+/* ain_spawn.c: adds ain.spawn to the ain table on top of the stack. */
+void ain__lua_add_spawn(lua_State *L);
+
 /* ain_http.c, ain_store.c, ain_emit.c, ain_secret.c: each adds its functions to the ain table
  * on top of the stack. */
 void ain__lua_add_http(lua_State *L);
@@ -176,6 +189,10 @@ void ain__lua_add_secret(lua_State *L);
 /* Stops ain.http: closes its uv handles (freed in their close callbacks: run the loop after) and
  * the curl multi. Called by ain_lua_host_free once every call is cancelled. */
 void ain__lua_http_free(ain_lua_host_t *h);
+
+/* busy.c: called by host.c around the outermost lua_resume of a call. */
+void ain__lua_busy_begin(ain_lua_host_t *h, const ain_lua_call_t *c);
+void ain__lua_busy_end(ain_lua_host_t *h);
 
 /* host.c */
 ain_lua_host_t *ain__lua_host_of(lua_State *L);

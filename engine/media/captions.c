@@ -15,6 +15,7 @@
 /* DejaVu Sans Bold averages ~0.62 em per character over English text; 0.68 keeps capitals and
  * wide letters inside the margins too. */
 #define CHAR_EM 0.68
+#define CAPTION_MAX_MS (24LL * 3600 * 1000)
 
 typedef struct {
   char *s;
@@ -83,8 +84,8 @@ static uint32_t ass_bgr(uint32_t rgb) {
 }
 
 static void sb_time(sb_t *b, int64_t cs) {
-  sb_printf(b, "%d:%02d:%02d.%02d", (int)(cs / 360000), (int)(cs / 6000 % 60),
-            (int)(cs / 100 % 60), (int)(cs % 100));
+  sb_printf(b, "%d:%02d:%02d.%02d", (int)(cs / 360000), (int)(cs / 6000 % 60), (int)(cs / 100 % 60),
+            (int)(cs % 100));
 }
 
 static int ends_sentence(const char *w) {
@@ -150,15 +151,16 @@ static int check_words(const ain_media_word_t *w, size_t n, ain_err_t *err) {
     if (w[i].text == NULL || w[i].text[0] == '\0') {
       return ain_err_field(err, AIN_EINVAL, "words", "captions: word %zu has no text", i);
     }
-    if (w[i].start_ms < 0 || w[i].end_ms <= w[i].start_ms) {
+    /* Times past a day are garbage from the caller, and would overflow the rounding below. */
+    if (w[i].start_ms < 0 || w[i].end_ms <= w[i].start_ms || w[i].end_ms > CAPTION_MAX_MS) {
       return ain_err_field(err, AIN_EINVAL, "words",
                            "captions: word %zu \"%.32s\" has times %lld..%lld", i, w[i].text,
                            (long long)w[i].start_ms, (long long)w[i].end_ms);
     }
     if (i > 0 && w[i].start_ms < w[i - 1].end_ms) {
       return ain_err_field(err, AIN_EINVAL, "words",
-                           "captions: word %zu \"%.32s\" starts before word %zu ends", i,
-                           w[i].text, i - 1);
+                           "captions: word %zu \"%.32s\" starts before word %zu ends", i, w[i].text,
+                           i - 1);
     }
   }
   return 0;
@@ -199,7 +201,8 @@ char *ain_media_captions_ass(const ain_media_word_t *words, size_t n_words,
     return NULL;
   }
   if (sa->top_px < 0 || sa->bottom_px < 0 || sa->left_px < 0 || sa->right_px < 0 ||
-      sa->top_px + sa->bottom_px >= height || sa->left_px + sa->right_px >= width) {
+      sa->top_px >= height || sa->bottom_px >= height - sa->top_px || sa->left_px >= width ||
+      sa->right_px >= width - sa->left_px) { /* no sums: margins near INT_MAX must not wrap */
     ain_err_field(err, AIN_EINVAL, "safe_area",
                   "captions: safe area (top %d, bottom %d, left %d, right %d) leaves no room in "
                   "%dx%d",
@@ -212,6 +215,20 @@ char *ain_media_captions_ass(const ain_media_word_t *words, size_t n_words,
     return NULL;
   }
   if (check_words(words, n_words, err) != 0) {
+    return NULL;
+  }
+  /* The font name is a field of the Style line, and ASS has no escape: a comma would split it
+   * and shift every later field (size, colours, margins). Found by tests/fuzz/fuzz_captions. */
+  if (st->font != NULL && strpbrk(st->font, ",\n\r") != NULL) {
+    ain_err_field(err, AIN_EINVAL, "font",
+                  "captions: font \"%.64s\" contains a comma or a line break", st->font);
+    return NULL;
+  }
+  /* A font taller than the video is a mistake, and bounding it keeps the size arithmetic below
+   * (fs * 3, the title's size) far from overflow. */
+  if (st->font_size > height) {
+    ain_err_field(err, AIN_EINVAL, "font_size",
+                  "captions: font size %d is taller than the %d px video", st->font_size, height);
     return NULL;
   }
   int fs = st->font_size > 0 ? st->font_size : height / 24;
@@ -246,13 +263,15 @@ char *ain_media_captions_ass(const ain_media_word_t *words, size_t n_words,
             width, height);
   sb_printf(&b, "Style: Caption,");
   sb_text(&b, font);
-  sb_printf(&b, ",%d,&H00%06X,&H00%06X,&H00%06X,&H80000000,-1,0,0,0,100,100,0,0,1,%d,0,2,%d,%d,%d,1\n",
+  sb_printf(&b,
+            ",%d,&H00%06X,&H00%06X,&H00%06X,&H80000000,-1,0,0,0,100,100,0,0,1,%d,0,2,%d,%d,%d,1\n",
             fs, ass_bgr(base), ass_bgr(high), ass_bgr(outline), border, sa->left_px + pad,
             sa->right_px + pad, sa->bottom_px + pad);
-  int tfs = fs * 3 / 4;
+  int tfs = fs * 3 / 4 > 0 ? fs * 3 / 4 : 1; /* a 1 px caption font must not make a 0 px title */
   sb_printf(&b, "Style: Title,");
   sb_text(&b, font);
-  sb_printf(&b, ",%d,&H00%06X,&H00%06X,&H00%06X,&H80000000,-1,0,0,0,100,100,0,0,1,%d,0,8,%d,%d,%d,1\n",
+  sb_printf(&b,
+            ",%d,&H00%06X,&H00%06X,&H00%06X,&H80000000,-1,0,0,0,100,100,0,0,1,%d,0,8,%d,%d,%d,1\n",
             tfs, ass_bgr(base), ass_bgr(high), ass_bgr(outline), border, sa->left_px + pad,
             sa->right_px + pad, sa->top_px + pad);
   sb_printf(&b, "\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, "

@@ -85,7 +85,9 @@ int ain__ffrun(uv_loop_t *loop, const ain__ffrun_opts_t *o, ain__ffrun_cb cb, vo
   po.file = o->argv[0];
   po.args = o->argv;
   po.timeout_ms = o->timeout_ms;
-  po.kill_grace_ms = 1000;
+  /* A killed run's output is thrown away (the temp file is unlinked), so ffmpeg flushing its
+   * encoder after SIGTERM (seconds with a slow preset) gains nothing: SIGKILL follows soon. */
+  po.kill_grace_ms = 300;
   po.max_capture = (size_t)1 << 20; /* ffmpeg's stderr can be long; its tail is what we show */
   po.on_stdout_line = o->on_stdout_line;
   po.data = data;

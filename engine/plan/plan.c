@@ -420,7 +420,9 @@ int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **ou
                        .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
                        .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
                        .allow_ffi = cfg->lua.allow_ffi,
-                       .registry = opts->registry};
+                       .registry = opts->registry,
+                       .spawn = &cfg->spawn,
+                       .data_dir = cfg->data_dir};
   int rc = ain_lua_host_new(loop, &lo, &p->lua, err);
   if (rc != 0) {
     free(p->actor);

@@ -50,6 +50,8 @@ static void on_signal(uv_signal_t *s, int signum) {
   }
   ain_log_info("%s: stopping (running steps get %lld ms; a second signal exits at once)",
                signum == SIGINT ? "SIGINT" : "SIGTERM", (long long)e->cfg->shutdown.grace_ms);
+  /* A wedged shard never stops: the process exits by grace_ms + 1 s regardless. */
+  ain__watchdog_stop_requested(e);
   begin_stop(e);
 }
 
@@ -305,6 +307,12 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
       uv_timer_start(&e->idle_timer, on_idle_timer, 0, opts->progress ? 250 : 200);
     }
     start_planner(e);
+    rc = ain__watchdog_start(e, err);
+    if (rc != 0) {
+      begin_stop(e);
+    }
+  }
+  if (rc == 0) {
     ain_store_config_t scfg;
     ain_engine_store_config(cfg, &scfg);
     ain_cluster_opts_t co = {.node_id = e->node_id,
@@ -316,7 +324,8 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
                              .on_fenced = on_fenced,
                              .data = e,
                              .store_cfg = &scfg,
-                             .poll_ms = cfg->queue.poll_ms};
+                             .poll_ms = cfg->queue.poll_ms,
+                             .halted = &e->unhealthy};
     rc = ain_cluster_start(&e->loop, e->store, &co, &e->cluster, err);
     if (rc != 0) {
       begin_stop(e);
@@ -352,6 +361,10 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   }
   if (opts->progress) {
     print_progress(e, 1);
+  }
+  ain__watchdog_stop(e); /* it reads the shards; it kept the stop deadline until here */
+  for (int i = 0; i < started; i++) {
+    uv_mutex_destroy(&e->shards[i].watch_mu);
   }
   free(e->shards);
 fail_store:

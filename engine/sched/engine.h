@@ -9,6 +9,10 @@
 #include "core/err.h"
 #include "store/store.h"
 
+/* Exit codes `ain run` ends with when the engine exits the process itself (docs/cli.md). */
+#define AIN_EXIT_WEDGED 70        /* a shard was stuck in one call: the wedge was recorded */
+#define AIN_EXIT_STOP_DEADLINE 75 /* SIGINT/SIGTERM: shards did not stop by grace_ms + 1 s */
+
 typedef struct {
   int until_idle; /* exit 0 once no task is ready, pending or running */
   int progress;   /* live progress line on stderr (a TTY) */

@@ -13,6 +13,9 @@
 #include "store/store.h"
 
 typedef struct ain_engine ain_engine_t;
+typedef struct ain__watchdog ain__watchdog_t;
+
+#define AIN_SHARD_TICK_MS 100 /* how often a shard's loop tells the watchdog it still turns */
 
 struct ain_shard {
   ain_engine_t *engine;
@@ -23,6 +26,7 @@ struct ain_shard {
   uv_async_t control; /* engine -> shard: stop requested */
   uv_timer_t poll_timer;
   uv_timer_t extend_timer;
+  uv_timer_t watch_timer; /* cancel watch: queue.cancel_check_ms */
   uv_timer_t grace_timer;
   uv_idle_t flush_idle;
   ain_store_t *store;
@@ -36,18 +40,28 @@ struct ain_shard {
   /* ended steps waiting for the next finish batch */
   ain_step_t **ended;
   size_t nended, cap_ended;
-  int claim_inflight, finish_inflight, extend_inflight;
+  int claim_inflight, finish_inflight, extend_inflight, watch_inflight;
   int claim_again;   /* a wake-up arrived while a claim was in flight */
   int stopping;      /* no more claims */
   int graceful_over; /* grace period expired: running steps were cancelled */
   int closing;
-  ain_store_req_t claim_req, finish_req, extend_req;
+  ain_store_req_t claim_req, finish_req, extend_req, watch_req;
   ain_finish_item_t *items; /* finish batch in flight */
   ain_step_t **items_steps;
   size_t nitems;
   ain_extend_item_t *ext_items;
   ain_step_t **ext_steps;
   size_t next_items;
+  /* What the watchdog thread (watchdog.c) reads. watch_mu guards steps (the list and each
+   * step's token) and watch_live (the loop runs and lua may be read); tick_ns is the last loop
+   * turn tick_timer saw (ain_mono_ns), 0 when the shard is not watched. */
+  uv_mutex_t watch_mu;
+  int watch_live;
+  _Atomic uint64_t tick_ns;
+  uv_timer_t tick_timer;
+  ain_extend_item_t *watch_items; /* lease check in flight (read only) */
+  ain_step_t **watch_steps;
+  size_t nwatch;
 };
 
 struct ain_engine {
@@ -75,11 +89,23 @@ struct ain_engine {
   struct ain_plan *planner; /* the trend planner on the main loop (engine/plan/) */
   struct ain_lua_registry *registry; /* policy sources (lua/registry.h), main loop */
   struct ain_cluster *cluster; /* heartbeat, dead-node fencing, archive (engine/cluster/) */
+  ain__watchdog_t *watchdog; /* wedged shards, the stop deadline (watchdog.c) */
+  atomic_int unhealthy;           /* set by the watchdog: the cluster stops beating */
 };
 
 /* shard.c */
 int ain__shard_start(ain_shard_t *sh);
 void ain__shard_request_stop(ain_shard_t *sh);
+/* shard.c: links a new step into sh->steps (under watch_mu). */
+void ain__shard_link_step(ain_shard_t *sh, ain_step_t *step);
+/* watchdog.c: a thread with its own loop that watches every shard for a call that has not come
+ * back past its limit (then records the wedge and exits the process with AIN_EXIT_WEDGED) and
+ * enforces the stop deadline. Start it once the shards run; stop it before they are freed. */
+int ain__watchdog_start(ain_engine_t *e, ain_err_t *err);
+/* Thread-safe: a signal asked the engine to stop. Unless the process has exited by
+ * shutdown.grace_ms + 1 s from now, the watchdog exits it with AIN_EXIT_STOP_DEADLINE. */
+void ain__watchdog_stop_requested(ain_engine_t *e);
+void ain__watchdog_stop(ain_engine_t *e);
 /* step.c: begins running a claimed task (takes ownership of *task's strings). */
 void ain__step_start(ain_shard_t *sh, ain_task_t *task);
 /* step.c: a step ended; shard.c queues it for the next finish batch. */

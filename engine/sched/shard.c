@@ -1,7 +1,9 @@
 /* A shard: one thread with its own uv loop, Lua host and store handle. It claims tasks in batches
  * while it has capacity, runs them as steps, and commits every step that ended during one loop
  * iteration in a single finish batch (group commit), fenced by each step's lease token. Running steps
- * extend their leases on a timer; a step whose lease was taken over is abandoned, never committed. */
+ * extend their leases on a timer; a step whose lease was taken over is abandoned, never committed.
+ * A faster read-only check (the cancel watch) notices a cancelled task within cancel_check_ms, so
+ * `ain cancel` stops its step (and kills its children) at once, not at the next extension. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,19 @@ static int64_t retry_delay_ms(ain_shard_t *sh, int attempts) {
   return half + (half > 0 ? (int64_t)(ain_random_u64() % (uint64_t)(half + 1)) : 0);
 }
 
+void ain__shard_link_step(ain_shard_t *sh, ain_step_t *step) {
+  uv_mutex_lock(&sh->watch_mu);
+  step->next = sh->steps;
+  if (sh->steps) {
+    sh->steps->prev = step;
+  }
+  sh->steps = step;
+  sh->running++;
+  uv_mutex_unlock(&sh->watch_mu);
+}
+
 static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
+  uv_mutex_lock(&sh->watch_mu);
   if (step->prev) {
     step->prev->next = step->next;
   } else {
@@ -43,6 +57,7 @@ static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
     step->next->prev = step->prev;
   }
   sh->running--;
+  uv_mutex_unlock(&sh->watch_mu);
 }
 
 /* ---- finishing ------------------------------------------------------------------------------ */
@@ -162,7 +177,9 @@ static void on_claim_done(ain_store_req_t *req) {
   if (req->status != 0) {
     ain_log(AIN_LOG_ERROR, NULL, "%s: claiming tasks failed: %s", sh->owner, req->err.msg);
   }
-  for (size_t i = 0; i < n; i++) {
+  /* A wedged node starts nothing more; what it claimed stays leased by it, a dead node, so the
+   * next heartbeat of any node fences the leases and its reaper hands the tasks out. */
+  for (size_t i = 0; i < n && !atomic_load(&sh->engine->unhealthy); i++) {
     ain__step_start(sh, &req->u.claim.tasks[i]);
   }
   ain_store_req_cleanup(req);
@@ -180,7 +197,9 @@ static void on_claim_done(ain_store_req_t *req) {
 }
 
 static void pump(ain_shard_t *sh) {
-  if (sh->stopping || sh->closing) {
+  /* A wedged node (watchdog.c) is about to exit: claiming now would only take the wedged task
+   * back from the queue it was just returned to. */
+  if (sh->stopping || sh->closing || atomic_load(&sh->engine->unhealthy)) {
     return;
   }
   if (sh->claim_inflight) {
@@ -223,7 +242,9 @@ static void on_extend_done(ain_store_req_t *req) {
     ain_step_t *step = sh->ext_steps[i];
     ain_extend_item_t *it = &sh->ext_items[i];
     if (req->status == 0 && it->status == 0) {
+      uv_mutex_lock(&sh->watch_mu); /* the watchdog fences a wedge with the token */
       step->token = it->new_version;
+      uv_mutex_unlock(&sh->watch_mu);
       step->lease_until = it->lease_until;
     } else if (req->status == 0 && it->status == AIN_ECONFLICT && !step->ended) {
       /* Someone else owns the task now (reaped after a pause, or cancelled): stop working on it
@@ -247,7 +268,8 @@ static void on_extend_done(ain_store_req_t *req) {
 
 static void on_extend_timer(uv_timer_t *t) {
   ain_shard_t *sh = t->data;
-  if (sh->extend_inflight || sh->running == 0) {
+  /* Never with a watch in flight: its answer would compare against versions this bumps. */
+  if (sh->extend_inflight || sh->watch_inflight || sh->running == 0) {
     return;
   }
   int64_t now = ain_now_ms(), lease = cfg_of(sh)->queue.lease_ms;
@@ -288,6 +310,86 @@ static void on_extend_timer(uv_timer_t *t) {
     sh->ext_items = NULL;
     sh->ext_steps = NULL;
     sh->next_items = 0;
+  }
+}
+
+/* ---- cancel watch --------------------------------------------------------------------------- */
+
+/* 1 if step is still linked into the shard (a step can end and be freed while the check runs). */
+static int step_alive(ain_shard_t *sh, const ain_step_t *step) {
+  for (ain_step_t *s = sh->steps; s; s = s->next) {
+    if (s == step) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void on_watch_done(ain_store_req_t *req) {
+  ain_shard_t *sh = req->data;
+  sh->watch_inflight = 0;
+  for (size_t i = 0; req->status == 0 && i < sh->nwatch; i++) {
+    ain_step_t *step = sh->watch_steps[i];
+    ain_extend_item_t *it = &sh->watch_items[i];
+    /* Only a step we still run under the very token we asked about: an extension that landed
+     * meanwhile changed the token, and its own answer decides. */
+    if (it->status != AIN_ECONFLICT || !step_alive(sh, step) || step->ended ||
+        step->token != it->state_version) {
+      continue;
+    }
+    step->abandoned = 1;
+    ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+    ain_log(AIN_LOG_WARN, &lc, "task cancelled or taken over; stopping the step");
+    ain__step_cancel(step, AIN_ECANCELLED, "the task was cancelled or its lease taken over");
+  }
+  ain_store_req_cleanup(req);
+  free(sh->watch_items);
+  free(sh->watch_steps);
+  sh->watch_items = NULL;
+  sh->watch_steps = NULL;
+  sh->nwatch = 0;
+  maybe_exit(sh);
+}
+
+static void on_watch_timer(uv_timer_t *t) {
+  ain_shard_t *sh = t->data;
+  if (sh->watch_inflight || sh->extend_inflight || sh->running == 0 || sh->closing) {
+    return;
+  }
+  size_t n = 0;
+  for (ain_step_t *s = sh->steps; s; s = s->next) {
+    n += !s->ended;
+  }
+  if (n == 0) {
+    return;
+  }
+  sh->watch_items = calloc(n, sizeof *sh->watch_items);
+  sh->watch_steps = calloc(n, sizeof *sh->watch_steps);
+  if (!sh->watch_items || !sh->watch_steps) {
+    abort();
+  }
+  size_t i = 0;
+  for (ain_step_t *s = sh->steps; s && i < n; s = s->next) {
+    if (!s->ended) {
+      sh->watch_steps[i] = s;
+      sh->watch_items[i].task_id = s->task.id; /* valid while the step is linked; see step_alive */
+      sh->watch_items[i].state_version = s->token;
+      i++;
+    }
+  }
+  sh->nwatch = n;
+  ain_store_req_lease_check(&sh->watch_req, sh->watch_items, n);
+  sh->watch_req.data = sh;
+  sh->watch_req.cb = on_watch_done;
+  sh->watch_req.actor = sh->owner;
+  sh->watch_inflight = 1;
+  if (ain_store_submit(sh->store, &sh->watch_req) != 0) {
+    sh->watch_inflight = 0;
+    free(sh->watch_items);
+    free(sh->watch_steps);
+    sh->watch_items = NULL;
+    sh->watch_steps = NULL;
+    sh->nwatch = 0;
   }
 }
 
@@ -333,19 +435,30 @@ static void close_walk(uv_handle_t *h, void *arg) {
 
 static void maybe_exit(ain_shard_t *sh) {
   if (!sh->stopping || sh->closing || sh->running > 0 || sh->claim_inflight ||
-      sh->finish_inflight || sh->extend_inflight || sh->nended > 0) {
+      sh->finish_inflight || sh->extend_inflight || sh->watch_inflight || sh->nended > 0) {
     return;
   }
   sh->closing = 1;
   uv_timer_stop(&sh->grace_timer);
   uv_timer_stop(&sh->poll_timer);
   uv_timer_stop(&sh->extend_timer);
+  uv_timer_stop(&sh->tick_timer);
+  atomic_store(&sh->tick_ns, 0); /* closing: no more turns to watch for */
+  uv_close((uv_handle_t *)&sh->tick_timer, NULL);
+  uv_timer_stop(&sh->watch_timer);
   uv_close((uv_handle_t *)&sh->poll_timer, NULL);
   uv_close((uv_handle_t *)&sh->extend_timer, NULL);
+  uv_close((uv_handle_t *)&sh->watch_timer, NULL);
   uv_close((uv_handle_t *)&sh->grace_timer, NULL);
   uv_close((uv_handle_t *)&sh->flush_idle, NULL);
   uv_close((uv_handle_t *)&sh->control, NULL);
   ain_store_close(sh->store, on_store_closed, sh);
+}
+
+/* Proof of life for the watchdog: a loop that runs its timers is not stuck in a callback. */
+static void on_tick(uv_timer_t *t) {
+  ain_shard_t *sh = t->data;
+  atomic_store(&sh->tick_ns, ain_mono_ns());
 }
 
 void ain__shard_request_stop(ain_shard_t *sh) {
@@ -368,11 +481,14 @@ static void shard_main(void *arg) {
                          .name = name,
                          .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
                          .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                         .cpu_ms = (uint64_t)cfg->lua.cpu_ms,
                          .registry = sh->engine->registry,
                          .allow_ffi = cfg->lua.allow_ffi,
                          .store = sh->store,
                          .secrets_dir = cfg->secrets_dir,
-                         .default_max_attempts = cfg->queue.default_max_attempts};
+                         .default_max_attempts = cfg->queue.default_max_attempts,
+                         .spawn = &cfg->spawn,
+                         .data_dir = cfg->data_dir};
     sh->start_rc = ain_lua_host_new(&sh->loop, &lo, &sh->lua, &sh->start_err);
     if (sh->start_rc != 0) {
       ain_store_close(sh->store, NULL, NULL);
@@ -391,17 +507,35 @@ static void shard_main(void *arg) {
   sh->poll_timer.data = sh;
   uv_timer_init(&sh->loop, &sh->extend_timer);
   sh->extend_timer.data = sh;
+  uv_timer_init(&sh->loop, &sh->watch_timer);
+  sh->watch_timer.data = sh;
   uv_timer_init(&sh->loop, &sh->grace_timer);
   sh->grace_timer.data = sh;
   uv_idle_init(&sh->loop, &sh->flush_idle);
   sh->flush_idle.data = sh;
   uint64_t ext = (uint64_t)cfg->queue.lease_ms / 3;
   uv_timer_start(&sh->extend_timer, on_extend_timer, ext, ext);
+  uv_timer_init(&sh->loop, &sh->tick_timer);
+  sh->tick_timer.data = sh;
+  uv_timer_start(&sh->tick_timer, on_tick, AIN_SHARD_TICK_MS, AIN_SHARD_TICK_MS);
+  uv_unref((uv_handle_t *)&sh->tick_timer); /* watching must not keep the loop alive */
+  atomic_store(&sh->tick_ns, ain_mono_ns());
+  uv_mutex_lock(&sh->watch_mu);
+  sh->watch_live = 1;
+  uv_mutex_unlock(&sh->watch_mu);
+  if (cfg->queue.cancel_check_ms > 0) {
+    uint64_t w = (uint64_t)cfg->queue.cancel_check_ms;
+    uv_timer_start(&sh->watch_timer, on_watch_timer, w, w);
+  }
   uv_sem_post(&sh->started);
 
   pump(sh);
   uv_run(&sh->loop, UV_RUN_DEFAULT);
 
+  uv_mutex_lock(&sh->watch_mu); /* the watchdog reads sh->lua only while live */
+  sh->watch_live = 0;
+  atomic_store(&sh->tick_ns, 0);
+  uv_mutex_unlock(&sh->watch_mu);
   ain_lua_host_free(sh->lua);
   sh->lua = NULL;
   uv_walk(&sh->loop, close_walk, NULL);
@@ -415,7 +549,8 @@ static void shard_main(void *arg) {
 int ain__shard_start(ain_shard_t *sh) {
   snprintf(sh->owner, sizeof sh->owner, "%s/%d/shard-%d", sh->engine->node_id, (int)getpid(),
            sh->index);
-  if (uv_loop_init(&sh->loop) != 0 || uv_sem_init(&sh->started, 0) != 0) {
+  if (uv_loop_init(&sh->loop) != 0 || uv_sem_init(&sh->started, 0) != 0 ||
+      uv_mutex_init(&sh->watch_mu) != 0) {
     return AIN_EIO;
   }
   if (uv_thread_create(&sh->thread, shard_main, sh) != 0) {

@@ -286,12 +286,7 @@ void ain__step_start(ain_shard_t *sh, ain_task_t *task) {
   step->lease_until = step->task.lease_until;
   step->started_ns = ain_mono_ns();
   ain_progress_begin(&sh->engine->progress, step->task.step ? step->task.step : step->task.type);
-  step->next = sh->steps;
-  if (sh->steps) {
-    sh->steps->prev = step;
-  }
-  sh->steps = step;
-  sh->running++;
+  ain__shard_link_step(sh, step);
   uv_timer_init(&sh->loop, &step->timeout);
   step->timeout.data = step;
   int64_t tmo =

@@ -10,6 +10,7 @@
 #include "store/review.h"
 #include "store/scripts.h"
 #include "store/media.h"
+#include "store/wedge.h"
 
 /* ---- opening ------------------------------------------------------------------------------- */
 
@@ -167,7 +168,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
       return ain_err_field(err, AIN_EINVAL, "items", "extend needs at least one item");
     }
     for (size_t i = 0; i < req->u.extend.nitems; i++) {
-      if (str_empty(req->u.extend.items[i].task_id) || req->u.extend.items[i].lease_until <= 0) {
+      if (str_empty(req->u.extend.items[i].task_id) ||
+          (!req->u.extend.check_only && req->u.extend.items[i].lease_until <= 0)) {
         return ain_err_field(err, AIN_EINVAL, "items[]",
                              "extend item %zu needs task_id and lease_until", i);
       }
@@ -229,6 +231,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_PLANNED_LIST:
   case AIN_STORE_TRENDS_LIST:
     return ain__store_media_check(req, err);
+  case AIN_STORE_WEDGE:
+    return ain__store_wedge_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }
@@ -300,6 +304,11 @@ void ain_store_req_extend(ain_store_req_t *req, ain_extend_item_t *items, size_t
   req_init(req, AIN_STORE_EXTEND);
   req->u.extend.items = items;
   req->u.extend.nitems = n;
+}
+
+void ain_store_req_lease_check(ain_store_req_t *req, ain_extend_item_t *items, size_t n) {
+  ain_store_req_extend(req, items, n);
+  req->u.extend.check_only = 1;
 }
 
 void ain_store_req_reap(ain_store_req_t *req) {

@@ -257,6 +257,7 @@ typedef enum {
   AIN_STORE_REVIEW_DECIDE, /* OCC approve/reject of a pending review; wakes the parked gate */
   AIN_STORE_RECEIPT_PUT,  /* publish receipt by idempotency key (or look one up) */
   AIN_STORE_SETTING,      /* read or write one settings row ("publishers.paused") */
+  AIN_STORE_WEDGE,        /* the watchdog records a wedged step (store/wedge.c, <be>/wedge.c) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -294,6 +295,10 @@ struct ain_store_req {
     struct {
       ain_extend_item_t *items;
       size_t nitems;
+      /* 1 (ain_store_req_lease_check): read only. Each item's status says whether the task is
+       * still running under that state_version (0) or not (ECONFLICT: cancelled, reaped, taken
+       * over); new_version = state_version, lease_until is ignored. */
+      int check_only;
     } extend;
     struct {
       int reclaimed; /* expired leases returned to ready */
@@ -462,6 +467,30 @@ struct ain_store_req {
       int64_t version;   /* out */
       int changed;       /* out: the write changed the value */
     } setting;
+    struct {
+      /* in: the task a wedged shard was running (its step held the shard in one call past the
+       * watchdog's limit), fenced by the state_version of its claim or last extension. The wedge
+       * is recorded (table task_wedges: owner, elapsed_ms, error) whatever the task's state;
+       * only when the fence holds does the task move: back to ready at once with last_error =
+       * error, or, once it has wedged poison_after times (this one included), dead with
+       * "EPOISON: ..." (its DAG fails), or dead with error when it has no attempts left.
+       * node_id ("node_id/pid", may be NULL): the wedged node, marked dead with the leases of
+       * its other running tasks fenced (expired with a state_version bump) so that any node's
+       * reaper hands them out at once. AIN_ENOTFOUND (nothing written) for an unknown task. */
+      const char *task_id;
+      int64_t state_version;
+      const char *owner;  /* the wedged shard, "node_id/pid/shard-N" */
+      const char *error;  /* "EWEDGED: ..." */
+      int64_t elapsed_ms; /* how long the call had been running */
+      int poison_after;
+      const char *node_id;
+      /* out */
+      int wedges;  /* wedges recorded against the task, this one included */
+      int applied; /* 1: the fence held and the task moved; 0: it had moved on, left as it is */
+      ain_task_status_t new_status; /* the task's status afterwards */
+      int64_t new_version;
+      int fenced; /* other running tasks of node_id whose lease was expired */
+    } wedge;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */
@@ -500,6 +529,9 @@ void ain_store_req_enqueue(ain_store_req_t *req, const ain_store_batch_t *batch)
 void ain_store_req_claim(ain_store_req_t *req, const char *owner, int max, int64_t lease_ms);
 void ain_store_req_finish(ain_store_req_t *req, ain_finish_item_t *items, size_t n);
 void ain_store_req_extend(ain_store_req_t *req, ain_extend_item_t *items, size_t n);
+/* Like extend, but writes nothing: which of these claimed tasks are still ours? A shard asks this
+ * often (queue.cancel_check_ms) so a cancelled step stops, and kills its children, at once. */
+void ain_store_req_lease_check(ain_store_req_t *req, ain_extend_item_t *items, size_t n);
 void ain_store_req_reap(ain_store_req_t *req);
 void ain_store_req_cancel(ain_store_req_t *req, const char *task_id, const char *dag_id,
                           const char *reason);
@@ -551,6 +583,10 @@ void ain_store_req_review_decide(ain_store_req_t *req, const char *video_id, int
                                  int approve, const char *reviewer, const char *reason);
 void ain_store_req_receipt_put(ain_store_req_t *req, const ain_receipt_t *in, int lookup_only);
 void ain_store_req_setting(ain_store_req_t *req, const char *key, const char *value);
+/* WEDGE (store/wedge.c): inputs borrowed until the callback. */
+void ain_store_req_wedge(ain_store_req_t *req, const char *task_id, int64_t state_version,
+                         const char *owner, const char *error, int64_t elapsed_ms,
+                         int poison_after, const char *node_id);
 
 /* Checks a batch's shape without the store: at least one task, every task has an id and a type,
  * every edge has both ends and is not a self-edge, a DAG row has an id. Returns 0 or AIN_EINVAL

@@ -168,6 +168,43 @@ TEST(judge_thresholds) {
   ain_config_free(&cfg);
 }
 
+/* lua.cpu_ms and the watchdog keys: loaded, defaulted, and refused out of range naming the key. */
+TEST(watchdog_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  ASSERT_EQ(cfg.lua.cpu_ms, 10000);
+  ASSERT_EQ(cfg.watchdog.grace_ms, 0);
+  ASSERT_EQ(cfg.watchdog.record_timeout_ms, 5000);
+  ASSERT_EQ(cfg.watchdog.poison_after, 2);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("w.lua",
+                 "lua = { cpu_ms = 300 }\n"
+                 "watchdog = { grace_ms = 2500, record_timeout_ms = 1000, poison_after = 3 }\n",
+                 &cfg, &err));
+  ASSERT_EQ(cfg.lua.cpu_ms, 300);
+  ASSERT_EQ(cfg.watchdog.grace_ms, 2500);
+  ASSERT_EQ(cfg.watchdog.record_timeout_ms, 1000);
+  ASSERT_EQ(cfg.watchdog.poison_after, 3);
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("w1.lua", "watchdog = { poison_after = 0 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_EQ(err.field, "watchdog.poison_after");
+  ASSERT_STR_CONTAINS(err.msg, "w1.lua:1");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("w2.lua", "watchdog = { record_timeout_ms = 10 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'watchdog.record_timeout_ms' must be between 100 and 600000");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("w3.lua", "lua = { cpu_ms = 0 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_EQ(err.field, "lua.cpu_ms");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("w4.lua", "watchdog = { grace = 5 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "unknown key 'watchdog.grace'");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("w5.lua", "watchdog = { grace_ms = '1s' }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'watchdog.grace_ms' must be an integer");
+  ain_config_free(&cfg);
+}
+
 TEST(example_file_loads) {
   ain_config_t cfg;
   ain_err_t err;
@@ -310,4 +347,5 @@ TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_fil
           TEST_ENTRY(shards_zero_means_cores), TEST_ENTRY(unknown_key_names_key_and_line),
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
-          TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(example_file_loads))
+          TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(watchdog_keys),
+          TEST_ENTRY(example_file_loads))

@@ -194,6 +194,17 @@ TEST(captions_bad_inputs) {
   ain_media_safe_area_t wide = {.left_px = 200, .right_px = 200};
   ASSERT_NULL(ain_media_captions_ass(ok, 1, NULL, &wide, 360, 640, &err));
   ASSERT_STR_CONTAINS(err.msg, "safe area");
+  /* a comma in the font name would split the ASS Style line (found by fuzz_captions) */
+  ain_media_caption_style_t comma = {.font = "DejaVu Sans,99"};
+  ASSERT_NULL(ain_media_captions_ass(ok, 1, &comma, &sa, 360, 640, &err));
+  ASSERT_STR_EQ(err.field, "font");
+  ASSERT_STR_CONTAINS(err.msg, "comma");
+  ain_media_caption_style_t tall = {.font_size = 2000};
+  ASSERT_NULL(ain_media_captions_ass(ok, 1, &tall, &sa, 360, 640, &err));
+  ASSERT_STR_EQ(err.field, "font_size");
+  ain_media_word_t late[] = {W("a", 0, INT64_MAX)};
+  ASSERT_NULL(ain_media_captions_ass(late, 1, NULL, &sa, 360, 640, &err));
+  ASSERT_STR_CONTAINS(err.msg, "word 0");
   ain_media_caption_style_t bad = {.highlight_colour = "yellow"};
   ASSERT_NULL(ain_media_captions_ass(ok, 1, &bad, &sa, 360, 640, &err));
   ASSERT_STR_CONTAINS(err.msg, "yellow");

@@ -888,6 +888,48 @@ TEST(extend_is_fenced) {
   fx_close(&f);
 }
 
+/* The cancel watch's read-only check: it sees a cancel from elsewhere and writes nothing. */
+TEST(lease_check_sees_cancel) {
+  fx_t f;
+  fx_open(&f);
+  ain_task_t t[2];
+  mk_task(&t[0], NULL);
+  mk_task(&t[1], NULL);
+  enqueue(&f, t, 2, NULL, 0, NULL);
+  ain_store_req_t r;
+  ASSERT_EQ(claim(&f, &r, "w", 2, T0), 2);
+  int64_t v[2];
+  for (int i = 0; i < 2; i++) {
+    int k = strcmp(r.u.claim.tasks[i].id, t[0].id) == 0 ? 0 : 1;
+    v[k] = r.u.claim.tasks[i].state_version;
+  }
+  ain_store_req_cleanup(&r);
+  ain_extend_item_t ck[4] = {{.task_id = t[0].id, .state_version = v[0]},
+                             {.task_id = t[1].id, .state_version = v[1]},
+                             {.task_id = t[1].id, .state_version = v[1] - 1},
+                             {.task_id = "01890000-0000-7000-8000-000000000000", .state_version = 1}};
+  ain_store_req_lease_check(&r, ck, 4);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(ck[0].status, 0);
+  ASSERT_EQ(ck[1].status, 0);
+  ASSERT_EQ(ck[2].status, AIN_ECONFLICT); /* an old token */
+  ASSERT_EQ(ck[3].status, AIN_ECONFLICT); /* no such task */
+  ain_task_t got;
+  ASSERT_OK(get_task(&f, t[0].id, &got));
+  ASSERT_EQ(got.state_version, v[0]); /* read only: no version bump, lease untouched */
+  ASSERT_EQ(got.lease_until, T0 + LEASE);
+  ain_task_free(&got);
+
+  ain_store_req_cancel(&r, t[0].id, NULL, "operator");
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ain_store_req_cleanup(&r);
+  ain_store_req_lease_check(&r, ck, 2);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(ck[0].status, AIN_ECONFLICT); /* cancelled */
+  ASSERT_EQ(ck[1].status, 0);
+  fx_close(&f);
+}
+
 TEST(release_gives_attempt_back) {
   fx_t f;
   fx_open(&f);
@@ -1328,6 +1370,7 @@ TEST_MAIN(TEST_ENTRY(status_names_roundtrip), TEST_ENTRY(migrate_idempotent),
           TEST_ENTRY(fan_out_50), TEST_ENTRY(priority_and_run_at_order),
           TEST_ENTRY(cancel_task_and_dag), TEST_ENTRY(duplicate_id_rejected_nothing_written),
           TEST_ENTRY(concurrent_claims_never_twice), TEST_ENTRY(extend_is_fenced),
+          TEST_ENTRY(lease_check_sees_cancel),
           TEST_ENTRY(release_gives_attempt_back), TEST_ENTRY(stats_and_list),
           TEST_ENTRY(bad_inputs), TEST_ENTRY(callbacks_deferred_in_order),
           TEST_ENTRY(wakeup_other_handle), TEST_ENTRY(finish_spawns_work_atomically),

@@ -20,6 +20,7 @@ typedef enum {
   AIN__PG_FINISH,
   AIN__PG_FINISH_OK,
   AIN__PG_EXTEND,
+  AIN__PG_LEASE_CHECK,
   AIN__PG_REAP,
   AIN__PG_CANCEL,
   AIN__PG_GET_TASK,
@@ -52,6 +53,7 @@ typedef enum {
   AIN__PG_NODES,
   AIN__PG_ARCHIVE,
   AIN__PG_REVIEW, /* review.c: every review/publish op is one call of ain_review_op() */
+  AIN__PG_WEDGE,  /* wedge.c: ain_wedge() */
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -193,6 +195,14 @@ int ain__pg_parse_kv(ain_store_req_t *req, ain__pg_plan_t *plan);
  * SETTING; AIN__PG_REVIEW_DEF is its statement. */
 int ain__pg_plan_review(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_review(ain_store_req_t *req, ain__pg_plan_t *plan);
+/* wedge.c: the same two halves for WEDGE; AIN__PG_WEDGE_DEF is its statement. */
+int ain__pg_plan_wedge(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_wedge(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_WEDGE_DEF                                                                          \
+  {"ain_wedge",                                                                                    \
+   "SELECT wedges, applied, new_status, new_version, fenced "                                      \
+   "FROM ain_wedge($1::text, $2::bigint, $3::json)",                                               \
+   3}
 #define AIN__PG_REVIEW_DEF                                                                         \
   {"ain_review_op", "SELECT ain_review_op($1::text, $2::text, $3::bigint, $4::json)", 4}
 

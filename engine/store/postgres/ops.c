@@ -64,6 +64,16 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
          "FROM i WHERE t.id = i.id AND t.status = 'running' AND t.state_version = i.ver "
          "RETURNING i.idx, t.state_version",
          2},
+    /* EXTEND's read-only twin: the items still running under the version we hold. It takes
+     * the same two parameters as EXTEND; $1 (now) is not needed and only type-checked. */
+    [AIN__PG_LEASE_CHECK] =
+        {"ain_lease_check",
+         "WITH i AS (SELECT (j.o - 1)::integer AS idx, x.id, x.ver "
+         "  FROM json_array_elements($2::json) WITH ORDINALITY AS j(doc, o) "
+         "  CROSS JOIN LATERAL json_to_record(j.doc) AS x(id text, ver bigint)) "
+         "SELECT i.idx, t.state_version FROM i JOIN tasks t ON t.id = i.id "
+         "WHERE t.status = 'running' AND t.state_version = i.ver AND $1::bigint IS NOT NULL",
+         2},
     [AIN__PG_REAP] = {"ain_reap", "SELECT reclaimed, dead FROM ain_reap($1::text, $2::bigint)", 2},
     [AIN__PG_CANCEL] = {"ain_cancel",
                         "SELECT ain_cancel($1::text, $2::bigint, $3::text, $4::text, $5::text)", 5},
@@ -202,6 +212,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              "ORDER BY last_seen_at DESC, trend_key LIMIT $1::integer",
                              1},
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
+    [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -408,7 +419,7 @@ static int pg_plan_extend(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t no
     it->status = AIN_ECONFLICT;
     it->new_version = 0;
   }
-  c = pg_cmd(plan, AIN__PG_EXTEND);
+  c = pg_cmd(plan, req->u.extend.check_only ? AIN__PG_LEASE_CHECK : AIN__PG_EXTEND);
   c->params[0] = pg_i64(now);
   return pg_json_param(arr, &c->params[1], &req->err);
 }
@@ -521,6 +532,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_RECEIPT_PUT:
   case AIN_STORE_SETTING:
     return ain__pg_plan_review(req, plan, now);
+  case AIN_STORE_WEDGE:
+    return ain__pg_plan_wedge(req, plan, now);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -770,6 +783,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_RECEIPT_PUT:
   case AIN_STORE_SETTING:
     return ain__pg_parse_review(req, plan);
+  case AIN_STORE_WEDGE:
+    return ain__pg_parse_wedge(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }

@@ -279,8 +279,36 @@ int ain__store_sq_finish(ain__sq_ctx_t *c) {
 
 /* ---- extend ---------------------------------------------------------------------------------- */
 
+/* The read-only lease check: one indexed probe per item, no transaction (each is one statement
+ * and the answer is only a hint that the next extend or finish confirms). */
+static int sq_lease_check(ain__sq_ctx_t *c) {
+  ain_store_req_t *req = c->req;
+  for (size_t i = 0; i < req->u.extend.nitems; i++) {
+    ain_extend_item_t *it = &req->u.extend.items[i];
+    sqlite3_stmt *st = ain__store_sq_stmt(c, SQ_LEASE_CHECK);
+    if (st == NULL) {
+      return AIN_ESTORE;
+    }
+    ain__store_sq_bind_text(st, 1, it->task_id);
+    sqlite3_bind_int64(st, 2, it->state_version);
+    int step = sqlite3_step(st);
+    it->status = step == SQLITE_ROW ? 0 : AIN_ECONFLICT;
+    it->new_version = it->state_version;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+      int rc = ain__store_sq_fail(c, "checking a lease");
+      sqlite3_reset(st);
+      return rc;
+    }
+    sqlite3_reset(st);
+  }
+  return 0;
+}
+
 int ain__store_sq_extend(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
+  if (req->u.extend.check_only) {
+    return sq_lease_check(c);
+  }
   int rc = ain__store_sq_exec(c, SQ_BEGIN_IMMEDIATE);
   for (size_t i = 0; rc == 0 && i < req->u.extend.nitems; i++) {
     ain_extend_item_t *it = &req->u.extend.items[i];

@@ -176,6 +176,7 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_VIDEO_JUDGED] = ain__store_sq_review, [AIN_STORE_REVIEW_LIST] = ain__store_sq_review,
     [AIN_STORE_REVIEW_DECIDE] = ain__store_sq_review, [AIN_STORE_RECEIPT_PUT] = ain__store_sq_review,
     [AIN_STORE_SETTING] = ain__store_sq_review,
+    [AIN_STORE_WEDGE] = ain__store_sq_wedge,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {

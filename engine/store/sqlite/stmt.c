@@ -107,6 +107,7 @@ static const char *const sql_text[SQ__COUNT] = {
         "finished_at = ?3 WHERE id = ?1 AND status IN " NON_TERMINAL,
     [SQ_EXTEND] = "UPDATE tasks SET lease_until = ?3, state_version = state_version + 1, "
                   "updated_at = ?4" FENCE "RETURNING state_version",
+    [SQ_LEASE_CHECK] = "SELECT state_version FROM tasks" FENCE,
     [SQ_REAP_SELECT] = "SELECT id, dag_id, step, lease_owner, attempts, max_attempts, "
                        "state_version FROM tasks WHERE status = 'running' AND lease_until < ?1 "
                        "ORDER BY lease_until",

@@ -1,0 +1,2 @@
+shards = 1
+error('nope')

@@ -1,0 +1,1 @@
+io.open('/tmp/x', 'w')

@@ -1,0 +1,1 @@
+judge = { pass = 0.9, reject = 0.25 }

@@ -1,0 +1,1 @@
+judge = { pass = 1, reject = 0 }

@@ -1,0 +1,1 @@
+judge = { pass = 1.5, reject = 0.5 }

@@ -1,0 +1,1 @@
+judge = { pass = 'high', reject = 0.5 }

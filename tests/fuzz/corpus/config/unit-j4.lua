@@ -1,0 +1,1 @@
+judge = { pass = 0.4, reject = 0.6 }

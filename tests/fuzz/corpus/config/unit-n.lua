@@ -1,0 +1,2 @@
+queue = {
+  claim_bach = 3 }

@@ -1,0 +1,1 @@
+queue = { claim_batch = 0 }

@@ -1,0 +1,1 @@
+return { shards = 2, queue = { poll_ms = 10 } }

@@ -1,0 +1,1 @@
+queue = { lease_ms = 'long' }

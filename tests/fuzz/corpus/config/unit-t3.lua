@@ -1,0 +1,1 @@
+lua = { allow_ffi = 1 }

@@ -1,0 +1,3 @@
+shards = 1
+
+shardz = 2
