@@ -184,7 +184,9 @@ int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err) {
   }
   int rc = 0;
   if (path != NULL) {
-    rc = ain_config_load(&cli->cfg, path, err);
+    /* -c names a file: an empty one is an error there, only a warning when found by looking */
+    rc = cli->config_path != NULL ? ain_config_load(&cli->cfg, path, err)
+                                  : ain_config_load_found(&cli->cfg, path, err);
   }
   if (rc == 0) {
     ain_log_set_level((ain_log_level_t)ain_log_level_parse(cli->cfg.log_level));

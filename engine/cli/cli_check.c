@@ -53,6 +53,7 @@ static int check_file(const ain_cli_t *cli, const char *path) {
   ain_lua_check_opts_t o = {.scripts_dir = dir,
                             .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
                             .cpu_budget = (uint64_t)cli->cfg.lua.cpu_budget,
+                            .timeout_ms = (uint64_t)cli->cfg.lua.check_timeout_ms,
                             .allow_ffi = cli->cfg.lua.allow_ffi};
   ain_err_t err;
   ain_err_clear(&err);

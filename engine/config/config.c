@@ -1,6 +1,7 @@
-/* Config loader. The file runs in a throwaway Lua state whose global table records the line of every
- * top-level assignment, so a bad value can be reported as file:line. The accepted keys are one
- * declarative table (config_keys) that is also what ain.lua.example documents. */
+/* Config loader. The file runs in a throwaway Lua state under a budget (config/eval.c) whose global
+ * table records the line of every top-level assignment, so a bad value can be reported as
+ * file:line. The accepted keys are one declarative table (config_keys) that is also what
+ * ain.lua.example documents. Relies on: config/eval.c, core/util.h, core/log.h, LuaJIT. */
 #include "config/config.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/internal.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -64,6 +66,7 @@ static const config_key_t config_keys[] = {
     {"lua", K_TABLE, 0, 0, 0},
     {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
     {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
+    {"lua.check_timeout_ms", K_INT, OFF(lua.check_timeout_ms), 10, 600000},
     {"lua.cpu_ms", K_INT, OFF(lua.cpu_ms), 10, 3600000},
     {"lua.allow_ffi", K_BOOL, OFF(lua.allow_ffi), 0, 0},
     {"watchdog", K_TABLE, 0, 0, 0},
@@ -150,6 +153,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->retention.interval_ms = 3600000;
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
+  cfg->lua.check_timeout_ms = 2000;
   cfg->lua.cpu_ms = 10000;
   cfg->lua.allow_ffi = 0;
   cfg->watchdog.grace_ms = 0; /* max(1000, lua.cpu_ms / 2) */
@@ -191,22 +195,6 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->channels.outbox.dir);
   ain_spawn_config_free(&cfg->spawn);
   memset(cfg, 0, sizeof *cfg);
-}
-
-/* __newindex of the config's global table: store the value and remember the assignment's line. */
-static int record_assignment(lua_State *L) {
-  lua_Debug ar;
-  int line = 0;
-  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar)) {
-    line = ar.currentline;
-  }
-  lua_getfield(L, LUA_REGISTRYINDEX, "ain.config.lines");
-  lua_pushvalue(L, 2);
-  lua_pushinteger(L, line);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-  lua_rawset(L, 1);
-  return 0;
 }
 
 static const config_key_t *find_key(const char *name) {
@@ -290,7 +278,14 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
     if (t != LUA_TSTRING) {
       goto type_error;
     }
-    if (k->kind == K_PATH) {
+    if (k->kind == K_PATH && lua_objlen(L, -1) == 0) {
+      /* "" would resolve to the config's folder. It means "off" only where documented so. */
+      if (strcmp(name, "trends.source") != 0) {
+        return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must not be empty (a path)", where,
+                             name);
+      }
+      set_str((char **)(base + k->offset), "");
+    } else if (k->kind == K_PATH) {
       char *p = resolve_path(base_dir, lua_tostring(L, -1));
       free(*(char **)(base + k->offset));
       *(char **)(base + k->offset) = p;
@@ -315,8 +310,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
     }
     int64_t v = (int64_t)d;
     if (v < k->min || v > k->max) {
-      return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be between %lld and %lld, got %lld",
-                           where, name, (long long)k->min, (long long)k->max, (long long)v);
+      return ain_err_field(err, AIN_ECONFIG, name,
+                           "%s: '%s' must be between %lld and %lld, got %lld", where, name,
+                           (long long)k->min, (long long)k->max, (long long)v);
     }
     if (is_int_key(k)) {
       *(int *)(base + k->offset) = (int)v;
@@ -343,63 +339,59 @@ type_error:
                        lua_kind_name(k->kind), lua_typename(L, t));
 }
 
-int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
+/* node_id names this process in the nodes table, logs and audit rows: text a person can read. */
+static int check_node_id(const char *id, const char *path, ain_err_t *err) {
+  size_t n = strlen(id);
+  size_t bad = 0;
+  if (n == 0 || n > AIN_CONFIG_NODE_ID_MAX) {
+    return ain_err_field(err, AIN_ECONFIG, "node_id",
+                         "%s: 'node_id' must be 1 to %d bytes long, got %zu", path,
+                         AIN_CONFIG_NODE_ID_MAX, n);
+  }
+  if (!ain_utf8_valid(id, n, &bad)) {
+    return ain_err_field(err, AIN_ECONFIG, "node_id",
+                         "%s: 'node_id' must be valid UTF-8 (bad byte 0x%02x at offset %zu)", path,
+                         (unsigned char)id[bad], bad);
+  }
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)id[i];
+    if (c < 0x20 || c == 0x7f) {
+      return ain_err_field(err, AIN_ECONFIG, "node_id",
+                           "%s: 'node_id' must be printable (control character 0x%02x at offset "
+                           "%zu)",
+                           path, c, i);
+    }
+  }
+  return 0;
+}
+
+static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *err) {
   char *src = NULL;
   size_t len = 0;
+  ain__config_eval_t *ev = NULL;
   int rc = ain_read_file(path, &src, &len);
   if (rc != 0) {
     return ain_err_field(err, AIN_ECONFIG, "", "%s: cannot read config: %s", path, strerror(-rc));
   }
-  lua_State *L = luaL_newstate();
-  if (L == NULL) {
-    free(src);
-    return ain_err_set(err, AIN_ENOMEM, "cannot create a Lua state for the config");
+  if (len == 0) {
+    /* Defaults put the store in the current folder: what an empty file would quietly do. */
+    if (named) {
+      rc = ain_err_field(err, AIN_ECONFIG, "",
+                         "%s: the config file is empty (0 bytes); refusing to run on the defaults "
+                         "(a store and data folder at relative default paths). Write the keys you "
+                         "mean (see ain.lua.example)",
+                         path);
+      goto done;
+    }
+    ain_log_warn("%s: the config file is empty (0 bytes): running on the defaults (a store and "
+                 "data folder at relative default paths)",
+                 path);
   }
-  /* Only what a config file needs: no io/os/debug. */
-  lua_pushcfunction(L, luaopen_base);
-  lua_call(L, 0, 0);
-  lua_pushcfunction(L, luaopen_string);
-  lua_call(L, 0, 0);
-  lua_pushcfunction(L, luaopen_table);
-  lua_call(L, 0, 0);
-  lua_pushcfunction(L, luaopen_math);
-  lua_call(L, 0, 0);
-  static const char *unsafe[] = {"dofile", "loadfile", "load", "loadstring", "require", "module"};
-  for (size_t i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++) {
-    lua_pushnil(L);
-    lua_setglobal(L, unsafe[i]);
-  }
-
-  char chunkname[1100];
-  snprintf(chunkname, sizeof chunkname, "@%s", path);
-  if (luaL_loadbuffer(L, src, len, chunkname) != 0) {
-    rc = ain_err_set(err, AIN_ECONFIG, "%s", lua_tostring(L, -1));
+  rc = ain__config_eval(path, src, len, &ev, err);
+  if (rc != 0) {
     goto done;
   }
-  /* The chunk's environment: an empty table whose assignments are recorded with their line;
-   * reads fall back to the real globals (string, math...). */
-  lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, "ain.config.lines");
-  lua_newtable(L); /* env */
-  lua_newtable(L); /* its metatable */
-  lua_pushcfunction(L, record_assignment);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushvalue(L, LUA_GLOBALSINDEX);
-  lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, "ain.config.env");
-  lua_setfenv(L, -2);
-  if (lua_pcall(L, 0, 1, 0) != 0) {
-    rc = ain_err_set(err, AIN_ECONFIG, "%s", lua_tostring(L, -1));
-    goto done;
-  }
-  /* `return { ... }` is accepted too; its keys have no line of their own. */
-  int returned_table = lua_type(L, -1) == LUA_TTABLE;
-  if (!returned_table) {
-    lua_pop(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, "ain.config.env");
-  }
+  lua_State *L = ain__config_eval_state(ev);
   char base_dir[1024];
   snprintf(base_dir, sizeof base_dir, "%s", path);
   char *slash = strrchr(base_dir, '/');
@@ -433,6 +425,10 @@ int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
     }
     lua_pop(L, 1);
   }
+  rc = check_node_id(cfg->node_id, path, err);
+  if (rc != 0) {
+    goto done;
+  }
   if (cfg->shards == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->shards = cores > 0 ? (int)cores : 1;
@@ -462,8 +458,8 @@ int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
                        cfg->log_format);
     goto done;
   }
-  static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
-                                         "medium", "slow", "slower", "veryslow"};
+  static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
+                                        "medium",    "slow",      "slower",   "veryslow"};
   int preset_ok = 0;
   for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
     preset_ok |= strcmp(cfg->media.preset, presets[i]) == 0;
@@ -503,7 +499,15 @@ int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
   set_str(&cfg->path, path);
   rc = 0;
 done:
-  lua_close(L);
+  ain__config_eval_free(ev);
   free(src);
   return rc;
+}
+
+int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err) {
+  return load_file(cfg, path, 1, err);
+}
+
+int ain_config_load_found(ain_config_t *cfg, const char *path, ain_err_t *err) {
+  return load_file(cfg, path, 0, err);
 }

@@ -1,7 +1,9 @@
 /* Engine configuration: a Lua file of top-level assignments (see ain.lua.example, which documents
  * every key and its default). Unknown keys and wrong types are rejected naming the key and the
- * file:line of the assignment. Paths are resolved relative to the config file's folder.
- * Relies on: LuaJIT (a throwaway state, only base library + string/table/math). */
+ * file:line of the assignment. Paths are resolved relative to the config file's folder; an empty
+ * path is refused naming its key (except trends.source, where "" means no planner).
+ * Relies on: LuaJIT (a throwaway state, only base library + string/table/math, under a budget),
+ * loop/worker.h. */
 #ifndef AIN_CONFIG_CONFIG_H
 #define AIN_CONFIG_CONFIG_H
 
@@ -55,6 +57,7 @@ typedef struct {
   struct {
     int64_t mem_limit_mb;
     int64_t cpu_budget; /* VM instructions per step */
+    int64_t check_timeout_ms; /* wall-clock limit of a policy's top level when it is checked */
     int64_t cpu_ms;     /* loop time per step (the host's cpu_ms), summed over its resumes */
     int allow_ffi;
   } lua;
@@ -96,10 +99,18 @@ typedef struct {
   ain_spawn_config_t spawn; /* ain.spawn's allowlist, environment and limits (config/spawn.h) */
 } ain_config_t;
 
+#define AIN_CONFIG_NODE_ID_MAX 128 /* bytes; node_id is also valid UTF-8 and printable */
+
 /* Fills cfg with defaults. */
 void ain_config_defaults(ain_config_t *cfg);
-/* Loads path over the defaults. On error, err names file:line and the key. */
+/* Loads path over the defaults. On error, err names file:line and the key. The file runs under a
+ * budget (10 million VM instructions, 64 MiB, 1 s of wall clock; a file stuck inside one C call
+ * is abandoned 0.5 s later): past it, AIN_ECONFIG "<path>: the config exceeded its budget (...)".
+ * A path named by the operator (-c) that is empty (0 bytes) is refused: it would run on the
+ * defaults, with the store in the current folder. */
 int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err);
+/* The same for a config found by looking (./ain.lua): an empty file only logs a warning. */
+int ain_config_load_found(ain_config_t *cfg, const char *path, ain_err_t *err);
 void ain_config_free(ain_config_t *cfg);
 
 #endif

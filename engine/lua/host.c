@@ -6,13 +6,15 @@
  * the hook, which policy code cannot catch with pcall; it is then never resumed again. Where the
  * hook cannot yield it raises, and lua/budget.c's pcall/resume wrappers keep that error from being
  * swallowed; lua/pattern.c charges pattern matching to the same budget.
- * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/budget.c, lua/ain_mod.c, core/log.h, cJSON. */
+ * Relies on: LuaJIT, libuv, lua/sandbox.c, lua/budget.c, lua/ain_mod.c, core/log.h, core/utf8.h
+ * (results), cJSON. */
 #include <cjson/cJSON.h>
 #include <luajit.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/util.h"
 #include "lua/internal.h"
 
@@ -302,11 +304,16 @@ static void finish_returned(ain_lua_call_t *c) {
   }
   char *json = ain_strdup(lua_tostring(L, -1));
   lua_settop(L, top);
+  ain_err_t uerr;
   if (json[0] == '[') {
     char msg[400];
     snprintf(msg, sizeof msg, "ELUA: %s returned an array, expected a table with named fields",
              what);
     call_finish(c, AIN_ELUA, NULL, msg);
+  } else if (ain_utf8_json_check(json, strlen(json), "result", &uerr) != 0) {
+    char msg[1400]; /* cjson passes any bytes through: name the field before it is stored */
+    snprintf(msg, sizeof msg, "EUTF8: %s: %s (a result must be valid UTF-8)", what, uerr.msg);
+    call_finish(c, AIN_EUTF8, NULL, msg);
   } else {
     call_finish(c, 0, json, NULL);
   }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "lua/host.h"
+#include "lua/registry.h"
 
 /* One pending yield of a call: what ain_lua_call_cancel() runs to stop the I/O (stop a timer,
  * kill a child). The op then completes later without touching the call. */
@@ -112,9 +113,45 @@ int ain__lua_no_side_effects(lua_State *L, const char *what);
 /* registry.c: brings the host's sources up to the registry's current generation. Called when a
  * call starts, so a step never changes version half-way. */
 void ain__lua_registry_sync(ain_lua_host_t *h);
-/* registry_check.c: loads module (from the sources the host has) in the scratch host h under the
- * call budgets and checks its contract (see ain_lua_check_source). 0 or AIN_E* with err set. */
-int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err);
+/* registry_check.c: one check of one version, run on a worker thread (loop/worker.h). It holds
+ * copies of everything it reads, so a check its owner abandoned touches nothing of the owner's. */
+typedef struct {
+  char module[128];
+  char *src;
+  size_t len;
+  ain_lua_check_opts_t o; /* o.scripts_dir is the job's own copy */
+  int sources_only;       /* modules it requires come only from deps (registry mode) */
+  struct ain__lua_check_dep {
+    char module[128];
+    char *src;
+    size_t len;
+  } *deps;
+  size_t ndeps, deps_cap;
+  int rc; /* the outcome: 0 or AIN_E* with err */
+  ain_err_t err;
+  size_t idx; /* the registry's: which entry, which of its checks, which version */
+  uint64_t seq;
+  char sha[65];
+} ain__lua_check_job_t;
+
+/* A job checking src as `module` under opts (budgets clamped as ain_lua_check_opts_t says).
+ * Copies everything. Never NULL (aborts on OOM). */
+ain__lua_check_job_t *ain__lua_check_job_new(const ain_lua_check_opts_t *opts, const char *module,
+                                             const char *src, size_t len);
+/* Gives the job's scratch host `module`'s source too (what the checked module may require). */
+void ain__lua_check_job_add_dep(ain__lua_check_job_t *job, const char *module, const char *src,
+                                size_t len);
+/* The worker body: UTF-8, compile, top level, contract; sets job->rc and job->err. */
+void ain__lua_check_job_run(void *job);
+void ain__lua_check_job_free(void *job);
+/* How long an owner waits for a job: its timeout plus AIN_LUA_CHECK_GRACE_MS. */
+uint64_t ain__lua_check_job_deadline_ms(const ain__lua_check_job_t *job);
+/* The rejection of a job whose deadline passed: AIN_EBUDGET_CPU, "agents/x.lua: its top level ran
+ * longer than N ms ...". Returns the code. */
+int ain__lua_check_timed_out(const char *module, uint64_t ms, ain_err_t *err);
+/* Runs the job on a worker thread and waits up to its deadline. Takes ownership of the job (freed
+ * here, or by its thread when abandoned). 0 or AIN_E* with err set. */
+int ain__lua_check_job_wait(ain__lua_check_job_t *job, ain_err_t *err);
 
 /* budget.c */
 /* Replaces pcall, xpcall and coroutine.create/resume/wrap of the unrestricted state (before the

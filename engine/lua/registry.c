@@ -3,8 +3,13 @@
  * module and the generation number) changes only under mu, and shards copy it into their own
  * Lua state when a call starts (ain__lua_registry_sync). A new version is published only after
  * the store has recorded it, so every sha an audit row names can be replayed.
- * Relies on: libuv (fs events, timers, mutex), lua/internal.h, lua/registry_check.c,
- * store/store.h, core/log.h. */
+ * Checks run on worker threads (a hub delivers their outcome to the loop); the loop keeps one
+ * record per check in flight with its deadline, and a timer rejects the version whose check
+ * passed it. Only the newest check of a module counts (entry_t.check_seq); an older one's outcome
+ * is dropped when it arrives. A check abandoned at its deadline keeps its thread until it returns:
+ * past REG_MAX_STUCK of those, new checks are refused until they return (or a restart).
+ * Relies on: libuv (fs events, timers, mutex), loop/worker.h, lua/internal.h,
+ * lua/registry_check.c, store/store.h, core/log.h. */
 #include "lua/registry.h"
 
 #include <dirent.h>
@@ -14,12 +19,12 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "loop/worker.h"
 #include "lua/internal.h"
 
 #define REG_DEFAULT_DEBOUNCE_MS 20
 #define REG_DEFAULT_PIN_POLL_MS 1000
-#define REG_CHECK_CPU 10000000ull /* VM instructions for a module's top level */
-#define REG_CHECK_MS 250ull
+#define REG_MAX_STUCK 4 /* abandoned checks whose thread has not returned */
 
 typedef struct {
   char module[128];
@@ -33,11 +38,24 @@ typedef struct {
   size_t pin_len;
   char *error; /* why the disk version was rejected; NULL when it serves */
   int deleted;
+  /* the check whose outcome counts (the newest): its seq, version and a copy of its source */
+  int checking;
+  uint64_t check_seq;
+  char check_sha[65];
+  char *check_src;
+  size_t check_len;
   /* published: read by shards under mu */
   char serve_sha[65];
   char *serve_src;
   size_t serve_len;
 } entry_t;
+
+/* A check in flight, as the loop sees it (the job itself belongs to its thread meanwhile). */
+typedef struct {
+  uint64_t seq, deadline_ns;
+  size_t idx;
+  int abandoned; /* its deadline passed; its thread has not returned */
+} check_rec_t;
 
 struct ain_lua_registry {
   uv_loop_t *loop;
@@ -52,6 +70,11 @@ struct ain_lua_registry {
   size_t n, cap;
   int inflight; /* store requests whose callback has not run */
   int pin_inflight;
+  ain_worker_hub_t *hub; /* checks on worker threads report here */
+  uv_timer_t deadline;   /* the earliest deadline of a check in flight */
+  check_rec_t *checks;   /* every check started and not returned, newest or not */
+  size_t nchecks, checks_cap;
+  uint64_t next_seq;
   int closing;
   void (*close_cb)(void *data);
   void *close_data;
@@ -70,6 +93,7 @@ typedef struct {
 static const char *const dirs[2] = {"agents", "personas"};
 
 static void maybe_free(ain_lua_registry_t *r);
+static void fallback_from_store(ain_lua_registry_t *r, size_t idx);
 
 static entry_t *entry_for(ain_lua_registry_t *r, const char *module, const char *rel) {
   for (size_t i = 0; i < r->n; i++) {
@@ -166,42 +190,6 @@ void ain__lua_registry_sync(ain_lua_host_t *h) {
   uv_mutex_unlock(&r->mu);
 }
 
-/* ---- checking ------------------------------------------------------------------------------ */
-
-/* Checks a candidate in a fresh scratch host that has every module's serving version, so what
- * it requires at load time is what the shards would give it. */
-static int check(ain_lua_registry_t *r, const char *module, const char *src, size_t len,
-                 ain_err_t *err) {
-  const ain_lua_check_opts_t *c = &r->o.check;
-  ain_lua_opts_t lo = {.scripts_dir = r->scripts_dir,
-                       .name = "registry",
-                       .mem_limit = c->mem_limit,
-                       /* a top level only builds a table: a tight budget keeps a looping
-                        * version from holding the registry's loop */
-                       .cpu_budget = c->cpu_budget && c->cpu_budget < REG_CHECK_CPU ? c->cpu_budget
-                                                                                    : REG_CHECK_CPU,
-                       .cpu_ms = c->cpu_ms && c->cpu_ms < REG_CHECK_MS ? c->cpu_ms : REG_CHECK_MS,
-                       .allow_ffi = c->allow_ffi,
-                       .no_side_effects = 1};
-  ain_lua_host_t *h = NULL;
-  int rc = ain_lua_host_new(r->loop, &lo, &h, err);
-  if (rc != 0) {
-    return rc;
-  }
-  h->sources_only = 1; /* a module with no valid version must not load from disk either */
-  for (size_t i = 0; i < r->n; i++) {
-    if (r->e[i].serve_src != NULL && strcmp(r->e[i].module, module) != 0) {
-      ain_lua_host_set_source(h, r->e[i].module, r->e[i].serve_src, r->e[i].serve_len, NULL, NULL);
-    }
-  }
-  rc = ain_lua_host_set_source(h, module, src, len, NULL, err);
-  if (rc == 0) {
-    rc = ain__lua_check_in(h, module, err);
-  }
-  ain_lua_host_free(h);
-  return rc;
-}
-
 /* ---- recording ----------------------------------------------------------------------------- */
 
 static void put_applied(put_op_t *op) {
@@ -279,6 +267,187 @@ static void record(ain_lua_registry_t *r, size_t idx, const char *sha, char *src
   }
 }
 
+/* ---- checking ------------------------------------------------------------------------------ */
+
+/* A check's outcome for the version on disk (the newest one): log it, record it, and at start-up
+ * fall back to the store's last valid version when it was rejected. Takes ownership of src. */
+static void checked(ain_lua_registry_t *r, size_t idx, const char *sha, char *src, size_t len,
+                    int rc, const ain_err_t *err, int wait) {
+  entry_t *e = &r->e[idx];
+  free(e->error);
+  e->error = NULL;
+  if (rc != 0) {
+    size_t n = strlen(err->msg) + 32;
+    e->error = malloc(n);
+    if (e->error == NULL) {
+      abort();
+    }
+    snprintf(e->error, n, "%s: %s", ain_err_name(rc), err->msg);
+    ain_log_error("policy %s: version %.12s rejected: %s; %s%.12s keeps serving", e->module, sha,
+                  e->error, e->serve_src ? "version " : "no version",
+                  e->serve_src ? e->serve_sha : "");
+  } else {
+    ain_log_info("policy %s: version %.12s is valid", e->module, sha);
+  }
+  record(r, idx, sha, src, len, e->error, wait);
+  if (rc != 0 && wait && r->o.store != NULL && r->e[idx].latest_src == NULL) {
+    fallback_from_store(r, idx);
+  }
+}
+
+static size_t stuck_count(const ain_lua_registry_t *r) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->nchecks; i++) {
+    n += r->checks[i].abandoned != 0;
+  }
+  return n;
+}
+
+static void on_deadline(uv_timer_t *t);
+
+/* Arms the timer for the earliest deadline of a check not yet abandoned. */
+static void arm_deadline(ain_lua_registry_t *r) {
+  uint64_t first = UINT64_MAX;
+  for (size_t i = 0; i < r->nchecks; i++) {
+    if (!r->checks[i].abandoned && r->checks[i].deadline_ns < first) {
+      first = r->checks[i].deadline_ns;
+    }
+  }
+  if (first == UINT64_MAX || r->closing) {
+    uv_timer_stop(&r->deadline);
+    return;
+  }
+  uint64_t now = ain_mono_ns();
+  /* +1: the loop's cached time may lag the clock, and an early wake-up just re-arms */
+  uint64_t ms = first > now ? (first - now) / 1000000 + 1 : 0;
+  uv_timer_start(&r->deadline, on_deadline, ms, 0);
+}
+
+static void on_deadline(uv_timer_t *t) {
+  ain_lua_registry_t *r = t->data;
+  uint64_t now = ain_mono_ns();
+  uint64_t ms = (r->o.check.timeout_ms ? r->o.check.timeout_ms : AIN_LUA_CHECK_DEFAULT_TIMEOUT_MS) +
+                AIN_LUA_CHECK_GRACE_MS;
+  for (size_t i = 0; i < r->nchecks; i++) {
+    check_rec_t *c = &r->checks[i];
+    if (c->abandoned || c->deadline_ns > now) {
+      continue;
+    }
+    c->abandoned = 1;
+    entry_t *e = &r->e[c->idx];
+    ain_log_warn("policy %s: a check did not return within %llu ms; its thread is abandoned "
+                 "(%zu abandoned, at most %d before new checks are refused)",
+                 e->module, (unsigned long long)ms, stuck_count(r), REG_MAX_STUCK);
+    if (e->checking && e->check_seq == c->seq) {
+      e->checking = 0;
+      ain_err_t err;
+      int rc = ain__lua_check_timed_out(e->module, ms, &err);
+      char *src = e->check_src;
+      e->check_src = NULL;
+      checked(r, c->idx, e->check_sha, src, e->check_len, rc, &err, 0);
+    }
+  }
+  arm_deadline(r);
+}
+
+/* A check returned on its thread (the hub runs this on the loop). Owns the job. */
+static void on_checked(void *arg, void *data) {
+  ain__lua_check_job_t *job = arg;
+  ain_lua_registry_t *r = data;
+  int abandoned = 0;
+  for (size_t i = 0; i < r->nchecks; i++) {
+    if (r->checks[i].seq == job->seq) {
+      abandoned = r->checks[i].abandoned;
+      r->checks[i] = r->checks[--r->nchecks];
+      break;
+    }
+  }
+  entry_t *e = &r->e[job->idx];
+  if (abandoned) {
+    ain_log_info("policy %s: an abandoned check of version %.12s returned; its thread is free",
+                 e->module, job->sha);
+  } else if (!r->closing && e->checking && e->check_seq == job->seq) {
+    e->checking = 0;
+    char *src = e->check_src;
+    e->check_src = NULL;
+    checked(r, job->idx, job->sha, src, e->check_len, job->rc, &job->err, 0);
+  } else {
+    ain_log_debug("policy %s: version %.12s was checked after a newer one; outcome dropped",
+                  e->module, job->sha);
+  }
+  ain__lua_check_job_free(job);
+  arm_deadline(r);
+}
+
+/* Checks version sha of entry idx on a worker thread, in a scratch host that has every other
+ * module's serving version, so what it requires at load time is what the shards would give it.
+ * wait (start-up): blocks up to the check's deadline and handles the outcome before returning.
+ * Otherwise the outcome arrives through on_checked or on_deadline. Copies src. */
+static void start_check(ain_lua_registry_t *r, size_t idx, const char *sha, const char *src,
+                        size_t len, int wait) {
+  entry_t *e = &r->e[idx];
+  ain__lua_check_job_t *job = ain__lua_check_job_new(&r->o.check, e->module, src, len);
+  job->sources_only = 1; /* a module with no valid version must not load from disk either */
+  for (size_t i = 0; i < r->n; i++) {
+    if (r->e[i].serve_src != NULL && i != idx) {
+      ain__lua_check_job_add_dep(job, r->e[i].module, r->e[i].serve_src, r->e[i].serve_len);
+    }
+  }
+  job->idx = idx;
+  job->seq = ++r->next_seq;
+  snprintf(job->sha, sizeof job->sha, "%s", sha);
+  char *copy = malloc(len + 1);
+  if (copy == NULL) {
+    abort();
+  }
+  memcpy(copy, src, len);
+  copy[len] = '\0';
+  if (wait) {
+    ain_err_t err;
+    ain_err_clear(&err);
+    int rc = ain__lua_check_job_wait(job, &err);
+    checked(r, idx, sha, copy, len, rc, &err, 1);
+    return;
+  }
+  size_t stuck = stuck_count(r);
+  if (stuck >= REG_MAX_STUCK) {
+    ain_log_error("policy %s: version %.12s not checked: %zu earlier checks are stuck on their "
+                  "threads (restart the engine to reclaim them); it is checked on its next change "
+                  "or SIGHUP",
+                  e->module, sha, stuck);
+    e->disk_sha[0] = '\0'; /* the next event retries */
+    ain__lua_check_job_free(job);
+    free(copy);
+    return;
+  }
+  uint64_t seq = job->seq;
+  uint64_t deadline_ns = ain_mono_ns() + ain__lua_check_job_deadline_ms(job) * 1000000ull;
+  if (ain_worker_hub_start(r->hub, ain__lua_check_job_run, job, ain__lua_check_job_free) != 0) {
+    ain_log_error("policy %s: version %.12s not checked: cannot start a thread", e->module, sha);
+    e->disk_sha[0] = '\0';
+    ain__lua_check_job_free(job);
+    free(copy);
+    return;
+  }
+  if (r->nchecks == r->checks_cap) {
+    size_t cap = r->checks_cap ? r->checks_cap * 2 : 8;
+    check_rec_t *g = realloc(r->checks, cap * sizeof *g);
+    if (g == NULL) {
+      abort();
+    }
+    r->checks = g;
+    r->checks_cap = cap;
+  }
+  r->checks[r->nchecks++] = (check_rec_t){.seq = seq, .deadline_ns = deadline_ns, .idx = idx};
+  e->checking = 1;
+  e->check_seq = seq;
+  snprintf(e->check_sha, sizeof e->check_sha, "%s", sha);
+  free(e->check_src);
+  e->check_src = copy;
+  e->check_len = len;
+  arm_deadline(r);
+}
+
 /* ---- scanning ------------------------------------------------------------------------------ */
 
 /* Start-up with a rejected file: the newest valid version the store recorded keeps serving, as it
@@ -339,33 +508,12 @@ static void consider(ain_lua_registry_t *r, const char *rel, int force, int wait
   if (!force && strcmp(sha, e->latest_sha) == 0) { /* back to the version that serves */
     free(e->error);
     e->error = NULL;
+    e->checking = 0; /* the newest wins: a check of what was there in between no longer counts */
     free(src);
     return;
   }
-  ain_err_t err;
-  ain_err_clear(&err);
-  int rc = check(r, module, src, len, &err);
-  free(e->error);
-  e->error = NULL;
-  if (rc != 0) {
-    size_t n = strlen(err.msg) + 32;
-    e->error = malloc(n);
-    if (e->error == NULL) {
-      abort();
-    }
-    snprintf(e->error, n, "%s: %s", ain_err_name(rc), err.msg);
-  }
-  if (rc != 0) {
-    ain_log_error("policy %s: version %.12s rejected: %s; %s%.12s keeps serving", module, sha,
-                  e->error, e->serve_src ? "version " : "no version",
-                  e->serve_src ? e->serve_sha : "");
-  } else {
-    ain_log_info("policy %s: version %.12s is valid", module, sha);
-  }
-  record(r, idx, sha, src, len, e->error, wait);
-  if (rc != 0 && wait && r->o.store != NULL && r->e[idx].latest_src == NULL) {
-    fallback_from_store(r, idx);
-  }
+  start_check(r, idx, sha, src, len, wait);
+  free(src);
 }
 
 static void scan(ain_lua_registry_t *r, int force, int wait) {
@@ -578,6 +726,13 @@ int ain_lua_registry_new(uv_loop_t *loop, const ain_lua_registry_opts_t *opts,
   r->o.check.scripts_dir = r->scripts_dir;
   uv_mutex_init(&r->mu);
   atomic_store(&r->gen, 0);
+  int rc = ain_worker_hub_new(loop, on_checked, r, &r->hub, err);
+  if (rc != 0) {
+    uv_mutex_destroy(&r->mu);
+    free(r->scripts_dir);
+    free(r);
+    return rc;
+  }
   scan(r, 1, 1);
   poll_pins(r, 1);
   if (atomic_load(&r->gen) == 0) {
@@ -585,8 +740,9 @@ int ain_lua_registry_new(uv_loop_t *loop, const ain_lua_registry_opts_t *opts,
   }
   uv_timer_init(loop, &r->debounce);
   uv_timer_init(loop, &r->pin_timer);
-  r->debounce.data = r->pin_timer.data = r;
-  r->handles_open = 2;
+  uv_timer_init(loop, &r->deadline);
+  r->debounce.data = r->pin_timer.data = r->deadline.data = r;
+  r->handles_open = 4; /* the timers and the hub; the fs events count themselves below */
   int watching = 0;
   for (int d = 0; d < 2; d++) {
     char dir[4200];
@@ -652,8 +808,10 @@ static void maybe_free(ain_lua_registry_t *r) {
     free(r->e[i].pin_src);
     free(r->e[i].serve_src);
     free(r->e[i].error);
+    free(r->e[i].check_src);
   }
   free(r->e);
+  free(r->checks);
   free(r->scripts_dir);
   uv_mutex_destroy(&r->mu);
   void (*cb)(void *) = r->close_cb;
@@ -664,10 +822,14 @@ static void maybe_free(ain_lua_registry_t *r) {
   }
 }
 
-static void on_closed(uv_handle_t *h) {
-  ain_lua_registry_t *r = h->data;
+static void on_hub_closed(void *data) {
+  ain_lua_registry_t *r = data;
   r->handles_open--;
   maybe_free(r);
+}
+
+static void on_closed(uv_handle_t *h) {
+  on_hub_closed(h->data);
 }
 
 void ain_lua_registry_close(ain_lua_registry_t *r, void (*cb)(void *data), void *data) {
@@ -682,6 +844,9 @@ void ain_lua_registry_close(ain_lua_registry_t *r, void (*cb)(void *data), void 
   r->close_data = data;
   uv_close((uv_handle_t *)&r->debounce, on_closed);
   uv_close((uv_handle_t *)&r->pin_timer, on_closed);
+  uv_close((uv_handle_t *)&r->deadline, on_closed);
+  /* checks still running release their jobs themselves; none reports here any more */
+  ain_worker_hub_close(r->hub, on_hub_closed, r);
   uv_close((uv_handle_t *)&r->ev[0], on_closed);
   uv_close((uv_handle_t *)&r->ev[1], on_closed);
 }

@@ -1,19 +1,26 @@
-/* Checking one policy version (lua/registry.h): compile it, run its top level in a scratch
- * sandboxed host under the call budgets, and check the contract of its kind. Used by the registry
- * before it publishes a version, and by `ain check`.
+/* Checking one policy version (lua/registry.h): refuse source that is not UTF-8, compile it, run
+ * its top level in a scratch sandboxed host under the call budgets, and check the contract of its
+ * kind. Used by the registry before it publishes a version, and by `ain check`.
+ * Every check is a job (lua/internal.h) run on a worker thread of its own (loop/worker.h), with
+ * its own loop and host and copies of every source it reads: a top level that spins is stopped by
+ * the count hook at its wall-clock limit, one wedged inside a single C call (a pathological
+ * pattern) is abandoned by its owner at the deadline, and neither holds the caller.
  * The top level runs as a pseudo-call (h->running points at a stack call with no coroutine): the
  * count hook and the allocator then charge it like a step, and since it cannot yield, a budget
  * overrun raises an error instead, which the protected call catches.
- * Relies on: lua/internal.h (host internals), LuaJIT. */
+ * Relies on: lua/internal.h (host internals), loop/worker.h, core/utf8.h, LuaJIT. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "core/util.h"
+#include "loop/worker.h"
 #include "lua/internal.h"
 #include "lua/registry.h"
 
-#define CHECK_DEFAULT_CPU_MS 2000
+/* A top level only builds a table: a tight instruction budget, whatever a step may use. */
+#define CHECK_MAX_CPU 10000000ull
 
 /* Entry points each agents module must export (DESIGN §5, docs/lua-api.md). */
 static const struct {
@@ -137,8 +144,34 @@ static int check_cf(lua_State *L) {
   return luaL_error(L, "%s: the table it returns has no function (no entry point)", rel);
 }
 
+/* "agents/judge.lua:12" when msg starts with rel:LINE:, else rel. */
+static void position_of(const char *rel, const char *msg, char *out, size_t cap) {
+  size_t n = strlen(rel);
+  snprintf(out, cap, "%s", rel);
+  if (msg == NULL || strncmp(msg, rel, n) != 0 || msg[n] != ':') {
+    return;
+  }
+  const char *p = msg + n + 1;
+  const char *d = p;
+  while (*d >= '0' && *d <= '9') {
+    d++;
+  }
+  if (d > p && *d == ':') {
+    snprintf(out, cap, "%s:%.*s", rel, (int)(d - p), p);
+  }
+}
+
+int ain__lua_check_timed_out(const char *module, uint64_t ms, ain_err_t *err) {
+  char rel[200];
+  rel_path(module, rel, sizeof rel);
+  return ain_err_set(err, AIN_EBUDGET_CPU,
+                     "%s: its top level ran longer than %llu ms (the check stopped waiting for "
+                     "it: it is stuck, likely inside one C call such as a pattern match)",
+                     rel, (unsigned long long)ms);
+}
+
 /* Checks module (whose source the host already has) in the scratch host h. */
-int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err) {
+static int check_in(ain_lua_host_t *h, const char *module, ain_err_t *err) {
   lua_State *L = h->L;
   ain_lua_call_t c;
   memset(&c, 0, sizeof c);
@@ -158,19 +191,19 @@ int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err) {
   int st = lua_pcall(L, 1, 0, top + 1);
   h->running = NULL;
   const char *m = st != 0 ? lua_tostring(L, -1) : NULL;
-  char rel[200];
+  char rel[200], pos[260];
   rel_path(module, rel, sizeof rel);
+  position_of(rel, m, pos, sizeof pos);
   int rc = 0;
-  if (c.cpu_exceeded) {
-    rc = ain_err_set(err, AIN_EBUDGET_CPU,
-                     "%s: its top level ran past the CPU budget "
-                     "(%s)",
-                     rel, c.cpu_exceeded == 2 ? "loop time" : "instructions");
+  if (c.cpu_exceeded == 2) {
+    rc = ain_err_set(err, AIN_EBUDGET_CPU, "%s: its top level ran longer than %llu ms", pos,
+                     (unsigned long long)(h->cpu_ns / 1000000));
+  } else if (c.cpu_exceeded) {
+    rc = ain_err_set(err, AIN_EBUDGET_CPU, "%s: its top level used more than %llu instructions",
+                     pos, (unsigned long long)h->cpu_budget);
   } else if (c.mem_exceeded) {
-    rc = ain_err_set(err, AIN_EBUDGET_MEM,
-                     "%s: its top level needed more than %zu "
-                     "bytes",
-                     rel, h->mem_limit);
+    rc = ain_err_set(err, AIN_EBUDGET_MEM, "%s: its top level needed more than %zu bytes", pos,
+                     h->mem_limit);
   } else if (st != 0) {
     int sandbox = c.sandbox_hit && m && strstr(m, "refused by the sandbox");
     rc = ain_err_set(err, sandbox ? AIN_ESANDBOX : AIN_ELUA, "%s", m ? m : "unknown error");
@@ -181,30 +214,136 @@ int ain__lua_check_in(ain_lua_host_t *h, const char *module, ain_err_t *err) {
   return rc;
 }
 
-int ain_lua_check_source(const ain_lua_check_opts_t *opts, const char *module, const char *source,
-                         size_t len, ain_err_t *err) {
+/* ---- jobs ---------------------------------------------------------------------------------- */
+
+ain__lua_check_job_t *ain__lua_check_job_new(const ain_lua_check_opts_t *opts, const char *module,
+                                             const char *src, size_t len) {
+  ain__lua_check_job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    abort();
+  }
+  snprintf(j->module, sizeof j->module, "%s", module);
+  j->src = malloc(len + 1);
+  if (j->src == NULL) {
+    abort();
+  }
+  memcpy(j->src, src, len);
+  j->src[len] = '\0';
+  j->len = len;
+  j->o = *opts;
+  j->o.scripts_dir = ain_strdup(opts->scripts_dir ? opts->scripts_dir : ".");
+  if (j->o.cpu_budget == 0 || j->o.cpu_budget > CHECK_MAX_CPU) {
+    j->o.cpu_budget = CHECK_MAX_CPU;
+  }
+  if (j->o.timeout_ms == 0) {
+    j->o.timeout_ms = AIN_LUA_CHECK_DEFAULT_TIMEOUT_MS;
+  }
+  return j;
+}
+
+void ain__lua_check_job_add_dep(ain__lua_check_job_t *j, const char *module, const char *src,
+                                size_t len) {
+  if (j->ndeps == j->deps_cap) {
+    size_t cap = j->deps_cap ? j->deps_cap * 2 : 16;
+    struct ain__lua_check_dep *g = realloc(j->deps, cap * sizeof *g);
+    if (g == NULL) {
+      abort();
+    }
+    j->deps = g;
+    j->deps_cap = cap;
+  }
+  struct ain__lua_check_dep *d = &j->deps[j->ndeps++];
+  snprintf(d->module, sizeof d->module, "%s", module);
+  d->src = malloc(len + 1);
+  if (d->src == NULL) {
+    abort();
+  }
+  memcpy(d->src, src, len);
+  d->src[len] = '\0';
+  d->len = len;
+}
+
+void ain__lua_check_job_free(void *p) {
+  ain__lua_check_job_t *j = p;
+  if (j == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < j->ndeps; i++) {
+    free(j->deps[i].src);
+  }
+  free(j->deps);
+  free((char *)j->o.scripts_dir);
+  free(j->src);
+  free(j);
+}
+
+uint64_t ain__lua_check_job_deadline_ms(const ain__lua_check_job_t *j) {
+  return j->o.timeout_ms + AIN_LUA_CHECK_GRACE_MS;
+}
+
+void ain__lua_check_job_run(void *p) {
+  ain__lua_check_job_t *j = p;
+  ain_err_clear(&j->err);
+  char rel[200];
+  rel_path(j->module, rel, sizeof rel);
+  /* Before Lua sees it: the compiler takes any bytes, and every string literal of a policy can
+   * end up in a stored result. */
+  ain_utf8_pos_t at;
+  if (!ain_utf8_locate(j->src, j->len, &at)) {
+    j->rc = ain_err_set(&j->err, AIN_EUTF8, "%s:%zu:%zu: invalid UTF-8 (byte 0x%02x)", rel, at.line,
+                        at.column, at.byte);
+    return;
+  }
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0) {
-    return ain_err_set(err, AIN_EIO, "cannot create a loop");
+    j->rc = ain_err_set(&j->err, AIN_EIO, "%s: cannot create a loop to check it in", rel);
+    return;
   }
-  ain_lua_opts_t lo = {.scripts_dir = opts->scripts_dir ? opts->scripts_dir : ".",
+  ain_lua_opts_t lo = {.scripts_dir = j->o.scripts_dir,
                        .name = "check",
-                       .mem_limit = opts->mem_limit,
-                       .cpu_budget = opts->cpu_budget,
-                       .cpu_ms = opts->cpu_ms ? opts->cpu_ms : CHECK_DEFAULT_CPU_MS,
-                       .allow_ffi = opts->allow_ffi,
-                       .no_side_effects = 1};
+                       .mem_limit = j->o.mem_limit,
+                       .cpu_budget = j->o.cpu_budget,
+                       .cpu_ms = j->o.timeout_ms,
+                       .allow_ffi = j->o.allow_ffi,
+                       .no_side_effects = 1,
+                       .sources_only = j->sources_only};
   ain_lua_host_t *h = NULL;
-  int rc = ain_lua_host_new(&loop, &lo, &h, err);
-  if (rc != 0) {
-    goto done;
+  j->rc = ain_lua_host_new(&loop, &lo, &h, &j->err);
+  if (j->rc == 0) {
+    for (size_t i = 0; i < j->ndeps; i++) {
+      ain_lua_host_set_source(h, j->deps[i].module, j->deps[i].src, j->deps[i].len, NULL, NULL);
+    }
+    j->rc = ain_lua_host_set_source(h, j->module, j->src, j->len, NULL, &j->err);
+    if (j->rc == 0) {
+      j->rc = check_in(h, j->module, &j->err);
+    }
+    ain_lua_host_free(h);
   }
-  rc = ain_lua_host_set_source(h, module, source, len, NULL, err);
-  if (rc == 0) {
-    rc = ain__lua_check_in(h, module, err);
-  }
-  ain_lua_host_free(h);
-done:
+  uv_run(&loop, UV_RUN_NOWAIT); /* close callbacks of anything the host opened */
   uv_loop_close(&loop);
+}
+
+int ain__lua_check_job_wait(ain__lua_check_job_t *j, ain_err_t *err) {
+  uint64_t ms = ain__lua_check_job_deadline_ms(j);
+  char module[128];
+  snprintf(module, sizeof module, "%s", j->module);
+  int rc = ain_worker_run_for(ain__lua_check_job_run, j, ain__lua_check_job_free, ms);
+  if (rc == AIN_ETIMEOUT) { /* the job is its thread's now */
+    return ain__lua_check_timed_out(module, ms, err);
+  }
+  if (rc != 0) {
+    ain__lua_check_job_free(j);
+    return ain_err_set(err, AIN_EIO, "cannot start a thread to check %s", module);
+  }
+  rc = j->rc;
+  if (rc != 0 && err != NULL) {
+    *err = j->err;
+  }
+  ain__lua_check_job_free(j);
   return rc;
+}
+
+int ain_lua_check_source(const ain_lua_check_opts_t *opts, const char *module, const char *source,
+                         size_t len, ain_err_t *err) {
+  return ain__lua_check_job_wait(ain__lua_check_job_new(opts, module, source, len), err);
 }

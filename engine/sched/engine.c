@@ -233,6 +233,7 @@ static int start_registry(ain_engine_t *e, ain_err_t *err) {
   ain_lua_registry_opts_t ro = {.check = {.scripts_dir = cfg->scripts_dir,
                                           .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
                                           .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                                          .timeout_ms = (uint64_t)cfg->lua.check_timeout_ms,
                                           .allow_ffi = cfg->lua.allow_ffi},
                                 .store = e->store};
   return ain_lua_registry_new(&e->loop, &ro, &e->registry, err);

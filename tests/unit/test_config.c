@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "core/util.h"
 #include "harness.h"
 
 static const char *write_cfg(const char *name, const char *text) {
@@ -243,10 +244,136 @@ TEST(example_file_loads) {
   ain_config_free(&cfg);
 }
 
-TEST_MAIN(TEST_ENTRY(defaults), TEST_ENTRY(assignments_and_relative_paths),
-          TEST_ENTRY(return_table_form), TEST_ENTRY(shards_zero_means_cores),
-          TEST_ENTRY(unknown_key_names_key_and_line), TEST_ENTRY(unknown_nested_key),
-          TEST_ENTRY(wrong_type), TEST_ENTRY(out_of_range_and_fractions),
-          TEST_ENTRY(syntax_and_runtime_errors), TEST_ENTRY(missing_file),
-          TEST_ENTRY(judge_thresholds), TEST_ENTRY(retention_keys), TEST_ENTRY(watchdog_keys),
+/* Every command loads the config first: a file that spins, eats memory or wedges inside one C
+ * call fails the load within its budget instead of hanging the command. */
+TEST(budget_stops_a_runaway_config) {
+  static const struct {
+    const char *text, *want;
+  } bad[] = {
+      {"shards = 2\nwhile true do end\n", "(more than 10000000 VM instructions)"},
+      {"while true do pcall(function() while true do end end) end\n", "exceeded its budget"},
+      {"while true do coroutine.resume(coroutine.create(function() while true do end end)) end\n",
+       "exceeded its budget"},
+      {"local t = {}\nfor i = 1, 1e9 do t[i] = ('x'):rep(4096) .. i end\n", "exceeded its budget"},
+      {"local s = ('x'):rep(200 * 1024 * 1024)\n", "(more than 64 MiB of memory)"},
+      {"local x = string.find(('a'):rep(60), ('a*'):rep(30) .. 'b')\n",
+       "(it did not finish within 1500 ms"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ain_config_t cfg;
+    ain_err_t err;
+    char name[32];
+    snprintf(name, sizeof name, "spin%zu.lua", i);
+    uint64_t t0 = ain_mono_ns();
+    ASSERT_EQ(load(name, bad[i].text, &cfg, &err), AIN_ECONFIG);
+    uint64_t ms = (ain_mono_ns() - t0) / 1000000;
+    ASSERT_LE(ms, 1500 + 2500); /* the wall limit and grace, with a loaded machine's margin */
+    ASSERT_STR_CONTAINS(err.msg, name);
+    ASSERT_STR_CONTAINS(err.msg, ": the config exceeded its budget");
+    ASSERT_STR_CONTAINS(err.msg, bad[i].want);
+    ain_config_free(&cfg);
+  }
+  /* the budget is far above a real config: the example, and a loop that builds a table */
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("ok.lua", "local n = 0\nfor i = 1, 100000 do n = n + i end\nshards = n % 7 + 1\n",
+                 &cfg, &err));
+  ASSERT_EQ(cfg.shards, 5000050000LL % 7 + 1);
+  ain_config_free(&cfg);
+}
+
+TEST(empty_config_file) {
+  ain_config_t cfg;
+  ain_err_t err;
+  /* named with -c: refused, naming the file */
+  ASSERT_EQ(load("empty.lua", "", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "empty.lua: the config file is empty (0 bytes)");
+  ain_config_free(&cfg);
+  /* found by looking (./ain.lua): runs on the defaults, with a warning */
+  ain_config_defaults(&cfg);
+  ASSERT_OK(ain_config_load_found(&cfg, write_cfg("found.lua", ""), &err));
+  ASSERT_STR_CONTAINS(cfg.store.url, "var/ain.db");
+  ASSERT_EQ(cfg.queue.claim_batch, 256);
+  ain_config_free(&cfg);
+  /* a file that says something, even only a comment, is a config */
+  ASSERT_OK(load("comment.lua", "-- defaults on purpose\n", &cfg, &err));
+  ain_config_free(&cfg);
+}
+
+TEST(empty_paths_name_their_key) {
+  static const char *const keys[] = {"scripts_dir", "data_dir", "secrets_dir"};
+  for (size_t i = 0; i < 3; i++) {
+    ain_config_t cfg;
+    ain_err_t err;
+    char text[128];
+    snprintf(text, sizeof text, "shards = 1\n%s = ''\n", keys[i]);
+    ASSERT_EQ(load("p.lua", text, &cfg, &err), AIN_ECONFIG);
+    char want[128];
+    snprintf(want, sizeof want, "p.lua:2: '%s' must not be empty (a path)", keys[i]);
+    ASSERT_STR_CONTAINS(err.msg, want);
+    ASSERT_STR_EQ(err.field, keys[i]);
+    ain_config_free(&cfg);
+  }
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_EQ(load("o.lua", "channels = { outbox = { dir = '' } }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_EQ(err.field, "channels.outbox.dir");
+  ain_config_free(&cfg);
+  /* trends.source = "" means "no planner" (documented), never the config's folder */
+  ASSERT_OK(load("t.lua", "trends = { source = '' }\n", &cfg, &err));
+  ASSERT_STR_EQ(cfg.trends.source, "");
+  ain_config_free(&cfg);
+}
+
+TEST(node_id_must_be_sane_text) {
+  static const struct {
+    const char *text, *want;
+  } bad[] = {
+      {"node_id = 'web\xff-1'\n", "'node_id' must be valid UTF-8 (bad byte 0xff at offset 3)"},
+      {"node_id = 'a\\xc0\\x80b'\n", "'node_id' must be valid UTF-8"},
+      {"node_id = 'a\\nb'\n", "'node_id' must be printable (control character 0x0a at offset 1)"},
+      {"node_id = ''\n", "'node_id' must be 1 to 128 bytes long, got 0"},
+      {"node_id = ('n'):rep(129)\n", "'node_id' must be 1 to 128 bytes long, got 129"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ain_config_t cfg;
+    ain_err_t err;
+    ASSERT_EQ(load("id.lua", bad[i].text, &cfg, &err), AIN_ECONFIG);
+    ASSERT_STR_CONTAINS(err.msg, bad[i].want);
+    ASSERT_STR_EQ(err.field, "node_id");
+    ain_config_free(&cfg);
+  }
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("id.lua", "node_id = 'n\xc5\x93ud-\xe2\x98\x85 1'\n", &cfg, &err));
+  ASSERT_STR_EQ(cfg.node_id, "n\xc5\x93ud-\xe2\x98\x85 1");
+  ain_config_free(&cfg);
+}
+
+TEST(check_timeout_key) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  ASSERT_EQ(cfg.lua.check_timeout_ms, 2000);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("c.lua", "lua = { check_timeout_ms = 250 }\n", &cfg, &err));
+  ASSERT_EQ(cfg.lua.check_timeout_ms, 250);
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("c.lua", "lua = { check_timeout_ms = 5 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'lua.check_timeout_ms' must be between 10 and 600000, got 5");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("c.lua", "lua = { check_timeout_ms = '1s' }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_EQ(err.field, "lua.check_timeout_ms");
+  ain_config_free(&cfg);
+}
+
+TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_file),
+          TEST_ENTRY(empty_paths_name_their_key), TEST_ENTRY(node_id_must_be_sane_text),
+          TEST_ENTRY(check_timeout_key), TEST_ENTRY(defaults),
+          TEST_ENTRY(assignments_and_relative_paths), TEST_ENTRY(return_table_form),
+          TEST_ENTRY(shards_zero_means_cores), TEST_ENTRY(unknown_key_names_key_and_line),
+          TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
+          TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
+          TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(retention_keys),
+          TEST_ENTRY(watchdog_keys),
           TEST_ENTRY(example_file_loads))

@@ -69,13 +69,16 @@ static void on_publish(void *data, uint64_t gen) {
 
 static void on_tick(uv_timer_t *t) {}
 
-static void fx_open(fx_t *f, const char *judge_src) {
+/* timeout_ms: the check's wall-clock limit (0 = the default). */
+static void fx_open_ms(fx_t *f, const char *judge_src, uint64_t timeout_ms) {
   memset(f, 0, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "%s/scripts", ain_test_tmpdir());
   char p[700];
   snprintf(p, sizeof p, "mkdir -p %s/agents %s/personas", f->dir, f->dir);
   ASSERT_EQ(system(p), 0);
-  write_file(f, "agents/judge.lua", judge_src);
+  if (judge_src != NULL) {
+    write_file(f, "agents/judge.lua", judge_src);
+  }
   write_file(f, "personas/ann.lua",
              "return { id = 'ann', voice = { name = 'en-us' }, style = {} }\n");
   ASSERT_OK(uv_loop_init(&f->loop));
@@ -97,17 +100,23 @@ static void fx_open(fx_t *f, const char *judge_src) {
   ain_store_req_migrate(&m);
   ASSERT_OK(ain_store_wait(f->s, &m));
   ain_store_req_cleanup(&m);
-  ain_lua_registry_opts_t ro = {
-      .check = {.scripts_dir = f->dir, .cpu_budget = 5000000, .mem_limit = 64 << 20},
-      .store = f->s,
-      .pin_poll_ms = 30,
-      .on_publish = on_publish,
-      .data = f};
+  ain_lua_registry_opts_t ro = {.check = {.scripts_dir = f->dir,
+                                          .cpu_budget = 5000000,
+                                          .mem_limit = 64 << 20,
+                                          .timeout_ms = timeout_ms},
+                                .store = f->s,
+                                .pin_poll_ms = 30,
+                                .on_publish = on_publish,
+                                .data = f};
   ASSERT_OK(ain_lua_registry_new(&f->loop, &ro, &f->r, &err));
   ain_lua_opts_t lo = {.scripts_dir = f->dir, .name = "t", .registry = f->r};
   ASSERT_OK(ain_lua_host_new(&f->loop, &lo, &f->h, &err));
   uv_timer_init(&f->loop, &f->tick);
   uv_timer_start(&f->tick, on_tick, 5, 5); /* keeps uv_run(ONCE) from blocking for long */
+}
+
+static void fx_open(fx_t *f, const char *judge_src) {
+  fx_open_ms(f, judge_src, 0);
 }
 
 static void registry_closed(void *data) {
@@ -190,7 +199,7 @@ static void finish_call(fx_t *f, out_t *o) {
 #define JUDGE(V)                                                                                   \
   "local M = {}\n"                                                                                 \
   "function M.decide(p, ctx) return { v = " #V " } end\n"                                          \
-  "function M.slow(p, ctx) ain.sleep(80) return { v = " #V " } end\n"                              \
+  "function M.slow(p, ctx) ain.sleep(1500) return { v = " #V " } end\n"                            \
   "return M\n"
 
 static int version_count(fx_t *f, const char *module, int rejected) {
@@ -221,7 +230,7 @@ TEST(hot_reload_by_rename) {
   write_file(&f, "agents/judge.lua", JUDGE(2));
   ASSERT_TRUE(wait_serving(&f, "judge", v2, 2000));
   uint64_t ms = (ain_mono_ns() - t0) / 1000000;
-  ASSERT_LE(ms, 500); /* debounce 20 ms + check */
+  ASSERT_LE(ms, 1500); /* debounce 20 ms + a check on its thread, on a loaded machine */
   start_call(&f, "decide", &o);
   finish_call(&f, &o);
   ASSERT_STR_EQ(o.result, "{\"v\":2}");
@@ -236,7 +245,7 @@ TEST(call_in_flight_keeps_its_version) {
   char v2[65];
   sha_of(JUDGE(2), v2);
   out_t a, b;
-  start_call(&f, "slow", &a); /* sleeps 80 ms on v1 */
+  start_call(&f, "slow", &a); /* sleeps 1.5 s on v1: longer than a reload on a loaded machine */
   write_file(&f, "agents/judge.lua", JUDGE(2));
   ASSERT_TRUE(wait_serving(&f, "judge", v2, 2000));
   ASSERT_EQ(a.done, 0);
@@ -373,7 +382,9 @@ TEST(check_source_contracts) {
   const char *loop = "local x = 0\nwhile true do x = x + 1 end";
   ASSERT_EQ(ain_lua_check_source(&o, "judge", loop, strlen(loop), &err), AIN_EBUDGET_CPU);
   const char *bomb = "local t = {}\nfor i = 1, 1e9 do t[i] = ('x'):rep(4096) .. i end";
+  o.timeout_ms = 20000; /* the memory cap, not the clock of a loaded machine, must stop it */
   ASSERT_EQ(ain_lua_check_source(&o, "judge", bomb, strlen(bomb), &err), AIN_EBUDGET_MEM);
+  o.timeout_ms = 0;
   const char *io = "\nlocal f = io.open('/etc/passwd')\nreturn {decide = function() end}";
   ASSERT_EQ(ain_lua_check_source(&o, "judge", io, strlen(io), &err), AIN_ESANDBOX);
   ASSERT_STR_CONTAINS(err.msg, "agents/judge.lua:2: io.open is refused by the sandbox");
@@ -387,7 +398,206 @@ TEST(check_source_contracts) {
   ASSERT_EQ(ain_lua_module_for_path("agents/bad name.lua", m, sizeof m), AIN_EINVAL);
 }
 
-TEST_MAIN(TEST_ENTRY(hot_reload_by_rename), TEST_ENTRY(call_in_flight_keeps_its_version),
-          TEST_ENTRY(rejected_version_never_serves),
+/* Top levels no count hook stops in time: one C call that backtracks for ever, and a loop whose
+ * budget error a coroutine swallows. A check must give up on them at its deadline. */
+#define WEDGE_FIND                                                                                 \
+  "local x = string.find(('a'):rep(60), ('a*'):rep(30) .. 'b')\n"                                  \
+  "return { decide = function() return { v = 0 } end }\n"
+#define WEDGE_CO                                                                                   \
+  "while true do coroutine.resume(coroutine.create(function() while true do end end)) end\n"
+
+/* Runs the loop until `n` rejected versions of judge are recorded (or ms pass); *max_iter_ms
+ * gets the longest single loop iteration, which is what a check run on the loop would show. */
+static int wait_rejected(fx_t *f, int n, int ms, uint64_t *max_iter_ms) {
+  uint64_t end = ain_mono_ns() + (uint64_t)ms * 1000000;
+  while (ain_mono_ns() < end) {
+    if (version_count(f, "judge", 1) >= n) {
+      return 1;
+    }
+    uint64_t t = ain_mono_ns();
+    uv_run(&f->loop, UV_RUN_ONCE);
+    uint64_t it = (ain_mono_ns() - t) / 1000000;
+    if (it > *max_iter_ms) {
+      *max_iter_ms = it;
+    }
+  }
+  return 0;
+}
+
+static void latest_error(fx_t *f, char *out, size_t cap) {
+  ain_store_req_t r;
+  ain_store_req_script_list(&r, "judge");
+  ASSERT_OK(ain_store_wait(f->s, &r));
+  out[0] = '\0';
+  for (size_t i = 0; i < r.u.script_list.nversions; i++) {
+    if (r.u.script_list.versions[i].error != NULL) {
+      snprintf(out, cap, "%s", r.u.script_list.versions[i].error); /* newest first */
+      break;
+    }
+  }
+  ain_store_req_cleanup(&r);
+}
+
+TEST(check_source_gives_up_on_a_wedged_top_level) {
+  ain_lua_check_opts_t o = {.scripts_dir = "/nonexistent",
+                            .cpu_budget = 5000000,
+                            .mem_limit = 64 << 20,
+                            .timeout_ms = 200};
+  static const char *const wedges[] = {WEDGE_FIND, WEDGE_CO};
+  for (size_t i = 0; i < 2; i++) {
+    ain_err_t err;
+    uint64_t t0 = ain_mono_ns();
+    ASSERT_EQ(ain_lua_check_source(&o, "judge", wedges[i], strlen(wedges[i]), &err),
+              AIN_EBUDGET_CPU);
+    uint64_t ms = (ain_mono_ns() - t0) / 1000000;
+    ASSERT_LE(ms, 200 + AIN_LUA_CHECK_GRACE_MS +
+                      2000); /* the deadline, with a loaded machine's margin */
+    ASSERT_STR_CONTAINS(err.msg, "agents/judge.lua");
+  }
+}
+
+TEST(check_source_refuses_invalid_utf8) {
+  ain_lua_check_opts_t o = {.scripts_dir = "/nonexistent"};
+  ain_err_t err;
+  static const struct {
+    const char *src, *want;
+  } bad[] = {
+      {"-- ok\nlocal s = 'caf\xc3'\nreturn { decide = function() return { s = s } end }\n",
+       "agents/judge.lua:2:15: invalid UTF-8 (byte 0xc3)"},
+      {"-- \xc3\xa9t\xc3\xa9 \xff\nreturn { decide = function() end }\n", /* after "été " */
+       "agents/judge.lua:1:8: invalid UTF-8 (byte 0xff)"},
+      {"return { decide = function() end } -- \xc0\x80\n", /* overlong NUL */
+       "agents/judge.lua:1:39: invalid UTF-8 (byte 0xc0)"},
+      {"local s = '\xed\xa0\x80'\nreturn { decide = function() end }\n", /* a surrogate */
+       "agents/judge.lua:1:12: invalid UTF-8 (byte 0xed)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_EQ(ain_lua_check_source(&o, "judge", bad[i].src, strlen(bad[i].src), &err), AIN_EUTF8);
+    ASSERT_STR_EQ(err.msg, bad[i].want);
+  }
+  const char *good = "-- caf\xc3\xa9 \xe2\x9c\x93\nreturn { decide = function() return { s = "
+                     "'\xf0\x9f\x8e\xac' } end }\n";
+  ASSERT_OK(ain_lua_check_source(&o, "judge", good, strlen(good), &err));
+}
+
+TEST(hot_reload_of_a_wedged_version_leaves_the_loop_alone) {
+  fx_t f;
+  /* a 1 s limit: a check run on the loop would hold it at least that long (a wedged one: for
+   * ever); the bounds below are half of it, wide for a loaded machine */
+  fx_open_ms(&f, JUDGE(1), 1000);
+  char v1[65], v2[65];
+  sha_of(JUDGE(1), v1);
+  sha_of(JUDGE(2), v2);
+  ASSERT_TRUE(wait_serving(&f, "judge", v1, 10));
+  static const char *const wedges[] = {WEDGE_FIND, WEDGE_CO};
+  for (int i = 0; i < 2; i++) {
+    uint64_t t0 = ain_mono_ns(), max_iter = 0;
+    write_file(&f, "agents/judge.lua", wedges[i]);
+    ASSERT_TRUE(wait_rejected(&f, i + 1, 1000 + AIN_LUA_CHECK_GRACE_MS + 4000, &max_iter));
+    uint64_t ms = (ain_mono_ns() - t0) / 1000000;
+    ASSERT_LE(ms, 1000 + AIN_LUA_CHECK_GRACE_MS + 3000);
+    /* the loop kept turning (its tick is 5 ms): the check never ran on it */
+    ASSERT_LE(max_iter, 500);
+    char e[1024];
+    latest_error(&f, e, sizeof e);
+    ASSERT_STR_CONTAINS(e, "EBUDGET_CPU: agents/judge.lua");
+    char cur[65];
+    ASSERT_OK(ain_lua_registry_serving(f.r, "judge", cur));
+    ASSERT_STR_EQ(cur, v1);
+    out_t o;
+    start_call(&f, "decide", &o);
+    finish_call(&f, &o);
+    ASSERT_STR_EQ(o.result, "{\"v\":1}");
+  }
+  /* SIGHUP re-checks the wedged file on a thread too: the call returns at once */
+  uint64_t t0 = ain_mono_ns();
+  ain_lua_registry_reload(f.r);
+  ASSERT_LE((ain_mono_ns() - t0) / 1000000, 500);
+  /* a good version is taken while checks of the wedged one may still hold their threads */
+  write_file(&f, "agents/judge.lua", JUDGE(2));
+  ASSERT_TRUE(wait_serving(&f, "judge", v2, 3000));
+  fx_close(&f);
+}
+
+TEST(newest_version_wins) {
+  fx_t f;
+  fx_open_ms(&f, JUDGE(1), 300);
+  char v1[65], v2[65];
+  sha_of(JUDGE(1), v1);
+  sha_of(JUDGE(2), v2);
+  /* a bad version, then a good one, the bad one possibly still being checked (once the bounded
+   * matcher charges pattern work to the budget, it may also be rejected first): either way the
+   * newest is what serves, and a late outcome of the older check never displaces it */
+  write_file(&f, "agents/judge.lua", WEDGE_FIND);
+  spin(&f, 30);
+  write_file(&f, "agents/judge.lua", JUDGE(2));
+  ASSERT_TRUE(wait_serving(&f, "judge", v2, 3000));
+  uint64_t gen = ain_lua_registry_generation(f.r);
+  /* past the wedged check's deadline: its outcome no longer counts */
+  spin(&f, 300 + AIN_LUA_CHECK_GRACE_MS + 300);
+  char cur[65];
+  ASSERT_OK(ain_lua_registry_serving(f.r, "judge", cur));
+  ASSERT_STR_EQ(cur, v2);
+  ASSERT_EQ(ain_lua_registry_generation(f.r), gen);
+  /* the same with the file going back to the version that serves */
+  write_file(&f, "agents/judge.lua", WEDGE_CO);
+  spin(&f, 30);
+  write_file(&f, "agents/judge.lua", JUDGE(2));
+  spin(&f, 300 + AIN_LUA_CHECK_GRACE_MS + 300);
+  ASSERT_OK(ain_lua_registry_serving(f.r, "judge", cur));
+  ASSERT_STR_EQ(cur, v2);
+  ASSERT_EQ(ain_lua_registry_generation(f.r), gen);
+  out_t o;
+  start_call(&f, "decide", &o);
+  finish_call(&f, &o);
+  ASSERT_STR_EQ(o.result, "{\"v\":2}");
+  fx_close(&f);
+}
+
+TEST(startup_with_a_wedged_policy) {
+  char dir[600], p[1300];
+  snprintf(dir, sizeof dir, "%s/scripts", ain_test_tmpdir());
+  snprintf(p, sizeof p,
+           "mkdir -p %s/agents %s/personas && printf \"%%s\" \"%s\" > %s/agents/judge.lua", dir,
+           dir, "local x = string.find(('a'):rep(60), ('a*'):rep(30) .. 'b')", dir);
+  ASSERT_EQ(system(p), 0);
+  uint64_t t0 = ain_mono_ns();
+  fx_t f;
+  fx_open_ms(&f, NULL, 200); /* NULL: keep the file written above */
+  ASSERT_LE((ain_mono_ns() - t0) / 1000000, 200 + AIN_LUA_CHECK_GRACE_MS + 3000);
+  char cur[65];
+  ASSERT_EQ(ain_lua_registry_serving(f.r, "judge", cur), AIN_ENOTFOUND);
+  ASSERT_OK(ain_lua_registry_serving(f.r, "personas/ann", cur)); /* the others start */
+  char e[1024];
+  latest_error(&f, e, sizeof e);
+  ASSERT_STR_CONTAINS(e, "EBUDGET_CPU: agents/judge.lua");
+  ASSERT_STR_CONTAINS(e,
+                      ": its top level "); /* ran longer than N ms, or its budget said so first */
+  fx_close(&f);
+}
+
+TEST(hot_reload_refuses_invalid_utf8) {
+  fx_t f;
+  fx_open(&f, JUDGE(1));
+  char v1[65];
+  sha_of(JUDGE(1), v1);
+  uint64_t max_iter = 0;
+  write_file(&f, "agents/judge.lua",
+             "local M = {}\nfunction M.decide() return { t = 'a\xff' } end\n"
+             "return M\n");
+  ASSERT_TRUE(wait_rejected(&f, 1, 5000, &max_iter));
+  char e[1024];
+  latest_error(&f, e, sizeof e);
+  ASSERT_STR_EQ(e, "EUTF8: agents/judge.lua:2:36: invalid UTF-8 (byte 0xff)");
+  ASSERT_TRUE(wait_serving(&f, "judge", v1, 10));
+  fx_close(&f);
+}
+
+TEST_MAIN(TEST_ENTRY(check_source_gives_up_on_a_wedged_top_level),
+          TEST_ENTRY(check_source_refuses_invalid_utf8),
+          TEST_ENTRY(hot_reload_of_a_wedged_version_leaves_the_loop_alone),
+          TEST_ENTRY(newest_version_wins), TEST_ENTRY(startup_with_a_wedged_policy),
+          TEST_ENTRY(hot_reload_refuses_invalid_utf8), TEST_ENTRY(hot_reload_by_rename),
+          TEST_ENTRY(call_in_flight_keeps_its_version), TEST_ENTRY(rejected_version_never_serves),
           TEST_ENTRY(deleted_file_keeps_last_good_and_sighup), TEST_ENTRY(pin_and_unpin),
           TEST_ENTRY(check_source_contracts))
