@@ -105,6 +105,8 @@ void ain__store_sq_reset_used(ain__sq_ctx_t *c);
 void ain__store_sq_finalize_all(ain__sq_db_t *db);
 /* Sets req->err to AIN_ESTORE "sqlite: <what>: <errmsg>" and returns AIN_ESTORE. */
 int ain__store_sq_fail(ain__sq_ctx_t *c, const char *what);
+/* A one-off statement (not cached): NULL with the failure recorded in c (ain__store_sq_fail). */
+sqlite3_stmt *ain__store_sq_prep(ain__sq_ctx_t *c, const char *sql);
 /* Steps a statement that returns no rows (or ignores them) to completion. 0 or AIN_ESTORE. */
 int ain__store_sq_run(ain__sq_ctx_t *c, sqlite3_stmt *st, const char *what);
 /* Simple one-shot statements by id: BEGIN..., COMMIT, ROLLBACK, SAVEPOINT... */

@@ -6,16 +6,6 @@
 
 #include "store/sqlite/internal.h"
 
-static sqlite3_stmt *prepare(ain__sq_ctx_t *c, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c->db->conn, sql, -1, &st, NULL) != SQLITE_OK) {
-    ain__store_sq_fail(c, "prepare");
-    sqlite3_finalize(st);
-    return NULL;
-  }
-  return st;
-}
-
 int ain__store_sq_artifact_put(ain__sq_ctx_t *c) {
   const ain_artifact_t *a = c->req->u.artifact_put.in;
   int rc = ain__store_sq_exec(c, SQ_BEGIN_IMMEDIATE);
@@ -23,7 +13,7 @@ int ain__store_sq_artifact_put(ain__sq_ctx_t *c) {
     return rc;
   }
   sqlite3_stmt *st =
-      prepare(c, "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
+      ain__store_sq_prep(c, "INSERT INTO artifacts (dag_id, step, task_id, keys, result, "
                  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                  "ON CONFLICT (dag_id, step) DO UPDATE SET task_id = excluded.task_id, "
                  "keys = excluded.keys, result = excluded.result, "
@@ -47,7 +37,7 @@ int ain__store_sq_artifact_put(ain__sq_ctx_t *c) {
 
 int ain__store_sq_artifact_get(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
-  sqlite3_stmt *st = prepare(c, "SELECT dag_id, step, task_id, keys, result, created_at "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "SELECT dag_id, step, task_id, keys, result, created_at "
                                 "FROM artifacts WHERE dag_id = ?1 AND step = ?2");
   if (st == NULL) {
     return AIN_ESTORE;

@@ -10,16 +10,6 @@
 #include "store/sqlite/internal.h"
 
 /* Prepares sql; NULL with req->err set. The caller finalizes. */
-static sqlite3_stmt *prep(ain__sq_ctx_t *c, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c->db->conn, sql, -1, &st, NULL) != SQLITE_OK) {
-    ain__store_sq_fail(c, "prepare");
-    sqlite3_finalize(st);
-    return NULL;
-  }
-  return st;
-}
-
 /* Runs a bound statement to the end; 0 or AIN_ESTORE. Always finalizes. */
 static int finish_stmt(ain__sq_ctx_t *c, sqlite3_stmt *st, const char *what) {
   int step;
@@ -56,7 +46,7 @@ int ain__store_sq_node_beat(ain__sq_ctx_t *c) {
   if (rc != 0) {
     return rc;
   }
-  if ((st = prep(c, sql_upsert)) == NULL) {
+  if ((st = ain__store_sq_prep(c, sql_upsert)) == NULL) {
     return AIN_ESTORE;
   }
   ain__store_sq_bind_text(st, 1, self->id);
@@ -70,7 +60,7 @@ int ain__store_sq_node_beat(ain__sq_ctx_t *c) {
   if ((rc = finish_stmt(c, st, "recording the heartbeat")) != 0) {
     return rc;
   }
-  if ((st = prep(c, sql_declare)) == NULL) {
+  if ((st = ain__store_sq_prep(c, sql_declare)) == NULL) {
     return AIN_ESTORE;
   }
   sqlite3_bind_int64(st, 1, c->now);
@@ -80,7 +70,7 @@ int ain__store_sq_node_beat(ain__sq_ctx_t *c) {
     return rc;
   }
   c->req->u.node_beat.dead_nodes = sqlite3_changes(c->db->conn);
-  if ((st = prep(c, sql_fence)) == NULL) {
+  if ((st = ain__store_sq_prep(c, sql_fence)) == NULL) {
     return AIN_ESTORE;
   }
   sqlite3_bind_int64(st, 1, c->now);
@@ -99,7 +89,7 @@ int ain__store_sq_nodes(ain__sq_ctx_t *c) {
   ain_node_t *list = NULL;
   size_t n = 0, cap = 0;
   int step, rc = 0;
-  sqlite3_stmt *st = prep(c, sql);
+  sqlite3_stmt *st = ain__store_sq_prep(c, sql);
   if (st == NULL) {
     return AIN_ESTORE;
   }

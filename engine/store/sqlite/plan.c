@@ -9,16 +9,6 @@
 
 #include "store/sqlite/internal.h"
 
-static sqlite3_stmt *prepare(ain__sq_ctx_t *c, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c->db->conn, sql, -1, &st, NULL) != SQLITE_OK) {
-    ain__store_sq_fail(c, "prepare");
-    sqlite3_finalize(st);
-    return NULL;
-  }
-  return st;
-}
-
 int ain__store_sq_plan_commit(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
   ain_plan_item_t *items = req->u.plan_commit.items;
@@ -29,9 +19,9 @@ int ain__store_sq_plan_commit(ain__sq_ctx_t *c) {
   if (rc != 0) {
     return rc;
   }
-  pair = prepare(c, "INSERT INTO planned (persona_id, trend_key, task_id, planned_at) "
+  pair = ain__store_sq_prep(c, "INSERT INTO planned (persona_id, trend_key, task_id, planned_at) "
                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING");
-  trend = prepare(c, "INSERT INTO trends (trend_key, record, first_seen_at, last_seen_at) "
+  trend = ain__store_sq_prep(c, "INSERT INTO trends (trend_key, record, first_seen_at, last_seen_at) "
                      "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (trend_key) DO UPDATE SET "
                      "last_seen_at = excluded.last_seen_at, "
                      "record = coalesce(excluded.record, trends.record)");
@@ -93,7 +83,7 @@ done:
 
 int ain__store_sq_planned_list(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
-  sqlite3_stmt *st = prepare(c, "SELECT persona_id || '|' || trend_key FROM planned "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "SELECT persona_id || '|' || trend_key FROM planned "
                                 "ORDER BY 1");
   if (st == NULL) {
     return AIN_ESTORE;
@@ -120,7 +110,7 @@ int ain__store_sq_planned_list(ain__sq_ctx_t *c) {
 
 int ain__store_sq_trends_list(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
-  sqlite3_stmt *st = prepare(c, "SELECT trend_key, record, first_seen_at, last_seen_at FROM trends "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "SELECT trend_key, record, first_seen_at, last_seen_at FROM trends "
                                 "ORDER BY last_seen_at DESC, trend_key LIMIT ?1");
   if (st == NULL) {
     return AIN_ESTORE;

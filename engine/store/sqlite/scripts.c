@@ -14,16 +14,6 @@
 #include "store/scripts.h"
 #include "store/sqlite/internal.h"
 
-static sqlite3_stmt *prep(ain__sq_ctx_t *c, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c->db->conn, sql, -1, &st, NULL) != SQLITE_OK) {
-    ain__store_sq_fail(c, "prepare");
-    sqlite3_finalize(st);
-    return NULL;
-  }
-  return st;
-}
-
 static void read_version(sqlite3_stmt *st, ain_script_version_t *v, int with_source) {
   memset(v, 0, sizeof *v);
   v->module = ain__store_sq_col_dup(st, 0);
@@ -38,7 +28,7 @@ static void read_version(sqlite3_stmt *st, ain_script_version_t *v, int with_sou
 
 static int put(ain__sq_ctx_t *c) {
   ain_store_req_t *r = c->req;
-  sqlite3_stmt *st = prep(c, "INSERT INTO script_versions (module, sha, source, first_error, "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "INSERT INTO script_versions (module, sha, source, first_error, "
                              "created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING");
   if (st == NULL) {
     return AIN_ESTORE;
@@ -57,7 +47,7 @@ static int put(ain__sq_ctx_t *c) {
 /* Finds the one version matching module (or any) and a sha prefix. */
 static int find(ain__sq_ctx_t *c, const char *module, const char *sha, int with_source,
                 ain_script_version_t *out) {
-  sqlite3_stmt *st = prep(c, "SELECT module, sha, first_error, created_at, source "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "SELECT module, sha, first_error, created_at, source "
                              "FROM script_versions WHERE substr(sha, 1, length(?1)) = ?1 "
                              "AND (?2 IS NULL OR module = ?2) ORDER BY created_at DESC LIMIT 2");
   if (st == NULL) {
@@ -96,7 +86,7 @@ static int list(ain__sq_ctx_t *c) {
   if (rc != 0) {
     return rc;
   }
-  sqlite3_stmt *st = prep(c, "SELECT module, sha, first_error, created_at FROM script_versions "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "SELECT module, sha, first_error, created_at FROM script_versions "
                              "WHERE (?1 IS NULL OR module = ?1) AND NOT ?2 "
                              "ORDER BY module, created_at DESC, rowid DESC");
   if (st == NULL) {
@@ -122,7 +112,7 @@ static int list(ain__sq_ctx_t *c) {
   if (step != SQLITE_DONE) {
     return ain__store_sq_fail(c, "script_list");
   }
-  st = prep(c, "SELECT module, sha, updated_at FROM script_pins WHERE ?1 IS NULL OR module = ?1 "
+  st = ain__store_sq_prep(c, "SELECT module, sha, updated_at FROM script_pins WHERE ?1 IS NULL OR module = ?1 "
                "ORDER BY module");
   if (st == NULL) {
     return AIN_ESTORE;
@@ -179,7 +169,7 @@ static int pin(ain__sq_ctx_t *c) {
   ain_script_version_t v = {0};
   char old[sizeof r->u.script_pin.pinned] = "";
   r->u.script_pin.pinned[0] = '\0';
-  if ((st = prep(c, "SELECT sha FROM script_pins WHERE module = ?1")) == NULL) {
+  if ((st = ain__store_sq_prep(c, "SELECT sha FROM script_pins WHERE module = ?1")) == NULL) {
     rc = AIN_ESTORE;
     goto fail;
   }
@@ -204,12 +194,12 @@ static int pin(ain__sq_ctx_t *c) {
       goto fail;
     }
     snprintf(r->u.script_pin.pinned, sizeof r->u.script_pin.pinned, "%s", v.sha);
-    st = prep(c, "INSERT INTO script_pins (module, sha, state_version, updated_at) "
+    st = ain__store_sq_prep(c, "INSERT INTO script_pins (module, sha, state_version, updated_at) "
                  "VALUES (?1, ?2, 0, ?3) ON CONFLICT (module) DO UPDATE SET sha = excluded.sha, "
                  "state_version = script_pins.state_version + 1, updated_at = excluded.updated_at "
                  "WHERE script_pins.sha <> excluded.sha");
   } else {
-    st = prep(c, "DELETE FROM script_pins WHERE module = ?1");
+    st = ain__store_sq_prep(c, "DELETE FROM script_pins WHERE module = ?1");
   }
   if (st == NULL) {
     rc = AIN_ESTORE;

@@ -149,6 +149,16 @@ static const char *const sql_text[SQ__COUNT] = {
                 "AND (?2 IS NULL OR dag_id = ?2) ORDER BY created_at DESC, rowid DESC LIMIT ?3",
 };
 
+sqlite3_stmt *ain__store_sq_prep(ain__sq_ctx_t *c, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c->db->conn, sql, -1, &st, NULL) != SQLITE_OK) {
+    ain__store_sq_fail(c, "prepare");
+    sqlite3_finalize(st);
+    return NULL;
+  }
+  return st;
+}
+
 int ain__store_sq_fail(ain__sq_ctx_t *c, const char *what) {
   return ain_err_set(&c->req->err, AIN_ESTORE, "sqlite: %s: %s", what, sqlite3_errmsg(c->db->conn));
 }

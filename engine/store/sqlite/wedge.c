@@ -17,20 +17,10 @@ typedef struct {
   int attempts, max_attempts;
 } wedged_task_t;
 
-static sqlite3_stmt *prep(ain__sq_ctx_t *c, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(c->db->conn, sql, -1, &st, NULL) != SQLITE_OK) {
-    ain__store_sq_fail(c, "prepare");
-    sqlite3_finalize(st);
-    return NULL;
-  }
-  return st;
-}
-
 /* Reads the task and appends the wedge row; *wedges gets the count with it. */
 static int record(ain__sq_ctx_t *c, wedged_task_t *t, int *wedges) {
   ain_store_req_t *req = c->req;
-  sqlite3_stmt *st = prep(c, "SELECT status, coalesce(dag_id, ''), step, state_version, attempts, "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "SELECT status, coalesce(dag_id, ''), step, state_version, attempts, "
                              "max_attempts FROM tasks WHERE id = ?1");
   if (st == NULL) {
     return AIN_ESTORE;
@@ -53,7 +43,7 @@ static int record(ain__sq_ctx_t *c, wedged_task_t *t, int *wedges) {
   if (step != SQLITE_ROW) {
     return ain__store_sq_fail(c, "reading the wedged task");
   }
-  if ((st = prep(c, "INSERT INTO task_wedges (task_id, state_version, owner, elapsed_ms, error, "
+  if ((st = ain__store_sq_prep(c, "INSERT INTO task_wedges (task_id, state_version, owner, elapsed_ms, error, "
                     "at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) == NULL) {
     return AIN_ESTORE;
   }
@@ -68,7 +58,7 @@ static int record(ain__sq_ctx_t *c, wedged_task_t *t, int *wedges) {
   if (step != SQLITE_DONE) {
     return ain__store_sq_fail(c, "recording the wedge");
   }
-  if ((st = prep(c, "SELECT count(*) FROM task_wedges WHERE task_id = ?1")) == NULL) {
+  if ((st = ain__store_sq_prep(c, "SELECT count(*) FROM task_wedges WHERE task_id = ?1")) == NULL) {
     return AIN_ESTORE;
   }
   ain__store_sq_bind_text(st, 1, req->u.wedge.task_id);
@@ -131,7 +121,7 @@ static int move(ain__sq_ctx_t *c, const wedged_task_t *t, int wedges) {
 /* The wedged node is dead: its row says so and its other leases are fenced. */
 static int bury_node(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
-  sqlite3_stmt *st = prep(c, "UPDATE nodes SET state = 'dead', state_version = state_version + 1, "
+  sqlite3_stmt *st = ain__store_sq_prep(c, "UPDATE nodes SET state = 'dead', state_version = state_version + 1, "
                              "updated_at = ?2 WHERE id = ?1 AND state <> 'dead'");
   if (st == NULL) {
     return AIN_ESTORE;
@@ -143,7 +133,7 @@ static int bury_node(ain__sq_ctx_t *c) {
   if (step != SQLITE_DONE) {
     return ain__store_sq_fail(c, "marking the wedged node dead");
   }
-  if ((st = prep(c, "UPDATE tasks SET lease_until = ?2 - 1, state_version = state_version + 1, "
+  if ((st = ain__store_sq_prep(c, "UPDATE tasks SET lease_until = ?2 - 1, state_version = state_version + 1, "
                     "updated_at = ?2 WHERE status = 'running' "
                     "AND substr(lease_owner, 1, length(?1) + 1) = ?1 || '/'")) == NULL) {
     return AIN_ESTORE;
