@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n = 0;
   ain_message_pos_t where = {0, 0};
   ain_err_clear(&err);
-  rc = ain_message_parse_tasks(s, size, &tasks, &n, &where, &err);
+  rc = ain_message_parse_tasks(s, size, NULL, NULL, &tasks, &n, &where, &err);
   if (rc == 0) {
     for (size_t i = 0; i < n; i++) {
       ain_task_free(&tasks[i]);
