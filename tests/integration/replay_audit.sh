@@ -21,6 +21,7 @@ S=$T/scripts
 mkdir -p "$S/agents" "$S/personas"
 cp "$AIN_SOURCE_DIR/scripts/agents/judge.lua" "$S/agents/judge.lua"
 cp "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/persona.lua" # judge requires it
+add_persona "$S" # ain enqueue refuses a persona the scripts folder does not have
 cat > "$S/agents/pipeline.lua" <<'LUA'
 return { build = function(payload, ctx)
   return { steps = {
