@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -106,4 +107,35 @@ int ain_utf8_json_check(const char *json, size_t len, const char *root, ain_err_
   }
   cJSON_Delete(doc);
   return AIN_EUTF8;
+}
+
+char *ain_utf8_escape_invalid(const char *text, size_t len, size_t *out_len) {
+  char *out = malloc(len * 4 + 1); /* worst case: every byte escaped */
+  if (out == NULL) {
+    abort(); /* as ain_strdup: OOM is fatal */
+  }
+  size_t n = 0, at = 0;
+  while (at < len) {
+    ain_utf8_pos_t pos;
+    size_t bad = len;
+    if (!ain_utf8_locate(text + at, len - at, &pos)) {
+      bad = at + pos.offset;
+    }
+    const char *nul = memchr(text + at, '\0', bad - at);
+    if (nul != NULL) {
+      bad = (size_t)(nul - text);
+    }
+    memcpy(out + n, text + at, bad - at); /* valid up to the first bad byte */
+    n += bad - at;
+    if (bad >= len) {
+      break;
+    }
+    n += (size_t)snprintf(out + n, 5, "\\x%02x", (unsigned char)text[bad]);
+    at = bad + 1;
+  }
+  out[n] = '\0';
+  if (out_len != NULL) {
+    *out_len = n;
+  }
+  return out;
 }

@@ -19,6 +19,12 @@ typedef struct {
 /* 1 if text[0..len) is valid UTF-8. Otherwise 0 and *pos (may be NULL) says where it is not. */
 int ain_utf8_locate(const char *text, size_t len, ain_utf8_pos_t *pos);
 
+/* A copy of text[0..len) that a text column takes: every byte of an invalid UTF-8 sequence and
+ * every NUL is written as the four characters \xNN. NUL-terminated; *out_len (may be NULL) gets
+ * its length. Caller frees. For keeping a rejected policy source on record (Postgres refuses
+ * such bytes in text). */
+char *ain_utf8_escape_invalid(const char *text, size_t len, size_t *out_len);
+
 /* Checks every key and string value of the JSON document json[0..len) (bytes that are not
  * UTF-8 pass through JSON encoders untouched). 0 when all are valid UTF-8; otherwise AIN_EUTF8
  * with err->field the path of the first bad one, written from `root` in Lua's terms

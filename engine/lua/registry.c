@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/util.h"
 #include "loop/worker.h"
 #include "lua/internal.h"
@@ -243,9 +244,16 @@ static void record(ain_lua_registry_t *r, size_t idx, const char *sha, char *src
   op->r = r;
   op->idx = idx;
   snprintf(op->sha, sizeof op->sha, "%s", sha);
+  op->valid = error == NULL;
+  if (!op->valid && !ain_utf8_locate(src, len, NULL)) {
+    /* a version rejected for its bytes is still recorded (sha, error), with those bytes escaped:
+     * a text column refuses them; it never runs, so nothing needs the exact bytes */
+    char *text = ain_utf8_escape_invalid(src, len, &len);
+    free(src);
+    src = text;
+  }
   op->src = src;
   op->len = len;
-  op->valid = error == NULL;
   if (r->o.store == NULL) {
     put_applied(op);
     free(op->src);

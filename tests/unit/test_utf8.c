@@ -35,6 +35,33 @@ TEST(locate_bad_bytes) {
   ASSERT_EQ(ain_utf8_locate("", 0, NULL), 1);
 }
 
+/* A rejected policy source is kept on record; Postgres refuses invalid bytes and NUL in text. */
+TEST(escape_invalid_keeps_text_a_column_takes) {
+  static const struct {
+    const char *in;
+    size_t len;
+    const char *want;
+  } cases[] = {
+      {"plain", 5, "plain"},
+      {"caf\xc3\xa9", 5, "caf\xc3\xa9"}, /* valid: unchanged */
+      {"a\xff"
+       "b",
+       3, "a\\xffb"},                           /* one stray byte */
+      {"x\xc3(", 3, "x\\xc3("},                 /* a lead byte without its continuation */
+      {"\xe2\x9c", 2, "\\xe2\\x9c"},            /* truncated at the end */
+      {"n\0ul", 4, "n\\x00ul"},                 /* NUL */
+      {"\xed\xa0\x80!", 4, "\\xed\\xa0\\x80!"}, /* a surrogate */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = 0;
+    char *out = ain_utf8_escape_invalid(cases[i].in, cases[i].len, &n);
+    ASSERT_STR_EQ(out, cases[i].want);
+    ASSERT_EQ(n, strlen(cases[i].want));
+    ASSERT_EQ(ain_utf8_locate(out, n, NULL), 1);
+    free(out);
+  }
+}
+
 TEST(json_check_names_the_field) {
   static const struct {
     const char *json, *field;
@@ -113,5 +140,6 @@ TEST(host_refuses_a_result_that_is_not_utf8) {
   ASSERT_EQ(uv_loop_close(&loop), 0);
 }
 
-TEST_MAIN(TEST_ENTRY(locate_bad_bytes), TEST_ENTRY(json_check_names_the_field),
+TEST_MAIN(TEST_ENTRY(locate_bad_bytes), TEST_ENTRY(escape_invalid_keeps_text_a_column_takes),
+          TEST_ENTRY(json_check_names_the_field),
           TEST_ENTRY(host_refuses_a_result_that_is_not_utf8))
