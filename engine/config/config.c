@@ -10,6 +10,7 @@
 #include <lualib.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -304,16 +305,16 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
       goto type_error;
     }
     double d = lua_tonumber(L, -1);
-    if (d != (double)(int64_t)d) {
+    if (d != floor(d)) { /* a fraction or NaN */
       return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be an integer, got %g", where,
                            name, d);
     }
-    int64_t v = (int64_t)d;
-    if (v < k->min || v > k->max) {
-      return ain_err_field(err, AIN_ECONFIG, name,
-                           "%s: '%s' must be between %lld and %lld, got %lld", where, name,
-                           (long long)k->min, (long long)k->max, (long long)v);
+    /* the range is checked on the double: casting 1e300 or inf to int64_t is undefined */
+    if (d < (double)k->min || d > (double)k->max) {
+      return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be between %lld and %lld, got %g",
+                           where, name, (long long)k->min, (long long)k->max, d);
     }
+    int64_t v = (int64_t)d;
     if (is_int_key(k)) {
       *(int *)(base + k->offset) = (int)v;
     } else {

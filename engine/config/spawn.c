@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <lua.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -246,7 +247,7 @@ static int parse_limits(lua_State *L, ain_spawn_limits_t *lim, const char *where
                            where, full);
     }
     double d = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1.5;
-    if (d != (double)(int64_t)d || d < (double)keys[k].min || d > (double)keys[k].max) {
+    if (d != floor(d) || d < (double)keys[k].min || d > (double)keys[k].max) {
       lua_pop(L, 2);
       return ain_err_field(err, AIN_ECONFIG, full, "%s: '%s' must be an integer from %lld to %lld",
                            where, full, (long long)keys[k].min, (long long)keys[k].max);
@@ -350,7 +351,7 @@ static int parse_entry(lua_State *L, ain_spawn_entry_t *e, const ain_spawn_limit
       }
     } else if (strcmp(name, "max_args") == 0) {
       double d = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
-      if (d != (double)(int64_t)d || d < 0 || d > SPAWN_MAX_ARGS_LIMIT) {
+      if (d != floor(d) || d < 0 || d > SPAWN_MAX_ARGS_LIMIT) {
         rc = ain_err_field(err, AIN_ECONFIG, sub, "%s: '%s' must be an integer from 0 to %d",
                            where, sub, SPAWN_MAX_ARGS_LIMIT);
       } else {
@@ -449,7 +450,7 @@ int ain_spawn_config_parse(lua_State *L, ain_spawn_config_t *sc, const char *whe
       rc = parse_env(L, &sc->env, &sc->nenv, where, "spawn.env", err);
     } else if (strcmp(name, "timeout_ms") == 0) {
       double d = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
-      if (d != (double)(int64_t)d || d < 1 || d > 86400000) {
+      if (d != floor(d) || d < 1 || d > 86400000) {
         rc = ain_err_field(err, AIN_ECONFIG, "spawn.timeout_ms",
                            "%s: 'spawn.timeout_ms' must be an integer from 1 to 86400000", where);
       } else {

@@ -397,9 +397,10 @@ static int l_spawn(lua_State *L) {
   size_t in_len = 0;
   const char *in = lua_tolstring(L, -1, &in_len);
   lua_getfield(L, 1, "timeout_ms");
-  int64_t timeout = (int64_t)lua_tonumber(L, -1);
-  if (timeout <= 0 || timeout > h->spawn->timeout_ms) {
-    timeout = h->spawn->timeout_ms; /* the operator's wall clock is a cap, not a suggestion */
+  double asked = lua_tonumber(L, -1); /* compared as a double: math.huge must not be cast */
+  int64_t timeout = h->spawn->timeout_ms; /* the operator's wall clock is a cap, not a suggestion */
+  if (asked >= 1 && asked <= (double)h->spawn->timeout_ms) {
+    timeout = (int64_t)asked;
   }
   spawn_op_t *op = calloc(1, sizeof *op);
   if (op == NULL) {

@@ -113,6 +113,19 @@ TEST(out_of_range_and_fractions) {
   ASSERT_EQ(load("f.lua", "shards = 1.5\n", &cfg, &err), AIN_ECONFIG);
   ASSERT_STR_CONTAINS(err.msg, "'shards' must be an integer");
   ain_config_free(&cfg);
+  /* found by fuzz.config: 1/0 and 1e300 were cast to int64_t (undefined behaviour) */
+  ASSERT_EQ(load("i.lua", "queue = { claim_batch = 1/0 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'queue.claim_batch' must be between 1 and 10000, got inf");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("h.lua", "shards = -1e300\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'shards' must be between");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("n.lua", "shards = 0/0\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'shards' must be an integer");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("s.lua", "spawn = { timeout_ms = 1/0 }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "spawn.timeout_ms");
+  ain_config_free(&cfg);
   ASSERT_EQ(load("l.lua", "log_level = 'loud'\n", &cfg, &err), AIN_ECONFIG);
   ASSERT_STR_CONTAINS(err.msg, "'log_level' must be debug, info, warn or error");
   ain_config_free(&cfg);
