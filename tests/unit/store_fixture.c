@@ -56,6 +56,19 @@ void fx_open_url(fx_t *f, const char *url) {
   ASSERT_OK(rc);
 }
 
+void fx_node(ain_node_t *n, char *buf, size_t len, int pid, int shards) {
+  char u[AIN_UUID_LEN + 1];
+  ain_uuid7(u);
+  snprintf(buf, len, "t-%s/%d", u, pid);
+  memset(n, 0, sizeof *n);
+  n->id = buf;
+  n->node = "test-node";
+  n->host = "test-host";
+  n->version = "9.9.9";
+  n->pid = pid;
+  n->shards = shards;
+}
+
 int fx_migrate(fx_t *f, int *applied) {
   ain_store_req_t r;
   ain_store_req_migrate(&r);

@@ -38,6 +38,9 @@ const char *fx_fresh_url(void);
 void fx_open_url(fx_t *f, const char *url);
 /* Applies the migrations (actor "test"); *applied (may be NULL) gets how many. Returns status. */
 int fx_migrate(fx_t *f, int *applied);
+/* A nodes row unique to this run: id "t-<uuid7>/<pid>" written into buf (which n->id points at),
+ * node "test-node", host "test-host", version "9.9.9". */
+void fx_node(ain_node_t *n, char *buf, size_t len, int pid, int shards);
 /* fx_open_url(fx_fresh_url()) and fx_migrate(), asserting both. */
 void fx_open(fx_t *f);
 /* ain_store_close callback: increments *(int *)data (for stores opened without the fixture). */

@@ -14,20 +14,6 @@
 #define LEASE 30000
 #define TIMEOUT 5000
 
-/* A node id unique to this run: "test-<uuid>/<pid>". */
-static void mk_node(ain_node_t *n, char *buf, size_t len, int pid) {
-  char u[AIN_UUID_LEN + 1];
-  ain_uuid7(u);
-  snprintf(buf, len, "t-%s/%d", u, pid);
-  memset(n, 0, sizeof *n);
-  n->id = buf;
-  n->node = "test-node";
-  n->host = "test-host";
-  n->version = "9.9.9";
-  n->pid = pid;
-  n->shards = 2;
-}
-
 static ain_store_req_t beat(fx_t *f, const ain_node_t *n, int64_t now, int stopping) {
   ain_store_req_t r;
   ain_store_req_node_beat(&r, n, TIMEOUT, stopping);
@@ -139,7 +125,7 @@ TEST(beat_upserts_and_lists) {
   fx_open(&f);
   char id[128];
   ain_node_t n, got;
-  mk_node(&n, id, sizeof id, 4242);
+  fx_node(&n, id, sizeof id, 4242, 2);
   beat(&f, &n, T0, 0);
   ASSERT_TRUE(find_node(&f, id, &got));
   ASSERT_EQ(got.state, AIN_NODE_ALIVE);
@@ -163,7 +149,7 @@ TEST(beat_upserts_and_lists) {
   ASSERT_EQ(got.state_version, v0 + 1);
   char id2[128];
   ain_node_t m;
-  mk_node(&m, id2, sizeof id2, 7);
+  fx_node(&m, id2, sizeof id2, 7, 2);
   beat(&f, &m, T0 + 60000, 0);
   ASSERT_TRUE(find_node(&f, id, &got));
   ASSERT_EQ(got.state, AIN_NODE_STOPPED);
@@ -178,8 +164,8 @@ TEST(dead_node_leases_fenced_and_retried) {
   fx_open(&f);
   char ida[128], idb[128], owner_a[160], owner_b[160];
   ain_node_t a, b, got;
-  mk_node(&a, ida, sizeof ida, 11);
-  mk_node(&b, idb, sizeof idb, 12);
+  fx_node(&a, ida, sizeof ida, 11, 2);
+  fx_node(&b, idb, sizeof idb, 12, 2);
   snprintf(owner_a, sizeof owner_a, "%s/shard-0", ida);
   snprintf(owner_b, sizeof owner_b, "%s/shard-1", idb);
   beat(&f, &a, T0, 0);
@@ -251,11 +237,11 @@ TEST(dead_node_prefix_is_exact) {
   fx_open(&f);
   char id1[128], id10[160], idw[128], own10[200];
   ain_node_t n1, n10, w;
-  mk_node(&n1, id1, sizeof id1, 1);
+  fx_node(&n1, id1, sizeof id1, 1, 2);
   snprintf(id10, sizeof id10, "%s0", id1); /* same prefix, pid 10 */
   n10 = n1;
   n10.id = id10;
-  mk_node(&w, idw, sizeof idw, 2);
+  fx_node(&w, idw, sizeof idw, 2, 2);
   snprintf(own10, sizeof own10, "%s/shard-0", id10);
   beat(&f, &n1, T0, 0);
   beat(&f, &n10, T0 + TIMEOUT, 0);

@@ -14,19 +14,6 @@
 #define LEASE 30000
 #define ERR "EWEDGED: t.run held n/1/shard-0 for 2000 ms in one call"
 
-static void mk_node(ain_node_t *n, char *buf, size_t len, int pid) {
-  char u[AIN_UUID_LEN + 1];
-  ain_uuid7(u);
-  snprintf(buf, len, "t-%s/%d", u, pid);
-  memset(n, 0, sizeof *n);
-  n->id = buf;
-  n->node = "test-node";
-  n->host = "test-host";
-  n->version = "9.9.9";
-  n->pid = pid;
-  n->shards = 1;
-}
-
 static void beat(fx_t *f, const ain_node_t *n, int64_t now) {
   ain_store_req_t r;
   ain_store_req_node_beat(&r, n, 5000, 0);
@@ -220,8 +207,8 @@ TEST(wedged_node_is_dead_and_fenced) {
   fx_open(&f);
   char idn[128], ido[128], own_n[200], own_o[200];
   ain_node_t n, o;
-  mk_node(&n, idn, sizeof idn, 1);
-  mk_node(&o, ido, sizeof ido, 2);
+  fx_node(&n, idn, sizeof idn, 1, 1);
+  fx_node(&o, ido, sizeof ido, 2, 1);
   snprintf(own_n, sizeof own_n, "%s/shard-0", idn);
   snprintf(own_o, sizeof own_o, "%s/shard-0", ido);
   beat(&f, &n, T0);
@@ -320,7 +307,7 @@ TEST(bad_wedges_refused) {
   /* an unknown task: not found, and nothing is written (the node stays alive) */
   char idn[128];
   ain_node_t n;
-  mk_node(&n, idn, sizeof idn, 3);
+  fx_node(&n, idn, sizeof idn, 3, 1);
   beat(&f, &n, T0);
   ain_store_req_wedge(&r, id, 1, "o", ERR, 1, 2, idn);
   ASSERT_EQ(ain_store_wait(f.s, &r), AIN_ENOTFOUND);
