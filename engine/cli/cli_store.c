@@ -78,6 +78,12 @@ int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err) {
   return rc;
 }
 
+ain_ops_env_t ain_cli_env(ain_cli_t *cli) {
+  ain_ops_env_t env = {.loop = &cli->loop, .store = cli->store, .cfg = &cli->cfg,
+                       .actor = cli->actor};
+  return env;
+}
+
 int ain_cli_wait_or_fail(ain_cli_t *cli, ain_store_req_t *req) {
   ain_err_t err;
   ain_err_clear(&err);

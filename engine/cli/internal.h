@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "ops/env.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -46,6 +47,12 @@ void ain_cli_close_store(ain_cli_t *cli);
 int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err);
 /* ain_cli_wait, and on failure prints the error: 0 or the exit code (ain_cli_fail). */
 int ain_cli_wait_or_fail(ain_cli_t *cli, ain_store_req_t *req);
+/* What an operation of engine/ops/ runs against: this command's loop, store (NULL when not
+ * opened), config and operator. */
+ain_ops_env_t ain_cli_env(ain_cli_t *cli);
+/* "30d", "12h", "90m", "45s", "2w", "0s" -> ms. 0, or -1 when it is not a duration
+ * (cli_purge.c). */
+int ain_cli_parse_duration(const char *s, int64_t *ms);
 
 int ain_cli_run(ain_cli_t *cli);
 int ain_cli_migrate(ain_cli_t *cli);
@@ -63,5 +70,6 @@ int ain_cli_nodes(ain_cli_t *cli); /* cli_nodes.c */
 int ain_cli_review(ain_cli_t *cli);     /* cli_review.c */
 int ain_cli_publishers(ain_cli_t *cli); /* cli_publishers.c */
 int ain_cli_purge(ain_cli_t *cli);      /* cli_purge.c */
+int ain_cli_judge(ain_cli_t *cli);      /* cli_judge.c */
 
 #endif
