@@ -4,7 +4,8 @@
 // prefixed by its file's name, a text of 5-60 words, a persona that exists; the expected decision is
 // the strongest default action of its categories (reject > review > pass), raised to reject only
 // for a persona's own banned term (brand, named in the note) or sexual content with minors; a text
-// that plainly contains a persona's banned term or a default competitor is labelled brand. Then the
+// that plainly contains a persona's banned term or a default competitor is labelled brand; a note
+// naming a Cyrillic, fullwidth or zero-width trick matches the text. Then the
 // counts: >= 420 items, >= 160 benign spread over every persona, every category on >= 18 items with
 // >= 3 of each kind, and the examples the issue names are present verbatim.
 // Prints a per-category table on success; exits 1 naming file:line and the fault otherwise.
@@ -122,6 +123,15 @@ function checkItem(item, where, prefix, personas, seen) {
     if (decision in RANK && decision !== want) {
       err(where, `decision "${decision}" disagrees with categories [${categories}] (expected "${want}")`);
     }
+  }
+
+  // An evaded item's note says which trick it uses; the text must really use it (a Cyrillic
+  // letter typed as Latin by an editor would silently turn the item into a plain one), and a
+  // trick in the text is named in the note.
+  const TRICKS = { cyrillic: /\p{Script=Cyrillic}/u, fullwidth: /[\uFF01-\uFF5E]/u, 'zero-width': /[\u200B-\u200D\u2060\uFEFF]/u };
+  for (const [name, re] of Object.entries(TRICKS)) {
+    const said = typeof note === 'string' && note.toLowerCase().includes(name);
+    if (said !== re.test(text)) err(where, said ? `note says ${name} but the text has none` : `text uses ${name} characters the note does not name`);
   }
 
   // Plainly written banned terms and competitors must carry the brand label (and a benign item

@@ -3,9 +3,9 @@
 # contract's rule: tests/integration/judge_dataset.js must accept the real set, then refuse
 # copies of it broken one way at a time (a line that does not parse, a duplicate id, a decision
 # that disagrees with its categories, an unknown category, a brand reject without a banned term, a
-# benign item carrying its persona's banned term, a kind below its minimum, a missing issue
-# example), each with the fault named. This test does not run the judge: `ain judge eval` measures
-# the judge against this set.
+# benign item carrying its persona's banned term, a note naming a Cyrillic trick the text lacks, a
+# kind below its minimum, a missing issue example), each with the fault named. This test does not
+# run the judge: `ain judge eval` measures the judge against this set.
 # Env: AIN_SOURCE_DIR (set by ctest; defaults to this checkout).
 set -euo pipefail
 
@@ -62,6 +62,10 @@ fresh banned
 printf '%s\n' '{"id":"benign-999","text":"This stretch works like a miracle for tight hips.","persona":"coach_ava","decision":"pass","categories":[],"kind":"benign","note":"x"}' \
   >>"$TMP/banned/benign.jsonl"
 broken banned "contains coach_ava's banned term \"miracle\" but is not labelled brand"
+
+fresh trick
+edit trick hate.jsonl 'if .id == "hate-014" then .text = "Refugees are parasites, nothing more." else . end'
+broken trick 'hate.jsonl:14: note says cyrillic but the text has none'
 
 fresh kinds
 edit kinds hate.jsonl 'select(.kind != "evaded")'
