@@ -227,6 +227,10 @@ static void print_shadow(const cJSON *r, const char *window) {
     printf("  %-7s -> %-7s %6.0f%s\n", str(t, "from"), str(t, "to"), num(t, "count"),
            same ? "  (unchanged)" : "");
   }
+  if (num(r, "details_changed") > 0) {
+    printf("same decision, other fields changed (confidence, findings): %.0f\n",
+           num(r, "details_changed"));
+  }
   if (num(r, "changed") <= 0 && num(r, "errors") <= 0) {
     printf("\nno decision would change\n");
     return;

@@ -93,7 +93,8 @@ typedef struct {
 
 /* Re-runs judge.decide with the candidates on every judge decision recorded in the window (its
  * recorded payload, ctx and versions, ops/replay.h), and returns {"ok":true, "candidates":[..],
- * "decisions":N, "changed":K, "errors":E, "transitions":[{"from","to","count"}..],
+ * "decisions":N, "changed":K (decisions that differ), "details_changed":D (same decision, other
+ * fields differ), "errors":E, "transitions":[{"from","to","count"}..],
  * "items":[{"task_id","dag_id","old","new","categories","findings"}..]} in *out. A decision that
  * cannot be re-run (its recorded versions are gone) is counted in errors and listed. */
 int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t *o, cJSON **out,

@@ -39,6 +39,11 @@ static void count_transition(cJSON *transitions, const char *from, const char *t
   cJSON_AddItemToArray(transitions, t);
 }
 
+static void bump(cJSON *report, const char *key) {
+  cJSON *n = cJSON_GetObjectItem(report, key);
+  cJSON_SetNumberValue(n, n->valuedouble + 1);
+}
+
 static cJSON *array_or_empty(const cJSON *v) {
   return cJSON_IsArray(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateArray();
 }
@@ -54,8 +59,21 @@ static int shadow_one(const ain_ops_env_t *env, const ain_audit_t *row,
   ain_ops_rerun_t run;
   memset(&run, 0, sizeof run);
   cJSON *old = NULL, *neu = NULL;
-  int rc = ain_ops_wait(env, &treq, err);
+  ain_err_t terr;
+  ain_err_clear(&terr);
+  int rc = ain_ops_wait(env, &treq, &terr);
+  if (rc == AIN_ENOTFOUND) { /* purged since the rows were read: nothing to re-run */
+    bump(report, "errors");
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "task_id", row->task_id ? row->task_id : "");
+    cJSON_AddStringToObject(item, "new", "error");
+    cJSON_AddStringToObject(item, "error", terr.msg);
+    cJSON_AddItemToArray(items, item);
+    rc = 0;
+    goto done;
+  }
   if (rc != 0) {
+    *err = terr;
     goto done;
   }
   const ain_task_t *t = &treq.u.get_task.task;
@@ -72,8 +90,7 @@ static int shadow_one(const ain_ops_env_t *env, const ain_audit_t *row,
   cJSON *item = NULL;
   if (ain_ops_rerun(env, &in, &run, &rerr) != 0) {
     /* this decision cannot be re-run (its recorded versions are gone): say so, go on */
-    cJSON_SetNumberValue(cJSON_GetObjectItem(report, "errors"),
-                         cJSON_GetObjectItem(report, "errors")->valuedouble + 1);
+    bump(report, "errors");
     item = cJSON_CreateObject();
     cJSON_AddStringToObject(item, "new", "error");
     cJSON_AddStringToObject(item, "error", rerr.msg);
@@ -81,9 +98,11 @@ static int shadow_one(const ain_ops_env_t *env, const ain_audit_t *row,
     neu = cJSON_Parse(run.outcome.result ? run.outcome.result : "");
     const char *to = decision_of(neu, run.outcome.status != 0);
     count_transition(transitions, from, to);
+    if (strcmp(from, to) == 0 && run.changed) {
+      bump(report, "details_changed"); /* same decision, other fields (confidence, findings) */
+    }
     if (strcmp(from, to) != 0) {
-      cJSON *changed = cJSON_GetObjectItem(report, "changed");
-      cJSON_SetNumberValue(changed, changed->valuedouble + 1);
+      bump(report, "changed");
       item = cJSON_CreateObject();
       cJSON_AddStringToObject(item, "new", to);
       if (run.outcome.status != 0) {
@@ -154,6 +173,7 @@ int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t
   cJSON_AddNumberToObject(report, "since_ms", (double)o->since_ms);
   cJSON_AddNumberToObject(report, "decisions", (double)areq.u.audit.nrows);
   cJSON_AddNumberToObject(report, "changed", 0);
+  cJSON_AddNumberToObject(report, "details_changed", 0);
   cJSON_AddNumberToObject(report, "errors", 0);
   cJSON_AddArrayToObject(report, "transitions");
   cJSON_AddArrayToObject(report, "items");

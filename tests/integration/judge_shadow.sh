@@ -98,6 +98,7 @@ for store in sqlite postgres; do
 import json, sys
 r, sha, ids = json.loads(sys.argv[1]), sys.argv[2], sorted(sys.argv[3].split())
 assert r["ok"] is True and r["decisions"] == 6 and r["changed"] == 2 and r["errors"] == 0, r
+assert r["details_changed"] == 0, r
 assert r["candidates"] == [{"module": "judge", "sha": sha}], r["candidates"]
 tr = {(t["from"], t["to"]): t["count"] for t in r["transitions"]}
 assert tr == {("pass", "reject"): 2, ("pass", "pass"): 2, ("reject", "reject"): 1,
