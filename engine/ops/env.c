@@ -1,7 +1,7 @@
-/* ain_ops_wait: one store request run to completion for an operator operation (env.h). */
+/* ain_ops_env_wait: one store request run to completion for an operator operation (env.h). */
 #include "ops/env.h"
 
-int ain_ops_wait(const ain_ops_env_t *env, ain_store_req_t *req, ain_err_t *err) {
+int ain_ops_env_wait(const ain_ops_env_t *env, ain_store_req_t *req, ain_err_t *err) {
   if (env->store == NULL) {
     return ain_err_set(err, AIN_ESTORE, "this operation needs the store, and none was opened");
   }

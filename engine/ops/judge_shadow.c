@@ -61,7 +61,7 @@ static int shadow_one(const ain_ops_env_t *env, const ain_audit_t *row,
   cJSON *old = NULL, *neu = NULL;
   ain_err_t terr;
   ain_err_clear(&terr);
-  int rc = ain_ops_wait(env, &treq, &terr);
+  int rc = ain_ops_env_wait(env, &treq, &terr);
   if (rc == AIN_ENOTFOUND) { /* purged since the rows were read: nothing to re-run */
     bump(report, "errors");
     cJSON *item = cJSON_CreateObject();
@@ -167,7 +167,7 @@ int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t
   }
   cJSON_AddItemToObject(report, "rejected_files", rejected);
   rejected = NULL;
-  if ((rc = ain_ops_wait(env, &areq, err)) != 0) {
+  if ((rc = ain_ops_env_wait(env, &areq, err)) != 0) {
     goto fail;
   }
   cJSON_AddNumberToObject(report, "since_ms", (double)o->since_ms);

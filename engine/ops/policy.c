@@ -138,7 +138,7 @@ int ain_ops_sources_fetch(const ain_ops_env_t *env, const char *sha, const char 
                           ain_ops_sources_t *out, const char **module_out, ain_err_t *err) {
   ain_store_req_t req;
   ain_store_req_script_get(&req, sha, module);
-  int rc = ain_ops_wait(env, &req, err);
+  int rc = ain_ops_env_wait(env, &req, err);
   if (rc == 0) {
     const ain_script_version_t *v = &req.u.script_get.version;
     if (v->error != NULL) {

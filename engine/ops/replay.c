@@ -66,7 +66,7 @@ static char *rebuild_ctx(const ain_ops_env_t *env, const ain_task_t *t, ain_err_
   if (t->dag_id[0]) {
     ain_store_req_t req;
     ain_store_req_get_dag(&req, t->dag_id);
-    if (ain_ops_wait(env, &req, err) != 0) {
+    if (ain_ops_env_wait(env, &req, err) != 0) {
       ain_store_req_cleanup(&req);
       cJSON_Delete(deps);
       return NULL;
@@ -116,7 +116,7 @@ static int recorded_layer(const ain_ops_env_t *env, const cJSON *policies,
     }
     ain_store_req_t req;
     ain_store_req_script_get(&req, p->valuestring, p->string);
-    int rc = ain_ops_wait(env, &req, err);
+    int rc = ain_ops_env_wait(env, &req, err);
     if (rc != 0) {
       ain_store_req_cleanup(&req);
       ain_err_prefix(err, "recorded policy %s", p->string);
@@ -199,9 +199,9 @@ int ain_ops_replay(const ain_ops_env_t *env, const char *task_id, const char *po
   ain_ops_sources_t candidates = {0};
   ain_store_req_get_task(&out->task_req, task_id);
   ain_store_req_audit(&out->audit_req, task_id, NULL);
-  int rc = ain_ops_wait(env, &out->task_req, err);
+  int rc = ain_ops_env_wait(env, &out->task_req, err);
   if (rc == 0) {
-    rc = ain_ops_wait(env, &out->audit_req, err);
+    rc = ain_ops_env_wait(env, &out->audit_req, err);
   }
   const ain_task_t *t = &out->task_req.u.get_task.task;
   char module[128], fn[128];
