@@ -128,36 +128,34 @@ int ain_cli_usage(const ain_cli_t *cli, const char *fmt, const char *arg) {
   return AIN_EXIT_USAGE;
 }
 
-int ain_cli_exit_for(int code) {
-  switch (code) {
-  case 0:
-    return AIN_EXIT_OK;
-  case AIN_ECONFIG:
-    return AIN_EXIT_CONFIG;
-  case AIN_ESCHEMA:
-  case AIN_ETOOBIG:
-  case AIN_EUTF8:
-  case AIN_EINVAL:
-  case AIN_ELUA:
-    return AIN_EXIT_INVALID;
-  case AIN_ENOTFOUND:
-    return AIN_EXIT_NOTFOUND;
-  case AIN_ECONFLICT:
-    return AIN_EXIT_CONFLICT;
-  default:
-    return AIN_EXIT_FAILURE;
-  }
-}
-
 int ain_cli_fail(const ain_cli_t *cli, const ain_err_t *err) {
   if (cli->json) {
-    printf("{\"ok\":false,\"error\":{\"code\":\"%s\",\"field\":\"%s\",\"message\":", ain_err_name(err->code),
-           err->field);
-    ain_cli_json_string(stdout, err->msg);
-    printf("}}\n");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddItemToObject(o, "error", ain_ops_error_json(err));
+    ain_cli_print_json(o);
   }
   fprintf(stderr, "ain %s: %s\n", cli->verb->name, err->msg[0] ? err->msg : ain_strerror(err->code));
-  return ain_cli_exit_for(err->code);
+  return ain_ops_exit_code(err->code);
+}
+
+void ain_cli_print_json(cJSON *o) {
+  char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+  printf("%s\n", s != NULL ? s : "null");
+  free(s);
+  cJSON_Delete(o);
+}
+
+int ain_cli_int_arg(ain_cli_t *cli, const char *opt, const char *s, long min, long max, int *out) {
+  char *end = NULL;
+  long v = s != NULL ? strtol(s, &end, 10) : 0;
+  if (s == NULL || end == s || *end != '\0' || v < min || v > max) {
+    char what[160];
+    snprintf(what, sizeof what, "%s wants a number from %ld to %ld, got '%%s'", opt, min, max);
+    return ain_cli_usage(cli, what, s != NULL ? s : "");
+  }
+  *out = (int)v;
+  return 0;
 }
 
 void ain_cli_json_string(FILE *f, const char *s) {
