@@ -29,10 +29,16 @@ static const ain_cli_verb_t verbs[] = {
      "  scripts_dir); one bad message rejects the whole input, naming its index, line and field,\n"
      "  and nothing is stored. Prints the ids enqueued.",
      ain_cli_enqueue},
-    {"task", "show a task",
+    {"task", "show, list or retry tasks",
      "ain task show TASK_ID [-c CONFIG] [--json | --response]\n"
-     "  --json prints the task message (docs/schemas/task.json); --response prints the worker\n"
-     "  response for a finished task (docs/schemas/response.json).",
+     "ain task list [--status S] [--type T] [--dag DAG_ID] [--limit N] [--after CURSOR] [--json]\n"
+     "ain task retry TASK_ID [-c CONFIG] [--json]\n"
+     "  show: --json prints the task message (docs/schemas/task.json); --response prints the\n"
+     "  worker response for a finished task (docs/schemas/response.json).\n"
+     "  list: tasks newest first, N per page (default 50, at most 1000); the last line (or\n"
+     "  \"next\" with --json) is the cursor of the next page, to pass with the same filters.\n"
+     "  retry: a dead-lettered task runs again with a fresh set of attempts; a DAG it failed\n"
+     "  runs again too (its cancelled steps return to the queue). Audited with your name.",
      ain_cli_task},
     {"dag", "show a DAG",
      "ain dag show DAG_ID|ROOT_TASK_ID [-c CONFIG] [--json | --dot]\n"

@@ -42,9 +42,9 @@ BEGIN
    WHERE id = p_task RETURNING state_version INTO new_version;
   INSERT INTO audit_log (task_id, dag_id, actor, from_status, to_status, state_version, detail, ts)
   VALUES (p_task, v_dag, p_actor, 'dead', 'ready', new_version,
-          json_build_object('retry', true, 'attempts_before', attempts_before)::text, p_now);
+          '{"retry":true,"attempts_before":' || attempts_before || '}', p_now);
   IF v_dst = 'failed' THEN
-    v_det := json_build_object('retry', p_task)::text;
+    v_det := '{"retry":' || to_json(p_task)::text || '}'; -- the same text SQLite writes
     UPDATE dags SET status = 'running', last_error = NULL, state_version = state_version + 1,
            updated_at = p_now
      WHERE id = v_dag RETURNING state_version INTO v_dver;
