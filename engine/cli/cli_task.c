@@ -144,8 +144,7 @@ static int cmd_list(ain_cli_t *cli) {
              t->step ? t->step : "-", t->dag_id[0] ? t->dag_id : "-");
     }
     if (page.next[0]) {
-      printf("next page: ain task list --after %s%s\n", page.next,
-             "  (with the same filters)");
+      printf("next page: ain task list --after %s  (with the same filters)\n", page.next);
     }
   }
   ain_ops_task_page_free(&page);

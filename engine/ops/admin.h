@@ -68,7 +68,7 @@ int ain_ops_script_pin(ain_ops_t *ops, const char *module, const char *sha, cons
 typedef struct {
   long long batch; /* 1-based */
   int dags, tasks;
-  size_t deleted;     /* object files deleted */
+  size_t deleted;           /* object files deleted */
   const char *object_error; /* the rows are purged but a file stays: why (NULL if none) */
 } ain_ops_purge_batch_t;
 

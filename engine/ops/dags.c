@@ -111,9 +111,9 @@ cJSON *ain_ops_dag_json(const ain_ops_dag_t *d) {
  * added to the enum without a colour fails to compile (the static assert) rather than reading
  * past the table; an out-of-range value from a newer store gets white. */
 static const char *const status_colour[] = {
-    [AIN_TASK_PENDING] = "grey",        [AIN_TASK_READY] = "lightblue",
-    [AIN_TASK_RUNNING] = "gold",        [AIN_TASK_SUCCEEDED] = "palegreen",
-    [AIN_TASK_DEAD] = "salmon",         [AIN_TASK_CANCELLED] = "lightgrey",
+    [AIN_TASK_PENDING] = "grey", [AIN_TASK_READY] = "lightblue",
+    [AIN_TASK_RUNNING] = "gold", [AIN_TASK_SUCCEEDED] = "palegreen",
+    [AIN_TASK_DEAD] = "salmon",  [AIN_TASK_CANCELLED] = "lightgrey",
     [AIN_TASK_WAITING] = "plum",
 };
 _Static_assert(sizeof status_colour / sizeof status_colour[0] == AIN_TASK_STATUS_COUNT,
@@ -121,7 +121,7 @@ _Static_assert(sizeof status_colour / sizeof status_colour[0] == AIN_TASK_STATUS
 
 static const char *colour_of(ain_task_status_t s) {
   return (unsigned)s < AIN_TASK_STATUS_COUNT && status_colour[s] != NULL ? status_colour[s]
-                                                                           : "white";
+                                                                         : "white";
 }
 
 char *ain_ops_dag_dot(const ain_ops_dag_t *d) {

@@ -60,8 +60,7 @@ int ain_ops_wait(ain_ops_t *ops, ain_store_req_t *req, const char *actor, ain_er
   return rc;
 }
 
-int ain_ops_migrate(ain_ops_t *ops, const char *actor, int *applied, int *version,
-                    ain_err_t *err) {
+int ain_ops_migrate(ain_ops_t *ops, const char *actor, int *applied, int *version, ain_err_t *err) {
   ain_store_req_t req;
   ain_store_req_migrate(&req);
   int rc = ain_ops_wait(ops, &req, actor, err);
@@ -80,11 +79,11 @@ static const struct {
   int code, exit_code, http;
 } status_map[] = {
     {0, AIN_EXIT_OK, 200},
-    {AIN_ECONFIG, AIN_EXIT_CONFIG, 500},      /* the server's configuration, not the request */
+    {AIN_ECONFIG, AIN_EXIT_CONFIG, 500}, /* the server's configuration, not the request */
     {AIN_ESCHEMA, AIN_EXIT_INVALID, 400},
     {AIN_EUTF8, AIN_EXIT_INVALID, 400},
     {AIN_EINVAL, AIN_EXIT_INVALID, 400},
-    {AIN_ELUA, AIN_EXIT_INVALID, 400},        /* a persona the message names fails its check */
+    {AIN_ELUA, AIN_EXIT_INVALID, 400}, /* a persona the message names fails its check */
     {AIN_ETOOBIG, AIN_EXIT_INVALID, 413},
     {AIN_ENOTFOUND, AIN_EXIT_NOTFOUND, 404},
     {AIN_ECONFLICT, AIN_EXIT_CONFLICT, 409},

@@ -58,8 +58,7 @@ void ain_ops_close(ain_ops_t *ops);
  * code with *err filled (never an empty message). */
 int ain_ops_wait(ain_ops_t *ops, ain_store_req_t *req, const char *actor, ain_err_t *err);
 /* Applies the migrations not yet applied; *applied and *version (may be NULL) say what. */
-int ain_ops_migrate(ain_ops_t *ops, const char *actor, int *applied, int *version,
-                    ain_err_t *err);
+int ain_ops_migrate(ain_ops_t *ops, const char *actor, int *applied, int *version, ain_err_t *err);
 
 /* The CLI exit code and the HTTP status of an AIN_E* code (0 -> 0 and 200). */
 int ain_ops_exit_code(int code);

@@ -53,8 +53,7 @@ void ain_ops_reviews_free(ain_ops_reviews_t *r) {
 }
 
 /* The version of video_id's review as stored now, refused when there is nothing to decide. */
-static int current_version(ain_ops_t *ops, const char *video_id, int64_t *version,
-                           ain_err_t *err) {
+static int current_version(ain_ops_t *ops, const char *video_id, int64_t *version, ain_err_t *err) {
   ain_ops_reviews_t cur;
   int rc = ain_ops_review_get(ops, video_id, &cur, err);
   if (rc != 0) {
@@ -62,8 +61,9 @@ static int current_version(ain_ops_t *ops, const char *video_id, int64_t *versio
   }
   const ain_video_review_t *v = &cur.rows[0];
   if (v->review_status == NULL) {
-    rc = ain_err_field(err, AIN_ENOTFOUND, "video_id", "video %s was not sent to review (judge: %s)",
-                       video_id, v->decision ? v->decision : "?");
+    rc =
+        ain_err_field(err, AIN_ENOTFOUND, "video_id", "video %s was not sent to review (judge: %s)",
+                      video_id, v->decision ? v->decision : "?");
   } else if (strcmp(v->review_status, "pending") != 0) {
     rc = ain_err_field(err, AIN_ECONFLICT, "expect_version",
                        "review of video %s was already decided: %s by %s (version %lld)", video_id,

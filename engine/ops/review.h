@@ -44,12 +44,16 @@ int ain_ops_review_decide(ain_ops_t *ops, const ain_ops_decision_t *d, ain_ops_r
  * also checks, report and the files (video_file, thumbnail_file under data_dir/objects). */
 cJSON *ain_ops_review_json(const ain_ops_t *ops, const ain_video_review_t *v, int full);
 
-typedef enum { AIN_OPS_PUBLISHERS_STATUS, AIN_OPS_PUBLISHERS_PAUSE, AIN_OPS_PUBLISHERS_RESUME } ain_ops_publishers_action_t;
+typedef enum {
+  AIN_OPS_PUBLISHERS_STATUS,
+  AIN_OPS_PUBLISHERS_PAUSE,
+  AIN_OPS_PUBLISHERS_RESUME
+} ain_ops_publishers_action_t;
 
 typedef struct {
   int paused;
-  int changed;           /* the action changed the setting */
-  long long waiting;     /* tasks parked (publish steps and reviews) */
+  int changed;       /* the action changed the setting */
+  long long waiting; /* tasks parked (publish steps and reviews) */
 } ain_ops_publishers_t;
 
 /* Pause or resume publishing (setting "publishers.paused", audited as actor in the same

@@ -68,8 +68,8 @@ int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len
                                  .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
                                  .allow_ffi = cfg->lua.allow_ffi}};
   /* Validate everything before anything is stored: one bad message refuses the input. */
-  int rc = ain_message_parse_tasks(buf, len, check_persona, &pc, &out->tasks, &out->ntasks, NULL,
-                                   err);
+  int rc =
+      ain_message_parse_tasks(buf, len, check_persona, &pc, &out->tasks, &out->ntasks, NULL, err);
   for (size_t i = 0; i < pc.n; i++) {
     free(pc.ok[i]);
   }
@@ -189,12 +189,12 @@ int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_tas
                          "type must be 1..128 printable characters without spaces");
   }
   if (q->dag_id != NULL && !ain_message_uuid7_valid(q->dag_id)) {
-    return ain_err_field(err, AIN_EINVAL, "dag_id", "dag_id must be a DAG id (a UUIDv7), got '%.64s'",
-                         q->dag_id);
+    return ain_err_field(err, AIN_EINVAL, "dag_id",
+                         "dag_id must be a DAG id (a UUIDv7), got '%.64s'", q->dag_id);
   }
   if (q->limit < 0 || q->limit > AIN_OPS_LIST_MAX) {
-    return ain_err_field(err, AIN_EINVAL, "limit", "limit must be 1..%d, got %d",
-                         AIN_OPS_LIST_MAX, q->limit);
+    return ain_err_field(err, AIN_EINVAL, "limit", "limit must be 1..%d, got %d", AIN_OPS_LIST_MAX,
+                         q->limit);
   }
   int limit = q->limit > 0 ? q->limit : AIN_OPS_LIST_DEFAULT;
   int64_t after_ts = 0;

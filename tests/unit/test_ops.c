@@ -64,8 +64,10 @@ static void kill_task(env_t *e, const char *id) {
   ASSERT_OK(ain_store_wait(e->f.s, &r));
   ASSERT_EQ(r.u.claim.ntasks, 1);
   ASSERT_STR_EQ(r.u.claim.tasks[0].id, id);
-  ain_finish_item_t it = {.task_id = id, .state_version = r.u.claim.tasks[0].state_version,
-                          .kind = AIN_FINISH_FAIL, .error = "ELUA: boom"};
+  ain_finish_item_t it = {.task_id = id,
+                          .state_version = r.u.claim.tasks[0].state_version,
+                          .kind = AIN_FINISH_FAIL,
+                          .error = "ELUA: boom"};
   ain_store_req_cleanup(&r);
   ain_store_req_finish(&r, &it, 1);
   r.now = ain_now_ms();
@@ -172,8 +174,10 @@ TEST(list_cursor_is_stable_under_inserts_and_filters_apply) {
   ASSERT_STR_EQ(p.tasks[0].id, t[0].id);
   ASSERT_STR_EQ(p.next, "");
   cJSON *j = ain_ops_task_page_json(&p);
-  ASSERT_STR_EQ(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "tasks"), 0),
-                                    "status")->valuestring, "dead");
+  ASSERT_STR_EQ(
+      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "tasks"), 0), "status")
+          ->valuestring,
+      "dead");
   ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(j, "next")));
   cJSON_Delete(j);
   ain_ops_task_page_free(&p);
@@ -420,7 +424,10 @@ TEST(review_decisions_refused_before_the_store_and_by_it) {
   env_open(&e);
   ain_ops_reviews_t r;
   ain_err_t err;
-  ain_ops_decision_t d = {.video_id = "v-1", .approve = 0, .reviewer = "eve", .expect_version = -1,
+  ain_ops_decision_t d = {.video_id = "v-1",
+                          .approve = 0,
+                          .reviewer = "eve",
+                          .expect_version = -1,
                           .actor = "operator:eve"};
   ASSERT_EQ(ain_ops_review_decide(&e.ops, &d, &r, &err), AIN_EINVAL);
   ASSERT_STR_EQ(err.field, "reason");

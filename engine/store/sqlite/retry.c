@@ -68,8 +68,8 @@ static int revive(ain__sq_ctx_t *c, const char *dag, const char *detail) {
   int step = SQLITE_DONE, rc = 0;
   while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
     rc = ain__store_sq_audit(c, (const char *)sqlite3_column_text(st, 0), dag, "cancelled",
-                             (const char *)sqlite3_column_text(st, 1),
-                             sqlite3_column_int64(st, 2), detail, NULL);
+                             (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+                             detail, NULL);
     c->req->u.retry.revived++;
   }
   if (rc == 0 && step != SQLITE_DONE) {
