@@ -178,7 +178,11 @@ static void push_tokens(lua_State *L, const char *s, const ain_text_toks_t *t,
     lua_setfield(L, -2, "i");
     lua_pushinteger(L, (lua_Integer)tok->j);
     lua_setfield(L, -2, "j");
-    if (st != NULL) {
+    if (st != NULL && tok->wlen <= 2) {
+      /* English Snowball leaves words of one or two letters as they are */
+      lua_pushlstring(L, t->words.p + tok->w, tok->wlen);
+      lua_setfield(L, -2, "stem");
+    } else if (st != NULL) {
       push_stem(L, st, t->words.p + tok->w, tok->wlen);
       lua_setfield(L, -2, "stem");
     }

@@ -125,26 +125,44 @@ static int class_of(int32_t c, uint8_t *letter, char *sym) {
   }
 }
 
-/* Pass 0: one unit per source codepoint. s is valid UTF-8 (checked by the caller). */
+/* Pass 0: one unit per source codepoint. s is valid UTF-8 (checked by the caller). Both buffers
+ * are sized up front for the common case (one unit and at most one folded byte per input byte)
+ * so the ASCII path below is a table lookup and a byte copy. */
 static int build_units(tk_t *t, const char *s, size_t n) {
   const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+  size_t cps = 0;
+  for (size_t x = 0; x < n; x++) {
+    cps += (p[x] & 0xC0) != 0x80;
+  }
+  if (ain__text_reserve(t->m, (void **)&t->u, &t->ucap, cps + 1, sizeof *t->u) != 0 ||
+      ain__text_reserve(t->m, (void **)&t->f.p, &t->f.cap, n + 1, 1) != 0) {
+    return AIN_ENOMEM;
+  }
   size_t off = 0;
   int32_t f[AIN_TEXT_FOLD_MAX];
   while (off < n) {
-    if (ain__text_reserve(t->m, (void **)&t->u, &t->ucap, t->nu + 1, sizeof *t->u) != 0) {
-      return AIN_ENOMEM;
-    }
-    unit_t *u = &t->u[t->nu++];
+    unit_t *u = &t->u[t->nu++]; /* cps units reserved */
     memset(u, 0, sizeof *u);
     u->si = (uint32_t)off;
-    int32_t cp;
-    if (p[off] < 0x80) {
-      cp = p[off++];
-    } else {
-      off += (size_t)utf8proc_iterate(p + off, (utf8proc_ssize_t)(n - off), &cp);
-    }
-    u->sj = (uint32_t)off;
     u->fo = (uint32_t)t->f.len;
+    if (p[off] < 0x80) {
+      char c = (char)p[off++];
+      u->sj = (uint32_t)off;
+      u->cls = (uint8_t)class_of((unsigned char)c, &u->letter, &u->sym);
+      if (u->cls == U_WORD) {
+        if (u->letter && c <= 'Z') {
+          c = (char)(c + ('a' - 'A'));
+        }
+        if (ain__text_append(t->m, &t->f, &c, 1) != 0) {
+          return AIN_ENOMEM;
+        }
+        u->flen = 1;
+      }
+      continue;
+    }
+    int32_t cp;
+    off += (size_t)utf8proc_iterate(p + off, (utf8proc_ssize_t)(n - off), &cp);
+    u->sj = (uint32_t)off;
     int k = ain_text_fold_cp(cp, f);
     if (k == 0) {
       u->cls = U_EMPTY;
