@@ -174,6 +174,10 @@ static void push_tokens(lua_State *L, const char *s, const ain_text_toks_t *t,
       lua_pushlstring(L, s + tok->i, tok->j - tok->i);
       lua_setfield(L, -2, "raw");
     }
+    if (tok->altlen > 0) {
+      lua_pushlstring(L, t->words.p + tok->alt, tok->altlen);
+      lua_setfield(L, -2, "alt");
+    }
     lua_pushinteger(L, (lua_Integer)tok->i + 1);
     lua_setfield(L, -2, "i");
     lua_pushinteger(L, (lua_Integer)tok->j);

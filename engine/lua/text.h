@@ -33,10 +33,12 @@ typedef struct {
 } ain_text_str_t;
 
 /* One word: [i, j) are 0-based byte offsets into the source; its folded form is
- * words.p[w, w + wlen). */
+ * words.p[w, w + wlen). altlen > 0: words.p[alt, alt + altlen) is the word with every digit read
+ * as a letter, for the digits leet left alone ("fr33" -> "free", "covid19" -> "covidig"). */
 typedef struct {
   size_t i, j;
   size_t w, wlen;
+  size_t alt, altlen;
 } ain_text_tok_t;
 
 typedef struct {

@@ -6,7 +6,8 @@
  *   2. words = maximal runs of those (marks and zero-width characters inside or at the end of a
  *      word belong to it, so the span of a decomposed "café" covers its accent);
  *   3. with join, 3+ one-character words separated only by spaces or one of . - _ * · on a line
- *      ("H y p e", "k.i.l.l") become one word; then leet decoding of digits and symbols.
+ *      ("H y p e", "k.i.l.l") become one word (a wider gap inside the run splits it: "z e r o
+ *      r i s k" is two words); then leet decoding of digits and symbols.
  * Leet decodes digits only where they stand for letters: a digit group between letters ("k1ll",
  * "n4z1", "l33t") or a single leading digit before 4+ letters ("1diot"); numbers ("2024") and
  * numbers with a unit ("10k", "5am", "2nd", "covid19", "mp3") stay as they are. Trailing ! is
@@ -38,7 +39,7 @@ typedef struct {
   unit_t *u;
   size_t nu, ucap;
   ain_text_str_t f; /* folded word characters of every unit */
-  uint8_t *gap_ok;  /* per token: the gap before it allows a join */
+  uint8_t *gap;     /* per token: width of the gap before it in units, 0 when it stops a join */
   size_t gcap;
 } tk_t;
 
@@ -306,23 +307,28 @@ static int collect(tk_t *t, ain_text_toks_t *out) {
       k++;
     }
     tok.wlen = out->words.len - tok.w;
-    if (ain__text_reserve(t->m, (void **)&t->gap_ok, &t->gcap, out->n + 1, 1) != 0 ||
+    if (ain__text_reserve(t->m, (void **)&t->gap, &t->gcap, out->n + 1, 1) != 0 ||
         ain__text_push_tok(t->m, out, &tok) != 0) {
       return AIN_ENOMEM;
     }
-    t->gap_ok[out->n - 1] = (uint8_t)(!bad && seps <= 1 && seps + spaces >= 1);
+    int width = seps + spaces > 255 ? 255 : seps + spaces;
+    t->gap[out->n - 1] = (uint8_t)(!bad && seps <= 1 ? width : 0);
     seps = spaces = bad = 0;
   }
   return 0;
 }
 
-/* Pass 3a: runs of 3+ single characters become one word. */
+/* Pass 3a: runs of 3+ single characters become one word. Within a run every gap is at most as
+ * wide as its first, so words spaced out with wider gaps between them stay apart. */
 static int join_singles(tk_t *t, ain_text_toks_t *out) {
   size_t o = 0, a = 0;
   while (a < out->n) {
     if (is_single_char(&out->words, &out->v[a])) {
       size_t b = a;
-      while (b + 1 < out->n && t->gap_ok[b + 1] && is_single_char(&out->words, &out->v[b + 1])) {
+      /* a gap wider than the run's first one is a word break: "z e r o   r i s k" */
+      while (b + 1 < out->n && t->gap[b + 1] != 0 &&
+             (b == a || t->gap[b + 1] <= t->gap[a + 1]) &&
+             is_single_char(&out->words, &out->v[b + 1])) {
         b++;
       }
       if (b - a + 1 >= 3) {
@@ -414,6 +420,33 @@ static void decode_leet(char *w, size_t len) {
   }
 }
 
+/* Sets tok's alternative when digits are left next to letters ("fr33", "a55"). */
+static int add_alt(const ain_text_mem_t *m, ain_text_toks_t *out, ain_text_tok_t *tok) {
+  const char *w = out->words.p + tok->w;
+  int letters = 0, digits = 0;
+  for (size_t x = 0; x < tok->wlen; x++) {
+    letters |= is_alpha((unsigned char)w[x]);
+    digits |= is_digit(w[x]);
+  }
+  if (!letters || !digits) {
+    return 0;
+  }
+  if (ain__text_reserve(m, (void **)&out->words.p, &out->words.cap,
+                        out->words.len + tok->wlen + 1, 1) != 0) {
+    return AIN_ENOMEM;
+  }
+  w = out->words.p + tok->w; /* the buffer may have moved */
+  char *a = out->words.p + out->words.len;
+  for (size_t x = 0; x < tok->wlen; x++) {
+    a[x] = is_digit(w[x]) ? leet_letter(w[x]) : w[x];
+  }
+  tok->alt = out->words.len;
+  tok->altlen = tok->wlen;
+  out->words.len += tok->wlen;
+  out->words.p[out->words.len] = '\0';
+  return 0;
+}
+
 int ain_text_tokens(const ain_text_mem_t *m, const char *s, size_t n, const ain_text_opts_t *o,
                     ain_text_toks_t *out, ain_err_t *err) {
   int rc = ain_text_check_input(s, n, err);
@@ -434,6 +467,9 @@ int ain_text_tokens(const ain_text_mem_t *m, const char *s, size_t n, const ain_
   if (o->leet) {
     for (size_t x = 0; x < out->n; x++) {
       decode_leet(out->words.p + out->v[x].w, out->v[x].wlen);
+      if (add_alt(m, out, &out->v[x]) != 0) {
+        goto nomem;
+      }
     }
   }
   rc = 0;
@@ -444,8 +480,8 @@ done:
   if (t.u != NULL) {
     m->fa(m->ud, t.u, t.ucap * sizeof *t.u, 0);
   }
-  if (t.gap_ok != NULL) {
-    m->fa(m->ud, t.gap_ok, t.gcap, 0);
+  if (t.gap != NULL) {
+    m->fa(m->ud, t.gap, t.gcap, 0);
   }
   ain_text_str_free(m, &t.f);
   return rc;

@@ -130,6 +130,12 @@ TEST(tokens_leet) {
   EXPECT(L, "W('$100 and $$$ @coach')", "100 and coach");
   EXPECT(L, "W('k1ll h@te', {leet = false})", "k1ll h te");
   EXPECT(L, "W('K\xd0\x86LL')", "kill"); /* Cyrillic І inside */
+  /* alt: every digit read as a letter, only where leet left digits beside letters */
+  EXPECT(L, "(function() local o = {}\n"
+            "  for _, t in ipairs(T.tokens('r1sk-fr33 a55 covid19 kill 2024')) do\n"
+            "    o[#o + 1] = t.w .. '>' .. tostring(t.alt) end\n"
+            "  return table.concat(o, ' ') end)()",
+         "risk>nil fr33>free a55>ass covid19>covidig kill>nil 2024>nil");
   lua_close(L);
 }
 
@@ -146,6 +152,9 @@ TEST(tokens_join) {
   EXPECT(L, "W('plan a or b')", "plan a or b"); /* two single letters do not join */
   EXPECT(L, "W('k..i..l..l')", "k i l l");      /* two separators between: not one word */
   EXPECT(L, "W('a\\nb\\nc')", "a b c");          /* not across lines */
+  EXPECT(L, "W('z e r o   r i s k investing')", "zero risk investing"); /* wider gap: a break */
+  EXPECT(L, "W('r i s k - f r e e')", "risk free");
+  EXPECT(L, "W('H  y  p  e')", "hype");
   lua_close(L);
 }
 
