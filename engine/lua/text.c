@@ -2,7 +2,7 @@
  * functions, no I/O and no yield, so they work in every state that has `ain` (policy calls, check
  * threads, replay, `ain test`).
  * Budgets: an input over AIN_TEXT_MAX_INPUT (1 MiB) raises naming the limit; the work, linear in
- * the input, is charged to the running call's instruction budget before it starts (TEXT_CHARGE
+ * the input, is charged to the running call's instruction budget before it starts (CHARGE_*
  * per byte), and every scratch buffer comes from the state's allocator, so it counts against the
  * call's memory budget. Scratch lives in a userdata with a __gc, so nothing leaks when building a
  * result table raises (memory budget) half-way.
@@ -16,9 +16,13 @@
 #include "lua/internal.h"
 #include "lua/text.h"
 
-/* Instructions charged per input byte: tokens() with stems costs about what this many VM
- * instructions do (bench/text_bench.lua). */
-#define TEXT_CHARGE 8
+/* Instructions charged per input byte, about what the same time costs in VM instructions
+ * (bench/text.lua: tokens with stems ~100 ns per byte, fold ~15 ns; the interpreter runs an
+ * instruction in 1-2 ns). With the default 100 M budget one call may tokenize 1 MiB, not two. */
+#define CHARGE_FOLD 16
+#define CHARGE_TOKENS 64
+#define CHARGE_NUMBERS 48
+#define CHARGE_STEM 64
 #define SCRATCH_MT "ain.text.scratch"
 #define STEMMERS_KEY "ain.text.stemmers"
 #define STEMMER_MT "ain.text.stemmer"
@@ -52,9 +56,9 @@ static scratch_t *push_scratch(lua_State *L) {
   return sc;
 }
 
-/* Checks argument 1 (a string within the limit) and charges its work. Upvalue 1: the host or
- * a light NULL (a plain state: nothing is charged). */
-static const char *check_text(lua_State *L, const char *fname, size_t *n) {
+/* Checks argument 1 (a string within the limit) and charges `per_byte` instructions per byte.
+ * Upvalue 1: the host or a light NULL (a plain state: nothing is charged). */
+static const char *check_text(lua_State *L, const char *fname, uint64_t per_byte, size_t *n) {
   const char *s = luaL_checklstring(L, 1, n);
   if (*n > AIN_TEXT_MAX_INPUT) {
     char msg[160]; /* lua_pushfstring has no %zu */
@@ -64,14 +68,14 @@ static const char *check_text(lua_State *L, const char *fname, size_t *n) {
   }
   ain_lua_host_t *h = lua_touserdata(L, lua_upvalueindex(1));
   if (h != NULL) {
-    ain__lua_charge(L, h, (uint64_t)*n * TEXT_CHARGE + 1);
+    ain__lua_charge(L, h, (uint64_t)*n * per_byte + 1);
   }
   return s;
 }
 
 static int l_fold(lua_State *L) {
   size_t n;
-  const char *s = check_text(L, "ain.text.fold", &n);
+  const char *s = check_text(L, "ain.text.fold", CHARGE_FOLD, &n);
   scratch_t *sc = push_scratch(L);
   ain_err_t err = {0};
   if (ain_text_fold(&sc->mem, s, n, &sc->str, &err) != 0) {
@@ -138,7 +142,7 @@ static void push_stem(lua_State *L, struct sb_stemmer *st, const char *w, size_t
 
 static int l_stem(lua_State *L) {
   size_t n;
-  const char *w = check_text(L, "ain.text.stem", &n);
+  const char *w = check_text(L, "ain.text.stem", CHARGE_STEM, &n);
   const char *lang = luaL_optstring(L, 2, "english");
   struct sb_stemmer *st = stemmer_for(L, lang, "ain.text.stem");
   push_stem(L, st, w, n);
@@ -196,7 +200,7 @@ static void push_tokens(lua_State *L, const char *s, const ain_text_toks_t *t,
 
 static int l_tokens(lua_State *L) {
   size_t n;
-  const char *s = check_text(L, "ain.text.tokens", &n);
+  const char *s = check_text(L, "ain.text.tokens", CHARGE_TOKENS, &n);
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
   }
@@ -216,7 +220,7 @@ static int l_tokens(lua_State *L) {
 
 static int l_numbers(lua_State *L) {
   size_t n;
-  const char *s = check_text(L, "ain.text.numbers", &n);
+  const char *s = check_text(L, "ain.text.numbers", CHARGE_NUMBERS, &n);
   scratch_t *sc = push_scratch(L);
   ain_err_t err = {0};
   if (ain_text_numbers(&sc->mem, s, n, &sc->toks, &err) != 0) {

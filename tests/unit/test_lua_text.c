@@ -275,6 +275,53 @@ TEST(linear_time) {
   lua_close(L);
 }
 
+/* Random strings from fragments that exercise every rule (letters in 1- to 4-byte encodings,
+ * digits, leet symbols, separators, apostrophes, marks, zero-width characters, number words,
+ * bad bytes): each call either raises the UTF-8 error or returns words whose spans are their raw
+ * text, in order and without overlap, with a non-empty w; numbers' spans likewise. */
+TEST(random_spans) {
+  lua_State *L = state();
+  EXPECT(L,
+         "(function()\n"
+         "  local frags = { 'a', 'K', '1', '0', '@', '$', '!', '|', '.', '-', '_', '*', ' ', '  ',\n"
+         "    \"'\", '\\n', ',', ';', 'five', 'oh', 'double', '\\195\\169', 'e\\204\\129',\n"
+         "    '\\208\\157', '\\226\\128\\139', '\\226\\128\\153', '\\239\\188\\161',\n"
+         "    '\\240\\157\\144\\129', '\\237\\149\\156', '\\194\\183', '\\239\\172\\129',\n"
+         "    '\\255', '\\192\\175', '\\226\\130' }\n"
+         "  math.randomseed(13)\n"
+         "  local ok_n, err_n = 0, 0\n"
+         "  for _ = 1, 3000 do\n"
+         "    local parts = {}\n"
+         "    for k = 1, math.random(0, 24) do parts[k] = frags[math.random(#frags)] end\n"
+         "    local s = table.concat(parts)\n"
+         "    local ok, toks = pcall(T.tokens, s, { stem = math.random() < 0.5,\n"
+         "                                          join = math.random() < 0.7 })\n"
+         "    if ok then\n"
+         "      ok_n = ok_n + 1\n"
+         "      local last = 0\n"
+         "      for _, t in ipairs(toks) do\n"
+         "        assert(t.i > last and t.i <= t.j and t.j <= #s, s)\n"
+         "        assert(s:sub(t.i, t.j) == t.raw and #t.w > 0, s)\n"
+         "        last = t.j\n"
+         "      end\n"
+         "      last = 0\n"
+         "      for _, n in ipairs(T.numbers(s)) do\n"
+         "        assert(n.i > last and n.i <= n.j and n.j <= #s and n.value:match('^%d+$'), s)\n"
+         "        last = n.j\n"
+         "      end\n"
+         "      assert(T.fold(s))\n"
+         "    else\n"
+         "      assert(tostring(toks):find('invalid UTF-8 at byte', 1, true), toks)\n"
+         "      err_n = err_n + 1\n"
+         "    end\n"
+         "  end\n"
+         "  assert(ok_n > 1000 and err_n > 500, ok_n .. ' ' .. err_n)\n"
+         "  return 'ok'\n"
+         "end)()",
+         "ok");
+  lua_close(L);
+}
+
 /* A real policy call: ain.text is in the sandbox's ain, read-only, and charged to the budgets. */
 typedef struct {
   int calls, status;
@@ -351,5 +398,5 @@ TEST(charged_to_budgets) {
 TEST_MAIN(TEST_ENTRY(fold_nfkc), TEST_ENTRY(fold_case), TEST_ENTRY(fold_confusables),
           TEST_ENTRY(fold_diacritics_no_leet), TEST_ENTRY(tokens_leet), TEST_ENTRY(tokens_join),
           TEST_ENTRY(tokens_spans), TEST_ENTRY(tokens_apostrophes), TEST_ENTRY(stems),
-          TEST_ENTRY(numbers), TEST_ENTRY(bad_input), TEST_ENTRY(linear_time),
+          TEST_ENTRY(numbers), TEST_ENTRY(bad_input), TEST_ENTRY(linear_time), TEST_ENTRY(random_spans),
           TEST_ENTRY(in_policy_call), TEST_ENTRY(charged_to_budgets))
