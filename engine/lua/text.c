@@ -106,8 +106,10 @@ static struct sb_stemmer *stemmer_for(lua_State *L, const char *lang, const char
   lua_setmetatable(L, -2);
   *box = sb_stemmer_new(lang, "UTF_8");
   if (*box == NULL) {
-    luaL_error(L, "%s: unknown language \"%s\" (libstemmer has e.g. english, french, german, "
-                  "spanish, porter)", fname, lang);
+    luaL_error(L,
+               "%s: unknown language \"%s\" (libstemmer has e.g. english, french, german, "
+               "spanish, porter)",
+               fname, lang);
   }
   lua_getfield(L, LUA_REGISTRYINDEX, STEMMERS_KEY);
   lua_pushvalue(L, -2);
@@ -159,7 +161,8 @@ static int opt_bool(lua_State *L, int idx, const char *name, int dflt) {
   if (lua_isboolean(L, -1)) {
     v = lua_toboolean(L, -1);
   } else if (!lua_isnil(L, -1)) {
-    luaL_error(L, "ain.text.tokens: opts.%s must be a boolean (got %s)", name, luaL_typename(L, -1));
+    luaL_error(L, "ain.text.tokens: opts.%s must be a boolean (got %s)", name,
+               luaL_typename(L, -1));
   }
   lua_pop(L, 1);
   return v;

@@ -64,8 +64,9 @@ int ain_text_fold_cp(int32_t cp, int32_t *out) {
 
 int ain_text_check_input(const char *s, size_t n, ain_err_t *err) {
   if (n > AIN_TEXT_MAX_INPUT) {
-    return ain_err_set(err, AIN_ETOOBIG, "input of %zu bytes is over the limit of %zu bytes (1 MiB)",
-                       n, AIN_TEXT_MAX_INPUT);
+    return ain_err_set(err, AIN_ETOOBIG,
+                       "input of %zu bytes is over the limit of %zu bytes (1 MiB)", n,
+                       AIN_TEXT_MAX_INPUT);
   }
   const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
   size_t off = 0;

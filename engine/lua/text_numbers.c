@@ -36,16 +36,16 @@ typedef struct {
 } numword_t;
 
 static const numword_t WORDS[] = {
-    {"zero", K_DIGIT, "0"},     {"one", K_DIGIT, "1"},       {"two", K_DIGIT, "2"},
-    {"three", K_DIGIT, "3"},    {"four", K_DIGIT, "4"},      {"five", K_DIGIT, "5"},
-    {"six", K_DIGIT, "6"},      {"seven", K_DIGIT, "7"},     {"eight", K_DIGIT, "8"},
-    {"nine", K_DIGIT, "9"},     {"oh", K_WEAK, "0"},         {"o", K_WEAK, "0"},
-    {"ten", K_TEEN, "10"},      {"eleven", K_TEEN, "11"},    {"twelve", K_TEEN, "12"},
-    {"thirteen", K_TEEN, "13"}, {"fourteen", K_TEEN, "14"},  {"fifteen", K_TEEN, "15"},
-    {"sixteen", K_TEEN, "16"},  {"seventeen", K_TEEN, "17"}, {"eighteen", K_TEEN, "18"},
-    {"nineteen", K_TEEN, "19"}, {"twenty", K_TENS, "2"},     {"thirty", K_TENS, "3"},
-    {"forty", K_TENS, "4"},     {"fifty", K_TENS, "5"},      {"sixty", K_TENS, "6"},
-    {"seventy", K_TENS, "7"},   {"eighty", K_TENS, "8"},     {"ninety", K_TENS, "9"},
+    {"zero", K_DIGIT, "0"},     {"one", K_DIGIT, "1"},        {"two", K_DIGIT, "2"},
+    {"three", K_DIGIT, "3"},    {"four", K_DIGIT, "4"},       {"five", K_DIGIT, "5"},
+    {"six", K_DIGIT, "6"},      {"seven", K_DIGIT, "7"},      {"eight", K_DIGIT, "8"},
+    {"nine", K_DIGIT, "9"},     {"oh", K_WEAK, "0"},          {"o", K_WEAK, "0"},
+    {"ten", K_TEEN, "10"},      {"eleven", K_TEEN, "11"},     {"twelve", K_TEEN, "12"},
+    {"thirteen", K_TEEN, "13"}, {"fourteen", K_TEEN, "14"},   {"fifteen", K_TEEN, "15"},
+    {"sixteen", K_TEEN, "16"},  {"seventeen", K_TEEN, "17"},  {"eighteen", K_TEEN, "18"},
+    {"nineteen", K_TEEN, "19"}, {"twenty", K_TENS, "2"},      {"thirty", K_TENS, "3"},
+    {"forty", K_TENS, "4"},     {"fifty", K_TENS, "5"},       {"sixty", K_TENS, "6"},
+    {"seventy", K_TENS, "7"},   {"eighty", K_TENS, "8"},      {"ninety", K_TENS, "9"},
     {"hundred", K_ZEROS, "00"}, {"thousand", K_ZEROS, "000"}, {"double", K_TIMES, "2"},
     {"triple", K_TIMES, "3"},
 };

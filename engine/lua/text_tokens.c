@@ -326,8 +326,7 @@ static int join_singles(tk_t *t, ain_text_toks_t *out) {
     if (is_single_char(&out->words, &out->v[a])) {
       size_t b = a;
       /* a gap wider than the run's first one is a word break: "z e r o   r i s k" */
-      while (b + 1 < out->n && t->gap[b + 1] != 0 &&
-             (b == a || t->gap[b + 1] <= t->gap[a + 1]) &&
+      while (b + 1 < out->n && t->gap[b + 1] != 0 && (b == a || t->gap[b + 1] <= t->gap[a + 1]) &&
              is_single_char(&out->words, &out->v[b + 1])) {
         b++;
       }
@@ -431,8 +430,8 @@ static int add_alt(const ain_text_mem_t *m, ain_text_toks_t *out, ain_text_tok_t
   if (!letters || !digits) {
     return 0;
   }
-  if (ain__text_reserve(m, (void **)&out->words.p, &out->words.cap,
-                        out->words.len + tok->wlen + 1, 1) != 0) {
+  if (ain__text_reserve(m, (void **)&out->words.p, &out->words.cap, out->words.len + tok->wlen + 1,
+                        1) != 0) {
     return AIN_ENOMEM;
   }
   w = out->words.p + tok->w; /* the buffer may have moved */

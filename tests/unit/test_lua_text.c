@@ -77,45 +77,57 @@ static char *eval(lua_State *L, const char *expr) {
 
 TEST(fold_nfkc) {
   lua_State *L = state();
-  EXPECT(L, "T.fold('\xef\xbd\x86\xef\xbd\x95\xef\xbd\x8c\xef\xbd\x8c\xef\xbd\x97\xef\xbd\x89"
-            "\xef\xbd\x84\xef\xbd\x94\xef\xbd\x88')",
-         "fullwidth");                                                     /* ｆｕｌｌｗｉｄｔｈ */
+  EXPECT(L,
+         "T.fold('\xef\xbd\x86\xef\xbd\x95\xef\xbd\x8c\xef\xbd\x8c\xef\xbd\x97\xef\xbd\x89"
+         "\xef\xbd\x84\xef\xbd\x94\xef\xbd\x88')",
+         "fullwidth"); /* ｆｕｌｌｗｉｄｔｈ */
   EXPECT(L, "T.fold('\xf0\x9d\x90\x81\xf0\x9d\x90\xa8\xf0\x9d\x90\xa5\xf0\x9d\x90\x9d')", "bold");
-  EXPECT(L, "T.fold('\xef\xac\x81ne')", "fine");                         /* ﬁ ligature */
-  EXPECT(L, "T.fold('x\xc2\xb2')", "x2");                                /* superscript two */
+  EXPECT(L, "T.fold('\xef\xac\x81ne')", "fine");                               /* ﬁ ligature */
+  EXPECT(L, "T.fold('x\xc2\xb2')", "x2");                                      /* superscript two */
   EXPECT(L, "T.fold('\xed\x95\x9c\xea\xb5\xad')", "\xed\x95\x9c\xea\xb5\xad"); /* 한국 whole */
   lua_close(L);
 }
 
 TEST(fold_case) {
   lua_State *L = state();
-  EXPECT(L, "T.fold('Stra\xc3\x9f" "e')", "strasse");   /* ß */
-  EXPECT(L, "T.fold('\xc4\xb0stanbul')", "istanbul");   /* İ: i + dot above, the dot dropped */
+  EXPECT(L,
+         "T.fold('Stra\xc3\x9f"
+         "e')",
+         "strasse");                                  /* ß */
+  EXPECT(L, "T.fold('\xc4\xb0stanbul')", "istanbul"); /* İ: i + dot above, the dot dropped */
   EXPECT(L, "T.fold('HELLO World')", "hello world");
-  EXPECT(L, "T.fold('\xce\xa3\xcf\x8e\xce\xbc\xce\xb1')", "\xcf\x83w\xce\xbc" "a"); /* Σώμα: ω looks like w */
+  EXPECT(L, "T.fold('\xce\xa3\xcf\x8e\xce\xbc\xce\xb1')",
+         "\xcf\x83w\xce\xbc"
+         "a"); /* Σώμα: ω looks like w */
   lua_close(L);
 }
 
 TEST(fold_confusables) {
   ASSERT_OK(ain_text_confusables_check());
   lua_State *L = state();
-  EXPECT(L, "T.fold('\xd0\x9d\xd0\xb5ll\xd0\xbe')", "hello");   /* Cyrillic Н, е, о */
-  EXPECT(L, "T.fold('g\xce\xbf\xce\xbf" "d')", "good");          /* Greek omicron */
-  EXPECT(L, "T.fold('\xd0\xa0\xd0\x90\xd0\xa0\xd0\x90')", "papa"); /* Cyrillic Р А Р А */
-  EXPECT(L, "T.fold('\xce\x9d\xce\x91\xce\x96\xce\x99')", "nazi"); /* Greek Ν Α Ζ Ι */
+  EXPECT(L, "T.fold('\xd0\x9d\xd0\xb5ll\xd0\xbe')", "hello"); /* Cyrillic Н, е, о */
+  EXPECT(L,
+         "T.fold('g\xce\xbf\xce\xbf"
+         "d')",
+         "good");                                                        /* Greek omicron */
+  EXPECT(L, "T.fold('\xd0\xa0\xd0\x90\xd0\xa0\xd0\x90')", "papa");       /* Cyrillic Р А Р А */
+  EXPECT(L, "T.fold('\xce\x9d\xce\x91\xce\x96\xce\x99')", "nazi");       /* Greek Ν Α Ζ Ι */
   EXPECT(L, "T.fold('don\xe2\x80\x99t \xe2\x80\x94 ok')", "don't - ok"); /* ’ and — */
-  EXPECT(L, "T.fold('\xe1\x8e\xaa')", "a");                        /* Cherokee Ꭺ */
+  EXPECT(L, "T.fold('\xe1\x8e\xaa')", "a");                              /* Cherokee Ꭺ */
   lua_close(L);
 }
 
 TEST(fold_diacritics_no_leet) {
   lua_State *L = state();
-  EXPECT(L, "T.fold('caf\xc3\xa9')", "cafe");         /* precomposed é */
-  EXPECT(L, "T.fold('cafe\xcc\x81')", "cafe");        /* e + combining acute */
+  EXPECT(L, "T.fold('caf\xc3\xa9')", "cafe");  /* precomposed é */
+  EXPECT(L, "T.fold('cafe\xcc\x81')", "cafe"); /* e + combining acute */
   EXPECT(L, "T.fold('na\xc3\xafve \xc3\x85ngstr\xc3\xb6m')", "naive angstrom");
-  EXPECT(L, "T.fold('\xc5\x81\xc3\xb3" "d\xc5\xba')", "lodz");   /* Łódź */
-  EXPECT(L, "T.fold('k1ll h@te 2024')", "k1ll h@te 2024");       /* no leet in fold */
-  EXPECT(L, "T.fold('k\xe2\x80\x8bill')", "kill");                /* zero-width space dropped */
+  EXPECT(L,
+         "T.fold('\xc5\x81\xc3\xb3"
+         "d\xc5\xba')",
+         "lodz");                                          /* Łódź */
+  EXPECT(L, "T.fold('k1ll h@te 2024')", "k1ll h@te 2024"); /* no leet in fold */
+  EXPECT(L, "T.fold('k\xe2\x80\x8bill')", "kill");         /* zero-width space dropped */
   lua_close(L);
 }
 
@@ -131,10 +143,11 @@ TEST(tokens_leet) {
   EXPECT(L, "W('k1ll h@te', {leet = false})", "k1ll h te");
   EXPECT(L, "W('K\xd0\x86LL')", "kill"); /* Cyrillic І inside */
   /* alt: every digit read as a letter, only where leet left digits beside letters */
-  EXPECT(L, "(function() local o = {}\n"
-            "  for _, t in ipairs(T.tokens('r1sk-fr33 a55 covid19 kill 2024')) do\n"
-            "    o[#o + 1] = t.w .. '>' .. tostring(t.alt) end\n"
-            "  return table.concat(o, ' ') end)()",
+  EXPECT(L,
+         "(function() local o = {}\n"
+         "  for _, t in ipairs(T.tokens('r1sk-fr33 a55 covid19 kill 2024')) do\n"
+         "    o[#o + 1] = t.w .. '>' .. tostring(t.alt) end\n"
+         "  return table.concat(o, ' ') end)()",
          "risk>nil fr33>free a55>ass covid19>covidig kill>nil 2024>nil");
   lua_close(L);
 }
@@ -151,7 +164,7 @@ TEST(tokens_join) {
   EXPECT(L, "W('H y p e', {join = false})", "h y p e");
   EXPECT(L, "W('plan a or b')", "plan a or b"); /* two single letters do not join */
   EXPECT(L, "W('k..i..l..l')", "k i l l");      /* two separators between: not one word */
-  EXPECT(L, "W('a\\nb\\nc')", "a b c");          /* not across lines */
+  EXPECT(L, "W('a\\nb\\nc')", "a b c");         /* not across lines */
   EXPECT(L, "W('z e r o   r i s k investing')", "zero risk investing"); /* wider gap: a break */
   EXPECT(L, "W('r i s k - f r e e')", "risk free");
   EXPECT(L, "W('H  y  p  e')", "hype");
@@ -163,7 +176,8 @@ TEST(tokens_spans) {
   /* every token's span is its raw text, on a string mixing 1- to 4-byte characters */
   EXPECT(L,
          "(function()\n"
-         "  local s = '\xef\xbc\xa8" "\xc3\xa9llo w\xc3\xb6rld \xf0\x9d\x90\x81\xf0\x9d\x90\xa8"
+         "  local s = '\xef\xbc\xa8"
+         "\xc3\xa9llo w\xc3\xb6rld \xf0\x9d\x90\x81\xf0\x9d\x90\xa8"
          "\xf0\x9d\x90\xa5\xf0\x9d\x90\x9d don\xe2\x80\x99t K1ll \xd0\x9d\xd0\xb5ll\xd0\xbe "
          "\xef\xac\x81ne \xed\x95\x9c\xea\xb5\xad cafe\xcc\x81 H y p e! k\xe2\x80\x8bill'\n"
          "  local out = {}\n"
@@ -178,8 +192,7 @@ TEST(tokens_spans) {
          "\xf0\x9d\x90\xa5\xf0\x9d\x90\x9d|dont=don\xe2\x80\x99t|kill=K1ll|hello=\xd0\x9d\xd0\xb5ll"
          "\xd0\xbe|fine=\xef\xac\x81ne|\xed\x95\x9c\xea\xb5\xad=\xed\x95\x9c\xea\xb5\xad|cafe=cafe"
          "\xcc\x81|hype=H y p e|kill=k\xe2\x80\x8bill");
-  EXPECT(L, "(function() local t = T.tokens('  ab  cd')[2] return t.i .. '-' .. t.j end)()",
-         "7-8");
+  EXPECT(L, "(function() local t = T.tokens('  ab  cd')[2] return t.i .. '-' .. t.j end)()", "7-8");
   lua_close(L);
 }
 
@@ -216,11 +229,11 @@ TEST(numbers) {
   EXPECT(L, "N('double five seven')", "557@1-17");
   EXPECT(L, "N('triple oh')", "000@1-9");
   EXPECT(L, "N('five oh five')", "505@1-12");
-  EXPECT(L, "N('oh five, oh')", "5@4-7");        /* a leading or trailing oh is no digit */
+  EXPECT(L, "N('oh five, oh')", "5@4-7"); /* a leading or trailing oh is no digit */
   EXPECT(L, "N('oh well')", "");
   EXPECT(L, "N('555-0132 and (555) 013-2')", "5550132@1-8 5550132@15-24");
   EXPECT(L, "N('fifty five, eight hundred')", "55800@1-25");
-  EXPECT(L, "N('FIVE five; five')", "55@1-9 5@12-15"); /* a ; ends the run */
+  EXPECT(L, "N('FIVE five; five')", "55@1-9 5@12-15");         /* a ; ends the run */
   EXPECT(L, "N('\xef\xbc\x95\xef\xbc\x95 five')", "555@1-11"); /* fullwidth digits */
   EXPECT(L, "N('hundred dollars')", "");
   lua_close(L);
@@ -229,8 +242,10 @@ TEST(numbers) {
 TEST(bad_input) {
   lua_State *L = state();
   EXPECT_ERR(L, "T.fold('abc\\255')", "ain.text.fold: invalid UTF-8 at byte 4");
-  EXPECT_ERR(L, "T.tokens('ab\\192\\175')", "ain.text.tokens: invalid UTF-8 at byte 3"); /* overlong */
-  EXPECT_ERR(L, "T.numbers('\\237\\160\\128')", "ain.text.numbers: invalid UTF-8 at byte 1"); /* surrogate */
+  EXPECT_ERR(L, "T.tokens('ab\\192\\175')",
+             "ain.text.tokens: invalid UTF-8 at byte 3"); /* overlong */
+  EXPECT_ERR(L, "T.numbers('\\237\\160\\128')",
+             "ain.text.numbers: invalid UTF-8 at byte 1");           /* surrogate */
   EXPECT_ERR(L, "T.fold('x\\226\\130')", "invalid UTF-8 at byte 2"); /* truncated */
   EXPECT_ERR(L, "T.fold(nil)", "string expected");
   EXPECT(L, "T.fold('')", "");
@@ -254,7 +269,7 @@ TEST(linear_time) {
       "string.rep(\"a'\", 131072)",
       "string.rep('$', 262144)",
       "'a' .. string.rep('\\204\\129', 131071)", /* one letter, 128 Ki accents */
-      "string.rep('k ', 131072)",                  /* one joined word of 128 Ki letters */
+      "string.rep('k ', 131072)",                /* one joined word of 128 Ki letters */
       "string.rep('1', 262144)",
       "string.rep('five ', 52428)",
       "string.rep('a.', 131072)",
@@ -281,44 +296,45 @@ TEST(linear_time) {
  * text, in order and without overlap, with a non-empty w; numbers' spans likewise. */
 TEST(random_spans) {
   lua_State *L = state();
-  EXPECT(L,
-         "(function()\n"
-         "  local frags = { 'a', 'K', '1', '0', '@', '$', '!', '|', '.', '-', '_', '*', ' ', '  ',\n"
-         "    \"'\", '\\n', ',', ';', 'five', 'oh', 'double', '\\195\\169', 'e\\204\\129',\n"
-         "    '\\208\\157', '\\226\\128\\139', '\\226\\128\\153', '\\239\\188\\161',\n"
-         "    '\\240\\157\\144\\129', '\\237\\149\\156', '\\194\\183', '\\239\\172\\129',\n"
-         "    '\\255', '\\192\\175', '\\226\\130' }\n"
-         "  math.randomseed(13)\n"
-         "  local ok_n, err_n = 0, 0\n"
-         "  for _ = 1, 3000 do\n"
-         "    local parts = {}\n"
-         "    for k = 1, math.random(0, 24) do parts[k] = frags[math.random(#frags)] end\n"
-         "    local s = table.concat(parts)\n"
-         "    local ok, toks = pcall(T.tokens, s, { stem = math.random() < 0.5,\n"
-         "                                          join = math.random() < 0.7 })\n"
-         "    if ok then\n"
-         "      ok_n = ok_n + 1\n"
-         "      local last = 0\n"
-         "      for _, t in ipairs(toks) do\n"
-         "        assert(t.i > last and t.i <= t.j and t.j <= #s, s)\n"
-         "        assert(s:sub(t.i, t.j) == t.raw and #t.w > 0, s)\n"
-         "        last = t.j\n"
-         "      end\n"
-         "      last = 0\n"
-         "      for _, n in ipairs(T.numbers(s)) do\n"
-         "        assert(n.i > last and n.i <= n.j and n.j <= #s and n.value:match('^%d+$'), s)\n"
-         "        last = n.j\n"
-         "      end\n"
-         "      assert(T.fold(s))\n"
-         "    else\n"
-         "      assert(tostring(toks):find('invalid UTF-8 at byte', 1, true), toks)\n"
-         "      err_n = err_n + 1\n"
-         "    end\n"
-         "  end\n"
-         "  assert(ok_n > 1000 and err_n > 500, ok_n .. ' ' .. err_n)\n"
-         "  return 'ok'\n"
-         "end)()",
-         "ok");
+  EXPECT(
+      L,
+      "(function()\n"
+      "  local frags = { 'a', 'K', '1', '0', '@', '$', '!', '|', '.', '-', '_', '*', ' ', '  ',\n"
+      "    \"'\", '\\n', ',', ';', 'five', 'oh', 'double', '\\195\\169', 'e\\204\\129',\n"
+      "    '\\208\\157', '\\226\\128\\139', '\\226\\128\\153', '\\239\\188\\161',\n"
+      "    '\\240\\157\\144\\129', '\\237\\149\\156', '\\194\\183', '\\239\\172\\129',\n"
+      "    '\\255', '\\192\\175', '\\226\\130' }\n"
+      "  math.randomseed(13)\n"
+      "  local ok_n, err_n = 0, 0\n"
+      "  for _ = 1, 3000 do\n"
+      "    local parts = {}\n"
+      "    for k = 1, math.random(0, 24) do parts[k] = frags[math.random(#frags)] end\n"
+      "    local s = table.concat(parts)\n"
+      "    local ok, toks = pcall(T.tokens, s, { stem = math.random() < 0.5,\n"
+      "                                          join = math.random() < 0.7 })\n"
+      "    if ok then\n"
+      "      ok_n = ok_n + 1\n"
+      "      local last = 0\n"
+      "      for _, t in ipairs(toks) do\n"
+      "        assert(t.i > last and t.i <= t.j and t.j <= #s, s)\n"
+      "        assert(s:sub(t.i, t.j) == t.raw and #t.w > 0, s)\n"
+      "        last = t.j\n"
+      "      end\n"
+      "      last = 0\n"
+      "      for _, n in ipairs(T.numbers(s)) do\n"
+      "        assert(n.i > last and n.i <= n.j and n.j <= #s and n.value:match('^%d+$'), s)\n"
+      "        last = n.j\n"
+      "      end\n"
+      "      assert(T.fold(s))\n"
+      "    else\n"
+      "      assert(tostring(toks):find('invalid UTF-8 at byte', 1, true), toks)\n"
+      "      err_n = err_n + 1\n"
+      "    end\n"
+      "  end\n"
+      "  assert(ok_n > 1000 and err_n > 500, ok_n .. ' ' .. err_n)\n"
+      "  return 'ok'\n"
+      "end)()",
+      "ok");
   lua_close(L);
 }
 
@@ -398,5 +414,5 @@ TEST(charged_to_budgets) {
 TEST_MAIN(TEST_ENTRY(fold_nfkc), TEST_ENTRY(fold_case), TEST_ENTRY(fold_confusables),
           TEST_ENTRY(fold_diacritics_no_leet), TEST_ENTRY(tokens_leet), TEST_ENTRY(tokens_join),
           TEST_ENTRY(tokens_spans), TEST_ENTRY(tokens_apostrophes), TEST_ENTRY(stems),
-          TEST_ENTRY(numbers), TEST_ENTRY(bad_input), TEST_ENTRY(linear_time), TEST_ENTRY(random_spans),
-          TEST_ENTRY(in_policy_call), TEST_ENTRY(charged_to_budgets))
+          TEST_ENTRY(numbers), TEST_ENTRY(bad_input), TEST_ENTRY(linear_time),
+          TEST_ENTRY(random_spans), TEST_ENTRY(in_policy_call), TEST_ENTRY(charged_to_budgets))
