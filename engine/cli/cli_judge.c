@@ -163,14 +163,17 @@ static int judge_eval(ain_cli_t *cli) {
     rc = ain_cli_open_store(cli, &err);
     opened = rc == 0;
   } else if ((rc = ain_cli_load_config(cli, &err)) == 0) {
+    /* the ops layer without a store: a loop for the policy host and the config */
     rc = uv_loop_init(&cli->loop) == 0 ? 0 : ain_err_set(&err, AIN_EIO, "cannot create a loop");
     looped = rc == 0;
+    cli->ops.cfg = &cli->cfg;
+    cli->ops.loop = &cli->loop;
+    cli->ops.store = NULL;
   }
   if (rc == 0) {
-    ain_ops_env_t env = ain_cli_env(cli);
-    ain_judge_eval_opts_t o = {.files = files, .nfiles = nfiles, .shas = shas, .nshas = nshas,
+      ain_judge_eval_opts_t o = {.files = files, .nfiles = nfiles, .shas = shas, .nshas = nshas,
                                .scripts_dir = scripts};
-    rc = ain_ops_judge_eval(&env, &o, &report, &err);
+    rc = ain_ops_judge_eval(&cli->ops, &o, &report, &err);
   }
   if (rc != 0) {
     /* a bad dataset line is a bad input of this command: exit 2 (docs/cli.md) */
@@ -297,11 +300,10 @@ static int judge_shadow(ain_cli_t *cli) {
     free(shas);
     return ain_cli_fail(cli, &err);
   }
-  ain_ops_env_t env = ain_cli_env(cli);
   ain_judge_shadow_opts_t o = {.shas = shas, .nshas = nshas,
                                .since_ms = ain_now_ms() - window_ms, .limit = (int)limit};
   cJSON *report = NULL;
-  rc = ain_ops_judge_shadow(&env, &o, &report, &err);
+  rc = ain_ops_judge_shadow(&cli->ops, &o, &report, &err);
   if (rc != 0) {
     rc = ain_cli_fail(cli, &err);
   } else if (cli->json) {

@@ -94,9 +94,8 @@ int ain_cli_replay(ain_cli_t *cli) {
   if (ain_cli_open_store(cli, &err) != 0) {
     return ain_cli_fail(cli, &err);
   }
-  ain_ops_env_t env = ain_cli_env(cli);
   ain_ops_replay_t r;
-  int rc = ain_ops_replay(&env, task_id, override, &r, &err);
+  int rc = ain_ops_replay(&cli->ops, task_id, override, &r, &err);
   const ain_task_t *t = &r.task_req.u.get_task.task;
   const ain_ops_rerun_t *run = &r.run;
   if (rc != 0) {

@@ -4,7 +4,7 @@
  * recorded in a window and reports what would change. Both run policies in a side-effect-free
  * host (ops/policy.h); results are cJSON objects, documented in docs/cli.md, that the CLI prints
  * (and an API would send) as they are.
- * Relies on: ops/env.h, ops/policy.h, ops/replay.h, cJSON. */
+ * Relies on: ops/ops.h, ops/policy.h, ops/replay.h, cJSON. */
 #ifndef AIN_OPS_JUDGE_H
 #define AIN_OPS_JUDGE_H
 
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ops/env.h"
+#include "ops/ops.h"
 
 /* ---- metrics (judge_metrics.c: pure, no Lua, no store) ---------------------------------------- */
 
@@ -68,10 +68,10 @@ typedef struct {
   const char *const *files; /* JSON Lines datasets (docs/cli.md, tests/fixtures/judge/) */
   size_t nfiles;
   /* Candidate versions from script_versions (full sha or unique prefix); each replaces its own
-   * module (judge, safety/..., personas/...) over the current files. Needs env->store. */
+   * module (judge, safety/..., personas/...) over the current files. Needs ops->store. */
   const char *const *shas;
   size_t nshas;
-  const char *scripts_dir; /* the current files; NULL = env->cfg->scripts_dir */
+  const char *scripts_dir; /* the current files; NULL = ops->cfg->scripts_dir */
 } ain_judge_eval_opts_t;
 
 /* Validates every line of every file first (AIN_ESCHEMA naming "FILE:LINE" and the field; nothing
@@ -79,7 +79,7 @@ typedef struct {
  * "items":N, "confusion":.., "categories":[..], "benign":.., "bars":{"ok":..}, "misses":[..]})
  * in *out (caller deletes). A judge without screen() is AIN_EINVAL saying so; screen() raising on
  * an item is AIN_ELUA naming the item. Bars below are no error: report.bars.ok is false. */
-int ain_ops_judge_eval(const ain_ops_env_t *env, const ain_judge_eval_opts_t *o, cJSON **out,
+int ain_ops_judge_eval(ain_ops_t *ops, const ain_judge_eval_opts_t *o, cJSON **out,
                        ain_err_t *err);
 
 /* ---- shadow (judge_shadow.c) -------------------------------------------------------------------- */
@@ -97,7 +97,7 @@ typedef struct {
  * fields differ), "errors":E, "transitions":[{"from","to","count"}..],
  * "items":[{"task_id","dag_id","old","new","categories","findings"}..]} in *out. A decision that
  * cannot be re-run (its recorded versions are gone) is counted in errors and listed. */
-int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t *o, cJSON **out,
+int ain_ops_judge_shadow(ain_ops_t *ops, const ain_judge_shadow_opts_t *o, cJSON **out,
                          ain_err_t *err);
 
 #endif

@@ -189,7 +189,7 @@ static const char **ids_of(const cJSON *arr, size_t *n) {
 }
 
 /* Calls the shim on one item: *screen is screen()'s result (caller deletes). */
-static int screen_item(ain_ops_runner_t *r, const ain_ops_env_t *env, const item_t *x,
+static int screen_item(ain_ops_runner_t *r, ain_ops_t *ops, const item_t *x,
                        cJSON **screen, char **versions, ain_err_t *err) {
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(x->json, "persona");
   ain_task_t t;
@@ -198,7 +198,7 @@ static int screen_item(ain_ops_runner_t *r, const ain_ops_env_t *env, const item
   t.type = "judge";
   t.step = "judge";
   t.persona_id = cJSON_IsString(p) ? p->valuestring : NULL;
-  char *ctx = ain_step_ctx_build(&t, "eval", env->cfg, NULL);
+  char *ctx = ain_step_ctx_build(&t, "eval", ops->cfg, NULL);
   cJSON *payload = cJSON_CreateObject();
   cJSON_AddStringToObject(payload, "text",
                           cJSON_GetObjectItemCaseSensitive(x->json, "text")->valuestring);
@@ -280,7 +280,7 @@ static cJSON *miss_of(const item_t *x, int got, const char **got_cats, size_t ng
   return m;
 }
 
-int ain_ops_judge_eval(const ain_ops_env_t *env, const ain_judge_eval_opts_t *o, cJSON **out,
+int ain_ops_judge_eval(ain_ops_t *ops, const ain_judge_eval_opts_t *o, cJSON **out,
                        ain_err_t *err) {
   *out = NULL;
   items_t items = {0};
@@ -304,13 +304,13 @@ int ain_ops_judge_eval(const ain_ops_env_t *env, const ain_judge_eval_opts_t *o,
     rc = ain_err_field(err, AIN_EINVAL, "file", "the dataset holds no item");
     goto fail;
   }
-  const char *dir = o->scripts_dir ? o->scripts_dir : env->cfg->scripts_dir;
-  if ((rc = ain_ops_sources_from_dir(env->cfg, dir, &current, rejected, err)) != 0) {
+  const char *dir = o->scripts_dir ? o->scripts_dir : ops->cfg->scripts_dir;
+  if ((rc = ain_ops_sources_from_dir(ops->cfg, dir, &current, rejected, err)) != 0) {
     goto fail;
   }
   for (size_t i = 0; i < o->nshas; i++) {
     const char *module = NULL;
-    if ((rc = ain_ops_sources_fetch(env, o->shas[i], NULL, &candidates, &module, err)) != 0) {
+    if ((rc = ain_ops_sources_fetch(ops, o->shas[i], NULL, &candidates, &module, err)) != 0) {
       goto fail;
     }
     cJSON *c = cJSON_CreateObject();
@@ -323,7 +323,7 @@ int ain_ops_judge_eval(const ain_ops_env_t *env, const ain_judge_eval_opts_t *o,
     goto fail;
   }
   const ain_ops_sources_t *layers[] = {&current, &candidates};
-  if ((rc = ain_ops_runner_new(env, "eval", layers, 2, &runner, err)) != 0 ||
+  if ((rc = ain_ops_runner_new(ops, "eval", layers, 2, &runner, err)) != 0 ||
       (rc = ain_ops_runner_set(runner, SHIM, shim_source, err)) != 0) {
     goto fail;
   }
@@ -340,7 +340,7 @@ int ain_ops_judge_eval(const ain_ops_env_t *env, const ain_judge_eval_opts_t *o,
   for (size_t i = 0; i < items.n; i++) {
     const item_t *x = &items.v[i];
     cJSON *screen = NULL;
-    if ((rc = screen_item(runner, env, x, &screen, &versions, err)) != 0) {
+    if ((rc = screen_item(runner, ops, x, &screen, &versions, err)) != 0) {
       goto fail;
     }
     const cJSON *dj = cJSON_GetObjectItemCaseSensitive(screen, "decision");

@@ -49,7 +49,7 @@ static cJSON *array_or_empty(const cJSON *v) {
 }
 
 /* Re-runs one recorded decision; adds it to the report. Only a store failure is an error. */
-static int shadow_one(const ain_ops_env_t *env, const ain_audit_t *row,
+static int shadow_one(ain_ops_t *ops, const ain_audit_t *row,
                       const ain_ops_sources_t *base, const ain_ops_sources_t *candidates,
                       ain_ops_version_cache_t *cache, cJSON *report, ain_err_t *err) {
   cJSON *transitions = cJSON_GetObjectItem(report, "transitions");
@@ -61,7 +61,7 @@ static int shadow_one(const ain_ops_env_t *env, const ain_audit_t *row,
   cJSON *old = NULL, *neu = NULL;
   ain_err_t terr;
   ain_err_clear(&terr);
-  int rc = ain_ops_env_wait(env, &treq, &terr);
+  int rc = ain_ops_wait(ops, &treq, NULL, &terr);
   if (rc == AIN_ENOTFOUND) { /* purged since the rows were read: nothing to re-run */
     bump(report, "errors");
     cJSON *item = cJSON_CreateObject();
@@ -88,7 +88,7 @@ static int shadow_one(const ain_ops_env_t *env, const ain_audit_t *row,
   old = cJSON_Parse(t->result ? t->result : "");
   const char *from = decision_of(old, old == NULL);
   cJSON *item = NULL;
-  if (ain_ops_rerun(env, &in, &run, &rerr) != 0) {
+  if (ain_ops_rerun(ops, &in, &run, &rerr) != 0) {
     /* this decision cannot be re-run (its recorded versions are gone): say so, go on */
     bump(report, "errors");
     item = cJSON_CreateObject();
@@ -132,7 +132,7 @@ done:
   return rc;
 }
 
-int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t *o, cJSON **out,
+int ain_ops_judge_shadow(ain_ops_t *ops, const ain_judge_shadow_opts_t *o, cJSON **out,
                          ain_err_t *err) {
   *out = NULL;
   ain_ops_sources_t base = {0}, candidates = {0};
@@ -149,7 +149,7 @@ int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t
   cJSON *cand = cJSON_AddArrayToObject(report, "candidates");
   for (size_t i = 0; i < o->nshas; i++) {
     const char *module = NULL;
-    if ((rc = ain_ops_sources_fetch(env, o->shas[i], NULL, &candidates, &module, err)) != 0) {
+    if ((rc = ain_ops_sources_fetch(ops, o->shas[i], NULL, &candidates, &module, err)) != 0) {
       goto fail;
     }
     cJSON *c = cJSON_CreateObject();
@@ -161,13 +161,13 @@ int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t
     rc = ain_err_field(err, AIN_EINVAL, "policy_sha", "two --policy-sha name one module");
     goto fail;
   }
-  if ((rc = ain_ops_sources_from_dir(env->cfg, env->cfg->scripts_dir, &base, rejected, err)) !=
+  if ((rc = ain_ops_sources_from_dir(ops->cfg, ops->cfg->scripts_dir, &base, rejected, err)) !=
       0) {
     goto fail;
   }
   cJSON_AddItemToObject(report, "rejected_files", rejected);
   rejected = NULL;
-  if ((rc = ain_ops_env_wait(env, &areq, err)) != 0) {
+  if ((rc = ain_ops_wait(ops, &areq, NULL, err)) != 0) {
     goto fail;
   }
   cJSON_AddNumberToObject(report, "since_ms", (double)o->since_ms);
@@ -178,7 +178,7 @@ int ain_ops_judge_shadow(const ain_ops_env_t *env, const ain_judge_shadow_opts_t
   cJSON_AddArrayToObject(report, "transitions");
   cJSON_AddArrayToObject(report, "items");
   for (size_t i = 0; i < areq.u.audit.nrows; i++) {
-    if ((rc = shadow_one(env, &areq.u.audit.rows[i], &base, &candidates, &cache, report, err)) !=
+    if ((rc = shadow_one(ops, &areq.u.audit.rows[i], &base, &candidates, &cache, report, err)) !=
         0) {
       goto fail;
     }

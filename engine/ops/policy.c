@@ -134,11 +134,11 @@ int ain_ops_sources_from_dir(const ain_config_t *cfg, const char *dir, ain_ops_s
   return 0;
 }
 
-int ain_ops_sources_fetch(const ain_ops_env_t *env, const char *sha, const char *module,
+int ain_ops_sources_fetch(ain_ops_t *ops, const char *sha, const char *module,
                           ain_ops_sources_t *out, const char **module_out, ain_err_t *err) {
   ain_store_req_t req;
   ain_store_req_script_get(&req, sha, module);
-  int rc = ain_ops_env_wait(env, &req, err);
+  int rc = ain_ops_wait(ops, &req, NULL, err);
   if (rc == 0) {
     const ain_script_version_t *v = &req.u.script_get.version;
     if (v->error != NULL) {
@@ -164,10 +164,10 @@ void ain_ops_outcome_free(ain_ops_outcome_t *o) {
   memset(o, 0, sizeof *o);
 }
 
-int ain_ops_runner_new(const ain_ops_env_t *env, const char *name,
+int ain_ops_runner_new(ain_ops_t *ops, const char *name,
                        const ain_ops_sources_t *const *layers, size_t nlayers,
                        ain_ops_runner_t **out, ain_err_t *err) {
-  const ain_config_t *cfg = env->cfg;
+  const ain_config_t *cfg = ops->cfg;
   ain_lua_opts_t lo = {.scripts_dir = cfg->scripts_dir,
                        .name = name,
                        .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
@@ -179,8 +179,8 @@ int ain_ops_runner_new(const ain_ops_env_t *env, const char *name,
   if (r == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "out of memory");
   }
-  r->loop = env->loop;
-  int rc = ain_lua_host_new(env->loop, &lo, &r->host, err);
+  r->loop = ops->loop;
+  int rc = ain_lua_host_new(ops->loop, &lo, &r->host, err);
   for (size_t l = 0; rc == 0 && l < nlayers; l++) {
     for (size_t i = 0; rc == 0 && layers[l] != NULL && i < layers[l]->n; i++) {
       const ain_ops_source_t *s = &layers[l]->v[i];

@@ -4,14 +4,14 @@
  * Lua host that loads nothing from disk, refuses every side effect (ain.spawn, ain.http, ain.emit,
  * ain.store writes return "EREPLAY: ...") and runs module.fn(payload, ctx) to completion on the
  * operation's loop.
- * Relies on: ops/env.h, lua/host.h, lua/registry.h (the check), store/store.h (script_versions). */
+ * Relies on: ops/ops.h, lua/host.h, lua/registry.h (the check), store/store.h (script_versions). */
 #ifndef AIN_OPS_POLICY_H
 #define AIN_OPS_POLICY_H
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#include "ops/env.h"
+#include "ops/ops.h"
 
 typedef struct {
   char *module; /* "judge", "personas/coach_ava", "safety/lexicon" */
@@ -47,7 +47,7 @@ int ain_ops_sources_from_dir(const ain_config_t *cfg, const char *dir, ain_ops_s
  * module NULL = the version's own module (the sha picks it). A version the registry rejected is
  * refused (AIN_EINVAL naming its error), since the engine could never serve it. Adds it to out
  * and, when module_out is given, names its module there (valid while out lives). */
-int ain_ops_sources_fetch(const ain_ops_env_t *env, const char *sha, const char *module,
+int ain_ops_sources_fetch(ain_ops_t *ops, const char *sha, const char *module,
                           ain_ops_sources_t *out, const char **module_out, ain_err_t *err);
 
 /* How one call ended: status 0 and result (JSON object text), or an AIN_E* status and error
@@ -63,10 +63,10 @@ void ain_ops_outcome_free(ain_ops_outcome_t *o);
 
 typedef struct ain_ops_runner ain_ops_runner_t;
 
-/* A side-effect-free host on env->loop holding the sources of every layer, a later layer's
+/* A side-effect-free host on ops->loop holding the sources of every layer, a later layer's
  * module replacing an earlier one's (current files, then recorded versions, then candidates).
  * Caller frees with ain_ops_runner_free(). */
-int ain_ops_runner_new(const ain_ops_env_t *env, const char *name,
+int ain_ops_runner_new(ain_ops_t *ops, const char *name,
                        const ain_ops_sources_t *const *layers, size_t nlayers,
                        ain_ops_runner_t **out, ain_err_t *err);
 /* Adds one more module source to the runner (a shim module of the operation's own). */

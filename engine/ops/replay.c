@@ -61,12 +61,12 @@ static cJSON *recorded_call(const ain_audit_t *rows, size_t n, char **ctx) {
 
 /* For a decision recorded without its ctx: the ctx the engine's builder makes from the task, this
  * config and the DAG's stored results of its dependencies. Caller frees. */
-static char *rebuild_ctx(const ain_ops_env_t *env, const ain_task_t *t, ain_err_t *err) {
+static char *rebuild_ctx(ain_ops_t *ops, const ain_task_t *t, ain_err_t *err) {
   cJSON *deps = cJSON_CreateObject();
   if (t->dag_id[0]) {
     ain_store_req_t req;
     ain_store_req_get_dag(&req, t->dag_id);
-    if (ain_ops_env_wait(env, &req, err) != 0) {
+    if (ain_ops_wait(ops, &req, NULL, err) != 0) {
       ain_store_req_cleanup(&req);
       cJSON_Delete(deps);
       return NULL;
@@ -87,7 +87,7 @@ static char *rebuild_ctx(const ain_ops_env_t *env, const ain_task_t *t, ain_err_
   }
   char *dj = cJSON_PrintUnformatted(deps);
   cJSON_Delete(deps);
-  char *ctx = ain_step_ctx_build(t, "replay", env->cfg, dj);
+  char *ctx = ain_step_ctx_build(t, "replay", ops->cfg, dj);
   free(dj);
   return ctx;
 }
@@ -97,7 +97,7 @@ void ain_ops_version_cache_free(ain_ops_version_cache_t *c) {
 }
 
 /* Every recorded module version (module -> sha) as a source layer, from the cache or the store. */
-static int recorded_layer(const ain_ops_env_t *env, const cJSON *policies,
+static int recorded_layer(ain_ops_t *ops, const cJSON *policies,
                           ain_ops_version_cache_t *cache, ain_ops_sources_t *out, ain_err_t *err) {
   for (const cJSON *p = policies->child; p != NULL; p = p->next) {
     if (!cJSON_IsString(p)) {
@@ -116,7 +116,7 @@ static int recorded_layer(const ain_ops_env_t *env, const cJSON *policies,
     }
     ain_store_req_t req;
     ain_store_req_script_get(&req, p->valuestring, p->string);
-    int rc = ain_ops_env_wait(env, &req, err);
+    int rc = ain_ops_wait(ops, &req, NULL, err);
     if (rc != 0) {
       ain_store_req_cleanup(&req);
       ain_err_prefix(err, "recorded policy %s", p->string);
@@ -132,7 +132,7 @@ static int recorded_layer(const ain_ops_env_t *env, const cJSON *policies,
   return 0;
 }
 
-int ain_ops_rerun(const ain_ops_env_t *env, const ain_ops_rerun_in_t *in, ain_ops_rerun_t *out,
+int ain_ops_rerun(ain_ops_t *ops, const ain_ops_rerun_in_t *in, ain_ops_rerun_t *out,
                   ain_err_t *err) {
   memset(out, 0, sizeof *out);
   const ain_task_t *t = in->task;
@@ -158,15 +158,15 @@ int ain_ops_rerun(const ain_ops_env_t *env, const ain_ops_rerun_in_t *in, ain_op
   if (out->recorded == NULL) {
     out->recorded = cJSON_CreateObject();
   }
-  if (out->ctx == NULL && (out->ctx = rebuild_ctx(env, t, err)) == NULL) {
+  if (out->ctx == NULL && (out->ctx = rebuild_ctx(ops, t, err)) == NULL) {
     rc = err->code ? err->code : AIN_ESTORE;
     goto fail;
   }
-  if ((rc = recorded_layer(env, out->recorded, in->cache, &recorded, err)) != 0) {
+  if ((rc = recorded_layer(ops, out->recorded, in->cache, &recorded, err)) != 0) {
     goto fail;
   }
   const ain_ops_sources_t *layers[] = {in->base, &recorded, in->candidates};
-  if ((rc = ain_ops_runner_new(env, "replay", layers, 3, &runner, err)) != 0 ||
+  if ((rc = ain_ops_runner_new(ops, "replay", layers, 3, &runner, err)) != 0 ||
       (rc = ain_ops_runner_call(runner, out->module, out->function, t->payload, out->ctx,
                                 &out->outcome, err)) != 0) {
     goto fail;
@@ -193,15 +193,15 @@ void ain_ops_rerun_free(ain_ops_rerun_t *r) {
   memset(r, 0, sizeof *r);
 }
 
-int ain_ops_replay(const ain_ops_env_t *env, const char *task_id, const char *policy_sha,
+int ain_ops_replay(ain_ops_t *ops, const char *task_id, const char *policy_sha,
                    ain_ops_replay_t *out, ain_err_t *err) {
   memset(out, 0, sizeof *out);
   ain_ops_sources_t candidates = {0};
   ain_store_req_get_task(&out->task_req, task_id);
   ain_store_req_audit(&out->audit_req, task_id, NULL);
-  int rc = ain_ops_env_wait(env, &out->task_req, err);
+  int rc = ain_ops_wait(ops, &out->task_req, NULL, err);
   if (rc == 0) {
-    rc = ain_ops_env_wait(env, &out->audit_req, err);
+    rc = ain_ops_wait(ops, &out->audit_req, NULL, err);
   }
   const ain_task_t *t = &out->task_req.u.get_task.task;
   char module[128], fn[128];
@@ -210,7 +210,7 @@ int ain_ops_replay(const ain_ops_env_t *env, const char *task_id, const char *po
       rc = ain_err_set(err, AIN_EINVAL, "task %s ran handler '%s', not a Lua policy", t->id,
                        t->handler ? t->handler : "");
     } else {
-      rc = ain_ops_sources_fetch(env, policy_sha, module, &candidates, NULL, err);
+      rc = ain_ops_sources_fetch(ops, policy_sha, module, &candidates, NULL, err);
     }
   }
   if (rc == 0) {
@@ -218,7 +218,7 @@ int ain_ops_replay(const ain_ops_env_t *env, const char *task_id, const char *po
                              .rows = out->audit_req.u.audit.rows,
                              .nrows = out->audit_req.u.audit.nrows,
                              .candidates = &candidates};
-    rc = ain_ops_rerun(env, &in, &out->run, err);
+    rc = ain_ops_rerun(ops, &in, &out->run, err);
   }
   ain_ops_sources_free(&candidates);
   return rc;

@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ops/env.h"
+#include "ops/ops.h"
 #include "ops/policy.h"
 
 /* Versions fetched from script_versions by sha, kept across re-runs of one operation (a shadow
@@ -46,7 +46,7 @@ typedef struct {
  * AIN_ENOTFOUND when nothing was recorded and no candidate is given. The policy failing is no
  * error: out->outcome.status says so, and it is a change unless the stored attempt failed alike.
  * Caller frees out with ain_ops_rerun_free(), whatever the return. */
-int ain_ops_rerun(const ain_ops_env_t *env, const ain_ops_rerun_in_t *in, ain_ops_rerun_t *out,
+int ain_ops_rerun(ain_ops_t *ops, const ain_ops_rerun_in_t *in, ain_ops_rerun_t *out,
                   ain_err_t *err);
 void ain_ops_rerun_free(ain_ops_rerun_t *r);
 
@@ -57,7 +57,7 @@ typedef struct {
   ain_ops_rerun_t run;
 } ain_ops_replay_t;
 
-int ain_ops_replay(const ain_ops_env_t *env, const char *task_id, const char *policy_sha,
+int ain_ops_replay(ain_ops_t *ops, const char *task_id, const char *policy_sha,
                    ain_ops_replay_t *out, ain_err_t *err);
 void ain_ops_replay_free(ain_ops_replay_t *r);
 
