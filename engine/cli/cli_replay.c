@@ -7,7 +7,8 @@
  * SHA for the task's own module). Decisions are compared as canonical JSON (core/json.h), so the
  * order of keys is never a change. The replay host loads nothing from disk and refuses side
  * effects (ain.spawn and friends return "EREPLAY: ..."), so a replay can never publish, spawn or
- * write.
+ * write; the ain.http and ain.store.get answers the call recorded ("io") are served back from the
+ * recording (lua/io_record.c), so a decision that asked a model provider replays without one.
  * Relies on: cli/internal.h, store/store.h, sched/ctx.h, core/json.h, lua/host.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -54,11 +55,13 @@ static int handler_of(const ain_task_t *t, char *mod, size_t mcap, char *fn, siz
   return rc;
 }
 
-/* The policies object of the newest audit row that has one ({"policies":..,"ctx":..} or, on a
- * failed attempt, {"error":..,"detail":{"policies":..}}), and the ctx recorded beside it (*ctx,
- * NULL when the row predates recorded contexts). Caller deletes / frees. */
-static cJSON *recorded_call(const ain_store_req_t *audit, char **ctx) {
+/* The policies object of the newest audit row that has one ({"policies":..,"ctx":..,"io":..} or,
+ * on a failed attempt, {"error":..,"detail":{"policies":..}}), the ctx recorded beside it (*ctx,
+ * NULL when the row predates recorded contexts) and the exchanges the call recorded (*io, JSON
+ * array text served back by the replay host, NULL when none). Caller deletes / frees. */
+static cJSON *recorded_call(const ain_store_req_t *audit, char **ctx, char **io) {
   *ctx = NULL;
+  *io = NULL;
   for (size_t i = audit->u.audit.nrows; i-- > 0;) {
     cJSON *d = cJSON_Parse(audit->u.audit.rows[i].detail ? audit->u.audit.rows[i].detail : "");
     cJSON *holder = d, *p = cJSON_GetObjectItemCaseSensitive(d, "policies");
@@ -71,6 +74,10 @@ static cJSON *recorded_call(const ain_store_req_t *audit, char **ctx) {
       const cJSON *c = cJSON_GetObjectItemCaseSensitive(holder, "ctx");
       if (cJSON_IsObject(c)) {
         *ctx = cJSON_PrintUnformatted(c);
+      }
+      const cJSON *x = cJSON_GetObjectItemCaseSensitive(holder, "io");
+      if (cJSON_IsArray(x)) {
+        *io = cJSON_PrintUnformatted(x);
       }
       cJSON_Delete(d);
       return copy;
@@ -218,10 +225,11 @@ static void print_json(const ain_task_t *t, const char *module, const char *fn,
   cJSON_Delete(root);
 }
 
-/* Runs module.fn on the payload and ctx in a side-effect-free host; fills o. */
+/* Runs module.fn on the payload and ctx in a side-effect-free host that answers the recorded
+ * exchanges io (may be NULL) from the recording; fills o. */
 static int run_replay(ain_cli_t *cli, const ain_task_t *t, const char *module, const char *fn,
-                      cJSON *policies, const char *override, const char *ctx, outcome_t *o,
-                      ain_err_t *err) {
+                      cJSON *policies, const char *override, const char *ctx, const char *io,
+                      outcome_t *o, ain_err_t *err) {
   ain_lua_opts_t lo = {.scripts_dir = cli->cfg.scripts_dir,
                        .name = "replay",
                        .mem_limit = (size_t)cli->cfg.lua.mem_limit_mb << 20,
@@ -236,7 +244,8 @@ static int run_replay(ain_cli_t *cli, const ain_task_t *t, const char *module, c
   }
   if (rc == 0) {
     ain_lua_call_opts_t co = {
-        .module = module, .function = fn, .payload_json = t->payload, .ctx_json = ctx};
+        .module = module, .function = fn, .payload_json = t->payload, .ctx_json = ctx,
+        .replay_io = io};
     rc = ain_lua_call(h, &co, on_done, o, NULL, err);
     while (rc == 0 && !o->done && uv_run(&cli->loop, UV_RUN_ONCE) != 0) {
     }
@@ -271,7 +280,7 @@ int ain_cli_replay(ain_cli_t *cli) {
   }
   int rc = 0, changed = 0;
   cJSON *policies = NULL, *recorded = NULL;
-  char *ctx = NULL, *canon_a = NULL, *canon_b = NULL;
+  char *ctx = NULL, *io = NULL, *canon_a = NULL, *canon_b = NULL;
   int ctx_recorded = 0;
   outcome_t o = {0};
   ain_store_req_t treq, areq;
@@ -287,7 +296,7 @@ int ain_cli_replay(ain_cli_t *cli) {
                      t->handler ? t->handler : "");
     goto done;
   }
-  recorded = recorded_call(&areq, &ctx);
+  recorded = recorded_call(&areq, &ctx, &io);
   ctx_recorded = ctx != NULL;
   if (recorded == NULL && override == NULL) {
     rc = ain_err_set(&err, AIN_ENOTFOUND,
@@ -304,7 +313,7 @@ int ain_cli_replay(ain_cli_t *cli) {
     rc = err.code ? err.code : AIN_ESTORE;
     goto done;
   }
-  if ((rc = run_replay(cli, t, module, fn, policies, override, ctx, &o, &err)) != 0) {
+  if ((rc = run_replay(cli, t, module, fn, policies, override, ctx, io, &o, &err)) != 0) {
     goto done;
   }
   /* Equal decisions have equal canonical texts; two failures are equal when they fail alike. */
@@ -339,6 +348,7 @@ done:
   cJSON_Delete(policies);
   cJSON_Delete(recorded);
   free(ctx);
+  free(io);
   free(canon_a);
   free(canon_b);
   free(o.result);

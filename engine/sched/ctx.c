@@ -53,12 +53,23 @@ char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_confi
 }
 
 char *ain_step_call_detail(const char *versions_json, const char *ctx_json) {
+  return ain_step_call_detail_io(versions_json, ctx_json, NULL);
+}
+
+char *ain_step_call_detail_io(const char *versions_json, const char *ctx_json,
+                              const char *io_json) {
   cJSON *o = cJSON_CreateObject();
   cJSON *v = versions_json ? cJSON_Parse(versions_json) : NULL;
   cJSON_AddItemToObject(o, "policies", v ? v : cJSON_CreateObject());
   cJSON *c = ctx_json ? cJSON_Parse(ctx_json) : NULL;
   if (c != NULL) {
     cJSON_AddItemToObject(o, "ctx", c);
+  }
+  cJSON *io = io_json ? cJSON_Parse(io_json) : NULL;
+  if (cJSON_IsArray(io)) {
+    cJSON_AddItemToObject(o, "io", io);
+  } else {
+    cJSON_Delete(io);
   }
   return print_or_die(o);
 }
