@@ -43,6 +43,25 @@ char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_confi
   if (cfg->judge.reject >= 0) {
     cJSON_AddNumberToObject(conf, "reject", cfg->judge.reject);
   }
+  /* The judge's model providers (scripts/agents/moderation.lua): names of secrets, never values */
+  const ain_config_provider_t *pv[] = {&cfg->judge.providers.moderation, &cfg->judge.providers.llm};
+  const char *pn[] = {"moderation", "llm"};
+  cJSON *providers = NULL;
+  for (size_t i = 0; i < 2; i++) {
+    if (pv[i]->url == NULL) {
+      continue;
+    }
+    if (providers == NULL) {
+      providers = cJSON_AddObjectToObject(conf, "providers");
+    }
+    cJSON *p = cJSON_AddObjectToObject(providers, pn[i]);
+    cJSON_AddStringToObject(p, "url", pv[i]->url);
+    cJSON_AddStringToObject(p, "model", pv[i]->model ? pv[i]->model : "");
+    if (pv[i]->secret != NULL) {
+      cJSON_AddStringToObject(p, "secret", pv[i]->secret);
+    }
+    cJSON_AddNumberToObject(p, "timeout_ms", (double)pv[i]->timeout_ms);
+  }
   cJSON *deps = deps_json ? cJSON_Parse(deps_json) : NULL;
   if (deps != NULL && !cJSON_IsObject(deps)) {
     cJSON_Delete(deps);
