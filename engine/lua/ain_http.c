@@ -319,7 +319,7 @@ static cJSON *parse_headers(const buf_t *head) {
       cJSON *nv = cJSON_CreateString(ain_utf8_valid(val, ol + vl, &bad) ? val : "");
       free(val);
       if (old != NULL) {
-        cJSON_ReplaceItemViaPointer(o, old, nv);
+        cJSON_ReplaceItemInObjectCaseSensitive(o, name, nv);
       } else {
         cJSON_AddItemToObject(o, name, nv);
       }
@@ -542,8 +542,9 @@ static int http_replay(lua_State *L, ain_lua_call_t *call, const char *method, c
 static int l_http(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   http_check(L);
-  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.http");
   if (h->no_side_effects) {
+    /* no call (a check's top level): nothing recorded, so EREPLAY as before */
+    ain_lua_call_t *call = h->running;
     lua_getfield(L, 1, "url");
     lua_getfield(L, 1, "method");
     lua_getfield(L, 1, "body");
@@ -552,6 +553,7 @@ static int l_http(lua_State *L) {
     return http_replay(L, call, lua_isnil(L, -2) ? "GET" : lua_tostring(L, -2),
                        lua_tostring(L, -3), b, blen);
   }
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.http");
   struct ain__lua_http *ht = http_get(h);
   http_op_t *op = ht ? calloc(1, sizeof *op) : NULL;
   CURL *easy = op ? curl_easy_init() : NULL;
