@@ -128,6 +128,15 @@ local function is_array(t)
   return true
 end
 
+-- Keys of t in a fixed order, so the first problem named is the same in every Lua state (a
+-- replay must fail alike).
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
 local function decode(body, what)
   if type(body) ~= "string" or body == "" then return nil, what .. ": empty body" end
   local ok, v, err = pcall(ain.json.decode, body)
@@ -158,7 +167,8 @@ function M.parse_moderation(body)
     return nil, "moderation answer: 'results[1].category_scores' must be an object"
   end
   local flags, any = {}, false
-  for name, on in pairs(res.categories) do
+  for _, name in ipairs(sorted_keys(res.categories)) do
+    local on = res.categories[name]
     if type(name) ~= "string" or type(on) ~= "boolean" then
       return nil, "moderation answer: 'results[1].categories." .. tostring(name)
         .. "' must be a boolean"
@@ -167,7 +177,8 @@ function M.parse_moderation(body)
   end
   table.sort(flags)
   local scores = {}
-  for name, s in pairs(res.category_scores) do
+  for _, name in ipairs(sorted_keys(res.category_scores)) do
+    local s = res.category_scores[name]
     if type(name) ~= "string" or type(s) ~= "number" or s ~= s or s < 0 or s > 1 then
       return nil, "moderation answer: 'results[1].category_scores." .. tostring(name)
         .. "' must be a number from 0 to 1"
@@ -201,7 +212,7 @@ function M.parse_llm(body)
   end
   local c, cerr = decode(msg.content, "classifier verdict")
   if not c then return nil, cerr end
-  for k in pairs(c) do
+  for _, k in ipairs(sorted_keys(c)) do
     if k ~= "verdict" and k ~= "categories" then
       return nil, "classifier verdict: unexpected key '" .. tostring(k) .. "'"
     end
@@ -249,17 +260,47 @@ function M.policy_prompt()
   return table.concat(lines, "\n")
 end
 
+-- JSON with its keys in a fixed order: ain.json.encode follows table order, which differs between
+-- Lua states, and the body's sha256 is both the cache key and what replay matches a recorded
+-- exchange by. obj is a list of {key, value} pairs; a value is a string, a number, a boolean, a
+-- nested pair list (J.obj) or a plain array (J.arr).
+local J = {}
+function J.obj(pairs_) return { obj = pairs_ } end
+function J.arr(items) return { arr = items } end
+local function encode(v)
+  if type(v) == "table" and v.obj then
+    local parts = {}
+    for _, kv in ipairs(v.obj) do
+      parts[#parts + 1] = ain.json.encode(kv[1]) .. ":" .. encode(kv[2])
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  elseif type(v) == "table" and v.arr then
+    local parts = {}
+    for _, x in ipairs(v.arr) do parts[#parts + 1] = encode(x) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  return ain.json.encode(v)
+end
+M.encode_ordered, M.J = encode, J
+
+local function moderation_body(model, text)
+  return encode(J.obj({ { "input", text }, { "model", model } }))
+end
+
 local function llm_body(model, text)
-  return ain.json.encode({
-    model = model, temperature = 0,
-    messages = { { role = "system", content = M.policy_prompt() },
-      { role = "user", content = text } },
-    response_format = { type = "json_schema", json_schema = { name = "safety_verdict",
-      strict = true, schema = { type = "object", additionalProperties = false,
-        required = { "verdict", "categories" },
-        properties = { verdict = { type = "string", enum = { "safe", "unsafe" } },
-          categories = { type = "array", items = { type = "string", enum = OURS } } } } } },
-  })
+  local schema = J.obj({ { "type", "object" }, { "additionalProperties", false },
+    { "required", J.arr({ "verdict", "categories" }) },
+    { "properties", J.obj({
+      { "verdict", J.obj({ { "type", "string" }, { "enum", J.arr({ "safe", "unsafe" }) } }) },
+      { "categories", J.obj({ { "type", "array" },
+        { "items", J.obj({ { "type", "string" }, { "enum", J.arr(OURS) } }) } }) } }) } })
+  return encode(J.obj({
+    { "model", model }, { "temperature", 0 },
+    { "messages", J.arr({ J.obj({ { "role", "system" }, { "content", M.policy_prompt() } }),
+      J.obj({ { "role", "user" }, { "content", text } }) }) },
+    { "response_format", J.obj({ { "type", "json_schema" }, { "json_schema", J.obj({
+      { "name", "safety_verdict" }, { "strict", true }, { "schema", schema } }) } }) },
+  }))
 end
 
 -- One provider -------------------------------------------------------------------------------
@@ -276,8 +317,7 @@ end
 local function ask(name, p, text)
   local rec = { model = p.model, input_sha256 = ain.sha256(text) }
   local path = name == "moderation" and "/v1/moderations" or "/v1/chat/completions"
-  local body = name == "moderation" and ain.json.encode({ input = text, model = p.model })
-    or llm_body(p.model, text)
+  local body = name == "moderation" and moderation_body(p.model, text) or llm_body(p.model, text)
   local key = name .. ":" .. ain.sha256(p.model):sub(1, 16) .. ":"
     .. (name == "moderation" and rec.input_sha256 or ain.sha256(body))
   local hit = cached(key)
