@@ -154,8 +154,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->queue.retry_max_ms = 300000;
   cfg->judge.pass = -1;
   cfg->judge.reject = -1;
-  cfg->judge.providers.moderation.timeout_ms = 10000;
-  cfg->judge.providers.llm.timeout_ms = 20000;
+  cfg->judge.providers.moderation.timeout_ms = 3000;
+  cfg->judge.providers.llm.timeout_ms = 5000;
   cfg->queue.default_timeout_ms = 120000;
   cfg->queue.default_max_attempts = 3;
   cfg->queue.cancel_check_ms = 500;

@@ -72,7 +72,7 @@ M.GUARD_MAP = {
 }
 for _, id in ipairs(OURS) do M.GUARD_MAP[id] = { id } end
 
-local DEFAULT_TIMEOUT = { moderation = 10000, llm = 20000 }
+local DEFAULT_TIMEOUT = { moderation = 3000, llm = 5000 }
 local MAX_ANSWER = 1048576
 
 -- The I/O this module does, one place (specs replace these fields to drive the failure paths

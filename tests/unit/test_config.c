@@ -199,7 +199,7 @@ TEST(judge_providers) {
   ASSERT_TRUE(cfg.judge.providers.moderation.timeout_ms == 1500);
   ASSERT_STR_EQ(cfg.judge.providers.llm.model, "guard-3");
   ASSERT_TRUE(cfg.judge.providers.llm.secret == NULL &&
-              cfg.judge.providers.llm.timeout_ms == 20000);
+              cfg.judge.providers.llm.timeout_ms == 5000);
   ain_config_free(&cfg);
   static const struct {
     const char *text, *field, *msg;
