@@ -346,7 +346,9 @@ local function ask(name, p, text)
   if r.status ~= 200 then
     local e = decode(r.body, "error")
     local why = type(e) == "table" and type(e.error) == "table" and type(e.error.message)
-      == "string" and e.error.message or excerpt(r.body or "", 200)
+      == "string" and e.error.message or r.body or ""
+    -- printable ASCII only: an error page may hold any bytes, and the result must stay JSON text
+    why = excerpt(why, 200):gsub("[^\32-\126]", "?")
     rec.status, rec.error = "error", "HTTP " .. r.status .. ": " .. why
     return nil, rec
   end

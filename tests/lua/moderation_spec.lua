@@ -220,6 +220,7 @@ describe("moderation", function()
       { "HTTP 500", { 500, '{"error":{"message":"boom","type":"server_error"}}' }, "error" },
       { "HTTP 429", { 429, '{"error":{"message":"Rate limit","type":"requests"}}' }, "error" },
       { "garbage", { 200, "<html>oops</html>" }, "error" },
+      { "HTTP 502 with binary", { 502, "\255\254bad gateway\0" }, "error" },
       { "truncated JSON", { 200, '{"results":[{"flagged":tr' }, "error" },
     }
     for _, c in ipairs(cases) do
@@ -233,6 +234,7 @@ describe("moderation", function()
         assert.equal("review", f.action)
         assert.equal("provider", f.category)
         assert.equal(0, st.puts) -- a failure is never cached
+        assert.is_nil(r.record.moderation.error:find("[^\32-\126]"), "printable error text")
       end)
     end
 
