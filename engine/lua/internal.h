@@ -39,6 +39,9 @@ struct ain_lua_call {
   ain__lua_pending_t pending; /* cancel == NULL when nothing is pending */
   ain_store_batch_t *outbox; /* ain.emit's tasks go here when set (ain_lua_call_opts_t) */
   char *versions; /* JSON object {"module": "sha256hex"} */
+  struct cJSON *io;        /* recorded exchanges (lua/io_record.c), NULL until the first */
+  struct cJSON *replay_io; /* replay: the recorded exchanges not served yet, or NULL */
+  size_t io_bytes;         /* bodies and values recorded so far */
   size_t versions_len, versions_cap;
   ain_lua_call_t *prev, *next; /* the host's list of calls in flight */
 };
@@ -193,6 +196,26 @@ void ain__lua_add_text(lua_State *L, ain_lua_host_t *h);
 /* Stops ain.http: closes its uv handles (freed in their close callbacks: run the loop after) and
  * the curl multi. Called by ain_lua_host_free once every call is cancelled. */
 void ain__lua_http_free(ain_lua_host_t *h);
+
+/* io_record.c: the exchanges a call records and, in replay, is served back. */
+#define AIN_LUA_IO_BODY_MAX (64u << 10) /* bytes of a response body or stored value recorded */
+#define AIN_LUA_IO_MAX_ENTRIES 256      /* exchanges recorded per call; later ones are not */
+#define AIN_LUA_IO_TOTAL_MAX (1u << 20) /* bytes of bodies and values recorded per call */
+struct cJSON;
+/* Appends entry (owned from here) to the call's record. */
+void ain__lua_io_add(ain_lua_call_t *call, struct cJSON *entry);
+/* Adds string field `name` = the first AIN_LUA_IO_BODY_MAX bytes of p (cut on a UTF-8 boundary;
+ * a body that is not UTF-8 is recorded empty) and "truncated": true when anything was cut. */
+void ain__lua_io_add_body(ain_lua_call_t *call, struct cJSON *entry, const char *name,
+                          const char *p, size_t len);
+/* Parses the recorded exchanges of a replayed call (JSON array text; NULL = none). */
+int ain__lua_io_set_replay(ain_lua_call_t *call, const char *json, ain_err_t *err);
+/* Replay: detaches and returns (caller deletes) the first unserved recorded exchange of `kind`
+ * whose string fields k1 (and k2, k3 when not NULL) equal v1 (v2, v3); NULL when none. */
+struct cJSON *ain__lua_io_take(ain_lua_call_t *call, const char *kind, const char *k1,
+                               const char *v1, const char *k2, const char *v2, const char *k3,
+                               const char *v3);
+void ain__lua_io_free(ain_lua_call_t *call);
 
 /* busy.c: called by host.c around the outermost lua_resume of a call. */
 void ain__lua_busy_begin(ain_lua_host_t *h, const ain_lua_call_t *c);

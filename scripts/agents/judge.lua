@@ -247,6 +247,27 @@ function M.decide(payload, ctx)
   local checks = {}
   text_checks(checks, ctx.deps.script, persona, s)
   render_checks(checks, ctx.deps.render, s)
+  -- Model providers (moderation.lua): their findings can only fail a check, never pass one.
+  local findings, providers = {}, nil
+  if type(s.providers) == "table" and next(s.providers) ~= nil then
+    local sc = ctx.deps.script
+    local parts = { sc.title, sc.text }
+    for _, h in ipairs(type(sc.hashtags) == "table" and sc.hashtags or {}) do
+      parts[#parts + 1] = h
+    end
+    local strs = {}
+    for _, x in ipairs(parts) do if type(x) == "string" then strs[#strs + 1] = x end end
+    local r = require("moderation").assess(table.concat(strs, "\n"), ctx, s) or {}
+    findings, providers = type(r.findings) == "table" and r.findings or {}, r.record
+    local worst, what = nil, {}
+    for _, f in ipairs(findings) do
+      if f.action == "reject" then worst = "block" elseif f.action == "review" then
+        worst = worst or "major" end
+      what[#what + 1] = f.category .. "/" .. f.rule
+    end
+    check(checks, "providers", worst or "major", worst == nil, 0,
+      #what > 0 and table.concat(what, "; ") or "no finding")
+  end
 
   local sum, wsum, cap, failed = 0, 0, 1, {}
   for _, c in ipairs(checks) do
@@ -264,7 +285,8 @@ function M.decide(payload, ctx)
     or "review"
   local render = type(ctx.deps.render) == "table" and ctx.deps.render or {}
   return { decision = decision, confidence = confidence, checks = checks, failed = failed,
-    thresholds = { pass = s.pass, reject = s.reject }, video_id = render.video_id }
+    thresholds = { pass = s.pass, reject = s.reject }, video_id = render.video_id,
+    findings = findings, providers = providers }
 end
 
 return M
