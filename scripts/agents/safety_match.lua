@@ -188,37 +188,37 @@ function M.scan(ix, text, T)
   for p = 1, #T do
     local t = T[p]
     for form = 1, t.w2 and 2 or 1 do
-    local w, st = t.w, t.stem
-    if form == 2 then w, st = t.w2, t.stem2 end
-    local l = ix.first[st]
-    if l then
-      for _, e in ipairs(l) do
-        if seq_at(T, p, e.term.seq) then add(hits, e.slot, p, p + #e.term.seq - 1) end
-      end
-    end
-    if w ~= st then
-      l = ix.first[w]
+      local w, st = t.w, t.stem
+      if form == 2 then w, st = t.w2, t.stem2 end
+      local l = ix.first[st]
       if l then
         for _, e in ipairs(l) do
-          if e.term.seq[1].stem ~= st and seq_at(T, p, e.term.seq) then
-            add(hits, e.slot, p, p + #e.term.seq - 1)
+          if seq_at(T, p, e.term.seq) then add(hits, e.slot, p, p + #e.term.seq - 1) end
+        end
+      end
+      if w ~= st then
+        l = ix.first[w]
+        if l then
+          for _, e in ipairs(l) do
+            if e.term.seq[1].stem ~= st and seq_at(T, p, e.term.seq) then
+              add(hits, e.slot, p, p + #e.term.seq - 1)
+            end
           end
         end
       end
-    end
-    l = ix.exact[w]
-    if l then for _, e in ipairs(l) do add(hits, e.slot, p, p) end end
-    for _, e in ipairs(ix.prefix) do
-      if w:sub(1, #e.term.joined) == e.term.joined then add(hits, e.slot, p, p) end
-    end
-    if #ix.num > 0 and w:match("^%d+$") then
-      for _, e in ipairs(ix.num) do add(hits, e.slot, p, p) end
-    end
-    -- one token holding a phrase written as one word ("hypeforge", "killthemall")
-    l = ix.join[w] or (st ~= w and ix.join[st])
-    if l then
-      for _, e in ipairs(l) do if #e.term.seq > 1 then add(hits, e.slot, p, p) end end
-    end
+      l = ix.exact[w]
+      if l then for _, e in ipairs(l) do add(hits, e.slot, p, p) end end
+      for _, e in ipairs(ix.prefix) do
+        if w:sub(1, #e.term.joined) == e.term.joined then add(hits, e.slot, p, p) end
+      end
+      if #ix.num > 0 and w:match("^%d+$") then
+        for _, e in ipairs(ix.num) do add(hits, e.slot, p, p) end
+      end
+      -- one token holding a phrase written as one word ("hypeforge", "killthemall")
+      l = ix.join[w] or (st ~= w and ix.join[st])
+      if l then
+        for _, e in ipairs(l) do if #e.term.seq > 1 then add(hits, e.slot, p, p) end end
+      end
     end
     -- neighbours concatenated: "Hype-Forge", "Trend_Bot", "Hype Forge", "k ill"
     local acc, spaced = t.w2 or t.w, false

@@ -5,7 +5,7 @@
 local CHILD = { "child", "children", "kid", "kids", "teen", "teens", "teenager", "teenagers",
   "preteen", "preteens", "toddler", "toddlers", "underage", "schoolkids", "schoolgirl",
   "schoolgirls", "schoolboy", "pupils", "niece", "nephew", "daughter", "little girl",
-  "little boy", "little", "year old", "minors", "under ten", "under 13", "under twelve" }
+  "little boy", "year old", "minors", "under ten", "under 13", "under twelve" }
 return {
   category = "minors",
   rules = {

@@ -9,7 +9,7 @@ return {
       "earth is flat", "don't want you to know", "dont want you to know", "doctors hate",
       "cover up", "covering up", "coverup", "they don't want", "lying to us", "sheeple",
       "control the banks", "control the media", "won't say", "wont say", "won't tell you", "share before they delete", "before they delete", "silenced", "crisis actors",
-      "staged with actors", "not ai", "secret default", "secretly", "hiding the real",
+      "staged with actors", "not ai", "secret default", "=secretly", "hiding the real",
       "hiding the truth", "raise your iq", "withdraw everything", "the real cause",
       "they are hiding", "new world order", "plandemic", "microchip" },
       unless = { "fact check", "debunk", "myth" }, unless_within = 12,

@@ -21,12 +21,19 @@ end
 
 local load_policy
 
--- Like the engine's require: policy modules from agents/, personas as "personas/<id>".
+-- Like the engine's require: policy modules from agents/, personas as "personas/<id>", safety
+-- data as "safety/<name>"; each loaded once (the engine caches a module per state).
+local loaded = {}
 local function sandbox_require(name)
-  local id = name:match("^personas/([%w_%-]+)$")
-  if id then return load_policy("personas", id) end
-  assert(name:match("^[%w_%-]+$"), "require refused")
-  return load_policy("agents", name)
+  if loaded[name] then return loaded[name] end
+  local dir, id = name:match("^(personas)/([%w_%-]+)$")
+  if not dir then dir, id = name:match("^(safety)/([%w_%-]+)$") end
+  if not dir then
+    assert(name:match("^[%w_%-]+$"), "require refused")
+    dir, id = "agents", name
+  end
+  loaded[name] = load_policy(dir, id)
+  return loaded[name]
 end
 
 function load_policy(dir, name)
