@@ -114,6 +114,7 @@ end
 -- of another sha) is a new table, so the cache is keyed on the tables themselves.
 local compiled = { tables = nil, ix = nil }
 local persona_ix = setmetatable({}, { __mode = "k" })
+local NO_PERSONA = {}
 
 local function static_index(cats)
   local names = type(cats.lexicons) == "table" and cats.lexicons or {}
@@ -145,7 +146,7 @@ end
 -- Brand rules of one persona and the settings: banned terms and topics reject, competitors go to
 -- review. Cached per persona table (a persona's version is a new table).
 local function brand_index(persona, s)
-  local p = persona or {}
+  local p = persona or NO_PERSONA
   local key = s.competitors == DEFAULTS.competitors and s.banned_terms == DEFAULTS.banned_terms
     and p or nil
   if key and persona_ix[key] then return persona_ix[key] end

@@ -1,6 +1,7 @@
 -- Specs for scripts/agents/judge.lua: every check passing and failing, PII true and false
 -- positives, probe shapes, severity caps and configurable thresholds, bad input.
 local H = require("tests.lua.helper")
+local it = H.it_text(it, pending) -- the judge needs ain.text
 local judge = require("judge")
 local sw = require("scriptwriter")
 
