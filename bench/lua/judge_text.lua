@@ -40,7 +40,11 @@ local terms = {}
 for _, n in ipairs(require("safety/categories").lexicons) do
   local function collect(t)
     for _, v in pairs(t) do
-      if type(v) == "string" then terms[#terms + 1] = v elseif type(v) == "table" then collect(v) end
+      if type(v) == "string" then
+        terms[#terms + 1] = v
+      elseif type(v) == "table" then
+        collect(v)
+      end
     end
   end
   collect(require("safety/" .. n).rules)

@@ -237,7 +237,8 @@ function M.screen(text, ctx)
     return nil, "EINVAL: safety/categories needs a categories table"
   end
   local sm = require("safety_match")
-  local T = ain.text.tokens(text, { stem = true })
+  local ok, T = pcall(ain.text.tokens, text, { stem = true })
+  if not ok then return nil, "EINVAL: text: " .. tostring(T) end
   local findings = {}
   sm.findings(static_index(cats), text, T, cats.categories, findings)
   sm.findings(brand_index(persona_of(ctx), s), text, T, cats.categories, findings)
@@ -310,7 +311,11 @@ local function screen_script(script, ctx, s)
   local out, seen = {}, {}
   local sctx = { persona = ctx.persona, persona_id = ctx.persona_id, config = s }
   for _, f in ipairs(script_fields(script)) do
-    local r = assert(M.screen(f.text, sctx))
+    local r, err = M.screen(f.text, sctx)
+    if not r then -- text nobody can screen (invalid UTF-8) is for a person to look at
+      r = { findings = { { category = "text", rule = "judge.unreadable", severity = 2,
+        action = "review", span = { 1, #f.text }, match = "", detail = err } } }
+    end
     for _, x in ipairs(r.findings) do
       local key = x.rule .. "\0" .. x.match:lower()
       if not seen[key] then

@@ -353,9 +353,9 @@ function M.contacts(text, T)
 end
 
 -- The text with every word folded (NFKC, case, confusables; no leet) and every gap folded with
--- zero-width characters removed, so "tina＠ｔｅｃｈｍａｉｌ．ｃｏｍ" and "ava.fit\u200b@\u200bgmail.com"
--- read as plain addresses. Returns the folded string and a function mapping a byte span of it
--- back to a span of text.
+-- zero-width characters removed, so a fullwidth at sign or dot, Cyrillic letters or a zero-width
+-- space around the "@" still read as a plain address. Returns the folded string and a function
+-- mapping a byte span of it back to a span of text.
 local ZW = { "\226\128\139", "\226\128\140", "\226\128\141", "\226\129\160", "\239\187\191",
   "\194\173" }
 

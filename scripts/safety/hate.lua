@@ -18,6 +18,7 @@ return {
       "never will", "control the banks", "control the media", "not welcome", "send them back",
       "send them all back", "keep them out", "breed like", "multiply like" }, GROUPS },
       within = 10, detail = "a group described as less than human" },
-    { id = "hate.words", terms = { "subhuman", "untermensch", "race traitor", "ethnic cleansing" } },
+    { id = "hate.words", terms = { "subhuman", "untermensch", "race traitor",
+      "ethnic cleansing" } },
   },
 }
