@@ -7,7 +7,8 @@ local DISEASE = { "diabetes", "cancer", "tumor", "tumors", "tumour", "tumours", 
   "arthritis", "asthma", "depression", "anxiety", "infection", "infections", "heart valve",
   "blood pressure", "alzheimer", "dementia", "covid", "hiv", "disease", "illness",
   "blood sugar", "antibiotics", "chemo", "chemotherapy", "insulin", "antidepressants",
-  "inhaler", "medication", "vaccines", "acne", "eczema", "adhd", "obesity", "cholesterol" }
+  "inhaler", "medication", "vaccines", "acne", "eczema", "adhd", "obesity", "cholesterol", "flu",
+  "influenza", "migraine", "insomnia", "hepatitis", "stroke" }
 return {
   category = "medical",
   rules = {

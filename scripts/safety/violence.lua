@@ -6,14 +6,14 @@
 local TARGETS = { "them", "him", "her", "everyone", "anyone", "every one", "everybody",
   "someone", "somebody", "people", "those", "landlord", "referee", "critic", "traitor",
   "protester", "tourist", "neighbour", "neighbor", "lender", "driver", "thief", "stranger",
-  "guy", "cop", "politician", "teacher", "boss", "wife", "husband", "man", "woman", "the office",
-  "the school" }
+  "guy", "cop", "ref", "umpire", "politician", "teacher", "boss", "wife", "husband", "man",
+  "woman", "the office", "the school" }
 return {
   category = "violence",
   rules = {
     { id = "violence.kill_target", all = { { "kill", "murder", "shoot", "stab", "hang",
       "slaughter", "poison", "strangle", "butcher", "beat", "punch", "stomp", "knife", "torture",
-      "behead", "lynch" }, TARGETS }, within = 2, ordered = true,
+      "behead", "lynch" }, TARGETS }, within = 3, ordered = true,
       detail = "harm aimed at people" },
     { id = "violence.incitement", terms = { "kill them all", "kill every one", "no mercy",
       "make him bleed", "make her bleed", "make them bleed", "smash his face", "smash her face",
