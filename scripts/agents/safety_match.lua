@@ -307,7 +307,7 @@ local TLD = { com = true, net = true, org = true, io = true, co = true, uk = tru
   fr = true, jp = true, me = true, edu = true, gov = true, info = true, biz = true, us = true,
   ca = true, au = true, nl = true, es = true, it = true, app = true, dev = true, mail = true }
 
--- "coach dot ava at gmail dot com", "kenji at slowroads dot jp": a word, "at", a word, then one
+-- "ann dot lee at example dot org", "kenji at slowroads dot jp": a word, "at", a word, then one
 -- or more "dot" word with a top-level domain last. Tokens without leet decoding.
 local function spelled_emails(T, out)
   for k = 2, #T - 3 do
