@@ -25,8 +25,8 @@
 
 #define REG_DEFAULT_DEBOUNCE_MS 20
 #define REG_DEFAULT_PIN_POLL_MS 1000
-#define REG_MAX_STUCK 4
-#define NDIRS 3 /* agents, personas, safety: the folders watched */ /* abandoned checks whose thread has not returned */
+#define REG_MAX_STUCK 4 /* abandoned checks whose thread has not returned */
+#define NDIRS 3         /* agents, personas, safety: the folders watched */
 
 typedef struct {
   char module[128];

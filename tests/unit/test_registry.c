@@ -600,7 +600,6 @@ TEST(hot_reload_refuses_invalid_utf8) {
   fx_close(&f);
 }
 
-
 /* A safety data module (scripts/safety/) is watched, checked and versioned like a persona: a bad
  * version is recorded as rejected while the previous one keeps serving, a good edit is picked up,
  * and a call that requires it records its version. */
@@ -627,12 +626,12 @@ TEST(safety_module_hot_reload) {
   ASSERT_STR_CONTAINS(o.versions, "\"safety/words\":\"");
   ASSERT_STR_CONTAINS(o.versions, v1);
   static const char *const bad[] = {
-      "return { words = { 'x' }\n",              /* syntax */
-      "return 'words'\n",                        /* not a table */
-      "error('no lexicon')\n",                   /* runtime error */
+      "return { words = { 'x' }\n",                      /* syntax */
+      "return 'words'\n",                                /* not a table */
+      "error('no lexicon')\n",                           /* runtime error */
       "return { words = { io.open('/etc/passwd') } }\n", /* sandbox */
-      "return { words = { 'caf\xe9' } }\n",      /* invalid UTF-8 */
-      "local t = {} while true do t[#t + 1] = 1 end\n", /* budget */
+      "return { words = { 'caf\xe9' } }\n",              /* invalid UTF-8 */
+      "local t = {} while true do t[#t + 1] = 1 end\n",  /* budget */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     write_file(&f, "safety/words.lua", bad[i]);
@@ -668,7 +667,8 @@ TEST(safety_module_hot_reload) {
   fx_close(&f);
 }
 
-TEST_MAIN(TEST_ENTRY(safety_module_hot_reload), TEST_ENTRY(check_source_gives_up_on_a_wedged_top_level),
+TEST_MAIN(TEST_ENTRY(safety_module_hot_reload),
+          TEST_ENTRY(check_source_gives_up_on_a_wedged_top_level),
           TEST_ENTRY(check_source_refuses_invalid_utf8),
           TEST_ENTRY(hot_reload_of_a_wedged_version_leaves_the_loop_alone),
           TEST_ENTRY(newest_version_wins), TEST_ENTRY(startup_with_a_wedged_policy),
