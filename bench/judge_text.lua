@@ -1,5 +1,5 @@
--- bench/lua/judge_text.lua: Lua time of the judge's text checks for one video (issue 13 bar:
--- <= 20 ms), run by `build/ain test bench/lua/judge_text.lua` (the engine's LuaJIT and real
+-- bench/judge_text.lua: Lua time of the judge's text checks for one video (issue 13 bar:
+-- <= 20 ms), run by `build/ain test bench/judge_text.lua` (the engine's LuaJIT and real
 -- ain.text; JIT off, as policies run). For each persona a scriptwriter script, then
 -- judge.decide on it with a render result (screening title, text, lines and hashtags against
 -- every lexicon and the persona's brand rules, plus the format checks), timed per call. The
@@ -7,7 +7,7 @@
 -- issue 13 (lowercase, punctuation to spaces, a plain find per term) over the same number of
 -- terms the lexicons hold. Prints mean and p99 per video and the ratio; exits 1 above the bar.
 -- Relies on: scripts/agents (judge, scriptwriter, persona), scripts/safety, scripts/personas.
-local root = (debug.getinfo(1, "S").source:match("^@(.*)bench/lua/judge_text%.lua$") or "./")
+local root = (debug.getinfo(1, "S").source:match("^@(.*)bench/judge_text%.lua$") or "./")
 package.path = root .. "scripts/agents/?.lua;" .. root .. "scripts/?.lua;" .. package.path
 if jit then jit.off() end
 
