@@ -18,7 +18,7 @@ typedef struct ain_lua_host ain_lua_host_t;
 typedef struct ain_lua_call ain_lua_call_t;
 
 typedef struct {
-  const char *scripts_dir; /* holds agents/ and personas/ */
+  const char *scripts_dir; /* holds agents/, personas/ and safety/ */
   const char *name;        /* "shard-0": used in logs */
   size_t mem_limit;        /* bytes for the whole state; 0 = 256 MiB */
   uint64_t cpu_budget;     /* VM instructions per call; 0 = 100 million */

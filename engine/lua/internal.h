@@ -90,6 +90,12 @@ struct ain_lua_host {
 /* Loads cjson, builds the restricted global table and the require() policies see. Runs once on
  * a fresh state, before any policy code. */
 int ain__lua_sandbox_init(ain_lua_host_t *h, ain_err_t *err);
+/* Data folders next to agents/: a module "personas/ava" or "safety/hate" is the file
+ * personas/ava.lua or safety/hate.lua (a table, no entry points); any other name is
+ * agents/<name>.lua. The prefix of `name` when it names a data module, else NULL. */
+const char *ain__lua_data_prefix(const char *name);
+/* The file of module `name` relative to scripts_dir ("agents/judge.lua", "safety/hate.lua"). */
+void ain__lua_module_rel(const char *name, char *out, size_t cap);
 /* Pushes the table of policy module `name` ("judge", "personas/ava"), loading and running the
  * file the first time (the only place a module is loaded, so hot reload can replace it), and
  * records its sha256 in the running call's versions. Raises a Lua error on failure. */
