@@ -193,14 +193,19 @@ int ain_media_ocr_parse(const char *out, size_t n, int64_t interval_ms,
   if (out == NULL) {
     out = "";
   }
-  size_t pages = 0, len = strlen(out);
+  /* tesseract writes the separator BEFORE every page but the first (an empty page is an empty
+   * string), so n pages have n - 1 separators; a trailing one (older versions) ends the last. */
+  size_t seps = 0, len = strlen(out);
   for (size_t i = 0; i < len; i++) {
-    pages += out[i] == '\f';
+    seps += out[i] == '\f';
   }
   const char *last = strrchr(out, '\f');
-  const char *tail = last ? last + 1 : out;
-  if (!blank(tail, strlen(tail))) {
-    pages++; /* a last page without its form feed */
+  size_t pages = seps + 1;
+  if (last != NULL && seps == n && blank(last + 1, strlen(last + 1))) {
+    pages = seps;
+  }
+  if (n == 0 && blank(out, len)) {
+    pages = 0;
   }
   if (pages != n) {
     return ain_err_set(err, AIN_EMEDIA, "inspect: tesseract returned %zu pages for %zu frames",

@@ -265,7 +265,7 @@ int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *opts,
 void ain_media_inspect_cancel(ain_media_inspect_t *job);
 
 /* Pure parts, exposed for tests. */
-/* tesseract's output for a list of n images (pages end with a form feed) -> frames[i].text;
+/* tesseract's output for a list of n images (form feeds between pages) -> frames[i].text;
  * AIN_EMEDIA when the page count is not n. Frame times are (i + 0.5) * interval_ms. */
 int ain_media_ocr_parse(const char *out, size_t n, int64_t interval_ms,
                         ain_media_ocr_frame_t **frames, ain_err_t *err);

@@ -248,6 +248,15 @@ function M.decide(payload, ctx)
   text_checks(checks, ctx.deps.script, persona, s)
   render_checks(checks, ctx.deps.render, s)
 
+  -- Output checks (CONTRACTS §5): what the viewer sees and hears, from the inspect step.
+  local findings = {}
+  if type(ctx.deps.inspect) == "table" then
+    findings = require("output_checks").findings(ctx.deps.inspect, ctx.deps.script, s)
+    for _, f in ipairs(findings) do
+      check(checks, "output_" .. f.rule, "major", false, 0, f.detail)
+    end
+  end
+
   local sum, wsum, cap, failed = 0, 0, 1, {}
   for _, c in ipairs(checks) do
     local w = tonumber(s.weights[c.name]) or 1
@@ -264,7 +273,8 @@ function M.decide(payload, ctx)
     or "review"
   local render = type(ctx.deps.render) == "table" and ctx.deps.render or {}
   return { decision = decision, confidence = confidence, checks = checks, failed = failed,
-    thresholds = { pass = s.pass, reject = s.reject }, video_id = render.video_id }
+    thresholds = { pass = s.pass, reject = s.reject }, video_id = render.video_id,
+    findings = findings }
 end
 
 return M
