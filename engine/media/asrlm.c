@@ -164,10 +164,13 @@ static void script_words(const char *s, wordv_t *out) {
     } else if (c == 0xC3 && p[1] >= 0x80 && p[1] <= 0xBF && (letter = latin1_base(p[1])) != 0) {
       kind = 1;
       p++;
-    } else if (c == '\'' && n > 0 && !digits && isalpha(p[1])) {
-      continue; /* "don't" -> dont, like the judge's tokens */
-    } else if (c == 0xE2 && p[1] == 0x80 && p[2] == 0x99 && n > 0 && !digits && isalpha(p[3])) {
-      p += 2; /* ’ */
+    } else if (c == '\'' && n > 0 && !digits && isalpha(p[1]) && n + 2 < sizeof buf) {
+      buf[n++] = '\''; /* "don't" is in the dictionary as don't */
+      continue;
+    } else if (c == 0xE2 && p[1] == 0x80 && p[2] == 0x99 && n > 0 && !digits && isalpha(p[3]) &&
+               n + 2 < sizeof buf) {
+      buf[n++] = '\''; /* ’ */
+      p += 2;
       continue;
     }
     int ends_word = kind == 0 || (n > 0 && (kind == 2) != digits) || n + 1 >= sizeof buf;

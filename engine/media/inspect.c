@@ -261,7 +261,8 @@ char *ain_media_asr_parse(const char *out, size_t *words) {
 }
 
 void ain_media_inspect_result_free(ain_media_inspect_result_t *res) {
-  for (size_t i = 0; i < res->n_frames; i++) {
+  /* n_frames is set when the frames are listed, frames only once tesseract's pages are parsed. */
+  for (size_t i = 0; res->frames != NULL && i < res->n_frames; i++) {
     free(res->frames[i].text);
   }
   free(res->frames);
