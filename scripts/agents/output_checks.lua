@@ -103,7 +103,6 @@ end
 -- OCR ------------------------------------------------------------------------------------------
 
 local function ocr_measure(inspect, script)
-  local title = set_of(words(script.title))
   local body = words(script.text)
   if type(script.lines) == "table" then
     for _, l in ipairs(script.lines) do
@@ -111,11 +110,19 @@ local function ocr_measure(inspect, script)
     end
   end
   local allowed = set_of(body)
-  for w in pairs(title) do allowed[w] = true end
+  for _, w in ipairs(words(script.title)) do allowed[w] = true end
   for _, h in ipairs(type(script.hashtags) == "table" and script.hashtags or {}) do
     if type(h) == "string" then for _, w in ipairs(words(h)) do allowed[w] = true end end
   end
   local bodyset = set_of(body)
+  -- The title's own words: the captions show the script, and a title word the script also says
+  -- would be "found" in a caption although the title is not on screen.
+  local title = {}
+  for _, w in ipairs(words(script.title)) do
+    if not bodyset[w] and #w >= 3 then title[w] = true end
+  end
+  local title_all = set_of(words(script.title))
+  if next(title) == nil then title = title_all end
   local seen_title, frames, caption_frames, unexpected, order = {}, 0, 0, {}, {}
   for _, f in ipairs(type(inspect.ocr) == "table" and inspect.ocr or {}) do
     frames = frames + 1
@@ -125,7 +132,7 @@ local function ocr_measure(inspect, script)
       elseif near(w, title) then
         for t in pairs(title) do if edits(w, t, 2) <= 2 then seen_title[t] = true end end
       end
-      if near(w, bodyset) and not title[w] then has_caption = true end
+      if near(w, bodyset) and not title_all[w] then has_caption = true end
       -- One- and two-letter fragments are what OCR makes of outlines and gradients.
       if #w >= 3 and not near(w, allowed) and not unexpected[w] then
         unexpected[w] = f.t or true
