@@ -492,8 +492,10 @@ int ain_media_asr_model(const char *script_text, const char *dict_path, const ch
     cap_oov += strlen(words.v[i]) + 1;
   }
   oovs = calloc(cap_oov, 1);
-  bi = calloc(words.n + 64, sizeof *bi);
-  tri = calloc(words.n + 64, sizeof *tri);
+  /* Each word adds one bigram and one trigram, each sentence one more of each (its </s>). */
+  size_t cap_grams = 2 * words.n + 4;
+  bi = calloc(cap_grams, sizeof *bi);
+  tri = calloc(cap_grams, sizeof *tri);
   if (oovs == NULL || bi == NULL || tri == NULL) {
     abort();
   }
@@ -515,9 +517,6 @@ int ain_media_asr_model(const char *script_text, const char *dict_path, const ch
     }
     int new_sent = i == words.n || words.sent[i] != cur_sent;
     if (new_sent && cur_sent >= 0 && prev1 != 0) { /* close the sentence: ... w </s> */
-      if (nbi + 1 >= words.n + 64 || ntri + 1 >= words.n + 64) {
-        break;
-      }
       bi[nbi++] = (gram_t){{prev1, 1, -1}, 1};
       if (prev2 >= 0) {
         tri[ntri++] = (gram_t){{prev2, prev1, 1}, 1};
@@ -532,9 +531,6 @@ int ain_media_asr_model(const char *script_text, const char *dict_path, const ch
       cur_sent = words.sent[i];
       prev2 = -1;
       prev1 = 0; /* <s> */
-    }
-    if (nbi + 2 >= words.n + 64 || ntri + 2 >= words.n + 64) {
-      break;
     }
     bi[nbi++] = (gram_t){{prev1, id, -1}, 1};
     if (prev2 >= 0) {

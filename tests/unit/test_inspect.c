@@ -142,6 +142,18 @@ TEST(asr_model_from_script) {
   free(lm);
   free(dic);
   free(oov);
+  /* Many one-word sentences: two bigrams and two trigrams per word. */
+  char many[4000] = "";
+  for (int i = 0; i < 300; i++) {
+    strcat(many, i % 2 ? "Yes. " : "No! ");
+  }
+  ASSERT_OK(ain_media_asr_model(many, dict, tmp_path("m.lm"), tmp_path("m.dic"), &words, &oov,
+                                &err));
+  ASSERT_EQ(words, 300);
+  free(oov);
+  lm = slurp(tmp_path("m.lm"));
+  ASSERT_STR_CONTAINS(lm, "<s> yes </s>\n");
+  free(lm);
   ASSERT_EQ(ain_media_asr_model("hello", "/nonexistent/dict", tmp_path("x.lm"), tmp_path("x.dic"),
                                 &words, &oov, &err),
             AIN_EIO);
