@@ -51,6 +51,7 @@ TEST(argv_building) {
   ASSERT_STR_EQ(a[0], "ffmpeg");
   ASSERT_TRUE(joined_contains(a, "select='gte(t,(selected_n+0.5)*1.500)',scale=-2:960,format=gray"));
   ASSERT_TRUE(joined_contains(a, "/w/f%05d.png"));
+  ASSERT_TRUE(joined_contains(a, "bidir")); /* B-frames are not decoded */
   ASSERT_TRUE(joined_contains(a, "/v/video.mp4"));
   ain_media_argv_free(a);
   a = ain_media_inspect_argv(&o, "audio", "/w");
