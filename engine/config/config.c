@@ -86,6 +86,12 @@ static const config_key_t config_keys[] = {
     {"media.render_timeout_ms", K_INT, OFF(media.render_timeout_ms), 100, 86400000},
     {"media.tts_timeout_ms", K_INT, OFF(media.tts_timeout_ms), 100, 86400000},
     {"media.max_renders", K_INT, OFF(media.max_renders), 0, 256},
+    {"media.inspect", K_TABLE, 0, 0, 0},
+    {"media.inspect.enabled", K_BOOL, OFF(media.inspect.enabled), 0, 0},
+    {"media.inspect.frame_interval_ms", K_INT, OFF(media.inspect.frame_interval_ms), 200, 60000},
+    {"media.inspect.ocr_height", K_INT, OFF(media.inspect.ocr_height), 240, 4096},
+    {"media.inspect.asr_lw", K_INT, OFF(media.inspect.asr_lw), 1, 40},
+    {"media.inspect.timeout_ms", K_INT, OFF(media.inspect.timeout_ms), 100, 86400000},
     {"judge", K_TABLE, 0, 0, 0},
     {"judge.pass", K_FRACTION, OFF(judge.pass), 0, 0},
     {"judge.reject", K_FRACTION, OFF(judge.reject), 0, 0},
@@ -184,6 +190,11 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->media.render_timeout_ms = 170000;
   cfg->media.tts_timeout_ms = 50000;
   cfg->media.max_renders = 0;
+  cfg->media.inspect.enabled = 1;
+  cfg->media.inspect.frame_interval_ms = 2000;
+  cfg->media.inspect.ocr_height = 960;
+  cfg->media.inspect.asr_lw = 10;
+  cfg->media.inspect.timeout_ms = 120000;
   cfg->channels.outbox.kind = ain_strdup("outbox");
   cfg->channels.outbox.dir = ain_strdup("var/outbox");
   cfg->channels.outbox.max_duration_ms = 60000;

@@ -89,6 +89,15 @@ typedef struct {
     int64_t render_timeout_ms; /* per ffmpeg render */
     int64_t tts_timeout_ms;    /* per synthesis + loudness pass */
     int64_t max_renders;       /* ffmpeg renders at once in this process; 0 = cores / 2 */
+    struct {
+      /* The "inspect" step (OCR of sampled frames, speech recognition of the audio) that the
+       * judge's output checks read. enabled = 0: the step succeeds at once with {enabled=false}. */
+      int enabled;
+      int64_t frame_interval_ms; /* one frame per interval for OCR */
+      int64_t ocr_height;        /* frames scaled to this height (px) for tesseract */
+      int64_t asr_lw;            /* pocketsphinx language weight */
+      int64_t timeout_ms;        /* the whole inspection of one video */
+    } inspect;
   } media;
   struct {
     /* The judge's thresholds, handed to it in ctx.config: confidence >= pass publishes,

@@ -84,6 +84,7 @@ int ain__ffrun(uv_loop_t *loop, const ain__ffrun_opts_t *o, ain__ffrun_cb cb, vo
   ain_proc_opts_t po = {0};
   po.file = o->argv[0];
   po.args = o->argv;
+  po.env = o->env;
   po.timeout_ms = o->timeout_ms;
   /* A killed run's output is thrown away (the temp file is unlinked), so ffmpeg flushing its
    * encoder after SIGTERM (seconds with a slow preset) gains nothing: SIGKILL follows soon. */

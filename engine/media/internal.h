@@ -49,6 +49,7 @@ typedef struct {
   int64_t timeout_ms;
   const char *tmp_path, *final_path; /* both or neither */
   int keep_stdout, keep_stderr;      /* hand the captured text to the callback */
+  char **env;                        /* the child's environment; NULL = inherit */
   void (*on_stdout_line)(void *data, const char *line, size_t len);
 } ain__ffrun_opts_t;
 

@@ -1,10 +1,12 @@
 /* Media primitives (DESIGN §6): speech (libespeak-ng, word timings from its WORD events), measured
  * loudness normalisation, cached backgrounds, word-by-word ASS captions inside a channel's safe
- * area, one-pass ffmpeg render with progress, ffprobe + MP4 box probe, the output gate, thumbnails.
+ * area, one-pass ffmpeg render with progress, ffprobe + MP4 box probe, the output gate, thumbnails,
+ * and the inspection of a rendered video (OCR of sampled frames, speech recognition of its audio).
  * Every long operation is asynchronous on a uv loop: ffmpeg/ffprobe run as child processes through
  * engine/loop/proc.h, espeak-ng synthesis and file hashing run on the libuv thread pool. Callbacks
  * run on the loop thread, exactly once, unless the starting call returns an error.
- * Relies on: libuv, libespeak-ng, cJSON, OpenSSL (sha256), loop/proc.h, the ffmpeg/ffprobe CLIs. */
+ * Relies on: libuv, libespeak-ng, cJSON, OpenSSL (sha256), loop/proc.h, the ffmpeg/ffprobe CLIs,
+ * tesseract and pocketsphinx_continuous (Debian tesseract-ocr, pocketsphinx, pocketsphinx-en-us). */
 #ifndef AIN_MEDIA_MEDIA_H
 #define AIN_MEDIA_MEDIA_H
 
@@ -213,6 +215,76 @@ typedef struct {
 
 int ain_media_thumbnail(uv_loop_t *loop, const ain_media_thumbnail_opts_t *opts,
                         ain_media_done_cb cb, void *data, ain_err_t *err);
+
+/* ---- inspect: what the viewer sees and hears ----------------------------------------------------- */
+
+typedef struct {
+  const char *mp4;           /* the rendered video */
+  const char *work_dir;      /* scratch folder (created if missing): frames, audio, model */
+  const char *script_text;   /* what the voice should say: the recogniser's language model */
+  int64_t frame_interval_ms; /* one frame per interval, at the middle of each; 0 = 2000 */
+  int ocr_height;            /* frames scaled to this height (grey) for OCR; 0 = 960 */
+  double asr_lw;             /* pocketsphinx language weight; 0 = 10 */
+  const char *tesseract;     /* program; NULL = "tesseract" (looked up in PATH) */
+  const char *pocketsphinx;  /* program; NULL = "pocketsphinx_continuous" */
+  const char *asr_model_dir; /* NULL = /usr/share/pocketsphinx/model/en-us (Debian) */
+  int64_t timeout_ms;        /* the whole inspection; 0 = 120000 */
+} ain_media_inspect_opts_t;
+
+typedef struct {
+  int64_t t_ms; /* the frame's time in the video */
+  char *text;   /* what tesseract read, lines joined by "\n", trimmed; "" for none */
+} ain_media_ocr_frame_t;
+
+typedef struct {
+  ain_media_ocr_frame_t *frames;
+  size_t n_frames;
+  char *asr_text;    /* what pocketsphinx heard, lower case, utterances joined by spaces */
+  size_t asr_words;
+  char *oov;         /* script words the recogniser's dictionary lacks, space separated */
+  size_t model_words; /* script words in the language model */
+  /* wall times of the parts, ms: model = dictionary + language model (thread pool), audio and
+   * frames = the ffmpeg extractions, asr and ocr = the recogniser runs, total = start to end */
+  double ms_model, ms_audio, ms_frames, ms_asr, ms_ocr, ms_total;
+} ain_media_inspect_result_t;
+
+typedef struct ain_media_inspect ain_media_inspect_t;
+typedef void (*ain_media_inspect_cb)(int status, const ain_media_inspect_result_t *res,
+                                     const ain_err_t *err, void *data);
+
+/* Samples frames of the video (ffmpeg, grey, scaled) and reads them with tesseract, and extracts
+ * the audio (16 kHz mono WAV) and recognises it with pocketsphinx against a language model built
+ * from script_text (its words and n-grams, plus a small background vocabulary so that different
+ * words can still be heard). The two chains run at once, as child processes with one deadline;
+ * the model is built on the thread pool. res is valid during the callback only. job (may be
+ * NULL) can be cancelled until the callback has run. */
+int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *opts,
+                      ain_media_inspect_cb cb, void *data, ain_media_inspect_t **job,
+                      ain_err_t *err);
+/* Kills the running children; the callback still runs, with AIN_ECANCELLED. */
+void ain_media_inspect_cancel(ain_media_inspect_t *job);
+
+/* Pure parts, exposed for tests. */
+/* tesseract's output for a list of n images (form feeds between pages) -> frames[i].text;
+ * AIN_EMEDIA when the page count is not n. Frame times are (i + 0.5) * interval_ms. */
+int ain_media_ocr_parse(const char *out, size_t n, int64_t interval_ms,
+                        ain_media_ocr_frame_t **frames, ain_err_t *err);
+/* pocketsphinx_continuous's stdout (one hypothesis line per utterance) -> one lower-case line;
+ * *words = its word count. Caller frees. */
+char *ain_media_asr_parse(const char *out, size_t *words);
+/* The recogniser's model for a script: writes an ARPA trigram model (lm_path) and the matching
+ * pronunciation dictionary (dic_path, the lines of dict_path for its words). Words are folded to
+ * ASCII lower case, numbers spelled out ("30" -> "thirty"); script words missing from the
+ * dictionary are returned in *oov (malloc'd, space separated). Blocking: run it on the pool. */
+int ain_media_asr_model(const char *script_text, const char *dict_path, const char *lm_path,
+                        const char *dic_path, size_t *model_words, char **oov, ain_err_t *err);
+/* The argv of one of the four children ("frames", "audio", "ocr", "asr") for opts with the
+ * defaults applied; dir is the work folder. Caller frees with ain_media_argv_free. NULL for an
+ * unknown name. */
+char **ain_media_inspect_argv(const ain_media_inspect_opts_t *opts, const char *which,
+                              const char *dir);
+void ain_media_argv_free(char **argv);
+void ain_media_inspect_result_free(ain_media_inspect_result_t *res);
 
 /* ---- helpers shared with the Lua bindings ------------------------------------------------------ */
 

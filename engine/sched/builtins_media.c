@@ -462,11 +462,19 @@ static void on_tts(int status, const ain_media_tts_result_t *res, const ain_err_
   }
 }
 
+/* What the voice reads: the script's "speech" when it has one (a spoken form, e.g. respelled
+ * names), else its text. The judge's output checks compare the audio with the text, so a speech
+ * that says something else is caught there (scripts/agents/output_checks.lua). */
+static const char *tts_text(ain__mstep_t *m) {
+  const char *speech = str_at(m->deps, "script", "speech", NULL);
+  return speech != NULL && speech[0] != '\0' ? speech : str_at(m->deps, "script", "text", NULL);
+}
+
 static void tts_synth(ain__mstep_t *m) {
   if (work_failed(m)) {
     return;
   }
-  const char *text = str_at(m->deps, "script", "text", NULL);
+  const char *text = tts_text(m);
   char raw[4200];
   snprintf(raw, sizeof raw, "%s/raw.wav", m->dir);
   ain_media_tts_opts_t o = {.text = text,
@@ -483,7 +491,7 @@ static void tts_synth(ain__mstep_t *m) {
 }
 
 static void tts_begin(ain__mstep_t *m) {
-  const char *text = str_at(m->deps, "script", "text", NULL);
+  const char *text = tts_text(m);
   if (text == NULL || text[0] == '\0') {
     bad_input(m, "needs the script step's result with a non-empty 'text' (deps.script.text)");
     return;

@@ -123,5 +123,6 @@ extern const ain_builtin_t ain__builtin_publish;
 extern const ain_builtin_t ain__builtin_tts;
 extern const ain_builtin_t ain__builtin_assets;
 extern const ain_builtin_t ain__builtin_render;
+extern const ain_builtin_t ain__builtin_inspect;
 
 #endif

@@ -23,7 +23,7 @@ static const ain_builtin_t builtin_noop = {"noop", builtin_noop_start, builtin_n
 /* Built-in handlers by name. Media primitives add themselves here. */
 static const ain_builtin_t *const builtins[] = {&builtin_noop, &ain__builtin_expand,
                                                  &ain__builtin_tts, &ain__builtin_assets,
-                                                 &ain__builtin_render,
+                                                 &ain__builtin_render, &ain__builtin_inspect,
                                                  &ain__builtin_review_gate, &ain__builtin_publish};
 
 const ain_builtin_t *ain_builtin_find(const char *name) {

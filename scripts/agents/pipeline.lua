@@ -6,9 +6,10 @@
 -- any other handler names a C built-in.
 --
 -- Each step lists every step whose result it reads in `deps` (ctx.deps holds exactly those), so
--- render also depends on script (captions), judge on script and render, review_gate on judge and
--- render, publish on review_gate, judge, render and script. Ordering is the same as the plain
--- chain script -> tts -> render -> judge -> review_gate -> publish.
+-- render also depends on script (captions), inspect on render and script, judge on script, render
+-- and inspect, review_gate on judge and render, publish on review_gate, judge, render and script.
+-- Ordering is the same as the plain chain script -> tts -> render -> inspect -> judge ->
+-- review_gate -> publish.
 
 local M = {}
 
@@ -91,7 +92,11 @@ function M.build(payload, ctx)
       timeout_ms = 180000, max_attempts = 2, payload = { style = copy(persona.style),
         width = VIDEO.width, height = VIDEO.height, fps = VIDEO.fps,
         max_seconds = VIDEO.max_seconds } },
-    { name = "judge", handler = "lua:judge.decide", deps = { "render", "script" },
+    -- Built-in: OCR of sampled frames and speech recognition of the audio (child processes),
+    -- what the judge's output checks compare with the script (docs/pipeline.md).
+    { name = "inspect", handler = "inspect", deps = { "render", "script" },
+      timeout_ms = 150000, max_attempts = 2, payload = {} },
+    { name = "judge", handler = "lua:judge.decide", deps = { "render", "script", "inspect" },
       timeout_ms = 10000, max_attempts = 2, payload = {} },
     -- Built-in: stores the judge's decision (video, safety report); "review" parks this step
     -- until `ain review approve|reject` (it holds no worker slot while it waits).

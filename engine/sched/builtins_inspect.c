@@ -1,0 +1,246 @@
+/* The built-in "inspect" (scripts/agents/pipeline.lua: after render, before judge): what the
+ * viewer will see and hear. It finds the rendered video in the object store (thread pool), runs
+ * ain_media_inspect (ffmpeg + tesseract on sampled frames, ffmpeg + pocketsphinx on the audio,
+ * child processes off the loop) in the attempt's scratch folder data_dir/work/<task_id>, and
+ * succeeds with the result the judge's output checks read (scripts/agents/output_checks.lua):
+ *   {enabled = true, ocr = {{t = seconds, text}...}, asr = {text, words, oov, model_words},
+ *    frame_interval_ms, ms = {model, audio, frames, asr, ocr, total}}
+ * With media.inspect.enabled = false it succeeds at once with {enabled = false}. Nothing is
+ * checkpointed: the result is recomputed from the checkpointed video if the step runs again.
+ * Cancellation (timeout, shutdown) kills the children; the scratch folder is removed on the pool.
+ * Relies on: sched/internal.h, media/media.h, objstore/objstore.h, cJSON. */
+#include <cjson/cJSON.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "media/media.h"
+#include "objstore/objstore.h"
+#include "sched/internal.h"
+
+typedef struct {
+  ain_step_t *step; /* NULL once cancelled: the outstanding callback then only cleans up */
+  uv_loop_t *loop;
+  const ain_config_t *cfg;
+  cJSON *deps;
+  char task_id[AIN_UUID_LEN + 1];
+  char objects[4096], dir[4096], video[4096];
+  const char *video_key, *script_text; /* borrowed from deps */
+  uv_work_t work;
+  int work_rc;
+  ain_err_t work_err;
+  ain_media_inspect_t *job;
+} insp_t;
+
+static void insp_free(insp_t *s) {
+  cJSON_Delete(s->deps);
+  free(s);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  remove(path);
+  return 0;
+}
+
+static void rm_dir(uv_work_t *w) {
+  insp_t *s = w->data;
+  nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void after_rm(uv_work_t *w, int status) {
+  (void)status;
+  insp_free(w->data);
+}
+
+/* The scratch folder goes on the pool, then the state. */
+static void insp_release(insp_t *s) {
+  if (s->step != NULL) {
+    s->step->priv = NULL;
+    s->step = NULL;
+  }
+  s->work.data = s;
+  if (uv_queue_work(s->loop, &s->work, rm_dir, after_rm) != 0) {
+    insp_free(s);
+  }
+}
+
+static void insp_fail(insp_t *s, int code, const char *msg, int permanent) {
+  if (s->step != NULL) {
+    ain_step_fail(s->step, code, msg, permanent);
+  }
+  insp_release(s);
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b, const char *c) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b != NULL) {
+    v = cJSON_GetObjectItemCaseSensitive(v, b);
+  }
+  if (c != NULL) {
+    v = cJSON_GetObjectItemCaseSensitive(v, c);
+  }
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static char *result_json(const insp_t *s, const ain_media_inspect_result_t *r) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddTrueToObject(o, "enabled");
+  cJSON *ocr = cJSON_AddArrayToObject(o, "ocr");
+  for (size_t i = 0; i < r->n_frames; i++) {
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "t", (double)r->frames[i].t_ms / 1000.0);
+    cJSON_AddStringToObject(f, "text", r->frames[i].text);
+    cJSON_AddItemToArray(ocr, f);
+  }
+  cJSON *asr = cJSON_AddObjectToObject(o, "asr");
+  cJSON_AddStringToObject(asr, "text", r->asr_text ? r->asr_text : "");
+  cJSON_AddNumberToObject(asr, "words", (double)r->asr_words);
+  cJSON_AddStringToObject(asr, "oov", r->oov ? r->oov : "");
+  cJSON_AddNumberToObject(asr, "model_words", (double)r->model_words);
+  cJSON_AddNumberToObject(o, "frame_interval_ms", (double)s->cfg->media.inspect.frame_interval_ms);
+  cJSON *ms = cJSON_AddObjectToObject(o, "ms");
+  const struct {
+    const char *k;
+    double v;
+  } t[] = {{"model", r->ms_model}, {"audio", r->ms_audio}, {"frames", r->ms_frames},
+           {"asr", r->ms_asr},     {"ocr", r->ms_ocr},     {"total", r->ms_total}};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    cJSON_AddNumberToObject(ms, t[i].k, (double)(int64_t)(t[i].v + 0.5));
+  }
+  char *js = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return js;
+}
+
+static void on_inspected(int status, const ain_media_inspect_result_t *res, const ain_err_t *err,
+                         void *data) {
+  insp_t *s = data;
+  s->job = NULL;
+  if (s->step == NULL) {
+    insp_release(s);
+    return;
+  }
+  if (status != 0) {
+    insp_fail(s, status, err ? err->msg : "inspect failed", 0);
+    return;
+  }
+  char *js = result_json(s, res);
+  ain_log_ctx_t lc = {.task_id = s->task_id, .dag_id = s->step->task.dag_id};
+  ain_log(AIN_LOG_INFO, &lc,
+          "inspect: %zu frames read in %.0f ms, %zu words heard in %.0f ms, total %.0f ms",
+          res->n_frames, res->ms_frames + res->ms_ocr, res->asr_words, res->ms_audio + res->ms_asr,
+          res->ms_total);
+  ain_step_succeed(s->step, js, NULL, NULL);
+  free(js);
+  insp_release(s);
+}
+
+/* Pool: the video's local path. */
+static void find_video(uv_work_t *w) {
+  insp_t *s = w->data;
+  ain_objstore_t *os = NULL;
+  ain_err_clear(&s->work_err);
+  s->work_rc = ain_objstore_dir_open(s->objects, &os, &s->work_err);
+  if (s->work_rc == 0) {
+    s->work_rc = ain_objstore_get_path(os, s->video_key, s->video, sizeof s->video, &s->work_err);
+  }
+  if (s->work_rc == 0 && ain_objstore_exists(os, s->video_key, &s->work_err) != 1) {
+    s->work_rc = ain_err_set(&s->work_err, AIN_EIO, "inspect: video %s is not in the object store",
+                             s->video_key);
+  }
+  if (os != NULL) {
+    ain_objstore_close(os);
+  }
+}
+
+static void after_find(uv_work_t *w, int status) {
+  insp_t *s = w->data;
+  if (s->step == NULL) {
+    insp_release(s);
+    return;
+  }
+  if (status != 0 || s->work_rc != 0) {
+    insp_fail(s, s->work_rc ? s->work_rc : AIN_ECANCELLED,
+              s->work_rc ? s->work_err.msg : "thread-pool job cancelled", 0);
+    return;
+  }
+  const ain_config_t *c = s->cfg;
+  ain_media_inspect_opts_t o = {.mp4 = s->video,
+                                .work_dir = s->dir,
+                                .script_text = s->script_text,
+                                .frame_interval_ms = c->media.inspect.frame_interval_ms,
+                                .ocr_height = (int)c->media.inspect.ocr_height,
+                                .asr_lw = (double)c->media.inspect.asr_lw,
+                                .timeout_ms = c->media.inspect.timeout_ms};
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = ain_media_inspect(s->loop, &o, on_inspected, s, &s->job, &e);
+  if (rc != 0) {
+    insp_fail(s, rc, e.msg, rc == AIN_EINVAL);
+  }
+}
+
+static int insp_start(ain_step_t *step, ain_err_t *err) {
+  const ain_config_t *cfg = step->shard->engine->cfg;
+  if (!cfg->media.inspect.enabled) {
+    ain_step_succeed(step, "{\"enabled\":false}", NULL, NULL);
+    return 0;
+  }
+  insp_t *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "inspect: no memory");
+  }
+  s->step = step;
+  s->loop = ain_step_loop(step);
+  s->cfg = cfg;
+  s->deps = cJSON_Parse(step->task.deps_result ? step->task.deps_result : "{}");
+  snprintf(s->task_id, sizeof s->task_id, "%s", step->task.id);
+  const char *data = ain_step_data_dir(step);
+  snprintf(s->objects, sizeof s->objects, "%s/objects", data);
+  snprintf(s->dir, sizeof s->dir, "%s/work/%s", data, step->task.id);
+  s->video_key = str_at(s->deps, "render", "artifacts", "video");
+  s->script_text = str_at(s->deps, "script", "text", NULL);
+  if (s->video_key == NULL || s->script_text == NULL) {
+    /* Bad input: no retry can make the render or the script appear. */
+    ain_step_fail(step,
+                  AIN_EINVAL,
+                  s->video_key == NULL ? "step inspect: needs deps.render.artifacts.video (the "
+                                         "render step's result)"
+                                       : "step inspect: needs deps.script.text (the script step's "
+                                         "result)",
+                  1);
+    insp_free(s);
+    return 0;
+  }
+  step->priv = s;
+  s->work.data = s;
+  int rc = uv_queue_work(s->loop, &s->work, find_video, after_find);
+  if (rc != 0) {
+    step->priv = NULL;
+    insp_free(s);
+    return ain_err_set(err, AIN_EIO, "inspect: queueing a thread-pool job: %s", uv_strerror(rc));
+  }
+  return 0;
+}
+
+static void insp_cancel(ain_step_t *step, int code, const char *why) {
+  insp_t *s = step->priv;
+  if (s == NULL) {
+    return;
+  }
+  /* Detach first: the outstanding operation's callback will only clean up. */
+  step->priv = NULL;
+  s->step = NULL;
+  if (s->job != NULL) {
+    ain_media_inspect_cancel(s->job);
+  }
+  ain_step_fail(step, code, why, 0);
+}
+
+const ain_builtin_t ain__builtin_inspect = {"inspect", insp_start, insp_cancel};

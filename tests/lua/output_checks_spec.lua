@@ -1,0 +1,157 @@
+-- Specs for scripts/agents/output_checks.lua on recorded inspect results of real renders
+-- (tests/fixtures/output_checks/renders.json, from it.output_checks: a good video, one whose voice
+-- dropped a sentence, one whose voice said another sentence) and on variants of the good one:
+-- title missing from the frames, extra on-screen text, a dropped sentence, substituted words,
+-- OCR noise that must be tolerated, settings, disabled inspection; and the judge's call site.
+local H = require("tests.lua.helper")
+local json = require("cjson")
+local oc = require("output_checks")
+
+local function load_renders()
+  local f = assert(io.open("tests/fixtures/output_checks/renders.json"))
+  local t = json.decode(f:read("*a"))
+  f:close()
+  return t
+end
+
+local RENDERS = load_renders()
+
+local function copy(t)
+  if type(t) ~= "table" then return t end
+  local c = {}
+  for k, v in pairs(t) do c[k] = copy(v) end
+  return c
+end
+
+local function good() return copy(RENDERS.good.inspect), copy(RENDERS.good.script) end
+
+local function rules(findings)
+  local r = {}
+  for _, f in ipairs(findings) do r[#r + 1] = f.rule end
+  table.sort(r)
+  return r
+end
+
+describe("output_checks.findings", function()
+  it("passes the good render, with the judge's finding shape otherwise", function()
+    local insp, script = good()
+    assert.are.same({}, oc.findings(insp, script, {}))
+    local m = oc.measure(insp, script, {})
+    assert.are.equal(1, m.ocr.title_recall)
+    assert.is_true(m.asr.recall >= 0.95)
+  end)
+
+  it("finds a title missing from the frames", function()
+    local insp, script = good()
+    for _, f in ipairs(insp.ocr) do f.text = f.text:gsub("Morning walks boost\nheart health\n", "") end
+    local fs = oc.findings(insp, script, {})
+    assert.are.same({ "title_not_on_screen" }, rules(fs))
+    local f = fs[1]
+    assert.are.equal("output", f.category)
+    assert.are.equal("review", f.action)
+    assert.are.equal("major", f.severity)
+    assert.are.equal(script.title, f.match)
+    assert.truthy(f.detail:find("0 of 2 title words", 1, true)) -- boost, health: not in the script
+    assert.are.same({ 1, 0 }, f.span)
+  end)
+
+  it("finds captions missing from the frames", function()
+    local insp, script = good()
+    for _, f in ipairs(insp.ocr) do f.text = "Morning walks boost\nheart health" end
+    assert.are.same({ "captions_not_on_screen" }, rules(oc.findings(insp, script, {})))
+  end)
+
+  it("finds extra on-screen text, and tolerates OCR's errors", function()
+    local insp, script = good()
+    insp.ocr[2].text = insp.ocr[2].text .. "\nBuy cheap pills at scamsite dot com"
+    local fs = oc.findings(insp, script, {})
+    assert.are.same({ "unexpected_text" }, rules(fs))
+    assert.truthy(fs[1].detail:find("unexpected on-screen text", 1, true))
+    assert.truthy(fs[1].match:find("pills", 1, true) and fs[1].match:find("scamsite", 1, true))
+    -- One-letter errors ("Mornimg", "heort"), fragments and a stray mark are OCR noise.
+    insp, script = good()
+    insp.ocr[1].text = "Mornimg walks boost\nheort health\n| ~ ee\nMorning walks\nhelp your heart"
+    assert.are.same({}, oc.findings(insp, script, {}))
+    -- The tolerance is a setting.
+    insp.ocr[1].text = insp.ocr[1].text .. "\nzebra"
+    assert.are.same({ "unexpected_text" },
+      rules(oc.findings(insp, script, { output_checks = { max_unexpected_words = 0 } })))
+  end)
+
+  it("finds a dropped sentence, naming the expected and the heard text", function()
+    local insp, script = good()
+    insp.asr.text = "morning walks help your heart and your mood and try it today and tell me how it feels"
+    local fs = oc.findings(insp, script, {})
+    assert.are.same({ "sentence_not_heard" }, rules(fs))
+    assert.are.equal("ten minutes outside is a great start for beginners", fs[1].match)
+    assert.truthy(fs[1].detail:find('expected "ten minutes outside is a great start for beginners"',
+      1, true))
+  end)
+
+  it("finds substituted words", function()
+    local insp, script = good()
+    insp.asr.text = "morning walks help your heart and your mood send your bank password to "
+      .. "strangers who call you at night try it today and tell me how it feels"
+    local fs = oc.findings(insp, script, {})
+    assert.are.same({ "sentence_different", "unexpected_speech" }, rules(fs))
+    assert.truthy(fs[1].detail:find("bank password", 1, true))
+    -- A long stretch of speech the script does not have (espeak reading CJK as "chinese letter").
+    insp.asr.text = "morning walks help your heart and your mood chinese letter chinese letter "
+      .. "chinese letter chinese letter chinese letter ten minutes outside is a great start for "
+      .. "beginners try it today and tell me how it feels"
+    fs = oc.findings(insp, script, {})
+    assert.are.same({ "unexpected_speech" }, rules(fs))
+    assert.truthy(fs[1].match:find("chinese letter", 1, true))
+  end)
+
+  it("finds too little of the script heard", function()
+    local insp, script = good()
+    insp.asr.text = "morning walks and try"
+    local r = rules(oc.findings(insp, script, {}))
+    assert.truthy(r[#r] == "speech_mismatch" or r[1] == "speech_mismatch")
+  end)
+
+  it("does not expect words the recogniser cannot know", function()
+    local insp, script = good()
+    script.text = script.text .. " Qxzvbl!"
+    insp.asr.oov = "qxzvbl"
+    assert.are.same({}, oc.findings(insp, script, {}))
+  end)
+
+  it("sends the recorded bad renders to review and passes the good one", function()
+    assert.are.same({}, oc.findings(RENDERS.good.inspect, RENDERS.good.script, {}))
+    assert.are.same({ "sentence_not_heard" },
+      rules(oc.findings(RENDERS.dropped.inspect, RENDERS.dropped.script, {})))
+    assert.is_true(#oc.findings(RENDERS.swapped.inspect, RENDERS.swapped.script, {}) > 0)
+  end)
+
+  it("has nothing to say about a disabled or missing inspection", function()
+    local _, script = good()
+    assert.are.same({}, oc.findings({ enabled = false }, script, {}))
+    assert.are.same({}, oc.findings(nil, script, {}))
+    local insp = good()
+    insp.ocr = {}
+    assert.are.same({ "ocr_no_frames" }, rules(oc.findings(insp, script, {})))
+  end)
+end)
+
+describe("judge.decide with ctx.deps.inspect", function()
+  local judge = require("judge")
+  local function ctx(insp)
+    local _, script = good()
+    script.words, script.est_seconds = 26, 8.5
+    return { persona = H.persona("coach_ava"), deps = { script = script, inspect = insp,
+      render = { gate_ok = true, video_id = "v", probe = { duration = 9, width = 1080,
+        height = 1920, video_codec = "h264", audio_codec = "aac" } } } }
+  end
+
+  it("adds output findings and sends the video to review", function()
+    local insp = good()
+    local ok = assert(judge.decide({}, ctx(insp)))
+    assert.are.same({}, ok.findings)
+    insp.asr.text = "morning walks help your heart and your mood and try it today"
+    local r = assert(judge.decide({}, ctx(insp)))
+    assert.are.equal("review", r.decision)
+    assert.are.equal("output", r.findings[1].category)
+  end)
+end)
