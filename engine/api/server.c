@@ -279,7 +279,7 @@ fail_ctx:
   }
   uv_close((uv_handle_t *)&api->stop_async, NULL);
   uv_close((uv_handle_t *)&api->drain_timer, NULL);
-  uv_run(&api->loop, UV_RUN_DEFAULT);
+  /* h2o's own handles keep the loop alive: dispose first, then close whatever is left. */
   h2o_context_dispose(&api->ctx);
   uv_walk(&api->loop, close_any, NULL);
   uv_run(&api->loop, UV_RUN_DEFAULT);
