@@ -77,7 +77,6 @@ static int load_key(const ain_config_t *cfg, int alg, int private_key, unsigned 
     int rc = ain_secret_resolve(cfg->secrets_dir, ac->jwt.secret, &v, len, err);
     if (rc != 0) {
       ain_err_prefix(err, "api.jwt.secret");
-      err->field[0] = '\0';
       snprintf(err->field, sizeof err->field, "api.jwt.secret");
       return rc;
     }
