@@ -29,10 +29,16 @@ static const ain_cli_verb_t verbs[] = {
      "  scripts_dir); one bad message rejects the whole input, naming its index, line and field,\n"
      "  and nothing is stored. Prints the ids enqueued.",
      ain_cli_enqueue},
-    {"task", "show a task",
+    {"task", "show, list or retry tasks",
      "ain task show TASK_ID [-c CONFIG] [--json | --response]\n"
-     "  --json prints the task message (docs/schemas/task.json); --response prints the worker\n"
-     "  response for a finished task (docs/schemas/response.json).",
+     "ain task list [--status S] [--type T] [--dag DAG_ID] [--limit N] [--after CURSOR] [--json]\n"
+     "ain task retry TASK_ID [-c CONFIG] [--json]\n"
+     "  show: --json prints the task message (docs/schemas/task.json); --response prints the\n"
+     "  worker response for a finished task (docs/schemas/response.json).\n"
+     "  list: tasks newest first, N per page (default 50, at most 1000); the last line (or\n"
+     "  \"next\" with --json) is the cursor of the next page, to pass with the same filters.\n"
+     "  retry: a dead-lettered task runs again with a fresh set of attempts; a DAG it failed\n"
+     "  runs again too (its cancelled steps return to the queue). Audited with your name.",
      ain_cli_task},
     {"dag", "show a DAG",
      "ain dag show DAG_ID|ROOT_TASK_ID [-c CONFIG] [--json | --dot]\n"
@@ -135,36 +141,34 @@ int ain_cli_usage(const ain_cli_t *cli, const char *fmt, const char *arg) {
   return AIN_EXIT_USAGE;
 }
 
-int ain_cli_exit_for(int code) {
-  switch (code) {
-  case 0:
-    return AIN_EXIT_OK;
-  case AIN_ECONFIG:
-    return AIN_EXIT_CONFIG;
-  case AIN_ESCHEMA:
-  case AIN_ETOOBIG:
-  case AIN_EUTF8:
-  case AIN_EINVAL:
-  case AIN_ELUA:
-    return AIN_EXIT_INVALID;
-  case AIN_ENOTFOUND:
-    return AIN_EXIT_NOTFOUND;
-  case AIN_ECONFLICT:
-    return AIN_EXIT_CONFLICT;
-  default:
-    return AIN_EXIT_FAILURE;
-  }
-}
-
 int ain_cli_fail(const ain_cli_t *cli, const ain_err_t *err) {
   if (cli->json) {
-    printf("{\"ok\":false,\"error\":{\"code\":\"%s\",\"field\":\"%s\",\"message\":", ain_err_name(err->code),
-           err->field);
-    ain_cli_json_string(stdout, err->msg);
-    printf("}}\n");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddItemToObject(o, "error", ain_ops_error_json(err));
+    ain_cli_print_json(o);
   }
   fprintf(stderr, "ain %s: %s\n", cli->verb->name, err->msg[0] ? err->msg : ain_strerror(err->code));
-  return ain_cli_exit_for(err->code);
+  return ain_ops_exit_code(err->code);
+}
+
+void ain_cli_print_json(cJSON *o) {
+  char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+  printf("%s\n", s != NULL ? s : "null");
+  free(s);
+  cJSON_Delete(o);
+}
+
+int ain_cli_int_arg(ain_cli_t *cli, const char *opt, const char *s, long min, long max, int *out) {
+  char *end = NULL;
+  long v = s != NULL ? strtol(s, &end, 10) : 0;
+  if (s == NULL || end == s || *end != '\0' || v < min || v > max) {
+    char what[160];
+    snprintf(what, sizeof what, "%s wants a number from %ld to %ld, got '%%s'", opt, min, max);
+    return ain_cli_usage(cli, what, s != NULL ? s : "");
+  }
+  *out = (int)v;
+  return 0;
 }
 
 void ain_cli_json_string(FILE *f, const char *s) {

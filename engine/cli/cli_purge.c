@@ -3,7 +3,8 @@
  * checkpoints and videos, and the object-store files only they referenced; audit rows stay and
  * the purge itself is audited with the operator as actor (store/purge.h). Batches of N DAGs, one
  * transaction each; a line per batch on a terminal, a summary at the end. --dry-run lists what
- * would go and changes nothing. Relies on: cli/internal.h, store/purge.h, privacy/retention.h. */
+ * would go and changes nothing. Relies on: cli/internal.h, ops/admin.h (ain_ops_purge),
+ * privacy/retention.h (the default batch). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,9 @@
 #include <unistd.h>
 
 #include "cli/internal.h"
+#include "core/util.h"
+#include "ops/admin.h"
 #include "privacy/retention.h"
-#include "store/purge.h"
 
 /* "30d", "12h", "90m", "45s", "2w", "0s" -> ms. 0, or -1 when it is not a duration. */
 static int parse_duration(const char *s, int64_t *ms) {
@@ -37,7 +39,7 @@ static int parse_duration(const char *s, int64_t *ms) {
   return -1;
 }
 
-static void print_json_list(char **list, size_t n) {
+static void print_json_list(char *const *list, size_t n) {
   putchar('[');
   for (size_t i = 0; i < n; i++) {
     if (i > 0) {
@@ -46,6 +48,21 @@ static void print_json_list(char **list, size_t n) {
     ain_cli_json_string(stdout, list[i]);
   }
   putchar(']');
+}
+
+typedef struct {
+  int tty; /* a line per batch on a terminal */
+} progress_t;
+
+static void on_batch(void *data, const ain_ops_purge_batch_t *b) {
+  const progress_t *pr = data;
+  if (b->object_error != NULL) {
+    fprintf(stderr, "ain purge: %s (the rows are purged; the file stays)\n", b->object_error);
+  }
+  if (pr->tty) {
+    fprintf(stderr, "batch %lld: %d DAG(s), %d task(s), %zu object(s) deleted\n", b->batch,
+            b->dags, b->tasks, b->deleted);
+  }
 }
 
 int ain_cli_purge(ain_cli_t *cli) {
@@ -58,12 +75,10 @@ int ain_cli_purge(ain_cli_t *cli) {
     } else if (strcmp(a, "--dry-run") == 0) {
       dry = 1;
     } else if (strcmp(a, "--batch") == 0 && i + 1 < cli->nargs) {
-      char *end = NULL;
-      long v = strtol(cli->args[++i], &end, 10);
-      if (*end != '\0' || v < 1 || v > AIN_STORE_PURGE_LIMIT_MAX) {
-        return ain_cli_usage(cli, "--batch must be 1..10000, got '%s'", cli->args[i]);
+      int rc = ain_cli_int_arg(cli, a, cli->args[++i], 1, AIN_STORE_PURGE_LIMIT_MAX, &batch);
+      if (rc != 0) {
+        return rc;
       }
-      batch = (int)v;
     } else {
       return ain_cli_usage(cli, "unexpected argument '%s'", a);
     }
@@ -81,84 +96,48 @@ int ain_cli_purge(ain_cli_t *cli) {
   if (ain_cli_open_store(cli, &err) != 0) {
     return ain_cli_fail(cli, &err);
   }
-  char actor[300], objects[4200];
-  const char *user = getenv("USER");
-  snprintf(actor, sizeof actor, "operator:%s", user != NULL && user[0] ? user : "cli");
-  snprintf(objects, sizeof objects, "%s/objects", cli->cfg.data_dir ? cli->cfg.data_dir : "var");
-  int64_t before = ain_now_ms() - age;
-  int tty = isatty(STDERR_FILENO) && !cli->json;
-  long long dags = 0, tasks = 0, artifacts = 0, videos = 0, objs = 0, batches = 0;
-  int rc = 0;
-  ain_store_purge_t p;
-  ain_store_req_t req;
-  for (;;) {
-    /* a dry run changes nothing, so one (large) batch is the whole answer */
-    ain_store_req_purge(&req, &p, before, dry ? AIN_STORE_PURGE_LIMIT_MAX : batch, dry);
-    req.actor = actor;
-    if (ain_store_wait(cli->store, &req) != 0) {
-      rc = ain_cli_fail(cli, &req.err);
-      ain_store_req_cleanup(&req);
-      break;
-    }
-    batches++;
-    dags += p.dags;
-    tasks += p.tasks;
-    artifacts += p.artifacts;
-    videos += p.videos;
-    if (dry) {
-      objs = (long long)p.nkeys;
-      if (cli->json) {
-        printf("{\"ok\":true,\"dry_run\":true,\"older_than\":%lld,\"dags\":%d,\"tasks\":%d,"
-               "\"artifacts\":%d,\"videos\":%d,\"dag_ids\":",
-               (long long)before, p.dags, p.tasks, p.artifacts, p.videos);
-        print_json_list(p.dag_ids, p.ndag_ids);
-        printf(",\"objects\":");
-        print_json_list(p.keys, p.nkeys);
-        printf("}\n");
-      } else {
-        for (size_t i = 0; i < p.ndag_ids; i++) {
-          printf("dag %s\n", p.dag_ids[i]);
-        }
-        for (size_t i = 0; i < p.nkeys; i++) {
-          printf("object %s\n", p.keys[i]);
-        }
-      }
-      ain_store_req_cleanup(&req);
-      break;
-    }
-    size_t deleted = 0;
-    ain_err_t derr;
-    ain_err_clear(&derr);
-    if (ain_retention_delete_objects(objects, p.keys, p.nkeys, &deleted, &derr) != 0) {
-      fprintf(stderr, "ain purge: %s (the rows are purged; the file stays)\n", derr.msg);
-    }
-    objs += (long long)deleted;
-    if (tty) {
-      fprintf(stderr, "batch %lld: %d DAG(s), %d task(s), %zu object(s) deleted\n", batches, p.dags,
-              p.tasks, deleted);
-    }
-    int full = p.dags >= batch || p.tasks >= batch;
-    ain_store_req_cleanup(&req);
-    if (!full) {
-      break;
-    }
-  }
-  if (rc == 0 && !(dry && cli->json)) {
-    time_t s = (time_t)(before / 1000);
-    struct tm tm;
-    char when[40];
-    gmtime_r(&s, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (cli->json) {
-      printf("{\"ok\":true,\"dry_run\":false,\"older_than\":%lld,\"batches\":%lld,\"dags\":%lld,"
-             "\"tasks\":%lld,\"artifacts\":%lld,\"videos\":%lld,\"objects\":%lld}\n",
-             (long long)before, batches, dags, tasks, artifacts, videos, objs);
-    } else {
-      printf("%s %lld DAG(s), %lld task(s), %lld checkpoint(s), %lld video(s) and %lld object(s) "
-             "finished before %s\n",
-             dry ? "would purge" : "purged", dags, tasks, artifacts, videos, objs, when);
-    }
-  }
+  progress_t pr = {.tty = isatty(STDERR_FILENO) && !cli->json};
+  ain_ops_purge_opts_t o = {.older_than = ain_now_ms() - age, .batch = batch, .dry_run = dry,
+                            .actor = cli->actor, .on_batch = on_batch, .data = &pr};
+  ain_ops_purge_result_t r;
+  int rc = ain_ops_purge(&cli->ops, &o, &r, &err);
   ain_cli_close_store(cli);
-  return rc;
+  if (rc != 0) {
+    return ain_cli_fail(cli, &err);
+  }
+  if (dry && cli->json) {
+    printf("{\"ok\":true,\"dry_run\":true,\"older_than\":%lld,\"dags\":%lld,\"tasks\":%lld,"
+           "\"artifacts\":%lld,\"videos\":%lld,\"dag_ids\":",
+           (long long)o.older_than, r.dags, r.tasks, r.artifacts, r.videos);
+    print_json_list(r.dag_ids, r.ndag_ids);
+    printf(",\"objects\":");
+    print_json_list(r.keys, r.nkeys);
+    printf("}\n");
+    ain_ops_purge_free(&r);
+    return 0;
+  }
+  if (dry) {
+    for (size_t i = 0; i < r.ndag_ids; i++) {
+      printf("dag %s\n", r.dag_ids[i]);
+    }
+    for (size_t i = 0; i < r.nkeys; i++) {
+      printf("object %s\n", r.keys[i]);
+    }
+  }
+  time_t s = (time_t)(o.older_than / 1000);
+  struct tm tm;
+  char when[40];
+  gmtime_r(&s, &tm);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (cli->json) {
+    printf("{\"ok\":true,\"dry_run\":false,\"older_than\":%lld,\"batches\":%lld,\"dags\":%lld,"
+           "\"tasks\":%lld,\"artifacts\":%lld,\"videos\":%lld,\"objects\":%lld}\n",
+           (long long)o.older_than, r.batches, r.dags, r.tasks, r.artifacts, r.videos, r.objects);
+  } else {
+    printf("%s %lld DAG(s), %lld task(s), %lld checkpoint(s), %lld video(s) and %lld object(s) "
+           "finished before %s\n",
+           dry ? "would purge" : "purged", r.dags, r.tasks, r.artifacts, r.videos, r.objects, when);
+  }
+  ain_ops_purge_free(&r);
+  return 0;
 }

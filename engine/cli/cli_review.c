@@ -7,63 +7,13 @@
  * read, or --version), so of two reviewers racing on one video one succeeds and the other gets
  * exit 6 (conflict) naming the version it expected and the one it found. Approving returns the
  * parked review_gate task to ready in the same transaction; `ain run` then publishes.
- * Relies on: cli/internal.h, store/store.h (REVIEW_LIST, REVIEW_DECIDE), cJSON. */
-#include <cjson/cJSON.h>
+ * Relies on: cli/internal.h, ops/review.h (the operations; this file parses and prints). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/internal.h"
-#include "core/util.h"
-
-static void json_row(const ain_cli_t *cli, const ain_video_review_t *v, int full) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "video_id", v->video_id ? v->video_id : "");
-  if (v->dag_id) {
-    cJSON_AddStringToObject(o, "dag_id", v->dag_id);
-  }
-  if (v->persona_id) {
-    cJSON_AddStringToObject(o, "persona_id", v->persona_id);
-  }
-  cJSON_AddStringToObject(o, "status", v->status ? v->status : "");
-  cJSON_AddStringToObject(o, "decision", v->decision ? v->decision : "");
-  cJSON_AddNumberToObject(o, "confidence", v->confidence);
-  if (v->review_status) {
-    cJSON *r = cJSON_AddObjectToObject(o, "review");
-    cJSON_AddStringToObject(r, "status", v->review_status);
-    cJSON_AddNumberToObject(r, "state_version", (double)v->review_version);
-    if (v->reviewer) {
-      cJSON_AddStringToObject(r, "reviewer", v->reviewer);
-    }
-    if (v->reason) {
-      cJSON_AddStringToObject(r, "reason", v->reason);
-    }
-    if (v->decided_at) {
-      cJSON_AddNumberToObject(r, "decided_at", (double)v->decided_at);
-    }
-  }
-  cJSON_AddNumberToObject(o, "state_version", (double)v->state_version);
-  cJSON_AddNumberToObject(o, "created_at", (double)v->created_at);
-  if (full) {
-    cJSON *checks = v->checks ? cJSON_Parse(v->checks) : NULL;
-    cJSON_AddItemToObject(o, "checks", checks ? checks : cJSON_CreateArray());
-    cJSON *report = v->report ? cJSON_Parse(v->report) : NULL;
-    cJSON_AddItemToObject(o, "report", report ? report : cJSON_CreateObject());
-    char path[4096];
-    if (v->video_key) {
-      snprintf(path, sizeof path, "%s/objects/%s", cli->cfg.data_dir, v->video_key);
-      cJSON_AddStringToObject(o, "video_file", path);
-    }
-    if (v->thumbnail_key) {
-      snprintf(path, sizeof path, "%s/objects/%s", cli->cfg.data_dir, v->thumbnail_key);
-      cJSON_AddStringToObject(o, "thumbnail_file", path);
-    }
-  }
-  char *s = cJSON_PrintUnformatted(o);
-  fputs(s, stdout);
-  free(s);
-  cJSON_Delete(o);
-}
+#include "ops/review.h"
 
 static const char *opt(const ain_cli_t *cli, const char *name, int *bad) {
   for (int i = 0; i < cli->nargs; i++) {
@@ -95,34 +45,33 @@ static int positional(const ain_cli_t *cli, const char **out, int max) {
 }
 
 static int do_list(ain_cli_t *cli, const char *status, int limit) {
-  ain_store_req_t req;
-  ain_store_req_review_list(&req, status, NULL, limit);
-  req.actor = cli->actor;
-  int rc = ain_store_wait(cli->store, &req);
-  if (rc != 0) {
-    rc = ain_cli_fail(cli, &req.err);
-  } else if (cli->json) {
-    printf("[");
-    for (size_t i = 0; i < req.u.review_list.nrows; i++) {
-      printf(i ? "," : "");
-      json_row(cli, &req.u.review_list.rows[i], 0);
+  ain_err_t err;
+  ain_err_clear(&err);
+  ain_ops_reviews_t r;
+  if (ain_ops_review_list(&cli->ops, status, limit, &r, &err) != 0) {
+    return ain_cli_fail(cli, &err);
+  }
+  if (cli->json) {
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < r.nrows; i++) {
+      cJSON_AddItemToArray(arr, ain_ops_review_json(&cli->ops, &r.rows[i], 0));
     }
-    printf("]\n");
-  } else if (req.u.review_list.nrows == 0) {
+    ain_cli_print_json(arr);
+  } else if (r.nrows == 0) {
     printf("no videos %s%s\n", status ? "with review status " : "judged yet",
            status ? status : "");
   } else {
     printf("%-40s %-14s %-9s %6s %-9s %4s %s\n", "VIDEO", "PERSONA", "STATUS", "CONF", "REVIEW",
            "VER", "REVIEWER");
-    for (size_t i = 0; i < req.u.review_list.nrows; i++) {
-      const ain_video_review_t *v = &req.u.review_list.rows[i];
+    for (size_t i = 0; i < r.nrows; i++) {
+      const ain_video_review_t *v = &r.rows[i];
       printf("%-40s %-14s %-9s %6.2f %-9s %4lld %s\n", v->video_id, v->persona_id ? v->persona_id : "-",
              v->status ? v->status : "", v->confidence, v->review_status ? v->review_status : "-",
              (long long)v->review_version, v->reviewer ? v->reviewer : "");
     }
   }
-  ain_store_req_cleanup(&req);
-  return rc;
+  ain_ops_reviews_free(&r);
+  return 0;
 }
 
 static void print_show(const ain_cli_t *cli, const ain_video_review_t *v) {
@@ -156,85 +105,59 @@ static void print_show(const ain_cli_t *cli, const ain_video_review_t *v) {
   cJSON_Delete(checks);
 }
 
-/* Reads one video's row into req (caller cleans up). */
-static int read_one(ain_cli_t *cli, const char *video_id, ain_store_req_t *req) {
-  ain_store_req_review_list(req, NULL, video_id, 0);
-  req->actor = cli->actor;
-  return ain_store_wait(cli->store, req);
-}
-
 static int do_show(ain_cli_t *cli, const char *video_id) {
-  ain_store_req_t req;
-  int rc = read_one(cli, video_id, &req);
-  if (rc != 0) {
-    rc = ain_cli_fail(cli, &req.err);
-  } else if (cli->json) {
-    json_row(cli, &req.u.review_list.rows[0], 1);
-    printf("\n");
-  } else {
-    print_show(cli, &req.u.review_list.rows[0]);
+  ain_err_t err;
+  ain_err_clear(&err);
+  ain_ops_reviews_t r;
+  if (ain_ops_review_get(&cli->ops, video_id, &r, &err) != 0) {
+    return ain_cli_fail(cli, &err);
   }
-  ain_store_req_cleanup(&req);
-  return rc;
+  if (cli->json) {
+    ain_cli_print_json(ain_ops_review_json(&cli->ops, &r.rows[0], 1));
+  } else {
+    print_show(cli, &r.rows[0]);
+  }
+  ain_ops_reviews_free(&r);
+  return 0;
 }
 
 static int do_decide(ain_cli_t *cli, const char *video_id, int approve, const char *reason,
                      const char *reviewer, const char *version) {
   ain_err_t err;
   ain_err_clear(&err);
-  int64_t expect = -1;
+  ain_ops_decision_t d = {.video_id = video_id, .approve = approve, .reason = reason,
+                          .reviewer = reviewer, .expect_version = -1, .actor = cli->actor};
   if (version != NULL) {
     char *end = NULL;
     long long v = strtoll(version, &end, 10);
     if (end == version || *end != '\0' || v < 0) {
       return ain_cli_usage(cli, "--version wants a number >= 0, not '%s'", version);
     }
-    expect = v;
-  } else { /* the version this reviewer is looking at: the one stored now */
-    ain_store_req_t req;
-    int rc = read_one(cli, video_id, &req);
-    if (rc == 0) {
-      const ain_video_review_t *v = &req.u.review_list.rows[0];
-      if (v->review_status == NULL) {
-        rc = ain_err_field(&err, AIN_ENOTFOUND, "video_id",
-                           "video %s was not sent to review (judge: %s)", video_id,
-                           v->decision ? v->decision : "?");
-      } else if (strcmp(v->review_status, "pending") != 0) {
-        rc = ain_err_field(&err, AIN_ECONFLICT, "expect_version",
-                           "review of video %s was already decided: %s by %s (version %lld)",
-                           video_id, v->review_status, v->reviewer ? v->reviewer : "?",
-                           (long long)v->review_version);
-      } else {
-        expect = v->review_version;
-      }
-    } else {
-      err = req.err;
-    }
-    ain_store_req_cleanup(&req);
-    if (rc != 0) {
-      return ain_cli_fail(cli, &err);
-    }
+    d.expect_version = v;
   }
+  /* --reviewer NAME decides (and is audited) as operator:NAME; otherwise the operator does */
   char actor[300];
-  snprintf(actor, sizeof actor, "operator:%s", reviewer);
-  ain_store_req_t req;
-  ain_store_req_review_decide(&req, video_id, expect, approve, reviewer, reason);
-  req.actor = actor;
-  int rc = ain_store_wait(cli->store, &req);
-  if (rc != 0) {
-    rc = ain_cli_fail(cli, &req.err);
-  } else if (cli->json) {
-    printf("{\"ok\":true,\"woke\":%d,\"video\":", req.u.review_decide.woke);
-    json_row(cli, &req.u.review_decide.row, 0);
-    printf("}\n");
-  } else {
-    const ain_video_review_t *v = &req.u.review_decide.row;
-    printf("video %s %s by %s (review version %lld)%s\n", video_id,
-           approve ? "approved" : "rejected", reviewer, (long long)v->review_version,
-           req.u.review_decide.woke ? "; its pipeline continues at the next `ain run`" : "");
+  if (strcmp(reviewer, cli->actor + 9) != 0) {
+    snprintf(actor, sizeof actor, "operator:%s", reviewer);
+    d.actor = actor;
   }
-  ain_store_req_cleanup(&req);
-  return rc;
+  ain_ops_reviews_t r;
+  if (ain_ops_review_decide(&cli->ops, &d, &r, &err) != 0) {
+    return ain_cli_fail(cli, &err);
+  }
+  if (cli->json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 1);
+    cJSON_AddNumberToObject(o, "woke", r.woke);
+    cJSON_AddItemToObject(o, "video", ain_ops_review_json(&cli->ops, &r.rows[0], 0));
+    ain_cli_print_json(o);
+  } else {
+    printf("video %s %s by %s (review version %lld)%s\n", video_id,
+           approve ? "approved" : "rejected", reviewer, (long long)r.rows[0].review_version,
+           r.woke ? "; its pipeline continues at the next `ain run`" : "");
+  }
+  ain_ops_reviews_free(&r);
+  return 0;
 }
 
 int ain_cli_review(ain_cli_t *cli) {

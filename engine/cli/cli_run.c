@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "cli/internal.h"
+#include "ops/review.h"
 #include "sched/engine.h"
 
 /* How long the API may take to answer what is in flight once the engine has stopped. */
@@ -35,21 +36,14 @@ static void count_videos(ain_cli_t *cli, video_counts_t *vc) {
   memset(vc, 0, sizeof *vc);
   ain_err_t err;
   ain_err_clear(&err);
-  if (uv_loop_init(&cli->loop) != 0) {
+  if (ain_cli_open_loaded_store(cli, &err) != 0) {
     return;
   }
-  ain_store_config_t scfg;
-  ain_engine_store_config(&cli->cfg, &scfg);
-  if (ain_store_open(&scfg, &cli->loop, &cli->store, &err) != 0) {
-    uv_loop_close(&cli->loop);
-    return;
-  }
-  ain_store_req_t req;
-  ain_store_req_review_list(&req, NULL, NULL, 0);
-  if (ain_store_wait(cli->store, &req) == 0) {
+  ain_ops_reviews_t r;
+  if (ain_ops_review_list(&cli->ops, NULL, 0, &r, &err) == 0) {
     vc->ok = 1;
-    for (size_t i = 0; i < req.u.review_list.nrows; i++) {
-      const char *st = req.u.review_list.rows[i].status;
+    for (size_t i = 0; i < r.nrows; i++) {
+      const char *st = r.rows[i].status;
       vc->rendered++;
       if (st == NULL) {
         continue;
@@ -59,8 +53,8 @@ static void count_videos(ain_cli_t *cli, video_counts_t *vc) {
       vc->rejected += strcmp(st, "rejected") == 0;
       vc->waiting += strcmp(st, "passed") == 0 || strcmp(st, "approved") == 0;
     }
+    ain_ops_reviews_free(&r);
   }
-  ain_store_req_cleanup(&req);
   ain_cli_close_store(cli);
 }
 

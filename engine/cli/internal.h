@@ -1,14 +1,17 @@
-/* Private to engine/cli/: the parsed command line and helpers shared by the verbs. */
+/* Private to engine/cli/: the parsed command line and helpers shared by the verbs. A verb parses
+ * its arguments, calls the ops layer (engine/ops/) and prints what it returns; it never sends a
+ * store request itself (replay, which re-runs a policy, is the one verb still to move). */
 #ifndef AIN_CLI_INTERNAL_H
 #define AIN_CLI_INTERNAL_H
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <uv.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/err.h"
-#include "store/store.h"
+#include "ops/ops.h"
 
 typedef struct ain_cli ain_cli_t;
 
@@ -29,32 +32,38 @@ struct ain_cli {
   int nargs;
   ain_config_t cfg;
   uv_loop_t loop;
-  ain_store_t *store;
+  ain_ops_t ops;      /* open between ain_cli_open_store and ain_cli_close_store */
+  ain_store_t *store; /* ops.store, for replay */
 };
 
 int ain_cli_usage(const ain_cli_t *cli, const char *fmt, const char *arg);
 /* Prints err (to stderr, and as JSON on stdout with --json) and returns the exit code. */
 int ain_cli_fail(const ain_cli_t *cli, const ain_err_t *err);
-int ain_cli_exit_for(int code);
 void ain_cli_json_string(FILE *f, const char *s);
+/* Prints o unformatted and a newline on stdout, then deletes o. */
+void ain_cli_print_json(cJSON *o);
+
 int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err);
-/* Loads the config, opens the store on a private loop and applies migrations. */
+/* Loads the config, opens the ops layer's store on a private loop and applies the migrations. */
 int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err);
+/* The same with the config already in cli->cfg. */
+int ain_cli_open_loaded_store(ain_cli_t *cli, ain_err_t *err);
 void ain_cli_close_store(ain_cli_t *cli);
-/* Runs one store request to completion on the CLI's loop (actor cli->actor, the operator, unless
- * the request names one). 0, or the AIN_E* code with *err filled (never an empty message). */
+/* Runs one store request to completion (ain_ops_wait, actor cli->actor unless the request names
+ * one): for replay only. */
 int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err);
-/* ain_cli_wait, and on failure prints the error: 0 or the exit code (ain_cli_fail). */
-int ain_cli_wait_or_fail(ain_cli_t *cli, ain_store_req_t *req);
+/* Parses the value s of option opt into *out: 0, or a usage error (exit 2) naming the option and
+ * the range [min, max]. */
+int ain_cli_int_arg(ain_cli_t *cli, const char *opt, const char *s, long min, long max, int *out);
 
 int ain_cli_run(ain_cli_t *cli);
 int ain_cli_migrate(ain_cli_t *cli);
 int ain_cli_enqueue(ain_cli_t *cli);
-int ain_cli_task(ain_cli_t *cli);
-int ain_cli_dag(ain_cli_t *cli);
-int ain_cli_audit(ain_cli_t *cli);
-int ain_cli_cancel(ain_cli_t *cli);
 int ain_cli_stats(ain_cli_t *cli);
+int ain_cli_task(ain_cli_t *cli);   /* cli_task.c */
+int ain_cli_cancel(ain_cli_t *cli); /* cli_task.c */
+int ain_cli_dag(ain_cli_t *cli);    /* cli_dag.c */
+int ain_cli_audit(ain_cli_t *cli);  /* cli_dag.c */
 int ain_cli_check(ain_cli_t *cli);
 int ain_cli_scripts(ain_cli_t *cli); /* cli_scripts.c */
 int ain_cli_replay(ain_cli_t *cli);  /* cli_replay.c */

@@ -206,7 +206,15 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     if (req->u.list.status < -1 || req->u.list.status >= AIN_TASK_STATUS_COUNT) {
       return ain_err_field(err, AIN_EINVAL, "status", "bad status filter %d", req->u.list.status);
     }
+    if (req->u.list.limit < 0) {
+      return ain_err_field(err, AIN_EINVAL, "limit", "limit must be >= 0, got %d",
+                           req->u.list.limit);
+    }
     return 0;
+  case AIN_STORE_RETRY:
+    return str_empty(req->u.retry.task_id)
+               ? ain_err_field(err, AIN_EINVAL, "task_id", "retry needs a task id")
+               : 0;
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
@@ -360,6 +368,11 @@ void ain_store_req_stats(ain_store_req_t *req) {
 void ain_store_req_open_work(ain_store_req_t *req) {
   req_init(req, AIN_STORE_STATS);
   req->u.stats.open_only = 1;
+}
+
+void ain_store_req_retry(ain_store_req_t *req, const char *task_id) {
+  req_init(req, AIN_STORE_RETRY);
+  req->u.retry.task_id = task_id;
 }
 
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit) {

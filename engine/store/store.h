@@ -259,6 +259,7 @@ typedef enum {
   AIN_STORE_SETTING,      /* read or write one settings row ("publishers.paused") */
   AIN_STORE_PURGE,        /* delete finished DAGs and their data (store/purge.h) */
   AIN_STORE_WEDGE,        /* the watchdog records a wedged step (store/wedge.c, <be>/wedge.c) */
+  AIN_STORE_RETRY,        /* an operator re-drives a dead task (store/retry.c, <be>/retry.c) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -345,8 +346,13 @@ struct ain_store_req {
     struct {
       int status; /* -1 = any */
       const char *dag_id; /* NULL = any */
-      int limit;
-      ain_task_t *tasks; /* out, newest first */
+      const char *type;   /* NULL = any */
+      /* Keyset pagination: with after_id set, only the tasks after (after_created_at, after_id)
+       * in list order, i.e. strictly older, or as old with a smaller id (byte order). */
+      int64_t after_created_at;
+      const char *after_id;
+      int limit;         /* 0 = 100 */
+      ain_task_t *tasks; /* out: newest first (created_at, then id, descending) */
       size_t ntasks;
     } list;
     struct {
@@ -495,6 +501,20 @@ struct ain_store_req {
       int64_t new_version;
       int fenced; /* other running tasks of node_id whose lease was expired */
     } wedge;
+    struct {
+      /* in: a dead task (the dead letter). It returns to ready with its attempts reset (a fresh
+       * max_attempts), its lease cleared and its last_error kept until it runs again, audited
+       * dead -> ready with {"retry":true,"attempts_before":N}. When its DAG failed, the DAG
+       * returns to running (audited) and the DAG's cancelled tasks return to pending (ready when
+       * no dependency is left), so the rest of the DAG runs after it. Refused: AIN_ENOTFOUND for
+       * an unknown task (or one already archived), AIN_ECONFLICT (field "status") for a task
+       * that is not dead or whose DAG was cancelled. Wakes the shards. */
+      const char *task_id;
+      int64_t new_version; /* out: the task's state_version afterwards */
+      int attempts_before; /* out */
+      int dag_reopened;    /* out: 1 when its DAG went from failed back to running */
+      int revived;         /* out: other tasks of the DAG returned from cancelled */
+    } retry;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */
@@ -553,6 +573,8 @@ void ain_store_req_stats(ain_store_req_t *req);
 /* STATS with open_only set: is there unfinished work, and when is the next deferred task due. */
 void ain_store_req_open_work(ain_store_req_t *req);
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit);
+/* RETRY of a dead task (u.retry); the actor is the operator. */
+void ain_store_req_retry(ain_store_req_t *req, const char *task_id);
 void ain_store_req_node_beat(ain_store_req_t *req, const ain_node_t *self, int64_t timeout_ms,
                              int stopping);
 void ain_store_req_nodes(ain_store_req_t *req);

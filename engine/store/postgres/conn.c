@@ -118,6 +118,8 @@ int ain__pg_result_error(const PGresult *r, ain_err_t *err) {
       code = AIN_EINVAL;
     else if (strcmp(state, "AIN04") == 0)
       code = AIN_ENOTFOUND;
+    else if (strcmp(state, "AIN05") == 0)
+      code = AIN_ECONFLICT;
     else if (strcmp(state, "AIN06") == 0)
       code = AIN_EEXIST;
     return ain_err_field(err, code, column ? column : "", "%s", msg);

@@ -55,6 +55,7 @@ typedef enum {
   AIN__PG_REVIEW, /* review.c: every review/publish op is one call of ain_review_op() */
   AIN__PG_PURGE,  /* purge.c: ain_purge() of sql/postgres/011_purge.sql */
   AIN__PG_WEDGE,  /* wedge.c: ain_wedge() */
+  AIN__PG_RETRY,  /* retry.c: ain_retry() of sql/postgres/013_task_list.sql */
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -207,6 +208,14 @@ int ain__pg_parse_wedge(ain_store_req_t *req, ain__pg_plan_t *plan);
   {"ain_wedge",                                                                                    \
    "SELECT wedges, applied, new_status, new_version, fenced "                                      \
    "FROM ain_wedge($1::text, $2::bigint, $3::json)",                                               \
+   3}
+/* retry.c: the two halves of RETRY; AIN__PG_RETRY_DEF is its statement. */
+int ain__pg_plan_retry(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_retry(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_RETRY_DEF                                                                          \
+  {"ain_retry",                                                                                    \
+   "SELECT new_version, attempts_before, dag_reopened, revived "                                   \
+   "FROM ain_retry($1::text, $2::bigint, $3::text)",                                               \
    3}
 #define AIN__PG_REVIEW_DEF                                                                         \
   {"ain_review_op", "SELECT ain_review_op($1::text, $2::text, $3::bigint, $4::json)", 4}

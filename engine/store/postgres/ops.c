@@ -143,12 +143,17 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                            "UNION ALL SELECT 'n', '', coalesce(min(run_at), 0) FROM tasks "
                            "WHERE status = 'ready'",
                            0},
+    /* newest first, keyset on (created_at, id) with ids compared as bytes (COLLATE "C", as
+     * SQLite compares them); index tasks_list_idx (013) */
     [AIN__PG_LIST] = {"ain_list",
                       "SELECT " TASK_COLS ", NULL FROM tasks t "
                       "WHERE ($1::text IS NULL OR t.status = $1::text) "
                       "AND ($2::text IS NULL OR t.dag_id = $2::text) "
-                      "ORDER BY t.created_at DESC, t.seq DESC LIMIT $3::bigint",
-                      3},
+                      "AND ($4::text IS NULL OR t.type = $4::text) "
+                      "AND ($6::text IS NULL OR (t.created_at, t.id COLLATE \"C\") < "
+                      "($5::bigint, $6::text COLLATE \"C\")) "
+                      "ORDER BY t.created_at DESC, t.id COLLATE \"C\" DESC LIMIT $3::bigint",
+                      6},
     [AIN__PG_SCRIPT_PUT] = AIN__PG_SCRIPT_PUT_DEF,
     [AIN__PG_SCRIPT_GET] = AIN__PG_SCRIPT_GET_DEF,
     [AIN__PG_SCRIPT_LIST] = AIN__PG_SCRIPT_LIST_DEF,
@@ -217,6 +222,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              1},
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
     [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
+    [AIN__PG_RETRY] = AIN__PG_RETRY_DEF,
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -508,7 +514,10 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     c->params[0] =
         req->u.list.status >= 0 ? ain_strdup(pg_task_status[req->u.list.status]) : NULL;
     c->params[1] = ain_strdup(req->u.list.dag_id);
-    c->params[2] = req->u.list.limit > 0 ? pg_i64(req->u.list.limit) : NULL;
+    c->params[2] = pg_i64(req->u.list.limit > 0 ? req->u.list.limit : 100);
+    c->params[3] = ain_strdup(req->u.list.type);
+    c->params[4] = req->u.list.after_id ? pg_i64(req->u.list.after_created_at) : NULL;
+    c->params[5] = ain_strdup(req->u.list.after_id);
     return 0;
   case AIN_STORE_KV_GET:
   case AIN_STORE_KV_PUT:
@@ -540,6 +549,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_purge(req, plan, now);
   case AIN_STORE_WEDGE:
     return ain__pg_plan_wedge(req, plan, now);
+  case AIN_STORE_RETRY:
+    return ain__pg_plan_retry(req, plan, now);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -795,6 +806,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_purge(req, plan);
   case AIN_STORE_WEDGE:
     return ain__pg_parse_wedge(req, plan);
+  case AIN_STORE_RETRY:
+    return ain__pg_parse_retry(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }

@@ -158,6 +158,7 @@ int ain__store_sq_kv(ain__sq_ctx_t *c); /* KV_GET, KV_PUT, KV_DELETE (kv.c) */
 /* review.c: VIDEO_JUDGED, REVIEW_LIST, REVIEW_DECIDE, RECEIPT_PUT, SETTING */
 int ain__store_sq_review(ain__sq_ctx_t *c);
 int ain__store_sq_wedge(ain__sq_ctx_t *c); /* wedge.c */
+int ain__store_sq_retry(ain__sq_ctx_t *c); /* retry.c */
 
 /* Inside an open write transaction: inserts a batch (DAG row, tasks, edges, audit rows).
  * *nready += tasks stored ready. AIN_EEXIST / AIN_EINVAL / AIN_ESTORE with req->err set. */

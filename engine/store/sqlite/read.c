@@ -210,6 +210,9 @@ static int list(ain__sq_ctx_t *c) {
       req->u.list.status >= 0 ? ain_task_status_name((ain_task_status_t)req->u.list.status) : NULL);
   ain__store_sq_bind_text(st, 2, req->u.list.dag_id);
   sqlite3_bind_int(st, 3, req->u.list.limit > 0 ? req->u.list.limit : 100);
+  ain__store_sq_bind_text(st, 4, req->u.list.type);
+  sqlite3_bind_int64(st, 5, req->u.list.after_created_at);
+  ain__store_sq_bind_text(st, 6, req->u.list.after_id);
   return read_tasks(c, st, &req->u.list.tasks, &req->u.list.ntasks);
 }
 

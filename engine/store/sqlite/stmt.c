@@ -145,8 +145,12 @@ static const char *const sql_text[SQ__COUNT] = {
                       "WHERE status = 'pending') "
                       "UNION ALL SELECT 'waiting', EXISTS (SELECT 1 FROM tasks "
                       "WHERE status = 'waiting')",
+    /* newest first, keyset on (created_at, id): the same order and cursor as Postgres's
+     * ain_list (ids compare as bytes there too); index tasks_list (013) */
     [SQ_LIST] = "SELECT " TASK_COLS " FROM tasks WHERE (?1 IS NULL OR status = ?1) "
-                "AND (?2 IS NULL OR dag_id = ?2) ORDER BY created_at DESC, rowid DESC LIMIT ?3",
+                "AND (?2 IS NULL OR dag_id = ?2) AND (?4 IS NULL OR type = ?4) "
+                "AND (?6 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6)) "
+                "ORDER BY created_at DESC, id DESC LIMIT ?3",
 };
 
 sqlite3_stmt *ain__store_sq_prep(ain__sq_ctx_t *c, const char *sql) {

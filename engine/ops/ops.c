@@ -1,0 +1,132 @@
+/* The ops handle: the store on a private loop, one request at a time; the error table that maps
+ * AIN_E* codes to CLI exit codes and HTTP statuses. Relies on: ops.h, sched/engine.h (the store
+ * config of an engine config). */
+#include "ops/ops.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sched/engine.h"
+
+static void store_closed(void *data) {
+  *(int *)data = 1;
+}
+
+int ain_ops_open(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop, ain_err_t *err) {
+  memset(ops, 0, sizeof *ops);
+  if (uv_loop_init(loop) != 0) {
+    return ain_err_set(err, AIN_EIO, "cannot create an event loop");
+  }
+  ain_store_config_t scfg;
+  ain_engine_store_config(cfg, &scfg);
+  int rc = ain_store_open(&scfg, loop, &ops->store, err);
+  if (rc != 0) {
+    uv_loop_close(loop);
+    return rc;
+  }
+  ops->cfg = cfg;
+  ops->loop = loop;
+  return 0;
+}
+
+void ain_ops_close(ain_ops_t *ops) {
+  if (ops->store != NULL) {
+    int closed = 0;
+    ain_store_close(ops->store, store_closed, &closed);
+    ops->store = NULL;
+    uv_run(ops->loop, UV_RUN_DEFAULT);
+  }
+  if (ops->loop != NULL) {
+    uv_loop_close(ops->loop);
+    ops->loop = NULL;
+  }
+}
+
+int ain_ops_wait(ain_ops_t *ops, ain_store_req_t *req, const char *actor, ain_err_t *err) {
+  if (req->actor == NULL) {
+    req->actor = actor;
+  }
+  if (ops->store == NULL) {
+    return ain_err_set(err, AIN_EINVAL, "the store is not open");
+  }
+  int rc = ain_store_wait(ops->store, req);
+  if (rc != 0) {
+    if (req->err.code == 0) {
+      ain_err_set(&req->err, rc, "%s", ain_strerror(rc));
+    }
+    *err = req->err;
+  }
+  return rc;
+}
+
+int ain_ops_migrate(ain_ops_t *ops, const char *actor, int *applied, int *version, ain_err_t *err) {
+  ain_store_req_t req;
+  ain_store_req_migrate(&req);
+  int rc = ain_ops_wait(ops, &req, actor, err);
+  if (rc == 0 && applied != NULL) {
+    *applied = req.u.migrate.applied;
+  }
+  if (rc == 0 && version != NULL) {
+    *version = req.u.migrate.version;
+  }
+  ain_store_req_cleanup(&req);
+  return rc;
+}
+
+/* One row per code a front end must tell apart; anything else is a failure (1, 500). */
+static const struct {
+  int code, exit_code, http;
+} status_map[] = {
+    {0, AIN_EXIT_OK, 200},
+    {AIN_ECONFIG, AIN_EXIT_CONFIG, 500}, /* the server's configuration, not the request */
+    {AIN_ESCHEMA, AIN_EXIT_INVALID, 400},
+    {AIN_EUTF8, AIN_EXIT_INVALID, 400},
+    {AIN_EINVAL, AIN_EXIT_INVALID, 400},
+    {AIN_ELUA, AIN_EXIT_INVALID, 400}, /* a persona the message names fails its check */
+    {AIN_ETOOBIG, AIN_EXIT_INVALID, 413},
+    {AIN_ENOTFOUND, AIN_EXIT_NOTFOUND, 404},
+    {AIN_ECONFLICT, AIN_EXIT_CONFLICT, 409},
+    {AIN_EEXIST, AIN_EXIT_FAILURE, 409},
+    {AIN_ESHUTDOWN, AIN_EXIT_FAILURE, 503},
+    {AIN_ETIMEOUT, AIN_EXIT_FAILURE, 504},
+    {AIN_EBUSY, AIN_EXIT_FAILURE, 503},
+};
+
+int ain_ops_exit_code(int code) {
+  for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++) {
+    if (status_map[i].code == code) {
+      return status_map[i].exit_code;
+    }
+  }
+  return AIN_EXIT_FAILURE;
+}
+
+int ain_ops_http_status(int code) {
+  for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++) {
+    if (status_map[i].code == code) {
+      return status_map[i].http;
+    }
+  }
+  return 500;
+}
+
+cJSON *ain_ops_error_json(const ain_err_t *err) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "code", ain_err_name(err->code));
+  cJSON_AddStringToObject(o, "field", err->field);
+  cJSON_AddStringToObject(o, "message", err->msg[0] ? err->msg : ain_strerror(err->code));
+  return o;
+}
+
+void ain_ops_fmt_time(int64_t ms, char *out, size_t n) {
+  if (ms <= 0) {
+    snprintf(out, n, "-");
+    return;
+  }
+  time_t s = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}

@@ -1,0 +1,350 @@
+/* Task operations (tasks.h): enqueue, show, list, retry, cancel, stats.
+ * Relies on: ops.h, store/store.h, message/message.h, lua/personas.h, privacy/privacy.h. */
+#include "ops/tasks.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "lua/personas.h"
+#include "message/message.h"
+#include "privacy/privacy.h"
+#include "sched/step.h"
+
+/* ---- enqueue --------------------------------------------------------------------------------- */
+
+/* The personas a batch names, each checked once (a check compiles and runs the file). */
+typedef struct {
+  ain_lua_check_opts_t opts;
+  char **ok; /* ids found valid */
+  size_t n, cap;
+} persona_cache_t;
+
+static int check_persona(void *data, const ain_task_t *t, ain_err_t *err) {
+  persona_cache_t *pc = data;
+  for (size_t i = 0; i < pc->n; i++) {
+    if (strcmp(pc->ok[i], t->persona_id) == 0) {
+      return 0;
+    }
+  }
+  int rc = ain_lua_persona_check(NULL, NULL, &pc->opts, t->persona_id, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (pc->n == pc->cap) {
+    size_t cap = pc->cap ? pc->cap * 2 : 8;
+    char **g = realloc(pc->ok, cap * sizeof *g);
+    if (g == NULL) {
+      return 0; /* checked already; only the cache did not grow */
+    }
+    pc->ok = g;
+    pc->cap = cap;
+  }
+  pc->ok[pc->n++] = ain_strdup(t->persona_id);
+  return 0;
+}
+
+/* Replaces PII in every payload by its token (privacy/privacy.h), before anything is stored. */
+static int scrub_payloads(const ain_config_t *cfg, ain_ops_batch_t *b, ain_err_t *err) {
+  ain_privacy_t *priv = NULL;
+  int rc = ain_privacy_open(cfg->secrets_dir, &priv, err);
+  ain_privacy_stats_t st = {0};
+  for (size_t i = 0; rc == 0 && i < b->ntasks; i++) {
+    rc = ain_privacy_scrub_json(priv, &b->tasks[i].payload, &st, err);
+  }
+  b->pii_replaced = (long long)st.total;
+  b->pii_keyed = priv != NULL && ain_privacy_keyed(priv);
+  ain_privacy_free(priv);
+  return rc;
+}
+
+int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len,
+                            const char *source, ain_ops_batch_t *out, ain_err_t *err) {
+  memset(out, 0, sizeof *out);
+  persona_cache_t pc = {.opts = {.scripts_dir = cfg->scripts_dir,
+                                 .mem_limit = (size_t)cfg->lua.mem_limit_mb << 20,
+                                 .cpu_budget = (uint64_t)cfg->lua.cpu_budget,
+                                 .allow_ffi = cfg->lua.allow_ffi}};
+  /* Validate everything before anything is stored: one bad message refuses the input. */
+  int rc =
+      ain_message_parse_tasks(buf, len, check_persona, &pc, &out->tasks, &out->ntasks, NULL, err);
+  for (size_t i = 0; i < pc.n; i++) {
+    free(pc.ok[i]);
+  }
+  free(pc.ok);
+  if (rc != 0) {
+    goto fail;
+  }
+  if (out->ntasks == 0) {
+    rc = ain_err_set(err, AIN_ESCHEMA, "%s: no task message found", source ? source : "input");
+    goto fail;
+  }
+  for (size_t i = 0; i < out->ntasks; i++) {
+    ain_task_defaults(&out->tasks[i], cfg->queue.default_max_attempts);
+  }
+  if ((rc = scrub_payloads(cfg, out, err)) != 0) {
+    goto fail;
+  }
+  return 0;
+fail:
+  ain_ops_batch_free(out);
+  return rc;
+}
+
+int ain_ops_enqueue_commit(ain_ops_t *ops, const ain_ops_batch_t *b, const char *actor,
+                           ain_err_t *err) {
+  ain_store_batch_t batch = {.tasks = b->tasks, .ntasks = b->ntasks};
+  ain_store_req_t req;
+  ain_store_req_enqueue(&req, &batch);
+  int rc = ain_ops_wait(ops, &req, actor, err);
+  ain_store_req_cleanup(&req);
+  return rc;
+}
+
+void ain_ops_batch_free(ain_ops_batch_t *b) {
+  for (size_t i = 0; b->tasks != NULL && i < b->ntasks; i++) {
+    ain_task_free(&b->tasks[i]);
+  }
+  free(b->tasks);
+  b->tasks = NULL;
+  b->ntasks = 0;
+}
+
+/* ---- one task -------------------------------------------------------------------------------- */
+
+int ain_ops_task_get(ain_ops_t *ops, const char *id, ain_task_t *out, ain_err_t *err) {
+  memset(out, 0, sizeof *out);
+  if (id == NULL || id[0] == '\0') {
+    return ain_err_field(err, AIN_EINVAL, "task_id", "a task id is required");
+  }
+  ain_store_req_t req;
+  ain_store_req_get_task(&req, id);
+  int rc = ain_ops_wait(ops, &req, NULL, err);
+  if (rc == 0) {
+    *out = req.u.get_task.task; /* the request's strings move to the caller */
+    memset(&req.u.get_task.task, 0, sizeof req.u.get_task.task);
+  }
+  ain_store_req_cleanup(&req);
+  return rc;
+}
+
+char *ain_ops_task_handler(const ain_task_t *t) {
+  if (t->handler != NULL) {
+    return ain_strdup(t->handler);
+  }
+  return t->type != NULL ? ain_handler_for_type(t->type) : NULL;
+}
+
+/* ---- list ------------------------------------------------------------------------------------ */
+
+/* A filter value: printable ASCII without spaces, 1..128 bytes (ids and type names are). */
+static int filter_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 128) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] <= ' ' || s[i] > '~') {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* "<created_at>.<uuid>" -> its parts. 0, or -1 when it is not a cursor this layer made. */
+static int parse_cursor(const char *s, int64_t *created_at, char id[AIN_UUID_LEN + 1]) {
+  const char *dot = strchr(s, '.');
+  if (dot == NULL || dot == s || dot - s > 18 || strlen(dot + 1) != AIN_UUID_LEN) {
+    return -1;
+  }
+  int64_t v = 0;
+  for (const char *p = s; p < dot; p++) {
+    if (!isdigit((unsigned char)*p)) {
+      return -1;
+    }
+    v = v * 10 + (*p - '0');
+  }
+  if (!ain_message_uuid7_valid(dot + 1)) {
+    return -1;
+  }
+  *created_at = v;
+  memcpy(id, dot + 1, AIN_UUID_LEN + 1);
+  return 0;
+}
+
+int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_task_page_t *out,
+                      ain_err_t *err) {
+  memset(out, 0, sizeof *out);
+  int status = -1;
+  if (q->status != NULL && (status = ain_task_status_parse(q->status)) < 0) {
+    return ain_err_field(err, AIN_EINVAL, "status",
+                         "unknown task status '%.64s' (pending, ready, running, waiting, "
+                         "succeeded, dead, cancelled)",
+                         q->status);
+  }
+  if (q->type != NULL && !filter_ok(q->type)) {
+    return ain_err_field(err, AIN_EINVAL, "type",
+                         "type must be 1..128 printable characters without spaces");
+  }
+  if (q->dag_id != NULL && !ain_message_uuid7_valid(q->dag_id)) {
+    return ain_err_field(err, AIN_EINVAL, "dag_id",
+                         "dag_id must be a DAG id (a UUIDv7), got '%.64s'", q->dag_id);
+  }
+  if (q->limit < 0 || q->limit > AIN_OPS_LIST_MAX) {
+    return ain_err_field(err, AIN_EINVAL, "limit", "limit must be 1..%d, got %d", AIN_OPS_LIST_MAX,
+                         q->limit);
+  }
+  int limit = q->limit > 0 ? q->limit : AIN_OPS_LIST_DEFAULT;
+  int64_t after_ts = 0;
+  if (q->after != NULL && parse_cursor(q->after, &after_ts, out->after_) != 0) {
+    return ain_err_field(err, AIN_EINVAL, "after",
+                         "'%.80s' is not a page cursor (use the `next` of a previous page)",
+                         q->after);
+  }
+  ain_store_req_list(&out->req_, status, q->dag_id, limit);
+  out->req_.u.list.type = q->type;
+  if (q->after != NULL) {
+    out->req_.u.list.after_created_at = after_ts;
+    out->req_.u.list.after_id = out->after_;
+  }
+  int rc = ain_ops_wait(ops, &out->req_, NULL, err);
+  if (rc != 0) {
+    ain_ops_task_page_free(out);
+    return rc;
+  }
+  out->tasks = out->req_.u.list.tasks;
+  out->ntasks = out->req_.u.list.ntasks;
+  /* A full page may have a successor; the cursor names its last row. A page that came out
+   * exactly full at the end of the table gives one empty page more, which says "" itself. */
+  if (out->ntasks == (size_t)limit) {
+    const ain_task_t *last = &out->tasks[out->ntasks - 1];
+    snprintf(out->next, sizeof out->next, "%lld.%s", (long long)last->created_at, last->id);
+  }
+  return 0;
+}
+
+void ain_ops_task_page_free(ain_ops_task_page_t *p) {
+  if (p->req_.op != 0) {
+    ain_store_req_cleanup(&p->req_);
+  }
+  memset(p, 0, sizeof *p);
+}
+
+static void add_opt_string(cJSON *o, const char *key, const char *v) {
+  if (v != NULL && v[0] != '\0') {
+    cJSON_AddStringToObject(o, key, v);
+  } else {
+    cJSON_AddNullToObject(o, key);
+  }
+}
+
+cJSON *ain_ops_task_page_json(const ain_ops_task_page_t *p) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *arr = cJSON_AddArrayToObject(o, "tasks");
+  for (size_t i = 0; i < p->ntasks; i++) {
+    const ain_task_t *t = &p->tasks[i];
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "task_id", t->id);
+    add_opt_string(r, "type", t->type);
+    cJSON_AddStringToObject(r, "status", ain_task_status_name(t->status));
+    add_opt_string(r, "dag_id", t->dag_id);
+    add_opt_string(r, "step", t->step);
+    add_opt_string(r, "persona_id", t->persona_id);
+    cJSON_AddNumberToObject(r, "attempts", t->attempts);
+    cJSON_AddNumberToObject(r, "max_attempts", t->max_attempts);
+    cJSON_AddNumberToObject(r, "priority", t->priority);
+    cJSON_AddNumberToObject(r, "state_version", (double)t->state_version);
+    cJSON_AddNumberToObject(r, "created_at", (double)t->created_at);
+    cJSON_AddNumberToObject(r, "updated_at", (double)t->updated_at);
+    add_opt_string(r, "last_error", t->last_error);
+    cJSON_AddItemToArray(arr, r);
+  }
+  add_opt_string(o, "next", p->next);
+  return o;
+}
+
+/* ---- retry, cancel --------------------------------------------------------------------------- */
+
+int ain_ops_task_retry(ain_ops_t *ops, const char *id, const char *actor, ain_ops_retry_t *out,
+                       ain_err_t *err) {
+  memset(out, 0, sizeof *out);
+  if (id == NULL || id[0] == '\0') {
+    return ain_err_field(err, AIN_EINVAL, "task_id", "a task id is required");
+  }
+  ain_store_req_t req;
+  ain_store_req_retry(&req, id);
+  int rc = ain_ops_wait(ops, &req, actor, err);
+  if (rc == 0) {
+    out->state_version = req.u.retry.new_version;
+    out->attempts_before = req.u.retry.attempts_before;
+    out->dag_reopened = req.u.retry.dag_reopened;
+    out->revived = req.u.retry.revived;
+  }
+  ain_store_req_cleanup(&req);
+  return rc;
+}
+
+cJSON *ain_ops_retry_json(const char *id, const ain_ops_retry_t *r) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "task_id", id);
+  cJSON_AddStringToObject(o, "status", "ready");
+  cJSON_AddNumberToObject(o, "state_version", (double)r->state_version);
+  cJSON_AddNumberToObject(o, "attempts_before", r->attempts_before);
+  cJSON_AddBoolToObject(o, "dag_reopened", r->dag_reopened);
+  cJSON_AddNumberToObject(o, "revived", r->revived);
+  return o;
+}
+
+int ain_ops_cancel(ain_ops_t *ops, const char *id, const char *reason, const char *actor,
+                   int *cancelled, ain_err_t *err) {
+  *cancelled = 0;
+  if (id == NULL || id[0] == '\0') {
+    return ain_err_field(err, AIN_EINVAL, "id", "a task or DAG id is required");
+  }
+  if (reason == NULL) {
+    reason = "cancelled by operator";
+  }
+  /* A DAG id first; otherwise a task. */
+  ain_store_req_t req;
+  ain_store_req_cancel(&req, NULL, id, reason);
+  int rc = ain_ops_wait(ops, &req, actor, err);
+  if (rc == AIN_ENOTFOUND) {
+    ain_store_req_cleanup(&req);
+    ain_err_clear(err);
+    ain_store_req_cancel(&req, id, NULL, reason);
+    rc = ain_ops_wait(ops, &req, actor, err);
+  }
+  if (rc == 0) {
+    *cancelled = req.u.cancel.cancelled;
+  }
+  ain_store_req_cleanup(&req);
+  return rc;
+}
+
+/* ---- stats ----------------------------------------------------------------------------------- */
+
+int ain_ops_stats(ain_ops_t *ops, ain_store_stats_t *out, ain_err_t *err) {
+  ain_store_req_t req;
+  ain_store_req_stats(&req);
+  int rc = ain_ops_wait(ops, &req, NULL, err);
+  if (rc == 0) {
+    *out = req.u.stats.stats;
+  }
+  ain_store_req_cleanup(&req);
+  return rc;
+}
+
+cJSON *ain_ops_stats_json(const ain_store_stats_t *s) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *t = cJSON_AddObjectToObject(o, "tasks");
+  for (int i = 0; i < AIN_TASK_STATUS_COUNT; i++) {
+    cJSON_AddNumberToObject(t, ain_task_status_name(i), (double)s->tasks[i]);
+  }
+  cJSON *d = cJSON_AddObjectToObject(o, "dags");
+  for (int i = 0; i < AIN_DAG_STATUS_COUNT; i++) {
+    cJSON_AddNumberToObject(d, ain_dag_status_name(i), (double)s->dags[i]);
+  }
+  return o;
+}
