@@ -90,13 +90,13 @@ static void answer_all(ain_api_t *api, const probe_t *p, const char *store_msg) 
 
 static void probe_run(ain__api_job_t *job, ain__api_worker_t *w) {
   probe_t *p = (probe_t *)job;
-  if (w->store == NULL) {
+  if (!w->ops_open) {
     p->rc = ain_err_set(&p->err, AIN_ESTORE, "no store handle: %s", w->open_err.msg);
     return;
   }
   ain_store_req_t req;
   ain_store_req_migrate_status(&req);
-  p->rc = ain_store_wait(w->store, &req);
+  p->rc = ain_store_wait(w->ops.store, &req);
   if (p->rc != 0) {
     p->err = req.err;
   }

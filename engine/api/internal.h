@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "config/api.h"
+#include "ops/ops.h"
 #include "store/store.h"
 
 /* ---- callers -------------------------------------------------------------------------------- */
@@ -58,8 +59,9 @@ typedef struct ain__api_worker {
   struct ain_api *api;
   int index;
   uv_thread_t thread;
-  uv_loop_t loop;     /* private: store calls are driven on it (ain_store_wait) */
-  ain_store_t *store; /* NULL when it could not be opened (then jobs see AIN_ESTORE) */
+  uv_loop_t loop; /* private: the ops layer drives its store calls on it */
+  ain_ops_t ops;  /* engine/ops/ on this worker's own store handle */
+  int ops_open;   /* 0 when it could not be opened (then jobs answer AIN_ESTORE) */
   ain_err_t open_err;
 } ain__api_worker_t;
 
@@ -181,6 +183,11 @@ struct ain_api {
 };
 
 ain_api_t *ain__api_of_handler(h2o_handler_t *self);
+
+/* Handlers (tasks.c): GET /v1/tasks, GET /v1/tasks/{id}, POST /v1/tasks/{id}/cancel. */
+int ain__api_task_list(ain__api_call_t *call);
+int ain__api_task_show(ain__api_call_t *call);
+int ain__api_task_cancel(ain__api_call_t *call);
 
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);

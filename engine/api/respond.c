@@ -103,7 +103,8 @@ void ain__api_send_error(h2o_req_t *req, const char *code, const char *field, co
 
 void ain__api_send_err(h2o_req_t *req, const ain_err_t *err) {
   const char *code = ain_err_name(err->code);
-  ain__api_send_json(req, ain__api_status_of(code),
+  /* The ops layer's table (ops.c) maps AIN_E* codes for the CLI and the API alike. */
+  ain__api_send_json(req, ain_ops_http_status(err->code),
                      error_body(code, err->field, err->msg[0] ? err->msg
                                                               : ain_strerror(err->code)));
 }

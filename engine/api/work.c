@@ -3,18 +3,13 @@
  * store handle on it, takes jobs from one queue and hands them back through a uv_async to the
  * server's loop, where the response is sent. Not libuv's thread pool: the media steps use that,
  * and a request must not wait behind a render's file I/O (nor hold it up).
- * Relies on: store/store.h, sched/engine.h (the store config), internal.h. */
+ * Relies on: ops/ops.h (a worker's store handle and every operation), internal.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "core/log.h"
-#include "sched/engine.h"
-
-static void store_closed(void *data) {
-  *(int *)data = 1;
-}
 
 static void worker_main(void *arg) {
   ain__api_worker_t *w = arg;
@@ -50,14 +45,10 @@ static void worker_main(void *arg) {
     uv_mutex_unlock(&pool->mu);
     uv_async_send(&pool->done_async);
   }
-  if (w->store != NULL) {
-    int closed = 0;
-    ain_store_close(w->store, store_closed, &closed);
-    while (!closed && uv_run(&w->loop, UV_RUN_ONCE) != 0) {
-    }
-    w->store = NULL;
+  if (w->ops_open) {
+    ain_ops_close(&w->ops); /* the store handle and the loop */
+    w->ops_open = 0;
   }
-  uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
 /* Server loop: answer what the workers finished. */
@@ -86,29 +77,22 @@ int ain__api_pool_start(ain_api_t *api, int nworkers, ain_err_t *err) {
   if (pool->workers == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "out of memory");
   }
-  ain_store_config_t scfg;
-  ain_engine_store_config(api->cfg, &scfg);
   for (int i = 0; i < nworkers; i++) {
     ain__api_worker_t *w = &pool->workers[i];
     w->api = api;
     w->index = i;
-    if (uv_loop_init(&w->loop) != 0) {
-      return ain_err_set(err, AIN_EIO, "api: cannot create worker %d's loop", i);
-    }
-    /* Opening sends nothing (Postgres connects asynchronously), so it may happen here. */
-    if (ain_store_open(&scfg, &w->loop, &w->store, &w->open_err) != 0) {
+    /* Opening sends nothing (Postgres connects asynchronously), so it may happen here; the
+     * handle is then used by the worker's thread alone. */
+    if (ain_ops_open(&w->ops, api->cfg, &w->loop, &w->open_err) != 0) {
       ain_log_warn("api: worker %d has no store handle: %s", i, w->open_err.msg);
-      w->store = NULL;
+    } else {
+      w->ops_open = 1;
     }
     int rc = uv_thread_create(&w->thread, worker_main, w);
     if (rc != 0) {
-      if (w->store != NULL) {
-        int closed = 0;
-        ain_store_close(w->store, store_closed, &closed);
-        while (!closed && uv_run(&w->loop, UV_RUN_ONCE) != 0) {
-        }
+      if (w->ops_open) {
+        ain_ops_close(&w->ops);
       }
-      uv_loop_close(&w->loop);
       return ain_err_set(err, AIN_EIO, "api: cannot start worker %d: %s", i, uv_strerror(rc));
     }
     pool->nworkers++;
@@ -173,7 +157,6 @@ void ain__api_pool_join(ain_api_t *api) {
   }
   for (int i = 0; i < pool->nworkers; i++) {
     uv_thread_join(&pool->workers[i].thread);
-    uv_loop_close(&pool->workers[i].loop);
   }
   on_done(&pool->done_async); /* anything finished after the last wake-up */
   uv_close((uv_handle_t *)&pool->done_async, NULL);
