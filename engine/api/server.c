@@ -183,6 +183,11 @@ static void server_thread(void *arg) {
   h2o_context_dispose(&api->ctx); /* runs the loop once itself: must be outside uv_run */
   uv_walk(&api->loop, close_any, NULL);
   uv_run(&api->loop, UV_RUN_DEFAULT);
+  /* h2o keeps freed socket buffers in a thread-local recycle list; this thread is ending, so
+   * hand them back (popping one returns it to us). */
+  while (h2o_socket_buffer_prototype.allocator.cnt > 0) {
+    free(h2o_mem_alloc_recycle(&h2o_socket_buffer_prototype.allocator, 0));
+  }
   uv_mutex_lock(&api->done_mu);
   atomic_store(&api->finished, 1);
   uv_cond_signal(&api->done_cond);
