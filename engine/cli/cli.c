@@ -86,6 +86,21 @@ static const ain_cli_verb_t verbs[] = {
      "  prints the recorded and the new decision side by side, compared as canonical JSON.\n"
      "  Exit 0 when they are equal, 1 when they differ.",
      ain_cli_replay},
+    {"judge", "measure the judge: eval on labelled items, shadow on recorded decisions",
+     "ain judge eval FILE.jsonl... [--policy-sha SHA]... [--scripts DIR] [-c CONFIG] [--json]\n"
+     "ain judge shadow --policy-sha SHA [--policy-sha SHA]... [--since 7d] [--limit N] [--json]\n"
+     "  eval: judge.screen(text, ctx) on every labelled item (one JSON object a line: id, text,\n"
+     "  persona?, decision, categories; every line is validated first, a bad one exits 2 naming\n"
+     "  its line and field), with the policy files of scripts_dir (or DIR) checked as the\n"
+     "  registry checks them, SHA (a recorded version of any module) replacing its module.\n"
+     "  Prints the decision confusion matrix, precision and recall per category, benign items\n"
+     "  wrongly stopped and the missed items; exit 1 below the bars (recall >= 0.95 for reject\n"
+     "  categories, >= 0.90 for review ones, benign stopped <= 5 %).\n"
+     "  shadow: re-runs judge.decide with the candidates on every judge decision recorded in the\n"
+     "  window (default 7d, newest N = 1000), on its recorded payload, ctx and versions, side\n"
+     "  effects refused; prints the transitions (pass -> review ...) and the changed items.\n"
+     "  Promote a candidate with `ain scripts pin MODULE SHA`.",
+     ain_cli_judge},
     {"review", "the human review queue: list, show, approve, reject",
      "ain review list [--status pending|approved|rejected|all] [--limit N] [-c CONFIG] [--json]\n"
      "ain review show VIDEO_ID [-c CONFIG] [--json]\n"

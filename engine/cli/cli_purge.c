@@ -16,8 +16,7 @@
 #include "ops/admin.h"
 #include "privacy/retention.h"
 
-/* "30d", "12h", "90m", "45s", "2w", "0s" -> ms. 0, or -1 when it is not a duration. */
-static int parse_duration(const char *s, int64_t *ms) {
+int ain_cli_parse_duration(const char *s, int64_t *ms) {
   char *end = NULL;
   if (s == NULL || s[0] < '0' || s[0] > '9') {
     return -1;
@@ -87,7 +86,7 @@ int ain_cli_purge(ain_cli_t *cli) {
   if (older == NULL) {
     return ain_cli_usage(cli, "--older-than DURATION is required (e.g. 30d)%s", NULL);
   }
-  if (parse_duration(older, &age) != 0) {
+  if (ain_cli_parse_duration(older, &age) != 0) {
     return ain_cli_usage(cli, "--older-than: '%s' is not a duration (a number and s, m, h, d or w)",
                          older);
   }

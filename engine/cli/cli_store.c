@@ -16,7 +16,6 @@ int ain_cli_open_loaded_store(ain_cli_t *cli, ain_err_t *err) {
   if (rc == 0 && (rc = ain_ops_migrate(&cli->ops, cli->actor, NULL, NULL, err)) != 0) {
     ain_ops_close(&cli->ops);
   }
-  cli->store = rc == 0 ? cli->ops.store : NULL;
   return rc;
 }
 
@@ -27,11 +26,6 @@ int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err) {
 
 void ain_cli_close_store(ain_cli_t *cli) {
   ain_ops_close(&cli->ops);
-  cli->store = NULL;
-}
-
-int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err) {
-  return ain_ops_wait(&cli->ops, req, cli->actor, err);
 }
 
 int ain_cli_migrate(ain_cli_t *cli) {

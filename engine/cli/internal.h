@@ -1,6 +1,6 @@
 /* Private to engine/cli/: the parsed command line and helpers shared by the verbs. A verb parses
  * its arguments, calls the ops layer (engine/ops/) and prints what it returns; it never sends a
- * store request itself (replay, which re-runs a policy, is the one verb still to move). */
+ * store request itself. */
 #ifndef AIN_CLI_INTERNAL_H
 #define AIN_CLI_INTERNAL_H
 
@@ -33,7 +33,6 @@ struct ain_cli {
   ain_config_t cfg;
   uv_loop_t loop;
   ain_ops_t ops;      /* open between ain_cli_open_store and ain_cli_close_store */
-  ain_store_t *store; /* ops.store, for replay */
 };
 
 int ain_cli_usage(const ain_cli_t *cli, const char *fmt, const char *arg);
@@ -49,12 +48,12 @@ int ain_cli_open_store(ain_cli_t *cli, ain_err_t *err);
 /* The same with the config already in cli->cfg. */
 int ain_cli_open_loaded_store(ain_cli_t *cli, ain_err_t *err);
 void ain_cli_close_store(ain_cli_t *cli);
-/* Runs one store request to completion (ain_ops_wait, actor cli->actor unless the request names
- * one): for replay only. */
-int ain_cli_wait(ain_cli_t *cli, ain_store_req_t *req, ain_err_t *err);
 /* Parses the value s of option opt into *out: 0, or a usage error (exit 2) naming the option and
  * the range [min, max]. */
 int ain_cli_int_arg(ain_cli_t *cli, const char *opt, const char *s, long min, long max, int *out);
+/* "30d", "12h", "90m", "45s", "2w", "0s" -> ms. 0, or -1 when it is not a duration
+ * (cli_purge.c). */
+int ain_cli_parse_duration(const char *s, int64_t *ms);
 
 int ain_cli_run(ain_cli_t *cli);
 int ain_cli_migrate(ain_cli_t *cli);
@@ -67,6 +66,7 @@ int ain_cli_audit(ain_cli_t *cli);  /* cli_dag.c */
 int ain_cli_check(ain_cli_t *cli);
 int ain_cli_scripts(ain_cli_t *cli); /* cli_scripts.c */
 int ain_cli_replay(ain_cli_t *cli);  /* cli_replay.c */
+int ain_cli_judge(ain_cli_t *cli);   /* cli_judge.c */
 int ain_cli_test(ain_cli_t *cli);    /* cli_test.c */
 int ain_cli_nodes(ain_cli_t *cli); /* cli_nodes.c */
 int ain_cli_review(ain_cli_t *cli);     /* cli_review.c */

@@ -187,6 +187,9 @@ void ain__lua_add_http(lua_State *L);
 void ain__lua_add_store(lua_State *L);
 void ain__lua_add_emit(lua_State *L);
 void ain__lua_add_secret(lua_State *L);
+/* text.c: adds ain.text (fold, tokens, stem, numbers) to the ain table on top of the stack; its
+ * work is charged to h's running call (h may be NULL: a plain state, nothing charged). */
+void ain__lua_add_text(lua_State *L, ain_lua_host_t *h);
 /* Stops ain.http: closes its uv handles (freed in their close callbacks: run the loop after) and
  * the curl multi. Called by ain_lua_host_free once every call is cancelled. */
 void ain__lua_http_free(ain_lua_host_t *h);

@@ -188,6 +188,20 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     return str_empty(req->u.get_dag.id) ? ain_err_field(err, AIN_EINVAL, "id", "dag id is empty")
                                         : 0;
   case AIN_STORE_AUDIT:
+    if (req->u.audit.handler != NULL) {
+      if (req->u.audit.operator_rows || !str_empty(req->u.audit.task_id) ||
+          !str_empty(req->u.audit.dag_id)) {
+        return ain_err_set(err, AIN_EINVAL, "decision rows are chosen by handler alone");
+      }
+      if (str_empty(req->u.audit.handler)) {
+        return ain_err_field(err, AIN_EINVAL, "handler", "handler is empty");
+      }
+      if (req->u.audit.limit < 0) {
+        return ain_err_field(err, AIN_EINVAL, "limit", "limit must be >= 0, got %d",
+                             req->u.audit.limit);
+      }
+      return 0;
+    }
     if (req->u.audit.operator_rows) {
       if (!str_empty(req->u.audit.task_id) || !str_empty(req->u.audit.dag_id)) {
         return ain_err_set(err, AIN_EINVAL, "operator audit rows belong to no task and no DAG");
@@ -353,6 +367,14 @@ void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *
   req_init(req, AIN_STORE_AUDIT);
   req->u.audit.task_id = task_id;
   req->u.audit.dag_id = dag_id;
+}
+
+void ain_store_req_audit_decisions(ain_store_req_t *req, const char *handler, int64_t since,
+                                   int limit) {
+  req_init(req, AIN_STORE_AUDIT);
+  req->u.audit.handler = handler;
+  req->u.audit.since = since;
+  req->u.audit.limit = limit;
 }
 
 void ain_store_req_audit_operator(ain_store_req_t *req, int limit) {

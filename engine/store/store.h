@@ -333,6 +333,12 @@ struct ain_store_req {
        * `limit` of them (0 = 100) */
       int operator_rows;
       int limit;
+      /* in (ain_store_req_audit_decisions): instead, the rows that recorded a policy decision:
+       * transitions to succeeded of tasks (live or archived) run by `handler`
+       * ("lua:judge.decide"), written at or after `since` (ms), the newest `limit` (0 = 1000)
+       * of them. A purged task's rows are left out (there is no task to re-run). */
+      const char *handler;
+      int64_t since;
       ain_audit_t *rows; /* out, oldest first */
       size_t nrows;
     } audit;
@@ -569,6 +575,10 @@ void ain_store_req_audit(ain_store_req_t *req, const char *task_id, const char *
 /* The newest `limit` operator audit rows (settings, pins: rows of no task and no DAG), oldest
  * first. */
 void ain_store_req_audit_operator(ain_store_req_t *req, int limit);
+/* The audit rows of the decisions of `handler` since `since` (ms), the newest `limit` (0 = 1000),
+ * oldest first (`ain judge shadow`). */
+void ain_store_req_audit_decisions(ain_store_req_t *req, const char *handler, int64_t since,
+                                   int limit);
 void ain_store_req_stats(ain_store_req_t *req);
 /* STATS with open_only set: is there unfinished work, and when is the next deferred task due. */
 void ain_store_req_open_work(ain_store_req_t *req);

@@ -4,7 +4,10 @@
  *   a task's rows are in time order even when the nodes that wrote them disagree about the time;
  * - a DAG id asked as a task is ENOTFOUND, and then found as a DAG (what `ain audit` relies on);
  * - pins, unpins and settings changes leave operator rows naming the actor, only when something
- *   changed, read back newest-last by AUDIT with operator_rows.
+ *   changed, read back newest-last by AUDIT with operator_rows;
+ * - the decision rows of a handler (`ain judge shadow`): its tasks' moves to succeeded in a window,
+ *   the newest `limit`, oldest first; other handlers' and other transitions' rows are not among
+ *   them, and a bad request is EINVAL naming the field.
  * Relies on: store_fixture.h, store/store.h, core/util.h, libuv, the C harness. */
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +236,65 @@ TEST(pins_and_settings_audited_with_the_operator) {
   fx_close(&f);
 }
 
+/* Enqueues one task run by `handler`, claims it and finishes it as succeeded. */
+static void run_one(fx_t *f, const char *handler, char id[AIN_UUID_LEN + 1]) {
+  ain_task_t t;
+  mk_task(&t, NULL, "judge");
+  t.handler = (char *)handler;
+  ain_store_batch_t b = {.tasks = &t, .ntasks = 1};
+  ain_store_req_t r;
+  ain_store_req_enqueue(&r, &b);
+  ASSERT_OK(wait_as(f, &r, "node-a/0"));
+  ain_store_req_cleanup(&r);
+  int64_t v = claim_one(f, "node-a/0", ain_now_ms(), t.id);
+  succeed(f, t.id, v, ain_now_ms());
+  memcpy(id, t.id, AIN_UUID_LEN + 1);
+}
+
+TEST(decision_rows_by_handler_and_window) {
+  fx_t f;
+  fx_open(&f);
+  int64_t before = ain_now_ms() - 1;
+  char a[AIN_UUID_LEN + 1], other[AIN_UUID_LEN + 1], b[AIN_UUID_LEN + 1];
+  run_one(&f, "lua:judge.decide", a);
+  run_one(&f, "noop", other);
+  run_one(&f, "lua:judge.decide", b);
+  ain_store_req_t r;
+  ain_store_req_audit_decisions(&r, "lua:judge.decide", before, 0);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_EQ(r.u.audit.nrows, (size_t)2); /* not the creation, claim or the noop's rows */
+  ASSERT_STR_EQ(r.u.audit.rows[0].task_id, a);
+  ASSERT_STR_EQ(r.u.audit.rows[1].task_id, b);
+  ASSERT_STR_EQ(r.u.audit.rows[0].to_status, "succeeded");
+  ASSERT_LE(r.u.audit.rows[0].ts, r.u.audit.rows[1].ts);
+  ain_store_req_cleanup(&r);
+  /* the newest one only */
+  ain_store_req_audit_decisions(&r, "lua:judge.decide", before, 1);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_EQ(r.u.audit.nrows, (size_t)1);
+  ASSERT_STR_EQ(r.u.audit.rows[0].task_id, b);
+  ain_store_req_cleanup(&r);
+  /* a window that starts later holds none, and an empty list is no "not found" */
+  ain_store_req_audit_decisions(&r, "lua:judge.decide", ain_now_ms() + HOUR, 0);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_EQ(r.u.audit.nrows, (size_t)0);
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_decisions(&r, "", before, 0);
+  ASSERT_EQ(wait_as(&f, &r, "test"), AIN_EINVAL);
+  ASSERT_STR_EQ(r.err.field, "handler");
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_decisions(&r, "lua:judge.decide", before, -1);
+  ASSERT_EQ(wait_as(&f, &r, "test"), AIN_EINVAL);
+  ASSERT_STR_EQ(r.err.field, "limit");
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_decisions(&r, "lua:judge.decide", before, 0);
+  r.u.audit.task_id = a;
+  ASSERT_EQ(wait_as(&f, &r, "test"), AIN_EINVAL);
+  ain_store_req_cleanup(&r);
+  fx_close(&f);
+}
+
 TEST_MAIN(TEST_ENTRY(task_rows_in_time_order_across_skewed_nodes),
+          TEST_ENTRY(decision_rows_by_handler_and_window),
           TEST_ENTRY(dag_id_is_not_a_task_but_a_dag),
           TEST_ENTRY(pins_and_settings_audited_with_the_operator))

@@ -120,6 +120,16 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                                 "WHERE task_id IS NULL AND dag_id IS NULL "
                                 "ORDER BY id DESC LIMIT $1::integer) x ORDER BY id",
                                 1},
+    /* the newest $3 decisions of handler $1 since $2 (015_audit_decisions.sql indexes them) */
+    [AIN__PG_AUDIT_DECISIONS] =
+        {"ain_audit_decisions",
+         "SELECT * FROM (SELECT a.id, a.task_id, a.dag_id, a.actor, a.from_status, a.to_status, "
+         "a.detail, a.state_version, a.ts FROM audit_log a WHERE a.to_status = 'succeeded' "
+         "AND a.ts >= $2::bigint AND (EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id "
+         "AND t.handler = $1::text) OR EXISTS (SELECT 1 FROM tasks_archive t "
+         "WHERE t.id = a.task_id AND t.handler = $1::text)) "
+         "ORDER BY a.ts DESC, a.id DESC LIMIT $3::integer) x ORDER BY ts, id",
+         3},
     [AIN__PG_STATS] = {"ain_stats",
                        "SELECT 't', status, count(*) FROM tasks GROUP BY status "
                        "UNION ALL SELECT 'd', status, count(*) FROM dags GROUP BY status "
@@ -490,6 +500,13 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     pg_cmd(plan, AIN__PG_DAG_EDGES)->params[0] = ain_strdup(req->u.get_dag.id);
     return 0;
   case AIN_STORE_AUDIT:
+    if (req->u.audit.handler) {
+      c = pg_cmd(plan, AIN__PG_AUDIT_DECISIONS);
+      c->params[0] = ain_strdup(req->u.audit.handler);
+      c->params[1] = pg_i64(req->u.audit.since);
+      c->params[2] = pg_i64(req->u.audit.limit > 0 ? req->u.audit.limit : 1000);
+      return 0;
+    }
     if (req->u.audit.operator_rows) {
       pg_cmd(plan, AIN__PG_AUDIT_OPERATOR)->params[0] =
           pg_i64(req->u.audit.limit > 0 ? req->u.audit.limit : 100);
@@ -671,7 +688,7 @@ static int pg_parse_dag(ain_store_req_t *req, ain__pg_plan_t *plan) {
 static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
   const PGresult *x = plan->res[0], *r = plan->res[1];
   int i, rows;
-  if (req->u.audit.operator_rows) {
+  if (req->u.audit.operator_rows || req->u.audit.handler) {
     r = x; /* one statement, no existence check */
   } else if ((!x || PQntuples(x) == 0) && (!r || PQntuples(r) == 0)) {
     /* not found only without the row and without any audit: a purged task or DAG keeps its

@@ -115,15 +115,21 @@ static int get_dag(ain__sq_ctx_t *c) {
 static int audit_list(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
   int by_task = req->u.audit.task_id != NULL && req->u.audit.task_id[0] != '\0';
-  int ops = req->u.audit.operator_rows;
+  int decisions = req->u.audit.handler != NULL;
+  int ops = req->u.audit.operator_rows || decisions; /* lists: an empty one is no "not found" */
   const char *id = by_task ? req->u.audit.task_id : req->u.audit.dag_id;
-  sqlite3_stmt *st = ain__store_sq_stmt(c, ops       ? SQ_AUDIT_OPERATOR
+  sqlite3_stmt *st = ain__store_sq_stmt(c, decisions ? SQ_AUDIT_DECISIONS
+                                           : ops     ? SQ_AUDIT_OPERATOR
                                            : by_task ? SQ_AUDIT_BY_TASK
                                                      : SQ_AUDIT_BY_DAG);
   if (st == NULL) {
     return AIN_ESTORE;
   }
-  if (ops) {
+  if (decisions) {
+    ain__store_sq_bind_text(st, 1, req->u.audit.handler);
+    sqlite3_bind_int64(st, 2, req->u.audit.since);
+    sqlite3_bind_int(st, 3, req->u.audit.limit > 0 ? req->u.audit.limit : 1000);
+  } else if (ops) {
     sqlite3_bind_int(st, 1, req->u.audit.limit > 0 ? req->u.audit.limit : 100);
   } else {
     ain__store_sq_bind_text(st, 1, id);

@@ -134,6 +134,13 @@ static const char *const sql_text[SQ__COUNT] = {
                           "to_status, detail, state_version, ts FROM audit_log "
                           "WHERE task_id IS NULL AND dag_id IS NULL ORDER BY id DESC LIMIT ?1) "
                           "ORDER BY id",
+    /* the newest ?3 decisions of handler ?1 since ?2 (015_audit_decisions.sql indexes them) */
+    [SQ_AUDIT_DECISIONS] =
+        "SELECT * FROM (SELECT a.id, a.task_id, a.dag_id, a.actor, a.from_status, a.to_status, "
+        "a.detail, a.state_version, a.ts FROM audit_log a WHERE a.to_status = 'succeeded' "
+        "AND a.ts >= ?2 AND (EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id "
+        "AND t.handler = ?1) OR EXISTS (SELECT 1 FROM tasks_archive t WHERE t.id = a.task_id "
+        "AND t.handler = ?1)) ORDER BY a.ts DESC, a.id DESC LIMIT ?3) ORDER BY ts, id",
     [SQ_STATS_TASKS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [SQ_STATS_DAGS] = "SELECT status, count(*) FROM dags GROUP BY status",
     [SQ_STATS_NEXT] = "SELECT min(run_at) FROM tasks WHERE status = 'ready'",
