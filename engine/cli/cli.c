@@ -63,7 +63,7 @@ static const ain_cli_verb_t verbs[] = {
     {"check", "check the config and contract-check every policy",
      "ain check [-c CONFIG] [--json] [PATH]\n"
      "  Exit 0 when the config loads and every policy under PATH (default: the config's\n"
-     "  scripts_dir; a folder holding agents/ and personas/, one of them, or one .lua file)\n"
+     "  scripts_dir; a folder holding agents/, personas/ and safety/, one of them, or one .lua file)\n"
      "  compiles, runs its top level inside the sandbox and budgets, and exports the entry\n"
      "  points of its kind (docs/lua-api.md). Each problem is printed as file:line: what.",
      ain_cli_check},

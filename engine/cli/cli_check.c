@@ -15,7 +15,7 @@
 #include "lua/registry.h"
 #include "lua/spawn_lint.h"
 
-/* The folder above agents/ or personas/: what a checked module requires resolves there. */
+/* The folder above agents/, personas/ or safety/: what a checked module requires resolves there. */
 static void scripts_dir_of(const char *path, char *out, size_t cap) {
   snprintf(out, cap, "%s", path);
   char *slash = strrchr(out, '/');
@@ -36,7 +36,7 @@ static void scripts_dir_of(const char *path, char *out, size_t cap) {
 static int check_file(const ain_cli_t *cli, const char *path) {
   char module[128];
   if (ain_lua_module_for_path(path, module, sizeof module) != 0) {
-    /* not under agents/ or personas/: check it as an agents module named after the file */
+    /* not under agents/, personas/ or safety/: check it as an agents module named after the file */
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     snprintf(module, sizeof module, "%.*s", (int)(strlen(base) - 4), base);

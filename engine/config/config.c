@@ -8,9 +8,9 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,6 +89,18 @@ static const config_key_t config_keys[] = {
     {"judge", K_TABLE, 0, 0, 0},
     {"judge.pass", K_FRACTION, OFF(judge.pass), 0, 0},
     {"judge.reject", K_FRACTION, OFF(judge.reject), 0, 0},
+    {"judge.providers", K_TABLE, 0, 0, 0},
+    {"judge.providers.moderation", K_TABLE, 0, 0, 0},
+    {"judge.providers.moderation.url", K_STRING, OFF(judge.providers.moderation.url), 0, 0},
+    {"judge.providers.moderation.model", K_STRING, OFF(judge.providers.moderation.model), 0, 0},
+    {"judge.providers.moderation.secret", K_STRING, OFF(judge.providers.moderation.secret), 0, 0},
+    {"judge.providers.moderation.timeout_ms", K_INT, OFF(judge.providers.moderation.timeout_ms), 1,
+     600000},
+    {"judge.providers.llm", K_TABLE, 0, 0, 0},
+    {"judge.providers.llm.url", K_STRING, OFF(judge.providers.llm.url), 0, 0},
+    {"judge.providers.llm.model", K_STRING, OFF(judge.providers.llm.model), 0, 0},
+    {"judge.providers.llm.secret", K_STRING, OFF(judge.providers.llm.secret), 0, 0},
+    {"judge.providers.llm.timeout_ms", K_INT, OFF(judge.providers.llm.timeout_ms), 1, 600000},
     {"channels", K_TABLE, 0, 0, 0},
     {"channels.outbox", K_TABLE, 0, 0, 0},
     {"channels.outbox.kind", K_STRING, OFF(channels.outbox.kind), 0, 0},
@@ -143,6 +155,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->queue.retry_max_ms = 300000;
   cfg->judge.pass = -1;
   cfg->judge.reject = -1;
+  cfg->judge.providers.moderation.timeout_ms = 3000;
+  cfg->judge.providers.llm.timeout_ms = 5000;
   cfg->queue.default_timeout_ms = 120000;
   cfg->queue.default_max_attempts = 3;
   cfg->queue.cancel_check_ms = 500;
@@ -196,6 +210,12 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->media.preset);
   free(cfg->channels.outbox.kind);
   free(cfg->channels.outbox.dir);
+  ain_config_provider_t *pv[] = {&cfg->judge.providers.moderation, &cfg->judge.providers.llm};
+  for (size_t i = 0; i < 2; i++) {
+    free(pv[i]->url);
+    free(pv[i]->model);
+    free(pv[i]->secret);
+  }
   ain_spawn_config_free(&cfg->spawn);
   ain_api_config_free(&cfg->api);
   memset(cfg, 0, sizeof *cfg);
@@ -346,6 +366,55 @@ type_error:
                        lua_kind_name(k->kind), lua_typename(L, t));
 }
 
+/* A judge provider (judge.providers.<name>) is off without a url; one set is complete and sane:
+ * an http(s) URL without spaces, query or trailing slash, a model, and a secret name ain.secret
+ * accepts. */
+static int check_provider(const ain_config_provider_t *p, const char *name, const char *path,
+                          ain_err_t *err) {
+  char key[96];
+  if (p->url == NULL) {
+    if (p->model != NULL || p->secret != NULL) {
+      snprintf(key, sizeof key, "judge.providers.%s.url", name);
+      return ain_err_field(err, AIN_ECONFIG, key,
+                           "%s: '%s' is required (the provider's base URL, "
+                           "such as \"http://127.0.0.1:8080\")",
+                           path, key);
+    }
+    return 0;
+  }
+  snprintf(key, sizeof key, "judge.providers.%s.url", name);
+  size_t n = strlen(p->url);
+  size_t scheme = strncmp(p->url, "http://", 7) == 0    ? 7
+                  : strncmp(p->url, "https://", 8) == 0 ? 8
+                                                        : 0;
+  if (scheme == 0 || strpbrk(p->url, " \t\r\n?#") != NULL || n <= scheme || p->url[n - 1] == '/') {
+    return ain_err_field(err, AIN_ECONFIG, key,
+                         "%s: '%s' must be an http:// or https:// base URL without spaces, query "
+                         "or trailing slash (the /v1/... path is added), got '%s'",
+                         path, key, p->url);
+  }
+  snprintf(key, sizeof key, "judge.providers.%s.model", name);
+  if (p->model == NULL || p->model[0] == '\0' || strlen(p->model) > 200) {
+    return ain_err_field(err, AIN_ECONFIG, key, "%s: '%s' is required (1 to 200 bytes)", path, key);
+  }
+  if (p->secret != NULL) {
+    snprintf(key, sizeof key, "judge.providers.%s.secret", name);
+    const char *s = p->secret;
+    int ok = s[0] != '\0' && strlen(s) <= 64 && s[0] != '-' && s[0] != '.';
+    for (; ok && *s; s++) {
+      ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+           *s == '_' || *s == '-' || *s == '.';
+    }
+    if (!ok) {
+      return ain_err_field(err, AIN_ECONFIG, key,
+                           "%s: '%s' must name a secret (1 to 64 of A-Z a-z 0-9 _, and - . after "
+                           "the first), got '%s'",
+                           path, key, p->secret);
+    }
+  }
+  return 0;
+}
+
 /* node_id names this process in the nodes table, logs and audit rows: text a person can read. */
 static int check_node_id(const char *id, const char *path, ain_err_t *err) {
   size_t n = strlen(id);
@@ -450,6 +519,10 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     rc = ain_err_field(err, AIN_ECONFIG, "judge.reject",
                        "%s: 'judge.reject' (%g) must not be above 'judge.pass' (%g)", path,
                        cfg->judge.reject, cfg->judge.pass);
+    goto done;
+  }
+  if ((rc = check_provider(&cfg->judge.providers.moderation, "moderation", path, err)) != 0 ||
+      (rc = check_provider(&cfg->judge.providers.llm, "llm", path, err)) != 0) {
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {

@@ -13,6 +13,15 @@
 #include "config/spawn.h"
 #include "core/err.h"
 
+/* One model provider of the judge: where it is, which model, the ain.secret holding its API key
+ * (NULL: no Authorization header), and how long one request may take. */
+typedef struct {
+  char *url;   /* "http://host:port" (the /v1/... path is the provider's) */
+  char *model;
+  char *secret;
+  int64_t timeout_ms;
+} ain_config_provider_t;
+
 typedef struct {
   char *path; /* the config file, NULL for defaults */
   char *node_id;
@@ -86,6 +95,12 @@ typedef struct {
     /* The judge's thresholds, handed to it in ctx.config: confidence >= pass publishes,
      * < reject rejects, in between goes to review. -1 = the judge's own default. */
     double pass, reject;
+    /* Model providers the judge asks (scripts/agents/moderation.lua), handed to it in
+     * ctx.config.providers. url NULL = that provider is off. */
+    struct {
+      ain_config_provider_t moderation; /* OpenAI-compatible POST {url}/v1/moderations */
+      ain_config_provider_t llm;        /* OpenAI-compatible POST {url}/v1/chat/completions */
+    } providers;
   } judge;
   struct {
     struct {

@@ -8,13 +8,19 @@
  * A non-2xx status is an answer, not a failure: only transport errors, the timeout and a body over
  * max_bytes fail. Redirects are not followed. The body is capped while it arrives. Error
  * messages name the method and the URL without its query string (which may carry tokens).
- * Relies on: libcurl (multi_socket), libuv (uv_poll, uv_timer), lua/internal.h. */
+ * Every answer (or failure) is recorded with the call (lua/io_record.c); a replay host answers a
+ * request from that recording when one matches (method, full URL and body by sha256), and refuses
+ * any other with EREPLAY.
+ * Relies on: libcurl (multi_socket), libuv (uv_poll, uv_timer), lua/internal.h, core/util.h
+ * (ain_mono_ns), cJSON (the record). */
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
 #include "lua/internal.h"
 
 #define HTTP_DEFAULT_TIMEOUT_MS 30000
@@ -53,6 +59,8 @@ typedef struct {
   size_t max_bytes;
   int too_big;
   char what[300]; /* "GET http://host/path" for error messages */
+  cJSON *rec;     /* the exchange as it will be recorded: {kind, method, url, url_sha256, ...} */
+  uint64_t start_ns;
   char errbuf[CURL_ERROR_SIZE];
 } http_op_t;
 
@@ -214,6 +222,7 @@ static void op_free(http_op_t *op) {
     curl_easy_cleanup(op->easy);
   }
   curl_slist_free_all(op->hdrs);
+  cJSON_Delete(op->rec);
   free(op->body.p);
   free(op->head.p);
   free(op);
@@ -269,9 +278,10 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *userdata) {
   return len;
 }
 
-/* headers table: lower-case names; a repeated header's values are joined with ", " */
-static void push_headers(lua_State *co, const buf_t *head) {
-  lua_newtable(co);
+/* Response headers as a JSON object: lower-case names; a repeated header's values are joined
+ * with ", ". */
+static cJSON *parse_headers(const buf_t *head) {
+  cJSON *o = cJSON_CreateObject();
   const char *p = head->p, *end = head->p ? head->p + head->len : NULL;
   while (p != NULL && p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -291,19 +301,52 @@ static void push_headers(lua_State *co, const buf_t *head) {
       while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) {
         ve--;
       }
-      lua_getfield(co, -1, name);
-      if (lua_isstring(co, -1)) {
-        lua_pushliteral(co, ", ");
-        lua_pushlstring(co, v, (size_t)(ve - v));
-        lua_concat(co, 3);
-      } else {
-        lua_pop(co, 1);
-        lua_pushlstring(co, v, (size_t)(ve - v));
+      size_t vl = (size_t)(ve - v);
+      cJSON *old = cJSON_GetObjectItemCaseSensitive(o, name);
+      size_t ol = cJSON_IsString(old) ? strlen(old->valuestring) + 2 : 0;
+      char *val = malloc(ol + vl + 1);
+      if (val == NULL) {
+        abort();
       }
-      lua_setfield(co, -2, name);
+      if (ol > 0) {
+        memcpy(val, old->valuestring, ol - 2);
+        memcpy(val + ol - 2, ", ", 2);
+      }
+      memcpy(val + ol, v, vl);
+      val[ol + vl] = '\0';
+      /* a header value that is not UTF-8 cannot be JSON text: it is recorded empty */
+      size_t bad = 0;
+      cJSON *nv = cJSON_CreateString(ain_utf8_valid(val, ol + vl, &bad) ? val : "");
+      free(val);
+      if (old != NULL) {
+        cJSON_ReplaceItemInObjectCaseSensitive(o, name, nv);
+      } else {
+        cJSON_AddItemToObject(o, name, nv);
+      }
     }
     p = eol ? eol + 1 : end;
   }
+  return o;
+}
+
+/* The answer table {status, headers, body, ms} onto co. */
+static void push_answer(lua_State *co, long status, const cJSON *headers, const char *body,
+                        size_t body_len, double ms) {
+  lua_createtable(co, 0, 4);
+  lua_pushinteger(co, (lua_Integer)status);
+  lua_setfield(co, -2, "status");
+  lua_newtable(co);
+  for (const cJSON *hd = headers ? headers->child : NULL; hd != NULL; hd = hd->next) {
+    if (cJSON_IsString(hd)) {
+      lua_pushstring(co, hd->valuestring);
+      lua_setfield(co, -2, hd->string);
+    }
+  }
+  lua_setfield(co, -2, "headers");
+  lua_pushlstring(co, body ? body : "", body_len);
+  lua_setfield(co, -2, "body");
+  lua_pushnumber(co, ms);
+  lua_setfield(co, -2, "ms");
 }
 
 static void op_finish(http_op_t *op, CURLcode res) {
@@ -311,16 +354,18 @@ static void op_finish(http_op_t *op, CURLcode res) {
   lua_State *co = call->co;
   call->pending.cancel = NULL;
   int n = 1;
+  /* whole milliseconds: what replay serves back must be what the policy saw */
+  double ms = (double)((ain_mono_ns() - op->start_ns) / 1000000u);
+  cJSON *rec = op->rec;
+  op->rec = NULL;
   if (res == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &status);
-    lua_createtable(co, 0, 3);
-    lua_pushinteger(co, (lua_Integer)status);
-    lua_setfield(co, -2, "status");
-    push_headers(co, &op->head);
-    lua_setfield(co, -2, "headers");
-    lua_pushlstring(co, op->body.p ? op->body.p : "", op->body.len);
-    lua_setfield(co, -2, "body");
+    cJSON *headers = parse_headers(&op->head);
+    push_answer(co, status, headers, op->body.p, op->body.len, ms);
+    cJSON_AddNumberToObject(rec, "status", (double)status);
+    cJSON_AddItemToObject(rec, "headers", headers);
+    ain__lua_io_add_body(call, rec, "body", op->body.p ? op->body.p : "", op->body.len);
   } else {
     int code = res == CURLE_OPERATION_TIMEDOUT ? AIN_ETIMEOUT : AIN_EHTTP;
     if (op->too_big) {
@@ -330,7 +375,11 @@ static void op_finish(http_op_t *op, CURLcode res) {
       n = ain__lua_push_fail(co, code, "%s: %s", op->what,
                              op->errbuf[0] ? op->errbuf : curl_easy_strerror(res));
     }
+    cJSON_AddStringToObject(rec, "error", lua_tostring(co, -2));
+    cJSON_AddStringToObject(rec, "code", lua_tostring(co, -1));
   }
+  cJSON_AddNumberToObject(rec, "ms", ms);
+  ain__lua_io_add(call, rec);
   op_free(op);
   ain__lua_resume(call, n);
 }
@@ -431,13 +480,78 @@ static void http_check(lua_State *L) {
   opt_number(L, "max_bytes", HTTP_DEFAULT_MAX_BYTES, 1, HTTP_MAX_MAX_BYTES);
 }
 
+/* The record of a request: {kind, method, url (no query string or fragment), url_sha256 (full
+ * URL), body_sha256 (request body, "" when none)}. */
+static cJSON *request_record(const char *method, const char *url, const char *body,
+                             size_t body_len) {
+  char sha[65];
+  cJSON *rec = cJSON_CreateObject();
+  cJSON_AddStringToObject(rec, "kind", "http");
+  cJSON_AddStringToObject(rec, "method", method);
+  size_t ulen = strcspn(url, "?#");
+  char *bare = malloc(ulen + 1);
+  if (bare == NULL) {
+    abort();
+  }
+  memcpy(bare, url, ulen);
+  bare[ulen] = '\0';
+  cJSON_AddStringToObject(rec, "url", bare);
+  free(bare);
+  ain__lua_sha256_hex(url, strlen(url), sha);
+  cJSON_AddStringToObject(rec, "url_sha256", sha);
+  ain__lua_sha256_hex(body ? body : "", body ? body_len : 0, sha);
+  cJSON_AddStringToObject(rec, "body_sha256", sha);
+  return rec;
+}
+
+/* Replay: the recorded answer to this very request (method, URL, body), or EREPLAY. */
+static int http_replay(lua_State *L, ain_lua_call_t *call, const char *method, const char *url,
+                       const char *body, size_t body_len) {
+  cJSON *want = request_record(method, url, body, body_len);
+  const char *usha = cJSON_GetObjectItemCaseSensitive(want, "url_sha256")->valuestring;
+  const char *bsha = cJSON_GetObjectItemCaseSensitive(want, "body_sha256")->valuestring;
+  cJSON *e = ain__lua_io_take(call, "http", "method", method, "url_sha256", usha, "body_sha256",
+                              bsha);
+  cJSON_Delete(want);
+  const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+  const cJSON *status = cJSON_GetObjectItemCaseSensitive(e, "status");
+  const cJSON *rbody = cJSON_GetObjectItemCaseSensitive(e, "body");
+  const cJSON *ms = cJSON_GetObjectItemCaseSensitive(e, "ms");
+  int n;
+  if (e == NULL) {
+    n = ain__lua_no_side_effects(L, "ain.http: no recorded exchange matches this request");
+  } else if (cJSON_IsString(err)) {
+    int c = cJSON_IsString(code) && strcmp(code->valuestring, "ETIMEOUT") == 0 ? AIN_ETIMEOUT
+                                                                              : AIN_EHTTP;
+    n = ain__lua_push_fail(L, c, "%s", err->valuestring);
+  } else if (!cJSON_IsNumber(status) || !cJSON_IsString(rbody) ||
+             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "truncated"))) {
+    n = ain__lua_no_side_effects(L, "ain.http: the recorded answer was cut at 64 KiB");
+  } else {
+    push_answer(L, (long)status->valuedouble, cJSON_GetObjectItemCaseSensitive(e, "headers"),
+                rbody->valuestring, strlen(rbody->valuestring),
+                cJSON_IsNumber(ms) ? ms->valuedouble : 0);
+    n = 1;
+  }
+  cJSON_Delete(e);
+  return n;
+}
+
 /* ain.http{...}: see the file header */
 static int l_http(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   http_check(L);
-  int refused = ain__lua_no_side_effects(L, "ain.http");
-  if (refused) {
-    return refused;
+  if (h->no_side_effects) {
+    /* no call (a check's top level): nothing recorded, so EREPLAY as before */
+    ain_lua_call_t *call = h->running;
+    lua_getfield(L, 1, "url");
+    lua_getfield(L, 1, "method");
+    lua_getfield(L, 1, "body");
+    size_t blen = 0;
+    const char *b = lua_tolstring(L, -1, &blen);
+    return http_replay(L, call, lua_isnil(L, -2) ? "GET" : lua_tostring(L, -2),
+                       lua_tostring(L, -3), b, blen);
   }
   ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.http");
   struct ain__lua_http *ht = http_get(h);
@@ -461,6 +575,8 @@ static int l_http(lua_State *L) {
   const char *body = lua_tolstring(L, -1, &body_len);
   size_t ulen = strcspn(url, "?#");
   snprintf(op->what, sizeof op->what, "%s %.*s", method, (int)(ulen < 240 ? ulen : 240), url);
+  op->rec = request_record(method, url, body, body_len);
+  op->start_ns = ain_mono_ns();
 
   curl_easy_setopt(easy, CURLOPT_URL, url);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");

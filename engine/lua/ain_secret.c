@@ -3,8 +3,14 @@
  * at once; then the file <secrets_dir>/<name>, read on the libuv thread pool (never on the loop)
  * while the call yields. The value is never logged by the engine; the error messages name the
  * secret, never its value.
+ * Whether a lookup found its secret (never the value) is recorded with the call (lua/io_record.c):
+ * a replay host reads no secret, and answers a lookup the call recorded as found with the stand-in
+ * "replay:<name>" (the recorded ain.http answers it would authorise are served without their
+ * headers), one recorded as failed with its recorded error, and any other with EREPLAY.
  * hmac_sha256: OpenSSL's one-shot HMAC, hex out.
- * Relies on: core/secret.h, OpenSSL (HMAC, EVP_sha256), libuv (uv_queue_work), lua/internal.h. */
+ * Relies on: core/secret.h, OpenSSL (HMAC, EVP_sha256), libuv (uv_queue_work), lua/internal.h,
+ * cJSON. */
+#include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -34,6 +40,44 @@ static int l_hmac_sha256(lua_State *L) {
 }
 
 /* ---- ain.secret ---- */
+
+/* {kind = "secret", name, found [, error, code]}: never the value. */
+static void record_lookup(ain_lua_call_t *call, const char *name, const char *error,
+                          const char *code) {
+  if (call == NULL) {
+    return;
+  }
+  cJSON *e = cJSON_CreateObject();
+  cJSON_AddStringToObject(e, "kind", "secret");
+  cJSON_AddStringToObject(e, "name", name);
+  cJSON_AddBoolToObject(e, "found", error == NULL);
+  if (error != NULL) {
+    cJSON_AddStringToObject(e, "error", error);
+    cJSON_AddStringToObject(e, "code", code);
+  }
+  ain__lua_io_add(call, e);
+}
+
+/* Replay: the recorded outcome of this lookup, with a stand-in for a found value. */
+static int secret_replay(lua_State *L, ain_lua_call_t *call, const char *name) {
+  cJSON *e = ain__lua_io_take(call, "secret", "name", name, NULL, NULL, NULL, NULL);
+  const cJSON *error = cJSON_GetObjectItemCaseSensitive(e, "error");
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+  int n;
+  if (e == NULL) {
+    n = ain__lua_no_side_effects(L, "ain.secret: this lookup was not recorded");
+  } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "found"))) {
+    lua_pushfstring(L, "replay:%s", name);
+    n = 1;
+  } else {
+    lua_pushnil(L);
+    lua_pushstring(L, cJSON_IsString(error) ? error->valuestring : "ENOTFOUND: secret");
+    lua_pushstring(L, cJSON_IsString(code) ? code->valuestring : "ENOTFOUND");
+    n = 3;
+  }
+  cJSON_Delete(e);
+  return n;
+}
 
 typedef struct {
   uv_work_t work;
@@ -81,6 +125,8 @@ static void secret_done(uv_work_t *w, int status) {
     lua_pushlstring(co, op->value, op->len);
     nres = 1;
   }
+  record_lookup(call, op->name, nres == 3 ? lua_tostring(co, -2) : NULL,
+                nres == 3 ? lua_tostring(co, -1) : NULL);
   secret_wipe_free(op);
   ain__lua_resume(call, nres);
 }
@@ -100,17 +146,23 @@ static int l_secret(lua_State *L) {
     return luaL_argerror(L, 1, "secret name must be 1 to 64 of A-Z a-z 0-9 _ (and - . after "
                                "the first)");
   }
+  if (h->no_side_effects) {
+    return secret_replay(L, h->running, name); /* no call (a check's top level): EREPLAY */
+  }
   char env[AIN_SECRET_NAME_MAX + 12];
   ain_secret_env_name(name, len, env, sizeof env);
   const char *v = getenv(env);
   if (v != NULL) {
+    record_lookup(h->running, name, NULL, NULL);
     lua_pushstring(L, v);
     return 1;
   }
   if (h->secrets_dir == NULL || h->secrets_dir[0] == '\0') {
-    return ain__lua_push_fail(L, AIN_ENOTFOUND,
-                              "secret '%s': %s is not set and no secrets_dir is configured", name,
-                              env);
+    int n = ain__lua_push_fail(L, AIN_ENOTFOUND,
+                               "secret '%s': %s is not set and no secrets_dir is configured", name,
+                               env);
+    record_lookup(h->running, name, lua_tostring(L, -2), lua_tostring(L, -1));
+    return n;
   }
   ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.secret");
   secret_op_t *op = calloc(1, sizeof *op);

@@ -10,7 +10,10 @@
  * (the listing is a readdir of a local folder, as module loading reads its file on the loop).
  * trends([limit]): the trends the planner has seen (TRENDS_LIST), newest first, each record decoded
  * from its JSON; one store request, yielding like get.
- * Relies on: store/store.h (KV ops), lua/internal.h, core/log.h. */
+ * A get's answer is recorded with the call (lua/io_record.c); in replay, get answers from that
+ * recording (a key not recorded: "ESTORE: this Lua host has no store", as before).
+ * Relies on: store/store.h (KV ops), lua/internal.h, core/log.h, cJSON. */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,10 @@ static void kv_cancel(void *p) {
 /* nil, "ECODE: detail", "ECODE" onto L */
 static int push_fail(lua_State *L, int code, const char *msg) {
   return ain__lua_push_fail(L, code, "%s", msg);
+}
+
+static int no_store(lua_State *L) {
+  return push_fail(L, AIN_ESTORE, "this Lua host has no store");
 }
 
 /* The trends of a finished TRENDS_LIST as a Lua array onto the coroutine: {key, record,
@@ -113,11 +120,58 @@ static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
   }
 }
 
+/* A get's answer, recorded with the call (lua/io_record.c) so a replay reads what it read. */
+static void record_get(ain_lua_call_t *call, const kv_op_t *op, const ain_store_req_t *r) {
+  if (r->status != 0 && r->status != AIN_ENOTFOUND) {
+    return; /* a store failure: replay has no store and fails alike */
+  }
+  cJSON *e = cJSON_CreateObject();
+  cJSON_AddStringToObject(e, "kind", "store.get");
+  cJSON_AddStringToObject(e, "key", op->key);
+  cJSON_AddBoolToObject(e, "found", r->status == 0);
+  if (r->status == 0) {
+    const char *v = r->u.kv.out_value ? r->u.kv.out_value : "null";
+    ain__lua_io_add_body(call, e, "value", v, strlen(v));
+    cJSON_AddNumberToObject(e, "version", (double)r->u.kv.version);
+  }
+  ain__lua_io_add(call, e);
+}
+
+/* Replay: ain.store.get answered from the recorded get of this key, or "no store". */
+static int get_replay(lua_State *L, ain_lua_call_t *call, const char *key) {
+  ain_lua_host_t *h = call->h;
+  cJSON *e = ain__lua_io_take(call, "store.get", "key", key, NULL, NULL, NULL, NULL);
+  const cJSON *value = cJSON_GetObjectItemCaseSensitive(e, "value");
+  const cJSON *version = cJSON_GetObjectItemCaseSensitive(e, "version");
+  int n;
+  if (e == NULL || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "truncated"))) {
+    n = no_store(L);
+  } else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "found"))) {
+    lua_pushnil(L);
+    n = 1;
+  } else {
+    ain__lua_push_json_fn(L, h, "decode");
+    lua_pushstring(L, cJSON_IsString(value) ? value->valuestring : "");
+    if (lua_pcall(L, 1, 1, 0) != 0) {
+      lua_pop(L, 1);
+      n = push_fail(L, AIN_ESTORE, "the recorded value is not JSON");
+    } else {
+      lua_pushnumber(L, cJSON_IsNumber(version) ? version->valuedouble : 1);
+      n = 2;
+    }
+  }
+  cJSON_Delete(e);
+  return n;
+}
+
 static void kv_done(ain_store_req_t *r) {
   kv_op_t *op = r->data;
   ain_lua_call_t *call = op->call;
   if (call != NULL) {
     call->pending.cancel = NULL;
+    if (r->op == AIN_STORE_KV_GET) {
+      record_get(call, op, r);
+    }
     int n = kv_results(call, r);
     kv_free(op);
     ain__lua_resume(call, n);
@@ -176,15 +230,14 @@ static kv_op_t *kv_new(lua_State *L, ain_lua_call_t *call, const char *key, cons
   return op;
 }
 
-static int no_store(lua_State *L) {
-  return push_fail(L, AIN_ESTORE, "this Lua host has no store");
-}
-
 /* ain.store.get(key) -> value, version | nil */
 static int l_get(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
   const char *key = check_key(L, 1);
   ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.store.get");
+  if (h->no_side_effects) {
+    return get_replay(L, call, key);
+  }
   if (h->store == NULL) {
     return no_store(L);
   }

@@ -224,6 +224,7 @@ static void call_finish(ain_lua_call_t *c, int status, const char *result, const
   luaL_unref(h->L, LUA_REGISTRYINDEX, c->co_ref);
   int was_mem = c->mem_exceeded;
   free(c->versions);
+  ain__lua_io_free(c);
   free(c);
   if (was_mem) {
     lua_gc(h->L, LUA_GCCOLLECT, 0); /* give the memory back to the calls still running */
@@ -466,6 +467,18 @@ int ain_lua_call(ain_lua_host_t *h, const ain_lua_call_opts_t *opts, ain_lua_cal
   c->versions = ain_strdup("{}");
   c->versions_len = c->versions_cap = 2;
   copy_ctx_ids(c, opts->ctx_json);
+  if (opts->replay_io != NULL && !h->no_side_effects) {
+    rc = ain_err_field(err, AIN_EINVAL, "replay_io",
+                       "recorded exchanges are served only by a replay host (no_side_effects)");
+    free(c->versions);
+    free(c);
+    return rc;
+  }
+  if ((rc = ain__lua_io_set_replay(c, opts->replay_io, err)) != 0) {
+    free(c->versions);
+    free(c);
+    return rc;
+  }
 
   c->co = lua_newthread(L);
   c->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -495,6 +508,7 @@ fail:
   luaL_unref(L, LUA_REGISTRYINDEX, c->co_ref);
   lua_settop(L, top);
   free(c->versions);
+  ain__lua_io_free(c);
   free(c);
   return rc;
 }

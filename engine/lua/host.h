@@ -18,7 +18,7 @@ typedef struct ain_lua_host ain_lua_host_t;
 typedef struct ain_lua_call ain_lua_call_t;
 
 typedef struct {
-  const char *scripts_dir; /* holds agents/ and personas/ */
+  const char *scripts_dir; /* holds agents/, personas/ and safety/ */
   const char *name;        /* "shard-0": used in logs */
   size_t mem_limit;        /* bytes for the whole state; 0 = 256 MiB */
   uint64_t cpu_budget;     /* VM instructions per call; 0 = 100 million */
@@ -74,6 +74,12 @@ typedef struct {
    * step passes its own, so emitted work is committed with the step's success and never by a
    * failed attempt. The batch and its tasks belong to the caller and must outlive the call. */
   ain_store_batch_t *outbox;
+  /* Replay (a host with no_side_effects): the exchanges the recorded call made, as
+   * ain_lua_call_io() gave them (JSON array text). ain.http and ain.store.get answer a request
+   * that matches a recorded one (http: method, full URL and request body, by sha256; store.get:
+   * the key) from it, each recorded exchange once; anything else is refused with EREPLAY as
+   * without it. NULL: nothing recorded. A value that is not a JSON array is EINVAL. */
+  const char *replay_io;
 } ain_lua_call_opts_t;
 
 /* Starts module.function(payload, ctx) in a new coroutine. The callback runs exactly once, possibly
@@ -91,6 +97,13 @@ void ain_lua_call_cancel(ain_lua_call_t *call, int code, const char *why);
  * module it required, itself included). Valid during the callback (and while the call is in
  * flight). */
 const char *ain_lua_call_versions(const ain_lua_call_t *call);
+/* What the outside world answered the call so far, as a JSON array (lua/io_record.c): each
+ * ain.http exchange {kind = "http", method, url (no query string), url_sha256, body_sha256,
+ * status, headers, body, ms | error, code} and each ain.store.get {kind = "store.get", key, found,
+ * value, version}; bodies and values past 64 KiB are cut ("truncated": true). Request headers
+ * are never recorded. NULL when there was none. Caller frees. The engine stores it in the step's
+ * audit row as "io", and replay passes it back as ain_lua_call_opts_t.replay_io. */
+char *ain_lua_call_io(const ain_lua_call_t *call);
 /* Makes `source` the text of policy module `module` ("judge", "personas/coach_ava") for the next
  * call that requires it; calls in flight keep the functions they already hold. Every cached
  * module is dropped, since a module may hold another's table. Copies the source. sha_out (may be

@@ -39,6 +39,9 @@ struct ain_lua_call {
   ain__lua_pending_t pending; /* cancel == NULL when nothing is pending */
   ain_store_batch_t *outbox; /* ain.emit's tasks go here when set (ain_lua_call_opts_t) */
   char *versions; /* JSON object {"module": "sha256hex"} */
+  struct cJSON *io;        /* recorded exchanges (lua/io_record.c), NULL until the first */
+  struct cJSON *replay_io; /* replay: the recorded exchanges not served yet, or NULL */
+  size_t io_bytes;         /* bodies and values recorded so far */
   size_t versions_len, versions_cap;
   ain_lua_call_t *prev, *next; /* the host's list of calls in flight */
 };
@@ -87,6 +90,12 @@ struct ain_lua_host {
 /* Loads cjson, builds the restricted global table and the require() policies see. Runs once on
  * a fresh state, before any policy code. */
 int ain__lua_sandbox_init(ain_lua_host_t *h, ain_err_t *err);
+/* Data folders next to agents/: a module "personas/ava" or "safety/hate" is the file
+ * personas/ava.lua or safety/hate.lua (a table, no entry points); any other name is
+ * agents/<name>.lua. The prefix of `name` when it names a data module, else NULL. */
+const char *ain__lua_data_prefix(const char *name);
+/* The file of module `name` relative to scripts_dir ("agents/judge.lua", "safety/hate.lua"). */
+void ain__lua_module_rel(const char *name, char *out, size_t cap);
 /* Pushes the table of policy module `name` ("judge", "personas/ava"), loading and running the
  * file the first time (the only place a module is loaded, so hot reload can replace it), and
  * records its sha256 in the running call's versions. Raises a Lua error on failure. */
@@ -193,6 +202,26 @@ void ain__lua_add_text(lua_State *L, ain_lua_host_t *h);
 /* Stops ain.http: closes its uv handles (freed in their close callbacks: run the loop after) and
  * the curl multi. Called by ain_lua_host_free once every call is cancelled. */
 void ain__lua_http_free(ain_lua_host_t *h);
+
+/* io_record.c: the exchanges a call records and, in replay, is served back. */
+#define AIN_LUA_IO_BODY_MAX (64u << 10) /* bytes of a response body or stored value recorded */
+#define AIN_LUA_IO_MAX_ENTRIES 256      /* exchanges recorded per call; later ones are not */
+#define AIN_LUA_IO_TOTAL_MAX (1u << 20) /* bytes of bodies and values recorded per call */
+struct cJSON;
+/* Appends entry (owned from here) to the call's record. */
+void ain__lua_io_add(ain_lua_call_t *call, struct cJSON *entry);
+/* Adds string field `name` = the first AIN_LUA_IO_BODY_MAX bytes of p (cut on a UTF-8 boundary;
+ * a body that is not UTF-8 is recorded empty) and "truncated": true when anything was cut. */
+void ain__lua_io_add_body(ain_lua_call_t *call, struct cJSON *entry, const char *name,
+                          const char *p, size_t len);
+/* Parses the recorded exchanges of a replayed call (JSON array text; NULL = none). */
+int ain__lua_io_set_replay(ain_lua_call_t *call, const char *json, ain_err_t *err);
+/* Replay: detaches and returns (caller deletes) the first unserved recorded exchange of `kind`
+ * whose string fields k1 (and k2, k3 when not NULL) equal v1 (v2, v3); NULL when none. */
+struct cJSON *ain__lua_io_take(ain_lua_call_t *call, const char *kind, const char *k1,
+                               const char *v1, const char *k2, const char *v2, const char *k3,
+                               const char *v3);
+void ain__lua_io_free(ain_lua_call_t *call);
 
 /* busy.c: called by host.c around the outermost lua_resume of a call. */
 void ain__lua_busy_begin(ain_lua_host_t *h, const ain_lua_call_t *c);

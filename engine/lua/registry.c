@@ -26,6 +26,7 @@
 #define REG_DEFAULT_DEBOUNCE_MS 20
 #define REG_DEFAULT_PIN_POLL_MS 1000
 #define REG_MAX_STUCK 4 /* abandoned checks whose thread has not returned */
+#define NDIRS 3         /* agents, personas, safety: the folders watched */
 
 typedef struct {
   char module[128];
@@ -62,7 +63,7 @@ struct ain_lua_registry {
   uv_loop_t *loop;
   ain_lua_registry_opts_t o;
   char *scripts_dir;
-  uv_fs_event_t ev[2];
+  uv_fs_event_t ev[NDIRS];
   uv_timer_t debounce, pin_timer;
   int handles_open;
   uv_mutex_t mu;
@@ -91,7 +92,7 @@ typedef struct {
   int valid;
 } put_op_t;
 
-static const char *const dirs[2] = {"agents", "personas"};
+static const char *const dirs[NDIRS] = {"agents", "personas", "safety"};
 
 static void maybe_free(ain_lua_registry_t *r);
 static void fallback_from_store(ain_lua_registry_t *r, size_t idx);
@@ -533,7 +534,7 @@ static void scan(ain_lua_registry_t *r, int force, int wait) {
   if (seen == NULL) {
     abort();
   }
-  for (int d = 0; d < 2; d++) {
+  for (int d = 0; d < NDIRS; d++) {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/%s", r->scripts_dir, dirs[d]);
     DIR *dh = opendir(dir);
@@ -752,7 +753,7 @@ int ain_lua_registry_new(uv_loop_t *loop, const ain_lua_registry_opts_t *opts,
   r->debounce.data = r->pin_timer.data = r->deadline.data = r;
   r->handles_open = 4; /* the timers and the hub; the fs events count themselves below */
   int watching = 0;
-  for (int d = 0; d < 2; d++) {
+  for (int d = 0; d < NDIRS; d++) {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/%s", r->scripts_dir, dirs[d]);
     uv_fs_event_init(loop, &r->ev[d]);
@@ -855,6 +856,7 @@ void ain_lua_registry_close(ain_lua_registry_t *r, void (*cb)(void *data), void 
   uv_close((uv_handle_t *)&r->deadline, on_closed);
   /* checks still running release their jobs themselves; none reports here any more */
   ain_worker_hub_close(r->hub, on_hub_closed, r);
-  uv_close((uv_handle_t *)&r->ev[0], on_closed);
-  uv_close((uv_handle_t *)&r->ev[1], on_closed);
+  for (int d = 0; d < NDIRS; d++) {
+    uv_close((uv_handle_t *)&r->ev[d], on_closed);
+  }
 }

@@ -1,6 +1,6 @@
 /* The script registry (DESIGN §5): the policy sources every shard runs. It watches
- * scripts_dir/agents and scripts_dir/personas (uv_fs_event on the folders, so editors that save by
- * rename work; events debounced), compiles and contract-checks a changed file in a scratch
+ * scripts_dir/agents, scripts_dir/personas and scripts_dir/safety (uv_fs_event on the folders,
+ * so editors that save by rename work; events debounced), compiles and contract-checks a changed file in a scratch
  * sandboxed state, records every version in the store (script_versions, by sha256, with the error
  * of a rejected one) and publishes only valid versions. Shards pick up a new generation when their
  * next call starts (a step boundary): a step that started on version A finishes on A.
@@ -78,14 +78,14 @@ uint64_t ain_lua_registry_generation(ain_lua_registry_t *r);
  * timeout_ms + AIN_LUA_CHECK_GRACE_MS, then checks its contract: agents/pipeline needs
  * build, planner plan, scriptwriter write, judge decide, publisher publish (functions); another
  * agents module at least one function; a persona a table with a string id equal to its file name,
- * a voice table and a style table. Source that is not valid UTF-8 is refused before it runs
+ * a voice table and a style table; a safety module (scripts_dir/safety, judge data) a table. Source that is not valid UTF-8 is refused before it runs
  * (AIN_EUTF8, "agents/judge.lua:3:7: invalid UTF-8 (byte 0xff)"). Returns 0, or AIN_EUTF8 /
  * AIN_ELUA / AIN_ESANDBOX / AIN_EBUDGET_CPU / AIN_EBUDGET_MEM with err->msg
  * "agents/judge.lua:12: what went wrong". */
 int ain_lua_check_source(const ain_lua_check_opts_t *opts, const char *module, const char *source,
                          size_t len, ain_err_t *err);
 /* The module a policy file defines: "agents/judge.lua" (or ".../scripts/agents/judge.lua")
- * -> "judge", "personas/ava.lua" -> "personas/ava". 0, or AIN_EINVAL when the path is not a
+ * -> "judge", "personas/ava.lua" -> "personas/ava", "safety/hate.lua" -> "safety/hate". 0, or AIN_EINVAL when the path is not a
  * policy file (wrong folder, not .lua, bad characters). */
 int ain_lua_module_for_path(const char *path, char *out, size_t cap);
 

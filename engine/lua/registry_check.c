@@ -51,22 +51,24 @@ int ain_lua_module_for_path(const char *path, char *out, size_t cap) {
     }
   }
   /* the folder right above the file decides the kind */
-  int persona;
-  if (base - path >= 9 && strncmp(base - 9, "personas/", 9) == 0) {
-    persona = 1;
-  } else if (base - path >= 7 && strncmp(base - 7, "agents/", 7) == 0) {
-    persona = 0;
-  } else {
+  static const char *const folders[] = {"agents/", "personas/", "safety/"};
+  const char *prefix = NULL;
+  for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++) {
+    size_t fl = strlen(folders[i]);
+    if ((size_t)(base - path) >= fl && strncmp(base - fl, folders[i], fl) == 0) {
+      prefix = i == 0 ? "" : folders[i];
+    }
+  }
+  if (prefix == NULL) {
     return AIN_EINVAL;
   }
-  int w = snprintf(out, cap, "%s%.*s", persona ? "personas/" : "", (int)blen, base);
+  int w = snprintf(out, cap, "%s%.*s", prefix, (int)blen, base);
   return w > 0 && (size_t)w < cap ? 0 : AIN_EINVAL;
 }
 
 /* The file a module is loaded from, relative to scripts_dir (chunk names use it). */
 static void rel_path(const char *module, char *out, size_t cap) {
-  int persona = strncmp(module, "personas/", 9) == 0;
-  snprintf(out, cap, "%s%s.lua", persona ? "" : "agents/", module);
+  ain__lua_module_rel(module, out, cap);
 }
 
 /* Message handler: give a message without a position the position of the innermost policy
@@ -126,6 +128,9 @@ static int check_cf(lua_State *L) {
       }
     }
     return 0;
+  }
+  if (strncmp(module, "safety/", 7) == 0) {
+    return 0; /* safety data: the table the loader insists on is the whole contract */
   }
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
     if (strcmp(module, required[i].module) == 0 && !is_fn(L, t, required[i].entry)) {

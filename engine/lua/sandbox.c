@@ -264,7 +264,8 @@ static int sb_require(lua_State *L) {
   for (const char *const *k = refused; ok && *k; k++) {
     ok = strcmp(name, *k) != 0;
   }
-  const char *id = strncmp(name, "personas/", 9) == 0 ? name + 9 : name;
+  const char *pre = ain__lua_data_prefix(name);
+  const char *id = pre ? name + strlen(pre) : name;
   for (const char *p = id; ok && *p; p++) {
     ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
          *p == '_' || *p == '-';
@@ -274,6 +275,20 @@ static int sb_require(lua_State *L) {
     return ain__lua_refuse(L, lua_tostring(L, -1));
   }
   return ain__lua_load_module(L, h, name);
+}
+
+const char *ain__lua_data_prefix(const char *name) {
+  static const char *const prefixes[] = {"personas/", "safety/"};
+  for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+    if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) {
+      return prefixes[i];
+    }
+  }
+  return NULL;
+}
+
+void ain__lua_module_rel(const char *name, char *out, size_t cap) {
+  snprintf(out, cap, "%s%s.lua", ain__lua_data_prefix(name) ? "" : "agents/", name);
 }
 
 int ain__lua_load_module(lua_State *L, ain_lua_host_t *h, const char *name) {
@@ -294,9 +309,8 @@ int ain__lua_load_module(lua_State *L, ain_lua_host_t *h, const char *name) {
   }
   lua_pop(L, 1);
   int modules = lua_gettop(L);
-  int persona = strncmp(name, "personas/", 9) == 0;
   char rel[200], path[4300];
-  snprintf(rel, sizeof rel, "%s%s.lua", persona ? "" : "agents/", name);
+  ain__lua_module_rel(name, rel, sizeof rel);
   snprintf(path, sizeof path, "%s/%s", h->scripts_dir, rel);
   char *src = NULL;
   size_t len = 0;
@@ -344,8 +358,8 @@ int ain__lua_load_module(lua_State *L, ain_lua_host_t *h, const char *name) {
     if (st != 0) {
       return lua_error(L);
     }
-    return luaL_error(L, "%s must return a table of entry points, got %s", rel,
-                      luaL_typename(L, -1));
+    return luaL_error(L, "%s must return a table%s, got %s", rel,
+                      ain__lua_data_prefix(name) ? "" : " of entry points", luaL_typename(L, -1));
   }
   lua_pushvalue(L, -1);
   lua_setfield(L, modules, name);
@@ -361,7 +375,8 @@ int ain__lua_load_module(lua_State *L, ain_lua_host_t *h, const char *name) {
 }
 
 static int module_name_ok(const char *name) {
-  const char *id = strncmp(name, "personas/", 9) == 0 ? name + 9 : name;
+  const char *pre = ain__lua_data_prefix(name);
+  const char *id = pre ? name + strlen(pre) : name;
   if (*id == '\0' || strlen(name) >= 120) {
     return 0;
   }

@@ -205,7 +205,7 @@ static int screen_item(ain_ops_runner_t *r, ain_ops_t *ops, const item_t *x,
   char *pj = cJSON_PrintUnformatted(payload);
   cJSON_Delete(payload);
   ain_ops_outcome_t o;
-  int rc = ain_ops_runner_call(r, SHIM, "screen", pj, ctx, &o, err);
+  int rc = ain_ops_runner_call(r, SHIM, "screen", pj, ctx, NULL, &o, err);
   free(pj);
   free(ctx);
   cJSON *res = NULL;
@@ -237,7 +237,7 @@ static int screen_item(ain_ops_runner_t *r, ain_ops_t *ops, const item_t *x,
 static cJSON *read_actions(ain_ops_runner_t *r, ain_err_t *err) {
   ain_ops_outcome_t o;
   cJSON *res = NULL, *a = NULL;
-  if (ain_ops_runner_call(r, SHIM, "actions", NULL, NULL, &o, err) == 0 && o.status == 0) {
+  if (ain_ops_runner_call(r, SHIM, "actions", NULL, NULL, NULL, &o, err) == 0 && o.status == 0) {
     res = cJSON_Parse(o.result ? o.result : "");
     a = cJSON_DetachItemFromObjectCaseSensitive(res, "actions");
   }

@@ -221,12 +221,16 @@ static void on_done(ain_lua_call_t *call, int status, const char *result_json, c
 }
 
 int ain_ops_runner_call(ain_ops_runner_t *r, const char *module, const char *fn,
-                        const char *payload_json, const char *ctx_json, ain_ops_outcome_t *o,
-                        ain_err_t *err) {
+                        const char *payload_json, const char *ctx_json, const char *replay_io,
+                        ain_ops_outcome_t *o, ain_err_t *err) {
   memset(o, 0, sizeof *o);
   wait_t w = {.done = 0, .o = o};
   ain_lua_call_opts_t co = {
-      .module = module, .function = fn, .payload_json = payload_json, .ctx_json = ctx_json};
+      .module = module,
+      .function = fn,
+      .payload_json = payload_json,
+      .ctx_json = ctx_json,
+      .replay_io = replay_io};
   int rc = ain_lua_call(r->host, &co, on_done, &w, NULL, err);
   while (rc == 0 && !w.done && uv_run(r->loop, UV_RUN_ONCE) != 0) {
   }

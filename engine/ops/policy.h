@@ -72,12 +72,14 @@ int ain_ops_runner_new(ain_ops_t *ops, const char *name,
 /* Adds one more module source to the runner (a shim module of the operation's own). */
 int ain_ops_runner_set(ain_ops_runner_t *r, const char *module, const char *source,
                        ain_err_t *err);
-/* Runs module.fn(payload, ctx) and waits for it on the loop. 0 with *o filled (the policy's own
- * failure is o->status, not the return), or an error when the call could not start. Caller frees
- * o with ain_ops_outcome_free(). */
+/* Runs module.fn(payload, ctx) and waits for it on the loop. replay_io (NULL: none) is the
+ * JSON array of exchanges the recorded call made ("io" of its audit row, lua/io_record.c): the
+ * host answers matching ain.http / ain.store.get requests from it. 0 with *o filled (the
+ * policy's own failure is o->status, not the return), or an error when the call could not
+ * start. Caller frees o with ain_ops_outcome_free(). */
 int ain_ops_runner_call(ain_ops_runner_t *r, const char *module, const char *fn,
-                        const char *payload_json, const char *ctx_json, ain_ops_outcome_t *o,
-                        ain_err_t *err);
+                        const char *payload_json, const char *ctx_json, const char *replay_io,
+                        ain_ops_outcome_t *o, ain_err_t *err);
 void ain_ops_runner_free(ain_ops_runner_t *r);
 
 #endif

@@ -1,4 +1,5 @@
-/* Re-running recorded decisions (replay.h): shared by `ain replay` and `ain judge shadow`.
+/* Re-running recorded decisions (replay.h): shared by `ain replay` and `ain judge shadow`. The
+ * exchanges a call recorded ("io": model providers, cache reads) are served back to the re-run.
  * Relies on: ops/policy.h, sched/ctx.h and sched/step.h (the engine's ctx builder and handler
  * names), store/store.h, core/json.h. */
 #include "ops/replay.h"
@@ -33,11 +34,13 @@ int ain_ops_handler_of(const ain_task_t *t, char *mod, size_t mcap, char *fn, si
   return rc;
 }
 
-/* The policies object of the newest audit row that has one ({"policies":..,"ctx":..} or, on a
- * failed attempt, {"error":..,"detail":{"policies":..}}), and the ctx recorded beside it (*ctx,
- * NULL when the row predates recorded contexts). Caller deletes / frees. */
-static cJSON *recorded_call(const ain_audit_t *rows, size_t n, char **ctx) {
+/* The policies object of the newest audit row that has one ({"policies":..,"ctx":..,"io":..} or,
+ * on a failed attempt, {"error":..,"detail":{"policies":..}}), the ctx recorded beside it (*ctx,
+ * NULL when the row predates recorded contexts) and the exchanges the call recorded (*io, JSON
+ * array text served back by the replay host, NULL when none). Caller deletes / frees. */
+static cJSON *recorded_call(const ain_audit_t *rows, size_t n, char **ctx, char **io) {
   *ctx = NULL;
+  *io = NULL;
   for (size_t i = n; i-- > 0;) {
     cJSON *d = cJSON_Parse(rows[i].detail ? rows[i].detail : "");
     cJSON *holder = d, *p = cJSON_GetObjectItemCaseSensitive(d, "policies");
@@ -50,6 +53,10 @@ static cJSON *recorded_call(const ain_audit_t *rows, size_t n, char **ctx) {
       const cJSON *c = cJSON_GetObjectItemCaseSensitive(holder, "ctx");
       if (cJSON_IsObject(c)) {
         *ctx = cJSON_PrintUnformatted(c);
+      }
+      const cJSON *x = cJSON_GetObjectItemCaseSensitive(holder, "io");
+      if (cJSON_IsArray(x)) {
+        *io = cJSON_PrintUnformatted(x);
       }
       cJSON_Delete(d);
       return copy;
@@ -146,7 +153,7 @@ int ain_ops_rerun(ain_ops_t *ops, const ain_ops_rerun_in_t *in, ain_ops_rerun_t 
                      t->handler ? t->handler : "");
     goto fail;
   }
-  out->recorded = recorded_call(in->rows, in->nrows, &out->ctx);
+  out->recorded = recorded_call(in->rows, in->nrows, &out->ctx, &out->io);
   out->ctx_recorded = out->ctx != NULL;
   if (out->recorded == NULL && (in->candidates == NULL || in->candidates->n == 0)) {
     rc = ain_err_set(err, AIN_ENOTFOUND,
@@ -168,7 +175,7 @@ int ain_ops_rerun(ain_ops_t *ops, const ain_ops_rerun_in_t *in, ain_ops_rerun_t 
   const ain_ops_sources_t *layers[] = {in->base, &recorded, in->candidates};
   if ((rc = ain_ops_runner_new(ops, "replay", layers, 3, &runner, err)) != 0 ||
       (rc = ain_ops_runner_call(runner, out->module, out->function, t->payload, out->ctx,
-                                &out->outcome, err)) != 0) {
+                                out->io, &out->outcome, err)) != 0) {
     goto fail;
   }
   /* Equal decisions have equal canonical texts; two failures are equal when they fail alike. */
@@ -189,6 +196,7 @@ fail:
 void ain_ops_rerun_free(ain_ops_rerun_t *r) {
   cJSON_Delete(r->recorded);
   free(r->ctx);
+  free(r->io);
   ain_ops_outcome_free(&r->outcome);
   memset(r, 0, sizeof *r);
 }

@@ -38,6 +38,7 @@ typedef struct {
   cJSON *recorded;                 /* module -> sha as recorded ({} when none was) */
   char *ctx;                       /* the ctx the re-run got */
   int ctx_recorded;                /* 0: rebuilt (the decision predates recorded contexts) */
+  char *io; /* the exchanges the call recorded (JSON array), served back to the re-run; or NULL */
   ain_ops_outcome_t outcome;       /* the re-run */
   int changed;                     /* the new result differs from the stored one */
 } ain_ops_rerun_t;

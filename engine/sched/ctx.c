@@ -43,6 +43,25 @@ char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_confi
   if (cfg->judge.reject >= 0) {
     cJSON_AddNumberToObject(conf, "reject", cfg->judge.reject);
   }
+  /* The judge's model providers (scripts/agents/moderation.lua): names of secrets, never values */
+  const ain_config_provider_t *pv[] = {&cfg->judge.providers.moderation, &cfg->judge.providers.llm};
+  const char *pn[] = {"moderation", "llm"};
+  cJSON *providers = NULL;
+  for (size_t i = 0; i < 2; i++) {
+    if (pv[i]->url == NULL) {
+      continue;
+    }
+    if (providers == NULL) {
+      providers = cJSON_AddObjectToObject(conf, "providers");
+    }
+    cJSON *p = cJSON_AddObjectToObject(providers, pn[i]);
+    cJSON_AddStringToObject(p, "url", pv[i]->url);
+    cJSON_AddStringToObject(p, "model", pv[i]->model ? pv[i]->model : "");
+    if (pv[i]->secret != NULL) {
+      cJSON_AddStringToObject(p, "secret", pv[i]->secret);
+    }
+    cJSON_AddNumberToObject(p, "timeout_ms", (double)pv[i]->timeout_ms);
+  }
   cJSON *deps = deps_json ? cJSON_Parse(deps_json) : NULL;
   if (deps != NULL && !cJSON_IsObject(deps)) {
     cJSON_Delete(deps);
@@ -53,12 +72,23 @@ char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_confi
 }
 
 char *ain_step_call_detail(const char *versions_json, const char *ctx_json) {
+  return ain_step_call_detail_io(versions_json, ctx_json, NULL);
+}
+
+char *ain_step_call_detail_io(const char *versions_json, const char *ctx_json,
+                              const char *io_json) {
   cJSON *o = cJSON_CreateObject();
   cJSON *v = versions_json ? cJSON_Parse(versions_json) : NULL;
   cJSON_AddItemToObject(o, "policies", v ? v : cJSON_CreateObject());
   cJSON *c = ctx_json ? cJSON_Parse(ctx_json) : NULL;
   if (c != NULL) {
     cJSON_AddItemToObject(o, "ctx", c);
+  }
+  cJSON *io = io_json ? cJSON_Parse(io_json) : NULL;
+  if (cJSON_IsArray(io)) {
+    cJSON_AddItemToObject(o, "io", io);
+  } else {
+    cJSON_Delete(io);
   }
   return print_or_die(o);
 }

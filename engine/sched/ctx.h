@@ -10,7 +10,8 @@
 #include "store/store.h"
 
 /* ctx JSON of task t run by `shard` under cfg: task_id, dag_id, step, type, persona_id, attempt,
- * max_attempts, shard, config (media width/height, the judge's pass/reject when configured) and
+ * max_attempts, shard, config (media width/height, the judge's pass/reject and providers when
+ * configured) and
  * deps (deps_json: the {step: result} object of its dependencies; NULL or invalid = {}).
  * Caller frees. */
 char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_config_t *cfg,
@@ -20,5 +21,10 @@ char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_confi
  * is the module -> sha object of ain_lua_call_versions(); ctx_json may be NULL (then no "ctx").
  * Caller frees. */
 char *ain_step_call_detail(const char *versions_json, const char *ctx_json);
+/* The same with "io": io_json, the exchanges the call recorded (ain_lua_call_io(): a JSON array
+ * of its ain.http and ain.store.get answers) that replay serves back. io_json NULL or not an
+ * array: no "io". Caller frees. */
+char *ain_step_call_detail_io(const char *versions_json, const char *ctx_json,
+                              const char *io_json);
 
 #endif

@@ -242,7 +242,9 @@ static void on_built(ain_lua_call_t *call, int status, const char *result_json, 
   char result[160];
   snprintf(result, sizeof result, "{\"dag_id\":\"%s\",\"steps\":%zu}", b->dag->id, b->ntasks);
   /* pipeline's version and the ctx it ran on, for replay */
-  char *detail = ain_step_call_detail(ain_lua_call_versions(call), step->ctx);
+  char *io = ain_lua_call_io(call); /* what the outside answered, served back in replay */
+  char *detail = ain_step_call_detail_io(ain_lua_call_versions(call), step->ctx, io);
+  free(io);
   ain_step_succeed(step, result, b, detail);
   free(detail);
 }

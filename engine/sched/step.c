@@ -143,7 +143,9 @@ static void lua_done(ain_lua_call_t *call, int status, const char *result_json, 
   step->call = NULL;
   /* The audit row names every policy version the call ran and the ctx it ran on: replay loads
    * the versions by sha and calls them with that very ctx. */
-  char *detail = ain_step_call_detail(ain_lua_call_versions(call), step->ctx);
+  char *io = ain_lua_call_io(call); /* what the outside answered, served back in replay */
+  char *detail = ain_step_call_detail_io(ain_lua_call_versions(call), step->ctx, io);
+  free(io);
   /* What the call emitted is committed with its success, and dropped with a failure. */
   ain_store_batch_t *emitted = NULL;
   if (status == 0 && step->outbox.ntasks > 0) {

@@ -1,13 +1,19 @@
 -- Judge policy: decides whether a rendered video may be published.
 -- Provides: decide(payload, ctx) -> {decision = "pass"|"review"|"reject", confidence, checks,
---           failed, thresholds}; find_pii(text) -> {emails, phones, cards} (exported for specs).
--- Relies on: nothing from `ain`; reads ctx.deps.script (scriptwriter result), ctx.deps.render
--- (render built-in: {probe, gate_ok, gate_error, video_id}), ctx.persona, and settings from
--- payload.config over ctx.config over DEFAULTS.
+--           failed, thresholds, video_id, findings, categories, providers};
+--           screen(text, ctx) -> {decision, categories, findings} (text rules only, for
+--           `ain judge eval`); find_pii(text) -> {emails, phones, cards} (exported for specs).
+-- Relies on: ain.text (through safety_match), the safety data modules (safety/categories and the
+-- lexicons it lists), persona.lua; reads ctx.deps.script (scriptwriter result), ctx.deps.render
+-- (render built-in: {probe, gate_ok, gate_error, video_id}), ctx.deps.inspect (output checks),
+-- ctx.persona, and settings from payload.config over ctx.config over DEFAULTS.
 --
 -- Every check yields {name, passed, score 0..1, detail, severity}. Confidence is the weighted mean
 -- of the scores, capped by severity: a failed "block" check caps it at 0 (reject), a failed
 -- "major" check caps it midway between the thresholds (review), a "minor" one only lowers it.
+-- A finding (screen, output checks, providers) is {category, rule, severity, action, span, match,
+-- detail}; a finding whose action is reject fails a block check, one whose action is review a
+-- major check (docs/policies.md, "The judge").
 
 local M = {}
 
@@ -31,30 +37,6 @@ local DEFAULTS = {
   banned_terms = {},
   weights = {},
 }
-
--- Text helpers ------------------------------------------------------------------------------
-
--- Lowercase ASCII; apostrophes dropped; ASCII and unicode punctuation, symbols and emoji become
--- spaces. Enough to match terms as whole words in any casing or quoting.
-local function norm(s)
-  s = s:gsub("\226\128[\152\153]", ""):gsub("'", "")
-  s = s:gsub("\194[\160-\191]", " "):gsub("\195[\151\183]", " ")
-  s = s:gsub("\226[\128-\191][\128-\191]", " "):gsub("\227\128[\128-\191]", " ")
-  s = s:gsub("[\240-\244][\128-\191]+", " ")
-  s = s:gsub("[%c%p%s]", " "):gsub("[A-Z]", string.lower)
-  return " " .. s:gsub(" +", " "):gsub("^ ", ""):gsub(" $", "") .. " "
-end
-
-local function find_terms(padded, terms)
-  local hits = {}
-  for _, t in ipairs(terms or {}) do
-    if type(t) == "string" then
-      local nt = norm(t)
-      if nt ~= "  " and padded:find(nt, 1, true) then hits[#hits + 1] = t end
-    end
-  end
-  return hits
-end
 
 -- PII -----------------------------------------------------------------------------------------
 
@@ -126,9 +108,149 @@ function M.find_pii(text)
   return found
 end
 
+-- Safety screen --------------------------------------------------------------------------------
+
+-- Compiled once per version of the safety modules: a new version (hot reload, a pin, a replay
+-- of another sha) is a new table, so the cache is keyed on the tables themselves.
+local compiled = { tables = nil, ix = nil }
+local persona_ix = setmetatable({}, { __mode = "k" })
+local NO_PERSONA = {}
+
+local function static_index(cats)
+  local names = type(cats.lexicons) == "table" and cats.lexicons or {}
+  local tables = { cats }
+  for k, n in ipairs(names) do tables[k + 1] = require("safety/" .. n) end
+  local old = compiled.tables
+  local same = old ~= nil and #old == #tables
+  for k = 1, #tables do same = same and old[k] == tables[k] end
+  if not same then
+    local lex = {}
+    for k, n in ipairs(names) do lex[k] = { name = "safety/" .. n, data = tables[k + 1] } end
+    compiled.ix = require("safety_match").compile(lex)
+    compiled.tables = tables
+  end
+  return compiled.ix
+end
+
+local function strings(...)
+  local out = {}
+  for k = 1, select("#", ...) do
+    local src = select(k, ...)
+    for _, t in ipairs(type(src) == "table" and src or {}) do
+      if type(t) == "string" and t ~= "" then out[#out + 1] = t end
+    end
+  end
+  return out
+end
+
+-- Brand rules of one persona and the settings: banned terms and topics reject, competitors go to
+-- review. Cached per persona table (a persona's version is a new table).
+local function brand_index(persona, s)
+  local p = persona or NO_PERSONA
+  local key = s.competitors == DEFAULTS.competitors and s.banned_terms == DEFAULTS.banned_terms
+    and p or nil
+  if key and persona_ix[key] then return persona_ix[key] end
+  local rules = {}
+  local banned = strings(p.banned_terms, s.banned_terms)
+  if #banned > 0 then
+    rules[#rules + 1] = { id = "brand.banned_term", terms = banned, action = "reject",
+      severity = 3, detail = "a banned term of the persona or the judge settings" }
+  end
+  local topics = strings(p.banned_topics)
+  if #topics > 0 then
+    rules[#rules + 1] = { id = "brand.banned_topic", terms = topics, action = "reject",
+      severity = 3, detail = "a banned topic of the persona" }
+  end
+  local rivals = strings(p.competitors, s.competitors)
+  if #rivals > 0 then
+    rules[#rules + 1] = { id = "brand.competitor", terms = rivals, action = "review",
+      detail = "a competitor named" }
+  end
+  local ix = require("safety_match").compile({ { name = "persona " .. tostring(p.id),
+    data = { category = "brand", rules = rules } } })
+  if key then persona_ix[key] = ix end
+  return ix
+end
+
+local PII_RULES = { emails = "pii.email", phones = "pii.phone", cards = "pii.card" }
+
+-- find_pii on the folded text (fullwidth "＠", zero-width joins, confusable letters), spans
+-- mapped back to the original; plus contact details spelled out.
+local function pii_findings(text, cats, out)
+  local sm = require("safety_match")
+  local T = ain.text.tokens(text, { leet = false })
+  local folded, back = sm.folded(text, T)
+  local cat = cats.categories.pii or {}
+  local function add(rule, i, j, detail)
+    out[#out + 1] = { category = "pii", rule = rule, severity = cat.severity or 4,
+      action = cat.action or "reject", span = { i, j }, match = text:sub(i, j), detail = detail }
+  end
+  local found = M.find_pii(folded)
+  for kind, rule in pairs(PII_RULES) do
+    local from = 1
+    for _, v in ipairs(found[kind]) do
+      local a, b = folded:find(v, from, true)
+      if not a and v:match("^<pii:%a+>$") then -- a token replaced at ingest: "<pii:email:3f2a..>"
+        a, b = folded:find(v:sub(1, -2), from, true)
+        b = a and (folded:find(">", b, true) or b)
+      end
+      if a then
+        local i, j = back(a, b)
+        add(rule, i, j, kind:sub(1, -2) .. " in the text")
+        from = b + 1
+      end
+    end
+  end
+  for _, c in ipairs(sm.contacts(text, T)) do
+    add(c.rule, c.i, c.j, "contact detail spelled out")
+  end
+end
+
+local function verdict(findings)
+  local decision, cats, seen = "pass", {}, {}
+  for _, f in ipairs(findings) do
+    if f.action == "reject" then decision = "reject"
+    elseif f.action == "review" and decision == "pass" then decision = "review" end
+    if f.action ~= "pass" and not seen[f.category] then
+      seen[f.category] = true
+      cats[#cats + 1] = f.category
+    end
+  end
+  table.sort(cats)
+  return decision, cats
+end
+
+local function by_span(a, b)
+  if a.span[1] ~= b.span[1] then return a.span[1] < b.span[1] end
+  if a.span[2] ~= b.span[2] then return a.span[2] < b.span[2] end
+  return a.rule < b.rule
+end
+
+local settings
+
+function M.screen(text, ctx)
+  if type(text) ~= "string" then return nil, "EINVAL: screen needs a text string" end
+  ctx = type(ctx) == "table" and ctx or {}
+  local s = settings({}, ctx)
+  local cats = require("safety/categories")
+  if type(cats.categories) ~= "table" then
+    return nil, "EINVAL: safety/categories needs a categories table"
+  end
+  local sm = require("safety_match")
+  local ok, T = pcall(ain.text.tokens, text, { stem = true })
+  if not ok then return nil, "EINVAL: text: " .. tostring(T) end
+  local findings = {}
+  sm.findings(static_index(cats), text, T, cats.categories, findings)
+  sm.findings(brand_index(persona_of(ctx), s), text, T, cats.categories, findings)
+  pii_findings(text, cats, findings)
+  table.sort(findings, by_span)
+  local decision, categories = verdict(findings)
+  return { decision = decision, categories = categories, findings = findings }
+end
+
 -- Settings and probe ------------------------------------------------------------------------
 
-local function settings(payload, ctx)
+function settings(payload, ctx)
   local s = {}
   for k, v in pairs(DEFAULTS) do s[k] = v end
   for _, src in ipairs({ type(ctx.config) == "table" and ctx.config or {},
@@ -164,28 +286,99 @@ local function check(out, name, severity, passed, score, detail)
     score = passed and 1 or score, detail = detail }
 end
 
-local function text_checks(out, script, persona, s)
+-- The texts of a script a viewer sees or hears, each screened on its own (spans are per field).
+local function script_fields(script)
+  local fields = {}
+  local function put(name, v)
+    if type(v) == "string" and v ~= "" then fields[#fields + 1] = { name = name, text = v } end
+  end
+  put("title", script.title)
+  put("text", script.text)
+  local text = type(script.text) == "string" and script.text or ""
+  for k, l in ipairs(type(script.lines) == "table" and script.lines or {}) do
+    if type(l) == "string" and not text:find(l, 1, true) then put("lines[" .. k .. "]", l) end
+  end
+  local tags = strings(script.hashtags)
+  if #tags > 0 then put("hashtags", table.concat(tags, " ")) end
+  for k, c in ipairs(type(script.captions) == "table" and script.captions or {}) do
+    put("captions[" .. k .. "]", type(c) == "table" and c.text or c)
+  end
+  return fields
+end
+
+-- Screens every field; the same rule on the same words in two fields is one finding.
+local function screen_script(script, ctx, s)
+  local out, seen = {}, {}
+  local sctx = { persona = ctx.persona, persona_id = ctx.persona_id, config = s }
+  for _, f in ipairs(script_fields(script)) do
+    local r, err = M.screen(f.text, sctx)
+    if not r then -- text nobody can screen (invalid UTF-8) is for a person to look at
+      r = { findings = { { category = "text", rule = "judge.unreadable", severity = 2,
+        action = "review", span = { 1, #f.text }, match = "", detail = err } } }
+    end
+    for _, x in ipairs(r.findings) do
+      local key = x.rule .. "\0" .. x.match:lower()
+      if not seen[key] then
+        seen[key] = true
+        x.field = f.name
+        out[#out + 1] = x
+      end
+    end
+  end
+  return out
+end
+
+local function names(findings, pred)
+  local l, seen = {}, {}
+  for _, f in ipairs(findings) do
+    if pred(f) and not seen[f.match] then
+      seen[f.match] = true
+      l[#l + 1] = f.match
+    end
+  end
+  return l
+end
+
+local function rule_is(prefix)
+  return function(f) return f.rule:sub(1, #prefix) == prefix end
+end
+
+-- The checks the findings decide: the historical ones by rule (banned terms, PII kinds,
+-- competitors), then "safety" for every other finding: failed as block when one rejects, as
+-- major when one goes to review.
+local function finding_checks(out, findings)
+  local banned = names(findings, function(f)
+    return f.rule == "brand.banned_term" or f.rule == "brand.banned_topic"
+  end)
+  check(out, "banned_terms", "block", #banned == 0, 0, #banned > 0 and ("found: "
+    .. table.concat(banned, ", ")) or "none found")
+  local emails = #names(findings, rule_is("pii.email"))
+  local phones = #names(findings, rule_is("pii.phone"))
+  local cards = #names(findings, rule_is("pii.card"))
+  check(out, "pii_email", "block", emails == 0, 0, emails .. " e-mail address(es)")
+  check(out, "pii_phone", "block", phones == 0, 0, phones .. " phone number(s)")
+  check(out, "pii_card", "block", cards == 0, 0, cards .. " card number(s)")
+  local rivals = names(findings, function(f) return f.rule == "brand.competitor" end)
+  check(out, "competitors", "major", #rivals == 0, 0, #rivals > 0 and ("named: "
+    .. table.concat(rivals, ", ")) or "none named")
+  local handled = { ["brand.banned_term"] = true, ["brand.banned_topic"] = true,
+    ["brand.competitor"] = true, ["pii.email"] = true, ["pii.email_spelled"] = true,
+    ["pii.phone"] = true, ["pii.phone_spelled"] = true, ["pii.card"] = true }
+  local worst, what = nil, {}
+  for _, f in ipairs(findings) do
+    if not handled[f.rule] and f.action ~= "pass" then
+      if f.action == "reject" then worst = "block" elseif not worst then worst = "major" end
+      what[#what + 1] = f.category .. "/" .. f.rule .. " '" .. f.match .. "'"
+    end
+  end
+  check(out, "safety", worst or "major", worst == nil, 0, #what > 0 and table.concat(what, "; ")
+    or "no finding")
+end
+
+local function text_checks(out, script, s)
   local hashtags = type(script.hashtags) == "table" and script.hashtags or {}
   local all = table.concat({ script.title or "", script.text or "",
     table.concat(hashtags, " ") }, "\n")
-  local padded = norm(all)
-
-  local terms = {}
-  for _, src in ipairs({ persona.banned_terms, persona.banned_topics, s.banned_terms }) do
-    for _, t in ipairs(type(src) == "table" and src or {}) do terms[#terms + 1] = t end
-  end
-  local hits = find_terms(padded, terms)
-  check(out, "banned_terms", "block", #hits == 0, 0, #hits > 0 and ("found: "
-    .. table.concat(hits, ", ")) or "none of " .. #terms .. " terms")
-
-  local pii = M.find_pii(all)
-  check(out, "pii_email", "block", #pii.emails == 0, 0, #pii.emails .. " e-mail address(es)")
-  check(out, "pii_phone", "block", #pii.phones == 0, 0, #pii.phones .. " phone number(s)")
-  check(out, "pii_card", "block", #pii.cards == 0, 0, #pii.cards .. " card number(s)")
-
-  local rivals = find_terms(padded, s.competitors)
-  check(out, "competitors", "major", #rivals == 0, 0, #rivals > 0 and ("named: "
-    .. table.concat(rivals, ", ")) or "none named")
 
   local allowed, shouts = {}, 0
   for _, w in ipairs(s.allowed_caps) do allowed[w] = true end
@@ -243,9 +436,26 @@ function M.decide(payload, ctx)
       or s.reject > s.pass then
     return nil, "EINVAL: thresholds need 0 <= reject <= pass <= 1"
   end
-  local persona = persona_of(ctx) or {}
   local checks = {}
-  text_checks(checks, ctx.deps.script, persona, s)
+  local findings = screen_script(ctx.deps.script, ctx, s)
+  if type(ctx.deps.inspect) == "table" then
+    for _, f in ipairs(require("output_checks").findings(ctx.deps.inspect, ctx.deps.script, s)
+        or {}) do
+      findings[#findings + 1] = f
+    end
+  end
+  local providers
+  if type(s.providers) == "table" and next(s.providers) ~= nil then
+    local texts = {}
+    for _, f in ipairs(script_fields(ctx.deps.script)) do texts[#texts + 1] = f.text end
+    local r = require("moderation").assess(table.concat(texts, "\n"), ctx, s) or {}
+    for _, f in ipairs(type(r.findings) == "table" and r.findings or {}) do
+      findings[#findings + 1] = f
+    end
+    providers = r.record
+  end
+  finding_checks(checks, findings)
+  text_checks(checks, ctx.deps.script, s)
   render_checks(checks, ctx.deps.render, s)
 
   local sum, wsum, cap, failed = 0, 0, 1, {}
@@ -263,8 +473,10 @@ function M.decide(payload, ctx)
   local decision = confidence >= s.pass and "pass" or confidence < s.reject and "reject"
     or "review"
   local render = type(ctx.deps.render) == "table" and ctx.deps.render or {}
+  local _, categories = verdict(findings)
   return { decision = decision, confidence = confidence, checks = checks, failed = failed,
-    thresholds = { pass = s.pass, reject = s.reject }, video_id = render.video_id }
+    thresholds = { pass = s.pass, reject = s.reject }, video_id = render.video_id,
+    findings = findings, categories = categories, providers = providers }
 end
 
 return M

@@ -30,6 +30,7 @@ return {
   },
   banned_topics = { "gambling", "election", "weapons", "alcohol" },
   banned_terms = { "guaranteed", "cheap flights hack", "secret loophole" },
+  competitors = { "HypeForge", "ClipFarm", "TrendBot" }, -- named: the judge sends to review
   channels = { "outbox" },
   hashtags = { "#travel", "#slowliving" },
 }

@@ -30,6 +30,7 @@ return {
   },
   banned_topics = { "alcohol", "diet pills", "gambling", "election" },
   banned_terms = { "guaranteed", "miracle", "detox" },
+  competitors = { "HypeForge", "ClipFarm", "TrendBot" }, -- named: the judge sends to review
   channels = { "outbox" },
   hashtags = { "#food", "#cooking" },
 }

@@ -30,6 +30,7 @@ return {
   },
   banned_topics = { "steroids", "diet pills", "gambling", "election" },
   banned_terms = { "guaranteed", "cure", "miracle", "burn fat fast" },
+  competitors = { "HypeForge", "ClipFarm", "TrendBot" }, -- named: the judge sends to review
   channels = { "outbox" },
   hashtags = { "#fitness", "#workout" },
 }

@@ -30,6 +30,7 @@ return {
   },
   banned_topics = { "crypto", "gambling", "casino", "election", "penny stocks" },
   banned_terms = { "guaranteed returns", "risk-free", "get rich", "guaranteed" },
+  competitors = { "HypeForge", "ClipFarm", "TrendBot" }, -- named: the judge sends to review
   channels = { "outbox" },
   hashtags = { "#finance", "#money" },
 }

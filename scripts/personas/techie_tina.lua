@@ -30,6 +30,7 @@ return {
   },
   banned_topics = { "crypto", "gambling", "casino", "election", "weapons" },
   banned_terms = { "guaranteed", "scam", "hack into", "get rich" },
+  competitors = { "HypeForge", "ClipFarm", "TrendBot" }, -- named: the judge sends to review
   channels = { "outbox" },
   hashtags = { "#tech", "#ai" },
 }

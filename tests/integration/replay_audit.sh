@@ -21,6 +21,9 @@ S=$T/scripts
 mkdir -p "$S/agents" "$S/personas"
 cp "$AIN_SOURCE_DIR/scripts/agents/judge.lua" "$S/agents/judge.lua"
 cp "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/persona.lua" # judge requires it
+# and its safety screen: the matcher and the data modules (recorded in the call's versions too)
+cp "$AIN_SOURCE_DIR/scripts/agents/safety_match.lua" "$S/agents/safety_match.lua"
+cp -r "$AIN_SOURCE_DIR/scripts/safety" "$S/safety"
 add_persona "$S" # ain enqueue refuses a persona the scripts folder does not have
 cat > "$S/agents/pipeline.lua" <<'LUA'
 return { build = function(payload, ctx)
@@ -81,6 +84,15 @@ for store in sqlite postgres; do
   assert_eq "$rc" 0 "replay of a judge at 720x1280 ($store): $out"
   assert_contains "$out" "decision unchanged" "replay unchanged ($store)"
   assert_contains "$out" "ctx:      as recorded" "replay says the ctx is the recorded one ($store)"
+  detail=$(q "select detail from audit_log where task_id = '$judge_id' and to_status = 'succeeded'")
+  assert_contains "$detail" '"safety/hate":"' "the audit row records the safety modules' versions ($store)"
+  # a later edit of a safety module does not change what the replay runs: the recorded versions
+  cp "$S/safety/hate.lua" "$T/hate.keep"
+  printf 'return { category = "hate", rules = { { id = "x", terms = { "tea" } } } }\n' > "$S/safety/hate.lua"
+  set +e; out=$("$AIN_BIN" replay -c "$C" "$judge_id"); rc=$?; set -e
+  cp "$T/hate.keep" "$S/safety/hate.lua"
+  assert_eq "$rc" 0 "replay after a safety edit ($store): $out"
+  assert_contains "$out" "decision unchanged" "replay runs the recorded safety version ($store)"
   # the config changes later (default sizes): the decision was made on what was recorded
   C2=$T/$store-default.lua
   grep -v '^media' "$C" > "$C2"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Black-box tests of the script registry's operator surface on SQLite: `ain check` on every kind
 # of bad policy (syntax, runtime error, missing entry point, wrong return type, infinite loop,
-# memory bomb, os/io/debug/package.loadlib, string.dump, bytecode, setmetatable(_G)); versions
+# memory bomb, os/io/debug/package.loadlib, string.dump, bytecode, setmetatable(_G), a safety
+# data module that is not a table); versions
 # recorded in script_versions and named in audit rows; `ain scripts list/show/pin/unpin`;
 # `ain replay` (unchanged, changed with --policy-sha, side effects refused); `ain test`.
 . "$(dirname "$0")/lib.bash"
@@ -10,7 +11,7 @@
 "$AIN_BIN" check "$AIN_SOURCE_DIR/scripts" > "$T/check.out" || fail "shipped policies fail ain check"
 ok "shipped policies pass ain check"
 B=$T/bad
-mkdir -p "$B/agents" "$B/personas"
+mkdir -p "$B/agents" "$B/personas" "$B/safety"
 printf 'local M = {}\nfunction M.decide( return M\n' > "$B/agents/judge.lua"
 printf 'local M = {}\nerror("boom at load")\nreturn M\n' > "$B/agents/planner.lua"
 printf 'return { write = 42 }\n' > "$B/agents/scriptwriter.lua"
@@ -27,6 +28,8 @@ printf 'setmetatable(_G, {__index = function() return 1 end})\nreturn {f = funct
 printf 'return {}\n' > "$B/agents/nofunc.lua"
 printf 'return { id = "someone_else", voice = {}, style = {} }\n' > "$B/personas/ann.lua"
 printf 'return { id = "bo", style = {} }\n' > "$B/personas/bo.lua"
+printf 'return "words"\n' > "$B/safety/words.lua"
+printf 'return { category = "hate", rules = {} }\n' > "$B/safety/fine.lua"
 set +e; out=$("$AIN_BIN" check "$B" 2>&1); rc=$?; set -e
 assert_eq "$rc" 4 "ain check exit code on bad policies"
 expect() { assert_contains "$out" "$1" "ain check: $2"; }
@@ -46,7 +49,9 @@ expect "agents/meta_g.lua:1: setmetatable(_G, ...) is refused by the sandbox" "s
 expect "agents/nofunc.lua: the table it returns has no function" "no entry point"
 expect "personas/ann.lua: a persona needs id = \"ann\"" "persona id"
 expect "personas/bo.lua: a persona needs a 'voice' table" "persona voice"
-assert_contains "$out" "16 policy file(s) checked, 16 failed" "ain check counts"
+expect "ELUA: safety/words.lua must return a table, got string" "safety data not a table"
+case "$out" in *safety/fine.lua*) fail "a safety data table needs no entry point: $out";; esac
+assert_contains "$out" "18 policy file(s) checked, 17 failed" "ain check counts"
 set +e; "$AIN_BIN" check "$B/agents/nofunc.lua" > /dev/null 2>&1; rc=$?; set -e
 assert_eq "$rc" 4 "ain check of one bad file"
 set +e; "$AIN_BIN" check "$T/nope" > /dev/null 2>&1; rc=$?; set -e

@@ -4,6 +4,7 @@
 -- publisher, and every result must survive a JSON round trip (results cross into C as JSON).
 -- The render step is a C built-in; its result is given here as the data the judge reads.
 local H = require("tests.lua.helper")
+local it = H.it_text(it, pending) -- the judge needs ain.text
 local cjson = require("cjson")
 
 local SAFE = { "string", "table", "math", "pairs", "ipairs", "type", "tostring", "tonumber",
@@ -21,12 +22,19 @@ end
 
 local load_policy
 
--- Like the engine's require: policy modules from agents/, personas as "personas/<id>".
+-- Like the engine's require: policy modules from agents/, personas as "personas/<id>", safety
+-- data as "safety/<name>"; each loaded once (the engine caches a module per state).
+local loaded = {}
 local function sandbox_require(name)
-  local id = name:match("^personas/([%w_%-]+)$")
-  if id then return load_policy("personas", id) end
-  assert(name:match("^[%w_%-]+$"), "require refused")
-  return load_policy("agents", name)
+  if loaded[name] then return loaded[name] end
+  local dir, id = name:match("^(personas)/([%w_%-]+)$")
+  if not dir then dir, id = name:match("^(safety)/([%w_%-]+)$") end
+  if not dir then
+    assert(name:match("^[%w_%-]+$"), "require refused")
+    dir, id = "agents", name
+  end
+  loaded[name] = load_policy(dir, id)
+  return loaded[name]
 end
 
 function load_policy(dir, name)

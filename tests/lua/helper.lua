@@ -149,4 +149,11 @@ function H.copy(t)
   return c
 end
 
+-- For a spec file whose every case needs ain.text: `local it = H.it_text(it, pending)` (busted's
+-- `it` and `pending` live in the spec file's environment) reports each case pending without it.
+function H.it_text(it, pending)
+  if H.has_text then return it end
+  return function(name) pending(name .. " (" .. H.NO_TEXT .. ")") end
+end
+
 return H

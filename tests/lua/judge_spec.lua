@@ -1,6 +1,7 @@
 -- Specs for scripts/agents/judge.lua: every check passing and failing, PII true and false
 -- positives, probe shapes, severity caps and configurable thresholds, bad input.
 local H = require("tests.lua.helper")
+local it = H.it_text(it, pending) -- the judge needs ain.text
 local judge = require("judge")
 local sw = require("scriptwriter")
 
@@ -51,7 +52,7 @@ describe("judge.decide", function()
       assert.is_true(c.score >= 0 and c.score <= 1)
     end
     assert.are.same({ "banned_terms", "pii_email", "pii_phone", "pii_card", "competitors",
-      "shouting", "hashtags", "length", "render_gate", "probe_duration", "probe_streams",
+      "safety", "shouting", "hashtags", "length", "render_gate", "probe_duration", "probe_streams",
       "probe_size" }, names)
   end)
 
@@ -59,7 +60,7 @@ describe("judge.decide", function()
     local res = run(say("This is “GUARANTEED” to work."))
     assert.are.equal("reject", res.decision)
     assert.are.equal(0, res.confidence)
-    assert.matches("guaranteed", check_of(res, "banned_terms").detail)
+    assert.matches("GUARANTEED", check_of(res, "banned_terms").detail) -- the text as written
     assert.is_true(check_of(run(say("A clever hack.")), "banned_terms").passed)
     assert.are.equal("reject", run(say("Hack-into it")).decision) -- punctuation is a space
     assert.are.equal("reject", run(say("how to hack into it")).decision)
@@ -82,8 +83,10 @@ describe("judge.decide", function()
     assert.are.equal("review", res.decision)
     assert.is_false(check_of(res, "competitors").passed)
     assert.are.equal(0.65, res.confidence)
-    local res2 = run(say("Better than ClipFarm."), nil, { competitors = { "Other Co" } })
-    assert.are.equal("pass", res2.decision)
+    -- the settings name more competitors; the persona's own list (persona.competitors) holds
+    local res2 = run(say("Better than Other Co."), nil, { competitors = { "Other Co" } })
+    assert.are.equal("review", res2.decision)
+    assert.matches("Other Co", check_of(res2, "competitors").detail)
   end)
 
   it("scores shouting and bad hashtags as minor problems", function()

@@ -181,6 +181,56 @@ TEST(judge_thresholds) {
   ain_config_free(&cfg);
 }
 
+/* judge.providers = {moderation = {url, model, secret, timeout_ms}, llm = {...}}: off without a
+ * url, complete when set, and every bad value names its key. */
+TEST(judge_providers) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("p0.lua", "judge = { providers = {} }\n", &cfg, &err));
+  ASSERT_TRUE(cfg.judge.providers.moderation.url == NULL && cfg.judge.providers.llm.url == NULL);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("p1.lua",
+                 "judge = { providers = { moderation = { url = 'http://127.0.0.1:9', "
+                 "model = 'omni-moderation-latest', secret = 'openai_key', timeout_ms = 1500 },\n"
+                 "  llm = { url = 'https://llm.example', model = 'guard-3' } } }\n",
+                 &cfg, &err));
+  ASSERT_STR_EQ(cfg.judge.providers.moderation.url, "http://127.0.0.1:9");
+  ASSERT_STR_EQ(cfg.judge.providers.moderation.secret, "openai_key");
+  ASSERT_TRUE(cfg.judge.providers.moderation.timeout_ms == 1500);
+  ASSERT_STR_EQ(cfg.judge.providers.llm.model, "guard-3");
+  ASSERT_TRUE(cfg.judge.providers.llm.secret == NULL &&
+              cfg.judge.providers.llm.timeout_ms == 5000);
+  ain_config_free(&cfg);
+  static const struct {
+    const char *text, *field, *msg;
+  } bad[] = {
+      {"judge = { providers = { moderation = { model = 'm' } } }", "judge.providers.moderation.url",
+       "'judge.providers.moderation.url' is required"},
+      {"judge = { providers = { llm = { url = 'ftp://x', model = 'm' } } }",
+       "judge.providers.llm.url", "must be an http:// or https:// base URL"},
+      {"judge = { providers = { llm = { url = 'http://x/', model = 'm' } } }",
+       "judge.providers.llm.url", "trailing slash"},
+      {"judge = { providers = { llm = { url = 'http://x?k=1', model = 'm' } } }",
+       "judge.providers.llm.url", "query"},
+      {"judge = { providers = { llm = { url = 'http://x' } } }", "judge.providers.llm.model",
+       "'judge.providers.llm.model' is required"},
+      {"judge = { providers = { llm = { url = 'http://x', model = 'm', secret = '../k' } } }",
+       "judge.providers.llm.secret", "must name a secret"},
+      {"judge = { providers = { llm = { url = 'http://x', model = 'm', timeout_ms = 0 } } }",
+       "judge.providers.llm.timeout_ms", "must be between 1 and 600000"},
+      {"judge = { providers = { llm = { url = 5, model = 'm' } } }", "judge.providers.llm.url",
+       "must be a string"},
+      {"judge = { providers = { vision = { url = 'http://x' } } }", "judge.providers.vision",
+       "unknown key 'judge.providers.vision'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_EQ(load("pb.lua", bad[i].text, &cfg, &err), AIN_ECONFIG);
+    ASSERT_STR_CONTAINS(err.msg, bad[i].msg);
+    ASSERT_STR_EQ(err.field, bad[i].field);
+    ain_config_free(&cfg);
+  }
+}
+
 TEST(retention_keys) {
   ain_config_t cfg;
   ain_err_t err;
@@ -188,8 +238,8 @@ TEST(retention_keys) {
   ASSERT_EQ(cfg.retention.finished_dags_days, 30);
   ASSERT_EQ(cfg.retention.interval_ms, 3600000);
   ain_config_free(&cfg);
-  ASSERT_OK(load("r.lua", "retention = { finished_dags_days = 0, interval_ms = 60000 }\n", &cfg,
-                 &err));
+  ASSERT_OK(
+      load("r.lua", "retention = { finished_dags_days = 0, interval_ms = 60000 }\n", &cfg, &err));
   ASSERT_EQ(cfg.retention.finished_dags_days, 0);
   ASSERT_EQ(cfg.retention.interval_ms, 60000);
   ain_config_free(&cfg);
@@ -387,6 +437,5 @@ TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_fil
           TEST_ENTRY(shards_zero_means_cores), TEST_ENTRY(unknown_key_names_key_and_line),
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
-          TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(retention_keys),
-          TEST_ENTRY(watchdog_keys),
-          TEST_ENTRY(example_file_loads))
+          TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers),
+          TEST_ENTRY(retention_keys), TEST_ENTRY(watchdog_keys), TEST_ENTRY(example_file_loads))

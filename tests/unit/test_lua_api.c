@@ -234,12 +234,13 @@ typedef struct {
   int status;
   cJSON *result;
   char *error;
+  char *io; /* ain_lua_call_io() of the call */
 } outcome_t;
 
 static void on_done(ain_lua_call_t *call, int status, const char *result, const char *error,
                     void *data) {
-  (void)call;
   outcome_t *o = data;
+  o->io = ain_lua_call_io(call);
   o->calls++;
   o->status = status;
   o->result = result ? cJSON_Parse(result) : NULL;
@@ -248,6 +249,7 @@ static void on_done(ain_lua_call_t *call, int status, const char *result, const 
 
 static void outcome_free(outcome_t *o) {
   cJSON_Delete(o->result);
+  free(o->io);
   free(o->error);
   memset(o, 0, sizeof *o);
 }
@@ -266,6 +268,7 @@ static int replay_mode; /* next env_init makes a host with no_side_effects */
  * does: agents/api.lua and personas/alpha.lua (personas/broken.lua was never published) */
 static int published_mode;
 static ain_store_batch_t *next_outbox; /* the outbox start() gives the calls it makes */
+static const char *next_replay_io;     /* the recorded exchanges start() gives its calls */
 
 static void env_init(env_t *e, int with_store, int with_server) {
   memset(e, 0, sizeof *e);
@@ -341,7 +344,8 @@ static void env_done(env_t *e) {
 static ain_lua_call_t *start(env_t *e, const char *mod, const char *fn, const char *payload,
                              outcome_t *o) {
   ain_lua_call_opts_t co = {
-      .module = mod, .function = fn, .payload_json = payload, .outbox = next_outbox};
+      .module = mod, .function = fn, .payload_json = payload, .outbox = next_outbox,
+      .replay_io = next_replay_io};
   ain_err_t err = {0};
   ain_lua_call_t *call = NULL;
   int rc = ain_lua_call(e->h, &co, on_done, o, &call, &err);
@@ -1014,6 +1018,71 @@ TEST(replay_refuses_side_effects) {
   env_done(&e);
 }
 
+/* A call records what the outside answered it (secret found, store reads, HTTP answers and
+ * failures; never the secret, never the query string), and a replay host with that record gives
+ * the same result with no server, no store and no secret; a request not recorded is EREPLAY. */
+TEST(replay_serves_recorded_exchanges) {
+  env_t e;
+  env_init(&e, 1, 1);
+  outcome_t o = {0};
+  setenv("AIN_SECRET_REC_KEY", "s3cr3t-value", 1);
+  run(&e, "api", "kv_put", "{\"key\":\"k\",\"value\":{\"n\":7}}", &o);
+  outcome_free(&o);
+  char payload[512];
+  snprintf(payload, sizeof payload, "{\"url\":\"%s\",\"body\":\"hello there\",\"key\":\"rec_key\"}",
+           e.url);
+  run(&e, "api", "recorded", payload, &o);
+  unsetenv("AIN_SECRET_REC_KEY");
+  ASSERT_EQ(o.status, 0);
+  ASSERT_NOT_NULL(o.io);
+  ASSERT_TRUE(strstr(o.io, "s3cr3t") == NULL);   /* the value is never recorded */
+  ASSERT_TRUE(strstr(o.io, "token=abc") == NULL); /* nor the query string */
+  ASSERT_STR_CONTAINS(o.io, "\"kind\":\"secret\",\"name\":\"rec_key\",\"found\":true");
+  ASSERT_STR_CONTAINS(o.io, "\"kind\":\"store.get\",\"key\":\"absent\",\"found\":false");
+  ASSERT_STR_CONTAINS(o.io, "\"code\":\"EHTTP\"");
+  char *live = cJSON_PrintUnformatted(o.result);
+  char *io = ain_strdup(o.io);
+  char url[64];
+  snprintf(url, sizeof url, "%s", e.url); /* the replayed call asks the same URLs */
+  ASSERT_EQ(num_at(o.result, "key_len", NULL), 12);
+  outcome_free(&o);
+  env_done(&e);
+
+  replay_mode = 1;
+  env_init(&e, 0, 0); /* no store, no server */
+  replay_mode = 0;
+  next_replay_io = io;
+  snprintf(payload, sizeof payload,
+           "{\"url\":\"%s\",\"body\":\"hello there\",\"key\":\"rec_key\"}", url);
+  run(&e, "api", "recorded", payload, &o);
+  ASSERT_EQ(o.status, 0);
+  char *replayed = cJSON_PrintUnformatted(o.result);
+  /* the stand-in secret has another length; everything else is what the live call saw */
+  cJSON_DeleteItemFromObject(o.result, "key_len");
+  cJSON *lv = cJSON_Parse(live);
+  cJSON_DeleteItemFromObject(lv, "key_len");
+  ASSERT_TRUE(cJSON_Compare(lv, o.result, 1));
+  cJSON_Delete(lv);
+  outcome_free(&o);
+  /* another body is another request: refused, and nothing is sent */
+  snprintf(payload, sizeof payload,
+           "{\"req\":{\"url\":\"http://127.0.0.1:1/echo\",\"method\":\"POST\",\"body\":\"x\"}}");
+  run(&e, "api", "http", payload, &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "EREPLAY");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "no recorded exchange matches");
+  outcome_free(&o);
+  next_replay_io = "{\"not\":\"an array\"}";
+  ain_lua_call_opts_t co = {.module = "api", .function = "http", .replay_io = next_replay_io};
+  ain_err_t err = {0};
+  ASSERT_EQ(ain_lua_call(e.h, &co, on_done, &o, NULL, &err), AIN_EINVAL);
+  ASSERT_STR_CONTAINS(err.msg, "not a JSON array");
+  next_replay_io = NULL;
+  env_done(&e);
+  free(live);
+  free(replayed);
+  free(io);
+}
+
 TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http_requests),
           TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
           TEST_ENTRY(http_misuse_raises), TEST_ENTRY(http_cancel_leaves_no_handles),
@@ -1023,4 +1092,4 @@ TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http
           TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_into_outbox), TEST_ENTRY(emit_scrubs_pii),
           TEST_ENTRY(emit_misuse_raises),
           TEST_ENTRY(emit_persona_from_published_versions), TEST_ENTRY(emit_store_failure_names_emit),
-          TEST_ENTRY(replay_refuses_side_effects))
+          TEST_ENTRY(replay_refuses_side_effects), TEST_ENTRY(replay_serves_recorded_exchanges))

@@ -74,7 +74,7 @@ static void fx_open_ms(fx_t *f, const char *judge_src, uint64_t timeout_ms) {
   memset(f, 0, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "%s/scripts", ain_test_tmpdir());
   char p[700];
-  snprintf(p, sizeof p, "mkdir -p %s/agents %s/personas", f->dir, f->dir);
+  snprintf(p, sizeof p, "mkdir -p %s/agents %s/personas %s/safety", f->dir, f->dir, f->dir);
   ASSERT_EQ(system(p), 0);
   if (judge_src != NULL) {
     write_file(f, "agents/judge.lua", judge_src);
@@ -393,6 +393,13 @@ TEST(check_source_contracts) {
   ASSERT_STR_EQ(m, "judge");
   ASSERT_OK(ain_lua_module_for_path("personas/ann.lua", m, sizeof m));
   ASSERT_STR_EQ(m, "personas/ann");
+  ASSERT_OK(ain_lua_module_for_path("scripts/safety/hate.lua", m, sizeof m));
+  ASSERT_STR_EQ(m, "safety/hate");
+  const char *data = "return { words = { 'x' } }";
+  ASSERT_OK(ain_lua_check_source(&o, "safety/hate", data, strlen(data), &err));
+  const char *num = "return 42";
+  ASSERT_EQ(ain_lua_check_source(&o, "safety/hate", num, strlen(num), &err), AIN_ELUA);
+  ASSERT_STR_CONTAINS(err.msg, "safety/hate.lua must return a table");
   ASSERT_EQ(ain_lua_module_for_path("agents/.judge.lua.swp", m, sizeof m), AIN_EINVAL);
   ASSERT_EQ(ain_lua_module_for_path("other/judge.lua", m, sizeof m), AIN_EINVAL);
   ASSERT_EQ(ain_lua_module_for_path("agents/bad name.lua", m, sizeof m), AIN_EINVAL);
@@ -593,7 +600,75 @@ TEST(hot_reload_refuses_invalid_utf8) {
   fx_close(&f);
 }
 
-TEST_MAIN(TEST_ENTRY(check_source_gives_up_on_a_wedged_top_level),
+/* A safety data module (scripts/safety/) is watched, checked and versioned like a persona: a bad
+ * version is recorded as rejected while the previous one keeps serving, a good edit is picked up,
+ * and a call that requires it records its version. */
+#define SAFETY_JUDGE                                                                               \
+  "return { decide = function() return { w = require('safety/words').words[1] } end }\n"
+
+TEST(safety_module_hot_reload) {
+  fx_t f;
+  memset(&f, 0, sizeof f);
+  snprintf(f.dir, sizeof f.dir, "%s/scripts", ain_test_tmpdir());
+  char p[700];
+  snprintf(p, sizeof p, "mkdir -p %s/safety", f.dir);
+  ASSERT_EQ(system(p), 0);
+  write_file(&f, "safety/words.lua", "return { words = { 'one' } }\n");
+  fx_open(&f, SAFETY_JUDGE);
+  char v1[65], v2[65];
+  sha_of("return { words = { 'one' } }\n", v1);
+  sha_of("return { words = { 'two' } }\n", v2);
+  ASSERT_TRUE(wait_serving(&f, "safety/words", v1, 2000));
+  out_t o;
+  start_call(&f, "decide", &o);
+  finish_call(&f, &o);
+  ASSERT_STR_EQ(o.result, "{\"w\":\"one\"}");
+  ASSERT_STR_CONTAINS(o.versions, "\"safety/words\":\"");
+  ASSERT_STR_CONTAINS(o.versions, v1);
+  static const char *const bad[] = {
+      "return { words = { 'x' }\n",                      /* syntax */
+      "return 'words'\n",                                /* not a table */
+      "error('no lexicon')\n",                           /* runtime error */
+      "return { words = { io.open('/etc/passwd') } }\n", /* sandbox */
+      "return { words = { 'caf\xe9' } }\n",              /* invalid UTF-8 */
+      "local t = {} while true do t[#t + 1] = 1 end\n",  /* budget */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    write_file(&f, "safety/words.lua", bad[i]);
+    uint64_t end = ain_mono_ns() + 5000000000ull;
+    while (version_count(&f, "safety/words", 1) < (int)i + 1 && ain_mono_ns() < end) {
+      spin(&f, 10);
+    }
+    ASSERT_EQ(version_count(&f, "safety/words", 1), (int)i + 1);
+    char cur[65];
+    ASSERT_OK(ain_lua_registry_serving(f.r, "safety/words", cur));
+    ASSERT_STR_EQ(cur, v1);
+    start_call(&f, "decide", &o);
+    finish_call(&f, &o);
+    ASSERT_EQ(o.status, 0);
+    ASSERT_STR_EQ(o.result, "{\"w\":\"one\"}");
+  }
+  ain_store_req_t r;
+  ain_store_req_script_list(&r, "safety/words");
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  for (size_t i = 0; i < r.u.script_list.nversions; i++) {
+    const char *e = r.u.script_list.versions[i].error;
+    if (e != NULL) {
+      ASSERT_STR_CONTAINS(e, "safety/words.lua");
+    }
+  }
+  ain_store_req_cleanup(&r);
+  write_file(&f, "safety/words.lua", "return { words = { 'two' } }\n");
+  ASSERT_TRUE(wait_serving(&f, "safety/words", v2, 3000));
+  start_call(&f, "decide", &o);
+  finish_call(&f, &o);
+  ASSERT_STR_EQ(o.result, "{\"w\":\"two\"}");
+  ASSERT_STR_CONTAINS(o.versions, v2);
+  fx_close(&f);
+}
+
+TEST_MAIN(TEST_ENTRY(safety_module_hot_reload),
+          TEST_ENTRY(check_source_gives_up_on_a_wedged_top_level),
           TEST_ENTRY(check_source_refuses_invalid_utf8),
           TEST_ENTRY(hot_reload_of_a_wedged_version_leaves_the_loop_alone),
           TEST_ENTRY(newest_version_wins), TEST_ENTRY(startup_with_a_wedged_policy),

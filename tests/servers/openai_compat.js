@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+// A strict OpenAI-compatible test server for the judge's model providers
+// (scripts/agents/moderation.lua). Node built-ins only.
+//
+//   node tests/servers/openai_compat.js [--port N] [--key SECRET] [--port-file PATH]
+//
+// Serves, on 127.0.0.1:
+//   POST /v1/moderations        {input: string | [string], model?: string}
+//        -> {id, model, results: [{flagged, categories, category_scores}]} (OpenAI's shape)
+//   POST /v1/chat/completions   {model, messages: [{role, content}], temperature?, max_tokens?,
+//                                response_format?: {type: "json_schema", json_schema: {name,
+//                                schema, strict?}} | {type: "json_object"} | {type: "text"}}
+//        -> a chat.completion whose message content is {"verdict","categories"} (our ids)
+//   GET  /stats                 {total, moderations, chat, rejected, by_input: {sha256: n}}
+//   POST /control               {fault, count?}: the next `count` (default 1) API requests get
+//                                the fault; {fault: null} clears. POST /control/reset zeroes stats.
+// Strict about the request: method, path, Content-Type application/json, Authorization
+// "Bearer <key>" (when --key is given the key must match), valid JSON, known fields with the
+// right types; anything else is a 4xx with OpenAI's error shape {error: {message, type, param,
+// code}}.
+// Verdicts are deterministic, driven by keywords of the input (KEYWORDS below).
+// Faults, per request by header `X-Fault`, by the control endpoint, or by a marker in the input
+// text "[[fault:NAME]]": delay=MS (answer after MS), 500, 429, malformed (200 with a body that is
+// not JSON), truncated (a JSON body cut half-way, with its full Content-Length, then the
+// connection closed), close (the connection closed before any answer), garbage (200 with valid
+// JSON of the wrong shape).
+'use strict';
+
+const http = require('http');
+const crypto = require('crypto');
+const fs = require('fs');
+
+const args = process.argv.slice(2);
+function arg(name, def) {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+}
+const PORT = Number(arg('--port', '0'));
+const KEY = arg('--key', process.env.OPENAI_COMPAT_KEY || '');
+const PORT_FILE = arg('--port-file', '');
+
+// keyword -> [openai moderation category, our category]
+const KEYWORDS = [
+  ['kill', 'violence', 'violence'],
+  ['stab', 'violence', 'violence'],
+  ['vermin', 'harassment', 'hate'],
+  ['nude', 'sexual', 'sexual'],
+  ['suicide', 'self-harm', 'self_harm'],
+  ['bomb-making', 'illicit', 'dangerous'],
+  ['cures', null, 'medical'],
+  ['guaranteed', null, 'financial'],
+];
+const MOD_CATEGORIES = ['harassment', 'harassment/threatening', 'hate', 'hate/threatening',
+  'illicit', 'illicit/violent', 'self-harm', 'self-harm/intent', 'self-harm/instructions',
+  'sexual', 'sexual/minors', 'violence', 'violence/graphic'];
+
+const stats = { total: 0, moderations: 0, chat: 0, rejected: 0, by_input: {} };
+let control = { fault: null, count: 0 };
+
+function sendJson(res, status, obj) {
+  const body = JSON.stringify(obj);
+  res.writeHead(status, { 'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function oaError(res, status, message, param, code, type) {
+  stats.rejected++;
+  sendJson(res, status, { error: { message, type: type || 'invalid_request_error',
+    param: param === undefined ? null : param, code: code === undefined ? null : code } });
+}
+
+function hits(text) {
+  const t = text.toLowerCase();
+  return KEYWORDS.filter(([w]) => t.includes(w));
+}
+
+function isObj(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
+
+// Checks obj against {field: [type, required]}; returns an error string or null.
+function checkFields(obj, spec, prefix) {
+  if (!isObj(obj)) return [`${prefix || 'body'} must be a JSON object`, prefix || null];
+  for (const k of Object.keys(obj)) {
+    if (!(k in spec)) return [`Unrecognized request argument supplied: ${k}`, k];
+  }
+  for (const [k, [type, required]] of Object.entries(spec)) {
+    const v = obj[k];
+    if (v === undefined) {
+      if (required) return [`Missing required parameter: '${k}'.`, k];
+      continue;
+    }
+    const ok = type === 'array' ? Array.isArray(v) : type === 'object' ? isObj(v)
+      : type === 'string|array' ? typeof v === 'string' || Array.isArray(v) : typeof v === type;
+    if (!ok) return [`Invalid type for '${k}': expected ${type}.`, k];
+  }
+  return null;
+}
+
+function moderation(body) {
+  const bad = checkFields(body, { input: ['string|array', true], model: ['string', false] });
+  if (bad) return { status: 400, error: bad };
+  const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+  if (inputs.length === 0 || inputs.some((s) => typeof s !== 'string')) {
+    return { status: 400, error: ["Invalid 'input': expected a string or an array of strings.",
+      'input'] };
+  }
+  const results = inputs.map((text) => {
+    const categories = {}, scores = {};
+    for (const c of MOD_CATEGORIES) { categories[c] = false; scores[c] = 0.0001; }
+    for (const [, oc] of hits(text)) {
+      if (oc) { categories[oc] = true; scores[oc] = 0.93; }
+    }
+    if (/minor/i.test(text) && categories.sexual) {
+      categories['sexual/minors'] = true; scores['sexual/minors'] = 0.88;
+    }
+    return { flagged: Object.values(categories).some(Boolean), categories,
+      category_scores: scores };
+  });
+  return { status: 200, json: { id: 'modr-' + crypto.randomBytes(6).toString('hex'),
+    model: body.model || 'omni-moderation-latest', results }, text: inputs.join('\n') };
+}
+
+function chat(body) {
+  const bad = checkFields(body, { model: ['string', true], messages: ['array', true],
+    temperature: ['number', false], max_tokens: ['number', false],
+    response_format: ['object', false], seed: ['number', false] });
+  if (bad) return { status: 400, error: bad };
+  if (body.messages.length === 0) return { status: 400, error: ["'messages' must not be empty.",
+    'messages'] };
+  for (let i = 0; i < body.messages.length; i++) {
+    const m = body.messages[i];
+    const e = checkFields(m, { role: ['string', true], content: ['string', true],
+      name: ['string', false] }, `messages[${i}]`);
+    if (e) return { status: 400, error: [e[0], `messages[${i}].${e[1] || ''}`] };
+    if (!['system', 'user', 'assistant', 'developer'].includes(m.role)) {
+      return { status: 400, error: [`Invalid value for 'messages[${i}].role'.`, `messages[${i}].role`] };
+    }
+  }
+  const rf = body.response_format;
+  if (rf !== undefined) {
+    if (!['text', 'json_object', 'json_schema'].includes(rf.type)) {
+      return { status: 400, error: ["Invalid value for 'response_format.type'.",
+        'response_format.type'] };
+    }
+    if (rf.type === 'json_schema') {
+      const e = checkFields(rf.json_schema, { name: ['string', true], schema: ['object', true],
+        strict: ['boolean', false], description: ['string', false] },
+      'response_format.json_schema');
+      if (e) return { status: 400, error: e };
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(rf.json_schema.name)) {
+        return { status: 400, error: ["Invalid 'response_format.json_schema.name'.",
+          'response_format.json_schema.name'] };
+      }
+    }
+  }
+  const user = body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+  const cats = [...new Set(hits(user).map(([, , ours]) => ours))].sort();
+  const content = JSON.stringify({ verdict: cats.length ? 'unsafe' : 'safe', categories: cats });
+  return { status: 200, text: user, json: { id: 'chatcmpl-' + crypto.randomBytes(6).toString('hex'),
+    object: 'chat.completion', created: 1700000000, model: body.model,
+    choices: [{ index: 0, finish_reason: 'stop', logprobs: null,
+      message: { role: 'assistant', content, refusal: null } }],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } };
+}
+
+// The fault of this request: header, then a marker in the input, then the control endpoint.
+function faultOf(req, text) {
+  if (req.headers['x-fault']) return String(req.headers['x-fault']);
+  const m = /\[\[fault:([a-z0-9=]+)\]\]/.exec(text || '');
+  if (m) return m[1];
+  if (control.fault && control.count > 0) {
+    control.count--;
+    const f = control.fault;
+    if (control.count === 0) control.fault = null;
+    return f;
+  }
+  return null;
+}
+
+function answer(req, res, out) {
+  const fault = faultOf(req, out.text);
+  const send = () => {
+    if (fault === '500') return oaError(res, 500, 'The server had an error.', null, null, 'server_error');
+    if (fault === '429') {
+      res.setHeader('Retry-After', '1');
+      return oaError(res, 429, 'Rate limit reached.', null, 'rate_limit_exceeded', 'requests');
+    }
+    if (fault === 'close') return req.socket.destroy();
+    if (fault === 'malformed') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end('{"results": [ this is not json');
+    }
+    if (fault === 'garbage') return sendJson(res, 200, { ok: true, results: 'none' });
+    if (fault === 'truncated') {
+      const body = JSON.stringify(out.json);
+      res.writeHead(200, { 'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body) });
+      res.write(body.slice(0, Math.floor(body.length / 2)));
+      return setTimeout(() => req.socket.destroy(), 20);
+    }
+    if (out.error) return oaError(res, out.status, out.error[0], out.error[1]);
+    return sendJson(res, out.status, out.json);
+  };
+  const delay = fault && /^delay=(\d+)$/.exec(fault);
+  if (delay) return setTimeout(send, Number(delay[1]));
+  if (fault && !['500', '429', 'close', 'malformed', 'garbage', 'truncated'].includes(fault)) {
+    return oaError(res, 400, `Unknown fault '${fault}'.`, 'x-fault');
+  }
+  return send();
+}
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = req.url.split('?')[0];
+    if (url === '/stats' && req.method === 'GET') return sendJson(res, 200, stats);
+    if (url === '/control/reset' && req.method === 'POST') {
+      for (const k of ['total', 'moderations', 'chat', 'rejected']) stats[k] = 0;
+      stats.by_input = {};
+      control = { fault: null, count: 0 };
+      return sendJson(res, 200, { ok: true });
+    }
+    if (url === '/control' && req.method === 'POST') {
+      let c;
+      try { c = JSON.parse(raw); } catch (e) { return oaError(res, 400, 'control: not JSON'); }
+      control = { fault: c.fault || null, count: c.fault ? Number(c.count || 1) : 0 };
+      return sendJson(res, 200, { ok: true, control });
+    }
+    const route = { '/v1/moderations': moderation, '/v1/chat/completions': chat }[url];
+    if (!route) return oaError(res, 404, `Unknown request URL: ${req.method} ${url}.`, null, 'unknown_url');
+    stats.total++;
+    if (req.method !== 'POST') {
+      return oaError(res, 405, `Method ${req.method} not allowed on ${url}.`, null, 'method_not_allowed');
+    }
+    const auth = req.headers.authorization || '';
+    const m = /^Bearer (\S+)$/.exec(auth);
+    if (!m || (KEY && m[1] !== KEY)) {
+      return oaError(res, 401, m ? 'Incorrect API key provided.' : 'You didn\'t provide an API key.',
+        null, 'invalid_api_key');
+    }
+    const ct = (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+    if (ct !== 'application/json') {
+      return oaError(res, 400, `Invalid Content-Type '${ct}': expected application/json.`);
+    }
+    let body;
+    try { body = JSON.parse(raw); } catch (e) {
+      return oaError(res, 400, 'We could not parse the JSON body of your request.');
+    }
+    const out = route(body);
+    if (out.status === 200) {
+      stats[url === '/v1/moderations' ? 'moderations' : 'chat']++;
+      const h = crypto.createHash('sha256').update(out.text).digest('hex');
+      stats.by_input[h] = (stats.by_input[h] || 0) + 1;
+    }
+    return answer(req, res, out);
+  });
+});
+
+server.listen(PORT, '127.0.0.1', () => {
+  const port = server.address().port;
+  if (PORT_FILE) fs.writeFileSync(PORT_FILE + '.tmp', String(port)), fs.renameSync(PORT_FILE + '.tmp', PORT_FILE);
+  process.stdout.write(`listening ${port}\n`);
+});
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));
