@@ -44,6 +44,7 @@ scripts_dir = "$SRC/scripts"
 data_dir = "$B/var"
 store = { url = "sqlite:$B/ain.db", sql_dir = "$SRC/sql" }
 queue = { max_running = 1, claim_batch = 1 }
+api = { enabled = false }
 trends = { source = "$B/trends.jsonl" }
 channels = { outbox = { dir = "$B/outbox" } }
 EOF

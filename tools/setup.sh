@@ -20,11 +20,11 @@ esac
 # espeak-ng (media steps), the caption font, lua-cjson (the policies' ain.json), utf8proc and
 # libstemmer (ain.text: Unicode normalization and Snowball stems), tesseract and pocketsphinx with
 # their English models (the inspect step: OCR and speech recognition of the rendered video for the
-# judge's output checks).
+# judge's output checks), h2o (its libuv build) and libjwt for the operator HTTP API (docs/api.md).
 RUNTIME=(build-essential cmake pkg-config ca-certificates
   libluajit-5.1-dev libuv1-dev libpq-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libssl-dev
   libespeak-ng-dev ffmpeg espeak-ng fonts-dejavu-core lua-cjson libutf8proc-dev libstemmer-dev
-  tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us)
+  tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests.

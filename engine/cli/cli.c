@@ -115,6 +115,13 @@ static const ain_cli_verb_t verbs[] = {
      "  pause: publish steps that start park (waiting) instead of publishing. resume: parked\n"
      "  publish steps return to the queue. status: paused or not, and how many tasks wait.",
      ain_cli_publishers},
+    {"token", "mint a bearer token for the operator API",
+     "ain token issue --sub NAME --role viewer|reviewer|operator|admin [--ttl 15m] [-c CONFIG]\n"
+     "  [--json]\n"
+     "  Signs a JWT with the configured key (api.jwt: the HS256 secret, or private_key for\n"
+     "  RS256/ES256): aud \"ain-api\", sub NAME, role ROLE, exp now + TTL (at most\n"
+     "  api.max_token_ttl). Send it as \"Authorization: Bearer <token>\" (docs/api.md).",
+     ain_cli_token},
     {"purge", "delete old finished DAGs, their payloads and artifacts",
      "ain purge --older-than DURATION [--dry-run] [--batch N] [-c CONFIG] [--json]\n"
      "  Deletes DAGs that finished (succeeded, failed, cancelled; every task terminal) more than\n"

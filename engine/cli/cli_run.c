@@ -6,9 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "cli/internal.h"
 #include "ops/review.h"
 #include "sched/engine.h"
+
+/* How long the API may take to answer what is in flight once the engine has stopped. */
+#define API_DRAIN_MS 1000
 
 /* The store URL without its password ("postgres://u:***@h/db"): secrets are never printed. */
 static void print_url(const char *url) {
@@ -54,6 +58,12 @@ static void count_videos(ain_cli_t *cli, video_counts_t *vc) {
   ain_cli_close_store(cli);
 }
 
+/* The engine's state, for the API's /readyz (main thread). */
+static void on_engine_state(void *data, ain_engine_state_t st) {
+  ain_api_engine_state(data, st == AIN_ENGINE_RUNNING ? AIN_API_ENGINE_RUNNING
+                                                      : AIN_API_ENGINE_STOPPING);
+}
+
 int ain_cli_run(ain_cli_t *cli) {
   ain_run_opts_t opts = {.until_idle = 0, .progress = isatty(STDERR_FILENO)};
   int shards = -1;
@@ -84,9 +94,20 @@ int ain_cli_run(ain_cli_t *cli) {
   if (shards > 0) {
     cli->cfg.shards = shards;
   }
+  /* The operator API: its own thread and loop, bound before the engine starts so a taken port
+   * fails the run at once. It serves while the engine drains; it stops after it. */
+  ain_api_t *api = NULL;
+  if (ain_api_start(&cli->cfg, &api, &err) != 0) {
+    return ain_cli_fail(cli, &err);
+  }
+  opts.on_state = api ? on_engine_state : NULL;
+  opts.state_data = api;
   ain_run_summary_t sum;
   memset(&sum, 0, sizeof sum);
   int rc = ain_engine_run(&cli->cfg, &opts, &sum, &err);
+  if (ain_api_stop(api, API_DRAIN_MS) == 0) {
+    ain_api_free(api);
+  }
   if (rc != 0) {
     return ain_cli_fail(cli, &err);
   }

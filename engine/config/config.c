@@ -19,8 +19,8 @@
 #include "core/log.h"
 #include "core/util.h"
 
-/* K_SPAWN: the whole `spawn` table is parsed by config/spawn.c. */
-typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE, K_FRACTION, K_SPAWN } key_kind_t;
+/* K_SPAWN, K_API: the whole `spawn` / `api` table is parsed by config/spawn.c / config/api.c. */
+typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE, K_FRACTION, K_SPAWN, K_API } key_kind_t;
 
 typedef struct {
   const char *name; /* "store.url" */
@@ -118,6 +118,7 @@ static const config_key_t config_keys[] = {
     {"channels.outbox.safe_area.right", K_INT, OFF(channels.outbox.safe_area.right), 0, 4096},
     {"channels.outbox.safe_area.left", K_INT, OFF(channels.outbox.safe_area.left), 0, 4096},
     {"spawn", K_SPAWN, OFF(spawn), 0, 0},
+    {"api", K_API, OFF(api), 0, 0},
 };
 #undef OFF
 
@@ -203,6 +204,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->channels.outbox.safe_area.right = 160;
   cfg->channels.outbox.safe_area.left = 60;
   ain_spawn_config_defaults(&cfg->spawn);
+  ain_api_config_defaults(&cfg->api);
 }
 
 void ain_config_free(ain_config_t *cfg) {
@@ -226,6 +228,7 @@ void ain_config_free(ain_config_t *cfg) {
     free(pv[i]->secret);
   }
   ain_spawn_config_free(&cfg->spawn);
+  ain_api_config_free(&cfg->api);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -265,6 +268,7 @@ static const char *lua_kind_name(key_kind_t k) {
   case K_FRACTION:
     return "a number";
   case K_SPAWN:
+  case K_API:
     return "a table";
   }
   return "?";
@@ -283,6 +287,8 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
   case K_SPAWN:
     return ain_spawn_config_parse(L, (ain_spawn_config_t *)(base + k->offset), where, base_dir,
                                   err);
+  case K_API:
+    return ain_api_config_parse(L, (ain_api_config_t *)(base + k->offset), where, base_dir, err);
   case K_TABLE: {
     if (t != LUA_TTABLE) {
       goto type_error;

@@ -32,6 +32,9 @@ static void begin_stop(ain_engine_t *e) {
     return;
   }
   e->stopping = 1;
+  if (e->opts.on_state != NULL) {
+    e->opts.on_state(e->opts.state_data, AIN_ENGINE_STOPPING);
+  }
   ain_plan_stop(e->planner); /* frees itself once its handles are closed */
   e->planner = NULL;
   ain_retention_stop(e->retention); /* likewise, after a batch in flight */
@@ -339,6 +342,9 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     }
     start_planner(e);
     start_retention(e);
+    if (opts->on_state != NULL) {
+      opts->on_state(opts->state_data, AIN_ENGINE_RUNNING);
+    }
     rc = ain__watchdog_start(e, err);
     if (rc != 0) {
       begin_stop(e);

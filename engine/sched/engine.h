@@ -13,9 +13,18 @@
 #define AIN_EXIT_WEDGED 70        /* a shard was stuck in one call: the wedge was recorded */
 #define AIN_EXIT_STOP_DEADLINE 75 /* SIGINT/SIGTERM: shards did not stop by grace_ms + 1 s */
 
+typedef enum {
+  AIN_ENGINE_RUNNING = 1, /* store migrated, registry loaded, shards started */
+  AIN_ENGINE_STOPPING,    /* a signal or --until-idle: no more claims, running steps draining */
+} ain_engine_state_t;
+
 typedef struct {
   int until_idle; /* exit 0 once no task is ready, pending or running */
   int progress;   /* live progress line on stderr (a TTY) */
+  /* Optional: told on the main thread when the engine runs and when it begins to stop (the
+   * operator API's /readyz). */
+  void (*on_state)(void *data, ain_engine_state_t st);
+  void *state_data;
 } ain_run_opts_t;
 
 typedef struct {

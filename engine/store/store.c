@@ -307,6 +307,11 @@ void ain_store_req_migrate(ain_store_req_t *req) {
   req_init(req, AIN_STORE_MIGRATE);
 }
 
+void ain_store_req_migrate_status(ain_store_req_t *req) {
+  req_init(req, AIN_STORE_MIGRATE);
+  req->u.migrate.check_only = 1;
+}
+
 void ain_store_req_enqueue(ain_store_req_t *req, const ain_store_batch_t *batch) {
   req_init(req, AIN_STORE_ENQUEUE);
   req->u.enqueue.batch = batch;

@@ -277,8 +277,10 @@ struct ain_store_req {
   int done;
   union {
     struct {
-      int applied; /* migrations applied by this request */
-      int version; /* schema version afterwards */
+      int check_only; /* in: 1 = apply nothing, count what is pending (ain_store_req_migrate_status) */
+      int applied;    /* migrations applied by this request */
+      int version;    /* schema version afterwards */
+      int pending;    /* check_only: migration files newer than the store's version */
     } migrate;
     struct {
       const ain_store_batch_t *batch;
@@ -553,6 +555,9 @@ void ain_store_req_cleanup(ain_store_req_t *req);
 
 /* Request initialisers: zero the request, set op and inputs. */
 void ain_store_req_migrate(ain_store_req_t *req);
+/* MIGRATE that writes nothing: the store's schema version and how many migration files of sql_dir
+ * it has not applied (readiness probes; /readyz). */
+void ain_store_req_migrate_status(ain_store_req_t *req);
 void ain_store_req_enqueue(ain_store_req_t *req, const ain_store_batch_t *batch);
 void ain_store_req_claim(ain_store_req_t *req, const char *owner, int max, int64_t lease_ms);
 void ain_store_req_finish(ain_store_req_t *req, ain_finish_item_t *items, size_t n);

@@ -40,10 +40,13 @@ add_persona() {
 }
 
 # write_config FILE SCRIPTS_DIR [extra lua lines...]
+# The operator API listens on a free port (tests run side by side; 8080 is the default); an extra
+# `api = {...}` line replaces that.
 write_config() {
   local f=$1 scripts=$2; shift 2
   {
     echo "store = { url = \"sqlite:$T/ain.db\" }"
+    echo "api = { listen = \"127.0.0.1:0\" }"
     echo "scripts_dir = \"$scripts\""
     echo "data_dir = \"$T/var\""
     echo "log_format = \"json\""

@@ -109,7 +109,10 @@ static int pg_scan(ain__pg_migration_t *m, ain_err_t *err) {
   return 0;
 }
 
-static int pg_send_bootstrap(ain__pg_t *p) {
+static int pg_send_bootstrap(ain__pg_t *p, int check_only) {
+  if (check_only) { /* read only: no lock, no CREATE */
+    return PQsendQuery(p->conn, "SELECT version FROM schema_migrations ORDER BY version") ? 0 : -1;
+  }
   return PQsendQuery(p->conn,
                      "SELECT pg_advisory_xact_lock(" AIN__PG_MIGRATE_LOCK ");"
                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -178,7 +181,7 @@ int ain__pg_migrate_start(ain__pg_t *p, ain_store_req_t *req) {
   sprintf(m->dir, "%s/postgres", base);
   if ((rc = pg_scan(m, &req->err)) < 0)
     return req->status = rc;
-  if (pg_send_bootstrap(p) < 0)
+  if (pg_send_bootstrap(p, req->u.migrate.check_only) < 0)
     return req->status = ain_err_set(&req->err, AIN_ESTORE, "migrate: %s", PQerrorMessage(p->conn));
   return 0;
 }
@@ -225,6 +228,12 @@ static int pg_step_done(ain__pg_t *p) {
     m->rows = NULL;
   }
   next = pg_next_file(m, m->step);
+  if (req->u.migrate.check_only) {
+    for (i = 0; i < m->nfiles; i++)
+      req->u.migrate.pending += !m->files[i].applied;
+    req->status = 0;
+    return 0;
+  }
   if (next < 0) {
     req->status = 0;
     return 0;

@@ -159,6 +159,19 @@ int ain__store_sq_migrate(ain__sq_ctx_t *c) {
   migration_t *list = NULL;
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/sqlite", c->s->sql_dir);
+  if (c->req->u.migrate.check_only) {
+    /* Read only: no CREATE, no write lock (a probe must not queue behind the shards). */
+    if ((rc = current_version(c, &version)) != 0 ||
+        (rc = list_migrations(c, dir, &list, &n)) != 0) {
+      goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+      c->req->u.migrate.pending += list[i].version > version;
+    }
+    c->req->u.migrate.version = version;
+    free_list(list, n);
+    return 0;
+  }
   rc = exec_sql(c,
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                 "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",

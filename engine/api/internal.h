@@ -1,0 +1,198 @@
+/* Private to engine/api/: the server struct, the route table, callers, the JSON responses, the
+ * worker pool and the JWT and TLS pieces. */
+#ifndef AIN_API_INTERNAL_H
+#define AIN_API_INTERNAL_H
+
+#define H2O_USE_LIBUV 1
+#include <cjson/cJSON.h>
+#include <h2o.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "config/api.h"
+#include "ops/ops.h"
+#include "store/store.h"
+
+/* ---- callers -------------------------------------------------------------------------------- */
+
+typedef struct {
+  char actor[192];   /* the audit actor of what the request causes: "operator:alice" */
+  char subject[160]; /* JWT sub or certificate subject */
+  ain_role_t role;
+  const char *via; /* "jwt" | "mtls" */
+} ain__api_caller_t;
+
+/* ---- JWT (jwt.c) ---------------------------------------------------------------------------- */
+
+#define AIN__API_JWT_AUD "ain-api"
+#define AIN__API_JWT_SKEW_S 30 /* clock skew allowed on exp, nbf and iat */
+
+typedef struct {
+  int alg;              /* jwt_alg_t; JWT_ALG_NONE = bearer tokens off */
+  unsigned char *key;   /* HS256 secret or the PEM text of the public key */
+  size_t key_len;
+  int64_t max_ttl_s;
+} ain__api_jwt_t;
+
+/* Loads the verification key of cfg->api.jwt (blocking: start-up). Nothing configured: alg NONE. */
+int ain__api_jwt_init(ain__api_jwt_t *j, const ain_config_t *cfg, ain_err_t *err);
+void ain__api_jwt_free(ain__api_jwt_t *j);
+/* Verifies a compact JWS at time now_s. 0 and *caller filled, or AIN_EINVAL with the reason in
+ * err (for the log only: responses never say why). */
+int ain__api_jwt_verify(const ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
+                        ain__api_caller_t *caller, ain_err_t *err);
+
+/* ---- TLS (tls.c) ---------------------------------------------------------------------------- */
+
+/* SSL_CTX of cfg->api.tls: TLS 1.2 minimum, ALPN h2 + http/1.1, client certificates required and
+ * verified when client_ca is set. NULL *out when api.tls is not configured. */
+int ain__api_tls_new(const ain_config_t *cfg, void **out, ain_err_t *err);
+void ain__api_tls_free(void *ssl_ctx);
+/* The verified client certificate's names (CN first, then DNS and email SANs), up to max, into
+ * names[i] (cap bytes each). Returns how many; 0 without TLS or a certificate. */
+int ain__api_tls_peer_names(h2o_req_t *req, char names[][160], int max);
+
+/* ---- the worker pool (work.c) --------------------------------------------------------------- */
+
+typedef struct ain__api_worker {
+  struct ain_api *api;
+  int index;
+  uv_thread_t thread;
+  uv_loop_t loop; /* private: the ops layer drives its store calls on it */
+  ain_ops_t ops;  /* engine/ops/ on this worker's own store handle */
+  int ops_open;   /* 0 when it could not be opened (then jobs answer AIN_ESTORE) */
+  ain_err_t open_err;
+} ain__api_worker_t;
+
+typedef struct ain__api_job ain__api_job_t;
+struct ain__api_job {
+  /* On a worker thread: may block on the store (the worker's own handle). */
+  void (*run)(ain__api_job_t *job, ain__api_worker_t *w);
+  /* On the server's loop once run returned, or with cancelled = 1 if the pool stopped first. */
+  void (*done)(ain__api_job_t *job, int cancelled);
+  ain__api_job_t *next_;
+};
+
+typedef struct {
+  uv_mutex_t mu;
+  uv_cond_t cond;
+  ain__api_job_t *head, *tail; /* waiting for a worker */
+  ain__api_job_t *done_head, *done_tail;
+  int queued, running, stopping, max_queued;
+  uv_async_t done_async; /* on the server's loop */
+  ain__api_worker_t *workers;
+  int nworkers;
+} ain__api_pool_t;
+
+int ain__api_pool_start(struct ain_api *api, int nworkers, ain_err_t *err);
+/* Queues a job (server loop). AIN_EBUSY when max_queued jobs wait, AIN_ESHUTDOWN when stopping. */
+int ain__api_pool_submit(struct ain_api *api, ain__api_job_t *job);
+/* Jobs queued or running (server loop). */
+int ain__api_pool_inflight(struct ain_api *api);
+/* Tells the workers to finish the job they run and exit; queued jobs complete cancelled. */
+void ain__api_pool_stop(struct ain_api *api);
+/* Joins the workers and closes the async handle (server loop, after stop). */
+void ain__api_pool_join(struct ain_api *api);
+
+/* ---- deferred responses (respond.c) ---------------------------------------------------------- */
+
+/* A request answered later (from a job's done callback or a timer). The link notices the client
+ * going away: ->req becomes NULL when h2o frees the request first. */
+typedef struct ain__api_defer {
+  h2o_req_t *req;
+  struct ain__api_defer **link_;
+} ain__api_defer_t;
+
+void ain__api_defer_attach(ain__api_defer_t *d, h2o_req_t *req);
+/* Detaches before d is freed (or before it answers); returns the request, NULL if it is gone. */
+h2o_req_t *ain__api_defer_take(ain__api_defer_t *d);
+
+/* ---- responses (respond.c) ------------------------------------------------------------------ */
+
+/* HTTP status of an error code name (the table in docs/api.md). */
+int ain__api_status_of(const char *code);
+/* Sends body (takes ownership; deleted here) as JSON with status. */
+void ain__api_send_json(h2o_req_t *req, int status, cJSON *body);
+/* {"error":{"code","field","message"}} with the code's status. field may be NULL. */
+void ain__api_send_error(h2o_req_t *req, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same from an ain_err_t (its code's name, field and message). */
+void ain__api_send_err(h2o_req_t *req, const ain_err_t *err);
+/* Installs the filter that gives h2o's own error responses (413 past max_body_bytes, 400, 417)
+ * the JSON shape. */
+void ain__api_errors_filter(h2o_pathconf_t *pc);
+
+/* ---- routes (route.c, routes.c) -------------------------------------------------------------- */
+
+#define AIN__API_MAX_PARAMS 2
+
+typedef struct {
+  h2o_req_t *req;
+  struct ain_api *api;
+  const ain__api_caller_t *caller; /* NULL on unauthenticated routes */
+  h2o_iovec_t params[AIN__API_MAX_PARAMS]; /* {x} segments of the pattern, in order */
+} ain__api_call_t;
+
+typedef struct {
+  const char *method;  /* "GET", "POST" */
+  const char *pattern; /* "/v1/tasks/{id}": a {name} segment matches one non-empty segment */
+  ain_role_t role;     /* the weakest role allowed; AIN_ROLE_NONE = no authentication */
+  int (*handle)(ain__api_call_t *call); /* 0: answered or deferred */
+} ain__api_route_t;
+
+extern const ain__api_route_t ain__api_routes[];
+extern const size_t ain__api_nroutes;
+
+/* Matches method + path against routes: the route, or NULL with *status 404 (no pattern matches)
+ * or 405 (a pattern matches, the method does not; allow gets "GET, POST"). Pure: unit-tested. */
+const ain__api_route_t *ain__api_route_match(const ain__api_route_t *routes, size_t n,
+                                             const char *method, size_t mlen, const char *path,
+                                             size_t plen, h2o_iovec_t *params, int *status,
+                                             char *allow, size_t allow_cap);
+/* The h2o handler: limits, routing, authentication, role check, then the route's handler. */
+int ain__api_dispatch(h2o_handler_t *self, h2o_req_t *req);
+
+/* ---- the server (server.c) ------------------------------------------------------------------- */
+
+struct ain_api {
+  const ain_config_t *cfg;
+  uv_loop_t loop;
+  uv_thread_t thread;
+  int thread_started;
+  uv_async_t stop_async;
+  atomic_int engine_state; /* ain_api_engine_state_t */
+  atomic_int stop_requested;
+  atomic_int finished; /* the thread left its loop */
+  uv_mutex_t done_mu;
+  uv_cond_t done_cond;
+  int stopping;        /* server loop: the drain began */
+  uv_timer_t drain_timer;
+  h2o_globalconf_t h2o;
+  h2o_context_t ctx;
+  h2o_accept_ctx_t accept;
+  void *ssl_ctx; /* SSL_CTX *, NULL without TLS */
+  uv_tcp_t listener;
+  int listening;
+  int port;
+  int nconns; /* open connections (server loop) */
+  ain__api_jwt_t jwt;
+  ain__api_pool_t pool;
+  /* /readyz: at most one store probe in flight; its waiters are answered together */
+  struct ain__api_ready *ready;
+};
+
+ain_api_t *ain__api_of_handler(h2o_handler_t *self);
+
+/* Handlers (tasks.c): GET /v1/tasks, GET /v1/tasks/{id}, POST /v1/tasks/{id}/cancel. */
+int ain__api_task_list(ain__api_call_t *call);
+int ain__api_task_show(ain__api_call_t *call);
+int ain__api_task_cancel(ain__api_call_t *call);
+
+/* Handlers (health.c). */
+int ain__api_healthz(ain__api_call_t *call);
+int ain__api_readyz(ain__api_call_t *call);
+/* Frees what health.c keeps (server loop, at stop). */
+void ain__api_health_close(struct ain_api *api);
+
+#endif

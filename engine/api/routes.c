@@ -1,0 +1,26 @@
+/* The route table: every endpoint of the API, its method, path pattern and the weakest role that
+ * may call it (AIN_ROLE_NONE: no authentication; only /healthz and /readyz). docs/api.md lists
+ * the same table. Handlers are in the files named beside them.
+ * Relies on: internal.h. */
+#include "api/internal.h"
+
+/* GET /v1/whoami: who the server thinks is calling (sign-in check for tools and the console). */
+static int whoami(ain__api_call_t *call) {
+  cJSON *b = cJSON_CreateObject();
+  cJSON_AddStringToObject(b, "actor", call->caller->actor);
+  cJSON_AddStringToObject(b, "subject", call->caller->subject);
+  cJSON_AddStringToObject(b, "role", ain_role_name(call->caller->role));
+  cJSON_AddStringToObject(b, "via", call->caller->via);
+  ain__api_send_json(call->req, 200, b);
+  return 0;
+}
+
+const ain__api_route_t ain__api_routes[] = {
+    {"GET", "/healthz", AIN_ROLE_NONE, ain__api_healthz},       /* health.c */
+    {"GET", "/readyz", AIN_ROLE_NONE, ain__api_readyz},         /* health.c */
+    {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
+    {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */
+    {"GET", "/v1/tasks/{id}", AIN_ROLE_VIEWER, ain__api_task_show},        /* tasks.c */
+    {"POST", "/v1/tasks/{id}/cancel", AIN_ROLE_OPERATOR, ain__api_task_cancel}, /* tasks.c */
+};
+const size_t ain__api_nroutes = sizeof ain__api_routes / sizeof ain__api_routes[0];

@@ -1,0 +1,287 @@
+/* Task endpoints: GET /v1/tasks (filters, keyset pages, newest first), GET /v1/tasks/{id}, and
+ * POST /v1/tasks/{id}/cancel. Each parses its input here (path id, query, body) and runs the ops
+ * layer's function (engine/ops/tasks.h, the same one `ain task list|show` and `ain cancel` call)
+ * on a worker; the response is sent from the server's loop when it is done.
+ * Relies on: internal.h (work.c, respond.c), ops/tasks.h, message/message.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "message/message.h"
+#include "ops/tasks.h"
+
+typedef enum { TASK_SHOW, TASK_LIST, TASK_CANCEL } task_op_t;
+
+typedef struct {
+  ain__api_job_t job;
+  ain__api_defer_t defer;
+  task_op_t op;
+  char id[AIN_UUID_LEN + 1];
+  char actor[192];
+  char reason[512];
+  int has_reason;
+  char status[32], type[128], dag[AIN_UUID_LEN + 1], after[AIN_OPS_CURSOR_MAX];
+  ain_ops_task_query_t q;
+  int rc;
+  ain_err_t err;
+  cJSON *out;
+} task_job_t;
+
+/* A task or DAG id as the store writes them: a UUID (36 of hex digits and dashes). */
+static int id_ok(h2o_iovec_t v) {
+  if (v.len != AIN_UUID_LEN) {
+    return 0;
+  }
+  for (size_t i = 0; i < v.len; i++) {
+    char c = v.base[i];
+    if (!(isxdigit((unsigned char)c) || (c == '-' && (i == 8 || i == 13 || i == 18 || i == 23)))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* One row as the list shows it (the ops layer's builder), with the task message and handler. */
+static cJSON *task_json(const ain_task_t *t, ain_err_t *err) {
+  ain_ops_task_page_t one;
+  memset(&one, 0, sizeof one);
+  one.tasks = t;
+  one.ntasks = 1;
+  cJSON *page = ain_ops_task_page_json(&one);
+  cJSON *row = cJSON_DetachItemFromArray(cJSON_GetObjectItem(page, "tasks"), 0);
+  cJSON_Delete(page);
+  char *msg = NULL;
+  if (row != NULL && ain_message_task_to_json_ex(t, &msg, err) == 0) {
+    cJSON_AddItemToObject(row, "message", cJSON_Parse(msg));
+  }
+  free(msg);
+  char *handler = ain_ops_task_handler(t);
+  if (row != NULL) {
+    cJSON_AddItemToObject(row, "handler", handler ? cJSON_CreateString(handler) : cJSON_CreateNull());
+  }
+  free(handler);
+  return row;
+}
+
+static void task_run(ain__api_job_t *job, ain__api_worker_t *w) {
+  task_job_t *j = (task_job_t *)job;
+  ain_err_clear(&j->err);
+  if (!w->ops_open) {
+    j->rc = ain_err_set(&j->err, AIN_ESTORE, "no store handle: %s", w->open_err.msg);
+    return;
+  }
+  if (j->op == TASK_SHOW) {
+    ain_task_t t;
+    memset(&t, 0, sizeof t);
+    j->rc = ain_ops_task_get(&w->ops, j->id, &t, &j->err);
+    if (j->rc == 0) {
+      j->out = task_json(&t, &j->err);
+      ain_task_free(&t);
+    }
+  } else if (j->op == TASK_LIST) {
+    ain_ops_task_page_t page;
+    j->rc = ain_ops_task_list(&w->ops, &j->q, &page, &j->err);
+    if (j->rc == 0) {
+      j->out = ain_ops_task_page_json(&page);
+      ain_ops_task_page_free(&page);
+    }
+  } else {
+    int cancelled = 0;
+    j->rc = ain_ops_cancel(&w->ops, j->id, j->has_reason ? j->reason : NULL, j->actor, &cancelled,
+                           &j->err);
+    if (j->rc == 0) {
+      j->out = cJSON_CreateObject();
+      cJSON_AddStringToObject(j->out, "id", j->id);
+      cJSON_AddNumberToObject(j->out, "cancelled", cancelled);
+    }
+  }
+}
+
+static void task_done(ain__api_job_t *job, int cancelled) {
+  task_job_t *j = (task_job_t *)job;
+  h2o_req_t *req = ain__api_defer_take(&j->defer);
+  if (req != NULL) {
+    if (cancelled) {
+      ain__api_send_error(req, "ESHUTDOWN", NULL, "the server is shutting down");
+    } else if (j->rc == 0 && j->out != NULL) {
+      ain__api_send_json(req, 200, j->out);
+      j->out = NULL;
+    } else {
+      ain__api_send_err(req, &j->err);
+    }
+  }
+  cJSON_Delete(j->out);
+  free(j);
+}
+
+static int submit(ain__api_call_t *call, task_job_t *j) {
+  j->job.run = task_run;
+  j->job.done = task_done;
+  ain__api_defer_attach(&j->defer, call->req);
+  int rc = ain__api_pool_submit(call->api, &j->job);
+  if (rc != 0) {
+    ain__api_defer_take(&j->defer);
+    free(j);
+    ain__api_send_error(call->req, rc == AIN_EBUSY ? "EBUSY" : "ESHUTDOWN", NULL,
+                        rc == AIN_EBUSY ? "every worker is busy; retry" : "shutting down");
+  }
+  return 0;
+}
+
+static task_job_t *new_job(ain__api_call_t *call, task_op_t op) {
+  task_job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    ain__api_send_error(call->req, "EBUSY", NULL, "out of memory");
+    return NULL;
+  }
+  j->op = op;
+  snprintf(j->actor, sizeof j->actor, "%s", call->caller->actor);
+  return j;
+}
+
+static int with_id(ain__api_call_t *call, task_op_t op, task_job_t **out) {
+  *out = NULL;
+  if (!id_ok(call->params[0])) {
+    ain__api_send_error(call->req, "EINVAL", "id", "not a task id (a UUID): '%.*s'",
+                        (int)(call->params[0].len > 64 ? 64 : call->params[0].len),
+                        call->params[0].base);
+    return 0;
+  }
+  task_job_t *j = new_job(call, op);
+  if (j != NULL) {
+    memcpy(j->id, call->params[0].base, AIN_UUID_LEN);
+    j->id[AIN_UUID_LEN] = '\0';
+  }
+  *out = j;
+  return 0;
+}
+
+int ain__api_task_show(ain__api_call_t *call) {
+  task_job_t *j;
+  with_id(call, TASK_SHOW, &j);
+  return j ? submit(call, j) : 0;
+}
+
+/* %XX and '+' in a query value; 0, or -1 when it does not fit or is not valid. */
+static int query_value(const char *s, size_t n, char *out, size_t cap) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%') {
+      if (i + 2 >= n + 0 || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2])) {
+        return -1;
+      }
+      char hex[3] = {s[i + 1], s[i + 2], 0};
+      c = (char)strtol(hex, NULL, 16);
+      i += 2;
+    }
+    if (c == '\0' || o + 1 >= cap) {
+      return -1;
+    }
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return 0;
+}
+
+int ain__api_task_list(ain__api_call_t *call) {
+  h2o_req_t *req = call->req;
+  task_job_t *j = new_job(call, TASK_LIST);
+  if (j == NULL) {
+    return 0;
+  }
+  if (req->query_at != SIZE_MAX) {
+    const char *q = req->path.base + req->query_at + 1;
+    size_t qn = req->path.len - req->query_at - 1;
+    while (qn > 0) {
+      const char *amp = memchr(q, '&', qn);
+      size_t len = amp ? (size_t)(amp - q) : qn;
+      const char *eq = memchr(q, '=', len);
+      size_t kl = eq ? (size_t)(eq - q) : len;
+      const char *v = eq ? eq + 1 : q + len;
+      size_t vl = eq ? len - kl - 1 : 0;
+      char key[32];
+      snprintf(key, sizeof key, "%.*s", (int)(kl < 31 ? kl : 31), q);
+      char *slot = NULL;
+      size_t cap = 0;
+      char limit[16];
+      if (strcmp(key, "status") == 0) {
+        slot = j->status, cap = sizeof j->status;
+      } else if (strcmp(key, "type") == 0) {
+        slot = j->type, cap = sizeof j->type;
+      } else if (strcmp(key, "dag_id") == 0) {
+        slot = j->dag, cap = sizeof j->dag;
+      } else if (strcmp(key, "after") == 0) {
+        slot = j->after, cap = sizeof j->after;
+      } else if (strcmp(key, "limit") == 0) {
+        slot = limit, cap = sizeof limit;
+      }
+      if (len > 0 && slot == NULL) {
+        free(j);
+        ain__api_send_error(req, "EINVAL", key,
+                            "unknown query parameter '%s' (status, type, dag_id, limit, after)",
+                            key);
+        return 0;
+      }
+      if (slot != NULL && (vl == 0 || query_value(v, vl, slot, cap) != 0)) {
+        free(j);
+        ain__api_send_error(req, "EINVAL", key, "'%s' is empty, too long or badly encoded", key);
+        return 0;
+      }
+      if (slot == limit) {
+        char *end = NULL;
+        long n = strtol(limit, &end, 10);
+        if (*end != '\0' || n < 1 || n > AIN_OPS_LIST_MAX) {
+          free(j);
+          ain__api_send_error(req, "EINVAL", "limit", "'limit' must be 1..%d, got '%s'",
+                              AIN_OPS_LIST_MAX, limit);
+          return 0;
+        }
+        j->q.limit = (int)n;
+      }
+      q += len + (amp != NULL);
+      qn -= len + (amp != NULL);
+    }
+  }
+  j->q.status = j->status[0] ? j->status : NULL;
+  j->q.type = j->type[0] ? j->type : NULL;
+  j->q.dag_id = j->dag[0] ? j->dag : NULL;
+  j->q.after = j->after[0] ? j->after : NULL;
+  return submit(call, j);
+}
+
+int ain__api_task_cancel(ain__api_call_t *call) {
+  task_job_t *j;
+  with_id(call, TASK_CANCEL, &j);
+  if (j == NULL) {
+    return 0;
+  }
+  h2o_iovec_t body = call->req->entity;
+  if (body.base != NULL && body.len > 0) {
+    cJSON *b = cJSON_ParseWithLength(body.base, body.len);
+    cJSON *r = cJSON_GetObjectItemCaseSensitive(b, "reason");
+    const char *bad = !cJSON_IsObject(b) ? "body"
+                      : cJSON_GetArraySize(b) > (r != NULL) ? "body"
+                      : r != NULL && (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof j->reason)
+                          ? "reason"
+                          : NULL;
+    if (bad != NULL) {
+      cJSON_Delete(b);
+      free(j);
+      ain__api_send_error(call->req, "EINVAL", bad,
+                          "the body must be a JSON object with at most \"reason\" (a string of "
+                          "up to 511 bytes)");
+      return 0;
+    }
+    if (r != NULL) {
+      snprintf(j->reason, sizeof j->reason, "%s", r->valuestring);
+      j->has_reason = 1;
+    }
+    cJSON_Delete(b);
+  }
+  return submit(call, j);
+}
