@@ -308,18 +308,7 @@ int ain_ops_judge_eval(ain_ops_t *ops, const ain_judge_eval_opts_t *o, cJSON **o
   if ((rc = ain_ops_sources_from_dir(ops->cfg, dir, &current, rejected, err)) != 0) {
     goto fail;
   }
-  for (size_t i = 0; i < o->nshas; i++) {
-    const char *module = NULL;
-    if ((rc = ain_ops_sources_fetch(ops, o->shas[i], NULL, &candidates, &module, err)) != 0) {
-      goto fail;
-    }
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "module", module);
-    cJSON_AddStringToObject(c, "sha", ain_ops_sources_find(&candidates, module)->sha);
-    cJSON_AddItemToArray(cand, c);
-  }
-  if ((size_t)cJSON_GetArraySize(cand) != candidates.n) {
-    rc = ain_err_field(err, AIN_EINVAL, "policy_sha", "two --policy-sha name one module");
+  if ((rc = ain_ops_candidates_fetch(ops, o->shas, o->nshas, &candidates, cand, err)) != 0) {
     goto fail;
   }
   const ain_ops_sources_t *layers[] = {&current, &candidates};

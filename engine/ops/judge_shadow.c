@@ -147,18 +147,7 @@ int ain_ops_judge_shadow(ain_ops_t *ops, const ain_judge_shadow_opts_t *o, cJSON
   }
   cJSON_AddBoolToObject(report, "ok", 1);
   cJSON *cand = cJSON_AddArrayToObject(report, "candidates");
-  for (size_t i = 0; i < o->nshas; i++) {
-    const char *module = NULL;
-    if ((rc = ain_ops_sources_fetch(ops, o->shas[i], NULL, &candidates, &module, err)) != 0) {
-      goto fail;
-    }
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "module", module);
-    cJSON_AddStringToObject(c, "sha", ain_ops_sources_find(&candidates, module)->sha);
-    cJSON_AddItemToArray(cand, c);
-  }
-  if ((size_t)cJSON_GetArraySize(cand) != candidates.n) {
-    rc = ain_err_field(err, AIN_EINVAL, "policy_sha", "two --policy-sha name one module");
+  if ((rc = ain_ops_candidates_fetch(ops, o->shas, o->nshas, &candidates, cand, err)) != 0) {
     goto fail;
   }
   if ((rc = ain_ops_sources_from_dir(ops->cfg, ops->cfg->scripts_dir, &base, rejected, err)) !=

@@ -157,6 +157,26 @@ int ain_ops_sources_fetch(ain_ops_t *ops, const char *sha, const char *module,
   return rc;
 }
 
+int ain_ops_candidates_fetch(ain_ops_t *ops, const char *const *shas, size_t nshas,
+                             ain_ops_sources_t *out, cJSON *listed, ain_err_t *err) {
+  size_t before = out->n;
+  for (size_t i = 0; i < nshas; i++) {
+    const char *module = NULL;
+    int rc = ain_ops_sources_fetch(ops, shas[i], NULL, out, &module, err);
+    if (rc != 0) {
+      return rc;
+    }
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "module", module);
+    cJSON_AddStringToObject(c, "sha", ain_ops_sources_find(out, module)->sha);
+    cJSON_AddItemToArray(listed, c);
+  }
+  if (out->n - before != nshas) {
+    return ain_err_field(err, AIN_EINVAL, "policy_sha", "two --policy-sha name one module");
+  }
+  return 0;
+}
+
 void ain_ops_outcome_free(ain_ops_outcome_t *o) {
   free(o->result);
   free(o->error);

@@ -50,6 +50,12 @@ int ain_ops_sources_from_dir(const ain_config_t *cfg, const char *dir, ain_ops_s
 int ain_ops_sources_fetch(ain_ops_t *ops, const char *sha, const char *module,
                           ain_ops_sources_t *out, const char **module_out, ain_err_t *err);
 
+/* Candidate versions (`--policy-sha`, repeatable): fetches each sha into out as above and appends
+ * {"module","sha"} for each to the JSON array listed. Two shas of one module are refused
+ * (AIN_EINVAL, field policy_sha). */
+int ain_ops_candidates_fetch(ain_ops_t *ops, const char *const *shas, size_t nshas,
+                             ain_ops_sources_t *out, cJSON *listed, ain_err_t *err);
+
 /* How one call ended: status 0 and result (JSON object text), or an AIN_E* status and error
  * ("ECODE: message"). versions: {"module": "sha"} of every module the call required. */
 typedef struct {

@@ -6,7 +6,7 @@
 -- Relies on: ain.http (the exchanges are recorded with the step and served back in replay),
 -- ain.secret (API keys: sent in the Authorization header, never logged, stored or returned),
 -- ain.store (this call's namespace: the answer cache), ain.sha256, ain.json; the safety categories
--- (safety/categories) when that module exists, else the defaults below.
+-- (safety/categories: titles, severities and actions are policy data, kept in one place).
 --
 -- settings.providers = { moderation = {url, model, secret, timeout_ms}, llm = {...} } (config
 -- judge.providers, docs/policies.md "Model providers"). Each provider is optional. A provider can
@@ -27,26 +27,6 @@ local M = {}
 
 local OURS = { "pii", "violence", "tragedy", "hate", "sexual", "self_harm", "dangerous",
   "medical", "financial", "misinformation", "brand", "minors" }
-
--- Used when safety/categories is not there (its values win when it is): CONTRACTS section 2.
-local DEFAULT_CATEGORIES = {
-  pii = { title = "Personal data (contact details, addresses, ids)", severity = 4,
-    action = "reject" },
-  violence = { title = "Violence, threats and incitement", severity = 4, action = "reject" },
-  tragedy = { title = "Death, disaster and injury news", severity = 2, action = "review" },
-  hate = { title = "Hate, dehumanisation and harassment of groups", severity = 4,
-    action = "reject" },
-  sexual = { title = "Sexual content and non-consensual imagery", severity = 4,
-    action = "reject" },
-  self_harm = { title = "Suicide and self-harm", severity = 4, action = "reject" },
-  dangerous = { title = "Dangerous acts, weapons and drugs", severity = 3, action = "reject" },
-  medical = { title = "Medical claims (cures, treatments)", severity = 3, action = "reject" },
-  financial = { title = "Financial claims and guarantees", severity = 3, action = "reject" },
-  misinformation = { title = "Misinformation markers", severity = 2, action = "review" },
-  brand = { title = "Brand rules (competitors, persona banned terms)", severity = 2,
-    action = "review" },
-  minors = { title = "Minors at risk", severity = 3, action = "review" },
-}
 
 -- The category of a provider's own findings (unavailable, flagged without a category we know).
 local PROVIDER_CATEGORY, PROVIDER_SEVERITY = "provider", 2
@@ -84,17 +64,18 @@ M.io = {
   put = function(key, value) return ain.store.put(key, value) end,
 }
 
--- The categories table: safety/categories when it loads, else the defaults. Required when called
--- (the registry checks modules one at a time).
+-- The categories table of safety/categories. Required when called (the registry checks modules
+-- one at a time); without it the judge cannot screen either, so a missing or broken one raises
+-- and the judge step fails (never a publish).
 local function categories()
-  local ok, mod = pcall(require, "safety/categories")
-  local cats = ok and type(mod) == "table" and type(mod.categories) == "table" and mod.categories
+  local cats = require("safety/categories").categories
+  if type(cats) ~= "table" then error("safety/categories: categories is not a table", 0) end
   local out = {}
-  for id, d in pairs(DEFAULT_CATEGORIES) do
-    local c = cats and type(cats[id]) == "table" and cats[id] or d
-    out[id] = { title = type(c.title) == "string" and c.title or d.title,
-      severity = c.severity or d.severity, action = type(c.action) == "string" and c.action
-      or d.action }
+  for id, c in pairs(cats) do
+    if type(c) == "table" and type(c.action) == "string" then
+      out[id] = { title = type(c.title) == "string" and c.title or id, severity = c.severity,
+        action = c.action }
+    end
   end
   return out
 end

@@ -258,6 +258,7 @@ describe("moderation", function()
   end)
 
   describe("with the judge", function()
+    local it = H.it_text(it, pending) -- the judge screens with ain.text
     local PERSONA = H.persona("techie_tina")
     local function script(text)
       return { title = "Linux laptop ships", text = text, lines = { "a", "b", "c" },

@@ -145,6 +145,7 @@ describe("judge.decide with ctx.deps.inspect", function()
         height = 1920, video_codec = "h264", audio_codec = "aac" } } } }
   end
 
+  local it = H.it_text(it, pending) -- judge.decide screens with ain.text
   it("adds output findings and sends the video to review", function()
     local insp = good()
     local ok = assert(judge.decide({}, ctx(insp)))
