@@ -10,9 +10,12 @@
 -- {...}}, within = N, ordered = bool } (one term of every group within N tokens, in group order
 -- when ordered), optionally with unless = {...} (no finding when one of those terms is within
 -- unless_within tokens of the match), action and severity overriding the category's.
+-- A rule with mask = true is a benign idiom ("kills it", "to die for", "the bomb"): it yields no
+-- finding, and a hit of any other rule lying inside a span it matched is dropped.
 -- A term is words matched on Snowball stems in sequence ("cure" matches "cures", "burn fat fast"
 -- matches "burning fat fast"), "word*" a prefix of the folded word, "=word" the folded word
--- exactly (no stem), "#num" a number. Neighbouring tokens are concatenated to match compounds
+-- exactly (no stem), "#num" a number, "#num<N" a number below N (an age). Neighbouring tokens
+-- are concatenated to match compounds
 -- split by a separator ("Hype-Forge", "Trend_Bot", "Hype Forge", "k ill").
 
 local M = {}
@@ -40,6 +43,9 @@ local function compile_term(raw, where)
     fail(where, "a term must be a non-empty string, found " .. type(raw))
   end
   if raw == "#num" then return { kind = "num", text = raw } end
+  local below = raw:match("^#num<(%d+)$")
+  if below then return { kind = "num", below = tonumber(below), text = raw } end
+  if raw:sub(1, 1) == "#" then fail(where, "term '" .. raw .. "': unknown '#' term") end
   local kind, body = "seq", raw
   if raw:sub(1, 1) == "=" then
     kind, body = "exact", raw:sub(2)
@@ -105,8 +111,17 @@ function M.compile(lexicons)
     local d = lex.data
     local where = lex.name
     if type(d) ~= "table" then fail(where, "is not a table") end
-    if type(d.category) ~= "string" then fail(where, "needs category = \"<id>\"") end
-    if type(d.rules) ~= "table" then fail(where, "needs a rules list") end
+    if type(d.rules) ~= "table" and type(d.category) == "string" then
+      fail(where, "needs a rules list")
+    end
+    -- a file of idioms only (every rule mask = true) yields no finding and needs no category
+    local masks_only = type(d.rules) == "table" and #d.rules > 0
+    for _, r in ipairs(type(d.rules) == "table" and d.rules or {}) do
+      masks_only = masks_only and type(r) == "table" and r.mask == true
+    end
+    if type(d.category) ~= "string" and not masks_only then
+      fail(where, "needs category = \"<id>\"")
+    end
     for n, r in ipairs(d.rules) do
       local rw = where .. " rule " .. n
       if type(r) ~= "table" or type(r.id) ~= "string" then fail(rw, "needs an id string") end
@@ -117,7 +132,7 @@ function M.compile(lexicons)
       local rule = { id = r.id, category = r.category or d.category, action = r.action,
         severity = r.severity, detail = r.detail, within = tonumber(r.within),
         ordered = r.ordered == true, unless_within = tonumber(r.unless_within) or 4,
-        ngroups = 0, has_unless = r.unless ~= nil }
+        ngroups = 0, has_unless = r.unless ~= nil, mask = r.mask == true }
       ix.rules[#ix.rules + 1] = rule
       if r.terms ~= nil then
         if r.all ~= nil then fail(rw, "has both terms and all") end
@@ -211,8 +226,13 @@ function M.scan(ix, text, T)
       for _, e in ipairs(ix.prefix) do
         if w:sub(1, #e.term.joined) == e.term.joined then add(hits, e.slot, p, p) end
       end
-      if #ix.num > 0 and w:match("^%d+$") then
-        for _, e in ipairs(ix.num) do add(hits, e.slot, p, p) end
+      if #ix.num > 0 then
+        local n = w:match("^%d+$") and tonumber(w)
+        for _, e in ipairs(ix.num) do
+          if n and (not e.term.below or n < e.term.below) then
+            add(hits, e.slot, p, p)
+          end
+        end
       end
       -- one token holding a phrase written as one word ("hypeforge", "killthemall")
       l = ix.join[w] or (st ~= w and ix.join[st])
@@ -280,10 +300,35 @@ end
 function M.findings(ix, text, T, categories, out)
   out = out or {}
   local hits = M.scan(ix, text, T)
+  local masks = {}
+  for _, rule in ipairs(ix.rules) do
+    if rule.mask and hits[rule] and hits[rule][1] then
+      for _, r in ipairs(fired(rule, hits[rule])) do masks[#masks + 1] = r end
+    end
+  end
+  if #masks > 0 then
+    for rule, by in pairs(hits) do
+      if not rule.mask then
+        for g, list in pairs(by) do
+          if g > 0 then
+            local keep = {}
+            for _, h in ipairs(list) do
+              local inside = false
+              for _, m in ipairs(masks) do
+                if h[1] >= m[1] and h[2] <= m[2] then inside = true; break end
+              end
+              if not inside then keep[#keep + 1] = h end
+            end
+            by[g] = keep
+          end
+        end
+      end
+    end
+  end
   local seen = {}
   for _, rule in ipairs(ix.rules) do
     local by = hits[rule]
-    if by and by[1] then
+    if by and by[1] and not rule.mask then
       local cat = categories[rule.category] or {}
       for _, r in ipairs(fired(rule, by)) do
         local i, j = T[r[1]].i, T[r[2]].j

@@ -31,5 +31,5 @@ return {
     minors = { title = "Minors at risk", severity = 3, action = "review" },
   },
   lexicons = { "pii", "violence", "tragedy", "hate", "sexual", "self_harm", "dangerous",
-    "medical", "financial", "misinformation", "minors" },
+    "medical", "financial", "misinformation", "minors", "idioms" },
 }

@@ -12,12 +12,18 @@ local DEATH = { "stabbed", "stabbing", "stabbings", "shot dead", "=murdered", "=
   "massacre", "funeral", "death toll", "drowned", "drown", "feared dead", "fatal", "victims",
   "grieving", "mourning", "bomb blast", "suicide bombing", "mass shooting", "school shooting",
   "gunman", "wounded", "hostage", "=bodies", "=corpses" }
+local ORDERED_AT = { "every last one", "all of them", "them all", "each of them", "on sight",
+  "those people", "the lot of them" }
 return {
   category = "tragedy",
   rules = {
-    { id = "tragedy.death", terms = DEATH, detail = "death, injury or disaster" },
+    -- harm ordered at people ("stab every last one of them") is violence, not news
+    { id = "tragedy.death", terms = DEATH, unless = ORDERED_AT, unless_within = 4,
+      detail = "death, injury or disaster" },
     { id = "tragedy.killed_count", all = { { "kill", "die", "dead" }, COUNT }, within = 3,
-      unless = { "nearly", "almost", "killed it", "laughing", "battery", "process" },
+      unless = { "nearly", "almost", "killed it", "laughing", "battery", "process",
+        "every last one", "all of them", "of them", "them all", "each one", "on sight",
+        "those people" },
       unless_within = 4, detail = "people killed" },
     { id = "tragedy.shot_dead", all = { { "shooting", "shot", "crash", "explosion", "fire",
       "avalanche", "earthquake", "collapse" }, { "dead", "=killed", "=kills", "die", "victim" } },

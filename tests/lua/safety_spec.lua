@@ -43,7 +43,11 @@ describe("safety data modules", function()
     local sm = require("safety_match")
     for _, n in ipairs(cats.lexicons) do
       local data = require("safety/" .. n)
-      assert.is_table(cats.categories[data.category], n)
+      if data.category ~= nil then
+        assert.is_table(cats.categories[data.category], n)
+      else -- a file of idioms: every rule is a mask and yields no finding
+        for _, r in ipairs(data.rules) do assert.is_true(r.mask, n .. " " .. r.id) end
+      end
       assert.matches("Sources", H.read("scripts/safety/" .. n .. ".lua"), 1, true)
       assert.is_table(sm.compile({ { name = "safety/" .. n, data = data } }))
     end
@@ -65,6 +69,13 @@ describe("safety data modules", function()
       err({ category = "hate", rules = { { id = "a", terms = { "x" }, action = "ban" } } }))
     assert.matches("has no word", err({ category = "hate", rules = { { id = "a",
       terms = { "!!" } } } }))
+    assert.matches("unknown '#' term", err({ category = "hate", rules = { { id = "a",
+      terms = { "#age" } } } }))
+    -- only a file of masks may go without a category
+    assert.matches("safety/x: needs category", err({ rules = { { id = "a", mask = true,
+      terms = { "x" } }, { id = "b", terms = { "y" } } } }))
+    assert.is_table(sm.compile({ { name = "safety/x", data = { rules = { { id = "a",
+      mask = true, terms = { "x" } } } } } }))
   end)
 end)
 
@@ -173,6 +184,98 @@ describe("judge.screen", function()
     r, e = require("judge").screen("bad \255 byte", {})
     assert.is_nil(r)
     assert.matches("EINVAL: text: .*UTF%-8", e)
+  end)
+end)
+
+describe("judge.screen beyond the labelled set (sentences written for these specs)", function()
+  local function expect(cases)
+    for _, c in ipairs(cases) do
+      local r = screen(c[1])
+      assert.are.equal(c[2], r.decision, c[1] .. ": " .. table.concat(r.categories, ","))
+      assert.are.same(c[3], r.categories, c[1])
+    end
+  end
+
+  it("hate: vermin and beast words aimed at a group or at 'those people'", function()
+    expect({
+      { "The newcomers from over the border are lice on this town.", "reject", { "hate" } },
+      { "Honestly they are maggots, the lot of them across the border.", "reject",
+        { "hate" } },
+      { "Those pakistanis multiply like termites.", "reject", { "hate" } },
+      { "Gas them all, every asylum family in the county.", "reject", { "hate" } },
+      { "They really are beasts, these foreigners.", "reject", { "hate" } },
+      -- animals and pests, not people
+      { "A woman teaches her dog to fetch the paper.", "pass", {} },
+      { "Rats in the loft? Set traps and call pest control.", "pass", {} },
+      { "The pandas from China are the cutest animals at the zoo.", "pass", {} },
+    })
+  end)
+
+  it("sexual: leaked intimate images in slang and leet; an age under 18 is minors too", function()
+    expect({
+      { "n00dz of the barista leaked, check the link in bio", "reject", { "sexual" } },
+      { "Posting my ex's private pics tonight, stay tuned.", "reject", { "sexual" } },
+      { "her nsfw pics got hacked and dumped online", "reject", { "sexual" } },
+      { "Rate this sexy sixteen year old in the comments", "reject", { "minors", "sexual" } },
+      { "Bikini body of a 15 yr old cheer girl", "reject", { "minors", "sexual" } },
+      { "hottest high schooler pics this week", "reject", { "minors", "sexual" } },
+      -- family and fitness context
+      { "Party photos from my 7 year old's birthday.", "pass", {} },
+      { "Body weight circuits for 13 year olds in PE class.", "pass", {} },
+    })
+  end)
+
+  it("violence: imperative harm at people, fullwidth or not, is not a tragedy", function()
+    expect({
+      { "Ｓｔａｂ ｅｖｅｒｙ ｌａｓｔ ｏｎｅ ｏｆ ｔｈｅｍ", "reject", { "violence" } },
+      { "Shoot all of them before they get to the gate.", "reject", { "violence" } },
+      { "Pick up a hammer and wait for him outside the pub.", "reject", { "violence" } },
+      { "Go snap her jaw, she deserves it.", "reject", { "violence" } },
+      { "She will break his record at the nationals.", "pass", {} },
+      { "Our team will beat them in the final on Sunday.", "pass", {} },
+    })
+  end)
+
+  it("medical: other verbs of a disease claim; clinics, jabs and research pass", function()
+    expect({
+      { "Beet juice dissolves kidney stones in days.", "reject", { "medical" } },
+      { "This herb wipes out psoriasis for good.", "reject", { "medical" } },
+      { "Soursop tea kills leukemia cells at home.", "reject", { "medical" } },
+      { "Drink this daily and covid can't touch you.", "reject", { "medical" } },
+      { "Pharmacy opens a weekend flu jab clinic.", "pass", {} },
+      { "Scientists report a compound that kills tumour cells in early trials.", "pass", {} },
+      { "Know the signs of a heart attack or stroke.", "pass", {} },
+    })
+  end)
+
+  it("dangerous: chemicals as a remedy, choking games, a child left in a car", function()
+    expect({
+      { "Gargle with a capful of bleach to cure a sore throat.", "reject",
+        { "dangerous", "medical" } },
+      { "A spoonful of borax in water detoxes your liver, drink it daily.", "reject",
+        { "dangerous", "medical" } },
+      { "Try the fainting game at the sleepover, loser passes out first.", "reject",
+        { "dangerous" } },
+      { "Leaving the kids in the hot car for five minutes never hurt anyone.", "reject",
+        { "dangerous", "minors" } }, -- a child at risk is minors as well
+      { "Leave the dog in the parked car, it's only twenty minutes.", "reject",
+        { "dangerous" } },
+      { "Never drink bleach; call poison control if a child swallows any.", "pass", {} },
+    })
+  end)
+
+  it("benign idioms of harm pass", function()
+    for _, t in ipairs({ "Our drummer really kills it every night.", "You are killing it!",
+      "Slay your morning run.", "Knock 'em dead at the audition.", "This cheesecake is to die for.",
+      "Dead tired after the double shift.", "Shoot your shot at the tryouts.",
+      "This smoothie is the bomb.", "Murder your to-do list in an hour.",
+      "Attack the garlic with the flat of the knife.", "Explode off the blocks.",
+      "A passkey stops hackers from stealing your account." }) do
+      local r = screen(t)
+      assert.are.equal("pass", r.decision, t .. ": " .. table.concat(r.categories, ","))
+    end
+    -- a mask covers its own words only: harm next to an idiom still counts
+    assert.are.same({ "violence" }, screen("She kills it on stage. Now kill them all.").categories)
   end)
 end)
 
