@@ -471,11 +471,8 @@ int ain_media_asr_model(const char *script_text, const char *dict_path, const ch
   for (size_t i = 0; i < words.n; i++) {
     v.count[vocab_add(&v, words.v[i])] += 1;
   }
-  size_t nbg = 0;
   for (size_t i = 0; i < sizeof k_background / sizeof k_background[0]; i++) {
-    int id = vocab_add(&v, k_background[i]);
-    nbg += !v.bg[id];
-    v.bg[id] = 1;
+    v.bg[vocab_add(&v, k_background[i])] = 1;
   }
   dic = fopen(dic_path, "w");
   if (dic == NULL) {
