@@ -468,11 +468,14 @@ int ain_media_asr_model(const char *script_text, const char *dict_path, const ch
   script_words(script_text, &words);
   vocab_add(&v, "<s>");
   vocab_add(&v, "</s>");
+  /* vocab_add may grow (realloc) v's arrays: take the index first, then index them. */
   for (size_t i = 0; i < words.n; i++) {
-    v.count[vocab_add(&v, words.v[i])] += 1;
+    int id = vocab_add(&v, words.v[i]);
+    v.count[id] += 1;
   }
   for (size_t i = 0; i < sizeof k_background / sizeof k_background[0]; i++) {
-    v.bg[vocab_add(&v, k_background[i])] = 1;
+    int id = vocab_add(&v, k_background[i]);
+    v.bg[id] = 1;
   }
   dic = fopen(dic_path, "w");
   if (dic == NULL) {

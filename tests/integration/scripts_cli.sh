@@ -17,7 +17,9 @@ printf 'local M = {}\nerror("boom at load")\nreturn M\n' > "$B/agents/planner.lu
 printf 'return { write = 42 }\n' > "$B/agents/scriptwriter.lua"
 printf 'return "not a table"\n' > "$B/agents/publisher.lua"
 printf 'local n = 0\nwhile true do n = n + 1 end\nreturn {build = function() end}\n' > "$B/agents/pipeline.lua"
-printf 'local t = {}\nfor i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i end\nreturn {f = function() end}\n' > "$B/agents/membomb.lua"
+# 1 MiB a step: the cap (256 MiB) is reached in a few hundred steps, long before the 2 s check
+# deadline even on a loaded machine (4 KiB steps needed 64 Ki of them and lost that race under load).
+printf 'local t = {}\nfor i = 1, 1e9 do t[i] = string.rep("x", 1048576) .. i end\nreturn {f = function() end}\n' > "$B/agents/membomb.lua"
 printf 'local x = os.execute("true")\nreturn {f = function() end}\n' > "$B/agents/os_exec.lua"
 printf 'local f = io.open("/etc/passwd")\nreturn {f = function() end}\n' > "$B/agents/io_open.lua"
 printf 'local d = debug.getinfo(1)\nreturn {f = function() end}\n' > "$B/agents/debug_use.lua"
