@@ -21,6 +21,9 @@ const ain__api_route_t ain__api_routes[] = {
     {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
     {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */
     {"GET", "/v1/tasks/{id}", AIN_ROLE_VIEWER, ain__api_task_show},        /* tasks.c */
+    {"POST", "/v1/tasks", AIN_ROLE_OPERATOR, ain__api_task_enqueue},        /* tasks_write.c */
     {"POST", "/v1/tasks/{id}/cancel", AIN_ROLE_OPERATOR, ain__api_task_cancel}, /* tasks.c */
+    {"GET", "/v1/tasks/{id}/audit", AIN_ROLE_VIEWER, ain__api_task_audit},  /* tasks_write.c */
+    {"POST", "/v1/tasks/{id}/retry", AIN_ROLE_OPERATOR, ain__api_task_retry}, /* tasks_write.c */
 };
 const size_t ain__api_nroutes = sizeof ain__api_routes / sizeof ain__api_routes[0];
