@@ -240,6 +240,29 @@ int ain__api_task_enqueue(ain__api_call_t *call);
 int ain__api_task_audit(ain__api_call_t *call);
 int ain__api_task_retry(ain__api_call_t *call);
 
+/* ?limit=N in [1, max] into *out, else 400 naming "limit" (answered) and -1 (dags.c). */
+int ain__api_limit(ain__api_call_t *call, const char *value, long long max, long long *out);
+
+/* Handlers (dags.c): GET /v1/dags/{id} (?format=dot), GET /v1/audit. */
+int ain__api_dag_show(ain__api_call_t *call);
+int ain__api_audit(ain__api_call_t *call);
+
+/* Handlers (reviews.c): GET /v1/reviews, GET /v1/reviews/{id}, POST .../approve and .../reject
+ * (If-Match: <state_version>). */
+int ain__api_review_list(ain__api_call_t *call);
+int ain__api_review_show(ain__api_call_t *call);
+int ain__api_review_approve(ain__api_call_t *call);
+int ain__api_review_reject(ain__api_call_t *call);
+
+/* Handlers (admin.c): publishers, nodes, stats, scripts and pins. */
+int ain__api_publishers_get(ain__api_call_t *call);
+int ain__api_publishers_post(ain__api_call_t *call);
+int ain__api_nodes(ain__api_call_t *call);
+int ain__api_stats(ain__api_call_t *call);
+int ain__api_scripts(ain__api_call_t *call);
+int ain__api_script_pin(ain__api_call_t *call);
+int ain__api_script_unpin(ain__api_call_t *call);
+
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);
 int ain__api_readyz(ain__api_call_t *call);

@@ -24,8 +24,10 @@ api_start() {
 
 call() {
   local tok=$1 path=$2; shift 2
-  curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $tok" "$@" "$U$path"
-  echo " $(cat "$T/b")"
+  local out; out=$(mktemp "$T/body.XXXXXX") # its own file: calls may run side by side
+  curl -s -o "$out" -w '%{http_code}' -H "Authorization: Bearer $tok" "$@" "$U$path"
+  echo " $(cat "$out")"
+  rm -f "$out"
 }
 
 # expect "STATUS BODY" CODE FIELD WHAT: the status, and the error's field when FIELD is not "-".
