@@ -189,6 +189,80 @@ int ain__api_task_list(ain__api_call_t *call);
 int ain__api_task_show(ain__api_call_t *call);
 int ain__api_task_cancel(ain__api_call_t *call);
 
+/* ---- generic ops jobs (opjob.c) -------------------------------------------------------------- */
+
+/* A request that runs one ops function on a worker and answers with the JSON it returns. run gets
+ * the worker's ops handle and fills j->out (or j->text, sent as text/vnd.graphviz), returning 0 or
+ * an AIN_E* code with j->err filled. */
+typedef struct ain__api_opjob ain__api_opjob_t;
+struct ain__api_opjob {
+  ain__api_job_t job;
+  ain__api_defer_t defer;
+  int (*run)(ain__api_opjob_t *j, ain_ops_t *ops);
+  char actor[192];
+  char id[256];      /* the path's {id} or {module}, checked */
+  char arg[512];     /* a reason, a status filter, a sha... */
+  char arg2[256];
+  long long n, n2;   /* a limit, an expected version, an action */
+  int flag;
+  char *body;        /* a copy of the request body, freed with the job */
+  size_t body_len;
+  int ok_status;     /* 200 unless run sets another (201) */
+  int rc;
+  ain_err_t err;
+  cJSON *out;
+  char *text;
+  const char *text_type;
+};
+
+/* A zeroed job with the caller's actor; NULL (answered 503) when out of memory. */
+ain__api_opjob_t *ain__api_opjob_new(ain__api_call_t *call,
+                                     int (*run)(ain__api_opjob_t *j, ain_ops_t *ops));
+/* Queues it; answers 503 itself when the pool refuses. Returns 0. */
+int ain__api_opjob_submit(ain__api_call_t *call, ain__api_opjob_t *j);
+void ain__api_opjob_free(ain__api_opjob_t *j);
+/* Copies params[i] into out if it is a safe id (letters, digits, '-', '_', '.', not starting
+ * with '.', no '/', '%' or '..'), else answers 400 naming field and returns -1. */
+int ain__api_param(ain__api_call_t *call, int i, const char *field, char *out, size_t cap);
+/* Query parameters: calls fn(key, decoded value) for each; names lists the keys allowed (for
+ * the error). A fn returning nonzero, an unknown key or a bad encoding answers 400 and returns
+ * -1. */
+int ain__api_query(ain__api_call_t *call, const char *const *keys,
+                   int (*fn)(ain__api_opjob_t *j, const char *key, const char *value,
+                             ain__api_call_t *call),
+                   ain__api_opjob_t *j);
+/* The body as a JSON object whose members are all in keys (NULL-terminated); an empty body is an
+ * empty object. NULL when it is not (answered 400 naming the field). Caller deletes. */
+cJSON *ain__api_body_object(ain__api_call_t *call, const char *const *keys);
+
+/* Handlers (tasks_write.c): POST /v1/tasks, GET /v1/tasks/{id}/audit, POST /v1/tasks/{id}/retry. */
+int ain__api_task_enqueue(ain__api_call_t *call);
+int ain__api_task_audit(ain__api_call_t *call);
+int ain__api_task_retry(ain__api_call_t *call);
+
+/* ?limit=N in [1, max] into *out, else 400 naming "limit" (answered) and -1 (dags.c). */
+int ain__api_limit(ain__api_call_t *call, const char *value, long long max, long long *out);
+
+/* Handlers (dags.c): GET /v1/dags/{id} (?format=dot), GET /v1/audit. */
+int ain__api_dag_show(ain__api_call_t *call);
+int ain__api_audit(ain__api_call_t *call);
+
+/* Handlers (reviews.c): GET /v1/reviews, GET /v1/reviews/{id}, POST .../approve and .../reject
+ * (If-Match: <state_version>). */
+int ain__api_review_list(ain__api_call_t *call);
+int ain__api_review_show(ain__api_call_t *call);
+int ain__api_review_approve(ain__api_call_t *call);
+int ain__api_review_reject(ain__api_call_t *call);
+
+/* Handlers (admin.c): publishers, nodes, stats, scripts and pins. */
+int ain__api_publishers_get(ain__api_call_t *call);
+int ain__api_publishers_post(ain__api_call_t *call);
+int ain__api_nodes(ain__api_call_t *call);
+int ain__api_stats(ain__api_call_t *call);
+int ain__api_scripts(ain__api_call_t *call);
+int ain__api_script_pin(ain__api_call_t *call);
+int ain__api_script_unpin(ain__api_call_t *call);
+
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);
 int ain__api_readyz(ain__api_call_t *call);

@@ -53,7 +53,7 @@ const ain__api_route_t *ain__api_route_match(const ain__api_route_t *routes, siz
   allow[0] = '\0';
   *status = 404;
   for (size_t i = 0; i < n; i++) {
-    h2o_iovec_t p[AIN__API_MAX_PARAMS];
+    h2o_iovec_t p[AIN__API_MAX_PARAMS] = {{0}};
     if (!pattern_matches(routes[i].pattern, path, plen, p)) {
       continue;
     }

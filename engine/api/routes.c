@@ -21,6 +21,24 @@ const ain__api_route_t ain__api_routes[] = {
     {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
     {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */
     {"GET", "/v1/tasks/{id}", AIN_ROLE_VIEWER, ain__api_task_show},        /* tasks.c */
+    {"POST", "/v1/tasks", AIN_ROLE_OPERATOR, ain__api_task_enqueue},        /* tasks_write.c */
     {"POST", "/v1/tasks/{id}/cancel", AIN_ROLE_OPERATOR, ain__api_task_cancel}, /* tasks.c */
+    {"GET", "/v1/tasks/{id}/audit", AIN_ROLE_VIEWER, ain__api_task_audit},  /* tasks_write.c */
+    {"POST", "/v1/tasks/{id}/retry", AIN_ROLE_OPERATOR, ain__api_task_retry}, /* tasks_write.c */
+    {"GET", "/v1/dags/{id}", AIN_ROLE_VIEWER, ain__api_dag_show},          /* dags.c */
+    {"GET", "/v1/audit", AIN_ROLE_VIEWER, ain__api_audit},                 /* dags.c */
+    {"GET", "/v1/reviews", AIN_ROLE_VIEWER, ain__api_review_list},         /* reviews.c */
+    {"GET", "/v1/reviews/{id}", AIN_ROLE_VIEWER, ain__api_review_show},    /* reviews.c */
+    {"POST", "/v1/reviews/{id}/approve", AIN_ROLE_REVIEWER, ain__api_review_approve},
+    {"POST", "/v1/reviews/{id}/reject", AIN_ROLE_REVIEWER, ain__api_review_reject},
+    {"GET", "/v1/publishers", AIN_ROLE_VIEWER, ain__api_publishers_get},   /* admin.c */
+    {"POST", "/v1/publishers", AIN_ROLE_OPERATOR, ain__api_publishers_post},
+    {"GET", "/v1/nodes", AIN_ROLE_VIEWER, ain__api_nodes},
+    {"GET", "/v1/stats", AIN_ROLE_VIEWER, ain__api_stats},
+    {"GET", "/v1/scripts", AIN_ROLE_VIEWER, ain__api_scripts},
+    {"POST", "/v1/scripts/{module}/pin", AIN_ROLE_OPERATOR, ain__api_script_pin},
+    {"POST", "/v1/scripts/{module}/unpin", AIN_ROLE_OPERATOR, ain__api_script_unpin},
+    {"POST", "/v1/scripts/{folder}/{module}/pin", AIN_ROLE_OPERATOR, ain__api_script_pin},
+    {"POST", "/v1/scripts/{folder}/{module}/unpin", AIN_ROLE_OPERATOR, ain__api_script_unpin},
 };
 const size_t ain__api_nroutes = sizeof ain__api_routes / sizeof ain__api_routes[0];

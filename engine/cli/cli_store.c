@@ -111,6 +111,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
   }
   rc = ain_cli_load_config(cli, &err); /* the persona check needs scripts_dir and the budgets */
   ain_ops_batch_t b = {0};
+  size_t existing = 0;
   if (rc == 0) {
     /* validated before the store is even opened: one bad message rejects the input */
     rc = ain_ops_enqueue_prepare(&cli->cfg, buf, len, cli->args[0], &b, &err);
@@ -124,7 +125,7 @@ int ain_cli_enqueue(ain_cli_t *cli) {
             b.pii_replaced, b.pii_keyed ? "hashed" : "redacted");
   }
   if ((rc = ain_cli_open_loaded_store(cli, &err)) == 0) {
-    rc = ain_ops_enqueue_commit(&cli->ops, &b, cli->actor, &err);
+    rc = ain_ops_enqueue_commit(&cli->ops, &b, cli->actor, &existing, &err);
     ain_cli_close_store(cli);
   }
   if (rc != 0) {
@@ -134,12 +135,15 @@ int ain_cli_enqueue(ain_cli_t *cli) {
     for (size_t i = 0; i < b.ntasks; i++) {
       printf("%s\"%s\"", i ? "," : "", b.tasks[i].id);
     }
-    printf("]}\n");
+    printf("],\"existing\":%zu}\n", existing);
   } else {
     for (size_t i = 0; i < b.ntasks; i++) {
       printf("%s\n", b.tasks[i].id);
     }
-    fprintf(stderr, "enqueued %zu task(s)\n", b.ntasks);
+    fprintf(stderr, "enqueued %zu task(s)%s", b.ntasks - existing, existing ? "" : "\n");
+    if (existing > 0) {
+      fprintf(stderr, ", %zu already stored with the same content\n", existing);
+    }
   }
   ain_ops_batch_free(&b);
   return rc;

@@ -93,13 +93,95 @@ fail:
   return rc;
 }
 
+/* Same content as far as a sender controls it: what the message said, not what the engine has
+ * done with the task since (status, attempts, versions). Payloads compare as JSON values. */
+static int same_content(const ain_task_t *a, const ain_task_t *b) {
+  if (strcmp(a->type ? a->type : "", b->type ? b->type : "") != 0 ||
+      strcmp(a->persona_id ? a->persona_id : "", b->persona_id ? b->persona_id : "") != 0 ||
+      a->priority != b->priority || a->max_attempts != b->max_attempts ||
+      strcmp(a->dag_id, b->dag_id) != 0 || (a->run_at > 0 && a->run_at != b->run_at)) {
+    return 0;
+  }
+  cJSON *pa = cJSON_Parse(a->payload ? a->payload : "{}");
+  cJSON *pb = cJSON_Parse(b->payload ? b->payload : "{}");
+  int same = pa != NULL && pb != NULL && cJSON_Compare(pa, pb, 1);
+  cJSON_Delete(pa);
+  cJSON_Delete(pb);
+  return same;
+}
+
+/* Marks in fresh[i] the tasks not stored yet; a stored one with other content is a conflict. */
+static int sort_existing(ain_ops_t *ops, const ain_ops_batch_t *b, char *fresh, size_t *nfresh,
+                         ain_err_t *err) {
+  *nfresh = 0;
+  for (size_t i = 0; i < b->ntasks; i++) {
+    ain_task_t old;
+    ain_err_t e;
+    ain_err_clear(&e);
+    int rc = ain_ops_task_get(ops, b->tasks[i].id, &old, &e);
+    if (rc == AIN_ENOTFOUND) {
+      fresh[i] = 1;
+      (*nfresh)++;
+      continue;
+    }
+    if (rc != 0) {
+      *err = e;
+      return rc;
+    }
+    int same = same_content(&b->tasks[i], &old);
+    ain_task_free(&old);
+    fresh[i] = 0;
+    if (!same) {
+      char field[48];
+      snprintf(field, sizeof field, "[%zu].task_id", i);
+      return ain_err_field(err, AIN_ECONFLICT, field,
+                           "message %zu: task %s already exists with other content", i,
+                           b->tasks[i].id);
+    }
+  }
+  return 0;
+}
+
 int ain_ops_enqueue_commit(ain_ops_t *ops, const ain_ops_batch_t *b, const char *actor,
-                           ain_err_t *err) {
-  ain_store_batch_t batch = {.tasks = b->tasks, .ntasks = b->ntasks};
-  ain_store_req_t req;
-  ain_store_req_enqueue(&req, &batch);
-  int rc = ain_ops_wait(ops, &req, actor, err);
-  ain_store_req_cleanup(&req);
+                           size_t *existing, ain_err_t *err) {
+  char *fresh = malloc(b->ntasks ? b->ntasks : 1);
+  ain_task_t *todo = malloc((b->ntasks ? b->ntasks : 1) * sizeof *todo);
+  int rc = 0;
+  size_t nfresh = 0;
+  if (fresh == NULL || todo == NULL) {
+    rc = ain_err_set(err, AIN_ENOMEM, "out of memory");
+    goto fail;
+  }
+  /* Two tries: a concurrent sender may store one of these ids between the check and the insert
+   * (the insert then refuses with EEXIST, and the second look sorts it out). */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if ((rc = sort_existing(ops, b, fresh, &nfresh, err)) != 0) {
+      goto fail;
+    }
+    if (nfresh == 0) {
+      break;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < b->ntasks; i++) {
+      if (fresh[i]) {
+        todo[k++] = b->tasks[i]; /* shallow: the batch keeps owning the strings */
+      }
+    }
+    ain_store_batch_t batch = {.tasks = todo, .ntasks = k};
+    ain_store_req_t req;
+    ain_store_req_enqueue(&req, &batch);
+    rc = ain_ops_wait(ops, &req, actor, err);
+    ain_store_req_cleanup(&req);
+    if (rc != AIN_EEXIST) {
+      break;
+    }
+  }
+  if (rc == 0 && existing != NULL) {
+    *existing = b->ntasks - nfresh;
+  }
+fail:
+  free(fresh);
+  free(todo);
   return rc;
 }
 

@@ -24,9 +24,12 @@ typedef struct {
  * input's name in messages); no message at all is AIN_ESCHEMA. Caller frees out. */
 int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len,
                             const char *source, ain_ops_batch_t *out, ain_err_t *err);
-/* Stores the batch in one transaction (every task or none), audited as actor. */
+/* Stores the batch in one transaction (every new task or none), audited as actor. Idempotent
+ * by task_id: a task already stored with the same content (type, persona_id, payload, priority,
+ * max_attempts, run_at, dag_id) is skipped and counted in *existing (may be NULL); one stored with
+ * other content refuses the whole batch, AIN_ECONFLICT naming "[i].task_id". */
 int ain_ops_enqueue_commit(ain_ops_t *ops, const ain_ops_batch_t *b, const char *actor,
-                           ain_err_t *err);
+                           size_t *existing, ain_err_t *err);
 void ain_ops_batch_free(ain_ops_batch_t *b);
 
 /* ---- one task -------------------------------------------------------------------------------- */
