@@ -227,6 +227,8 @@ int ain__api_param(ain__api_call_t *call, int i, const char *field, char *out, s
 /* Query parameters: calls fn(key, decoded value) for each; names lists the keys allowed (for
  * the error). A fn returning nonzero, an unknown key or a bad encoding answers 400 and returns
  * -1. */
+/* %XX and '+' in a query value; 0, or -1 when it does not fit, is badly encoded or holds a NUL. */
+int ain__api_query_decode(const char *s, size_t n, char *out, size_t cap);
 int ain__api_query(ain__api_call_t *call, const char *const *keys,
                    int (*fn)(ain__api_opjob_t *j, const char *key, const char *value,
                              ain__api_call_t *call),

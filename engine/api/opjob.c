@@ -49,8 +49,8 @@ static void opjob_done(ain__api_job_t *job, int cancelled) {
       req->res.content_length = n;
       h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, j->text_type,
                      strlen(j->text_type), 0);
-      h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL,
-                     H2O_STRLIT("no-store"), 1);
+      h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT("no-store"),
+                     1);
       h2o_send_inline(req, b, n);
     } else {
       ain__api_send_json(req, j->ok_status ? j->ok_status : 200, j->out);
@@ -101,8 +101,8 @@ int ain__api_param(ain__api_call_t *call, int i, const char *field, char *out, s
   }
   if (!ok) {
     ain__api_send_error(call->req, "EINVAL", field,
-                        "'%s' must be letters, digits, '-', '_' or '.' (no '..'), got '%.*s'", field,
-                        (int)(v.len > 64 ? 64 : v.len), v.base);
+                        "'%s' must be letters, digits, '-', '_' or '.' (no '..'), got '%.*s'",
+                        field, (int)(v.len > 64 ? 64 : v.len), v.base);
     return -1;
   }
   memcpy(out, v.base, v.len);
@@ -110,16 +110,15 @@ int ain__api_param(ain__api_call_t *call, int i, const char *field, char *out, s
   return 0;
 }
 
-/* %XX and '+'; 0, or -1 when it does not fit, is badly encoded or holds a NUL. */
-static int decode(const char *s, size_t n, char *out, size_t cap) {
+/* %XX and '+' in a query value (internal.h); shared by every route that reads a query. */
+int ain__api_query_decode(const char *s, size_t n, char *out, size_t cap) {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (c == '+') {
       c = ' ';
     } else if (c == '%') {
-      if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
-          !isxdigit((unsigned char)s[i + 2])) {
+      if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2])) {
         return -1;
       }
       char hex[3] = {s[i + 1], s[i + 2], 0};
@@ -163,7 +162,8 @@ int ain__api_query(ain__api_call_t *call, const char *const *keys,
         ain__api_send_error(req, "EINVAL", key, "unknown query parameter '%s' (%s)", key, list);
         return -1;
       }
-      if (eq == NULL || len - kl - 1 == 0 || decode(eq + 1, len - kl - 1, val, sizeof val) != 0) {
+      if (eq == NULL || len - kl - 1 == 0 ||
+          ain__api_query_decode(eq + 1, len - kl - 1, val, sizeof val) != 0) {
         ain__api_send_error(req, "EINVAL", key, "'%s' is empty, too long or badly encoded", key);
         return -1;
       }

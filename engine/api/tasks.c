@@ -59,7 +59,8 @@ static cJSON *task_json(const ain_task_t *t, ain_err_t *err) {
   free(msg);
   char *handler = ain_ops_task_handler(t);
   if (row != NULL) {
-    cJSON_AddItemToObject(row, "handler", handler ? cJSON_CreateString(handler) : cJSON_CreateNull());
+    cJSON_AddItemToObject(row, "handler",
+                          handler ? cJSON_CreateString(handler) : cJSON_CreateNull());
   }
   free(handler);
   return row;
@@ -164,30 +165,6 @@ int ain__api_task_show(ain__api_call_t *call) {
   return j ? submit(call, j) : 0;
 }
 
-/* %XX and '+' in a query value; 0, or -1 when it does not fit or is not valid. */
-static int query_value(const char *s, size_t n, char *out, size_t cap) {
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%') {
-      if (i + 2 >= n + 0 || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2])) {
-        return -1;
-      }
-      char hex[3] = {s[i + 1], s[i + 2], 0};
-      c = (char)strtol(hex, NULL, 16);
-      i += 2;
-    }
-    if (c == '\0' || o + 1 >= cap) {
-      return -1;
-    }
-    out[o++] = c;
-  }
-  out[o] = '\0';
-  return 0;
-}
-
 int ain__api_task_list(ain__api_call_t *call) {
   h2o_req_t *req = call->req;
   task_job_t *j = new_job(call, TASK_LIST);
@@ -227,7 +204,7 @@ int ain__api_task_list(ain__api_call_t *call) {
                             key);
         return 0;
       }
-      if (slot != NULL && (vl == 0 || query_value(v, vl, slot, cap) != 0)) {
+      if (slot != NULL && (vl == 0 || ain__api_query_decode(v, vl, slot, cap) != 0)) {
         free(j);
         ain__api_send_error(req, "EINVAL", key, "'%s' is empty, too long or badly encoded", key);
         return 0;
@@ -264,11 +241,11 @@ int ain__api_task_cancel(ain__api_call_t *call) {
   if (body.base != NULL && body.len > 0) {
     cJSON *b = cJSON_ParseWithLength(body.base, body.len);
     cJSON *r = cJSON_GetObjectItemCaseSensitive(b, "reason");
-    const char *bad = !cJSON_IsObject(b) ? "body"
-                      : cJSON_GetArraySize(b) > (r != NULL) ? "body"
-                      : r != NULL && (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof j->reason)
-                          ? "reason"
-                          : NULL;
+    const char *bad =
+        !cJSON_IsObject(b)                                                                ? "body"
+        : cJSON_GetArraySize(b) > (r != NULL)                                             ? "body"
+        : r != NULL && (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof j->reason) ? "reason"
+                                                                                          : NULL;
     if (bad != NULL) {
       cJSON_Delete(b);
       free(j);
