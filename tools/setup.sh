@@ -5,7 +5,8 @@
 #                           compiler, libraries, ffmpeg, espeak-ng, fonts, lua-cjson
 #   tools/setup.sh --test   everything tools/test.sh needs on top: PostgreSQL, busted, clang and
 #                           libFuzzer, the CLI tools the integration scripts use, Node and the npm
-#                           test tools (schema validator, S3-protocol server)
+#                           test tools (schema validator, S3-protocol server), Chromium and
+#                           playwright-core (the console's browser test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,9 +28,10 @@ RUNTIME=(build-essential cmake pkg-config ca-certificates
   tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
-# contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates).
+# contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
+# chromium for the console's browser test (driven headless by playwright-core from tools/node).
 TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev
-  procps psmisc jq python3 nodejs npm curl openssl)
+  procps psmisc jq python3 nodejs npm curl openssl chromium)
 
 PKGS=("${RUNTIME[@]}")
 [ "$mode" = test ] && PKGS+=("${TEST[@]}")
@@ -51,7 +53,8 @@ fi
 
 [ "$mode" = test ] || exit 0
 
-# JavaScript test tools (schema validator, S3-protocol server), pinned in tools/node/package.json.
+# JavaScript test tools (schema validator, S3-protocol server, playwright-core for the console's
+# browser test), pinned in tools/node/package.json.
 if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/node_modules ]; then
   echo "setup: installing npm test tools" >&2
   # Trust the system's CA store too (Debian's node bundles its own list; a proxy's CA is in the system's).

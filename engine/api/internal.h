@@ -265,6 +265,14 @@ int ain__api_scripts(ain__api_call_t *call);
 int ain__api_script_pin(ain__api_call_t *call);
 int ain__api_script_unpin(ain__api_call_t *call);
 
+/* Handlers (console.c): GET|HEAD /console (index.html) and /console/{file}, from the table
+ * cmake/embed_files.cmake generates from web/console/. */
+int ain__api_console_index(ain__api_call_t *call);
+int ain__api_console_file(ain__api_call_t *call);
+/* Does an If-None-Match value (a list: "a", W/"b", or *) name etag? Weak comparison (RFC 9110
+ * 13.1.2), as a 304 wants. Pure: unit-tested. */
+int ain__api_etag_listed(h2o_iovec_t v, const char *etag);
+
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);
 int ain__api_readyz(ain__api_call_t *call);

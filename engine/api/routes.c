@@ -1,6 +1,6 @@
 /* The route table: every endpoint of the API, its method, path pattern and the weakest role that
- * may call it (AIN_ROLE_NONE: no authentication; only /healthz and /readyz). docs/api.md lists
- * the same table. Handlers are in the files named beside them.
+ * may call it (AIN_ROLE_NONE: no authentication: /healthz, /readyz and the console's static
+ * files). docs/api.md lists the same table. Handlers are in the files named beside them.
  * Relies on: internal.h. */
 #include "api/internal.h"
 
@@ -18,6 +18,11 @@ static int whoami(ain__api_call_t *call) {
 const ain__api_route_t ain__api_routes[] = {
     {"GET", "/healthz", AIN_ROLE_NONE, ain__api_healthz},       /* health.c */
     {"GET", "/readyz", AIN_ROLE_NONE, ain__api_readyz},         /* health.c */
+    /* The console's static files (no data in them; its API calls carry the token). */
+    {"GET", "/console", AIN_ROLE_NONE, ain__api_console_index},     /* console.c */
+    {"HEAD", "/console", AIN_ROLE_NONE, ain__api_console_index},
+    {"GET", "/console/{file}", AIN_ROLE_NONE, ain__api_console_file},
+    {"HEAD", "/console/{file}", AIN_ROLE_NONE, ain__api_console_file},
     {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
     {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */
     {"GET", "/v1/tasks/{id}", AIN_ROLE_VIEWER, ain__api_task_show},        /* tasks.c */

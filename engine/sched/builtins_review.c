@@ -104,10 +104,13 @@ static void on_judged(ain_store_req_t *req) {
   gate_free(g);
 }
 
-/* The safety report beside the checks: thresholds, failed checks, the render's gate. */
+/* The safety report beside the checks: thresholds, failed checks, the findings that made them
+ * fail (category, rule, severity, action, the matched text: what a reviewer reads first) and
+ * their categories, the render's gate. */
 static char *build_report(const cJSON *judge, const cJSON *render) {
   cJSON *o = cJSON_CreateObject();
-  static const char *const keep[] = {"thresholds", "failed", "policy", "policies"};
+  static const char *const keep[] = {"thresholds", "failed", "findings", "categories", "policy",
+                                     "policies"};
   for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(judge, keep[i]);
     if (v != NULL) {
