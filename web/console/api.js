@@ -1,9 +1,11 @@
 // Calls to the operator API (docs/api.md) with the signed-in token, and the session: the token
 // lives in sessionStorage (this tab only; no cookie, so no CSRF surface) and goes out as
-// `Authorization: Bearer`. Every error answer has one shape, {"error":{"code","field","message"}};
+// `Authorization: Bearer`. Behind mTLS the browser's client certificate may sign in instead (no
+// header at all; the server knows the caller from the TLS handshake). Every error answer has one shape, {"error":{"code","field","message"}};
 // api() turns it into an ApiError. A 401 on the session's own token signs the tab out.
 
 const KEY = "ain.console.token";
+const VIA_CERT = "ain.console.certificate"; // signed in by the browser's client certificate (mTLS)
 const ROLES = ["viewer", "reviewer", "operator", "admin"];
 
 export class ApiError extends Error {
@@ -21,19 +23,35 @@ export class ApiError extends Error {
 
 export const session = {
   token: sessionStorage.getItem(KEY),
+  certificate: sessionStorage.getItem(VIA_CERT) === "1",
   who: null, // GET /v1/whoami: {actor, subject, role, via}
 };
 
+// Whether this tab has a way in (a token, or a client certificate that worked).
+export function hasSession() {
+  return Boolean(session.token) || session.certificate;
+}
+
+// token null: the server accepted the browser's client certificate (who.via "mtls").
 export function signIn(token, who) {
   session.token = token;
+  session.certificate = !token;
   session.who = who;
-  sessionStorage.setItem(KEY, token);
+  if (token) sessionStorage.setItem(KEY, token);
+  else sessionStorage.setItem(VIA_CERT, "1");
 }
 
 export function signOut() {
   session.token = null;
+  session.certificate = false;
   session.who = null;
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(VIA_CERT);
+}
+
+// The Authorization header of the session (none with a client certificate).
+export function authHeaders() {
+  return session.token ? { Authorization: `Bearer ${session.token}` } : {};
 }
 
 // Whether the signed-in role may do what `needed` may (viewer < reviewer < operator < admin).
@@ -57,7 +75,8 @@ export function query(params) {
 }
 
 // api("/v1/reviews") -> parsed JSON, or throws ApiError. opts: method, body (sent as JSON),
-// headers, token (defaults to the session's), signal.
+// headers, token (defaults to the session's; null sends none: the client certificate speaks),
+// signal.
 export async function api(path, opts = {}) {
   const token = opts.token !== undefined ? opts.token : session.token;
   const headers = { Accept: "application/json", ...(opts.headers || {}) };
@@ -89,7 +108,7 @@ export async function api(path, opts = {}) {
     const e = (data && data.error) || {};
     const err = new ApiError(res.status, e.code || `HTTP${res.status}`, e.field || "",
       e.message || `${res.status} ${res.statusText}`);
-    if (res.status === 401 && token && token === session.token) {
+    if (res.status === 401 && (token ? token === session.token : opts.token === undefined && session.certificate)) {
       window.dispatchEvent(new CustomEvent("ain:unauthorized"));
     }
     throw err;

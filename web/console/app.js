@@ -3,7 +3,7 @@
 // #/nodes, #/publishers, #/policies) and the one live event stream the pages subscribe to.
 // A page module exports mount(root, params, ctx) and returns an unmount function.
 
-import { api, session, signIn, signOut, can, ApiError } from "./api.js";
+import { api, session, signIn, signOut, can, hasSession, ApiError } from "./api.js";
 import { events } from "./events.js";
 import { h, fill, debounce } from "./ui.js";
 import * as reviews from "./reviews.js";
@@ -80,6 +80,19 @@ function showSignIn(message) {
     error.hidden = false;
   }
   input.focus();
+  document.getElementById("signin-certificate").addEventListener("click", async () => {
+    error.hidden = true;
+    try {
+      const who = await api("/v1/whoami", { token: null });
+      signIn(null, who);
+      enter();
+    } catch (err) {
+      error.textContent = err instanceof ApiError && err.status === 401
+        ? "No client certificate was accepted: this server is not behind mTLS, or your browser sent none. Use a token."
+        : `Sign-in failed: ${err.describe ? err.describe() : err.message}`;
+      error.hidden = false;
+    }
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const token = input.value.trim().replace(/^Bearer\s+/i, "");
@@ -151,7 +164,7 @@ async function boot() {
   events.on("open", () => recount());
   window.addEventListener("hashchange", show);
   window.addEventListener("ain:unauthorized", () => {
-    if (!session.token) return;
+    if (!hasSession()) return;
     signOut();
     showSignIn("The server no longer accepts this token (it may have expired). Sign in again.");
   });
@@ -159,7 +172,7 @@ async function boot() {
     signOut();
     showSignIn();
   });
-  if (!session.token) {
+  if (!hasSession()) {
     showSignIn();
     return;
   }

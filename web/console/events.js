@@ -6,7 +6,7 @@
 // reopened after a growing pause (1 s .. 15 s) with `Last-Event-ID`, so nothing in between is
 // missed; subscribers of "open" are told, so a page can reload what it shows.
 
-import { session } from "./api.js";
+import { authHeaders } from "./api.js";
 
 const STALL_MS = 40000;
 
@@ -71,7 +71,7 @@ export class EventStream {
       const ctrl = (this.ctrl = new AbortController());
       let retryIn = backoff;
       try {
-        const headers = { Accept: "text/event-stream", Authorization: `Bearer ${session.token}` };
+        const headers = { Accept: "text/event-stream", ...authHeaders() };
         if (this.lastId !== null) headers["Last-Event-ID"] = this.lastId;
         const res = await fetch("/v1/events", { headers, signal: ctrl.signal, cache: "no-store" });
         if (res.status === 401) {
