@@ -16,7 +16,8 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/api_common.bash"
 
-CHROMIUM=${AIN_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+# AIN_CHROMIUM names another browser binary (a path that does not exist acts as "not installed").
+CHROMIUM=$(command -v "${AIN_CHROMIUM:-chromium}" || { [ -z "${AIN_CHROMIUM:-}" ] && command -v chromium-browser; } || true)
 if [ -z "$CHROMIUM" ]; then
   if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ]; then
     fail "chromium is not installed and CI=$CI: the console's browser test must run here (tools/setup.sh --test installs chromium)"

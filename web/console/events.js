@@ -18,6 +18,7 @@ export class EventStream {
     this.running = false;
     this.ctrl = null;
     this.wake = null;
+    this.generation = 0;
   }
 
   on(type, fn) {
@@ -46,11 +47,12 @@ export class EventStream {
   start() {
     if (this.running) return;
     this.running = true;
-    this.loop();
+    this.loop(++this.generation);
   }
 
   stop() {
     this.running = false;
+    this.generation++; // a loop still waking from a sleep or a read sees it is not the current one
     this.lastId = null;
     if (this.ctrl) this.ctrl.abort();
     if (this.wake) this.wake();
@@ -64,10 +66,11 @@ export class EventStream {
     });
   }
 
-  async loop() {
+  async loop(gen) {
     let backoff = 1000;
+    const current = () => this.running && gen === this.generation;
     this.setState("connecting");
-    while (this.running) {
+    while (current()) {
       const ctrl = (this.ctrl = new AbortController());
       let retryIn = backoff;
       try {
@@ -91,13 +94,13 @@ export class EventStream {
           this.setState("live");
           this.emit("open", {});
           await this.read(res.body, ctrl);
-          if (this.running) this.setState("reconnecting", "the stream ended");
+          if (current()) this.setState("reconnecting", "the stream ended");
         }
       } catch (e) {
-        if (!this.running) return;
+        if (!current()) return;
         this.setState("reconnecting", e.name === "AbortError" ? "the stream stalled" : e.message);
       }
-      if (!this.running) return;
+      if (!current()) return;
       await this.sleep(retryIn + Math.random() * 300);
       backoff = Math.min(backoff * 2, 15000);
     }
