@@ -172,6 +172,7 @@ try {
   await page.waitForSelector('.timeline li[data-source="live"][data-to="published"]');
   if ((await page.evaluate(() => window.__sameDocument)) !== "yes") fail("the page reloaded");
   await page.waitForSelector('[data-role="review-status"][data-status="approved"]');
+  await page.waitForSelector('#next-review[href="#/reviews/vid-race"]'); // the way on to the next video
   await page.waitForFunction(() => document.getElementById("nav-review-count").textContent === "1");
   await shot(page, "desktop-review-published");
   check("approve");

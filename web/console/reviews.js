@@ -247,10 +247,13 @@ export function mount(root, param, ctx) {
         method: "POST", headers: { "If-Match": String(version) }, body: text ? { reason: text } : {},
       });
       toast(`${d.video_id} ${action === "approve" ? "approved: it will be published" : "rejected"}`);
+      await loadList();
+      // The next video waiting, so a reviewer can go on without hunting for it.
+      const next = st.items.find((r) => r.video_id !== d.video_id && (!r.review || r.review.status === "pending"));
       await loadDetail(false, h("p", { class: "notice" }, action === "approve"
         ? "Approved. Publishing follows; this page updates as it happens."
-        : "Rejected. Nothing will be published."));
-      loadList();
+        : "Rejected. Nothing will be published.",
+      next ? [" ", h("a", { href: `#/reviews/${seg(next.video_id)}`, id: "next-review" }, `Next: ${next.video_id} →`)] : null));
     } catch (err) {
       let text2 = err instanceof ApiError ? err.describe() : err.message;
       if (err instanceof ApiError && err.status === 409) {
