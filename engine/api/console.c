@@ -14,9 +14,9 @@
 
 /* Only this origin, for scripts, styles, images, media and fetch(); no plugins, no framing, no
  * <base> rewriting, no form posts. */
-#define CONSOLE_CSP                                                                             \
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; " \
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "                \
+#define CONSOLE_CSP                                                                                \
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "    \
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "                   \
   "frame-ancestors 'none'"
 
 const ain__api_asset_t *ain__api_asset_find(const ain__api_asset_t *assets, size_t count,

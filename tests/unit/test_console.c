@@ -30,10 +30,13 @@ static char *slurp(const char *path, size_t *len) {
 
 static const char *type_of(const char *name) {
   const char *ext = strrchr(name, '.');
-  static const char *const map[][2] = {
-      {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"}, {".svg", "image/svg+xml"},
-      {".png", "image/png"}, {".json", "application/json"}, {".txt", "text/plain; charset=utf-8"}};
+  static const char *const map[][2] = {{".html", "text/html; charset=utf-8"},
+                                       {".css", "text/css; charset=utf-8"},
+                                       {".js", "text/javascript; charset=utf-8"},
+                                       {".svg", "image/svg+xml"},
+                                       {".png", "image/png"},
+                                       {".json", "application/json"},
+                                       {".txt", "text/plain; charset=utf-8"}};
   for (size_t i = 0; ext && i < sizeof map / sizeof map[0]; i++) {
     if (strcmp(ext, map[i][0]) == 0) {
       return map[i][1];
@@ -57,9 +60,8 @@ TEST(every_file_embedded) {
     size_t len = 0;
     char *bytes = slurp(path, &len);
     ASSERT_NOT_NULL(bytes);
-    const ain__api_asset_t *a = ain__api_asset_find(ain__api_console_assets,
-                                                    ain__api_console_assets_count, e->d_name,
-                                                    strlen(e->d_name));
+    const ain__api_asset_t *a = ain__api_asset_find(
+        ain__api_console_assets, ain__api_console_assets_count, e->d_name, strlen(e->d_name));
     if (a == NULL) {
       AIN__FAIL("web/console/%s is not in the binary (re-run cmake?)", e->d_name);
     }
@@ -117,8 +119,8 @@ TEST(if_none_match) {
 static const ain__api_route_t *match(const char *m, const char *p, int *status) {
   h2o_iovec_t params[AIN__API_MAX_PARAMS];
   char allow[128];
-  return ain__api_route_match(ain__api_routes, ain__api_nroutes, m, strlen(m), p, strlen(p),
-                              params, status, allow, sizeof allow);
+  return ain__api_route_match(ain__api_routes, ain__api_nroutes, m, strlen(m), p, strlen(p), params,
+                              status, allow, sizeof allow);
 }
 
 TEST(routes) {
