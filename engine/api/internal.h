@@ -203,6 +203,7 @@ struct ain__api_opjob {
   char id[256];      /* the path's {id} or {module}, checked */
   char arg[512];     /* a reason, a status filter, a sha... */
   char arg2[256];
+  char filter[3][160]; /* a list route's query filters (status, type, persona...), "" = none */
   long long n, n2;   /* a limit, an expected version, an action */
   int flag;
   char *body;        /* a copy of the request body, freed with the job */
@@ -245,7 +246,9 @@ int ain__api_task_retry(ain__api_call_t *call);
 /* ?limit=N in [1, max] into *out, else 400 naming "limit" (answered) and -1 (dags.c). */
 int ain__api_limit(ain__api_call_t *call, const char *value, long long max, long long *out);
 
-/* Handlers (dags.c): GET /v1/dags/{id} (?format=dot), GET /v1/audit. */
+/* Handlers (dags.c): GET /v1/dags (filters, keyset pages), GET /v1/dags/{id} (?format=dot),
+ * GET /v1/audit. */
+int ain__api_dag_list(ain__api_call_t *call);
 int ain__api_dag_show(ain__api_call_t *call);
 int ain__api_audit(ain__api_call_t *call);
 

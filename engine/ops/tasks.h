@@ -44,7 +44,6 @@ char *ain_ops_task_handler(const ain_task_t *t);
 
 #define AIN_OPS_LIST_DEFAULT 50
 #define AIN_OPS_LIST_MAX 1000
-#define AIN_OPS_CURSOR_MAX 64 /* "<created_at>.<task id>" and its NUL */
 
 typedef struct {
   const char *status; /* a task status name, NULL = any */
