@@ -1,7 +1,7 @@
 /* GET /v1/dags (one page of DAGs, newest first: ?status=&persona=&limit=&after=, as `ain dag
  * list`), GET /v1/dags/{id} (a DAG with its steps and edges, by its id or its root task's;
- * ?format=dot for Graphviz, as `ain dag show --dot`) and GET /v1/audit (the operator's own rows: settings, pins,
- * purges; ?limit=, as `ain audit --operator`).
+ * ?format=dot for Graphviz, as `ain dag show --dot`) and GET /v1/audit (the operator's own
+ * rows: settings, pins, purges; ?limit=, as `ain audit --operator`).
  * Relies on: internal.h (opjob.c), ops/dags.h. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -85,9 +85,8 @@ static int cmd_list(ain_cli_t *cli) {
       char created[40], steps[24];
       ain_ops_fmt_time(d->created_at, created, sizeof created);
       snprintf(steps, sizeof steps, "%d/%d", d->steps_done, d->steps_total);
-      printf("%-36s %-9s %-7s %-24s %-16.16s %.80s\n", d->id, ain_dag_status_name(d->status),
-             steps, created, d->persona_id ? d->persona_id : "-",
-             d->last_error ? d->last_error : "");
+      printf("%-36s %-9s %-7s %-24s %-16.16s %.80s\n", d->id, ain_dag_status_name(d->status), steps,
+             created, d->persona_id ? d->persona_id : "-", d->last_error ? d->last_error : "");
     }
     if (page.next[0]) {
       printf("next page: ain dag list --after %s  (with the same filters)\n", page.next);

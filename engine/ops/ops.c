@@ -1,6 +1,6 @@
 /* The ops handle: the store on a private loop, one request at a time; the error table that maps
- * AIN_E* codes to CLI exit codes and HTTP statuses; the cursors and filters the lists share. Relies on: ops.h, sched/engine.h (the store
- * config of an engine config). */
+ * AIN_E* codes to CLI exit codes and HTTP statuses; the cursors and filters the lists share.
+ * Relies on: ops.h, sched/engine.h (the store config of an engine config). */
 #include "ops/ops.h"
 
 #include <ctype.h>
@@ -86,6 +86,7 @@ static const struct {
     {AIN_EINVAL, AIN_EXIT_INVALID, 400},
     {AIN_ELUA, AIN_EXIT_INVALID, 400}, /* a persona the message names fails its check */
     {AIN_ETOOBIG, AIN_EXIT_INVALID, 413},
+    {AIN_EMEDIATYPE, AIN_EXIT_INVALID, 415}, /* a body whose Content-Type we do not take */
     {AIN_ENOTFOUND, AIN_EXIT_NOTFOUND, 404},
     {AIN_ECONFLICT, AIN_EXIT_CONFLICT, 409},
     {AIN_EEXIST, AIN_EXIT_FAILURE, 409},

@@ -2,6 +2,7 @@
  * Relies on: ops.h, store/store.h, message/message.h, lua/personas.h, privacy/privacy.h. */
 #include "ops/tasks.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,54 @@ static int scrub_payloads(const ain_config_t *cfg, ain_ops_batch_t *b, ain_err_t
   return rc;
 }
 
+/* A task id and where it is in the batch, sorted by id then index to find repeats in n log n. */
+typedef struct {
+  const char *id;
+  size_t i;
+} id_at_t;
+
+static int cmp_id_at(const void *a, const void *b) {
+  const id_at_t *x = a, *y = b;
+  int c = strcmp(x->id, y->id);
+  return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* One task_id twice in a batch would reach the store as a duplicate key (a raw EEXIST, or worse,
+ * a message silently merged into another): refuse it first, naming the first repeat in batch
+ * order and the message it repeats. */
+static int refuse_repeated_ids(const ain_ops_batch_t *b, ain_err_t *err) {
+  if (b->ntasks < 2) {
+    return 0;
+  }
+  id_at_t *v = malloc(b->ntasks * sizeof *v);
+  if (v == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < b->ntasks; i++) {
+    v[i] = (id_at_t){b->tasks[i].id, i};
+  }
+  qsort(v, b->ntasks, sizeof *v, cmp_id_at);
+  size_t first = 0, repeat = SIZE_MAX;
+  for (size_t k = 1, start = 0; k < b->ntasks; k++) {
+    if (strcmp(v[k].id, v[start].id) != 0) {
+      start = k;
+    } else if (k == start + 1 && v[k].i < repeat) {
+      first = v[start].i; /* the group's first occurrence and its earliest repeat */
+      repeat = v[k].i;
+    }
+  }
+  free(v);
+  if (repeat == SIZE_MAX) {
+    return 0;
+  }
+  char field[48];
+  snprintf(field, sizeof field, "[%zu].task_id", repeat);
+  return ain_err_field(err, AIN_EINVAL, field,
+                       "message %zu: tasks[%zu].task_id duplicates tasks[%zu] (task_id %s); a "
+                       "batch names each task once",
+                       repeat, repeat, first, b->tasks[repeat].id);
+}
+
 int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len,
                             const char *source, ain_ops_batch_t *out, ain_err_t *err) {
   memset(out, 0, sizeof *out);
@@ -78,6 +127,9 @@ int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len
   }
   if (out->ntasks == 0) {
     rc = ain_err_set(err, AIN_ESCHEMA, "%s: no task message found", source ? source : "input");
+    goto fail;
+  }
+  if ((rc = refuse_repeated_ids(out, err)) != 0) {
     goto fail;
   }
   for (size_t i = 0; i < out->ntasks; i++) {

@@ -18,8 +18,8 @@ static char *i64(int64_t v) {
 int ain__pg_plan_list_dags(ain_store_req_t *req, ain__pg_plan_t *plan) {
   int status = req->u.list_dags.status;
   const char *persona = req->u.list_dags.persona_id;
-  ain__pg_stmt_t stmt = (ain__pg_stmt_t)(AIN__PG_DAG_LIST + (status >= 0 ? 1 : 0) +
-                                         (persona != NULL ? 2 : 0));
+  ain__pg_stmt_t stmt =
+      (ain__pg_stmt_t)(AIN__PG_DAG_LIST + (status >= 0 ? 1 : 0) + (persona != NULL ? 2 : 0));
   ain__pg_cmd_t *c = ain__pg_cmd(plan, stmt);
   /* the first page: everything before (INT64_MAX, ''), i.e. every row */
   int after = req->u.list_dags.after_id != NULL;

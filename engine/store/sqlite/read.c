@@ -1,6 +1,6 @@
 /* SQLite read ops: GET_TASK, GET_DAG (row, tasks in creation order, edges), AUDIT (oldest first),
- * STATS, LIST_TASKS and LIST_DAGS (newest first). Each runs in one read transaction so multi-query answers
- * are consistent. Relies on: internal.h. */
+ * STATS, LIST_TASKS and LIST_DAGS (newest first). Each runs in one read transaction so
+ * multi-query answers are consistent. Relies on: internal.h. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
