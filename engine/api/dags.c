@@ -33,17 +33,11 @@ static int dag_list_query(ain__api_opjob_t *j, const char *key, const char *valu
   if (strcmp(key, "limit") == 0) {
     return ain__api_limit(call, value, AIN_OPS_DAG_LIST_MAX, &j->n);
   }
-  char *slot = strcmp(key, "status") == 0    ? j->filter[0]
-               : strcmp(key, "persona") == 0 ? j->filter[1]
-                                             : j->id; /* after */
-  size_t cap = slot == j->id ? AIN_OPS_CURSOR_MAX : sizeof j->filter[0];
-  if (strlen(value) >= cap) {
-    ain__api_send_error(call->req, "EINVAL", key, "'%s' is too long (%zu bytes)", key,
-                        strlen(value));
-    return -1;
+  if (strcmp(key, "after") == 0) {
+    return ain__api_query_copy(call, key, value, j->id, AIN_OPS_CURSOR_MAX);
   }
-  snprintf(slot, cap, "%s", value);
-  return 0;
+  return ain__api_query_copy(call, key, value, j->filter[strcmp(key, "status") == 0 ? 0 : 1],
+                             sizeof j->filter[0]);
 }
 
 int ain__api_dag_list(ain__api_call_t *call) {

@@ -234,6 +234,10 @@ int ain__api_query(ain__api_call_t *call, const char *const *keys,
                    int (*fn)(ain__api_opjob_t *j, const char *key, const char *value,
                              ain__api_call_t *call),
                    ain__api_opjob_t *j);
+/* Copies a query value into out (cap bytes with its NUL), else answers 400 naming key (too long)
+ * and returns -1. For the fn of ain__api_query. */
+int ain__api_query_copy(ain__api_call_t *call, const char *key, const char *value, char *out,
+                        size_t cap);
 /* The body as a JSON object whose members are all in keys (NULL-terminated); an empty body is an
  * empty object. NULL when it is not (answered 400 naming the field). Caller deletes. */
 cJSON *ain__api_body_object(ain__api_call_t *call, const char *const *keys);
