@@ -16,7 +16,8 @@
  * not depend on the bars: a benchmark reports, it does not judge a noisy machine).
  * Usage: bench_api [--short] [N]   (N tasks per drain, default 50000; --short: 1 s per wrk run,
  * N 2000, one rep, for the test suite). AIN_BENCH_SECS (10), AIN_BENCH_REPS (3) and
- * AIN_BENCH_CONNS (32, wrk's keep-alive connections) override. Needs wrk (tools/setup.sh --test). */
+ * AIN_BENCH_CONNS (32, wrk's keep-alive connections) override; AIN_BENCH_RATE_PATH (e.g. /healthz)
+ * changes what the constant-rate client asks for. Needs wrk (tools/setup.sh --test). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,9 +98,14 @@ typedef struct {
 
 static void rate_start(bench_rate_t *r, int port, const char *token, char *reqbuf, size_t cap,
                        const char *id) {
+  /* AIN_BENCH_RATE_PATH=/healthz: the same rate without the store (tells the server's share of an
+   * effect from the store's) */
+  const char *path = getenv("AIN_BENCH_RATE_PATH");
+  char p[128];
+  snprintf(p, sizeof p, "/v1/tasks/%s", id);
   snprintf(reqbuf, cap,
-           "GET /v1/tasks/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n\r\n",
-           id, port, token);
+           "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n\r\n",
+           path != NULL && path[0] == '/' ? path : p, port, token);
   bench_rate_opts_t o = {.port = port, .request = reqbuf, .rate = RATE, .conns = RATE_CONNS};
   if (bench_rate_start(r, &o) != 0) {
     exit(1);
