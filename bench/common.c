@@ -56,17 +56,17 @@ void bench_fill_task(ain_task_t *t, const char *handler, const char *payload) {
   t->max_attempts = 3;
 }
 
-double bench_enqueue_noop(const char *url, int n, FILE *ids) {
+double bench_enqueue_noop(const char *url, int n, int batch, FILE *ids) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   ain_store_t *s = bench_open_store(&loop, url);
-  ain_task_t *tasks = calloc(1000, sizeof *tasks);
+  ain_task_t *tasks = calloc((size_t)batch, sizeof *tasks);
   if (tasks == NULL) {
     bench_die("out of memory", NULL);
   }
   uint64_t t0 = ain_mono_ns();
   for (int done = 0; done < n;) {
-    int k = n - done < 1000 ? n - done : 1000;
+    int k = n - done < batch ? n - done : batch;
     for (int i = 0; i < k; i++) {
       bench_fill_task(&tasks[i], "lua:bench_noop.run", "{}");
     }

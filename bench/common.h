@@ -22,9 +22,9 @@ ain_store_t *bench_open_store(uv_loop_t *loop, const char *url);
 void bench_close_store(ain_store_t *s, uv_loop_t *loop);
 /* A no-op task row for `handler`; strings are borrowed (not freed by anyone). */
 void bench_fill_task(ain_task_t *t, const char *handler, const char *payload);
-/* Enqueues n no-op Lua tasks (lua:bench_noop.run) through the store API in batches of 1,000 and
- * returns tasks/s; writes each id on a line of ids when it is not NULL. */
-double bench_enqueue_noop(const char *url, int n, FILE *ids);
+/* Enqueues n no-op Lua tasks (lua:bench_noop.run) through the store API in batches of `batch`
+ * and returns tasks/s; writes each id on a line of ids when it is not NULL. */
+double bench_enqueue_noop(const char *url, int n, int batch, FILE *ids);
 /* The engine's config for a queue benchmark: store url, bench/scripts, no planner, log level warn,
  * shards (0 = the default), AIN_BENCH_CLAIM_BATCH if set. Caller frees with ain_config_free. */
 void bench_engine_config(ain_config_t *cfg, const char *url, int shards);

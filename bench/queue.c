@@ -199,7 +199,7 @@ int main(int argc, char **argv) {
   printf("reference raw SQLite claim100+complete100+audit: %.0f tasks/s\n", raw);
   fflush(stdout);
 
-  double enq = bench_enqueue_noop(url, n, NULL);
+  double enq = bench_enqueue_noop(url, n, 1000, NULL);
   printf("enqueue (store API, batches of 1000): %.0f tasks/s\n", enq);
   fflush(stdout);
 
