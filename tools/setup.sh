@@ -29,9 +29,10 @@ RUNTIME=(build-essential cmake pkg-config ca-certificates
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
-# chromium for the console's browser test (driven headless by playwright-core from tools/node).
+# wrk for bench/api (its short form runs in the suite), chromium for the console's browser test
+# (driven headless by playwright-core from tools/node).
 TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev
-  procps psmisc jq python3 nodejs npm curl openssl chromium)
+  procps psmisc jq python3 nodejs npm curl openssl wrk chromium)
 
 PKGS=("${RUNTIME[@]}")
 [ "$mode" = test ] && PKGS+=("${TEST[@]}")
