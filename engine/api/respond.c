@@ -27,6 +27,7 @@ static const struct {
     {"ECONFLICT", 409, "Conflict"},
     {"EEXIST", 409, "Conflict"},
     {"ETOOBIG", 413, "Payload Too Large"},
+    {"ERANGE", 416, "Range Not Satisfiable"}, /* the media routes' Range past the end */
     {"EPRECONDITION", 428, "Precondition Required"}, /* an OCC write without If-Match */
     {"EHEADERS", 431, "Request Header Fields Too Large"},
     {"ECONFIG", 500, "Internal Server Error"}, /* the server's configuration, not the request */

@@ -110,6 +110,11 @@ static const ain_cli_verb_t verbs[] = {
      "  the version read (or --version); a reviewer who lost a race gets exit 6 naming the\n"
      "  expected and found versions. Approval resumes the video's pipeline at the next run.",
      ain_cli_review},
+    {"video", "one video: status, review, receipts, object sizes",
+     "ain video show VIDEO_ID [-c CONFIG] [--json]\n"
+     "  The video's row, safety report, review, publish receipts and the sizes of its media and\n"
+     "  thumbnail objects (the same view as GET /v1/videos/{id}).",
+     ain_cli_video},
     {"publishers", "pause, resume or show publishing",
      "ain publishers pause|resume|status [-c CONFIG] [--json]\n"
      "  pause: publish steps that start park (waiting) instead of publishing. resume: parked\n"

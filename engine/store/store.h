@@ -455,6 +455,9 @@ struct ain_store_req {
       int limit;            /* 0 = no limit */
       ain_video_review_t *rows; /* out, oldest first */
       size_t nrows;
+      /* out, with video_id only: that video's publish receipts, oldest first */
+      ain_receipt_t *receipts;
+      size_t nreceipts;
     } review_list;
     struct {
       const char *video_id;

@@ -231,6 +231,11 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              "ORDER BY last_seen_at DESC, trend_key LIMIT $1::integer",
                              1},
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
+    [AIN__PG_RECEIPTS_OF] = {"ain_receipts_of",
+                             "SELECT id, video_id, channel, idempotency_key, location, task_id, "
+                             "state_version, created_at FROM publish_receipts "
+                             "WHERE video_id = $1::text ORDER BY created_at, id",
+                             1},
     [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
     [AIN__PG_RETRY] = AIN__PG_RETRY_DEF,
 };
