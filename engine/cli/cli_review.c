@@ -239,14 +239,14 @@ int ain_cli_video(ain_cli_t *cli) {
   if (cli->nargs != 2 || strcmp(cli->args[0], "show") != 0 || cli->args[1][0] == '-') {
     return ain_cli_usage(cli, "usage: ain video show VIDEO_ID%s", "");
   }
+  if (ain_cli_open_store(cli, &err) != 0) { /* loads the config: data_dir */
+    return ain_cli_fail(cli, &err);
+  }
   char root[4096];
   snprintf(root, sizeof root, "%s/objects", cli->cfg.data_dir);
   ain_objstore_t *objects = NULL;
   if (ain_objstore_dir_open(root, &objects, &err) != 0) {
-    return ain_cli_fail(cli, &err);
-  }
-  if (ain_cli_open_store(cli, &err) != 0) {
-    ain_objstore_close(objects);
+    ain_cli_close_store(cli);
     return ain_cli_fail(cli, &err);
   }
   ain_ops_video_t v;
