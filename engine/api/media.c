@@ -160,9 +160,15 @@ static void job_run(ain__api_job_t *job, ain__api_worker_t *w) {
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req);
 
+/* The client left mid-body (a player seeking aborts its last request): on_req_disposed, next,
+ * frees what is left. Debug: a browser does this on every seek. */
 static void on_stop(h2o_generator_t *gen, h2o_req_t *req) {
-  (void)gen;
-  (void)req; /* the client left mid-body: on_req_disposed frees what is left */
+  (void)req;
+  media_stream_t *s = H2O_STRUCT_FROM_MEMBER(media_stream_t, gen, gen);
+  ain_log_debug("api: the client of %s of video %s left at byte %llu of %llu%s",
+                s->kind == AIN_OPS_VIDEO_MEDIA ? "media" : "thumbnail", s->video_id,
+                (unsigned long long)s->pos, (unsigned long long)s->end,
+                s->inflight ? " (a chunk read is in flight)" : "");
 }
 
 /* Sends the chunk just read (or ends the response on a short or failed read). */
