@@ -45,7 +45,7 @@ typedef struct media_stream {
   /* set by the open job */
   char key[AIN_OBJSTORE_KEY_MAX + 1];
   ain_objstore_stat_t st;
-  int status; /* 200, 206, 416 */
+  int status;        /* 200, 206, 416 */
   uint64_t pos, end; /* next byte to send, one past the last */
   /* each job */
   int rc;
@@ -75,8 +75,8 @@ static const char *content_type(const char *key) {
   }
   static const struct {
     const char *ext, *type;
-  } types[] = {{"mp4", "video/mp4"},  {"m4v", "video/mp4"},   {"webm", "video/webm"},
-               {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"png", "image/png"},
+  } types[] = {{"mp4", "video/mp4"},   {"m4v", "video/mp4"},   {"webm", "video/webm"},
+               {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"}, {"png", "image/png"},
                {"webp", "image/webp"}, {"wav", "audio/wav"}};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
     if (strcasecmp(dot + 1, types[i].ext) == 0) {
@@ -205,10 +205,9 @@ static void send_head(media_stream_t *s) {
   if (s->status == 416) {
     snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)s->st.size);
     set_header(req, H2O_TOKEN_CONTENT_RANGE, cr);
-    ain__api_send_error(req, "ERANGE", "Range",
-                        "the range is not satisfiable: the %s has %llu bytes",
-                        s->kind == AIN_OPS_VIDEO_MEDIA ? "media" : "thumbnail",
-                        (unsigned long long)s->st.size);
+    ain__api_send_error(
+        req, "ERANGE", "Range", "the range is not satisfiable: the %s has %llu bytes",
+        s->kind == AIN_OPS_VIDEO_MEDIA ? "media" : "thumbnail", (unsigned long long)s->st.size);
     return;
   }
   req->res.status = s->status;
@@ -292,8 +291,9 @@ static int ticket_param(h2o_req_t *req, char *out, size_t cap) {
         return -1;
       }
       if (ain__api_query_decode(q + 7, len - 7, out, cap) != 0 || out[0] == '\0') {
-        ain__api_send_error(req, "EINVAL", "ticket", "'ticket' is empty, too long or badly "
-                                                     "encoded");
+        ain__api_send_error(req, "EINVAL", "ticket",
+                            "'ticket' is empty, too long or badly "
+                            "encoded");
         return -1;
       }
     }

@@ -33,7 +33,8 @@ int ain__api_ticket_init(ain_api_t *api, ain_err_t *err) {
     }
     api->media_key_len = 32;
     ain_log_info("api: media tickets signed with a per-process key (set the secret %s to share "
-                 "one between nodes)", MEDIA_KEY_SECRET);
+                 "one between nodes)",
+                 MEDIA_KEY_SECRET);
     return 0;
   }
   if (rc != 0) {
@@ -107,15 +108,15 @@ static int mac(const ain_api_t *api, const char *video_id, const char *kind, lon
   memcpy(msg + hn, subject, slen);
   unsigned int mdlen = 0;
   if (HMAC(EVP_sha256(), api->media_key, (int)api->media_key_len, (const unsigned char *)msg,
-           (size_t)hn + slen, md, &mdlen) == NULL || mdlen != 32) {
+           (size_t)hn + slen, md, &mdlen) == NULL ||
+      mdlen != 32) {
     return -1;
   }
   return 0;
 }
 
 int ain__api_ticket_mint(const ain_api_t *api, const char *video_id, const char *kind,
-                         const char *subject, int64_t now_s, int64_t ttl_s, char *out,
-                         size_t cap) {
+                         const char *subject, int64_t now_s, int64_t ttl_s, char *out, size_t cap) {
   unsigned char md[32];
   long long exp = (long long)(now_s + ttl_s);
   size_t slen = strlen(subject);
@@ -157,8 +158,9 @@ int ain__api_ticket_verify(const ain_api_t *api, const char *t, size_t len, cons
   }
   if (mac(api, video_id, kind, exp, (const char *)sub, (size_t)sn, want) != 0 ||
       CRYPTO_memcmp(got, want, 32) != 0) {
-    snprintf(why, why_cap, "ticket signature does not match (forged, another video or kind, or "
-                           "another key)");
+    snprintf(why, why_cap,
+             "ticket signature does not match (forged, another video or kind, or "
+             "another key)");
     return -1;
   }
   if (exp <= now_s) {

@@ -109,8 +109,8 @@ cJSON *ain_ops_video_json(const ain_ops_video_t *v) {
   return o;
 }
 
-int ain_ops_video_object(ain_ops_t *ops, const char *video_id, ain_ops_video_kind_t kind,
-                         char *key, size_t cap, ain_err_t *err) {
+int ain_ops_video_object(ain_ops_t *ops, const char *video_id, ain_ops_video_kind_t kind, char *key,
+                         size_t cap, ain_err_t *err) {
   ain_store_req_t req;
   memset(&req, 0, sizeof req);
   int rc = read_video(ops, video_id, &req, err);

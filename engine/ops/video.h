@@ -36,7 +36,7 @@ cJSON *ain_ops_video_json(const ain_ops_video_t *v);
 /* The object key of video_id's media or thumbnail into key (cap >= AIN_OBJSTORE_KEY_MAX + 1).
  * AIN_ENOTFOUND naming "video_id" for an unknown video, or naming "media"/"thumbnail" when the
  * video has none. */
-int ain_ops_video_object(ain_ops_t *ops, const char *video_id, ain_ops_video_kind_t kind,
-                         char *key, size_t cap, ain_err_t *err);
+int ain_ops_video_object(ain_ops_t *ops, const char *video_id, ain_ops_video_kind_t kind, char *key,
+                         size_t cap, ain_err_t *err);
 
 #endif

@@ -43,7 +43,7 @@ TEST(range_single) {
   ASSERT_EQ(resolve("bytes=999-999", 1000, &s, &l), 206);
   ASSERT_EQ(s, 999);
   ASSERT_EQ(l, 1);
-  ASSERT_EQ(resolve("BYTES=1-2", 1000, &s, &l), 206); /* the unit is case-insensitive */
+  ASSERT_EQ(resolve("BYTES=1-2", 1000, &s, &l), 206);   /* the unit is case-insensitive */
   ASSERT_EQ(resolve("bytes= 1-2 ", 1000, &s, &l), 206); /* OWS around a list element */
   ASSERT_EQ(resolve("bytes=,1-2,", 1000, &s, &l), 206); /* empty list elements */
   ASSERT_EQ(l, 2);
@@ -53,7 +53,7 @@ TEST(range_unsatisfiable) {
   uint64_t s, l;
   ASSERT_EQ(resolve("bytes=1000-", 1000, &s, &l), 416); /* first-pos at the size */
   ASSERT_EQ(resolve("bytes=5000-6000", 1000, &s, &l), 416);
-  ASSERT_EQ(resolve("bytes=-0", 1000, &s, &l), 416); /* a zero suffix selects nothing */
+  ASSERT_EQ(resolve("bytes=-0", 1000, &s, &l), 416);  /* a zero suffix selects nothing */
   ASSERT_EQ(resolve("bytes=5-2", 1000, &s, &l), 416); /* last before first */
   ASSERT_EQ(resolve("bytes=0-0", 0, &s, &l), 416);    /* an empty body has no byte 0 */
   ASSERT_EQ(resolve("bytes=-10", 0, &s, &l), 416);
@@ -72,9 +72,21 @@ TEST(range_unsatisfiable) {
 TEST(range_ignored_or_many) {
   ain__api_range_t r;
   uint64_t s, l;
-  const char *ignored[] = {"",           "bytes",      "bytes=",      "bytes=-",   "bytes=a-b",
-                           "bytes=1-2x", "bytes=1 - 2", "bytes=0-1;", "items=0-1", "bytes 0-1",
-                           "bytes=--1",  "bytes=1--2", "bytes=1-2 3", "bytes= , ", "bytes=+1-2",
+  const char *ignored[] = {"",
+                           "bytes",
+                           "bytes=",
+                           "bytes=-",
+                           "bytes=a-b",
+                           "bytes=1-2x",
+                           "bytes=1 - 2",
+                           "bytes=0-1;",
+                           "items=0-1",
+                           "bytes 0-1",
+                           "bytes=--1",
+                           "bytes=1--2",
+                           "bytes=1-2 3",
+                           "bytes= , ",
+                           "bytes=+1-2",
                            "bytes=0x10-20"};
   for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
     if (parse(ignored[i], &r) != AIN__API_RANGE_IGNORE) {
