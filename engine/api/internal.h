@@ -180,6 +180,8 @@ struct ain_api {
   ain__api_pool_t pool;
   /* /readyz: at most one store probe in flight; its waiters are answered together */
   struct ain__api_ready *ready;
+  /* GET /v1/events: the poller, its ring and the open streams (events.c); NULL until used */
+  struct ain__api_events *events;
 };
 
 ain_api_t *ain__api_of_handler(h2o_handler_t *self);
@@ -264,6 +266,12 @@ int ain__api_stats(ain__api_call_t *call);
 int ain__api_scripts(ain__api_call_t *call);
 int ain__api_script_pin(ain__api_call_t *call);
 int ain__api_script_unpin(ain__api_call_t *call);
+
+/* GET /v1/events (events.c): Server-Sent Events. close ends every stream (server loop, when the
+ * drain begins); free releases the rest (after the server's loop ended). */
+int ain__api_events(ain__api_call_t *call);
+void ain__api_events_close(struct ain_api *api);
+void ain__api_events_free(struct ain_api *api);
 
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);
