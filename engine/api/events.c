@@ -493,8 +493,9 @@ static void on_poll_timer(uv_timer_t *t) {
   }
   if (ev->nclients == 0) {
     /* Nobody listens: stop reading. The next stream starts the tail at "now" again (a resume
-     * older than that is read from the store). */
-    if (ev->started) {
+     * older than that is read from the store). Not while a poll runs: its answer would start
+     * the streams that come meanwhile on the old tail. */
+    if (ev->started && !ev->poll_running) {
       ev->started = 0;
       ev->reset_tail = 1;
       ring_clear(ev);
