@@ -37,9 +37,10 @@ endif()
 
 # Black-box engine tests again with the ASan+UBSan `ain`: a leak or a sanitizer report at exit
 # makes the binary exit non-zero, which these scripts check. many_nodes covers the Postgres
-# backend's reconnects, host lookups and array batches in engines that run to their end.
+# backend's reconnects, host lookups and array batches in engines that run to their end;
+# api_events the event streams' buffers, ring and catch-up jobs (and a disconnected reader).
 if(AIN_SANITIZER_BUILD_DIR)
-  foreach(name engine_cli shutdown crash_restart review_publish many_nodes)
+  foreach(name engine_cli shutdown crash_restart review_publish many_nodes api_events)
     add_test(NAME asan.it.${name} COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh)
     set_tests_properties(asan.it.${name} PROPERTIES LABELS asan TIMEOUT 900 ENVIRONMENT
       "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${AIN_SANITIZER_BUILD_DIR};ASAN_OPTIONS=detect_leaks=1")

@@ -313,8 +313,10 @@ void ain_ops_tail_feed(ain_ops_tail_t *t, const ain_audit_t *rows, size_t n, int
     }
     t->released = next;
   }
-  memmove(t->pending, t->pending + p, (t->npending - p) * sizeof *t->pending);
-  t->npending -= p;
+  if (p > 0) {
+    memmove(t->pending, t->pending + p, (t->npending - p) * sizeof *t->pending);
+    t->npending -= p;
+  }
   /* Late ids are re-read for late_ms, at most the cap of one read. */
   size_t keep = 0;
   for (size_t i = 0; i < t->nlate; i++) {

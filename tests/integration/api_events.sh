@@ -226,3 +226,9 @@ if [ "${EVENTS_PG:-0}" = 1 ]; then
   kill "$spid_ooo"
 fi
 
+
+# --- the second engine (catch-ups, a disconnected reader) stops cleanly too -------------------------
+kill -TERM "$pid"
+set +e; wait "$pid"; erc=$?; set -e
+assert_eq "$erc" 0 "the second ain run's exit code (a sanitizer report would fail it)"
+ok "the restarted engine exits 0 with streams open"
