@@ -11,17 +11,6 @@
 #include "api/internal.h"
 #include "core/log.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-/* h2o keeps freed request-pool chunks in a thread-local recycle list (mempool_allocator in its
- * lib/common/memory.c, static: nothing can empty it, unlike the socket buffers server_thread
- * hands back). The server thread's list is lost when the thread ends; LeakSanitizer would report
- * it at exit, though nothing of ours leaks. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) {
-  return "leak:h2o_mem_alloc_recycle\n";
-}
-#endif
-
 typedef struct {
   h2o_handler_t super;
   ain_api_t *api;
