@@ -233,6 +233,10 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
     [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
     [AIN__PG_RETRY] = AIN__PG_RETRY_DEF,
+    [AIN__PG_METRICS_DEPTH] = AIN__PG_METRICS_DEPTH_DEF,
+    [AIN__PG_METRICS_SCALARS] = AIN__PG_METRICS_SCALARS_DEF,
+    [AIN__PG_METRICS_NODES] = AIN__PG_METRICS_NODES_DEF,
+    [AIN__PG_PUBLISH_GUARD] = AIN__PG_PUBLISH_GUARD_DEF,
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -568,6 +572,9 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_wedge(req, plan, now);
   case AIN_STORE_RETRY:
     return ain__pg_plan_retry(req, plan, now);
+  case AIN_STORE_METRICS:
+  case AIN_STORE_PUBLISH_GUARD:
+    return ain__pg_plan_metrics(req, plan, now);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -825,6 +832,9 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_wedge(req, plan);
   case AIN_STORE_RETRY:
     return ain__pg_parse_retry(req, plan);
+  case AIN_STORE_METRICS:
+  case AIN_STORE_PUBLISH_GUARD:
+    return ain__pg_parse_metrics(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }
