@@ -180,6 +180,16 @@ struct ain_api {
   ain__api_pool_t pool;
   /* /readyz: at most one store probe in flight; its waiters are answered together */
   struct ain__api_ready *ready;
+  /* /metrics: the store's gauges as exposition text, reused for metrics.store_cache_ms; the
+   * mutex is held by the worker that refreshes it, so concurrent scrapes wait for its query
+   * instead of sending their own (metrics.c). */
+  struct {
+    uv_mutex_t mu;
+    char *text;
+    uint64_t at_ns; /* when text was read; 0 = never */
+    double query_s; /* how long that read took */
+    int ok;         /* the read succeeded */
+  } metrics;
 };
 
 ain_api_t *ain__api_of_handler(h2o_handler_t *self);
@@ -199,6 +209,7 @@ struct ain__api_opjob {
   ain__api_job_t job;
   ain__api_defer_t defer;
   int (*run)(ain__api_opjob_t *j, ain_ops_t *ops);
+  struct ain_api *api; /* the server (outlives its jobs) */
   char actor[192];
   char id[256];      /* the path's {id} or {module}, checked */
   char arg[512];     /* a reason, a status filter, a sha... */
@@ -264,6 +275,10 @@ int ain__api_stats(ain__api_call_t *call);
 int ain__api_scripts(ain__api_call_t *call);
 int ain__api_script_pin(ain__api_call_t *call);
 int ain__api_script_unpin(ain__api_call_t *call);
+
+/* Handler (metrics.c): GET /metrics, the Prometheus exposition. Without a caller when
+ * api.metrics_public is true (the dispatcher checks), else viewer. */
+int ain__api_metrics(ain__api_call_t *call);
 
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);

@@ -68,6 +68,7 @@ ain__api_opjob_t *ain__api_opjob_new(ain__api_call_t *call,
     return NULL;
   }
   j->run = run;
+  j->api = call->api;
   j->text_type = "text/plain";
   if (call->caller != NULL) {
     snprintf(j->actor, sizeof j->actor, "%s", call->caller->actor);

@@ -18,6 +18,8 @@ static int whoami(ain__api_call_t *call) {
 const ain__api_route_t ain__api_routes[] = {
     {"GET", "/healthz", AIN_ROLE_NONE, ain__api_healthz},       /* health.c */
     {"GET", "/readyz", AIN_ROLE_NONE, ain__api_readyz},         /* health.c */
+    /* viewer, or none with api.metrics_public (route.c) */
+    {"GET", "/metrics", AIN_ROLE_VIEWER, ain__api_metrics},     /* metrics.c */
     {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
     {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */
     {"GET", "/v1/tasks/{id}", AIN_ROLE_VIEWER, ain__api_task_show},        /* tasks.c */

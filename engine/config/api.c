@@ -312,6 +312,12 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
       } else {
         ac->max_token_ttl_s = s;
       }
+    } else if (strcmp(name, "metrics_public") == 0) {
+      if (lua_type(L, -1) != LUA_TBOOLEAN) {
+        rc = ain_err_field(err, AIN_ECONFIG, key, "%s: '%s' must be a boolean", where, key);
+      } else {
+        ac->metrics_public = lua_toboolean(L, -1);
+      }
     } else if (strcmp(name, "jwt") == 0) {
       rc = parse_jwt(L, ac, where, base_dir, err);
     } else if (strcmp(name, "tls") == 0) {
@@ -319,7 +325,8 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
     } else {
       rc = ain_err_field(err, AIN_ECONFIG, key,
                          "%s: unknown key '%s' (enabled, listen, max_connections, max_body_bytes, "
-                         "max_header_bytes, request_timeout_ms, workers, max_token_ttl, jwt, tls)",
+                         "max_header_bytes, request_timeout_ms, workers, max_token_ttl, metrics_public, jwt, "
+                         "tls)",
                          where, key);
     }
     lua_pop(L, 1);

@@ -71,7 +71,7 @@ static void put_value(ain_obs_buf_t *b, double v) {
   } else if (v == floor(v) && fabs(v) < 1e15) {
     ain_obs_buf_printf(b, "%.0f\n", v);
   } else {
-    ain_obs_buf_printf(b, "%.17g\n", v);
+    ain_obs_buf_printf(b, "%.15g\n", v);
   }
 }
 
