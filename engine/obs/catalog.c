@@ -59,7 +59,7 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                               "The policy version (sha256 of its source) each module serves.",
                               AIN_OBS_INFO, 2, {"module", "sha"}, 0, {0}},
     [AIN_M_LUA_BUDGET_STOPS] = {"ain_lua_budget_stops_total",
-                                "Policy calls stopped by a budget: cpu, memory, wall.",
+                                "Policy calls stopped by a budget: cpu (instructions, lua.cpu_budget), wall (time on the loop, lua.cpu_ms), memory (lua.mem_limit_mb).",
                                 AIN_OBS_COUNTER, 1, {"kind"}, 0, {0}},
     [AIN_M_RENDER_SLOTS_BUSY] = {"ain_render_slots_busy",
                                  "Render slots (media.max_renders) in use in this process.",
