@@ -27,8 +27,9 @@ RUNTIME=(build-essential cmake pkg-config ca-certificates
   tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
-# contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates).
-TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev
+# contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
+# prometheus (promtool and the server) for the metrics and alerting-rule tests.
+TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev prometheus
   procps psmisc jq python3 nodejs npm curl openssl)
 
 PKGS=("${RUNTIME[@]}")
