@@ -20,10 +20,11 @@ promql() {
     jq -r 'if .status != "success" then "error: \(.error)" else (.data.result[0].value[1] // "") end'
 }
 
-# wait_promql QUERY WANT WHAT: until the query returns WANT (60 s, scrape every 1 s).
+# wait_promql QUERY WANT WHAT: until the query returns WANT (120 s: scrapes every 1 s, the
+# recording rules every 30 s).
 wait_promql() {
   local got=""
-  for _ in $(seq 240); do
+  for _ in $(seq 480); do
     got=$(promql "$1")
     [ "$got" = "$2" ] && return 0
     sleep 0.25
