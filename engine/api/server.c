@@ -257,10 +257,12 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   }
   if (api->jwt.alg == 0 && api->ssl_ctx == NULL) {
     ain_log_warn("api: neither api.jwt nor api.tls.client_ca is configured: every route but "
-                 "/healthz and /readyz refuses (401)");
+                 "/healthz and /readyz%s refuses (401)",
+                 cfg->api.metrics_public ? " and /metrics (api.metrics_public)" : "");
   } else if (api->jwt.alg == 0 && cfg->api.tls.client_ca == NULL) {
     ain_log_warn("api: no api.jwt and no api.tls.client_ca: every route but /healthz and "
-                 "/readyz refuses (401)");
+                 "/readyz%s refuses (401)",
+                 cfg->api.metrics_public ? " and /metrics (api.metrics_public)" : "");
   }
   rc = uv_thread_create(&api->thread, server_thread, api);
   if (rc != 0) {
