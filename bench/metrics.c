@@ -11,6 +11,7 @@
  * a bar is missed. Figures: docs/benchmarks.md. */
 #include <curl/curl.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,8 +71,16 @@ static void base_config(ain_config_t *cfg, const char *url) {
   cfg->queue.poll_ms = 20;
 }
 
-/* One drain of n tasks on a fresh store; tasks/s. */
-static double drain(int n, int metrics_on, int round) {
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
+/* One drain of n tasks on a fresh store; tasks/s, and the process's CPU seconds per task in
+ * *cpu (steadier than wall time on a shared machine: other processes' load does not count). */
+static double drain(int n, int metrics_on, int round, double *cpu) {
   char url[600];
   snprintf(url, sizeof url, "sqlite:%s/drain-%d-%d.db", tmpdir, round, metrics_on);
   enqueue_n(url, n, 1);
@@ -82,10 +91,12 @@ static double drain(int n, int metrics_on, int round) {
   ain_run_summary_t sum;
   ain_err_t err;
   uint64_t t0 = ain_mono_ns();
+  double c0 = cpu_s();
   if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
     bench_die("engine", &err);
   }
   double s = bench_secs_since(t0);
+  *cpu = (cpu_s() - c0) / n;
   if (sum.store.tasks[AIN_TASK_SUCCEEDED] != n) {
     fprintf(stderr, "bench_metrics: only %lld of %d tasks succeeded\n",
             (long long)sum.store.tasks[AIN_TASK_SUCCEEDED], n);
@@ -156,23 +167,40 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   /* 1. drain with metrics off and on, alternating which goes first */
-  double off[20], on[20];
+  double off[20], on[20], coff[20], con[20];
   for (int r = 0; r < rounds; r++) {
     if (r % 2 == 0) {
-      off[r] = drain(n_drain, 0, r);
-      on[r] = drain(n_drain, 1, r);
+      off[r] = drain(n_drain, 0, r, &coff[r]);
+      on[r] = drain(n_drain, 1, r, &con[r]);
     } else {
-      on[r] = drain(n_drain, 1, r);
-      off[r] = drain(n_drain, 0, r);
+      on[r] = drain(n_drain, 1, r, &con[r]);
+      off[r] = drain(n_drain, 0, r, &coff[r]);
     }
-    printf("  round %d: metrics off %.0f tasks/s, on %.0f tasks/s\n", r + 1, off[r], on[r]);
+    printf("  round %d: metrics off %.0f tasks/s (%.1f us CPU/task), on %.0f tasks/s (%.1f us "
+           "CPU/task)\n",
+           r + 1, off[r], coff[r] * 1e6, on[r], con[r] * 1e6);
     fflush(stdout);
   }
   double moff = median(off, rounds), mon = median(on, rounds);
   double ratio = mon / moff;
+  double cratio = median(coff, rounds) / median(con, rounds);
   printf("engine drain, median: metrics off %.0f tasks/s, on %.0f tasks/s: ratio %.3f (bar >= "
-         "0.95)\n",
-         moff, mon, ratio);
+         "0.95); CPU per task off/on %.3f\n",
+         moff, mon, ratio, cratio);
+  /* the hot path alone: what one step's updates cost (claimed, finished, step duration, queue
+   * latency, and its share of two store requests) */
+  const char *ty[1] = {"noop_lua"}, *ts[2] = {"noop_lua", "succeeded"};
+  const char *so[2] = {"sqlite", "finish"};
+  uint64_t t0 = ain_mono_ns();
+  for (int i = 0; i < 1000000; i++) {
+    ain_obs_inc(AIN_M_TASKS_CLAIMED, ty);
+    ain_obs_inc(AIN_M_TASKS_FINISHED, ts);
+    ain_obs_observe(AIN_M_STEP_DURATION, ty, 0.0002);
+    ain_obs_observe(AIN_M_QUEUE_LATENCY, ty, 0.002);
+    ain_obs_observe(AIN_M_STORE_TXN, so, 0.0001);
+  }
+  printf("the metric updates of one step (5 updates, one thread): %.0f ns\n",
+         (double)(ain_mono_ns() - t0) / 1e6);
   fflush(stdout);
 
   /* 2. /metrics with n_store open tasks, the store read on every scrape */
@@ -194,10 +222,13 @@ int main(int argc, char **argv) {
   snprintf(murl, sizeof murl, "http://127.0.0.1:%d/metrics", ain_api_port(api));
   curl_global_init(CURL_GLOBAL_DEFAULT);
   double p50, p99, mx;
+  double c0 = cpu_s();
   size_t bytes = scrape(murl, scrapes, &p50, &p99, &mx);
+  double cpu_ms = (cpu_s() - c0) / (scrapes + 5) * 1000; /* server and client: one process */
   printf("GET /metrics, %d tasks in the store (10 types, open), store read every scrape: p50 "
-         "%.2f ms, p99 %.2f ms, max %.2f ms, %zu bytes (bar p99 <= 50 ms)\n",
-         n_store, p50, p99, mx, bytes);
+         "%.2f ms, p99 %.2f ms, max %.2f ms, %zu bytes, %.2f ms CPU per scrape (bar p99 <= 50 "
+         "ms)\n",
+         n_store, p50, p99, mx, bytes, cpu_ms);
   ain_api_stop(api, 2000);
   ain_api_free(api);
   ain_config_free(&cfg);

@@ -180,6 +180,15 @@ int ain_ops_publishers(ain_ops_t *ops, ain_ops_publishers_action_t action, const
   if (rc != 0) {
     return rc;
   }
+  ain_store_req_setting(&req, "publishers.paused_by", NULL);
+  rc = ain_ops_wait(ops, &req, actor, err);
+  if (rc == 0 && req.u.setting.out_value != NULL) {
+    snprintf(out->paused_by, sizeof out->paused_by, "%s", req.u.setting.out_value);
+  }
+  ain_store_req_cleanup(&req);
+  if (rc != 0) {
+    return rc;
+  }
   ain_store_stats_t st;
   if ((rc = ain_ops_stats(ops, &st, err)) == 0) { /* parked: publish steps and reviews */
     out->waiting = (long long)st.tasks[AIN_TASK_WAITING];
@@ -192,6 +201,9 @@ cJSON *ain_ops_publishers_json(const ain_ops_publishers_t *p) {
   cJSON_AddBoolToObject(o, "ok", 1);
   cJSON_AddBoolToObject(o, "paused", p->paused);
   cJSON_AddBoolToObject(o, "changed", p->changed);
+  if (p->paused) { /* who holds the switch: an operator, or the review-backlog guard */
+    cJSON_AddStringToObject(o, "paused_by", p->paused_by[0] ? p->paused_by : "operator");
+  }
   cJSON_AddNumberToObject(o, "waiting_tasks", (double)p->waiting);
   return o;
 }

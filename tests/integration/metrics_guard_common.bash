@@ -57,6 +57,8 @@ run_guard_test() {
   for _ in $(seq 40); do [ "$(metric ain_publishers_paused_by_backlog)" = 1 ] && break; sleep 0.05; done
   assert_eq "$(metric ain_publishers_paused_by_backlog)" 1 "paused-by-backlog gauge"
   assert_eq "$(metric ain_review_backlog)" 3 "backlog gauge"
+  r=$(call "$V" /v1/publishers); expect "$r" 200 - "publishers status"
+  assert_eq "$(jq -c '[.paused, .paused_by]' <<< "${r#* }")" '[true,"backlog"]' "GET /v1/publishers names the guard"
   ok "3 pending reviews: publishers paused by the guard (audited with the backlog, logged, counted)"
 
   # --- below resume_at: resumed, and the parked publish step woken -------------------------------
@@ -69,6 +71,7 @@ run_guard_test() {
   # --- an operator's pause is never lifted by the guard ------------------------------------------
   r=$(call "$O" /v1/publishers -X POST -H 'Content-Type: application/json' -d '{"action":"pause"}')
   expect "$r" 200 - "operator pause"
+  assert_eq "$(jq -r .paused_by <<< "${r#* }")" operator "the operator holds the switch"
   add_reviews 4
   stays_paused true "operator's pause, backlog 4"
   decide_all
