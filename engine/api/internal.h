@@ -180,10 +180,12 @@ struct ain_api {
   ain__api_pool_t pool;
   /* /readyz: at most one store probe in flight; its waiters are answered together */
   struct ain__api_ready *ready;
-  /* /metrics: the store's gauges as exposition text, reused for metrics.store_cache_ms; the
-   * mutex is held by the worker that refreshes it, so concurrent scrapes wait for its query
-   * instead of sending their own (metrics.c). */
+  /* /metrics: the store's gauges as exposition text, reused for metrics.store_cache_ms. One
+   * worker at a time refreshes it (refresh_mu, held through the store read); meanwhile other
+   * scrapes serve the previous text rather than queue behind a slow store (metrics.c). mu guards
+   * the fields below and is never held across a store call. */
   struct {
+    uv_mutex_t refresh_mu;
     uv_mutex_t mu;
     char *text;
     uint64_t at_ns; /* when text was read; 0 = never */

@@ -6,10 +6,11 @@
  * node reports the same depth.
  *
  * Store load. One METRICS request (one read transaction) per refresh, on a worker; the text it
- * gives is reused for metrics.store_cache_ms (CONTRACTS §6). The worker that refreshes holds the
- * cache's mutex through the read, so scrapes arriving meanwhile on other workers wait for it and
- * reuse its answer rather than sending their own. When the store cannot be read the process
- * metrics are still served, with ain_metrics_store_up 0.
+ * gives is reused for metrics.store_cache_ms (CONTRACTS §6). One worker refreshes at a time;
+ * scrapes arriving meanwhile serve the previous text (ain_metrics_store_cache_age_seconds says
+ * how old) instead of sending their own read or queueing every worker behind a slow store; only
+ * the very first scrape waits for it. When the store cannot be read the process metrics are still
+ * served, with ain_metrics_store_up 0.
  * Relies on: internal.h (opjob.c), obs/obs.h, store/metrics.h, ops/ops.h. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,31 +75,39 @@ static void write_store(ain_obs_buf_t *b, const ain_store_metrics_t *m, int64_t 
   }
 }
 
-/* Worker, with api->metrics.mu held: reads the store's gauges into the cache. */
+/* Worker, with refresh_mu held (not mu): reads the store's gauges and swaps them into the cache. */
 static void refresh(ain_api_t *api, ain_ops_t *ops) {
   ain_store_metrics_t m;
   ain_store_req_t req;
   ain_err_t err;
   ain_store_req_metrics(&req, &m);
   uint64_t t0 = ain_mono_ns();
-  int rc = ops != NULL ? ain_ops_wait(ops, &req, "api:metrics", &err) : AIN_ESTORE;
+  int rc = ain_ops_wait(ops, &req, "api:metrics", &err);
   uint64_t t1 = ain_mono_ns();
   ain_obs_buf_t b = {0};
   if (rc == 0) {
     write_store(&b, &m, ain_now_ms());
-  } else if (ops != NULL) {
+  } else {
     ain_log_warn("api: /metrics cannot read the store: %s", err.msg);
   }
   ain_store_req_cleanup(&req);
   ain_obs_buf_printf(&b, "%s", "");
-  free(api->metrics.text);
-  api->metrics.text = b.oom ? NULL : b.p;
   if (b.oom) {
     free(b.p);
+    b.p = NULL;
   }
-  api->metrics.ok = rc == 0 && !b.oom;
+  uv_mutex_lock(&api->metrics.mu);
+  free(api->metrics.text);
+  api->metrics.text = b.p;
+  api->metrics.ok = rc == 0 && b.p != NULL;
   api->metrics.at_ns = t1;
   api->metrics.query_s = (double)(t1 - t0) / 1e9;
+  uv_mutex_unlock(&api->metrics.mu);
+}
+
+static int stale(ain_api_t *api) {
+  uint64_t ttl = (uint64_t)api->cfg->metrics.store_cache_ms * 1000000u;
+  return api->metrics.at_ns == 0 || !api->metrics.ok || ain_mono_ns() - api->metrics.at_ns >= ttl;
 }
 
 static int run_metrics(ain__api_opjob_t *j, ain_ops_t *ops) {
@@ -106,11 +115,24 @@ static int run_metrics(ain__api_opjob_t *j, ain_ops_t *ops) {
   ain_obs_buf_t b = {0};
   ain_obs_expose(&b);
   uv_mutex_lock(&api->metrics.mu);
-  uint64_t now = ain_mono_ns();
-  uint64_t ttl = (uint64_t)api->cfg->metrics.store_cache_ms * 1000000u;
-  if (api->metrics.at_ns == 0 || now - api->metrics.at_ns >= ttl || !api->metrics.ok) {
-    refresh(api, ops);
+  int refresh_now = stale(api), have = api->metrics.at_ns != 0;
+  uv_mutex_unlock(&api->metrics.mu);
+  if (refresh_now) {
+    /* One refresher; the others serve the previous text, or wait for the very first one. */
+    if (uv_mutex_trylock(&api->metrics.refresh_mu) == 0) {
+      uv_mutex_lock(&api->metrics.mu);
+      refresh_now = stale(api); /* another worker may have refreshed in between */
+      uv_mutex_unlock(&api->metrics.mu);
+      if (refresh_now) {
+        refresh(api, ops);
+      }
+      uv_mutex_unlock(&api->metrics.refresh_mu);
+    } else if (!have) {
+      uv_mutex_lock(&api->metrics.refresh_mu);
+      uv_mutex_unlock(&api->metrics.refresh_mu);
+    }
   }
+  uv_mutex_lock(&api->metrics.mu);
   if (api->metrics.text != NULL) {
     ain_obs_buf_printf(&b, "%s", api->metrics.text);
   }
@@ -123,9 +145,11 @@ static int run_metrics(ain__api_opjob_t *j, ain_ops_t *ops) {
   ain_obs_write_sample(&b, "ain_metrics_store_query_duration_seconds", 0, NULL, NULL,
                        api->metrics.query_s);
   ain_obs_write_header(&b, "ain_metrics_store_cache_age_seconds", "gauge",
-                       "Age of the store gauges in this scrape (metrics.store_cache_ms).");
+                       "Age of the store gauges in this scrape (metrics.store_cache_ms; older "
+                       "while another scrape is reading the store).");
   ain_obs_write_sample(&b, "ain_metrics_store_cache_age_seconds", 0, NULL, NULL,
-                       (double)(ain_mono_ns() - api->metrics.at_ns) / 1e9);
+                       api->metrics.at_ns ? (double)(ain_mono_ns() - api->metrics.at_ns) / 1e9
+                                          : 0);
   uv_mutex_unlock(&api->metrics.mu);
   ain_obs_buf_printf(&b, "%s", "");
   if (b.oom) {

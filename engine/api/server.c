@@ -238,6 +238,7 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   uv_mutex_init(&api->done_mu);
   uv_cond_init(&api->done_cond);
   uv_mutex_init(&api->metrics.mu);
+  uv_mutex_init(&api->metrics.refresh_mu);
   configure_h2o(api);
   if ((rc = ain__api_jwt_init(&api->jwt, cfg, err)) != 0 ||
       (rc = ain__api_tls_new(cfg, &api->ssl_ctx, err)) != 0) {
@@ -348,6 +349,7 @@ void ain_api_free(ain_api_t *api) {
   free(api->ready);
   free(api->metrics.text);
   uv_mutex_destroy(&api->metrics.mu);
+  uv_mutex_destroy(&api->metrics.refresh_mu);
   uv_mutex_destroy(&api->done_mu);
   uv_cond_destroy(&api->done_cond);
   free(api);
