@@ -20,3 +20,8 @@ target_include_directories(bench_metrics PRIVATE ${CMAKE_BINARY_DIR}/include/api
 set_target_properties(bench_metrics PROPERTIES ENABLE_EXPORTS ON)
 add_test(NAME bench.metrics_short COMMAND bench_metrics --short)
 set_tests_properties(bench.metrics_short PROPERTIES LABELS bench TIMEOUT 600)
+# bench/api: wrk (bench/api.lua) and a constant-rate client (bench/rate.c) against the API server.
+add_executable(bench_api ${CMAKE_SOURCE_DIR}/bench/api.c ${CMAKE_SOURCE_DIR}/bench/rate.c
+               ${CMAKE_SOURCE_DIR}/bench/common.c)
+target_link_libraries(bench_api PRIVATE ain_engine)
+set_target_properties(bench_api PROPERTIES ENABLE_EXPORTS ON)

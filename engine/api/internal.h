@@ -28,19 +28,26 @@ typedef struct {
 #define AIN__API_JWT_AUD "ain-api"
 #define AIN__API_JWT_SKEW_S 30 /* clock skew allowed on exp, nbf and iat */
 
+typedef struct ain__api_jwt_seen ain__api_jwt_seen_t;
+
 typedef struct {
   int alg;              /* jwt_alg_t; JWT_ALG_NONE = bearer tokens off */
   unsigned char *key;   /* HS256 secret or the PEM text of the public key */
   size_t key_len;
   int64_t max_ttl_s;
+  /* Tokens that verified lately, byte for byte, with their time claims (jwt.c): server loop
+   * only. A token sent again skips the signature and the parsing, never the time checks. */
+  ain__api_jwt_seen_t *seen;
+  unsigned seen_next;
 } ain__api_jwt_t;
 
 /* Loads the verification key of cfg->api.jwt (blocking: start-up). Nothing configured: alg NONE. */
 int ain__api_jwt_init(ain__api_jwt_t *j, const ain_config_t *cfg, ain_err_t *err);
 void ain__api_jwt_free(ain__api_jwt_t *j);
 /* Verifies a compact JWS at time now_s. 0 and *caller filled, or AIN_EINVAL with the reason in
- * err (for the log only: responses never say why). */
-int ain__api_jwt_verify(const ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
+ * err (for the log only: responses never say why). Not thread-safe (j->seen): one thread (the
+ * server's loop) verifies with a given j. */
+int ain__api_jwt_verify(ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
                         ain__api_caller_t *caller, ain_err_t *err);
 
 /* ---- TLS (tls.c) ---------------------------------------------------------------------------- */
@@ -216,6 +223,7 @@ struct ain__api_opjob {
   char id[256];      /* the path's {id} or {module}, checked */
   char arg[512];     /* a reason, a status filter, a sha... */
   char arg2[256];
+  char filter[3][160]; /* a list route's query filters (status, type, persona...), "" = none */
   long long n, n2;   /* a limit, an expected version, an action */
   int flag;
   char *body;        /* a copy of the request body, freed with the job */
@@ -246,6 +254,10 @@ int ain__api_query(ain__api_call_t *call, const char *const *keys,
                    int (*fn)(ain__api_opjob_t *j, const char *key, const char *value,
                              ain__api_call_t *call),
                    ain__api_opjob_t *j);
+/* Copies a query value into out (cap bytes with its NUL), else answers 400 naming key (too long)
+ * and returns -1. For the fn of ain__api_query. */
+int ain__api_query_copy(ain__api_call_t *call, const char *key, const char *value, char *out,
+                        size_t cap);
 /* The body as a JSON object whose members are all in keys (NULL-terminated); an empty body is an
  * empty object. NULL when it is not (answered 400 naming the field). Caller deletes. */
 cJSON *ain__api_body_object(ain__api_call_t *call, const char *const *keys);
@@ -258,7 +270,9 @@ int ain__api_task_retry(ain__api_call_t *call);
 /* ?limit=N in [1, max] into *out, else 400 naming "limit" (answered) and -1 (dags.c). */
 int ain__api_limit(ain__api_call_t *call, const char *value, long long max, long long *out);
 
-/* Handlers (dags.c): GET /v1/dags/{id} (?format=dot), GET /v1/audit. */
+/* Handlers (dags.c): GET /v1/dags (filters, keyset pages), GET /v1/dags/{id} (?format=dot),
+ * GET /v1/audit. */
+int ain__api_dag_list(ain__api_call_t *call);
 int ain__api_dag_show(ain__api_call_t *call);
 int ain__api_audit(ain__api_call_t *call);
 

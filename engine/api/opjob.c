@@ -178,6 +178,18 @@ int ain__api_query(ain__api_call_t *call, const char *const *keys,
   return 0;
 }
 
+int ain__api_query_copy(ain__api_call_t *call, const char *key, const char *value, char *out,
+                        size_t cap) {
+  size_t n = strlen(value);
+  if (n >= cap) {
+    ain__api_send_error(call->req, "EINVAL", key, "'%s' is too long (%zu bytes, at most %zu)", key,
+                        n, cap - 1);
+    return -1;
+  }
+  memcpy(out, value, n + 1);
+  return 0;
+}
+
 cJSON *ain__api_body_object(ain__api_call_t *call, const char *const *keys) {
   h2o_iovec_t body = call->req->entity;
   if (body.base == NULL || body.len == 0) {

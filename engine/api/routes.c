@@ -27,6 +27,7 @@ const ain__api_route_t ain__api_routes[] = {
     {"POST", "/v1/tasks/{id}/cancel", AIN_ROLE_OPERATOR, ain__api_task_cancel}, /* tasks.c */
     {"GET", "/v1/tasks/{id}/audit", AIN_ROLE_VIEWER, ain__api_task_audit},  /* tasks_write.c */
     {"POST", "/v1/tasks/{id}/retry", AIN_ROLE_OPERATOR, ain__api_task_retry}, /* tasks_write.c */
+    {"GET", "/v1/dags", AIN_ROLE_VIEWER, ain__api_dag_list},               /* dags.c */
     {"GET", "/v1/dags/{id}", AIN_ROLE_VIEWER, ain__api_dag_show},          /* dags.c */
     {"GET", "/v1/audit", AIN_ROLE_VIEWER, ain__api_audit},                 /* dags.c */
     {"GET", "/v1/reviews", AIN_ROLE_VIEWER, ain__api_review_list},         /* reviews.c */

@@ -3,9 +3,12 @@
 #include "ops/tasks.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/util.h"
 #include "lua/personas.h"
@@ -22,6 +25,70 @@ typedef struct {
   size_t n, cap;
 } persona_cache_t;
 
+/* Personas found valid by any batch in this process, with the identity of the file then: a check
+ * builds a Lua state, compiles and runs the file, and closes the state (about a millisecond, more
+ * than the rest of a 100-task batch), so a file that has not changed since it passed is not
+ * checked again. Any change (an edit, a rename over it, a touch) makes the next batch check it.
+ * Invalid results are never kept: a refusal is always fresh. */
+#define PASSED_MAX 64
+static struct {
+  char dir[512], id[AIN_MESSAGE_PERSONA_MAX + 1];
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime, ctime;
+} passed[PASSED_MAX];
+static size_t npassed, passed_next;
+static pthread_mutex_t passed_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int persona_stat(const char *dir, const char *id, struct stat *st) {
+  char path[4400];
+  if (!ain_message_persona_id_valid(id)) {
+    return -1;
+  }
+  snprintf(path, sizeof path, "%s/personas/%s.lua", dir, id);
+  return stat(path, st);
+}
+
+static int same_file(const struct stat *st, size_t i) {
+  return passed[i].dev == st->st_dev && passed[i].ino == st->st_ino &&
+         passed[i].size == st->st_size && passed[i].mtime.tv_sec == st->st_mtim.tv_sec &&
+         passed[i].mtime.tv_nsec == st->st_mtim.tv_nsec &&
+         passed[i].ctime.tv_sec == st->st_ctim.tv_sec &&
+         passed[i].ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* 1 when dir/personas/id.lua passed a check and is the same file now (stat in *st either way). */
+static int passed_before(const char *dir, const char *id, struct stat *st, int *have_st) {
+  *have_st = persona_stat(dir, id, st) == 0;
+  int hit = 0;
+  pthread_mutex_lock(&passed_mu);
+  for (size_t i = 0; *have_st && i < npassed && !hit; i++) {
+    hit = strcmp(passed[i].id, id) == 0 && strcmp(passed[i].dir, dir) == 0 && same_file(st, i);
+  }
+  pthread_mutex_unlock(&passed_mu);
+  return hit;
+}
+
+static void remember_passed(const char *dir, const char *id, const struct stat *st) {
+  if (strlen(dir) >= sizeof passed[0].dir || strlen(id) >= sizeof passed[0].id) {
+    return;
+  }
+  pthread_mutex_lock(&passed_mu);
+  size_t i = 0;
+  while (i < npassed && !(strcmp(passed[i].id, id) == 0 && strcmp(passed[i].dir, dir) == 0)) {
+    i++;
+  }
+  if (i == npassed) {
+    i = npassed < PASSED_MAX ? npassed++ : passed_next++ % PASSED_MAX;
+  }
+  snprintf(passed[i].dir, sizeof passed[i].dir, "%s", dir);
+  snprintf(passed[i].id, sizeof passed[i].id, "%s", id);
+  passed[i].dev = st->st_dev, passed[i].ino = st->st_ino, passed[i].size = st->st_size;
+  passed[i].mtime = st->st_mtim, passed[i].ctime = st->st_ctim;
+  pthread_mutex_unlock(&passed_mu);
+}
+
 static int check_persona(void *data, const ain_task_t *t, ain_err_t *err) {
   persona_cache_t *pc = data;
   for (size_t i = 0; i < pc->n; i++) {
@@ -29,9 +96,18 @@ static int check_persona(void *data, const ain_task_t *t, ain_err_t *err) {
       return 0;
     }
   }
-  int rc = ain_lua_persona_check(NULL, NULL, &pc->opts, t->persona_id, err);
-  if (rc != 0) {
-    return rc;
+  struct stat st;
+  int have_st = 0;
+  const char *dir = pc->opts.scripts_dir ? pc->opts.scripts_dir : "";
+  if (!passed_before(dir, t->persona_id, &st, &have_st)) {
+    /* st was taken before the check: a change while it runs makes the next batch check again */
+    int rc = ain_lua_persona_check(NULL, NULL, &pc->opts, t->persona_id, err);
+    if (rc != 0) {
+      return rc;
+    }
+    if (have_st) {
+      remember_passed(dir, t->persona_id, &st);
+    }
   }
   if (pc->n == pc->cap) {
     size_t cap = pc->cap ? pc->cap * 2 : 8;
@@ -60,6 +136,54 @@ static int scrub_payloads(const ain_config_t *cfg, ain_ops_batch_t *b, ain_err_t
   return rc;
 }
 
+/* A task id and where it is in the batch, sorted by id then index to find repeats in n log n. */
+typedef struct {
+  const char *id;
+  size_t i;
+} id_at_t;
+
+static int cmp_id_at(const void *a, const void *b) {
+  const id_at_t *x = a, *y = b;
+  int c = strcmp(x->id, y->id);
+  return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* One task_id twice in a batch would reach the store as a duplicate key (a raw EEXIST, or worse,
+ * a message silently merged into another): refuse it first, naming the first repeat in batch
+ * order and the message it repeats. */
+static int refuse_repeated_ids(const ain_ops_batch_t *b, ain_err_t *err) {
+  if (b->ntasks < 2) {
+    return 0;
+  }
+  id_at_t *v = malloc(b->ntasks * sizeof *v);
+  if (v == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < b->ntasks; i++) {
+    v[i] = (id_at_t){b->tasks[i].id, i};
+  }
+  qsort(v, b->ntasks, sizeof *v, cmp_id_at);
+  size_t first = 0, repeat = SIZE_MAX;
+  for (size_t k = 1, start = 0; k < b->ntasks; k++) {
+    if (strcmp(v[k].id, v[start].id) != 0) {
+      start = k;
+    } else if (k == start + 1 && v[k].i < repeat) {
+      first = v[start].i; /* the group's first occurrence and its earliest repeat */
+      repeat = v[k].i;
+    }
+  }
+  free(v);
+  if (repeat == SIZE_MAX) {
+    return 0;
+  }
+  char field[48];
+  snprintf(field, sizeof field, "[%zu].task_id", repeat);
+  return ain_err_field(err, AIN_EINVAL, field,
+                       "message %zu: tasks[%zu].task_id duplicates tasks[%zu] (task_id %s); a "
+                       "batch names each task once",
+                       repeat, repeat, first, b->tasks[repeat].id);
+}
+
 int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len,
                             const char *source, ain_ops_batch_t *out, ain_err_t *err) {
   memset(out, 0, sizeof *out);
@@ -79,6 +203,9 @@ int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len
   }
   if (out->ntasks == 0) {
     rc = ain_err_set(err, AIN_ESCHEMA, "%s: no task message found", source ? source : "input");
+    goto fail;
+  }
+  if ((rc = refuse_repeated_ids(out, err)) != 0) {
     goto fail;
   }
   for (size_t i = 0; i < out->ntasks; i++) {
@@ -152,6 +279,25 @@ int ain_ops_enqueue_commit(ain_ops_t *ops, const ain_ops_batch_t *b, const char 
     rc = ain_err_set(err, AIN_ENOMEM, "out of memory");
     goto fail;
   }
+  /* First the insert alone: a batch of new ids (the common case) needs no look at each id. The
+   * insert is one transaction, so an id already stored refuses all of it (EEXIST) and nothing
+   * is stored; only then is each id looked up. */
+  {
+    ain_store_batch_t batch = {.tasks = b->tasks, .ntasks = b->ntasks};
+    ain_store_req_t req;
+    ain_store_req_enqueue(&req, &batch);
+    ain_err_t e;
+    ain_err_clear(&e);
+    rc = ain_ops_wait(ops, &req, actor, &e);
+    ain_store_req_cleanup(&req);
+    if (rc != AIN_EEXIST) {
+      if (rc != 0) {
+        *err = e;
+      }
+      nfresh = b->ntasks;
+      goto done;
+    }
+  }
   /* Two tries: a concurrent sender may store one of these ids between the check and the insert
    * (the insert then refuses with EEXIST, and the second look sorts it out). */
   for (int attempt = 0; attempt < 2; attempt++) {
@@ -176,6 +322,7 @@ int ain_ops_enqueue_commit(ain_ops_t *ops, const ain_ops_batch_t *b, const char 
       break;
     }
   }
+done:
   if (rc == 0 && existing != NULL) {
     *existing = b->ntasks - nfresh;
   }
@@ -221,41 +368,6 @@ char *ain_ops_task_handler(const ain_task_t *t) {
 
 /* ---- list ------------------------------------------------------------------------------------ */
 
-/* A filter value: printable ASCII without spaces, 1..128 bytes (ids and type names are). */
-static int filter_ok(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 128) {
-    return 0;
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] <= ' ' || s[i] > '~') {
-      return 0;
-    }
-  }
-  return 1;
-}
-
-/* "<created_at>.<uuid>" -> its parts. 0, or -1 when it is not a cursor this layer made. */
-static int parse_cursor(const char *s, int64_t *created_at, char id[AIN_UUID_LEN + 1]) {
-  const char *dot = strchr(s, '.');
-  if (dot == NULL || dot == s || dot - s > 18 || strlen(dot + 1) != AIN_UUID_LEN) {
-    return -1;
-  }
-  int64_t v = 0;
-  for (const char *p = s; p < dot; p++) {
-    if (!isdigit((unsigned char)*p)) {
-      return -1;
-    }
-    v = v * 10 + (*p - '0');
-  }
-  if (!ain_message_uuid7_valid(dot + 1)) {
-    return -1;
-  }
-  *created_at = v;
-  memcpy(id, dot + 1, AIN_UUID_LEN + 1);
-  return 0;
-}
-
 int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_task_page_t *out,
                       ain_err_t *err) {
   memset(out, 0, sizeof *out);
@@ -266,7 +378,7 @@ int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_tas
                          "succeeded, dead, cancelled)",
                          q->status);
   }
-  if (q->type != NULL && !filter_ok(q->type)) {
+  if (q->type != NULL && !ain_ops_filter_ok(q->type)) {
     return ain_err_field(err, AIN_EINVAL, "type",
                          "type must be 1..128 printable characters without spaces");
   }
@@ -280,10 +392,8 @@ int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_tas
   }
   int limit = q->limit > 0 ? q->limit : AIN_OPS_LIST_DEFAULT;
   int64_t after_ts = 0;
-  if (q->after != NULL && parse_cursor(q->after, &after_ts, out->after_) != 0) {
-    return ain_err_field(err, AIN_EINVAL, "after",
-                         "'%.80s' is not a page cursor (use the `next` of a previous page)",
-                         q->after);
+  if (q->after != NULL && ain_ops_cursor_parse(q->after, &after_ts, out->after_, err) != 0) {
+    return AIN_EINVAL;
   }
   ain_store_req_list(&out->req_, status, q->dag_id, limit);
   out->req_.u.list.type = q->type;
@@ -302,7 +412,7 @@ int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_tas
    * exactly full at the end of the table gives one empty page more, which says "" itself. */
   if (out->ntasks == (size_t)limit) {
     const ain_task_t *last = &out->tasks[out->ntasks - 1];
-    snprintf(out->next, sizeof out->next, "%lld.%s", (long long)last->created_at, last->id);
+    ain_ops_cursor_format(last->created_at, last->id, out->next);
   }
   return 0;
 }
@@ -314,14 +424,6 @@ void ain_ops_task_page_free(ain_ops_task_page_t *p) {
   memset(p, 0, sizeof *p);
 }
 
-static void add_opt_string(cJSON *o, const char *key, const char *v) {
-  if (v != NULL && v[0] != '\0') {
-    cJSON_AddStringToObject(o, key, v);
-  } else {
-    cJSON_AddNullToObject(o, key);
-  }
-}
-
 cJSON *ain_ops_task_page_json(const ain_ops_task_page_t *p) {
   cJSON *o = cJSON_CreateObject();
   cJSON *arr = cJSON_AddArrayToObject(o, "tasks");
@@ -329,21 +431,21 @@ cJSON *ain_ops_task_page_json(const ain_ops_task_page_t *p) {
     const ain_task_t *t = &p->tasks[i];
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "task_id", t->id);
-    add_opt_string(r, "type", t->type);
+    ain_ops_json_opt_string(r, "type", t->type);
     cJSON_AddStringToObject(r, "status", ain_task_status_name(t->status));
-    add_opt_string(r, "dag_id", t->dag_id);
-    add_opt_string(r, "step", t->step);
-    add_opt_string(r, "persona_id", t->persona_id);
+    ain_ops_json_opt_string(r, "dag_id", t->dag_id);
+    ain_ops_json_opt_string(r, "step", t->step);
+    ain_ops_json_opt_string(r, "persona_id", t->persona_id);
     cJSON_AddNumberToObject(r, "attempts", t->attempts);
     cJSON_AddNumberToObject(r, "max_attempts", t->max_attempts);
     cJSON_AddNumberToObject(r, "priority", t->priority);
     cJSON_AddNumberToObject(r, "state_version", (double)t->state_version);
     cJSON_AddNumberToObject(r, "created_at", (double)t->created_at);
     cJSON_AddNumberToObject(r, "updated_at", (double)t->updated_at);
-    add_opt_string(r, "last_error", t->last_error);
+    ain_ops_json_opt_string(r, "last_error", t->last_error);
     cJSON_AddItemToArray(arr, r);
   }
-  add_opt_string(o, "next", p->next);
+  ain_ops_json_opt_string(o, "next", p->next);
   return o;
 }
 

@@ -61,6 +61,10 @@ typedef enum {
   AIN__PG_METRICS_SCALARS,
   AIN__PG_METRICS_NODES,
   AIN__PG_PUBLISH_GUARD, /* metrics.c: ain_publish_guard() of sql/postgres/019_metrics.sql */
+  AIN__PG_DAG_LIST, /* dags.c: + 1 by status, + 2 by persona, + 3 by both */
+  AIN__PG_DAG_LIST_STATUS,
+  AIN__PG_DAG_LIST_PERSONA,
+  AIN__PG_DAG_LIST_BOTH,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -255,6 +259,23 @@ int ain__pg_parse_metrics(ain_store_req_t *req, ain__pg_plan_t *plan);
    "SELECT backlog, action, paused FROM ain_publish_guard($1::text, $2::bigint, $3::bigint, "      \
    "$4::bigint)",                                                                                  \
    4}
+/* dags.c: the two halves of LIST_DAGS, and one dags row (AIN__PG_DAG_COLS) into d. */
+int ain__pg_plan_list_dags(ain_store_req_t *req, ain__pg_plan_t *plan);
+int ain__pg_parse_list_dags(ain_store_req_t *req, ain__pg_plan_t *plan);
+void ain__pg_read_dag(const PGresult *r, int row, ain_dag_t *d);
+#define AIN__PG_DAG_COLS                                                                           \
+  "d.id, d.root_task_id, d.persona_id, d.last_error, d.status, d.steps_total, d.steps_done, "      \
+  "d.state_version, d.created_at, d.updated_at"
+/* Newest first, keyset on (created_at, id) as a row comparison with ids compared as bytes
+ * (COLLATE "C", as SQLite compares them): the cursor is a range of the index of 016_dag_list.sql,
+ * so a deep page is as short a walk as the first. One statement per filter (a "$1 IS NULL OR"
+ * filter could use no index of its own in a generic plan). $1/$2 the cursor, $3 the limit. */
+#define AIN__PG_DAG_LIST_DEF(name, filter, n)                                                      \
+  {name,                                                                                           \
+   "SELECT " AIN__PG_DAG_COLS " FROM dags d WHERE " filter "(d.created_at, d.id COLLATE \"C\") < " \
+   "($1::bigint, $2::text COLLATE \"C\") ORDER BY d.created_at DESC, d.id COLLATE \"C\" DESC "     \
+   "LIMIT $3::bigint",                                                                             \
+   n}
 #define AIN__PG_REVIEW_DEF                                                                         \
   {"ain_review_op", "SELECT ain_review_op($1::text, $2::text, $3::bigint, $4::json)", 4}
 

@@ -56,6 +56,10 @@ typedef enum {
   SQ_STATS_OPEN,
   SQ_LIST,
   SQ_FIN_PARK,
+  SQ_LIST_DAGS, /* + 1: by status, + 2: by persona, + 3: by both (read.c picks) */
+  SQ_LIST_DAGS_STATUS,
+  SQ_LIST_DAGS_PERSONA,
+  SQ_LIST_DAGS_BOTH,
   SQ__COUNT
 } ain__sq_stmt_id;
 
@@ -77,6 +81,12 @@ typedef struct ain__sq_db {
 struct ain__sq_store {
   ain_store_t base; /* first: ain_store_t * <-> ain__sq_store_t * */
   ain__sq_db_t *db;
+  /* This handle's own read-only connection (PRAGMA query_only) for the ops in sqlite.c's
+   * read_ops, opened at the first of them: in WAL a reader on its own connection neither waits
+   * for the shared connection's mutex (held by a shard across its commit and fsync) nor holds it
+   * up. NULL until then, and for ":memory:" (one connection is the whole database). */
+  ain__sq_db_t *reader;
+  int reader_failed; /* opening it failed once: reads stay on the shared connection */
   char *sql_dir;
   uv_idle_t idle;  /* delivers completed requests on the next loop iteration */
   uv_async_t wake; /* another handle committed claimable work */
@@ -144,6 +154,7 @@ int ain__store_sq_get_dag(ain__sq_ctx_t *c);
 int ain__store_sq_audit_list(ain__sq_ctx_t *c);
 int ain__store_sq_stats(ain__sq_ctx_t *c);
 int ain__store_sq_list(ain__sq_ctx_t *c);
+int ain__store_sq_list_dags(ain__sq_ctx_t *c);
 int ain__store_sq_node_beat(ain__sq_ctx_t *c); /* nodes.c */
 int ain__store_sq_nodes(ain__sq_ctx_t *c);
 int ain__store_sq_archive(ain__sq_ctx_t *c); /* archive.c */
