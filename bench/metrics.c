@@ -191,6 +191,7 @@ int main(int argc, char **argv) {
    * latency, and its share of two store requests) */
   const char *ty[1] = {"noop_lua"}, *ts[2] = {"noop_lua", "succeeded"};
   const char *so[2] = {"sqlite", "finish"};
+  ain_obs_enable(1); /* the last drain may have run with metrics off */
   uint64_t t0 = ain_mono_ns();
   for (int i = 0; i < 1000000; i++) {
     ain_obs_inc(AIN_M_TASKS_CLAIMED, ty);
