@@ -20,6 +20,7 @@ static const struct {
     {"EFORBIDDEN", 403},    /* the caller's role may not do this */
     {"ENOROUTE", 404},      /* no route has this path */
     {"EMETHOD", 405},       /* a route has the path, not the method */
+    {"ERANGE", 416},        /* the media routes: a Range past the end */
     {"EPRECONDITION", 428}, /* an OCC write without If-Match */
     {"EHEADERS", 431},      /* headers past api.max_header_bytes */
     {"ENOTREADY", 503},     /* /readyz: not ready */
@@ -39,6 +40,7 @@ static const struct {
     {409, "Conflict"},
     {413, "Payload Too Large"},
     {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
     {428, "Precondition Required"},
     {431, "Request Header Fields Too Large"},
     {500, "Internal Server Error"},

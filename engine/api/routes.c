@@ -1,5 +1,6 @@
 /* The route table: every endpoint of the API, its method, path pattern and the weakest role that
- * may call it (AIN_ROLE_NONE: no authentication; only /healthz and /readyz). docs/api.md lists
+ * may call it (AIN_ROLE_NONE: no authentication at dispatch: /healthz and /readyz, and the media
+ * routes, which accept a ticket instead and authenticate themselves). docs/api.md lists
  * the same table. Handlers are in the files named beside them.
  * Relies on: internal.h. */
 #include "api/internal.h"
@@ -21,6 +22,7 @@ const ain__api_route_t ain__api_routes[] = {
     /* viewer, or none with api.metrics_public (route.c) */
     {"GET", "/metrics", AIN_ROLE_VIEWER, ain__api_metrics},     /* metrics.c */
     {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
+    {"GET", "/v1/events", AIN_ROLE_VIEWER, ain__api_events},               /* events.c */
     {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */
     {"GET", "/v1/tasks/{id}", AIN_ROLE_VIEWER, ain__api_task_show},        /* tasks.c */
     {"POST", "/v1/tasks", AIN_ROLE_OPERATOR, ain__api_task_enqueue},        /* tasks_write.c */
@@ -34,6 +36,12 @@ const ain__api_route_t ain__api_routes[] = {
     {"GET", "/v1/reviews/{id}", AIN_ROLE_VIEWER, ain__api_review_show},    /* reviews.c */
     {"POST", "/v1/reviews/{id}/approve", AIN_ROLE_REVIEWER, ain__api_review_approve},
     {"POST", "/v1/reviews/{id}/reject", AIN_ROLE_REVIEWER, ain__api_review_reject},
+    {"GET", "/v1/videos/{id}", AIN_ROLE_VIEWER, ain__api_video_show},      /* videos.c */
+    /* A viewer or a ticket of GET /v1/videos/{id}: media.c authenticates itself. */
+    {"GET", "/v1/videos/{id}/media", AIN_ROLE_NONE, ain__api_video_media}, /* media.c */
+    {"HEAD", "/v1/videos/{id}/media", AIN_ROLE_NONE, ain__api_video_media},
+    {"GET", "/v1/videos/{id}/thumbnail", AIN_ROLE_NONE, ain__api_video_thumbnail},
+    {"HEAD", "/v1/videos/{id}/thumbnail", AIN_ROLE_NONE, ain__api_video_thumbnail},
     {"GET", "/v1/publishers", AIN_ROLE_VIEWER, ain__api_publishers_get},   /* admin.c */
     {"POST", "/v1/publishers", AIN_ROLE_OPERATOR, ain__api_publishers_post},
     {"GET", "/v1/nodes", AIN_ROLE_VIEWER, ain__api_nodes},

@@ -3,12 +3,15 @@
  * up on the caller's thread before the server's thread starts, so `ain run` reports a bad key
  * file or a taken port at once, naming the key.
  * Relies on: h2o (libuv build), internal.h (jwt.c, tls.c, work.c, route.c, health.c). */
+#include <openssl/crypto.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "core/log.h"
+#include "objstore/objstore.h"
 
 typedef struct {
   h2o_handler_t super;
@@ -153,6 +156,7 @@ static void begin_drain(ain_api_t *api) {
     api->listening = 0;
   }
   ain__api_health_close(api); /* answers /readyz waiters: shutting down */
+  ain__api_events_close(api); /* ends the event streams: the drain does not wait for them */
   h2o_context_request_shutdown(&api->ctx);
   ain__api_pool_stop(api);
   uv_timer_start(&api->drain_timer, on_drain_timer, 0, 20);
@@ -225,6 +229,10 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   if (!cfg->api.enabled) {
     return 0;
   }
+  /* A client that leaves mid-response (or an event stream whose socket events.c shut down) makes
+   * libuv's write() raise SIGPIPE, which would kill the engine: the write must fail with EPIPE,
+   * which h2o handles by closing the connection. (h2o's own server ignores it the same way.) */
+  signal(SIGPIPE, SIG_IGN);
   ain_api_t *api = calloc(1, sizeof *api);
   if (api == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "out of memory");
@@ -240,8 +248,12 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   uv_mutex_init(&api->metrics.mu);
   uv_mutex_init(&api->metrics.refresh_mu);
   configure_h2o(api);
+  char objects[4096];
+  snprintf(objects, sizeof objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
   if ((rc = ain__api_jwt_init(&api->jwt, cfg, err)) != 0 ||
-      (rc = ain__api_tls_new(cfg, &api->ssl_ctx, err)) != 0) {
+      (rc = ain__api_tls_new(cfg, &api->ssl_ctx, err)) != 0 ||
+      (rc = ain__api_ticket_init(api, err)) != 0 ||
+      (rc = ain_objstore_dir_open(objects, &api->objects, err)) != 0) {
     goto fail;
   }
   h2o_context_init(&api->ctx, &api->loop, &api->h2o);
@@ -346,10 +358,13 @@ void ain_api_free(ain_api_t *api) {
   h2o_config_dispose(&api->h2o);
   ain__api_jwt_free(&api->jwt);
   ain__api_tls_free(api->ssl_ctx);
+  ain_objstore_close(api->objects);
+  OPENSSL_cleanse(api->media_key, sizeof api->media_key);
   free(api->ready);
   free(api->metrics.text);
   uv_mutex_destroy(&api->metrics.mu);
   uv_mutex_destroy(&api->metrics.refresh_mu);
+  ain__api_events_free(api);
   uv_mutex_destroy(&api->done_mu);
   uv_cond_destroy(&api->done_cond);
   free(api);

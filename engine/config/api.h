@@ -10,8 +10,11 @@
  *     max_header_bytes = 16384,       -- request line + headers; more gets 431
  *     request_timeout_ms = 10000,     -- whole request (headers and body) and keep-alive idle
  *     workers = 2,                    -- threads running store calls, each with its own handle
+ *     events_poll_ms = 500,           -- GET /v1/events: how often the audit log is read (50..60000)
+ *     max_event_streams = 64,         -- GET /v1/events streams open at once; more get 503
  *     max_token_ttl = "1h",           -- a JWT's exp at most this far ahead ("15m", "1h", 3600)
  *     metrics_public = false,         -- true: GET /metrics needs no caller (else viewer)
+ *     media_ticket_ttl = "10m",       -- media_url/thumbnail_url tickets' life (1s .. 1d)
  *     jwt = { alg = "HS256", secret = "api_jwt" }    -- a secret's name (core/secret.h)
  *        or { alg = "RS256"|"ES256", public_key = "keys/api.pub",
  *             private_key = "keys/api.key" }         -- private_key: only `ain token issue`
@@ -56,8 +59,11 @@ typedef struct {
   int64_t max_header_bytes;
   int64_t request_timeout_ms;
   int64_t workers;
+  int64_t events_poll_ms;    /* GET /v1/events: the one poller's period */
+  int64_t max_event_streams; /* streams open at once (0: the route answers 503) */
   int64_t max_token_ttl_s;
   int metrics_public; /* GET /metrics without a caller (a scraper without a token) */
+  int64_t media_ticket_ttl_s; /* how long a media_url/thumbnail_url ticket is valid */
   struct {
     char *alg;         /* "HS256" | "RS256" | "ES256"; NULL = no bearer tokens */
     char *secret;      /* HS256: the secret's name */
@@ -73,6 +79,7 @@ typedef struct {
 } ain_api_config_t;
 
 #define AIN_API_MAX_TOKEN_TTL_S_MAX (7 * 86400)
+#define AIN_API_MEDIA_TICKET_TTL_S_MAX 86400
 
 void ain_api_config_defaults(ain_api_config_t *ac);
 void ain_api_config_free(ain_api_config_t *ac);

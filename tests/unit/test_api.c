@@ -112,8 +112,16 @@ TEST(config_refusals_name_the_key) {
       {"api = { max_body_bytes = 1.5 }", "api.max_body_bytes"},
       {"api = { request_timeout_ms = 5 }", "api.request_timeout_ms"},
       {"api = { workers = 100 }", "api.workers"},
+      {"api = { events_poll_ms = 10 }", "api.events_poll_ms"},
+      {"api = { events_poll_ms = \"fast\" }", "api.events_poll_ms"},
+      {"api = { max_event_streams = -1 }", "api.max_event_streams"},
+      {"api = { max_event_streams = 1e6 }", "api.max_event_streams"},
       {"api = { max_token_ttl = \"8d\" }", "api.max_token_ttl"},
       {"api = { max_token_ttl = \"soon\" }", "api.max_token_ttl"},
+      {"api = { media_ticket_ttl = \"2d\" }", "api.media_ticket_ttl"},
+      {"api = { media_ticket_ttl = 0 }", "api.media_ticket_ttl"},
+      {"api = { media_ticket_ttl = 1.5 }", "api.media_ticket_ttl"},
+      {"api = { media_ticket_ttl = true }", "api.media_ticket_ttl"},
       {"api = { port = 1 }", "api.port"},
       {"api = { jwt = { alg = \"none\" } }", "api.jwt.alg"},
       {"api = { jwt = { alg = \"HS512\", secret = \"k\" } }", "api.jwt.alg"},
@@ -155,6 +163,7 @@ TEST(config_refusals_name_the_key) {
                                                  "secret = \"api_jwt\" } }"),
                             &err));
   ASSERT_EQ(cfg.api.max_token_ttl_s, 900);
+  ASSERT_EQ(cfg.api.media_ticket_ttl_s, 600); /* the default */
   ASSERT_EQ(cfg.api.workers, 3);
   ASSERT_STR_EQ(cfg.api.jwt.secret, "api_jwt");
   ASSERT_EQ(cfg.api.enabled, 1);

@@ -33,6 +33,8 @@ typedef enum {
   AIN__PG_AUDIT_DAG,
   AIN__PG_AUDIT_OPERATOR,
   AIN__PG_AUDIT_DECISIONS,
+  AIN__PG_AUDIT_TAIL,
+  AIN__PG_AUDIT_NEWEST,
   AIN__PG_STATS,
   AIN__PG_OPEN_WORK,
   AIN__PG_LIST,
@@ -54,6 +56,7 @@ typedef enum {
   AIN__PG_NODES,
   AIN__PG_ARCHIVE,
   AIN__PG_REVIEW, /* review.c: every review/publish op is one call of ain_review_op() */
+  AIN__PG_RECEIPTS_OF, /* review.c: one video's receipts, beside REVIEW_LIST of that video */
   AIN__PG_PURGE,  /* purge.c: ain_purge() of sql/postgres/011_purge.sql */
   AIN__PG_WEDGE,  /* wedge.c: ain_wedge() */
   AIN__PG_RETRY,  /* retry.c: ain_retry() of sql/postgres/013_task_list.sql */
