@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The review-backlog guard on a real PostgreSQL: ain_publish_guard() of migration 019
+# The review-backlog guard on a real PostgreSQL: ain_publish_guard() of migration 017
 # (metrics_guard_common.bash).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/api_common.bash"

@@ -1,6 +1,6 @@
 /* The Postgres backend's METRICS (three read statements in one pipeline sync, so one implicit
  * transaction: depth by type and status, the scalars, the nodes) and PUBLISH_GUARD (one call of
- * ain_publish_guard(), sql/postgres/019_metrics.sql).
+ * ain_publish_guard(), sql/postgres/017_metrics.sql).
  * Relies on: internal.h, store/metrics.h. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* The SQLite backend's METRICS and PUBLISH_GUARD ops (store/metrics.h). METRICS reads in one read
  * transaction (a consistent picture, no write lock); the depth query walks index
- * tasks_status_type (sql/sqlite/019_metrics.sql) over the open statuses and the dead letters only,
+ * tasks_status_type (sql/sqlite/017_metrics.sql) over the open statuses and the dead letters only,
  * so finished rows cost nothing. PUBLISH_GUARD holds the write lock from the count to the
  * writes, so two nodes' guards and an operator's pause are serialised. The semantics match
- * ain_publish_guard() in sql/postgres/019_metrics.sql.
+ * ain_publish_guard() in sql/postgres/017_metrics.sql.
  * Relies on: internal.h, store/metrics.h. */
 #include <stdio.h>
 #include <stdlib.h>

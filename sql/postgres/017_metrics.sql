@@ -1,4 +1,4 @@
--- 019: a /metrics scrape counts the open tasks (and the dead letters) by type and status; this
+-- 017: a /metrics scrape counts the open tasks (and the dead letters) by type and status; this
 -- partial index holds only those rows (see the SQLite migration).
 CREATE INDEX tasks_status_type_idx ON tasks (status, type)
   WHERE status IN ('pending', 'ready', 'running', 'waiting', 'dead');
