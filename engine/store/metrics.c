@@ -1,6 +1,6 @@
 /* The generic layer of the METRICS and PUBLISH_GUARD ops (store/metrics.h): initialisers, the
  * checks every backend relies on, output building and cleanup. The SQL lives in sqlite/metrics.c,
- * postgres/metrics.c and sql/postgres/019_metrics.sql.
+ * postgres/metrics.c and sql/postgres/017_metrics.sql.
  * Relies on: store.h, store/metrics.h. */
 #include "store/metrics.h"
 

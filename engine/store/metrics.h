@@ -4,7 +4,7 @@
  * same on every node: open tasks by type and status (queue depth), the review backlog (pending
  * reviews) and the age of its oldest, every node's last heartbeat, whether publishing is paused
  * and by whom; on Postgres also the dead tuples of the queue tables (tasks, task_deps) and the age
- * of the oldest open transaction. Index tasks_status_type (migration 019) keeps the depth query
+ * of the oldest open transaction. Index tasks_status_type (migration 017) keeps the depth query
  * off the finished rows.
  *
  * PUBLISH_GUARD (one write transaction): the review-backlog control of DESIGN §10. With B pending
@@ -16,7 +16,7 @@
  * it does not pause again until the backlog has first dropped below resume_at (re-armed: the
  * marker is cleared).
  * Relies on: store.h. SQL: store/sqlite/metrics.c, store/postgres/metrics.c and
- * sql/postgres/019_metrics.sql (ain_publish_guard). */
+ * sql/postgres/017_metrics.sql (ain_publish_guard). */
 #ifndef AIN_STORE_METRICS_H
 #define AIN_STORE_METRICS_H
 

@@ -63,7 +63,7 @@ typedef enum {
   AIN__PG_METRICS_DEPTH, /* metrics.c: a scrape's gauges, three statements */
   AIN__PG_METRICS_SCALARS,
   AIN__PG_METRICS_NODES,
-  AIN__PG_PUBLISH_GUARD, /* metrics.c: ain_publish_guard() of sql/postgres/019_metrics.sql */
+  AIN__PG_PUBLISH_GUARD, /* metrics.c: ain_publish_guard() of sql/postgres/017_metrics.sql */
   AIN__PG_DAG_LIST, /* dags.c: + 1 by status, + 2 by persona, + 3 by both */
   AIN__PG_DAG_LIST_STATUS,
   AIN__PG_DAG_LIST_PERSONA,
