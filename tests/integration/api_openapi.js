@@ -324,6 +324,38 @@ function parseSse(text) {
   return out;
 }
 
+// Statuses any route can answer (info.description says so): past the body or header limits.
+const GLOBAL_STATUSES = [413, 431];
+
+function checkErrorBody(M, rec, where, schemaName) {
+  const ctype = (rec.headers['content-type'] || '').split(';')[0].trim();
+  if (ctype !== 'application/json') return [`${where}: an error as ${ctype || '(no type)'}, not application/json`];
+  let v;
+  try {
+    v = JSON.parse(rec.body.toString('utf8'));
+  } catch (e) {
+    return [`${where}: the error body is not JSON`];
+  }
+  const bad = M.S.validate(schemaName, v);
+  return bad ? [`${where}: ${rec.body.toString('utf8').slice(0, 200)}: ${bad}`] : [];
+}
+
+// A request no operation takes: a path the document has with other methods is 405 EMETHOD with
+// Allow listing exactly those; a path it does not have is 404 ENOROUTE.
+function checkUnrouted(M, rec, where, p) {
+  const others = [...new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH'].map((m) => matchOp(M.ops, m, p)).filter(Boolean).map((o) => o.method))];
+  if (others.length) {
+    if (rec.status !== 405) return [`${where}: ${p} has only ${others.join(', ')} in the document, so 405 was due`];
+    const allow = (rec.headers.allow || '').split(/,\s*/).filter(Boolean).sort().join(', ');
+    const probs = allow === others.sort().join(', ') ? [] : [`${where}: Allow is "${rec.headers.allow}", the document has ${others.join(', ')}`];
+    return probs.concat(checkErrorBody(M, rec, where, 'Error405'));
+  }
+  if (rec.status !== 404) return [`${where}: no path of the document matches ${p}, so 404 was due`];
+  const probs = checkErrorBody(M, rec, where, 'Error404');
+  if (!probs.length && JSON.parse(rec.body.toString('utf8')).error.code !== 'ENOROUTE') probs.push(`${where}: an unknown path must be ENOROUTE`);
+  return probs;
+}
+
 // Problems with one recorded exchange rec = {name, method, path, status, headers, body (Buffer),
 // req (Buffer|null), reqType, badRequestBody}.
 function checkRecord(M, rec) {
@@ -331,8 +363,9 @@ function checkRecord(M, rec) {
   const where = `${rec.name} (${rec.method} ${rec.path} -> ${rec.status})`;
   const [p, query] = rec.path.split('?');
   const o = matchOp(M.ops, rec.method, p);
-  if (!o) return [`${where}: no operation in the document`];
+  if (!o) return checkUnrouted(M, rec, where, p);
   const r = o.resp[String(rec.status)];
+  if (!r && GLOBAL_STATUSES.includes(rec.status)) return checkErrorBody(M, rec, where, `Error${rec.status}`);
   if (!r) return [`${where}: status ${rec.status} is not documented for ${o.method} ${o.path}`];
   const ctype = (rec.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
   const types = Object.keys(r.content);
