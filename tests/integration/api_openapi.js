@@ -178,13 +178,19 @@ function compareRoutes(doc, routesText) {
     const o = docOps.get(k);
     if (!o) {
       probs.push(`routes.c has ${k}, docs/openapi.yaml does not`);
-    } else if (o.op['x-ain-role'] !== r.role) {
-      probs.push(`${k}: x-ain-role is ${o.op['x-ain-role']}, routes.c says ${r.role}`);
-    } else if (!String(o.op.description || '').includes(`Role: ${r.role}`)) {
-      probs.push(`${k}: the description does not say "Role: ${r.role}"`);
+      continue;
     }
-    if (o && (r.role === 'none') !== (Array.isArray(o.op.security) && o.op.security.length === 0)) {
-      probs.push(`${k}: security must be [] exactly when the route needs no caller`);
+    // x-ain-route-role: the table's role when the handler authenticates itself (the media
+    // routes: a ticket or a viewer); x-ain-role is then what a caller without a ticket needs.
+    const role = o.op['x-ain-role'];
+    const tableRole = o.op['x-ain-route-role'] || role;
+    if (tableRole !== r.role) {
+      probs.push(`${k}: x-ain-${o.op['x-ain-route-role'] ? 'route-' : ''}role is ${tableRole}, routes.c says ${r.role}`);
+    } else if (!String(o.op.description || '').includes(`Role: ${role}`)) {
+      probs.push(`${k}: the description does not say "Role: ${role}"`);
+    }
+    if ((role === 'none') !== (Array.isArray(o.op.security) && o.op.security.length === 0)) {
+      probs.push(`${k}: security must be [] exactly when x-ain-role is none`);
     }
   }
   for (const k of docOps.keys()) if (!seen.has(k)) probs.push(`docs/openapi.yaml has ${k}, routes.c does not`);
@@ -201,9 +207,9 @@ function errorTables() {
   for (const m of errH.matchAll(/X\((E[A-Z_0-9]+),\s*-\d+/g)) status.set(m[1], 500);
   status.set('EUNKNOWN', 500); // ain_err_name of a code outside the table
   const api = new Map();
-  for (const m of respond.matchAll(/\{"(E[A-Z_0-9]+)",\s*(\d{3}),/g)) api.set(m[1], +m[2]);
+  for (const m of respond.matchAll(/\{"(E[A-Z_0-9]+)",\s*(\d{3})\s*[,}]/g)) api.set(m[1], +m[2]);
   const ops = new Map();
-  for (const m of opsC.matchAll(/\{AIN_(E[A-Z_0-9]+),\s*AIN_EXIT_[A-Z]+,\s*(\d{3})\}/g)) ops.set(m[1], +m[2]);
+  for (const m of opsC.matchAll(/\{AIN_(E[A-Z_0-9]+),\s*AIN_EXIT_[A-Z]+,\s*(\d{3})\s*\}/g)) ops.set(m[1], +m[2]);
   return { status, api, ops };
 }
 
