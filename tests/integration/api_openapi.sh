@@ -94,6 +94,7 @@ assert_eq "$(REQ=$(req "$(jq -c '.payload.decision="review"' <<< "$new")") rec e
 assert_eq "$(REQ=$(req "$(jq -c '.colour=1' <<< "$new")") BAD_BODY=true rec enqueue_unknown "$O" POST /v1/tasks)" 400 "an unknown member"
 printf '%s\n%s\n' "$(video_msg vid-d pass)" "$(video_msg vid-e pass)" > "$T/lines"
 assert_eq "$(REQ=$T/lines REQ_TYPE=application/x-ndjson rec enqueue_lines "$O" POST /v1/tasks)" 201 "enqueue JSON Lines"
+assert_eq "$(REQ=$(req "$new") REQ_TYPE=text/plain rec enqueue_texttype "$O" POST /v1/tasks)" 415 "a text/plain body"
 assert_eq "$(rec task_missing "$V" GET /v1/tasks/01a24efe-7c72-7a70-a330-62789f55bb14)" 404 "an unknown task"
 assert_eq "$(rec task_badid "$V" GET /v1/tasks/nope)" 400 "a bad task id"
 assert_eq "$(rec tasks_badlimit "$V" GET '/v1/tasks?limit=0')" 400 "limit 0"
