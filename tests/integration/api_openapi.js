@@ -309,7 +309,8 @@ function coerce(v) {
   return /^-?\d+$/.test(v) ? Number(v) : v;
 }
 
-// Server-Sent Events: [{event, id, data}] (comments and empty lines skipped).
+// Server-Sent Events as a browser dispatches them: [{event, id, data}] (comments, and blocks
+// without data such as `retry:`, dispatch nothing).
 function parseSse(text) {
   const out = [];
   for (const block of text.split(/\r?\n\r?\n/)) {
@@ -325,7 +326,7 @@ function parseSse(text) {
       else if (k === 'id') ev.id = v;
       any = true;
     }
-    if (any) out.push(ev);
+    if (any && ev.data !== null) out.push(ev); // no data: nothing is dispatched (a retry: line)
   }
   return out;
 }
