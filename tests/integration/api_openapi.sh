@@ -65,7 +65,7 @@ rec() {
   local rc=0
   curl "${a[@]}" "$@" "$U$p" || rc=$?
   [ "$rc" = 0 ] || [ "$rc" = 28 ] || fail "$name: curl exit $rc" # 28: --max-time ended a stream
-  [ "$method" != HEAD ] || : > "$D/$name.body"
+  [ "$method" != HEAD ] && [ -f "$D/$name.body" ] || : > "$D/$name.body" # curl writes no file for no body
   jq -n --arg m "$method" --arg p "$p" --arg t "${REQ_TYPE:-}" --argjson bad "${BAD_BODY:-false}" \
     '{method: $m, path: $p, req_type: (if $t == "" then null else $t end), bad_request_body: $bad}' \
     > "$D/$name.meta.json"
@@ -179,9 +179,16 @@ assert_eq "$(rec events_types "$V" GET '/v1/events?types=task,review' -H 'Last-E
 assert_eq "$(rec events_badtype "$V" GET '/v1/events?types=weather')" 400 "an unknown event type"
 [ "$(grep -c '^event: ' "$D/events.body")" -ge 5 ] || fail "few events from after=0: $(head -c 600 "$D/events.body")"
 assert_eq "$(rec console - GET /console)" 200 console
-asset=$(grep -o '/console/[A-Za-z0-9_.-]*' "$D/console.body" | head -1)
-[ -n "$asset" ] || fail "the console page names no asset"
-assert_eq "$(rec console_asset - GET "$asset")" 200 "console asset $asset"
+assets=$(grep -o '/console/[A-Za-z0-9_.-]*' "$D/console.body" | sort -u)
+[ "$(wc -w <<< "$assets")" -ge 2 ] || fail "the console page names few files: $assets"
+n=0
+for a in $assets; do # each kind of file the page loads (script, style sheet, icon)
+  n=$((n + 1))
+  assert_eq "$(rec "console_file_$n" - GET "$a")" 200 "console file $a"
+done
+etag=$(grep -i '^etag:' "$D/console.hdr" | cut -d' ' -f2- | tr -d '\r')
+assert_eq "$(rec console_304 - GET /console -H "If-None-Match: $etag")" 304 "console revalidated"
+assert_eq "$(rec console_head - HEAD /console)" 200 "HEAD console"
 assert_eq "$(rec console_missing - GET /console/nothing.js)" 404 "an unknown console file"
 assert_eq "$(rec metrics "$V" GET /metrics)" 200 metrics
 assert_eq "$(rec metrics_noauth - GET /metrics)" 401 "metrics without a caller (api.metrics_public is false)"
