@@ -11,3 +11,8 @@ set_target_properties(bench_pgqueue PROPERTIES ENABLE_EXPORTS ON)
 add_executable(bench_soak ${CMAKE_SOURCE_DIR}/bench/soak.c ${CMAKE_SOURCE_DIR}/bench/common.c)
 target_link_libraries(bench_soak PRIVATE ain_engine)
 set_target_properties(bench_soak PROPERTIES ENABLE_EXPORTS ON)
+# bench/api: wrk (bench/api.lua) and a constant-rate client (bench/rate.c) against the API server.
+add_executable(bench_api ${CMAKE_SOURCE_DIR}/bench/api.c ${CMAKE_SOURCE_DIR}/bench/rate.c
+               ${CMAKE_SOURCE_DIR}/bench/common.c)
+target_link_libraries(bench_api PRIVATE ain_engine)
+set_target_properties(bench_api PROPERTIES ENABLE_EXPORTS ON)

@@ -56,6 +56,60 @@ void bench_fill_task(ain_task_t *t, const char *handler, const char *payload) {
   t->max_attempts = 3;
 }
 
+double bench_enqueue_noop(const char *url, int n, int batch, FILE *ids) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  ain_store_t *s = bench_open_store(&loop, url);
+  ain_task_t *tasks = calloc((size_t)batch, sizeof *tasks);
+  if (tasks == NULL) {
+    bench_die("out of memory", NULL);
+  }
+  uint64_t t0 = ain_mono_ns();
+  for (int done = 0; done < n;) {
+    int k = n - done < batch ? n - done : batch;
+    for (int i = 0; i < k; i++) {
+      bench_fill_task(&tasks[i], "lua:bench_noop.run", "{}");
+    }
+    ain_store_batch_t b = {.tasks = tasks, .ntasks = (size_t)k};
+    ain_store_req_t req;
+    ain_store_req_enqueue(&req, &b);
+    req.actor = "bench";
+    if (ain_store_wait(s, &req) != 0) {
+      bench_die("enqueue", &req.err);
+    }
+    ain_store_req_cleanup(&req);
+    for (int i = 0; ids != NULL && i < k; i++) {
+      fprintf(ids, "%s\n", tasks[i].id);
+    }
+    done += k;
+  }
+  double rate = n / bench_secs_since(t0);
+  free(tasks);
+  bench_close_store(s, &loop);
+  uv_loop_close(&loop);
+  return rate;
+}
+
+void bench_engine_config(ain_config_t *cfg, const char *url, int shards) {
+  ain_config_defaults(cfg);
+  free(cfg->store.url);
+  cfg->store.url = ain_strdup(url);
+  free(cfg->scripts_dir);
+  cfg->scripts_dir = ain_strdup(AIN_SOURCE_DIR "/bench/scripts");
+  free(cfg->log_level);
+  cfg->log_level = ain_strdup("warn");
+  if (shards > 0) {
+    cfg->shards = shards;
+  }
+  free(cfg->trends.source); /* no planner: the benchmark enqueues its own tasks */
+  cfg->trends.source = ain_strdup("");
+  cfg->queue.poll_ms = 20;
+  const char *cb = getenv("AIN_BENCH_CLAIM_BATCH");
+  if (cb != NULL && atoi(cb) > 0) {
+    cfg->queue.claim_batch = atoi(cb);
+  }
+}
+
 int bench_cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;

@@ -139,56 +139,6 @@ static double raw_sqlite_reference(int n) {
   return n / s;
 }
 
-/* ---- 2./3. enqueue and drain through the engine ---------------------------------------------- */
-
-static double enqueue_n(const char *url, int n) {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  ain_store_t *s = bench_open_store(&loop, url);
-  ain_task_t *tasks = calloc(1000, sizeof *tasks);
-  uint64_t t0 = ain_mono_ns();
-  for (int done = 0; done < n;) {
-    int k = n - done < 1000 ? n - done : 1000;
-    for (int i = 0; i < k; i++) {
-      bench_fill_task(&tasks[i], "lua:bench_noop.run", "{}");
-    }
-    ain_store_batch_t b = {.tasks = tasks, .ntasks = (size_t)k};
-    ain_store_req_t req;
-    ain_store_req_enqueue(&req, &b);
-    req.actor = "bench";
-    if (ain_store_wait(s, &req) != 0) {
-      bench_die("enqueue", &req.err);
-    }
-    ain_store_req_cleanup(&req);
-    done += k;
-  }
-  double rate = n / bench_secs_since(t0);
-  free(tasks);
-  bench_close_store(s, &loop);
-  uv_loop_close(&loop);
-  return rate;
-}
-
-static void bench_config(ain_config_t *cfg, const char *url, int shards) {
-  ain_config_defaults(cfg);
-  free(cfg->store.url);
-  cfg->store.url = ain_strdup(url);
-  free(cfg->scripts_dir);
-  cfg->scripts_dir = ain_strdup(AIN_SOURCE_DIR "/bench/scripts");
-  free(cfg->log_level);
-  cfg->log_level = ain_strdup("warn");
-  if (shards > 0) {
-    cfg->shards = shards;
-  }
-  free(cfg->trends.source); /* no planner: the benchmark enqueues its own tasks */
-  cfg->trends.source = ain_strdup("");
-  cfg->queue.poll_ms = 20;
-  const char *cb = getenv("AIN_BENCH_CLAIM_BATCH");
-  if (cb != NULL && atoi(cb) > 0) {
-    cfg->queue.claim_batch = atoi(cb);
-  }
-}
-
 /* ---- 4. latency with an idle engine -------------------------------------------------------------- */
 
 
@@ -249,12 +199,12 @@ int main(int argc, char **argv) {
   printf("reference raw SQLite claim100+complete100+audit: %.0f tasks/s\n", raw);
   fflush(stdout);
 
-  double enq = enqueue_n(url, n);
+  double enq = bench_enqueue_noop(url, n, 1000, NULL);
   printf("enqueue (store API, batches of 1000): %.0f tasks/s\n", enq);
   fflush(stdout);
 
   ain_config_t cfg;
-  bench_config(&cfg, url, shards);
+  bench_engine_config(&cfg, url, shards);
   ain_run_opts_t o = {.until_idle = 1};
   ain_run_summary_t sum;
   ain_err_t err;
@@ -278,7 +228,7 @@ int main(int argc, char **argv) {
   snprintf(url2, sizeof url2, "sqlite:%s/latency.db", tmpdir);
   double p50, p99, mx;
   ain_config_t lcfg;
-  bench_config(&lcfg, url2, shards);
+  bench_engine_config(&lcfg, url2, shards);
   bench_idle_latency(&lcfg, url2, &p50, &p99, &mx);
   ain_config_free(&lcfg);
   printf("enqueue->start latency, idle engine, 500 tasks 5 ms apart: p50 %.2f ms, p99 %.2f ms, "

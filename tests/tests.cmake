@@ -31,18 +31,21 @@ if(AIN_SANITIZER_BUILD_DIR)
     get_filename_component(name ${src} NAME_WE)
     add_test(NAME asan.${name} COMMAND ${AIN_SANITIZER_BUILD_DIR}/${name})
     set_tests_properties(asan.${name} PROPERTIES LABELS asan ENVIRONMENT
-      "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1")
+      "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1;LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp")
   endforeach()
 endif()
 
 # Black-box engine tests again with the ASan+UBSan `ain`: a leak or a sanitizer report at exit
 # makes the binary exit non-zero, which these scripts check. many_nodes covers the Postgres
-# backend's reconnects, host lookups and array batches in engines that run to their end.
+# backend's reconnects, host lookups and array batches in engines that run to their end; api_leak
+# an engine whose API served HTTP/1.1, h2c, HTTP/2 over TLS and mTLS callers. tests/lsan.supp
+# holds the one allocation site LeakSanitizer may not report (h2o's own thread-local free lists,
+# which h2o 2.2.5 gives no way to empty; the file says why).
 if(AIN_SANITIZER_BUILD_DIR)
-  foreach(name engine_cli shutdown crash_restart review_publish many_nodes)
+  foreach(name engine_cli shutdown crash_restart review_publish many_nodes api_leak)
     add_test(NAME asan.it.${name} COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh)
     set_tests_properties(asan.it.${name} PROPERTIES LABELS asan TIMEOUT 900 ENVIRONMENT
-      "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${AIN_SANITIZER_BUILD_DIR};ASAN_OPTIONS=detect_leaks=1")
+      "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${AIN_SANITIZER_BUILD_DIR};ASAN_OPTIONS=detect_leaks=1;LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp")
   endforeach()
 endif()
 
@@ -66,3 +69,10 @@ endif()
 add_test(NAME bench.soak_short COMMAND bash ${CMAKE_SOURCE_DIR}/bench/soak.sh 10000 both)
 set_tests_properties(bench.soak_short PROPERTIES LABELS integration TIMEOUT 600 ENVIRONMENT
   "AIN_BUILD_DIR=${CMAKE_BINARY_DIR};AIN_SOAK_SAMPLE_MS=100")
+
+# bench/api's short form (bench/api.c, bench/api_short.sh): wrk and the constant-rate client against
+# a real API server and engine for about a second each; checks that it runs, every request succeeds
+# and the figures are sane, never the bars (docs/benchmarks.md).
+add_test(NAME bench.api_short COMMAND bash ${CMAKE_SOURCE_DIR}/bench/api_short.sh)
+set_tests_properties(bench.api_short PROPERTIES LABELS integration TIMEOUT 300 ENVIRONMENT
+  "AIN_BUILD_DIR=${CMAKE_BINARY_DIR}")

@@ -27,9 +27,10 @@ RUNTIME=(build-essential cmake pkg-config ca-certificates
   tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
-# contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates).
+# contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
+# wrk for bench/api (its short form runs in the suite).
 TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev
-  procps psmisc jq python3 nodejs npm curl openssl)
+  procps psmisc jq python3 nodejs npm curl openssl wrk)
 
 PKGS=("${RUNTIME[@]}")
 [ "$mode" = test ] && PKGS+=("${TEST[@]}")

@@ -28,19 +28,26 @@ typedef struct {
 #define AIN__API_JWT_AUD "ain-api"
 #define AIN__API_JWT_SKEW_S 30 /* clock skew allowed on exp, nbf and iat */
 
+typedef struct ain__api_jwt_seen ain__api_jwt_seen_t;
+
 typedef struct {
   int alg;              /* jwt_alg_t; JWT_ALG_NONE = bearer tokens off */
   unsigned char *key;   /* HS256 secret or the PEM text of the public key */
   size_t key_len;
   int64_t max_ttl_s;
+  /* Tokens that verified lately, byte for byte, with their time claims (jwt.c): server loop
+   * only. A token sent again skips the signature and the parsing, never the time checks. */
+  ain__api_jwt_seen_t *seen;
+  unsigned seen_next;
 } ain__api_jwt_t;
 
 /* Loads the verification key of cfg->api.jwt (blocking: start-up). Nothing configured: alg NONE. */
 int ain__api_jwt_init(ain__api_jwt_t *j, const ain_config_t *cfg, ain_err_t *err);
 void ain__api_jwt_free(ain__api_jwt_t *j);
 /* Verifies a compact JWS at time now_s. 0 and *caller filled, or AIN_EINVAL with the reason in
- * err (for the log only: responses never say why). */
-int ain__api_jwt_verify(const ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
+ * err (for the log only: responses never say why). Not thread-safe (j->seen): one thread (the
+ * server's loop) verifies with a given j. */
+int ain__api_jwt_verify(ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
                         ain__api_caller_t *caller, ain_err_t *err);
 
 /* ---- TLS (tls.c) ---------------------------------------------------------------------------- */

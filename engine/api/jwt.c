@@ -5,6 +5,10 @@
  * text, are refused before libjwt sees them), then the signature, then the claims (aud "ain-api",
  * exp required and at most api.max_token_ttl ahead, nbf and iat with AIN__API_JWT_SKEW_S, sub,
  * role). The reason goes to err for the log; the response only says 401.
+ * A token that passed is remembered (its bytes, caller and time claims; SEEN_MAX of them): sent
+ * again, only the time checks run, which are the only ones whose answer can change. A client
+ * sends the same token with every request, and libjwt's decode (base64, JSON, HMAC or a public-key
+ * verification) would otherwise be the costliest step of a small request on the server's loop.
  * Relies on: libjwt, OpenSSL (key type checks), cJSON, core/secret.h. */
 #include <cjson/cJSON.h>
 #include <jwt.h>
@@ -21,6 +25,15 @@
 
 #define TOKEN_MAX 8192
 #define HS256_MIN_KEY 32 /* bytes: the hash's size; a shorter HMAC key is guessable */
+#define SEEN_MAX 32
+#define NO_CLAIM (-1e300) /* an absent nbf or iat: before any time */
+
+struct ain__api_jwt_seen {
+  char *token; /* NULL: a free slot */
+  size_t len;
+  double exp, nbf, iat; /* nbf, iat: NO_CLAIM when absent */
+  ain__api_caller_t caller;
+};
 
 /* base64url without padding -> bytes; -1 on a bad character. */
 static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap) {
@@ -124,6 +137,10 @@ int ain__api_jwt_init(ain__api_jwt_t *j, const ain_config_t *cfg, ain_err_t *err
 }
 
 void ain__api_jwt_free(ain__api_jwt_t *j) {
+  for (int i = 0; j->seen != NULL && i < SEEN_MAX; i++) {
+    free(j->seen[i].token);
+  }
+  free(j->seen);
   if (j->key != NULL) {
     ain_secret_free((char *)j->key, j->key_len);
   }
@@ -155,16 +172,9 @@ static int aud_ok(cJSON *aud) {
   return 0;
 }
 
-static int check_claims(const ain__api_jwt_t *j, cJSON *c, int64_t now, ain__api_caller_t *caller,
-                        ain_err_t *err) {
-  if (!aud_ok(cJSON_GetObjectItemCaseSensitive(c, "aud"))) {
-    return ain_err_field(err, AIN_EINVAL, "aud", "aud is not \"%s\"", AIN__API_JWT_AUD);
-  }
-  double exp = 0, nbf = 0, iat = 0;
-  int rc = num_claim(c, "exp", 1, &exp, err);
-  if (rc != 0) {
-    return rc;
-  }
+/* The time checks, alone: also what a remembered token passes again. */
+static int check_times(const ain__api_jwt_t *j, double exp, double nbf, double iat, int64_t now,
+                       ain_err_t *err) {
   if ((double)now > exp + AIN__API_JWT_SKEW_S) {
     return ain_err_field(err, AIN_EINVAL, "exp", "expired %.0f s ago", (double)now - exp);
   }
@@ -173,20 +183,37 @@ static int check_claims(const ain__api_jwt_t *j, cJSON *c, int64_t now, ain__api
                          "exp is %.0f s ahead, more than api.max_token_ttl (%lld s)",
                          exp - (double)now, (long long)j->max_ttl_s);
   }
-  if ((rc = num_claim(c, "nbf", 0, &nbf, err)) < 0) {
-    return rc;
-  }
-  if (rc == 0 && nbf > (double)(now + AIN__API_JWT_SKEW_S)) {
+  if (nbf > (double)(now + AIN__API_JWT_SKEW_S)) {
     return ain_err_field(err, AIN_EINVAL, "nbf", "not valid for another %.0f s",
                          nbf - (double)now);
+  }
+  if (iat > (double)(now + AIN__API_JWT_SKEW_S)) {
+    return ain_err_field(err, AIN_EINVAL, "iat", "issued %.0f s in the future",
+                         iat - (double)now);
+  }
+  return 0;
+}
+
+static int check_claims(const ain__api_jwt_t *j, cJSON *c, int64_t now, ain__api_caller_t *caller,
+                        double times[3], ain_err_t *err) {
+  if (!aud_ok(cJSON_GetObjectItemCaseSensitive(c, "aud"))) {
+    return ain_err_field(err, AIN_EINVAL, "aud", "aud is not \"%s\"", AIN__API_JWT_AUD);
+  }
+  double exp = 0, nbf = NO_CLAIM, iat = NO_CLAIM;
+  int rc = num_claim(c, "exp", 1, &exp, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if ((rc = num_claim(c, "nbf", 0, &nbf, err)) < 0) {
+    return rc;
   }
   if ((rc = num_claim(c, "iat", 0, &iat, err)) < 0) {
     return rc;
   }
-  if (rc == 0 && iat > (double)(now + AIN__API_JWT_SKEW_S)) {
-    return ain_err_field(err, AIN_EINVAL, "iat", "issued %.0f s in the future",
-                         iat - (double)now);
+  if ((rc = check_times(j, exp, nbf, iat, now, err)) != 0) {
+    return rc;
   }
+  times[0] = exp, times[1] = nbf, times[2] = iat;
   cJSON *sub = cJSON_GetObjectItemCaseSensitive(c, "sub");
   if (!cJSON_IsString(sub) || sub->valuestring[0] == '\0' ||
       strlen(sub->valuestring) >= sizeof caller->subject) {
@@ -210,7 +237,38 @@ static int check_claims(const ain__api_jwt_t *j, cJSON *c, int64_t now, ain__api
   return 0;
 }
 
-int ain__api_jwt_verify(const ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
+/* The remembered entry of token, or NULL. */
+static ain__api_jwt_seen_t *seen_find(ain__api_jwt_t *j, const char *token, size_t len) {
+  for (int i = 0; j->seen != NULL && i < SEEN_MAX; i++) {
+    ain__api_jwt_seen_t *s = &j->seen[i];
+    if (s->token != NULL && s->len == len && memcmp(s->token, token, len) == 0) {
+      return s;
+    }
+  }
+  return NULL;
+}
+
+static void seen_add(ain__api_jwt_t *j, const char *token, size_t len, const double times[3],
+                     const ain__api_caller_t *caller) {
+  if (j->seen == NULL && (j->seen = calloc(SEEN_MAX, sizeof *j->seen)) == NULL) {
+    return; /* nothing remembered: every request verifies in full */
+  }
+  ain__api_jwt_seen_t *s = &j->seen[j->seen_next++ % SEEN_MAX];
+  free(s->token);
+  s->token = malloc(len);
+  if (s->token == NULL) {
+    return;
+  }
+  memcpy(s->token, token, len);
+  s->len = len;
+  s->exp = times[0], s->nbf = times[1], s->iat = times[2];
+  s->caller = *caller;
+}
+
+static int verify_full(const ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
+                       ain__api_caller_t *caller, double times[3], ain_err_t *err);
+
+int ain__api_jwt_verify(ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
                         ain__api_caller_t *caller, ain_err_t *err) {
   if (j->alg == JWT_ALG_NONE) {
     return ain_err_set(err, AIN_EINVAL, "bearer tokens are not configured (api.jwt)");
@@ -218,6 +276,25 @@ int ain__api_jwt_verify(const ain__api_jwt_t *j, const char *token, size_t len, 
   if (len == 0 || len > TOKEN_MAX) {
     return ain_err_set(err, AIN_EINVAL, "token of %zu bytes", len);
   }
+  ain__api_jwt_seen_t *s = seen_find(j, token, len);
+  if (s != NULL) {
+    int rc = check_times(j, s->exp, s->nbf, s->iat, now_s, err);
+    if (rc == 0) {
+      *caller = s->caller;
+    }
+    return rc;
+  }
+  double times[3];
+  int rc = verify_full(j, token, len, now_s, caller, times, err);
+  if (rc == 0) {
+    seen_add(j, token, len, times, caller);
+  }
+  return rc;
+}
+
+/* Everything but the token's size: the header's alg, the signature, the claims. */
+static int verify_full(const ain__api_jwt_t *j, const char *token, size_t len, int64_t now_s,
+                       ain__api_caller_t *caller, double times[3], ain_err_t *err) {
   const char *dot = memchr(token, '.', len);
   if (dot == NULL || memchr(dot + 1, '.', len - (size_t)(dot + 1 - token)) == NULL) {
     return ain_err_set(err, AIN_EINVAL, "not a compact JWS (three dot-separated parts)");
@@ -259,7 +336,7 @@ int ain__api_jwt_verify(const ain__api_jwt_t *j, const char *token, size_t len, 
     cJSON_Delete(claims);
     return ain_err_set(err, AIN_EINVAL, "the claims are not a JSON object");
   }
-  rc = check_claims(j, claims, now_s, caller, err);
+  rc = check_claims(j, claims, now_s, caller, times, err);
   cJSON_Delete(claims);
   return rc;
 }

@@ -54,7 +54,8 @@ static cJSON *task_json(const ain_task_t *t, ain_err_t *err) {
   cJSON_Delete(page);
   char *msg = NULL;
   if (row != NULL && ain_message_task_to_json_ex(t, &msg, err) == 0) {
-    cJSON_AddItemToObject(row, "message", cJSON_Parse(msg));
+    /* our own serializer's text, valid JSON: printed as it is, not parsed into a tree again */
+    cJSON_AddItemToObject(row, "message", cJSON_CreateRaw(msg));
   }
   free(msg);
   char *handler = ain_ops_task_handler(t);

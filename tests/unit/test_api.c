@@ -185,7 +185,7 @@ static char *mint(const char *claims, const char *key) {
   return t;
 }
 
-static int verify(const ain__api_jwt_t *j, const char *tok, ain__api_caller_t *c, ain_err_t *err) {
+static int verify(ain__api_jwt_t *j, const char *tok, ain__api_caller_t *c, ain_err_t *err) {
   memset(c, 0, sizeof *c);
   ain_err_clear(err);
   return ain__api_jwt_verify(j, tok, strlen(tok), (int64_t)time(NULL), c, err);
@@ -204,6 +204,18 @@ TEST(jwt_verify) {
   ASSERT_OK(verify(&j, tok, &c, &err));
   ASSERT_STR_EQ(c.actor, "operator:alice");
   ASSERT_EQ(c.role, AIN_ROLE_REVIEWER);
+  /* verified again (remembered): the same caller; the time checks still run on it */
+  memset(&c, 0, sizeof c);
+  ASSERT_OK(ain__api_jwt_verify(&j, tok, strlen(tok), (int64_t)time(NULL) + 60, &c, &err));
+  ASSERT_STR_EQ(c.actor, "operator:alice");
+  ASSERT_EQ(c.role, AIN_ROLE_REVIEWER);
+  ASSERT_EQ(ain__api_jwt_verify(&j, tok, strlen(tok), (int64_t)time(NULL) + 900 + 31, &c, &err),
+            AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "exp");
+  ASSERT_STR_CONTAINS(err.msg, "expired");
+  ASSERT_EQ(ain__api_jwt_verify(&j, tok, strlen(tok), (int64_t)time(NULL) - 3600, &c, &err),
+            AIN_EINVAL); /* seen from an hour before: iat in the future, exp past max_token_ttl */
+  ASSERT_OK(verify(&j, tok, &c, &err));
   /* the signature covers every byte: flip one in the payload and one in the signature */
   char *bad = strdup(tok);
   char *p = strchr(bad, '.') + 3;

@@ -6,8 +6,11 @@
  * AIN_TEST_STORE_URL=postgres://... (tests/integration/store_postgres.sh). On a shared Postgres
  * database every test filters by a task type of its own (f.ns), so its counts stay exact.
  * Relies on: store_fixture.h, the ops headers, store/store.h, the C harness. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "ops/dags.h"
@@ -533,6 +536,107 @@ TEST(error_table_maps_codes_to_exit_codes_and_http) {
   cJSON_Delete(j);
 }
 
+/* ---- enqueue --------------------------------------------------------------------------------- */
+
+static void write_persona(const char *dir, const char *body) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/personas/ann.lua", dir);
+  FILE *f = fopen(p, "w");
+  ASSERT_NOT_NULL(f);
+  fputs(body, f);
+  fclose(f);
+}
+
+/* Validates one task message naming persona "ann" (nothing is stored). */
+static int prepare_one(env_t *e, ain_ops_batch_t *b, ain_err_t *err) {
+  char msg[256], id[AIN_UUID_LEN + 1];
+  ain_uuid7(id);
+  snprintf(msg, sizeof msg,
+           "{\"task_id\":\"%s\",\"type\":\"noop\",\"payload\":{},\"persona_id\":\"ann\","
+           "\"state_version\":0}",
+           id);
+  return ain_ops_enqueue_prepare(&e->cfg, msg, strlen(msg), "body", b, err);
+}
+
+/* A persona that passed once is not checked again while its file is unchanged; any change to the
+ * file (here: an invalid version, then a valid one again) is checked by the next batch. */
+TEST(enqueue_rechecks_a_persona_whose_file_changed) {
+  env_t e;
+  env_open(&e);
+  char dir[] = "/tmp/ain-ops-personas-XXXXXX", p[256];
+  ASSERT_NOT_NULL(mkdtemp(dir));
+  snprintf(p, sizeof p, "%s/personas", dir);
+  ASSERT_OK(mkdir(p, 0700));
+  free(e.cfg.scripts_dir);
+  e.cfg.scripts_dir = ain_strdup(dir);
+  write_persona(dir, "return { id = \"ann\", voice = {}, style = {} }\n");
+  ain_ops_batch_t b;
+  ain_err_t err;
+  for (int i = 0; i < 2; i++) {
+    ASSERT_OK(prepare_one(&e, &b, &err));
+    ASSERT_EQ((int)b.ntasks, 1);
+    ain_ops_batch_free(&b);
+  }
+  write_persona(dir, "return { id = \"someone_else\", voice = {}, style = {} }\n");
+  ASSERT_EQ(prepare_one(&e, &b, &err), AIN_ESCHEMA);
+  ASSERT_STR_CONTAINS(err.msg, "persona 'ann' has no valid version");
+  write_persona(dir, "return { id = \"ann\", voice = {}, style = {} }\n");
+  ASSERT_OK(prepare_one(&e, &b, &err));
+  ain_ops_batch_free(&b);
+  snprintf(p, sizeof p, "%s/personas/ann.lua", dir);
+  unlink(p);
+  ASSERT_EQ(prepare_one(&e, &b, &err), AIN_ESCHEMA); /* gone: unknown, not remembered */
+  snprintf(p, sizeof p, "%s/personas", dir);
+  rmdir(p);
+  rmdir(dir);
+  env_close(&e);
+}
+
+static void batch_of(env_t *e, ain_ops_batch_t *b, ain_task_t *t, size_t n) {
+  memset(b, 0, sizeof *b);
+  b->tasks = t;
+  b->ntasks = n;
+  for (size_t i = 0; i < n; i++) {
+    ain_task_defaults(&t[i], 3);
+    t[i].persona_id = "tester";
+    (void)e;
+  }
+}
+
+/* New ids go in with one insert; a batch holding stored ids (same content) is sorted out id by
+ * id: stored ones count as existing, new ones are stored; other content is a conflict naming the
+ * index, and nothing of that batch is stored. */
+TEST(enqueue_commit_new_existing_and_conflicting_ids) {
+  env_t e;
+  env_open(&e);
+  ain_task_t t[3];
+  for (int i = 0; i < 3; i++) {
+    mk_task(&t[i], e.f.ns, NULL);
+  }
+  ain_ops_batch_t b;
+  ain_err_t err;
+  size_t existing = 99;
+  batch_of(&e, &b, t, 2);
+  ASSERT_OK(ain_ops_enqueue_commit(&e.ops, &b, "operator:test", &existing, &err));
+  ASSERT_EQ((int)existing, 0);
+  ASSERT_OK(ain_ops_enqueue_commit(&e.ops, &b, "operator:test", &existing, &err));
+  ASSERT_EQ((int)existing, 2); /* a re-post: a no-op */
+  batch_of(&e, &b, t + 1, 2);   /* t[1] stored, t[2] new */
+  ASSERT_OK(ain_ops_enqueue_commit(&e.ops, &b, "operator:test", &existing, &err));
+  ASSERT_EQ((int)existing, 1);
+  ASSERT_EQ(status_of(&e, t[2].id), AIN_TASK_READY);
+  ain_task_t t4[2];
+  t4[0] = t[0];
+  t4[0].payload = "{\"other\":1}";
+  mk_task(&t4[1], e.f.ns, NULL);
+  batch_of(&e, &b, t4, 2);
+  ASSERT_EQ(ain_ops_enqueue_commit(&e.ops, &b, "operator:test", &existing, &err), AIN_ECONFLICT);
+  ASSERT_STR_EQ(err.field, "[0].task_id");
+  ain_task_t got;
+  ASSERT_EQ(ain_ops_task_get(&e.ops, t4[1].id, &got, &err), AIN_ENOTFOUND);
+  env_close(&e);
+}
+
 TEST_MAIN(TEST_ENTRY(list_pages_newest_first_each_task_once),
           TEST_ENTRY(list_cursor_is_stable_under_inserts_and_filters_apply),
           TEST_ENTRY(list_dag_filter), TEST_ENTRY(list_refuses_bad_input_naming_the_field),
@@ -542,4 +646,6 @@ TEST_MAIN(TEST_ENTRY(list_pages_newest_first_each_task_once),
           TEST_ENTRY(review_decisions_refused_before_the_store_and_by_it),
           TEST_ENTRY(publishers_pause_resume_audited_with_the_actor),
           TEST_ENTRY(open_migrate_close_and_a_store_that_cannot_open),
-          TEST_ENTRY(error_table_maps_codes_to_exit_codes_and_http))
+          TEST_ENTRY(error_table_maps_codes_to_exit_codes_and_http),
+          TEST_ENTRY(enqueue_rechecks_a_persona_whose_file_changed),
+          TEST_ENTRY(enqueue_commit_new_existing_and_conflicting_ids))

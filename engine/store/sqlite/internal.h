@@ -77,6 +77,12 @@ typedef struct ain__sq_db {
 struct ain__sq_store {
   ain_store_t base; /* first: ain_store_t * <-> ain__sq_store_t * */
   ain__sq_db_t *db;
+  /* This handle's own read-only connection (PRAGMA query_only) for the ops in sqlite.c's
+   * read_ops, opened at the first of them: in WAL a reader on its own connection neither waits
+   * for the shared connection's mutex (held by a shard across its commit and fsync) nor holds it
+   * up. NULL until then, and for ":memory:" (one connection is the whole database). */
+  ain__sq_db_t *reader;
+  int reader_failed; /* opening it failed once: reads stay on the shared connection */
   char *sql_dir;
   uv_idle_t idle;  /* delivers completed requests on the next loop iteration */
   uv_async_t wake; /* another handle committed claimable work */

@@ -2,7 +2,8 @@
  * path in the process, runs each request synchronously inside submit (SQLite calls take
  * microseconds, which DESIGN allows on a loop thread) under the connection's mutex, and delivers
  * the callback on the next loop iteration through a uv_idle, in submit order. After a commit that
- * may have made tasks claimable it wakes the other handles on the same path (uv_async).
+ * may have made tasks claimable it wakes the other handles on the same path (uv_async). Pure
+ * reads run on a read-only connection of the handle's own (WAL: they wait for no writer).
  * Relies on: internal.h, sqlite3, libuv, pthreads. */
 #include <limits.h>
 #include <stdlib.h>
@@ -116,6 +117,69 @@ static void db_release(ain__sq_db_t *db) {
   free(db);
 }
 
+/* ---- the handle's own reader ------------------------------------------------------------------ */
+
+/* Pure reads (one SELECT, or several inside a deferred BEGIN): they may run on the handle's own
+ * connection. Everything else, and anything that writes, stays on the shared one. */
+static int read_op(ain_store_op_t op) {
+  return op == AIN_STORE_GET_TASK || op == AIN_STORE_GET_DAG || op == AIN_STORE_AUDIT ||
+         op == AIN_STORE_STATS || op == AIN_STORE_LIST_TASKS;
+}
+
+/* The reader of s, opened now if it is not yet; NULL = use the shared connection. */
+static ain__sq_db_t *reader_of(ain__sq_store_t *s) {
+  if (s->reader != NULL || s->reader_failed) {
+    return s->reader;
+  }
+  s->reader_failed = 1;
+  if (strcmp(s->db->key, ":memory:") == 0) {
+    return NULL;
+  }
+  sqlite3 *conn = NULL;
+  ain__sq_db_t *r = NULL;
+  if (sqlite3_open_v2(s->db->key, &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    goto fail;
+  }
+  /* journal_mode=WAL is the file's (the shared connection set it); query_only makes a write
+   * through this connection an error instead of a second writer. */
+  sqlite3_busy_timeout(conn, 5000);
+  if (sqlite3_exec(conn, "PRAGMA query_only=1; PRAGMA temp_store=MEMORY;", NULL, NULL, NULL) !=
+      SQLITE_OK) {
+    goto fail;
+  }
+  r = calloc(1, sizeof *r);
+  if (r == NULL || (r->key = ain_strdup(s->db->key)) == NULL) {
+    goto fail;
+  }
+  pthread_mutex_init(&r->mu, NULL);
+  r->conn = conn;
+  r->refs = 1;
+  s->reader = r;
+  s->reader_failed = 0;
+  return r;
+fail:
+  if (r != NULL) {
+    free(r->key);
+    free(r);
+  }
+  sqlite3_close(conn);
+  return NULL;
+}
+
+static void reader_close(ain__sq_store_t *s) {
+  ain__sq_db_t *r = s->reader;
+  if (r == NULL) {
+    return;
+  }
+  s->reader = NULL;
+  ain__store_sq_finalize_all(r);
+  sqlite3_close(r->conn);
+  pthread_mutex_destroy(&r->mu);
+  free(r->key);
+  free(r);
+}
+
 /* ---- callbacks off the submit stack ------------------------------------------------------- */
 
 static void deliver(uv_idle_t *idle);
@@ -189,10 +253,14 @@ static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
   if ((unsigned)req->op >= AIN_STORE_OP_COUNT || ops[req->op] == NULL) {
     return ain_err_set(&req->err, AIN_EINVAL, "unknown store op %d", (int)req->op);
   }
-  ain__sq_ctx_t c = {.db = s->db, .s = s, .req = req};
+  ain__sq_db_t *db = read_op(req->op) ? reader_of(s) : NULL;
+  if (db == NULL) {
+    db = s->db;
+  }
+  ain__sq_ctx_t c = {.db = db, .s = s, .req = req};
   c.now = req->now != 0 ? req->now : ain_now_ms();
   c.actor = req->actor != NULL ? req->actor : "store";
-  pthread_mutex_lock(&s->db->mu);
+  pthread_mutex_lock(&db->mu);
   int rc = ops[req->op](&c);
   if (rc != 0) {
     ain__store_sq_rollback(&c);
@@ -205,7 +273,7 @@ static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
       }
     }
   }
-  pthread_mutex_unlock(&s->db->mu);
+  pthread_mutex_unlock(&db->mu);
   req->status = rc;
   if (rc != 0 && req->err.code == 0) {
     ain_err_set(&req->err, rc, "%s", ain_strerror(rc));
@@ -270,6 +338,7 @@ static void on_handle_closed(uv_handle_t *h) {
   }
   void (*cb)(void *) = s->close_cb;
   void *data = s->close_data;
+  reader_close(s);
   db_release(s->db);
   free(s->sql_dir);
   free(s);
