@@ -23,6 +23,14 @@ foreach(src ${AIN_IT_TESTS})
     "AIN_BIN=$<TARGET_FILE:ain>;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${CMAKE_BINARY_DIR}")
 endforeach()
 
+# The API's route contract tests again on a throwaway PostgreSQL (lib.bash: AIN_IT_STORE), each
+# its own entry so the suite stays parallel.
+foreach(name api_tasks api_tasks_write api_reviews api_admin api_dags)
+  add_test(NAME it.${name}_pg COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh)
+  set_tests_properties(it.${name}_pg PROPERTIES LABELS integration TIMEOUT 900 ENVIRONMENT
+    "AIN_BIN=$<TARGET_FILE:ain>;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${CMAKE_BINARY_DIR};AIN_IT_STORE=postgres")
+endforeach()
+
 # The same unit tests built with ASan+UBSan in a sibling build (tools/test.sh), run by this ctest
 # so that one summary covers everything.
 set(AIN_SANITIZER_BUILD_DIR "" CACHE PATH "Build dir holding sanitizer builds of the unit tests")
@@ -38,11 +46,12 @@ endif()
 # Black-box engine tests again with the ASan+UBSan `ain`: a leak or a sanitizer report at exit
 # makes the binary exit non-zero, which these scripts check. many_nodes covers the Postgres
 # backend's reconnects, host lookups and array batches in engines that run to their end; api_leak
-# an engine whose API served HTTP/1.1, h2c, HTTP/2 over TLS and mTLS callers. tests/lsan.supp
+# an engine whose API served HTTP/1.1, h2c, HTTP/2 over TLS and mTLS callers; api_videos the
+# media routes' chunked streams, clients leaving mid-body included. tests/lsan.supp
 # holds the one allocation site LeakSanitizer may not report (h2o's own thread-local free lists,
 # which h2o 2.2.5 gives no way to empty; the file says why).
 if(AIN_SANITIZER_BUILD_DIR)
-  foreach(name engine_cli shutdown crash_restart review_publish many_nodes api_leak)
+  foreach(name engine_cli shutdown crash_restart review_publish many_nodes api_leak api_videos)
     add_test(NAME asan.it.${name} COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh)
     set_tests_properties(asan.it.${name} PROPERTIES LABELS asan TIMEOUT 900 ENVIRONMENT
       "AIN_BIN=${AIN_SANITIZER_BUILD_DIR}/ain;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${AIN_SANITIZER_BUILD_DIR};ASAN_OPTIONS=detect_leaks=1;LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp")

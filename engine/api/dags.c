@@ -1,6 +1,7 @@
-/* GET /v1/dags/{id} (a DAG with its steps and edges, by its id or its root task's; ?format=dot
- * for Graphviz, as `ain dag --dot`) and GET /v1/audit (the operator's own rows: settings, pins,
- * purges; ?limit=, as `ain audit --operator`).
+/* GET /v1/dags (one page of DAGs, newest first: ?status=&persona=&limit=&after=, as `ain dag
+ * list`), GET /v1/dags/{id} (a DAG with its steps and edges, by its id or its root task's;
+ * ?format=dot for Graphviz, as `ain dag show --dot`) and GET /v1/audit (the operator's own
+ * rows: settings, pins, purges; ?limit=, as `ain audit --operator`).
  * Relies on: internal.h (opjob.c), ops/dags.h. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,48 @@
 #include "api/internal.h"
 #include "core/util.h"
 #include "ops/dags.h"
+
+/* filter[0] status, filter[1] persona, id the cursor, n the limit (0: the ops default) */
+static int run_dag_list(ain__api_opjob_t *j, ain_ops_t *ops) {
+  ain_ops_dag_query_t q = {.status = j->filter[0][0] ? j->filter[0] : NULL,
+                           .persona_id = j->filter[1][0] ? j->filter[1] : NULL,
+                           .limit = (int)j->n,
+                           .after = j->id[0] ? j->id : NULL};
+  ain_ops_dag_page_t page;
+  int rc = ain_ops_dag_list(ops, &q, &page, &j->err);
+  if (rc == 0) {
+    j->out = ain_ops_dag_page_json(&page);
+    ain_ops_dag_page_free(&page);
+  }
+  return rc;
+}
+
+/* The values are checked by the ops layer (400 naming the field from there); only the limit's
+ * syntax is checked here. */
+static int dag_list_query(ain__api_opjob_t *j, const char *key, const char *value,
+                          ain__api_call_t *call) {
+  if (strcmp(key, "limit") == 0) {
+    return ain__api_limit(call, value, AIN_OPS_DAG_LIST_MAX, &j->n);
+  }
+  if (strcmp(key, "after") == 0) {
+    return ain__api_query_copy(call, key, value, j->id, AIN_OPS_CURSOR_MAX);
+  }
+  return ain__api_query_copy(call, key, value, j->filter[strcmp(key, "status") == 0 ? 0 : 1],
+                             sizeof j->filter[0]);
+}
+
+int ain__api_dag_list(ain__api_call_t *call) {
+  static const char *const keys[] = {"status", "persona", "limit", "after", NULL};
+  ain__api_opjob_t *j = ain__api_opjob_new(call, run_dag_list);
+  if (j == NULL) {
+    return 0;
+  }
+  if (ain__api_query(call, keys, dag_list_query, j) != 0) {
+    ain__api_opjob_free(j);
+    return 0;
+  }
+  return ain__api_opjob_submit(call, j);
+}
 
 static int run_dag(ain__api_opjob_t *j, ain_ops_t *ops) {
   ain_ops_dag_t g;

@@ -187,6 +187,9 @@ struct ain_api {
   ain__api_pool_t pool;
   /* /readyz: at most one store probe in flight; its waiters are answered together */
   struct ain__api_ready *ready;
+  struct ain_objstore *objects; /* data_dir/objects, read by the media routes on workers */
+  unsigned char media_key[64];  /* HMAC key of media tickets (ticket.c) */
+  size_t media_key_len;
 };
 
 ain_api_t *ain__api_of_handler(h2o_handler_t *self);
@@ -206,10 +209,12 @@ struct ain__api_opjob {
   ain__api_job_t job;
   ain__api_defer_t defer;
   int (*run)(ain__api_opjob_t *j, ain_ops_t *ops);
+  struct ain_api *api; /* the server (read-only from run: objects, the ticket key, config) */
   char actor[192];
   char id[256];      /* the path's {id} or {module}, checked */
   char arg[512];     /* a reason, a status filter, a sha... */
   char arg2[256];
+  char filter[3][160]; /* a list route's query filters (status, type, persona...), "" = none */
   long long n, n2;   /* a limit, an expected version, an action */
   int flag;
   char *body;        /* a copy of the request body, freed with the job */
@@ -240,6 +245,10 @@ int ain__api_query(ain__api_call_t *call, const char *const *keys,
                    int (*fn)(ain__api_opjob_t *j, const char *key, const char *value,
                              ain__api_call_t *call),
                    ain__api_opjob_t *j);
+/* Copies a query value into out (cap bytes with its NUL), else answers 400 naming key (too long)
+ * and returns -1. For the fn of ain__api_query. */
+int ain__api_query_copy(ain__api_call_t *call, const char *key, const char *value, char *out,
+                        size_t cap);
 /* The body as a JSON object whose members are all in keys (NULL-terminated); an empty body is an
  * empty object. NULL when it is not (answered 400 naming the field). Caller deletes. */
 cJSON *ain__api_body_object(ain__api_call_t *call, const char *const *keys);
@@ -252,7 +261,9 @@ int ain__api_task_retry(ain__api_call_t *call);
 /* ?limit=N in [1, max] into *out, else 400 naming "limit" (answered) and -1 (dags.c). */
 int ain__api_limit(ain__api_call_t *call, const char *value, long long max, long long *out);
 
-/* Handlers (dags.c): GET /v1/dags/{id} (?format=dot), GET /v1/audit. */
+/* Handlers (dags.c): GET /v1/dags (filters, keyset pages), GET /v1/dags/{id} (?format=dot),
+ * GET /v1/audit. */
+int ain__api_dag_list(ain__api_call_t *call);
 int ain__api_dag_show(ain__api_call_t *call);
 int ain__api_audit(ain__api_call_t *call);
 
@@ -271,6 +282,58 @@ int ain__api_stats(ain__api_call_t *call);
 int ain__api_scripts(ain__api_call_t *call);
 int ain__api_script_pin(ain__api_call_t *call);
 int ain__api_script_unpin(ain__api_call_t *call);
+
+/* ---- HTTP Range (range.c) ------------------------------------------------------------------- */
+
+typedef enum {
+  AIN__API_RANGE_IGNORE = 0, /* no Range, another unit or a header that does not parse: 200 */
+  AIN__API_RANGE_ONE,        /* one range-spec: 206 or 416 */
+  AIN__API_RANGE_MANY,       /* several: served as 200 with the whole body */
+} ain__api_range_kind_t;
+
+typedef struct {
+  ain__api_range_kind_t kind;
+  int suffix;      /* "-n": the last n bytes (n in last) */
+  int invalid;     /* "5-2": last-pos before first-pos (416) */
+  uint64_t first;  /* first-pos */
+  uint64_t last;   /* last-pos, UINT64_MAX for "a-"; the suffix length for "-n" */
+} ain__api_range_t;
+
+/* Parses a Range header value (s, n); the kind is also stored in r->kind. Pure. */
+ain__api_range_kind_t ain__api_range_parse(const char *s, size_t n, ain__api_range_t *r);
+/* Against a representation of size bytes: 200 (whole: *start 0, *len size), 206 (*start, *len)
+ * or 416 (unsatisfiable). Pure. */
+int ain__api_range_resolve(const ain__api_range_t *r, uint64_t size, uint64_t *start,
+                           uint64_t *len);
+
+/* ---- media tickets (ticket.c) ---------------------------------------------------------------- */
+
+#define AIN__API_TICKET_MAX 320
+
+/* Loads the HMAC key: the secret api_media_key if the secrets provider has one (at least 32
+ * bytes, else AIN_ECONFIG naming it), else 32 random bytes for this process (start-up:
+ * blocking). */
+int ain__api_ticket_init(struct ain_api *api, ain_err_t *err);
+/* A ticket for (video_id, kind "media" | "thumbnail", subject) valid until now_s + ttl_s:
+ * "<exp>.<base64url(subject)>.<base64url(HMAC-SHA256)>" into out (AIN__API_TICKET_MAX). */
+int ain__api_ticket_mint(const struct ain_api *api, const char *video_id, const char *kind,
+                         const char *subject, int64_t now_s, int64_t ttl_s, char *out,
+                         size_t cap);
+/* 0 and the subject it was minted for (cap bytes), or -1 with the reason in why (for the log:
+ * responses never say why). Constant-time MAC compare. */
+int ain__api_ticket_verify(const struct ain_api *api, const char *ticket, size_t len,
+                           const char *video_id, const char *kind, int64_t now_s, char *subject,
+                           size_t cap, char *why, size_t why_cap);
+
+/* Who is calling, from the Authorization header or the client certificate (route.c): 0 with
+ * caller filled, else refused and answered (401/403) here. */
+int ain__api_authenticate(struct ain_api *api, h2o_req_t *req, ain__api_caller_t *caller);
+
+/* Handlers (videos.c, media.c): GET /v1/videos/{id}; GET|HEAD /v1/videos/{id}/media and
+ * /thumbnail (a ticket or a viewer; Range; streamed in chunks read on the workers). */
+int ain__api_video_show(ain__api_call_t *call);
+int ain__api_video_media(ain__api_call_t *call);
+int ain__api_video_thumbnail(ain__api_call_t *call);
 
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);

@@ -68,6 +68,7 @@ ain__api_opjob_t *ain__api_opjob_new(ain__api_call_t *call,
     return NULL;
   }
   j->run = run;
+  j->api = call->api;
   j->text_type = "text/plain";
   if (call->caller != NULL) {
     snprintf(j->actor, sizeof j->actor, "%s", call->caller->actor);
@@ -174,6 +175,18 @@ int ain__api_query(ain__api_call_t *call, const char *const *keys,
     q += len + (amp != NULL);
     qn -= len + (amp != NULL);
   }
+  return 0;
+}
+
+int ain__api_query_copy(ain__api_call_t *call, const char *key, const char *value, char *out,
+                        size_t cap) {
+  size_t n = strlen(value);
+  if (n >= cap) {
+    ain__api_send_error(call->req, "EINVAL", key, "'%s' is too long (%zu bytes, at most %zu)", key,
+                        n, cap - 1);
+    return -1;
+  }
+  memcpy(out, value, n + 1);
   return 0;
 }
 

@@ -9,50 +9,62 @@
 
 #include "api/internal.h"
 
-/* Codes of AIN_E* errors (core/err.h) and the API's own. One table: docs/api.md copies it. */
+/* The API's own codes, which no AIN_E* code (core/err.h) has: the HTTP layer's refusals. The
+ * AIN_E* codes map through the ops layer's one table (ain_ops_http_status, ops.c), the same
+ * the CLI's exit codes come from; docs/api.md lists both. */
 static const struct {
   const char *code;
   int status;
+} api_codes[] = {
+    {"EAUTH", 401},         /* no, or a refused, token or certificate */
+    {"EFORBIDDEN", 403},    /* the caller's role may not do this */
+    {"ENOROUTE", 404},      /* no route has this path */
+    {"EMETHOD", 405},       /* a route has the path, not the method */
+    {"ERANGE", 416},        /* the media routes: a Range past the end */
+    {"EPRECONDITION", 428}, /* an OCC write without If-Match */
+    {"EHEADERS", 431},      /* headers past api.max_header_bytes */
+    {"ENOTREADY", 503},     /* /readyz: not ready */
+};
+
+static const struct {
+  int status;
   const char *reason;
-} codes[] = {
-    {"EINVAL", 400, "Bad Request"},
-    {"ESCHEMA", 400, "Bad Request"},
-    {"EUTF8", 400, "Bad Request"},
-    {"ELUA", 400, "Bad Request"},
-    {"EAUTH", 401, "Unauthorized"},           /* no, or a refused, token or certificate */
-    {"EFORBIDDEN", 403, "Forbidden"},         /* the caller's role may not do this */
-    {"ENOTFOUND", 404, "Not Found"},
-    {"ENOROUTE", 404, "Not Found"},           /* no route has this path */
-    {"EMETHOD", 405, "Method Not Allowed"},   /* a route has the path, not the method */
-    {"ECONFLICT", 409, "Conflict"},
-    {"EEXIST", 409, "Conflict"},
-    {"ETOOBIG", 413, "Payload Too Large"},
-    {"EPRECONDITION", 428, "Precondition Required"}, /* an OCC write without If-Match */
-    {"EHEADERS", 431, "Request Header Fields Too Large"},
-    {"ECONFIG", 500, "Internal Server Error"}, /* the server's configuration, not the request */
-    {"ESTORE", 500, "Internal Server Error"},
-    {"ESHUTDOWN", 503, "Service Unavailable"},
-    {"EBUSY", 503, "Service Unavailable"},
-    {"ENOTREADY", 503, "Service Unavailable"},
-    {"ETIMEOUT", 504, "Gateway Timeout"},
+} reasons[] = {
+    {200, "OK"},
+    {201, "Created"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {409, "Conflict"},
+    {413, "Payload Too Large"},
+    {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
+    {428, "Precondition Required"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
 };
 
 static const char *reason_of(int status) {
-  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-    if (codes[i].status == status) {
-      return codes[i].reason;
+  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+    if (reasons[i].status == status) {
+      return reasons[i].reason;
     }
   }
   return status < 300 ? "OK" : status < 500 ? "Bad Request" : "Internal Server Error";
 }
 
 int ain__api_status_of(const char *code) {
-  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-    if (strcmp(codes[i].code, code) == 0) {
-      return codes[i].status;
+  for (size_t i = 0; i < sizeof api_codes / sizeof api_codes[0]; i++) {
+    if (strcmp(api_codes[i].code, code) == 0) {
+      return api_codes[i].status;
     }
   }
-  return 500;
+  int c = ain_err_code(code);
+  return c != 0 ? ain_ops_http_status(c) : 500;
 }
 
 static void send_text(h2o_req_t *req, int status, char *text) {

@@ -86,8 +86,8 @@ static void remote_addr(h2o_req_t *req, char *out, size_t cap) {
 }
 
 /* Who is calling: a bearer token if one is sent, else the verified client certificate.
- * 0 = known (caller filled), 401 or 403 = refused (answered here). */
-static int authenticate(ain_api_t *api, h2o_req_t *req, ain__api_caller_t *caller) {
+ * 0 = known (caller filled), 401 or 403 = refused (answered here). media.c calls it too. */
+int ain__api_authenticate(ain_api_t *api, h2o_req_t *req, ain__api_caller_t *caller) {
   char addr[64];
   ssize_t ah = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
   if (ah >= 0) {
@@ -183,7 +183,7 @@ int ain__api_dispatch(h2o_handler_t *self, h2o_req_t *req) {
   ain__api_caller_t caller;
   memset(&caller, 0, sizeof caller);
   if (r->role != AIN_ROLE_NONE) {
-    if (authenticate(api, req, &caller) != 0) {
+    if (ain__api_authenticate(api, req, &caller) != 0) {
       return 0;
     }
     if (caller.role < r->role) {

@@ -1,5 +1,6 @@
 /* The route table: every endpoint of the API, its method, path pattern and the weakest role that
- * may call it (AIN_ROLE_NONE: no authentication; only /healthz and /readyz). docs/api.md lists
+ * may call it (AIN_ROLE_NONE: no authentication at dispatch: /healthz and /readyz, and the media
+ * routes, which accept a ticket instead and authenticate themselves). docs/api.md lists
  * the same table. Handlers are in the files named beside them.
  * Relies on: internal.h. */
 #include "api/internal.h"
@@ -25,12 +26,19 @@ const ain__api_route_t ain__api_routes[] = {
     {"POST", "/v1/tasks/{id}/cancel", AIN_ROLE_OPERATOR, ain__api_task_cancel}, /* tasks.c */
     {"GET", "/v1/tasks/{id}/audit", AIN_ROLE_VIEWER, ain__api_task_audit},  /* tasks_write.c */
     {"POST", "/v1/tasks/{id}/retry", AIN_ROLE_OPERATOR, ain__api_task_retry}, /* tasks_write.c */
+    {"GET", "/v1/dags", AIN_ROLE_VIEWER, ain__api_dag_list},               /* dags.c */
     {"GET", "/v1/dags/{id}", AIN_ROLE_VIEWER, ain__api_dag_show},          /* dags.c */
     {"GET", "/v1/audit", AIN_ROLE_VIEWER, ain__api_audit},                 /* dags.c */
     {"GET", "/v1/reviews", AIN_ROLE_VIEWER, ain__api_review_list},         /* reviews.c */
     {"GET", "/v1/reviews/{id}", AIN_ROLE_VIEWER, ain__api_review_show},    /* reviews.c */
     {"POST", "/v1/reviews/{id}/approve", AIN_ROLE_REVIEWER, ain__api_review_approve},
     {"POST", "/v1/reviews/{id}/reject", AIN_ROLE_REVIEWER, ain__api_review_reject},
+    {"GET", "/v1/videos/{id}", AIN_ROLE_VIEWER, ain__api_video_show},      /* videos.c */
+    /* A viewer or a ticket of GET /v1/videos/{id}: media.c authenticates itself. */
+    {"GET", "/v1/videos/{id}/media", AIN_ROLE_NONE, ain__api_video_media}, /* media.c */
+    {"HEAD", "/v1/videos/{id}/media", AIN_ROLE_NONE, ain__api_video_media},
+    {"GET", "/v1/videos/{id}/thumbnail", AIN_ROLE_NONE, ain__api_video_thumbnail},
+    {"HEAD", "/v1/videos/{id}/thumbnail", AIN_ROLE_NONE, ain__api_video_thumbnail},
     {"GET", "/v1/publishers", AIN_ROLE_VIEWER, ain__api_publishers_get},   /* admin.c */
     {"POST", "/v1/publishers", AIN_ROLE_OPERATOR, ain__api_publishers_post},
     {"GET", "/v1/nodes", AIN_ROLE_VIEWER, ain__api_nodes},

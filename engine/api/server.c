@@ -3,12 +3,14 @@
  * up on the caller's thread before the server's thread starts, so `ain run` reports a bad key
  * file or a taken port at once, naming the key.
  * Relies on: h2o (libuv build), internal.h (jwt.c, tls.c, work.c, route.c, health.c). */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "core/log.h"
+#include "objstore/objstore.h"
 
 typedef struct {
   h2o_handler_t super;
@@ -238,8 +240,12 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   uv_mutex_init(&api->done_mu);
   uv_cond_init(&api->done_cond);
   configure_h2o(api);
+  char objects[4096];
+  snprintf(objects, sizeof objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
   if ((rc = ain__api_jwt_init(&api->jwt, cfg, err)) != 0 ||
-      (rc = ain__api_tls_new(cfg, &api->ssl_ctx, err)) != 0) {
+      (rc = ain__api_tls_new(cfg, &api->ssl_ctx, err)) != 0 ||
+      (rc = ain__api_ticket_init(api, err)) != 0 ||
+      (rc = ain_objstore_dir_open(objects, &api->objects, err)) != 0) {
     goto fail;
   }
   h2o_context_init(&api->ctx, &api->loop, &api->h2o);
@@ -342,6 +348,8 @@ void ain_api_free(ain_api_t *api) {
   h2o_config_dispose(&api->h2o);
   ain__api_jwt_free(&api->jwt);
   ain__api_tls_free(api->ssl_ctx);
+  ain_objstore_close(api->objects);
+  OPENSSL_cleanse(api->media_key, sizeof api->media_key);
   free(api->ready);
   uv_mutex_destroy(&api->done_mu);
   uv_cond_destroy(&api->done_cond);

@@ -1,8 +1,9 @@
-/* Task endpoints: GET /v1/tasks (filters, keyset pages, newest first), GET /v1/tasks/{id}, and
- * POST /v1/tasks/{id}/cancel. Each parses its input here (path id, query, body) and runs the ops
- * layer's function (engine/ops/tasks.h, the same one `ain task list|show` and `ain cancel` call)
- * on a worker; the response is sent from the server's loop when it is done.
- * Relies on: internal.h (work.c, respond.c), ops/tasks.h, message/message.h. */
+/* Task endpoints: GET /v1/tasks (filters, keyset pages, newest first; a generic ops job of
+ * opjob.c, like GET /v1/dags), GET /v1/tasks/{id}, and POST /v1/tasks/{id}/cancel. Each parses
+ * its input here (path id, query, body) and runs the ops layer's function (engine/ops/tasks.h, the
+ * same one `ain task list|show` and `ain cancel` call) on a worker; the response is sent from the
+ * server's loop when it is done.
+ * Relies on: internal.h (work.c, respond.c, opjob.c), ops/tasks.h, message/message.h. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include "message/message.h"
 #include "ops/tasks.h"
 
-typedef enum { TASK_SHOW, TASK_LIST, TASK_CANCEL } task_op_t;
+typedef enum { TASK_SHOW, TASK_CANCEL } task_op_t;
 
 typedef struct {
   ain__api_job_t job;
@@ -22,8 +23,6 @@ typedef struct {
   char actor[192];
   char reason[512];
   int has_reason;
-  char status[32], type[128], dag[AIN_UUID_LEN + 1], after[AIN_OPS_CURSOR_MAX];
-  ain_ops_task_query_t q;
   int rc;
   ain_err_t err;
   cJSON *out;
@@ -81,13 +80,6 @@ static void task_run(ain__api_job_t *job, ain__api_worker_t *w) {
     if (j->rc == 0) {
       j->out = task_json(&t, &j->err);
       ain_task_free(&t);
-    }
-  } else if (j->op == TASK_LIST) {
-    ain_ops_task_page_t page;
-    j->rc = ain_ops_task_list(&w->ops, &j->q, &page, &j->err);
-    if (j->rc == 0) {
-      j->out = ain_ops_task_page_json(&page);
-      ain_ops_task_page_free(&page);
     }
   } else {
     int cancelled = 0;
@@ -166,70 +158,47 @@ int ain__api_task_show(ain__api_call_t *call) {
   return j ? submit(call, j) : 0;
 }
 
+/* filter[0] status, filter[1] type, filter[2] dag_id, id the cursor, n the limit (0: default) */
+static int run_list(ain__api_opjob_t *j, ain_ops_t *ops) {
+  ain_ops_task_query_t q = {.status = j->filter[0][0] ? j->filter[0] : NULL,
+                            .type = j->filter[1][0] ? j->filter[1] : NULL,
+                            .dag_id = j->filter[2][0] ? j->filter[2] : NULL,
+                            .limit = (int)j->n,
+                            .after = j->id[0] ? j->id : NULL};
+  ain_ops_task_page_t page;
+  int rc = ain_ops_task_list(ops, &q, &page, &j->err);
+  if (rc == 0) {
+    j->out = ain_ops_task_page_json(&page);
+    ain_ops_task_page_free(&page);
+  }
+  return rc;
+}
+
+/* The values are checked by the ops layer (400 naming the field from there); only the limit's
+ * syntax is checked here. */
+static int list_query(ain__api_opjob_t *j, const char *key, const char *value,
+                      ain__api_call_t *call) {
+  if (strcmp(key, "limit") == 0) {
+    return ain__api_limit(call, value, AIN_OPS_LIST_MAX, &j->n);
+  }
+  if (strcmp(key, "after") == 0) {
+    return ain__api_query_copy(call, key, value, j->id, AIN_OPS_CURSOR_MAX);
+  }
+  int k = strcmp(key, "status") == 0 ? 0 : strcmp(key, "type") == 0 ? 1 : 2;
+  return ain__api_query_copy(call, key, value, j->filter[k], sizeof j->filter[k]);
+}
+
 int ain__api_task_list(ain__api_call_t *call) {
-  h2o_req_t *req = call->req;
-  task_job_t *j = new_job(call, TASK_LIST);
+  static const char *const keys[] = {"status", "type", "dag_id", "limit", "after", NULL};
+  ain__api_opjob_t *j = ain__api_opjob_new(call, run_list);
   if (j == NULL) {
     return 0;
   }
-  if (req->query_at != SIZE_MAX) {
-    const char *q = req->path.base + req->query_at + 1;
-    size_t qn = req->path.len - req->query_at - 1;
-    while (qn > 0) {
-      const char *amp = memchr(q, '&', qn);
-      size_t len = amp ? (size_t)(amp - q) : qn;
-      const char *eq = memchr(q, '=', len);
-      size_t kl = eq ? (size_t)(eq - q) : len;
-      const char *v = eq ? eq + 1 : q + len;
-      size_t vl = eq ? len - kl - 1 : 0;
-      char key[32];
-      snprintf(key, sizeof key, "%.*s", (int)(kl < 31 ? kl : 31), q);
-      char *slot = NULL;
-      size_t cap = 0;
-      char limit[16];
-      if (strcmp(key, "status") == 0) {
-        slot = j->status, cap = sizeof j->status;
-      } else if (strcmp(key, "type") == 0) {
-        slot = j->type, cap = sizeof j->type;
-      } else if (strcmp(key, "dag_id") == 0) {
-        slot = j->dag, cap = sizeof j->dag;
-      } else if (strcmp(key, "after") == 0) {
-        slot = j->after, cap = sizeof j->after;
-      } else if (strcmp(key, "limit") == 0) {
-        slot = limit, cap = sizeof limit;
-      }
-      if (len > 0 && slot == NULL) {
-        free(j);
-        ain__api_send_error(req, "EINVAL", key,
-                            "unknown query parameter '%s' (status, type, dag_id, limit, after)",
-                            key);
-        return 0;
-      }
-      if (slot != NULL && (vl == 0 || ain__api_query_decode(v, vl, slot, cap) != 0)) {
-        free(j);
-        ain__api_send_error(req, "EINVAL", key, "'%s' is empty, too long or badly encoded", key);
-        return 0;
-      }
-      if (slot == limit) {
-        char *end = NULL;
-        long n = strtol(limit, &end, 10);
-        if (*end != '\0' || n < 1 || n > AIN_OPS_LIST_MAX) {
-          free(j);
-          ain__api_send_error(req, "EINVAL", "limit", "'limit' must be 1..%d, got '%s'",
-                              AIN_OPS_LIST_MAX, limit);
-          return 0;
-        }
-        j->q.limit = (int)n;
-      }
-      q += len + (amp != NULL);
-      qn -= len + (amp != NULL);
-    }
+  if (ain__api_query(call, keys, list_query, j) != 0) {
+    ain__api_opjob_free(j);
+    return 0;
   }
-  j->q.status = j->status[0] ? j->status : NULL;
-  j->q.type = j->type[0] ? j->type : NULL;
-  j->q.dag_id = j->dag[0] ? j->dag : NULL;
-  j->q.after = j->after[0] ? j->after : NULL;
-  return submit(call, j);
+  return ain__api_opjob_submit(call, j);
 }
 
 int ain__api_task_cancel(ain__api_call_t *call) {

@@ -57,7 +57,7 @@ int ain__api_task_enqueue(ain__api_call_t *call) {
               content_type_is(req, "application/jsonl") ||
               content_type_is(req, "application/json-lines");
   if (!lines && !content_type_is(req, "application/json")) {
-    ain__api_send_error(req, "EINVAL", "content-type",
+    ain__api_send_error(req, "EMEDIATYPE", "content-type",
                         "Content-Type must be application/json (one message or an array) or "
                         "application/x-ndjson (JSON Lines)");
     return 0;

@@ -40,9 +40,13 @@ static const ain_cli_verb_t verbs[] = {
      "  retry: a dead-lettered task runs again with a fresh set of attempts; a DAG it failed\n"
      "  runs again too (its cancelled steps return to the queue). Audited with your name.",
      ain_cli_task},
-    {"dag", "show a DAG",
+    {"dag", "list DAGs or show one",
+     "ain dag list [--status S] [--persona P] [--limit N] [--after CURSOR] [-c CONFIG] [--json]\n"
      "ain dag show DAG_ID|ROOT_TASK_ID [-c CONFIG] [--json | --dot]\n"
-     "  Status of the DAG and each step; --dot prints Graphviz.",
+     "  list: DAGs newest first, N per page (default 50, at most 500), of one status (running,\n"
+     "  succeeded, failed, cancelled) and/or persona; the last line (or \"next\" with --json) is\n"
+     "  the cursor of the next page, to pass with the same filters.\n"
+     "  show: status of the DAG and each step; --dot prints Graphviz.",
      ain_cli_dag},
     {"audit", "show the audit log of a task or DAG, or the operator's actions",
      "ain audit TASK_ID|DAG_ID [-c CONFIG] [--json]\n"
@@ -110,6 +114,11 @@ static const ain_cli_verb_t verbs[] = {
      "  the version read (or --version); a reviewer who lost a race gets exit 6 naming the\n"
      "  expected and found versions. Approval resumes the video's pipeline at the next run.",
      ain_cli_review},
+    {"video", "one video: status, review, receipts, object sizes",
+     "ain video show VIDEO_ID [-c CONFIG] [--json]\n"
+     "  The video's row, safety report, review, publish receipts and the sizes of its media and\n"
+     "  thumbnail objects (the same view as GET /v1/videos/{id}).",
+     ain_cli_video},
     {"publishers", "pause, resume or show publishing",
      "ain publishers pause|resume|status [-c CONFIG] [--json]\n"
      "  pause: publish steps that start park (waiting) instead of publishing. resume: parked\n"
@@ -184,6 +193,10 @@ int ain_cli_int_arg(ain_cli_t *cli, const char *opt, const char *s, long min, lo
   }
   *out = (int)v;
   return 0;
+}
+
+const char *ain_cli_opt_value(ain_cli_t *cli, int *i) {
+  return *i + 1 < cli->nargs ? cli->args[++*i] : NULL;
 }
 
 void ain_cli_json_string(FILE *f, const char *s) {

@@ -1,4 +1,5 @@
-/* `ain dag show` and `ain audit`: parse, call the ops layer (ops/dags.h), print.
+/* `ain dag list|show` and `ain audit`: parse, call the ops layer (ops/dags.h), print.
+ *   dag list [--status S] [--persona P] [--limit N] [--after CURSOR] [--json]
  *   dag show DAG_ID|ROOT_TASK_ID [--json | --dot]
  *   audit TASK_ID|DAG_ID [--json]; audit --operator [--limit N] [--json]
  * Relies on: cli/internal.h, ops/dags.h. */
@@ -37,11 +38,72 @@ static void print_dag_human(const ain_ops_dag_t *g) {
   }
 }
 
+static int cmd_list(ain_cli_t *cli) {
+  ain_ops_dag_query_t q = {0};
+  for (int i = 1; i < cli->nargs; i++) {
+    const char *a = cli->args[i], *v = NULL;
+    if (strcmp(a, "--limit") == 0) {
+      int rc =
+          ain_cli_int_arg(cli, a, ain_cli_opt_value(cli, &i), 1, AIN_OPS_DAG_LIST_MAX, &q.limit);
+      if (rc != 0) {
+        return rc;
+      }
+      continue;
+    }
+    const char **slot = strcmp(a, "--status") == 0    ? &q.status
+                        : strcmp(a, "--persona") == 0 ? &q.persona_id
+                        : strcmp(a, "--after") == 0   ? &q.after
+                                                      : NULL;
+    if (slot == NULL) {
+      return ain_cli_usage(cli, "unexpected argument '%s'", a);
+    }
+    if ((v = ain_cli_opt_value(cli, &i)) == NULL) {
+      return ain_cli_usage(cli, "%s needs a value", a);
+    }
+    *slot = v;
+  }
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (ain_cli_open_store(cli, &err) != 0) {
+    return ain_cli_fail(cli, &err);
+  }
+  ain_ops_dag_page_t page;
+  int rc = ain_ops_dag_list(&cli->ops, &q, &page, &err);
+  ain_cli_close_store(cli);
+  if (rc != 0) {
+    return ain_cli_fail(cli, &err);
+  }
+  if (cli->json) {
+    ain_cli_print_json(ain_ops_dag_page_json(&page));
+  } else if (page.ndags == 0) {
+    printf("no DAGs%s\n", q.after != NULL ? " after this cursor" : "");
+  } else {
+    printf("%-36s %-9s %-7s %-24s %-16s %s\n", "DAG", "STATUS", "STEPS", "CREATED", "PERSONA",
+           "ERROR");
+    for (size_t i = 0; i < page.ndags; i++) {
+      const ain_dag_t *d = &page.dags[i];
+      char created[40], steps[24];
+      ain_ops_fmt_time(d->created_at, created, sizeof created);
+      snprintf(steps, sizeof steps, "%d/%d", d->steps_done, d->steps_total);
+      printf("%-36s %-9s %-7s %-24s %-16.16s %.80s\n", d->id, ain_dag_status_name(d->status), steps,
+             created, d->persona_id ? d->persona_id : "-", d->last_error ? d->last_error : "");
+    }
+    if (page.next[0]) {
+      printf("next page: ain dag list --after %s  (with the same filters)\n", page.next);
+    }
+  }
+  ain_ops_dag_page_free(&page);
+  return 0;
+}
+
 int ain_cli_dag(ain_cli_t *cli) {
   int dot = 0;
   const char *id = NULL;
+  if (cli->nargs >= 1 && strcmp(cli->args[0], "list") == 0) {
+    return cmd_list(cli);
+  }
   if (cli->nargs < 1 || strcmp(cli->args[0], "show") != 0) {
-    return ain_cli_usage(cli, "expects 'show DAG_ID'%s", NULL);
+    return ain_cli_usage(cli, "expects 'list' or 'show DAG_ID'%s", NULL);
   }
   for (int i = 1; i < cli->nargs; i++) {
     if (strcmp(cli->args[i], "--dot") == 0) {

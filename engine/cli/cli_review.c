@@ -7,13 +7,17 @@
  * read, or --version), so of two reviewers racing on one video one succeeds and the other gets
  * exit 6 (conflict) naming the version it expected and the one it found. Approving returns the
  * parked review_gate task to ready in the same transaction; `ain run` then publishes.
- * Relies on: cli/internal.h, ops/review.h (the operations; this file parses and prints). */
+ * `ain video show VIDEO_ID` prints the same view plus the video's publish receipts and object
+ * sizes (ops/video.h, the function of GET /v1/videos/{id}).
+ * Relies on: cli/internal.h, ops/review.h, ops/video.h (the operations; this file parses and
+ * prints). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/internal.h"
 #include "ops/review.h"
+#include "ops/video.h"
 
 static const char *opt(const ain_cli_t *cli, const char *name, int *bad) {
   for (int i = 0; i < cli->nargs; i++) {
@@ -216,5 +220,55 @@ int ain_cli_review(ain_cli_t *cli) {
     rc = do_decide(cli, pos[1], approve, reason, reviewer, version);
   }
   ain_cli_close_store(cli);
+  return rc;
+}
+
+/* ---- ain video show --------------------------------------------------------------------------- */
+
+static void print_bytes(const char *what, int64_t n) {
+  if (n >= 0) {
+    printf("%-11s %lld bytes\n", what, (long long)n);
+  } else {
+    printf("%-11s missing\n", what);
+  }
+}
+
+int ain_cli_video(ain_cli_t *cli) {
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (cli->nargs != 2 || strcmp(cli->args[0], "show") != 0 || cli->args[1][0] == '-') {
+    return ain_cli_usage(cli, "usage: ain video show VIDEO_ID%s", "");
+  }
+  if (ain_cli_open_store(cli, &err) != 0) { /* loads the config: data_dir */
+    return ain_cli_fail(cli, &err);
+  }
+  char root[4096];
+  snprintf(root, sizeof root, "%s/objects", cli->cfg.data_dir);
+  ain_objstore_t *objects = NULL;
+  if (ain_objstore_dir_open(root, &objects, &err) != 0) {
+    ain_cli_close_store(cli);
+    return ain_cli_fail(cli, &err);
+  }
+  ain_ops_video_t v;
+  int rc = ain_ops_video_get(&cli->ops, objects, cli->args[1], &v, &err);
+  if (rc != 0) {
+    rc = ain_cli_fail(cli, &err);
+  } else if (cli->json) {
+    ain_cli_print_json(ain_ops_video_json(&v));
+  } else {
+    print_show(cli, v.row);
+    printf("\n");
+    print_bytes("media", v.media_bytes);
+    print_bytes("thumbnail", v.thumbnail_bytes);
+    for (size_t i = 0; i < v.nreceipts; i++) {
+      char at[40];
+      ain_ops_fmt_time(v.receipts[i].created_at, at, sizeof at);
+      printf("published   %s on %s at %s\n", at, v.receipts[i].channel,
+             v.receipts[i].location ? v.receipts[i].location : "-");
+    }
+  }
+  ain_ops_video_free(&v);
+  ain_cli_close_store(cli);
+  ain_objstore_close(objects);
   return rc;
 }

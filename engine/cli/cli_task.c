@@ -88,17 +88,12 @@ static int cmd_show(ain_cli_t *cli) {
   return rc;
 }
 
-/* The value of option args[*i] (advancing *i), or NULL when it has none. */
-static const char *value_of(ain_cli_t *cli, int *i) {
-  return *i + 1 < cli->nargs ? cli->args[++*i] : NULL;
-}
-
 static int cmd_list(ain_cli_t *cli) {
   ain_ops_task_query_t q = {0};
   for (int i = 1; i < cli->nargs; i++) {
     const char *a = cli->args[i], *v = NULL;
     if (strcmp(a, "--limit") == 0) {
-      int rc = ain_cli_int_arg(cli, a, value_of(cli, &i), 1, AIN_OPS_LIST_MAX, &q.limit);
+      int rc = ain_cli_int_arg(cli, a, ain_cli_opt_value(cli, &i), 1, AIN_OPS_LIST_MAX, &q.limit);
       if (rc != 0) {
         return rc;
       }
@@ -112,7 +107,7 @@ static int cmd_list(ain_cli_t *cli) {
     if (slot == NULL) {
       return ain_cli_usage(cli, "unexpected argument '%s'", a);
     }
-    if ((v = value_of(cli, &i)) == NULL) {
+    if ((v = ain_cli_opt_value(cli, &i)) == NULL) {
       return ain_cli_usage(cli, "%s needs a value", a);
     }
     *slot = v;

@@ -51,6 +51,8 @@ void ain_cli_close_store(ain_cli_t *cli);
 /* Parses the value s of option opt into *out: 0, or a usage error (exit 2) naming the option and
  * the range [min, max]. */
 int ain_cli_int_arg(ain_cli_t *cli, const char *opt, const char *s, long min, long max, int *out);
+/* The value of option args[*i] (advancing *i past it), or NULL when it is the last argument. */
+const char *ain_cli_opt_value(ain_cli_t *cli, int *i);
 /* "30d", "12h", "90m", "45s", "2w", "0s" -> ms. 0, or -1 when it is not a duration
  * (cli_purge.c). */
 int ain_cli_parse_duration(const char *s, int64_t *ms);
@@ -70,6 +72,7 @@ int ain_cli_judge(ain_cli_t *cli);   /* cli_judge.c */
 int ain_cli_test(ain_cli_t *cli);    /* cli_test.c */
 int ain_cli_nodes(ain_cli_t *cli); /* cli_nodes.c */
 int ain_cli_review(ain_cli_t *cli);     /* cli_review.c */
+int ain_cli_video(ain_cli_t *cli);      /* cli_review.c */
 int ain_cli_publishers(ain_cli_t *cli); /* cli_publishers.c */
 int ain_cli_purge(ain_cli_t *cli);      /* cli_purge.c */
 int ain_cli_token(ain_cli_t *cli);      /* cli_token.c */

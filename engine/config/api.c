@@ -60,6 +60,7 @@ void ain_api_config_defaults(ain_api_config_t *ac) {
   ac->request_timeout_ms = 10000;
   ac->workers = 2;
   ac->max_token_ttl_s = 3600;
+  ac->media_ticket_ttl_s = 600;
 }
 
 void ain_api_config_free(ain_api_config_t *ac) {
@@ -116,6 +117,26 @@ static int set_int(lua_State *L, int64_t *slot, const char *key, int64_t min, in
                          where, key, (long long)min, (long long)max);
   }
   *slot = (int64_t)d;
+  return 0;
+}
+
+/* A duration ("90s", "15m", "1h", or a whole number of seconds) from 1 s to max_s. */
+static int set_duration(lua_State *L, int64_t *slot, const char *key, int64_t max_s,
+                        const char *max_name, const char *where, ain_err_t *err) {
+  int t = lua_type(L, -1);
+  int64_t s = -1;
+  if (t == LUA_TNUMBER) {
+    double d = lua_tonumber(L, -1);
+    s = d == floor(d) ? (int64_t)fmin(d, 1e12) : -1;
+  } else if (t == LUA_TSTRING) {
+    s = ain_duration_s(lua_tostring(L, -1));
+  }
+  if (s < 1 || s > max_s) {
+    return ain_err_field(err, AIN_ECONFIG, key,
+                         "%s: '%s' must be a duration from 1s to %s (\"15m\", \"1h\", or "
+                         "seconds)", where, key, max_name);
+  }
+  *slot = s;
   return 0;
 }
 
@@ -297,21 +318,11 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
     } else if (strcmp(name, "workers") == 0) {
       rc = set_int(L, &ac->workers, key, 1, 64, where, err);
     } else if (strcmp(name, "max_token_ttl") == 0) {
-      int64_t s = lua_type(L, -1) == LUA_TNUMBER
-                      ? (lua_tonumber(L, -1) == floor(lua_tonumber(L, -1))
-                             ? (int64_t)fmin(lua_tonumber(L, -1), 1e12)
-                             : -1)
-                      : ain_duration_s(lua_tostring(L, -1));
-      if (lua_type(L, -1) != LUA_TNUMBER && lua_type(L, -1) != LUA_TSTRING) {
-        s = -1;
-      }
-      if (s < 1 || s > AIN_API_MAX_TOKEN_TTL_S_MAX) {
-        rc = ain_err_field(err, AIN_ECONFIG, key,
-                           "%s: '%s' must be a duration from 1s to 7d (\"15m\", \"1h\", or "
-                           "seconds)", where, key);
-      } else {
-        ac->max_token_ttl_s = s;
-      }
+      rc = set_duration(L, &ac->max_token_ttl_s, key, AIN_API_MAX_TOKEN_TTL_S_MAX, "7d", where,
+                        err);
+    } else if (strcmp(name, "media_ticket_ttl") == 0) {
+      rc = set_duration(L, &ac->media_ticket_ttl_s, key, AIN_API_MEDIA_TICKET_TTL_S_MAX, "1d",
+                        where, err);
     } else if (strcmp(name, "jwt") == 0) {
       rc = parse_jwt(L, ac, where, base_dir, err);
     } else if (strcmp(name, "tls") == 0) {
@@ -319,7 +330,8 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
     } else {
       rc = ain_err_field(err, AIN_ECONFIG, key,
                          "%s: unknown key '%s' (enabled, listen, max_connections, max_body_bytes, "
-                         "max_header_bytes, request_timeout_ms, workers, max_token_ttl, jwt, tls)",
+                         "max_header_bytes, request_timeout_ms, workers, max_token_ttl, media_ticket_ttl, jwt, "
+                         "tls)",
                          where, key);
     }
     lua_pop(L, 1);

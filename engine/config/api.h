@@ -11,6 +11,7 @@
  *     request_timeout_ms = 10000,     -- whole request (headers and body) and keep-alive idle
  *     workers = 2,                    -- threads running store calls, each with its own handle
  *     max_token_ttl = "1h",           -- a JWT's exp at most this far ahead ("15m", "1h", 3600)
+ *     media_ticket_ttl = "10m",       -- media_url/thumbnail_url tickets' life (1s .. 1d)
  *     jwt = { alg = "HS256", secret = "api_jwt" }    -- a secret's name (core/secret.h)
  *        or { alg = "RS256"|"ES256", public_key = "keys/api.pub",
  *             private_key = "keys/api.key" }         -- private_key: only `ain token issue`
@@ -56,6 +57,7 @@ typedef struct {
   int64_t request_timeout_ms;
   int64_t workers;
   int64_t max_token_ttl_s;
+  int64_t media_ticket_ttl_s; /* how long a media_url/thumbnail_url ticket is valid */
   struct {
     char *alg;         /* "HS256" | "RS256" | "ES256"; NULL = no bearer tokens */
     char *secret;      /* HS256: the secret's name */
@@ -71,6 +73,7 @@ typedef struct {
 } ain_api_config_t;
 
 #define AIN_API_MAX_TOKEN_TTL_S_MAX (7 * 86400)
+#define AIN_API_MEDIA_TICKET_TTL_S_MAX 86400
 
 void ain_api_config_defaults(ain_api_config_t *ac);
 void ain_api_config_free(ain_api_config_t *ac);

@@ -4,6 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+int ain_err_code(const char *name) {
+#define AIN__ERR_CODE(ename, val, desc)                                                            \
+  if (name != NULL && strcmp(name, #ename) == 0) {                                                 \
+    return val;                                                                                    \
+  }
+  AIN_ERRNO_MAP(AIN__ERR_CODE)
+#undef AIN__ERR_CODE
+  return 0;
+}
+
 const char *ain_err_name(int code) {
   switch (code) {
   case 0:

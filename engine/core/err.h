@@ -33,7 +33,8 @@
   X(ELEASE, -22, "lease lost")                                                                     \
   X(EHTTP, -23, "HTTP request failed")                                                             \
   X(EWEDGED, -24, "a step held its shard in one call past the watchdog's limit")                   \
-  X(EPOISON, -25, "dead-lettered as a poison pill: it wedged shards repeatedly")
+  X(EPOISON, -25, "dead-lettered as a poison pill: it wedged shards repeatedly")                   \
+  X(EMEDIATYPE, -26, "unsupported media type")
 
 enum {
 #define AIN__ERR_ENUM(name, val, desc) AIN_##name = (val),
@@ -49,6 +50,8 @@ typedef struct {
 
 /* Name of a code ("ECONFLICT"), or "EUNKNOWN". */
 const char *ain_err_name(int code);
+/* The code of a name ("ECONFLICT" -> AIN_ECONFLICT), or 0 when no AIN_E* code has it. */
+int ain_err_code(const char *name);
 /* Description of a code ("state_version conflict"). */
 const char *ain_strerror(int code);
 /* Fills err (may be NULL) and returns code, so `return ain_err_set(err, AIN_EINVAL, ...)` works. */

@@ -101,6 +101,19 @@ int ain_objstore_delete(ain_objstore_t *s, const char *key, ain_err_t *err) {
   return rc ? rc : s->vt->del(s, key, err);
 }
 
+int ain_objstore_stat(ain_objstore_t *s, const char *key, ain_objstore_stat_t *st,
+                      ain_err_t *err) {
+  int rc = check(key, err);
+  return rc ? rc : s->vt->stat(s, key, st, err);
+}
+
+int ain_objstore_read_range(ain_objstore_t *s, const char *key, uint64_t offset, void *buf,
+                            size_t len, size_t *got, ain_err_t *err) {
+  *got = 0;
+  int rc = check(key, err);
+  return rc ? rc : s->vt->read_range(s, key, offset, buf, len, got, err);
+}
+
 void ain_objstore_close(ain_objstore_t *s) {
   if (s != NULL) {
     s->vt->close(s);

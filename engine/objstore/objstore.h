@@ -11,12 +11,19 @@
 #define AIN_OBJSTORE_OBJSTORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
 #define AIN_OBJSTORE_KEY_MAX 512
 
 typedef struct ain_objstore ain_objstore_t;
+
+/* What a reader needs before the bytes: the size and when the object was stored. */
+typedef struct {
+  uint64_t size;
+  int64_t mtime_s; /* seconds since the epoch; 0 if the backend does not know */
+} ain_objstore_stat_t;
 
 typedef struct {
   const char *name; /* "dir", "s3" */
@@ -31,6 +38,13 @@ typedef struct {
   int (*verify)(ain_objstore_t *s, const char *key, ain_err_t *err);
   /* Removes the object; AIN_ENOTFOUND if absent. */
   int (*del)(ain_objstore_t *s, const char *key, ain_err_t *err);
+  /* Size and time of the object; AIN_ENOTFOUND if absent. */
+  int (*stat)(ain_objstore_t *s, const char *key, ain_objstore_stat_t *st, ain_err_t *err);
+  /* Up to len bytes from offset into buf; *got = how many (0 at or past the end). Stateless
+   * (one call per chunk, as an S3 ranged GET would be): objects are immutable, so chunks of one
+   * object read by separate calls fit together. AIN_ENOTFOUND if absent. */
+  int (*read_range)(ain_objstore_t *s, const char *key, uint64_t offset, void *buf, size_t len,
+                    size_t *got, ain_err_t *err);
   void (*close)(ain_objstore_t *s);
 } ain_objstore_vtab_t;
 
@@ -54,6 +68,9 @@ int ain_objstore_get_path(ain_objstore_t *s, const char *key, char *out, size_t 
 int ain_objstore_exists(ain_objstore_t *s, const char *key, ain_err_t *err);
 int ain_objstore_verify(ain_objstore_t *s, const char *key, ain_err_t *err);
 int ain_objstore_delete(ain_objstore_t *s, const char *key, ain_err_t *err);
+int ain_objstore_stat(ain_objstore_t *s, const char *key, ain_objstore_stat_t *st, ain_err_t *err);
+int ain_objstore_read_range(ain_objstore_t *s, const char *key, uint64_t offset, void *buf,
+                            size_t len, size_t *got, ain_err_t *err);
 void ain_objstore_close(ain_objstore_t *s);
 
 /* Hex SHA-256 of a file (65 bytes with NUL). Blocking. */

@@ -1,4 +1,5 @@
-/* DAG and audit operations (dags.h). Relies on: ops.h, store/store.h, cJSON. */
+/* DAG and audit operations (dags.h): one DAG, pages of DAGs, audit rows.
+ * Relies on: ops.h, store/store.h, cJSON. */
 #include "ops/dags.h"
 
 #include <stdio.h>
@@ -147,6 +148,80 @@ char *ain_ops_dag_dot(const ain_ops_dag_t *d) {
     return NULL;
   }
   return buf;
+}
+
+/* ---- list ------------------------------------------------------------------------------------ */
+
+int ain_ops_dag_list(ain_ops_t *ops, const ain_ops_dag_query_t *q, ain_ops_dag_page_t *out,
+                     ain_err_t *err) {
+  memset(out, 0, sizeof *out);
+  int status = -1;
+  if (q->status != NULL && (status = ain_dag_status_parse(q->status)) < 0) {
+    return ain_err_field(err, AIN_EINVAL, "status",
+                         "unknown DAG status '%.64s' (running, succeeded, failed, cancelled)",
+                         q->status);
+  }
+  if (q->persona_id != NULL && !ain_ops_filter_ok(q->persona_id)) {
+    return ain_err_field(err, AIN_EINVAL, "persona",
+                         "a persona id is 1..128 printable characters without spaces");
+  }
+  if (q->limit < 0 || q->limit > AIN_OPS_DAG_LIST_MAX) {
+    return ain_err_field(err, AIN_EINVAL, "limit", "limit must be 1..%d, got %d",
+                         AIN_OPS_DAG_LIST_MAX, q->limit);
+  }
+  int limit = q->limit > 0 ? q->limit : AIN_OPS_DAG_LIST_DEFAULT;
+  int64_t after_ts = 0;
+  if (q->after != NULL && ain_ops_cursor_parse(q->after, &after_ts, out->after_, err) != 0) {
+    return AIN_EINVAL;
+  }
+  ain_store_req_list_dags(&out->req_, status, q->persona_id, limit);
+  if (q->after != NULL) {
+    out->req_.u.list_dags.after_created_at = after_ts;
+    out->req_.u.list_dags.after_id = out->after_;
+  }
+  int rc = ain_ops_wait(ops, &out->req_, NULL, err);
+  if (rc != 0) {
+    ain_ops_dag_page_free(out);
+    return rc;
+  }
+  out->dags = out->req_.u.list_dags.dags;
+  out->ndags = out->req_.u.list_dags.ndags;
+  /* A full page may have a successor; the cursor names its last row. A page that came out
+   * exactly full at the end gives one empty page more, which says "" itself. */
+  if (out->ndags == (size_t)limit) {
+    const ain_dag_t *last = &out->dags[out->ndags - 1];
+    ain_ops_cursor_format(last->created_at, last->id, out->next);
+  }
+  return 0;
+}
+
+void ain_ops_dag_page_free(ain_ops_dag_page_t *p) {
+  if (p->req_.op != 0) {
+    ain_store_req_cleanup(&p->req_);
+  }
+  memset(p, 0, sizeof *p);
+}
+
+cJSON *ain_ops_dag_page_json(const ain_ops_dag_page_t *p) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *arr = cJSON_AddArrayToObject(o, "dags");
+  for (size_t i = 0; i < p->ndags; i++) {
+    const ain_dag_t *d = &p->dags[i];
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "id", d->id);
+    cJSON_AddStringToObject(r, "status", ain_dag_status_name(d->status));
+    ain_ops_json_opt_string(r, "persona_id", d->persona_id);
+    ain_ops_json_opt_string(r, "root_task_id", d->root_task_id);
+    cJSON_AddNumberToObject(r, "steps_total", d->steps_total);
+    cJSON_AddNumberToObject(r, "steps_done", d->steps_done);
+    ain_ops_json_opt_string(r, "last_error", d->last_error);
+    cJSON_AddNumberToObject(r, "state_version", (double)d->state_version);
+    cJSON_AddNumberToObject(r, "created_at", (double)d->created_at);
+    cJSON_AddNumberToObject(r, "updated_at", (double)d->updated_at);
+    cJSON_AddItemToArray(arr, r);
+  }
+  ain_ops_json_opt_string(o, "next", p->next);
+  return o;
 }
 
 /* ---- audit ----------------------------------------------------------------------------------- */

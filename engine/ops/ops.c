@@ -1,8 +1,9 @@
 /* The ops handle: the store on a private loop, one request at a time; the error table that maps
- * AIN_E* codes to CLI exit codes and HTTP statuses. Relies on: ops.h, sched/engine.h (the store
- * config of an engine config). */
+ * AIN_E* codes to CLI exit codes and HTTP statuses; the cursors and filters the lists share.
+ * Relies on: ops.h, sched/engine.h (the store config of an engine config). */
 #include "ops/ops.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,7 @@ static const struct {
     {AIN_EINVAL, AIN_EXIT_INVALID, 400},
     {AIN_ELUA, AIN_EXIT_INVALID, 400}, /* a persona the message names fails its check */
     {AIN_ETOOBIG, AIN_EXIT_INVALID, 413},
+    {AIN_EMEDIATYPE, AIN_EXIT_INVALID, 415}, /* a body whose Content-Type we do not take */
     {AIN_ENOTFOUND, AIN_EXIT_NOTFOUND, 404},
     {AIN_ECONFLICT, AIN_EXIT_CONFLICT, 409},
     {AIN_EEXIST, AIN_EXIT_FAILURE, 409},
@@ -117,6 +119,51 @@ cJSON *ain_ops_error_json(const ain_err_t *err) {
   cJSON_AddStringToObject(o, "field", err->field);
   cJSON_AddStringToObject(o, "message", err->msg[0] ? err->msg : ain_strerror(err->code));
   return o;
+}
+
+void ain_ops_cursor_format(int64_t created_at, const char *id, char out[AIN_OPS_CURSOR_MAX]) {
+  snprintf(out, AIN_OPS_CURSOR_MAX, "%lld.%s", (long long)created_at, id);
+}
+
+int ain_ops_cursor_parse(const char *s, int64_t *created_at, char id[AIN_UUID_LEN + 1],
+                         ain_err_t *err) {
+  const char *dot = strchr(s, '.');
+  /* at most 18 digits: any ms timestamp, and no overflow below */
+  int ok = dot != NULL && dot != s && dot - s <= 18 && strlen(dot + 1) == AIN_UUID_LEN &&
+           ain_uuid_valid(dot + 1);
+  int64_t v = 0;
+  for (const char *p = s; ok && p < dot; p++) {
+    ok = isdigit((unsigned char)*p);
+    v = v * 10 + (*p - '0');
+  }
+  if (!ok) {
+    return ain_err_field(err, AIN_EINVAL, "after",
+                         "'%.80s' is not a page cursor (use the `next` of a previous page)", s);
+  }
+  *created_at = v;
+  memcpy(id, dot + 1, AIN_UUID_LEN + 1);
+  return 0;
+}
+
+int ain_ops_filter_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 128) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] <= ' ' || s[i] > '~') {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+void ain_ops_json_opt_string(cJSON *o, const char *key, const char *v) {
+  if (v != NULL && v[0] != '\0') {
+    cJSON_AddStringToObject(o, key, v);
+  } else {
+    cJSON_AddNullToObject(o, key);
+  }
 }
 
 void ain_ops_fmt_time(int64_t ms, char *out, size_t n) {

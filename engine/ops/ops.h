@@ -67,6 +67,21 @@ int ain_ops_http_status(int code);
  * print ({"ok":false,"error":...} in the CLI, {"error":...} in the API). Caller deletes. */
 cJSON *ain_ops_error_json(const ain_err_t *err);
 
+/* ---- what the list operations share ------------------------------------------------------- */
+
+#define AIN_OPS_CURSOR_MAX 64 /* "<created_at>.<id>" and its NUL */
+
+/* The cursor of the page after a row (created_at, id) of a list ordered newest first, then by
+ * id descending. Opaque to callers: they hand back the `next` of the previous page. */
+void ain_ops_cursor_format(int64_t created_at, const char *id, char out[AIN_OPS_CURSOR_MAX]);
+/* Its parts; 0, or AIN_EINVAL naming the field "after" when s is not a cursor this layer made. */
+int ain_ops_cursor_parse(const char *s, int64_t *created_at, char id[AIN_UUID_LEN + 1],
+                         ain_err_t *err);
+/* A filter value (a type, a persona id): 1..128 printable ASCII bytes without spaces. */
+int ain_ops_filter_ok(const char *s);
+/* o[key] = v, or null when v is NULL or empty. */
+void ain_ops_json_opt_string(cJSON *o, const char *key, const char *v);
+
 /* "2026-12-07T04:24:27.000Z" for ms since the epoch, "-" for 0 or less. */
 void ain_ops_fmt_time(int64_t ms, char *out, size_t n);
 

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,54 @@ static int scrub_payloads(const ain_config_t *cfg, ain_ops_batch_t *b, ain_err_t
   return rc;
 }
 
+/* A task id and where it is in the batch, sorted by id then index to find repeats in n log n. */
+typedef struct {
+  const char *id;
+  size_t i;
+} id_at_t;
+
+static int cmp_id_at(const void *a, const void *b) {
+  const id_at_t *x = a, *y = b;
+  int c = strcmp(x->id, y->id);
+  return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* One task_id twice in a batch would reach the store as a duplicate key (a raw EEXIST, or worse,
+ * a message silently merged into another): refuse it first, naming the first repeat in batch
+ * order and the message it repeats. */
+static int refuse_repeated_ids(const ain_ops_batch_t *b, ain_err_t *err) {
+  if (b->ntasks < 2) {
+    return 0;
+  }
+  id_at_t *v = malloc(b->ntasks * sizeof *v);
+  if (v == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < b->ntasks; i++) {
+    v[i] = (id_at_t){b->tasks[i].id, i};
+  }
+  qsort(v, b->ntasks, sizeof *v, cmp_id_at);
+  size_t first = 0, repeat = SIZE_MAX;
+  for (size_t k = 1, start = 0; k < b->ntasks; k++) {
+    if (strcmp(v[k].id, v[start].id) != 0) {
+      start = k;
+    } else if (k == start + 1 && v[k].i < repeat) {
+      first = v[start].i; /* the group's first occurrence and its earliest repeat */
+      repeat = v[k].i;
+    }
+  }
+  free(v);
+  if (repeat == SIZE_MAX) {
+    return 0;
+  }
+  char field[48];
+  snprintf(field, sizeof field, "[%zu].task_id", repeat);
+  return ain_err_field(err, AIN_EINVAL, field,
+                       "message %zu: tasks[%zu].task_id duplicates tasks[%zu] (task_id %s); a "
+                       "batch names each task once",
+                       repeat, repeat, first, b->tasks[repeat].id);
+}
+
 int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len,
                             const char *source, ain_ops_batch_t *out, ain_err_t *err) {
   memset(out, 0, sizeof *out);
@@ -154,6 +203,9 @@ int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len
   }
   if (out->ntasks == 0) {
     rc = ain_err_set(err, AIN_ESCHEMA, "%s: no task message found", source ? source : "input");
+    goto fail;
+  }
+  if ((rc = refuse_repeated_ids(out, err)) != 0) {
     goto fail;
   }
   for (size_t i = 0; i < out->ntasks; i++) {
@@ -316,41 +368,6 @@ char *ain_ops_task_handler(const ain_task_t *t) {
 
 /* ---- list ------------------------------------------------------------------------------------ */
 
-/* A filter value: printable ASCII without spaces, 1..128 bytes (ids and type names are). */
-static int filter_ok(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 128) {
-    return 0;
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] <= ' ' || s[i] > '~') {
-      return 0;
-    }
-  }
-  return 1;
-}
-
-/* "<created_at>.<uuid>" -> its parts. 0, or -1 when it is not a cursor this layer made. */
-static int parse_cursor(const char *s, int64_t *created_at, char id[AIN_UUID_LEN + 1]) {
-  const char *dot = strchr(s, '.');
-  if (dot == NULL || dot == s || dot - s > 18 || strlen(dot + 1) != AIN_UUID_LEN) {
-    return -1;
-  }
-  int64_t v = 0;
-  for (const char *p = s; p < dot; p++) {
-    if (!isdigit((unsigned char)*p)) {
-      return -1;
-    }
-    v = v * 10 + (*p - '0');
-  }
-  if (!ain_message_uuid7_valid(dot + 1)) {
-    return -1;
-  }
-  *created_at = v;
-  memcpy(id, dot + 1, AIN_UUID_LEN + 1);
-  return 0;
-}
-
 int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_task_page_t *out,
                       ain_err_t *err) {
   memset(out, 0, sizeof *out);
@@ -361,7 +378,7 @@ int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_tas
                          "succeeded, dead, cancelled)",
                          q->status);
   }
-  if (q->type != NULL && !filter_ok(q->type)) {
+  if (q->type != NULL && !ain_ops_filter_ok(q->type)) {
     return ain_err_field(err, AIN_EINVAL, "type",
                          "type must be 1..128 printable characters without spaces");
   }
@@ -375,10 +392,8 @@ int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_tas
   }
   int limit = q->limit > 0 ? q->limit : AIN_OPS_LIST_DEFAULT;
   int64_t after_ts = 0;
-  if (q->after != NULL && parse_cursor(q->after, &after_ts, out->after_) != 0) {
-    return ain_err_field(err, AIN_EINVAL, "after",
-                         "'%.80s' is not a page cursor (use the `next` of a previous page)",
-                         q->after);
+  if (q->after != NULL && ain_ops_cursor_parse(q->after, &after_ts, out->after_, err) != 0) {
+    return AIN_EINVAL;
   }
   ain_store_req_list(&out->req_, status, q->dag_id, limit);
   out->req_.u.list.type = q->type;
@@ -397,7 +412,7 @@ int ain_ops_task_list(ain_ops_t *ops, const ain_ops_task_query_t *q, ain_ops_tas
    * exactly full at the end of the table gives one empty page more, which says "" itself. */
   if (out->ntasks == (size_t)limit) {
     const ain_task_t *last = &out->tasks[out->ntasks - 1];
-    snprintf(out->next, sizeof out->next, "%lld.%s", (long long)last->created_at, last->id);
+    ain_ops_cursor_format(last->created_at, last->id, out->next);
   }
   return 0;
 }
@@ -409,14 +424,6 @@ void ain_ops_task_page_free(ain_ops_task_page_t *p) {
   memset(p, 0, sizeof *p);
 }
 
-static void add_opt_string(cJSON *o, const char *key, const char *v) {
-  if (v != NULL && v[0] != '\0') {
-    cJSON_AddStringToObject(o, key, v);
-  } else {
-    cJSON_AddNullToObject(o, key);
-  }
-}
-
 cJSON *ain_ops_task_page_json(const ain_ops_task_page_t *p) {
   cJSON *o = cJSON_CreateObject();
   cJSON *arr = cJSON_AddArrayToObject(o, "tasks");
@@ -424,21 +431,21 @@ cJSON *ain_ops_task_page_json(const ain_ops_task_page_t *p) {
     const ain_task_t *t = &p->tasks[i];
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "task_id", t->id);
-    add_opt_string(r, "type", t->type);
+    ain_ops_json_opt_string(r, "type", t->type);
     cJSON_AddStringToObject(r, "status", ain_task_status_name(t->status));
-    add_opt_string(r, "dag_id", t->dag_id);
-    add_opt_string(r, "step", t->step);
-    add_opt_string(r, "persona_id", t->persona_id);
+    ain_ops_json_opt_string(r, "dag_id", t->dag_id);
+    ain_ops_json_opt_string(r, "step", t->step);
+    ain_ops_json_opt_string(r, "persona_id", t->persona_id);
     cJSON_AddNumberToObject(r, "attempts", t->attempts);
     cJSON_AddNumberToObject(r, "max_attempts", t->max_attempts);
     cJSON_AddNumberToObject(r, "priority", t->priority);
     cJSON_AddNumberToObject(r, "state_version", (double)t->state_version);
     cJSON_AddNumberToObject(r, "created_at", (double)t->created_at);
     cJSON_AddNumberToObject(r, "updated_at", (double)t->updated_at);
-    add_opt_string(r, "last_error", t->last_error);
+    ain_ops_json_opt_string(r, "last_error", t->last_error);
     cJSON_AddItemToArray(arr, r);
   }
-  add_opt_string(o, "next", p->next);
+  ain_ops_json_opt_string(o, "next", p->next);
   return o;
 }
 

@@ -21,7 +21,9 @@ typedef struct {
 /* Parses and validates buf (one message, a JSON array of them, or JSON Lines). Needs no store:
  * a front end can refuse bad input before it opens one. One bad message refuses the whole input
  * (AIN_ESCHEMA/EUTF8/ETOOBIG/ELUA, err naming the index, line and field, and `source`, the
- * input's name in messages); no message at all is AIN_ESCHEMA. Caller frees out. */
+ * input's name in messages); no message at all is AIN_ESCHEMA; one task_id twice is AIN_EINVAL
+ * naming both indexes (field "[j].task_id", "tasks[j].task_id duplicates tasks[i]").
+ * Caller frees out. */
 int ain_ops_enqueue_prepare(const ain_config_t *cfg, const char *buf, size_t len,
                             const char *source, ain_ops_batch_t *out, ain_err_t *err);
 /* Stores the batch in one transaction (every new task or none), audited as actor. Idempotent
@@ -44,7 +46,6 @@ char *ain_ops_task_handler(const ain_task_t *t);
 
 #define AIN_OPS_LIST_DEFAULT 50
 #define AIN_OPS_LIST_MAX 1000
-#define AIN_OPS_CURSOR_MAX 64 /* "<created_at>.<task id>" and its NUL */
 
 typedef struct {
   const char *status; /* a task status name, NULL = any */

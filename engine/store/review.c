@@ -179,6 +179,12 @@ void ain__store_review_cleanup(ain_store_req_t *req) {
     free(req->u.review_list.rows);
     req->u.review_list.rows = NULL;
     req->u.review_list.nrows = 0;
+    for (size_t i = 0; i < req->u.review_list.nreceipts; i++) {
+      ain_receipt_free(&req->u.review_list.receipts[i]);
+    }
+    free(req->u.review_list.receipts);
+    req->u.review_list.receipts = NULL;
+    req->u.review_list.nreceipts = 0;
     break;
   case AIN_STORE_REVIEW_DECIDE:
     ain_video_review_free(&req->u.review_decide.row);

@@ -225,6 +225,19 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
                            req->u.list.limit);
     }
     return 0;
+  case AIN_STORE_LIST_DAGS:
+    if (req->u.list_dags.status < -1 || req->u.list_dags.status >= AIN_DAG_STATUS_COUNT) {
+      return ain_err_field(err, AIN_EINVAL, "status", "bad DAG status filter %d",
+                           req->u.list_dags.status);
+    }
+    if (req->u.list_dags.limit < 0) {
+      return ain_err_field(err, AIN_EINVAL, "limit", "limit must be >= 0, got %d",
+                           req->u.list_dags.limit);
+    }
+    if (req->u.list_dags.persona_id != NULL && req->u.list_dags.persona_id[0] == '\0') {
+      return ain_err_field(err, AIN_EINVAL, "persona_id", "persona_id filter is empty");
+    }
+    return 0;
   case AIN_STORE_RETRY:
     return str_empty(req->u.retry.task_id)
                ? ain_err_field(err, AIN_EINVAL, "task_id", "retry needs a task id")
@@ -397,6 +410,13 @@ void ain_store_req_retry(ain_store_req_t *req, const char *task_id) {
   req->u.retry.task_id = task_id;
 }
 
+void ain_store_req_list_dags(ain_store_req_t *req, int status, const char *persona_id, int limit) {
+  req_init(req, AIN_STORE_LIST_DAGS);
+  req->u.list_dags.status = status;
+  req->u.list_dags.persona_id = persona_id;
+  req->u.list_dags.limit = limit;
+}
+
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit) {
   req_init(req, AIN_STORE_LIST_TASKS);
   req->u.list.status = status;
@@ -466,6 +486,14 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_LIST_TASKS:
     free_tasks(&req->u.list.tasks, &req->u.list.ntasks);
+    break;
+  case AIN_STORE_LIST_DAGS:
+    for (size_t i = 0; req->u.list_dags.dags != NULL && i < req->u.list_dags.ndags; i++) {
+      ain_dag_free(&req->u.list_dags.dags[i]);
+    }
+    free(req->u.list_dags.dags);
+    req->u.list_dags.dags = NULL;
+    req->u.list_dags.ndags = 0;
     break;
   case AIN_STORE_NODES:
     ain__store_nodes_cleanup(req);

@@ -260,6 +260,7 @@ typedef enum {
   AIN_STORE_PURGE,        /* delete finished DAGs and their data (store/purge.h) */
   AIN_STORE_WEDGE,        /* the watchdog records a wedged step (store/wedge.c, <be>/wedge.c) */
   AIN_STORE_RETRY,        /* an operator re-drives a dead task (store/retry.c, <be>/retry.c) */
+  AIN_STORE_LIST_DAGS,    /* DAG rows newest first, by status/persona, keyset pages */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -455,6 +456,9 @@ struct ain_store_req {
       int limit;            /* 0 = no limit */
       ain_video_review_t *rows; /* out, oldest first */
       size_t nrows;
+      /* out, with video_id only: that video's publish receipts, oldest first */
+      ain_receipt_t *receipts;
+      size_t nreceipts;
     } review_list;
     struct {
       const char *video_id;
@@ -521,6 +525,18 @@ struct ain_store_req {
       int dag_reopened;    /* out: 1 when its DAG went from failed back to running */
       int revived;         /* out: other tasks of the DAG returned from cancelled */
     } retry;
+    struct {
+      int status;             /* an ain_dag_status_t, -1 = any */
+      const char *persona_id; /* NULL = any */
+      /* Keyset pagination as in `list`: with after_id set, only the DAGs after
+       * (after_created_at, after_id) in list order (strictly older, or as old with a smaller id,
+       * byte order). */
+      int64_t after_created_at;
+      const char *after_id;
+      int limit;       /* 0 = 100 */
+      ain_dag_t *dags; /* out: newest first (created_at, then id, descending) */
+      size_t ndags;
+    } list_dags;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */
@@ -583,6 +599,9 @@ void ain_store_req_stats(ain_store_req_t *req);
 /* STATS with open_only set: is there unfinished work, and when is the next deferred task due. */
 void ain_store_req_open_work(ain_store_req_t *req);
 void ain_store_req_list(ain_store_req_t *req, int status, const char *dag_id, int limit);
+/* LIST_DAGS: status an ain_dag_status_t or -1 (any), persona_id NULL (any); set
+ * u.list_dags.after_* for the pages after the first. Migration 016 indexes each filter. */
+void ain_store_req_list_dags(ain_store_req_t *req, int status, const char *persona_id, int limit);
 /* RETRY of a dead task (u.retry); the actor is the operator. */
 void ain_store_req_retry(ain_store_req_t *req, const char *task_id);
 void ain_store_req_node_beat(ain_store_req_t *req, const ain_node_t *self, int64_t timeout_ms,

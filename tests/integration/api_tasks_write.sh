@@ -57,7 +57,27 @@ r=$(call "$O" /v1/tasks -X POST "${J[@]}" -d "$no_persona"); expect "$r" 400 - "
 r=$(call "$O" /v1/tasks -X POST "${J[@]}" -d '{"task_id": '); expect "$r" 400 - "malformed JSON"
 r=$(call "$O" /v1/tasks -X POST "${J[@]}" -d '"a string"'); expect "$r" 400 body "not an object"
 r=$(call "$O" /v1/tasks -X POST "${J[@]}" -d ''); expect "$r" 400 body "empty"
-r=$(call "$O" /v1/tasks -X POST -H 'Content-Type: text/plain' -d "$a"); expect "$r" 400 content-type "text/plain"
+r=$(call "$O" /v1/tasks -X POST -H 'Content-Type: text/plain' -d "$a"); expect "$r" 415 content-type "text/plain"
+assert_eq "$(jq -r .error.code <<< "${r#* }")" EMEDIATYPE "415's code"
+r=$(call "$O" /v1/tasks -X POST -d "$a"); expect "$r" 415 content-type "a form (curl's default type)"
+r=$(call "$O" /v1/tasks -X POST -H 'Content-Type: application/jsonx' -d "$a"); expect "$r" 415 content-type "application/jsonx"
+r=$(call "$O" /v1/tasks -X POST -H 'Content-Type: application/json; charset=utf-8' -d '[]'); expect "$r" 400 - "a charset parameter is fine (then an empty array)"
+assert_eq "$(jq -r .error.code <<< "${r#* }")" ESCHEMA "an empty array: no task message"
+# one task_id twice: 400 naming both indexes, before anything is written (array, JSON Lines, CLI)
+dup1=$(task_msg generate_video '{"shape":"diamond"}'); dup2=$(task_msg generate_video '{"shape":"diamond"}')
+again=$(jq -c '.payload.shape="fanout"' <<< "$dup1")
+r=$(call "$O" /v1/tasks -X POST "${J[@]}" -d "[$dup1,$dup2,$a,$again]"); expect "$r" 400 '[3].task_id' "one task_id twice in an array"
+assert_contains "$(jq -r .error.message <<< "${r#* }")" "tasks[3].task_id duplicates tasks[0]" "names both indexes"
+assert_eq "$(jq -r .error.code <<< "${r#* }")" EINVAL "a duplicate's code"
+r=$(call "$O" /v1/tasks -X POST "${L[@]}" --data-binary "$(printf '%s\n%s\n%s\n' "$dup2" "$dup1" "$dup1")"); expect "$r" 400 '[2].task_id' "the same message twice as JSON Lines"
+assert_contains "$(jq -r .error.message <<< "${r#* }")" "tasks[2].task_id duplicates tasks[1]" "names both lines' indexes"
+printf '%s\n%s\n%s\n' "$dup1" "$dup2" "$dup2" > "$T/dup.jsonl"
+set +e; "$AIN_BIN" enqueue -c "$C" "$T/dup.jsonl" > /dev/null 2> "$T/cli.err"; rc=$?; set -e
+assert_eq "$rc" 4 "ain enqueue of a file naming one task_id twice (exit 4)"
+assert_contains "$(cat "$T/cli.err")" "tasks[2].task_id duplicates tasks[1]" "the CLI names both indexes"
+for m in "$dup1" "$dup2"; do
+  assert_eq "$(sql "select count(*) from tasks where id='$(jq -r .task_id <<< "$m")'")" 0 "nothing of a batch with a repeated id stored"
+done
 r=$(call "$O" /v1/tasks -X POST "${L[@]}" -d "[$a]"); expect "$r" 400 body "an array as JSON Lines"
 printf '{"task_id":"%s","type":"generate_video","payload":{"t":"\xff\xfe"},"persona_id":"tester","state_version":0}' "$(uuid7)" > "$T/u.json"
 r=$(call "$O" /v1/tasks -X POST "${J[@]}" --data-binary @"$T/u.json"); expect "$r" 400 - "bad UTF-8"
@@ -68,7 +88,7 @@ r=$(call "$V" /v1/tasks -X POST "${J[@]}" -d "$(task_msg generate_video '{}')");
 r=$(call "$R" /v1/tasks -X POST "${J[@]}" -d "$(task_msg generate_video '{}')"); expect "$r" 403 role "a reviewer enqueueing"
 r=$(call "$O" /v1/tasks -X DELETE); expect "$r" 405 method "DELETE /v1/tasks"
 assert_eq "$(sql "select count(*) from tasks")" "$n0" "no refused input was stored"
-ok "POST /v1/tasks refuses wrong types, unknown fields and personas, malformed JSON, bad UTF-8, 2 MiB, viewers"
+ok "POST /v1/tasks refuses wrong types, unknown fields and personas, malformed JSON, other media types (415), a task_id twice, bad UTF-8, 2 MiB, viewers"
 
 # --- audit and retry -------------------------------------------------------------------------------
 f=$(task_msg generate_video '{"shape":"failing"}'); fid=$(jq -r .task_id <<< "$f")

@@ -1,13 +1,23 @@
 # Shared helpers for the black-box tests: a temp dir removed on exit, assertions that print both
 # sides, UUIDv7 generation, task messages, and a config writer. Source it; needs $AIN_BIN.
+#
+# The store. SQLite ($T/ain.db) unless AIN_IT_STORE=postgres (the *_pg entries of
+# tests/tests.cmake set it): then write_config points the store at a throwaway PostgreSQL
+# (tools/pg-test-server.sh: its own data dir and a free loopback port; started by the first
+# write_config, stopped on every exit path) and sql() asks that database with psql.
 set -euo pipefail
 : "${AIN_BIN:?AIN_BIN must point at the ain binary}"
 : "${AIN_SOURCE_DIR:?AIN_SOURCE_DIR must point at the source tree}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ain-it-XXXXXX")
 CLEANUP_PIDS=()
+PG_DIR="" PG_URL=""
 cleanup() {
   local rc=$?
   for p in "${CLEANUP_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+  if [ -n "$PG_DIR" ]; then
+    "$AIN_SOURCE_DIR/tools/pg-test-server.sh" stop "$PG_DIR" > /dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
   if [ $rc -eq 0 ] && [ -z "${AIN_TEST_KEEP:-}" ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
 }
 trap cleanup EXIT
@@ -44,8 +54,17 @@ add_persona() {
 # `api = {...}` line replaces that.
 write_config() {
   local f=$1 scripts=$2; shift 2
+  local url="sqlite:$T/ain.db"
+  if [ "${AIN_IT_STORE:-sqlite}" = postgres ]; then
+    if [ -z "$PG_DIR" ]; then
+      # outside $T: as root the server runs as the postgres user, which must reach its data dir
+      PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ain-it-pg-XXXXXX")
+      PG_URL=$("$AIN_SOURCE_DIR/tools/pg-test-server.sh" start "$PG_DIR") || fail "no PostgreSQL"
+    fi
+    url=$PG_URL
+  fi
   {
-    echo "store = { url = \"sqlite:$T/ain.db\" }"
+    echo "store = { url = \"$url\" }"
     echo "api = { listen = \"127.0.0.1:0\" }"
     echo "scripts_dir = \"$scripts\""
     echo "data_dir = \"$T/var\""
@@ -55,4 +74,11 @@ write_config() {
   } > "$f"
 }
 
-sql() { sqlite3 -batch -noheader "$T/ain.db" "$1"; }
+# sql QUERY: rows as "a|b" lines, from whichever store write_config chose.
+sql() {
+  if [ -n "$PG_URL" ]; then
+    psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG_URL" -c "$1"
+  else
+    sqlite3 -batch -noheader "$T/ain.db" "$1"
+  fi
+}

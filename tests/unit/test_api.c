@@ -114,6 +114,10 @@ TEST(config_refusals_name_the_key) {
       {"api = { workers = 100 }", "api.workers"},
       {"api = { max_token_ttl = \"8d\" }", "api.max_token_ttl"},
       {"api = { max_token_ttl = \"soon\" }", "api.max_token_ttl"},
+      {"api = { media_ticket_ttl = \"2d\" }", "api.media_ticket_ttl"},
+      {"api = { media_ticket_ttl = 0 }", "api.media_ticket_ttl"},
+      {"api = { media_ticket_ttl = 1.5 }", "api.media_ticket_ttl"},
+      {"api = { media_ticket_ttl = true }", "api.media_ticket_ttl"},
       {"api = { port = 1 }", "api.port"},
       {"api = { jwt = { alg = \"none\" } }", "api.jwt.alg"},
       {"api = { jwt = { alg = \"HS512\", secret = \"k\" } }", "api.jwt.alg"},
@@ -155,6 +159,7 @@ TEST(config_refusals_name_the_key) {
                                                  "secret = \"api_jwt\" } }"),
                             &err));
   ASSERT_EQ(cfg.api.max_token_ttl_s, 900);
+  ASSERT_EQ(cfg.api.media_ticket_ttl_s, 600); /* the default */
   ASSERT_EQ(cfg.api.workers, 3);
   ASSERT_STR_EQ(cfg.api.jwt.secret, "api_jwt");
   ASSERT_EQ(cfg.api.enabled, 1);

@@ -1,5 +1,6 @@
 /* Tests for engine/objstore: key validation (traversal, absolute paths, charset, NUL, length) and
- * the local-directory backend (put/get/exists/verify/delete, dedupe, corruption detected). */
+ * the local-directory backend (put/get/exists/verify/delete, dedupe, corruption detected, stat and
+ * ranged reads). */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,5 +117,49 @@ TEST(dir_bad_inputs) {
   ASSERT_EQ(ain_objstore_dir_open("/proc/no/such/dir", &s, &err), AIN_EIO);
 }
 
+/* stat and read_range: the size, chunks that fit together, a read past the end, a missing object,
+ * a directory named like a key, and a key that tries to leave the store. */
+TEST(dir_stat_read_range) {
+  ain_objstore_t *s = NULL;
+  ain_err_t err = {0};
+  ASSERT_OK(ain_objstore_dir_open(tmp_path("rstore"), &s, &err));
+  char src_bytes[3000];
+  for (size_t i = 0; i < sizeof src_bytes; i++) {
+    src_bytes[i] = (char)(i * 7 + 3);
+  }
+  const char *src = tmp_path("r.bin");
+  ASSERT_OK(ain_write_file_atomic(src, src_bytes, sizeof src_bytes));
+  char key[128];
+  ASSERT_OK(ain_objstore_put_file(s, src, "mp4", key, sizeof key, &err));
+  ain_objstore_stat_t st;
+  ASSERT_OK(ain_objstore_stat(s, key, &st, &err));
+  ASSERT_EQ(st.size, 3000);
+  ASSERT_TRUE(st.mtime_s > 0);
+  char buf[1024], back[3000];
+  size_t got = 0, off = 0;
+  while (off < sizeof back) { /* 1024-byte chunks reassemble the object */
+    ASSERT_OK(ain_objstore_read_range(s, key, off, buf, sizeof buf, &got, &err));
+    ASSERT_TRUE(got > 0);
+    memcpy(back + off, buf, got);
+    off += got;
+  }
+  ASSERT_EQ(off, 3000);
+  ASSERT_EQ(memcmp(back, src_bytes, sizeof back), 0);
+  ASSERT_OK(ain_objstore_read_range(s, key, 2990, buf, sizeof buf, &got, &err));
+  ASSERT_EQ(got, 10);
+  ASSERT_OK(ain_objstore_read_range(s, key, 3000, buf, sizeof buf, &got, &err));
+  ASSERT_EQ(got, 0);
+  ASSERT_OK(ain_objstore_read_range(s, key, UINT64_MAX - 5, buf, sizeof buf, &got, &err));
+  ASSERT_EQ(got, 0);
+  ASSERT_EQ(ain_objstore_stat(s, "sha256/00/none.mp4", &st, &err), AIN_ENOTFOUND);
+  ASSERT_EQ(ain_objstore_read_range(s, "sha256/00/none.mp4", 0, buf, 10, &got, &err),
+            AIN_ENOTFOUND);
+  ASSERT_EQ(ain_objstore_stat(s, "sha256", &st, &err), AIN_ENOTFOUND); /* a directory */
+  ASSERT_EQ(ain_objstore_stat(s, "../r.bin", &st, &err), AIN_EINVAL);
+  ASSERT_EQ(ain_objstore_read_range(s, "sha256/../../r.bin", 0, buf, 10, &got, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "key");
+  ain_objstore_close(s);
+}
+
 TEST_MAIN(TEST_ENTRY(key_validation), TEST_ENTRY(dir_put_get_verify_delete),
-          TEST_ENTRY(dir_bad_inputs))
+          TEST_ENTRY(dir_bad_inputs), TEST_ENTRY(dir_stat_read_range))

@@ -215,6 +215,109 @@ TEST(list_dag_filter) {
   env_close(&e);
 }
 
+/* ain dag list / GET /v1/dags: pages by the shared cursor; refusals name the field. */
+TEST(dag_list_pages_and_refusals) {
+  env_t e;
+  env_open(&e);
+  ain_dag_t dag[3];
+  ain_task_t t[3];
+  for (int i = 0; i < 3; i++) {
+    memset(&dag[i], 0, sizeof dag[i]);
+    ain_uuid7(dag[i].id);
+    dag[i].persona_id = e.f.ns;
+    mk_task(&t[i], e.f.ns, "a");
+    ain_store_batch_t b = {.dag = &dag[i], .tasks = &t[i], .ntasks = 1};
+    enqueue_at(&e, &b, T0 + i);
+  }
+  ain_ops_dag_query_t q = {.persona_id = e.f.ns, .limit = 2};
+  ain_ops_dag_page_t p;
+  ain_err_t err;
+  ASSERT_OK(ain_ops_dag_list(&e.ops, &q, &p, &err));
+  ASSERT_EQ(p.ndags, 2);
+  ASSERT_STR_EQ(p.dags[0].id, dag[2].id);
+  ASSERT_STR_EQ(p.dags[1].id, dag[1].id);
+  char want[AIN_OPS_CURSOR_MAX];
+  ain_ops_cursor_format(T0 + 1, dag[1].id, want);
+  ASSERT_STR_EQ(p.next, want);
+  cJSON *j = ain_ops_dag_page_json(&p);
+  ASSERT_STR_EQ(cJSON_GetObjectItem(j, "next")->valuestring, want);
+  cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "dags"), 0);
+  ASSERT_STR_EQ(cJSON_GetObjectItem(row, "id")->valuestring, dag[2].id);
+  ASSERT_STR_EQ(cJSON_GetObjectItem(row, "status")->valuestring, "running");
+  ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(row, "last_error")));
+  ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(row, "root_task_id")));
+  cJSON_Delete(j);
+  char after[AIN_OPS_CURSOR_MAX];
+  snprintf(after, sizeof after, "%s", p.next);
+  ain_ops_dag_page_free(&p);
+  q.after = after;
+  ASSERT_OK(ain_ops_dag_list(&e.ops, &q, &p, &err));
+  ASSERT_EQ(p.ndags, 1);
+  ASSERT_STR_EQ(p.dags[0].id, dag[0].id);
+  ASSERT_STR_EQ(p.next, "");
+  ain_ops_dag_page_free(&p);
+  static const struct {
+    ain_ops_dag_query_t q;
+    const char *field;
+  } bad[] = {
+      {{.status = "pending"}, "status"},
+      {{.status = ""}, "status"},
+      {{.persona_id = "a b"}, "persona"},
+      {{.persona_id = ""}, "persona"},
+      {{.limit = AIN_OPS_DAG_LIST_MAX + 1}, "limit"},
+      {{.limit = -1}, "limit"},
+      {{.after = "x"}, "after"},
+      {{.after = "12.not-a-uuid-not-a-uuid-not-a-uuid-xx"}, "after"},
+      {{.after = "1234567890123456789.01a24efe-7c72-7a70-a330-62789f55bb14"}, "after"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ain_err_clear(&err);
+    ASSERT_EQ(ain_ops_dag_list(&e.ops, &bad[i].q, &p, &err), AIN_EINVAL);
+    ASSERT_STR_EQ(err.field, bad[i].field);
+    ain_ops_dag_page_free(&p);
+  }
+  env_close(&e);
+}
+
+/* One task_id twice in a batch: refused before any store, naming both indexes. */
+TEST(enqueue_refuses_a_task_id_twice) {
+  ain_config_t cfg;
+  ain_config_defaults(&cfg);
+  const char *src = getenv("AIN_SOURCE_DIR");
+  ASSERT_NOT_NULL(src);
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/tests/fixtures/engine", src);
+  free(cfg.scripts_dir);
+  cfg.scripts_dir = strdup(dir);
+  char id[3][AIN_UUID_LEN + 1], buf[2048];
+  for (int i = 0; i < 3; i++) {
+    ain_uuid7(id[i]);
+  }
+  const char *fmt = "{\"task_id\":\"%s\",\"type\":\"noop\",\"payload\":{},"
+                    "\"persona_id\":\"tester\",\"state_version\":0}\n";
+  size_t n = 0;
+  const char *order[] = {id[0], id[1], id[2], id[1], id[0]};
+  for (int i = 0; i < 5; i++) {
+    n += (size_t)snprintf(buf + n, sizeof buf - n, fmt, order[i]);
+  }
+  ain_ops_batch_t b;
+  ain_err_t err;
+  ain_err_clear(&err);
+  ASSERT_EQ(ain_ops_enqueue_prepare(&cfg, buf, n, "t.jsonl", &b, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "[3].task_id"); /* the first repeat in batch order */
+  ASSERT_STR_CONTAINS(err.msg, "tasks[3].task_id duplicates tasks[1]");
+  ASSERT_NULL(b.tasks);
+  /* without the repeats it passes */
+  size_t three = 0;
+  for (int i = 0; i < 3; i++) {
+    three += strlen(fmt) - 2 + AIN_UUID_LEN;
+  }
+  ASSERT_OK(ain_ops_enqueue_prepare(&cfg, buf, three, "t.jsonl", &b, &err));
+  ASSERT_EQ(b.ntasks, 3);
+  ain_ops_batch_free(&b);
+  ain_config_free(&cfg);
+}
+
 TEST(list_refuses_bad_input_naming_the_field) {
   env_t e;
   env_open(&e);
@@ -515,6 +618,7 @@ TEST(error_table_maps_codes_to_exit_codes_and_http) {
       {AIN_EINVAL, AIN_EXIT_INVALID, 400},
       {AIN_ESCHEMA, AIN_EXIT_INVALID, 400},
       {AIN_ETOOBIG, AIN_EXIT_INVALID, 413},
+      {AIN_EMEDIATYPE, AIN_EXIT_INVALID, 415},
       {AIN_ENOTFOUND, AIN_EXIT_NOTFOUND, 404},
       {AIN_ECONFLICT, AIN_EXIT_CONFLICT, 409},
       {AIN_ECONFIG, AIN_EXIT_CONFIG, 500},
@@ -526,6 +630,11 @@ TEST(error_table_maps_codes_to_exit_codes_and_http) {
     ASSERT_EQ(ain_ops_exit_code(want[i].code), want[i].exit_code);
     ASSERT_EQ(ain_ops_http_status(want[i].code), want[i].http);
   }
+  /* names back to codes: the API maps a code name through this table */
+  ASSERT_EQ(ain_err_code("EMEDIATYPE"), AIN_EMEDIATYPE);
+  ASSERT_EQ(ain_err_code(ain_err_name(AIN_ECONFLICT)), AIN_ECONFLICT);
+  ASSERT_EQ(ain_err_code("EAUTH"), 0); /* the API's own */
+  ASSERT_EQ(ain_err_code(NULL), 0);
   ain_err_t err;
   ain_err_field(&err, AIN_ECONFLICT, "expect_version", "expected 2, found 3");
   cJSON *j = ain_ops_error_json(&err);
@@ -640,6 +749,7 @@ TEST(enqueue_commit_new_existing_and_conflicting_ids) {
 TEST_MAIN(TEST_ENTRY(list_pages_newest_first_each_task_once),
           TEST_ENTRY(list_cursor_is_stable_under_inserts_and_filters_apply),
           TEST_ENTRY(list_dag_filter), TEST_ENTRY(list_refuses_bad_input_naming_the_field),
+          TEST_ENTRY(dag_list_pages_and_refusals), TEST_ENTRY(enqueue_refuses_a_task_id_twice),
           TEST_ENTRY(retry_a_dead_task_is_a_new_attempt_audited_with_the_actor),
           TEST_ENTRY(retry_in_a_failed_dag_reopens_it_and_its_cancelled_steps),
           TEST_ENTRY(cancel_and_audit_name_the_actor_and_refuse_unknown_ids),

@@ -997,6 +997,154 @@ TEST(stats_and_list) {
   fx_close(&f);
 }
 
+/* ---- LIST_DAGS ------------------------------------------------------------------------------ */
+
+/* A one-task DAG of persona ns created at now (its id in dag->id). */
+static void mk_dag_at(fx_t *f, ain_dag_t *dag, const char *ns, int64_t now) {
+  memset(dag, 0, sizeof *dag);
+  ain_uuid7(dag->id);
+  dag->persona_id = (char *)ns;
+  ain_task_t t;
+  mk_task(&t, "only");
+  ain_store_batch_t b = {.dag = dag, .tasks = &t, .ntasks = 1};
+  ain_store_req_t r;
+  ain_store_req_enqueue(&r, &b);
+  r.now = now;
+  r.actor = "test";
+  ASSERT_OK(ain_store_wait(f->s, &r));
+  ain_store_req_cleanup(&r);
+}
+
+/* List order: created_at descending, then id descending (bytes). */
+static int cmp_dag_order(const void *a, const void *b) {
+  const ain_dag_t *x = a, *y = b;
+  if (x->created_at != y->created_at) {
+    return x->created_at > y->created_at ? -1 : 1;
+  }
+  return -strcmp(x->id, y->id);
+}
+
+/* One page into ids[*n...]; returns the rows read; *after gets the last row's cursor parts. */
+static size_t dag_page(fx_t *f, int status, const char *persona, int limit, int64_t *after_ts,
+                       char after_id[AIN_UUID_LEN + 1], char ids[][AIN_UUID_LEN + 1], size_t *n) {
+  ain_store_req_t r;
+  ain_store_req_list_dags(&r, status, persona, limit);
+  if (after_id[0] != '\0') {
+    r.u.list_dags.after_created_at = *after_ts;
+    r.u.list_dags.after_id = after_id;
+  }
+  ASSERT_OK(ain_store_wait(f->s, &r));
+  size_t got = r.u.list_dags.ndags;
+  for (size_t i = 0; i < got; i++) {
+    const ain_dag_t *d = &r.u.list_dags.dags[i];
+    ASSERT_STR_EQ(d->persona_id, persona);
+    snprintf(ids[(*n)++], AIN_UUID_LEN + 1, "%s", d->id);
+  }
+  if (got > 0) {
+    *after_ts = r.u.list_dags.dags[got - 1].created_at;
+    snprintf(after_id, AIN_UUID_LEN + 1, "%s", r.u.list_dags.dags[got - 1].id);
+  }
+  ain_store_req_cleanup(&r);
+  return got;
+}
+
+TEST(list_dags_filters_and_pages) {
+  fx_t f;
+  fx_open(&f);
+  /* Five DAGs of this test's own persona: three created at T0 (same created_at: the id breaks
+   * the tie), two later. */
+  ain_dag_t d[6];
+  for (int i = 0; i < 5; i++) {
+    mk_dag_at(&f, &d[i], f.ns, i < 3 ? T0 : T0 + 10);
+    d[i].created_at = i < 3 ? T0 : T0 + 10;
+  }
+  ain_store_req_t r;
+  ain_store_req_cancel(&r, NULL, d[1].id, "test");
+  r.now = T0 + 1;
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ain_store_req_cleanup(&r);
+  ain_dag_t want[5];
+  memcpy(want, d, sizeof want);
+  qsort(want, 5, sizeof want[0], cmp_dag_order);
+
+  /* Pages of 2 walk the five in list order; a DAG created between pages lands before the
+   * first page, so the later pages neither repeat nor skip a row. */
+  char ids[8][AIN_UUID_LEN + 1], after_id[AIN_UUID_LEN + 1] = "";
+  int64_t after_ts = 0;
+  size_t n = 0;
+  ASSERT_EQ(dag_page(&f, -1, f.ns, 2, &after_ts, after_id, ids, &n), 2);
+  mk_dag_at(&f, &d[5], f.ns, T0 + 20);
+  ASSERT_EQ(dag_page(&f, -1, f.ns, 2, &after_ts, after_id, ids, &n), 2);
+  ASSERT_EQ(dag_page(&f, -1, f.ns, 2, &after_ts, after_id, ids, &n), 1);
+  ASSERT_EQ(dag_page(&f, -1, f.ns, 2, &after_ts, after_id, ids, &n), 0);
+  ASSERT_EQ(n, 5);
+  for (size_t i = 0; i < 5; i++) {
+    ASSERT_STR_EQ(ids[i], want[i].id);
+  }
+  /* The new DAG is first on a fresh first page. */
+  n = 0;
+  after_id[0] = '\0';
+  ASSERT_EQ(dag_page(&f, -1, f.ns, 1, &after_ts, after_id, ids, &n), 1);
+  ASSERT_STR_EQ(ids[0], d[5].id);
+
+  /* By status (and persona): the cancelled one alone; the running ones, newest first. */
+  n = 0;
+  after_id[0] = '\0';
+  ASSERT_EQ(dag_page(&f, AIN_DAG_CANCELLED, f.ns, 10, &after_ts, after_id, ids, &n), 1);
+  ASSERT_STR_EQ(ids[0], d[1].id);
+  n = 0;
+  after_id[0] = '\0';
+  ASSERT_EQ(dag_page(&f, AIN_DAG_RUNNING, f.ns, 10, &after_ts, after_id, ids, &n), 5);
+  ASSERT_STR_EQ(ids[0], d[5].id);
+  n = 0;
+  after_id[0] = '\0';
+  ASSERT_EQ(dag_page(&f, AIN_DAG_SUCCEEDED, f.ns, 10, &after_ts, after_id, ids, &n), 0);
+
+  /* By status alone (other tests' DAGs may share a Postgres database): in list order, and the
+   * cancelled one is among them with its row intact. */
+  ain_store_req_list_dags(&r, AIN_DAG_CANCELLED, NULL, 500);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  int seen = 0;
+  for (size_t i = 0; i < r.u.list_dags.ndags; i++) {
+    const ain_dag_t *x = &r.u.list_dags.dags[i];
+    ASSERT_EQ(x->status, AIN_DAG_CANCELLED);
+    if (i > 0) {
+      ASSERT_TRUE(cmp_dag_order(&r.u.list_dags.dags[i - 1], x) < 0);
+    }
+    if (strcmp(x->id, d[1].id) == 0) {
+      seen = 1;
+      ASSERT_EQ(x->created_at, T0);
+      ASSERT_EQ(x->steps_total, 1);
+      ASSERT_EQ(x->steps_done, 0);
+      ASSERT_TRUE(x->state_version >= 1);
+    }
+  }
+  ASSERT_TRUE(seen);
+  ain_store_req_cleanup(&r);
+  /* No filter: the newest first, in list order. */
+  ain_store_req_list_dags(&r, -1, NULL, 3);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(r.u.list_dags.ndags, 3);
+  ASSERT_TRUE(cmp_dag_order(&r.u.list_dags.dags[0], &r.u.list_dags.dags[1]) < 0);
+  ASSERT_TRUE(cmp_dag_order(&r.u.list_dags.dags[1], &r.u.list_dags.dags[2]) < 0);
+  if (fx_exclusive_db()) {
+    ASSERT_STR_EQ(r.u.list_dags.dags[0].id, d[5].id);
+  }
+  ain_store_req_cleanup(&r);
+
+  /* Refusals, before any backend sees them. */
+  ain_store_req_list_dags(&r, AIN_DAG_STATUS_COUNT, NULL, 3);
+  ASSERT_EQ(ain_store_wait(f.s, &r), AIN_EINVAL);
+  ASSERT_STR_EQ(r.err.field, "status");
+  ain_store_req_list_dags(&r, -1, "", 3);
+  ASSERT_EQ(ain_store_wait(f.s, &r), AIN_EINVAL);
+  ASSERT_STR_EQ(r.err.field, "persona_id");
+  ain_store_req_list_dags(&r, -1, NULL, -1);
+  ASSERT_EQ(ain_store_wait(f.s, &r), AIN_EINVAL);
+  ASSERT_STR_EQ(r.err.field, "limit");
+  fx_close(&f);
+}
+
 TEST(bad_inputs) {
   fx_t f;
   fx_open(&f);
@@ -1372,6 +1520,7 @@ TEST_MAIN(TEST_ENTRY(status_names_roundtrip), TEST_ENTRY(migrate_idempotent),
           TEST_ENTRY(concurrent_claims_never_twice), TEST_ENTRY(extend_is_fenced),
           TEST_ENTRY(lease_check_sees_cancel),
           TEST_ENTRY(release_gives_attempt_back), TEST_ENTRY(stats_and_list),
+          TEST_ENTRY(list_dags_filters_and_pages),
           TEST_ENTRY(bad_inputs), TEST_ENTRY(callbacks_deferred_in_order),
           TEST_ENTRY(wakeup_other_handle), TEST_ENTRY(finish_spawns_work_atomically),
           TEST_ENTRY(open_work_probe), TEST_ENTRY(finish_batch_mixed_successes))

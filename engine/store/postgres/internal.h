@@ -54,9 +54,14 @@ typedef enum {
   AIN__PG_NODES,
   AIN__PG_ARCHIVE,
   AIN__PG_REVIEW, /* review.c: every review/publish op is one call of ain_review_op() */
+  AIN__PG_RECEIPTS_OF, /* review.c: one video's receipts, beside REVIEW_LIST of that video */
   AIN__PG_PURGE,  /* purge.c: ain_purge() of sql/postgres/011_purge.sql */
   AIN__PG_WEDGE,  /* wedge.c: ain_wedge() */
   AIN__PG_RETRY,  /* retry.c: ain_retry() of sql/postgres/013_task_list.sql */
+  AIN__PG_DAG_LIST, /* dags.c: + 1 by status, + 2 by persona, + 3 by both */
+  AIN__PG_DAG_LIST_STATUS,
+  AIN__PG_DAG_LIST_PERSONA,
+  AIN__PG_DAG_LIST_BOTH,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -218,6 +223,23 @@ int ain__pg_parse_retry(ain_store_req_t *req, ain__pg_plan_t *plan);
    "SELECT new_version, attempts_before, dag_reopened, revived "                                   \
    "FROM ain_retry($1::text, $2::bigint, $3::text)",                                               \
    3}
+/* dags.c: the two halves of LIST_DAGS, and one dags row (AIN__PG_DAG_COLS) into d. */
+int ain__pg_plan_list_dags(ain_store_req_t *req, ain__pg_plan_t *plan);
+int ain__pg_parse_list_dags(ain_store_req_t *req, ain__pg_plan_t *plan);
+void ain__pg_read_dag(const PGresult *r, int row, ain_dag_t *d);
+#define AIN__PG_DAG_COLS                                                                           \
+  "d.id, d.root_task_id, d.persona_id, d.last_error, d.status, d.steps_total, d.steps_done, "      \
+  "d.state_version, d.created_at, d.updated_at"
+/* Newest first, keyset on (created_at, id) as a row comparison with ids compared as bytes
+ * (COLLATE "C", as SQLite compares them): the cursor is a range of the index of 016_dag_list.sql,
+ * so a deep page is as short a walk as the first. One statement per filter (a "$1 IS NULL OR"
+ * filter could use no index of its own in a generic plan). $1/$2 the cursor, $3 the limit. */
+#define AIN__PG_DAG_LIST_DEF(name, filter, n)                                                      \
+  {name,                                                                                           \
+   "SELECT " AIN__PG_DAG_COLS " FROM dags d WHERE " filter "(d.created_at, d.id COLLATE \"C\") < " \
+   "($1::bigint, $2::text COLLATE \"C\") ORDER BY d.created_at DESC, d.id COLLATE \"C\" DESC "     \
+   "LIMIT $3::bigint",                                                                             \
+   n}
 #define AIN__PG_REVIEW_DEF                                                                         \
   {"ain_review_op", "SELECT ain_review_op($1::text, $2::text, $3::bigint, $4::json)", 4}
 

@@ -231,8 +231,19 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              "ORDER BY last_seen_at DESC, trend_key LIMIT $1::integer",
                              1},
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
+    [AIN__PG_RECEIPTS_OF] = {"ain_receipts_of",
+                             "SELECT id, video_id, channel, idempotency_key, location, task_id, "
+                             "state_version, created_at FROM publish_receipts "
+                             "WHERE video_id = $1::text ORDER BY created_at, id",
+                             1},
     [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
     [AIN__PG_RETRY] = AIN__PG_RETRY_DEF,
+    [AIN__PG_DAG_LIST] = AIN__PG_DAG_LIST_DEF("ain_dag_list", "", 3),
+    [AIN__PG_DAG_LIST_STATUS] = AIN__PG_DAG_LIST_DEF("ain_dag_list_s", "d.status = $4::text AND ", 4),
+    [AIN__PG_DAG_LIST_PERSONA] =
+        AIN__PG_DAG_LIST_DEF("ain_dag_list_p", "d.persona_id = $4::text AND ", 4),
+    [AIN__PG_DAG_LIST_BOTH] = AIN__PG_DAG_LIST_DEF(
+        "ain_dag_list_sp", "d.status = $4::text AND d.persona_id = $5::text AND ", 5),
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -568,6 +579,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_wedge(req, plan, now);
   case AIN_STORE_RETRY:
     return ain__pg_plan_retry(req, plan, now);
+  case AIN_STORE_LIST_DAGS:
+    return ain__pg_plan_list_dags(req, plan);
   default:
     (void)p;
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported by postgres",
@@ -652,22 +665,11 @@ static int pg_read_tasks(const PGresult *r, ain_task_t **out, size_t *n, ain_err
 static int pg_parse_dag(ain_store_req_t *req, ain__pg_plan_t *plan) {
   const PGresult *d = plan->res[0], *e = plan->res[2];
   ain_dag_t *dag = &req->u.get_dag.dag;
-  int i, st, rc;
+  int i, rc;
 
   if (!d || PQntuples(d) == 0)
     return ain_err_field(&req->err, AIN_ENOTFOUND, "id", "dag %s not found", req->u.get_dag.id);
-  memset(dag, 0, sizeof(*dag));
-  pg_id(dag->id, d, 0, 0);
-  pg_id(dag->root_task_id, d, 0, 1);
-  dag->persona_id = pg_str(d, 0, 2);
-  dag->last_error = pg_str(d, 0, 3);
-  st = pg_status_index(pg_dag_status, AIN_DAG_STATUS_COUNT, PQgetvalue(d, 0, 4));
-  dag->status = st < 0 ? AIN_DAG_RUNNING : (ain_dag_status_t)st;
-  dag->steps_total = (int)pg_int(d, 0, 5);
-  dag->steps_done = (int)pg_int(d, 0, 6);
-  dag->state_version = pg_int(d, 0, 7);
-  dag->created_at = pg_int(d, 0, 8);
-  dag->updated_at = pg_int(d, 0, 9);
+  ain__pg_read_dag(d, 0, dag);
   if (plan->res[1] &&
       (rc = pg_read_tasks(plan->res[1], &req->u.get_dag.tasks, &req->u.get_dag.ntasks,
                           &req->err)) < 0)
@@ -825,6 +827,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_wedge(req, plan);
   case AIN_STORE_RETRY:
     return ain__pg_parse_retry(req, plan);
+  case AIN_STORE_LIST_DAGS:
+    return ain__pg_parse_list_dags(req, plan);
   default:
     return ain_err_set(&req->err, AIN_EINVAL, "operation %d not supported", (int)req->op);
   }

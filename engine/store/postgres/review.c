@@ -105,6 +105,11 @@ int ain__pg_plan_review(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now)
   c->params[1] = ain_strdup(req->actor != NULL ? req->actor : "store");
   c->params[2] = i64s(now);
   c->params[3] = json;
+  if (req->op == AIN_STORE_REVIEW_LIST && req->u.review_list.video_id != NULL) {
+    /* One video: its receipts too, pipelined in the same sync. */
+    c = ain__pg_cmd(plan, AIN__PG_RECEIPTS_OF);
+    c->params[0] = ain_strdup(req->u.review_list.video_id);
+  }
   return 0;
 }
 
@@ -174,6 +179,34 @@ static void read_receipt(const cJSON *o, ain_receipt_t *r) {
   r->created_at = num(o, "created_at");
 }
 
+static char *col(const PGresult *r, int row, int c) {
+  return PQgetisnull(r, row, c) ? NULL : ain_strdup(PQgetvalue(r, row, c));
+}
+
+static int read_receipts_of(ain_store_req_t *req, const PGresult *r) {
+  int n = r != NULL ? PQntuples(r) : 0;
+  if (n <= 0) {
+    return 0;
+  }
+  req->u.review_list.receipts = calloc((size_t)n, sizeof(ain_receipt_t));
+  if (req->u.review_list.receipts == NULL) {
+    return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+  }
+  for (int i = 0; i < n; i++) {
+    ain_receipt_t *rc = &req->u.review_list.receipts[i];
+    rc->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    rc->video_id = col(r, i, 1);
+    rc->channel = col(r, i, 2);
+    rc->idempotency_key = col(r, i, 3);
+    rc->location = col(r, i, 4);
+    rc->task_id = col(r, i, 5);
+    rc->state_version = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+    rc->created_at = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+    req->u.review_list.nreceipts++;
+  }
+  return 0;
+}
+
 int ain__pg_parse_review(ain_store_req_t *req, ain__pg_plan_t *plan) {
   const PGresult *r = plan->res[0];
   if (r == NULL || PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
@@ -202,6 +235,9 @@ int ain__pg_parse_review(ain_store_req_t *req, ain__pg_plan_t *plan) {
     break;
   case AIN_STORE_REVIEW_LIST:
     rc = read_rows(req, cJSON_GetObjectItemCaseSensitive(o, "rows"));
+    if (rc == 0 && req->u.review_list.video_id != NULL) {
+      rc = read_receipts_of(req, plan->res[1]);
+    }
     break;
   case AIN_STORE_REVIEW_DECIDE:
     read_row(cJSON_GetObjectItemCaseSensitive(o, "row"), &req->u.review_decide.row);

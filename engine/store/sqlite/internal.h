@@ -56,6 +56,10 @@ typedef enum {
   SQ_STATS_OPEN,
   SQ_LIST,
   SQ_FIN_PARK,
+  SQ_LIST_DAGS, /* + 1: by status, + 2: by persona, + 3: by both (read.c picks) */
+  SQ_LIST_DAGS_STATUS,
+  SQ_LIST_DAGS_PERSONA,
+  SQ_LIST_DAGS_BOTH,
   SQ__COUNT
 } ain__sq_stmt_id;
 
@@ -150,6 +154,7 @@ int ain__store_sq_get_dag(ain__sq_ctx_t *c);
 int ain__store_sq_audit_list(ain__sq_ctx_t *c);
 int ain__store_sq_stats(ain__sq_ctx_t *c);
 int ain__store_sq_list(ain__sq_ctx_t *c);
+int ain__store_sq_list_dags(ain__sq_ctx_t *c);
 int ain__store_sq_node_beat(ain__sq_ctx_t *c); /* nodes.c */
 int ain__store_sq_nodes(ain__sq_ctx_t *c);
 int ain__store_sq_archive(ain__sq_ctx_t *c); /* archive.c */

@@ -1,6 +1,7 @@
 /* SQLite read ops: GET_TASK, GET_DAG (row, tasks in creation order, edges), AUDIT (oldest first),
- * STATS and LIST_TASKS (newest first). Each runs in one read transaction so multi-query answers
- * are consistent. Relies on: internal.h. */
+ * STATS, LIST_TASKS and LIST_DAGS (newest first). Each runs in one read transaction so
+ * multi-query answers are consistent. Relies on: internal.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,8 @@ int ain__store_sq_get_task(ain__sq_ctx_t *c) {
   return 0;
 }
 
+static void read_dag_cols(sqlite3_stmt *st, ain_dag_t *d);
+
 static int read_dag_row(ain__sq_ctx_t *c, const char *id, ain_dag_t *d) {
   sqlite3_stmt *st = ain__store_sq_stmt(c, SQ_GET_DAG);
   if (st == NULL) {
@@ -67,6 +70,12 @@ static int read_dag_row(ain__sq_ctx_t *c, const char *id, ain_dag_t *d) {
   if (step != SQLITE_ROW) {
     return ain__store_sq_fail(c, "reading dag");
   }
+  read_dag_cols(st, d);
+  return 0;
+}
+
+/* One dags row of SQ_GET_DAG / SQ_LIST_DAGS* (DAG_COLS, stmt.c) into d. */
+static void read_dag_cols(sqlite3_stmt *st, ain_dag_t *d) {
   const unsigned char *root = sqlite3_column_text(st, 1);
   snprintf(d->id, sizeof d->id, "%s", sqlite3_column_text(st, 0));
   snprintf(d->root_task_id, sizeof d->root_task_id, "%s", root ? (const char *)root : "");
@@ -79,7 +88,6 @@ static int read_dag_row(ain__sq_ctx_t *c, const char *id, ain_dag_t *d) {
   d->state_version = sqlite3_column_int64(st, 7);
   d->created_at = sqlite3_column_int64(st, 8);
   d->updated_at = sqlite3_column_int64(st, 9);
-  return 0;
 }
 
 static int get_dag(ain__sq_ctx_t *c) {
@@ -222,6 +230,34 @@ static int list(ain__sq_ctx_t *c) {
   return read_tasks(c, st, &req->u.list.tasks, &req->u.list.ntasks);
 }
 
+static int list_dags(ain__sq_ctx_t *c) {
+  ain_store_req_t *req = c->req;
+  int status = req->u.list_dags.status;
+  const char *persona = req->u.list_dags.persona_id;
+  sqlite3_stmt *st =
+      ain__store_sq_stmt(c, SQ_LIST_DAGS + (status >= 0 ? 1 : 0) + (persona != NULL ? 2 : 0));
+  if (st == NULL) {
+    return AIN_ESTORE;
+  }
+  ain__store_sq_bind_text(st, 1,
+                          status >= 0 ? ain_dag_status_name((ain_dag_status_t)status) : NULL);
+  ain__store_sq_bind_text(st, 2, persona);
+  /* the first page: everything before (INT64_MAX, ''), i.e. every row */
+  int after = req->u.list_dags.after_id != NULL;
+  sqlite3_bind_int64(st, 3, after ? req->u.list_dags.after_created_at : INT64_MAX);
+  ain__store_sq_bind_text(st, 4, after ? req->u.list_dags.after_id : "");
+  sqlite3_bind_int(st, 5, req->u.list_dags.limit > 0 ? req->u.list_dags.limit : 100);
+  size_t n = 0, cap = 0;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    req->u.list_dags.dags = grow(req->u.list_dags.dags, &cap, n, sizeof *req->u.list_dags.dags);
+    memset(&req->u.list_dags.dags[n], 0, sizeof req->u.list_dags.dags[n]);
+    read_dag_cols(st, &req->u.list_dags.dags[n]);
+    req->u.list_dags.ndags = ++n;
+  }
+  return step == SQLITE_DONE ? 0 : ain__store_sq_fail(c, "reading dags");
+}
+
 /* Every read runs inside BEGIN ... COMMIT (a deferred, read-only transaction). */
 static int in_read_txn(ain__sq_ctx_t *c, int (*fn)(ain__sq_ctx_t *c)) {
   int rc = ain__store_sq_exec(c, SQ_BEGIN_READ);
@@ -247,4 +283,7 @@ int ain__store_sq_stats(ain__sq_ctx_t *c) {
 }
 int ain__store_sq_list(ain__sq_ctx_t *c) {
   return in_read_txn(c, list);
+}
+int ain__store_sq_list_dags(ain__sq_ctx_t *c) {
+  return in_read_txn(c, list_dags);
 }

@@ -59,6 +59,9 @@ static const char *const SQL_INS_RECEIPT =
 static const char *const SQL_RECEIPT =
     "SELECT id, video_id, channel, idempotency_key, location, task_id, state_version, created_at "
     "FROM publish_receipts WHERE idempotency_key = ?1";
+static const char *const SQL_RECEIPTS_OF =
+    "SELECT id, video_id, channel, idempotency_key, location, task_id, state_version, created_at "
+    "FROM publish_receipts WHERE video_id = ?1 ORDER BY created_at, id";
 static const char *const SQL_SETTING_GET =
     "SELECT value, state_version FROM settings WHERE key = ?1";
 static const char *const SQL_SETTING_PUT =
@@ -221,6 +224,47 @@ done:
 
 /* ---- REVIEW_LIST ------------------------------------------------------------------------------ */
 
+static void read_receipt_cols(sqlite3_stmt *st, ain_receipt_t *r) {
+  r->id = sqlite3_column_int64(st, 0);
+  r->video_id = ain__store_sq_col_dup(st, 1);
+  r->channel = ain__store_sq_col_dup(st, 2);
+  r->idempotency_key = ain__store_sq_col_dup(st, 3);
+  r->location = ain__store_sq_col_dup(st, 4);
+  r->task_id = ain__store_sq_col_dup(st, 5);
+  r->state_version = sqlite3_column_int64(st, 6);
+  r->created_at = sqlite3_column_int64(st, 7);
+}
+
+/* One video's publish receipts (in the list's read transaction, so they match its row). */
+static int list_receipts(ain__sq_ctx_t *c, const char *video_id) {
+  ain_store_req_t *req = c->req;
+  sqlite3_stmt *st = NULL;
+  size_t cap = 0;
+  int step, rc = prepare(c, SQL_RECEIPTS_OF, &st);
+  if (rc != 0) {
+    goto done;
+  }
+  ain__store_sq_bind_text(st, 1, video_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (req->u.review_list.nreceipts == cap) {
+      cap = cap ? cap * 2 : 4;
+      ain_receipt_t *grown = realloc(req->u.review_list.receipts, cap * sizeof *grown);
+      if (grown == NULL) {
+        rc = ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+        goto done;
+      }
+      req->u.review_list.receipts = grown;
+    }
+    read_receipt_cols(st, &req->u.review_list.receipts[req->u.review_list.nreceipts++]);
+  }
+  if (step != SQLITE_DONE) {
+    rc = ain__store_sq_fail(c, "listing receipts");
+  }
+done:
+  sqlite3_finalize(st);
+  return rc;
+}
+
 static int list(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
   sqlite3_stmt *st = NULL;
@@ -251,6 +295,10 @@ static int list(ain__sq_ctx_t *c) {
   if (req->u.review_list.video_id != NULL && req->u.review_list.nrows == 0) {
     rc = ain_err_field(&req->err, AIN_ENOTFOUND, "video_id", "video %s not found",
                        req->u.review_list.video_id);
+    goto done;
+  }
+  if (req->u.review_list.video_id != NULL &&
+      (rc = list_receipts(c, req->u.review_list.video_id)) != 0) {
     goto done;
   }
   rc = ain__store_sq_exec(c, SQ_COMMIT);
@@ -444,14 +492,7 @@ static int read_receipt(ain__sq_ctx_t *c, const char *key, ain_receipt_t *r) {
   ain__store_sq_bind_text(st, 1, key);
   int step = sqlite3_step(st);
   if (step == SQLITE_ROW) {
-    r->id = sqlite3_column_int64(st, 0);
-    r->video_id = ain__store_sq_col_dup(st, 1);
-    r->channel = ain__store_sq_col_dup(st, 2);
-    r->idempotency_key = ain__store_sq_col_dup(st, 3);
-    r->location = ain__store_sq_col_dup(st, 4);
-    r->task_id = ain__store_sq_col_dup(st, 5);
-    r->state_version = sqlite3_column_int64(st, 6);
-    r->created_at = sqlite3_column_int64(st, 7);
+    read_receipt_cols(st, r);
   } else if (step == SQLITE_DONE) {
     rc = ain_err_field(&c->req->err, AIN_ENOTFOUND, "idempotency_key", "no receipt for key %s",
                        key);

@@ -243,6 +243,7 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_PURGE] = ain__store_sq_purge,
     [AIN_STORE_WEDGE] = ain__store_sq_wedge,
     [AIN_STORE_RETRY] = ain__store_sq_retry,
+    [AIN_STORE_LIST_DAGS] = ain__store_sq_list_dags,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {

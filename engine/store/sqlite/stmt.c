@@ -9,6 +9,12 @@
 
 #define TASK_COLS AIN__SQ_TASK_COLS
 #define FENCE " WHERE id = ?1 AND state_version = ?2 AND status = 'running' "
+#define DAG_COLS                                                                                   \
+  "id, root_task_id, persona_id, last_error, status, steps_total, steps_done, state_version, "     \
+  "created_at, updated_at"
+#define DAG_LIST(filter)                                                                           \
+  "SELECT " DAG_COLS " FROM dags WHERE " filter "(created_at, id) < (?3, ?4) "                      \
+  "ORDER BY created_at DESC, id DESC LIMIT ?5"
 #define FIN_RETURNING " RETURNING state_version, dag_id, step, status"
 #define NON_TERMINAL "('pending', 'ready', 'running', 'waiting')"
 
@@ -158,6 +164,14 @@ static const char *const sql_text[SQ__COUNT] = {
                 "AND (?2 IS NULL OR dag_id = ?2) AND (?4 IS NULL OR type = ?4) "
                 "AND (?6 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6)) "
                 "ORDER BY created_at DESC, id DESC LIMIT ?3",
+    /* DAGs newest first, keyset on (created_at, id) as a row value, so the cursor is a range of
+     * the index (016_dag_list.sql) and a deep page is as short a walk as the first (the first
+     * page binds (INT64_MAX, '')). One statement per filter: a "?1 IS NULL OR" filter could use
+     * no index of its own. ?1 status, ?2 persona_id, ?3/?4 the cursor, ?5 the limit. */
+    [SQ_LIST_DAGS] = DAG_LIST(""),
+    [SQ_LIST_DAGS_STATUS] = DAG_LIST("status = ?1 AND "),
+    [SQ_LIST_DAGS_PERSONA] = DAG_LIST("persona_id = ?2 AND "),
+    [SQ_LIST_DAGS_BOTH] = DAG_LIST("status = ?1 AND persona_id = ?2 AND "),
 };
 
 sqlite3_stmt *ain__store_sq_prep(ain__sq_ctx_t *c, const char *sql) {
