@@ -190,6 +190,8 @@ struct ain_api {
   struct ain_objstore *objects; /* data_dir/objects, read by the media routes on workers */
   unsigned char media_key[64];  /* HMAC key of media tickets (ticket.c) */
   size_t media_key_len;
+  /* GET /v1/events: the poller, its ring and the open streams (events.c); NULL until used */
+  struct ain__api_events *events;
 };
 
 ain_api_t *ain__api_of_handler(h2o_handler_t *self);
@@ -334,6 +336,11 @@ int ain__api_authenticate(struct ain_api *api, h2o_req_t *req, ain__api_caller_t
 int ain__api_video_show(ain__api_call_t *call);
 int ain__api_video_media(ain__api_call_t *call);
 int ain__api_video_thumbnail(ain__api_call_t *call);
+/* GET /v1/events (events.c): Server-Sent Events. close ends every stream (server loop, when the
+ * drain begins); free releases the rest (after the server's loop ended). */
+int ain__api_events(ain__api_call_t *call);
+void ain__api_events_close(struct ain_api *api);
+void ain__api_events_free(struct ain_api *api);
 
 /* Handlers (health.c). */
 int ain__api_healthz(ain__api_call_t *call);

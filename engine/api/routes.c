@@ -20,6 +20,7 @@ const ain__api_route_t ain__api_routes[] = {
     {"GET", "/healthz", AIN_ROLE_NONE, ain__api_healthz},       /* health.c */
     {"GET", "/readyz", AIN_ROLE_NONE, ain__api_readyz},         /* health.c */
     {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
+    {"GET", "/v1/events", AIN_ROLE_VIEWER, ain__api_events},               /* events.c */
     {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */
     {"GET", "/v1/tasks/{id}", AIN_ROLE_VIEWER, ain__api_task_show},        /* tasks.c */
     {"POST", "/v1/tasks", AIN_ROLE_OPERATOR, ain__api_task_enqueue},        /* tasks_write.c */

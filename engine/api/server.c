@@ -4,6 +4,7 @@
  * file or a taken port at once, naming the key.
  * Relies on: h2o (libuv build), internal.h (jwt.c, tls.c, work.c, route.c, health.c). */
 #include <openssl/crypto.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,7 @@ static void begin_drain(ain_api_t *api) {
     api->listening = 0;
   }
   ain__api_health_close(api); /* answers /readyz waiters: shutting down */
+  ain__api_events_close(api); /* ends the event streams: the drain does not wait for them */
   h2o_context_request_shutdown(&api->ctx);
   ain__api_pool_stop(api);
   uv_timer_start(&api->drain_timer, on_drain_timer, 0, 20);
@@ -227,6 +229,10 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   if (!cfg->api.enabled) {
     return 0;
   }
+  /* A client that leaves mid-response (or an event stream whose socket events.c shut down) makes
+   * libuv's write() raise SIGPIPE, which would kill the engine: the write must fail with EPIPE,
+   * which h2o handles by closing the connection. (h2o's own server ignores it the same way.) */
+  signal(SIGPIPE, SIG_IGN);
   ain_api_t *api = calloc(1, sizeof *api);
   if (api == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "out of memory");
@@ -351,6 +357,7 @@ void ain_api_free(ain_api_t *api) {
   ain_objstore_close(api->objects);
   OPENSSL_cleanse(api->media_key, sizeof api->media_key);
   free(api->ready);
+  ain__api_events_free(api);
   uv_mutex_destroy(&api->done_mu);
   uv_cond_destroy(&api->done_cond);
   free(api);

@@ -64,6 +64,13 @@ static const ain_cli_verb_t verbs[] = {
      "  state (alive | dead | stopped; alive but silent past cluster.node_timeout_ms shows as\n"
      "  dead) and the age of its last heartbeat.",
      ain_cli_nodes},
+    {"events", "print state-change events (task, dag, review, node, publisher) as JSON lines",
+     "ain events [-c CONFIG] [--after ID] [--types task,dag,review,node,publisher] [--follow]\n"
+     "  The events of GET /v1/events, one {\"id\",\"event\",\"data\"} per line, oldest first.\n"
+     "  Without --follow: those after audit id ID (default 0, the whole log), then exit.\n"
+     "  --follow: from ID (default: now) on, polling every api.events_poll_ms until interrupted;\n"
+     "  node events (no id) only then.",
+     ain_cli_events},
     {"check", "check the config and contract-check every policy",
      "ain check [-c CONFIG] [--json] [PATH]\n"
      "  Exit 0 when the config loads and every policy under PATH (default: the config's\n"

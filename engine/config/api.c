@@ -61,6 +61,8 @@ void ain_api_config_defaults(ain_api_config_t *ac) {
   ac->workers = 2;
   ac->max_token_ttl_s = 3600;
   ac->media_ticket_ttl_s = 600;
+  ac->events_poll_ms = 500;
+  ac->max_event_streams = 64;
 }
 
 void ain_api_config_free(ain_api_config_t *ac) {
@@ -317,6 +319,10 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
       rc = set_int(L, &ac->request_timeout_ms, key, 100, 600000, where, err);
     } else if (strcmp(name, "workers") == 0) {
       rc = set_int(L, &ac->workers, key, 1, 64, where, err);
+    } else if (strcmp(name, "events_poll_ms") == 0) {
+      rc = set_int(L, &ac->events_poll_ms, key, 50, 60000, where, err);
+    } else if (strcmp(name, "max_event_streams") == 0) {
+      rc = set_int(L, &ac->max_event_streams, key, 0, 10000, where, err);
     } else if (strcmp(name, "max_token_ttl") == 0) {
       rc = set_duration(L, &ac->max_token_ttl_s, key, AIN_API_MAX_TOKEN_TTL_S_MAX, "7d", where,
                         err);
@@ -330,8 +336,8 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
     } else {
       rc = ain_err_field(err, AIN_ECONFIG, key,
                          "%s: unknown key '%s' (enabled, listen, max_connections, max_body_bytes, "
-                         "max_header_bytes, request_timeout_ms, workers, max_token_ttl, media_ticket_ttl, jwt, "
-                         "tls)",
+                         "max_header_bytes, request_timeout_ms, workers, events_poll_ms, "
+                         "max_event_streams, max_token_ttl, media_ticket_ttl, jwt, tls)",
                          where, key);
     }
     lua_pop(L, 1);

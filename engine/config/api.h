@@ -10,6 +10,8 @@
  *     max_header_bytes = 16384,       -- request line + headers; more gets 431
  *     request_timeout_ms = 10000,     -- whole request (headers and body) and keep-alive idle
  *     workers = 2,                    -- threads running store calls, each with its own handle
+ *     events_poll_ms = 500,           -- GET /v1/events: how often the audit log is read (50..60000)
+ *     max_event_streams = 64,         -- GET /v1/events streams open at once; more get 503
  *     max_token_ttl = "1h",           -- a JWT's exp at most this far ahead ("15m", "1h", 3600)
  *     media_ticket_ttl = "10m",       -- media_url/thumbnail_url tickets' life (1s .. 1d)
  *     jwt = { alg = "HS256", secret = "api_jwt" }    -- a secret's name (core/secret.h)
@@ -56,6 +58,8 @@ typedef struct {
   int64_t max_header_bytes;
   int64_t request_timeout_ms;
   int64_t workers;
+  int64_t events_poll_ms;    /* GET /v1/events: the one poller's period */
+  int64_t max_event_streams; /* streams open at once (0: the route answers 503) */
   int64_t max_token_ttl_s;
   int64_t media_ticket_ttl_s; /* how long a media_url/thumbnail_url ticket is valid */
   struct {

@@ -188,6 +188,22 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     return str_empty(req->u.get_dag.id) ? ain_err_field(err, AIN_EINVAL, "id", "dag id is empty")
                                         : 0;
   case AIN_STORE_AUDIT:
+    if (req->u.audit.tail) {
+      if (req->u.audit.operator_rows || req->u.audit.handler != NULL ||
+          !str_empty(req->u.audit.task_id) || !str_empty(req->u.audit.dag_id)) {
+        return ain_err_set(err, AIN_EINVAL, "a tail reads by id alone");
+      }
+      if (req->u.audit.after_id < 0 || req->u.audit.upto_id < 0 || req->u.audit.limit < 0) {
+        return ain_err_field(err, AIN_EINVAL, "after_id",
+                             "after_id, upto_id and limit must be >= 0");
+      }
+      if (req->u.audit.nalso > AIN_STORE_AUDIT_ALSO_MAX ||
+          (req->u.audit.nalso > 0 && req->u.audit.also_ids == NULL)) {
+        return ain_err_field(err, AIN_EINVAL, "also_ids", "at most %d ids to re-read",
+                             AIN_STORE_AUDIT_ALSO_MAX);
+      }
+      return 0;
+    }
     if (req->u.audit.handler != NULL) {
       if (req->u.audit.operator_rows || !str_empty(req->u.audit.task_id) ||
           !str_empty(req->u.audit.dag_id)) {
@@ -390,6 +406,22 @@ void ain_store_req_audit_decisions(ain_store_req_t *req, const char *handler, in
   req->u.audit.limit = limit;
 }
 
+void ain_store_req_audit_tail(ain_store_req_t *req, int64_t after_id, int64_t upto_id,
+                              const int64_t *also_ids, size_t nalso, int limit) {
+  req_init(req, AIN_STORE_AUDIT);
+  req->u.audit.tail = 1;
+  req->u.audit.after_id = after_id;
+  req->u.audit.upto_id = upto_id;
+  req->u.audit.also_ids = also_ids;
+  req->u.audit.nalso = nalso;
+  req->u.audit.limit = limit;
+}
+
+void ain_store_req_audit_newest(ain_store_req_t *req) {
+  req_init(req, AIN_STORE_AUDIT);
+  req->u.audit.tail = 2;
+}
+
 void ain_store_req_audit_operator(ain_store_req_t *req, int limit) {
   req_init(req, AIN_STORE_AUDIT);
   req->u.audit.operator_rows = 1;
@@ -479,6 +511,7 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
       free(a->from_status);
       free(a->to_status);
       free(a->detail);
+      free(a->task_type);
     }
     free(req->u.audit.rows);
     req->u.audit.rows = NULL;

@@ -70,6 +70,7 @@ typedef struct {
   char *detail; /* JSON text (policy versions, error), may be NULL */
   int64_t state_version;
   int64_t ts;
+  char *task_type; /* the task's type (tasks or tasks_archive); filled by the tail read alone */
 } ain_audit_t;
 
 /* What a batch of new work looks like: optional DAG row, tasks, and edges among them (or to
@@ -340,6 +341,14 @@ struct ain_store_req {
        * of them. A purged task's rows are left out (there is no task to re-run). */
       const char *handler;
       int64_t since;
+      /* in (ain_store_req_audit_tail): instead, 1 = the rows with after_id < id (<= upto_id
+       * unless it is 0), the first `limit` (0 = 1000) by id, plus the rows whose id is one of
+       * also_ids (ids the caller saw missing: on Postgres a lower id may commit after a higher
+       * one); 2 = the newest row only (where "now" is). Every row's task_type is filled. */
+      int tail;
+      int64_t after_id, upto_id;
+      const int64_t *also_ids;
+      size_t nalso;
       ain_audit_t *rows; /* out, oldest first */
       size_t nrows;
     } audit;
@@ -595,6 +604,12 @@ void ain_store_req_audit_operator(ain_store_req_t *req, int limit);
  * oldest first (`ain judge shadow`). */
 void ain_store_req_audit_decisions(ain_store_req_t *req, const char *handler, int64_t since,
                                    int limit);
+#define AIN_STORE_AUDIT_ALSO_MAX 4096 /* ids a tail may ask to re-read at once */
+/* The audit log by id, for tails (`ain events`, GET /v1/events): see u.audit.tail. */
+void ain_store_req_audit_tail(ain_store_req_t *req, int64_t after_id, int64_t upto_id,
+                              const int64_t *also_ids, size_t nalso, int limit);
+/* The newest audit row (none when the log is empty). */
+void ain_store_req_audit_newest(ain_store_req_t *req);
 void ain_store_req_stats(ain_store_req_t *req);
 /* STATS with open_only set: is there unfinished work, and when is the next deferred task due. */
 void ain_store_req_open_work(ain_store_req_t *req);

@@ -7,7 +7,8 @@
  *   changed, read back newest-last by AUDIT with operator_rows;
  * - the decision rows of a handler (`ain judge shadow`): its tasks' moves to succeeded in a window,
  *   the newest `limit`, oldest first; other handlers' and other transitions' rows are not among
- *   them, and a bad request is EINVAL naming the field.
+ *   them, and a bad request is EINVAL naming the field;
+ * - the tail of GET /v1/events: rows by id after a cursor, bounded, limited, plus ids re-read.
  * Relies on: store_fixture.h, store/store.h, core/util.h, libuv, the C harness. */
 #include <stdlib.h>
 #include <string.h>
@@ -294,7 +295,94 @@ TEST(decision_rows_by_handler_and_window) {
   fx_close(&f);
 }
 
-TEST_MAIN(TEST_ENTRY(task_rows_in_time_order_across_skewed_nodes),
+/* The tail of GET /v1/events: the newest row, the rows after an id (up to another, at most a
+ * limit), the rows of ids asked again, each with its task's type; bad input is EINVAL. */
+TEST(tail_by_id_with_rereads) {
+  fx_t f;
+  fx_open(&f);
+  ain_store_req_t r;
+  ain_store_req_audit_newest(&r);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  int64_t base = r.u.audit.nrows ? r.u.audit.rows[0].id : 0;
+  ain_store_req_cleanup(&r);
+  ain_task_t t[3];
+  for (int i = 0; i < 3; i++) {
+    mk_task(&t[i], NULL, NULL);
+    t[i].type = i == 1 ? "render" : "noop";
+  }
+  ain_store_batch_t b = {.tasks = t, .ntasks = 3};
+  ain_store_req_enqueue(&r, &b);
+  ASSERT_OK(wait_as(&f, &r, "node-a/0"));
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_newest(&r);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_EQ(r.u.audit.nrows, (size_t)1);
+  int64_t top = r.u.audit.rows[0].id;
+  ASSERT_GE(top, base + 3);
+  ain_store_req_cleanup(&r);
+  /* our three creation rows, in id order, typed */
+  int64_t id[3];
+  ain_store_req_audit_tail(&r, base, 0, NULL, 0, 0);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  int seen = 0;
+  for (size_t i = 0; i < r.u.audit.nrows; i++) {
+    const ain_audit_t *a = &r.u.audit.rows[i];
+    ASSERT_TRUE(a->id > base);
+    if (i > 0) {
+      ASSERT_TRUE(a->id > r.u.audit.rows[i - 1].id);
+    }
+    for (int k = 0; k < 3; k++) {
+      if (a->task_id && strcmp(a->task_id, t[k].id) == 0) {
+        ASSERT_EQ(k, seen); /* enqueue order is id order */
+        ASSERT_STR_EQ(a->task_type, t[k].type);
+        ASSERT_NULL(a->from_status);
+        id[seen++] = a->id;
+      }
+    }
+  }
+  ASSERT_EQ(seen, 3);
+  ain_store_req_cleanup(&r);
+  /* a limit, and an upper bound */
+  ain_store_req_audit_tail(&r, base, 0, NULL, 0, 1);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_EQ(r.u.audit.nrows, (size_t)1);
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_tail(&r, id[0] - 1, id[1], NULL, 0, 0);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_EQ(r.u.audit.nrows, (size_t)(id[1] - id[0] + 1));
+  ASSERT_EQ(r.u.audit.rows[0].id, id[0]);
+  ASSERT_EQ(r.u.audit.rows[r.u.audit.nrows - 1].id, id[1]);
+  ain_store_req_cleanup(&r);
+  /* ids asked again come with the rows after the cursor, in id order; unknown ids are no rows */
+  int64_t also[] = {id[2], id[0], top + 1000};
+  ain_store_req_audit_tail(&r, top, 0, also, 3, 0);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_GE(r.u.audit.nrows, (size_t)2);
+  ASSERT_EQ(r.u.audit.rows[0].id, id[0]);
+  ASSERT_EQ(r.u.audit.rows[1].id, id[2]);
+  ASSERT_STR_EQ(r.u.audit.rows[1].task_type, "noop");
+  ain_store_req_cleanup(&r);
+  /* nothing after the newest: an empty list, not "not found" */
+  ain_store_req_audit_tail(&r, top + 1000, 0, NULL, 0, 0);
+  ASSERT_OK(wait_as(&f, &r, "test"));
+  ASSERT_EQ(r.u.audit.nrows, (size_t)0);
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_tail(&r, -1, 0, NULL, 0, 0);
+  ASSERT_EQ(wait_as(&f, &r, "test"), AIN_EINVAL);
+  ASSERT_STR_EQ(r.err.field, "after_id");
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_tail(&r, 0, 0, also, AIN_STORE_AUDIT_ALSO_MAX + 1, 0);
+  ASSERT_EQ(wait_as(&f, &r, "test"), AIN_EINVAL);
+  ASSERT_STR_EQ(r.err.field, "also_ids");
+  ain_store_req_cleanup(&r);
+  ain_store_req_audit_tail(&r, 0, 0, NULL, 0, 0);
+  r.u.audit.task_id = t[0].id;
+  ASSERT_EQ(wait_as(&f, &r, "test"), AIN_EINVAL);
+  ain_store_req_cleanup(&r);
+  fx_close(&f);
+}
+
+TEST_MAIN(TEST_ENTRY(task_rows_in_time_order_across_skewed_nodes), TEST_ENTRY(tail_by_id_with_rereads),
           TEST_ENTRY(decision_rows_by_handler_and_window),
           TEST_ENTRY(dag_id_is_not_a_task_but_a_dag),
           TEST_ENTRY(pins_and_settings_audited_with_the_operator))

@@ -130,6 +130,21 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
          "WHERE t.id = a.task_id AND t.handler = $1::text)) "
          "ORDER BY a.ts DESC, a.id DESC LIMIT $3::integer) x ORDER BY ts, id",
          3},
+    /* a tail: the first $3 rows after $1 (up to $2 unless 0), and the rows of the ids in $4
+     * (a lower id may commit after a higher one), each with its task's type */
+    [AIN__PG_AUDIT_TAIL] =
+        {"ain_audit_tail",
+         "SELECT a.id, a.task_id, a.dag_id, a.actor, a.from_status, a.to_status, a.detail, "
+         "a.state_version, a.ts, coalesce((SELECT t.type FROM tasks t WHERE t.id = a.task_id), "
+         "(SELECT t.type FROM tasks_archive t WHERE t.id = a.task_id)) FROM ("
+         "(SELECT * FROM audit_log WHERE id > $1::bigint AND ($2::bigint = 0 OR id <= $2::bigint) "
+         "ORDER BY id LIMIT $3::integer) UNION ALL (SELECT * FROM audit_log "
+         "WHERE id = ANY($4::bigint[]))) a ORDER BY a.id",
+         4},
+    [AIN__PG_AUDIT_NEWEST] = {"ain_audit_newest",
+                              "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
+                              "state_version, ts, NULL FROM audit_log ORDER BY id DESC LIMIT 1",
+                              0},
     [AIN__PG_STATS] = {"ain_stats",
                        "SELECT 't', status, count(*) FROM tasks GROUP BY status "
                        "UNION ALL SELECT 'd', status, count(*) FROM dags GROUP BY status "
@@ -275,6 +290,20 @@ static char *pg_i64(int64_t v) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%" PRId64, v);
   return ain_strdup(buf);
+}
+
+/* "{1,2,3}": a bigint[] parameter; "{}" for none. */
+static char *pg_id_array(const int64_t *ids, size_t n) {
+  char *out = malloc(n * 21 + 3);
+  if (out == NULL)
+    abort(); /* as ain_strdup: OOM is fatal */
+  size_t o = 0;
+  out[o++] = '{';
+  for (size_t i = 0; i < n; i++)
+    o += (size_t)sprintf(out + o, "%s%" PRId64, i ? "," : "", ids[i]);
+  out[o++] = '}';
+  out[o] = '\0';
+  return out;
 }
 
 static ain__pg_cmd_t *pg_cmd(ain__pg_plan_t *plan, ain__pg_stmt_t stmt) {
@@ -511,6 +540,18 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     pg_cmd(plan, AIN__PG_DAG_EDGES)->params[0] = ain_strdup(req->u.get_dag.id);
     return 0;
   case AIN_STORE_AUDIT:
+    if (req->u.audit.tail == 1) {
+      c = pg_cmd(plan, AIN__PG_AUDIT_TAIL);
+      c->params[0] = pg_i64(req->u.audit.after_id);
+      c->params[1] = pg_i64(req->u.audit.upto_id);
+      c->params[2] = pg_i64(req->u.audit.limit > 0 ? req->u.audit.limit : 1000);
+      c->params[3] = pg_id_array(req->u.audit.also_ids, req->u.audit.nalso);
+      return 0;
+    }
+    if (req->u.audit.tail) {
+      pg_cmd(plan, AIN__PG_AUDIT_NEWEST);
+      return 0;
+    }
     if (req->u.audit.handler) {
       c = pg_cmd(plan, AIN__PG_AUDIT_DECISIONS);
       c->params[0] = ain_strdup(req->u.audit.handler);
@@ -690,7 +731,7 @@ static int pg_parse_dag(ain_store_req_t *req, ain__pg_plan_t *plan) {
 static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
   const PGresult *x = plan->res[0], *r = plan->res[1];
   int i, rows;
-  if (req->u.audit.operator_rows || req->u.audit.handler) {
+  if (req->u.audit.operator_rows || req->u.audit.handler || req->u.audit.tail) {
     r = x; /* one statement, no existence check */
   } else if ((!x || PQntuples(x) == 0) && (!r || PQntuples(r) == 0)) {
     /* not found only without the row and without any audit: a purged task or DAG keeps its
@@ -718,6 +759,7 @@ static int pg_parse_audit(ain_store_req_t *req, ain__pg_plan_t *plan) {
     a->detail = pg_str(r, i, 6);
     a->state_version = pg_int(r, i, 7);
     a->ts = pg_int(r, i, 8);
+    a->task_type = req->u.audit.tail ? pg_str(r, i, 9) : NULL;
   }
   req->u.audit.nrows = (size_t)rows;
   return 0;

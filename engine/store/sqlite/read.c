@@ -2,6 +2,7 @@
  * STATS, LIST_TASKS and LIST_DAGS (newest first). Each runs in one read transaction so
  * multi-query answers are consistent. Relies on: internal.h. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,20 +121,50 @@ static int get_dag(ain__sq_ctx_t *c) {
   return step == SQLITE_DONE ? 0 : ain__store_sq_fail(c, "reading edges");
 }
 
+/* "[1,2,3]": ids as a JSON array (json_each binds a list); "[]" for none. */
+static char *id_array(const int64_t *ids, size_t n) {
+  char *out = malloc(n * 21 + 3);
+  if (out == NULL) {
+    abort(); /* as ain_strdup: OOM is fatal */
+  }
+  size_t o = 0;
+  out[o++] = '[';
+  for (size_t i = 0; i < n; i++) {
+    o += (size_t)sprintf(out + o, "%s%lld", i ? "," : "", (long long)ids[i]);
+  }
+  out[o++] = ']';
+  out[o] = '\0';
+  return out;
+}
+
 static int audit_list(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
   int by_task = req->u.audit.task_id != NULL && req->u.audit.task_id[0] != '\0';
   int decisions = req->u.audit.handler != NULL;
-  int ops = req->u.audit.operator_rows || decisions; /* lists: an empty one is no "not found" */
+  int tail = req->u.audit.tail;
+  /* lists: an empty one is no "not found" */
+  int ops = req->u.audit.operator_rows || decisions || tail;
   const char *id = by_task ? req->u.audit.task_id : req->u.audit.dag_id;
-  sqlite3_stmt *st = ain__store_sq_stmt(c, decisions ? SQ_AUDIT_DECISIONS
+  sqlite3_stmt *st = ain__store_sq_stmt(c, tail == 1    ? SQ_AUDIT_TAIL
+                                           : tail       ? SQ_AUDIT_NEWEST
+                                           : decisions ? SQ_AUDIT_DECISIONS
                                            : ops     ? SQ_AUDIT_OPERATOR
                                            : by_task ? SQ_AUDIT_BY_TASK
                                                      : SQ_AUDIT_BY_DAG);
   if (st == NULL) {
     return AIN_ESTORE;
   }
-  if (decisions) {
+  char *also = NULL;
+  if (tail == 1) {
+    sqlite3_bind_int64(st, 1, req->u.audit.after_id);
+    sqlite3_bind_int64(st, 2, req->u.audit.upto_id);
+    sqlite3_bind_int(st, 3, req->u.audit.limit > 0 ? req->u.audit.limit : 1000);
+    also = id_array(req->u.audit.also_ids, req->u.audit.nalso);
+    sqlite3_bind_text(st, 4, also, -1, SQLITE_TRANSIENT);
+    free(also);
+  } else if (tail) {
+    /* no parameters */
+  } else if (decisions) {
     ain__store_sq_bind_text(st, 1, req->u.audit.handler);
     sqlite3_bind_int64(st, 2, req->u.audit.since);
     sqlite3_bind_int(st, 3, req->u.audit.limit > 0 ? req->u.audit.limit : 1000);
@@ -156,6 +187,7 @@ static int audit_list(ain__sq_ctx_t *c) {
     a->detail = ain__store_sq_col_dup(st, 6);
     a->state_version = sqlite3_column_int64(st, 7);
     a->ts = sqlite3_column_int64(st, 8);
+    a->task_type = tail ? ain__store_sq_col_dup(st, 9) : NULL;
     req->u.audit.nrows = ++n;
   }
   if (step != SQLITE_DONE) {

@@ -147,6 +147,17 @@ static const char *const sql_text[SQ__COUNT] = {
         "AND a.ts >= ?2 AND (EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id "
         "AND t.handler = ?1) OR EXISTS (SELECT 1 FROM tasks_archive t WHERE t.id = a.task_id "
         "AND t.handler = ?1)) ORDER BY a.ts DESC, a.id DESC LIMIT ?3) ORDER BY ts, id",
+    /* a tail: the first ?3 rows after ?1 (up to ?2 unless 0), and the rows of the ids in the
+     * JSON array ?4, each with its task's type (live or archived) */
+    [SQ_AUDIT_TAIL] =
+        "SELECT a.id, a.task_id, a.dag_id, a.actor, a.from_status, a.to_status, a.detail, "
+        "a.state_version, a.ts, coalesce((SELECT t.type FROM tasks t WHERE t.id = a.task_id), "
+        "(SELECT t.type FROM tasks_archive t WHERE t.id = a.task_id)) FROM ("
+        "SELECT * FROM (SELECT * FROM audit_log WHERE id > ?1 AND (?2 = 0 OR id <= ?2) "
+        "ORDER BY id LIMIT ?3) UNION ALL SELECT * FROM audit_log "
+        "WHERE id IN (SELECT value FROM json_each(?4))) a ORDER BY a.id",
+    [SQ_AUDIT_NEWEST] = "SELECT id, task_id, dag_id, actor, from_status, to_status, detail, "
+                        "state_version, ts, NULL FROM audit_log ORDER BY id DESC LIMIT 1",
     [SQ_STATS_TASKS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [SQ_STATS_DAGS] = "SELECT status, count(*) FROM dags GROUP BY status",
     [SQ_STATS_NEXT] = "SELECT min(run_at) FROM tasks WHERE status = 'ready'",
