@@ -53,7 +53,8 @@ fi
 
 [ "$mode" = test ] || exit 0
 
-# JavaScript test tools (schema validator, S3-protocol server), pinned in tools/node/package.json.
+# JavaScript test tools (JSON Schema and OpenAPI 3.1 validators, S3-protocol server), pinned in
+# tools/node/package.json; a package.json newer than node_modules reinstalls.
 if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/node_modules ]; then
   echo "setup: installing npm test tools" >&2
   # Trust the system's CA store too (Debian's node bundles its own list; a proxy's CA is in the system's).
