@@ -29,9 +29,10 @@ RUNTIME=(build-essential cmake pkg-config ca-certificates
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
-# wrk for bench/api (its short form runs in the suite), chromium for the console's browser test
-# (driven headless by playwright-core from tools/node).
-TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev
+# prometheus (promtool and the server) for the metrics and alerting-rule tests, wrk for bench/api
+# (its short form runs in the suite), chromium for the console's browser test (driven headless by
+# playwright-core from tools/node).
+TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev prometheus
   procps psmisc jq python3 nodejs npm curl openssl wrk chromium)
 
 PKGS=("${RUNTIME[@]}")
@@ -54,8 +55,9 @@ fi
 
 [ "$mode" = test ] || exit 0
 
-# JavaScript test tools (schema validator, S3-protocol server, playwright-core for the console's
-# browser test), pinned in tools/node/package.json.
+# JavaScript test tools (JSON Schema and OpenAPI 3.1 validators, S3-protocol server, playwright-core
+# for the console's browser test), pinned in tools/node/package.json; a package.json newer than
+# node_modules reinstalls.
 if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/node_modules ]; then
   echo "setup: installing npm test tools" >&2
   # Trust the system's CA store too (Debian's node bundles its own list; a proxy's CA is in the system's).

@@ -187,6 +187,18 @@ struct ain_api {
   ain__api_pool_t pool;
   /* /readyz: at most one store probe in flight; its waiters are answered together */
   struct ain__api_ready *ready;
+  /* /metrics: the store's gauges as exposition text, reused for metrics.store_cache_ms. One
+   * worker at a time refreshes it (refresh_mu, held through the store read); meanwhile other
+   * scrapes serve the previous text rather than queue behind a slow store (metrics.c). mu guards
+   * the fields below and is never held across a store call. */
+  struct {
+    uv_mutex_t refresh_mu;
+    uv_mutex_t mu;
+    char *text;
+    uint64_t at_ns; /* when text was read; 0 = never */
+    double query_s; /* how long that read took */
+    int ok;         /* the read succeeded */
+  } metrics;
   struct ain_objstore *objects; /* data_dir/objects, read by the media routes on workers */
   unsigned char media_key[64];  /* HMAC key of media tickets (ticket.c) */
   size_t media_key_len;
@@ -293,6 +305,9 @@ int ain__api_console_file(ain__api_call_t *call);
  * 13.1.2), as a 304 wants. Pure: unit-tested. */
 int ain__api_etag_listed(h2o_iovec_t v, const char *etag);
 
+/* Handler (metrics.c): GET /metrics, the Prometheus exposition. Without a caller when
+ * api.metrics_public is true (the dispatcher checks), else viewer. */
+int ain__api_metrics(ain__api_call_t *call);
 /* ---- HTTP Range (range.c) ------------------------------------------------------------------- */
 
 typedef enum {

@@ -182,7 +182,10 @@ int ain__api_dispatch(h2o_handler_t *self, h2o_req_t *req) {
   }
   ain__api_caller_t caller;
   memset(&caller, 0, sizeof caller);
-  if (r->role != AIN_ROLE_NONE) {
+  /* A scraper without a token may read /metrics when the operator says so (CONTRACTS §6). */
+  int open = r->role == AIN_ROLE_NONE ||
+             (r->handle == ain__api_metrics && api->cfg->api.metrics_public);
+  if (!open) {
     if (ain__api_authenticate(api, req, &caller) != 0) {
       return 0;
     }

@@ -24,6 +24,8 @@ const ain__api_route_t ain__api_routes[] = {
     {"HEAD", "/console", AIN_ROLE_NONE, ain__api_console_index},
     {"GET", "/console/{file}", AIN_ROLE_NONE, ain__api_console_file},
     {"HEAD", "/console/{file}", AIN_ROLE_NONE, ain__api_console_file},
+    /* viewer, or none with api.metrics_public (route.c) */
+    {"GET", "/metrics", AIN_ROLE_VIEWER, ain__api_metrics},     /* metrics.c */
     {"GET", "/v1/whoami", AIN_ROLE_VIEWER, whoami},
     {"GET", "/v1/events", AIN_ROLE_VIEWER, ain__api_events},               /* events.c */
     {"GET", "/v1/tasks", AIN_ROLE_VIEWER, ain__api_task_list},             /* tasks.c */

@@ -245,6 +245,8 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   }
   uv_mutex_init(&api->done_mu);
   uv_cond_init(&api->done_cond);
+  uv_mutex_init(&api->metrics.mu);
+  uv_mutex_init(&api->metrics.refresh_mu);
   configure_h2o(api);
   char objects[4096];
   snprintf(objects, sizeof objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
@@ -268,10 +270,12 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   }
   if (api->jwt.alg == 0 && api->ssl_ctx == NULL) {
     ain_log_warn("api: neither api.jwt nor api.tls.client_ca is configured: every route but "
-                 "/healthz and /readyz refuses (401)");
+                 "/healthz and /readyz%s refuses (401)",
+                 cfg->api.metrics_public ? " and /metrics (api.metrics_public)" : "");
   } else if (api->jwt.alg == 0 && cfg->api.tls.client_ca == NULL) {
     ain_log_warn("api: no api.jwt and no api.tls.client_ca: every route but /healthz and "
-                 "/readyz refuses (401)");
+                 "/readyz%s refuses (401)",
+                 cfg->api.metrics_public ? " and /metrics (api.metrics_public)" : "");
   }
   rc = uv_thread_create(&api->thread, server_thread, api);
   if (rc != 0) {
@@ -357,6 +361,9 @@ void ain_api_free(ain_api_t *api) {
   ain_objstore_close(api->objects);
   OPENSSL_cleanse(api->media_key, sizeof api->media_key);
   free(api->ready);
+  free(api->metrics.text);
+  uv_mutex_destroy(&api->metrics.mu);
+  uv_mutex_destroy(&api->metrics.refresh_mu);
   ain__api_events_free(api);
   uv_mutex_destroy(&api->done_mu);
   uv_cond_destroy(&api->done_cond);

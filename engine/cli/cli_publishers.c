@@ -42,8 +42,10 @@ int ain_cli_publishers(ain_cli_t *cli) {
   if (cli->json) {
     ain_cli_print_json(ain_ops_publishers_json(&p));
   } else if (action == AIN_OPS_PUBLISHERS_STATUS) {
-    printf("publishers are %s; %lld task(s) waiting (parked publish steps and reviews)\n",
-           p.paused ? "PAUSED" : "running", p.waiting);
+    printf("publishers are %s%s; %lld task(s) waiting (parked publish steps and reviews)\n",
+           p.paused ? "PAUSED" : "running",
+           p.paused && strcmp(p.paused_by, "backlog") == 0 ? " by the review-backlog guard" : "",
+           p.waiting);
   } else {
     printf("publishers %s%s\n", p.paused ? "paused" : "resumed", p.changed ? "" : " (already so)");
   }

@@ -11,6 +11,8 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "obs/obs.h"
+#include "store/metrics.h"
 
 /* The self-test gives a notification this long to arrive. */
 #define SELFTEST_MS 3000
@@ -28,6 +30,9 @@ struct ain_cluster {
   uv_timer_t beat_timer, archive_timer;
   ain_store_req_t beat_req, archive_req;
   int beat_inflight, archive_inflight;
+  ain_store_req_t guard_req;
+  ain_store_guard_t guard;
+  int guard_inflight;
   int stopped;
   int open_handles;
   int beat_failing; /* log a failing store once per outage, not every tick */
@@ -52,9 +57,56 @@ struct ain_cluster {
 static void send_beat(ain_cluster_t *c);
 static void send_archive(ain_cluster_t *c);
 
+/* ---- the review-backlog guard ---------------------------------------------------------------- */
+
+static void on_guard_done(ain_store_req_t *req) {
+  ain_cluster_t *c = req->data;
+  c->guard_inflight = 0;
+  const ain_store_guard_t *g = &c->guard;
+  if (req->status != 0) {
+    ain_log_error("node %s: review backlog guard failed: %s", c->id, req->err.msg);
+  } else if (g->action == AIN_STORE_GUARD_PAUSED) {
+    const char *a[1] = {"pause"};
+    ain_obs_inc(AIN_M_PUBLISH_GUARD, a);
+    ain_log_warn("node %s: review backlog is %lld (review.backlog_pause_at %lld): publishers "
+                 "paused on every node until it falls below %lld",
+                 c->id, (long long)g->backlog, (long long)g->pause_at, (long long)g->resume_at);
+  } else if (g->action == AIN_STORE_GUARD_RESUMED) {
+    const char *a[1] = {"resume"};
+    ain_obs_inc(AIN_M_PUBLISH_GUARD, a);
+    ain_log_info("node %s: review backlog is %lld (below review.backlog_resume_at %lld): "
+                 "publishers resumed",
+                 c->id, (long long)g->backlog, (long long)g->resume_at);
+  } else if (g->action == AIN_STORE_GUARD_REARMED) {
+    ain_log_info("node %s: review backlog is %lld: the automatic pause is armed again after an "
+                 "operator's resume",
+                 c->id, (long long)g->backlog);
+  }
+  ain_store_req_cleanup(req);
+}
+
+static void send_guard(ain_cluster_t *c) {
+  if (c->guard_inflight || c->stopped || c->opts.backlog_pause_at <= 0) {
+    return;
+  }
+  ain_store_req_publish_guard(&c->guard_req, &c->guard, c->opts.backlog_pause_at,
+                              c->opts.backlog_resume_at);
+  c->guard_req.data = c;
+  c->guard_req.cb = on_guard_done;
+  c->guard_req.actor = "system:review-backlog";
+  c->guard_inflight = 1;
+  if (ain_store_submit(c->store, &c->guard_req) != 0) {
+    c->guard_inflight = 0;
+    ain_log_error("node %s: cannot submit the review backlog guard: %s", c->id,
+                  c->guard_req.err.msg);
+  }
+}
+
 static void on_beat_done(ain_store_req_t *req) {
   ain_cluster_t *c = req->data;
   c->beat_inflight = 0;
+  const char *res[1] = {req->status != 0 ? "failed" : "ok"};
+  ain_obs_inc(AIN_M_HEARTBEATS, res);
   if (req->status != 0) {
     if (!c->beat_failing) {
       ain_log_error("node %s: heartbeat failed: %s", c->id, req->err.msg);
@@ -69,6 +121,7 @@ static void on_beat_done(ain_store_req_t *req) {
       ain_log_info("node %s: heartbeat recorded again", c->id);
     }
     c->beat_failing = 0;
+    ain_obs_add(AIN_M_NODES_DECLARED_DEAD, NULL, req->u.node_beat.dead_nodes);
     if (req->u.node_beat.dead_nodes > 0 || req->u.node_beat.expired > 0) {
       ain_log_warn("node %s: %d node(s) silent for %lld ms declared dead; %d lease(s) fenced and "
                    "handed to the reaper",
@@ -79,7 +132,11 @@ static void on_beat_done(ain_store_req_t *req) {
       c->opts.on_fenced(c->opts.data, req->u.node_beat.expired);
     }
   }
+  int beat_ok = req->status == 0;
   ain_store_req_cleanup(req);
+  if (beat_ok) {
+    send_guard(c);
+  }
   if (c->selftest_rebeat && !c->stopped) {
     c->selftest_rebeat = 0;
     send_beat(c);

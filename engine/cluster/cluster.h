@@ -6,8 +6,11 @@
  * of finished DAGs leave the hot tasks table). On Postgres it also checks at start-up that
  * LISTEN/NOTIFY works (a transaction-mode pooler breaks it) and says so in the log either way.
  *
- * Postgres is the coordination point: no consensus of our own. Relies on: store/store.h, libuv,
- * core/log.h. */
+ * After each beat it runs the review-backlog guard when configured (publishers paused while the
+ * review backlog is high, DESIGN §10).
+ *
+ * Postgres is the coordination point: no consensus of our own. Relies on: store/store.h,
+ * store/metrics.h, obs/obs.h, libuv, core/log.h. */
 #ifndef AIN_CLUSTER_CLUSTER_H
 #define AIN_CLUSTER_CLUSTER_H
 
@@ -39,6 +42,10 @@ typedef struct {
    * sched/watchdog.c): no beat is sent from then on, so a beat cannot report it alive again after
    * it marked itself dead. May be NULL. */
   const atomic_int *halted;
+  /* The review-backlog guard (review.backlog_pause_at / _resume_at; 0 = off): after each
+   * successful beat, one PUBLISH_GUARD request (store/metrics.h) pauses or resumes publishing for
+   * every node, so all nodes obey within one heartbeat. */
+  int64_t backlog_pause_at, backlog_resume_at;
 } ain_cluster_opts_t;
 
 /* Starts the heartbeat (the first beat is sent at once) and the archive timer on loop, using

@@ -326,6 +326,12 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
     } else if (strcmp(name, "max_token_ttl") == 0) {
       rc = set_duration(L, &ac->max_token_ttl_s, key, AIN_API_MAX_TOKEN_TTL_S_MAX, "7d", where,
                         err);
+    } else if (strcmp(name, "metrics_public") == 0) {
+      if (lua_type(L, -1) != LUA_TBOOLEAN) {
+        rc = ain_err_field(err, AIN_ECONFIG, key, "%s: '%s' must be a boolean", where, key);
+      } else {
+        ac->metrics_public = lua_toboolean(L, -1);
+      }
     } else if (strcmp(name, "media_ticket_ttl") == 0) {
       rc = set_duration(L, &ac->media_ticket_ttl_s, key, AIN_API_MEDIA_TICKET_TTL_S_MAX, "1d",
                         where, err);
@@ -337,7 +343,8 @@ int ain_api_config_parse(lua_State *L, ain_api_config_t *ac, const char *where,
       rc = ain_err_field(err, AIN_ECONFIG, key,
                          "%s: unknown key '%s' (enabled, listen, max_connections, max_body_bytes, "
                          "max_header_bytes, request_timeout_ms, workers, events_poll_ms, "
-                         "max_event_streams, max_token_ttl, media_ticket_ttl, jwt, tls)",
+                         "max_event_streams, max_token_ttl, media_ticket_ttl, metrics_public, "
+                         "jwt, tls)",
                          where, key);
     }
     lua_pop(L, 1);

@@ -13,6 +13,7 @@
  *     events_poll_ms = 500,           -- GET /v1/events: how often the audit log is read (50..60000)
  *     max_event_streams = 64,         -- GET /v1/events streams open at once; more get 503
  *     max_token_ttl = "1h",           -- a JWT's exp at most this far ahead ("15m", "1h", 3600)
+ *     metrics_public = false,         -- true: GET /metrics needs no caller (else viewer)
  *     media_ticket_ttl = "10m",       -- media_url/thumbnail_url tickets' life (1s .. 1d)
  *     jwt = { alg = "HS256", secret = "api_jwt" }    -- a secret's name (core/secret.h)
  *        or { alg = "RS256"|"ES256", public_key = "keys/api.pub",
@@ -61,6 +62,7 @@ typedef struct {
   int64_t events_poll_ms;    /* GET /v1/events: the one poller's period */
   int64_t max_event_streams; /* streams open at once (0: the route answers 503) */
   int64_t max_token_ttl_s;
+  int metrics_public; /* GET /metrics without a caller (a scraper without a token) */
   int64_t media_ticket_ttl_s; /* how long a media_url/thumbnail_url ticket is valid */
   struct {
     char *alg;         /* "HS256" | "RS256" | "ES256"; NULL = no bearer tokens */

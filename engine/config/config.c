@@ -92,6 +92,12 @@ static const config_key_t config_keys[] = {
     {"media.inspect.ocr_height", K_INT, OFF(media.inspect.ocr_height), 240, 4096},
     {"media.inspect.asr_lw", K_INT, OFF(media.inspect.asr_lw), 1, 40},
     {"media.inspect.timeout_ms", K_INT, OFF(media.inspect.timeout_ms), 100, 86400000},
+    {"metrics", K_TABLE, 0, 0, 0},
+    {"metrics.enabled", K_BOOL, OFF(metrics.enabled), 0, 0},
+    {"metrics.store_cache_ms", K_INT, OFF(metrics.store_cache_ms), 0, 600000},
+    {"review", K_TABLE, 0, 0, 0},
+    {"review.backlog_pause_at", K_INT, OFF(review.backlog_pause_at), 0, 1000000000},
+    {"review.backlog_resume_at", K_INT, OFF(review.backlog_resume_at), 0, 1000000000},
     {"judge", K_TABLE, 0, 0, 0},
     {"judge.pass", K_FRACTION, OFF(judge.pass), 0, 0},
     {"judge.reject", K_FRACTION, OFF(judge.reject), 0, 0},
@@ -161,6 +167,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->queue.retry_max_ms = 300000;
   cfg->judge.pass = -1;
   cfg->judge.reject = -1;
+  cfg->metrics.enabled = 1;
+  cfg->metrics.store_cache_ms = 1000;
   cfg->judge.providers.moderation.timeout_ms = 3000;
   cfg->judge.providers.llm.timeout_ms = 5000;
   cfg->queue.default_timeout_ms = 120000;
@@ -519,6 +527,24 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
   if (cfg->shards == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->shards = cores > 0 ? (int)cores : 1;
+  }
+  if ((cfg->review.backlog_pause_at > 0) != (cfg->review.backlog_resume_at > 0)) {
+    /* a pause without a resume level would hold publishing until an operator came */
+    rc = ain_err_field(err, AIN_ECONFIG,
+                       cfg->review.backlog_pause_at > 0 ? "review.backlog_resume_at"
+                                                        : "review.backlog_pause_at",
+                       "%s: set 'review.backlog_pause_at' and 'review.backlog_resume_at' together",
+                       path);
+    goto done;
+  }
+  if (cfg->review.backlog_pause_at > 0 &&
+      cfg->review.backlog_resume_at >= cfg->review.backlog_pause_at) {
+    rc = ain_err_field(err, AIN_ECONFIG, "review.backlog_resume_at",
+                       "%s: 'review.backlog_resume_at' (%lld) must be below "
+                       "'review.backlog_pause_at' (%lld)",
+                       path, (long long)cfg->review.backlog_resume_at,
+                       (long long)cfg->review.backlog_pause_at);
+    goto done;
   }
   if ((cfg->judge.pass >= 0) != (cfg->judge.reject >= 0)) {
     /* one alone could cross the judge's own default for the other */

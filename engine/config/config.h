@@ -101,6 +101,17 @@ typedef struct {
     } inspect;
   } media;
   struct {
+    int enabled;            /* 0: the registry ignores updates (bench/queue's comparison) */
+    int64_t store_cache_ms; /* a scrape's store gauges are reused this long (CONTRACTS §6) */
+  } metrics;
+  struct {
+    /* The review-backlog guard (DESIGN §10): with backlog_pause_at pending reviews or more,
+     * publishing pauses on every node; below backlog_resume_at it resumes, unless an operator
+     * paused it by hand. 0 and 0 = off (the default); both or neither. */
+    int64_t backlog_pause_at;
+    int64_t backlog_resume_at;
+  } review;
+  struct {
     /* The judge's thresholds, handed to it in ctx.config: confidence >= pass publishes,
      * < reject rejects, in between goes to review. -1 = the judge's own default. */
     double pass, reject;

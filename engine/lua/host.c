@@ -17,6 +17,7 @@
 #include "core/utf8.h"
 #include "core/util.h"
 #include "lua/internal.h"
+#include "obs/obs.h"
 
 #define HOST_DEFAULT_MEM ((size_t)256 << 20)
 #define HOST_DEFAULT_CPU 100000000ull
@@ -326,6 +327,8 @@ static void finish_returned(ain_lua_call_t *c) {
 static int after_resume(ain_lua_call_t *c, int rc) {
   char msg[600];
   if (c->cpu_exceeded || c->mem_exceeded) {
+    const char *kind[1] = {c->mem_exceeded ? "memory" : c->cpu_exceeded == 2 ? "wall" : "cpu"};
+    ain_obs_inc(AIN_M_LUA_BUDGET_STOPS, kind);
     ain__lua_budget_message(c, msg, sizeof msg);
     finish_with_trace(c, c->cpu_exceeded ? AIN_EBUDGET_CPU : AIN_EBUDGET_MEM, msg);
     return 0;

@@ -11,6 +11,7 @@
  * Relies on: libuv (fs events, timers, mutex), loop/worker.h, lua/internal.h,
  * lua/registry_check.c, store/store.h, core/log.h. */
 #include "lua/registry.h"
+#include "obs/obs.h"
 
 #include <dirent.h>
 #include <stdatomic.h>
@@ -149,6 +150,8 @@ static void publish(ain_lua_registry_t *r) {
     e->serve_len = len;
     ain_log_info("policy %s: serving version %.12s (%s)", e->module, sha,
                  pinned ? "pinned" : "newest valid");
+    const char *info[2] = {e->module, sha};
+    ain_obs_info_set(AIN_M_POLICY_VERSION, info);
     snprintf(e->serve_sha, sizeof e->serve_sha, "%s", sha);
     changed = 1;
   }
@@ -285,6 +288,8 @@ static void checked(ain_lua_registry_t *r, size_t idx, const char *sha, char *sr
   entry_t *e = &r->e[idx];
   free(e->error);
   e->error = NULL;
+  const char *reload[2] = {e->module, rc != 0 ? "rejected" : "accepted"};
+  ain_obs_inc(AIN_M_POLICY_RELOADS, reload);
   if (rc != 0) {
     size_t n = strlen(err->msg) + 32;
     e->error = malloc(n);

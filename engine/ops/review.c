@@ -158,11 +158,32 @@ int ain_ops_publishers(ain_ops_t *ops, ain_ops_publishers_action_t action, const
                       : action == AIN_OPS_PUBLISHERS_RESUME ? "false"
                                                             : NULL;
   ain_store_req_t req;
+  int rc = 0;
+  if (value != NULL) {
+    /* The operator owns the switch from now on: the review-backlog guard never lifts an
+     * operator's pause, nor pauses again after an operator's resume until the backlog has been
+     * low (store/metrics.h). Written first, so a guard running in between sees it. */
+    ain_store_req_setting(&req, "publishers.paused_by", "operator");
+    rc = ain_ops_wait(ops, &req, actor, err);
+    ain_store_req_cleanup(&req);
+    if (rc != 0) {
+      return rc;
+    }
+  }
   ain_store_req_setting(&req, "publishers.paused", value);
-  int rc = ain_ops_wait(ops, &req, actor, err); /* setting and audit row commit together */
+  rc = ain_ops_wait(ops, &req, actor, err); /* setting and audit row commit together */
   if (rc == 0) {
     out->paused = req.u.setting.out_value != NULL && strcmp(req.u.setting.out_value, "true") == 0;
     out->changed = req.u.setting.changed;
+  }
+  ain_store_req_cleanup(&req);
+  if (rc != 0) {
+    return rc;
+  }
+  ain_store_req_setting(&req, "publishers.paused_by", NULL);
+  rc = ain_ops_wait(ops, &req, actor, err);
+  if (rc == 0 && req.u.setting.out_value != NULL) {
+    snprintf(out->paused_by, sizeof out->paused_by, "%s", req.u.setting.out_value);
   }
   ain_store_req_cleanup(&req);
   if (rc != 0) {
@@ -180,6 +201,9 @@ cJSON *ain_ops_publishers_json(const ain_ops_publishers_t *p) {
   cJSON_AddBoolToObject(o, "ok", 1);
   cJSON_AddBoolToObject(o, "paused", p->paused);
   cJSON_AddBoolToObject(o, "changed", p->changed);
+  if (p->paused) { /* who holds the switch: an operator, or the review-backlog guard */
+    cJSON_AddStringToObject(o, "paused_by", p->paused_by[0] ? p->paused_by : "operator");
+  }
   cJSON_AddNumberToObject(o, "waiting_tasks", (double)p->waiting);
   return o;
 }

@@ -54,6 +54,7 @@ typedef struct {
   int paused;
   int changed;       /* the action changed the setting */
   long long waiting; /* tasks parked (publish steps and reviews) */
+  char paused_by[16]; /* "operator", "backlog" (the review-backlog guard) or "" */
 } ain_ops_publishers_t;
 
 /* Pause or resume publishing (setting "publishers.paused", audited as actor in the same

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "objstore/objstore.h"
+#include "obs/obs.h"
 #include "sched/media_step.h"
 
 enum { K_TTS, K_ASSETS, K_RENDER };
@@ -64,6 +65,16 @@ static ain__mstep_t *wait_head, *wait_tail; /* guarded by slots_mu */
 
 static void render_go(ain__mstep_t *m);
 
+/* The render-slot gauges (ain_render_slots_busy, _queued); with slots_mu held. */
+static void slots_gauges(void) {
+  int queued = 0;
+  for (const ain__mstep_t *w = wait_head; w != NULL; w = w->wait_next) {
+    queued++;
+  }
+  ain_obs_set(AIN_M_RENDER_SLOTS_BUSY, NULL, slots_used);
+  ain_obs_set(AIN_M_RENDER_SLOTS_QUEUED, NULL, queued);
+}
+
 static int slot_limit(const ain__mstep_t *m) {
   if (m->cfg->media.max_renders > 0) {
     return (int)m->cfg->media.max_renders;
@@ -91,6 +102,7 @@ static void slot_release(ain__mstep_t *m) {
     slots_used++;
     uv_async_send(&next->wake);
   }
+  slots_gauges();
   pthread_mutex_unlock(&slots_mu);
 }
 
@@ -113,6 +125,7 @@ static int slot_take_or_wait(ain__mstep_t *m) {
   if (slots_used < slot_limit(m)) {
     slots_used++;
     m->has_slot = 1;
+    slots_gauges();
     pthread_mutex_unlock(&slots_mu);
     return 1;
   }
@@ -125,6 +138,7 @@ static int slot_take_or_wait(ain__mstep_t *m) {
     wait_head = m;
   }
   wait_tail = m;
+  slots_gauges();
   pthread_mutex_unlock(&slots_mu);
   return 0;
 }
@@ -143,6 +157,7 @@ static void slot_cancel_wait(ain__mstep_t *m) {
       break;
     }
   }
+  slots_gauges();
   pthread_mutex_unlock(&slots_mu);
   if (!uv_is_closing((uv_handle_t *)&m->wake)) {
     uv_close((uv_handle_t *)&m->wake, on_wake_closed);

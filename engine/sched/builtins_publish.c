@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "obs/obs.h"
 #include "publish/publish.h"
 #include "sched/internal.h"
 
@@ -64,7 +65,15 @@ static ain_step_t *landed(pub_t *p) {
   return p->step;
 }
 
+/* ain_publishes_total{channel, result}: the channel the policy named ("unknown" before it did;
+ * channels are the configured ones, a bounded set). */
+static void count_publish(const pub_t *p, const char *result) {
+  const char *v[2] = {p->receipt_in.channel != NULL ? p->receipt_in.channel : "unknown", result};
+  ain_obs_inc(AIN_M_PUBLISHES, v);
+}
+
 static void end_fail(pub_t *p, int code, const char *msg, int permanent) {
+  count_publish(p, "failed");
   ain_step_t *step = p->step;
   step->priv = NULL;
   if (p->policies != NULL && step->detail == NULL) {
@@ -127,6 +136,7 @@ static void on_receipt(ain_store_req_t *req) {
                       .actor = p->step->shard->owner};
   ain_log(AIN_LOG_INFO, &lc, "published video %s to %s: %s", p->receipt_in.video_id,
           p->receipt_in.channel, req->u.receipt_put.receipt.location);
+  count_publish(p, req->u.receipt_put.created ? "published" : "duplicate");
   end_ok(p, receipt_result(&req->u.receipt_put.receipt, !req->u.receipt_put.created));
 }
 
@@ -212,6 +222,7 @@ static void on_lookup(ain_store_req_t *req) {
     return;
   }
   if (req->status == 0) { /* published before: the retry adds nothing */
+    count_publish(p, "duplicate");
     end_ok(p, receipt_result(&req->u.receipt_put.receipt, 1));
     return;
   }
@@ -320,6 +331,7 @@ static void on_paused(ain_store_req_t *req) {
     ain_log(AIN_LOG_INFO, &lc, "publishers are paused: step %s waits for `ain publishers resume`",
             step->task.step ? step->task.step : "publish");
     step->priv = NULL;
+    count_publish(p, "paused");
     ain_step_park(step, "{\"parked\":\"publishers paused\"}");
     pub_free(p);
     return;

@@ -16,6 +16,7 @@
 #include "privacy/privacy.h"
 #include "privacy/retention.h"
 #include "lua/registry.h"
+#include "obs/obs.h"
 #include "sched/internal.h"
 
 void ain_engine_store_config(const ain_config_t *cfg, ain_store_config_t *out) {
@@ -68,6 +69,11 @@ static void on_reap_done(ain_store_req_t *req) {
   if (req->status != 0) {
     ain_log_error("lease reaper: %s", req->err.msg);
   } else if (req->u.reap.reclaimed + req->u.reap.dead > 0) {
+    const char *rec[1] = {"reclaimed"}, *dead[1] = {"dead"}, *unknown[1] = {"unknown"};
+    ain_obs_add(AIN_M_LEASE_REAPS, rec, req->u.reap.reclaimed);
+    ain_obs_add(AIN_M_LEASE_REAPS, dead, req->u.reap.dead);
+    /* the reap reports counts, not types */
+    ain_obs_add(AIN_M_TASK_DEAD_LETTERS, unknown, req->u.reap.dead);
     ain_log_warn("lease reaper: %d expired lease(s) returned to ready, %d dead-lettered",
                  req->u.reap.reclaimed, req->u.reap.dead);
   }
@@ -281,6 +287,7 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   e->cfg = cfg;
   e->opts = *opts;
   e->started_ns = ain_mono_ns();
+  ain_obs_enable(cfg->metrics.enabled);
   ain_progress_init(&e->progress);
   snprintf(e->node_id, sizeof e->node_id, "%s", cfg->node_id);
   int rc = init_main(e, err);
@@ -363,7 +370,9 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
                              .data = e,
                              .store_cfg = &scfg,
                              .poll_ms = cfg->queue.poll_ms,
-                             .halted = &e->unhealthy};
+                             .halted = &e->unhealthy,
+                             .backlog_pause_at = cfg->review.backlog_pause_at,
+                             .backlog_resume_at = cfg->review.backlog_resume_at};
     rc = ain_cluster_start(&e->loop, e->store, &co, &e->cluster, err);
     if (rc != 0) {
       begin_stop(e);

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "obs/obs.h"
 #include "sched/internal.h"
 
 static void pump(ain_shard_t *sh);
@@ -64,6 +65,30 @@ static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
 
 static void flush_finishes(ain_shard_t *sh);
 
+/* The metrics of one committed (or refused) attempt: its outcome by status, its run time, a
+ * retry or a dead letter. */
+static void count_outcome(const ain_step_t *step, const ain_finish_item_t *it, int st) {
+  const char *type = step->task.type != NULL ? step->task.type : "";
+  const char *status = st == AIN_ECONFLICT ? "fenced"
+                       : it->kind == AIN_FINISH_RELEASE ? "released"
+                                                        : ain_task_status_name(it->new_status);
+  if (st != 0 && st != AIN_ECONFLICT) {
+    return; /* not committed: the reaper will count it */
+  }
+  const char *ts[2] = {type, status};
+  ain_obs_inc(AIN_M_TASKS_FINISHED, ts);
+  const char *t[1] = {type};
+  ain_obs_observe(AIN_M_STEP_DURATION, t, (double)(ain_mono_ns() - step->started_ns) / 1e9);
+  if (st == AIN_ECONFLICT) {
+    const char *op[1] = {"finish"};
+    ain_obs_inc(AIN_M_FENCED, op);
+  } else if (it->kind == AIN_FINISH_RETRY && it->new_status == AIN_TASK_READY) {
+    ain_obs_inc(AIN_M_TASK_RETRIES, t);
+  } else if (it->new_status == AIN_TASK_DEAD) {
+    ain_obs_inc(AIN_M_TASK_DEAD_LETTERS, t);
+  }
+}
+
 static void on_finish_done(ain_store_req_t *req) {
   ain_shard_t *sh = req->data;
   sh->finish_inflight = 0;
@@ -71,6 +96,7 @@ static void on_finish_done(ain_store_req_t *req) {
     ain_step_t *step = sh->items_steps[i];
     ain_finish_item_t *it = &sh->items[i];
     int st = req->status != 0 ? req->status : it->status;
+    count_outcome(step, it, st);
     if (st == AIN_ECONFLICT) {
       atomic_fetch_add(&sh->engine->conflicts, 1);
       ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
@@ -179,6 +205,18 @@ static void on_claim_done(ain_store_req_t *req) {
   }
   /* A wedged node starts nothing more; what it claimed stays leased by it, a dead node, so the
    * next heartbeat of any node fences the leases and its reaper hands the tasks out. */
+  int64_t now = ain_now_ms();
+  for (size_t i = 0; i < n; i++) {
+    const ain_task_t *t = &req->u.claim.tasks[i];
+    const char *type[1] = {t->type != NULL ? t->type : ""};
+    ain_obs_inc(AIN_M_TASKS_CLAIMED, type);
+    /* Due since run_at (its enqueue, or its retry's backoff). A DAG step's first attempt is left
+     * out: its run_at is the DAG's creation, before its dependencies ran. */
+    if (t->step == NULL || t->attempts > 1) {
+      ain_obs_observe(AIN_M_QUEUE_LATENCY, type,
+                      now > t->run_at ? (double)(now - t->run_at) / 1000.0 : 0);
+    }
+  }
   for (size_t i = 0; i < n && !atomic_load(&sh->engine->unhealthy); i++) {
     ain__step_start(sh, &req->u.claim.tasks[i]);
   }
@@ -247,6 +285,8 @@ static void on_extend_done(ain_store_req_t *req) {
       uv_mutex_unlock(&sh->watch_mu);
       step->lease_until = it->lease_until;
     } else if (req->status == 0 && it->status == AIN_ECONFLICT && !step->ended) {
+      const char *op[1] = {"extend"};
+      ain_obs_inc(AIN_M_FENCED, op);
       /* Someone else owns the task now (reaped after a pause, or cancelled): stop working on it
        * and never commit its outcome. */
       step->abandoned = 1;

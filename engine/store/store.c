@@ -12,6 +12,8 @@
 #include "store/media.h"
 #include "store/purge.h"
 #include "store/wedge.h"
+#include "store/metrics.h"
+#include "obs/obs.h"
 
 /* ---- opening ------------------------------------------------------------------------------- */
 
@@ -62,6 +64,40 @@ void ain_store_close(ain_store_t *s, void (*cb)(void *data), void *data) {
   if (s != NULL) {
     s->backend->close(s, cb, data);
   }
+}
+
+static const char *const op_names[AIN_STORE_OP_COUNT] = {
+    [AIN_STORE_MIGRATE] = "migrate",         [AIN_STORE_ENQUEUE] = "enqueue",
+    [AIN_STORE_CLAIM] = "claim",             [AIN_STORE_FINISH] = "finish",
+    [AIN_STORE_EXTEND] = "extend",           [AIN_STORE_REAP] = "reap",
+    [AIN_STORE_CANCEL] = "cancel",           [AIN_STORE_GET_TASK] = "get_task",
+    [AIN_STORE_GET_DAG] = "get_dag",         [AIN_STORE_AUDIT] = "audit",
+    [AIN_STORE_STATS] = "stats",             [AIN_STORE_LIST_TASKS] = "list_tasks",
+    [AIN_STORE_NODE_BEAT] = "node_beat",     [AIN_STORE_NODES] = "nodes",
+    [AIN_STORE_ARCHIVE] = "archive",         [AIN_STORE_KV_GET] = "kv_get",
+    [AIN_STORE_KV_PUT] = "kv_put",           [AIN_STORE_KV_DELETE] = "kv_delete",
+    [AIN_STORE_ARTIFACT_PUT] = "artifact_put", [AIN_STORE_ARTIFACT_GET] = "artifact_get",
+    [AIN_STORE_PLAN_COMMIT] = "plan_commit", [AIN_STORE_PLANNED_LIST] = "planned_list",
+    [AIN_STORE_TRENDS_LIST] = "trends_list", [AIN_STORE_SCRIPT_PUT] = "script_put",
+    [AIN_STORE_SCRIPT_GET] = "script_get",   [AIN_STORE_SCRIPT_LIST] = "script_list",
+    [AIN_STORE_SCRIPT_PIN] = "script_pin",   [AIN_STORE_VIDEO_JUDGED] = "video_judged",
+    [AIN_STORE_REVIEW_LIST] = "review_list", [AIN_STORE_REVIEW_DECIDE] = "review_decide",
+    [AIN_STORE_RECEIPT_PUT] = "receipt_put", [AIN_STORE_SETTING] = "setting",
+    [AIN_STORE_PURGE] = "purge",             [AIN_STORE_WEDGE] = "wedge",
+    [AIN_STORE_RETRY] = "retry",             [AIN_STORE_METRICS] = "metrics",
+    [AIN_STORE_PUBLISH_GUARD] = "publish_guard", [AIN_STORE_LIST_DAGS] = "list_dags",
+};
+
+const char *ain_store_op_name(ain_store_op_t op) {
+  return (unsigned)op < AIN_STORE_OP_COUNT && op_names[op] != NULL ? op_names[op] : "unknown";
+}
+
+void ain__store_observe(const ain_store_t *s, const ain_store_req_t *req) {
+  if (req->submitted_ns == 0) {
+    return;
+  }
+  const char *labels[2] = {s->backend->name, ain_store_op_name(req->op)};
+  ain_obs_observe(AIN_M_STORE_TXN, labels, (double)(ain_mono_ns() - req->submitted_ns) / 1e9);
 }
 
 const char *ain_store_backend_name(const ain_store_t *s) {
@@ -287,6 +323,12 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     return ain__store_purge_check(req, err);
   case AIN_STORE_WEDGE:
     return ain__store_wedge_check(req, err);
+  case AIN_STORE_METRICS:
+    return req->u.metrics != NULL
+               ? 0
+               : ain_err_field(err, AIN_EINVAL, "metrics", "metrics request without its struct");
+  case AIN_STORE_PUBLISH_GUARD:
+    return ain__store_guard_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }
@@ -299,6 +341,7 @@ int ain_store_submit(ain_store_t *s, ain_store_req_t *req) {
   req->status = 0;
   req->done = 0;
   req->next_ = NULL;
+  req->submitted_ns = ain_mono_ns();
   ain_err_clear(&req->err);
   int rc = check_req(req, &req->err);
   if (rc != 0) {
@@ -553,6 +596,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_PURGE:
     ain__store_purge_cleanup(req);
+    break;
+  case AIN_STORE_METRICS:
+    ain__store_metrics_cleanup(req);
     break;
   default:
     break;

@@ -261,6 +261,8 @@ typedef enum {
   AIN_STORE_PURGE,        /* delete finished DAGs and their data (store/purge.h) */
   AIN_STORE_WEDGE,        /* the watchdog records a wedged step (store/wedge.c, <be>/wedge.c) */
   AIN_STORE_RETRY,        /* an operator re-drives a dead task (store/retry.c, <be>/retry.c) */
+  AIN_STORE_METRICS,      /* a scrape's gauges, read only (store/metrics.h, <be>/metrics.c) */
+  AIN_STORE_PUBLISH_GUARD, /* pause/resume publishers on the review backlog (store/metrics.h) */
   AIN_STORE_LIST_DAGS,    /* DAG rows newest first, by status/persona, keyset pages */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
@@ -277,6 +279,7 @@ struct ain_store_req {
   /* read-only */
   ain_store_op_t op;
   int done;
+  uint64_t submitted_ns; /* ain_mono_ns() at submit: ain_store_request_duration_seconds */
   union {
     struct {
       int check_only; /* in: 1 = apply nothing, count what is pending (ain_store_req_migrate_status) */
@@ -496,6 +499,8 @@ struct ain_store_req {
       int changed;       /* out: the write changed the value */
     } setting;
     struct ain_store_purge *purge; /* PURGE: inputs and outputs, store/purge.h */
+    struct ain_store_metrics *metrics; /* METRICS: outputs, store/metrics.h */
+    struct ain_store_guard *guard;     /* PUBLISH_GUARD: inputs and outputs, store/metrics.h */
     struct {
       /* in: the task a wedged shard was running (its step held the shard in one call past the
        * watchdog's limit), fenced by the state_version of its claim or last extension. The wedge
@@ -568,6 +573,11 @@ int ain_store_open(const ain_store_config_t *cfg, uv_loop_t *loop, ain_store_t *
  * when every handle it used on the loop is closed; the caller must keep running the loop. */
 void ain_store_close(ain_store_t *s, void (*cb)(void *data), void *data);
 const char *ain_store_backend_name(const ain_store_t *s); /* "sqlite" | "postgres" */
+/* The op's name in metrics and logs ("claim", "finish"); "unknown" out of range. */
+const char *ain_store_op_name(ain_store_op_t op);
+/* Backends call it as a request completes, before its callback: records its duration
+ * (ain_store_request_duration_seconds{backend, op}). */
+void ain__store_observe(const ain_store_t *s, const ain_store_req_t *req);
 
 /* Starts req (req->op and inputs set through the ain_store_req_* helpers below). Returns 0, or an
  * error if the request could not even be queued (then the callback will not run). */

@@ -97,7 +97,9 @@ assert_eq "$(sql "select actor from audit_log where task_id='$t1' and to_status=
 AIN_ACTOR=sam "$AIN_BIN" publishers resume -c "$C" --actor tom > /dev/null # --actor wins
 "$AIN_BIN" purge -c "$C" --older-than 0s > /dev/null
 ops=$("$AIN_BIN" audit -c "$C" --operator --json)
-assert_eq "$(echo "$ops" | jq -r '[.[] | select(.actor == "operator:tom")] | length')" 2 "publishers audited as --actor"
+assert_eq "$(echo "$ops" | jq -r '[.[] | select(.actor == "operator:tom" and (.to | startswith("setting:publishers.paused=")))] | length')" 2 "publishers audited as --actor"
+# the pause also marks the switch as the operator's (the review-backlog guard leaves it alone)
+assert_eq "$(echo "$ops" | jq -r '[.[] | select(.actor == "operator:tom" and .to == "setting:publishers.paused_by=operator")] | length')" 1 "paused_by audited as --actor"
 assert_eq "$(sql "select actor from audit_log where to_status='purged' order by id desc limit 1")" "operator:$me" "purge audited as the OS user"
 assert_eq "$(sql "select count(*) from audit_log where actor='operator:cli'")" 0 "no generic operator:cli row"
 set +e; err=$("$AIN_BIN" stats -c "$C" --actor 'bad name!' 2>&1); rc=$?; set -e

@@ -53,6 +53,7 @@ static void pg_deliver(ain__pg_t *p) {
    * because the handle is freed only from the close callbacks of its uv handles. */
   while ((req = ain__pg_pop(&p->done_head, &p->done_tail))) {
     req->done = 1;
+    ain__store_observe(&p->base, req);
     if (req->cb)
       req->cb(req);
   }

@@ -60,6 +60,10 @@ typedef enum {
   AIN__PG_PURGE,  /* purge.c: ain_purge() of sql/postgres/011_purge.sql */
   AIN__PG_WEDGE,  /* wedge.c: ain_wedge() */
   AIN__PG_RETRY,  /* retry.c: ain_retry() of sql/postgres/013_task_list.sql */
+  AIN__PG_METRICS_DEPTH, /* metrics.c: a scrape's gauges, three statements */
+  AIN__PG_METRICS_SCALARS,
+  AIN__PG_METRICS_NODES,
+  AIN__PG_PUBLISH_GUARD, /* metrics.c: ain_publish_guard() of sql/postgres/017_metrics.sql */
   AIN__PG_DAG_LIST, /* dags.c: + 1 by status, + 2 by persona, + 3 by both */
   AIN__PG_DAG_LIST_STATUS,
   AIN__PG_DAG_LIST_PERSONA,
@@ -225,6 +229,39 @@ int ain__pg_parse_retry(ain_store_req_t *req, ain__pg_plan_t *plan);
    "SELECT new_version, attempts_before, dag_reopened, revived "                                   \
    "FROM ain_retry($1::text, $2::bigint, $3::text)",                                               \
    3}
+/* metrics.c: the two halves of METRICS and PUBLISH_GUARD; their statements. */
+int ain__pg_plan_metrics(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_metrics(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_METRICS_DEPTH_DEF                                                                  \
+  {"ain_metrics_depth",                                                                            \
+   "SELECT type, status, count(*) FROM tasks "                                                     \
+   "WHERE status IN ('pending', 'ready', 'running', 'waiting', 'dead') "                           \
+   "GROUP BY type, status ORDER BY type COLLATE \"C\", status",                                    \
+   0}
+/* Dead tuples as the statistics collector last counted them; the oldest transaction of another
+ * client session (sessions of other roles show no xact_start without pg_read_all_stats). */
+#define AIN__PG_METRICS_SCALARS_DEF                                                                \
+  {"ain_metrics_scalars",                                                                          \
+   "SELECT (SELECT count(*) FROM reviews WHERE status = 'pending'), "                              \
+   "(SELECT coalesce(min(created_at), 0) FROM reviews WHERE status = 'pending'), "                 \
+   "(SELECT value FROM settings WHERE key = 'publishers.paused'), "                                \
+   "(SELECT value FROM settings WHERE key = 'publishers.paused_by'), "                             \
+   "coalesce((SELECT extract(epoch FROM clock_timestamp() - min(xact_start)) "                     \
+   "  FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() "             \
+   "  AND backend_type = 'client backend'), 0)::float8, "                                          \
+   "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'tasks'::regclass), 0), "   \
+   "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'task_deps'::regclass), 0)",\
+   0}
+#define AIN__PG_METRICS_NODES_DEF                                                                  \
+  {"ain_metrics_nodes",                                                                            \
+   "SELECT id, state, last_beat FROM nodes WHERE state = 'alive' "                                 \
+   "OR (state = 'dead' AND last_beat > $1::bigint - 3600000) ORDER BY id",                         \
+   1}
+#define AIN__PG_PUBLISH_GUARD_DEF                                                                  \
+  {"ain_publish_guard",                                                                            \
+   "SELECT backlog, action, paused FROM ain_publish_guard($1::text, $2::bigint, $3::bigint, "      \
+   "$4::bigint)",                                                                                  \
+   4}
 /* dags.c: the two halves of LIST_DAGS, and one dags row (AIN__PG_DAG_COLS) into d. */
 int ain__pg_plan_list_dags(ain_store_req_t *req, ain__pg_plan_t *plan);
 int ain__pg_parse_list_dags(ain_store_req_t *req, ain__pg_plan_t *plan);

@@ -253,6 +253,10 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                              1},
     [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
     [AIN__PG_RETRY] = AIN__PG_RETRY_DEF,
+    [AIN__PG_METRICS_DEPTH] = AIN__PG_METRICS_DEPTH_DEF,
+    [AIN__PG_METRICS_SCALARS] = AIN__PG_METRICS_SCALARS_DEF,
+    [AIN__PG_METRICS_NODES] = AIN__PG_METRICS_NODES_DEF,
+    [AIN__PG_PUBLISH_GUARD] = AIN__PG_PUBLISH_GUARD_DEF,
     [AIN__PG_DAG_LIST] = AIN__PG_DAG_LIST_DEF("ain_dag_list", "", 3),
     [AIN__PG_DAG_LIST_STATUS] = AIN__PG_DAG_LIST_DEF("ain_dag_list_s", "d.status = $4::text AND ", 4),
     [AIN__PG_DAG_LIST_PERSONA] =
@@ -620,6 +624,9 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_wedge(req, plan, now);
   case AIN_STORE_RETRY:
     return ain__pg_plan_retry(req, plan, now);
+  case AIN_STORE_METRICS:
+  case AIN_STORE_PUBLISH_GUARD:
+    return ain__pg_plan_metrics(req, plan, now);
   case AIN_STORE_LIST_DAGS:
     return ain__pg_plan_list_dags(req, plan);
   default:
@@ -869,6 +876,9 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_wedge(req, plan);
   case AIN_STORE_RETRY:
     return ain__pg_parse_retry(req, plan);
+  case AIN_STORE_METRICS:
+  case AIN_STORE_PUBLISH_GUARD:
+    return ain__pg_parse_metrics(req, plan);
   case AIN_STORE_LIST_DAGS:
     return ain__pg_parse_list_dags(req, plan);
   default:

@@ -173,6 +173,15 @@ int ain__store_sq_kv(ain__sq_ctx_t *c); /* KV_GET, KV_PUT, KV_DELETE (kv.c) */
 int ain__store_sq_review(ain__sq_ctx_t *c);
 int ain__store_sq_wedge(ain__sq_ctx_t *c); /* wedge.c */
 int ain__store_sq_retry(ain__sq_ctx_t *c); /* retry.c */
+int ain__store_sq_metrics(ain__sq_ctx_t *c);       /* metrics.c */
+/* review.c, inside the caller's write transaction: a setting's value (*out NULL when unset;
+ * caller frees), and a write audited when it changes the value (why: a JSON object merged into
+ * the audit detail, may be NULL); publishers.paused set to other than "true" wakes the parked
+ * publish steps. */
+int ain__store_sq_setting_get(ain__sq_ctx_t *c, const char *key, char **out);
+int ain__store_sq_setting_put(ain__sq_ctx_t *c, const char *key, const char *value,
+                              const char *why, int *changed);
+int ain__store_sq_publish_guard(ain__sq_ctx_t *c); /* metrics.c */
 
 /* Inside an open write transaction: inserts a batch (DAG row, tasks, edges, audit rows).
  * *nready += tasks stored ready. AIN_EEXIST / AIN_EINVAL / AIN_ESTORE with req->err set. */

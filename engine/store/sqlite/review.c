@@ -574,46 +574,58 @@ static int setting_read(ain__sq_ctx_t *c) {
   return rc;
 }
 
-static int setting(ain__sq_ctx_t *c) {
-  ain_store_req_t *req = c->req;
-  const char *key = req->u.setting.key, *value = req->u.setting.value;
+/* Reads a setting's value into *out (NULL when the row does not exist; caller frees). */
+int ain__store_sq_setting_get(ain__sq_ctx_t *c, const char *key, char **out) {
   sqlite3_stmt *st = NULL;
-  char *det = NULL;
-  if (value == NULL) {
-    return setting_read(c);
+  *out = NULL;
+  int rc = prepare(c, SQL_SETTING_GET, &st);
+  if (rc == 0) {
+    ain__store_sq_bind_text(st, 1, key);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      *out = ain__store_sq_col_dup(st, 0);
+    } else if (step != SQLITE_DONE) {
+      rc = ain__store_sq_fail(c, "reading setting");
+    }
   }
-  int rc = ain__store_sq_exec(c, SQ_BEGIN_IMMEDIATE);
-  if (rc != 0 || (rc = setting_read(c)) != 0 || (rc = prepare(c, SQL_SETTING_PUT, &st)) != 0) {
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int ain__store_sq_setting_put(ain__sq_ctx_t *c, const char *key, const char *value,
+                              const char *why, int *changed) {
+  sqlite3_stmt *st = NULL;
+  char *det = NULL, *old = NULL;
+  int rc = ain__store_sq_setting_get(c, key, &old);
+  if (rc != 0 || (rc = prepare(c, SQL_SETTING_PUT, &st)) != 0) {
     goto done;
   }
-  char *old = req->u.setting.out_value;
-  req->u.setting.out_value = NULL;
   ain__store_sq_bind_text(st, 1, key);
   ain__store_sq_bind_text(st, 2, value);
   sqlite3_bind_int64(st, 3, c->now);
   int step = sqlite3_step(st);
   if (step != SQLITE_ROW && step != SQLITE_DONE) {
-    free(old);
     rc = ain__store_sq_fail(c, "writing setting");
     goto done;
   }
-  req->u.setting.changed = step == SQLITE_ROW;
+  *changed = step == SQLITE_ROW;
   sqlite3_finalize(st);
   st = NULL;
-  cJSON *o = cJSON_CreateObject();
+  cJSON *o = why != NULL ? cJSON_Parse(why) : NULL;
+  if (o == NULL) {
+    o = cJSON_CreateObject();
+  }
   cJSON_AddStringToObject(o, "key", key);
   cJSON_AddStringToObject(o, "value", value);
   det = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
-  if (req->u.setting.changed) {
+  if (*changed) {
     char from[300], to[300];
     snprintf(from, sizeof from, "setting:%s=%s", key, old != NULL ? old : "");
     snprintf(to, sizeof to, "setting:%s=%s", key, value);
-    rc = ain__store_sq_audit(c, NULL, NULL, from, to, 0, det, NULL);
-  }
-  free(old);
-  if (rc != 0 || (rc = setting_read(c)) != 0) {
-    goto done;
+    if ((rc = ain__store_sq_audit(c, NULL, NULL, from, to, 0, det, NULL)) != 0) {
+      goto done;
+    }
   }
   /* Publishing released: parked publish steps go back to the queue in the same commit. */
   if (strcmp(key, "publishers.paused") == 0 && strcmp(value, "true") != 0) {
@@ -622,14 +634,31 @@ static int setting(ain__sq_ctx_t *c) {
       goto done;
     }
     sqlite3_bind_int64(st, 1, c->now);
-    if ((rc = wake(c, st, det, &woke)) != 0) {
-      goto done;
-    }
+    rc = wake(c, st, det, &woke);
   }
-  rc = ain__store_sq_exec(c, SQ_COMMIT);
 done:
   sqlite3_finalize(st);
+  free(old);
   free(det);
+  return rc;
+}
+
+static int setting(ain__sq_ctx_t *c) {
+  ain_store_req_t *req = c->req;
+  if (req->u.setting.value == NULL) {
+    return setting_read(c);
+  }
+  int rc = ain__store_sq_exec(c, SQ_BEGIN_IMMEDIATE);
+  if (rc == 0) {
+    rc = ain__store_sq_setting_put(c, req->u.setting.key, req->u.setting.value, NULL,
+                                   &req->u.setting.changed);
+  }
+  if (rc == 0) {
+    rc = setting_read(c);
+  }
+  if (rc == 0) {
+    rc = ain__store_sq_exec(c, SQ_COMMIT);
+  }
   return rc;
 }
 

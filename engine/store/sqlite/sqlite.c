@@ -195,6 +195,7 @@ static void deliver(uv_idle_t *idle) {
     ain_store_req_t *next = req->next_;
     req->next_ = NULL;
     req->done = 1;
+    ain__store_observe(&s->base, req);
     if (req->cb != NULL) {
       req->cb(req);
     }
@@ -243,6 +244,8 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_PURGE] = ain__store_sq_purge,
     [AIN_STORE_WEDGE] = ain__store_sq_wedge,
     [AIN_STORE_RETRY] = ain__store_sq_retry,
+    [AIN_STORE_METRICS] = ain__store_sq_metrics,
+    [AIN_STORE_PUBLISH_GUARD] = ain__store_sq_publish_guard,
     [AIN_STORE_LIST_DAGS] = ain__store_sq_list_dags,
 };
 

@@ -1,0 +1,92 @@
+/* The catalog: every metric the process keeps, declared once (docs/metrics.md lists the same,
+ * with the store-derived gauges the API's scrape adds). Names follow Prometheus conventions:
+ * the ain_ prefix, base units (seconds), _total on counters, _info on info metrics.
+ * Relies on: obs.h. */
+#include "obs/obs.h"
+
+/* Steps run from milliseconds (noop, a policy call) to minutes (a render). */
+#define STEP_BUCKETS                                                                               \
+  14, { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 120, 600 }
+/* Enqueue to start: the queue-latency SLO is read at 1 s and 10 s. */
+#define QUEUE_BUCKETS                                                                              \
+  14, { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120 }
+/* A store request, submit to callback: SQLite microseconds, Postgres a round trip or a lock. */
+#define STORE_BUCKETS                                                                              \
+  12, { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2 }
+
+static const ain_obs_def_t defs[AIN_M_COUNT] = {
+    [AIN_M_TASKS_CLAIMED] = {"ain_tasks_claimed_total",
+                             "Tasks claimed by this process's shards (an attempt starts).",
+                             AIN_OBS_COUNTER, 1, {"type"}, 0, {0}},
+    [AIN_M_TASKS_FINISHED] =
+        {"ain_tasks_finished_total",
+         "Attempts committed by this process, by the task's status afterwards: succeeded, "
+         "ready (a retry is scheduled), dead, waiting (parked), released (shutdown), "
+         "fenced (refused: the lease was lost).",
+         AIN_OBS_COUNTER, 2, {"type", "status"}, 0, {0}},
+    [AIN_M_TASK_RETRIES] = {"ain_task_retries_total",
+                            "Failed attempts that were scheduled to run again (backoff).",
+                            AIN_OBS_COUNTER, 1, {"type"}, 0, {0}},
+    [AIN_M_TASK_DEAD_LETTERS] = {"ain_task_dead_letters_total",
+                                 "Tasks that became dead (the dead letter) in this process: "
+                                 "attempts exhausted, a permanent failure or a lease reaped "
+                                 "with no attempt left.",
+                                 AIN_OBS_COUNTER, 1, {"type"}, 0, {0}},
+    [AIN_M_STEP_DURATION] = {"ain_step_duration_seconds",
+                             "Run time of a step, from its start on a shard to its outcome.",
+                             AIN_OBS_HISTOGRAM, 1, {"type"}, STEP_BUCKETS},
+    [AIN_M_QUEUE_LATENCY] = {"ain_task_queue_latency_seconds",
+                             "Time from when a task was due (enqueued, or its retry's run_at) "
+                             "to when a shard claimed it.",
+                             AIN_OBS_HISTOGRAM, 1, {"type"}, QUEUE_BUCKETS},
+    [AIN_M_LEASE_REAPS] = {"ain_lease_reaps_total",
+                           "Expired leases the reaper returned: reclaimed (back to ready) or "
+                           "dead (no attempt left).",
+                           AIN_OBS_COUNTER, 1, {"result"}, 0, {0}},
+    [AIN_M_FENCED] = {"ain_fenced_results_total",
+                      "Results refused because the lease's fencing token no longer held "
+                      "(finish or extend by a step whose task moved on).",
+                      AIN_OBS_COUNTER, 1, {"op"}, 0, {0}},
+    [AIN_M_PUBLISHES] = {"ain_publishes_total",
+                         "Publish step outcomes by channel: published, duplicate (the "
+                         "idempotency key had a receipt), failed, paused (parked).",
+                         AIN_OBS_COUNTER, 2, {"channel", "result"}, 0, {0}},
+    [AIN_M_POLICY_RELOADS] = {"ain_policy_reloads_total",
+                              "Policy versions checked by the script registry: accepted or "
+                              "rejected.",
+                              AIN_OBS_COUNTER, 2, {"module", "result"}, 0, {0}},
+    [AIN_M_POLICY_VERSION] = {"ain_policy_version_info",
+                              "The policy version (sha256 of its source) each module serves.",
+                              AIN_OBS_INFO, 2, {"module", "sha"}, 0, {0}},
+    [AIN_M_LUA_BUDGET_STOPS] = {"ain_lua_budget_stops_total",
+                                "Policy calls stopped by a budget: cpu (instructions, lua.cpu_budget), wall (time on the loop, lua.cpu_ms), memory (lua.mem_limit_mb).",
+                                AIN_OBS_COUNTER, 1, {"kind"}, 0, {0}},
+    [AIN_M_RENDER_SLOTS_BUSY] = {"ain_render_slots_busy",
+                                 "Render slots (media.max_renders) in use in this process.",
+                                 AIN_OBS_GAUGE, 0, {0}, 0, {0}},
+    [AIN_M_RENDER_SLOTS_QUEUED] = {"ain_render_slots_queued",
+                                   "Render steps waiting for a render slot in this process.",
+                                   AIN_OBS_GAUGE, 0, {0}, 0, {0}},
+    [AIN_M_STORE_TXN] = {"ain_store_request_duration_seconds",
+                         "Store requests (each one transaction) from submit to callback, "
+                         "by backend and operation.",
+                         AIN_OBS_HISTOGRAM, 2, {"backend", "op"}, STORE_BUCKETS},
+    [AIN_M_HEARTBEATS] = {"ain_node_heartbeats_total",
+                          "Heartbeats this node sent: ok or failed.", AIN_OBS_COUNTER, 1,
+                          {"result"}, 0, {0}},
+    [AIN_M_NODES_DECLARED_DEAD] = {"ain_nodes_declared_dead_total",
+                                   "Other nodes this node's heartbeat declared dead.",
+                                   AIN_OBS_COUNTER, 0, {0}, 0, {0}},
+    [AIN_M_PUBLISH_GUARD] = {"ain_publishers_backlog_actions_total",
+                             "Automatic publisher pauses and resumes made by this node because "
+                             "of the review backlog (review.backlog_pause_at / _resume_at).",
+                             AIN_OBS_COUNTER, 1, {"action"}, 0, {0}},
+    [AIN_M_SERIES_OVERFLOW] = {"ain_metrics_series_overflow_total",
+                               "Updates folded into the \"other\" series because a metric had "
+                               "its maximum number of label sets.",
+                               AIN_OBS_COUNTER, 1, {"metric"}, 0, {0}},
+};
+
+const ain_obs_def_t *ain_obs_def(ain_obs_metric_t m) {
+  return (unsigned)m < AIN_M_COUNT ? &defs[m] : NULL;
+}
