@@ -35,8 +35,7 @@ struct ain__api_jwt_seen {
   ain__api_caller_t caller;
 };
 
-/* base64url without padding -> bytes; -1 on a bad character. */
-static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap) {
+long ain__api_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap) {
   unsigned int acc = 0;
   int bits = 0;
   size_t n = 0;
@@ -300,7 +299,7 @@ static int verify_full(const ain__api_jwt_t *j, const char *token, size_t len, i
     return ain_err_set(err, AIN_EINVAL, "not a compact JWS (three dot-separated parts)");
   }
   unsigned char head[1024];
-  long hl = b64url_decode(token, (size_t)(dot - token), head, sizeof head - 1);
+  long hl = ain__api_b64url_decode(token, (size_t)(dot - token), head, sizeof head - 1);
   if (hl < 0) {
     return ain_err_set(err, AIN_EINVAL, "the header is not base64url");
   }

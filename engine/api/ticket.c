@@ -70,34 +70,6 @@ static size_t b64url(const unsigned char *in, size_t n, char *out, size_t cap) {
   return o;
 }
 
-static long b64url_dec(const char *in, size_t n, unsigned char *out, size_t cap) {
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = in[i];
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '-'             ? 62
-            : c == '_'             ? 63
-                                   : -1;
-    if (v < 0) {
-      return -1;
-    }
-    acc = (acc << 6) | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (o >= cap) {
-        return -1;
-      }
-      out[o++] = (unsigned char)(acc >> bits);
-    }
-  }
-  return (long)o;
-}
-
 static int mac(const ain_api_t *api, const char *video_id, const char *kind, long long exp,
                const char *subject, size_t slen, unsigned char md[32]) {
   char msg[600];
@@ -150,8 +122,8 @@ int ain__api_ticket_verify(const ain_api_t *api, const char *t, size_t len, cons
     exp = exp * 10 + (*p - '0');
   }
   unsigned char sub[168], got[40], want[32];
-  long sn = b64url_dec(dot1 + 1, (size_t)(dot2 - dot1 - 1), sub, sizeof sub);
-  long mn = b64url_dec(dot2 + 1, len - (size_t)(dot2 + 1 - t), got, sizeof got);
+  long sn = ain__api_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), sub, sizeof sub);
+  long mn = ain__api_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - t), got, sizeof got);
   if (sn <= 0 || (size_t)sn >= cap || mn != 32) {
     snprintf(why, why_cap, "ticket subject or signature is malformed");
     return -1;
