@@ -49,3 +49,28 @@ common_refusals() {
   r=$(curl -s -o /dev/null -w '%{http_code}' -X "$method" "$U${path//\{id\}/x}")
   assert_eq "$r" 401 "$method $path without a token"
 }
+
+# The engine of the review tests: the fixture judge (tests/fixtures/review: a video's decision comes
+# from its task message), the real publisher and personas, an outbox channel and the API. Sets S
+# (scripts) and C (config) and migrates the store.
+review_engine_config() {
+  S=$T/scripts
+  mkdir -p "$S/agents"
+  cp "$AIN_SOURCE_DIR"/tests/fixtures/review/agents/*.lua "$S/agents/"
+  cp "$AIN_SOURCE_DIR/scripts/agents/publisher.lua" "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/"
+  cp -r "$AIN_SOURCE_DIR/scripts/personas" "$S/"
+  C=$T/ain.lua
+  write_config "$C" "$S" "$API_LINE" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }' \
+    "channels = { outbox = { kind = \"outbox\", dir = \"$T/outbox\" } }" 'trends = { source = "" }' \
+    'shutdown = { grace_ms = 300 }'
+  "$AIN_BIN" migrate -c "$C" > /dev/null
+}
+
+# Puts FILE into the engine's object store as render leaves it; prints its key.
+put_object() { # FILE EXT -> key
+  local h; h=$(sha256sum "$1" | cut -c1-64)
+  local key="sha256/${h:0:2}/${h:2}.$2"
+  mkdir -p "$T/var/objects/sha256/${h:0:2}"
+  cp "$1" "$T/var/objects/$key"
+  echo "$key"
+}

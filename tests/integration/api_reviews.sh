@@ -6,23 +6,7 @@
 # bodies, ids, methods are refused. The video reaches review through the real review_gate.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/api_common.bash"
-S=$T/scripts
-mkdir -p "$S/agents"
-cp "$AIN_SOURCE_DIR"/tests/fixtures/review/agents/*.lua "$S/agents/"
-cp "$AIN_SOURCE_DIR/scripts/agents/publisher.lua" "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/"
-cp -r "$AIN_SOURCE_DIR/scripts/personas" "$S/"
-C=$T/ain.lua
-write_config "$C" "$S" "$API_LINE" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }' \
-  "channels = { outbox = { kind = \"outbox\", dir = \"$T/outbox\" } }" 'trends = { source = "" }' \
-  'shutdown = { grace_ms = 300 }'
-"$AIN_BIN" migrate -c "$C" > /dev/null
-put_object() { # FILE EXT -> key
-  local h; h=$(sha256sum "$1" | cut -c1-64)
-  local key="sha256/${h:0:2}/${h:2}.$2"
-  mkdir -p "$T/var/objects/sha256/${h:0:2}"
-  cp "$1" "$T/var/objects/$key"
-  echo "$key"
-}
+review_engine_config # S, C: the fixture judge, the outbox channel, the API (api_common.bash)
 head -c 20000 /dev/urandom > "$T/v.mp4"; head -c 500 /dev/urandom > "$T/t.jpg"
 VK=$(put_object "$T/v.mp4" mp4); TK=$(put_object "$T/t.jpg" jpg)
 for v in vid-a vid-b; do

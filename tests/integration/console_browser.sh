@@ -28,28 +28,12 @@ command -v ffmpeg > /dev/null || fail "ffmpeg is needed to make the test's video
 ART=${AIN_CONSOLE_ARTIFACTS:-${AIN_BUILD_DIR:-$T}/Testing/console}
 rm -rf "$ART"; mkdir -p "$ART"
 
-S=$T/scripts
-mkdir -p "$S/agents"
-cp "$AIN_SOURCE_DIR"/tests/fixtures/review/agents/*.lua "$S/agents/"
-cp "$AIN_SOURCE_DIR/scripts/agents/publisher.lua" "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/"
-cp -r "$AIN_SOURCE_DIR/scripts/personas" "$S/"
-C=$T/ain.lua
-write_config "$C" "$S" "$API_LINE" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }' \
-  "channels = { outbox = { kind = \"outbox\", dir = \"$T/outbox\" } }" 'trends = { source = "" }' \
-  'shutdown = { grace_ms = 300 }'
-"$AIN_BIN" migrate -c "$C" > /dev/null
+review_engine_config # S, C: the fixture judge, the outbox channel, the API (api_common.bash)
 
 # A real (tiny) H.264 + AAC video and its thumbnail in the object store, as render leaves them.
 ffmpeg -v error -f lavfi -i testsrc2=size=180x320:rate=15 -f lavfi -i sine=frequency=440 -t 3 \
   -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -movflags +faststart -y "$T/v.mp4"
 ffmpeg -v error -f lavfi -i testsrc2=size=180x320 -frames:v 1 -y "$T/t.jpg"
-put_object() { # FILE EXT -> key
-  local h; h=$(sha256sum "$1" | cut -c1-64)
-  local key="sha256/${h:0:2}/${h:2}.$2"
-  mkdir -p "$T/var/objects/sha256/${h:0:2}"
-  cp "$1" "$T/var/objects/$key"
-  echo "$key"
-}
 VK=$(put_object "$T/v.mp4" mp4); TK=$(put_object "$T/t.jpg" jpg)
 video_msg() { # VIDEO_ID DECISION CONFIDENCE PERSONA
   task_msg generate_video "{\"video_id\":\"$1\",\"decision\":\"$2\",\"confidence\":$3,\"video_key\":\"$VK\",\"thumbnail_key\":\"$TK\"}" "$4"
