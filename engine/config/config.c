@@ -405,8 +405,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
     }
     double d = lua_tonumber(L, -1);
     if (!(d >= (double)k->min && d <= (double)k->max)) { /* NaN fails too */
-      return ain_err_field(err, AIN_ECONFIG, name, "%s: '%s' must be a number from %lld to %lld, "
-                           "got %g", where, name, (long long)k->min, (long long)k->max, d);
+      return ain_err_field(err, AIN_ECONFIG, name,
+                           "%s: '%s' must be a number from %lld to %lld, got %g", where, name,
+                           (long long)k->min, (long long)k->max, d);
     }
     *(double *)(base + k->offset) = d;
     return 0;
@@ -430,8 +431,8 @@ type_error:
 }
 
 /* A model provider (judge.providers.<name>, llm: `prefix` is its key) is off without a url; one
- * set is complete and sane: an http(s) URL without spaces, query or trailing slash, a model, and a secret name ain.secret
- * accepts. */
+ * set is complete and sane: an http(s) URL without spaces, query or trailing slash, a model, and a
+ * secret name ain.secret accepts. */
 static int check_provider(const ain_config_provider_t *p, const char *prefix, const char *path,
                           ain_err_t *err) {
   char key[96];
@@ -481,8 +482,10 @@ static int check_provider(const ain_config_provider_t *p, const char *prefix, co
 /* llm = {...}: a provider like the judge's, plus what only ain.llm reads. Prices and a
  * response_format without a url would configure nothing: refused, naming the missing key. */
 static int check_llm(const ain_config_t *cfg, const char *path, ain_err_t *err) {
-  ain_config_provider_t p = {.url = cfg->llm.url, .model = cfg->llm.model,
-                             .secret = cfg->llm.secret, .timeout_ms = cfg->llm.timeout_ms};
+  ain_config_provider_t p = {.url = cfg->llm.url,
+                             .model = cfg->llm.model,
+                             .secret = cfg->llm.secret,
+                             .timeout_ms = cfg->llm.timeout_ms};
   int rc = check_provider(&p, "llm", path, err);
   if (rc != 0) {
     return rc;
@@ -630,7 +633,7 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     goto done;
   }
   if ((rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
-                            err)) != 0 ||
+                           err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
       (rc = check_llm(cfg, path, err)) != 0) {
     goto done;

@@ -487,5 +487,6 @@ TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_fil
           TEST_ENTRY(shards_zero_means_cores), TEST_ENTRY(unknown_key_names_key_and_line),
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
-          TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers), TEST_ENTRY(llm_keys),
-          TEST_ENTRY(retention_keys), TEST_ENTRY(watchdog_keys), TEST_ENTRY(example_file_loads))
+          TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers),
+          TEST_ENTRY(llm_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(watchdog_keys),
+          TEST_ENTRY(example_file_loads))

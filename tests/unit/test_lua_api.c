@@ -574,7 +574,8 @@ TEST(http_requests) {
 TEST(llm_chat_counts) {
   env_t e;
   env_init(&e, 0, 1);
-  const char *pk[] = {"prompt"}, *ck[] = {"completion"}, *okk[] = {"ok"}, *busyk[] = {"server_error"};
+  const char *pk[] = {"prompt"}, *ck[] = {"completion"}, *okk[] = {"ok"},
+             *busyk[] = {"server_error"};
   double p0 = ain_obs_get(AIN_M_LLM_TOKENS, pk), c0 = ain_obs_get(AIN_M_LLM_TOKENS, ck);
   double ok0 = ain_obs_get(AIN_M_LLM_REQUESTS, okk), b0 = ain_obs_get(AIN_M_LLM_REQUESTS, busyk);
   double cost0 = ain_obs_get(AIN_M_LLM_COST, NULL);
@@ -1129,8 +1130,8 @@ TEST(replay_serves_recorded_exchanges) {
   free(io);
 }
 
-TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http_requests), TEST_ENTRY(llm_chat_counts),
-          TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
+TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http_requests),
+          TEST_ENTRY(llm_chat_counts), TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
           TEST_ENTRY(http_misuse_raises), TEST_ENTRY(http_cancel_leaves_no_handles),
           TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
