@@ -210,5 +210,6 @@ void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
   ain__lua_add_store(L);
   ain__lua_add_emit(L);
   ain__lua_add_secret(L);
+  ain__lua_add_vectors(L);
   ain__lua_add_text(L, h);
 }

@@ -196,6 +196,8 @@ void ain__lua_add_http(lua_State *L);
 void ain__lua_add_store(lua_State *L);
 void ain__lua_add_emit(lua_State *L);
 void ain__lua_add_secret(lua_State *L);
+/* ain_vectors.c: ain.embed and ain.vectors (search, add) and the vecs userdata. */
+void ain__lua_add_vectors(lua_State *L);
 /* text.c: adds ain.text (fold, tokens, stem, numbers) to the ain table on top of the stack; its
  * work is charged to h's running call (h may be NULL: a plain state, nothing charged). */
 void ain__lua_add_text(lua_State *L, ain_lua_host_t *h);
