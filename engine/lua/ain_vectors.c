@@ -357,7 +357,19 @@ static job_t *job_new(lua_State *L, ain_lua_call_t *call, job_kind_t kind, vbloc
   j->call = call;
   j->kind = kind;
   j->b = b ? vb_ref(b) : NULL;
+  j->work.data = j;
   return j;
+}
+
+/* Outside any call (`ain test` runs busted as a plain script, with no loop to keep free) the
+ * work runs here and now, and a store is not used. */
+static int no_call(lua_State *L) { return ain__lua_host_of(L)->running == NULL; }
+
+static int run_inline(lua_State *L, job_t *j) {
+  job_run(&j->work);
+  int n = push_results(L, j);
+  job_free(j);
+  return n;
 }
 
 static int yield_on(lua_State *L, ain_lua_call_t *call, job_t *j) {
@@ -384,7 +396,7 @@ static int l_embed(lua_State *L) {
   if (remote && ain__lua_no_side_effects(L, "ain.embed") != 0) {
     return 3;
   }
-  ain_lua_call_t *call = remote ? ain__lua_call_for_yield(L, "ain.embed") : NULL;
+  ain_lua_call_t *call = remote && !no_call(L) ? ain__lua_call_for_yield(L, "ain.embed") : NULL;
   job_t *j = job_new(L, call, J_EMBED, NULL);
   j->texts = calloc(n, sizeof *j->texts);
   j->ntexts = n;
@@ -403,13 +415,10 @@ static int l_embed(lua_State *L) {
       return luaL_error(L, "ain.embed: out of memory");
     }
   }
-  if (!remote) {
+  if (call == NULL) {
     /* hashed-ngrams: a few microseconds per text, inline (charged as work to the call) */
-    job_run(&j->work);
     ain__lua_charge(L, ain__lua_host_of(L), (uint64_t)n * 20);
-    int nres = push_results(L, j);
-    job_free(j);
-    return nres;
+    return run_inline(L, j);
   }
   if (job_queue(call, j) != 0) {
     int nres = ain__lua_push_fail(L, j->rc, "%s", j->err.msg);
@@ -426,11 +435,14 @@ static int l_dedup(lua_State *L) {
   if (!(t >= -1 && t <= 1)) {
     return luaL_argerror(L, 2, "threshold must be a cosine in -1..1");
   }
-  ain_lua_call_t *call = ain__lua_call_for_yield(L, "vecs:dedup");
+  ain_lua_call_t *call = no_call(L) ? NULL : ain__lua_call_for_yield(L, "vecs:dedup");
   job_t *j = job_new(L, call, J_DEDUP, b);
   j->threshold = (float)t;
   j->dup = malloc((b->n ? b->n : 1) * sizeof *j->dup);
   j->score = malloc((b->n ? b->n : 1) * sizeof *j->score);
+  if (call == NULL && j->dup != NULL && j->score != NULL) {
+    return run_inline(L, j);
+  }
   if (j->dup == NULL || j->score == NULL || job_queue(call, j) != 0) {
     job_free(j);
     return luaL_error(L, "vecs:dedup: out of memory");
@@ -482,7 +494,7 @@ static int l_search(lua_State *L) {
     }
     lua_pop(L, 3);
   }
-  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.vectors.search");
+  ain_lua_call_t *call = no_call(L) ? NULL : ain__lua_call_for_yield(L, "ain.vectors.search");
   job_t *j = job_new(L, call, J_SEARCH, b);
   snprintf(j->vkind, sizeof j->vkind, "%s", kind);
   j->q = q;
@@ -491,6 +503,9 @@ static int l_search(lua_State *L) {
   if (j->res == NULL || j->nres == NULL) {
     job_free(j);
     return luaL_error(L, "ain.vectors.search: out of memory");
+  }
+  if (call == NULL) {
+    return run_inline(L, j);
   }
   if (h->store != NULL && ain_vec_global_is_flat()) {
     if (sync_submit(j) != 0) { /* then the pool part */
@@ -522,7 +537,7 @@ static int l_add(lua_State *L) {
   if (n != 0) {
     return n;
   }
-  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.vectors.add");
+  ain_lua_call_t *call = no_call(L) ? NULL : ain__lua_call_for_yield(L, "ain.vectors.add");
   job_t *j = job_new(L, call, J_UPSERT, b);
   snprintf(j->vkind, sizeof j->vkind, "%s", kind);
   j->rows = calloc(b->n ? b->n : 1, sizeof *j->rows);
@@ -551,6 +566,9 @@ static int l_add(lua_State *L) {
   if (j->rows == NULL) {
     job_free(j);
     return luaL_error(L, "ain.vectors.add: out of memory");
+  }
+  if (call == NULL) {
+    return run_inline(L, j);
   }
   if (h->store != NULL) {
     ain_store_req_vec_put(&j->req, j->vkind, b->model, b->dims, j->rows, b->n);
