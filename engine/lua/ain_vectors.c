@@ -3,6 +3,7 @@
  *    an array of strings. vecs is a userdata: #vecs rows of vecs:dims() float32, L2-normalised,
  *    under vecs:model(); vecs:get(i) -> {numbers}, vecs:cosine(i, j) -> number.
  *  vecs:dedup(threshold) -> {[i] = false | {row = j, score = s}}: greedy in-batch duplicates.
+ *  vecs:select({rows}) -> vecs of those rows; vecs:cosine(i, [other,] j).
  *  ain.vectors.add(kind, vecs, items) -> true | nil, err: items[i] = {id = , label = }; stored in
  *    the store's embeddings table (VEC_PUT), then in the process's backend.
  *  ain.vectors.search(kind, vecs, {k = 10, min = -1, since = epoch_s}) -> {[i] = {hits}}, each
@@ -654,6 +655,40 @@ static int l_cosine(lua_State *L) {
   return 1;
 }
 
+/* vecs:select({rows}) -> a new vecs of those rows, in that order (what to add after planning) */
+static int l_select(lua_State *L) {
+  vblock_t *b = check_vecs(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  size_t n = lua_objlen(L, 2);
+  vblock_t *nb = calloc(1, sizeof *nb);
+  float *v = malloc((n ? n : 1) * (size_t)b->dims * sizeof *v);
+  if (nb == NULL || v == NULL) {
+    free(nb);
+    free(v);
+    return luaL_error(L, "vecs:select: out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, 2, (int)i + 1);
+    lua_Integer r = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (r < 1 || (size_t)r > b->n) {
+      free(nb);
+      free(v);
+      return luaL_argerror(L, 2, lua_pushfstring(L, "rows[%d] is not a row in 1..%d", (int)i + 1,
+                                                 (int)b->n));
+    }
+    memcpy(v + i * (size_t)b->dims, b->v + (size_t)(r - 1) * (size_t)b->dims,
+           (size_t)b->dims * sizeof *v);
+  }
+  nb->refs = 1;
+  nb->n = n;
+  nb->dims = b->dims;
+  memcpy(nb->model, b->model, sizeof nb->model);
+  nb->v = v;
+  push_vecs(L, nb);
+  return 1;
+}
+
 static int l_tostring(lua_State *L) {
   vblock_t *b = check_vecs(L, 1);
   lua_pushfstring(L, "ain.vectors(%d x %d, %s)", (int)b->n, b->dims, b->model);
@@ -667,6 +702,7 @@ void ain__lua_add_vectors(lua_State *L) {
     static const luaL_Reg methods[] = {{"dims", l_dims},     {"model", l_model},
                                        {"get", l_get},       {"cosine", l_cosine},
                                        {"dedup", l_dedup},   {"count", l_len},
+                                       {"select", l_select},
                                        {NULL, NULL}};
     luaL_register(L, NULL, meta);
     lua_newtable(L);
