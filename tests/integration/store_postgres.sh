@@ -31,6 +31,7 @@ status=0
 "$build/test_store_nodes" || status=1
 "$build/test_store_review" || status=1
 "$build/test_store_kv" || status=1
+"$build/test_vec" || status=1 # VEC_PUT / VEC_LOAD on Postgres
 "$build/test_store_scripts" || status=1
 "$build/test_store_purge" || status=1
 "$build/test_store_wedge" || status=1
