@@ -185,7 +185,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->queue.retry_max_ms = 300000;
   cfg->judge.pass = -1;
   cfg->embed.provider = ain_strdup("hashed-ngrams");
-  cfg->embed.dims = 256;
+  cfg->embed.dims = 1024;
   cfg->embed.timeout_ms = 30000;
   cfg->embed.batch = 64;
   cfg->vectors.backend = ain_strdup("flat");

@@ -127,6 +127,11 @@ static void job_run(uv_work_t *w) {
     ain_vec_dedup(j->b->v, j->b->n, (size_t)j->b->dims, j->threshold, j->dup, j->score);
     break;
   case J_SEARCH:
+    if (ain_vec_global_is_flat()) {
+      j->rc = ain_vec_flat_search_many(be, j->vkind, j->b->model, j->b->dims, j->b->v, j->b->n,
+                                       &j->q, j->res, j->nres, &j->err);
+      break;
+    }
     for (size_t i = 0; i < j->b->n && j->rc == 0; i++) {
       j->rc = be->vt->search(be, j->vkind, j->b->model, j->b->dims,
                              j->b->v + i * (size_t)j->b->dims, &j->q, &j->res[i], &j->nres[i],

@@ -30,7 +30,7 @@ int ain_vec_kind_check(const char *kind, ain_err_t *err) {
 static pthread_mutex_t global_mu = PTHREAD_MUTEX_INITIALIZER;
 static ain_vec_backend_t *global_backend;
 static int global_flat = 1;
-static ain_vec_embedder_t global_embed = {.provider = AIN_VEC_HASHED_MODEL, .dims = 256};
+static ain_vec_embedder_t global_embed = {.provider = AIN_VEC_HASHED_MODEL, .dims = 1024};
 static char *global_strs[4]; /* owned copies of the embedder's strings */
 
 static const char *keep(int i, const char *s) {

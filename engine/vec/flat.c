@@ -218,6 +218,63 @@ static int flat_search(ain_vec_backend_t *b, const char *kind, const char *model
   return 0;
 }
 
+int ain_vec_flat_search_many(ain_vec_backend_t *b, const char *kind, const char *model, int dims,
+                             const float *qs, size_t nq, const ain_vec_query_t *q,
+                             ain_vec_result_t **res, size_t *nres, ain_err_t *err) {
+  flat_t *f = (flat_t *)b;
+  if (q->k < 1 || q->k > AIN_VEC_K_MAX) {
+    return ain_err_field(err, AIN_EINVAL, "k", "k must be 1..%d, got %zu", AIN_VEC_K_MAX, q->k);
+  }
+  flat_index_t *x = find(f, kind, model, dims, 0);
+  if (x != NULL && x->dims != dims) {
+    return dims_mismatch(x, dims, err);
+  }
+  int sparse = 0;
+  ain_vec_hit_t *hits = NULL;
+  size_t *nh = NULL;
+  if (x != NULL) {
+    pthread_rwlock_rdlock(&x->lock);
+    sparse = q->min_score > 0 && x->n > 0 && ain_vec_is_sparse(qs, nq, (size_t)dims) &&
+             ain_vec_is_sparse(x->block, x->n, (size_t)dims);
+    if (sparse) {
+      hits = malloc(nq * q->k * sizeof *hits);
+      nh = calloc(nq ? nq : 1, sizeof *nh);
+      sparse = hits != NULL && nh != NULL &&
+               ain_vec_topk_many_sparse(x->block, x->n, (size_t)dims, qs, nq, q->k, q->min_score,
+                                        q->since > 0 ? x->ts : NULL, q->since, hits, nh) == 0;
+    }
+    if (sparse) {
+      int rc = 0;
+      for (size_t i = 0; i < nq && rc == 0; i++) {
+        res[i] = calloc(q->k, sizeof *res[i]);
+        nres[i] = res[i] ? nh[i] : 0;
+        rc = res[i] ? 0 : ain_err_set(err, AIN_ENOMEM, "vectors: out of memory");
+        for (size_t j = 0; j < nres[i]; j++) {
+          const ain_vec_hit_t *h = &hits[i * q->k + j];
+          snprintf(res[i][j].id, sizeof res[i][j].id, "%s", x->ids[h->row]);
+          res[i][j].label = strdup(x->labels[h->row]);
+          res[i][j].created_at = x->ts[h->row];
+          res[i][j].score = h->score;
+        }
+      }
+      pthread_rwlock_unlock(&x->lock);
+      free(hits);
+      free(nh);
+      return rc;
+    }
+    pthread_rwlock_unlock(&x->lock);
+    free(hits);
+    free(nh);
+  }
+  for (size_t i = 0; i < nq; i++) {
+    int rc = flat_search(b, kind, model, dims, qs + i * (size_t)dims, q, &res[i], &nres[i], err);
+    if (rc != 0) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
 static int64_t flat_count(ain_vec_backend_t *b, const char *kind, const char *model) {
   flat_index_t *x = find((flat_t *)b, kind, model, 0, 0);
   if (x == NULL) {

@@ -136,6 +136,10 @@ size_t ain_vec_topk(const float *block, size_t n, size_t dims, const float *q, s
 
 void ain_vec_dedup(const float *block, size_t n, size_t dims, float threshold, long *dup,
                    float *score) {
+  if (threshold > 0 && ain_vec_is_sparse(block, n, dims) &&
+      ain_vec_dedup_sparse(block, n, dims, threshold, dup, score) == 0) {
+    return;
+  }
   /* kept rows are compared in order, so the earliest near-duplicate is the one named */
   size_t *kept = malloc((n ? n : 1) * sizeof *kept), nkept = 0;
   if (kept == NULL) {

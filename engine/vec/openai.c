@@ -24,7 +24,7 @@ void ain_vec_model_name(const ain_vec_embedder_t *e, char out[AIN_VEC_MODEL_MAX]
   if (e->provider != NULL && strcmp(e->provider, "openai") == 0) {
     snprintf(out, AIN_VEC_MODEL_MAX, "%s", e->model ? e->model : "");
   } else {
-    snprintf(out, AIN_VEC_MODEL_MAX, "%s-%d", AIN_VEC_HASHED_MODEL, e->dims > 0 ? e->dims : 256);
+    snprintf(out, AIN_VEC_MODEL_MAX, "%s-%d", AIN_VEC_HASHED_MODEL, e->dims > 0 ? e->dims : 1024);
   }
 }
 
@@ -263,7 +263,7 @@ int ain_vec_embed(const ain_vec_embedder_t *e, const char *const *texts, size_t 
     return ain_err_field(err, AIN_ECONFIG, "embed.provider",
                          "unknown provider \"%s\" (hashed-ngrams or openai)", e->provider);
   }
-  int d = e->dims > 0 ? e->dims : 256;
+  int d = e->dims > 0 ? e->dims : 1024;
   float *m = malloc(n * (size_t)d * sizeof *m);
   if (m == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "embeddings: out of memory");

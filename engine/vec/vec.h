@@ -55,11 +55,23 @@ size_t ain_vec_topk(const float *block, size_t n, size_t dims, const float *q, s
 void ain_vec_dedup(const float *block, size_t n, size_t dims, float threshold, long *dup,
                    float *score);
 
+/* sparse.c: the same exact cosines through posting lists of the non-zeros, for sparse vectors
+ * (hashed-ngrams). is_sparse: at most one component in eight is non-zero (sampled rows).
+ * dedup_sparse: ain_vec_dedup's answer. topk_many_sparse: for each of nq queries (qs, nq * dims)
+ * the hits of ain_vec_topk into out + q * k and their count into nout[q]; min_score must be > 0.
+ * Both return -1 when out of memory (nothing written), else 0. */
+int ain_vec_is_sparse(const float *block, size_t n, size_t dims);
+int ain_vec_dedup_sparse(const float *block, size_t n, size_t dims, float threshold, long *dup,
+                         float *score);
+int ain_vec_topk_many_sparse(const float *block, size_t n, size_t dims, const float *qs, size_t nq,
+                             size_t k, float min_score, const int64_t *ts, int64_t since,
+                             ain_vec_hit_t *out, size_t *nout);
+
 /* ---- embedders ------------------------------------------------------------------------------ */
 
 typedef struct {
   const char *provider; /* "hashed-ngrams" (default when NULL) | "openai" */
-  int dims;             /* hashed-ngrams: 16..AIN_VEC_DIMS_MAX (default 256) */
+  int dims;             /* hashed-ngrams: 16..AIN_VEC_DIMS_MAX (default 1024) */
   const char *url;      /* openai: "http://host:port" ({url}/v1/embeddings) */
   const char *model;    /* openai: the model asked for */
   const char *api_key;  /* openai: Bearer token (NULL: no Authorization header) */
@@ -134,6 +146,12 @@ int ain_vec_kind_check(const char *kind, ain_err_t *err);
 
 /* The in-memory flat backend. Thread-safe. */
 ain_vec_backend_t *ain_vec_flat_new(void);
+/* Every query of qs (nq * dims) against (kind, model) of a flat backend under one read lock:
+ * res[i] / nres[i] as search() answers them (caller frees each with ain_vec_results_free). Sparse
+ * queries and rows with q->min_score > 0 go through posting lists (sparse.c). */
+int ain_vec_flat_search_many(ain_vec_backend_t *b, const char *kind, const char *model, int dims,
+                             const float *qs, size_t nq, const ain_vec_query_t *q,
+                             ain_vec_result_t **res, size_t *nres, ain_err_t *err);
 /* The highest store sequence number folded into the flat backend's (kind, model) index, so a
  * caller brings it up to date with rows after it (0: nothing loaded). */
 int64_t ain_vec_flat_synced(ain_vec_backend_t *b, const char *kind, const char *model);
