@@ -445,7 +445,9 @@ int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **ou
                        .allow_ffi = cfg->lua.allow_ffi,
                        .registry = opts->registry,
                        .spawn = &cfg->spawn,
-                       .data_dir = cfg->data_dir};
+                       .data_dir = cfg->data_dir,
+                       /* ain.vectors: the planned trends' vectors and the window's search */
+                       .store = opts->store};
   int rc = ain_lua_host_new(loop, &lo, &p->lua, err);
   if (rc != 0) {
     free(p->actor);
