@@ -25,7 +25,7 @@ typedef float v8f __attribute__((vector_size(32)));
 
 /* The floor: read and add every float of the block. */
 __attribute__((target_clones("arch=haswell", "default"))) static float sum_all(const float *p,
-                                                                                size_t n) {
+                                                                               size_t n) {
   v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
@@ -92,7 +92,7 @@ static int search_bench(size_t n, int queries) {
   const size_t chunk = 10000;
   float *vecs = malloc(chunk * DIMS * sizeof *vecs);
   ain_vec_item_t *items = malloc(chunk * sizeof *items);
-  char (*ids)[16] = malloc(chunk * sizeof *ids);
+  char(*ids)[16] = malloc(chunk * sizeof *ids);
   for (size_t at = 0; at < n; at += chunk) {
     size_t m = n - at < chunk ? n - at : chunk;
     for (size_t i = 0; i < m; i++) {
@@ -129,7 +129,7 @@ static int search_bench(size_t n, int queries) {
   qsort(lat, (size_t)queries, sizeof *lat, cmp_u64);
   double qps = queries / search_total, floor_qps = queries / floor_total;
   double p99 = (double)lat[(size_t)(queries * 0.99) < (size_t)queries ? (size_t)(queries * 0.99)
-                                                                       : (size_t)queries - 1] /
+                                                                      : (size_t)queries - 1] /
                1e6;
   double gbs = (double)n * DIMS * 4 / (floor_total / queries) / 1e9;
   int ok = qps >= bar_search * floor_qps;
@@ -180,7 +180,7 @@ static double cpu_s(void) {
  * the wall time measures the neighbours. Both are printed. */
 static int planner_bench(void) {
   const size_t n = 10000, window = 10000;
-  char (*titles)[160] = calloc(n + window, sizeof *titles);
+  char(*titles)[160] = calloc(n + window, sizeof *titles);
   const char **ptr = malloc((n + window) * sizeof *ptr);
   for (size_t i = 0; i < n + window; i++) {
     title(i, titles[i], sizeof titles[i], titles);
@@ -197,7 +197,7 @@ static int planner_bench(void) {
     return 1;
   }
   ain_vec_item_t *items = malloc(window * sizeof *items);
-  char (*ids)[16] = malloc(window * sizeof *ids);
+  char(*ids)[16] = malloc(window * sizeof *ids);
   for (size_t i = 0; i < window; i++) {
     snprintf(ids[i], sizeof ids[i], "w%zu", i);
     items[i] = (ain_vec_item_t){ids[i], titles[n + i], 1, wv + i * (size_t)dims};
@@ -215,8 +215,8 @@ static int planner_bench(void) {
   ain_vec_query_t q = {.k = 3, .min_score = 0.45f, .since = 0};
   ain_vec_result_t **res = calloc(n, sizeof *res);
   size_t *nres = calloc(n, sizeof *nres);
-  if (ain_vec_flat_search_many(b, "trend", "hashed-ngrams-1024", dims, v, n, &q, res, nres,
-                               &err) != 0) {
+  if (ain_vec_flat_search_many(b, "trend", "hashed-ngrams-1024", dims, v, n, &q, res, nres, &err) !=
+      0) {
     fprintf(stderr, "bench_vector: %s\n", err.msg);
     return 1;
   }

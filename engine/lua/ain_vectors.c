@@ -133,9 +133,9 @@ static void job_run(uv_work_t *w) {
       break;
     }
     for (size_t i = 0; i < j->b->n && j->rc == 0; i++) {
-      j->rc = be->vt->search(be, j->vkind, j->b->model, j->b->dims,
-                             j->b->v + i * (size_t)j->b->dims, &j->q, &j->res[i], &j->nres[i],
-                             &j->err);
+      j->rc =
+          be->vt->search(be, j->vkind, j->b->model, j->b->dims, j->b->v + i * (size_t)j->b->dims,
+                         &j->q, &j->res[i], &j->nres[i], &j->err);
     }
     break;
   case J_UPSERT: {
@@ -292,9 +292,9 @@ static void on_loaded(ain_store_req_t *r) {
       items[i] = (ain_vec_item_t){row->item_id, row->label, row->created_at, row->vec};
       last = row->seq;
     }
-    int rc = items == NULL ? ain_err_set(&j->err, AIN_ENOMEM, "out of memory")
-                           : be->vt->upsert(be, j->vkind, j->b->model, j->b->dims, items, n,
-                                            &j->err);
+    int rc = items == NULL
+                 ? ain_err_set(&j->err, AIN_ENOMEM, "out of memory")
+                 : be->vt->upsert(be, j->vkind, j->b->model, j->b->dims, items, n, &j->err);
     free(items);
     if (rc != 0) {
       j->rc = rc;
@@ -369,7 +369,9 @@ static job_t *job_new(lua_State *L, ain_lua_call_t *call, job_kind_t kind, vbloc
 
 /* Outside any call (`ain test` runs busted as a plain script, with no loop to keep free) the
  * work runs here and now, and a store is not used. */
-static int no_call(lua_State *L) { return ain__lua_host_of(L)->running == NULL; }
+static int no_call(lua_State *L) {
+  return ain__lua_host_of(L)->running == NULL;
+}
 
 static int run_inline(lua_State *L, job_t *j) {
   job_run(&j->work);
@@ -536,8 +538,11 @@ static int l_add(lua_State *L) {
   vblock_t *b = check_vecs(L, 2);
   luaL_checktype(L, 3, LUA_TTABLE);
   if (lua_objlen(L, 3) != b->n) {
-    return luaL_argerror(L, 3, lua_pushfstring(L, "items must have one entry per vector (%d), "
-                                                  "got %d", (int)b->n, (int)lua_objlen(L, 3)));
+    return luaL_argerror(L, 3,
+                         lua_pushfstring(L,
+                                         "items must have one entry per vector (%d), "
+                                         "got %d",
+                                         (int)b->n, (int)lua_objlen(L, 3)));
   }
   int n = ain__lua_no_side_effects(L, "ain.vectors.add");
   if (n != 0) {
@@ -560,8 +565,11 @@ static int l_add(lua_State *L) {
     const char *id = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &idl) : NULL;
     if (id == NULL || idl == 0 || idl > AIN_VEC_ID_MAX) {
       job_free(j);
-      return luaL_argerror(L, 3, lua_pushfstring(L, "items[%d].id must be a string of 1..256 "
-                                                    "bytes", (int)i + 1));
+      return luaL_argerror(L, 3,
+                           lua_pushfstring(L,
+                                           "items[%d].id must be a string of 1..256 "
+                                           "bytes",
+                                           (int)i + 1));
     }
     j->rows[i].item_id = strdup(id);
     j->rows[i].label = strdup(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "");
@@ -599,7 +607,8 @@ static int l_add(lua_State *L) {
   return yield_on(L, call, j);
 }
 
-/* ---- the vecs userdata ------------------------------------------------------------------------ */
+/* ---- the vecs userdata ------------------------------------------------------------------------
+ */
 
 static int l_gc(lua_State *L) {
   vblock_t **box = luaL_checkudata(L, 1, VECS_MT);
@@ -655,8 +664,8 @@ static int l_cosine(lua_State *L) {
     }
   }
   size_t r2 = check_row(L, b2, arg);
-  lua_pushnumber(L, ain_vec_dot(b->v + r1 * (size_t)b->dims, b2->v + r2 * (size_t)b->dims,
-                                (size_t)b->dims));
+  lua_pushnumber(
+      L, ain_vec_dot(b->v + r1 * (size_t)b->dims, b2->v + r2 * (size_t)b->dims, (size_t)b->dims));
   return 1;
 }
 
@@ -679,8 +688,8 @@ static int l_select(lua_State *L) {
     if (r < 1 || (size_t)r > b->n) {
       free(nb);
       free(v);
-      return luaL_argerror(L, 2, lua_pushfstring(L, "rows[%d] is not a row in 1..%d", (int)i + 1,
-                                                 (int)b->n));
+      return luaL_argerror(
+          L, 2, lua_pushfstring(L, "rows[%d] is not a row in 1..%d", (int)i + 1, (int)b->n));
     }
     memcpy(v + i * (size_t)b->dims, b->v + (size_t)(r - 1) * (size_t)b->dims,
            (size_t)b->dims * sizeof *v);
@@ -702,13 +711,11 @@ static int l_tostring(lua_State *L) {
 
 void ain__lua_add_vectors(lua_State *L) {
   if (luaL_newmetatable(L, VECS_MT)) {
-    static const luaL_Reg meta[] = {{"__gc", l_gc}, {"__len", l_len}, {"__tostring", l_tostring},
-                                    {NULL, NULL}};
-    static const luaL_Reg methods[] = {{"dims", l_dims},     {"model", l_model},
-                                       {"get", l_get},       {"cosine", l_cosine},
-                                       {"dedup", l_dedup},   {"count", l_len},
-                                       {"select", l_select},
-                                       {NULL, NULL}};
+    static const luaL_Reg meta[] = {
+        {"__gc", l_gc}, {"__len", l_len}, {"__tostring", l_tostring}, {NULL, NULL}};
+    static const luaL_Reg methods[] = {{"dims", l_dims},     {"model", l_model}, {"get", l_get},
+                                       {"cosine", l_cosine}, {"dedup", l_dedup}, {"count", l_len},
+                                       {"select", l_select}, {NULL, NULL}};
     luaL_register(L, NULL, meta);
     lua_newtable(L);
     luaL_register(L, NULL, methods);

@@ -34,19 +34,18 @@ int ain_ops_vectors_init(const ain_config_t *cfg, ain_err_t *err) {
     rc = resolve(cfg, "vectors.qdrant.secret", cfg->vectors.qdrant.secret, &qkey, err);
   }
   if (rc == 0) {
-    ain_vec_global_opts_t o = {
-        .embed = {.provider = cfg->embed.provider,
-                  .dims = (int)cfg->embed.dims,
-                  .url = cfg->embed.url,
-                  .model = cfg->embed.model,
-                  .api_key = ekey,
-                  .timeout_ms = cfg->embed.timeout_ms,
-                  .batch = (int)cfg->embed.batch},
-        .backend = cfg->vectors.backend,
-        .qdrant = {.url = cfg->vectors.qdrant.url,
-                   .api_key = qkey,
-                   .prefix = cfg->vectors.qdrant.prefix,
-                   .timeout_ms = cfg->vectors.qdrant.timeout_ms}};
+    ain_vec_global_opts_t o = {.embed = {.provider = cfg->embed.provider,
+                                         .dims = (int)cfg->embed.dims,
+                                         .url = cfg->embed.url,
+                                         .model = cfg->embed.model,
+                                         .api_key = ekey,
+                                         .timeout_ms = cfg->embed.timeout_ms,
+                                         .batch = (int)cfg->embed.batch},
+                               .backend = cfg->vectors.backend,
+                               .qdrant = {.url = cfg->vectors.qdrant.url,
+                                          .api_key = qkey,
+                                          .prefix = cfg->vectors.qdrant.prefix,
+                                          .timeout_ms = cfg->vectors.qdrant.timeout_ms}};
     rc = ain_vec_global_init(&o, err);
   }
   if (ekey != NULL) {
@@ -152,7 +151,8 @@ cJSON *ain_ops_similar_json(const ain_ops_similar_t *s) {
     cJSON_AddStringToObject(x, "id", r[i].id);
     cJSON_AddStringToObject(x, "label", r[i].label ? r[i].label : "");
     /* four decimals: a float's noise is not part of the answer */
-    cJSON_AddNumberToObject(x, "score", (double)(long)(r[i].score * 10000 + (r[i].score < 0 ? -0.5 : 0.5)) / 10000);
+    cJSON_AddNumberToObject(
+        x, "score", (double)(long)(r[i].score * 10000 + (r[i].score < 0 ? -0.5 : 0.5)) / 10000);
     cJSON_AddNumberToObject(x, "created_at", (double)r[i].created_at);
     cJSON_AddItemToArray(arr, x);
   }

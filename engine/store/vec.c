@@ -64,8 +64,8 @@ int ain__store_vec_check(const ain_store_req_t *req, ain_err_t *err) {
   for (size_t i = 0; i < n && rc == 0; i++) {
     const ain_store_vec_row_t *r = &req->u.vec.rows[i];
     if (r->item_id == NULL || r->item_id[0] == '\0' || strlen(r->item_id) > 256) {
-      rc = ain_err_field(err, AIN_EINVAL, "item_id", "row %zu: item_id must be 1..256 bytes",
-                         i + 1);
+      rc =
+          ain_err_field(err, AIN_EINVAL, "item_id", "row %zu: item_id must be 1..256 bytes", i + 1);
     } else if (r->vec == NULL) {
       rc = ain_err_field(err, AIN_EINVAL, "vec", "row %zu (%s) has no vector", i + 1, r->item_id);
     }

@@ -20,9 +20,11 @@ void ain_vec_results_free(ain_vec_result_t *r, size_t n) {
 
 int ain_vec_kind_check(const char *kind, ain_err_t *err) {
   size_t n = kind ? strlen(kind) : 0;
-  if (n == 0 || n > AIN_VEC_KIND_MAX || strspn(kind, "abcdefghijklmnopqrstuvwxyz0123456789_") != n) {
-    return ain_err_field(err, AIN_EINVAL, "kind", "kind must be 1..%d bytes of [a-z0-9_], got \"%.64s\"",
-                         AIN_VEC_KIND_MAX, kind ? kind : "");
+  if (n == 0 || n > AIN_VEC_KIND_MAX ||
+      strspn(kind, "abcdefghijklmnopqrstuvwxyz0123456789_") != n) {
+    return ain_err_field(err, AIN_EINVAL, "kind",
+                         "kind must be 1..%d bytes of [a-z0-9_], got \"%.64s\"", AIN_VEC_KIND_MAX,
+                         kind ? kind : "");
   }
   return 0;
 }
@@ -83,7 +85,9 @@ ain_vec_backend_t *ain_vec_global_backend(void) {
   return b;
 }
 
-const ain_vec_embedder_t *ain_vec_global_embedder(void) { return &global_embed; }
+const ain_vec_embedder_t *ain_vec_global_embedder(void) {
+  return &global_embed;
+}
 
 int ain_vec_global_is_flat(void) {
   (void)ain_vec_global_backend();

@@ -156,8 +156,8 @@ static int flat_upsert(ain_vec_backend_t *b, const char *kind, const char *model
   for (size_t i = 0; i < n; i++) {
     const ain_vec_item_t *it = &items[i];
     if (it->id == NULL || it->id[0] == '\0' || strlen(it->id) > AIN_VEC_ID_MAX) {
-      rc = ain_err_field(err, AIN_EINVAL, "id", "item %zu: an id of 1..%d bytes is required",
-                         i + 1, AIN_VEC_ID_MAX);
+      rc = ain_err_field(err, AIN_EINVAL, "id", "item %zu: an id of 1..%d bytes is required", i + 1,
+                         AIN_VEC_ID_MAX);
       goto fail;
     }
     size_t *slot = slot_of(x, it->id);
@@ -307,8 +307,7 @@ static void flat_free(ain_vec_backend_t *b) {
   free(f);
 }
 
-static const ain_vec_backend_vt flat_vt = {"flat", flat_upsert, flat_search, flat_count,
-                                           flat_free};
+static const ain_vec_backend_vt flat_vt = {"flat", flat_upsert, flat_search, flat_count, flat_free};
 
 ain_vec_backend_t *ain_vec_flat_new(void) {
   flat_t *f = calloc(1, sizeof *f);

@@ -17,8 +17,8 @@
 
 #define WORD_MAX 64 /* longer words are cut: a URL or a run of digits is one feature anyway */
 
-static const char *const STOP[] = {"a",  "an",  "the", "of",  "to",   "in",  "on",  "for", "and",
-                                   "or", "by",  "is",  "are", "was",  "be",  "at",  "as",  "with",
+static const char *const STOP[] = {"a",   "an", "the",  "of",   "to",   "in",  "on", "for", "and",
+                                   "or",  "by", "is",   "are",  "was",  "be",  "at", "as",  "with",
                                    "its", "it", "from", "this", "that", "new", NULL};
 
 static int is_stop(const char *w, size_t n) {

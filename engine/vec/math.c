@@ -23,9 +23,8 @@ typedef float v8f __attribute__((vector_size(32)));
     (acc) += va_ * vb_;                                                                            \
   } while (0)
 
-__attribute__((target_clones("arch=haswell", "default"))) float ain_vec_dot(const float *a,
-                                                                             const float *b,
-                                                                             size_t dims) {
+__attribute__((target_clones("arch=haswell", "default"))) float
+ain_vec_dot(const float *a, const float *b, size_t dims) {
   v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
   size_t i = 0;
   for (; i + 32 <= dims; i += 32) {

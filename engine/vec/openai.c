@@ -18,7 +18,9 @@
 #define EMBED_MAX_BODY (256u << 20)
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 void ain_vec_model_name(const ain_vec_embedder_t *e, char out[AIN_VEC_MODEL_MAX]) {
   if (e->provider != NULL && strcmp(e->provider, "openai") == 0) {
@@ -148,8 +150,8 @@ static int openai_batch(const ain_vec_embedder_t *e, const char *const *texts, s
   req = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   size_t ul = strlen(e->url);
-  snprintf(url, sizeof url, "%.*s/v1/embeddings", (int)(ul > 0 && e->url[ul - 1] == '/' ? ul - 1 : ul),
-           e->url);
+  snprintf(url, sizeof url, "%.*s/v1/embeddings",
+           (int)(ul > 0 && e->url[ul - 1] == '/' ? ul - 1 : ul), e->url);
   CURL *c = curl_easy_init();
   if (c == NULL || req == NULL) {
     rc = ain_err_set(err, AIN_ENOMEM, "embeddings: out of memory");

@@ -109,8 +109,10 @@ static int qd_call(const qdrant_t *q, const char *method, const char *path, cJSO
   if (*status >= 200 && *status <= 299) {
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(*root, "status");
     if (!cJSON_IsObject(*root) || !cJSON_IsString(st) || strcmp(st->valuestring, "ok") != 0) {
-      rc = ain_err_field(err, AIN_EHTTP, "status", "qdrant %s %s: the answer is not {\"status\": "
-                         "\"ok\", ...}: %.120s", method, path, b.p ? b.p : "");
+      rc = ain_err_field(err, AIN_EHTTP, "status",
+                         "qdrant %s %s: the answer is not {\"status\": "
+                         "\"ok\", ...}: %.120s",
+                         method, path, b.p ? b.p : "");
     }
   } else if (*status != 404) {
     rc = ain_err_field(err, AIN_EHTTP, "vectors.qdrant.url", "qdrant %s %s: HTTP %ld: %.200s",
@@ -257,8 +259,10 @@ static int qd_search(ain_vec_backend_t *b, const char *kind, const char *model, 
         strlen(id->valuestring) > AIN_VEC_ID_MAX) {
       ain_vec_results_free(r, i);
       cJSON_Delete(root);
-      return ain_err_field(err, AIN_EHTTP, "result", "qdrant POST %s: result[%zu] has no numeric "
-                           "score or no payload.item_id", path, i);
+      return ain_err_field(err, AIN_EHTTP, "result",
+                           "qdrant POST %s: result[%zu] has no numeric "
+                           "score or no payload.item_id",
+                           path, i);
     }
     snprintf(r[i].id, sizeof r[i].id, "%s", id->valuestring);
     r[i].label = strdup(cJSON_IsString(label) ? label->valuestring : "");
@@ -287,8 +291,8 @@ static int64_t qd_count(ain_vec_backend_t *b, const char *kind, const char *mode
   int rc = qd_call(q, "POST", path, body, &status, &root, &err);
   cJSON_Delete(body);
   int64_t n = rc != 0 ? -1 : status == 404 ? 0 : -1;
-  const cJSON *c = cJSON_GetObjectItemCaseSensitive(
-      cJSON_GetObjectItemCaseSensitive(root, "result"), "count");
+  const cJSON *c =
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "result"), "count");
   if (rc == 0 && status != 404 && cJSON_IsNumber(c)) {
     n = (int64_t)c->valuedouble;
   }
@@ -308,7 +312,8 @@ static const ain_vec_backend_vt qdrant_vt = {"qdrant", qd_upsert, qd_search, qd_
 
 int ain_vec_qdrant_new(const ain_vec_qdrant_opts_t *o, ain_vec_backend_t **out, ain_err_t *err) {
   *out = NULL;
-  if (o->url == NULL || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)) {
+  if (o->url == NULL ||
+      (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)) {
     return ain_err_field(err, AIN_ECONFIG, "vectors.qdrant.url",
                          "an http:// or https:// URL is required");
   }

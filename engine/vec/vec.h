@@ -26,8 +26,8 @@
 #include "core/err.h"
 
 #define AIN_VEC_DIMS_MAX 8192
-#define AIN_VEC_KIND_MAX 64  /* bytes of a kind: [a-z0-9_], like "trend", "video_script" */
-#define AIN_VEC_ID_MAX 256   /* bytes of an item id */
+#define AIN_VEC_KIND_MAX 64 /* bytes of a kind: [a-z0-9_], like "trend", "video_script" */
+#define AIN_VEC_ID_MAX 256  /* bytes of an item id */
 #define AIN_VEC_MODEL_MAX 128
 #define AIN_VEC_K_MAX 1000
 
@@ -115,9 +115,9 @@ typedef struct {
 } ain_vec_result_t;
 
 typedef struct {
-  size_t k;          /* 1..AIN_VEC_K_MAX */
-  float min_score;   /* hits below are dropped (-1: none dropped) */
-  int64_t since;     /* rows created before are skipped (0: none) */
+  size_t k;        /* 1..AIN_VEC_K_MAX */
+  float min_score; /* hits below are dropped (-1: none dropped) */
+  int64_t since;   /* rows created before are skipped (0: none) */
 } ain_vec_query_t;
 
 typedef struct ain_vec_backend ain_vec_backend_t;
@@ -129,8 +129,8 @@ typedef struct {
   /* Top q->k of vec in (kind, model): results malloc'd into *out (*nout), best first. An unknown
    * kind or model is an empty index (0 results), not an error. */
   int (*search)(ain_vec_backend_t *b, const char *kind, const char *model, int dims,
-                const float *vec, const ain_vec_query_t *q, ain_vec_result_t **out,
-                size_t *nout, ain_err_t *err);
+                const float *vec, const ain_vec_query_t *q, ain_vec_result_t **out, size_t *nout,
+                ain_err_t *err);
   /* Rows in (kind, model); -1 when the backend cannot say cheaply. */
   int64_t (*count)(ain_vec_backend_t *b, const char *kind, const char *model);
   void (*free)(ain_vec_backend_t *b);
@@ -178,7 +178,7 @@ int ain_vec_qdrant_new(const ain_vec_qdrant_opts_t *o, ain_vec_backend_t **out, 
  * (ain_vec_global_init); without it, hashed-ngrams and a flat backend. */
 typedef struct {
   ain_vec_embedder_t embed;
-  const char *backend;      /* "flat" (default) | "qdrant" */
+  const char *backend; /* "flat" (default) | "qdrant" */
   ain_vec_qdrant_opts_t qdrant;
 } ain_vec_global_opts_t;
 int ain_vec_global_init(const ain_vec_global_opts_t *o, ain_err_t *err);

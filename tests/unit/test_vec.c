@@ -103,7 +103,7 @@ TEST(normalize_refuses_nan_inf_and_zero) {
 TEST(dedup_names_the_first_kept_row) {
   size_t d = 64;
   float *m = random_rows(5, d);
-  memcpy(m + 2 * d, m, d * sizeof *m);     /* row 2 = row 0 */
+  memcpy(m + 2 * d, m, d * sizeof *m);         /* row 2 = row 0 */
   memcpy(m + 4 * d, m + 2 * d, d * sizeof *m); /* row 4 = row 2 = row 0: names 0, not 2 */
   long dup[5];
   float score[5];
@@ -171,7 +171,7 @@ TEST(hashed_ngrams) {
   ASSERT_OK(ain_vec_embed(&e, texts, 4, &v, &dims, &err));
   ASSERT_EQ(dims, 256);
   float dup = ain_vec_dot(v, v + 256, 256), other = ain_vec_dot(v, v + 512, 256);
-  ASSERT_TRUE(dup >= 0.45f);  /* the default threshold catches this pair (docs/vectors.md) */
+  ASSERT_TRUE(dup >= 0.45f); /* the default threshold catches this pair (docs/vectors.md) */
   ASSERT_TRUE(other < 0.2f);
   ASSERT_TRUE(ain_vec_dot(v, v + 768, 256) > 0.9999f); /* case and punctuation do not count */
   free(v);
@@ -199,7 +199,8 @@ TEST(openai_parser_refuses_bad_answers) {
   ain_err_t err;
   float *v = NULL;
   int dims = 0;
-  const char *ok = "{\"data\":[{\"index\":1,\"embedding\":[0,2]},{\"index\":0,\"embedding\":[3,4]}]}";
+  const char *ok =
+      "{\"data\":[{\"index\":1,\"embedding\":[0,2]},{\"index\":0,\"embedding\":[3,4]}]}";
   ASSERT_OK(ain_vec_openai_parse(ok, strlen(ok), 2, &v, &dims, &err));
   ASSERT_EQ(dims, 2);
   ASSERT_TRUE(fabsf(v[0] - 0.6f) < 1e-6f && fabsf(v[3] - 1.0f) < 1e-6f); /* by index */
@@ -213,8 +214,8 @@ TEST(openai_parser_refuses_bad_answers) {
                   2, &err),
             AIN_EHTTP);
   ASSERT_STR_EQ(err.field, "data[1].embedding");
-  ASSERT_EQ(parse("{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[1]}]}",
-                  2, &err),
+  ASSERT_EQ(parse("{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[1]}]}", 2,
+                  &err),
             AIN_EHTTP);
   ASSERT_STR_EQ(err.field, "data[1].index");
   ASSERT_EQ(parse("{\"data\":[{\"index\":0,\"embedding\":[0,0]}]}", 1, &err), AIN_EHTTP);
@@ -230,8 +231,8 @@ TEST(store_embeddings_roundtrip) {
   char kind[64];
   snprintf(kind, sizeof kind, "k%lld", (long long)(ain_now_ms() % 1000000000)); /* shared pg db */
   float v[3][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0.5f, -0.25f, 3e-8f, -1e30f}};
-  ain_store_vec_row_t rows[3] = {{0, "a", "A", 0, v[0]}, {0, "b", NULL, 1234, v[1]},
-                                 {0, "c", "C", 0, v[2]}};
+  ain_store_vec_row_t rows[3] = {
+      {0, "a", "A", 0, v[0]}, {0, "b", NULL, 1234, v[1]}, {0, "c", "C", 0, v[2]}};
   ain_store_req_t r;
   ain_store_req_vec_put(&r, kind, "m", 4, rows, 3);
   ASSERT_OK(ain_store_wait(f.s, &r));
@@ -279,6 +280,7 @@ TEST(store_embeddings_roundtrip) {
 }
 
 TEST_MAIN(TEST_ENTRY(dot_matches_naive_for_every_tail), TEST_ENTRY(topk_matches_naive_reference),
-          TEST_ENTRY(normalize_refuses_nan_inf_and_zero), TEST_ENTRY(dedup_names_the_first_kept_row),
-          TEST_ENTRY(flat_backend), TEST_ENTRY(hashed_ngrams),
-          TEST_ENTRY(openai_parser_refuses_bad_answers), TEST_ENTRY(store_embeddings_roundtrip))
+          TEST_ENTRY(normalize_refuses_nan_inf_and_zero),
+          TEST_ENTRY(dedup_names_the_first_kept_row), TEST_ENTRY(flat_backend),
+          TEST_ENTRY(hashed_ngrams), TEST_ENTRY(openai_parser_refuses_bad_answers),
+          TEST_ENTRY(store_embeddings_roundtrip))

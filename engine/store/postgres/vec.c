@@ -114,10 +114,9 @@ int ain__pg_parse_vec(ain_store_req_t *req, ain__pg_plan_t *plan) {
     const char *hex = PQgetvalue(r, i, 5);
     if (atoi(PQgetvalue(r, i, 4)) != dims || strlen(hex) != (size_t)dims * 8 ||
         from_hex(hex, bytes, (size_t)dims * 4) != 0) {
-      rc = ain_err_field(&req->err, AIN_ESTORE, "dims",
-                         "embedding seq %s of %s/%s has %s dimensions, expected %d",
-                         PQgetvalue(r, i, 0), req->u.vec.kind, req->u.vec.model,
-                         PQgetvalue(r, i, 4), dims);
+      rc = ain_err_field(
+          &req->err, AIN_ESTORE, "dims", "embedding seq %s of %s/%s has %s dimensions, expected %d",
+          PQgetvalue(r, i, 0), req->u.vec.kind, req->u.vec.model, PQgetvalue(r, i, 4), dims);
       break;
     }
     ain_store_vec_row_t *row = &rows[req->u.vec.nrows++];

@@ -54,9 +54,9 @@ fail:
 static int vec_load(ain__sq_ctx_t *c) {
   ain_store_req_t *req = c->req;
   int dims = req->u.vec.dims, rc = 0;
-  sqlite3_stmt *st = ain__store_sq_prep(
-      c, "SELECT seq, item_id, label, created_at, dims, vec FROM embeddings "
-         "WHERE kind = ?1 AND model = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4");
+  sqlite3_stmt *st =
+      ain__store_sq_prep(c, "SELECT seq, item_id, label, created_at, dims, vec FROM embeddings "
+                            "WHERE kind = ?1 AND model = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4");
   if (st == NULL) {
     return AIN_ESTORE;
   }
@@ -77,8 +77,8 @@ static int vec_load(ain__sq_ctx_t *c) {
     if (sqlite3_column_int(st, 4) != dims || sqlite3_column_bytes(st, 5) != dims * 4) {
       rc = ain_err_field(&req->err, AIN_ESTORE, "dims",
                          "embedding seq %lld of %s/%s has %d dimensions, expected %d",
-                         (long long)sqlite3_column_int64(st, 0), req->u.vec.kind,
-                         req->u.vec.model, sqlite3_column_int(st, 4), dims);
+                         (long long)sqlite3_column_int64(st, 0), req->u.vec.kind, req->u.vec.model,
+                         sqlite3_column_int(st, 4), dims);
       goto fail;
     }
     r->seq = sqlite3_column_int64(st, 0);
