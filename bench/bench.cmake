@@ -25,3 +25,9 @@ add_executable(bench_api ${CMAKE_SOURCE_DIR}/bench/api.c ${CMAKE_SOURCE_DIR}/ben
                ${CMAKE_SOURCE_DIR}/bench/common.c)
 target_link_libraries(bench_api PRIVATE ain_engine)
 set_target_properties(bench_api PROPERTIES ENABLE_EXPORTS ON)
+# bench/vector (docs/benchmarks.md "Vector search"): exact search vs the memory-bandwidth floor,
+# and the planner's de-duplication of 10,000 feed items; the short form runs in ctest.
+add_executable(bench_vector ${CMAKE_SOURCE_DIR}/bench/vector.c)
+target_link_libraries(bench_vector PRIVATE ain_engine)
+add_test(NAME bench.vector_short COMMAND bench_vector --short)
+set_tests_properties(bench.vector_short PROPERTIES LABELS bench TIMEOUT 600)

@@ -279,6 +279,9 @@ int ain__api_task_retry(ain__api_call_t *call);
 /* ?limit=N in [1, max] into *out, else 400 naming "limit" (answered) and -1 (dags.c). */
 int ain__api_limit(ain__api_call_t *call, const char *value, long long max, long long *out);
 
+/* Handler (similar.c): GET /v1/similar?q=&kind=&k= (ops/similar.h). */
+int ain__api_similar(ain__api_call_t *call);
+
 /* Handlers (dags.c): GET /v1/dags (filters, keyset pages), GET /v1/dags/{id} (?format=dot),
  * GET /v1/audit. */
 int ain__api_dag_list(ain__api_call_t *call);

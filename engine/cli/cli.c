@@ -10,6 +10,7 @@
 
 #include "cli/internal.h"
 #include "core/log.h"
+#include "ops/similar.h"
 
 static const ain_cli_verb_t verbs[] = {
     {"run", "run the engine",
@@ -146,6 +147,12 @@ static const ain_cli_verb_t verbs[] = {
      "  stay; the purge is audited. N DAGs per transaction (default 100); --dry-run lists what\n"
      "  would go.",
      ain_cli_purge},
+    {"similar", "items nearest to a text by embedding (trends, scripts, personas)",
+     "ain similar TEXT [--kind K] [--k N] [-c CONFIG] [--json]\n"
+     "  The N (default 10, at most 1000) stored items of kind K (default trend: each planned\n"
+     "  trend is one video) nearest to TEXT by cosine of their embeddings (docs/vectors.md), best\n"
+     "  first. The same search as GET /v1/similar.",
+     ain_cli_similar},
 };
 
 static void print_help(FILE *f) {
@@ -240,6 +247,8 @@ int ain_cli_load_config(ain_cli_t *cli, ain_err_t *err) {
                  (strcmp(cli->cfg.log_format, "auto") == 0 && isatty(STDERR_FILENO));
     ain_log_set_pretty(pretty);
     ain_log_set_node(cli->cfg.node_id);
+    /* the embedder and vector backend every part of this process uses (ops/similar.h) */
+    rc = ain_ops_vectors_init(&cli->cfg, err);
   }
   return rc;
 }

@@ -74,6 +74,7 @@ int ain_cli_events(ain_cli_t *cli);  /* cli_events.c */
 int ain_cli_nodes(ain_cli_t *cli); /* cli_nodes.c */
 int ain_cli_review(ain_cli_t *cli);     /* cli_review.c */
 int ain_cli_video(ain_cli_t *cli);      /* cli_review.c */
+int ain_cli_similar(ain_cli_t *cli);    /* cli_similar.c */
 int ain_cli_publishers(ain_cli_t *cli); /* cli_publishers.c */
 int ain_cli_purge(ain_cli_t *cli);      /* cli_purge.c */
 int ain_cli_token(ain_cli_t *cli);      /* cli_token.c */

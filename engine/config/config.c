@@ -145,6 +145,24 @@ static const config_key_t config_keys[] = {
     {"channels.outbox.safe_area.bottom", K_INT, OFF(channels.outbox.safe_area.bottom), 0, 4096},
     {"channels.outbox.safe_area.right", K_INT, OFF(channels.outbox.safe_area.right), 0, 4096},
     {"channels.outbox.safe_area.left", K_INT, OFF(channels.outbox.safe_area.left), 0, 4096},
+    {"embed", K_TABLE, 0, 0, 0},
+    {"embed.provider", K_STRING, OFF(embed.provider), 0, 0},
+    {"embed.dims", K_INT, OFF(embed.dims), 16, 8192},
+    {"embed.url", K_STRING, OFF(embed.url), 0, 0},
+    {"embed.model", K_STRING, OFF(embed.model), 0, 0},
+    {"embed.secret", K_STRING, OFF(embed.secret), 0, 0},
+    {"embed.timeout_ms", K_INT, OFF(embed.timeout_ms), 1, 600000},
+    {"embed.batch", K_INT, OFF(embed.batch), 1, 2048},
+    {"vectors", K_TABLE, 0, 0, 0},
+    {"vectors.backend", K_STRING, OFF(vectors.backend), 0, 0},
+    {"vectors.dedup_threshold", K_FRACTION, OFF(vectors.dedup_threshold), 0, 0},
+    {"vectors.dedup_window_hours", K_INT, OFF(vectors.dedup_window_hours), 1, 24 * 365},
+    {"vectors.persona_min_similarity", K_FRACTION, OFF(vectors.persona_min_similarity), 0, 0},
+    {"vectors.qdrant", K_TABLE, 0, 0, 0},
+    {"vectors.qdrant.url", K_STRING, OFF(vectors.qdrant.url), 0, 0},
+    {"vectors.qdrant.secret", K_STRING, OFF(vectors.qdrant.secret), 0, 0},
+    {"vectors.qdrant.prefix", K_STRING, OFF(vectors.qdrant.prefix), 0, 0},
+    {"vectors.qdrant.timeout_ms", K_INT, OFF(vectors.qdrant.timeout_ms), 1, 600000},
     {"spawn", K_SPAWN, OFF(spawn), 0, 0},
     {"api", K_API, OFF(api), 0, 0},
 };
@@ -188,6 +206,15 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->queue.retry_base_ms = 1000;
   cfg->queue.retry_max_ms = 300000;
   cfg->judge.pass = -1;
+  cfg->embed.provider = ain_strdup("hashed-ngrams");
+  cfg->embed.dims = 1024;
+  cfg->embed.timeout_ms = 30000;
+  cfg->embed.batch = 64;
+  cfg->vectors.backend = ain_strdup("flat");
+  cfg->vectors.dedup_threshold = 0.45;
+  cfg->vectors.dedup_window_hours = 72;
+  cfg->vectors.persona_min_similarity = 0.15;
+  cfg->vectors.qdrant.timeout_ms = 10000;
   cfg->judge.reject = -1;
   cfg->metrics.enabled = 1;
   cfg->metrics.store_cache_ms = 1000;
@@ -266,6 +293,12 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->llm.model);
   free(cfg->llm.secret);
   free(cfg->llm.response_format);
+  char *vs[] = {cfg->embed.provider, cfg->embed.url, cfg->embed.model, cfg->embed.secret,
+                cfg->vectors.backend, cfg->vectors.qdrant.url, cfg->vectors.qdrant.secret,
+                cfg->vectors.qdrant.prefix};
+  for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+    free(vs[i]);
+  }
   ain_spawn_config_free(&cfg->spawn);
   ain_api_config_free(&cfg->api);
   memset(cfg, 0, sizeof *cfg);
@@ -618,6 +651,29 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
                        "'review.backlog_pause_at' (%lld)",
                        path, (long long)cfg->review.backlog_resume_at,
                        (long long)cfg->review.backlog_pause_at);
+    goto done;
+  }
+  if (strcmp(cfg->embed.provider, "hashed-ngrams") != 0 &&
+      strcmp(cfg->embed.provider, "openai") != 0) {
+    rc = ain_err_field(err, AIN_ECONFIG, "embed.provider",
+                       "%s: 'embed.provider' must be \"hashed-ngrams\" or \"openai\", got \"%s\"",
+                       path, cfg->embed.provider);
+    goto done;
+  }
+  if (strcmp(cfg->embed.provider, "openai") == 0 && (cfg->embed.url == NULL || cfg->embed.model == NULL)) {
+    rc = ain_err_field(err, AIN_ECONFIG, cfg->embed.url == NULL ? "embed.url" : "embed.model",
+                       "%s: 'embed.provider' \"openai\" needs 'embed.url' and 'embed.model'", path);
+    goto done;
+  }
+  if (strcmp(cfg->vectors.backend, "flat") != 0 && strcmp(cfg->vectors.backend, "qdrant") != 0) {
+    rc = ain_err_field(err, AIN_ECONFIG, "vectors.backend",
+                       "%s: 'vectors.backend' must be \"flat\" or \"qdrant\", got \"%s\"", path,
+                       cfg->vectors.backend);
+    goto done;
+  }
+  if (strcmp(cfg->vectors.backend, "qdrant") == 0 && cfg->vectors.qdrant.url == NULL) {
+    rc = ain_err_field(err, AIN_ECONFIG, "vectors.qdrant.url",
+                       "%s: 'vectors.backend' \"qdrant\" needs 'vectors.qdrant.url'", path);
     goto done;
   }
   if ((cfg->judge.pass >= 0) != (cfg->judge.reject >= 0)) {

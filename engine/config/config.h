@@ -144,6 +144,27 @@ typedef struct {
       } safe_area;
     } outbox;
   } channels;
+  struct {
+    /* ain.embed's provider (vec/vec.h, docs/vectors.md): "hashed-ngrams" (embedded, lexical) or
+     * "openai" (POST {url}/v1/embeddings of model, key from ain.secret `secret`). */
+    char *provider;
+    int64_t dims; /* hashed-ngrams only */
+    char *url, *model, *secret;
+    int64_t timeout_ms, batch;
+  } embed;
+  struct {
+    char *backend; /* "flat" (in memory, from the store) | "qdrant" */
+    /* planner: a trend within this cosine of one planned in the last dedup_window_hours is
+     * skipped (0 = no vector de-duplication); persona matching falls back to the persona whose
+     * description is at least persona_min_similarity near (0 = off). */
+    double dedup_threshold;
+    int64_t dedup_window_hours;
+    double persona_min_similarity;
+    struct {
+      char *url, *secret, *prefix;
+      int64_t timeout_ms;
+    } qdrant;
+  } vectors;
   ain_spawn_config_t spawn; /* ain.spawn's allowlist, environment and limits (config/spawn.h) */
   ain_api_config_t api;     /* the operator HTTP API (config/api.h, engine/api/) */
 } ain_config_t;

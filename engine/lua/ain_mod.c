@@ -211,6 +211,7 @@ int ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h, ain_err_t *err) {
   ain__lua_add_store(L);
   ain__lua_add_emit(L);
   ain__lua_add_secret(L);
+  ain__lua_add_vectors(L);
   ain__lua_add_text(L, h);
   return ain__lua_add_llm(L, h, err); /* last: it is handed the table with everything above */
 }

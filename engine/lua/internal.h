@@ -199,6 +199,8 @@ void ain__lua_add_secret(lua_State *L);
 /* ain.llm (lua/ain_llm.c, engine/lua/llm.lua) onto the ain table at the top of L; AIN_ELUA if
  * the embedded chunk does not load (a build defect). */
 int ain__lua_add_llm(lua_State *L, ain_lua_host_t *h, ain_err_t *err);
+/* ain_vectors.c: ain.embed and ain.vectors (search, add) and the vecs userdata. */
+void ain__lua_add_vectors(lua_State *L);
 /* text.c: adds ain.text (fold, tokens, stem, numbers) to the ain table on top of the stack; its
  * work is charged to h's running call (h may be NULL: a plain state, nothing charged). */
 void ain__lua_add_text(lua_State *L, ain_lua_host_t *h);

@@ -269,6 +269,12 @@ static void on_pairs(ain_store_req_t *req) {
   for (size_t i = 0; i < p->npersonas; i++) {
     cJSON_AddItemToArray(personas, cJSON_CreateString(p->personas[i]));
   }
+  /* the vector policy's knobs (vectors.* in the config, docs/vectors.md) */
+  cJSON *pc = cJSON_AddObjectToObject(ctx, "config");
+  cJSON_AddNumberToObject(pc, "dedup_threshold", p->o.cfg->vectors.dedup_threshold);
+  cJSON_AddNumberToObject(pc, "dedup_window_hours", (double)p->o.cfg->vectors.dedup_window_hours);
+  cJSON_AddNumberToObject(pc, "persona_min_similarity",
+                          p->o.cfg->vectors.persona_min_similarity);
   cJSON *done = cJSON_AddArrayToObject(ctx, "already_planned");
   for (size_t i = 0; i < req->u.planned_list.npairs; i++) {
     cJSON_AddItemToArray(done, cJSON_CreateString(req->u.planned_list.pairs[i]));
@@ -439,7 +445,9 @@ int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **ou
                        .allow_ffi = cfg->lua.allow_ffi,
                        .registry = opts->registry,
                        .spawn = &cfg->spawn,
-                       .data_dir = cfg->data_dir};
+                       .data_dir = cfg->data_dir,
+                       /* ain.vectors: the planned trends' vectors and the window's search */
+                       .store = opts->store};
   int rc = ain_lua_host_new(loop, &lo, &p->lua, err);
   if (rc != 0) {
     free(p->actor);

@@ -86,6 +86,7 @@ static const char *const op_names[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_PURGE] = "purge",             [AIN_STORE_WEDGE] = "wedge",
     [AIN_STORE_RETRY] = "retry",             [AIN_STORE_METRICS] = "metrics",
     [AIN_STORE_PUBLISH_GUARD] = "publish_guard", [AIN_STORE_LIST_DAGS] = "list_dags",
+    [AIN_STORE_VEC_PUT] = "vec_put",         [AIN_STORE_VEC_LOAD] = "vec_load",
 };
 
 const char *ain_store_op_name(ain_store_op_t op) {
@@ -302,6 +303,9 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_KV_PUT:
   case AIN_STORE_KV_DELETE:
     return ain__store_kv_check(req, err);
+  case AIN_STORE_VEC_PUT:
+  case AIN_STORE_VEC_LOAD:
+    return ain__store_vec_check(req, err);
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:
   case AIN_STORE_REVIEW_DECIDE:
@@ -584,6 +588,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
   case AIN_STORE_SCRIPT_GET:
   case AIN_STORE_SCRIPT_LIST:
     ain__store_scripts_cleanup(req);
+    break;
+  case AIN_STORE_VEC_LOAD:
+    ain__store_vec_cleanup(req);
     break;
   case AIN_STORE_KV_GET:
     free(req->u.kv.out_value);

@@ -223,6 +223,20 @@ typedef struct {
 void ain_video_review_free(ain_video_review_t *v);
 void ain_receipt_free(ain_receipt_t *r);
 
+/* One stored embedding (table embeddings, sql/<backend>/020_vectors.sql): float32 stored
+ * little-endian, dims of them, under (kind, model, item_id). seq orders rows for incremental
+ * loading: a replaced row gets a new one. VEC_PUT borrows item_id, label and vec; VEC_LOAD's rows
+ * are owned by the request. */
+typedef struct {
+  int64_t seq;        /* out */
+  char *item_id;
+  char *label;        /* may be NULL on input ("") */
+  int64_t created_at; /* VEC_PUT: 0 = the store's now (ms) */
+  float *vec;         /* dims floats */
+} ain_store_vec_row_t;
+
+#define AIN_STORE_VEC_LOAD_MAX 10000 /* rows per VEC_LOAD */
+
 /* ---- requests ------------------------------------------------------------------------------- */
 
 typedef enum {
@@ -264,6 +278,8 @@ typedef enum {
   AIN_STORE_METRICS,      /* a scrape's gauges, read only (store/metrics.h, <be>/metrics.c) */
   AIN_STORE_PUBLISH_GUARD, /* pause/resume publishers on the review backlog (store/metrics.h) */
   AIN_STORE_LIST_DAGS,    /* DAG rows newest first, by status/persona, keyset pages */
+  AIN_STORE_VEC_PUT,      /* embeddings rows (store/vec.c, <be>/vec.c): add or replace */
+  AIN_STORE_VEC_LOAD,     /* embeddings of (kind, model) after a sequence number */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -422,6 +438,15 @@ struct ain_store_req {
       char pinned[65]; /* out: the full sha pinned ("" after unpin) */
       int changed;     /* out: 0 when it was already so */
     } script_pin;
+    struct {
+      const char *kind;  /* [a-z0-9_]{1,64} */
+      const char *model; /* 1..128 bytes */
+      int dims;          /* 1..8192; VEC_LOAD: rows of other dims are refused (AIN_ESTORE) */
+      ain_store_vec_row_t *rows; /* PUT in (nrows, ids unique); LOAD out, oldest seq first */
+      size_t nrows;
+      int64_t after_seq; /* LOAD: rows with seq > after_seq */
+      int limit;         /* LOAD: 1..AIN_STORE_VEC_LOAD_MAX */
+    } vec;
     struct {
       const char *ns;  /* namespace: the policy module that owns the key */
       const char *key;
@@ -648,6 +673,12 @@ void ain_store_req_trends_list(ain_store_req_t *req, int limit);
  * replaces, new version in u.kv.version (1 for a new key); a stale or unmet expect_version is
  * AIN_ECONFLICT. DELETE: AIN_ENOTFOUND when absent, AIN_ECONFLICT when expect_version differs. */
 void ain_store_req_kv_get(ain_store_req_t *req, const char *ns, const char *key);
+/* Embeddings (store/vec.c): VEC_PUT adds or replaces rows (one transaction), VEC_LOAD reads up to
+ * limit rows of (kind, model) with seq > after_seq in seq order. */
+void ain_store_req_vec_put(ain_store_req_t *req, const char *kind, const char *model, int dims,
+                           ain_store_vec_row_t *rows, size_t nrows);
+void ain_store_req_vec_load(ain_store_req_t *req, const char *kind, const char *model, int dims,
+                            int64_t after_seq, int limit);
 void ain_store_req_kv_put(ain_store_req_t *req, const char *ns, const char *key,
                           const char *value_json, int64_t expect_version);
 void ain_store_req_kv_delete(ain_store_req_t *req, const char *ns, const char *key,
@@ -657,6 +688,12 @@ void ain_store_req_kv_delete(ain_store_req_t *req, const char *ns, const char *k
 #define AIN_STORE_KV_VALUE_MAX (1u << 20) /* bytes of JSON text */
 /* Validates a KV request's inputs (store.c calls it before a backend sees the request). */
 int ain__store_kv_check(const ain_store_req_t *req, ain_err_t *err);
+/* store/vec.c: VEC_PUT / VEC_LOAD input checks, VEC_LOAD output cleanup, and the byte order of
+ * the stored vectors (float32 little-endian, whatever the host). */
+int ain__store_vec_check(const ain_store_req_t *req, ain_err_t *err);
+void ain__store_vec_cleanup(ain_store_req_t *req);
+void ain__store_vec_to_le(const float *v, int dims, unsigned char *out);
+void ain__store_vec_from_le(const unsigned char *in, int dims, float *v);
 
 /* Review/publish requests (store/review.c). Inputs are borrowed until the callback. */
 void ain_store_req_video_judged(ain_store_req_t *req, const ain_video_review_t *in);

@@ -2,8 +2,10 @@
 -- Provides: parse_jsonl(text) -> records, bad; plan(trends, ctx) -> {tasks, skipped};
 --           run({text}, ctx) -> {tasks, skipped, bad} (the engine's entry point);
 --           normalize(s) -> key (exported so specs and the ML team can see what a key is).
--- Relies on: ain.json.decode (parse_jsonl only), ain.now (only when ctx.now is absent). Pure
--- otherwise: the same trends, personas and clock give the same plan, so it can be replayed.
+-- Relies on: ain.json.decode (parse_jsonl only), ain.now (only when ctx.now is absent), and, when
+-- ctx.config.dedup_threshold or persona_min_similarity is set, ain.embed and ain.vectors
+-- (near-duplicate trends, persona similarity: docs/vectors.md). Without them (or when embedding
+-- fails: logged) it plans by exact normalised key and topics alone, as before.
 
 local M = {}
 
@@ -230,7 +232,11 @@ end
 
 -- Planning --------------------------------------------------------------------------------------
 
-local DEFAULTS = { min_topic_score = 2, half_life_hours = 24, score_weight = 0.6 }
+-- dedup_threshold 0 and persona_min_similarity 0 switch the vector steps off; the engine passes
+-- the config's vectors.* values (docs/vectors.md says why 0.45).
+local DEFAULTS = { min_topic_score = 2, half_life_hours = 24, score_weight = 0.6,
+  dedup_threshold = 0, dedup_window_hours = 72, persona_min_similarity = 0,
+  dedup_kind = "trend" }
 
 local function setting(ctx, name)
   local cfg = type(ctx.config) == "table" and ctx.config or {}
@@ -262,22 +268,117 @@ local function planned_set(ap)
   return set
 end
 
--- Best persona for one record: highest topic score, ties broken by persona id; a persona whose
--- banned topics the trend touches is never a candidate.
-local function choose_persona(padded, personas, ctx)
+-- Best persona for one record: highest topic score, ties broken by the similarity of the trend
+-- to the persona's description (sims[id], when embeddings are on), then by persona id. When no
+-- persona reaches min_topic_score, the persona whose description is most similar wins if that
+-- similarity reaches persona_min_similarity. A persona whose banned topics the trend touches is
+-- never a candidate.
+local function choose_persona(padded, personas, ctx, sims)
   local best, best_score, best_matched, bans = nil, 0, nil, {}
+  local best_sim, sim_p, sim_v = -2, nil, -2
   for _, p in ipairs(personas) do
     local ban = banned_hit(padded, p)
     if ban then
       bans[#bans + 1] = p.id .. " (" .. ban .. ")"
     else
       local score, matched = topic_score(padded, p)
-      if score >= setting(ctx, "min_topic_score") and score > best_score then
-        best, best_score, best_matched = p, score, matched
+      local sim = sims and sims[p.id] or -2
+      if score >= setting(ctx, "min_topic_score")
+          and (score > best_score or (score == best_score and sim > best_sim)) then
+        best, best_score, best_matched, best_sim = p, score, matched, sim
+      end
+      if sim > sim_v then sim_p, sim_v = p, sim end
+    end
+  end
+  local min_sim = setting(ctx, "persona_min_similarity")
+  if not best and sim_p and min_sim > 0 and sim_v >= min_sim then
+    return sim_p, 0, {}, bans, sim_v
+  end
+  return best, best_score, best_matched, bans, best_sim > -2 and best_sim or nil
+end
+
+-- Vector steps --------------------------------------------------------------------------------
+
+local function has_vectors()
+  return type(ain) == "table" and type(ain.embed) == "function" and type(ain.vectors) == "table"
+end
+
+local function warn(msg, fields)
+  if type(ain) == "table" and ain.log then ain.log("warn", msg, fields) end
+end
+
+local function fmt(x) return string.format("%.2f", x) end
+
+-- Near duplicates among cands (records that passed the exact-key check): dups[i] is the reason
+-- to skip cands[i], naming the earlier trend: one planned in the window (ain.vectors.search of
+-- kind "trend", its own key excluded) or an earlier line of this batch (vecs:dedup). Returns
+-- dups and the titles' vectors (nil when the step is off or embedding failed: logged).
+local function near_duplicates(cands, ctx, now)
+  local thr = setting(ctx, "dedup_threshold")
+  if thr <= 0 or #cands == 0 or not has_vectors() then return {}, nil end
+  local titles = {}
+  for i, c in ipairs(cands) do titles[i] = c.rec.title end
+  local vecs, err = ain.embed(titles)
+  if not vecs then
+    warn("planner: embedding failed, de-duplicating by key only", { error = err })
+    return {}, nil
+  end
+  local dups = {}
+  local since = now and (now - setting(ctx, "dedup_window_hours") * 3600) or nil
+  local hits, serr = ain.vectors.search(setting(ctx, "dedup_kind"), vecs, { k = 3, min = thr, since = since })
+  if not hits then
+    warn("planner: vector search failed, checking this batch only", { error = serr })
+    hits = {}
+  end
+  for i, c in ipairs(cands) do
+    for _, h in ipairs(hits[i] or {}) do
+      if h.id ~= c.key then
+        dups[i] = "near duplicate of planned trend \"" .. h.label .. "\" (" .. h.id
+          .. ", cosine " .. fmt(h.score) .. ")"
+        break
       end
     end
   end
-  return best, best_score, best_matched, bans
+  local batch = vecs:dedup(thr)
+  for i, c in ipairs(cands) do
+    local d = batch[i]
+    if d and not dups[i] then
+      local e = cands[d.row]
+      dups[i] = "near duplicate of line " .. tostring(e.line) .. " \"" .. e.rec.title
+        .. "\" (cosine " .. fmt(d.score) .. ")"
+    end
+  end
+  return dups, vecs
+end
+
+-- sims[i][persona_id]: cosine of cands[i]'s text to each persona's description (nil when off).
+local function persona_similarities(cands, personas, ctx)
+  if setting(ctx, "persona_min_similarity") <= 0 or #cands == 0 or not has_vectors() then
+    return nil
+  end
+  local descs, ids = {}, {}
+  for _, p in ipairs(personas) do
+    if type(p.description) == "string" and p.description:match("%w") then
+      descs[#descs + 1] = p.description
+      ids[#ids + 1] = p.id
+    end
+  end
+  if #descs == 0 then return nil end
+  local texts = {}
+  for i, c in ipairs(cands) do texts[i] = c.text end
+  local pv, err = ain.embed(descs)
+  local tv = pv and ain.embed(texts)
+  if not pv or not tv then
+    warn("planner: embedding failed, matching personas by topics only", { error = err })
+    return nil
+  end
+  local sims = {}
+  for i = 1, #cands do
+    local row = {}
+    for j, id in ipairs(ids) do row[id] = tv:cosine(i, pv, j) end
+    sims[i] = row
+  end
+  return sims
 end
 
 function M.plan(trends, ctx)
@@ -302,6 +403,8 @@ function M.plan(trends, ctx)
       trend_key = key }
   end
 
+  -- Pass 1: validity and the exact normalised key; what survives is a candidate.
+  local cands = {}
   for i, rec in ipairs(trends) do
     local why = type(rec) ~= "table" and "expected an object" or validate(rec)
     if why then
@@ -316,26 +419,48 @@ function M.plan(trends, ctx)
         seen[key] = rec._line or i
         local tags = opt(rec.tags) or {}
         local summary = opt(rec.summary)
-        local padded = " " .. M.normalize(table.concat({ rec.title, summary or "",
-          table.concat(tags, " ") }, " ")) .. " "
-        local p, score, matched, bans = choose_persona(padded, personas, ctx)
-        if not p then
-          skip(rec, i, #bans > 0 and ("banned topic for " .. table.concat(bans, ", ")
-            .. "; no other persona matches") or "no persona matches", key)
-        elseif planned[p.id .. "|" .. key] then
-          skip(rec, i, "already planned for " .. p.id, key)
-        else
-          tasks[#tasks + 1] = {
-            type = "generate_video",
-            persona_id = p.id,
-            priority = priority(rec, now, ctx),
-            payload = { trend_key = key, title = rec.title, summary = summary, tags = tags,
-              source = opt(rec.source), trend_id = opt(rec.id), topic_score = score,
-              matched = matched },
-          }
-        end
+        local text = table.concat({ rec.title, summary or "", table.concat(tags, " ") }, " ")
+        cands[#cands + 1] = { rec = rec, i = i, line = rec._line or i, key = key, tags = tags,
+          summary = summary, text = text, padded = " " .. M.normalize(text) .. " " }
       end
     end
+  end
+
+  -- Pass 2: near duplicates (embeddings), then persona matching.
+  local dups, vecs = near_duplicates(cands, ctx, now)
+  local sims = persona_similarities(cands, personas, ctx)
+  local new_rows, new_items = {}, {}
+  for ci, c in ipairs(cands) do
+    local rec, i, key = c.rec, c.i, c.key
+    if dups[ci] then
+      skip(rec, i, dups[ci], key)
+    else
+      local p, score, matched, bans, sim = choose_persona(c.padded, personas, ctx,
+        sims and sims[ci])
+      if not p then
+        skip(rec, i, #bans > 0 and ("banned topic for " .. table.concat(bans, ", ")
+          .. "; no other persona matches") or "no persona matches", key)
+      elseif planned[p.id .. "|" .. key] then
+        skip(rec, i, "already planned for " .. p.id, key)
+      else
+        tasks[#tasks + 1] = {
+          type = "generate_video",
+          persona_id = p.id,
+          priority = priority(rec, now, ctx),
+          payload = { trend_key = key, title = rec.title, summary = c.summary, tags = c.tags,
+            source = opt(rec.source), trend_id = opt(rec.id), topic_score = score,
+            matched = matched, persona_similarity = sim },
+        }
+        new_rows[#new_rows + 1] = ci
+        new_items[#new_items + 1] = { id = key, label = rec.title }
+      end
+    end
+  end
+  -- The planned trends join the window, so the next run (or node) sees them.
+  if vecs and #new_rows > 0 then
+    local ok, err = ain.vectors.add(setting(ctx, "dedup_kind"), vecs:select(new_rows),
+      new_items)
+    if not ok then warn("planner: storing trend vectors failed", { error = err }) end
   end
   table.sort(tasks, function(a, b)
     if a.priority ~= b.priority then return a.priority > b.priority end

@@ -4,6 +4,8 @@
 return {
   id = "coach_ava",
   display_name = "Coach Ava",
+  -- what planner.lua compares a trend with when no topic matches (ain.embed, docs/vectors.md)
+  description = "Practical fitness and health: workouts, running, marathons, walking, cycling, yoga, pilates, stretching, strength training, the gym, sleep and steps.",
   voice = { name = "en-us+f2", rate = 185, pitch = 55 },
   style = {
     palette = { bg1 = "#052e16", bg2 = "#15803d", text = "#ffffff", highlight = "#f97316" },

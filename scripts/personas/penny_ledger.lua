@@ -4,6 +4,8 @@
 return {
   id = "penny_ledger",
   display_name = "Penny Ledger",
+  -- what planner.lua compares a trend with when no topic matches (ain.embed, docs/vectors.md)
+  description = "Plain-spoken personal finance: money, savings, budgets, inflation, interest rates, mortgages, stocks, banks, central banks, pensions, taxes, salaries and the economy.",
   voice = { name = "en-us", rate = 170, pitch = 40 },
   style = {
     palette = { bg1 = "#111827", bg2 = "#374151", text = "#f9fafb", highlight = "#34d399" },

@@ -98,6 +98,13 @@ assert_eq "$(REQ=$(req '{"reason":"not needed"}') rec cancel "$O" POST "/v1/task
 # DAGs, audit
 dag=$(sql "select id from dags order by created_at limit 1")
 assert_eq "$(rec dags "$V" GET '/v1/dags?limit=1')" 200 "DAG list"
+# vectors (docs/vectors.md): no planner here, so no trends yet (tests/integration/vectors.sh has
+# the planner's); the shape and the refusals are what is recorded
+assert_eq "$(rec similar "$V" GET '/v1/similar?q=Apple%20M5%20chip%20benchmarks&k=3')" 200 "similar"
+grep -q '"results":\[\]' "$D/similar.body" || fail "similar: $(cat "$D/similar.body")"
+assert_eq "$(rec similar_badk "$V" GET '/v1/similar?q=x&k=0')" 400 "similar with k 0"
+assert_eq "$(rec similar_noq "$V" GET '/v1/similar?kind=trend')" 400 "similar without q"
+assert_eq "$(rec similar_badkind "$V" GET '/v1/similar?q=x&kind=Bad%20Kind')" 400 "similar, bad kind"
 dnext=$(body dags | jq -r .next)
 assert_eq "$(rec dags_after "$V" GET "/v1/dags?limit=5&after=$dnext")" 200 "DAG list page 2"
 assert_eq "$(rec dags_status "$V" GET '/v1/dags?status=running&persona=techie_tina')" 200 "DAG list filtered"

@@ -16,7 +16,13 @@
 //        scripts/agents/scriptwriter.lua writes it; with response_format json_schema its name
 //        must be "video_script" and its schema an object), {"hook","body","cta","hashtags"}
 //        made only of the trend's own words, within the "Words: target T, min A, max B" window
-//   GET  /stats                 {total, moderations, chat, rejected, by_input: {sha256: n}}
+//   POST /v1/embeddings         {model, input: string | [string], encoding_format?: "float",
+//                                dimensions?: number, user?: string}
+//        -> {object: "list", data: [{object: "embedding", index, embedding: [64 floats]}], model,
+//           usage} (OpenAI's shape). The vectors are a toy semantic model: each word is mapped to
+//           a concept (SYNONYMS: "unveils", "announced", "launches" are one) and hashed into 64
+//           dimensions, so rewordings with synonyms are near, which the lexical default is not.
+//   GET  /stats                 {total, moderations, chat, scripts, embeddings, rejected, by_input}
 //   POST /control               {fault, count?}: the next `count` (default 1) API requests get
 //                                the fault; {fault: null} clears. POST /control/reset zeroes stats.
 // Strict about the request: method, path, Content-Type application/json, Authorization
@@ -64,7 +70,15 @@ const MOD_CATEGORIES = ['harassment', 'harassment/threatening', 'hate', 'hate/th
   'illicit', 'illicit/violent', 'self-harm', 'self-harm/intent', 'self-harm/instructions',
   'sexual', 'sexual/minors', 'violence', 'violence/graphic'];
 
-const stats = { total: 0, moderations: 0, chat: 0, scripts: 0, rejected: 0, by_input: {} };
+const SYNONYMS = {
+  unveils: 'announce', unveiled: 'announce', announced: 'announce', announces: 'announce',
+  launches: 'announce', launched: 'announce', reveals: 'announce', revealed: 'announce',
+  chip: 'chip', chips: 'chip', processor: 'chip', silicon: 'chip',
+};
+const STOP = new Set(['a', 'an', 'the', 'by', 'of', 'to', 'in', 'on', 'for', 'and', 'is', 'new']);
+const EMB_DIMS = 64;
+
+const stats = { total: 0, moderations: 0, chat: 0, scripts: 0, embeddings: 0, rejected: 0, by_input: {} };
 let control = { fault: null, count: 0 };
 const markerSeen = {}; // sha256 of an input -> requests seen with a counted marker
 
@@ -235,6 +249,35 @@ function withContent(out, content, refusal) {
   return j;
 }
 
+function embedOne(text) {
+  const v = new Array(EMB_DIMS).fill(0);
+  const words = text.toLowerCase().replace(/[’']/g, '').split(/[^a-z0-9]+/).filter((w) => w && !STOP.has(w));
+  for (const w of words) {
+    const h = crypto.createHash('sha256').update(SYNONYMS[w] || w).digest();
+    v[h[0] % EMB_DIMS] += h[1] & 1 ? 1 : -1;
+  }
+  if (words.length === 0) v[0] = 1;
+  const n = Math.sqrt(v.reduce((a, x) => a + x * x, 0)) || 1;
+  return v.map((x) => x / n);
+}
+
+function embeddings(body) {
+  const bad = checkFields(body, { model: ['string', true], input: ['string|array', true],
+    encoding_format: ['string', false], dimensions: ['number', false], user: ['string', false] });
+  if (bad) return { status: 400, error: bad };
+  const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+  if (inputs.length === 0 || inputs.length > 2048 || inputs.some((x) => typeof x !== 'string' || x === '')) {
+    return { status: 400, error: ["Invalid 'input': expected 1..2048 non-empty strings.", 'input'] };
+  }
+  if (body.encoding_format !== undefined && body.encoding_format !== 'float') {
+    return { status: 400, error: ["Invalid 'encoding_format': only 'float' is served.", 'encoding_format'] };
+  }
+  const data = inputs.map((t, index) => ({ object: 'embedding', index, embedding: embedOne(t) }));
+  data.reverse(); // the order is the index's, not the position's: clients must use index
+  return { status: 200, text: inputs.join('\n'), json: { object: 'list', data, model: body.model,
+    usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } } };
+}
+
 // The fault of this request: header, then a marker in the input, then the control endpoint.
 function faultOf(req, text) {
   if (req.headers['x-fault']) return String(req.headers['x-fault']);
@@ -305,7 +348,7 @@ const server = http.createServer((req, res) => {
     const url = req.url.split('?')[0];
     if (url === '/stats' && req.method === 'GET') return sendJson(res, 200, stats);
     if (url === '/control/reset' && req.method === 'POST') {
-      for (const k of ['total', 'moderations', 'chat', 'scripts', 'rejected']) stats[k] = 0;
+      for (const k of ['total', 'moderations', 'chat', 'scripts', 'embeddings', 'rejected']) stats[k] = 0;
       stats.by_input = {};
       control = { fault: null, count: 0 };
       return sendJson(res, 200, { ok: true });
@@ -316,7 +359,8 @@ const server = http.createServer((req, res) => {
       control = { fault: c.fault || null, count: c.fault ? Number(c.count || 1) : 0 };
       return sendJson(res, 200, { ok: true, control });
     }
-    const route = { '/v1/moderations': moderation, '/v1/chat/completions': chat }[url];
+    const route = { '/v1/moderations': moderation, '/v1/chat/completions': chat,
+      '/v1/embeddings': embeddings }[url];
     if (!route) return oaError(res, 404, `Unknown request URL: ${req.method} ${url}.`, null, 'unknown_url');
     stats.total++;
     if (req.method !== 'POST') {
@@ -338,7 +382,8 @@ const server = http.createServer((req, res) => {
     }
     const out = route(body);
     if (out.status === 200) {
-      stats[url === '/v1/moderations' ? 'moderations' : 'chat']++;
+      stats[{ '/v1/moderations': 'moderations', '/v1/chat/completions': 'chat',
+        '/v1/embeddings': 'embeddings' }[url]]++;
       const h = crypto.createHash('sha256').update(out.text).digest('hex');
       stats.by_input[h] = (stats.by_input[h] || 0) + 1;
     }

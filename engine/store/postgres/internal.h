@@ -68,6 +68,8 @@ typedef enum {
   AIN__PG_DAG_LIST_STATUS,
   AIN__PG_DAG_LIST_PERSONA,
   AIN__PG_DAG_LIST_BOTH,
+  AIN__PG_VEC_PUT, /* vec.c */
+  AIN__PG_VEC_LOAD,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -201,6 +203,9 @@ int ain__pg_plan_media(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_media(ain_store_req_t *req, ain__pg_plan_t *plan);
 int ain__pg_plan_plan(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_plan(ain_store_req_t *req, ain__pg_plan_t *plan);
+/* vec.c: the same two halves for VEC_PUT, VEC_LOAD. */
+int ain__pg_plan_vec(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_vec(ain_store_req_t *req, ain__pg_plan_t *plan);
 /* kv.c: the same two halves for KV_GET, KV_PUT, KV_DELETE. */
 int ain__pg_plan_kv(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_kv(ain_store_req_t *req, ain__pg_plan_t *plan);

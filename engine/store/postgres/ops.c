@@ -263,6 +263,21 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
         AIN__PG_DAG_LIST_DEF("ain_dag_list_p", "d.persona_id = $4::text AND ", 4),
     [AIN__PG_DAG_LIST_BOTH] = AIN__PG_DAG_LIST_DEF(
         "ain_dag_list_sp", "d.status = $4::text AND d.persona_id = $5::text AND ", 5),
+    /* vec.c: rows as a JSON array [{i: item_id, l: label, t: created_at, v: hex}] */
+    [AIN__PG_VEC_PUT] = {"ain_vec_put",
+                         "INSERT INTO embeddings (kind, model, item_id, dims, vec, label, created_at) "
+                         "SELECT $1::text, $2::text, x.i, $3::int, decode(x.v, 'hex'), x.l, x.t "
+                         "FROM json_to_recordset($4::json) AS x(i text, l text, t bigint, v text) "
+                         "ON CONFLICT (kind, model, item_id) DO UPDATE SET "
+                         "seq = nextval(pg_get_serial_sequence('embeddings', 'seq')), "
+                         "dims = excluded.dims, vec = excluded.vec, label = excluded.label, "
+                         "created_at = excluded.created_at RETURNING item_id, seq",
+                         4},
+    [AIN__PG_VEC_LOAD] = {"ain_vec_load",
+                          "SELECT seq, item_id, label, created_at, dims, encode(vec, 'hex') "
+                          "FROM embeddings WHERE kind = $1::text AND model = $2::text "
+                          "AND seq > $3::bigint ORDER BY seq LIMIT $4::int",
+                          4},
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */
@@ -596,6 +611,9 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_KV_PUT:
   case AIN_STORE_KV_DELETE:
     return ain__pg_plan_kv(req, plan, now);
+  case AIN_STORE_VEC_PUT:
+  case AIN_STORE_VEC_LOAD:
+    return ain__pg_plan_vec(req, plan, now);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
@@ -848,6 +866,9 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_KV_PUT:
   case AIN_STORE_KV_DELETE:
     return ain__pg_parse_kv(req, plan);
+  case AIN_STORE_VEC_PUT:
+  case AIN_STORE_VEC_LOAD:
+    return ain__pg_parse_vec(req, plan);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:

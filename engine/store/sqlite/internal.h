@@ -169,6 +169,7 @@ int ain__store_sq_plan_commit(ain__sq_ctx_t *c); /* plan.c */
 int ain__store_sq_planned_list(ain__sq_ctx_t *c);
 int ain__store_sq_trends_list(ain__sq_ctx_t *c);
 int ain__store_sq_kv(ain__sq_ctx_t *c); /* KV_GET, KV_PUT, KV_DELETE (kv.c) */
+int ain__store_sq_vec(ain__sq_ctx_t *c); /* VEC_PUT, VEC_LOAD (vec.c) */
 /* review.c: VIDEO_JUDGED, REVIEW_LIST, REVIEW_DECIDE, RECEIPT_PUT, SETTING */
 int ain__store_sq_review(ain__sq_ctx_t *c);
 int ain__store_sq_wedge(ain__sq_ctx_t *c); /* wedge.c */
