@@ -6,7 +6,9 @@ shards = 0                                   -- one shard per CPU the pod may us
 log_level = "info"
 log_format = "json"                          -- one JSON object per line on stderr (deploy/logging/)
 scripts_dir = "/etc/ain/policies"            -- agents/, personas/, safety/: one ConfigMap each
-data_dir = "/var/lib/ain"                    -- cache and scratch; objects go to the object store
+data_dir = "/var/lib/ain"                    -- cache and scratch (an emptyDir)
+-- With several pods, objects must live in S3, not in data_dir (docs/deploy.md):
+-- objstore = { kind = "s3", s3 = { ... } }
 secrets_dir = "/etc/ain/secrets"             -- Secret ain-secrets, files mode 0400
 
 store = {
