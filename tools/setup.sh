@@ -31,9 +31,11 @@ RUNTIME=(build-essential cmake pkg-config ca-certificates
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
 # prometheus (promtool and the server) for the metrics and alerting-rule tests, wrk for bench/api
 # (its short form runs in the suite), chromium for the console's browser test (driven headless by
-# playwright-core from tools/node).
+# playwright-core from tools/node), podman, runc and mmdebstrap for deploy/test-image.sh (the
+# container image built and run; not in the suite). The Kubernetes manifests' test needs kubectl
+# >= 1.21 (kustomize v4+), which Debian 12 does not package (its kubernetes-client is 1.20).
 TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev prometheus
-  procps psmisc jq python3 nodejs npm curl openssl wrk chromium)
+  procps psmisc jq python3 nodejs npm curl openssl wrk chromium podman runc mmdebstrap)
 
 PKGS=("${RUNTIME[@]}")
 [ "$mode" = test ] && PKGS+=("${TEST[@]}")

@@ -27,7 +27,8 @@
 #define REG_DEFAULT_DEBOUNCE_MS 20
 #define REG_DEFAULT_PIN_POLL_MS 1000
 #define REG_MAX_STUCK 4 /* abandoned checks whose thread has not returned */
-#define NDIRS 3         /* agents, personas, safety: the folders watched */
+#define NDIRS 3         /* agents, personas, safety: the folders scanned */
+#define NWATCH (NDIRS + 1) /* those and scripts_dir itself (a Kubernetes ..data swap) */
 
 typedef struct {
   char module[128];
@@ -64,7 +65,8 @@ struct ain_lua_registry {
   uv_loop_t *loop;
   ain_lua_registry_opts_t o;
   char *scripts_dir;
-  uv_fs_event_t ev[NDIRS];
+  uv_fs_event_t ev[NWATCH]; /* ev[NDIRS] watches scripts_dir itself */
+  int watch_ok[NWATCH];      /* armed at the last try: a failure is logged once, not per event */
   uv_timer_t debounce, pin_timer;
   int handles_open;
   uv_mutex_t mu;
@@ -575,8 +577,47 @@ static void scan(ain_lua_registry_t *r, int force, int wait) {
   free(seen);
 }
 
+static void on_fs_event(uv_fs_event_t *ev, const char *filename, int events, int status);
+
+/* (Re)arms watch d on the folder its path names now. inotify watches an inode, not a path: when
+ * the folder is replaced (Kubernetes mounts a ConfigMap as `agents -> ..data/agents`, `..data ->
+ * ..<timestamp>`, and an update writes a new timestamped folder, renames a new `..data` over the
+ * old link and deletes the old folder), the old watch only reports the old folder's deletion and
+ * then goes silent. Re-resolving the path after each burst of events follows the swap; the watch on
+ * scripts_dir itself sees the `..data` rename even when no old file changed. Returns 1 if armed. */
+static int arm_watch(ain_lua_registry_t *r, int d) {
+  char dir[4200];
+  if (d == NDIRS) {
+    snprintf(dir, sizeof dir, "%s", r->scripts_dir);
+  } else {
+    snprintf(dir, sizeof dir, "%s/%s", r->scripts_dir, dirs[d]);
+  }
+  if (uv_is_active((uv_handle_t *)&r->ev[d])) {
+    uv_fs_event_stop(&r->ev[d]);
+  }
+  int rc = uv_fs_event_start(&r->ev[d], on_fs_event, dir, 0);
+  if (rc != 0 && r->watch_ok[d]) {
+    ain_log_warn("script registry: cannot watch %s: %s (SIGHUP still reloads)", dir,
+                 uv_strerror(rc));
+  } else if (rc == 0 && !r->watch_ok[d]) {
+    ain_log_info("script registry: watching %s again", dir);
+  }
+  r->watch_ok[d] = rc == 0;
+  return rc == 0;
+}
+
+/* Re-arm before scanning: a change after the re-arm raises an event, one before it is scanned. */
+static void rearm_and_scan(ain_lua_registry_t *r, int force, int wait) {
+  if (!r->closing) {
+    for (int d = 0; d < NWATCH; d++) {
+      arm_watch(r, d);
+    }
+  }
+  scan(r, force, wait);
+}
+
 static void on_debounce(uv_timer_t *t) {
-  scan(t->data, 0, 0);
+  rearm_and_scan(t->data, 0, 0);
 }
 
 static void on_fs_event(uv_fs_event_t *ev, const char *filename, int events, int status) {
@@ -758,17 +799,12 @@ int ain_lua_registry_new(uv_loop_t *loop, const ain_lua_registry_opts_t *opts,
   r->debounce.data = r->pin_timer.data = r->deadline.data = r;
   r->handles_open = 4; /* the timers and the hub; the fs events count themselves below */
   int watching = 0;
-  for (int d = 0; d < NDIRS; d++) {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/%s", r->scripts_dir, dirs[d]);
+  for (int d = 0; d < NWATCH; d++) {
     uv_fs_event_init(loop, &r->ev[d]);
     r->ev[d].data = r;
     r->handles_open++;
-    int rc = uv_fs_event_start(&r->ev[d], on_fs_event, dir, 0);
-    if (rc != 0) {
-      ain_log_warn("script registry: cannot watch %s: %s (SIGHUP still reloads)", dir,
-                   uv_strerror(rc));
-    } else {
+    r->watch_ok[d] = 1; /* so that a first failure is logged */
+    if (arm_watch(r, d) && d < NDIRS) {
       watching++;
     }
   }
@@ -791,7 +827,7 @@ void ain_lua_registry_reload(ain_lua_registry_t *r) {
     return;
   }
   ain_log_info("script registry: reloading every policy");
-  scan(r, 1, 0);
+  rearm_and_scan(r, 1, 0);
   poll_pins(r, 0);
 }
 
@@ -861,7 +897,7 @@ void ain_lua_registry_close(ain_lua_registry_t *r, void (*cb)(void *data), void 
   uv_close((uv_handle_t *)&r->deadline, on_closed);
   /* checks still running release their jobs themselves; none reports here any more */
   ain_worker_hub_close(r->hub, on_hub_closed, r);
-  for (int d = 0; d < NDIRS; d++) {
+  for (int d = 0; d < NWATCH; d++) {
     uv_close((uv_handle_t *)&r->ev[d], on_closed);
   }
 }

@@ -81,6 +81,14 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                              "Automatic publisher pauses and resumes made by this node because "
                              "of the review backlog (review.backlog_pause_at / _resume_at).",
                              AIN_OBS_COUNTER, 1, {"action"}, 0, {0}},
+    /* Worker utilisation for an autoscaler: running / capacity per pod (deploy/k8s). */
+    [AIN_M_STEPS_RUNNING] = {"ain_steps_running",
+                             "Steps in flight on this process's shards (claimed, not yet "
+                             "committed).",
+                             AIN_OBS_GAUGE, 0, {0}, 0, {0}},
+    [AIN_M_STEPS_CAPACITY] = {"ain_steps_capacity",
+                              "Steps this process may run at once: shards x queue.max_running.",
+                              AIN_OBS_GAUGE, 0, {0}, 0, {0}},
     [AIN_M_SERIES_OVERFLOW] = {"ain_metrics_series_overflow_total",
                                "Updates folded into the \"other\" series because a metric had "
                                "its maximum number of label sets.",

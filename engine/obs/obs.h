@@ -49,6 +49,8 @@ typedef enum {
   AIN_M_HEARTBEATS,          /* ain_node_heartbeats_total{result} */
   AIN_M_NODES_DECLARED_DEAD, /* ain_nodes_declared_dead_total */
   AIN_M_PUBLISH_GUARD,       /* ain_publishers_backlog_actions_total{action} */
+  AIN_M_STEPS_RUNNING,       /* ain_steps_running */
+  AIN_M_STEPS_CAPACITY,      /* ain_steps_capacity */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
   AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
   AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */

@@ -339,6 +339,7 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     e->nshards = started; /* only the shards that run can be told to stop */
     begin_stop(e);
   } else {
+    ain_obs_set(AIN_M_STEPS_CAPACITY, NULL, (double)e->nshards * cfg->queue.max_running);
     ain_log_info("engine started: node %s, %d shard(s), store %s", e->node_id, e->nshards,
                  ain_store_backend_name(e->store));
     uv_timer_start(&e->reap_timer, on_reap_timer, (uint64_t)cfg->queue.reap_interval_ms,

@@ -45,6 +45,7 @@ void ain__shard_link_step(ain_shard_t *sh, ain_step_t *step) {
   sh->steps = step;
   sh->running++;
   uv_mutex_unlock(&sh->watch_mu);
+  ain_obs_add(AIN_M_STEPS_RUNNING, NULL, 1);
 }
 
 static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
@@ -59,6 +60,7 @@ static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
   }
   sh->running--;
   uv_mutex_unlock(&sh->watch_mu);
+  ain_obs_add(AIN_M_STEPS_RUNNING, NULL, -1);
 }
 
 /* ---- finishing ------------------------------------------------------------------------------ */
