@@ -1,11 +1,14 @@
 /* The planner loop (see plan.h). One run is a chain of asynchronous steps on the main loop:
- *   read the source file + list persona ids (thread pool: blocking file I/O)
+ *   take the records the trend sources hold (sources/sources.h), read the source file + list
+ *   persona ids (thread pool: blocking file I/O)
  *   -> PLANNED_LIST (pairs planned before, for the policy's already_planned)
  *   -> planner.run({text}, {personas, already_planned}) in a policy host on this loop
  *   -> PLAN_COMMIT of the tasks it returned (the store skips pairs planned meanwhile)
  * Triggers that arrive while a run is in flight coalesce into one more run after it.
- * The source text is scrubbed of PII on the pool right after it is read (privacy/privacy.h).
- * Relies on: plan.h, lua/host.h, privacy/privacy.h, store/store.h, cJSON. */
+ * The source text and the sources' records are scrubbed of PII on the pool (privacy/privacy.h).
+ * After the run the sources' records are acked (committed, or nothing new in them) or released
+ * (the run failed: the next run sees them again).
+ * Relies on: plan.h, lua/host.h, privacy/privacy.h, sources/sources.h, store/store.h, cJSON. */
 #include "plan/plan.h"
 
 #include <cjson/cJSON.h>
@@ -18,6 +21,7 @@
 #include "core/util.h"
 #include "lua/host.h"
 #include "privacy/privacy.h"
+#include "sources/sources.h"
 
 #define DEBOUNCE_MS 250
 
@@ -39,12 +43,16 @@ struct ain_plan {
   ain_store_req_t req;
   int running, again, stopping, freeing;
   ain_plan_stats_t st;
+  ain_sources_t *sources; /* NULL without config key `sources` */
   /* the run in flight */
   char *text;
   size_t len;
   int read_rc;
   char read_err[512];
   ain_privacy_stats_t pii; /* what the source scrub replaced */
+  char *feeds;             /* the sources' records taken for this run (JSON Lines), or NULL */
+  size_t feeds_len, nfeeds;
+  int run_ok;              /* committed, or nothing to commit: the records are acked */
   char **personas;
   size_t npersonas;
   cJSON *result;
@@ -92,12 +100,15 @@ void ain_plan_stop(ain_plan_t *p) {
   if (p->call != NULL) {
     ain_lua_call_cancel(p->call, AIN_ESHUTDOWN, "the engine is stopping");
   }
+  ain_sources_stop(p->sources);
+  p->sources = NULL;
   maybe_free(p);
 }
 
 void ain_plan_stats(const ain_plan_t *p, ain_plan_stats_t *out) {
   *out = p->st;
-  out->running = p->running;
+  /* records pending in a source or a first attempt still out count as work (--until-idle) */
+  out->running = p->running || (p->sources != NULL && !ain_sources_settled(p->sources));
 }
 
 /* ---- one run -----------------------------------------------------------------------------------
@@ -106,6 +117,10 @@ void ain_plan_stats(const ain_plan_t *p, ain_plan_stats_t *out) {
 static void free_run(ain_plan_t *p) {
   free(p->text);
   p->text = NULL;
+  free(p->feeds);
+  p->feeds = NULL;
+  p->feeds_len = p->nfeeds = 0;
+  p->run_ok = 0;
   for (size_t i = 0; i < p->npersonas; i++) {
     free(p->personas[i]);
   }
@@ -125,6 +140,13 @@ static void free_run(ain_plan_t *p) {
 }
 
 static void end_run(ain_plan_t *p, int failed) {
+  if (p->nfeeds > 0 && p->sources != NULL) {
+    if (p->run_ok && !failed) {
+      ain_sources_ack(p->sources);
+    } else {
+      ain_sources_release(p->sources);
+    }
+  }
   free_run(p);
   p->running = 0;
   p->st.runs++;
@@ -150,9 +172,11 @@ static void on_committed(ain_store_req_t *req) {
   }
   int planned = req->u.plan_commit.planned;
   p->st.planned += planned;
-  ain_log_info("planner: %d new generate_video task(s) from %s (%zu already planned by another "
-               "run)",
-               planned, p->path, p->nitems - (size_t)planned);
+  p->run_ok = 1;
+  ain_log_info("planner: %d new generate_video task(s) from %s%s (%zu already planned by "
+               "another run)",
+               planned, p->path[0] ? p->path : "", p->nfeeds > 0 ? " and the trend sources" : "",
+               p->nitems - (size_t)planned);
   ain_store_req_cleanup(req);
   end_run(p, 0);
 }
@@ -162,6 +186,19 @@ static const char *jstr(cJSON *o, const char *k) {
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* "file:line" of a record the policy reported, or a feed record's "source#n". */
+static const char *line_of(ain_plan_t *p, cJSON *it, char *buf, size_t cap) {
+  cJSON *line = cJSON_GetObjectItemCaseSensitive(it, "line");
+  const char *src = jstr(it, "source");
+  if (cJSON_IsString(line)) {
+    snprintf(buf, cap, "%s", line->valuestring);
+  } else {
+    snprintf(buf, cap, "%s:%d", src != NULL ? src : p->path,
+             cJSON_IsNumber(line) ? (int)line->valuedouble : 0);
+  }
+  return buf;
+}
+
 /* Logs bad lines and skips; turns the policy's tasks into plan items. 0 or AIN_EINVAL. */
 static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
   p->result = cJSON_Parse(json);
@@ -169,17 +206,14 @@ static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
     return ain_err_set(err, AIN_EINVAL, "planner.run returned no object");
   }
   cJSON *it;
+  char where[4200];
   cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p->result, "bad")) {
-    cJSON *line = cJSON_GetObjectItemCaseSensitive(it, "line");
-    ain_log_warn("trends: %s:%d: line skipped: %s", p->path,
-                 cJSON_IsNumber(line) ? (int)line->valuedouble : 0,
+    ain_log_warn("trends: %s: line skipped: %s", line_of(p, it, where, sizeof where),
                  jstr(it, "error") ? jstr(it, "error") : "bad line");
     p->st.bad++;
   }
   cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p->result, "skipped")) {
-    cJSON *line = cJSON_GetObjectItemCaseSensitive(it, "line");
-    ain_log_debug("trends: %s:%d: not planned: %s", p->path,
-                  cJSON_IsNumber(line) ? (int)line->valuedouble : 0,
+    ain_log_debug("trends: %s: not planned: %s", line_of(p, it, where, sizeof where),
                   jstr(it, "reason") ? jstr(it, "reason") : "?");
     p->st.skipped++;
   }
@@ -239,7 +273,9 @@ static void on_policy(ain_lua_call_t *call, int status, const char *result_json,
     return;
   }
   if (p->nitems == 0 || p->stopping) {
-    ain_log_info("planner: nothing new to plan in %s", p->path);
+    ain_log_info("planner: nothing new to plan in %s%s", p->path,
+                 p->nfeeds > 0 ? " and the trend sources" : "");
+    p->run_ok = !p->stopping;
     end_run(p, 0);
     return;
   }
@@ -275,6 +311,9 @@ static void on_pairs(ain_store_req_t *req) {
   }
   ain_store_req_cleanup(req);
   cJSON_AddStringToObject(payload, "text", p->text);
+  if (p->feeds != NULL) {
+    cJSON_AddStringToObject(payload, "feeds", p->feeds);
+  }
   char *ctx_json = cJSON_PrintUnformatted(ctx), *payload_json = cJSON_PrintUnformatted(payload);
   cJSON_Delete(ctx);
   cJSON_Delete(payload);
@@ -300,7 +339,13 @@ static void on_pairs(ain_store_req_t *req) {
 /* On the pool: the source text and the persona ids (scripts_dir/personas/<id>.lua). */
 static void read_inputs(uv_work_t *w) {
   ain_plan_t *p = w->data;
-  int rc = ain_read_file(p->path, &p->text, &p->len);
+  int rc = 0;
+  if (p->path[0] != '\0') {
+    rc = ain_read_file(p->path, &p->text, &p->len);
+  } else {
+    p->text = ain_strdup(""); /* only the sources of config key `sources` */
+    p->len = 0;
+  }
   p->read_rc = rc;
   if (rc != 0) {
     snprintf(p->read_err, sizeof p->read_err, "%s", strerror(-rc));
@@ -310,6 +355,10 @@ static void read_inputs(uv_work_t *w) {
     ain_err_clear(&err);
     memset(&p->pii, 0, sizeof p->pii);
     p->read_rc = ain_privacy_scrub_lines(p->o.privacy, &p->text, &p->len, &p->pii, &err);
+    if (p->read_rc == 0 && p->feeds != NULL) {
+      /* the same scrub for every source: nothing from a feed or a stream is stored unscrubbed */
+      p->read_rc = ain_privacy_scrub_lines(p->o.privacy, &p->feeds, &p->feeds_len, &p->pii, &err);
+    }
     if (p->read_rc != 0) {
       snprintf(p->read_err, sizeof p->read_err, "%s", err.msg);
     }
@@ -381,6 +430,7 @@ static void trigger(ain_plan_t *p) {
     return;
   }
   p->running = 1;
+  ain_sources_take(p->sources, &p->feeds, &p->feeds_len, &p->nfeeds);
   p->work.data = p;
   int rc = uv_queue_work(p->loop, &p->work, read_inputs, after_read);
   if (rc != 0) {
@@ -409,9 +459,20 @@ static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int 
   uv_timer_start(&p->debounce, on_timer, DEBOUNCE_MS, 0);
 }
 
+/* A source has new records: one run once a burst of them settles. */
+static void on_records(void *data) {
+  ain_plan_t *p = data;
+  if (!p->stopping) {
+    uv_timer_start(&p->debounce, on_timer, DEBOUNCE_MS, 0);
+  }
+}
+
 int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **out, ain_err_t *err) {
   const char *src = opts->cfg->trends.source;
-  if (src == NULL || src[0] == '\0') {
+  if (src == NULL) {
+    src = "";
+  }
+  if (src[0] == '\0' && opts->cfg->sources.n == 0) {
     return ain_err_field(err, AIN_ECONFIG, "trends.source", "no trend source configured");
   }
   ain_plan_t *p = calloc(1, sizeof *p);
@@ -451,7 +512,7 @@ int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **ou
   uv_idle_init(loop, &p->fin);
   p->interval.data = p->debounce.data = p->fin.data = p;
   p->handles_open = 2;
-  if (uv_fs_event_init(loop, &p->watch) == 0) {
+  if (src[0] != '\0' && uv_fs_event_init(loop, &p->watch) == 0) {
     p->watch.data = p;
     p->handles_open++;
     p->watching = 1;
@@ -464,8 +525,17 @@ int ain_plan_start(uv_loop_t *loop, const ain_plan_opts_t *opts, ain_plan_t **ou
   uv_timer_start(&p->interval, on_timer, (uint64_t)cfg->trends.interval_ms,
                  (uint64_t)cfg->trends.interval_ms);
   uv_timer_start(&p->debounce, on_timer, 0, 0); /* the first run, on the next loop turn */
-  ain_log_info("planner: planning from %s (every %lld ms and when it changes)", p->path,
-               (long long)cfg->trends.interval_ms);
+  if (src[0] != '\0') {
+    ain_log_info("planner: planning from %s (every %lld ms and when it changes)", p->path,
+                 (long long)cfg->trends.interval_ms);
+  }
+  if (cfg->sources.n > 0) {
+    ain_sources_opts_t so = {.cfg = cfg, .store = opts->store, .on_records = on_records, .data = p};
+    rc = ain_sources_start(loop, &so, &p->sources, err);
+    if (rc != 0) {
+      ain_log_error("planner: trend sources not started: %s", err->msg);
+    }
+  }
   *out = p;
   return 0;
 }

@@ -345,13 +345,31 @@ function M.plan(trends, ctx)
 end
 
 -- The engine's entry point (engine/plan/ calls it on the main loop): payload.text is the JSON Lines
--- source as read from disk, ctx is plan()'s. Returns plan()'s {tasks, skipped} plus bad = the lines
--- parse_jsonl refused ({line, error}), so the engine can log them with the file's name.
+-- source as read from disk (trends.source, "" without one), payload.feeds the records of the
+-- trend sources (config key `sources`, docs/sources.md) as JSON Lines, one record per line with
+-- its `source`; ctx is plan()'s. Returns plan()'s {tasks, skipped} plus bad = the lines
+-- parse_jsonl refused ({line, error}, with source for a feed's), so the engine can log them with
+-- the file's or the source's name. File records come first: on a duplicate title the file wins.
 function M.run(payload, ctx)
   if type(payload) ~= "table" or type(payload.text) ~= "string" then
     return nil, "EINVAL: payload.text (the JSON Lines source) missing"
   end
+  if payload.feeds ~= nil and type(payload.feeds) ~= "string" then
+    return nil, "EINVAL: payload.feeds must be a string (JSON Lines)"
+  end
   local records, bad = M.parse_jsonl(payload.text)
+  if payload.feeds then
+    local frecs, fbad = M.parse_jsonl(payload.feeds)
+    for _, rec in ipairs(frecs) do
+      -- a feed record's line is its source and place in this run's batch ("hn#3")
+      rec._line = tostring(opt(rec.source) or "feed") .. "#" .. rec._line
+      records[#records + 1] = rec
+    end
+    for _, b in ipairs(fbad) do
+      b.source = "feeds"
+      bad[#bad + 1] = b
+    end
+  end
   local out, err = M.plan(records, ctx)
   if not out then return nil, err end
   out.bad = bad
