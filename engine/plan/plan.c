@@ -162,6 +162,16 @@ static void end_run(ain_plan_t *p, int failed) {
   }
 }
 
+/* What a run planned from, for its log lines: the file, the trend sources, or both. */
+static const char *inputs_of(const ain_plan_t *p, char *buf, size_t cap) {
+  if (p->path[0] == '\0') {
+    snprintf(buf, cap, "the trend sources");
+  } else {
+    snprintf(buf, cap, "%s%s", p->path, p->nfeeds > 0 ? " and the trend sources" : "");
+  }
+  return buf;
+}
+
 static void on_committed(ain_store_req_t *req) {
   ain_plan_t *p = req->data;
   if (req->status != 0) {
@@ -173,10 +183,10 @@ static void on_committed(ain_store_req_t *req) {
   int planned = req->u.plan_commit.planned;
   p->st.planned += planned;
   p->run_ok = 1;
-  ain_log_info("planner: %d new generate_video task(s) from %s%s (%zu already planned by "
-               "another run)",
-               planned, p->path[0] ? p->path : "", p->nfeeds > 0 ? " and the trend sources" : "",
-               p->nitems - (size_t)planned);
+  char what[4200];
+  ain_log_info("planner: %d new generate_video task(s) from %s (%zu already planned by another "
+               "run)",
+               planned, inputs_of(p, what, sizeof what), p->nitems - (size_t)planned);
   ain_store_req_cleanup(req);
   end_run(p, 0);
 }
@@ -273,8 +283,8 @@ static void on_policy(ain_lua_call_t *call, int status, const char *result_json,
     return;
   }
   if (p->nitems == 0 || p->stopping) {
-    ain_log_info("planner: nothing new to plan in %s%s", p->path,
-                 p->nfeeds > 0 ? " and the trend sources" : "");
+    char what[4200];
+    ain_log_info("planner: nothing new to plan in %s", inputs_of(p, what, sizeof what));
     p->run_ok = !p->stopping;
     end_run(p, 0);
     return;
