@@ -42,6 +42,7 @@ struct ain_plan {
   uv_work_t work;
   ain_store_req_t req;
   int running, again, stopping, freeing;
+  int last_failed; /* the last run failed: records it left pending do not hold --until-idle */
   ain_plan_stats_t st;
   ain_sources_t *sources; /* NULL without config key `sources` */
   /* the run in flight */
@@ -109,7 +110,8 @@ void ain_plan_stop(ain_plan_t *p) {
 void ain_plan_stats(const ain_plan_t *p, ain_plan_stats_t *out) {
   *out = p->st;
   /* records pending in a source or a first attempt still out count as work (--until-idle) */
-  out->running = p->running || (p->sources != NULL && !ain_sources_settled(p->sources));
+  out->running = p->running ||
+                 (p->sources != NULL && !p->last_failed && !ain_sources_settled(p->sources));
 }
 
 /* ---- one run -----------------------------------------------------------------------------------
@@ -150,6 +152,7 @@ static void end_run(ain_plan_t *p, int failed) {
       ain_sources_release(p->sources);
     }
   }
+  p->last_failed = failed || (p->nfeeds > 0 && !p->run_ok);
   free_run(p);
   p->running = 0;
   p->st.runs++;

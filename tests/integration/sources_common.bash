@@ -34,9 +34,12 @@ start_engine() {
   ENGINE_PID=$!
   CLEANUP_PIDS+=($ENGINE_PID)
 }
+# stop_engine: SIGTERM, and the engine must exit 0 (sources, timers and connections all closed).
 stop_engine() {
+  local rc=0
   kill -TERM "$ENGINE_PID" 2>/dev/null || true
-  wait "$ENGINE_PID" 2>/dev/null || true
+  wait "$ENGINE_PID" 2>/dev/null || rc=$?
+  [ "$rc" = 0 ] || { tail -20 "$T/run.err" >&2; fail "the engine exited $rc after SIGTERM"; }
 }
 
 # wait_for SECONDS WHAT 'CONDITION': until the shell condition holds (evaluated anew every 0.2 s,
