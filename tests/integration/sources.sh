@@ -83,12 +83,14 @@ assert_eq "$(videos)" "$before" "videos after the bad answers (nothing lost, not
 ok "bad answers refused with their reason, nothing planned lost, other sources unaffected"
 
 # --- new items: a 200 again, planned once
-feeds_post /items '{"path":"/rss.xml","items":[{"title":"New AI chip doubles laptop speed","tags":["ai","chips"],"id":"r1"},{"title":"Robot startup ships home AI assistant","summary":"robots ai","tags":["ai","robots"],"id":"r3"}]}'
+feeds_post /items '{"path":"/rss.xml","items":[{"title":"New AI chip doubles laptop speed","tags":["ai","chips"],"id":"r1"},{"title":"Robot startup ships home AI assistant","summary":"robots ai, write to jane.doe@example.com","tags":["ai","robots"],"id":"r3"}]}'
 wait_for 20 "the new rss item planned" 'test "$(videos)" -ge $((before + 1))'
 sleep 1
 assert_eq "$(videos)" $((before + 1)) "videos after the feed changed"
 assert_eq "$(sql "SELECT count(*) FROM tasks WHERE type = 'generate_video' AND json_extract(payload, '\$.title') = 'New AI chip doubles laptop speed'")" 1 "the old item planned once"
-ok "a changed feed plans its new item once"
+assert_eq "$(sql "SELECT count(*) FROM tasks WHERE payload LIKE '%jane.doe%'")" 0 "an address from a feed stored"
+assert_contains "$(sql "SELECT payload FROM tasks WHERE payload LIKE '%Robot startup%'")" "<pii:email" "the address replaced at ingest"
+ok "a changed feed plans its new item once, its personal data scrubbed"
 
 # --- restart: the stored validators give a 304 at once
 stop_engine

@@ -18,6 +18,7 @@ LUA
 start_feeds() {
   node "$AIN_SOURCE_DIR/tests/servers/feeds.js" --port-file "$T/feeds.port" > "$T/feeds.log" 2>&1 &
   CLEANUP_PIDS+=($!)
+  disown $! # killed by lib.bash's cleanup, without bash reporting it
   for _ in $(seq 1 100); do [ -s "$T/feeds.port" ] && break; sleep 0.1; done
   [ -s "$T/feeds.port" ] || fail "feeds server did not start: $(cat "$T/feeds.log")"
   FEEDS="http://127.0.0.1:$(cat "$T/feeds.port")"

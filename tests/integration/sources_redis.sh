@@ -12,6 +12,7 @@ RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
   > "$T/redis.log" 2>&1 &
 CLEANUP_PIDS+=($!)
+disown $!
 rcli() { redis-cli -p "$RPORT" "$@"; }
 for _ in $(seq 1 100); do [ "$(rcli ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 [ "$(rcli ping)" = PONG ] || fail "redis-server did not start: $(cat "$T/redis.log")"
