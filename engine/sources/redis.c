@@ -54,12 +54,23 @@ struct ain__redis {
   int64_t last_claim; /* ms */
   int stopping;
   int epoch; /* bumped on every reconnect: replies of an older connection are dropped */
+  /* Connect deadline. hiredis 0.14's libuv adapter drops a poll error (a refused connect on some
+   * kernels), so a connect can otherwise wait forever: past timeout_ms it counts as failed. */
+  uv_timer_t deadline;
 };
 
 static void read_next(ain__redis_t *r);
 static void reconnect(ain__redis_t *r, const char *why);
 
 /* ---- connections ------------------------------------------------------------------------------ */
+
+static void on_deadline_closed(uv_handle_t *h) {
+  ain__redis_t *r = h->data;
+  ain_sources_t *set = r->s->set;
+  r->s->redis = NULL;
+  free(r);
+  ain__src_unbusy(set);
+}
 
 static void conn_gone(conn_t *c) {
   ain__redis_t *r = c->r;
@@ -71,9 +82,9 @@ static void conn_gone(conn_t *c) {
   }
   ain_sources_t *set = r->s->set;
   free(c);
-  if (r->stopping && r->rd == NULL && r->cmd == NULL) {
-    r->s->redis = NULL;
-    free(r);
+  if (r->stopping && r->rd == NULL && r->cmd == NULL &&
+      !uv_is_closing((uv_handle_t *)&r->deadline)) {
+    uv_close((uv_handle_t *)&r->deadline, on_deadline_closed); /* frees r */
   }
   ain__src_unbusy(set);
 }
@@ -114,6 +125,7 @@ static void on_connect(const redisAsyncContext *ac, int status) {
   }
   c->up = 1;
   if (r->rd != NULL && r->rd->up && r->cmd != NULL && r->cmd->up) {
+    uv_timer_stop(&r->deadline);
     start_group(r);
   }
 }
@@ -142,7 +154,16 @@ static conn_t *connect_one(ain__redis_t *r) {
   return c;
 }
 
+static void on_deadline(uv_timer_t *t) {
+  ain__redis_t *r = t->data;
+  char why[300];
+  snprintf(why, sizeof why, "cannot connect to redis://%s:%d: no answer within %lld ms", r->host,
+           r->port, (long long)r->s->cfg->timeout_ms);
+  reconnect(r, why);
+}
+
 static void connect_both(ain__redis_t *r) {
+  uv_timer_start(&r->deadline, on_deadline, (uint64_t)r->s->cfg->timeout_ms, 0);
   r->epoch++;
   r->group_ready = r->reading = r->claiming = 0;
   r->own_done = 0;
@@ -170,6 +191,7 @@ static void reconnect(ain__redis_t *r, const char *why) {
     return; /* already backing off */
   }
   ain__src_error(r->s, why);
+  uv_timer_stop(&r->deadline);
   r->epoch++;
   drop(rd);
   drop(cmd);
@@ -480,6 +502,9 @@ int ain__src_redis_start(ain__src_t *s, ain_err_t *err) {
   memcpy(r->host, url, hl);
   r->host[hl] = '\0';
   s->redis = r;
+  uv_timer_init(s->set->loop, &r->deadline);
+  r->deadline.data = r;
+  s->set->busy++; /* the deadline timer: until its close callback */
   connect_both(r);
   return 0;
 }
@@ -492,8 +517,7 @@ void ain__src_redis_stop(ain__src_t *s) {
   r->stopping = 1;
   conn_t *rd = r->rd, *cmd = r->cmd;
   if (rd == NULL && cmd == NULL) {
-    s->redis = NULL;
-    free(r);
+    uv_close((uv_handle_t *)&r->deadline, on_deadline_closed); /* frees r */
     return;
   }
   drop(rd);

@@ -23,7 +23,8 @@ mv "$T/scripts/personas" "$T/personas.off" # the planner cannot plan: nothing ma
 config() { # CONSUMER CLAIM_IDLE_MS
   write_config "$T/ain-$1.lua" "$T/scripts" 'trends = { source = "", interval_ms = 600000 }' \
     "sources = { { name = \"push\", kind = \"redis\", url = \"redis://127.0.0.1:$RPORT\",
-      stream = \"trends\", group = \"ain\", consumer = \"$1\", claim_idle_ms = $2, batch = 2 } }"
+      stream = \"trends\", group = \"ain\", consumer = \"$1\", claim_idle_ms = $2, batch = 2,
+      timeout_ms = 2000, backoff_base_ms = 200, backoff_max_ms = 1000 } }"
 }
 config a 600000
 config b 300
@@ -78,11 +79,20 @@ stop_engine
 ok "entries of a dead consumer are claimed by another and planned once"
 
 # --- redis gone: the source fails with the reason and the engine keeps running
+joined() { grep -c 'consumer b of group ain' "$T/run.err" || true; }
+before_join=$(joined)
 start_engine "$T/ain-b.lua"
-sleep 1
+wait_for 20 "consumer b connected again" '[ "$(joined)" -gt "$before_join" ]'
 rcli shutdown nosave > /dev/null 2>&1 || true
 wait_for 20 "the source reports the lost connection" '[ "$(source_field "$T/ain-b.lua" push failures)" -ge 1 ]'
 kill -0 "$ENGINE_PID" || fail "the engine died with redis"
 stop_engine
 assert_contains "$(source_field "$T/ain-b.lua" push last_error)" "redis" "the error names redis"
+# and an engine that starts while redis is down: refused (or unanswered) connects back off
+errs=$(source_field "$T/ain-b.lua" push errors)
+start_engine "$T/ain-b.lua"
+wait_for 30 "connects to a stopped redis fail" '[ "$(source_field "$T/ain-b.lua" push errors)" -ge $((errs + 2)) ]'
+kill -0 "$ENGINE_PID" || fail "the engine died without redis"
+stop_engine
+assert_contains "$(source_field "$T/ain-b.lua" push last_error)" "cannot connect to redis://127.0.0.1:$RPORT" "the error names the server"
 ok "a lost redis is a failing source, not a failing engine"
