@@ -53,6 +53,9 @@ typedef enum {
   AIN_M_SOURCE_RECORDS,      /* ain_source_records_total{source} */
   AIN_M_SOURCE_UP,           /* ain_source_up{source} */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
+  AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
+  AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */
+  AIN_M_LLM_COST,            /* ain_llm_cost_total */
   AIN_M_COUNT
 } ain_obs_metric_t;
 
