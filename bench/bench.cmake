@@ -31,3 +31,10 @@ add_executable(bench_vector ${CMAKE_SOURCE_DIR}/bench/vector.c)
 target_link_libraries(bench_vector PRIVATE ain_engine)
 add_test(NAME bench.vector_short COMMAND bench_vector --short)
 set_tests_properties(bench.vector_short PROPERTIES LABELS bench TIMEOUT 600)
+# bench/planner: 10,000 feed items parsed and de-duplicated by planner.lua (issue 15); its short
+# form (1,000 items, the bar printed, not enforced) runs in the suite and checks the result.
+add_executable(bench_planner ${CMAKE_SOURCE_DIR}/bench/planner.c)
+target_link_libraries(bench_planner PRIVATE ain_engine)
+set_target_properties(bench_planner PROPERTIES ENABLE_EXPORTS ON)
+add_test(NAME bench.planner_short COMMAND bench_planner --short)
+set_tests_properties(bench.planner_short PROPERTIES LABELS bench TIMEOUT 300)

@@ -21,21 +21,24 @@ esac
 # espeak-ng (media steps), the caption font, lua-cjson (the policies' ain.json), utf8proc and
 # libstemmer (ain.text: Unicode normalization and Snowball stems), tesseract and pocketsphinx with
 # their English models (the inspect step: OCR and speech recognition of the rendered video for the
-# judge's output checks), h2o (its libuv build) and libjwt for the operator HTTP API (docs/api.md).
+# judge's output checks), h2o (its libuv build) and libjwt for the operator HTTP API (docs/api.md),
+# expat (RSS/Atom) and hiredis (Redis Streams) for the trend sources (docs/sources.md).
 RUNTIME=(build-essential cmake pkg-config ca-certificates
   libluajit-5.1-dev libuv1-dev libpq-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libssl-dev
   libespeak-ng-dev ffmpeg espeak-ng fonts-dejavu-core lua-cjson libutf8proc-dev libstemmer-dev
-  tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev)
+  tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev
+  libexpat1-dev libhiredis-dev)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
 # prometheus (promtool and the server) for the metrics and alerting-rule tests, wrk for bench/api
 # (its short form runs in the suite), chromium for the console's browser test (driven headless by
-# playwright-core from tools/node), podman, runc and mmdebstrap for deploy/test-image.sh (the
-# container image built and run; not in the suite). The Kubernetes manifests' test needs kubectl
-# >= 1.21 (kustomize v4+), which Debian 12 does not package (its kubernetes-client is 1.20).
+# playwright-core from tools/node), redis-server for the Redis Streams source test, podman, runc
+# and mmdebstrap for deploy/test-image.sh (the container image built and run; not in the suite).
+# The Kubernetes manifests' test needs kubectl >= 1.21 (kustomize v4+), which Debian 12 does not
+# package (its kubernetes-client is 1.20).
 TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev prometheus
-  procps psmisc jq python3 nodejs npm curl openssl wrk chromium podman runc mmdebstrap)
+  procps psmisc jq python3 nodejs npm curl openssl wrk chromium redis-server podman runc mmdebstrap)
 
 PKGS=("${RUNTIME[@]}")
 [ "$mode" = test ] && PKGS+=("${TEST[@]}")

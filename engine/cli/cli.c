@@ -65,6 +65,12 @@ static const ain_cli_verb_t verbs[] = {
      "  state (alive | dead | stopped; alive but silent past cluster.node_timeout_ms shows as\n"
      "  dead) and the age of its last heartbeat.",
      ain_cli_nodes},
+    {"sources", "list the trend sources and their health",
+     "ain sources [-c CONFIG] [--json]\n"
+     "  One row per trend source (config keys sources and trends.source): kind, health (ok |\n"
+     "  failing | backoff | never | unconfigured | file), records handed to the planner, fetches,\n"
+     "  304 answers, errors, the last success and the last error with its retry time.",
+     ain_cli_sources},
     {"events", "print state-change events (task, dag, review, node, publisher) as JSON lines",
      "ain events [-c CONFIG] [--after ID] [--types task,dag,review,node,publisher] [--follow]\n"
      "  The events of GET /v1/events, one {\"id\",\"event\",\"data\"} per line, oldest first.\n"

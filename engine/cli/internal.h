@@ -72,6 +72,7 @@ int ain_cli_judge(ain_cli_t *cli);   /* cli_judge.c */
 int ain_cli_test(ain_cli_t *cli);    /* cli_test.c */
 int ain_cli_events(ain_cli_t *cli);  /* cli_events.c */
 int ain_cli_nodes(ain_cli_t *cli); /* cli_nodes.c */
+int ain_cli_sources(ain_cli_t *cli); /* cli_sources.c */
 int ain_cli_review(ain_cli_t *cli);     /* cli_review.c */
 int ain_cli_video(ain_cli_t *cli);      /* cli_review.c */
 int ain_cli_similar(ain_cli_t *cli);    /* cli_similar.c */

@@ -30,7 +30,8 @@ typedef enum {
   K_FRACTION,
   K_NUMBER,
   K_SPAWN,
-  K_API
+  K_API,
+  K_SOURCES /* the `sources` array: config/sources.c */
 } key_kind_t;
 
 typedef struct {
@@ -165,6 +166,7 @@ static const config_key_t config_keys[] = {
     {"vectors.qdrant.timeout_ms", K_INT, OFF(vectors.qdrant.timeout_ms), 1, 600000},
     {"spawn", K_SPAWN, OFF(spawn), 0, 0},
     {"api", K_API, OFF(api), 0, 0},
+    {"sources", K_SOURCES, OFF(sources), 0, 0},
 };
 #undef OFF
 
@@ -267,6 +269,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->channels.outbox.safe_area.left = 60;
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
+  ain_sources_config_defaults(&cfg->sources);
 }
 
 void ain_config_free(ain_config_t *cfg) {
@@ -301,6 +304,7 @@ void ain_config_free(ain_config_t *cfg) {
   }
   ain_spawn_config_free(&cfg->spawn);
   ain_api_config_free(&cfg->api);
+  ain_sources_config_free(&cfg->sources);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -342,6 +346,7 @@ static const char *lua_kind_name(key_kind_t k) {
     return "a number";
   case K_SPAWN:
   case K_API:
+  case K_SOURCES:
     return "a table";
   }
   return "?";
@@ -362,6 +367,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
                                   err);
   case K_API:
     return ain_api_config_parse(L, (ain_api_config_t *)(base + k->offset), where, base_dir, err);
+  case K_SOURCES:
+    return ain_sources_config_parse(L, (ain_sources_config_t *)(base + k->offset), where,
+                                    base_dir, err);
   case K_TABLE: {
     if (t != LUA_TTABLE) {
       goto type_error;

@@ -89,6 +89,17 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
     [AIN_M_STEPS_CAPACITY] = {"ain_steps_capacity",
                               "Steps this process may run at once: shards x queue.max_running.",
                               AIN_OBS_GAUGE, 0, {0}, 0, {0}},
+    [AIN_M_SOURCE_FETCHES] = {"ain_source_fetches_total",
+                              "Attempts of each trend source (docs/sources.md): ok, not_modified "
+                              "(HTTP 304 or an unchanged file) or error.",
+                              AIN_OBS_COUNTER, 2, {"source", "result"}, 0, {0}},
+    [AIN_M_SOURCE_RECORDS] = {"ain_source_records_total",
+                              "Trend records each source handed to the planner.",
+                              AIN_OBS_COUNTER, 1, {"source"}, 0, {0}},
+    [AIN_M_SOURCE_UP] = {"ain_source_up",
+                         "1 when the source's last attempt succeeded, 0 when it failed or none "
+                         "has finished yet.",
+                         AIN_OBS_GAUGE, 1, {"source"}, 0, {0}},
     [AIN_M_SERIES_OVERFLOW] = {"ain_metrics_series_overflow_total",
                                "Updates folded into the \"other\" series because a metric had "
                                "its maximum number of label sets.",

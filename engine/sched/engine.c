@@ -131,7 +131,7 @@ static int planner_settled(ain_engine_t *e) {
 
 static void start_planner(ain_engine_t *e) {
   const ain_config_t *cfg = e->cfg;
-  if (cfg->trends.source == NULL || cfg->trends.source[0] == '\0') {
+  if ((cfg->trends.source == NULL || cfg->trends.source[0] == '\0') && cfg->sources.n == 0) {
     return;
   }
   char actor[200];

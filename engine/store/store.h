@@ -137,6 +137,21 @@ typedef struct {
   int64_t state_version;
 } ain_node_t;
 
+/* A trend source's row (sql/<be>/019_sources.sql, engine/sources/): validators, health, counts.
+ * Strings owned by whoever filled it (ain_source_state_free for store outputs). */
+typedef struct {
+  char *name, *kind, *url;
+  char *etag, *last_modified; /* as of the last fetch whose items the planner committed */
+  char *cursor;               /* redis: the last acknowledged entry id */
+  char *last_error;
+  int64_t last_success_at, last_error_at, backoff_until; /* ms since epoch, 0 = never */
+  int64_t failures;                                      /* consecutive errors */
+  int64_t fetches, not_modified, errors, items, refused;
+  int64_t updated_at;
+} ain_source_state_t;
+
+void ain_source_state_free(ain_source_state_t *s);
+
 /* A step's checkpoint (DESIGN §6): the object-store keys it produced and the result it reported,
  * keyed by (dag_id, step). A resumed DAG whose step finds its checkpoint and verifies every key
  * succeeds with the recorded result instead of doing the work again. */
@@ -280,6 +295,8 @@ typedef enum {
   AIN_STORE_LIST_DAGS,    /* DAG rows newest first, by status/persona, keyset pages */
   AIN_STORE_VEC_PUT,      /* embeddings rows (store/vec.c, <be>/vec.c): add or replace */
   AIN_STORE_VEC_LOAD,     /* embeddings of (kind, model) after a sequence number */
+  AIN_STORE_SOURCE_PUT,   /* upsert one trend source's row (store/source.c, <be>/source.c) */
+  AIN_STORE_SOURCE_LIST,  /* every trend source's row, by name */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -576,6 +593,11 @@ struct ain_store_req {
       ain_dag_t *dags; /* out: newest first (created_at, then id, descending) */
       size_t ndags;
     } list_dags;
+    struct {
+      const ain_source_state_t *in; /* SOURCE_PUT: the whole row (borrowed) */
+      ain_source_state_t *rows;     /* SOURCE_LIST out: by name, owned by the request */
+      size_t nrows;
+    } source;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */
@@ -657,6 +679,9 @@ void ain_store_req_retry(ain_store_req_t *req, const char *task_id);
 void ain_store_req_node_beat(ain_store_req_t *req, const ain_node_t *self, int64_t timeout_ms,
                              int stopping);
 void ain_store_req_nodes(ain_store_req_t *req);
+/* Trend sources' rows (store/source.c). PUT replaces the row named in->name (creating it). */
+void ain_store_req_source_put(ain_store_req_t *req, const ain_source_state_t *in);
+void ain_store_req_source_list(ain_store_req_t *req);
 void ain_store_req_archive(ain_store_req_t *req, int64_t older_than, int limit);
 /* Script registry ops (store/scripts.c). */
 void ain_store_req_script_put(ain_store_req_t *req, const char *module, const char *sha,

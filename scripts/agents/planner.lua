@@ -68,6 +68,12 @@ end
 
 function M.normalize(s)
   if type(s) ~= "string" then return "" end
+  if not s:find("[\128-\255]") then
+    -- ASCII only: the same rules as the loop below (apostrophe dropped, letters and digits
+    -- lowercased, anything else a space), in string-library calls instead of one per character
+    local t = s:gsub("'", ""):lower():gsub("%W+", " ")
+    return (t:gsub("^ ", ""):gsub(" $", ""))
+  end
   local out = {}
   for ch in s:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
     local cp = codepoint(ch)
@@ -93,17 +99,34 @@ end
 -- Keywords match whole words of the normalized text ("app" does not match "apple"). Scripts that
 -- do not separate words with spaces (CJK, lead bytes 0xE3..0xED) match as substrings instead.
 
+-- Keywords as they are searched for, memoised: a persona's keywords are the same for every trend
+-- of a run, and normalising them again per trend was most of the planner's time
+-- (bench/planner.c). A value is false (no letters), {plain = needle} (CJK: substring) or
+-- {padded = " needle "} (whole words).
+local KEYWORDS = {}
+
 local function has_keyword(padded, kw)
-  local nk = M.normalize(kw)
-  if nk == "" then return false end
-  if nk:find("[\227-\237]") then return padded:find(nk, 1, true) ~= nil end
-  return padded:find(" " .. nk .. " ", 1, true) ~= nil
+  local k = KEYWORDS[kw]
+  if k == nil then
+    local nk = M.normalize(kw)
+    k = nk ~= "" and (nk:find("[\227-\237]") and { plain = nk } or { padded = " " .. nk .. " " })
+    KEYWORDS[kw] = k
+  end
+  if not k then return false end
+  return padded:find(k.plain or k.padded, 1, true) ~= nil
 end
 
+-- A persona's topic keywords in a fixed order (ties are then broken the same way every run),
+-- sorted once per topics table.
+local SORTED = setmetatable({}, { __mode = "k" })
+
 local function sorted_keys(t)
-  local keys = {}
+  local keys = SORTED[t]
+  if keys then return keys end
+  keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end
   table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  SORTED[t] = keys
   return keys
 end
 
@@ -470,13 +493,28 @@ function M.plan(trends, ctx)
 end
 
 -- The engine's entry point (engine/plan/ calls it on the main loop): payload.text is the JSON Lines
--- source as read from disk, ctx is plan()'s. Returns plan()'s {tasks, skipped} plus bad = the lines
--- parse_jsonl refused ({line, error}), so the engine can log them with the file's name.
+-- source as read from disk (trends.source, "" without one), payload.feeds the records of the
+-- trend sources (config key `sources`, docs/sources.md), an array of objects each with its
+-- `source`; ctx is plan()'s. Returns plan()'s {tasks, skipped} plus bad = the lines parse_jsonl
+-- refused ({line, error}) and feed records that are not objects, so the engine can log them with
+-- the file's or the source's name. File records come first: on a duplicate title the file wins.
 function M.run(payload, ctx)
   if type(payload) ~= "table" or type(payload.text) ~= "string" then
     return nil, "EINVAL: payload.text (the JSON Lines source) missing"
   end
+  if payload.feeds ~= nil and type(payload.feeds) ~= "table" then
+    return nil, "EINVAL: payload.feeds must be an array of trend records"
+  end
   local records, bad = M.parse_jsonl(payload.text)
+  for i, rec in ipairs(payload.feeds or {}) do
+    if type(rec) ~= "table" or rec[1] ~= nil then
+      bad[#bad + 1] = { line = "feeds#" .. i, error = "expected a JSON object" }
+    else
+      -- a feed record's line is its source and place in this run's batch ("hn#3")
+      rec._line = tostring(opt(rec.source) or "feed") .. "#" .. i
+      records[#records + 1] = rec
+    end
+  end
   local out, err = M.plan(records, ctx)
   if not out then return nil, err end
   out.bad = bad

@@ -251,3 +251,39 @@ describe("planner.run (the engine's entry point)", function()
     assert.is_nil(r)
   end)
 end)
+
+describe("planner.run with the trend sources' records (payload.feeds)", function()
+  it("plans feed records after the file's, naming source and place", function()
+    local text = '{"title":"Apple M5 chip benchmarks leak","tags":["apple","ai"]}\n'
+    local feeds = {
+      { title = "APPLE M5 chip: benchmarks leak!", source = "hn", tags = { "ai" } },
+      { title = "New pasta recipe for busy cooks", source = "blog", tags = { "food", "recipe" } },
+      "not a record",
+    }
+    local r = assert(planner.run({ text = text, feeds = feeds },
+      { personas = H.personas(), now = NOW }))
+    assert.are.equal(2, #r.tasks)
+    local dup
+    for _, s in ipairs(r.skipped) do
+      if s.line == "hn#1" then dup = s end
+    end
+    assert.is_truthy(dup, "the feed's duplicate of the file's line is skipped")
+    assert.are.equal("duplicate of line 1", dup.reason)
+    assert.are.equal(1, #r.bad)
+    assert.are.same({ line = "feeds#3", error = "expected a JSON object" }, r.bad[1])
+    local sources = {}
+    for _, t in ipairs(r.tasks) do sources[t.payload.source or "file"] = true end
+    assert.is_true(sources.blog)
+  end)
+  it("refuses feeds that are not an array", function()
+    local r, err = planner.run({ text = "", feeds = "x" }, { personas = H.personas() })
+    assert.is_nil(r)
+    assert.matches("^EINVAL: payload.feeds", err)
+  end)
+  it("normalises ASCII-only text (the fast path) as the general path does", function()
+    for _, s in ipairs({ "Hello, World's  42!", "  --x--  ", "a\0b", "It's 9:30 a.m. (UTC)" }) do
+      -- a trailing non-ASCII symbol turns into a space and takes the general path
+      assert.are.equal(planner.normalize(s .. "\226\128\148"), planner.normalize(s))
+    end
+  end)
+end)

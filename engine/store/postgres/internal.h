@@ -70,6 +70,8 @@ typedef enum {
   AIN__PG_DAG_LIST_BOTH,
   AIN__PG_VEC_PUT, /* vec.c */
   AIN__PG_VEC_LOAD,
+  AIN__PG_SOURCE_PUT, /* source.c */
+  AIN__PG_SOURCE_LIST,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -209,6 +211,35 @@ int ain__pg_parse_vec(ain_store_req_t *req, ain__pg_plan_t *plan);
 /* kv.c: the same two halves for KV_GET, KV_PUT, KV_DELETE. */
 int ain__pg_plan_kv(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
 int ain__pg_parse_kv(ain_store_req_t *req, ain__pg_plan_t *plan);
+
+/* source.c: the same two halves for SOURCE_PUT and SOURCE_LIST; their statements. */
+int ain__pg_plan_source(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_source(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_SOURCE_COLS                                                                        \
+  "name, kind, url, etag, last_modified, cursor, last_error, last_success_at, last_error_at, "     \
+  "backoff_until, failures, fetches, not_modified, errors, items, refused, updated_at"
+#define AIN__PG_SOURCE_PUT_DEF                                                                     \
+  {"ain_source_put",                                                                               \
+   "INSERT INTO sources (" AIN__PG_SOURCE_COLS ", state_version) "                                 \
+   "SELECT $1::text, r.kind, coalesce(r.url, ''), r.etag, r.last_modified, r.cursor, "             \
+   "r.last_error, r.last_success_at, r.last_error_at, r.backoff_until, r.failures, r.fetches, "    \
+   "r.not_modified, r.errors, r.items, r.refused, $2::bigint, 1 "                                  \
+   "FROM json_to_record($3::json) AS r(kind text, url text, etag text, last_modified text, "       \
+   "cursor text, last_error text, last_success_at bigint, last_error_at bigint, "                  \
+   "backoff_until bigint, failures bigint, fetches bigint, not_modified bigint, errors bigint, "   \
+   "items bigint, refused bigint) "                                                                \
+   "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, url = excluded.url, "                   \
+   "etag = excluded.etag, last_modified = excluded.last_modified, cursor = excluded.cursor, "      \
+   "last_error = excluded.last_error, last_success_at = excluded.last_success_at, "                \
+   "last_error_at = excluded.last_error_at, backoff_until = excluded.backoff_until, "              \
+   "failures = excluded.failures, fetches = excluded.fetches, "                                    \
+   "not_modified = excluded.not_modified, errors = excluded.errors, items = excluded.items, "      \
+   "refused = excluded.refused, updated_at = excluded.updated_at, "                                \
+   "state_version = sources.state_version + 1",                                                    \
+   3}
+#define AIN__PG_SOURCE_LIST_DEF                                                                    \
+  {"ain_source_list",                                                                              \
+   "SELECT " AIN__PG_SOURCE_COLS " FROM sources ORDER BY name COLLATE \"C\"", 0}
 
 /* purge.c: the same two halves for PURGE. */
 int ain__pg_plan_purge(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
