@@ -19,8 +19,19 @@
 #include "core/log.h"
 #include "core/util.h"
 
-/* K_SPAWN, K_API: the whole `spawn` / `api` table is parsed by config/spawn.c / config/api.c. */
-typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE, K_FRACTION, K_SPAWN, K_API } key_kind_t;
+/* K_SPAWN, K_API, K_OBJSTORE: the whole `spawn` / `api` / `objstore` table is parsed by
+ * config/spawn.c / config/api.c / config/objstore.c. */
+typedef enum {
+  K_STRING,
+  K_INT,
+  K_BOOL,
+  K_PATH,
+  K_TABLE,
+  K_FRACTION,
+  K_SPAWN,
+  K_API,
+  K_OBJSTORE
+} key_kind_t;
 
 typedef struct {
   const char *name; /* "store.url" */
@@ -125,6 +136,7 @@ static const config_key_t config_keys[] = {
     {"channels.outbox.safe_area.left", K_INT, OFF(channels.outbox.safe_area.left), 0, 4096},
     {"spawn", K_SPAWN, OFF(spawn), 0, 0},
     {"api", K_API, OFF(api), 0, 0},
+    {"objstore", K_OBJSTORE, OFF(objstore), 0, 0},
 };
 #undef OFF
 
@@ -213,6 +225,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->channels.outbox.safe_area.left = 60;
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
+  ain_objstore_config_defaults(&cfg->objstore);
 }
 
 void ain_config_free(ain_config_t *cfg) {
@@ -237,6 +250,7 @@ void ain_config_free(ain_config_t *cfg) {
   }
   ain_spawn_config_free(&cfg->spawn);
   ain_api_config_free(&cfg->api);
+  ain_objstore_config_free(&cfg->objstore);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -277,6 +291,7 @@ static const char *lua_kind_name(key_kind_t k) {
     return "a number";
   case K_SPAWN:
   case K_API:
+  case K_OBJSTORE:
     return "a table";
   }
   return "?";
@@ -297,6 +312,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
                                   err);
   case K_API:
     return ain_api_config_parse(L, (ain_api_config_t *)(base + k->offset), where, base_dir, err);
+  case K_OBJSTORE:
+    return ain_objstore_config_parse(L, (ain_objstore_config_t *)(base + k->offset), where,
+                                     base_dir, err);
   case K_TABLE: {
     if (t != LUA_TTABLE) {
       goto type_error;
