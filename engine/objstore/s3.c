@@ -214,7 +214,7 @@ static int s3_put_file(ain_objstore_t *os, const char *src_path, const char *ext
     unlink(ckpt);
     rc = 0;
   } else if ((uint64_t)st.st_size >= s->mp_threshold) {
-    rc = ain__s3_put_multipart(s, src_path, fd, (uint64_t)st.st_size, sha_hex, key, err);
+    rc = ain__s3_put_multipart(s, fd, (uint64_t)st.st_size, sha_hex, md5_hex, key, err);
   } else {
     rc = put_single(s, fd, (uint64_t)st.st_size, sha_hex, sha, md5_hex, key, ext, err);
   }

@@ -211,6 +211,24 @@ int ain__s3_perform(ain__s3_t *s, ain__s3_req_t *r, const char *op, ain_err_t *e
     }
     hl = n;
   }
+  /* S3 wants the payload's hash on every request (s3rver refuses one without); curl 7.88 signs
+   * the header's value as the payload hash instead of hashing a body it streams. */
+  int has_sha = 0;
+  for (size_t i = 0; i < r->nheaders; i++) {
+    has_sha |= strncasecmp(r->headers[i], "x-amz-content-sha256:", 21) == 0;
+  }
+  if (!has_sha) {
+    struct curl_slist *n = curl_slist_append(
+        hl, (r->up_mem == NULL && r->up_fd < 0) || (r->up_mem != NULL && r->up_mem_len == 0)
+                ? "x-amz-content-sha256: "
+                  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+                : "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    if (n == NULL) {
+      rc = ain_err_set(err, AIN_ENOMEM, "s3 %s: no memory", op);
+      goto fail;
+    }
+    hl = n;
+  }
   h = curl_easy_init();
   if (h == NULL) {
     rc = ain_err_set(err, AIN_ENOMEM, "s3 %s: curl_easy_init failed", op);

@@ -75,9 +75,9 @@ void ain__s3_b64_sha256(const unsigned char d[32], char out[45]);
 /* Hex "ab…" (64) to 32 bytes; 0 or -1. */
 int ain__s3_unhex32(const char *hex, unsigned char out[32]);
 
-/* Multipart upload of path (size bytes, content sha256 hex) to key, resuming an earlier try of the
- * same content from its checkpoint under cache_dir/uploads/ (s3_multipart.c). */
-int ain__s3_put_multipart(ain__s3_t *s, const char *path, int fd, uint64_t size,
-                          const char *sha_hex, const char *key, ain_err_t *err);
+/* Multipart upload of fd (size bytes; its content's sha256 and md5 hex) to key, resuming an
+ * earlier try of the same content from its checkpoint under cache_dir/uploads/ (s3_multipart.c). */
+int ain__s3_put_multipart(ain__s3_t *s, int fd, uint64_t size, const char *sha_hex,
+                          const char *md5_hex, const char *key, ain_err_t *err);
 
 #endif
