@@ -25,3 +25,10 @@ add_executable(bench_api ${CMAKE_SOURCE_DIR}/bench/api.c ${CMAKE_SOURCE_DIR}/ben
                ${CMAKE_SOURCE_DIR}/bench/common.c)
 target_link_libraries(bench_api PRIVATE ain_engine)
 set_target_properties(bench_api PROPERTIES ENABLE_EXPORTS ON)
+# bench/s3: PUT/GET of a 100 MB object through the S3 object store vs curl alone (issue 15,
+# bench/s3.sh); its short form (8 MB, one round, bars not enforced) runs in the suite.
+add_executable(bench_s3 ${CMAKE_SOURCE_DIR}/bench/s3.c)
+target_link_libraries(bench_s3 PRIVATE ain_engine)
+add_test(NAME bench.s3_short COMMAND bash ${CMAKE_SOURCE_DIR}/bench/s3.sh 8 1)
+set_tests_properties(bench.s3_short PROPERTIES LABELS bench TIMEOUT 120 ENVIRONMENT
+  "AIN_BENCH_S3=$<TARGET_FILE:bench_s3>")

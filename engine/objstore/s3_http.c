@@ -250,6 +250,10 @@ int ain__s3_perform(ain__s3_t *s, ain__s3_req_t *r, const char *op, ain_err_t *e
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
   curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  /* Larger buffers than curl's 64 KiB: fewer callbacks and syscalls per 100 MB object (memory
+   * stays bounded: these are the only buffers a transfer has). */
+  curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L << 10);
   if (strcmp(r->method, "HEAD") == 0) {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (strcmp(r->method, "PUT") == 0) {
