@@ -52,6 +52,9 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *ud) {
     /* The file shrank or failed under us: abort rather than send a short body. */
     return CURL_READFUNC_ABORT;
   }
+  if (r->up_md5 != NULL) {
+    EVP_DigestUpdate(r->up_md5, buf, (size_t)got);
+  }
   x->up_pos += (uint64_t)got;
   return (size_t)got;
 }
@@ -60,6 +63,12 @@ static int seek_cb(void *ud, curl_off_t off, int origin) {
   xfer_t *x = ud;
   if (origin != SEEK_SET || off < 0) {
     return CURL_SEEKFUNC_CANTSEEK;
+  }
+  if (x->r->up_md5 != NULL && off != 0) {
+    return CURL_SEEKFUNC_CANTSEEK; /* the running MD5 can only start over */
+  }
+  if (x->r->up_md5 != NULL) {
+    EVP_DigestInit_ex(x->r->up_md5, EVP_md5(), NULL);
   }
   x->up_pos = (uint64_t)off;
   return CURL_SEEKFUNC_OK;
@@ -190,6 +199,9 @@ static int reset_sink(ain__s3_req_t *r) {
     return -1;
   }
   if (r->down_sha != NULL && EVP_DigestInit_ex(r->down_sha, EVP_sha256(), NULL) != 1) {
+    return -1;
+  }
+  if (r->up_md5 != NULL && EVP_DigestInit_ex(r->up_md5, EVP_md5(), NULL) != 1) {
     return -1;
   }
   return 0;

@@ -37,6 +37,7 @@ typedef struct {
   /* Upload from a file: up_len bytes at up_off, read as curl asks (never the whole in RAM). */
   int up_fd;
   uint64_t up_off, up_len;
+  EVP_MD_CTX *up_md5; /* if set: the MD5 of the bytes sent (as read), for the ETag check */
   /* Or from memory (CompleteMultipartUpload's XML). */
   const char *up_mem;
   size_t up_mem_len;
