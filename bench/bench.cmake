@@ -38,3 +38,10 @@ target_link_libraries(bench_planner PRIVATE ain_engine)
 set_target_properties(bench_planner PROPERTIES ENABLE_EXPORTS ON)
 add_test(NAME bench.planner_short COMMAND bench_planner --short)
 set_tests_properties(bench.planner_short PROPERTIES LABELS bench TIMEOUT 300)
+# bench/s3: PUT/GET of a 100 MB object through the S3 object store vs curl alone (issue 15,
+# bench/s3.sh); its short form (8 MB, one round, bars not enforced) runs in the suite.
+add_executable(bench_s3 ${CMAKE_SOURCE_DIR}/bench/s3.c)
+target_link_libraries(bench_s3 PRIVATE ain_engine)
+add_test(NAME bench.s3_short COMMAND bash ${CMAKE_SOURCE_DIR}/bench/s3.sh 8 1)
+set_tests_properties(bench.s3_short PROPERTIES LABELS bench TIMEOUT 120 ENVIRONMENT
+  "AIN_BENCH_S3=$<TARGET_FILE:bench_s3>")

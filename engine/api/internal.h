@@ -203,7 +203,7 @@ struct ain_api {
     double query_s; /* how long that read took */
     int ok;         /* the read succeeded */
   } metrics;
-  struct ain_objstore *objects; /* data_dir/objects, read by the media routes on workers */
+  struct ain_objstore *objects; /* the configured store (objstore/open.h), read on workers */
   unsigned char media_key[64];  /* HMAC key of media tickets (ticket.c) */
   size_t media_key_len;
   /* GET /v1/events: the poller, its ring and the open streams (events.c); NULL until used */

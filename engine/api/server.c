@@ -12,6 +12,7 @@
 #include "api/internal.h"
 #include "core/log.h"
 #include "objstore/objstore.h"
+#include "objstore/open.h"
 
 typedef struct {
   h2o_handler_t super;
@@ -248,12 +249,10 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
   uv_mutex_init(&api->metrics.mu);
   uv_mutex_init(&api->metrics.refresh_mu);
   configure_h2o(api);
-  char objects[4096];
-  snprintf(objects, sizeof objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
   if ((rc = ain__api_jwt_init(&api->jwt, cfg, err)) != 0 ||
       (rc = ain__api_tls_new(cfg, &api->ssl_ctx, err)) != 0 ||
       (rc = ain__api_ticket_init(api, err)) != 0 ||
-      (rc = ain_objstore_dir_open(objects, &api->objects, err)) != 0) {
+      (rc = ain_objstore_open(cfg, &api->objects, err)) != 0) {
     goto fail;
   }
   h2o_context_init(&api->ctx, &api->loop, &api->h2o);

@@ -19,7 +19,8 @@
 #include "core/log.h"
 #include "core/util.h"
 
-/* K_SPAWN, K_API: the whole `spawn` / `api` table is parsed by config/spawn.c / config/api.c. */
+/* K_SPAWN, K_API, K_OBJSTORE: the whole `spawn` / `api` / `objstore` table is parsed by
+ * config/spawn.c / config/api.c / config/objstore.c. */
 /* K_NUMBER: a finite number from min to max (a double). */
 typedef enum {
   K_STRING,
@@ -31,6 +32,7 @@ typedef enum {
   K_NUMBER,
   K_SPAWN,
   K_API,
+  K_OBJSTORE,
   K_SOURCES /* the `sources` array: config/sources.c */
 } key_kind_t;
 
@@ -167,6 +169,7 @@ static const config_key_t config_keys[] = {
     {"spawn", K_SPAWN, OFF(spawn), 0, 0},
     {"api", K_API, OFF(api), 0, 0},
     {"sources", K_SOURCES, OFF(sources), 0, 0},
+    {"objstore", K_OBJSTORE, OFF(objstore), 0, 0},
 };
 #undef OFF
 
@@ -270,6 +273,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
   ain_sources_config_defaults(&cfg->sources);
+  ain_objstore_config_defaults(&cfg->objstore);
 }
 
 void ain_config_free(ain_config_t *cfg) {
@@ -305,6 +309,7 @@ void ain_config_free(ain_config_t *cfg) {
   ain_spawn_config_free(&cfg->spawn);
   ain_api_config_free(&cfg->api);
   ain_sources_config_free(&cfg->sources);
+  ain_objstore_config_free(&cfg->objstore);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -347,6 +352,7 @@ static const char *lua_kind_name(key_kind_t k) {
   case K_SPAWN:
   case K_API:
   case K_SOURCES:
+  case K_OBJSTORE:
     return "a table";
   }
   return "?";
@@ -370,6 +376,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
   case K_SOURCES:
     return ain_sources_config_parse(L, (ain_sources_config_t *)(base + k->offset), where,
                                     base_dir, err);
+  case K_OBJSTORE:
+    return ain_objstore_config_parse(L, (ain_objstore_config_t *)(base + k->offset), where,
+                                     base_dir, err);
   case K_TABLE: {
     if (t != LUA_TTABLE) {
       goto type_error;

@@ -11,6 +11,7 @@
 
 #include "config/api.h"
 #include "config/sources.h"
+#include "config/objstore.h"
 #include "config/spawn.h"
 #include "core/err.h"
 
@@ -169,6 +170,7 @@ typedef struct {
   ain_spawn_config_t spawn; /* ain.spawn's allowlist, environment and limits (config/spawn.h) */
   ain_api_config_t api;     /* the operator HTTP API (config/api.h, engine/api/) */
   ain_sources_config_t sources; /* trend sources besides trends.source (config/sources.h) */
+  ain_objstore_config_t objstore; /* where artifacts live (config/objstore.h, engine/objstore/) */
 } ain_config_t;
 
 #define AIN_CONFIG_NODE_ID_MAX 128 /* bytes; node_id is also valid UTF-8 and printable */

@@ -211,9 +211,11 @@ static int dir_read_range(ain_objstore_t *s, const char *key, uint64_t offset, v
 
 static void dir_close(ain_objstore_t *s) { free(s); }
 
+/* No presigned URLs and no storage classes: a local folder has neither. */
 static const ain_objstore_vtab_t dir_vtab = {
     "dir",   dir_put_file, dir_get_path,   dir_exists, dir_verify,
-    dir_del, dir_stat,     dir_read_range, dir_close};
+    dir_del, dir_stat,     dir_read_range, dir_close,  NULL,
+    NULL};
 
 int ain_objstore_dir_open(const char *root, ain_objstore_t **out, ain_err_t *err) {
   if (root == NULL || root[0] == '\0') {

@@ -120,6 +120,36 @@ void ain_objstore_close(ain_objstore_t *s) {
   }
 }
 
+int ain_objstore_presign_get(ain_objstore_t *s, const char *key, int64_t ttl_s, char *out,
+                             size_t cap, ain_err_t *err) {
+  int rc = check(key, err);
+  if (rc == 0 && s->vt->presign_get == NULL) {
+    rc = ain_err_set(err, AIN_EINVAL, "objstore: the %s backend has no presigned URLs",
+                     s->vt->name);
+  }
+  if (rc == 0 && (ttl_s < 1 || ttl_s > 604800)) {
+    rc = ain_err_field(err, AIN_EINVAL, "ttl_s", "objstore presign: ttl %lld s outside 1..604800",
+                       (long long)ttl_s);
+  }
+  return rc ? rc : s->vt->presign_get(s, key, ttl_s, out, cap, err);
+}
+
+int ain_objstore_set_class(ain_objstore_t *s, const char *key, const char *storage_class,
+                           ain_err_t *err) {
+  int rc = check(key, err);
+  if (rc == 0 && s->vt->set_class == NULL) {
+    rc = ain_err_set(err, AIN_EINVAL, "objstore: the %s backend has no storage classes",
+                     s->vt->name);
+  }
+  if (rc == 0 && (storage_class == NULL || storage_class[0] == '\0' ||
+                  strspn(storage_class, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(storage_class))) {
+    rc = ain_err_field(err, AIN_EINVAL, "storage_class",
+                       "objstore: storage class \"%.32s\" is not [A-Z_]+",
+                       storage_class ? storage_class : "");
+  }
+  return rc ? rc : s->vt->set_class(s, key, storage_class, err);
+}
+
 int ain_objstore_sha256_copy(const char *path, const char *field, int dst_fd, char hex[65],
                              ain_err_t *err) {
   int rc = 0;

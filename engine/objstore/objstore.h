@@ -6,7 +6,10 @@
  * Threading: calls are synchronous file I/O (hashing a video reads all of it). Call them from the
  * libuv thread pool (uv_queue_work), never on a loop thread; a store may be used from several
  * threads at once (the dir backend keeps no mutable state after open).
- * Relies on: OpenSSL (EVP SHA-256), POSIX file I/O, core/err. */
+ * The S3 backend (s3*.c, docs/objstore.md) keeps the same contract over HTTP: put streams the file
+ * up (in parts past a threshold, resumable after a crash), get_path fills a local read cache.
+ * Relies on: OpenSSL (EVP SHA-256), POSIX file I/O, libcurl (S3), core/err. Opening the configured
+ * backend: objstore/open.h. */
 #ifndef AIN_OBJSTORE_OBJSTORE_H
 #define AIN_OBJSTORE_OBJSTORE_H
 
@@ -46,6 +49,12 @@ typedef struct {
   int (*read_range)(ain_objstore_t *s, const char *key, uint64_t offset, void *buf, size_t len,
                     size_t *got, ain_err_t *err);
   void (*close)(ain_objstore_t *s);
+  /* Optional (NULL: the backend has none). A URL anyone may GET the object from for ttl_s
+   * seconds (1 .. 604800); AIN_ENOTFOUND if absent. */
+  int (*presign_get)(ain_objstore_t *s, const char *key, int64_t ttl_s, char *out, size_t cap,
+                     ain_err_t *err);
+  /* Optional. Moves the object to a storage class ("STANDARD_IA", ...); 0 if it already is. */
+  int (*set_class)(ain_objstore_t *s, const char *key, const char *storage_class, ain_err_t *err);
 } ain_objstore_vtab_t;
 
 struct ain_objstore {
@@ -60,6 +69,19 @@ int ain_objstore_key_valid(const char *key, size_t len, ain_err_t *err);
  * ain_objstore_close(). */
 int ain_objstore_dir_open(const char *root, ain_objstore_t **out, ain_err_t *err);
 
+/* An S3 store (s3.c). Strings are copied; access_key/secret_key are wiped at close. */
+typedef struct {
+  const char *endpoint;   /* "http(s)://host[:port]" */
+  const char *bucket, *region;
+  int path_style;         /* 1: endpoint/bucket/key; 0: bucket.host/key */
+  const char *access_key, *secret_key;
+  uint64_t multipart_threshold, part_size; /* bytes */
+  long timeout_ms;
+  int retries;            /* more tries after a 5xx, 429 or broken transfer */
+  const char *cache_dir;  /* get_path's copies and the multipart checkpoints */
+} ain_objstore_s3_opts_t;
+int ain_objstore_s3_open(const ain_objstore_s3_opts_t *o, ain_objstore_t **out, ain_err_t *err);
+
 /* Validating wrappers: every key is checked before it reaches a backend. */
 int ain_objstore_put_file(ain_objstore_t *s, const char *src_path, const char *ext, char *key_out,
                           size_t cap, ain_err_t *err);
@@ -72,6 +94,12 @@ int ain_objstore_stat(ain_objstore_t *s, const char *key, ain_objstore_stat_t *s
 int ain_objstore_read_range(ain_objstore_t *s, const char *key, uint64_t offset, void *buf,
                             size_t len, size_t *got, ain_err_t *err);
 void ain_objstore_close(ain_objstore_t *s);
+/* A presigned GET URL (AIN_EINVAL naming the backend when it has none). */
+int ain_objstore_presign_get(ain_objstore_t *s, const char *key, int64_t ttl_s, char *out,
+                             size_t cap, ain_err_t *err);
+/* A storage-class change (AIN_EINVAL naming the backend when it has no classes). */
+int ain_objstore_set_class(ain_objstore_t *s, const char *key, const char *storage_class,
+                           ain_err_t *err);
 
 /* Hex SHA-256 of a file (65 bytes with NUL). Blocking. */
 int ain_objstore_sha256_file(const char *path, char hex[65], ain_err_t *err);

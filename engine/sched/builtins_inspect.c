@@ -19,6 +19,7 @@
 #include "core/util.h"
 #include "media/media.h"
 #include "objstore/objstore.h"
+#include "objstore/open.h"
 #include "sched/internal.h"
 
 typedef struct {
@@ -146,7 +147,7 @@ static void find_video(uv_work_t *w) {
   insp_t *s = w->data;
   ain_objstore_t *os = NULL;
   ain_err_clear(&s->work_err);
-  s->work_rc = ain_objstore_dir_open(s->objects, &os, &s->work_err);
+  s->work_rc = ain_objstore_open(s->cfg, &os, &s->work_err);
   if (s->work_rc == 0) {
     s->work_rc = ain_objstore_get_path(os, s->video_key, s->video, sizeof s->video, &s->work_err);
   }

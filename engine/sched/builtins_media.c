@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "objstore/objstore.h"
+#include "objstore/open.h"
 #include "obs/obs.h"
 #include "sched/media_step.h"
 
@@ -374,7 +375,7 @@ static int height(const ain__mstep_t *m) {
 /* Stores files[i] (ext[i]) into x->keys[i]. */
 static void put_files(ain__mstep_t *m, const char *const *files, const char *const *exts, int n) {
   ain_objstore_t *os = NULL;
-  m->work_rc = ain_objstore_dir_open(m->objects, &os, &m->work_err);
+  m->work_rc = ain_objstore_open(m->cfg, &os, &m->work_err);
   for (int i = 0; i < n && m->work_rc == 0; i++) {
     m->work_rc = ain_objstore_put_file(os, files[i], exts[i], X(m)->keys[i], sizeof X(m)->keys[i],
                                        &m->work_err);
@@ -644,7 +645,7 @@ static void render_prepare(ain__mstep_t *m) {
   size_t nw = 0;
   char *ass = NULL;
   if ((m->work_rc = mkdir_p(m->dir, &m->work_err)) != 0 ||
-      (m->work_rc = ain_objstore_dir_open(m->objects, &os, &m->work_err)) != 0 ||
+      (m->work_rc = ain_objstore_open(m->cfg, &os, &m->work_err)) != 0 ||
       (m->work_rc = ain_objstore_get_path(os, str_at(m->deps, "tts", "audio", NULL), x->audio_path,
                                           sizeof x->audio_path, &m->work_err)) != 0 ||
       (m->work_rc = ain_objstore_get_path(os, str_at(m->deps, "assets", "background", NULL),

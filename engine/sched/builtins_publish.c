@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "objstore/open.h"
 #include "obs/obs.h"
 #include "publish/publish.h"
 #include "sched/internal.h"
@@ -146,7 +147,7 @@ static void work_cb(uv_work_t *w) {
   pub_t *p = w->data;
   ain_objstore_t *os = NULL;
   ain_err_clear(&p->work_err);
-  p->work_rc = ain_objstore_dir_open(p->objects, &os, &p->work_err);
+  p->work_rc = ain_objstore_open(p->step->shard->engine->cfg, &os, &p->work_err);
   if (p->work_rc == 0) {
     ain_publish_req_t r = {.video_id = p->receipt_in.video_id,
                            .idempotency_key = p->receipt_in.idempotency_key,

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "objstore/objstore.h"
+#include "objstore/open.h"
 #include "sched/media_step.h"
 
 static ain_log_ctx_t log_ctx(const ain__mstep_t *m) {
@@ -24,7 +25,7 @@ static ain_log_ctx_t log_ctx(const ain__mstep_t *m) {
 static void verify_keys(ain__mstep_t *m) {
   ain_objstore_t *os = NULL;
   cJSON *keys = cJSON_Parse(m->art.keys), *k;
-  m->work_rc = ain_objstore_dir_open(m->objects, &os, &m->work_err);
+  m->work_rc = ain_objstore_open(m->cfg, &os, &m->work_err);
   if (m->work_rc == 0 && !cJSON_IsArray(keys)) {
     m->work_rc = ain_err_set(&m->work_err, AIN_EINVAL, "recorded keys are not a JSON array");
   }
