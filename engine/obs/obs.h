@@ -49,6 +49,8 @@ typedef enum {
   AIN_M_HEARTBEATS,          /* ain_node_heartbeats_total{result} */
   AIN_M_NODES_DECLARED_DEAD, /* ain_nodes_declared_dead_total */
   AIN_M_PUBLISH_GUARD,       /* ain_publishers_backlog_actions_total{action} */
+  AIN_M_OPENCLAW_CONNECTED,  /* ain_openclaw_connected */
+  AIN_M_OPENCLAW_CONNECTS,   /* ain_openclaw_connect_attempts_total{result} */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
   AIN_M_COUNT
 } ain_obs_metric_t;
