@@ -36,6 +36,7 @@ struct ain_openclaw {
   /* options, copied */
   char *url, *token_secret, *secrets_dir, *identity_path, *instance_id, *node_name;
   int64_t min_ms, max_ms;
+  int64_t stats_ms; /* node.host.stats at most this often */
 
   uv_thread_t thread;
   uv_loop_t loop;
@@ -59,6 +60,8 @@ struct ain_openclaw {
   int attempt; /* consecutive failures: the backoff exponent */
   int refused; /* the gateway refused the connect: retry at the slow end */
   int hello;   /* hello-ok received on this connection */
+  int pending_logged; /* "not approved yet" said on this connection */
+  int64_t stats_at;
   char last_error[256]; /* logged once until it changes */
   char *rx;
   size_t nrx;
@@ -192,6 +195,7 @@ static void send_connect(ain_openclaw_t *oc, const char *nonce, int64_t ts) {
  * loadAverage, memory free <= total). */
 static void send_stats(ain_openclaw_t *oc) {
   struct sysinfo si;
+  oc->stats_at = ain_now_ms();
   double load[3] = {0, 0, 0};
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   if (sysinfo(&si) != 0 || getloadavg(load, 3) != 3) {
@@ -261,9 +265,23 @@ static void on_message(ain_openclaw_t *oc, const char *text, size_t n) {
                  ? "; check the secret named by cluster.openclaw.token_secret"
                  : "");
       }
+    } else if (!ok && detail != NULL && strcmp(detail, "PAIRING_CHANGED") == 0) {
+      if (!oc->pending_logged) { /* once per connection: the operator's move, not ours */
+        ain_log_warn("openclaw: gateway %s has not approved node %s (device %.12s) yet: it is "
+                     "listed but its heartbeat is refused until an operator approves the pairing "
+                     "(openclaw nodes approve)",
+                     oc->url, oc->instance_id, oc->id.device_id);
+        oc->pending_logged = 1;
+      }
     } else if (!ok) {
       ain_log_debug("openclaw: gateway answered %s with %s: %s", id != NULL ? id : "?",
                     code != NULL ? code : "error", emsg != NULL ? emsg : "");
+    } else {
+      cJSON *pl = cJSON_GetObjectItem(m, "payload");
+      const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(pl, "reason"));
+      if (cJSON_IsFalse(cJSON_GetObjectItem(pl, "handled"))) {
+        ain_log_debug("openclaw: the gateway did not take our host stats: %s", why ? why : "?");
+      }
     }
   }
   cJSON_Delete(m);
@@ -318,20 +336,23 @@ static void dial(ain_openclaw_t *oc) {
       return;
     }
   }
-  char fullpath[600];
-  snprintf(fullpath, sizeof fullpath, "/%s", path);
+  char fullpath[600], host[600];
+  /* lws_parse_uri leaves the path's '/' off, except for a URL without one ("/") */
+  snprintf(fullpath, sizeof fullpath, "%s%s", path[0] == '/' ? "" : "/", path);
+  snprintf(host, sizeof host, "%s:%d", ads, port);
   struct lws_client_connect_info ci;
   memset(&ci, 0, sizeof ci);
   ci.context = oc->ctx;
   ci.address = ads;
   ci.port = port;
   ci.path = fullpath;
-  ci.host = ads;
+  ci.host = host;
   ci.origin = NULL;
   ci.ssl_connection = strcmp(prot, "wss") == 0 ? LCCSCF_USE_SSL : 0;
   ci.local_protocol_name = "ain-openclaw"; /* binds our callback; sends no subprotocol */
   ci.pwsi = &oc->wsi;
   oc->hello = 0;
+  oc->pending_logged = 0;
   clear_out(oc);
   if (oc->state != AIN_OPENCLAW_ERROR) {
     set_state(oc, AIN_OPENCLAW_CONNECTING);
@@ -415,6 +436,12 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
   case LWS_CALLBACK_CLIENT_CLOSED:
     oc->wsi = NULL;
     clear_out(oc);
+    uv_mutex_lock(&oc->mu);
+    int stopping = oc->stopping;
+    uv_mutex_unlock(&oc->mu);
+    if (stopping) {
+      return 0; /* our own close at shutdown */
+    }
     if (oc->hello) {
       oc->hello = 0;
       oc->attempt = 0;
@@ -442,7 +469,8 @@ static void on_wake(uv_async_t *a) {
     uv_stop(&oc->loop);
     return;
   }
-  if (fresh && oc->hello && oc->wsi != NULL) {
+  int64_t now = ain_now_ms();
+  if (fresh && oc->hello && oc->wsi != NULL && now - oc->stats_at >= oc->stats_ms) {
     send_stats(oc);
   }
 }
@@ -518,6 +546,7 @@ int ain_openclaw_start(const ain_openclaw_opts_t *o, ain_openclaw_t **out, ain_e
   oc->node_name = ain_strdup(o->node_name);
   oc->min_ms = o->reconnect_min_ms > 0 ? o->reconnect_min_ms : 1000;
   oc->max_ms = o->reconnect_max_ms >= oc->min_ms ? o->reconnect_max_ms : oc->min_ms;
+  oc->stats_ms = o->stats_interval_ms > 0 ? o->stats_interval_ms : 15000;
   oc->state = AIN_OPENCLAW_CONNECTING;
   oc->since = ain_now_ms();
   uv_mutex_init(&oc->mu);

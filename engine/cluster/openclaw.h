@@ -33,6 +33,7 @@ typedef struct {
   const char *instance_id;   /* this process: "node_id/pid" */
   const char *node_name;     /* the configured node_id: the gateway's display name */
   int64_t reconnect_min_ms, reconnect_max_ms;
+  int64_t stats_interval_ms; /* node.host.stats (the heartbeat the gateway shows) at most this often */
 } ain_openclaw_opts_t;
 
 typedef struct {

@@ -69,6 +69,8 @@ static const config_key_t config_keys[] = {
      3600000},
     {"cluster.openclaw.reconnect_max_ms", K_INT, OFF(cluster.openclaw.reconnect_max_ms), 10,
      3600000},
+    {"cluster.openclaw.stats_interval_ms", K_INT, OFF(cluster.openclaw.stats_interval_ms), 500,
+     3600000},
     {"retention", K_TABLE, 0, 0, 0},
     {"retention.finished_dags_days", K_INT, OFF(retention.finished_dags_days), 0, 36500},
     {"retention.interval_ms", K_INT, OFF(retention.interval_ms), 1000, 86400000},
@@ -189,6 +191,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->cluster.archive_after_ms = 300000;
   cfg->cluster.openclaw.reconnect_min_ms = 1000;
   cfg->cluster.openclaw.reconnect_max_ms = 30000;
+  cfg->cluster.openclaw.stats_interval_ms = 15000;
   cfg->retention.finished_dags_days = 30;
   cfg->retention.interval_ms = 3600000;
   cfg->lua.mem_limit_mb = 256;

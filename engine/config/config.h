@@ -63,6 +63,7 @@ typedef struct {
       char *url;          /* ws:// or wss:// of an OpenClaw Gateway; NULL = no presence there */
       char *token_secret; /* name of the secret holding the gateway token; NULL = no token */
       int64_t reconnect_min_ms, reconnect_max_ms; /* backoff bounds (with jitter) */
+      int64_t stats_interval_ms; /* heartbeat to the gateway (node.host.stats) at most this often */
     } openclaw;
   } cluster;
   struct {

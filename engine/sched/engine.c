@@ -175,7 +175,8 @@ static int start_openclaw(ain_engine_t *e, ain_err_t *err) {
                            .instance_id = instance,
                            .node_name = e->node_id,
                            .reconnect_min_ms = cfg->cluster.openclaw.reconnect_min_ms,
-                           .reconnect_max_ms = cfg->cluster.openclaw.reconnect_max_ms};
+                           .reconnect_max_ms = cfg->cluster.openclaw.reconnect_max_ms,
+                           .stats_interval_ms = cfg->cluster.openclaw.stats_interval_ms};
   return ain_openclaw_start(&o, &e->openclaw, err);
 }
 
