@@ -387,6 +387,10 @@ void ain_cluster_free(ain_cluster_t *c) {
     return;
   }
   ain_cluster_stop(c);
+  if (c->opts.openclaw != NULL && !c->beat_inflight) { /* the gateway state as we leave */
+    c->self.gateway = (char *)ain_openclaw_state_name(
+        ain_openclaw_state(c->opts.openclaw, &c->self.gateway_since));
+  }
   /* The "stopped" beat gets at most a second: a store that is down must not hold the exit (the
    * row then times out into "dead", which is also true). If it is still in flight, the store's
    * close fails it and its callback frees us. */

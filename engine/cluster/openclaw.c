@@ -31,6 +31,7 @@
 
 #define MAX_MESSAGE (8 << 20) /* hello-ok carries a snapshot; anything bigger is not for us */
 #define OUT_MAX 8
+#define HANDSHAKE_MS 20000 /* connect + upgrade + hello, or the attempt is cut */
 
 struct ain_openclaw {
   /* options, copied */
@@ -62,6 +63,7 @@ struct ain_openclaw {
   int hello;   /* hello-ok received on this connection */
   int pending_logged; /* "not approved yet" said on this connection */
   int64_t stats_at;
+  int64_t dialed_at; /* when the current attempt started */
   char last_error[256]; /* logged once until it changes */
   char *rx;
   size_t nrx;
@@ -310,6 +312,7 @@ static void schedule_retry(ain_openclaw_t *oc) {
   }
   d = d / 2 + (int64_t)(ain_random_u64() % (uint64_t)(d / 2 + 1));
   oc->attempt++;
+  ain_log_debug("openclaw: next attempt in %lld ms", (long long)d);
   uv_timer_start(&oc->retry_timer, on_retry, (uint64_t)d, 0);
 }
 
@@ -353,6 +356,7 @@ static void dial(ain_openclaw_t *oc) {
   ci.pwsi = &oc->wsi;
   oc->hello = 0;
   oc->pending_logged = 0;
+  oc->dialed_at = ain_now_ms();
   clear_out(oc);
   if (oc->state != AIN_OPENCLAW_ERROR) {
     set_state(oc, AIN_OPENCLAW_CONNECTING);
@@ -365,6 +369,7 @@ static void dial(ain_openclaw_t *oc) {
 }
 
 static void on_retry(uv_timer_t *t) {
+  ain_log_debug("openclaw: dialing %s", ((ain_openclaw_t *)t->data)->url);
   dial(t->data);
 }
 
@@ -452,6 +457,21 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
     schedule_retry(oc);
     return 0;
+  case LWS_CALLBACK_WSI_DESTROY:
+    /* Every end of a connection passes here, including ones lws reports no error for (a
+     * handshake it timed out on): no attempt may end without the next one scheduled. */
+    if (oc->wsi == wsi) {
+      oc->wsi = NULL;
+      clear_out(oc);
+    }
+    if (oc->wsi == NULL) {
+      if (oc->hello) {
+        oc->hello = 0;
+        set_state(oc, AIN_OPENCLAW_CONNECTING);
+      }
+      schedule_retry(oc);
+    }
+    return 0;
   default:
     return 0;
   }
@@ -472,6 +492,14 @@ static void on_wake(uv_async_t *a) {
   int64_t now = ain_now_ms();
   if (fresh && oc->hello && oc->wsi != NULL && now - oc->stats_at >= oc->stats_ms) {
     send_stats(oc);
+  }
+  /* The safety net, checked on each heartbeat: a handshake that hangs is cut, and a client with
+   * no connection and no retry pending gets one. */
+  if (oc->ctx != NULL && oc->wsi != NULL && !oc->hello && now - oc->dialed_at > HANDSHAKE_MS) {
+    lws_set_timeout(oc->wsi, PENDING_TIMEOUT_AWAITING_SERVER_RESPONSE, LWS_TO_KILL_ASYNC);
+  } else if (oc->ctx != NULL && oc->wsi == NULL &&
+             !uv_is_active((uv_handle_t *)&oc->retry_timer)) {
+    schedule_retry(oc);
   }
 }
 
