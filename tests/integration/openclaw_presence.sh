@@ -27,18 +27,25 @@ printf '%s' "$TOKEN" > "$T/secrets/gw_token"
 printf '%s' "$BAD" > "$T/secrets/bad_token"
 chmod 600 "$T/secrets/"*
 GW=""
+# The gateway gives its state lease 5 s at start-up (hard-coded) and exits when a loaded box misses
+# that; such a start is tried again, up to three times.
 start_gateway() {
-  HOME="$T/gw" OPENCLAW_STATE_DIR="$T/gw/state" OPENCLAW_GATEWAY_TOKEN="$TOKEN" \
-    "$NODE" "$OC/openclaw/openclaw.mjs" gateway run --allow-unconfigured --port "$PORT" \
-    --bind loopback --auth token >> "$T/gw.log" 2>&1 &
-  GW=$!
-  CLEANUP_PIDS+=("$GW")
-  for _ in $(seq 600); do
-    probe list > /dev/null 2>&1 && return 0
-    kill -0 "$GW" 2>/dev/null || { tail -20 "$T/gw.log" >&2; fail "the gateway exited"; }
-    sleep 0.5
+  for try in 1 2 3; do
+    HOME="$T/gw" OPENCLAW_STATE_DIR="$T/gw/state" OPENCLAW_GATEWAY_TOKEN="$TOKEN" \
+      "$NODE" "$OC/openclaw/openclaw.mjs" gateway run --allow-unconfigured --port "$PORT" \
+      --bind loopback --auth token >> "$T/gw.log" 2>&1 &
+    GW=$!
+    CLEANUP_PIDS+=("$GW")
+    for _ in $(seq 600); do
+      probe list > /dev/null 2>&1 && return 0
+      kill -0 "$GW" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -0 "$GW" 2>/dev/null && fail "the gateway did not answer within 300 s"
+    echo "# the gateway exited during start-up (try $try): $(grep -a 'failed to start' "$T/gw.log" | tail -1)" >&2
   done
-  fail "the gateway did not answer within 300 s"
+  tail -20 "$T/gw.log" >&2
+  fail "the gateway did not start in three tries"
 }
 stop_gateway() { kill "$GW"; for _ in $(seq 100); do kill -0 "$GW" 2>/dev/null || return 0; sleep 0.2; done; kill -9 "$GW"; }
 
