@@ -28,9 +28,9 @@ printf '%s' "$BAD" > "$T/secrets/bad_token"
 chmod 600 "$T/secrets/"*
 GW=""
 # The gateway gives its state lease 5 s at start-up (hard-coded) and exits when a loaded box misses
-# that; such a start is tried again, up to three times.
+# that; such a start is tried again, up to five times.
 start_gateway() {
-  for try in 1 2 3; do
+  for try in 1 2 3 4 5; do
     HOME="$T/gw" OPENCLAW_STATE_DIR="$T/gw/state" OPENCLAW_GATEWAY_TOKEN="$TOKEN" \
       "$NODE" "$OC/openclaw/openclaw.mjs" gateway run --allow-unconfigured --port "$PORT" \
       --bind loopback --auth token >> "$T/gw.log" 2>&1 &
@@ -45,7 +45,7 @@ start_gateway() {
     echo "# the gateway exited during start-up (try $try): $(grep -a 'failed to start' "$T/gw.log" | tail -1)" >&2
   done
   tail -20 "$T/gw.log" >&2
-  fail "the gateway did not start in three tries"
+  fail "the gateway did not start in five tries"
 }
 stop_gateway() { kill "$GW"; for _ in $(seq 100); do kill -0 "$GW" 2>/dev/null || return 0; sleep 0.2; done; kill -9 "$GW"; }
 
