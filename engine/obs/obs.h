@@ -52,6 +52,9 @@ typedef enum {
   AIN_M_OPENCLAW_CONNECTED,  /* ain_openclaw_connected */
   AIN_M_OPENCLAW_CONNECTS,   /* ain_openclaw_connect_attempts_total{result} */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
+  AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
+  AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */
+  AIN_M_LLM_COST,            /* ain_llm_cost_total */
   AIN_M_COUNT
 } ain_obs_metric_t;
 
