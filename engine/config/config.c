@@ -17,6 +17,7 @@
 
 #include "config/internal.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/util.h"
 
 /* K_SPAWN, K_API, K_OBJSTORE: the whole `spawn` / `api` / `objstore` table is parsed by
@@ -75,6 +76,15 @@ static const config_key_t config_keys[] = {
     {"cluster.node_timeout_ms", K_INT, OFF(cluster.node_timeout_ms), 200, 86400000},
     {"cluster.archive_interval_ms", K_INT, OFF(cluster.archive_interval_ms), 0, 86400000},
     {"cluster.archive_after_ms", K_INT, OFF(cluster.archive_after_ms), 0, 86400000 * 365LL},
+    {"cluster.openclaw", K_TABLE, 0, 0, 0},
+    {"cluster.openclaw.url", K_STRING, OFF(cluster.openclaw.url), 0, 0},
+    {"cluster.openclaw.token_secret", K_STRING, OFF(cluster.openclaw.token_secret), 0, 0},
+    {"cluster.openclaw.reconnect_min_ms", K_INT, OFF(cluster.openclaw.reconnect_min_ms), 10,
+     3600000},
+    {"cluster.openclaw.reconnect_max_ms", K_INT, OFF(cluster.openclaw.reconnect_max_ms), 10,
+     3600000},
+    {"cluster.openclaw.stats_interval_ms", K_INT, OFF(cluster.openclaw.stats_interval_ms), 500,
+     3600000},
     {"retention", K_TABLE, 0, 0, 0},
     {"retention.finished_dags_days", K_INT, OFF(retention.finished_dags_days), 0, 36500},
     {"retention.interval_ms", K_INT, OFF(retention.interval_ms), 1000, 86400000},
@@ -238,6 +248,9 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->cluster.node_timeout_ms = 15000;
   cfg->cluster.archive_interval_ms = 10000;
   cfg->cluster.archive_after_ms = 300000;
+  cfg->cluster.openclaw.reconnect_min_ms = 1000;
+  cfg->cluster.openclaw.reconnect_max_ms = 30000;
+  cfg->cluster.openclaw.stats_interval_ms = 15000;
   cfg->retention.finished_dags_days = 30;
   cfg->retention.interval_ms = 3600000;
   cfg->lua.mem_limit_mb = 256;
@@ -290,6 +303,8 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->media.preset);
   free(cfg->channels.outbox.kind);
   free(cfg->channels.outbox.dir);
+  free(cfg->cluster.openclaw.url);
+  free(cfg->cluster.openclaw.token_secret);
   ain_config_provider_t *pv[] = {&cfg->judge.providers.moderation, &cfg->judge.providers.llm};
   for (size_t i = 0; i < 2; i++) {
     free(pv[i]->url);
@@ -529,6 +544,44 @@ static int check_provider(const ain_config_provider_t *p, const char *prefix, co
   return 0;
 }
 
+/* cluster.openclaw: a ws:// or wss:// URL (the gateway's WebSocket), an optional secret name for
+ * its token (the token itself never appears in config), backoff bounds in order. */
+static int check_openclaw(const ain_config_t *cfg, const char *path, ain_err_t *err) {
+  const char *u = cfg->cluster.openclaw.url;
+  const char *t = cfg->cluster.openclaw.token_secret;
+  if (u == NULL) {
+    if (t != NULL) {
+      return ain_err_field(err, AIN_ECONFIG, "cluster.openclaw.url",
+                           "%s: 'cluster.openclaw.url' is required with token_secret (the "
+                           "gateway's WebSocket, such as \"ws://127.0.0.1:18789\")",
+                           path);
+    }
+    return 0;
+  }
+  size_t scheme = strncmp(u, "ws://", 5) == 0 ? 5 : strncmp(u, "wss://", 6) == 0 ? 6 : 0;
+  if (scheme == 0 || strlen(u) <= scheme || strlen(u) > 512 || strpbrk(u, " \t\r\n#") != NULL ||
+      u[scheme] == '/' || u[scheme] == ':') {
+    return ain_err_field(err, AIN_ECONFIG, "cluster.openclaw.url",
+                         "%s: 'cluster.openclaw.url' must be a ws:// or wss:// URL with a host "
+                         "and no spaces (up to 512 bytes), got '%s'",
+                         path, u);
+  }
+  if (t != NULL && !ain_secret_name_ok(t, strlen(t))) {
+    return ain_err_field(err, AIN_ECONFIG, "cluster.openclaw.token_secret",
+                         "%s: 'cluster.openclaw.token_secret' must name a secret (1 to 64 of "
+                         "A-Z a-z 0-9 _, and - . after the first), got '%s'",
+                         path, t);
+  }
+  if (cfg->cluster.openclaw.reconnect_max_ms < cfg->cluster.openclaw.reconnect_min_ms) {
+    return ain_err_field(err, AIN_ECONFIG, "cluster.openclaw.reconnect_max_ms",
+                         "%s: 'cluster.openclaw.reconnect_max_ms' (%lld) must not be below "
+                         "'cluster.openclaw.reconnect_min_ms' (%lld)",
+                         path, (long long)cfg->cluster.openclaw.reconnect_max_ms,
+                         (long long)cfg->cluster.openclaw.reconnect_min_ms);
+  }
+  return 0;
+}
+
 /* llm = {...}: a provider like the judge's, plus what only ain.llm reads. Prices and a
  * response_format without a url would configure nothing: refused, naming the missing key. */
 static int check_llm(const ain_config_t *cfg, const char *path, ain_err_t *err) {
@@ -705,7 +758,8 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
                        cfg->judge.reject, cfg->judge.pass);
     goto done;
   }
-  if ((rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
+  if ((rc = check_openclaw(cfg, path, err)) != 0 ||
+      (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
       (rc = check_llm(cfg, path, err)) != 0) {

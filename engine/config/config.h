@@ -61,6 +61,12 @@ typedef struct {
     int64_t node_timeout_ms;     /* a node silent this long is dead: its leases are fenced */
     int64_t archive_interval_ms; /* how often finished tasks move to the archive (0 = never) */
     int64_t archive_after_ms;    /* a finished task stays in the hot table this long */
+    struct {
+      char *url;          /* ws:// or wss:// of an OpenClaw Gateway; NULL = no presence there */
+      char *token_secret; /* name of the secret holding the gateway token; NULL = no token */
+      int64_t reconnect_min_ms, reconnect_max_ms; /* backoff bounds (with jitter) */
+      int64_t stats_interval_ms; /* heartbeat to the gateway (node.host.stats) at most this often */
+    } openclaw;
   } cluster;
   struct {
     int64_t finished_dags_days; /* finished DAGs (and lone tasks) older than this are purged; 0 = never */

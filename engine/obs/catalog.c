@@ -100,6 +100,14 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                          "1 when the source's last attempt succeeded, 0 when it failed or none "
                          "has finished yet.",
                          AIN_OBS_GAUGE, 1, {"source"}, 0, {0}},
+    [AIN_M_OPENCLAW_CONNECTED] = {"ain_openclaw_connected",
+                                  "1 while this node is connected to its OpenClaw Gateway "
+                                  "(cluster.openclaw), else 0.",
+                                  AIN_OBS_GAUGE, 0, {0}, 0, {0}},
+    [AIN_M_OPENCLAW_CONNECTS] = {"ain_openclaw_connect_attempts_total",
+                                 "Connection attempts to the OpenClaw Gateway by result: ok, "
+                                 "failed (unreachable, dropped) or refused (token, pairing).",
+                                 AIN_OBS_COUNTER, 1, {"result"}, 0, {0}},
     [AIN_M_SERIES_OVERFLOW] = {"ain_metrics_series_overflow_total",
                                "Updates folded into the \"other\" series because a metric had "
                                "its maximum number of label sets.",

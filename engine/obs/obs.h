@@ -54,6 +54,8 @@ typedef enum {
   AIN_M_SOURCE_FETCHES,      /* ain_source_fetches_total{source,result} */
   AIN_M_SOURCE_RECORDS,      /* ain_source_records_total{source} */
   AIN_M_SOURCE_UP,           /* ain_source_up{source} */
+  AIN_M_OPENCLAW_CONNECTED,  /* ain_openclaw_connected */
+  AIN_M_OPENCLAW_CONNECTS,   /* ain_openclaw_connect_attempts_total{result} */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
   AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
   AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */

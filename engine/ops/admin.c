@@ -58,6 +58,13 @@ cJSON *ain_ops_nodes_json(const ain_ops_nodes_t *ns) {
     cJSON_AddNumberToObject(o, "last_beat", (double)n->last_beat);
     cJSON_AddNumberToObject(o, "beat_age_ms", (double)(ns->now - n->last_beat));
     cJSON_AddNumberToObject(o, "state_version", (double)n->state_version);
+    if (n->gateway != NULL) { /* cluster.openclaw: the gateway connection as of its last beat */
+      cJSON *g = cJSON_AddObjectToObject(o, "gateway");
+      cJSON_AddStringToObject(g, "state", n->gateway);
+      cJSON_AddNumberToObject(g, "since", (double)n->gateway_since);
+    } else {
+      cJSON_AddNullToObject(o, "gateway");
+    }
     cJSON_AddItemToArray(arr, o);
   }
   return arr;

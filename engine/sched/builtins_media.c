@@ -76,12 +76,16 @@ static void slots_gauges(void) {
   ain_obs_set(AIN_M_RENDER_SLOTS_QUEUED, NULL, queued);
 }
 
-static int slot_limit(const ain__mstep_t *m) {
-  if (m->cfg->media.max_renders > 0) {
-    return (int)m->cfg->media.max_renders;
+int ain__mstep_render_slots(const ain_config_t *cfg) {
+  if (cfg->media.max_renders > 0) {
+    return (int)cfg->media.max_renders;
   }
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   return cores >= 4 ? (int)(cores / 2) : 1;
+}
+
+static int slot_limit(const ain__mstep_t *m) {
+  return ain__mstep_render_slots(m->cfg);
 }
 
 /* Gives the slot back; the next waiting render (any shard) gets it. On m's loop thread. */

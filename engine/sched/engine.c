@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "cluster/openclaw.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "plan/plan.h"
@@ -18,6 +19,7 @@
 #include "lua/registry.h"
 #include "obs/obs.h"
 #include "sched/internal.h"
+#include "sched/media_step.h"
 
 void ain_engine_store_config(const ain_config_t *cfg, ain_store_config_t *out) {
   memset(out, 0, sizeof *out);
@@ -149,6 +151,35 @@ static void start_planner(ain_engine_t *e) {
 }
 
 /* retention.finished_dags_days > 0: purge old finished DAGs from the main loop. */
+/* cluster.openclaw: presence at an OpenClaw Gateway, on a thread of its own. The device key lives
+ * under data_dir/openclaw/, one per node_id (characters outside [A-Za-z0-9._-] become '_'). */
+static int start_openclaw(ain_engine_t *e, ain_err_t *err) {
+  const ain_config_t *cfg = e->cfg;
+  if (cfg->cluster.openclaw.url == NULL) {
+    return 0;
+  }
+  char name[AIN_CONFIG_NODE_ID_MAX + 1], path[4096], instance[AIN_CONFIG_NODE_ID_MAX + 32];
+  snprintf(name, sizeof name, "%s", e->node_id);
+  for (char *p = name; *p; p++) {
+    int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             *p == '.' || *p == '-' || *p == '_';
+    *p = ok && !(p == name && *p == '.') ? *p : '_';
+  }
+  snprintf(path, sizeof path, "%s/openclaw/device-%s.pem", cfg->data_dir ? cfg->data_dir : "var",
+           name);
+  snprintf(instance, sizeof instance, "%s/%d", e->node_id, (int)getpid());
+  ain_openclaw_opts_t o = {.url = cfg->cluster.openclaw.url,
+                           .token_secret = cfg->cluster.openclaw.token_secret,
+                           .secrets_dir = cfg->secrets_dir,
+                           .identity_path = path,
+                           .instance_id = instance,
+                           .node_name = e->node_id,
+                           .reconnect_min_ms = cfg->cluster.openclaw.reconnect_min_ms,
+                           .reconnect_max_ms = cfg->cluster.openclaw.reconnect_max_ms,
+                           .stats_interval_ms = cfg->cluster.openclaw.stats_interval_ms};
+  return ain_openclaw_start(&o, &e->openclaw, err);
+}
+
 static void start_retention(ain_engine_t *e) {
   const ain_config_t *cfg = e->cfg;
   if (cfg->retention.finished_dags_days <= 0) {
@@ -373,8 +404,12 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
                              .poll_ms = cfg->queue.poll_ms,
                              .halted = &e->unhealthy,
                              .backlog_pause_at = cfg->review.backlog_pause_at,
-                             .backlog_resume_at = cfg->review.backlog_resume_at};
-    rc = ain_cluster_start(&e->loop, e->store, &co, &e->cluster, err);
+                             .backlog_resume_at = cfg->review.backlog_resume_at,
+                             .running = &e->steps_running,
+                             .max_renders = ain__mstep_render_slots(cfg)};
+    rc = start_openclaw(e, err);
+    co.openclaw = e->openclaw;
+    rc = rc != 0 ? rc : ain_cluster_start(&e->loop, e->store, &co, &e->cluster, err);
     if (rc != 0) {
       begin_stop(e);
     }
@@ -391,6 +426,8 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   }
   ain_cluster_free(e->cluster); /* records "stopped"; its timers close on the runs below */
   e->cluster = NULL;
+  ain_openclaw_free(e->openclaw); /* a clean close: the gateway drops the node at once */
+  e->openclaw = NULL;
 
   /* Final counts for the summary. */
   if (summary != NULL) {

@@ -92,6 +92,8 @@ struct ain_engine {
   struct ain_lua_registry *registry; /* policy sources (lua/registry.h), main loop */
   struct ain_cluster *cluster; /* heartbeat, dead-node fencing, archive (engine/cluster/) */
   ain__watchdog_t *watchdog; /* wedged shards, the stop deadline (watchdog.c) */
+  atomic_int steps_running;       /* over all shards: the capacity cluster.openclaw reports */
+  struct ain_openclaw *openclaw;  /* cluster.openclaw: gateway presence, or NULL */
   atomic_int unhealthy;           /* set by the watchdog: the cluster stops beating */
 };
 

@@ -65,6 +65,8 @@ void ain__mstep_work(ain__mstep_t *m, void (*fn)(ain__mstep_t *m), ain__mstep_fn
 void ain__mstep_fail(ain__mstep_t *m, int code, const char *msg, int permanent);
 /* Frees the state (scratch folder removed on the pool first). Detached or finished only. */
 void ain__mstep_release(ain__mstep_t *m);
+/* Render slots of this process: media.max_renders, or half the cores (at least 1). */
+int ain__mstep_render_slots(const ain_config_t *cfg);
 /* 1 if the step was cancelled while the operation that just ended was outstanding; the caller
  * must return at once (the state has been released). */
 int ain__mstep_detached(ain__mstep_t *m);

@@ -44,6 +44,7 @@ void ain__shard_link_step(ain_shard_t *sh, ain_step_t *step) {
   }
   sh->steps = step;
   sh->running++;
+  atomic_fetch_add(&sh->engine->steps_running, 1);
   uv_mutex_unlock(&sh->watch_mu);
   ain_obs_add(AIN_M_STEPS_RUNNING, NULL, 1);
 }
@@ -59,6 +60,7 @@ static void unlink_step(ain_shard_t *sh, ain_step_t *step) {
     step->next->prev = step->prev;
   }
   sh->running--;
+  atomic_fetch_sub(&sh->engine->steps_running, 1);
   uv_mutex_unlock(&sh->watch_mu);
   ain_obs_add(AIN_M_STEPS_RUNNING, NULL, -1);
 }

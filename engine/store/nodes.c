@@ -74,7 +74,8 @@ void ain_node_free(ain_node_t *n) {
   free(n->node);
   free(n->host);
   free(n->version);
-  n->id = n->node = n->host = n->version = NULL;
+  free(n->gateway);
+  n->id = n->node = n->host = n->version = n->gateway = NULL;
 }
 
 void ain__store_nodes_cleanup(ain_store_req_t *req) {

@@ -135,6 +135,11 @@ typedef struct {
   ain_node_state_t state;
   int64_t started_at, last_beat; /* ms since epoch */
   int64_t state_version;
+  /* Its OpenClaw Gateway connection (cluster.openclaw): "connected", "connecting" or "error",
+   * NULL when not configured; gateway_since is when it entered that state (ms). A beat writes
+   * them when gateway is set. */
+  char *gateway;
+  int64_t gateway_since;
 } ain_node_t;
 
 /* A trend source's row (sql/<be>/019_sources.sql, engine/sources/): validators, health, counts.

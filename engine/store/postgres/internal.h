@@ -53,6 +53,7 @@ typedef enum {
   AIN__PG_PLANNED_LIST,
   AIN__PG_TRENDS_LIST,
   AIN__PG_NODE_BEAT, /* nodes.c */
+  AIN__PG_NODE_GATEWAY,
   AIN__PG_NODES,
   AIN__PG_ARCHIVE,
   AIN__PG_REVIEW, /* review.c: every review/publish op is one call of ain_review_op() */

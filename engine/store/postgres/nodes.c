@@ -59,6 +59,12 @@ int ain__pg_plan_nodes(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now) 
     if (c->params[2] == NULL) {
       return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
     }
+    if (req->u.node_beat.self->gateway != NULL) { /* cluster.openclaw: sql/postgres/021 */
+      c = cmd(plan, AIN__PG_NODE_GATEWAY);
+      c->params[0] = ain_strdup(req->u.node_beat.self->id);
+      c->params[1] = ain_strdup(req->u.node_beat.self->gateway);
+      c->params[2] = i64(req->u.node_beat.self->gateway_since);
+    }
     return 0;
   case AIN_STORE_NODES:
     cmd(plan, AIN__PG_NODES);
@@ -108,6 +114,8 @@ static int parse_list(ain_store_req_t *req, const PGresult *r) {
     x->last_beat = num(r, i, 8);
     x->state_version = num(r, i, 9);
     x->running = (int)num(r, i, 10);
+    x->gateway = str(r, i, 11);
+    x->gateway_since = num(r, i, 12);
   }
   req->u.nodes.nodes = list;
   req->u.nodes.nnodes = (size_t)rows;

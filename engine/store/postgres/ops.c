@@ -216,11 +216,15 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                            "SELECT dead_nodes, expired FROM ain_node_beat($1::text, $2::bigint, "
                            "$3::json, $4::bigint, $5::boolean)",
                            5},
+    [AIN__PG_NODE_GATEWAY] = {"ain_node_gateway",
+                              "UPDATE nodes SET gateway = $2::text, gateway_since = $3::bigint "
+                              "WHERE id = $1::text",
+                              3},
     [AIN__PG_NODES] = {"ain_nodes",
                        "SELECT n.id, n.node, n.host, n.version, n.pid, n.shards, n.state, "
                        "n.started_at, n.last_beat, n.state_version, (SELECT count(*) FROM tasks t "
                        "WHERE t.status = 'running' AND left(t.lease_owner, length(n.id) + 1) = "
-                       "n.id || '/') FROM nodes n ORDER BY n.id",
+                       "n.id || '/'), n.gateway, n.gateway_since FROM nodes n ORDER BY n.id",
                        0},
     [AIN__PG_ARCHIVE] = {"ain_archive", "SELECT ain_archive($1::bigint, $2::integer)", 2},
     [AIN__PG_PURGE] = {"ain_purge",

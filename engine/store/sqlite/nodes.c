@@ -27,6 +27,10 @@ static const char *const sql_upsert =
     "shards = excluded.shards, last_beat = ?8, updated_at = ?8, "
     "state_version = state_version + (state <> excluded.state), state = excluded.state";
 
+/* The gateway connection (cluster.openclaw) rides on the beat: only nodes that have one write it. */
+static const char *const sql_gateway =
+    "UPDATE nodes SET gateway = ?2, gateway_since = ?3 WHERE id = ?1";
+
 /* Nodes silent too long become dead (each once: the write lock serializes beats). */
 static const char *const sql_declare =
     "UPDATE nodes SET state = 'dead', state_version = state_version + 1, updated_at = ?1 "
@@ -60,6 +64,17 @@ int ain__store_sq_node_beat(ain__sq_ctx_t *c) {
   if ((rc = finish_stmt(c, st, "recording the heartbeat")) != 0) {
     return rc;
   }
+  if (self->gateway != NULL) {
+    if ((st = ain__store_sq_prep(c, sql_gateway)) == NULL) {
+      return AIN_ESTORE;
+    }
+    ain__store_sq_bind_text(st, 1, self->id);
+    ain__store_sq_bind_text(st, 2, self->gateway);
+    sqlite3_bind_int64(st, 3, self->gateway_since);
+    if ((rc = finish_stmt(c, st, "recording the gateway state")) != 0) {
+      return rc;
+    }
+  }
   if ((st = ain__store_sq_prep(c, sql_declare)) == NULL) {
     return AIN_ESTORE;
   }
@@ -85,7 +100,8 @@ int ain__store_sq_nodes(ain__sq_ctx_t *c) {
   static const char *const sql =
       "SELECT n.id, n.node, n.host, n.version, n.pid, n.shards, n.state, n.started_at, "
       "n.last_beat, n.state_version, (SELECT count(*) FROM tasks t WHERE t.status = 'running' "
-      "AND substr(t.lease_owner, 1, length(n.id) + 1) = n.id || '/') FROM nodes n ORDER BY n.id";
+      "AND substr(t.lease_owner, 1, length(n.id) + 1) = n.id || '/'), n.gateway, "
+      "n.gateway_since FROM nodes n ORDER BY n.id";
   ain_node_t *list = NULL;
   size_t n = 0, cap = 0;
   int step, rc = 0;
@@ -122,6 +138,8 @@ int ain__store_sq_nodes(ain__sq_ctx_t *c) {
     x->last_beat = sqlite3_column_int64(st, 8);
     x->state_version = sqlite3_column_int64(st, 9);
     x->running = sqlite3_column_int(st, 10);
+    x->gateway = ain__store_sq_col_dup(st, 11);
+    x->gateway_since = sqlite3_column_int64(st, 12);
   }
   if (step != SQLITE_DONE) {
     rc = ain__store_sq_fail(c, "listing nodes");
