@@ -49,6 +49,10 @@ typedef enum {
   AIN_M_HEARTBEATS,          /* ain_node_heartbeats_total{result} */
   AIN_M_NODES_DECLARED_DEAD, /* ain_nodes_declared_dead_total */
   AIN_M_PUBLISH_GUARD,       /* ain_publishers_backlog_actions_total{action} */
+  AIN_M_TRACE_SPANS_EXPORTED,  /* ain_trace_spans_exported_total */
+  AIN_M_TRACE_SPANS_DROPPED,   /* ain_trace_spans_dropped_total{reason} */
+  AIN_M_TRACE_EXPORT_FAILURES, /* ain_trace_export_failures_total */
+  AIN_M_TRACE_QUEUE,           /* ain_trace_queue_spans */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
   AIN_M_COUNT
 } ain_obs_metric_t;

@@ -140,7 +140,8 @@ static void start_planner(ain_engine_t *e) {
                         .store = e->store,
                         .registry = e->registry,
                         .actor = actor,
-                        .privacy = e->privacy};
+                        .privacy = e->privacy,
+                        .trace = e->trace};
   ain_err_t err;
   ain_err_clear(&err);
   if (ain_plan_start(&e->loop, &po, &e->planner, &err) != 0) {
@@ -291,6 +292,11 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   ain_progress_init(&e->progress);
   snprintf(e->node_id, sizeof e->node_id, "%s", cfg->node_id);
   int rc = init_main(e, err);
+  if (rc == 0 && cfg->tracing.enabled) {
+    char instance[200];
+    snprintf(instance, sizeof instance, "%s/%d", e->node_id, (int)getpid());
+    rc = ain_trace_start(&cfg->tracing, instance, &e->trace, err);
+  }
   if (rc == 0) {
     rc = ain_privacy_start(cfg->secrets_dir, &e->privacy, err);
   }
@@ -390,6 +396,10 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   }
   ain_cluster_free(e->cluster); /* records "stopped"; its timers close on the runs below */
   e->cluster = NULL;
+  /* Every span producer (shards, planner) has stopped: flush, bounded by
+   * tracing.shutdown_timeout_ms. */
+  ain_trace_stop(e->trace);
+  e->trace = NULL;
 
   /* Final counts for the summary. */
   if (summary != NULL) {
@@ -415,6 +425,8 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   }
   free(e->shards);
 fail_store:
+  ain_trace_stop(e->trace); /* NULL unless the start failed after it */
+  e->trace = NULL;
   ain_lua_registry_close(e->registry, NULL, NULL); /* NULL when on_shard_exited closed it */
   e->registry = NULL;
   if (e->store != NULL) {
