@@ -17,6 +17,7 @@
  * suite's form). */
 #include <math.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,7 +196,17 @@ static double lua_call_ns(int n) {
 
 /* One drain of n no-op tasks on a fresh store, with metrics and tracing both on (exporting to
  * endpoint) or both off; tasks/s. */
-static double traced_drain(int n, int on, int round, const char *endpoint, int shards) {
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
+/* *cpu: the process's CPU seconds per task (every thread: shards, the exporter, the sink), the
+ * steadier figure on a shared machine. */
+static double traced_drain(int n, int on, int round, const char *endpoint, int shards,
+                           double *cpu) {
   char url[600];
   snprintf(url, sizeof url, "sqlite:%s/traced-%d-%d.db", tmpdir, round, on);
   bench_enqueue_noop(url, n, 1000, NULL);
@@ -210,10 +221,12 @@ static double traced_drain(int n, int on, int round, const char *endpoint, int s
   ain_run_summary_t sum;
   ain_err_t err;
   uint64_t t0 = ain_mono_ns();
+  double c0 = cpu_s();
   if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
     bench_die("engine", &err);
   }
   double s = bench_secs_since(t0);
+  *cpu = (cpu_s() - c0) / n;
   if (sum.store.tasks[AIN_TASK_SUCCEEDED] != n) {
     fprintf(stderr, "bench_queue: only %lld of %d tasks succeeded\n",
             (long long)sum.store.tasks[AIN_TASK_SUCCEEDED], n);
@@ -248,15 +261,18 @@ static int traced_main(int argc, char **argv) {
   printf("bench/queue --traced: N=%d, %d round(s), SQLite, %ld cores, load %.2f, receiver %s\n",
          n, rounds, sysconf(_SC_NPROCESSORS_ONLN), load[0], endpoint);
   fflush(stdout);
-  double off[50], on[50];
+  double off[50], on[50], coff[50], con[50];
   for (int r = 0; r < rounds; r++) {
     /* alternate the order, so a drift of the machine's load favours neither */
     int first = r % 2;
     for (int k = 0; k < 2; k++) {
       int traced = k == 0 ? first : !first;
-      double rate = traced_drain(n, traced, r, endpoint, 0);
+      double cpu = 0;
+      double rate = traced_drain(n, traced, r, endpoint, 0, &cpu);
       (traced ? on : off)[r] = rate;
-      printf("  round %d %-6s %8.0f tasks/s\n", r + 1, traced ? "traced" : "off", rate);
+      (traced ? con : coff)[r] = cpu;
+      printf("  round %d %-6s %8.0f tasks/s, %.1f us CPU per task\n", r + 1,
+             traced ? "traced" : "off", rate, cpu * 1e6);
       fflush(stdout);
     }
   }
@@ -265,6 +281,10 @@ static int traced_main(int argc, char **argv) {
   double moff = rounds % 2 ? off[rounds / 2] : (off[rounds / 2 - 1] + off[rounds / 2]) / 2;
   double mon = rounds % 2 ? on[rounds / 2] : (on[rounds / 2 - 1] + on[rounds / 2]) / 2;
   double ratio = mon / moff;
+  qsort(coff, (size_t)rounds, sizeof *coff, bench_cmp_double);
+  qsort(con, (size_t)rounds, sizeof *con, bench_cmp_double);
+  double mcoff = rounds % 2 ? coff[rounds / 2] : (coff[rounds / 2 - 1] + coff[rounds / 2]) / 2;
+  double mcon = rounds % 2 ? con[rounds / 2] : (con[rounds / 2 - 1] + con[rounds / 2]) / 2;
   double exported = ain_obs_get(AIN_M_TRACE_SPANS_EXPORTED, NULL);
   const char *reasons[] = {"queue_full", "export_failed", "shutdown"};
   double dropped = 0;
@@ -276,6 +296,8 @@ static int traced_main(int argc, char **argv) {
   printf("drain, metrics+tracing on / off (median of %d): %.0f / %.0f tasks/s = %.3f (bar >= 0.95: "
          "%s)\n",
          rounds, mon, moff, ratio, ratio >= 0.95 ? "met" : "MISSED");
+  printf("CPU per task, off / on (median): %.1f / %.1f us; ratio off/on %.3f\n", mcoff * 1e6,
+         mcon * 1e6, mcoff / mcon);
   printf("spans: %.0f exported, %.0f dropped, %lld received by the sink in %lld request(s) "
          "(want %lld)\n",
          exported, dropped, received, sink ? bench_otlp_sink_requests(sink) : -1LL,

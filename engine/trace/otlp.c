@@ -1,7 +1,6 @@
 /* Spans and their OTLP JSON encoding (opentelemetry-proto's ExportTraceServiceRequest in the
  * protobuf-JSON mapping, with OTLP's own deviations: trace and span ids as lower-case hex rather
- * than base64). Built with cJSON on the exporter thread, never on a shard. */
-#include <cjson/cJSON.h>
+ * than base64). Encoded on the exporter thread, never on a shard. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,84 +88,156 @@ void ain_span_free(ain_span_t *s) {
   free(s);
 }
 
-/* {"key": k, "value": {"stringValue": v}} */
-static void kv_str(cJSON *arr, const char *key, const char *v) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "key", key);
-  cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "value"), "stringValue", v);
-  cJSON_AddItemToArray(arr, o);
+/* ---- the encoder: written straight into one growing buffer (a cJSON tree would cost ~40
+ * allocations per span, on a machine whose cores the shards need) ------------------------------ */
+
+typedef struct {
+  char *p;
+  size_t n, cap;
+} buf_t;
+
+static void reserve(buf_t *b, size_t more) {
+  if (b->n + more + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + more + 1) {
+      cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (p == NULL) {
+      abort();
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+}
+
+static void put(buf_t *b, const char *s, size_t n) {
+  reserve(b, n);
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+}
+
+#define PUT(b, lit) put((b), lit, sizeof lit - 1)
+
+/* A JSON string: quotes, \" \\ and control characters escaped; other bytes (UTF-8) as they are. */
+static void put_str(buf_t *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  reserve(b, strlen(s) + 2);
+  b->p[b->n++] = '"';
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if (*c == '"' || *c == '\\') {
+      reserve(b, 2);
+      b->p[b->n++] = '\\';
+      b->p[b->n++] = (char)*c;
+    } else if (*c < 0x20) {
+      reserve(b, 6);
+      memcpy(b->p + b->n, "\\u00", 4);
+      b->p[b->n + 4] = hex[*c >> 4];
+      b->p[b->n + 5] = hex[*c & 15];
+      b->n += 6;
+    } else {
+      reserve(b, 1);
+      b->p[b->n++] = (char)*c;
+    }
+  }
+  reserve(b, 1);
+  b->p[b->n++] = '"';
 }
 
 /* int64 in the protobuf-JSON mapping is a decimal string (a double cannot hold every value) */
-static void add_int64(cJSON *o, const char *key, int64_t v) {
-  char b[24];
-  snprintf(b, sizeof b, "%" PRId64, v);
-  cJSON_AddStringToObject(o, key, b);
+static void put_int64(buf_t *b, int64_t v) {
+  char t[24];
+  int k = snprintf(t, sizeof t, "\"%" PRId64 "\"", v);
+  put(b, t, (size_t)k);
 }
 
-static cJSON *span_json(const ain_span_t *s) {
+static void put_id(buf_t *b, const uint8_t *id, size_t n) {
   char hex[33];
-  cJSON *o = cJSON_CreateObject();
-  ain_trace_hex(s->ctx.trace_id, 16, hex);
-  cJSON_AddStringToObject(o, "traceId", hex);
-  ain_trace_hex(s->ctx.span_id, 8, hex);
-  cJSON_AddStringToObject(o, "spanId", hex);
+  ain_trace_hex(id, n, hex);
+  reserve(b, 2 * n + 2);
+  b->p[b->n++] = '"';
+  memcpy(b->p + b->n, hex, 2 * n);
+  b->n += 2 * n;
+  b->p[b->n++] = '"';
+}
+
+/* {"key":k,"value":{"stringValue":v}} */
+static void put_kv_str(buf_t *b, const char *key, const char *v) {
+  PUT(b, "{\"key\":");
+  put_str(b, key);
+  PUT(b, ",\"value\":{\"stringValue\":");
+  put_str(b, v);
+  PUT(b, "}}");
+}
+
+static void put_span(buf_t *b, const ain_span_t *s) {
+  PUT(b, "{\"traceId\":");
+  put_id(b, s->ctx.trace_id, 16);
+  PUT(b, ",\"spanId\":");
+  put_id(b, s->ctx.span_id, 8);
   if (s->has_parent) {
-    ain_trace_hex(s->parent_span_id, 8, hex);
-    cJSON_AddStringToObject(o, "parentSpanId", hex);
+    PUT(b, ",\"parentSpanId\":");
+    put_id(b, s->parent_span_id, 8);
   }
-  cJSON_AddStringToObject(o, "name", s->name ? s->name : "");
-  cJSON_AddNumberToObject(o, "kind", s->kind);
-  add_int64(o, "startTimeUnixNano", s->start_unix_ns);
-  add_int64(o, "endTimeUnixNano", s->end_unix_ns);
-  cJSON *attrs = cJSON_AddArrayToObject(o, "attributes");
+  PUT(b, ",\"name\":");
+  put_str(b, s->name ? s->name : "");
+  char t[32];
+  put(b, t, (size_t)snprintf(t, sizeof t, ",\"kind\":%d", s->kind)); /* enums as integers */
+  PUT(b, ",\"startTimeUnixNano\":");
+  put_int64(b, s->start_unix_ns);
+  PUT(b, ",\"endTimeUnixNano\":");
+  put_int64(b, s->end_unix_ns);
+  PUT(b, ",\"attributes\":[");
   for (size_t i = 0; i < s->nattrs; i++) {
+    if (i > 0) {
+      PUT(b, ",");
+    }
     if (s->attrs[i].str != NULL) {
-      kv_str(attrs, s->attrs[i].key, s->attrs[i].str);
+      put_kv_str(b, s->attrs[i].key, s->attrs[i].str);
     } else {
-      cJSON *a = cJSON_CreateObject();
-      cJSON_AddStringToObject(a, "key", s->attrs[i].key);
-      add_int64(cJSON_AddObjectToObject(a, "value"), "intValue", s->attrs[i].i);
-      cJSON_AddItemToArray(attrs, a);
+      PUT(b, "{\"key\":");
+      put_str(b, s->attrs[i].key);
+      PUT(b, ",\"value\":{\"intValue\":");
+      put_int64(b, s->attrs[i].i);
+      PUT(b, "}}");
     }
   }
-  cJSON *st = cJSON_AddObjectToObject(o, "status");
+  PUT(b, "],\"status\":{");
   if (s->status != AIN_SPAN_STATUS_UNSET) {
-    cJSON_AddNumberToObject(st, "code", s->status);
+    put(b, t, (size_t)snprintf(t, sizeof t, "\"code\":%d", s->status));
+    if (s->status_msg != NULL) {
+      PUT(b, ",\"message\":");
+      put_str(b, s->status_msg);
+    }
   }
-  if (s->status_msg != NULL) {
-    cJSON_AddStringToObject(st, "message", s->status_msg);
-  }
-  return o;
+  PUT(b, "}}");
 }
 
 char *ain_trace_otlp_json(ain_span_t *const *spans, size_t n, const ain_trace_resource_t *res) {
-  cJSON *root = cJSON_CreateObject();
-  cJSON *rs = cJSON_CreateObject();
-  cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "resourceSpans"), rs);
-  cJSON *rattrs = cJSON_AddArrayToObject(cJSON_AddObjectToObject(rs, "resource"), "attributes");
-  kv_str(rattrs, "service.name", res->service_name ? res->service_name : "ain");
+  buf_t b = {0};
+  PUT(&b, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
+  put_kv_str(&b, "service.name", res->service_name ? res->service_name : "ain");
   if (res->instance != NULL) {
-    kv_str(rattrs, "service.instance.id", res->instance);
+    PUT(&b, ",");
+    put_kv_str(&b, "service.instance.id", res->instance);
   }
   if (res->version != NULL) {
-    kv_str(rattrs, "service.version", res->version);
+    PUT(&b, ",");
+    put_kv_str(&b, "service.version", res->version);
   }
-  cJSON *ss = cJSON_CreateObject();
-  cJSON_AddItemToArray(cJSON_AddArrayToObject(rs, "scopeSpans"), ss);
-  cJSON *scope = cJSON_AddObjectToObject(ss, "scope");
-  cJSON_AddStringToObject(scope, "name", "ain");
+  PUT(&b, "]},\"scopeSpans\":[{\"scope\":{\"name\":\"ain\"");
   if (res->version != NULL) {
-    cJSON_AddStringToObject(scope, "version", res->version);
+    PUT(&b, ",\"version\":");
+    put_str(&b, res->version);
   }
-  cJSON *arr = cJSON_AddArrayToObject(ss, "spans");
+  PUT(&b, "},\"spans\":[");
   for (size_t i = 0; i < n; i++) {
-    cJSON_AddItemToArray(arr, span_json(spans[i]));
+    if (i > 0) {
+      PUT(&b, ",");
+    }
+    put_span(&b, spans[i]);
   }
-  char *text = cJSON_PrintUnformatted(root);
-  cJSON_Delete(root);
-  if (text == NULL) {
-    abort();
-  }
-  return text;
+  PUT(&b, "]}]}]}");
+  b.p[b.n] = '\0';
+  return b.p;
 }
