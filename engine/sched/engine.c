@@ -396,10 +396,6 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   }
   ain_cluster_free(e->cluster); /* records "stopped"; its timers close on the runs below */
   e->cluster = NULL;
-  /* Every span producer (shards, planner) has stopped: flush, bounded by
-   * tracing.shutdown_timeout_ms. */
-  ain_trace_stop(e->trace);
-  e->trace = NULL;
 
   /* Final counts for the summary. */
   if (summary != NULL) {
@@ -420,6 +416,11 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     print_progress(e, 1);
   }
   ain__watchdog_stop(e); /* it reads the shards; it kept the stop deadline until here */
+  /* Every span producer (shards, planner) has stopped: flush for at most
+   * tracing.shutdown_timeout_ms, after the watchdog, so its stop deadline (grace_ms + 1 s) never
+   * turns a slow collector into exit code 75. */
+  ain_trace_stop(e->trace);
+  e->trace = NULL;
   for (int i = 0; i < started; i++) {
     uv_mutex_destroy(&e->shards[i].watch_mu);
   }

@@ -25,6 +25,7 @@ struct ain_trace {
   ain_span_t **ring; /* cap slots; count of them from head, guarded by mu */
   size_t cap, head, count;
   int stopping;          /* guarded by mu */
+  atomic_ullong abort_at; /* ain_mono_ns() past which a request in flight is aborted; 0 = none */
   uint64_t deadline_ns;  /* ain_mono_ns() after which the shutdown flush drops, guarded by mu */
   uv_thread_t thread;
   atomic_llong exported, dropped, failed_requests, requests;
@@ -35,6 +36,14 @@ static size_t discard_body(char *p, size_t size, size_t n, void *data) {
   (void)p;
   (void)data;
   return size * n;
+}
+
+/* libcurl's progress callback: a request still running at the shutdown deadline is aborted, so
+ * ain_trace_stop() waits at most shutdown_timeout_ms even for a collector that never answers. */
+static int on_progress(void *data, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+  ain_trace_t *t = data;
+  uint64_t at = atomic_load(&t->abort_at);
+  return at != 0 && ain_mono_ns() >= at;
 }
 
 static void count_drop(ain_trace_t *t, const char *reason, size_t n) {
@@ -101,6 +110,9 @@ static void exporter_main(void *arg) {
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L); /* a thread must not take SIGALRM for a timeout */
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "ain/" AIN_VERSION);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, t);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   ain_span_t **batch = calloc(t->batch, sizeof *batch);
   if (batch == NULL) {
     abort();
@@ -246,6 +258,7 @@ void ain_trace_stop(ain_trace_t *t) {
   uv_mutex_lock(&t->mu);
   t->stopping = 1;
   t->deadline_ns = ain_mono_ns() + (uint64_t)t->shutdown_ms * 1000000;
+  atomic_store(&t->abort_at, t->deadline_ns);
   uv_cond_signal(&t->cv);
   uv_mutex_unlock(&t->mu);
   uv_thread_join(&t->thread);

@@ -119,7 +119,8 @@ int ain_trace_start(const ain_tracing_config_t *cfg, const char *instance, ain_t
 void ain_trace_submit(ain_trace_t *t, ain_span_t *span);
 /* Counters so far (tests, benchmarks). Any thread. */
 void ain_trace_stats(ain_trace_t *t, ain_trace_stats_t *out);
-/* Sends what is queued, waiting at most cfg->shutdown_timeout_ms (the rest is dropped and
+/* Sends what is queued, waiting at most cfg->shutdown_timeout_ms (a request in flight then is
+ * aborted, within libcurl's progress-callback period of up to a second; the rest is dropped and
  * counted), joins the thread and frees t. NULL is a no-op. Call after every producer stopped. */
 void ain_trace_stop(ain_trace_t *t);
 

@@ -211,12 +211,13 @@ TEST(export_never_waits_for_a_silent_collector) {
   /* the batches whose requests timed out meanwhile (a slow run) are the rest */
   ASSERT_EQ(ain_obs_get(AIN_M_TRACE_SPANS_DROPPED, qf) + ain_obs_get(AIN_M_TRACE_SPANS_DROPPED, ef),
             st.dropped);
-  /* stop: the request in flight may run out its 2 s timeout, but the shutdown flush is bounded
-   * by shutdown_timeout_ms after it */
+  /* stop: the request in flight is aborted at the shutdown deadline (300 ms, noticed by
+   * libcurl's progress callback within a second), not left to run out its 2 s timeout */
   uint64_t t0 = ain_mono_ns();
   ain_trace_stop(t);
   double stop_ms = (double)(ain_mono_ns() - t0) / 1e6;
-  ASSERT_LE(stop_ms, 2000 + 300 + 1500);
+  fprintf(stderr, "# stop took %.0f ms\n", stop_ms);
+  ASSERT_LE(stop_ms, 300 + 1000 + 1500);
   const char *sd[1] = {"shutdown"};
   /* every span is accounted for: dropped for one reason or another, none exported */
   double total = ain_obs_get(AIN_M_TRACE_SPANS_DROPPED, qf) + ain_obs_get(AIN_M_TRACE_SPANS_DROPPED, sd) +
