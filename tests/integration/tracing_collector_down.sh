@@ -4,7 +4,7 @@
 #      queue holds 50 spans): 600 noop tasks drain as fast as without tracing (their claims and
 #      finishes span well under 10 s in the store), the spans that do not fit are dropped and
 #      counted in /metrics (ain_trace_spans_dropped_total{reason="queue_full"}), and SIGTERM
-#      stops the engine within the exporter's timeout + tracing.shutdown_timeout_ms.
+#      stops the engine within tracing.shutdown_timeout_ms (+ ~1 s) of the shards.
 #   2. Nothing listens on the endpoint: every batch fails at once, dropped as export_failed,
 #      ain_trace_export_failures_total counts the requests, and all tasks still succeed.
 source "$(dirname "$0")/lib.bash"
@@ -72,10 +72,10 @@ t0=$(date +%s%3N)
 kill -TERM "$pid"
 wait "$pid" || fail "the engine exited $? on SIGTERM: $(tail -3 "$T/e.err")"
 stop_ms=$(( $(date +%s%3N) - t0 ))
-# at most: the request in flight (3 s timeout) + the shutdown flush (0.5 s), plus a loaded box
+# at most: the shutdown flush (0.5 s, the request in flight aborted within ~1 s), plus a loaded box
 [ "$stop_ms" -lt 9000 ] || fail "stopping took $stop_ms ms with a slow collector"
 grep -q 'tracing: exporting .* failed: Timeout' "$T/e.err" || fail "no log line about the slow collector"
-ok "SIGTERM with a slow collector: stopped in $stop_ms ms (bounded by timeout_ms + shutdown_timeout_ms)"
+ok "SIGTERM with a slow collector: stopped in $stop_ms ms (the shutdown flush is bounded by shutdown_timeout_ms)"
 
 # --- 2. the collector is gone -------------------------------------------------------------------
 kill -9 "$rpid"
