@@ -20,7 +20,18 @@
 #include "core/util.h"
 
 /* K_SPAWN, K_API: the whole `spawn` / `api` table is parsed by config/spawn.c / config/api.c. */
-typedef enum { K_STRING, K_INT, K_BOOL, K_PATH, K_TABLE, K_FRACTION, K_SPAWN, K_API } key_kind_t;
+/* K_NUMBER: a finite number from min to max (a double). */
+typedef enum {
+  K_STRING,
+  K_INT,
+  K_BOOL,
+  K_PATH,
+  K_TABLE,
+  K_FRACTION,
+  K_NUMBER,
+  K_SPAWN,
+  K_API
+} key_kind_t;
 
 typedef struct {
   const char *name; /* "store.url" */
@@ -122,6 +133,17 @@ static const config_key_t config_keys[] = {
     {"judge.providers.llm.model", K_STRING, OFF(judge.providers.llm.model), 0, 0},
     {"judge.providers.llm.secret", K_STRING, OFF(judge.providers.llm.secret), 0, 0},
     {"judge.providers.llm.timeout_ms", K_INT, OFF(judge.providers.llm.timeout_ms), 1, 600000},
+    {"llm", K_TABLE, 0, 0, 0},
+    {"llm.url", K_STRING, OFF(llm.url), 0, 0},
+    {"llm.model", K_STRING, OFF(llm.model), 0, 0},
+    {"llm.secret", K_STRING, OFF(llm.secret), 0, 0},
+    {"llm.response_format", K_STRING, OFF(llm.response_format), 0, 0},
+    {"llm.timeout_ms", K_INT, OFF(llm.timeout_ms), 1, 600000},
+    {"llm.max_attempts", K_INT, OFF(llm.max_attempts), 1, 10},
+    {"llm.max_tokens", K_INT, OFF(llm.max_tokens), 1, 1000000},
+    {"llm.prices", K_TABLE, 0, 0, 0},
+    {"llm.prices.prompt", K_NUMBER, OFF(llm.price_prompt), 0, 1000000},
+    {"llm.prices.completion", K_NUMBER, OFF(llm.price_completion), 0, 1000000},
     {"channels", K_TABLE, 0, 0, 0},
     {"channels.outbox", K_TABLE, 0, 0, 0},
     {"channels.outbox.kind", K_STRING, OFF(channels.outbox.kind), 0, 0},
@@ -186,6 +208,11 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->tracing.shutdown_timeout_ms = 2000;
   cfg->judge.providers.moderation.timeout_ms = 3000;
   cfg->judge.providers.llm.timeout_ms = 5000;
+  cfg->llm.timeout_ms = 30000;
+  cfg->llm.max_attempts = 3;
+  cfg->llm.max_tokens = 1024;
+  cfg->llm.price_prompt = -1;
+  cfg->llm.price_completion = -1;
   cfg->queue.default_timeout_ms = 120000;
   cfg->queue.default_max_attempts = 3;
   cfg->queue.cancel_check_ms = 500;
@@ -252,6 +279,10 @@ void ain_config_free(ain_config_t *cfg) {
     free(pv[i]->model);
     free(pv[i]->secret);
   }
+  free(cfg->llm.url);
+  free(cfg->llm.model);
+  free(cfg->llm.secret);
+  free(cfg->llm.response_format);
   ain_spawn_config_free(&cfg->spawn);
   ain_api_config_free(&cfg->api);
   memset(cfg, 0, sizeof *cfg);
@@ -291,6 +322,7 @@ static const char *lua_kind_name(key_kind_t k) {
   case K_TABLE:
     return "a table";
   case K_FRACTION:
+  case K_NUMBER:
     return "a number";
   case K_SPAWN:
   case K_API:
@@ -384,6 +416,19 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
     }
     return 0;
   }
+  case K_NUMBER: {
+    if (t != LUA_TNUMBER) {
+      goto type_error;
+    }
+    double d = lua_tonumber(L, -1);
+    if (!(d >= (double)k->min && d <= (double)k->max)) { /* NaN fails too */
+      return ain_err_field(err, AIN_ECONFIG, name,
+                           "%s: '%s' must be a number from %lld to %lld, got %g", where, name,
+                           (long long)k->min, (long long)k->max, d);
+    }
+    *(double *)(base + k->offset) = d;
+    return 0;
+  }
   case K_FRACTION: {
     if (t != LUA_TNUMBER) {
       goto type_error;
@@ -402,15 +447,15 @@ type_error:
                        lua_kind_name(k->kind), lua_typename(L, t));
 }
 
-/* A judge provider (judge.providers.<name>) is off without a url; one set is complete and sane:
- * an http(s) URL without spaces, query or trailing slash, a model, and a secret name ain.secret
- * accepts. */
-static int check_provider(const ain_config_provider_t *p, const char *name, const char *path,
+/* A model provider (judge.providers.<name>, llm: `prefix` is its key) is off without a url; one
+ * set is complete and sane: an http(s) URL without spaces, query or trailing slash, a model, and a
+ * secret name ain.secret accepts. */
+static int check_provider(const ain_config_provider_t *p, const char *prefix, const char *path,
                           ain_err_t *err) {
   char key[96];
   if (p->url == NULL) {
     if (p->model != NULL || p->secret != NULL) {
-      snprintf(key, sizeof key, "judge.providers.%s.url", name);
+      snprintf(key, sizeof key, "%s.url", prefix);
       return ain_err_field(err, AIN_ECONFIG, key,
                            "%s: '%s' is required (the provider's base URL, "
                            "such as \"http://127.0.0.1:8080\")",
@@ -418,7 +463,7 @@ static int check_provider(const ain_config_provider_t *p, const char *name, cons
     }
     return 0;
   }
-  snprintf(key, sizeof key, "judge.providers.%s.url", name);
+  snprintf(key, sizeof key, "%s.url", prefix);
   size_t n = strlen(p->url);
   size_t scheme = strncmp(p->url, "http://", 7) == 0    ? 7
                   : strncmp(p->url, "https://", 8) == 0 ? 8
@@ -429,12 +474,12 @@ static int check_provider(const ain_config_provider_t *p, const char *name, cons
                          "or trailing slash (the /v1/... path is added), got '%s'",
                          path, key, p->url);
   }
-  snprintf(key, sizeof key, "judge.providers.%s.model", name);
+  snprintf(key, sizeof key, "%s.model", prefix);
   if (p->model == NULL || p->model[0] == '\0' || strlen(p->model) > 200) {
     return ain_err_field(err, AIN_ECONFIG, key, "%s: '%s' is required (1 to 200 bytes)", path, key);
   }
   if (p->secret != NULL) {
-    snprintf(key, sizeof key, "judge.providers.%s.secret", name);
+    snprintf(key, sizeof key, "%s.secret", prefix);
     const char *s = p->secret;
     int ok = s[0] != '\0' && strlen(s) <= 64 && s[0] != '-' && s[0] != '.';
     for (; ok && *s; s++) {
@@ -482,6 +527,35 @@ static int check_tracing(const ain_tracing_config_t *t, const char *path, ain_er
                          "%s: 'tracing.batch_size' (%lld) must not be above 'tracing.queue_size' "
                          "(%lld)",
                          path, (long long)t->batch_size, (long long)t->queue_size);
+  }
+  return 0;
+}
+
+/* llm = {...}: a provider like the judge's, plus what only ain.llm reads. Prices and a
+ * response_format without a url would configure nothing: refused, naming the missing key. */
+static int check_llm(const ain_config_t *cfg, const char *path, ain_err_t *err) {
+  ain_config_provider_t p = {.url = cfg->llm.url,
+                             .model = cfg->llm.model,
+                             .secret = cfg->llm.secret,
+                             .timeout_ms = cfg->llm.timeout_ms};
+  int rc = check_provider(&p, "llm", path, err);
+  if (rc != 0) {
+    return rc;
+  }
+  const char *rf = cfg->llm.response_format;
+  if (rf != NULL && strcmp(rf, "json_schema") != 0 && strcmp(rf, "json_object") != 0 &&
+      strcmp(rf, "none") != 0) {
+    return ain_err_field(err, AIN_ECONFIG, "llm.response_format",
+                         "%s: 'llm.response_format' must be json_schema, json_object or none, "
+                         "got '%s'",
+                         path, rf);
+  }
+  if (cfg->llm.url == NULL &&
+      (rf != NULL || cfg->llm.price_prompt >= 0 || cfg->llm.price_completion >= 0)) {
+    return ain_err_field(err, AIN_ECONFIG, "llm.url",
+                         "%s: 'llm.url' is required (the model server's base URL, such as "
+                         "\"http://127.0.0.1:8080\")",
+                         path);
   }
   return 0;
 }
@@ -611,8 +685,10 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     goto done;
   }
   if ((rc = check_tracing(&cfg->tracing, path, err)) != 0 ||
-      (rc = check_provider(&cfg->judge.providers.moderation, "moderation", path, err)) != 0 ||
-      (rc = check_provider(&cfg->judge.providers.llm, "llm", path, err)) != 0) {
+      (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
+                           err)) != 0 ||
+      (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
+      (rc = check_llm(cfg, path, err)) != 0) {
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {

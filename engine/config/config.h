@@ -135,6 +135,18 @@ typedef struct {
       ain_config_provider_t llm;        /* OpenAI-compatible POST {url}/v1/chat/completions */
     } providers;
   } judge;
+  /* The model ain.llm asks (engine/lua/llm.lua), handed to policies in ctx.config.llm (the
+   * secret's name, never its value). url NULL = no model: the scriptwriter uses its templates. */
+  struct {
+    char *url;    /* OpenAI-compatible base URL; POST {url}/v1/chat/completions */
+    char *model;
+    char *secret; /* ain.secret name of the API key; NULL = no Authorization header */
+    char *response_format; /* "json_schema" (default) | "json_object" | "none" */
+    int64_t timeout_ms;    /* one request */
+    int64_t max_attempts;  /* requests per answer on 429/5xx/timeout/transport errors */
+    int64_t max_tokens;    /* completion tokens asked for */
+    double price_prompt, price_completion; /* per 1,000 tokens; < 0 = unset (no cost) */
+  } llm;
   struct {
     struct {
       char *kind; /* "outbox" */

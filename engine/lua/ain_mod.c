@@ -1,4 +1,5 @@
-/* The `ain` module policies see: log, now, sleep, json, sha256 (spawn: ain_spawn.c).
+/* The `ain` module policies see: log, now, sleep, json, sha256 (spawn: ain_spawn.c; llm:
+ * ain_llm.c).
  * Yield-on-I/O (STYLE.md): a binding validates its arguments (misuse raises), starts the I/O with
  * a heap "op" that points back at the call, registers the op's cancel as the call's pending
  * cleanup and yields. The libuv callback clears the pending cleanup, pushes the results onto the
@@ -189,7 +190,7 @@ static int l_sleep(lua_State *L) {
   return lua_yield(L, 0);
 }
 
-void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
+int ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h, ain_err_t *err) {
   static const luaL_Reg fns[] = {{"log", l_log},
                                  {"now", l_now},
                                  {"sleep", l_sleep},
@@ -213,4 +214,5 @@ void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h) {
   ain__lua_add_emit(L);
   ain__lua_add_secret(L);
   ain__lua_add_text(L, h);
+  return ain__lua_add_llm(L, h, err); /* last: it is handed the table with everything above */
 }

@@ -187,7 +187,7 @@ void ain__lua_pattern_register(lua_State *L, ain_lua_host_t *h);
 /* print(...) for policies: one info log line with the call's context. */
 int ain__lua_print(lua_State *L);
 /* Pushes the `ain` module table. */
-void ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h);
+int ain__lua_push_ain_module(lua_State *L, ain_lua_host_t *h, ain_err_t *err);
 
 /* ain_spawn.c: adds ain.spawn to the ain table on top of the stack. */
 void ain__lua_add_spawn(lua_State *L);
@@ -198,6 +198,9 @@ void ain__lua_add_http(lua_State *L);
 void ain__lua_add_store(lua_State *L);
 void ain__lua_add_emit(lua_State *L);
 void ain__lua_add_secret(lua_State *L);
+/* ain.llm (lua/ain_llm.c, engine/lua/llm.lua) onto the ain table at the top of L; AIN_ELUA if
+ * the embedded chunk does not load (a build defect). */
+int ain__lua_add_llm(lua_State *L, ain_lua_host_t *h, ain_err_t *err);
 /* text.c: adds ain.text (fold, tokens, stem, numbers) to the ain table on top of the stack; its
  * work is charged to h's running call (h may be NULL: a plain state, nothing charged). */
 void ain__lua_add_text(lua_State *L, ain_lua_host_t *h);

@@ -501,7 +501,9 @@ int ain__lua_sandbox_init(ain_lua_host_t *h, ain_err_t *err) {
     }
     lua_setfield(L, allowed, "ffi");
   }
-  ain__lua_push_ain_module(L, h);
+  if ((rc = ain__lua_push_ain_module(L, h, err)) != 0) {
+    return rc;
+  }
   ain__lua_make_readonly(L, "ain");
   lua_setfield(L, allowed, "ain");
 

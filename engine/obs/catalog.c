@@ -100,6 +100,20 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                                "Updates folded into the \"other\" series because a metric had "
                                "its maximum number of label sets.",
                                AIN_OBS_COUNTER, 1, {"metric"}, 0, {0}},
+    [AIN_M_LLM_REQUESTS] = {"ain_llm_requests_total",
+                            "Chat completion requests ain.llm sent, by outcome: ok, rate_limited "
+                            "(429), server_error (5xx), client_error (other 4xx), timeout, "
+                            "transport, invalid (an answer that failed its schema or check), "
+                            "refused (the model refused).",
+                            AIN_OBS_COUNTER, 1, {"result"}, 0, {0}},
+    [AIN_M_LLM_TOKENS] = {"ain_llm_tokens_total",
+                          "Tokens the model servers reported (usage), by kind: prompt or "
+                          "completion. Cached and replayed answers are not counted.",
+                          AIN_OBS_COUNTER, 1, {"kind"}, 0, {0}},
+    [AIN_M_LLM_COST] = {"ain_llm_cost_total",
+                        "Cost of those tokens at the configured llm.prices (per 1,000 tokens; "
+                        "the currency is the prices').",
+                        AIN_OBS_COUNTER, 0, {0}, 0, {0}},
 };
 
 const ain_obs_def_t *ain_obs_def(ain_obs_metric_t m) {

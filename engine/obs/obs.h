@@ -54,6 +54,9 @@ typedef enum {
   AIN_M_TRACE_EXPORT_FAILURES, /* ain_trace_export_failures_total */
   AIN_M_TRACE_QUEUE,           /* ain_trace_queue_spans */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
+  AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
+  AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */
+  AIN_M_LLM_COST,            /* ain_llm_cost_total */
   AIN_M_COUNT
 } ain_obs_metric_t;
 

@@ -72,6 +72,27 @@ char *ain_step_ctx_build_traced(const ain_task_t *t, const char *shard, const ai
     }
     cJSON_AddNumberToObject(p, "timeout_ms", (double)pv[i]->timeout_ms);
   }
+  /* The model of ain.llm (engine/lua/llm.lua): policies branch on its presence (the scriptwriter
+   * writes with it, else from templates) and pass it to ain.llm.chat. The secret by name only. */
+  if (cfg->llm.url != NULL) {
+    cJSON *l = cJSON_AddObjectToObject(conf, "llm");
+    cJSON_AddStringToObject(l, "url", cfg->llm.url);
+    cJSON_AddStringToObject(l, "model", cfg->llm.model ? cfg->llm.model : "");
+    if (cfg->llm.secret != NULL) {
+      cJSON_AddStringToObject(l, "secret", cfg->llm.secret);
+    }
+    cJSON_AddStringToObject(l, "response_format",
+                            cfg->llm.response_format ? cfg->llm.response_format : "json_schema");
+    cJSON_AddNumberToObject(l, "timeout_ms", (double)cfg->llm.timeout_ms);
+    cJSON_AddNumberToObject(l, "max_attempts", (double)cfg->llm.max_attempts);
+    cJSON_AddNumberToObject(l, "max_tokens", (double)cfg->llm.max_tokens);
+    if (cfg->llm.price_prompt >= 0 || cfg->llm.price_completion >= 0) {
+      cJSON *pr = cJSON_AddObjectToObject(l, "prices");
+      cJSON_AddNumberToObject(pr, "prompt", cfg->llm.price_prompt > 0 ? cfg->llm.price_prompt : 0);
+      cJSON_AddNumberToObject(pr, "completion",
+                              cfg->llm.price_completion > 0 ? cfg->llm.price_completion : 0);
+    }
+  }
   cJSON *deps = deps_json ? cJSON_Parse(deps_json) : NULL;
   if (deps != NULL && !cJSON_IsObject(deps)) {
     cJSON_Delete(deps);

@@ -62,6 +62,16 @@ function M.validate(spec)
   return true
 end
 
+-- The script step's time: the template writer needs milliseconds; with a model (ctx.config.llm)
+-- it may make max_attempts requests of timeout_ms each, with backoff between them, twice (the
+-- scriptwriter's check is fed back once).
+local function script_timeout(ctx)
+  local llm = type(ctx) == "table" and type(ctx.config) == "table" and ctx.config.llm
+  if type(llm) ~= "table" then return 10000 end
+  local per = (tonumber(llm.timeout_ms) or 30000) + 8000
+  return math.min(600000, 10000 + 2 * (tonumber(llm.max_attempts) or 3) * per)
+end
+
 function M.build(payload, ctx)
   if type(payload) ~= "table" or type(payload.title) ~= "string" or not payload.title:match("%S") then
     return nil, "EINVAL: payload.title missing"
@@ -80,7 +90,8 @@ function M.build(payload, ctx)
   end
 
   local steps = {
-    { name = "script", handler = "lua:scriptwriter.write", deps = {}, timeout_ms = 10000,
+    { name = "script", handler = "lua:scriptwriter.write", deps = {},
+      timeout_ms = script_timeout(ctx),
       max_attempts = 3, payload = { trend_key = payload.trend_key or payload.title,
         title = payload.title, summary = payload.summary, tags = copy(payload.tags) or {},
         matched = copy(payload.matched) } },

@@ -92,6 +92,7 @@ if rawget(_G, "ain") == nil then
     end },
     sha256 = H.sha256,
     now = function() return os.time() * 1000 end,
+    log = function() end,
   })
 end
 

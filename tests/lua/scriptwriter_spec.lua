@@ -136,3 +136,198 @@ describe("scriptwriter.write", function()
     end
   end)
 end)
+
+describe("scriptwriter templates", function()
+  it("reach every opener x bridge pair of every persona over many trend keys", function()
+    for _, p in ipairs(H.personas()) do
+      local want = #p.tone.openers * #p.tone.bridges
+      local seen, n = {}, 0
+      for i = 1, 400 do
+        local s = sw.write({ title = "Topic number " .. i, trend_key = "trend-" .. i,
+          summary = "Something happened in the town square today." }, { persona = p })
+        local o, b
+        for oi, x in ipairs(p.tone.openers) do
+          if s.lines[1]:sub(1, #x) == x then o = oi end
+        end
+        for bi, x in ipairs(p.tone.bridges) do
+          if s.lines[2]:sub(1, #x) == x then b = bi end
+        end
+        assert.is_truthy(o and b, p.id .. ": " .. s.text)
+        if not seen[o .. "/" .. b] then seen[o .. "/" .. b] = true; n = n + 1 end
+      end
+      assert.are.equal(want, n, p.id .. ": " .. n .. " of " .. want .. " pairs")
+    end
+  end)
+  it("spread the pairs: no pair takes more than three times its share of 2,000 keys", function()
+    local p = H.persona("calm_kenji")
+    local counts, pairs_n = {}, #p.tone.openers * #p.tone.bridges
+    for i = 1, 2000 do
+      local c = sw.choices("key-" .. i .. "|" .. p.id, p.tone)
+      local k = c.opener .. "|" .. c.bridge
+      counts[k] = (counts[k] or 0) + 1
+    end
+    for k, c in pairs(counts) do assert.is_true(c < 3 * 2000 / pairs_n, k .. ": " .. c) end
+  end)
+  it("never leave a bridge empty and never write '<x> fans'", function()
+    for _, p in ipairs(H.personas()) do
+      for _, t in ipairs(sample_tasks()) do
+        local s = assert(sw.write(t.payload, { persona = p }))
+        assert.is_nil(s.text:find(" fans%."), s.text)
+        for _, l in ipairs(s.lines) do
+          assert.is_nil(l:match(":%s*$"), "a line ends on a colon: " .. l)
+          for _, b in ipairs(p.tone.bridges) do
+            if l:sub(1, #b) == b then
+              assert.is_true(sw.count_words(l:sub(#b + 1)) >= 3, "empty bridge: " .. l)
+            end
+          end
+        end
+        for i = 2, #s.lines do
+          assert.are_not.equal(s.lines[i - 1], s.lines[i])
+        end
+      end
+    end
+  end)
+  it("use the tone's fillers only to reach the minimum length", function()
+    for _, p in ipairs(H.personas()) do
+      local fillers = {}
+      for _, f in ipairs(p.tone.fillers) do fillers[f] = true end
+      for _, t in ipairs(sample_tasks()) do
+        local s = assert(sw.write(t.payload, { persona = p }))
+        local without = 0
+        for _, l in ipairs(s.lines) do
+          if fillers[l] then without = without + 1 end
+        end
+        if without > 0 then
+          -- dropping the last filler would leave the script under its minimum
+          assert.is_true(s.words - 3 < s.min_words + 8, p.id .. ": " .. s.text)
+        end
+      end
+    end
+  end)
+end)
+
+describe("scriptwriter with a model", function()
+  local LLM = { url = "http://127.0.0.1:9", model = "test-model", max_attempts = 2 }
+  local TREND = { trend_key = "m5", title = "Apple M5 chip benchmarks leak",
+    summary = "Leaked benchmarks suggest the new M5 chip is about 30 percent faster.",
+    tags = { "apple", "chips" } }
+  local saved
+  before_each(function() saved = sw.io.chat end)
+  after_each(function() sw.io.chat = saved end)
+
+  -- a fake ain.llm.chat: checks the request as the real one would, runs req.check on `data`
+  local function fake(data, extra)
+    local calls = {}
+    sw.io.chat = function(cfg, req)
+      calls[#calls + 1] = { cfg = cfg, req = req }
+      assert.are.equal(LLM, cfg)
+      assert.are.equal("video_script", req.schema_name)
+      assert.are.equal("system", req.messages[1].role)
+      assert.are.equal("user", req.messages[2].role)
+      local why = req.check(data)
+      if why then return nil, "ELLM_SCHEMA: " .. why, "ELLM_SCHEMA" end
+      local a = { data = data, model = "test-model", usage = { prompt_tokens = 120,
+        completion_tokens = 40, total_tokens = 160 }, cost = 0.0004, attempts = 1,
+        cached = false, request_sha256 = string.rep("a", 64), ms = 12 }
+      for k, v in pairs(extra or {}) do a[k] = v end
+      return a
+    end
+    return calls
+  end
+  local GOOD = { hook = "Apple's new M5 chip just leaked, and the numbers are big",
+    body = { "Leaked benchmarks suggest the M5 is about 30 percent faster for AI work.",
+      "That is the kind of jump people notice.", "Nothing is official until launch day." },
+    cta = "Follow for more nerdy news!", hashtags = { "#M5", "apple chips" } }
+
+  it("writes hook, body and call to action from the model, keeping the result's shape", function()
+    local calls = fake(GOOD)
+    local p = H.persona("techie_tina")
+    local s = assert(sw.write(TREND, { persona = p, config = { llm = LLM } }))
+    assert.are.equal(1, #calls)
+    assert.are.equal("llm", s.writer)
+    assert.are.equal(5, #s.lines)
+    assert.are.equal("Apple's new M5 chip just leaked, and the numbers are big.", s.lines[1])
+    assert.are.equal("Follow for more nerdy news!", s.lines[5])
+    assert.are.equal(table.concat(s.lines, " "), s.text)
+    assert.are.equal(sw.count_words(s.text), s.words)
+    assert.is_true(s.words >= s.min_words and s.words <= s.max_words)
+    assert.are.equal(math.floor(s.words / p.voice.rate * 600 + 0.5) / 10, s.est_seconds)
+    -- the persona's own first, then the model's (normalised), at most max_hashtags (4)
+    assert.are.same({ p.hashtags[1]:lower(), p.hashtags[2]:lower(), "#m5", "#applechips" },
+      s.hashtags)
+    assert.are.equal(160, s.llm.usage.total_tokens)
+    assert.are.equal(0.0004, s.llm.cost)
+    assert.are.equal("test-model", s.llm.model)
+    -- the prompt carries the persona's voice, the word window and the facts rule
+    local sys, user = calls[1].req.messages[1].content, calls[1].req.messages[2].content
+    assert.truthy(sys:find("Techie Tina", 1, true))
+    assert.truthy(sys:find(p.tone.openers[1], 1, true))
+    assert.truthy(sys:find("use only what the trend's own text", 1, true))
+    assert.truthy(user:find("Trend text: " .. TREND.summary, 1, true))
+    assert.truthy(user:find("min " .. s.min_words .. ", max " .. s.max_words, 1, true))
+  end)
+  it("refuses numbers and names the trend text does not have (the check fed to ain.llm)", function()
+    local bad = H.copy(GOOD)
+    bad.body[1] = "Leaked benchmarks suggest the M5 is about 42 percent faster for AI work."
+    fake(bad)
+    local s = assert(sw.write(TREND, { persona = H.persona("techie_tina"),
+      config = { llm = LLM } }))
+    assert.are.equal("template", s.writer)
+    assert.matches("the number '42' is not in the trend text", s.llm.error)
+    bad = H.copy(GOOD)
+    bad.body[2] = "Even Samsung is said to be worried about it."
+    fake(bad)
+    s = assert(sw.write(TREND, { persona = H.persona("techie_tina"), config = { llm = LLM } }))
+    assert.matches("the name 'Samsung' is not in the trend text", s.llm.error)
+  end)
+  it("refuses a script outside the persona's word window", function()
+    local short = H.copy(GOOD)
+    short.body = { "Big news." }
+    fake(short)
+    local s = assert(sw.write(TREND, { persona = H.persona("techie_tina"),
+      config = { llm = LLM } }))
+    assert.are.equal("template", s.writer)
+    assert.matches("words; they must have", s.llm.error)
+  end)
+  it("falls back to the template and records why when the model fails", function()
+    for _, f in ipairs({ { "ELLM_HTTP: HTTP 500: boom (after 2 attempts)", "ELLM_HTTP" },
+      { "ELLM_REFUSED: the model refused: no", "ELLM_REFUSED" },
+      { "ETIMEOUT: POST http://127.0.0.1:9/v1/chat/completions: timeout", "ETIMEOUT" } }) do
+      sw.io.chat = function() return nil, f[1], f[2] end
+      local p = H.persona("calm_kenji")
+      local s = assert(sw.write(TREND, { persona = p, config = { llm = LLM } }))
+      local plain = assert(sw.write(TREND, { persona = p }))
+      assert.are.equal("template", s.writer)
+      assert.are.equal(plain.text, s.text)
+      assert.are.same({ model = "test-model", error = f[1], code = f[2],
+        fallback = "template" }, s.llm)
+    end
+  end)
+  it("fails, never guesses, when replay has no recorded answer", function()
+    sw.io.chat = function() return nil, "EREPLAY: ain.http: no recorded exchange", "EREPLAY" end
+    local r, err = sw.write(TREND, { persona = H.persona("calm_kenji"), config = { llm = LLM } })
+    assert.is_nil(r)
+    assert.matches("^EREPLAY", err)
+  end)
+  it("is not asked without a model in ctx.config", function()
+    sw.io.chat = function() error("called") end
+    local s = assert(sw.write(TREND, { persona = H.persona("calm_kenji"), config = {} }))
+    assert.are.equal("template", s.writer)
+    assert.is_nil(s.llm)
+  end)
+end)
+
+describe("scriptwriter.fact_problem", function()
+  local src = "Night trains return: Zürich to Amsterdam overnight.\nA sleeper links 2 cities, 1,200 km."
+  it("accepts sentence starts, the persona's words and the source's names and numbers", function()
+    assert.is_nil(sw.fact_problem("Pack a bag. The train leaves Zürich for Amsterdam.", src, {}))
+    assert.is_nil(sw.fact_problem("It covers 1,200 km between 2 cities.", src, {}))
+    assert.is_nil(sw.fact_problem("Ask Kenji: I think it is lovely.", src, { kenji = true }))
+    assert.is_nil(sw.fact_problem("Tag it #Paris and go.", src, {}))
+  end)
+  it("names the first number or name that the source lacks", function()
+    assert.matches("'3'", sw.fact_problem("It takes 3 hours.", src, {}))
+    assert.matches("'Paris'", sw.fact_problem("Then on to Paris by noon.", src, {}))
+    assert.matches("'Berlin'", sw.fact_problem("Zürich, Amsterdam and Berlin's stations.", src, {}))
+  end)
+end)

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A strict OpenAI-compatible test server for the judge's model providers
-// (scripts/agents/moderation.lua). Node built-ins only.
+// (scripts/agents/moderation.lua) and the scriptwriter's model (ain.llm, engine/lua/llm.lua).
+// Node built-ins only.
 //
 //   node tests/servers/openai_compat.js [--port N] [--key SECRET] [--port-file PATH]
 //
@@ -10,7 +11,11 @@
 //   POST /v1/chat/completions   {model, messages: [{role, content}], temperature?, max_tokens?,
 //                                response_format?: {type: "json_schema", json_schema: {name,
 //                                schema, strict?}} | {type: "json_object"} | {type: "text"}}
-//        -> a chat.completion whose message content is {"verdict","categories"} (our ids)
+//        -> a chat.completion whose message content is {"verdict","categories"} (our ids);
+//        or, for a script request (a user message of "Trend title: ..." lines, as
+//        scripts/agents/scriptwriter.lua writes it; with response_format json_schema its name
+//        must be "video_script" and its schema an object), {"hook","body","cta","hashtags"}
+//        made only of the trend's own words, within the "Words: target T, min A, max B" window
 //   GET  /stats                 {total, moderations, chat, rejected, by_input: {sha256: n}}
 //   POST /control               {fault, count?}: the next `count` (default 1) API requests get
 //                                the fault; {fault: null} clears. POST /control/reset zeroes stats.
@@ -20,10 +25,15 @@
 // code}}.
 // Verdicts are deterministic, driven by keywords of the input (KEYWORDS below).
 // Faults, per request by header `X-Fault`, by the control endpoint, or by a marker in the input
-// text "[[fault:NAME]]": delay=MS (answer after MS), 500, 429, malformed (200 with a body that is
+// text "[[fault:NAME]]" (every request with that input) or "[[fault:NAMExN]]" (the first N
+// requests with that input): delay=MS (answer after MS), 500, 429, malformed (200 with a body that is
 // not JSON), truncated (a JSON body cut half-way, with its full Content-Length, then the
 // connection closed), close (the connection closed before any answer), garbage (200 with valid
-// JSON of the wrong shape).
+// JSON of the wrong shape), and for chat completions: 429date (429 with Retry-After as an HTTP
+// date 1 s ahead), schema (a script missing its hook), invented (a script with a number the
+// trend does not have), refusal (message.refusal set, content null), fenced (the script inside
+// a ```json fence). With the control endpoint and a count, a fault hits the next requests only,
+// so a retry (or the answer after ain.llm feeds the error back) succeeds.
 'use strict';
 
 const http = require('http');
@@ -54,8 +64,9 @@ const MOD_CATEGORIES = ['harassment', 'harassment/threatening', 'hate', 'hate/th
   'illicit', 'illicit/violent', 'self-harm', 'self-harm/intent', 'self-harm/instructions',
   'sexual', 'sexual/minors', 'violence', 'violence/graphic'];
 
-const stats = { total: 0, moderations: 0, chat: 0, rejected: 0, by_input: {} };
+const stats = { total: 0, moderations: 0, chat: 0, scripts: 0, rejected: 0, by_input: {} };
 let control = { fault: null, count: 0 };
+const markerSeen = {}; // sha256 of an input -> requests seen with a counted marker
 
 function sendJson(res, status, obj) {
   const body = JSON.stringify(obj);
@@ -154,6 +165,9 @@ function chat(body) {
     }
   }
   const user = body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+  if (/^Trend title: /.test(body.messages.find((m) => m.role === 'user').content)) {
+    return scriptAnswer(body, rf);
+  }
   const cats = [...new Set(hits(user).map(([, , ours]) => ours))].sort();
   const content = JSON.stringify({ verdict: cats.length ? 'unsafe' : 'safe', categories: cats });
   return { status: 200, text: user, json: { id: 'chatcmpl-' + crypto.randomBytes(6).toString('hex'),
@@ -163,11 +177,75 @@ function chat(body) {
     usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } } };
 }
 
+const countWords = (t) => t.split(/\s+/).filter(Boolean).length;
+
+// A script from the trend's own words (the first user message, scriptwriter.lua's lines).
+function makeScript(userText) {
+  const field = (name) => {
+    const m = new RegExp(`^${name}: (.*)$`, 'm').exec(userText);
+    return m ? m[1].trim() : '';
+  };
+  const title = field('Trend title');
+  const text = field('Trend text');
+  const tags = field('Tags').split(',').map((t) => t.trim().replace(/\s+/g, '')).filter(Boolean);
+  const w = /target (\d+), min (\d+), max (\d+)/.exec(field('Words'));
+  const [min, max] = w ? [Number(w[2]), Number(w[3])] : [20, 60];
+  const hook = `${title.replace(/[.!?:]+$/, '')}!`;
+  const sentences = (text.match(/[^.!?]+[.!?]+/g) || (text ? [text] : [])).map((x) => x.trim());
+  const body = sentences.slice(0, 3);
+  const cta = 'Follow for more stories like this one, and tell me what you think below.';
+  const total = () => countWords([hook, ...body, cta].join(' '));
+  if (body.length === 0) body.push('That is the story today.');
+  while (total() < min && body.length < 4) body.push(`Again, the headline: ${title}.`);
+  while (total() > max && body.length > 1) body.pop();
+  return { hook, body, cta, hashtags: tags.length ? tags.slice(0, 3) : ['news'] };
+}
+
+function scriptAnswer(body, rf) {
+  if (rf && rf.type === 'json_schema') {
+    if (rf.json_schema.name !== 'video_script') {
+      return { status: 400, error: ["Invalid 'response_format.json_schema.name': expected " +
+        'video_script for a script.', 'response_format.json_schema.name'] };
+    }
+    const sc = rf.json_schema.schema;
+    if (sc.type !== 'object' || !isObj(sc.properties) || !Array.isArray(sc.required)) {
+      return { status: 400, error: ["Invalid schema for response_format 'video_script'.",
+        'response_format.json_schema.schema'] };
+    }
+  }
+  const first = body.messages.find((m) => m.role === 'user').content;
+  const script = makeScript(first);
+  const content = JSON.stringify(script);
+  const promptTokens = body.messages.reduce((n, m) => n + countWords(m.content), 0);
+  stats.scripts++;
+  return { status: 200, text: first, script, json: {
+    id: 'chatcmpl-' + crypto.randomBytes(6).toString('hex'), object: 'chat.completion',
+    created: 1700000000, model: body.model,
+    choices: [{ index: 0, finish_reason: 'stop', logprobs: null,
+      message: { role: 'assistant', content, refusal: null } }],
+    usage: { prompt_tokens: promptTokens, completion_tokens: countWords(content),
+      total_tokens: promptTokens + countWords(content) } } };
+}
+
+// A script answer with its content replaced (the script faults).
+function withContent(out, content, refusal) {
+  const j = JSON.parse(JSON.stringify(out.json));
+  j.choices[0].message.content = content;
+  if (refusal) j.choices[0].message.refusal = refusal;
+  return j;
+}
+
 // The fault of this request: header, then a marker in the input, then the control endpoint.
 function faultOf(req, text) {
   if (req.headers['x-fault']) return String(req.headers['x-fault']);
-  const m = /\[\[fault:([a-z0-9=]+)\]\]/.exec(text || '');
-  if (m) return m[1];
+  const m = /\[\[fault:([a-z0-9=]+?)(?:x(\d+))?\]\]/.exec(text || '');
+  if (m && m[2] === undefined) return m[1];
+  if (m) { // [[fault:NAMExN]]: only the first N requests with this input get the fault
+    const h = crypto.createHash('sha256').update(text).digest('hex');
+    markerSeen[h] = (markerSeen[h] || 0) + 1;
+    if (markerSeen[h] <= Number(m[2])) return m[1];
+    return null;
+  }
   if (control.fault && control.count > 0) {
     control.count--;
     const f = control.fault;
@@ -181,9 +259,18 @@ function answer(req, res, out) {
   const fault = faultOf(req, out.text);
   const send = () => {
     if (fault === '500') return oaError(res, 500, 'The server had an error.', null, null, 'server_error');
-    if (fault === '429') {
-      res.setHeader('Retry-After', '1');
+    if (fault === '429' || fault === '429date') {
+      res.setHeader('Retry-After', fault === '429' ? '1'
+        : new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toUTCString());
       return oaError(res, 429, 'Rate limit reached.', null, 'rate_limit_exceeded', 'requests');
+    }
+    if (['schema', 'invented', 'refusal', 'fenced'].includes(fault) && out.script) {
+      const sc = JSON.parse(JSON.stringify(out.script));
+      if (fault === 'schema') delete sc.hook;
+      if (fault === 'invented') sc.body[0] = 'Insiders say it is 42 percent better than before.';
+      if (fault === 'refusal') return sendJson(res, 200, withContent(out, null, 'I cannot help with that.'));
+      const text = fault === 'fenced' ? '```json\n' + JSON.stringify(sc) + '\n```' : JSON.stringify(sc);
+      return sendJson(res, 200, withContent(out, text));
     }
     if (fault === 'close') return req.socket.destroy();
     if (fault === 'malformed') {
@@ -203,7 +290,8 @@ function answer(req, res, out) {
   };
   const delay = fault && /^delay=(\d+)$/.exec(fault);
   if (delay) return setTimeout(send, Number(delay[1]));
-  if (fault && !['500', '429', 'close', 'malformed', 'garbage', 'truncated'].includes(fault)) {
+  if (fault && !['500', '429', '429date', 'close', 'malformed', 'garbage', 'truncated', 'schema',
+    'invented', 'refusal', 'fenced'].includes(fault)) {
     return oaError(res, 400, `Unknown fault '${fault}'.`, 'x-fault');
   }
   return send();
@@ -217,7 +305,7 @@ const server = http.createServer((req, res) => {
     const url = req.url.split('?')[0];
     if (url === '/stats' && req.method === 'GET') return sendJson(res, 200, stats);
     if (url === '/control/reset' && req.method === 'POST') {
-      for (const k of ['total', 'moderations', 'chat', 'rejected']) stats[k] = 0;
+      for (const k of ['total', 'moderations', 'chat', 'scripts', 'rejected']) stats[k] = 0;
       stats.by_input = {};
       control = { fault: null, count: 0 };
       return sendJson(res, 200, { ok: true });

@@ -231,6 +231,56 @@ TEST(judge_providers) {
   }
 }
 
+/* llm = {url, model, secret, timeout_ms, max_attempts, max_tokens, response_format, prices}: off
+ * without a url, defaults when set, and every bad value names its key. */
+TEST(llm_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("l0.lua", "llm = {}\n", &cfg, &err));
+  ASSERT_TRUE(cfg.llm.url == NULL && cfg.llm.price_prompt < 0 && cfg.llm.price_completion < 0);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("l1.lua",
+                 "llm = { url = 'http://127.0.0.1:8080', model = 'qwen', secret = 'llm_key',\n"
+                 "  prices = { prompt = 0.15, completion = 2 } }\n",
+                 &cfg, &err));
+  ASSERT_STR_EQ(cfg.llm.url, "http://127.0.0.1:8080");
+  ASSERT_STR_EQ(cfg.llm.secret, "llm_key");
+  ASSERT_TRUE(cfg.llm.timeout_ms == 30000 && cfg.llm.max_attempts == 3 &&
+              cfg.llm.max_tokens == 1024 && cfg.llm.response_format == NULL);
+  ASSERT_TRUE(cfg.llm.price_prompt == 0.15 && cfg.llm.price_completion == 2);
+  ain_config_free(&cfg);
+  static const struct {
+    const char *text, *field, *msg;
+  } bad[] = {
+      {"llm = { model = 'm' }", "llm.url", "'llm.url' is required"},
+      {"llm = { prices = { prompt = 1 } }", "llm.url", "'llm.url' is required"},
+      {"llm = { url = 'http://x/', model = 'm' }", "llm.url", "trailing slash"},
+      {"llm = { url = 'http://x' }", "llm.model", "'llm.model' is required"},
+      {"llm = { url = 'http://x', model = 'm', secret = 'a b' }", "llm.secret",
+       "must name a secret"},
+      {"llm = { url = 'http://x', model = 'm', max_attempts = 0 }", "llm.max_attempts",
+       "must be between 1 and 10"},
+      {"llm = { url = 'http://x', model = 'm', timeout_ms = 1.5 }", "llm.timeout_ms",
+       "must be an integer"},
+      {"llm = { url = 'http://x', model = 'm', response_format = 'xml' }", "llm.response_format",
+       "must be json_schema, json_object or none"},
+      {"llm = { url = 'http://x', model = 'm', prices = { prompt = -1 } }", "llm.prices.prompt",
+       "must be a number from 0 to 1000000"},
+      {"llm = { url = 'http://x', model = 'm', prices = { completion = 0/0 } }",
+       "llm.prices.completion", "must be a number from 0"},
+      {"llm = { url = 'http://x', model = 'm', prices = { input = 1 } }", "llm.prices.input",
+       "unknown key 'llm.prices.input'"},
+      {"llm = { url = 'http://x', model = 'm', api_key = 'sk-1' }", "llm.api_key",
+       "unknown key 'llm.api_key'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_EQ(load("lb.lua", bad[i].text, &cfg, &err), AIN_ECONFIG);
+    ASSERT_STR_CONTAINS(err.msg, bad[i].msg);
+    ASSERT_STR_EQ(err.field, bad[i].field);
+    ain_config_free(&cfg);
+  }
+}
+
 TEST(tracing_keys) {
   ain_config_t cfg;
   ain_err_t err;
@@ -489,4 +539,5 @@ TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_fil
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
           TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers),
-          TEST_ENTRY(retention_keys), TEST_ENTRY(tracing_keys), TEST_ENTRY(watchdog_keys), TEST_ENTRY(example_file_loads))
+          TEST_ENTRY(llm_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(tracing_keys), TEST_ENTRY(watchdog_keys),
+          TEST_ENTRY(example_file_loads))

@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "harness.h"
 #include "lua/host.h"
+#include "obs/obs.h"
 #include "sched/step.h"
 #include "store/store.h"
 
@@ -99,7 +100,8 @@ static void respond(conn_t *c, int status, const char *extra_headers, const char
   ASSERT_OK(uv_write(&w->w, (uv_stream_t *)&c->tcp, &b, 1, on_written));
 }
 
-/* Routes: /hello, /echo (method, body and x-echo header back), /status/NNN, /big (2 MiB),
+/* Routes: /v1/chat/completions (a chat completion with usage), /busy/v1/chat/completions (503,
+ * Retry-After: 0), /hello, /echo (method, body and x-echo header back), /status/NNN, /big (2 MiB),
  * /slow (never answers). */
 static void route(conn_t *c) {
   char *end = strstr(c->buf, "\r\n\r\n");
@@ -130,6 +132,15 @@ static void route(conn_t *c) {
     memmove(c->buf, c->buf + used, c->len - used + 1);
     c->len -= used;
     c->answered = 0;
+  } else if (strcmp(path, "/v1/chat/completions") == 0) {
+    static const char ans[] =
+        "{\"model\":\"m\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"message\":"
+        "{\"role\":\"assistant\",\"content\":\"{\\\"topic\\\":\\\"trains\\\"}\"}}],"
+        "\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":7,\"total_tokens\":18}}";
+    respond(c, 200, "Content-Type: application/json\r\n", ans, sizeof ans - 1);
+  } else if (strcmp(path, "/busy/v1/chat/completions") == 0) {
+    static const char busy[] = "{\"error\":{\"message\":\"busy\"}}";
+    respond(c, 503, "Retry-After: 0\r\n", busy, sizeof busy - 1);
   } else if (strcmp(path, "/hello") == 0) {
     respond(c, 200, "X-Test: one\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n", "hello", 5);
   } else if (strcmp(path, "/echo") == 0) {
@@ -553,6 +564,42 @@ TEST(http_requests) {
   run(&e, "api", "http_twice", req, &o);
   ASSERT_EQ(num_at(o.result, "a", NULL), 200);
   ASSERT_STR_EQ(str_at(o.result, "b", NULL), "POST|again|");
+  outcome_free(&o);
+  env_done(&e);
+}
+
+/* ain.llm.chat (engine/lua/llm.lua) on the host's ain.http: the answer validated and priced, and
+ * its requests, tokens and cost counted in the process's metrics; a 503 retried (Retry-After: 0)
+ * until max_attempts, then ELLM_HTTP. */
+TEST(llm_chat_counts) {
+  env_t e;
+  env_init(&e, 0, 1);
+  const char *pk[] = {"prompt"}, *ck[] = {"completion"}, *okk[] = {"ok"},
+             *busyk[] = {"server_error"};
+  double p0 = ain_obs_get(AIN_M_LLM_TOKENS, pk), c0 = ain_obs_get(AIN_M_LLM_TOKENS, ck);
+  double ok0 = ain_obs_get(AIN_M_LLM_REQUESTS, okk), b0 = ain_obs_get(AIN_M_LLM_REQUESTS, busyk);
+  double cost0 = ain_obs_get(AIN_M_LLM_COST, NULL);
+  outcome_t o = {0};
+  char req[256];
+  snprintf(req, sizeof req, "{\"url\":\"%s\"}", e.url);
+  run(&e, "api", "llm", req, &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_STR_EQ(str_at(o.result, "topic", NULL), "trains");
+  ASSERT_EQ(num_at(o.result, "tokens", NULL), 18);
+  ASSERT_EQ(num_at(o.result, "attempts", NULL), 1);
+  ASSERT_TRUE(num_at(o.result, "cost", NULL) == (11.0 * 1 + 7.0 * 2) / 1000);
+  ASSERT_TRUE(ain_obs_get(AIN_M_LLM_TOKENS, pk) - p0 == 11);
+  ASSERT_TRUE(ain_obs_get(AIN_M_LLM_TOKENS, ck) - c0 == 7);
+  ASSERT_TRUE(ain_obs_get(AIN_M_LLM_REQUESTS, okk) - ok0 == 1);
+  ASSERT_TRUE(ain_obs_get(AIN_M_LLM_COST, NULL) - cost0 > 0.0249 &&
+              ain_obs_get(AIN_M_LLM_COST, NULL) - cost0 < 0.0251);
+  outcome_free(&o);
+  snprintf(req, sizeof req, "{\"url\":\"%s/busy\"}", e.url);
+  run(&e, "api", "llm", req, &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ELLM_HTTP");
+  ASSERT_STR_CONTAINS(str_at(o.result, "err", NULL), "HTTP 503: busy (after 2 attempts)");
+  ASSERT_TRUE(ain_obs_get(AIN_M_LLM_REQUESTS, busyk) - b0 == 2);
   outcome_free(&o);
   env_done(&e);
 }
@@ -1084,7 +1131,7 @@ TEST(replay_serves_recorded_exchanges) {
 }
 
 TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http_requests),
-          TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
+          TEST_ENTRY(llm_chat_counts), TEST_ENTRY(http_concurrent_calls), TEST_ENTRY(http_failures),
           TEST_ENTRY(http_misuse_raises), TEST_ENTRY(http_cancel_leaves_no_handles),
           TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
