@@ -74,7 +74,7 @@ wait "$pid" || fail "the engine exited $? on SIGTERM: $(tail -3 "$T/e.err")"
 stop_ms=$(( $(date +%s%3N) - t0 ))
 # at most: the shutdown flush (0.5 s, the request in flight aborted within ~1 s), plus a loaded box
 [ "$stop_ms" -lt 9000 ] || fail "stopping took $stop_ms ms with a slow collector"
-grep -q 'tracing: exporting .* failed: Timeout' "$T/e.err" || fail "no log line about the slow collector"
+grep -q 'tracing: exporting .* failed: ' "$T/e.err" || fail "no log line about the slow collector"
 ok "SIGTERM with a slow collector: stopped in $stop_ms ms (the shutdown flush is bounded by shutdown_timeout_ms)"
 
 # --- 2. the collector is gone -------------------------------------------------------------------
