@@ -6,9 +6,18 @@
  *   3. drain them through the engine: every claim and completion committed, each task a Lua step.
  *   4. enqueue->start latency with an idle engine: 500 tasks enqueued one by one, 5 ms apart.
  *   5. the cost of one Lua step call (a no-op policy function through the Lua host).
- * Usage: bench_queue [N] [SHARDS]   (defaults 100000, number of cores). Prints one line per figure. */
+ * Usage: bench_queue [N] [SHARDS]   (defaults 100000, number of cores). Prints one line per figure.
+ *
+ * Traced mode (issue 11): bench_queue --traced [N [ROUNDS]] (defaults 100000, 5) drains N no-op
+ * Lua tasks with metrics and tracing off, then with both on, exporting every step's span as
+ * OTLP/HTTP JSON to a live receiver on loopback (bench/otlp_sink.c, or $AIN_BENCH_OTLP, a
+ * collector's base URL), alternating rounds on fresh stores in the same run. The figure is the
+ * ratio of the median rates (bar: >= 0.95; exit 1 when missed); every span must reach the
+ * receiver. --traced --short: 2,000 tasks, one round, the bar printed but not enforced (the
+ * suite's form). */
 #include <math.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +33,8 @@
 #include "store/store.h"
 
 #include "common.h"
+#include "obs/obs.h"
+#include "otlp_sink.h"
 
 const char *bench_name = "bench_queue";
 
@@ -181,7 +192,142 @@ static double lua_call_ns(int n) {
   return ns;
 }
 
+/* ---- traced mode: metrics + tracing on vs off ------------------------------------------------- */
+
+/* One drain of n no-op tasks on a fresh store, with metrics and tracing both on (exporting to
+ * endpoint) or both off; tasks/s. */
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
+/* *cpu: the process's CPU seconds per task (every thread: shards, the exporter, the sink), the
+ * steadier figure on a shared machine. */
+static double traced_drain(int n, int on, int round, const char *endpoint, int shards,
+                           double *cpu) {
+  char url[600];
+  snprintf(url, sizeof url, "sqlite:%s/traced-%d-%d.db", tmpdir, round, on);
+  bench_enqueue_noop(url, n, 1000, NULL);
+  ain_config_t cfg;
+  bench_engine_config(&cfg, url, shards);
+  cfg.metrics.enabled = on;
+  cfg.tracing.enabled = on;
+  if (on) {
+    cfg.tracing.endpoint = ain_strdup(endpoint);
+  }
+  ain_run_opts_t o = {.until_idle = 1};
+  ain_run_summary_t sum;
+  ain_err_t err;
+  uint64_t t0 = ain_mono_ns();
+  double c0 = cpu_s();
+  if (ain_engine_run(&cfg, &o, &sum, &err) != 0) {
+    bench_die("engine", &err);
+  }
+  double s = bench_secs_since(t0);
+  *cpu = (cpu_s() - c0) / n;
+  if (sum.store.tasks[AIN_TASK_SUCCEEDED] != n) {
+    fprintf(stderr, "bench_queue: only %lld of %d tasks succeeded\n",
+            (long long)sum.store.tasks[AIN_TASK_SUCCEEDED], n);
+    exit(1);
+  }
+  ain_config_free(&cfg);
+  return n / s;
+}
+
+static int traced_main(int argc, char **argv) {
+  int short_form = argc > 2 && strcmp(argv[2], "--short") == 0;
+  int n = short_form ? 2000 : argc > 2 ? atoi(argv[2]) : 100000;
+  int rounds = short_form ? 1 : argc > 3 ? atoi(argv[3]) : 5;
+  if (n <= 0 || rounds <= 0 || rounds > 50) {
+    fprintf(stderr, "usage: bench_queue --traced [N [ROUNDS]] | --traced --short\n");
+    return 2;
+  }
+  bench_otlp_sink_t *sink = NULL;
+  char endpoint[300];
+  const char *ext = getenv("AIN_BENCH_OTLP");
+  if (ext != NULL && ext[0] != '\0') {
+    snprintf(endpoint, sizeof endpoint, "%s", ext);
+  } else {
+    int port = 0;
+    sink = bench_otlp_sink_start(&port);
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+  }
+  double load[3] = {0};
+  if (getloadavg(load, 3) < 0) {
+    load[0] = -1;
+  }
+  printf("bench/queue --traced: N=%d, %d round(s), SQLite, %ld cores, load %.2f, receiver %s\n",
+         n, rounds, sysconf(_SC_NPROCESSORS_ONLN), load[0], endpoint);
+  fflush(stdout);
+  double off[50], on[50], coff[50], con[50];
+  for (int r = 0; r < rounds; r++) {
+    /* alternate the order, so a drift of the machine's load favours neither */
+    int first = r % 2;
+    for (int k = 0; k < 2; k++) {
+      int traced = k == 0 ? first : !first;
+      double cpu = 0;
+      double rate = traced_drain(n, traced, r, endpoint, 0, &cpu);
+      (traced ? on : off)[r] = rate;
+      (traced ? con : coff)[r] = cpu;
+      printf("  round %d %-6s %8.0f tasks/s, %.1f us CPU per task\n", r + 1,
+             traced ? "traced" : "off", rate, cpu * 1e6);
+      fflush(stdout);
+    }
+  }
+  qsort(off, (size_t)rounds, sizeof *off, bench_cmp_double);
+  qsort(on, (size_t)rounds, sizeof *on, bench_cmp_double);
+  double moff = rounds % 2 ? off[rounds / 2] : (off[rounds / 2 - 1] + off[rounds / 2]) / 2;
+  double mon = rounds % 2 ? on[rounds / 2] : (on[rounds / 2 - 1] + on[rounds / 2]) / 2;
+  double ratio = mon / moff;
+  qsort(coff, (size_t)rounds, sizeof *coff, bench_cmp_double);
+  qsort(con, (size_t)rounds, sizeof *con, bench_cmp_double);
+  double mcoff = rounds % 2 ? coff[rounds / 2] : (coff[rounds / 2 - 1] + coff[rounds / 2]) / 2;
+  double mcon = rounds % 2 ? con[rounds / 2] : (con[rounds / 2 - 1] + con[rounds / 2]) / 2;
+  double exported = ain_obs_get(AIN_M_TRACE_SPANS_EXPORTED, NULL);
+  const char *reasons[] = {"queue_full", "export_failed", "shutdown"};
+  double dropped = 0;
+  for (int i = 0; i < 3; i++) {
+    const char *v[1] = {reasons[i]};
+    dropped += ain_obs_get(AIN_M_TRACE_SPANS_DROPPED, v);
+  }
+  long long received = sink ? bench_otlp_sink_spans(sink) : -1;
+  printf("drain, metrics+tracing on / off (median of %d): %.0f / %.0f tasks/s = %.3f (bar >= 0.95: "
+         "%s)\n",
+         rounds, mon, moff, ratio, ratio >= 0.95 ? "met" : "MISSED");
+  printf("CPU per task, off / on (median): %.1f / %.1f us; ratio off/on %.3f\n", mcoff * 1e6,
+         mcon * 1e6, mcoff / mcon);
+  printf("spans: %.0f exported, %.0f dropped, %lld received by the sink in %lld request(s) "
+         "(want %lld)\n",
+         exported, dropped, received, sink ? bench_otlp_sink_requests(sink) : -1LL,
+         (long long)n * rounds);
+  if (sink != NULL) {
+    bench_otlp_sink_stop(sink);
+  }
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  if (system(cmd) != 0) {
+    return 1;
+  }
+  int all = exported == (double)n * rounds && dropped == 0 &&
+            (received < 0 || received == (long long)n * rounds);
+  if (!all) {
+    fprintf(stderr, "bench_queue: not every span was exported\n");
+    return 1;
+  }
+  return short_form || ratio >= 0.95 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--traced") == 0) {
+    ain_log_set_level(AIN_LOG_WARN);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ain-bench-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+      return 1;
+    }
+    return traced_main(argc, argv);
+  }
   int n = argc > 1 ? atoi(argv[1]) : 100000;
   ain_log_set_level(AIN_LOG_WARN);
   int shards = argc > 2 ? atoi(argv[2]) : 0;

@@ -119,6 +119,15 @@ static const config_key_t config_keys[] = {
     {"metrics", K_TABLE, 0, 0, 0},
     {"metrics.enabled", K_BOOL, OFF(metrics.enabled), 0, 0},
     {"metrics.store_cache_ms", K_INT, OFF(metrics.store_cache_ms), 0, 600000},
+    {"tracing", K_TABLE, 0, 0, 0},
+    {"tracing.enabled", K_BOOL, OFF(tracing.enabled), 0, 0},
+    {"tracing.endpoint", K_STRING, OFF(tracing.endpoint), 0, 0},
+    {"tracing.service_name", K_STRING, OFF(tracing.service_name), 0, 0},
+    {"tracing.batch_size", K_INT, OFF(tracing.batch_size), 1, 10000},
+    {"tracing.queue_size", K_INT, OFF(tracing.queue_size), 1, 1000000},
+    {"tracing.flush_interval_ms", K_INT, OFF(tracing.flush_interval_ms), 10, 600000},
+    {"tracing.timeout_ms", K_INT, OFF(tracing.timeout_ms), 10, 600000},
+    {"tracing.shutdown_timeout_ms", K_INT, OFF(tracing.shutdown_timeout_ms), 0, 600000},
     {"review", K_TABLE, 0, 0, 0},
     {"review.backlog_pause_at", K_INT, OFF(review.backlog_pause_at), 0, 1000000000},
     {"review.backlog_resume_at", K_INT, OFF(review.backlog_resume_at), 0, 1000000000},
@@ -233,6 +242,12 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->judge.reject = -1;
   cfg->metrics.enabled = 1;
   cfg->metrics.store_cache_ms = 1000;
+  cfg->tracing.service_name = ain_strdup("ain");
+  cfg->tracing.batch_size = 512;
+  cfg->tracing.queue_size = 8192;
+  cfg->tracing.flush_interval_ms = 1000;
+  cfg->tracing.timeout_ms = 3000;
+  cfg->tracing.shutdown_timeout_ms = 2000;
   cfg->judge.providers.moderation.timeout_ms = 3000;
   cfg->judge.providers.llm.timeout_ms = 5000;
   cfg->llm.timeout_ms = 30000;
@@ -305,6 +320,8 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->channels.outbox.dir);
   free(cfg->cluster.openclaw.url);
   free(cfg->cluster.openclaw.token_secret);
+  free(cfg->tracing.endpoint);
+  free(cfg->tracing.service_name);
   ain_config_provider_t *pv[] = {&cfg->judge.providers.moderation, &cfg->judge.providers.llm};
   for (size_t i = 0; i < 2; i++) {
     free(pv[i]->url);
@@ -578,6 +595,37 @@ static int check_openclaw(const ain_config_t *cfg, const char *path, ain_err_t *
                          "'cluster.openclaw.reconnect_min_ms' (%lld)",
                          path, (long long)cfg->cluster.openclaw.reconnect_max_ms,
                          (long long)cfg->cluster.openclaw.reconnect_min_ms);
+/* tracing: enabled needs an endpoint; an endpoint is an http(s) base URL (the exporter adds
+ * /v1/traces); the service name is what a trace viewer groups by, so it must say something.
+ * batch_size above queue_size could never fill a batch. */
+static int check_tracing(const ain_tracing_config_t *t, const char *path, ain_err_t *err) {
+  if (t->endpoint != NULL) {
+    size_t n = strlen(t->endpoint);
+    size_t scheme = strncmp(t->endpoint, "http://", 7) == 0    ? 7
+                    : strncmp(t->endpoint, "https://", 8) == 0 ? 8
+                                                               : 0;
+    if (scheme == 0 || strpbrk(t->endpoint, " \t\r\n?#") != NULL || n <= scheme ||
+        t->endpoint[n - 1] == '/') {
+      return ain_err_field(err, AIN_ECONFIG, "tracing.endpoint",
+                           "%s: 'tracing.endpoint' must be an http:// or https:// base URL without "
+                           "spaces, query or trailing slash (/v1/traces is added), got '%s'",
+                           path, t->endpoint);
+    }
+  } else if (t->enabled) {
+    return ain_err_field(err, AIN_ECONFIG, "tracing.endpoint",
+                         "%s: 'tracing.endpoint' is required when 'tracing.enabled' is true "
+                         "(the collector's OTLP/HTTP base URL, such as \"http://127.0.0.1:4318\")",
+                         path);
+  }
+  if (t->service_name == NULL || t->service_name[0] == '\0' || strlen(t->service_name) > 128) {
+    return ain_err_field(err, AIN_ECONFIG, "tracing.service_name",
+                         "%s: 'tracing.service_name' must be 1 to 128 bytes", path);
+  }
+  if (t->batch_size > t->queue_size) {
+    return ain_err_field(err, AIN_ECONFIG, "tracing.batch_size",
+                         "%s: 'tracing.batch_size' (%lld) must not be above 'tracing.queue_size' "
+                         "(%lld)",
+                         path, (long long)t->batch_size, (long long)t->queue_size);
   }
   return 0;
 }
@@ -759,6 +807,7 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     goto done;
   }
   if ((rc = check_openclaw(cfg, path, err)) != 0 ||
+  if ((rc = check_tracing(&cfg->tracing, path, err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||

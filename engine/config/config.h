@@ -24,6 +24,19 @@ typedef struct {
   int64_t timeout_ms;
 } ain_config_provider_t;
 
+/* tracing = {...}: spans of every step exported as OTLP/HTTP JSON by a thread of their own
+ * (engine/trace/). Off by default; enabled needs an endpoint. */
+typedef struct {
+  int enabled;
+  char *endpoint;              /* base URL: spans go to POST {endpoint}/v1/traces */
+  char *service_name;          /* resource attribute service.name ("ain") */
+  int64_t batch_size;          /* spans per request */
+  int64_t queue_size;          /* spans waiting at most; past it new spans are dropped, counted */
+  int64_t flush_interval_ms;   /* a partial batch is sent after this long */
+  int64_t timeout_ms;          /* one export request, connect included */
+  int64_t shutdown_timeout_ms; /* the last flush at shutdown waits at most this long */
+} ain_tracing_config_t;
+
 typedef struct {
   char *path; /* the config file, NULL for defaults */
   char *node_id;
@@ -173,6 +186,7 @@ typedef struct {
       int64_t timeout_ms;
     } qdrant;
   } vectors;
+  ain_tracing_config_t tracing; /* OpenTelemetry spans to an OTLP/HTTP JSON endpoint (trace/) */
   ain_spawn_config_t spawn; /* ain.spawn's allowlist, environment and limits (config/spawn.h) */
   ain_api_config_t api;     /* the operator HTTP API (config/api.h, engine/api/) */
   ain_sources_config_t sources; /* trend sources besides trends.source (config/sources.h) */

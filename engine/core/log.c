@@ -115,6 +115,7 @@ void ain_log(ain_log_level_t level, const ain_log_ctx_t *ctx, const char *fmt, .
       n = add_field(line, cap, n, "dag_id", ctx->dag_id);
       n = add_field(line, cap, n, "actor", ctx->actor);
       n = add_field(line, cap, n, "trace_id", ctx->trace_id);
+      n = add_field(line, cap, n, "span_id", ctx->span_id);
       if (ctx->state_version >= 0 && n + 40 < cap) {
         n += (size_t)snprintf(line + n, cap - n, ",\"state_version\":%lld",
                               (long long)ctx->state_version);

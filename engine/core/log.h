@@ -1,5 +1,5 @@
 /* JSON-lines logging to stderr: ts, level, msg, and optional context fields (node, shard,
- * task_id, dag_id, actor, state_version, trace_id). Thread-safe; one line per call. */
+ * task_id, dag_id, actor, state_version, trace_id, span_id). Thread-safe; one line per call. */
 #ifndef AIN_CORE_LOG_H
 #define AIN_CORE_LOG_H
 
@@ -13,7 +13,8 @@ typedef struct {
   const char *dag_id;
   const char *actor;
   int64_t state_version; /* -1 = omit */
-  const char *trace_id;
+  const char *trace_id; /* W3C trace id (32 hex) of the step's trace (engine/trace/) */
+  const char *span_id;  /* the step's own span id (16 hex) */
 } ain_log_ctx_t;
 
 void ain_log_set_level(ain_log_level_t level);

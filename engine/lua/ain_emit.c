@@ -168,6 +168,15 @@ static void build_task(lua_State *L, ain_lua_host_t *h, ain_task_t *task) {
   lua_settop(L, 1);
 }
 
+/* A task emitted by a traced call continues its trace (a child of the calling step's span),
+ * unless the policy gave it a traceparent of its own. */
+static void inherit_trace(ain_lua_host_t *h, ain_task_t *t) {
+  ain_lua_call_t *call = h->running;
+  if (t->traceparent == NULL && call != NULL && call->traceparent[0] != '\0') {
+    t->traceparent = ain_strdup(call->traceparent);
+  }
+}
+
 /* The step's outbox takes the task (moved: *task is left empty); pushes its id. */
 static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *box,
                           ain_task_t *task) {
@@ -188,6 +197,7 @@ static int emit_to_outbox(lua_State *L, ain_lua_host_t *h, ain_store_batch_t *bo
   *t = *task;
   memset(task, 0, sizeof *task);
   ain_task_defaults(t, h->default_max_attempts);
+  inherit_trace(h, t);
   lua_pushstring(L, t->id);
   return 1;
 }
@@ -235,6 +245,7 @@ static int l_emit(lua_State *L) {
   }
   op->task = task;
   ain_task_defaults(&op->task, h->default_max_attempts);
+  inherit_trace(h, &op->task);
   op->batch.tasks = &op->task;
   op->batch.ntasks = 1;
   op->call = call;

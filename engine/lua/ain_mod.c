@@ -22,6 +22,8 @@ static ain_log_ctx_t log_ctx(ain_lua_host_t *h) {
   if (c != NULL) {
     lc.task_id = c->task_id[0] ? c->task_id : NULL;
     lc.dag_id = c->dag_id[0] ? c->dag_id : NULL;
+    lc.trace_id = c->trace_id[0] ? c->trace_id : NULL;
+    lc.span_id = c->span_id[0] ? c->span_id : NULL;
     lc.actor = c->actor;
   }
   return lc;

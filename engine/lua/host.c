@@ -218,7 +218,9 @@ static void call_finish(ain_lua_call_t *c, int status, const char *result, const
     ain_log_ctx_t lc = {.task_id = c->task_id[0] ? c->task_id : NULL,
                         .dag_id = c->dag_id[0] ? c->dag_id : NULL,
                         .actor = c->actor,
-                        .state_version = -1};
+                        .state_version = -1,
+                        .trace_id = c->trace_id[0] ? c->trace_id : NULL,
+                        .span_id = c->span_id[0] ? c->span_id : NULL};
     ain_log(AIN_LOG_DEBUG, &lc, "lua call %s.%s failed: %s", c->module, c->function, error);
   }
   c->cb(c, status, result, error, c->data);
@@ -389,6 +391,14 @@ static void copy_ctx_ids(ain_lua_call_t *c, const char *ctx_json) {
   cJSON *j = ctx_json ? cJSON_Parse(ctx_json) : NULL;
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "task_id");
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "dag_id");
+  const cJSON *tr = cJSON_GetObjectItemCaseSensitive(j, "trace_id");
+  const cJSON *sp = cJSON_GetObjectItemCaseSensitive(j, "span_id");
+  const cJSON *tp = cJSON_GetObjectItemCaseSensitive(j, "traceparent");
+  if (cJSON_IsString(tr) && cJSON_IsString(sp) && cJSON_IsString(tp)) {
+    snprintf(c->trace_id, sizeof c->trace_id, "%s", tr->valuestring);
+    snprintf(c->span_id, sizeof c->span_id, "%s", sp->valuestring);
+    snprintf(c->traceparent, sizeof c->traceparent, "%s", tp->valuestring);
+  }
   if (cJSON_IsString(t)) {
     snprintf(c->task_id, sizeof c->task_id, "%s", t->valuestring);
   }

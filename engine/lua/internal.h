@@ -27,6 +27,8 @@ struct ain_lua_call {
   char function[128];
   char task_id[64];
   char dag_id[64];
+  char trace_id[33], span_id[17]; /* ctx's, for log lines ("" without) */
+  char traceparent[56];           /* ctx's: what ain.emit gives the tasks it makes ("" without) */
   char actor[160];
   ain_lua_call_cb cb;
   void *data;

@@ -108,6 +108,21 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                                  "Connection attempts to the OpenClaw Gateway by result: ok, "
                                  "failed (unreachable, dropped) or refused (token, pairing).",
                                  AIN_OBS_COUNTER, 1, {"result"}, 0, {0}},
+    [AIN_M_TRACE_SPANS_EXPORTED] = {"ain_trace_spans_exported_total",
+                                    "Spans the OTLP collector (tracing.endpoint) accepted.",
+                                    AIN_OBS_COUNTER, 0, {0}, 0, {0}},
+    [AIN_M_TRACE_SPANS_DROPPED] = {"ain_trace_spans_dropped_total",
+                                   "Spans never exported: queue_full (tracing.queue_size reached "
+                                   "while the collector was slow or down), export_failed (the "
+                                   "request failed), shutdown (not sent by the shutdown deadline).",
+                                   AIN_OBS_COUNTER, 1, {"reason"}, 0, {0}},
+    [AIN_M_TRACE_EXPORT_FAILURES] = {"ain_trace_export_failures_total",
+                                     "Export requests to the OTLP collector that failed "
+                                     "(transport error, timeout or a non-2xx status).",
+                                     AIN_OBS_COUNTER, 0, {0}, 0, {0}},
+    [AIN_M_TRACE_QUEUE] = {"ain_trace_queue_spans",
+                           "Finished spans waiting for the exporter thread.", AIN_OBS_GAUGE, 0,
+                           {0}, 0, {0}},
     [AIN_M_SERIES_OVERFLOW] = {"ain_metrics_series_overflow_total",
                                "Updates folded into the \"other\" series because a metric had "
                                "its maximum number of label sets.",

@@ -56,6 +56,10 @@ typedef enum {
   AIN_M_SOURCE_UP,           /* ain_source_up{source} */
   AIN_M_OPENCLAW_CONNECTED,  /* ain_openclaw_connected */
   AIN_M_OPENCLAW_CONNECTS,   /* ain_openclaw_connect_attempts_total{result} */
+  AIN_M_TRACE_SPANS_EXPORTED,  /* ain_trace_spans_exported_total */
+  AIN_M_TRACE_SPANS_DROPPED,   /* ain_trace_spans_dropped_total{reason} */
+  AIN_M_TRACE_EXPORT_FAILURES, /* ain_trace_export_failures_total */
+  AIN_M_TRACE_QUEUE,           /* ain_trace_queue_spans */
   AIN_M_SERIES_OVERFLOW,     /* ain_metrics_series_overflow_total{metric} */
   AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
   AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */

@@ -8,7 +8,10 @@
  * The source text and the sources' records are scrubbed of PII on the pool (privacy/privacy.h).
  * After the run the sources' records are acked (committed, or nothing new in them) or released
  * (the run failed: the next run sees them again).
- * Relies on: plan.h, lua/host.h, privacy/privacy.h, sources/sources.h, store/store.h, cJSON. */
+ * Each planned trend starts a trace: its generate_video task carries a traceparent whose parent
+ * is the trend's "plan" span (the trace's root), exported once the commit says it was new.
+ * Relies on: plan.h, lua/host.h, privacy/privacy.h, sources/sources.h, store/store.h,
+ * trace/trace.h, cJSON. */
 #include "plan/plan.h"
 
 #include <cjson/cJSON.h>
@@ -22,6 +25,7 @@
 #include "lua/host.h"
 #include "privacy/privacy.h"
 #include "sources/sources.h"
+#include "trace/trace.h"
 
 #define DEBOUNCE_MS 250
 
@@ -60,7 +64,10 @@ struct ain_plan {
   cJSON *result;
   ain_plan_item_t *items;
   ain_task_t *tasks;
+  ain_trace_ctx_t *spans; /* per item: its trend's plan span */
   size_t nitems;
+  int64_t run_start_ns; /* wall clock: the plan spans' start */
+  char *versions;       /* the policy versions the run's call used (span attributes) */
 };
 
 static void trigger(ain_plan_t *p);
@@ -134,11 +141,16 @@ static void free_run(ain_plan_t *p) {
   p->npersonas = 0;
   for (size_t i = 0; i < p->nitems; i++) {
     free(p->tasks[i].payload);
+    free(p->tasks[i].traceparent);
   }
   free(p->items);
   free(p->tasks);
+  free(p->spans);
+  free(p->versions);
   p->items = NULL;
   p->tasks = NULL;
+  p->spans = NULL;
+  p->versions = NULL;
   p->nitems = 0;
   cJSON_Delete(p->result);
   p->result = NULL;
@@ -178,6 +190,35 @@ static const char *inputs_of(const ain_plan_t *p, char *buf, size_t cap) {
   return buf;
 }
 
+/* One root span per newly planned trend (a pair planned before made no task: no trace). */
+static void export_spans(ain_plan_t *p) {
+  if (p->o.trace == NULL) {
+    return;
+  }
+  int64_t end = ain_trace_now_ns();
+  cJSON *v = p->versions ? cJSON_Parse(p->versions) : NULL;
+  const cJSON *sha = cJSON_GetObjectItemCaseSensitive(v, "planner");
+  for (size_t i = 0; i < p->nitems; i++) {
+    if (!p->items[i].planned) {
+      continue;
+    }
+    ain_span_t *s = ain_span_new(&p->spans[i], NULL, "plan", AIN_SPAN_KIND_INTERNAL,
+                                 p->run_start_ns);
+    s->end_unix_ns = end;
+    ain_span_attr_str(s, "ain.task_id", p->tasks[i].id);
+    ain_span_attr_str(s, "ain.type", p->tasks[i].type);
+    ain_span_attr_str(s, "ain.persona_id", p->items[i].persona_id);
+    ain_span_attr_str(s, "ain.trend_key", p->items[i].trend_key);
+    ain_span_attr_str(s, "ain.actor", p->actor);
+    if (cJSON_IsString(sha)) {
+      ain_span_attr_str(s, "ain.policy.planner.sha256", sha->valuestring);
+    }
+    ain_span_set_status(s, AIN_SPAN_STATUS_OK, NULL);
+    ain_trace_submit(p->o.trace, s);
+  }
+  cJSON_Delete(v);
+}
+
 static void on_committed(ain_store_req_t *req) {
   ain_plan_t *p = req->data;
   if (req->status != 0) {
@@ -190,6 +231,7 @@ static void on_committed(ain_store_req_t *req) {
   p->st.planned += planned;
   p->run_ok = 1;
   char what[4200];
+  export_spans(p);
   ain_log_info("planner: %d new generate_video task(s) from %s (%zu already planned by another "
                "run)",
                planned, inputs_of(p, what, sizeof what), p->nitems - (size_t)planned);
@@ -240,7 +282,8 @@ static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
   }
   p->items = calloc((size_t)n, sizeof *p->items);
   p->tasks = calloc((size_t)n, sizeof *p->tasks);
-  if (p->items == NULL || p->tasks == NULL) {
+  p->spans = calloc((size_t)n, sizeof *p->spans);
+  if (p->items == NULL || p->tasks == NULL || p->spans == NULL) {
     abort();
   }
   const ain_config_t *cfg = p->o.cfg;
@@ -261,6 +304,11 @@ static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
     t->payload = cJSON_PrintUnformatted(payload);
     t->priority = cJSON_IsNumber(prio) ? (int)prio->valuedouble : 0;
     ain_task_defaults(t, cfg->queue.default_max_attempts);
+    /* a new trace per trend; the task's parent is the trend's plan span */
+    ain_trace_child(NULL, &p->spans[p->nitems]);
+    char tp[AIN_TRACEPARENT_LEN + 1];
+    ain_trace_format(&p->spans[p->nitems], tp);
+    t->traceparent = ain_strdup(tp);
     ain_plan_item_t *pi = &p->items[p->nitems];
     pi->persona_id = persona;
     pi->trend_key = key;
@@ -273,9 +321,10 @@ static int take_result(ain_plan_t *p, const char *json, ain_err_t *err) {
 
 static void on_policy(ain_lua_call_t *call, int status, const char *result_json, const char *error,
                       void *data) {
-  (void)call;
   ain_plan_t *p = data;
   p->call = NULL;
+  free(p->versions);
+  p->versions = ain_strdup(ain_lua_call_versions(call));
   if (status != 0) {
     ain_log_error("planner: scripts/agents/planner.lua run failed: %s", error);
     end_run(p, 1);
@@ -467,6 +516,7 @@ static void trigger(ain_plan_t *p) {
   }
   p->running = 1;
   ain_sources_take(p->sources, &p->feeds, &p->feeds_len, &p->nfeeds);
+  p->run_start_ns = ain_trace_now_ns();
   p->work.data = p;
   int rc = uv_queue_work(p->loop, &p->work, read_inputs, after_read);
   if (rc != 0) {

@@ -26,6 +26,9 @@ typedef struct {
   /* PII in the source is replaced before the policy sees it (privacy/privacy.h); NULL redacts
    * without a hash. Borrowed: outlives the planner. */
   const struct ain_privacy *privacy;
+  /* Span exporter (trace/trace.h): each planned trend's root span goes there; NULL = tracing
+   * off (the tasks still get a traceparent). Borrowed: outlives the planner. */
+  struct ain_trace *trace;
   void *data;
 } ain_plan_opts_t;
 

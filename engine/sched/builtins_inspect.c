@@ -132,7 +132,7 @@ static void on_inspected(int status, const ain_media_inspect_result_t *res, cons
     return;
   }
   char *js = result_json(s, res);
-  ain_log_ctx_t lc = {.task_id = s->task_id, .dag_id = s->step->task.dag_id};
+  ain_log_ctx_t lc = ain_step_log_ctx(s->step);
   ain_log(AIN_LOG_INFO, &lc,
           "inspect: %zu frames read in %.0f ms, %zu words heard in %.0f ms, total %.0f ms",
           res->n_frames, res->ms_frames + res->ms_ocr, res->asr_words, res->ms_audio + res->ms_asr,

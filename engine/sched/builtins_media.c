@@ -308,6 +308,8 @@ static ain__mstep_t *mstep_new(ain_step_t *step, int kind, ain_err_t *err) {
   }
   snprintf(m->dag_id, sizeof m->dag_id, "%s", t->dag_id);
   snprintf(m->task_id, sizeof m->task_id, "%s", t->id);
+  snprintf(m->trace_id, sizeof m->trace_id, "%s", step->trace_hex);
+  snprintf(m->span_id, sizeof m->span_id, "%s", step->span_hex);
   m->step_name = ain_strdup(t->step);
   const char *data = ain_step_data_dir(step);
   snprintf(m->objects, sizeof m->objects, "%s/objects", data);
@@ -743,7 +745,10 @@ static void render_done(ain__mstep_t *m) {
   cJSON_AddNumberToObject(r, "height", p->height);
   cJSON_AddNumberToObject(r, "render_ms", (double)(x->render_ns / 1000000));
   cJSON_AddNumberToObject(r, "waited_ms", (double)(x->wait_ns / 1000000));
-  ain_log_ctx_t lc = {.task_id = m->task_id, .dag_id = m->dag_id[0] ? m->dag_id : NULL};
+  ain_log_ctx_t lc = {.task_id = m->task_id,
+                      .dag_id = m->dag_id[0] ? m->dag_id : NULL,
+                      .trace_id = m->trace_id,
+                      .span_id = m->span_id};
   ain_log(AIN_LOG_INFO, &lc, "render: %dx%d %.2f s, %lld bytes, ffmpeg %.0f ms, gate %s", p->width,
           p->height, (double)p->duration_ms / 1000.0, (long long)p->size_bytes,
           (double)x->render_ns / 1e6, x->gate_rc == 0 ? "ok" : x->gate_error);

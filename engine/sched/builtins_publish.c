@@ -133,8 +133,7 @@ static void on_receipt(ain_store_req_t *req) {
     end_fail(p, req->status, req->err.msg, 0);
     return;
   }
-  ain_log_ctx_t lc = {.task_id = p->step->task.id, .dag_id = p->step->task.dag_id,
-                      .actor = p->step->shard->owner};
+  ain_log_ctx_t lc = ain_step_log_ctx(p->step);
   ain_log(AIN_LOG_INFO, &lc, "published video %s to %s: %s", p->receipt_in.video_id,
           p->receipt_in.channel, req->u.receipt_put.receipt.location);
   count_publish(p, req->u.receipt_put.created ? "published" : "duplicate");
@@ -327,8 +326,7 @@ static void on_paused(ain_store_req_t *req) {
     return;
   }
   if (req->u.setting.out_value != NULL && strcmp(req->u.setting.out_value, "true") == 0) {
-    ain_log_ctx_t lc = {.task_id = step->task.id, .dag_id = step->task.dag_id,
-                        .actor = step->shard->owner};
+    ain_log_ctx_t lc = ain_step_log_ctx(step);
     ain_log(AIN_LOG_INFO, &lc, "publishers are paused: step %s waits for `ain publishers resume`",
             step->task.step ? step->task.step : "publish");
     step->priv = NULL;

@@ -81,7 +81,7 @@ static void on_judged(ain_store_req_t *req) {
   }
   const ain_video_review_t *row = &req->u.video_judged.row;
   const char *decision = row->decision != NULL ? row->decision : g->in.decision;
-  ain_log_ctx_t lc = {.task_id = step->task.id, .dag_id = step->task.dag_id, .actor = step->shard->owner};
+  ain_log_ctx_t lc = ain_step_log_ctx(step);
   if (strcmp(decision, "review") == 0 && row->review_status != NULL &&
       strcmp(row->review_status, "pending") == 0) {
     cJSON *d = cJSON_CreateObject();

@@ -17,7 +17,9 @@ static ain_log_ctx_t log_ctx(const ain__mstep_t *m) {
   ain_log_ctx_t lc = {.task_id = m->task_id,
                       .dag_id = m->dag_id[0] ? m->dag_id : NULL,
                       .actor = m->step ? m->step->shard->owner : NULL,
-                      .state_version = m->step ? m->step->token : 0};
+                      .state_version = m->step ? m->step->token : 0,
+                      .trace_id = m->trace_id,
+                      .span_id = m->span_id};
   return lc;
 }
 

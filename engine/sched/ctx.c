@@ -18,8 +18,18 @@ static char *print_or_die(cJSON *o) {
 
 char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_config_t *cfg,
                          const char *deps_json) {
+  return ain_step_ctx_build_traced(t, shard, cfg, deps_json, NULL);
+}
+
+char *ain_step_ctx_build_traced(const ain_task_t *t, const char *shard, const ain_config_t *cfg,
+                                const char *deps_json, const ain_step_trace_t *tr) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "task_id", t->id);
+  if (tr != NULL) {
+    cJSON_AddStringToObject(o, "trace_id", tr->trace_id);
+    cJSON_AddStringToObject(o, "span_id", tr->span_id);
+    cJSON_AddStringToObject(o, "traceparent", tr->traceparent);
+  }
   if (t->dag_id[0]) {
     cJSON_AddStringToObject(o, "dag_id", t->dag_id);
   }

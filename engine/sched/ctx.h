@@ -16,6 +16,15 @@
  * Caller frees. */
 char *ain_step_ctx_build(const ain_task_t *t, const char *shard, const ain_config_t *cfg,
                          const char *deps_json);
+/* The running step's trace context, added to ctx as trace_id, span_id and traceparent: the Lua
+ * host puts the ids in the call's log lines, ain.emit gives the traceparent to what it emits, and
+ * a policy may forward it (an HTTP header). Strings borrowed. */
+typedef struct {
+  const char *trace_id, *span_id, *traceparent;
+} ain_step_trace_t;
+/* ain_step_ctx_build plus tr's fields (tr NULL: none). Caller frees. */
+char *ain_step_ctx_build_traced(const ain_task_t *t, const char *shard, const ain_config_t *cfg,
+                                const char *deps_json, const ain_step_trace_t *tr);
 
 /* The audit detail of a policy call: {"policies": versions_json, "ctx": ctx_json}. versions_json
  * is the module -> sha object of ain_lua_call_versions(); ctx_json may be NULL (then no "ctx").

@@ -142,7 +142,8 @@ static void start_planner(ain_engine_t *e) {
                         .store = e->store,
                         .registry = e->registry,
                         .actor = actor,
-                        .privacy = e->privacy};
+                        .privacy = e->privacy,
+                        .trace = e->trace};
   ain_err_t err;
   ain_err_clear(&err);
   if (ain_plan_start(&e->loop, &po, &e->planner, &err) != 0) {
@@ -322,6 +323,11 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   ain_progress_init(&e->progress);
   snprintf(e->node_id, sizeof e->node_id, "%s", cfg->node_id);
   int rc = init_main(e, err);
+  if (rc == 0 && cfg->tracing.enabled) {
+    char instance[200];
+    snprintf(instance, sizeof instance, "%s/%d", e->node_id, (int)getpid());
+    rc = ain_trace_start(&cfg->tracing, instance, &e->trace, err);
+  }
   if (rc == 0) {
     rc = ain_privacy_start(cfg->secrets_dir, &e->privacy, err);
   }
@@ -448,11 +454,18 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     print_progress(e, 1);
   }
   ain__watchdog_stop(e); /* it reads the shards; it kept the stop deadline until here */
+  /* Every span producer (shards, planner) has stopped: flush for at most
+   * tracing.shutdown_timeout_ms, after the watchdog, so its stop deadline (grace_ms + 1 s) never
+   * turns a slow collector into exit code 75. */
+  ain_trace_stop(e->trace);
+  e->trace = NULL;
   for (int i = 0; i < started; i++) {
     uv_mutex_destroy(&e->shards[i].watch_mu);
   }
   free(e->shards);
 fail_store:
+  ain_trace_stop(e->trace); /* NULL unless the start failed after it */
+  e->trace = NULL;
   ain_lua_registry_close(e->registry, NULL, NULL); /* NULL when on_shard_exited closed it */
   e->registry = NULL;
   if (e->store != NULL) {

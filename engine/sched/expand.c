@@ -178,7 +178,8 @@ static int build_batch(ain_step_t *step, const char *json, ain_store_batch_t **o
     t->step = ain_strdup(names[i]->valuestring);
     t->handler = ain_strdup(cJSON_GetObjectItemCaseSensitive(s, "handler")->valuestring);
     t->persona_id = ain_strdup(root->persona_id);
-    t->traceparent = ain_strdup(root->traceparent);
+    /* every step is a child of this expansion's span, the DAG's root (docs/tracing.md) */
+    t->traceparent = ain_strdup(step->traceparent);
     /* A step's payload: the root task's payload, overlaid with the step's own payload table. */
     cJSON *p = cJSON_Parse(root->payload ? root->payload : "{}");
     if (!cJSON_IsObject(p)) {

@@ -95,6 +95,7 @@ struct ain_engine {
   atomic_int steps_running;       /* over all shards: the capacity cluster.openclaw reports */
   struct ain_openclaw *openclaw;  /* cluster.openclaw: gateway presence, or NULL */
   atomic_int unhealthy;           /* set by the watchdog: the cluster stops beating */
+  ain_trace_t *trace; /* span exporter (tracing.enabled), else NULL; stopped after the shards */
 };
 
 /* shard.c */
@@ -116,6 +117,10 @@ void ain__step_start(ain_shard_t *sh, ain_task_t *task);
 void ain__shard_step_ended(ain_shard_t *sh, ain_step_t *step);
 void ain__step_cancel(ain_step_t *step, int code, const char *why);
 void ain__step_free(ain_step_t *step);
+/* span.c: exports the step's span (no-op with tracing off). outcome names the task's status
+ * afterwards or "fenced", "commit_failed", "abandoned"; error is the failure (span status ERROR)
+ * or NULL. */
+void ain__step_span_end(ain_step_t *step, const char *outcome, const char *error);
 /* expand.c: the built-in that expands a generate_video task into its DAG. */
 extern const ain_builtin_t ain__builtin_expand;
 /* builtins_review.c / builtins_publish.c: the review gate and the publish step. */

@@ -29,6 +29,7 @@ struct ain__mstep {
   char dag_id[AIN_UUID_LEN + 1];
   char *step_name;
   char task_id[AIN_UUID_LEN + 1];
+  char trace_id[33], span_id[17]; /* the step's, for log lines after it detached */
   char objects[4096];    /* object store root: data_dir/objects */
   char cache[4096];      /* data_dir/cache */
   char dir[4096];        /* this attempt's scratch folder: data_dir/work/<task_id> */

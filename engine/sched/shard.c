@@ -102,14 +102,26 @@ static void on_finish_done(ain_store_req_t *req) {
     int st = req->status != 0 ? req->status : it->status;
     count_outcome(step, it, st);
     if (st == AIN_ECONFLICT) {
+      ain__step_span_end(step, "fenced", "ELEASE: the result was not applied: the lease was "
+                                         "taken over or the task was cancelled");
+    } else if (st != 0) {
+      ain__step_span_end(step, "commit_failed", req->status ? req->err.msg : ain_strerror(st));
+    } else {
+      ain__step_span_end(step,
+                         it->kind == AIN_FINISH_RELEASE ? "released"
+                                                        : ain_task_status_name(it->new_status),
+                         it->kind == AIN_FINISH_RETRY || it->kind == AIN_FINISH_FAIL ? step->error
+                                                                                     : NULL);
+    }
+    if (st == AIN_ECONFLICT) {
       atomic_fetch_add(&sh->engine->conflicts, 1);
-      ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+      ain_log_ctx_t lc = ain_step_log_ctx(step);
       ain_log(AIN_LOG_WARN, &lc,
               "result of step %s not applied: its lease was taken over or it was cancelled",
               step->task.step ? step->task.step : step->task.type);
     } else if (st != 0) {
       /* The commit itself failed: the lease will expire and the reaper retries the task. */
-      ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+      ain_log_ctx_t lc = ain_step_log_ctx(step);
       ain_log(AIN_LOG_ERROR, &lc, "committing the step's outcome failed: %s",
               req->status ? req->err.msg : ain_strerror(st));
     }
@@ -177,6 +189,7 @@ static void on_flush_idle(uv_idle_t *h) {
 
 void ain__shard_step_ended(ain_shard_t *sh, ain_step_t *step) {
   if (step->abandoned) { /* lease lost: nothing to commit, just drop it */
+    ain__step_span_end(step, "abandoned", "ELEASE: the lease was lost; the step was abandoned");
     unlink_step(sh, step);
     ain__step_free(step);
     pump(sh);
@@ -294,7 +307,7 @@ static void on_extend_done(ain_store_req_t *req) {
       /* Someone else owns the task now (reaped after a pause, or cancelled): stop working on it
        * and never commit its outcome. */
       step->abandoned = 1;
-      ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+      ain_log_ctx_t lc = ain_step_log_ctx(step);
       ain_log(AIN_LOG_WARN, &lc, "lease lost; abandoning the step");
       ain__step_cancel(step, AIN_ELEASE, "lease lost");
     } else if (req->status == 0 && it->status == AIN_ECONFLICT) {
@@ -382,7 +395,7 @@ static void on_watch_done(ain_store_req_t *req) {
       continue;
     }
     step->abandoned = 1;
-    ain_log_ctx_t lc = {.task_id = step->task.id, .actor = sh->owner, .state_version = step->token};
+    ain_log_ctx_t lc = ain_step_log_ctx(step);
     ain_log(AIN_LOG_WARN, &lc, "task cancelled or taken over; stopping the step");
     ain__step_cancel(step, AIN_ECANCELLED, "the task was cancelled or its lease taken over");
   }

@@ -48,8 +48,19 @@ const char *ain_step_data_dir(ain_step_t *step) {
 }
 
 char *ain_step_ctx_json(const ain_step_t *step) {
-  return ain_step_ctx_build(&step->task, step->shard->owner, step->shard->engine->cfg,
-                            step->task.deps_result);
+  ain_step_trace_t tr = {step->trace_hex, step->span_hex, step->traceparent};
+  return ain_step_ctx_build_traced(&step->task, step->shard->owner, step->shard->engine->cfg,
+                                   step->task.deps_result, &tr);
+}
+
+ain_log_ctx_t ain_step_log_ctx(const ain_step_t *step) {
+  ain_log_ctx_t lc = {.task_id = step->task.id,
+                      .dag_id = step->task.dag_id[0] ? step->task.dag_id : NULL,
+                      .actor = step->shard->owner,
+                      .state_version = step->token,
+                      .trace_id = step->trace_hex,
+                      .span_id = step->span_hex};
+  return lc;
 }
 
 void ain_store_batch_free(ain_store_batch_t *b) {
@@ -127,10 +138,7 @@ void ain_step_fail(ain_step_t *step, int code, const char *message, int permanen
     }
     snprintf(step->error, n, "%s: %s", name, message ? message : ain_strerror(code));
   }
-  ain_log_ctx_t lc = {.task_id = step->task.id,
-                      .dag_id = step->task.dag_id[0] ? step->task.dag_id : NULL,
-                      .actor = step->shard->owner,
-                      .state_version = step->token};
+  ain_log_ctx_t lc = ain_step_log_ctx(step);
   ain_log(AIN_LOG_WARN, &lc, "step %s (%s) attempt %d/%d failed: %s",
           step->task.step ? step->task.step : step->task.type, step->task.handler,
           step->task.attempts, step->task.max_attempts, step->error);
@@ -143,6 +151,8 @@ static void lua_done(ain_lua_call_t *call, int status, const char *result_json, 
   step->call = NULL;
   /* The audit row names every policy version the call ran and the ctx it ran on: replay loads
    * the versions by sha and calls them with that very ctx. */
+  free(step->policies); /* span attributes (sched/span.c) */
+  step->policies = ain_strdup(ain_lua_call_versions(call));
   char *io = ain_lua_call_io(call); /* what the outside answered, served back in replay */
   char *detail = ain_step_call_detail_io(ain_lua_call_versions(call), step->ctx, io);
   free(io);
@@ -220,6 +230,7 @@ static void step_closed(uv_handle_t *h) {
   free(step->error);
   free(step->detail);
   free(step->ctx);
+  free(step->policies);
   ain_store_batch_free(step->spawn);
   for (size_t i = 0; i < step->outbox.ntasks; i++) { /* a failed call's emits are dropped */
     ain_task_free(&step->outbox.tasks[i]);
@@ -273,6 +284,23 @@ static void start_handler(ain_step_t *step) {
   }
 }
 
+/* The step's span: a child of the task's traceparent, or the root of a new trace when the task
+ * came without one (or with one the store should never have kept: the message parser checks it). */
+static void step_trace_begin(ain_step_t *step) {
+  ain_trace_ctx_t parent;
+  step->has_parent = step->task.traceparent != NULL &&
+                     ain_trace_parse(step->task.traceparent, &parent, NULL) == 0;
+  ain_trace_child(step->has_parent ? &parent : NULL, &step->trace);
+  if (step->has_parent) {
+    memcpy(step->parent_span, parent.span_id, sizeof step->parent_span);
+    step->trace.flags = parent.flags; /* the sampled bit is the caller's decision */
+  }
+  ain_trace_hex(step->trace.trace_id, 16, step->trace_hex);
+  ain_trace_hex(step->trace.span_id, 8, step->span_hex);
+  ain_trace_format(&step->trace, step->traceparent);
+  step->start_unix_ns = ain_trace_now_ns();
+}
+
 void ain__step_start(ain_shard_t *sh, ain_task_t *task) {
   ain_step_t *step = calloc(1, sizeof *step);
   if (step == NULL) {
@@ -287,6 +315,7 @@ void ain__step_start(ain_shard_t *sh, ain_task_t *task) {
   step->token = step->task.state_version;
   step->lease_until = step->task.lease_until;
   step->started_ns = ain_mono_ns();
+  step_trace_begin(step);
   ain_progress_begin(&sh->engine->progress, step->task.step ? step->task.step : step->task.type);
   ain__shard_link_step(sh, step);
   uv_timer_init(&sh->loop, &step->timeout);

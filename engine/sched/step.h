@@ -1,7 +1,9 @@
 /* A step: one claimed task being run on a shard, by a built-in C handler or a Lua function.
  * Handlers end a step exactly once with ain_step_succeed() or ain_step_fail(); the shard then
  * commits the outcome in its next batch, fenced by the step's lease token.
- * Relies on: store/store.h, lua/host.h. */
+ * Every step is a span (trace/trace.h): its task's traceparent is the parent, and the work it
+ * creates (DAG steps, ain.emit) gets the step's own context, so a trend's life is one trace.
+ * Relies on: store/store.h, lua/host.h, trace/trace.h. */
 #ifndef AIN_SCHED_STEP_H
 #define AIN_SCHED_STEP_H
 
@@ -9,8 +11,10 @@
 #include <uv.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "lua/host.h"
 #include "store/store.h"
+#include "trace/trace.h"
 
 typedef struct ain_shard ain_shard_t;
 typedef struct ain_step ain_step_t;
@@ -50,8 +54,20 @@ struct ain_step {
   char *ctx; /* the ctx JSON its policy call ran on (recorded in the audit detail), or NULL */
   ain_store_batch_t *spawn; /* owned; freed with the step */
   ain_store_batch_t outbox; /* what the Lua call emitted: the spawn of its success (tasks owned) */
+  /* tracing: this step's span (new id, under the task's traceparent or a new trace) */
+  ain_trace_ctx_t trace;
+  uint8_t parent_span[8];
+  int has_parent;
+  char trace_hex[33], span_hex[17];
+  char traceparent[AIN_TRACEPARENT_LEN + 1]; /* "00-<trace>-<this span>-01": for its children */
+  int64_t start_unix_ns;
+  char *policies; /* the policy versions its Lua call ran ({"module": "sha256"}), or NULL */
   ain_step_t *next, *prev;
 };
+
+/* A log context naming the step: task, DAG, shard, fencing token, trace and span ids. Valid as
+ * long as the step is. */
+ain_log_ctx_t ain_step_log_ctx(const ain_step_t *step);
 
 uv_loop_t *ain_step_loop(ain_step_t *step);
 ain_lua_host_t *ain_step_lua(ain_step_t *step);

@@ -297,6 +297,25 @@ TEST(openclaw_keys) {
   ASSERT_STR_EQ(cfg.cluster.openclaw.url, "wss://gw.example:18789/ws");
   ASSERT_STR_EQ(cfg.cluster.openclaw.token_secret, "oc_token");
   ASSERT_EQ(cfg.cluster.openclaw.reconnect_max_ms, 2000);
+TEST(tracing_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  ASSERT_EQ(cfg.tracing.enabled, 0); /* off by default */
+  ASSERT_STR_EQ(cfg.tracing.service_name, "ain");
+  ASSERT_EQ(cfg.tracing.batch_size, 512);
+  ASSERT_EQ(cfg.tracing.queue_size, 8192);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("t1.lua",
+                 "tracing = { enabled = true, endpoint = 'http://127.0.0.1:4318', service_name = "
+                 "'ain-prod', batch_size = 100, queue_size = 1000, flush_interval_ms = 500, "
+                 "timeout_ms = 2000, shutdown_timeout_ms = 0 }\n",
+                 &cfg, &err));
+  ASSERT_EQ(cfg.tracing.enabled, 1);
+  ASSERT_STR_EQ(cfg.tracing.endpoint, "http://127.0.0.1:4318");
+  ASSERT_STR_EQ(cfg.tracing.service_name, "ain-prod");
+  ASSERT_EQ(cfg.tracing.batch_size, 100);
+  ASSERT_EQ(cfg.tracing.shutdown_timeout_ms, 0);
   ain_config_free(&cfg);
   static const struct {
     const char *text, *field, *msg;
@@ -317,6 +336,28 @@ TEST(openclaw_keys) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     ASSERT_EQ(load("ob.lua", bad[i].text, &cfg, &err), AIN_ECONFIG);
+      {"tracing = { enabled = true }", "tracing.endpoint", "'tracing.endpoint' is required"},
+      {"tracing = { endpoint = 'grpc://x:4317' }", "tracing.endpoint", "http:// or https://"},
+      {"tracing = { endpoint = 'http://x:4318/' }", "tracing.endpoint", "trailing slash"},
+      {"tracing = { endpoint = 'http://x:4318/v1/traces?x=1' }", "tracing.endpoint", "query"},
+      {"tracing = { endpoint = 5 }", "tracing.endpoint", "must be a string"},
+      {"tracing = { service_name = '' }", "tracing.service_name", "1 to 128 bytes"},
+      {"tracing = { batch_size = 0 }", "tracing.batch_size", "between 1 and 10000"},
+      {"tracing = { queue_size = 0 }", "tracing.queue_size", "between 1 and 1000000"},
+      {"tracing = { batch_size = 100, queue_size = 50 }", "tracing.batch_size",
+       "must not be above 'tracing.queue_size'"},
+      {"tracing = { flush_interval_ms = 1 }", "tracing.flush_interval_ms", "between 10 and"},
+      {"tracing = { timeout_ms = 0 }", "tracing.timeout_ms", "between 10 and"},
+      {"tracing = { shutdown_timeout_ms = -1 }", "tracing.shutdown_timeout_ms", "between 0 and"},
+      {"tracing = { enabled = 'yes' }", "tracing.enabled", "must be a boolean"},
+      {"tracing = { sampler = 'always' }", "tracing.sampler", "unknown key 'tracing.sampler'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int rc = load("tb.lua", bad[i].text, &cfg, &err);
+    if (rc != AIN_ECONFIG) {
+      fprintf(stderr, "accepted: %s\n", bad[i].text);
+    }
+    ASSERT_EQ(rc, AIN_ECONFIG);
     ASSERT_STR_CONTAINS(err.msg, bad[i].msg);
     ASSERT_STR_EQ(err.field, bad[i].field);
     ain_config_free(&cfg);
@@ -531,4 +572,5 @@ TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_fil
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
           TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers),
           TEST_ENTRY(llm_keys), TEST_ENTRY(openclaw_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(watchdog_keys),
+          TEST_ENTRY(llm_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(tracing_keys), TEST_ENTRY(watchdog_keys),
           TEST_ENTRY(example_file_loads))
