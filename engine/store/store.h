@@ -285,7 +285,7 @@ struct ain_store_req {
       int check_only; /* in: 1 = apply nothing, count what is pending (ain_store_req_migrate_status) */
       int applied;    /* migrations applied by this request */
       int version;    /* schema version afterwards */
-      int pending;    /* check_only: migration files newer than the store's version */
+      int pending;    /* check_only: migration files not yet applied */
     } migrate;
     struct {
       const ain_store_batch_t *batch;

@@ -1,6 +1,9 @@
-/* SQLite schema migrations: sql_dir/sqlite/NNN_name.sql applied in version order, each in its own
- * transaction, recorded in schema_migrations(version, name, applied_at). A failing file rolls back
- * and is reported as "file: message"; earlier files stay applied. Runs only on AIN_STORE_MIGRATE.
+/* SQLite schema migrations: every sql_dir/sqlite/NNN_name.sql not yet recorded in
+ * schema_migrations(version, name, applied_at) is applied, in version order, each in its own
+ * transaction. "Not yet recorded", not "above the highest": a file merged from a branch with a
+ * lower number than one already applied still runs (Postgres does the same). A failing file rolls
+ * back and is reported as "file: message"; earlier files stay applied. Runs only on
+ * AIN_STORE_MIGRATE.
  * Relies on: internal.h, core/util.h (ain_read_file). Start-up only, so plain file I/O is fine. */
 #include <dirent.h>
 #include <errno.h>
@@ -104,6 +107,22 @@ static int current_version(ain__sq_ctx_t *c, int *version) {
   return rc == SQLITE_ROW ? 0 : ain__store_sq_fail(c, "reading schema_migrations");
 }
 
+/* 1 if version is recorded in schema_migrations, 0 if not, or AIN_E*. */
+static int is_applied(ain__sq_ctx_t *c, int version) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(c->db->conn, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &st,
+                         NULL) != SQLITE_OK) {
+    return ain__store_sq_fail(c, "reading schema_migrations");
+  }
+  sqlite3_bind_int(st, 1, version);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return ain__store_sq_fail(c, "reading schema_migrations");
+  }
+  return rc == SQLITE_ROW;
+}
+
 /* 0 applied, 1 already applied by someone else, or AIN_E*. */
 static int apply_one(ain__sq_ctx_t *c, const char *dir, const migration_t *m) {
   char path[4096];
@@ -118,11 +137,10 @@ static int apply_one(ain__sq_ctx_t *c, const char *dir, const migration_t *m) {
     goto fail;
   }
   /* Another process may have migrated since we looked: decide under the write lock. */
-  int version = 0;
-  if ((rc = current_version(c, &version)) != 0) {
+  if ((rc = is_applied(c, m->version)) < 0) {
     goto fail;
   }
-  if (version >= m->version) {
+  if (rc == 1) {
     free(sql);
     return exec_sql(c, "COMMIT", m->name) == 0 ? 1 : AIN_ESTORE;
   }
@@ -166,7 +184,10 @@ int ain__store_sq_migrate(ain__sq_ctx_t *c) {
       goto fail;
     }
     for (size_t i = 0; i < n; i++) {
-      c->req->u.migrate.pending += list[i].version > version;
+      if ((rc = is_applied(c, list[i].version)) < 0) {
+        goto fail;
+      }
+      c->req->u.migrate.pending += rc == 0;
     }
     c->req->u.migrate.version = version;
     free_list(list, n);
@@ -181,14 +202,17 @@ int ain__store_sq_migrate(ain__sq_ctx_t *c) {
     goto fail;
   }
   for (size_t i = 0; i < n; i++) {
-    if (list[i].version <= version) {
+    if ((rc = is_applied(c, list[i].version)) < 0) {
+      goto fail;
+    }
+    if (rc == 1) {
       continue;
     }
     if ((rc = apply_one(c, dir, &list[i])) < 0) {
       goto fail;
     }
-    version = list[i].version;
     c->req->u.migrate.applied += rc == 0;
+    version = list[i].version > version ? list[i].version : version;
     rc = 0;
   }
   c->req->u.migrate.version = version;
