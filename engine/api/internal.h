@@ -82,6 +82,10 @@ struct ain__api_job {
   void (*run)(ain__api_job_t *job, ain__api_worker_t *w);
   /* On the server's loop once run returned, or with cancelled = 1 if the pool stopped first. */
   void (*done)(ain__api_job_t *job, int cancelled);
+  /* 1: a short store read (one row, no writes). A worker takes the queued reads at the head of
+   * the queue together and runs them in one read snapshot of its store handle (work.c); anything
+   * else runs alone, so a slow job never holds up reads taken with it. */
+  int batch_read;
   ain__api_job_t *next_;
 };
 
@@ -89,8 +93,11 @@ typedef struct {
   uv_mutex_t mu;
   uv_cond_t cond;
   ain__api_job_t *head, *tail; /* waiting for a worker */
-  ain__api_job_t *done_head, *done_tail;
   int queued, running, stopping, max_queued;
+  int idle;     /* workers waiting on cond */
+  int signalled; /* of those, woken by a submit and not yet running: no second signal for them */
+  uv_mutex_t done_mu; /* the finished jobs: taken by the workers and the server, not by submit */
+  ain__api_job_t *done_head, *done_tail;
   uv_async_t done_async; /* on the server's loop */
   ain__api_worker_t *workers;
   int nworkers;
@@ -125,6 +132,9 @@ h2o_req_t *ain__api_defer_take(ain__api_defer_t *d);
 int ain__api_status_of(const char *code);
 /* Sends body (takes ownership; deleted here) as JSON with status. */
 void ain__api_send_json(h2o_req_t *req, int status, cJSON *body);
+/* The same for a body a worker already printed (cJSON_PrintUnformatted; takes ownership, NULL =
+ * it ran out of memory: 500): the server's loop then only copies it. */
+void ain__api_send_json_text(h2o_req_t *req, int status, char *text);
 /* {"error":{"code","field","message"}} with the code's status. field may be NULL. */
 void ain__api_send_error(h2o_req_t *req, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

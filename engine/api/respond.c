@@ -88,6 +88,10 @@ static void send_text(h2o_req_t *req, int status, char *text) {
 void ain__api_send_json(h2o_req_t *req, int status, cJSON *body) {
   char *text = cJSON_PrintUnformatted(body);
   cJSON_Delete(body);
+  ain__api_send_json_text(req, status, text);
+}
+
+void ain__api_send_json_text(h2o_req_t *req, int status, char *text) {
   if (text == NULL) {
     text = strdup("{\"error\":{\"code\":\"ENOMEM\",\"field\":\"\",\"message\":\"out of memory\"}}");
     status = 500;

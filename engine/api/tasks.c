@@ -26,6 +26,7 @@ typedef struct {
   int rc;
   ain_err_t err;
   cJSON *out;
+  char *text; /* out printed on the worker (TASK_SHOW) */
 } task_job_t;
 
 /* A task or DAG id as the store writes them: a UUID (36 of hex digits and dashes). */
@@ -78,8 +79,12 @@ static void task_run(ain__api_job_t *job, ain__api_worker_t *w) {
     memset(&t, 0, sizeof t);
     j->rc = ain_ops_task_get(&w->ops, j->id, &t, &j->err);
     if (j->rc == 0) {
-      j->out = task_json(&t, &j->err);
+      /* Printed here, not on the server's loop: the printing is most of this request's CPU
+       * after the read, and the tree is freed by the thread whose allocator made it. */
+      cJSON *out = task_json(&t, &j->err);
       ain_task_free(&t);
+      j->text = cJSON_PrintUnformatted(out);
+      cJSON_Delete(out);
     }
   } else {
     int cancelled = 0;
@@ -99,6 +104,9 @@ static void task_done(ain__api_job_t *job, int cancelled) {
   if (req != NULL) {
     if (cancelled) {
       ain__api_send_error(req, "ESHUTDOWN", NULL, "the server is shutting down");
+    } else if (j->rc == 0 && j->op == TASK_SHOW) {
+      ain__api_send_json_text(req, 200, j->text);
+      j->text = NULL;
     } else if (j->rc == 0 && j->out != NULL) {
       ain__api_send_json(req, 200, j->out);
       j->out = NULL;
@@ -107,6 +115,7 @@ static void task_done(ain__api_job_t *job, int cancelled) {
     }
   }
   cJSON_Delete(j->out);
+  free(j->text);
   free(j);
 }
 
@@ -155,6 +164,9 @@ static int with_id(ain__api_call_t *call, task_op_t op, task_job_t **out) {
 int ain__api_task_show(ain__api_call_t *call) {
   task_job_t *j;
   with_id(call, TASK_SHOW, &j);
+  if (j != NULL) {
+    j->job.batch_read = 1; /* one row by its key */
+  }
   return j ? submit(call, j) : 0;
 }
 

@@ -11,40 +11,89 @@
 #include "api/internal.h"
 #include "core/log.h"
 
+/* The reads a worker takes together at most: enough that a burst costs one wake-up and one read
+ * snapshot per 16 requests, few enough that the last of them does not wait long for the first. */
+#define BATCH_MAX 16
+
+/* Takes the next batch off the queue (pool->mu held): a job that is not a batch_read alone, else
+ * the batch_reads at the head, at most BATCH_MAX and no more than this worker's share when other
+ * workers were woken for them too. Returns how many. */
+static int take_batch(ain__api_pool_t *pool, ain__api_job_t **out) {
+  ain__api_job_t *job = pool->head;
+  int n = 1;
+  if (job->batch_read) {
+    int share = (pool->queued + pool->signalled) / (pool->signalled + 1);
+    int max = share < BATCH_MAX ? share : BATCH_MAX;
+    while (n < max && job->next_ != NULL && job->next_->batch_read) {
+      job = job->next_;
+      n++;
+    }
+  }
+  *out = pool->head;
+  pool->head = job->next_;
+  job->next_ = NULL;
+  if (pool->head == NULL) {
+    pool->tail = NULL;
+  }
+  pool->queued -= n;
+  pool->running += n;
+  return n;
+}
+
+/* Hands a finished job to the server's loop. One uv_async_send per batch of answers the server
+ * has not yet picked up: a send while the list is non-empty would only repeat the pending one. */
+static void finish_job(ain__api_pool_t *pool, ain__api_job_t *job) {
+  job->next_ = NULL;
+  uv_mutex_lock(&pool->done_mu);
+  int first = pool->done_head == NULL;
+  if (pool->done_tail) {
+    pool->done_tail->next_ = job;
+  } else {
+    pool->done_head = job;
+  }
+  pool->done_tail = job;
+  uv_mutex_unlock(&pool->done_mu);
+  if (first) {
+    uv_async_send(&pool->done_async);
+  }
+}
+
 static void worker_main(void *arg) {
   ain__api_worker_t *w = arg;
   ain__api_pool_t *pool = &w->api->pool;
+  uv_mutex_lock(&pool->mu);
   for (;;) {
-    uv_mutex_lock(&pool->mu);
     while (pool->head == NULL && !pool->stopping) {
+      pool->idle++;
       uv_cond_wait(&pool->cond, &pool->mu);
-    }
-    ain__api_job_t *job = pool->stopping ? NULL : pool->head;
-    if (job != NULL) {
-      pool->head = job->next_;
-      if (pool->head == NULL) {
-        pool->tail = NULL;
+      pool->idle--;
+      if (pool->signalled > 0) {
+        pool->signalled--;
       }
-      pool->queued--;
-      pool->running++;
     }
-    uv_mutex_unlock(&pool->mu);
-    if (job == NULL) {
+    if (pool->stopping) {
       break;
     }
-    job->run(job, w);
-    job->next_ = NULL;
-    uv_mutex_lock(&pool->mu);
-    pool->running--;
-    if (pool->done_tail) {
-      pool->done_tail->next_ = job;
-    } else {
-      pool->done_head = job;
-    }
-    pool->done_tail = job;
+    ain__api_job_t *batch;
+    int n = take_batch(pool, &batch);
     uv_mutex_unlock(&pool->mu);
-    uv_async_send(&pool->done_async);
+    /* Reads taken together share one read snapshot (one set of the store's read locks instead of
+     * one per request). Every one of them arrived before it is taken, so each still sees every
+     * write committed before its request came in. */
+    int snap = n > 1 && w->ops_open && ain_ops_snapshot_begin(&w->ops) == 0;
+    while (batch != NULL) {
+      ain__api_job_t *next = batch->next_;
+      batch->run(batch, w);
+      finish_job(pool, batch);
+      batch = next;
+    }
+    if (snap) {
+      ain_ops_snapshot_end(&w->ops);
+    }
+    uv_mutex_lock(&pool->mu);
+    pool->running -= n;
   }
+  uv_mutex_unlock(&pool->mu);
   if (w->ops_open) {
     ain_ops_close(&w->ops); /* the store handle and the loop */
     w->ops_open = 0;
@@ -55,10 +104,10 @@ static void worker_main(void *arg) {
 static void on_done(uv_async_t *a) {
   ain_api_t *api = a->data;
   ain__api_pool_t *pool = &api->pool;
-  uv_mutex_lock(&pool->mu);
+  uv_mutex_lock(&pool->done_mu);
   ain__api_job_t *job = pool->done_head;
   pool->done_head = pool->done_tail = NULL;
-  uv_mutex_unlock(&pool->mu);
+  uv_mutex_unlock(&pool->done_mu);
   while (job != NULL) {
     ain__api_job_t *next = job->next_;
     job->done(job, 0);
@@ -69,6 +118,7 @@ static void on_done(uv_async_t *a) {
 int ain__api_pool_start(ain_api_t *api, int nworkers, ain_err_t *err) {
   ain__api_pool_t *pool = &api->pool;
   uv_mutex_init(&pool->mu);
+  uv_mutex_init(&pool->done_mu);
   uv_cond_init(&pool->cond);
   pool->max_queued = 1024;
   uv_async_init(&api->loop, &pool->done_async, on_done);
@@ -102,7 +152,7 @@ int ain__api_pool_start(ain_api_t *api, int nworkers, ain_err_t *err) {
 
 int ain__api_pool_submit(ain_api_t *api, ain__api_job_t *job) {
   ain__api_pool_t *pool = &api->pool;
-  int rc = 0;
+  int rc = 0, wake = 0;
   job->next_ = NULL;
   uv_mutex_lock(&pool->mu);
   if (pool->stopping) {
@@ -117,17 +167,29 @@ int ain__api_pool_submit(ain_api_t *api, ain__api_job_t *job) {
     }
     pool->tail = job;
     pool->queued++;
-    uv_cond_signal(&pool->cond);
+    /* Only a worker that sleeps needs a signal (a busy one looks at the queue before it sleeps),
+     * and only one per job queued while it wakes. Signalled after the unlock, so it does not wake
+     * into a mutex we still hold. */
+    if (pool->idle > pool->signalled) {
+      pool->signalled++;
+      wake = 1;
+    }
   }
   uv_mutex_unlock(&pool->mu);
+  if (wake) {
+    uv_cond_signal(&pool->cond);
+  }
   return rc;
 }
 
 int ain__api_pool_inflight(ain_api_t *api) {
   ain__api_pool_t *pool = &api->pool;
   uv_mutex_lock(&pool->mu);
-  int n = pool->queued + pool->running + (pool->done_head != NULL);
+  int n = pool->queued + pool->running;
   uv_mutex_unlock(&pool->mu);
+  uv_mutex_lock(&pool->done_mu);
+  n += pool->done_head != NULL;
+  uv_mutex_unlock(&pool->done_mu);
   return n;
 }
 
@@ -164,5 +226,6 @@ void ain__api_pool_join(ain_api_t *api) {
   pool->workers = NULL;
   pool->nworkers = 0;
   uv_mutex_destroy(&pool->mu);
+  uv_mutex_destroy(&pool->done_mu);
   uv_cond_destroy(&pool->cond);
 }

@@ -61,6 +61,16 @@ int ain_ops_wait(ain_ops_t *ops, ain_store_req_t *req, const char *actor, ain_er
   return rc;
 }
 
+int ain_ops_snapshot_begin(ain_ops_t *ops) {
+  return ops->store != NULL ? ain_store_snapshot(ops->store, 1) : AIN_EINVAL;
+}
+
+void ain_ops_snapshot_end(ain_ops_t *ops) {
+  if (ops->store != NULL) {
+    ain_store_snapshot(ops->store, 0);
+  }
+}
+
 int ain_ops_migrate(ain_ops_t *ops, const char *actor, int *applied, int *version, ain_err_t *err) {
   ain_store_req_t req;
   ain_store_req_migrate(&req);

@@ -57,6 +57,12 @@ void ain_ops_close(ain_ops_t *ops);
 /* Runs one store request to completion (actor: req->actor if set, else actor). 0, or the AIN_E*
  * code with *err filled (never an empty message). */
 int ain_ops_wait(ain_ops_t *ops, ain_store_req_t *req, const char *actor, ain_err_t *err);
+/* Reads until ain_ops_snapshot_end see one snapshot of the store, taken at the first of them
+ * (so no older than this call): a server answering several reads at once pays the store's read
+ * locks once (ain_store_snapshot). 0, or nonzero when the backend keeps none (each read then
+ * takes its own, as without it). Hold it briefly: for reads answered together. */
+int ain_ops_snapshot_begin(ain_ops_t *ops);
+void ain_ops_snapshot_end(ain_ops_t *ops);
 /* Applies the migrations not yet applied; *applied and *version (may be NULL) say what. */
 int ain_ops_migrate(ain_ops_t *ops, const char *actor, int *applied, int *version, ain_err_t *err);
 

@@ -360,6 +360,13 @@ int ain_store_submit(ain_store_t *s, ain_store_req_t *req) {
   return s->backend->submit(s, req);
 }
 
+int ain_store_snapshot(ain_store_t *s, int hold) {
+  if (s == NULL || s->backend->snapshot == NULL) {
+    return hold ? 1 : 0;
+  }
+  return s->backend->snapshot(s, hold);
+}
+
 int ain_store_wait(ain_store_t *s, ain_store_req_t *req) {
   int rc = ain_store_submit(s, req);
   if (rc != 0) {

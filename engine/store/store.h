@@ -758,6 +758,8 @@ typedef struct {
   int (*open)(const ain_store_config_t *cfg, uv_loop_t *loop, ain_store_t **out, ain_err_t *err);
   int (*submit)(ain_store_t *s, ain_store_req_t *req);
   void (*close)(ain_store_t *s, void (*cb)(void *data), void *data);
+  /* Optional (NULL: none kept): see ain_store_snapshot. */
+  int (*snapshot)(ain_store_t *s, int hold);
 } ain_store_backend_t;
 
 /* Every backend's handle starts with this. */
@@ -772,6 +774,16 @@ struct ain_store {
  * commit made through another handle (another shard in this process, or another node through
  * LISTEN/NOTIFY). Spurious wake-ups are allowed; a scheduler still polls as a fallback. */
 void ain_store_on_wakeup(ain_store_t *s, void (*cb)(void *data), void *data);
+
+/* hold = 1: the read requests on this handle from now on see one snapshot of the database, taken
+ * at the first of them, until hold = 0 ends it (the reads: GET_TASK, GET_DAG, AUDIT, STATS and
+ * LIST_TASKS; a write meanwhile commits, and those reads do not see it). SQLite: one read
+ * transaction on the handle's read connection instead of one per request (its read locks are
+ * fcntl calls); a snapshot must not be held long, as the WAL cannot be reset past it. Returns 0
+ * (held), 1 when the backend keeps none (Postgres: each statement reads committed data, as
+ * without it) or an AIN_E* code (not held either); hold = 0 always returns 0. Synchronous: on
+ * the handle's thread. */
+int ain_store_snapshot(ain_store_t *s, int hold);
 
 extern const ain_store_backend_t ain_store_sqlite_backend;
 extern const ain_store_backend_t ain_store_postgres_backend;

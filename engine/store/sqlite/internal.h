@@ -89,6 +89,7 @@ struct ain__sq_store {
    * up. NULL until then, and for ":memory:" (one connection is the whole database). */
   ain__sq_db_t *reader;
   int reader_failed; /* opening it failed once: reads stay on the shared connection */
+  int snapshot;      /* ain_store_snapshot holds a read transaction open on reader */
   char *sql_dir;
   uv_idle_t idle;  /* delivers completed requests on the next loop iteration */
   uv_async_t wake; /* another handle committed claimable work */

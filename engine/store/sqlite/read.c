@@ -290,8 +290,14 @@ static int list_dags(ain__sq_ctx_t *c) {
   return step == SQLITE_DONE ? 0 : ain__store_sq_fail(c, "reading dags");
 }
 
-/* Every read runs inside BEGIN ... COMMIT (a deferred, read-only transaction). */
+/* Every read runs inside BEGIN ... COMMIT (a deferred, read-only transaction), or inside the one
+ * ain_store_snapshot holds open on the handle's reader. */
 static int in_read_txn(ain__sq_ctx_t *c, int (*fn)(ain__sq_ctx_t *c)) {
+  if (c->s->snapshot && c->db == c->s->reader) {
+    int rc = fn(c);
+    ain__store_sq_reset_used(c);
+    return rc;
+  }
   int rc = ain__store_sq_exec(c, SQ_BEGIN_READ);
   if (rc != 0) {
     return rc;

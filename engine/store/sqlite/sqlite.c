@@ -268,7 +268,7 @@ static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
   c.actor = req->actor != NULL ? req->actor : "store";
   pthread_mutex_lock(&db->mu);
   int rc = ops[req->op](&c);
-  if (rc != 0) {
+  if (rc != 0 && !(s->snapshot && db == s->reader)) { /* a snapshot's reads wrote nothing */
     ain__store_sq_rollback(&c);
   }
   ain__store_sq_reset_used(&c);
@@ -292,6 +292,42 @@ static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
   s->done_tail = req;
   uv_idle_start(&s->idle, deliver);
   return 0;
+}
+
+/* ain_store_snapshot: a deferred BEGIN on the handle's reader, so the snapshot is taken by the
+ * first read after it; COMMIT ends it. Without a reader (":memory:", or it failed to open) reads
+ * share the writers' connection, where an open transaction would hold up every writer: none. */
+static int sq_snapshot(ain_store_t *base, int hold) {
+  ain__sq_store_t *s = (ain__sq_store_t *)base;
+  if (!hold || s->snapshot) {
+    if (!hold && s->snapshot) {
+      ain__sq_db_t *db = s->reader;
+      s->snapshot = 0;
+      ain_store_req_t req;
+      memset(&req, 0, sizeof req);
+      ain__sq_ctx_t c = {.db = db, .s = s, .req = &req};
+      pthread_mutex_lock(&db->mu);
+      if (!sqlite3_get_autocommit(db->conn) && ain__store_sq_exec(&c, SQ_COMMIT) != 0) {
+        ain__store_sq_rollback(&c); /* nothing was written: only the read lock to let go */
+      }
+      ain__store_sq_reset_used(&c);
+      pthread_mutex_unlock(&db->mu);
+    }
+    return 0;
+  }
+  ain__sq_db_t *db = s->closing ? NULL : reader_of(s);
+  if (db == NULL) {
+    return 1;
+  }
+  ain_store_req_t req;
+  memset(&req, 0, sizeof req);
+  ain__sq_ctx_t c = {.db = db, .s = s, .req = &req};
+  pthread_mutex_lock(&db->mu);
+  int rc = ain__store_sq_exec(&c, SQ_BEGIN_READ);
+  ain__store_sq_reset_used(&c);
+  pthread_mutex_unlock(&db->mu);
+  s->snapshot = rc == 0;
+  return rc;
 }
 
 /* ---- open / close --------------------------------------------------------------------------- */
@@ -385,4 +421,5 @@ static void sq_close(ain_store_t *base, void (*cb)(void *data), void *data) {
 }
 
 const ain_store_backend_t ain_store_sqlite_backend = {
-    .name = "sqlite", .open = sq_open, .submit = sq_submit, .close = sq_close};
+    .name = "sqlite", .open = sq_open, .submit = sq_submit, .close = sq_close,
+    .snapshot = sq_snapshot};
