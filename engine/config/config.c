@@ -595,6 +595,10 @@ static int check_openclaw(const ain_config_t *cfg, const char *path, ain_err_t *
                          "'cluster.openclaw.reconnect_min_ms' (%lld)",
                          path, (long long)cfg->cluster.openclaw.reconnect_max_ms,
                          (long long)cfg->cluster.openclaw.reconnect_min_ms);
+  }
+  return 0;
+}
+
 /* tracing: enabled needs an endpoint; an endpoint is an http(s) base URL (the exporter adds
  * /v1/traces); the service name is what a trace viewer groups by, so it must say something.
  * batch_size above queue_size could never fill a batch. */
@@ -807,7 +811,7 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     goto done;
   }
   if ((rc = check_openclaw(cfg, path, err)) != 0 ||
-  if ((rc = check_tracing(&cfg->tracing, path, err)) != 0 ||
+      (rc = check_tracing(&cfg->tracing, path, err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||

@@ -282,21 +282,6 @@ TEST(llm_keys) {
 }
 
 /* cluster.openclaw: off by default, loaded when set, bad values refused naming the key. */
-TEST(openclaw_keys) {
-  ain_config_t cfg;
-  ain_err_t err;
-  ASSERT_OK(load("o0.lua", "cluster = { heartbeat_ms = 500 }\n", &cfg, &err));
-  ASSERT_TRUE(cfg.cluster.openclaw.url == NULL && cfg.cluster.openclaw.token_secret == NULL);
-  ASSERT_EQ(cfg.cluster.openclaw.reconnect_min_ms, 1000);
-  ASSERT_EQ(cfg.cluster.openclaw.reconnect_max_ms, 30000);
-  ain_config_free(&cfg);
-  ASSERT_OK(load("o1.lua",
-                 "cluster = { openclaw = { url = 'wss://gw.example:18789/ws', token_secret = "
-                 "'oc_token', reconnect_min_ms = 200, reconnect_max_ms = 2000 } }\n",
-                 &cfg, &err));
-  ASSERT_STR_EQ(cfg.cluster.openclaw.url, "wss://gw.example:18789/ws");
-  ASSERT_STR_EQ(cfg.cluster.openclaw.token_secret, "oc_token");
-  ASSERT_EQ(cfg.cluster.openclaw.reconnect_max_ms, 2000);
 TEST(tracing_keys) {
   ain_config_t cfg;
   ain_err_t err;
@@ -320,22 +305,6 @@ TEST(tracing_keys) {
   static const struct {
     const char *text, *field, *msg;
   } bad[] = {
-      {"cluster = { openclaw = { url = 'http://gw:1' } }", "cluster.openclaw.url",
-       "must be a ws:// or wss:// URL"},
-      {"cluster = { openclaw = { url = 'ws://' } }", "cluster.openclaw.url", "with a host"},
-      {"cluster = { openclaw = { url = 'ws://gw:1', token_secret = '../t' } }",
-       "cluster.openclaw.token_secret", "must name a secret"},
-      {"cluster = { openclaw = { token_secret = 't' } }", "cluster.openclaw.url",
-       "is required with token_secret"},
-      {"cluster = { openclaw = { url = 'ws://gw:1', reconnect_min_ms = 5000, "
-       "reconnect_max_ms = 1000 } }",
-       "cluster.openclaw.reconnect_max_ms", "must not be below"},
-      {"cluster = { openclaw = { url = 'ws://gw:1', token = 'x' } }", "cluster.openclaw.token",
-       "unknown key 'cluster.openclaw.token'"},
-      {"cluster = { openclaw = { url = 7 } }", "cluster.openclaw.url", "must be a string"},
-  };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    ASSERT_EQ(load("ob.lua", bad[i].text, &cfg, &err), AIN_ECONFIG);
       {"tracing = { enabled = true }", "tracing.endpoint", "'tracing.endpoint' is required"},
       {"tracing = { endpoint = 'grpc://x:4317' }", "tracing.endpoint", "http:// or https://"},
       {"tracing = { endpoint = 'http://x:4318/' }", "tracing.endpoint", "trailing slash"},
@@ -358,6 +327,47 @@ TEST(tracing_keys) {
       fprintf(stderr, "accepted: %s\n", bad[i].text);
     }
     ASSERT_EQ(rc, AIN_ECONFIG);
+    ASSERT_STR_CONTAINS(err.msg, bad[i].msg);
+    ASSERT_STR_EQ(err.field, bad[i].field);
+    ain_config_free(&cfg);
+  }
+}
+
+TEST(openclaw_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("o0.lua", "cluster = { heartbeat_ms = 500 }\n", &cfg, &err));
+  ASSERT_TRUE(cfg.cluster.openclaw.url == NULL && cfg.cluster.openclaw.token_secret == NULL);
+  ASSERT_EQ(cfg.cluster.openclaw.reconnect_min_ms, 1000);
+  ASSERT_EQ(cfg.cluster.openclaw.reconnect_max_ms, 30000);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("o1.lua",
+                 "cluster = { openclaw = { url = 'wss://gw.example:18789/ws', token_secret = "
+                 "'oc_token', reconnect_min_ms = 200, reconnect_max_ms = 2000 } }\n",
+                 &cfg, &err));
+  ASSERT_STR_EQ(cfg.cluster.openclaw.url, "wss://gw.example:18789/ws");
+  ASSERT_STR_EQ(cfg.cluster.openclaw.token_secret, "oc_token");
+  ASSERT_EQ(cfg.cluster.openclaw.reconnect_max_ms, 2000);
+  ain_config_free(&cfg);
+  static const struct {
+    const char *text, *field, *msg;
+  } bad[] = {
+      {"cluster = { openclaw = { url = 'http://gw:1' } }", "cluster.openclaw.url",
+       "must be a ws:// or wss:// URL"},
+      {"cluster = { openclaw = { url = 'ws://' } }", "cluster.openclaw.url", "with a host"},
+      {"cluster = { openclaw = { url = 'ws://gw:1', token_secret = '../t' } }",
+       "cluster.openclaw.token_secret", "must name a secret"},
+      {"cluster = { openclaw = { token_secret = 't' } }", "cluster.openclaw.url",
+       "is required with token_secret"},
+      {"cluster = { openclaw = { url = 'ws://gw:1', reconnect_min_ms = 5000, "
+       "reconnect_max_ms = 1000 } }",
+       "cluster.openclaw.reconnect_max_ms", "must not be below"},
+      {"cluster = { openclaw = { url = 'ws://gw:1', token = 'x' } }", "cluster.openclaw.token",
+       "unknown key 'cluster.openclaw.token'"},
+      {"cluster = { openclaw = { url = 7 } }", "cluster.openclaw.url", "must be a string"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_EQ(load("ob.lua", bad[i].text, &cfg, &err), AIN_ECONFIG);
     ASSERT_STR_CONTAINS(err.msg, bad[i].msg);
     ASSERT_STR_EQ(err.field, bad[i].field);
     ain_config_free(&cfg);
@@ -571,6 +581,5 @@ TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_fil
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
           TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers),
-          TEST_ENTRY(llm_keys), TEST_ENTRY(openclaw_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(watchdog_keys),
-          TEST_ENTRY(llm_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(tracing_keys), TEST_ENTRY(watchdog_keys),
+          TEST_ENTRY(llm_keys), TEST_ENTRY(openclaw_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(tracing_keys), TEST_ENTRY(watchdog_keys),
           TEST_ENTRY(example_file_loads))
