@@ -259,3 +259,28 @@ int ain_mkdir_parent(const char *file_path) {
   *slash = '\0';
   return ain_mkdir_p(buf);
 }
+
+size_t ain_capbuf_write(char *data, size_t size, size_t nmemb, void *buf) {
+  ain_capbuf_t *b = buf;
+  size_t len = size * nmemb;
+  if (len > b->max || b->n > b->max - len) {
+    b->too_big = 1;
+    return 0;
+  }
+  if (b->n + len + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + len + 1) {
+      cap *= 2;
+    }
+    char *g = realloc(b->p, cap);
+    if (g == NULL) {
+      return 0;
+    }
+    b->p = g;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, data, len);
+  b->n += len;
+  b->p[b->n] = '\0';
+  return len;
+}

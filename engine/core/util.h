@@ -26,6 +26,17 @@ int ain_write_file_atomic(const char *path, const void *data, size_t len);
 int ain_mkdir_p(const char *path);
 /* Creates the folder that will hold the file at path (mkdir -p of its dirname). */
 int ain_mkdir_parent(const char *file_path);
+/* A growing, NUL-terminated byte buffer that refuses to pass max bytes: the body of an HTTP answer.
+ * ain_capbuf_write has libcurl's write-callback signature (CURLOPT_WRITEFUNCTION with the buffer as
+ * CURLOPT_WRITEDATA): past max it sets too_big and returns 0, which makes curl stop with
+ * CURLE_WRITE_ERROR; out of memory also returns 0. Zero-initialise with max set; free p. */
+typedef struct {
+  char *p;
+  size_t n, cap, max;
+  int too_big;
+} ain_capbuf_t;
+size_t ain_capbuf_write(char *data, size_t size, size_t nmemb, void *buf);
+
 /* strdup that aborts on OOM; NULL in, NULL out. */
 char *ain_strdup(const char *s);
 /* Random 64-bit value from the OS (getrandom), used for jitter and ids. */

@@ -18,37 +18,6 @@
 #include "sources/internal.h"
 
 typedef struct {
-  char *p;
-  size_t n, cap, max;
-  int too_big;
-} body_t;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
-  body_t *b = ud;
-  size_t len = size * nmemb;
-  if (b->n + len > b->max) {
-    b->too_big = 1;
-    return 0; /* curl stops with CURLE_WRITE_ERROR */
-  }
-  if (b->n + len + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 65536;
-    while (cap < b->n + len + 1) {
-      cap *= 2;
-    }
-    char *g = realloc(b->p, cap);
-    if (g == NULL) {
-      return 0;
-    }
-    b->p = g;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, data, len);
-  b->n += len;
-  b->p[b->n] = '\0';
-  return len;
-}
-
-typedef struct {
   char *etag, *lm;
 } hdrs_t;
 
@@ -116,7 +85,7 @@ static void parse(ain__src_t *s, const char *body, size_t len) {
 static void fetch_http(ain__src_t *s) {
   const ain_source_cfg_t *c = s->cfg;
   const ain_config_t *cfg = s->set->o.cfg;
-  body_t body = {.max = (size_t)c->max_bytes};
+  ain_capbuf_t body = {.max = (size_t)c->max_bytes};
   hdrs_t h = {0};
   struct curl_slist *hl = NULL;
   char *token = NULL, line[1200];
@@ -161,7 +130,7 @@ static void fetch_http(ain__src_t *s) {
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_bytes);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "ain/" AIN_VERSION " (trend source)");
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ain_capbuf_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &h);

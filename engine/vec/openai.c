@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "vec/vec.h"
 
 #define EMBED_MAX_BODY (256u << 20)
@@ -111,34 +112,12 @@ fail:
   return rc;
 }
 
-typedef struct {
-  char *p;
-  size_t len;
-} body_t;
-
-static size_t on_body(char *ptr, size_t size, size_t nm, void *ud) {
-  body_t *b = ud;
-  size_t n = size * nm;
-  if (b->len + n > EMBED_MAX_BODY) {
-    return 0;
-  }
-  char *np = realloc(b->p, b->len + n + 1);
-  if (np == NULL) {
-    return 0;
-  }
-  memcpy(np + b->len, ptr, n);
-  b->p = np;
-  b->len += n;
-  b->p[b->len] = '\0';
-  return n;
-}
-
 /* One request for texts[0..n) into out (n * d); *dims must match across batches. */
 static int openai_batch(const ain_vec_embedder_t *e, const char *const *texts, size_t n,
                         float **out, int *dims, ain_err_t *err) {
   int rc = 0;
   char url[1024], auth[1100], errbuf[CURL_ERROR_SIZE] = "";
-  body_t b = {0};
+  ain_capbuf_t b = {.max = EMBED_MAX_BODY};
   struct curl_slist *hdrs = NULL;
   char *req = NULL;
   cJSON *o = cJSON_CreateObject();
@@ -167,7 +146,7 @@ static int openai_batch(const ain_vec_embedder_t *e, const char *const *texts, s
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(e->timeout_ms > 0 ? e->timeout_ms : 30000));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ain_capbuf_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   CURLcode cr = curl_easy_perform(c);
@@ -188,7 +167,7 @@ static int openai_batch(const ain_vec_embedder_t *e, const char *const *texts, s
   int d = 0;
   ain_err_t e2;
   ain_err_clear(&e2);
-  if ((rc = ain_vec_openai_parse(b.p ? b.p : "", b.len, n, &m, &d, &e2)) != 0) {
+  if ((rc = ain_vec_openai_parse(b.p ? b.p : "", b.n, n, &m, &d, &e2)) != 0) {
     rc = ain_err_field(err, rc, e2.field, "POST %s: %s", url, e2.msg);
     goto fail;
   }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "vec/vec.h"
 
 #define QD_MAX_BODY (64u << 20)
@@ -30,28 +31,6 @@ typedef struct {
   char *url, *api_key, *prefix;
   int64_t timeout_ms;
 } qdrant_t;
-
-typedef struct {
-  char *p;
-  size_t len;
-} qbody_t;
-
-static size_t on_body(char *ptr, size_t size, size_t nm, void *ud) {
-  qbody_t *b = ud;
-  size_t n = size * nm;
-  if (b->len + n > QD_MAX_BODY) {
-    return 0;
-  }
-  char *np = realloc(b->p, b->len + n + 1);
-  if (np == NULL) {
-    return 0;
-  }
-  memcpy(np + b->len, ptr, n);
-  b->p = np;
-  b->len += n;
-  b->p[b->len] = '\0';
-  return n;
-}
 
 static void collection(const qdrant_t *q, const char *kind, const char *model, char *out,
                        size_t cap) {
@@ -70,7 +49,7 @@ static void collection(const qdrant_t *q, const char *kind, const char *model, c
 static int qd_call(const qdrant_t *q, const char *method, const char *path, cJSON *body,
                    long *status, cJSON **root, ain_err_t *err) {
   char url[1024], key[600], errbuf[CURL_ERROR_SIZE] = "";
-  qbody_t b = {0};
+  ain_capbuf_t b = {.max = QD_MAX_BODY};
   struct curl_slist *hdrs = NULL;
   char *req = body ? cJSON_PrintUnformatted(body) : NULL;
   int rc = 0;
@@ -94,7 +73,7 @@ static int qd_call(const qdrant_t *q, const char *method, const char *path, cJSO
   }
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)q->timeout_ms);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ain_capbuf_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   CURLcode cr = curl_easy_perform(c);
@@ -105,7 +84,7 @@ static int qd_call(const qdrant_t *q, const char *method, const char *path, cJSO
     goto fail;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-  *root = b.p ? cJSON_ParseWithLength(b.p, b.len) : NULL;
+  *root = b.p ? cJSON_ParseWithLength(b.p, b.n) : NULL;
   if (*status >= 200 && *status <= 299) {
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(*root, "status");
     if (!cJSON_IsObject(*root) || !cJSON_IsString(st) || strcmp(st->valuestring, "ok") != 0) {
