@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli/internal.h"
+#include "objstore/open.h"
 #include "ops/review.h"
 #include "ops/video.h"
 
@@ -242,10 +243,8 @@ int ain_cli_video(ain_cli_t *cli) {
   if (ain_cli_open_store(cli, &err) != 0) { /* loads the config: data_dir */
     return ain_cli_fail(cli, &err);
   }
-  char root[4096];
-  snprintf(root, sizeof root, "%s/objects", cli->cfg.data_dir);
   ain_objstore_t *objects = NULL;
-  if (ain_objstore_dir_open(root, &objects, &err) != 0) {
+  if (ain_objstore_open(&cli->cfg, &objects, &err) != 0) {
     ain_cli_close_store(cli);
     return ain_cli_fail(cli, &err);
   }

@@ -200,9 +200,6 @@ int ain_ops_purge(ain_ops_t *ops, const ain_ops_purge_opts_t *o, ain_ops_purge_r
     return ain_err_field(err, AIN_EINVAL, "batch", "batch must be 1..%d, got %d",
                          AIN_STORE_PURGE_LIMIT_MAX, o->batch);
   }
-  char objects[4200];
-  snprintf(objects, sizeof objects, "%s/objects",
-           ops->cfg != NULL && ops->cfg->data_dir ? ops->cfg->data_dir : "var");
   for (;;) {
     /* a dry run changes nothing, so one (large) batch is the whole answer */
     ain_store_purge_t *p = &out->p_;
@@ -229,7 +226,7 @@ int ain_ops_purge(ain_ops_t *ops, const ain_ops_purge_opts_t *o, ain_ops_purge_r
     ain_ops_purge_batch_t b = {.batch = out->batches, .dags = p->dags, .tasks = p->tasks};
     ain_err_t derr;
     ain_err_clear(&derr);
-    if (ain_retention_delete_objects(objects, p->keys, p->nkeys, &b.deleted, &derr) != 0) {
+    if (ain_retention_delete_objects(ops->cfg, p->keys, p->nkeys, &b.deleted, &derr) != 0) {
       b.object_error = derr.msg;
     }
     out->objects += (long long)b.deleted;

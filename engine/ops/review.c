@@ -136,12 +136,15 @@ cJSON *ain_ops_review_json(const ain_ops_t *ops, const ain_video_review_t *v, in
     cJSON *report = v->report ? cJSON_Parse(v->report) : NULL;
     cJSON_AddItemToObject(o, "report", report ? report : cJSON_CreateObject());
     const char *data_dir = ops->cfg != NULL && ops->cfg->data_dir ? ops->cfg->data_dir : "var";
+    /* Local paths exist only for the dir store; with S3 the API's media routes serve the bytes. */
+    int local = ops->cfg == NULL || ops->cfg->objstore.kind == NULL ||
+                strcmp(ops->cfg->objstore.kind, "dir") == 0;
     char path[4096];
-    if (v->video_key) {
+    if (local && v->video_key) {
       snprintf(path, sizeof path, "%s/objects/%s", data_dir, v->video_key);
       cJSON_AddStringToObject(o, "video_file", path);
     }
-    if (v->thumbnail_key) {
+    if (local && v->thumbnail_key) {
       snprintf(path, sizeof path, "%s/objects/%s", data_dir, v->thumbnail_key);
       cJSON_AddStringToObject(o, "thumbnail_file", path);
     }

@@ -1,7 +1,7 @@
 /* Retention on the engine's main loop (retention.h): timer -> PURGE batch (store request) ->
  * object deletions (thread pool) -> the next batch while batches come back full, else wait for
  * the timer. One batch in flight at a time; stop waits for it. Relies on: retention.h,
- * store/purge.h, objstore/objstore.h, libuv, core/log.h. */
+ * store/purge.h, objstore/open.h (the store objstore.* names: dir or S3), libuv, core/log.h. */
 #include "privacy/retention.h"
 
 #include <stdlib.h>
@@ -9,14 +9,14 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "objstore/objstore.h"
+#include "objstore/open.h"
 #include "store/purge.h"
 
 struct ain_retention {
   uv_loop_t *loop;
   ain_store_t *store;
   ain_retention_opts_t o;
-  char *objects_dir, *actor;
+  char *actor;
   uv_timer_t timer;
   ain_store_req_t req;
   ain_store_purge_t purge;
@@ -34,7 +34,6 @@ struct ain_retention {
 
 static void maybe_free(ain_retention_t *r) {
   if (r->stopping && !r->busy && r->timer_closed) {
-    free(r->objects_dir);
     free(r->actor);
     free(r);
   }
@@ -54,14 +53,14 @@ void ain_retention_stop(ain_retention_t *r) {
   uv_close((uv_handle_t *)&r->timer, on_timer_closed);
 }
 
-int ain_retention_delete_objects(const char *objects_dir, char *const *keys, size_t n,
+int ain_retention_delete_objects(const ain_config_t *cfg, char *const *keys, size_t n,
                                  size_t *deleted, ain_err_t *err) {
   *deleted = 0;
   if (n == 0) {
     return 0;
   }
   ain_objstore_t *os = NULL;
-  int rc = ain_objstore_dir_open(objects_dir, &os, err);
+  int rc = ain_objstore_open(cfg, &os, err);
   if (rc != 0) {
     return rc;
   }
@@ -97,7 +96,7 @@ static void end_run(ain_retention_t *r) {
 static void delete_work(uv_work_t *w) {
   ain_retention_t *r = w->data;
   ain_err_clear(&r->del_err);
-  r->del_rc = ain_retention_delete_objects(r->objects_dir, r->purge.keys, r->purge.nkeys,
+  r->del_rc = ain_retention_delete_objects(r->o.cfg, r->purge.keys, r->purge.nkeys,
                                            &r->deleted, &r->del_err);
 }
 
@@ -164,9 +163,9 @@ static void on_timer(uv_timer_t *t) {
 
 int ain_retention_start(uv_loop_t *loop, ain_store_t *store, const ain_retention_opts_t *opts,
                         ain_retention_t **out, ain_err_t *err) {
-  if (opts->max_age_ms <= 0 || opts->interval_ms <= 0 || opts->objects_dir == NULL) {
+  if (opts->max_age_ms <= 0 || opts->interval_ms <= 0 || opts->cfg == NULL) {
     return ain_err_field(err, AIN_EINVAL, "retention",
-                         "retention needs max_age_ms > 0, interval_ms > 0 and objects_dir");
+                         "retention needs max_age_ms > 0, interval_ms > 0 and cfg");
   }
   ain_retention_t *r = calloc(1, sizeof *r);
   if (r == NULL) {
@@ -175,9 +174,7 @@ int ain_retention_start(uv_loop_t *loop, ain_store_t *store, const ain_retention
   r->loop = loop;
   r->store = store;
   r->o = *opts;
-  r->objects_dir = ain_strdup(opts->objects_dir);
   r->actor = ain_strdup(opts->actor != NULL ? opts->actor : "retention");
-  r->o.objects_dir = r->objects_dir;
   r->o.actor = r->actor;
   uv_timer_init(loop, &r->timer);
   r->timer.data = r;

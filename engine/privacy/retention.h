@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "config/config.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -23,7 +24,8 @@ typedef struct ain_retention ain_retention_t;
 typedef struct {
   int64_t max_age_ms;      /* purge what finished longer ago than this (> 0) */
   int64_t interval_ms;     /* between runs (> 0); the first run is 5 s after start (or sooner) */
-  const char *objects_dir; /* the object store's root (data_dir/objects) */
+  const ain_config_t *cfg; /* objstore.* and data_dir: the store objects are deleted from
+                                 * (borrowed: outlives the retention) */
   const char *actor;       /* audit actor of the purges ("node/retention") */
 } ain_retention_opts_t;
 
@@ -35,10 +37,10 @@ int ain_retention_start(uv_loop_t *loop, ain_store_t *store, const ain_retention
  * retention frees itself; the loop must keep running. NULL is a no-op. */
 void ain_retention_stop(ain_retention_t *r);
 
-/* Deletes the objects under objects_dir named by keys (absent ones are fine). *deleted counts the
+/* Deletes the objects named by keys from the object store cfg names (dir or S3) (absent ones are fine). *deleted counts the
  * files removed. Blocking file I/O: the thread pool or the CLI only. 0, or the first error (the
  * rest are still tried). */
-int ain_retention_delete_objects(const char *objects_dir, char *const *keys, size_t n,
+int ain_retention_delete_objects(const ain_config_t *cfg, char *const *keys, size_t n,
                                  size_t *deleted, ain_err_t *err);
 
 #endif

@@ -186,12 +186,11 @@ static void start_retention(ain_engine_t *e) {
   if (cfg->retention.finished_dags_days <= 0) {
     return;
   }
-  char objects[4200], actor[200];
-  snprintf(objects, sizeof objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
+  char actor[200];
   snprintf(actor, sizeof actor, "%s/retention", e->node_id);
   ain_retention_opts_t ro = {.max_age_ms = cfg->retention.finished_dags_days * 86400000LL,
                              .interval_ms = cfg->retention.interval_ms,
-                             .objects_dir = objects,
+                             .cfg = cfg,
                              .actor = actor};
   ain_err_t err;
   ain_err_clear(&err);

@@ -68,3 +68,10 @@ ok "$total S3 requests ($puts PUTs), every signature confirmed by @smithy/signat
 
 if grep -q 'sEcReT/key+42' "$T/run.log" "$T/summary.json"; then fail "the secret key is in a log"; fi
 ok "the secret key appears in no log"
+
+# Purging the finished DAG deletes its objects from the bucket, not from a local folder.
+"$AIN_BIN" purge -c "$cfg" --older-than 0s --actor it > "$T/purge.out" 2>&1 || fail "purge: $(cat "$T/purge.out")"
+for k in $keys; do
+  [ ! -f "$T/s3/ain-media/$k._S3rver_object" ] || fail "$k is still in the bucket after the purge"
+done
+ok "ain purge deleted the purged DAG's objects from the bucket"
