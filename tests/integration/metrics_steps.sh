@@ -16,7 +16,8 @@ write_config "$C" "$S" "api = { listen = \"127.0.0.1:$port\", metrics_public = t
 "$AIN_BIN" migrate -c "$C" > /dev/null
 "$AIN_BIN" run -c "$C" --no-progress > /dev/null 2> "$T/run.err" &
 CLEANUP_PIDS+=("$!")
-gauge() { curl -s "http://127.0.0.1:$port/metrics" | sed -n "s/^$1 \([0-9.e+]*\)$/\1/p"; }
+# Empty (not a failed script: set -e, pipefail) while the server is not listening yet.
+gauge() { { curl -s "http://127.0.0.1:$port/metrics" || true; } | sed -n "s/^$1 \([0-9.e+]*\)$/\1/p"; }
 wait_gauge() { # NAME VALUE WHAT
   local got=""
   for _ in $(seq 300); do got=$(gauge "$1"); [ "$got" = "$2" ] && return 0; sleep 0.1; done
