@@ -30,8 +30,8 @@ swap_to() {
   if [ -n "$old" ] && [ "${KEEP:-0}" != 1 ]; then rm -rf "${S:?}/$old"; fi
 }
 sha_of() { judge "$1" | sha256sum | cut -c1-64; }
-serving() { # the judge sha /metrics reports as served
-  curl -s "http://127.0.0.1:$port/metrics" |
+serving() { # the judge sha /metrics reports as served; empty while the server is not listening
+  { curl -s "http://127.0.0.1:$port/metrics" || true; } |
     sed -n 's/^ain_policy_version_info{module="judge",sha="\([0-9a-f]*\)"} 1$/\1/p'
 }
 wait_serving() { # SHA WHAT
