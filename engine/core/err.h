@@ -34,7 +34,9 @@
   X(EHTTP, -23, "HTTP request failed")                                                             \
   X(EWEDGED, -24, "a step held its shard in one call past the watchdog's limit")                   \
   X(EPOISON, -25, "dead-lettered as a poison pill: it wedged shards repeatedly")                   \
-  X(EMEDIATYPE, -26, "unsupported media type")
+  X(EMEDIATYPE, -26, "unsupported media type")                                                   \
+  X(EAUTH, -27, "authentication failed")                                                          \
+  X(ETOKEN, -28, "publish token refused")
 
 enum {
 #define AIN__ERR_ENUM(name, val, desc) AIN_##name = (val),
