@@ -25,6 +25,7 @@ void ain_objstore_config_defaults(ain_objstore_config_t *oc) {
   oc->s3.timeout_ms = 120000;
   oc->s3.retries = 3;
   oc->s3.tier_storage_class = ain_strdup("STANDARD_IA");
+  oc->s3.tier_interval_ms = 3600000;
 }
 
 void ain_objstore_config_free(ain_objstore_config_t *oc) {
@@ -116,7 +117,7 @@ static int parse_tier(lua_State *L, ain_objstore_config_t *oc, const char *where
                       ain_err_t *err) {
   if (!lua_istable(L, -1)) {
     return ain_err_field(err, AIN_ECONFIG, "objstore.s3.tier", "%s: 'objstore.s3.tier' must be a "
-                         "table { after_days = N, storage_class = \"...\" }", where);
+                         "table { after_days = N, storage_class = \"...\", interval_ms = N }", where);
   }
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
@@ -130,6 +131,16 @@ static int parse_tier(lua_State *L, ain_objstore_config_t *oc, const char *where
                              where);
       }
       oc->s3.tier_after_days = (int64_t)v;
+    } else if (strcmp(k, "interval_ms") == 0) {
+      /* the sweep reads the store and heads objects: not more often than once a second */
+      if (lua_type(L, -1) != LUA_TNUMBER || v != (lua_Number)(int64_t)v || v < 1000 ||
+          v > 604800000) {
+        lua_pop(L, 2);
+        return ain_err_field(err, AIN_ECONFIG, "objstore.s3.tier.interval_ms",
+                             "%s: 'objstore.s3.tier.interval_ms' must be an integer in "
+                             "1000..604800000 (1 s .. 7 days)", where);
+      }
+      oc->s3.tier_interval_ms = (int64_t)v;
     } else if (strcmp(k, "storage_class") == 0) {
       const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
       size_t i = 0;

@@ -15,7 +15,8 @@
  *       timeout_ms = 120000,           -- one request, connect to last byte
  *       retries = 3,                   -- more tries after a 5xx or a broken transfer
  *       cache_dir = "var/s3cache",     -- get_path's local copies (default data_dir/s3cache)
- *       tier = { after_days = 30, storage_class = "STANDARD_IA" },  -- after_days 0 = off
+ *       tier = { after_days = 30, storage_class = "STANDARD_IA",  -- after_days 0 = off
+ *               interval_ms = 3600000 },  -- between sweeps, 1 s .. 7 days
  *     },
  *   }
  * Relies on: LuaJIT (reads the config's table), core/err.h. */
@@ -39,6 +40,7 @@ typedef struct {
     char *cache_dir; /* NULL = data_dir/s3cache */
     int64_t tier_after_days;
     char *tier_storage_class;
+    int64_t tier_interval_ms; /* between tiering sweeps (sched/tiering.c) */
   } s3;
 } ain_objstore_config_t;
 

@@ -141,6 +141,10 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                         "Cost of those tokens at the configured llm.prices (per 1,000 tokens; "
                         "the currency is the prices').",
                         AIN_OBS_COUNTER, 0, {0}, 0, {0}},
+    [AIN_M_OBJSTORE_TIERED] = {"ain_objstore_tier_objects_total",
+                               "Objects the tiering sweep (objstore.s3.tier) put in a storage "
+                               "class (result ok) or failed to (result error).",
+                               AIN_OBS_COUNTER, 2, {"storage_class", "result"}, 0, {0}},
 };
 
 const ain_obs_def_t *ain_obs_def(ain_obs_metric_t m) {

@@ -64,6 +64,7 @@ typedef enum {
   AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
   AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */
   AIN_M_LLM_COST,            /* ain_llm_cost_total */
+  AIN_M_OBJSTORE_TIERED,     /* ain_objstore_tier_objects_total{storage_class,result} */
   AIN_M_COUNT
 } ain_obs_metric_t;
 

@@ -16,6 +16,7 @@
 #include "plan/plan.h"
 #include "privacy/privacy.h"
 #include "privacy/retention.h"
+#include "sched/tiering.h"
 #include "lua/registry.h"
 #include "obs/obs.h"
 #include "sched/internal.h"
@@ -42,6 +43,8 @@ static void begin_stop(ain_engine_t *e) {
   e->planner = NULL;
   ain_retention_stop(e->retention); /* likewise, after a batch in flight */
   e->retention = NULL;
+  ain_tiering_stop(e->tiering); /* likewise, after a page in flight */
+  e->tiering = NULL;
   uv_timer_stop(&e->reap_timer);
   uv_timer_stop(&e->idle_timer);
   for (int i = 0; i < e->nshards; i++) {
@@ -386,6 +389,10 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     }
     start_planner(e);
     start_retention(e);
+    if (ain_tiering_start(&e->loop, e->store, cfg, &e->tiering, err) != 0) {
+      ain_log_error("tiering not started: %s", err->msg);
+      ain_err_clear(err);
+    }
     if (opts->on_state != NULL) {
       opts->on_state(opts->state_data, AIN_ENGINE_RUNNING);
     }

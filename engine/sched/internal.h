@@ -74,6 +74,7 @@ struct ain_engine {
   ain_store_t *store; /* main thread's handle */
   struct ain_privacy *privacy; /* the PII key for ingest (planner, ain.emit), privacy/privacy.h */
   struct ain_retention *retention; /* purges old finished DAGs (privacy/retention.h) */
+  struct ain_tiering *tiering;     /* old objects to a cheaper S3 class (sched/tiering.h) */
   ain_store_req_t reap_req, stats_req;
   int reap_inflight, stats_inflight;
   ain_shard_t *shards;

@@ -12,6 +12,7 @@
 #include "store/scripts.h"
 #include "store/media.h"
 #include "store/purge.h"
+#include "store/tier.h"
 #include "store/wedge.h"
 #include "store/metrics.h"
 #include "obs/obs.h"
@@ -89,6 +90,7 @@ static const char *const op_names[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_PUBLISH_GUARD] = "publish_guard", [AIN_STORE_LIST_DAGS] = "list_dags",
     [AIN_STORE_VEC_PUT] = "vec_put",         [AIN_STORE_VEC_LOAD] = "vec_load",
     [AIN_STORE_SOURCE_PUT] = "source_put",   [AIN_STORE_SOURCE_LIST] = "source_list",
+    [AIN_STORE_TIER_LIST] = "tier_list",     [AIN_STORE_TIER_MARK] = "tier_mark",
 };
 
 const char *ain_store_op_name(ain_store_op_t op) {
@@ -330,6 +332,9 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     return ain__store_media_check(req, err);
   case AIN_STORE_PURGE:
     return ain__store_purge_check(req, err);
+  case AIN_STORE_TIER_LIST:
+  case AIN_STORE_TIER_MARK:
+    return ain__store_tier_check(req, err);
   case AIN_STORE_WEDGE:
     return ain__store_wedge_check(req, err);
   case AIN_STORE_METRICS:
@@ -618,6 +623,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_PURGE:
     ain__store_purge_cleanup(req);
+    break;
+  case AIN_STORE_TIER_LIST:
+    ain__store_tier_cleanup(req);
     break;
   case AIN_STORE_METRICS:
     ain__store_metrics_cleanup(req);

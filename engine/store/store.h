@@ -302,6 +302,8 @@ typedef enum {
   AIN_STORE_VEC_LOAD,     /* embeddings of (kind, model) after a sequence number */
   AIN_STORE_SOURCE_PUT,   /* upsert one trend source's row (store/source.c, <be>/source.c) */
   AIN_STORE_SOURCE_LIST,  /* every trend source's row, by name */
+  AIN_STORE_TIER_LIST,    /* old objects the tiering sweep may move (store/tier.h, <be>/tier.c) */
+  AIN_STORE_TIER_MARK,    /* record objects the sweep moved to a storage class */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -546,6 +548,7 @@ struct ain_store_req {
       int changed;       /* out: the write changed the value */
     } setting;
     struct ain_store_purge *purge; /* PURGE: inputs and outputs, store/purge.h */
+    struct ain_store_tier *tier;   /* TIER_LIST, TIER_MARK: inputs and outputs, store/tier.h */
     struct ain_store_metrics *metrics; /* METRICS: outputs, store/metrics.h */
     struct ain_store_guard *guard;     /* PUBLISH_GUARD: inputs and outputs, store/metrics.h */
     struct {

@@ -6,7 +6,11 @@
 # is published; every artifact key the steps recorded is an object in the bucket (and none in
 # data_dir/objects: no shared folder is used); the published file is byte-identical to its
 # object; every request reached the server signed correctly (none refused); the credentials came
-# from the secrets provider and appear in no log.
+# from the secrets provider and appear in no log. Tiering (objstore.s3.tier): nothing moves while
+# the artifacts are young; once their checkpoints are 40 days old, a running engine's sweep copies
+# every checkpointed object but the published render and its thumbnail to STANDARD_IA (the class
+# s3rver recorded for the object), logs it, and a later sweep sends nothing again; an unknown
+# class is refused at config load naming the key.
 source "$(dirname "$0")/lib.bash"
 
 mkdir -p "$T/s3"
@@ -28,7 +32,7 @@ write_config "$cfg" "$AIN_SOURCE_DIR/scripts" \
   "trends = { source = \"$trends\", interval_ms = 600000 }" \
   "media = { width = 360, height = 640, preset = \"ultrafast\", inspect = { enabled = false } }" \
   "channels = { outbox = { dir = \"$T/outbox\" } }" \
-  "objstore = { kind = \"s3\", s3 = { endpoint = \"http://127.0.0.1:$port\", bucket = \"ain-media\", path_style = true, access_key_secret = \"s3_ak\", secret_key_secret = \"s3_sk\" } }"
+  "objstore = { kind = \"s3\", s3 = { endpoint = \"http://127.0.0.1:$port\", bucket = \"ain-media\", path_style = true, access_key_secret = \"s3_ak\", secret_key_secret = \"s3_sk\", tier = { after_days = 30, storage_class = \"STANDARD_IA\", interval_ms = 1000 } } }"
 
 "$AIN_BIN" run -c "$cfg" --until-idle --no-progress --json > "$T/summary.json" 2> "$T/run.log" ||
   fail "ain run exited $? (log: $(tail -5 "$T/run.log"))"
@@ -68,6 +72,57 @@ ok "$total S3 requests ($puts PUTs), every signature confirmed by @smithy/signat
 
 if grep -q 'sEcReT/key+42' "$T/run.log" "$T/summary.json"; then fail "the secret key is in a log"; fi
 ok "the secret key appears in no log"
+
+# ---- tiering -------------------------------------------------------------------------------
+class_of() { # the storage class s3rver recorded for key $1 (STANDARD when none was given)
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("x-amz-storage-class", "STANDARD"))' \
+    "$T/s3/ain-media/$1._S3rver_metadata.json"
+}
+hot=$(sql "SELECT video_key FROM videos WHERE status = 'published' UNION SELECT thumbnail_key FROM videos WHERE status = 'published'" | sort -u)
+all=$(sql "SELECT keys FROM artifacts" | python3 -c 'import json,sys; print("\n".join(sorted({k for l in sys.stdin for k in json.loads(l)})))')
+cold=$(comm -23 <(echo "$all") <(echo "$hot"))
+[ "$(echo "$hot" | grep -c sha256/)" -eq 2 ] || fail "the published video and thumbnail: $hot"
+[ "$(echo "$cold" | grep -c sha256/)" -ge 2 ] || fail "too few unpublished artifacts to tier: $cold"
+for k in $all; do assert_eq "$(class_of "$k")" "STANDARD" "class of $k while young"; done
+ok "young artifacts stay STANDARD (the pipeline's engine swept every second)"
+
+cfg_bad="$T/bad_class.lua"
+sed 's/storage_class = "STANDARD_IA"/storage_class = "COLD"/' "$cfg" > "$cfg_bad"
+if "$AIN_BIN" check -c "$cfg_bad" > "$T/bad_class.out" 2>&1; then fail "a config with storage class COLD loaded"; fi
+assert_contains "$(cat "$T/bad_class.out")" "objstore.s3.tier.storage_class" "the config error names the key"
+ok "an unknown storage class is refused at config load, naming objstore.s3.tier.storage_class"
+
+# The checkpoints are now 40 days old; a running engine (nothing else to do) sweeps within ~1 s.
+sql "UPDATE artifacts SET created_at = created_at - 40 * 86400000" > /dev/null
+curl -sS -X POST "http://127.0.0.1:$port/__reset" > /dev/null
+"$AIN_BIN" run -c "$cfg" --no-progress > "$T/tier.out" 2> "$T/tier.log" &
+tier_pid=$!
+CLEANUP_PIDS+=("$tier_pid")
+moved=0
+for _ in $(seq 300); do
+  grep -q '"tiering: ' "$T/tier.log" && moved=1 && break
+  sleep 0.1
+done
+[ "$moved" = 1 ] || fail "no tiering sweep logged in 30 s: $(tail -5 "$T/tier.log")"
+for k in $cold; do assert_eq "$(class_of "$k")" "STANDARD_IA" "class of old unpublished $k"; done
+for k in $hot; do assert_eq "$(class_of "$k")" "STANDARD" "class of published $k"; done
+assert_contains "$(grep '"tiering: ' "$T/tier.log")" "$(echo "$cold" | grep -c sha256/) object(s) older than 30 day(s) now in STANDARD_IA, 0 failed" "the sweep's log line"
+n_marked=$(sql "SELECT count(*) FROM object_classes WHERE storage_class = 'STANDARD_IA'")
+assert_eq "$n_marked" "$(echo "$cold" | grep -c sha256/)" "objects recorded in object_classes"
+copies=$(curl -sS "http://127.0.0.1:$port/__log" | python3 -c '
+import json, sys
+l = json.load(sys.stdin)
+print(sum(1 for e in l if e["method"] == "PUT"), sum(1 for e in l if not e["verified"]))')
+assert_eq "$copies" "$(echo "$cold" | grep -c sha256/) 0" "copies in place sent, and refused signatures"
+ok "old unpublished artifacts moved to STANDARD_IA (${copies% *} copies in place), the published render and thumbnail stayed STANDARD"
+
+# Later sweeps (one a second) find nothing to do: no request reaches S3.
+curl -sS -X POST "http://127.0.0.1:$port/__reset" > /dev/null
+sleep 3
+assert_eq "$(curl -sS "http://127.0.0.1:$port/__log")" "[]" "S3 requests of the sweeps after the first"
+kill -TERM "$tier_pid"
+wait "$tier_pid" || fail "the engine did not stop cleanly: $(tail -5 "$T/tier.log")"
+ok "later sweeps send nothing (object_classes remembers what moved)"
 
 # Purging the finished DAG deletes its objects from the bucket, not from a local folder.
 "$AIN_BIN" purge -c "$cfg" --older-than 0s --actor it > "$T/purge.out" 2>&1 || fail "purge: $(cat "$T/purge.out")"

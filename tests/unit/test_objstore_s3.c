@@ -431,6 +431,8 @@ TEST(config_is_validated) {
       {"objstore = { s3 = { path_style = 'yes' } }", "objstore.s3.path_style"},
       {"objstore = { s3 = { colour = 1 } }", "objstore.s3"},
       {"objstore = { s3 = { tier = { storage_class = 'COLD' } } }", "objstore.s3.tier.storage_class"},
+      {"objstore = { s3 = { tier = { interval_ms = 10 } } }", "objstore.s3.tier.interval_ms"},
+      {"objstore = { s3 = { tier = { after_days = -1 } } }", "objstore.s3.tier.after_days"},
       {"objstore = { kind = 's3', s3 = { endpoint = 'http://h', bucket = 'bkt', "
        "access_key_secret = 'a b', secret_key_secret = 'b' } }", "objstore.s3.access_key_secret"},
       {"objstore = 3", "objstore"},

@@ -73,6 +73,8 @@ typedef enum {
   AIN__PG_VEC_LOAD,
   AIN__PG_SOURCE_PUT, /* source.c */
   AIN__PG_SOURCE_LIST,
+  AIN__PG_TIER_LIST, /* tier.c */
+  AIN__PG_TIER_MARK,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -241,6 +243,32 @@ int ain__pg_parse_source(ain_store_req_t *req, ain__pg_plan_t *plan);
 #define AIN__PG_SOURCE_LIST_DEF                                                                    \
   {"ain_source_list",                                                                              \
    "SELECT " AIN__PG_SOURCE_COLS " FROM sources ORDER BY name COLLATE \"C\"", 0}
+
+/* tier.c: the same two halves for TIER_LIST and TIER_MARK; their statements (store/tier.h says
+ * which keys a list returns). */
+int ain__pg_plan_tier(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_tier(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_TIER_LIST_DEF                                                                      \
+  {"ain_tier_list",                                                                                \
+   "WITH k AS (SELECT j.key COLLATE \"C\" AS key, max(a.created_at) AS newest "                     \
+   "FROM artifacts a CROSS JOIN LATERAL jsonb_array_elements_text(a.keys::jsonb) AS j(key) "       \
+   "WHERE j.key COLLATE \"C\" > $1::text COLLATE \"C\" GROUP BY 1) "                                 \
+   "SELECT key FROM k WHERE newest < $2::bigint "                                                  \
+   "AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.video_key = k.key "                             \
+   "AND v.status <> 'rejected') "                                                                  \
+   "AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.thumbnail_key = k.key "                         \
+   "AND v.status <> 'rejected') "                                                                  \
+   "AND NOT EXISTS (SELECT 1 FROM object_classes o WHERE o.key = k.key "                           \
+   "AND o.storage_class = $3::text AND o.updated_at >= k.newest) "                                 \
+   "ORDER BY key LIMIT $4::int",                                                                   \
+   4}
+#define AIN__PG_TIER_MARK_DEF                                                                      \
+  {"ain_tier_mark",                                                                                \
+   "INSERT INTO object_classes (key, storage_class, updated_at) "                                  \
+   "SELECT DISTINCT k, $2::text, $3::bigint FROM jsonb_array_elements_text($1::jsonb) AS j(k) "    \
+   "ON CONFLICT (key) DO UPDATE SET storage_class = excluded.storage_class, "                      \
+   "updated_at = excluded.updated_at",                                                             \
+   3}
 
 /* purge.c: the same two halves for PURGE. */
 int ain__pg_plan_purge(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);

@@ -181,6 +181,8 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                       6},
     [AIN__PG_SOURCE_PUT] = AIN__PG_SOURCE_PUT_DEF,
     [AIN__PG_SOURCE_LIST] = AIN__PG_SOURCE_LIST_DEF,
+    [AIN__PG_TIER_LIST] = AIN__PG_TIER_LIST_DEF,
+    [AIN__PG_TIER_MARK] = AIN__PG_TIER_MARK_DEF,
     [AIN__PG_SCRIPT_PUT] = AIN__PG_SCRIPT_PUT_DEF,
     [AIN__PG_SCRIPT_GET] = AIN__PG_SCRIPT_GET_DEF,
     [AIN__PG_SCRIPT_LIST] = AIN__PG_SCRIPT_LIST_DEF,
@@ -623,6 +625,9 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_SOURCE_PUT:
   case AIN_STORE_SOURCE_LIST:
     return ain__pg_plan_source(req, plan, now);
+  case AIN_STORE_TIER_LIST:
+  case AIN_STORE_TIER_MARK:
+    return ain__pg_plan_tier(req, plan, now);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
@@ -881,6 +886,9 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_SOURCE_PUT:
   case AIN_STORE_SOURCE_LIST:
     return ain__pg_parse_source(req, plan);
+  case AIN_STORE_TIER_LIST:
+  case AIN_STORE_TIER_MARK:
+    return ain__pg_parse_tier(req, plan);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:

@@ -163,6 +163,7 @@ int ain__store_sq_nodes(ain__sq_ctx_t *c);
 int ain__store_sq_source(ain__sq_ctx_t *c); /* SOURCE_PUT, SOURCE_LIST (source.c) */
 int ain__store_sq_archive(ain__sq_ctx_t *c); /* archive.c */
 int ain__store_sq_purge(ain__sq_ctx_t *c);   /* purge.c */
+int ain__store_sq_tier(ain__sq_ctx_t *c);    /* TIER_LIST, TIER_MARK (tier.c) */
 /* scripts.c: SCRIPT_PUT, SCRIPT_GET, SCRIPT_LIST, SCRIPT_PIN */
 int ain__store_sq_scripts(ain__sq_ctx_t *c);
 int ain__store_sq_artifact_put(ain__sq_ctx_t *c); /* media.c */
