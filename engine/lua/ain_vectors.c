@@ -68,6 +68,7 @@ typedef struct {
   ain_lua_call_t *call; /* NULL once cancelled: the job still ends in job_done, which frees it */
   ain_store_req_t req;  /* VEC_LOAD / VEC_PUT before the pool part */
   int req_busy;
+  int64_t *have;        /* VEC_LOAD: the seqs the index loaded lately (vec.h sync_point) */
   job_kind_t kind;
   vblock_t *b;
   char vkind[AIN_VEC_KIND_MAX + 1];
@@ -108,6 +109,9 @@ static void job_free(job_t *j) {
     free(j->rows[i].label);
   }
   free(j->rows);
+  if (j->req_busy == 0) {
+    free(j->have); /* a request in flight still reads it: then it is freed with the job later */
+  }
   if (j->req_busy == 0 && j->req.op != 0) {
     ain_store_req_cleanup(&j->req);
   }
@@ -283,26 +287,28 @@ static void on_loaded(ain_store_req_t *r) {
   }
   ain_vec_backend_t *be = ain_vec_global_backend();
   size_t n = r->u.vec.nrows;
-  int64_t last = 0;
   if (n > 0) {
     /* one VEC_LOAD page (at most AIN_STORE_VEC_LOAD_MAX rows): a memcpy per row, on the loop */
     ain_vec_item_t *items = malloc(n * sizeof *items);
-    for (size_t i = 0; items != NULL && i < n; i++) {
+    int64_t *seqs = malloc(n * sizeof *seqs);
+    for (size_t i = 0; items != NULL && seqs != NULL && i < n; i++) {
       const ain_store_vec_row_t *row = &r->u.vec.rows[i];
       items[i] = (ain_vec_item_t){row->item_id, row->label, row->created_at, row->vec};
-      last = row->seq;
+      seqs[i] = row->seq;
     }
-    int rc = items == NULL
+    int rc = items == NULL || seqs == NULL
                  ? ain_err_set(&j->err, AIN_ENOMEM, "out of memory")
                  : be->vt->upsert(be, j->vkind, j->b->model, j->b->dims, items, n, &j->err);
     free(items);
     if (rc != 0) {
+      free(seqs);
       j->rc = rc;
       ain_store_req_cleanup(r);
       job_fail_resume(j);
       return;
     }
-    ain_vec_flat_set_synced(be, j->vkind, j->b->model, last);
+    ain_vec_flat_loaded(be, j->vkind, j->b->model, seqs, n, ain_now_ms());
+    free(seqs);
   }
   int more = n == (size_t)AIN_STORE_VEC_LOAD_MAX;
   ain_store_req_cleanup(r);
@@ -317,8 +323,17 @@ static void on_loaded(ain_store_req_t *r) {
 static int sync_submit(job_t *j) {
   ain_lua_host_t *h = j->call->h;
   ain_vec_backend_t *be = ain_vec_global_backend();
-  ain_store_req_vec_load(&j->req, j->vkind, j->b->model, j->b->dims,
-                         ain_vec_flat_synced(be, j->vkind, j->b->model), AIN_STORE_VEC_LOAD_MAX);
+  if (j->have == NULL && (j->have = malloc(AIN_VEC_LATE_MAX * sizeof *j->have)) == NULL) {
+    j->rc = ain_err_set(&j->err, AIN_ENOMEM, "out of memory");
+    return j->rc;
+  }
+  int64_t after, recheck;
+  size_t nhave;
+  ain_vec_flat_sync_point(be, j->vkind, j->b->model, ain_now_ms(), &after, &recheck, j->have,
+                          AIN_VEC_LATE_MAX, &nhave);
+  ain_store_req_vec_load(&j->req, j->vkind, j->b->model, j->b->dims, after,
+                         AIN_STORE_VEC_LOAD_MAX);
+  ain_store_req_vec_load_late(&j->req, recheck, j->have, nhave);
   j->req.data = j;
   j->req.cb = on_loaded;
   j->req.actor = j->call->actor;

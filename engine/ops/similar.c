@@ -57,40 +57,50 @@ int ain_ops_vectors_init(const ain_config_t *cfg, ain_err_t *err) {
   return rc;
 }
 
-/* Loads the store's rows of (kind, model) after the flat index's sequence number. */
+/* Loads the store's rows of (kind, model) the flat index has not: after its highest sequence
+ * number, and late commits below it (vec.h, ain_vec_flat_sync_point). */
 static int sync_flat(ain_ops_t *ops, ain_vec_backend_t *be, const char *kind, const char *model,
                      int dims, ain_err_t *err) {
+  int64_t *have = malloc(AIN_VEC_LATE_MAX * sizeof *have);
+  if (have == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  int rc = 0;
   for (;;) {
+    int64_t after, recheck;
+    size_t nhave;
+    ain_vec_flat_sync_point(be, kind, model, ain_now_ms(), &after, &recheck, have,
+                            AIN_VEC_LATE_MAX, &nhave);
     ain_store_req_t req;
-    ain_store_req_vec_load(&req, kind, model, dims, ain_vec_flat_synced(be, kind, model),
-                           AIN_STORE_VEC_LOAD_MAX);
-    int rc = ain_ops_wait(ops, &req, NULL, err);
+    ain_store_req_vec_load(&req, kind, model, dims, after, AIN_STORE_VEC_LOAD_MAX);
+    ain_store_req_vec_load_late(&req, recheck, have, nhave);
+    rc = ain_ops_wait(ops, &req, NULL, err);
     if (rc != 0) {
-      return rc;
+      break;
     }
     size_t n = req.u.vec.nrows;
     ain_vec_item_t *items = malloc((n ? n : 1) * sizeof *items);
-    int64_t last = 0;
-    for (size_t i = 0; items != NULL && i < n; i++) {
+    int64_t *seqs = malloc((n ? n : 1) * sizeof *seqs);
+    for (size_t i = 0; items != NULL && seqs != NULL && i < n; i++) {
       const ain_store_vec_row_t *r = &req.u.vec.rows[i];
       items[i] = (ain_vec_item_t){r->item_id, r->label, r->created_at, r->vec};
-      last = r->seq;
+      seqs[i] = r->seq;
     }
-    rc = items == NULL ? ain_err_set(err, AIN_ENOMEM, "out of memory")
-         : n > 0       ? be->vt->upsert(be, kind, model, dims, items, n, err)
-                       : 0;
+    rc = items == NULL || seqs == NULL ? ain_err_set(err, AIN_ENOMEM, "out of memory")
+         : n > 0                       ? be->vt->upsert(be, kind, model, dims, items, n, err)
+                                       : 0;
+    if (rc == 0) {
+      ain_vec_flat_loaded(be, kind, model, seqs, n, ain_now_ms());
+    }
     free(items);
+    free(seqs);
     ain_store_req_cleanup(&req);
-    if (rc != 0) {
-      return rc;
-    }
-    if (n > 0) {
-      ain_vec_flat_set_synced(be, kind, model, last);
-    }
-    if (n < (size_t)AIN_STORE_VEC_LOAD_MAX) {
-      return 0;
+    if (rc != 0 || n < (size_t)AIN_STORE_VEC_LOAD_MAX) {
+      break;
     }
   }
+  free(have);
+  return rc;
 }
 
 int ain_ops_similar(ain_ops_t *ops, const char *text, const char *kind, long k,

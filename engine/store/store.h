@@ -256,6 +256,7 @@ typedef struct {
 } ain_store_vec_row_t;
 
 #define AIN_STORE_VEC_LOAD_MAX 10000 /* rows per VEC_LOAD */
+#define AIN_STORE_VEC_HAVE_MAX 4096  /* seqs a VEC_LOAD may say it holds (late commits) */
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
@@ -470,6 +471,12 @@ struct ain_store_req {
       size_t nrows;
       int64_t after_seq; /* LOAD: rows with seq > after_seq */
       int limit;         /* LOAD: 1..AIN_STORE_VEC_LOAD_MAX */
+      /* LOAD (ain_store_req_vec_load_late): also the rows with recheck_after < seq <= after_seq
+       * whose seq is not in have[0..nhave) (at most AIN_STORE_VEC_HAVE_MAX): rows that
+       * committed after the caller loaded higher seqs (Postgres; vec.h sync_point). */
+      int64_t recheck_after;
+      const int64_t *have;
+      size_t nhave;
     } vec;
     struct {
       const char *ns;  /* namespace: the policy module that owns the key */
@@ -712,6 +719,10 @@ void ain_store_req_vec_put(ain_store_req_t *req, const char *kind, const char *m
                            ain_store_vec_row_t *rows, size_t nrows);
 void ain_store_req_vec_load(ain_store_req_t *req, const char *kind, const char *model, int dims,
                             int64_t after_seq, int limit);
+/* After ain_store_req_vec_load: also look for late commits in (recheck_after, after_seq] that are
+ * not one of have[0..nhave) (borrowed until the callback). */
+void ain_store_req_vec_load_late(ain_store_req_t *req, int64_t recheck_after, const int64_t *have,
+                                 size_t nhave);
 void ain_store_req_kv_put(ain_store_req_t *req, const char *ns, const char *key,
                           const char *value_json, int64_t expect_version);
 void ain_store_req_kv_delete(ain_store_req_t *req, const char *ns, const char *key,
@@ -725,6 +736,8 @@ int ain__store_kv_check(const ain_store_req_t *req, ain_err_t *err);
  * the stored vectors (float32 little-endian, whatever the host). */
 int ain__store_vec_check(const ain_store_req_t *req, ain_err_t *err);
 void ain__store_vec_cleanup(ain_store_req_t *req);
+/* VEC_LOAD's have[] as a JSON array of integers, malloc'd; NULL when out of memory. */
+char *ain__store_vec_have_json(const ain_store_req_t *req);
 void ain__store_vec_to_le(const float *v, int dims, unsigned char *out);
 void ain__store_vec_from_le(const unsigned char *in, int dims, float *v);
 

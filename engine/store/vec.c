@@ -2,6 +2,7 @@
  * the input checks store.c runs before a backend sees a request, output cleanup, and the stored
  * byte order. Rows live in table embeddings (sql/<backend>/020_vectors.sql); the backends'
  * vec.c files hold the SQL. Relies on: store.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,31 @@ void ain_store_req_vec_load(ain_store_req_t *req, const char *kind, const char *
   req->u.vec.model = model;
   req->u.vec.dims = dims;
   req->u.vec.after_seq = after_seq;
+  req->u.vec.recheck_after = after_seq; /* no late rows looked for unless asked */
   req->u.vec.limit = limit;
+}
+
+void ain_store_req_vec_load_late(ain_store_req_t *req, int64_t recheck_after, const int64_t *have,
+                                 size_t nhave) {
+  req->u.vec.recheck_after = recheck_after;
+  req->u.vec.have = have;
+  req->u.vec.nhave = nhave;
+}
+
+/* have as a JSON array of integers (both backends bind it as text). NULL on no memory. */
+char *ain__store_vec_have_json(const ain_store_req_t *req) {
+  size_t n = req->u.vec.nhave;
+  char *out = malloc(n * 21 + 3), *p = out;
+  if (out == NULL) {
+    return NULL;
+  }
+  *p++ = '[';
+  for (size_t i = 0; i < n; i++) {
+    p += sprintf(p, "%s%lld", i > 0 ? "," : "", (long long)req->u.vec.have[i]);
+  }
+  *p++ = ']';
+  *p = '\0';
+  return out;
 }
 
 static int by_id(const void *a, const void *b) {
@@ -49,6 +74,10 @@ int ain__store_vec_check(const ain_store_req_t *req, ain_err_t *err) {
     if (req->u.vec.limit < 1 || req->u.vec.limit > AIN_STORE_VEC_LOAD_MAX) {
       return ain_err_field(err, AIN_EINVAL, "limit", "limit must be 1..%d, got %d",
                            AIN_STORE_VEC_LOAD_MAX, req->u.vec.limit);
+    }
+    if (req->u.vec.nhave > AIN_STORE_VEC_HAVE_MAX || (req->u.vec.nhave > 0 && !req->u.vec.have)) {
+      return ain_err_field(err, AIN_EINVAL, "have", "at most %d held seqs, got %zu",
+                           AIN_STORE_VEC_HAVE_MAX, req->u.vec.nhave);
     }
     return 0;
   }

@@ -21,7 +21,12 @@ typedef struct flat_index {
   char **ids, **labels;
   size_t *slots; /* id table: row + 1, 0 = empty; nslots a power of two >= 2 * n */
   size_t nslots;
-  int64_t synced;
+  int64_t synced; /* the highest store seq loaded */
+  int64_t floor;  /* late commits are looked for above this seq only */
+  struct recent {
+    int64_t seq, at_ms;
+  } *recent;      /* seqs loaded within the hold, in load order (vec.h: sync_point) */
+  size_t nrecent, caprecent;
   pthread_rwlock_t lock;
   struct flat_index *next;
 } flat_index_t;
@@ -300,6 +305,7 @@ static void flat_free(ain_vec_backend_t *b) {
     free(x->ts);
     free(x->block);
     free(x->slots);
+    free(x->recent);
     pthread_rwlock_destroy(&x->lock);
     free(x);
   }
@@ -319,33 +325,88 @@ ain_vec_backend_t *ain_vec_flat_new(void) {
   return &f->base;
 }
 
-int64_t ain_vec_flat_synced(ain_vec_backend_t *b, const char *kind, const char *model) {
-  if (b->vt != &flat_vt) {
-    return 0;
+/* Drops loaded seqs past the hold (or beyond the cap), moving the floor over them, and any
+ * left at or below the floor. Write lock held. */
+static void age_recent(flat_index_t *x, int64_t now_ms) {
+  size_t drop = 0;
+  while (drop < x->nrecent && (x->recent[drop].at_ms <= now_ms - AIN_VEC_LATE_HOLD_MS ||
+                               x->nrecent - drop > AIN_VEC_LATE_MAX)) {
+    if (x->recent[drop].seq > x->floor) {
+      x->floor = x->recent[drop].seq;
+    }
+    drop++;
   }
-  flat_index_t *x = find((flat_t *)b, kind, model, 0, 0);
-  if (x == NULL) {
-    return 0;
+  size_t w = 0;
+  for (size_t r = drop; r < x->nrecent; r++) {
+    if (x->recent[r].seq > x->floor) {
+      x->recent[w++] = x->recent[r];
+    }
   }
-  pthread_rwlock_rdlock(&x->lock);
-  int64_t s = x->synced;
-  pthread_rwlock_unlock(&x->lock);
-  return s;
+  x->nrecent = w;
 }
 
-void ain_vec_flat_set_synced(ain_vec_backend_t *b, const char *kind, const char *model,
-                             int64_t seq) {
-  if (b->vt != &flat_vt) {
-    return;
-  }
-  flat_index_t *x = find((flat_t *)b, kind, model, 0, 0);
+void ain_vec_flat_sync_point(ain_vec_backend_t *b, const char *kind, const char *model,
+                             int64_t now_ms, int64_t *after, int64_t *recheck_after, int64_t *have,
+                             size_t cap, size_t *nhave) {
+  *after = *recheck_after = 0;
+  *nhave = 0;
+  flat_index_t *x = b->vt == &flat_vt ? find((flat_t *)b, kind, model, 0, 0) : NULL;
   if (x == NULL) {
     return;
   }
   pthread_rwlock_wrlock(&x->lock);
-  if (seq > x->synced) {
-    x->synced = seq;
+  age_recent(x, now_ms);
+  /* more than the caller has room for: the oldest go below the floor now */
+  size_t drop = x->nrecent > cap ? x->nrecent - cap : 0;
+  for (size_t i = 0; i < drop; i++) {
+    x->floor = x->recent[i].seq > x->floor ? x->recent[i].seq : x->floor;
   }
+  if (drop > 0) {
+    memmove(x->recent, x->recent + drop, (x->nrecent - drop) * sizeof *x->recent);
+    x->nrecent -= drop;
+    age_recent(x, now_ms); /* and those now at or below the floor */
+  }
+  *after = x->synced;
+  *recheck_after = x->floor < x->synced ? x->floor : x->synced;
+  for (size_t i = 0; i < x->nrecent; i++) {
+    have[i] = x->recent[i].seq;
+  }
+  *nhave = x->nrecent;
+  pthread_rwlock_unlock(&x->lock);
+}
+
+void ain_vec_flat_loaded(ain_vec_backend_t *b, const char *kind, const char *model,
+                         const int64_t *seqs, size_t n, int64_t now_ms) {
+  flat_index_t *x = b->vt == &flat_vt ? find((flat_t *)b, kind, model, 0, 0) : NULL;
+  if (x == NULL || n == 0) {
+    return;
+  }
+  pthread_rwlock_wrlock(&x->lock);
+  if (x->nrecent + n > x->caprecent) {
+    size_t c = x->caprecent ? x->caprecent : 64;
+    while (c < x->nrecent + n) {
+      c *= 2;
+    }
+    struct recent *g = realloc(x->recent, c * sizeof *g);
+    if (g == NULL) {
+      /* cannot remember them: give up looking below them for late commits instead */
+      for (size_t i = 0; i < n; i++) {
+        x->floor = seqs[i] > x->floor ? seqs[i] : x->floor;
+        x->synced = seqs[i] > x->synced ? seqs[i] : x->synced;
+      }
+      pthread_rwlock_unlock(&x->lock);
+      return;
+    }
+    x->recent = g;
+    x->caprecent = c;
+  }
+  for (size_t i = 0; i < n; i++) {
+    x->recent[x->nrecent++] = (struct recent){seqs[i], now_ms};
+    if (seqs[i] > x->synced) {
+      x->synced = seqs[i];
+    }
+  }
+  age_recent(x, now_ms);
   pthread_rwlock_unlock(&x->lock);
 }
 

@@ -152,11 +152,22 @@ ain_vec_backend_t *ain_vec_flat_new(void);
 int ain_vec_flat_search_many(ain_vec_backend_t *b, const char *kind, const char *model, int dims,
                              const float *qs, size_t nq, const ain_vec_query_t *q,
                              ain_vec_result_t **res, size_t *nres, ain_err_t *err);
-/* The highest store sequence number folded into the flat backend's (kind, model) index, so a
- * caller brings it up to date with rows after it (0: nothing loaded). */
-int64_t ain_vec_flat_synced(ain_vec_backend_t *b, const char *kind, const char *model);
-void ain_vec_flat_set_synced(ain_vec_backend_t *b, const char *kind, const char *model,
-                             int64_t seq);
+/* Incremental loading of a flat index from the store (VEC_LOAD), safe against sequence numbers
+ * that commit out of order (Postgres: a writer takes seq 7, another takes 8 and commits first; a
+ * loader that remembered only "8" would never see 7). The index remembers the seqs it loaded in
+ * the last AIN_VEC_LATE_HOLD_MS (at most AIN_VEC_LATE_MAX of them, the oldest dropped first), and
+ * each load asks for rows after the highest seq (*after) plus the rows in (*recheck_after,
+ * *after] that it has not loaded (have[0..*nhave), the late commits). Once a loaded seq is older
+ * than the hold, the window's floor moves past it: a commit later than that is not seen (as the
+ * events tail gives up a gap after its hold). cap: the room in have. All zero when absent. */
+#define AIN_VEC_LATE_HOLD_MS 30000
+#define AIN_VEC_LATE_MAX 4096
+void ain_vec_flat_sync_point(ain_vec_backend_t *b, const char *kind, const char *model,
+                             int64_t now_ms, int64_t *after, int64_t *recheck_after, int64_t *have,
+                             size_t cap, size_t *nhave);
+/* The seqs of rows a load just folded into (kind, model) (after upserting them), at now_ms. */
+void ain_vec_flat_loaded(ain_vec_backend_t *b, const char *kind, const char *model,
+                         const int64_t *seqs, size_t n, int64_t now_ms);
 /* Contiguous read access to one index for the benchmark and ain_vec_dedup callers: calls fn
  * with the block under the index's read lock. 0 rows when absent. */
 void ain_vec_flat_with_block(ain_vec_backend_t *b, const char *kind, const char *model,

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+#include <stdio.h>
+
 #include "harness.h"
 #include "store_fixture.h"
 #include "vec/vec.h"
@@ -279,8 +282,146 @@ TEST(store_embeddings_roundtrip) {
   fx_close(&f);
 }
 
+/* The loaded seqs are held for AIN_VEC_LATE_HOLD_MS, at most cap of them are handed out; past
+ * the hold the floor moves up to the highest seq loaded. */
+TEST(flat_sync_point_window) {
+  ain_vec_backend_t *be = ain_vec_flat_new();
+  ain_err_t err;
+  float v[4] = {1, 0, 0, 0};
+  ain_vec_item_t items[10];
+  char ids[10][8];
+  int64_t seqs[10], have[AIN_VEC_LATE_MAX], after, recheck;
+  size_t nhave;
+  for (int i = 0; i < 10; i++) {
+    snprintf(ids[i], sizeof ids[i], "i%d", i);
+    items[i] = (ain_vec_item_t){ids[i], "", 0, v};
+    seqs[i] = 100 + 3 * i; /* 100, 103, ... 127: gaps between are other kinds' rows */
+  }
+  ain_vec_flat_sync_point(be, "k", "m", 1000, &after, &recheck, have, AIN_VEC_LATE_MAX, &nhave);
+  ASSERT_EQ(after, 0);
+  ASSERT_EQ(nhave, 0);
+  ASSERT_OK(be->vt->upsert(be, "k", "m", 4, items, 2, &err));
+  ain_vec_flat_loaded(be, "k", "m", seqs, 2, 1000);
+  ain_vec_flat_sync_point(be, "k", "m", 2000, &after, &recheck, have, AIN_VEC_LATE_MAX, &nhave);
+  ASSERT_EQ(after, 103);
+  ASSERT_EQ(recheck, 0);
+  ASSERT_EQ(nhave, 2);
+  ASSERT_EQ(have[0], 100);
+  ASSERT_EQ(have[1], 103);
+  /* a late row (seq 101) loaded later joins them; past the hold of the first two the floor
+   * moves to 103 and only what is above it stays */
+  ASSERT_OK(be->vt->upsert(be, "k", "m", 4, items + 2, 8, &err));
+  ain_vec_flat_loaded(be, "k", "m", seqs + 2, 8, 1000 + AIN_VEC_LATE_HOLD_MS / 2);
+  int64_t late = 101;
+  ain_vec_flat_loaded(be, "k", "m", &late, 1, 1000 + AIN_VEC_LATE_HOLD_MS / 2);
+  ain_vec_flat_sync_point(be, "k", "m", 1000 + AIN_VEC_LATE_HOLD_MS, &after, &recheck, have,
+                          AIN_VEC_LATE_MAX, &nhave);
+  ASSERT_EQ(after, 127);
+  ASSERT_EQ(recheck, 103);
+  ASSERT_EQ(nhave, 8); /* 106 .. 127; 101 is below the floor now */
+  ASSERT_EQ(have[0], 106);
+  /* room for 3: the oldest go below the floor */
+  ain_vec_flat_sync_point(be, "k", "m", 1000 + AIN_VEC_LATE_HOLD_MS, &after, &recheck, have, 3,
+                          &nhave);
+  ASSERT_EQ(nhave, 3);
+  ASSERT_EQ(recheck, 118);
+  ASSERT_EQ(have[0], 121);
+  /* everything past the hold: nothing held, the floor at the top */
+  ain_vec_flat_sync_point(be, "k", "m", 1000 + 3 * AIN_VEC_LATE_HOLD_MS, &after, &recheck, have,
+                          AIN_VEC_LATE_MAX, &nhave);
+  ASSERT_EQ(nhave, 0);
+  ASSERT_EQ(recheck, 127);
+  ASSERT_EQ(after, 127);
+  be->vt->free(be);
+}
+
+/* What engine/ops/similar.c and ain.vectors do before a search: bring the flat index up to date. */
+static void sync_index(fx_t *f, ain_vec_backend_t *be, const char *kind) {
+  static int64_t have[AIN_VEC_LATE_MAX];
+  int64_t after, recheck;
+  size_t nhave;
+  ain_vec_flat_sync_point(be, kind, "m", ain_now_ms(), &after, &recheck, have, AIN_VEC_LATE_MAX,
+                          &nhave);
+  ain_store_req_t r;
+  ain_store_req_vec_load(&r, kind, "m", 4, after, 100);
+  ain_store_req_vec_load_late(&r, recheck, have, nhave);
+  ASSERT_OK(ain_store_wait(f->s, &r));
+  ain_err_t err;
+  int64_t seqs[100];
+  for (size_t i = 0; i < r.u.vec.nrows; i++) {
+    ain_store_vec_row_t *row = &r.u.vec.rows[i];
+    ain_vec_item_t it = {row->item_id, row->label, row->created_at, row->vec};
+    ASSERT_OK(be->vt->upsert(be, kind, "m", 4, &it, 1, &err));
+    seqs[i] = row->seq;
+  }
+  ain_vec_flat_loaded(be, kind, "m", seqs, r.u.vec.nrows, ain_now_ms());
+  ain_store_req_cleanup(&r);
+}
+
+/* Postgres: a row whose sequence number was taken before another's but that commits after it is
+ * still loaded by an index that already holds the other (the gap is looked into again). */
+TEST(postgres_late_commit_is_loaded) {
+  fx_t f;
+  fx_open(&f);
+  if (fx_is_sqlite(f.url)) { /* one writer at a time: seqs commit in order; nothing to test */
+    fx_close(&f);
+    return;
+  }
+  char kind[64], sql[512];
+  snprintf(kind, sizeof kind, "late%lld", (long long)(ain_now_ms() % 1000000000));
+  PGconn *pg = PQconnectdb(f.url);
+  ASSERT_EQ(PQstatus(pg), CONNECTION_OK);
+  PGresult *res = PQexec(pg, "BEGIN");
+  PQclear(res);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO embeddings (kind, model, item_id, dims, vec, label, created_at) VALUES "
+           "('%s', 'm', 'late', 4, decode('0000803f000000000000000000000000', 'hex'), '', 1) "
+           "RETURNING seq", kind);
+  res = PQexec(pg, sql);
+  ASSERT_EQ(PQresultStatus(res), PGRES_TUPLES_OK);
+  int64_t late_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+  PQclear(res);
+  /* another writer takes a higher seq and commits first */
+  float v[4] = {0, 1, 0, 0};
+  ain_store_vec_row_t early = {0, "early", "", 0, v};
+  ain_store_req_t r;
+  ain_store_req_vec_put(&r, kind, "m", 4, &early, 1);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ain_store_req_cleanup(&r);
+  ASSERT_TRUE(early.seq > late_seq);
+  ain_vec_backend_t *be = ain_vec_flat_new();
+  sync_index(&f, be, kind);
+  ASSERT_EQ(be->vt->count(be, kind, "m"), 1);
+  res = PQexec(pg, "COMMIT");
+  ASSERT_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  /* A loader that asked only for rows after the highest seq it holds misses it: */
+  ain_store_req_vec_load(&r, kind, "m", 4, early.seq, 100);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ASSERT_EQ(r.u.vec.nrows, 0);
+  ain_store_req_cleanup(&r);
+  /* ... this one finds it, once, and then asks for nothing more. */
+  sync_index(&f, be, kind);
+  ASSERT_EQ(be->vt->count(be, kind, "m"), 2);
+  ain_vec_query_t q = {.k = 2, .min_score = -1};
+  ain_vec_result_t *hits = NULL;
+  size_t nhits = 0;
+  ain_err_t err;
+  float probe[4] = {1, 0, 0, 0};
+  ASSERT_OK(be->vt->search(be, kind, "m", 4, probe, &q, &hits, &nhits, &err));
+  ASSERT_TRUE(nhits >= 1);
+  ASSERT_STR_EQ(hits[0].id, "late");
+  ain_vec_results_free(hits, nhits);
+  sync_index(&f, be, kind);
+  ASSERT_EQ(be->vt->count(be, kind, "m"), 2);
+  be->vt->free(be);
+  PQfinish(pg);
+  fx_close(&f);
+}
+
 TEST_MAIN(TEST_ENTRY(dot_matches_naive_for_every_tail), TEST_ENTRY(topk_matches_naive_reference),
           TEST_ENTRY(normalize_refuses_nan_inf_and_zero),
           TEST_ENTRY(dedup_names_the_first_kept_row), TEST_ENTRY(flat_backend),
           TEST_ENTRY(hashed_ngrams), TEST_ENTRY(openai_parser_refuses_bad_answers),
-          TEST_ENTRY(store_embeddings_roundtrip))
+          TEST_ENTRY(store_embeddings_roundtrip), TEST_ENTRY(flat_sync_point_window),
+          TEST_ENTRY(postgres_late_commit_is_loaded))

@@ -284,8 +284,10 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_VEC_LOAD] = {"ain_vec_load",
                           "SELECT seq, item_id, label, created_at, dims, encode(vec, 'hex') "
                           "FROM embeddings WHERE kind = $1::text AND model = $2::text "
-                          "AND seq > $3::bigint ORDER BY seq LIMIT $4::int",
-                          4},
+                          "AND (seq > $3::bigint OR (seq > $5::bigint AND seq <= $3::bigint "
+                          "AND seq NOT IN (SELECT jsonb_array_elements_text($6::jsonb)::bigint))) "
+                          "ORDER BY seq LIMIT $4::int",
+                          6},
 };
 
 /* Status names as stored (the same words as ain_task_status_name / ain_dag_status_name). */

@@ -52,7 +52,9 @@ int ain__pg_plan_vec(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now) {
     c->params[1] = ain_strdup(req->u.vec.model);
     c->params[2] = i64s(req->u.vec.after_seq);
     c->params[3] = i64s(req->u.vec.limit);
-    return 0;
+    c->params[4] = i64s(req->u.vec.recheck_after);
+    c->params[5] = ain__store_vec_have_json(req);
+    return c->params[5] != NULL ? 0 : ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
   }
   unsigned char *bytes = malloc((size_t)dims * 4);
   char *hex = malloc((size_t)dims * 8 + 1);

@@ -56,10 +56,21 @@ static int vec_load(ain__sq_ctx_t *c) {
   int dims = req->u.vec.dims, rc = 0;
   sqlite3_stmt *st =
       ain__store_sq_prep(c, "SELECT seq, item_id, label, created_at, dims, vec FROM embeddings "
-                            "WHERE kind = ?1 AND model = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4");
+                            "WHERE kind = ?1 AND model = ?2 AND (seq > ?3 OR (seq > ?5 AND "
+                            "seq <= ?3 AND seq NOT IN (SELECT value FROM json_each(?6)))) "
+                            "ORDER BY seq LIMIT ?4");
   if (st == NULL) {
     return AIN_ESTORE;
   }
+  /* Late commits cannot happen here (one writer at a time, seq taken under the write lock), but
+   * the query is the contract's, the same as Postgres's. */
+  char *have = ain__store_vec_have_json(req);
+  if (have == NULL) {
+    sqlite3_finalize(st);
+    return ain_err_set(&req->err, AIN_ENOMEM, "out of memory");
+  }
+  sqlite3_bind_int64(st, 5, req->u.vec.recheck_after);
+  sqlite3_bind_text(st, 6, have, -1, free);
   ain__store_sq_bind_text(st, 1, req->u.vec.kind);
   ain__store_sq_bind_text(st, 2, req->u.vec.model);
   sqlite3_bind_int64(st, 3, req->u.vec.after_seq);
