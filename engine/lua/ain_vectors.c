@@ -15,6 +15,8 @@
  * by other shards or nodes are found. Vectors live in a malloc'd, reference-counted block, not in
  * the Lua heap, so a pool job never reads memory the collector of a cancelled call freed.
  * Relies on: vec/vec.h, store/store.h, lua/internal.h, libuv (uv_queue_work). */
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,7 @@ typedef struct {
   ain_lua_call_t *call; /* NULL once cancelled: the job still ends in job_done, which frees it */
   ain_store_req_t req;  /* VEC_LOAD / VEC_PUT before the pool part */
   int req_busy;
+  int record;           /* embed through a provider: its answer goes into the call's "io" */
   int64_t *have;        /* VEC_LOAD: the seqs the index loaded lately (vec.h sync_point) */
   job_kind_t kind;
   vblock_t *b;
@@ -220,6 +223,126 @@ static int push_results(lua_State *co, job_t *j) {
   return 0;
 }
 
+/* ---- recording a provider's embeddings for replay ------------------------------------------ */
+
+/* What identifies one ain.embed request in a recording: the sha256 of every text, each preceded
+ * by its length (so ["ab","c"] and ["a","bc"] differ). */
+static void texts_sha256(char *const *texts, size_t n, char out[65]) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    total += strlen(texts[i]) + 21;
+  }
+  char *buf = malloc(total + 1), *p = buf;
+  if (buf == NULL) {
+    abort(); /* OOM is fatal, as in ain_strdup */
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(texts[i]);
+    p += sprintf(p, "%zu:", len);
+    memcpy(p, texts[i], len);
+    p += len;
+  }
+  ain__lua_sha256_hex(buf, (size_t)(p - buf), out);
+  free(buf);
+}
+
+/* The provider's answer (or failure) as an "embed" exchange: {kind, model, texts_sha256, n, dims,
+ * vectors = base64 of the float32 little-endian values} or {..., error, code}. Vectors past the
+ * call's recording budget (AIN_LUA_IO_TOTAL_MAX) are left out with "truncated": true. */
+static void record_embed(ain_lua_call_t *call, const job_t *j) {
+  cJSON *rec = cJSON_CreateObject();
+  char model[AIN_VEC_MODEL_MAX], sha[65];
+  ain_vec_model_name(ain_vec_global_embedder(), model);
+  texts_sha256(j->texts, j->ntexts, sha);
+  cJSON_AddStringToObject(rec, "kind", "embed");
+  cJSON_AddStringToObject(rec, "model", model);
+  cJSON_AddStringToObject(rec, "texts_sha256", sha);
+  cJSON_AddNumberToObject(rec, "n", (double)j->ntexts);
+  if (j->rc != 0) {
+    cJSON_AddStringToObject(rec, "error", j->err.msg);
+    cJSON_AddStringToObject(rec, "code", ain_err_name(j->rc));
+    ain__lua_io_add(call, rec);
+    return;
+  }
+  cJSON_AddNumberToObject(rec, "dims", j->dims);
+  size_t nfl = j->ntexts * (size_t)j->dims, raw = nfl * 4, enc = 4 * ((raw + 2) / 3);
+  size_t room = call->io_bytes < AIN_LUA_IO_TOTAL_MAX ? AIN_LUA_IO_TOTAL_MAX - call->io_bytes : 0;
+  if (enc > room) {
+    cJSON_AddTrueToObject(rec, "truncated");
+    ain__lua_io_add(call, rec);
+    return;
+  }
+  unsigned char *le = malloc(raw ? raw : 1);
+  char *b64 = malloc(enc + 1);
+  if (le == NULL || b64 == NULL) {
+    abort();
+  }
+  ain__store_vec_to_le(j->out, (int)nfl, le); /* float32 little-endian, whatever the host */
+  EVP_EncodeBlock((unsigned char *)b64, le, (int)raw);
+  b64[enc] = '\0';
+  cJSON_AddStringToObject(rec, "vectors", b64);
+  call->io_bytes += enc;
+  free(le);
+  free(b64);
+  ain__lua_io_add(call, rec);
+}
+
+/* Replay: the recorded answer to these very texts from this model, as ain.embed returns it, or
+ * EREPLAY. Returns the number of Lua results. */
+static int replay_embed(lua_State *L, char *const *texts, size_t n) {
+  ain_lua_call_t *call = ain__lua_host_of(L)->running;
+  char model[AIN_VEC_MODEL_MAX], sha[65];
+  ain_vec_model_name(ain_vec_global_embedder(), model);
+  texts_sha256(texts, n, sha);
+  cJSON *e = ain__lua_io_take(call, "embed", "model", model, "texts_sha256", sha, NULL, NULL);
+  const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+  const cJSON *dims = cJSON_GetObjectItemCaseSensitive(e, "dims");
+  const cJSON *vec = cJSON_GetObjectItemCaseSensitive(e, "vectors");
+  int nres;
+  if (e == NULL) {
+    nres = ain__lua_no_side_effects(L, "ain.embed: no recorded answer matches these texts");
+  } else if (cJSON_IsString(err)) {
+    int c = cJSON_IsString(code) ? ain_err_code(code->valuestring) : 0;
+    nres = ain__lua_push_fail(L, c != 0 ? c : AIN_EHTTP, "%s", err->valuestring);
+  } else if (!cJSON_IsNumber(dims) || dims->valuedouble < 1 || dims->valuedouble > 8192 ||
+             !cJSON_IsString(vec)) {
+    nres = ain__lua_no_side_effects(L, "ain.embed: the recorded answer was not kept whole");
+  } else {
+    int d = (int)dims->valuedouble;
+    size_t enc = strlen(vec->valuestring), raw = n * (size_t)d * 4;
+    unsigned char *le = malloc(enc / 4 * 3 + 3);
+    float *v = malloc(raw ? raw : 1);
+    int got = le != NULL && enc % 4 == 0
+                  ? EVP_DecodeBlock(le, (const unsigned char *)vec->valuestring, (int)enc)
+                  : -1;
+    /* DecodeBlock counts the padding as zero bytes */
+    size_t pad = enc >= 2 ? (vec->valuestring[enc - 1] == '=') + (vec->valuestring[enc - 2] == '=')
+                          : 0;
+    if (v == NULL || got < 0 || (size_t)got - pad != raw) {
+      free(le);
+      free(v);
+      nres = ain__lua_no_side_effects(L, "ain.embed: the recorded vectors do not fit the texts");
+    } else {
+      ain__store_vec_from_le(le, (int)(n * (size_t)d), v);
+      free(le);
+      vblock_t *b = calloc(1, sizeof *b);
+      if (b == NULL) {
+        abort();
+      }
+      b->refs = 1;
+      b->n = n;
+      b->dims = d;
+      snprintf(b->model, sizeof b->model, "%s", model);
+      b->v = v;
+      push_vecs(L, b);
+      nres = 1;
+    }
+  }
+  cJSON_Delete(e);
+  return nres;
+}
+
 static void job_done(uv_work_t *w, int status) {
   job_t *j = w->data;
   ain_lua_call_t *call = j->call;
@@ -232,6 +355,9 @@ static void job_done(uv_work_t *w, int status) {
   if (status != 0) {
     n = ain__lua_push_fail(call->co, AIN_EIO, "vectors: %s", uv_strerror(status));
   } else {
+    if (j->record) {
+      record_embed(call, j); /* before push_results takes the vectors */
+    }
     n = push_results(call->co, j);
   }
   job_free(j);
@@ -416,10 +542,12 @@ static int l_embed(lua_State *L) {
   }
   const ain_vec_embedder_t *e = ain_vec_global_embedder();
   int remote = e->provider != NULL && strcmp(e->provider, "openai") == 0;
-  if (remote && ain__lua_no_side_effects(L, "ain.embed") != 0) {
-    return 3;
+  int replay = remote && ain__lua_host_of(L)->no_side_effects;
+  if (replay && no_call(L)) {
+    return ain__lua_no_side_effects(L, "ain.embed"); /* a check's top level: nothing recorded */
   }
-  ain_lua_call_t *call = remote && !no_call(L) ? ain__lua_call_for_yield(L, "ain.embed") : NULL;
+  ain_lua_call_t *call =
+      remote && !replay && !no_call(L) ? ain__lua_call_for_yield(L, "ain.embed") : NULL;
   job_t *j = job_new(L, call, J_EMBED, NULL);
   j->texts = calloc(n, sizeof *j->texts);
   j->ntexts = n;
@@ -438,6 +566,12 @@ static int l_embed(lua_State *L) {
       return luaL_error(L, "ain.embed: out of memory");
     }
   }
+  if (replay) {
+    int nres = replay_embed(L, j->texts, j->ntexts);
+    job_free(j);
+    return nres;
+  }
+  j->record = remote;
   if (call == NULL) {
     /* hashed-ngrams: a few microseconds per text, inline (charged as work to the call) */
     ain__lua_charge(L, ain__lua_host_of(L), (uint64_t)n * 20);
