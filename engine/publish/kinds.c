@@ -18,6 +18,7 @@
 static const ain_channel_kind_t *const kinds[] = {
     &ain_channel_outbox,
     &ain_channel_youtube,
+    &ain_channel_tiktok,
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -185,6 +186,20 @@ int ain_channel_check_url(const char *name, const cJSON *opts, const char *key, 
   if (scheme == 0 || n <= scheme || strpbrk(u, " ?#") != NULL || u[n - 1] == '/') {
     return bad(name, key, err,
                "must be an http:// or https:// base URL without spaces, query or trailing slash");
+  }
+  return 0;
+}
+
+int ain_channel_check_endpoint(const char *name, const cJSON *opts, const char *key, int required,
+                               ain_err_t *err) {
+  int rc = ain_channel_check_str(name, opts, key, required, 1024, err);
+  const char *u = ain_channel_opt_str(opts, key, NULL);
+  if (rc != 0 || u == NULL) {
+    return rc;
+  }
+  size_t scheme = strncmp(u, "http://", 7) == 0 ? 7 : strncmp(u, "https://", 8) == 0 ? 8 : 0;
+  if (scheme == 0 || strlen(u) <= scheme || strpbrk(u, " #") != NULL || u[scheme] == '/') {
+    return bad(name, key, err, "must be an http:// or https:// URL with a host and no spaces");
   }
   return 0;
 }

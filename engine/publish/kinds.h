@@ -8,6 +8,7 @@
 
 extern const ain_channel_kind_t ain_channel_outbox;
 extern const ain_channel_kind_t ain_channel_youtube;
+extern const ain_channel_kind_t ain_channel_tiktok;
 
 /* "outbox, youtube, ..." for error messages. */
 const char *ain_channel_kind_names(void);
@@ -42,6 +43,9 @@ int ain_channel_check_str(const char *name, const cJSON *opts, const char *key, 
 /* An http:// or https:// base URL without spaces, query, fragment or trailing slash. */
 int ain_channel_check_url(const char *name, const cJSON *opts, const char *key, int required,
                           ain_err_t *err);
+/* An http:// or https:// endpoint URL (a path, query and trailing slash allowed; no spaces). */
+int ain_channel_check_endpoint(const char *name, const cJSON *opts, const char *key, int required,
+                               ain_err_t *err);
 /* The name of a secret (core/secret.h), never its value. */
 int ain_channel_check_secret(const char *name, const cJSON *opts, const char *key, int required,
                              ain_err_t *err);

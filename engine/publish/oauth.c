@@ -43,7 +43,7 @@ void ain_oauth_close(ain_oauth_t *o) {
 
 int ain_oauth_check(const char *name, const cJSON *opts, ain_err_t *err) {
   int rc;
-  if ((rc = ain_channel_check_url(name, opts, "token_url", 0, err)) != 0 ||
+  if ((rc = ain_channel_check_endpoint(name, opts, "token_url", 0, err)) != 0 ||
       (rc = ain_channel_check_secret(name, opts, "client_id_secret", 1, err)) != 0 ||
       (rc = ain_channel_check_secret(name, opts, "client_secret_secret", 1, err)) != 0 ||
       (rc = ain_channel_check_secret(name, opts, "refresh_token_secret", 1, err)) != 0 ||
@@ -190,22 +190,15 @@ static int refresh(ain_oauth_t *o, ain_http_t *h, ain_err_t *err) {
 
 int ain_oauth_do(ain_oauth_t *o, ain_http_t *h, ain_http_req_t *req, ain_http_resp_t *resp,
                  ain_err_t *err) {
-  int rc, refreshed = 0;
-  if (o->access == NULL) {
-    if ((rc = refresh(o, h, err)) != 0) {
-      return rc;
-    }
-    refreshed = 1;
+  int rc;
+  if (o->access == NULL && (rc = refresh(o, h, err)) != 0) { /* no token yet: get one */
+    return rc;
   }
   req->bearer = o->access;
   if ((rc = ain_http_do(h, req, resp, err)) != 0 || resp->status != 401) {
     return rc;
   }
-  if (refreshed) {
-    return ain_err_set(err, AIN_EAUTH, "channel %s: a freshly refreshed access token was refused",
-                       o->name);
-  }
-  ain_http_resp_free(resp);
+  ain_http_resp_free(resp); /* expired or revoked: one refresh, one retry */
   if ((rc = refresh(o, h, err)) != 0) {
     return rc;
   }
