@@ -156,7 +156,7 @@ static int refresh(ain_oauth_t *o, ain_http_t *h, ain_err_t *err) {
   const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "access_token");
   if (resp.status != 200 || !cJSON_IsString(tok) || tok->valuestring[0] == '\0') {
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-    rc = ain_err_field(err, resp.status >= 500 ? AIN_EHTTP : AIN_EAUTH, "token_url",
+    rc = ain_err_field(err, resp.status >= 500 ? AIN_EHTTP : AIN_ECREDS, "token_url",
                        "channel %s: the token endpoint refused the refresh (HTTP %ld%s%s)",
                        o->name, resp.status, cJSON_IsString(e) ? ": " : "",
                        cJSON_IsString(e) ? e->valuestring : "");
@@ -205,7 +205,7 @@ int ain_oauth_do(ain_oauth_t *o, ain_http_t *h, ain_http_req_t *req, ain_http_re
   req->bearer = o->access;
   if ((rc = ain_http_do(h, req, resp, err)) == 0 && resp->status == 401) {
     ain_http_resp_free(resp);
-    return ain_err_set(err, AIN_EAUTH, "channel %s: the refreshed access token was refused too",
+    return ain_err_set(err, AIN_ECREDS, "channel %s: the refreshed access token was refused too",
                        o->name);
   }
   return rc;

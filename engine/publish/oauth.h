@@ -1,7 +1,7 @@
 /* OAuth 2.0 for the channel kinds (RFC 6749 §6, the refresh-token grant): the client id, client
  * secret and refresh token come from the secrets provider by the names in the channel's config;
  * the access token lives in memory only (an optional access_token_secret seeds it). A request
- * answered 401 is retried once after one refresh; a refresh the server refuses is AIN_EAUTH.
+ * answered 401 is retried once after one refresh; a refresh the server refuses is AIN_ECREDS.
  * Tokens never appear in logs, errors, audit rows or saved session state.
  * Relies on: http.h, core/secret.h, cJSON. Blocking: thread pool only. */
 #ifndef AIN_PUBLISH_OAUTH_H
@@ -26,7 +26,7 @@ void ain_oauth_close(ain_oauth_t *o);
 int ain_oauth_check(const char *name, const cJSON *opts, ain_err_t *err);
 /* Performs req with the current access token (refreshing first when there is none); on a 401
  * refreshes once and performs it again. 0 with *resp (any other status is the caller's),
- * AIN_EAUTH when the refresh was refused or the retried request is still 401, else as
+ * AIN_ECREDS when the refresh was refused or the retried request is still 401, else as
  * ain_http_do. req->bearer is set by this call. */
 int ain_oauth_do(ain_oauth_t *o, ain_http_t *h, ain_http_req_t *req, ain_http_resp_t *resp,
                  ain_err_t *err);

@@ -223,7 +223,7 @@ static int api_post(ain_channel_t *ch, const char *path, const char *body, cJSON
                      ch->name, path, r.status, c, res->retry_after_ms);
   } else {
     rc = ain_err_set(err, r.status >= 500 ? AIN_EHTTP
-                          : r.status == 401 || r.status == 403 ? AIN_EAUTH
+                          : r.status == 401 || r.status == 403 ? AIN_ECREDS
                                                                  : AIN_EHTTP,
                      "channel %s: %s: HTTP %ld %s", ch->name, path, r.status, c);
   }

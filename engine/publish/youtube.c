@@ -192,7 +192,7 @@ static int quota_or_fail(ain_channel_t *ch, const ain_http_resp_t *r, const char
     return ain_err_set(err, AIN_EBUSY, "channel %s: %s: HTTP %ld %s (retry in %" PRId64 " ms)",
                        ch->name, what, r->status, reason, res->retry_after_ms);
   }
-  return ain_err_set(err, r->status == 401 || r->status == 403 ? AIN_EAUTH : AIN_EHTTP,
+  return ain_err_set(err, r->status == 401 || r->status == 403 ? AIN_ECREDS : AIN_EHTTP,
                      "channel %s: %s: HTTP %ld %s", ch->name, what, r->status, reason);
 }
 

@@ -186,7 +186,7 @@ done:
 
 /* A failure that retrying cannot heal: the config, the request, a refused credential. */
 static int permanent(int rc) {
-  return rc == AIN_ECONFIG || rc == AIN_EINVAL || rc == AIN_ENOTFOUND || rc == AIN_EAUTH;
+  return rc == AIN_ECONFIG || rc == AIN_EINVAL || rc == AIN_ENOTFOUND || rc == AIN_ECREDS;
 }
 
 static void after_work(uv_work_t *w, int status) {
