@@ -114,7 +114,9 @@ int ain_cli_run(ain_cli_t *cli) {
   const ain_store_stats_t *s = &sum.store;
   video_counts_t vc;
   count_videos(cli, &vc);
-  const char *data = cli->cfg.data_dir, *outbox = cli->cfg.channels.outbox.dir;
+  const ain_config_channel_t *ob = ain_config_channel(&cli->cfg.channels, "outbox");
+  const char *data = cli->cfg.data_dir, *outbox = ob != NULL ? ain_config_channel_str(ob, "dir") : NULL;
+  outbox = outbox != NULL ? outbox : "";
   if (cli->json) {
     printf("{\"ok\":true,\"wall_s\":%.3f,\"steps_run\":%lld,\"conflicts\":%lld,"
            "\"interrupted\":%s,\"dags\":{\"succeeded\":%lld,\"failed\":%lld,\"running\":%lld,"

@@ -34,7 +34,8 @@ typedef enum {
   K_SPAWN,
   K_API,
   K_OBJSTORE,
-  K_SOURCES /* the `sources` array: config/sources.c */
+  K_SOURCES, /* the `sources` array: config/sources.c */
+  K_CHANNELS /* the `channels` table: config/channels.c */
 } key_kind_t;
 
 typedef struct {
@@ -157,16 +158,7 @@ static const config_key_t config_keys[] = {
     {"llm.prices", K_TABLE, 0, 0, 0},
     {"llm.prices.prompt", K_NUMBER, OFF(llm.price_prompt), 0, 1000000},
     {"llm.prices.completion", K_NUMBER, OFF(llm.price_completion), 0, 1000000},
-    {"channels", K_TABLE, 0, 0, 0},
-    {"channels.outbox", K_TABLE, 0, 0, 0},
-    {"channels.outbox.kind", K_STRING, OFF(channels.outbox.kind), 0, 0},
-    {"channels.outbox.dir", K_PATH, OFF(channels.outbox.dir), 0, 0},
-    {"channels.outbox.max_duration_ms", K_INT, OFF(channels.outbox.max_duration_ms), 0, 86400000},
-    {"channels.outbox.safe_area", K_TABLE, 0, 0, 0},
-    {"channels.outbox.safe_area.top", K_INT, OFF(channels.outbox.safe_area.top), 0, 4096},
-    {"channels.outbox.safe_area.bottom", K_INT, OFF(channels.outbox.safe_area.bottom), 0, 4096},
-    {"channels.outbox.safe_area.right", K_INT, OFF(channels.outbox.safe_area.right), 0, 4096},
-    {"channels.outbox.safe_area.left", K_INT, OFF(channels.outbox.safe_area.left), 0, 4096},
+    {"channels", K_CHANNELS, OFF(channels), 0, 0},
     {"embed", K_TABLE, 0, 0, 0},
     {"embed.provider", K_STRING, OFF(embed.provider), 0, 0},
     {"embed.dims", K_INT, OFF(embed.dims), 16, 8192},
@@ -291,13 +283,7 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->media.inspect.ocr_height = 960;
   cfg->media.inspect.asr_lw = 10;
   cfg->media.inspect.timeout_ms = 120000;
-  cfg->channels.outbox.kind = ain_strdup("outbox");
-  cfg->channels.outbox.dir = ain_strdup("var/outbox");
-  cfg->channels.outbox.max_duration_ms = 60000;
-  cfg->channels.outbox.safe_area.top = 130;
-  cfg->channels.outbox.safe_area.bottom = 400;
-  cfg->channels.outbox.safe_area.right = 160;
-  cfg->channels.outbox.safe_area.left = 60;
+  ain_config_channels_defaults(&cfg->channels);
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
   ain_sources_config_defaults(&cfg->sources);
@@ -316,8 +302,7 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->store.sql_dir);
   free(cfg->trends.source);
   free(cfg->media.preset);
-  free(cfg->channels.outbox.kind);
-  free(cfg->channels.outbox.dir);
+  ain_config_channels_free(&cfg->channels);
   free(cfg->cluster.openclaw.url);
   free(cfg->cluster.openclaw.token_secret);
   free(cfg->tracing.endpoint);
@@ -385,6 +370,7 @@ static const char *lua_kind_name(key_kind_t k) {
   case K_API:
   case K_SOURCES:
   case K_OBJSTORE:
+  case K_CHANNELS:
     return "a table";
   }
   return "?";
@@ -410,6 +396,9 @@ static int apply_value(lua_State *L, ain_config_t *cfg, const char *name, const 
                                     base_dir, err);
   case K_OBJSTORE:
     return ain_objstore_config_parse(L, (ain_objstore_config_t *)(base + k->offset), where,
+                                     base_dir, err);
+  case K_CHANNELS:
+    return ain_config_channels_parse(L, (ain_config_channels_t *)(base + k->offset), where,
                                      base_dir, err);
   case K_TABLE: {
     if (t != LUA_TTABLE) {
@@ -847,12 +836,6 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     rc = ain_err_field(err, AIN_ECONFIG, "media.width",
                        "%s: 'media.width' and 'media.height' must be even (yuv420p), got %lldx%lld",
                        path, (long long)cfg->media.width, (long long)cfg->media.height);
-    goto done;
-  }
-  if (strcmp(cfg->channels.outbox.kind, "outbox") != 0) {
-    rc = ain_err_field(err, AIN_ECONFIG, "channels.outbox.kind",
-                       "%s: 'channels.outbox.kind' must be \"outbox\", got '%s'", path,
-                       cfg->channels.outbox.kind);
     goto done;
   }
   /* A relative sqlite path in store.url is relative to the config file too. */

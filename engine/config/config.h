@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config/api.h"
+#include "config/channels.h"
 #include "config/sources.h"
 #include "config/objstore.h"
 #include "config/spawn.h"
@@ -155,16 +156,7 @@ typedef struct {
     int64_t max_tokens;    /* completion tokens asked for */
     double price_prompt, price_completion; /* per 1,000 tokens; < 0 = unset (no cost) */
   } llm;
-  struct {
-    struct {
-      char *kind; /* "outbox" */
-      char *dir;  /* where published files land */
-      int64_t max_duration_ms;
-      struct {
-        int64_t top, bottom, right, left; /* px at 1080x1920, scaled to media size */
-      } safe_area;
-    } outbox;
-  } channels;
+  ain_config_channels_t channels; /* publish channels by name (config/channels.h) */
   struct {
     /* ain.embed's provider (vec/vec.h, docs/vectors.md): "hashed-ngrams" (embedded, lexical) or
      * "openai" (POST {url}/v1/embeddings of model, key from ain.secret `secret`). */

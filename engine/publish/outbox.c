@@ -1,9 +1,10 @@
-/* The outbox-directory channel and the channel table: ain_publish_open() picks a channel by its
- * config entry; the outbox writes dir/<idempotency_key>/{files, <video_id>.json} atomically
+/* The outbox-directory channel kind (the embedded default) and the request check every kind
+ * shares. The outbox writes dir/<idempotency_key>/{files, <video_id>.json} atomically
  * (temporary folder, every file and the folder fsynced, rename, parent fsynced). The rename is
  * the commit point: a folder named by the key exists only complete, so "it exists" means "it was
  * published", and a retry or a racing second publisher finds it and writes nothing.
- * Relies on: publish.h, objstore (source paths), POSIX file I/O (blocking: thread pool only). */
+ * It keeps no session state: the folder is its own record (post id = the key, url = the folder).
+ * Relies on: kinds.h, objstore (source paths), POSIX file I/O (blocking: thread pool only). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "publish/publish.h"
+#include "publish/kinds.h"
 
 typedef struct {
   char *dir;
@@ -132,9 +133,8 @@ static int is_dir(const char *path) {
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int outbox_publish(ain_publish_channel_t *ch, const ain_publish_req_t *req, char *location,
-                          size_t cap, int *already, ain_err_t *err) {
-  outbox_t *o = ch->impl;
+static int outbox_write(outbox_t *o, const ain_publish_req_t *req, char *location, size_t cap,
+                        int *already, ain_err_t *err) {
   char final[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX], src[PATH_MAX];
   int rc = 0, made_tmp = 0;
   *already = 0;
@@ -191,51 +191,56 @@ fail:
   return rc;
 }
 
-static void outbox_close(ain_publish_channel_t *ch) {
-  outbox_t *o = ch->impl;
-  free(o->dir);
-  free(o);
-  free(ch->name);
-  free(ch);
+static int outbox_publish(ain_channel_t *ch, const ain_publish_req_t *req,
+                          ain_channel_session_t *session, ain_channel_result_t *res,
+                          ain_err_t *err) {
+  (void)session; /* the rename is the commit point: nothing to resume */
+  int rc = outbox_write(ch->impl, req, res->url, sizeof res->url, &res->already, err);
+  if (rc == 0) {
+    snprintf(res->post_id, sizeof res->post_id, "%s", req->idempotency_key);
+  }
+  return rc;
 }
 
-static const ain_publish_vtab_t outbox_vt = {"outbox", outbox_publish, outbox_close};
+static int outbox_check(const char *name, const cJSON *opts, ain_err_t *err) {
+  static const char *const keys[] = {"dir", NULL};
+  int rc = ain_channel_check_keys(name, opts, keys, err);
+  return rc != 0 ? rc : ain_channel_check_str(name, opts, "dir", 1, PATH_MAX - 200, err);
+}
 
-int ain_publish_outbox_open(const char *name, const char *dir, ain_publish_channel_t **out,
-                            ain_err_t *err) {
+static int outbox_open(const ain_channel_open_t *op, ain_channel_t **out, ain_err_t *err) {
+  const char *dir = ain_channel_opt_str(op->opts, "dir", NULL);
   if (dir == NULL || dir[0] == '\0') {
     return ain_err_field(err, AIN_ECONFIG, "channels.outbox.dir", "outbox channel %s has no dir",
-                         name);
+                         op->name);
   }
-  ain_publish_channel_t *ch = calloc(1, sizeof *ch);
   outbox_t *o = calloc(1, sizeof *o);
-  if (ch == NULL || o == NULL) {
-    free(ch);
+  ain_channel_t *ch = o != NULL ? ain_channel_new(&ain_channel_outbox, op->name, o) : NULL;
+  if (ch == NULL) {
     free(o);
     return ain_err_set(err, AIN_ENOMEM, "out of memory");
   }
   o->dir = ain_strdup(dir);
-  ch->vt = &outbox_vt;
-  ch->name = ain_strdup(name);
-  ch->impl = o;
   *out = ch;
   return 0;
 }
 
-int ain_publish_open(const ain_config_t *cfg, const char *name, ain_publish_channel_t **out,
-                     ain_err_t *err) {
-  /* The config defines one channel today, "outbox"; more names come with more kinds. */
-  if (name == NULL || strcmp(name, "outbox") != 0) {
-    return ain_err_field(err, AIN_ENOTFOUND, "channel", "no channel '%s' in the config's channels",
-                         name != NULL ? name : "");
-  }
-  const char *kind = cfg->channels.outbox.kind;
-  if (kind == NULL || strcmp(kind, "outbox") != 0) {
-    return ain_err_field(err, AIN_ECONFIG, "channels.outbox.kind",
-                         "channel %s: unknown kind '%s' (want outbox)", name, kind ? kind : "");
-  }
-  return ain_publish_outbox_open(name, cfg->channels.outbox.dir, out, err);
+static void outbox_close(ain_channel_t *ch) {
+  outbox_t *o = ch->impl;
+  free(o->dir);
+  free(o);
+  ain_channel_free(ch);
 }
+
+const ain_channel_kind_t ain_channel_outbox = {
+    .kind = "outbox",
+    .check = outbox_check,
+    .open = outbox_open,
+    .publish = outbox_publish,
+    .unpublish = NULL, /* an operator removes the folder: the caller records a manual takedown */
+    .metrics = NULL,
+    .close = outbox_close,
+};
 
 static int name_ok(const char *s, size_t min, size_t max) {
   size_t n = s != NULL ? strlen(s) : 0;
@@ -243,8 +248,7 @@ static int name_ok(const char *s, size_t min, size_t max) {
          s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == '\0';
 }
 
-int ain_publish(ain_publish_channel_t *ch, const ain_publish_req_t *req, char *location,
-                size_t cap, int *already, ain_err_t *err) {
+int ain_publish_req_check(const ain_publish_req_t *req, ain_err_t *err) {
   if (!name_ok(req->idempotency_key, 8, 128) || strchr(req->idempotency_key, '.') != NULL) {
     return ain_err_field(err, AIN_EINVAL, "idempotency_key",
                          "idempotency key must be 8..128 characters of [A-Za-z0-9_-]");
@@ -265,11 +269,5 @@ int ain_publish(ain_publish_channel_t *ch, const ain_publish_req_t *req, char *l
   if (req->sidecar_json == NULL || req->sidecar_json[0] != '{') {
     return ain_err_field(err, AIN_EINVAL, "sidecar", "sidecar must be a JSON object");
   }
-  return ch->vt->publish(ch, req, location, cap, already, err);
-}
-
-void ain_publish_close(ain_publish_channel_t *ch) {
-  if (ch != NULL) {
-    ch->vt->close(ch);
-  }
+  return 0;
 }

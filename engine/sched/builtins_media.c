@@ -666,10 +666,13 @@ static void render_prepare(ain__mstep_t *m) {
   }
   const ain_config_t *c = m->cfg;
   int w = width(m), h = height(m);
-  ain_media_safe_area_t sa = {.top_px = scale(c->channels.outbox.safe_area.top, h, 1920),
-                              .bottom_px = scale(c->channels.outbox.safe_area.bottom, h, 1920),
-                              .left_px = scale(c->channels.outbox.safe_area.left, w, 1080),
-                              .right_px = scale(c->channels.outbox.safe_area.right, w, 1080)};
+  ain_config_safe_area_t frame; /* what every configured channel's UI leaves free */
+  int64_t max_ms;
+  ain_config_channels_frame(&c->channels, &frame, &max_ms);
+  ain_media_safe_area_t sa = {.top_px = scale(frame.top, h, 1920),
+                              .bottom_px = scale(frame.bottom, h, 1920),
+                              .left_px = scale(frame.left, w, 1080),
+                              .right_px = scale(frame.right, w, 1080)};
   ain_media_caption_style_t st = {.font = str_at(m->payload, "style", "font", NULL),
                                   .colour = str_at(m->payload, "style", "palette", "text"),
                                   .highlight_colour =
@@ -784,7 +787,8 @@ static void on_probe(int status, const ain_media_probe_t *probe, const ain_err_t
   ch.height = height(m);
   ch.fps_num = (int)m->cfg->media.fps;
   ch.fps_den = 1;
-  ch.max_duration_ms = m->cfg->channels.outbox.max_duration_ms;
+  ain_config_safe_area_t frame;
+  ain_config_channels_frame(&m->cfg->channels, &frame, &ch.max_duration_ms);
   ain_err_t ge;
   ain_err_clear(&ge);
   x->gate_rc = ain_media_gate(probe, &ch, &ge);

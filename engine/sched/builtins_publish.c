@@ -6,13 +6,17 @@
  *      channel), files, sidecar) or says {skipped} (judge rejected, or review not approved); ctx
  *      gets review = {approved, by} from the gate's result.
  *   3. A receipt for the key already exists (a retried publish): succeed with it, write nothing.
- *   4. The channel (engine/publish/, outbox directory by default) publishes on the thread pool;
- *      it is idempotent per key too, so a crash between 4 and 5 is repaired by the retry.
- *   5. The receipt is recorded (unique key; the video becomes published), then the step succeeds.
+ *   4. The channel (a kind from engine/publish/kinds.c, the outbox directory by default)
+ *      publishes on the thread pool with the key's durable session (publish_session.c: what it
+ *      saved before a crash, saves fenced by this step's lease); it resumes an upload or finds
+ *      the post it made, so a crash between 4 and 5 is repaired by the retry.
+ *   5. The receipt is recorded (unique key, the platform's post id and url; the video becomes
+ *      published), then the step succeeds.
  * A channel failure (unwritable outbox) fails the attempt with the channel's message; the task
  * retries with backoff and is dead-lettered past max_attempts, with no receipt and the video row
- * untouched. Relies on: sched/internal.h (shard: store, Lua host, config), publish/publish.h,
- * objstore, cJSON, libuv (uv_queue_work). */
+ * untouched. A lost lease (AIN_ELEASE from a save) ends the attempt: the node that took the step
+ * over carries on. Relies on: sched/internal.h (shard: store, Lua host, config), publish/kinds.h,
+ * sched/publish_session.h, objstore, cJSON, libuv (uv_queue_work). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +26,9 @@
 #include "core/util.h"
 #include "objstore/open.h"
 #include "obs/obs.h"
-#include "publish/publish.h"
+#include "publish/kinds.h"
 #include "sched/internal.h"
+#include "sched/publish_session.h"
 
 typedef struct {
   ain_step_t *step; /* NULL once cancelled: whatever is in flight frees the state when it ends */
@@ -35,13 +40,13 @@ typedef struct {
   ain_receipt_t receipt_in;
   /* channel work */
   uv_work_t work;
-  char objects[4096];
-  ain_publish_channel_t *channel;
+  const ain_config_t *cfg;
+  char *owner; /* the lease this attempt holds: fences the session's saves */
+  int attempts;
   ain_publish_file_t *files;
   size_t nfiles;
   char *sidecar;
-  char location[AIN_PUBLISH_LOCATION_MAX];
-  int already;
+  ain_channel_result_t res;
   int work_rc;
   ain_err_t work_err;
 } pub_t;
@@ -50,7 +55,7 @@ static void pub_free(pub_t *p) {
   ain_store_req_cleanup(&p->req);
   cJSON_Delete(p->request);
   free(p->policies);
-  ain_publish_close(p->channel);
+  free(p->owner);
   free(p->files);
   free(p->sidecar);
   free(p);
@@ -117,6 +122,12 @@ static cJSON *receipt_result(const ain_receipt_t *r, int duplicate) {
   cJSON_AddStringToObject(o, "video_id", r->video_id ? r->video_id : "");
   cJSON_AddStringToObject(o, "idempotency_key", r->idempotency_key ? r->idempotency_key : "");
   cJSON_AddStringToObject(o, "location", r->location ? r->location : "");
+  if (r->post_id != NULL) {
+    cJSON_AddStringToObject(o, "post_id", r->post_id);
+  }
+  if (r->url != NULL) {
+    cJSON_AddStringToObject(o, "url", r->url);
+  }
   cJSON_AddNumberToObject(o, "receipt_id", (double)r->id);
   cJSON_AddBoolToObject(o, "duplicate", duplicate);
   return o;
@@ -142,22 +153,40 @@ static void on_receipt(ain_store_req_t *req) {
 
 /* ---- 4: the channel, on the thread pool ----------------------------------------------------- */
 
+/* The step may be cancelled meanwhile (p->step NULL): everything here reads only p's copies. */
 static void work_cb(uv_work_t *w) {
   pub_t *p = w->data;
   ain_objstore_t *os = NULL;
+  ain_channel_t *ch = NULL;
+  ain__pubsess_t *sess = NULL;
   ain_err_clear(&p->work_err);
-  p->work_rc = ain_objstore_open(p->step->shard->engine->cfg, &os, &p->work_err);
-  if (p->work_rc == 0) {
-    ain_publish_req_t r = {.video_id = p->receipt_in.video_id,
-                           .idempotency_key = p->receipt_in.idempotency_key,
-                           .files = p->files,
-                           .nfiles = p->nfiles,
-                           .sidecar_json = p->sidecar,
-                           .objects = os};
-    p->work_rc = ain_publish(p->channel, &r, p->location, sizeof p->location, &p->already,
-                             &p->work_err);
-    ain_objstore_close(os);
+  ain__pubsess_opts_t so = {.idempotency_key = p->receipt_in.idempotency_key,
+                            .channel = p->receipt_in.channel,
+                            .video_id = p->receipt_in.video_id,
+                            .task_id = p->receipt_in.task_id,
+                            .owner = p->owner,
+                            .attempts = p->attempts};
+  if ((p->work_rc = ain_objstore_open(p->cfg, &os, &p->work_err)) != 0 ||
+      (p->work_rc = ain_channel_open(p->cfg, p->receipt_in.channel, os, &ch, &p->work_err)) != 0 ||
+      (p->work_rc = ain__pubsess_open(p->cfg, &so, &sess, &p->work_err)) != 0) {
+    goto done;
   }
+  ain_publish_req_t r = {.video_id = p->receipt_in.video_id,
+                         .idempotency_key = p->receipt_in.idempotency_key,
+                         .files = p->files,
+                         .nfiles = p->nfiles,
+                         .sidecar_json = p->sidecar,
+                         .objects = os};
+  p->work_rc = ain_channel_publish(ch, &r, ain__pubsess_channel(sess), &p->res, &p->work_err);
+done:
+  ain__pubsess_close(sess);
+  ain_channel_close(ch);
+  ain_objstore_close(os);
+}
+
+/* A failure that retrying cannot heal: the config, the request, a refused credential. */
+static int permanent(int rc) {
+  return rc == AIN_ECONFIG || rc == AIN_EINVAL || rc == AIN_ENOTFOUND || rc == AIN_ECREDS;
 }
 
 static void after_work(uv_work_t *w, int status) {
@@ -166,11 +195,14 @@ static void after_work(uv_work_t *w, int status) {
     return;
   }
   if (p->work_rc != 0 || status != 0) {
-    end_fail(p, p->work_rc != 0 ? p->work_rc : AIN_ECANCELLED,
-             p->work_rc != 0 ? p->work_err.msg : "publish work cancelled", 0);
+    int rc = p->work_rc != 0 ? p->work_rc : AIN_ECANCELLED;
+    end_fail(p, rc, p->work_rc != 0 ? p->work_err.msg : "publish work cancelled",
+             p->work_rc != 0 && permanent(rc));
     return;
   }
-  p->receipt_in.location = p->location;
+  p->receipt_in.location = p->res.url;
+  p->receipt_in.post_id = p->res.post_id[0] != '\0' ? p->res.post_id : NULL;
+  p->receipt_in.url = p->res.url[0] != '\0' ? p->res.url : NULL;
   ain_store_req_cleanup(&p->req);
   ain_store_req_receipt_put(&p->req, &p->receipt_in, 0);
   int rc = submit(p, on_receipt);
@@ -232,16 +264,21 @@ static void on_lookup(ain_store_req_t *req) {
   }
   ain_err_t err;
   ain_err_clear(&err);
-  const ain_config_t *cfg = p->step->shard->engine->cfg;
-  int rc = ain_publish_open(cfg, p->receipt_in.channel, &p->channel, &err);
-  if (rc == 0) {
+  p->cfg = p->step->shard->engine->cfg;
+  int rc = 0;
+  if (ain_config_channel(&p->cfg->channels, p->receipt_in.channel) == NULL) {
+    rc = ain_err_field(&err, AIN_ENOTFOUND, "channel", "no channel '%s' in the config's channels",
+                       p->receipt_in.channel);
+  } else {
     rc = take_request(p, &err);
   }
   if (rc != 0) { /* a configuration mistake does not heal by retrying */
-    end_fail(p, rc, err.msg, rc == AIN_ENOTFOUND || rc == AIN_ECONFIG || rc == AIN_EINVAL);
+    end_fail(p, rc, err.msg, 1);
     return;
   }
-  snprintf(p->objects, sizeof p->objects, "%s/objects", cfg->data_dir ? cfg->data_dir : "var");
+  const ain_task_t *t = &p->step->task;
+  p->owner = ain_strdup(t->lease_owner != NULL ? t->lease_owner : p->step->shard->owner);
+  p->attempts = t->attempts;
   p->work.data = p;
   p->inflight = 1;
   if ((rc = uv_queue_work(ain_step_loop(p->step), &p->work, work_cb, after_work)) != 0) {

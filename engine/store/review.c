@@ -163,6 +163,8 @@ void ain_receipt_free(ain_receipt_t *r) {
   free(r->channel);
   free(r->idempotency_key);
   free(r->location);
+  free(r->post_id);
+  free(r->url);
   free(r->task_id);
   memset(r, 0, sizeof *r);
 }

@@ -8,6 +8,7 @@
 
 #include "store/nodes.h"
 #include "store/source.h"
+#include "store/session.h"
 #include "store/review.h"
 #include "store/scripts.h"
 #include "store/media.h"
@@ -91,6 +92,7 @@ static const char *const op_names[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_VEC_PUT] = "vec_put",         [AIN_STORE_VEC_LOAD] = "vec_load",
     [AIN_STORE_SOURCE_PUT] = "source_put",   [AIN_STORE_SOURCE_LIST] = "source_list",
     [AIN_STORE_TIER_LIST] = "tier_list",     [AIN_STORE_TIER_MARK] = "tier_mark",
+    [AIN_STORE_PUBLISH_SESSION] = "publish_session",
 };
 
 const char *ain_store_op_name(ain_store_op_t op) {
@@ -306,6 +308,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_SOURCE_PUT:
   case AIN_STORE_SOURCE_LIST:
     return ain__store_source_check(req, err);
+  case AIN_STORE_PUBLISH_SESSION:
+    return ain__store_session_check(req, err);
   case AIN_STORE_KV_GET:
   case AIN_STORE_KV_PUT:
   case AIN_STORE_KV_DELETE:
@@ -600,6 +604,10 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_SOURCE_LIST:
     ain__store_source_cleanup(req);
+    break;
+  case AIN_STORE_PUBLISH_SESSION:
+    free(req->u.publish_session.saved);
+    req->u.publish_session.saved = NULL;
     break;
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:

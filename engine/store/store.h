@@ -236,6 +236,7 @@ typedef struct {
 typedef struct {
   int64_t id;
   char *video_id, *channel, *idempotency_key, *location, *task_id;
+  char *post_id, *url; /* the platform's id of the post and where it is seen (NULL before 023) */
   int64_t state_version;
   int64_t created_at;
 } ain_receipt_t;
@@ -305,6 +306,7 @@ typedef enum {
   AIN_STORE_SOURCE_LIST,  /* every trend source's row, by name */
   AIN_STORE_TIER_LIST,    /* old objects the tiering sweep may move (store/tier.h, <be>/tier.c) */
   AIN_STORE_TIER_MARK,    /* record objects the sweep moved to a storage class */
+  AIN_STORE_PUBLISH_SESSION, /* a publish's upload state by key (store/session.c, <be>/session.c) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -554,6 +556,18 @@ struct ain_store_req {
       int64_t version;   /* out */
       int changed;       /* out: the write changed the value */
     } setting;
+    struct {
+      /* in: idempotency_key. state_json NULL reads the session (out: saved, NULL when none, and
+       * version); otherwise it records state_json (a JSON object) for the key, fenced: only while
+       * task_id is running under owner's lease (lease_owner, attempts as claimed, lease not
+       * expired). A fenced-off save writes nothing: AIN_ELEASE. channel, video_id: recorded. */
+      const char *idempotency_key, *channel, *video_id;
+      const char *state_json;
+      const char *task_id, *owner;
+      int attempts;
+      char *saved;     /* out (read), caller's via ain_store_req_cleanup */
+      int64_t version; /* out: the row's state_version (0 = no row) */
+    } publish_session;
     struct ain_store_purge *purge; /* PURGE: inputs and outputs, store/purge.h */
     struct ain_store_tier *tier;   /* TIER_LIST, TIER_MARK: inputs and outputs, store/tier.h */
     struct ain_store_metrics *metrics; /* METRICS: outputs, store/metrics.h */
@@ -751,6 +765,9 @@ void ain_store_req_review_list(ain_store_req_t *req, const char *status, const c
 void ain_store_req_review_decide(ain_store_req_t *req, const char *video_id, int64_t expect_version,
                                  int approve, const char *reviewer, const char *reason);
 void ain_store_req_receipt_put(ain_store_req_t *req, const ain_receipt_t *in, int lookup_only);
+/* PUBLISH_SESSION (store/session.c): a read when state_json is NULL, else a fenced save. */
+void ain_store_req_publish_session(ain_store_req_t *req, const char *idempotency_key,
+                                   const char *state_json);
 void ain_store_req_setting(ain_store_req_t *req, const char *key, const char *value);
 /* WEDGE (store/wedge.c): inputs borrowed until the callback. */
 void ain_store_req_wedge(ain_store_req_t *req, const char *task_id, int64_t state_version,

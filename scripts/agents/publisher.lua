@@ -92,6 +92,10 @@ function M.publish(payload, ctx)
       persona = { id = persona.id, display_name = persona.display_name },
       checks = checks_summary(judge),
       reviewed_by = approved and (review.by or "operator") or nil,
+      -- per-platform choices the channel kinds read (docs/publishing.md); absent = the config's
+      privacy_status = payload.privacy_status or persona.privacy_status, -- youtube
+      category_id = payload.category_id or persona.category_id,           -- youtube
+      privacy_level = payload.privacy_level or persona.privacy_level,     -- tiktok
     },
   }
 end

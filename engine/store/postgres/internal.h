@@ -75,6 +75,9 @@ typedef enum {
   AIN__PG_SOURCE_LIST,
   AIN__PG_TIER_LIST, /* tier.c */
   AIN__PG_TIER_MARK,
+  AIN__PG_SESSION_GET, /* session.c */
+  AIN__PG_SESSION_SAVE,
+  AIN__PG_RECEIPT_POST, /* review.c: a receipt's post id and url, beside RECEIPT_PUT */
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -268,6 +271,33 @@ int ain__pg_parse_tier(ain_store_req_t *req, ain__pg_plan_t *plan);
    "SELECT DISTINCT k, $2::text, $3::bigint FROM jsonb_array_elements_text($1::jsonb) AS j(k) "    \
    "ON CONFLICT (key) DO UPDATE SET storage_class = excluded.storage_class, "                      \
    "updated_at = excluded.updated_at",                                                             \
+   3}
+/* session.c: the same two halves for PUBLISH_SESSION; its statements (the save is fenced by
+ * the publishing task's lease in the statement itself, as sql/sqlite's). */
+int ain__pg_plan_session(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_session(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_SESSION_GET_DEF                                                                    \
+  {"ain_session_get",                                                                              \
+   "SELECT state, state_version FROM publish_sessions WHERE idempotency_key = $1::text", 1}
+#define AIN__PG_SESSION_SAVE_DEF                                                                   \
+  {"ain_session_save",                                                                             \
+   "INSERT INTO publish_sessions (idempotency_key, channel, video_id, task_id, state, "             \
+   "state_version, created_at, updated_at) "                                                       \
+   "SELECT $1::text, r.channel, r.video_id, $2::text, r.state, 1, $3::bigint, $3::bigint "         \
+   "FROM json_to_record($4::json) AS r(channel text, video_id text, state text, owner text, "      \
+   "attempts integer) WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.id = $2::text AND "               \
+   "t.status = 'running' AND t.lease_owner = r.owner AND t.attempts = r.attempts AND "             \
+   "t.lease_until > $3::bigint) "                                                                  \
+   "ON CONFLICT (idempotency_key) DO UPDATE SET state = excluded.state, "                          \
+   "task_id = excluded.task_id, state_version = publish_sessions.state_version + 1, "              \
+   "updated_at = excluded.updated_at RETURNING state_version",                                     \
+   4}
+/* After ain_review_op('receipt') in the same sync: the new receipt's post id and url (a receipt
+ * that existed keeps its own), and what the row holds. */
+#define AIN__PG_RECEIPT_POST_DEF                                                                   \
+  {"ain_receipt_post",                                                                             \
+   "UPDATE publish_receipts SET post_id = coalesce(post_id, $2::text), "                           \
+   "url = coalesce(url, $3::text) WHERE idempotency_key = $1::text RETURNING post_id, url",        \
    3}
 
 /* purge.c: the same two halves for PURGE. */

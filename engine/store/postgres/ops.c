@@ -183,6 +183,9 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_SOURCE_LIST] = AIN__PG_SOURCE_LIST_DEF,
     [AIN__PG_TIER_LIST] = AIN__PG_TIER_LIST_DEF,
     [AIN__PG_TIER_MARK] = AIN__PG_TIER_MARK_DEF,
+    [AIN__PG_SESSION_GET] = AIN__PG_SESSION_GET_DEF,
+    [AIN__PG_SESSION_SAVE] = AIN__PG_SESSION_SAVE_DEF,
+    [AIN__PG_RECEIPT_POST] = AIN__PG_RECEIPT_POST_DEF,
     [AIN__PG_SCRIPT_PUT] = AIN__PG_SCRIPT_PUT_DEF,
     [AIN__PG_SCRIPT_GET] = AIN__PG_SCRIPT_GET_DEF,
     [AIN__PG_SCRIPT_LIST] = AIN__PG_SCRIPT_LIST_DEF,
@@ -256,7 +259,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_REVIEW] = AIN__PG_REVIEW_DEF,
     [AIN__PG_RECEIPTS_OF] = {"ain_receipts_of",
                              "SELECT id, video_id, channel, idempotency_key, location, task_id, "
-                             "state_version, created_at FROM publish_receipts "
+                             "state_version, created_at, post_id, url FROM publish_receipts "
                              "WHERE video_id = $1::text ORDER BY created_at, id",
                              1},
     [AIN__PG_WEDGE] = AIN__PG_WEDGE_DEF,
@@ -630,6 +633,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_TIER_LIST:
   case AIN_STORE_TIER_MARK:
     return ain__pg_plan_tier(req, plan, now);
+  case AIN_STORE_PUBLISH_SESSION:
+    return ain__pg_plan_session(req, plan, now);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
@@ -891,6 +896,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_TIER_LIST:
   case AIN_STORE_TIER_MARK:
     return ain__pg_parse_tier(req, plan);
+  case AIN_STORE_PUBLISH_SESSION:
+    return ain__pg_parse_session(req, plan);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:

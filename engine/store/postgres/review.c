@@ -110,6 +110,13 @@ int ain__pg_plan_review(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now)
     c = ain__pg_cmd(plan, AIN__PG_RECEIPTS_OF);
     c->params[0] = ain_strdup(req->u.review_list.video_id);
   }
+  if (req->op == AIN_STORE_RECEIPT_PUT) { /* post id and url (023), in the same transaction */
+    const ain_receipt_t *r = req->u.receipt_put.in;
+    c = ain__pg_cmd(plan, AIN__PG_RECEIPT_POST);
+    c->params[0] = ain_strdup(r->idempotency_key);
+    c->params[1] = req->u.receipt_put.lookup_only ? NULL : ain_strdup(r->post_id);
+    c->params[2] = req->u.receipt_put.lookup_only ? NULL : ain_strdup(r->url);
+  }
   return 0;
 }
 
@@ -202,6 +209,8 @@ static int read_receipts_of(ain_store_req_t *req, const PGresult *r) {
     rc->task_id = col(r, i, 5);
     rc->state_version = strtoll(PQgetvalue(r, i, 6), NULL, 10);
     rc->created_at = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+    rc->post_id = col(r, i, 8);
+    rc->url = col(r, i, 9);
     req->u.review_list.nreceipts++;
   }
   return 0;
@@ -246,6 +255,10 @@ int ain__pg_parse_review(ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_RECEIPT_PUT:
     read_receipt(cJSON_GetObjectItemCaseSensitive(o, "receipt"), &req->u.receipt_put.receipt);
     req->u.receipt_put.created = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "created"));
+    if (plan->res[1] != NULL && PQntuples(plan->res[1]) == 1) {
+      req->u.receipt_put.receipt.post_id = col(plan->res[1], 0, 0);
+      req->u.receipt_put.receipt.url = col(plan->res[1], 0, 1);
+    }
     break;
   case AIN_STORE_SETTING:
     req->u.setting.out_value = dup_str(o, "value");

@@ -54,14 +54,14 @@ static const char *const SQL_WAKE_PUBLISH =
     "WHERE status = 'waiting' AND handler = 'publish' RETURNING id, dag_id, state_version";
 static const char *const SQL_INS_RECEIPT =
     "INSERT INTO publish_receipts (video_id, channel, idempotency_key, location, task_id, "
-    "state_version, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6) ON CONFLICT DO NOTHING "
-    "RETURNING id";
+    "state_version, created_at, post_id, url) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8) "
+    "ON CONFLICT DO NOTHING RETURNING id";
 static const char *const SQL_RECEIPT =
-    "SELECT id, video_id, channel, idempotency_key, location, task_id, state_version, created_at "
-    "FROM publish_receipts WHERE idempotency_key = ?1";
+    "SELECT id, video_id, channel, idempotency_key, location, task_id, state_version, created_at, "
+    "post_id, url FROM publish_receipts WHERE idempotency_key = ?1";
 static const char *const SQL_RECEIPTS_OF =
-    "SELECT id, video_id, channel, idempotency_key, location, task_id, state_version, created_at "
-    "FROM publish_receipts WHERE video_id = ?1 ORDER BY created_at, id";
+    "SELECT id, video_id, channel, idempotency_key, location, task_id, state_version, created_at, "
+    "post_id, url FROM publish_receipts WHERE video_id = ?1 ORDER BY created_at, id";
 static const char *const SQL_SETTING_GET =
     "SELECT value, state_version FROM settings WHERE key = ?1";
 static const char *const SQL_SETTING_PUT =
@@ -233,6 +233,8 @@ static void read_receipt_cols(sqlite3_stmt *st, ain_receipt_t *r) {
   r->task_id = ain__store_sq_col_dup(st, 5);
   r->state_version = sqlite3_column_int64(st, 6);
   r->created_at = sqlite3_column_int64(st, 7);
+  r->post_id = ain__store_sq_col_dup(st, 8);
+  r->url = ain__store_sq_col_dup(st, 9);
 }
 
 /* One video's publish receipts (in the list's read transaction, so they match its row). */
@@ -523,6 +525,8 @@ static int receipt(ain__sq_ctx_t *c) {
   ain__store_sq_bind_text(st, 4, in->location);
   ain__store_sq_bind_text(st, 5, in->task_id);
   sqlite3_bind_int64(st, 6, c->now);
+  ain__store_sq_bind_text(st, 7, in->post_id);
+  ain__store_sq_bind_text(st, 8, in->url);
   int step = sqlite3_step(st);
   if (step != SQLITE_ROW && step != SQLITE_DONE) {
     rc = ain__store_sq_fail(c, "inserting receipt"); /* e.g. FOREIGN KEY: unknown video */

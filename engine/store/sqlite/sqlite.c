@@ -257,6 +257,7 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_VEC_PUT] = ain__store_sq_vec,     [AIN_STORE_VEC_LOAD] = ain__store_sq_vec,
     [AIN_STORE_SOURCE_PUT] = ain__store_sq_source, [AIN_STORE_SOURCE_LIST] = ain__store_sq_source,
     [AIN_STORE_TIER_LIST] = ain__store_sq_tier,  [AIN_STORE_TIER_MARK] = ain__store_sq_tier,
+    [AIN_STORE_PUBLISH_SESSION] = ain__store_sq_session,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {

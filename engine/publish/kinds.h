@@ -1,0 +1,63 @@
+/* The channel kinds (one line each: a kind is a global table in engine/publish/<kind>.c), opening
+ * a configured channel by name, and the helpers every kind's check uses so that each error names
+ * channels.<name>.<key>. Relies on: channel.h, config/channels.h, cJSON. */
+#ifndef AIN_PUBLISH_KINDS_H
+#define AIN_PUBLISH_KINDS_H
+
+#include "publish/channel.h"
+
+extern const ain_channel_kind_t ain_channel_outbox;
+extern const ain_channel_kind_t ain_channel_youtube;
+extern const ain_channel_kind_t ain_channel_tiktok;
+
+/* "outbox, youtube, ..." for error messages. */
+const char *ain_channel_kind_names(void);
+
+/* Opens the configured channel called name: AIN_ENOTFOUND for a name the config does not define.
+ * objects is borrowed for the channel's lifetime. Caller closes with ain_channel_close. */
+int ain_channel_open(const ain_config_t *cfg, const char *name, ain_objstore_t *objects,
+                     ain_channel_t **out, ain_err_t *err);
+/* Validates req (ain_publish_req_check) and calls the kind's publish. */
+int ain_channel_publish(ain_channel_t *ch, const ain_publish_req_t *req,
+                        ain_channel_session_t *session, ain_channel_result_t *res, ain_err_t *err);
+void ain_channel_close(ain_channel_t *ch);
+/* For a kind's open: allocates the ain_channel_t carrying impl (name copied). */
+ain_channel_t *ain_channel_new(const ain_channel_kind_t *kind, const char *name, void *impl);
+/* Frees what ain_channel_new allocated (not impl). */
+void ain_channel_free(ain_channel_t *ch);
+
+/* The request's video file (role "video", else the first file) opened for reading: *fd (caller
+ * closes) and *size. Blocking (an S3 object store copies it to its cache first). */
+int ain_channel_video_fd(const ain_publish_req_t *req, int *fd, uint64_t *size, ain_err_t *err);
+/* Sleeps ms milliseconds (the calling thread is a pool thread: never a loop). */
+void ain_channel_sleep_ms(int64_t ms);
+
+/* ---- checks (no I/O) --------------------------------------------------------------------- */
+/* Refuses a key of opts that is neither shared (kind, account, max_duration_ms, safe_area, quota)
+ * nor in keys (NULL-terminated). */
+int ain_channel_check_keys(const char *name, const cJSON *opts, const char *const *keys,
+                           ain_err_t *err);
+/* A string key: required or absent; max_len bytes at most, no control characters. */
+int ain_channel_check_str(const char *name, const cJSON *opts, const char *key, int required,
+                          size_t max_len, ain_err_t *err);
+/* An http:// or https:// base URL without spaces, query, fragment or trailing slash. */
+int ain_channel_check_url(const char *name, const cJSON *opts, const char *key, int required,
+                          ain_err_t *err);
+/* An http:// or https:// endpoint URL (a path, query and trailing slash allowed; no spaces). */
+int ain_channel_check_endpoint(const char *name, const cJSON *opts, const char *key, int required,
+                               ain_err_t *err);
+/* The name of a secret (core/secret.h), never its value. */
+int ain_channel_check_secret(const char *name, const cJSON *opts, const char *key, int required,
+                             ain_err_t *err);
+/* An integer in [min, max] when present. */
+int ain_channel_check_int(const char *name, const cJSON *opts, const char *key, int64_t min,
+                          int64_t max, ain_err_t *err);
+/* One of the NULL-terminated values when present. */
+int ain_channel_check_enum(const char *name, const cJSON *opts, const char *key,
+                           const char *const *values, ain_err_t *err);
+
+/* Reading opts (after check): the string, or def; the integer, or def. */
+const char *ain_channel_opt_str(const cJSON *opts, const char *key, const char *def);
+int64_t ain_channel_opt_int(const cJSON *opts, const char *key, int64_t def);
+
+#endif
