@@ -167,6 +167,22 @@ static const config_key_t config_keys[] = {
     {"channels.outbox.safe_area.bottom", K_INT, OFF(channels.outbox.safe_area.bottom), 0, 4096},
     {"channels.outbox.safe_area.right", K_INT, OFF(channels.outbox.safe_area.right), 0, 4096},
     {"channels.outbox.safe_area.left", K_INT, OFF(channels.outbox.safe_area.left), 0, 4096},
+    {"channels.outbox.quota", K_TABLE, 0, 0, 0},
+    {"channels.outbox.quota.units_per_day", K_INT, OFF(channels.outbox.quota.units_per_day), 1,
+     INT64_C(1000000000)},
+    {"channels.outbox.quota.window_s", K_INT, OFF(channels.outbox.quota.window_s), 1, 86400},
+    {"channels.outbox.quota.units_per_publish", K_INT,
+     OFF(channels.outbox.quota.units_per_publish), 1, INT64_C(1000000000)},
+    {"channels.outbox.quota.requests_per_minute", K_INT,
+     OFF(channels.outbox.quota.requests_per_minute), 1, 1000000},
+    {"publish", K_TABLE, 0, 0, 0},
+    {"publish.token", K_TABLE, 0, 0, 0},
+    {"publish.token.alg", K_STRING, OFF(publish.token.alg), 0, 0},
+    {"publish.token.secret", K_STRING, OFF(publish.token.secret), 0, 0},
+    {"publish.token.private_key", K_PATH, OFF(publish.token.private_key), 0, 0},
+    {"publish.token.public_key", K_PATH, OFF(publish.token.public_key), 0, 0},
+    {"publish.token.ttl_s", K_INT, OFF(publish.token.ttl_s), 1, 300},
+    {"publish.token.grant_ttl_s", K_INT, OFF(publish.token.grant_ttl_s), 0, 86400 * 30},
     {"embed", K_TABLE, 0, 0, 0},
     {"embed.provider", K_STRING, OFF(embed.provider), 0, 0},
     {"embed.dims", K_INT, OFF(embed.dims), 16, 8192},
@@ -298,6 +314,9 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->channels.outbox.safe_area.bottom = 400;
   cfg->channels.outbox.safe_area.right = 160;
   cfg->channels.outbox.safe_area.left = 60;
+  cfg->channels.outbox.quota.window_s = 86400;
+  cfg->publish.token.ttl_s = 300;
+  cfg->publish.token.grant_ttl_s = 86400;
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
   ain_sources_config_defaults(&cfg->sources);
@@ -318,6 +337,10 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->media.preset);
   free(cfg->channels.outbox.kind);
   free(cfg->channels.outbox.dir);
+  free(cfg->publish.token.alg);
+  free(cfg->publish.token.secret);
+  free(cfg->publish.token.private_key);
+  free(cfg->publish.token.public_key);
   free(cfg->cluster.openclaw.url);
   free(cfg->cluster.openclaw.token_secret);
   free(cfg->tracing.endpoint);
@@ -815,7 +838,8 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
       (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
-      (rc = check_llm(cfg, path, err)) != 0) {
+      (rc = check_llm(cfg, path, err)) != 0 ||
+      (rc = ain__config_check_publish(cfg, path, err)) != 0) {
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {

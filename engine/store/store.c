@@ -8,6 +8,7 @@
 
 #include "store/nodes.h"
 #include "store/source.h"
+#include "store/grants.h"
 #include "store/review.h"
 #include "store/scripts.h"
 #include "store/media.h"
@@ -89,6 +90,7 @@ static const char *const op_names[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_PUBLISH_GUARD] = "publish_guard", [AIN_STORE_LIST_DAGS] = "list_dags",
     [AIN_STORE_VEC_PUT] = "vec_put",         [AIN_STORE_VEC_LOAD] = "vec_load",
     [AIN_STORE_SOURCE_PUT] = "source_put",   [AIN_STORE_SOURCE_LIST] = "source_list",
+    [AIN_STORE_GRANTS] = "grants",
 };
 
 const char *ain_store_op_name(ain_store_op_t op) {
@@ -338,6 +340,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
                : ain_err_field(err, AIN_EINVAL, "metrics", "metrics request without its struct");
   case AIN_STORE_PUBLISH_GUARD:
     return ain__store_guard_check(req, err);
+  case AIN_STORE_GRANTS:
+    return ain__store_grants_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }
@@ -592,6 +596,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_SOURCE_LIST:
     ain__store_source_cleanup(req);
+    break;
+  case AIN_STORE_GRANTS:
+    ain_store_grants_cleanup(req->u.grants);
     break;
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:

@@ -161,6 +161,7 @@ int ain__store_sq_list_dags(ain__sq_ctx_t *c);
 int ain__store_sq_node_beat(ain__sq_ctx_t *c); /* nodes.c */
 int ain__store_sq_nodes(ain__sq_ctx_t *c);
 int ain__store_sq_source(ain__sq_ctx_t *c); /* SOURCE_PUT, SOURCE_LIST (source.c) */
+int ain__store_sq_grants(ain__sq_ctx_t *c); /* GRANTS (grants.c) */
 int ain__store_sq_archive(ain__sq_ctx_t *c); /* archive.c */
 int ain__store_sq_purge(ain__sq_ctx_t *c);   /* purge.c */
 /* scripts.c: SCRIPT_PUT, SCRIPT_GET, SCRIPT_LIST, SCRIPT_PIN */
