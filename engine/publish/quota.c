@@ -1,6 +1,7 @@
 /* Token-bucket arithmetic and quota configuration (publish/quota.h). Amounts are int64
  * thousandths; a refill multiplies in double (elapsed ms times a rate can exceed int64 for a
- * large quota) and rounds down, so a bucket is never credited more than it earned.
+ * large quota), credits whole thousandths and keeps the remainder's time for the next refill,
+ * so a bucket is never credited more than it earned.
  * Relies on: config/config.h, cJSON. */
 #include "publish/quota.h"
 
@@ -85,14 +86,27 @@ int64_t ain_publish_quota_cost(const ain_config_quota_t *q, const char *kind) {
   return kind != NULL && strcmp(kind, "youtube") == 0 ? AIN_PUBLISH_YOUTUBE_INSERT_UNITS : 1;
 }
 
-/* One bucket: cap thousandths refilled evenly over window_ms. */
-static int64_t refilled(int64_t have, int64_t cap, int64_t window_ms, int64_t elapsed) {
-  if (elapsed <= 0 || have >= cap) {
-    return have > cap ? cap : have;
+/* One bucket of cap thousandths refilled evenly over window_ms, from *since to now: the whole
+ * thousandths earned are credited and *since moves by the time that earned them (rounded up),
+ * so a fraction earned between two writes carries over instead of being lost, and the bucket is
+ * never credited more than it earned. */
+static int64_t refilled(int64_t have, int64_t cap, int64_t window_ms, int64_t *since,
+                        int64_t now) {
+  int64_t elapsed = now - *since;
+  if (have >= cap) {
+    *since = now; /* full: nothing to earn until something is taken */
+    return cap;
   }
   double add = floor((double)elapsed * (double)cap / (double)window_ms);
-  double v = (double)have + add;
-  return v >= (double)cap ? cap : (int64_t)v;
+  if ((double)have + add >= (double)cap) {
+    *since = now;
+    return cap;
+  }
+  *since += (int64_t)ceil(add * (double)window_ms / (double)cap);
+  if (*since > now) {
+    *since = now;
+  }
+  return have + (int64_t)add;
 }
 
 void ain_publish_quota_refill(const ain_config_quota_t *q, ain_quota_state_t *s, int64_t now_ms) {
@@ -104,15 +118,17 @@ void ain_publish_quota_refill(const ain_config_quota_t *q, ain_quota_state_t *s,
     s->exists = 1;
     return;
   }
-  int64_t elapsed = now_ms - s->updated_at;
-  if (elapsed <= 0) {
+  if (now_ms <= s->updated_at) {
     return; /* a clock behind the row's: nothing earned, and never un-earned */
   }
-  /* The earned amounts are rounded down, and the row's time moves by the whole elapsed span:
-   * at most one thousandth per take is lost, never one gained. */
-  s->units_mu = q->units_per_day > 0 ? refilled(s->units_mu, ucap, q->window_s * 1000, elapsed) : 0;
-  s->requests_mu = q->requests_per_minute > 0 ? refilled(s->requests_mu, rcap, 60000, elapsed) : 0;
-  s->updated_at = now_ms;
+  /* The two buckets share the row's one time: the units bucket decides it (the requests bucket
+   * then loses at most the remainder of one thousandth per write). */
+  int64_t su = s->updated_at, sr = s->updated_at;
+  s->units_mu =
+      q->units_per_day > 0 ? refilled(s->units_mu, ucap, q->window_s * 1000, &su, now_ms) : 0;
+  s->requests_mu =
+      q->requests_per_minute > 0 ? refilled(s->requests_mu, rcap, 60000, &sr, now_ms) : 0;
+  s->updated_at = q->units_per_day > 0 ? su : sr;
 }
 
 /* ms until a bucket holding have thousandths of cap (refilled over window_ms) holds need. */
