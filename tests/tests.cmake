@@ -26,7 +26,8 @@ endforeach()
 
 # The API's route contract tests again on a throwaway PostgreSQL (lib.bash: AIN_IT_STORE), each
 # its own entry so the suite stays parallel.
-foreach(name api_tasks api_tasks_write api_reviews api_admin api_dags vectors publish_crash)
+foreach(name api_tasks api_tasks_write api_reviews api_admin api_dags vectors publish_crash
+             publish_trust)
   add_test(NAME it.${name}_pg COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh)
   set_tests_properties(it.${name}_pg PROPERTIES LABELS integration TIMEOUT 900 ENVIRONMENT
     "AIN_BIN=$<TARGET_FILE:ain>;AIN_SOURCE_DIR=${CMAKE_SOURCE_DIR};AIN_BUILD_DIR=${CMAKE_BINARY_DIR};AIN_IT_STORE=postgres")

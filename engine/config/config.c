@@ -159,6 +159,14 @@ static const config_key_t config_keys[] = {
     {"llm.prices.prompt", K_NUMBER, OFF(llm.price_prompt), 0, 1000000},
     {"llm.prices.completion", K_NUMBER, OFF(llm.price_completion), 0, 1000000},
     {"channels", K_CHANNELS, OFF(channels), 0, 0},
+    {"publish", K_TABLE, 0, 0, 0},
+    {"publish.token", K_TABLE, 0, 0, 0},
+    {"publish.token.alg", K_STRING, OFF(publish.token.alg), 0, 0},
+    {"publish.token.secret", K_STRING, OFF(publish.token.secret), 0, 0},
+    {"publish.token.private_key", K_PATH, OFF(publish.token.private_key), 0, 0},
+    {"publish.token.public_key", K_PATH, OFF(publish.token.public_key), 0, 0},
+    {"publish.token.ttl_s", K_INT, OFF(publish.token.ttl_s), 1, 300},
+    {"publish.token.grant_ttl_s", K_INT, OFF(publish.token.grant_ttl_s), 0, 86400 * 30},
     {"embed", K_TABLE, 0, 0, 0},
     {"embed.provider", K_STRING, OFF(embed.provider), 0, 0},
     {"embed.dims", K_INT, OFF(embed.dims), 16, 8192},
@@ -284,6 +292,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->media.inspect.asr_lw = 10;
   cfg->media.inspect.timeout_ms = 120000;
   ain_config_channels_defaults(&cfg->channels);
+  cfg->publish.token.ttl_s = 300;
+  cfg->publish.token.grant_ttl_s = 86400;
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
   ain_sources_config_defaults(&cfg->sources);
@@ -303,6 +313,10 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->trends.source);
   free(cfg->media.preset);
   ain_config_channels_free(&cfg->channels);
+  free(cfg->publish.token.alg);
+  free(cfg->publish.token.secret);
+  free(cfg->publish.token.private_key);
+  free(cfg->publish.token.public_key);
   free(cfg->cluster.openclaw.url);
   free(cfg->cluster.openclaw.token_secret);
   free(cfg->tracing.endpoint);
@@ -804,7 +818,8 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
       (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
-      (rc = check_llm(cfg, path, err)) != 0) {
+      (rc = check_llm(cfg, path, err)) != 0 ||
+      (rc = ain__config_check_publish(cfg, path, err)) != 0) {
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {

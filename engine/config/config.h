@@ -16,6 +16,13 @@
 #include "config/spawn.h"
 #include "core/err.h"
 
+/* A channel account's quota (publish/quota.h): units_per_day units refill evenly over window_s
+ * (default a day), a publish takes units_per_publish (default: the kind's cost, youtube 1600),
+ * and at most requests_per_minute publishes start a minute. 0 = that limit is off. */
+typedef struct {
+  int64_t units_per_day, window_s, units_per_publish, requests_per_minute;
+} ain_config_quota_t;
+
 /* One model provider of the judge: where it is, which model, the ain.secret holding its API key
  * (NULL: no Authorization header), and how long one request may take. */
 typedef struct {
@@ -157,6 +164,18 @@ typedef struct {
     double price_prompt, price_completion; /* per 1,000 tokens; < 0 = unset (no cost) */
   } llm;
   ain_config_channels_t channels; /* publish channels by name (config/channels.h) */
+  /* publish.token (publish/token.h, docs/publish-tokens-quotas.md): the key that signs publish
+   * tokens. alg NULL = no publish.token table: publish steps run without tokens. */
+  struct {
+    struct {
+      char *alg;         /* "HS256" | "ES256" */
+      char *secret;      /* HS256: the secret's name (core/secret.h) */
+      char *private_key; /* ES256: PEM file of a P-256 private key (signs) */
+      char *public_key;  /* ES256: PEM file of its public key (verifies) */
+      int64_t ttl_s;     /* a token's life: 1 .. 300 s */
+      int64_t grant_ttl_s; /* how long a pass/approval lets the engine re-mint an expired token */
+    } token;
+  } publish;
   struct {
     /* ain.embed's provider (vec/vec.h, docs/vectors.md): "hashed-ngrams" (embedded, lexical) or
      * "openai" (POST {url}/v1/embeddings of model, key from ain.secret `secret`). */

@@ -7,6 +7,7 @@
 #include <lua.h>
 #include <stddef.h>
 
+#include "config/config.h"
 #include "core/err.h"
 
 /* The budget of a config file: it only assigns values, so these are far above any real one. */
@@ -28,5 +29,9 @@ int ain__config_eval(const char *path, const char *src, size_t len, ain__config_
                      ain_err_t *err);
 lua_State *ain__config_eval_state(ain__config_eval_t *ev);
 void ain__config_eval_free(ain__config_eval_t *ev);
+
+/* publish.c: publish.token (alg and its key source) and channels.<name>.quota, across keys.
+ * 0 or AIN_ECONFIG naming the key. No I/O: the key itself is read when the engine starts. */
+int ain__config_check_publish(const ain_config_t *cfg, const char *path, ain_err_t *err);
 
 #endif

@@ -145,6 +145,21 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                                "Objects the tiering sweep (objstore.s3.tier) put in a storage "
                                "class (result ok) or failed to (result error).",
                                AIN_OBS_COUNTER, 2, {"storage_class", "result"}, 0, {0}},
+    [AIN_M_PUBLISH_TOKENS] = {"ain_publish_tokens_total",
+                              "Publish tokens by channel and what became of them: minted (a "
+                              "pass or an approval), verified, renewed (re-minted from a live "
+                              "grant after it expired), or refused: no_grant, forged, "
+                              "malformed, wrong_audience, wrong_subject, lifetime, replayed, "
+                              "expired.",
+                              AIN_OBS_COUNTER, 2, {"channel", "result"}, 0, {0}},
+    [AIN_M_PUBLISH_QUOTA_LEFT] = {"ain_publish_quota_remaining_units",
+                                  "Quota units left in a channel account's bucket as this node "
+                                  "last took from it (channels.<name>.quota.units_per_day).",
+                                  AIN_OBS_GAUGE, 1, {"channel"}, 0, {0}},
+    [AIN_M_PUBLISH_QUOTA_PARKS] = {"ain_publish_quota_parks_total",
+                                   "Publish steps parked by channel: quota (the bucket was "
+                                   "empty) or rate_limited (the platform answered 429).",
+                                   AIN_OBS_COUNTER, 2, {"channel", "reason"}, 0, {0}},
 };
 
 const ain_obs_def_t *ain_obs_def(ain_obs_metric_t m) {

@@ -65,6 +65,9 @@ typedef enum {
   AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */
   AIN_M_LLM_COST,            /* ain_llm_cost_total */
   AIN_M_OBJSTORE_TIERED,     /* ain_objstore_tier_objects_total{storage_class,result} */
+  AIN_M_PUBLISH_TOKENS,      /* ain_publish_tokens_total{channel,result} */
+  AIN_M_PUBLISH_QUOTA_LEFT,  /* ain_publish_quota_remaining_units{channel} */
+  AIN_M_PUBLISH_QUOTA_PARKS, /* ain_publish_quota_parks_total{channel,reason} */
   AIN_M_COUNT
 } ain_obs_metric_t;
 

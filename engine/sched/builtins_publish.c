@@ -6,6 +6,10 @@
  *      channel), files, sidecar) or says {skipped} (judge rejected, or review not approved); ctx
  *      gets review = {approved, by} from the gate's result.
  *   3. A receipt for the key already exists (a retried publish): succeed with it, write nothing.
+ *   3b. Trust (sched/publish_trust.c): the grant's token is verified (AIN_ETOKEN, dead-lettered,
+ *      when it is missing, forged, replayed, misdirected or expired past its grant), then the
+ *      channel account's quota is taken; an empty bucket (or a 429 from the channel) PARKS the
+ *      step until the window reopens (ready again at that time on any node, attempt given back).
  *   4. The channel (a kind from engine/publish/kinds.c, the outbox directory by default)
  *      publishes on the thread pool with the key's durable session (publish_session.c: what it
  *      saved before a crash, saves fenced by this step's lease); it resumes an upload or finds
@@ -29,6 +33,7 @@
 #include "publish/kinds.h"
 #include "sched/internal.h"
 #include "sched/publish_session.h"
+#include "sched/publish_trust.h"
 
 typedef struct {
   ain_step_t *step; /* NULL once cancelled: whatever is in flight frees the state when it ends */
@@ -49,6 +54,8 @@ typedef struct {
   ain_channel_result_t res;
   int work_rc;
   ain_err_t work_err;
+  ain__ptrust_t *trust;   /* the token and quota check (sched/publish_trust.h) */
+  cJSON *done;            /* the result, while the landed publish spends its jti */
 } pub_t;
 
 static void pub_free(pub_t *p) {
@@ -58,6 +65,8 @@ static void pub_free(pub_t *p) {
   free(p->owner);
   free(p->files);
   free(p->sidecar);
+  ain__ptrust_free(p->trust);
+  cJSON_Delete(p->done);
   free(p);
 }
 
@@ -133,6 +142,72 @@ static cJSON *receipt_result(const ain_receipt_t *r, int duplicate) {
   return o;
 }
 
+/* ---- 3b: trust (token, quota); 5b: the landed publish spends its jti ------------------------ */
+
+static void queue_channel(pub_t *p);
+
+/* Ends the step by parking it until park_until (quota window closed, or the channel's 429). */
+static void park_until(pub_t *p, const ain__ptrust_result_t *r, const char *why) {
+  ain_step_t *step = p->step;
+  char *detail = ain__ptrust_detail(p->policies, r, why);
+  ain_log_ctx_t lc = ain_step_log_ctx(step);
+  ain_log(AIN_LOG_INFO, &lc, "publish of %s to %s parked for %lld ms (%s)", p->receipt_in.video_id,
+          p->receipt_in.channel, (long long)(r->park_until - ain_now_ms()), why);
+  step->priv = NULL;
+  count_publish(p, "parked");
+  ain_step_park_until(step, detail, r->park_until);
+  free(detail);
+  pub_free(p);
+}
+
+static void on_trust(ain__ptrust_t *t, const ain__ptrust_result_t *r, void *data) {
+  (void)t;
+  pub_t *p = data;
+  if (landed(p) == NULL) {
+    return;
+  }
+  if (r->rc != 0 || r->park_until > 0) {
+    if (r->rc == 0) {
+      park_until(p, r, "quota");
+      return;
+    }
+    free(p->step->detail);
+    p->step->detail = ain__ptrust_detail(p->policies, r, NULL); /* the audit row says why */
+    end_fail(p, r->rc, r->msg, r->rc == AIN_ETOKEN);
+    return;
+  }
+  queue_channel(p);
+}
+
+static void on_refused(ain__ptrust_t *t, const ain__ptrust_result_t *r, void *data) {
+  (void)t;
+  pub_t *p = data;
+  if (landed(p) == NULL) {
+    return;
+  }
+  if (r->rc != 0) {
+    end_fail(p, r->rc, r->msg, 0);
+    return;
+  }
+  park_until(p, r, "rate_limited");
+}
+
+static void on_spent(ain__ptrust_t *t, const ain__ptrust_result_t *r, void *data) {
+  (void)t;
+  pub_t *p = data;
+  if (landed(p) == NULL) {
+    return;
+  }
+  if (r->rc != 0) { /* the publish stands; an unspent jti only weakens the replay check */
+    ain_log_ctx_t lc = ain_step_log_ctx(p->step);
+    ain_log(AIN_LOG_WARN, &lc, "publish grant of %s not marked used: %s", p->receipt_in.video_id,
+            r->msg);
+  }
+  cJSON *done = p->done;
+  p->done = NULL;
+  end_ok(p, done);
+}
+
 /* ---- 5: the receipt ------------------------------------------------------------------------- */
 
 static void on_receipt(ain_store_req_t *req) {
@@ -148,7 +223,9 @@ static void on_receipt(ain_store_req_t *req) {
   ain_log(AIN_LOG_INFO, &lc, "published video %s to %s: %s", p->receipt_in.video_id,
           p->receipt_in.channel, req->u.receipt_put.receipt.location);
   count_publish(p, req->u.receipt_put.created ? "published" : "duplicate");
-  end_ok(p, receipt_result(&req->u.receipt_put.receipt, !req->u.receipt_put.created));
+  p->done = receipt_result(&req->u.receipt_put.receipt, !req->u.receipt_put.created);
+  p->inflight = 1;
+  ain__ptrust_landed(p->trust, on_spent, p); /* on_spent ends the step */
 }
 
 /* ---- 4: the channel, on the thread pool ----------------------------------------------------- */
@@ -192,6 +269,11 @@ static int permanent(int rc) {
 static void after_work(uv_work_t *w, int status) {
   pub_t *p = w->data;
   if (landed(p) == NULL) {
+    return;
+  }
+  if (p->work_rc == AIN_EBUSY && status == 0) { /* 429: give the units back and park */
+    p->inflight = 1;
+    ain__ptrust_refused(p->trust, p->res.retry_after_ms, on_refused, p);
     return;
   }
   if (p->work_rc != 0 || status != 0) {
@@ -279,9 +361,20 @@ static void on_lookup(ain_store_req_t *req) {
   const ain_task_t *t = &p->step->task;
   p->owner = ain_strdup(t->lease_owner != NULL ? t->lease_owner : p->step->shard->owner);
   p->attempts = t->attempts;
+  p->inflight = 1;
+  if ((rc = ain__ptrust_before(p->step, p->receipt_in.video_id, p->receipt_in.channel,
+                               p->receipt_in.idempotency_key, on_trust, p, &p->trust, &err)) !=
+      0) {
+    p->inflight = 0;
+    end_fail(p, rc, err.msg, 0);
+  }
+}
+
+static void queue_channel(pub_t *p) {
   p->work.data = p;
   p->inflight = 1;
-  if ((rc = uv_queue_work(ain_step_loop(p->step), &p->work, work_cb, after_work)) != 0) {
+  int rc = uv_queue_work(ain_step_loop(p->step), &p->work, work_cb, after_work);
+  if (rc != 0) {
     p->inflight = 0;
     end_fail(p, AIN_EIO, uv_strerror(rc), 0);
   }

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "sched/internal.h"
+#include "sched/publish_trust.h"
 
 typedef struct {
   ain_step_t *step; /* NULL once the step was cancelled: the store callback then only frees */
@@ -25,10 +26,17 @@ typedef struct {
   ain_video_review_t in;
   cJSON *deps;
   char *checks, *report;
+  /* a pass or an approval: the publish grants (sched/publish_trust.h), then the result */
+  ain_store_grants_t grants;
+  ain_store_grant_t *gin;
+  size_t ngin;
+  char *res;
 } gate_t;
 
 static void gate_free(gate_t *g) {
   ain_store_req_cleanup(&g->req);
+  ain__ptrust_grants_free(g->gin, g->ngin);
+  free(g->res);
   cJSON_Delete(g->deps);
   free(g->checks);
   free(g->report);
@@ -66,6 +74,67 @@ static char *result_json(const ain_video_review_t *row, const char *decision) {
   return s;
 }
 
+static void on_granted(ain_store_req_t *req) {
+  gate_t *g = req->data;
+  ain_step_t *step = g->step;
+  if (step != NULL) {
+    step->priv = NULL;
+    if (req->status != 0) {
+      ain_step_fail(step, req->status, req->err.msg, 0);
+    } else {
+      ain_step_succeed(step, g->res, NULL, NULL);
+    }
+  }
+  gate_free(g);
+}
+
+/* A pass or an approval mints the publish tokens of the video's channels (payload.channels) and
+ * stores them as grants before the gate succeeds: the publish steps verify them. 1 when the
+ * grants were submitted (on_granted ends the step; res is taken), 0 when there is nothing to
+ * grant (tokens off, a rejection, no channels) or the mint failed (then the step has failed). */
+static int grant(gate_t *g, const ain_video_review_t *row, const char *decision, char *res) {
+  ain_step_t *step = g->step;
+  int approved = row->review_status != NULL && strcmp(row->review_status, "approved") == 0;
+  if (strcmp(decision, "pass") != 0 && !approved) {
+    return 0;
+  }
+  cJSON *payload = cJSON_Parse(step->task.payload != NULL ? step->task.payload : "{}");
+  ain_err_t err;
+  ain_err_clear(&err);
+  int rc = ain__ptrust_grants_build(step, row->video_id,
+                                    cJSON_GetObjectItemCaseSensitive(payload, "channels"),
+                                    approved ? (row->reviewer ? row->reviewer : "operator")
+                                             : "judge",
+                                    approved ? "approved" : "pass", &g->gin, &g->ngin, &err);
+  cJSON_Delete(payload);
+  if (rc != 0 || g->ngin == 0) {
+    if (rc != 0) {
+      ain_step_fail(step, rc, err.msg, rc == AIN_EINVAL);
+      free(res);
+      gate_free(g);
+      return 1;
+    }
+    return 0;
+  }
+  g->res = res;
+  memset(&g->grants, 0, sizeof g->grants);
+  g->grants.op = AIN_STORE_GRANT_PUT;
+  g->grants.in = g->gin;
+  g->grants.nin = g->ngin;
+  ain_store_req_cleanup(&g->req);
+  ain_store_req_grants(&g->req, &g->grants);
+  g->req.data = g;
+  g->req.cb = on_granted;
+  g->req.actor = step->shard->owner;
+  step->priv = g;
+  if ((rc = ain_store_submit(step->shard->store, &g->req)) != 0) {
+    step->priv = NULL;
+    ain_step_fail(step, rc, g->req.err.msg, 0);
+    gate_free(g);
+  }
+  return 1;
+}
+
 static void on_judged(ain_store_req_t *req) {
   gate_t *g = req->data;
   ain_step_t *step = g->step;
@@ -98,6 +167,9 @@ static void on_judged(ain_store_req_t *req) {
     char *res = result_json(row, decision);
     ain_log(AIN_LOG_INFO, &lc, "video %s: %s%s%s", row->video_id, decision,
             row->review_status ? ", review " : "", row->review_status ? row->review_status : "");
+    if (grant(g, row, decision, res)) {
+      return; /* on_granted ends the step */
+    }
     ain_step_succeed(step, res, NULL, NULL);
     free(res);
   }

@@ -17,6 +17,7 @@
 #include "privacy/privacy.h"
 #include "privacy/retention.h"
 #include "sched/tiering.h"
+#include "publish/token.h"
 #include "lua/registry.h"
 #include "obs/obs.h"
 #include "sched/internal.h"
@@ -334,6 +335,9 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
     rc = ain_privacy_start(cfg->secrets_dir, &e->privacy, err);
   }
   if (rc == 0) {
+    rc = ain_publish_tokens_open(cfg, &e->tokens, err); /* reads the key: before any loop runs */
+  }
+  if (rc == 0) {
     rc = start_registry(e, err);
   }
   if (rc != 0) {
@@ -483,6 +487,7 @@ fail_store:
   uv_run(&e->loop, UV_RUN_DEFAULT);
   uv_loop_close(&e->loop);
   ain_privacy_free(e->privacy); /* after the loops: the planner's pool work borrowed it */
+  ain_publish_tokens_free(e->tokens);
   free(e);
   return rc;
 }

@@ -97,6 +97,7 @@ struct ain_engine {
   struct ain_openclaw *openclaw;  /* cluster.openclaw: gateway presence, or NULL */
   atomic_int unhealthy;           /* set by the watchdog: the cluster stops beating */
   ain_trace_t *trace; /* span exporter (tracing.enabled), else NULL; stopped after the shards */
+  struct ain_publish_tokens *tokens; /* publish.token's key (publish/token.h), NULL = off */
 };
 
 /* shard.c */

@@ -166,6 +166,8 @@ static void flush_finishes(ain_shard_t *sh) {
     it->spawn = step->spawn;
     if (step->kind == AIN_FINISH_RETRY) {
       it->retry_at = now + retry_delay_ms(sh, step->task.attempts);
+    } else if (step->kind == AIN_FINISH_PARK) {
+      it->retry_at = step->park_until;
     }
   }
   sh->nitems = n;

@@ -119,6 +119,14 @@ void ain_step_park(ain_step_t *step, const char *detail) {
   step_end(step);
 }
 
+void ain_step_park_until(ain_step_t *step, const char *detail, int64_t until_ms) {
+  if (step->ended) {
+    return;
+  }
+  step->park_until = until_ms > 0 ? until_ms : 1; /* 0 would mean "until woken" */
+  ain_step_park(step, detail);
+}
+
 void ain_step_fail(ain_step_t *step, int code, const char *message, int permanent) {
   if (step->ended) {
     return;

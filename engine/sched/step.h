@@ -48,6 +48,7 @@ struct ain_step {
   int abandoned; /* lease lost: do not commit */
   /* outcome, set when ended */
   ain_finish_kind_t kind;
+  int64_t park_until; /* PARK: 0 (an event wakes it) or when it is ready again */
   char *result;
   char *error;
   char *detail;
@@ -92,6 +93,10 @@ void ain_step_fail(ain_step_t *step, int code, const char *message, int permanen
  * until something wakes it (a review decision, publishers resumed); the attempt is given back.
  * detail: JSON for the audit row (why it waits), may be NULL. */
 void ain_step_park(ain_step_t *step, const char *detail);
+/* Parks the task until a time instead of an event (a publish whose quota window is closed): the
+ * attempt is given back, no worker slot is held, and the task is ready again from until_ms (ms,
+ * the store's clock) on any node. */
+void ain_step_park_until(ain_step_t *step, const char *detail, int64_t until_ms);
 
 
 /* Frees a batch built by a handler (tasks' strings, deps' strings, the dag). */

@@ -9,6 +9,7 @@
 #include "store/nodes.h"
 #include "store/source.h"
 #include "store/session.h"
+#include "store/grants.h"
 #include "store/review.h"
 #include "store/scripts.h"
 #include "store/media.h"
@@ -93,6 +94,7 @@ static const char *const op_names[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_SOURCE_PUT] = "source_put",   [AIN_STORE_SOURCE_LIST] = "source_list",
     [AIN_STORE_TIER_LIST] = "tier_list",     [AIN_STORE_TIER_MARK] = "tier_mark",
     [AIN_STORE_PUBLISH_SESSION] = "publish_session",
+    [AIN_STORE_GRANTS] = "grants",
 };
 
 const char *ain_store_op_name(ain_store_op_t op) {
@@ -347,6 +349,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
                : ain_err_field(err, AIN_EINVAL, "metrics", "metrics request without its struct");
   case AIN_STORE_PUBLISH_GUARD:
     return ain__store_guard_check(req, err);
+  case AIN_STORE_GRANTS:
+    return ain__store_grants_check(req, err);
   default:
     return ain_err_field(err, AIN_EINVAL, "op", "unknown store op %d", (int)req->op);
   }
@@ -608,6 +612,9 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
   case AIN_STORE_PUBLISH_SESSION:
     free(req->u.publish_session.saved);
     req->u.publish_session.saved = NULL;
+    break;
+  case AIN_STORE_GRANTS:
+    ain_store_grants_cleanup(req->u.grants);
     break;
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:

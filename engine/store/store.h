@@ -91,7 +91,9 @@ typedef enum {
   AIN_FINISH_RELEASE, /* not run (shutdown): back to ready, the attempt is given back */
   AIN_FINISH_PARK     /* waits for an outside event: status waiting, the attempt is given back; if
                          the event already happened (view task_unpark, sql/NNN_review.sql) it is
-                         ready at once, so a wake-up racing the park is never lost */
+                         ready at once, so a wake-up racing the park is never lost. With retry_at
+                         set it waits for a time instead: ready with run_at = retry_at (a publish
+                         parked until its quota window reopens, 024_publish_trust.sql) */
 } ain_finish_kind_t;
 
 typedef struct {
@@ -100,7 +102,8 @@ typedef struct {
   ain_finish_kind_t kind;
   const char *result;      /* JSON object text when succeeded (NULL = "{}") */
   const char *error;       /* "ECODE: detail" when failed */
-  int64_t retry_at;        /* for RETRY: when to run again (backoff chosen by the caller) */
+  int64_t retry_at;        /* for RETRY: when to run again (backoff chosen by the caller); for
+                            PARK: 0, or the time it is ready again */
   const char *detail;      /* JSON text for the audit row (policy versions...), may be NULL */
   const ain_store_batch_t *spawn; /* new work committed atomically with a success, may be NULL */
   /* outputs */
@@ -307,6 +310,7 @@ typedef enum {
   AIN_STORE_TIER_LIST,    /* old objects the tiering sweep may move (store/tier.h, <be>/tier.c) */
   AIN_STORE_TIER_MARK,    /* record objects the sweep moved to a storage class */
   AIN_STORE_PUBLISH_SESSION, /* a publish's upload state by key (store/session.c, <be>/session.c) */
+  AIN_STORE_GRANTS,       /* publish grants and quota buckets (store/grants.h, <be>/grants.c) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -572,6 +576,7 @@ struct ain_store_req {
     struct ain_store_tier *tier;   /* TIER_LIST, TIER_MARK: inputs and outputs, store/tier.h */
     struct ain_store_metrics *metrics; /* METRICS: outputs, store/metrics.h */
     struct ain_store_guard *guard;     /* PUBLISH_GUARD: inputs and outputs, store/metrics.h */
+    struct ain_store_grants *grants;   /* GRANTS: inputs and outputs, store/grants.h */
     struct {
       /* in: the task a wedged shard was running (its step held the shard in one call past the
        * watchdog's limit), fenced by the state_version of its claim or last extension. The wedge

@@ -110,9 +110,10 @@ function M.build(payload, ctx)
     { name = "judge", handler = "lua:judge.decide", deps = { "render", "script", "inspect" },
       timeout_ms = 10000, max_attempts = 2, payload = {} },
     -- Built-in: stores the judge's decision (video, safety report); "review" parks this step
-    -- until `ain review approve|reject` (it holds no worker slot while it waits).
+    -- until `ain review approve|reject` (it holds no worker slot while it waits). On a pass or
+    -- an approval it mints the publish tokens of these channels (docs/publish-tokens-quotas.md).
     { name = "review_gate", handler = "review_gate", deps = { "judge", "render" },
-      timeout_ms = 10000, max_attempts = 3, payload = {} },
+      timeout_ms = 10000, max_attempts = 3, payload = { channels = copy(channels) } },
   }
   -- One publish step per channel, so each has its own retries and receipt. The built-in
   -- "publish" runs lua:publisher.publish to build the request, then writes it to the channel.

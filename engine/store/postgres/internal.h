@@ -78,6 +78,13 @@ typedef enum {
   AIN__PG_SESSION_GET, /* session.c */
   AIN__PG_SESSION_SAVE,
   AIN__PG_RECEIPT_POST, /* review.c: a receipt's post id and url, beside RECEIPT_PUT */
+  AIN__PG_GRANT_PUT, /* grants.c */
+  AIN__PG_GRANT_GET,
+  AIN__PG_GRANT_USE,
+  AIN__PG_BUCKET_GET,
+  AIN__PG_BUCKET_NEW,
+  AIN__PG_BUCKET_IF,
+  AIN__PG_BUCKET_LIST,
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -299,6 +306,57 @@ int ain__pg_parse_session(ain_store_req_t *req, ain__pg_plan_t *plan);
    "UPDATE publish_receipts SET post_id = coalesce(post_id, $2::text), "                           \
    "url = coalesce(url, $3::text) WHERE idempotency_key = $1::text RETURNING post_id, url",        \
    3}
+/* grants.c: the same two halves for GRANTS (store/grants.h); its statements. */
+int ain__pg_plan_grants(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_grants(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_GRANT_COLS                                                                         \
+  "jti, video_id, channel, token, granted_by, reason, generation, exp, created_at, "               \
+  "coalesce(used_at, 0), state_version"
+#define AIN__PG_BUCKET_COLS                                                                        \
+  "account, units_mu, requests_mu, updated_at, blocked_until, taken, state_version"
+#define AIN__PG_GRANT_PUT_DEF                                                                      \
+  {"ain_grant_put",                                                                                \
+   "INSERT INTO publish_grants AS g (jti, video_id, channel, token, granted_by, reason, exp, "     \
+   "created_at, generation, state_version) "                                                       \
+   "SELECT r.jti, r.video_id, r.channel, r.token, r.granted_by, r.reason, r.exp, $1::bigint, 1, 1 "\
+   "FROM json_to_recordset($2::json) AS r(jti text, video_id text, channel text, token text, "     \
+   "granted_by text, reason text, exp bigint) "                                                    \
+   "ON CONFLICT (jti) DO UPDATE SET token = excluded.token, granted_by = excluded.granted_by, "    \
+   "reason = excluded.reason, exp = excluded.exp, created_at = excluded.created_at, "              \
+   "generation = g.generation + 1, state_version = g.state_version + 1 "                           \
+   "RETURNING " AIN__PG_GRANT_COLS,                                                                \
+   2}
+#define AIN__PG_GRANT_GET_DEF                                                                      \
+  {"ain_grant_get", "SELECT " AIN__PG_GRANT_COLS " FROM publish_grants WHERE jti = $1::text", 1}
+#define AIN__PG_GRANT_USE_DEF                                                                      \
+  {"ain_grant_use",                                                                                \
+   "UPDATE publish_grants SET used_at = coalesce(used_at, $2::bigint), "                           \
+   "state_version = state_version + CASE WHEN used_at IS NULL THEN 1 ELSE 0 END "                  \
+   "WHERE jti = $1::text RETURNING " AIN__PG_GRANT_COLS,                                           \
+   2}
+#define AIN__PG_BUCKET_GET_DEF                                                                     \
+  {"ain_bucket_get",                                                                               \
+   "SELECT " AIN__PG_BUCKET_COLS " FROM quota_buckets WHERE account = $1::text", 1}
+#define AIN__PG_BUCKET_NEW_DEF                                                                     \
+  {"ain_bucket_new",                                                                               \
+   "INSERT INTO quota_buckets (" AIN__PG_BUCKET_COLS ") "                                          \
+   "SELECT $1::text, r.units_mu, r.requests_mu, r.updated_at, r.blocked_until, r.taken, 1 "        \
+   "FROM json_to_record($3::json) AS r(units_mu bigint, requests_mu bigint, updated_at bigint, "   \
+   "blocked_until bigint, taken bigint) WHERE $2::bigint = 0 "                                     \
+   "ON CONFLICT (account) DO NOTHING RETURNING state_version",                                     \
+   3}
+#define AIN__PG_BUCKET_IF_DEF                                                                      \
+  {"ain_bucket_if",                                                                                \
+   "UPDATE quota_buckets b SET units_mu = r.units_mu, requests_mu = r.requests_mu, "               \
+   "updated_at = r.updated_at, blocked_until = r.blocked_until, taken = r.taken, "                 \
+   "state_version = b.state_version + 1 "                                                          \
+   "FROM json_to_record($3::json) AS r(units_mu bigint, requests_mu bigint, updated_at bigint, "   \
+   "blocked_until bigint, taken bigint) "                                                          \
+   "WHERE b.account = $1::text AND b.state_version = $2::bigint RETURNING b.state_version",        \
+   3}
+#define AIN__PG_BUCKET_LIST_DEF                                                                    \
+  {"ain_bucket_list",                                                                              \
+   "SELECT " AIN__PG_BUCKET_COLS " FROM quota_buckets ORDER BY account COLLATE \"C\"", 0}
 
 /* purge.c: the same two halves for PURGE. */
 int ain__pg_plan_purge(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);

@@ -186,6 +186,13 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_SESSION_GET] = AIN__PG_SESSION_GET_DEF,
     [AIN__PG_SESSION_SAVE] = AIN__PG_SESSION_SAVE_DEF,
     [AIN__PG_RECEIPT_POST] = AIN__PG_RECEIPT_POST_DEF,
+    [AIN__PG_GRANT_PUT] = AIN__PG_GRANT_PUT_DEF,
+    [AIN__PG_GRANT_GET] = AIN__PG_GRANT_GET_DEF,
+    [AIN__PG_GRANT_USE] = AIN__PG_GRANT_USE_DEF,
+    [AIN__PG_BUCKET_GET] = AIN__PG_BUCKET_GET_DEF,
+    [AIN__PG_BUCKET_NEW] = AIN__PG_BUCKET_NEW_DEF,
+    [AIN__PG_BUCKET_IF] = AIN__PG_BUCKET_IF_DEF,
+    [AIN__PG_BUCKET_LIST] = AIN__PG_BUCKET_LIST_DEF,
     [AIN__PG_SCRIPT_PUT] = AIN__PG_SCRIPT_PUT_DEF,
     [AIN__PG_SCRIPT_GET] = AIN__PG_SCRIPT_GET_DEF,
     [AIN__PG_SCRIPT_LIST] = AIN__PG_SCRIPT_LIST_DEF,
@@ -635,6 +642,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_tier(req, plan, now);
   case AIN_STORE_PUBLISH_SESSION:
     return ain__pg_plan_session(req, plan, now);
+  case AIN_STORE_GRANTS:
+    return ain__pg_plan_grants(req, plan, now);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
@@ -898,6 +907,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_tier(req, plan);
   case AIN_STORE_PUBLISH_SESSION:
     return ain__pg_parse_session(req, plan);
+  case AIN_STORE_GRANTS:
+    return ain__pg_parse_grants(req, plan);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:

@@ -175,6 +175,8 @@ static int transition(ain__sq_ctx_t *c, ain_finish_item_t *it, char dag_id[AIN_U
   sqlite3_bind_int64(st, 4, c->now);
   if (it->kind == AIN_FINISH_RETRY) {
     sqlite3_bind_int64(st, 5, it->retry_at != 0 ? it->retry_at : c->now);
+  } else if (it->kind == AIN_FINISH_PARK) {
+    sqlite3_bind_int64(st, 5, it->retry_at); /* 0: wait for a wake-up; else ready from then */
   }
   int step = sqlite3_step(st);
   if (step == SQLITE_DONE) {

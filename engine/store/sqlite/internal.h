@@ -163,6 +163,7 @@ int ain__store_sq_node_beat(ain__sq_ctx_t *c); /* nodes.c */
 int ain__store_sq_nodes(ain__sq_ctx_t *c);
 int ain__store_sq_source(ain__sq_ctx_t *c); /* SOURCE_PUT, SOURCE_LIST (source.c) */
 int ain__store_sq_session(ain__sq_ctx_t *c); /* PUBLISH_SESSION (session.c) */
+int ain__store_sq_grants(ain__sq_ctx_t *c); /* GRANTS (grants.c) */
 int ain__store_sq_archive(ain__sq_ctx_t *c); /* archive.c */
 int ain__store_sq_purge(ain__sq_ctx_t *c);   /* purge.c */
 int ain__store_sq_tier(ain__sq_ctx_t *c);    /* TIER_LIST, TIER_MARK (tier.c) */

@@ -258,6 +258,7 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_SOURCE_PUT] = ain__store_sq_source, [AIN_STORE_SOURCE_LIST] = ain__store_sq_source,
     [AIN_STORE_TIER_LIST] = ain__store_sq_tier,  [AIN_STORE_TIER_MARK] = ain__store_sq_tier,
     [AIN_STORE_PUBLISH_SESSION] = ain__store_sq_session,
+    [AIN_STORE_GRANTS] = ain__store_sq_grants,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {

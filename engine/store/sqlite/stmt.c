@@ -67,9 +67,12 @@ static const char *const sql_text[SQ__COUNT] = {
                     "lease_until = NULL, state_version = state_version + 1, updated_at = ?4, "
                     "finished_at = ?4" FENCE FIN_RETURNING,
     /* Parking gives the attempt back; task_unpark (005_review.sql) says whether the reason to
-     * wait is already gone, in which case the task is ready at once. */
-    [SQ_FIN_PARK] = "UPDATE tasks SET status = CASE WHEN id IN (SELECT task_id FROM task_unpark) "
+     * wait is already gone, in which case the task is ready at once. A park with a time ?5
+     * (a publish waiting for its quota window, 024_publish_trust.sql) is ready from then on. */
+    [SQ_FIN_PARK] = "UPDATE tasks SET status = CASE WHEN coalesce(?5, 0) > 0 THEN 'ready' "
+                    "WHEN id IN (SELECT task_id FROM task_unpark) "
                     "THEN 'ready' ELSE 'waiting' END, attempts = max(attempts - 1, 0), "
+                    "run_at = CASE WHEN coalesce(?5, 0) > 0 THEN ?5 ELSE run_at END, "
                     "lease_owner = NULL, lease_until = NULL, state_version = state_version + 1, "
                     "updated_at = ?4" FENCE FIN_RETURNING,
     [SQ_FIN_RELEASE] = "UPDATE tasks SET status = 'ready', attempts = max(attempts - 1, 0), "
