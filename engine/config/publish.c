@@ -1,11 +1,13 @@
-/* Checks across the keys of publish.token and channels.outbox.quota, once the key table has
+/* Checks across the keys of publish.token and each channels.<name>.quota, once the key table has
  * checked each value's type and range: which key source the algorithm takes, and a quota whose
  * parts make sense together. No I/O: the engine reads the key when it starts
- * (publish/token.h). Relies on: config.h, core/secret.h. */
+ * (publish/token.h). Relies on: config.h, core/secret.h, publish/quota.h. */
+#include <cjson/cJSON.h>
 #include <string.h>
 
 #include "config/internal.h"
 #include "core/secret.h"
+#include "publish/quota.h"
 
 static int check_token(const ain_config_t *cfg, const char *path, ain_err_t *err) {
   const char *alg = cfg->publish.token.alg;

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "core/util.h"
 #include "harness.h"
+#include "publish/quota.h"
 #include "publish/token.h"
 
 #define KEY_A "0123456789abcdef0123456789abcdef-key-a"
@@ -333,8 +334,10 @@ TEST(config_keys) {
                  &cfg, &err));
   ASSERT_STR_EQ(cfg.publish.token.alg, "HS256");
   ASSERT_EQ(cfg.publish.token.ttl_s, 120);
-  ASSERT_EQ(cfg.channels.outbox.quota.units_per_day, 10);
-  ASSERT_EQ(cfg.channels.outbox.quota.units_per_publish, 5);
+  ain_config_quota_t q;
+  ASSERT_EQ(ain_publish_quota_of(&cfg, "outbox", &q), 1);
+  ASSERT_EQ(q.units_per_day, 10);
+  ASSERT_EQ(q.units_per_publish, 5);
   ain_config_free(&cfg);
   static const struct {
     const char *text, *field;
