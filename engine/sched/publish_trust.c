@@ -162,6 +162,7 @@ static void on_bucket_put(ain_store_req_t *req) {
   ain_quota_state_t s = {.units_mu = t->g.bucket.units_mu};
   set_gauge(t, &s);
   if (t->phase == PH_REFUSE) {
+    t->res.cost = 0; /* given back */
     t->res.park_until = ain_now_ms() + t->retry_after_ms;
   }
   finish(t);
@@ -181,9 +182,8 @@ static void on_bucket_get(ain_store_req_t *req) {
                          .taken = b->taken,
                          .exists = b->state_version != 0};
   int64_t expect = b->state_version, now = ain_now_ms();
-  if (t->phase == PH_REFUSE) {
+  if (t->phase == PH_REFUSE) { /* res.cost stays until the write holds: a lost race re-gives */
     ain_publish_quota_refuse(&t->quota, t->res.cost, &s, now, t->retry_after_ms);
-    t->res.cost = 0;
   } else {
     int64_t wait = 0;
     if (!ain_publish_quota_take(&t->quota, ain_publish_quota_cost(&t->quota, NULL), &s, now,
