@@ -86,6 +86,16 @@ typedef struct {
     int64_t interval_ms;        /* how often the running engine purges (privacy/retention.h) */
   } retention;
   struct {
+    int64_t interval_s;   /* pull post metrics this often; 0 = never (publish/after.h) */
+    int64_t max_age_days; /* posts published within this many days are pulled */
+    double planner_weight; /* 0..1: how much the planner weighs what performed; 0 = off */
+  } analytics;
+  struct {
+    /* what a publish that failed past its retries does to the video's other posts when the
+     * policy publisher.compensate says nothing: "flag" | "unpublish_others" | "none" */
+    char *compensation;
+  } publish;
+  struct {
     int64_t mem_limit_mb;
     int64_t cpu_budget; /* VM instructions per step */
     int64_t check_timeout_ms; /* wall-clock limit of a policy's top level when it is checked */

@@ -64,6 +64,9 @@ typedef enum {
   AIN_M_LLM_REQUESTS,        /* ain_llm_requests_total{result} */
   AIN_M_LLM_TOKENS,          /* ain_llm_tokens_total{kind} */
   AIN_M_LLM_COST,            /* ain_llm_cost_total */
+  AIN_M_POST_TAKEDOWNS,      /* ain_post_takedowns_total{channel,method} */
+  AIN_M_POST_METRICS_PULLS,  /* ain_post_metrics_pulls_total{channel,result} */
+  AIN_M_PUBLISH_COMPENSATIONS, /* ain_publish_compensations_total{action} */
   AIN_M_COUNT
 } ain_obs_metric_t;
 

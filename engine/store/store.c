@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/nodes.h"
+#include "store/posts.h"
 #include "store/source.h"
 #include "store/review.h"
 #include "store/scripts.h"
@@ -89,6 +90,7 @@ static const char *const op_names[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_PUBLISH_GUARD] = "publish_guard", [AIN_STORE_LIST_DAGS] = "list_dags",
     [AIN_STORE_VEC_PUT] = "vec_put",         [AIN_STORE_VEC_LOAD] = "vec_load",
     [AIN_STORE_SOURCE_PUT] = "source_put",   [AIN_STORE_SOURCE_LIST] = "source_list",
+    [AIN_STORE_POSTS] = "posts",
 };
 
 const char *ain_store_op_name(ain_store_op_t op) {
@@ -304,6 +306,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
   case AIN_STORE_SOURCE_PUT:
   case AIN_STORE_SOURCE_LIST:
     return ain__store_source_check(req, err);
+  case AIN_STORE_POSTS:
+    return ain__store_posts_check(req, err);
   case AIN_STORE_KV_GET:
   case AIN_STORE_KV_PUT:
   case AIN_STORE_KV_DELETE:
@@ -592,6 +596,10 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_SOURCE_LIST:
     ain__store_source_cleanup(req);
+    break;
+  case AIN_STORE_POSTS:
+    free(req->u.posts.out);
+    req->u.posts.out = NULL;
     break;
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:

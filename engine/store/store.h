@@ -302,6 +302,7 @@ typedef enum {
   AIN_STORE_VEC_LOAD,     /* embeddings of (kind, model) after a sequence number */
   AIN_STORE_SOURCE_PUT,   /* upsert one trend source's row (store/source.c, <be>/source.c) */
   AIN_STORE_SOURCE_LIST,  /* every trend source's row, by name */
+  AIN_STORE_POSTS,        /* after publishing: takedowns, flags, post metrics (store/posts.h) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -603,6 +604,11 @@ struct ain_store_req {
       ain_source_state_t *rows;     /* SOURCE_LIST out: by name, owned by the request */
       size_t nrows;
     } source;
+    struct {
+      const char *action; /* in: one of store/posts.h's actions */
+      const char *args;   /* in: JSON object text, borrowed */
+      char *out;          /* out: JSON object text, owned by the request */
+    } posts;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */

@@ -73,6 +73,7 @@ typedef enum {
   AIN__PG_VEC_LOAD,
   AIN__PG_SOURCE_PUT, /* source.c */
   AIN__PG_SOURCE_LIST,
+  AIN__PG_POSTS, /* posts.c: ain_posts_op() of sql/postgres/025_post_after.sql */
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -241,6 +242,12 @@ int ain__pg_parse_source(ain_store_req_t *req, ain__pg_plan_t *plan);
 #define AIN__PG_SOURCE_LIST_DEF                                                                    \
   {"ain_source_list",                                                                              \
    "SELECT " AIN__PG_SOURCE_COLS " FROM sources ORDER BY name COLLATE \"C\"", 0}
+
+/* posts.c: the same two halves for POSTS (store/posts.h); AIN__PG_POSTS_DEF is its statement. */
+int ain__pg_plan_posts(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_posts(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_POSTS_DEF                                                                          \
+  {"ain_posts_op", "SELECT ain_posts_op($1::text, $2::text, $3::bigint, $4::json)", 4}
 
 /* purge.c: the same two halves for PURGE. */
 int ain__pg_plan_purge(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);

@@ -181,6 +181,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
                       6},
     [AIN__PG_SOURCE_PUT] = AIN__PG_SOURCE_PUT_DEF,
     [AIN__PG_SOURCE_LIST] = AIN__PG_SOURCE_LIST_DEF,
+    [AIN__PG_POSTS] = AIN__PG_POSTS_DEF,
     [AIN__PG_SCRIPT_PUT] = AIN__PG_SCRIPT_PUT_DEF,
     [AIN__PG_SCRIPT_GET] = AIN__PG_SCRIPT_GET_DEF,
     [AIN__PG_SCRIPT_LIST] = AIN__PG_SCRIPT_LIST_DEF,
@@ -623,6 +624,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_SOURCE_PUT:
   case AIN_STORE_SOURCE_LIST:
     return ain__pg_plan_source(req, plan, now);
+  case AIN_STORE_POSTS:
+    return ain__pg_plan_posts(req, plan, now);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
@@ -881,6 +884,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
   case AIN_STORE_SOURCE_PUT:
   case AIN_STORE_SOURCE_LIST:
     return ain__pg_parse_source(req, plan);
+  case AIN_STORE_POSTS:
+    return ain__pg_parse_posts(req, plan);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:

@@ -249,6 +249,7 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_LIST_DAGS] = ain__store_sq_list_dags,
     [AIN_STORE_VEC_PUT] = ain__store_sq_vec,     [AIN_STORE_VEC_LOAD] = ain__store_sq_vec,
     [AIN_STORE_SOURCE_PUT] = ain__store_sq_source, [AIN_STORE_SOURCE_LIST] = ain__store_sq_source,
+    [AIN_STORE_POSTS] = ain__store_sq_posts,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
