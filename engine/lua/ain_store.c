@@ -80,6 +80,32 @@ static void push_trends(ain_lua_call_t *call, ain_store_req_t *r) {
   }
 }
 
+/* The "posts" array of a POSTS answer with its null members removed (a counter the platform does
+ * not report is absent in Lua, not ain.json.null). Caller frees; NULL when it is not JSON. */
+static char *posts_without_nulls(const char *answer) {
+  cJSON *o = cJSON_Parse(answer != NULL ? answer : "");
+  cJSON *posts = cJSON_DetachItemFromObjectCaseSensitive(o, "posts");
+  cJSON_Delete(o);
+  if (!cJSON_IsArray(posts)) {
+    cJSON_Delete(posts);
+    return NULL;
+  }
+  cJSON *p;
+  cJSON_ArrayForEach(p, posts) {
+    cJSON *m = p->child;
+    while (m != NULL) {
+      cJSON *next = m->next;
+      if (cJSON_IsNull(m)) {
+        cJSON_Delete(cJSON_DetachItemViaPointer(p, m));
+      }
+      m = next;
+    }
+  }
+  char *s = cJSON_PrintUnformatted(posts);
+  cJSON_Delete(posts);
+  return s;
+}
+
 /* Pushes the results of a finished KV request onto the coroutine; returns their count. */
 static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
   lua_State *co = call->co;
@@ -115,16 +141,17 @@ static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
   case AIN_STORE_TRENDS_LIST:
     push_trends(call, r);
     return 1;
-  case AIN_STORE_POSTS: { /* post_metrics: the answer's "posts" array */
+  case AIN_STORE_POSTS: { /* post_metrics: the answer's "posts" array, nulls left out */
     ain_lua_host_t *h = call->h;
+    char *posts = posts_without_nulls(r->u.posts.out);
     int top = lua_gettop(h->L);
     ain__lua_push_json_fn(h->L, h, "decode");
-    lua_pushstring(h->L, r->u.posts.out);
+    lua_pushstring(h->L, posts != NULL ? posts : "");
+    free(posts);
     if (lua_pcall(h->L, 1, 1, 0) != 0 || !lua_istable(h->L, -1)) {
       lua_settop(h->L, top);
       return push_fail(co, AIN_ESTORE, "the store's post metrics are not JSON");
     }
-    lua_getfield(h->L, -1, "posts");
     lua_xmove(h->L, co, 1);
     lua_settop(h->L, top);
     return 1;
