@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "publish/after.h"
+#include "store/metrics.h"
 #include "store/posts.h"
 #include "store_fixture.h"
 
@@ -344,6 +345,18 @@ static int opener(void *data, const ain_config_t *cfg, const char *name, ain_cha
   return k_open(&o, out, err);
 }
 
+/* The store gauge of a /metrics scrape: manual takedowns waiting. */
+static int64_t takedowns_pending(fx_t *f) {
+  ain_store_req_t r;
+  ain_store_metrics_t m;
+  memset(&m, 0, sizeof m);
+  ain_store_req_metrics(&r, &m);
+  ASSERT_OK(ain_store_wait(f->s, &r));
+  int64_t n = m.takedowns_pending;
+  ain_store_req_cleanup(&r);
+  return n;
+}
+
 static const cJSON *post_on(const cJSON *out, const char *channel) {
   const cJSON *p;
   cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(out, "posts")) {
@@ -384,6 +397,9 @@ TEST(unpublish_api_manual_and_idempotent) {
   ASSERT_STR_EQ(str(out, "video_status"), "published"); /* tiktok's post is still up */
   ASSERT_EQ(deleted, 1);
   cJSON_Delete(out);
+  if (fx_exclusive_db()) {
+    ASSERT_EQ(takedowns_pending(&f), 1); /* raised to the operator: ain_takedowns_pending */
+  }
   ASSERT_EQ(audit_rows_to(&f, "post:unpublished", "copyright claim"), 1);
   ASSERT_EQ(audit_rows_to(&f, "post:takedown_required", "copyright claim"), 1);
   /* twice: youtube is already down (no second delete call), tiktok still waits for a person */
@@ -412,6 +428,9 @@ TEST(unpublish_api_manual_and_idempotent) {
   ASSERT_OK(ain_post_takedown_done(&pa, rid, "again", &changed, &err));
   ASSERT_EQ(changed, 0);
   ASSERT_STR_EQ(video_status(&f, vid), "unpublished");
+  if (fx_exclusive_db()) {
+    ASSERT_EQ(takedowns_pending(&f), 0);
+  }
   fx_close(&f);
 }
 

@@ -294,7 +294,8 @@ int ain__pg_parse_metrics(ain_store_req_t *req, ain__pg_plan_t *plan);
    "  FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() "             \
    "  AND backend_type = 'client backend'), 0)::float8, "                                          \
    "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'tasks'::regclass), 0), "   \
-   "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'task_deps'::regclass), 0)",\
+   "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'task_deps'::regclass), 0), "\
+   "(SELECT count(*) FROM takedowns WHERE state = 'takedown_required')",                          \
    0}
 #define AIN__PG_METRICS_NODES_DEF                                                                  \
   {"ain_metrics_nodes",                                                                            \
