@@ -391,6 +391,8 @@ int ain__api_authenticate(struct ain_api *api, h2o_req_t *req, ain__api_caller_t
 /* Handlers (videos.c, media.c): GET /v1/videos/{id}; GET|HEAD /v1/videos/{id}/media and
  * /thumbnail (a ticket or a viewer; Range; streamed in chunks read on the workers). */
 int ain__api_video_show(ain__api_call_t *call);
+int ain__api_video_unpublish(ain__api_call_t *call); /* unpublish.c */
+int ain__api_takedowns(ain__api_call_t *call);       /* unpublish.c */
 int ain__api_video_media(ain__api_call_t *call);
 int ain__api_video_thumbnail(ain__api_call_t *call);
 /* GET /v1/events (events.c): Server-Sent Events. close ends every stream (server loop, when the

@@ -40,6 +40,10 @@ static void write_store(ain_obs_buf_t *b, const ain_store_metrics_t *m, int64_t 
                       ? (double)(now - m->review_oldest_at) / 1000.0
                       : 0;
   ain_obs_write_sample(b, "ain_review_backlog_oldest_age_seconds", 0, NULL, NULL, oldest);
+  ain_obs_write_header(b, "ain_takedowns_pending", "gauge",
+                       "Posts a person must take down by hand (their platform has no delete "
+                       "call): `ain takedowns`.");
+  ain_obs_write_sample(b, "ain_takedowns_pending", 0, NULL, NULL, (double)m->takedowns_pending);
   ain_obs_write_header(b, "ain_node_heartbeat_age_seconds", "gauge",
                        "Time since each node's last heartbeat (alive nodes, and nodes declared "
                        "dead within the last hour), by node id \"node_id/pid\" and state.");

@@ -42,6 +42,8 @@ const ain__api_route_t ain__api_routes[] = {
     {"POST", "/v1/reviews/{id}/approve", AIN_ROLE_REVIEWER, ain__api_review_approve},
     {"POST", "/v1/reviews/{id}/reject", AIN_ROLE_REVIEWER, ain__api_review_reject},
     {"GET", "/v1/videos/{id}", AIN_ROLE_VIEWER, ain__api_video_show},      /* videos.c */
+    {"POST", "/v1/videos/{id}/unpublish", AIN_ROLE_OPERATOR, ain__api_video_unpublish},
+    {"GET", "/v1/takedowns", AIN_ROLE_VIEWER, ain__api_takedowns},         /* unpublish.c */
     {"GET", "/v1/similar", AIN_ROLE_VIEWER, ain__api_similar},             /* similar.c */
     /* A viewer or a ticket of GET /v1/videos/{id}: media.c authenticates itself. */
     {"GET", "/v1/videos/{id}/media", AIN_ROLE_NONE, ain__api_video_media}, /* media.c */

@@ -58,7 +58,12 @@ static const ain_cli_verb_t verbs[] = {
      ain_cli_audit},
     {"cancel", "cancel a task or a DAG",
      "ain cancel TASK_ID|DAG_ID [-c CONFIG] [--reason TEXT] [--json]", ain_cli_cancel},
-    {"stats", "count tasks and DAGs by status", "ain stats [-c CONFIG] [--json]", ain_cli_stats},
+    {"stats", "count tasks and DAGs by status, or posts' metrics",
+     "ain stats [-c CONFIG] [--json]\n"
+     "ain stats --posts [--persona P] [--topic T] [--channel C] [--since 7d] [--limit N]\n"
+     "  --posts: the latest pulled public metrics of each post (views, likes, comments, shares;\n"
+     "  '-' where the platform reports none) and their totals (config analytics).",
+     ain_cli_stats},
     {"nodes", "list the engine nodes sharing the store",
      "ain nodes [-c CONFIG] [--json]\n"
      "  One row per engine process (id node_id/pid): host, pid, version, shards, running steps,\n"
@@ -138,6 +143,19 @@ static const ain_cli_verb_t verbs[] = {
      "  pause: publish steps that start park (waiting) instead of publishing. resume: parked\n"
      "  publish steps return to the queue. status: paused or not, and how many tasks wait.",
      ain_cli_publishers},
+    {"unpublish", "take a video's posts down (or list pending manual takedowns)",
+     "ain unpublish VIDEO_ID [--channel C] --reason TEXT [-c CONFIG] [--json]\n"
+     "ain unpublish --pending [-c CONFIG] [--json]\n"
+     "  Each post (or the one on channel C) goes down through its platform's delete call; where\n"
+     "  a platform has none, a manual takedown is recorded and listed until confirmed (`ain\n"
+     "  takedowns done`). Audited with the reason and --actor. Twice is not an error.",
+     ain_cli_unpublish},
+    {"takedowns", "manual takedowns raised to the operator",
+     "ain takedowns [--all] [--limit N] [-c CONFIG] [--json]\n"
+     "ain takedowns done RECEIPT_ID --reason TEXT [-c CONFIG] [--json]\n"
+     "  Lists the posts a person must take down (--all: every takedown); done: record that one\n"
+     "  was taken down by hand (audited).",
+     ain_cli_takedowns},
     {"token", "mint a bearer token for the operator API",
      "ain token issue --sub NAME --role viewer|reviewer|operator|admin [--ttl 15m] [-c CONFIG]\n"
      "  [--json]\n"

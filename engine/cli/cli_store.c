@@ -150,6 +150,11 @@ int ain_cli_enqueue(ain_cli_t *cli) {
 }
 
 int ain_cli_stats(ain_cli_t *cli) {
+  for (int i = 0; i < cli->nargs; i++) {
+    if (strcmp(cli->args[i], "--posts") == 0) {
+      return ain_cli_post_stats(cli);
+    }
+  }
   if (cli->nargs > 0) {
     return ain_cli_usage(cli, "unexpected argument '%s'", cli->args[0]);
   }

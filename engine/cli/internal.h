@@ -79,5 +79,8 @@ int ain_cli_similar(ain_cli_t *cli);    /* cli_similar.c */
 int ain_cli_publishers(ain_cli_t *cli); /* cli_publishers.c */
 int ain_cli_purge(ain_cli_t *cli);      /* cli_purge.c */
 int ain_cli_token(ain_cli_t *cli);      /* cli_token.c */
+int ain_cli_unpublish(ain_cli_t *cli);  /* cli_unpublish.c */
+int ain_cli_takedowns(ain_cli_t *cli);  /* cli_unpublish.c */
+int ain_cli_post_stats(ain_cli_t *cli); /* cli_unpublish.c: `ain stats --posts` */
 
 #endif

@@ -89,6 +89,12 @@ static const config_key_t config_keys[] = {
     {"retention", K_TABLE, 0, 0, 0},
     {"retention.finished_dags_days", K_INT, OFF(retention.finished_dags_days), 0, 36500},
     {"retention.interval_ms", K_INT, OFF(retention.interval_ms), 1000, 86400000},
+    {"analytics", K_TABLE, 0, 0, 0}, /* pub-after: the post metrics pull (publish/after.h) */
+    {"analytics.interval_s", K_INT, OFF(analytics.interval_s), 0, 86400 * 7},
+    {"analytics.max_age_days", K_INT, OFF(analytics.max_age_days), 1, 3650},
+    {"analytics.planner_weight", K_FRACTION, OFF(analytics.planner_weight), 0, 0},
+    {"publish", K_TABLE, 0, 0, 0},
+    {"publish.compensation", K_STRING, OFF(publish.compensation), 0, 0},
     {"lua", K_TABLE, 0, 0, 0},
     {"lua.mem_limit_mb", K_INT, OFF(lua.mem_limit_mb), 1, 65536},
     {"lua.cpu_budget", K_INT, OFF(lua.cpu_budget), 1000, INT64_MAX},
@@ -159,7 +165,6 @@ static const config_key_t config_keys[] = {
     {"llm.prices.prompt", K_NUMBER, OFF(llm.price_prompt), 0, 1000000},
     {"llm.prices.completion", K_NUMBER, OFF(llm.price_completion), 0, 1000000},
     {"channels", K_CHANNELS, OFF(channels), 0, 0},
-    {"publish", K_TABLE, 0, 0, 0},
     {"publish.token", K_TABLE, 0, 0, 0},
     {"publish.token.alg", K_STRING, OFF(publish.token.alg), 0, 0},
     {"publish.token.secret", K_STRING, OFF(publish.token.secret), 0, 0},
@@ -268,6 +273,9 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->cluster.openclaw.stats_interval_ms = 15000;
   cfg->retention.finished_dags_days = 30;
   cfg->retention.interval_ms = 3600000;
+  cfg->analytics.interval_s = 0;
+  cfg->analytics.max_age_days = 30;
+  cfg->publish.compensation = ain_strdup("flag");
   cfg->lua.mem_limit_mb = 256;
   cfg->lua.cpu_budget = 200000000;
   cfg->lua.check_timeout_ms = 2000;
@@ -317,6 +325,7 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->publish.token.secret);
   free(cfg->publish.token.private_key);
   free(cfg->publish.token.public_key);
+  free(cfg->publish.compensation);
   free(cfg->cluster.openclaw.url);
   free(cfg->cluster.openclaw.token_secret);
   free(cfg->tracing.endpoint);
@@ -833,6 +842,14 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
     rc = ain_err_field(err, AIN_ECONFIG, "log_format",
                        "%s: 'log_format' must be json, pretty or auto, got '%s'", path,
                        cfg->log_format);
+    goto done;
+  }
+  if (strcmp(cfg->publish.compensation, "flag") != 0 &&
+      strcmp(cfg->publish.compensation, "unpublish_others") != 0 &&
+      strcmp(cfg->publish.compensation, "none") != 0) {
+    rc = ain_err_field(err, AIN_ECONFIG, "publish.compensation",
+                       "%s: 'publish.compensation' must be flag, unpublish_others or none, got "
+                       "'%s'", path, cfg->publish.compensation);
     goto done;
   }
   static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",

@@ -94,6 +94,11 @@ typedef struct {
     int64_t interval_ms;        /* how often the running engine purges (privacy/retention.h) */
   } retention;
   struct {
+    int64_t interval_s;   /* pull post metrics this often; 0 = never (publish/after.h) */
+    int64_t max_age_days; /* posts published within this many days are pulled */
+    double planner_weight; /* 0..1: how much the planner weighs what performed; 0 = off */
+  } analytics;
+  struct {
     int64_t mem_limit_mb;
     int64_t cpu_budget; /* VM instructions per step */
     int64_t check_timeout_ms; /* wall-clock limit of a policy's top level when it is checked */
@@ -175,6 +180,9 @@ typedef struct {
       int64_t ttl_s;     /* a token's life: 1 .. 300 s */
       int64_t grant_ttl_s; /* how long a pass/approval lets the engine re-mint an expired token */
     } token;
+    /* what a publish that failed past its retries does to the video's other posts when the
+     * policy publisher.compensate says nothing: "flag" | "unpublish_others" | "none" */
+    char *compensation;
   } publish;
   struct {
     /* ain.embed's provider (vec/vec.h, docs/vectors.md): "hashed-ngrams" (embedded, lexical) or

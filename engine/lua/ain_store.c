@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "lua/internal.h"
+#include "store/posts.h"
 #include "store/store.h"
 
 typedef struct {
@@ -79,6 +80,32 @@ static void push_trends(ain_lua_call_t *call, ain_store_req_t *r) {
   }
 }
 
+/* The "posts" array of a POSTS answer with its null members removed (a counter the platform does
+ * not report is absent in Lua, not ain.json.null). Caller frees; NULL when it is not JSON. */
+static char *posts_without_nulls(const char *answer) {
+  cJSON *o = cJSON_Parse(answer != NULL ? answer : "");
+  cJSON *posts = cJSON_DetachItemFromObjectCaseSensitive(o, "posts");
+  cJSON_Delete(o);
+  if (!cJSON_IsArray(posts)) {
+    cJSON_Delete(posts);
+    return NULL;
+  }
+  cJSON *p;
+  cJSON_ArrayForEach(p, posts) {
+    cJSON *m = p->child;
+    while (m != NULL) {
+      cJSON *next = m->next;
+      if (cJSON_IsNull(m)) {
+        cJSON_Delete(cJSON_DetachItemViaPointer(p, m));
+      }
+      m = next;
+    }
+  }
+  char *s = cJSON_PrintUnformatted(posts);
+  cJSON_Delete(posts);
+  return s;
+}
+
 /* Pushes the results of a finished KV request onto the coroutine; returns their count. */
 static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
   lua_State *co = call->co;
@@ -114,6 +141,21 @@ static int kv_results(ain_lua_call_t *call, ain_store_req_t *r) {
   case AIN_STORE_TRENDS_LIST:
     push_trends(call, r);
     return 1;
+  case AIN_STORE_POSTS: { /* post_metrics: the answer's "posts" array, nulls left out */
+    ain_lua_host_t *h = call->h;
+    char *posts = posts_without_nulls(r->u.posts.out);
+    int top = lua_gettop(h->L);
+    ain__lua_push_json_fn(h->L, h, "decode");
+    lua_pushstring(h->L, posts != NULL ? posts : "");
+    free(posts);
+    if (lua_pcall(h->L, 1, 1, 0) != 0 || !lua_istable(h->L, -1)) {
+      lua_settop(h->L, top);
+      return push_fail(co, AIN_ESTORE, "the store's post metrics are not JSON");
+    }
+    lua_xmove(h->L, co, 1);
+    lua_settop(h->L, top);
+    return 1;
+  }
   default:
     lua_pushboolean(co, 1);
     return 1;
@@ -397,10 +439,76 @@ static int l_trends(lua_State *L) {
   return kv_start(L, call, op);
 }
 
+/* An optional string field of the filter table at index 1 into a (1..256 bytes). */
+static void filter_str(lua_State *L, cJSON *a, const char *k) {
+  lua_getfield(L, 1, k);
+  if (!lua_isnil(L, -1)) {
+    size_t n = 0;
+    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    if (v == NULL || n == 0 || n > 256) {
+      cJSON_Delete(a);
+      lua_pushfstring(L, "%s must be a string of 1 to 256 bytes", k);
+      luaL_argerror(L, 1, lua_tostring(L, -1));
+    }
+    cJSON_AddStringToObject(a, k, v);
+  }
+  lua_pop(L, 1);
+}
+
+/* An optional integer field of the filter table in [min, max]. */
+static void filter_int(lua_State *L, cJSON *a, const char *k, double min, double max) {
+  lua_getfield(L, 1, k);
+  if (!lua_isnil(L, -1)) {
+    lua_Number v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
+    if (!(v >= min && v <= max) || v != (lua_Number)(int64_t)v) {
+      cJSON_Delete(a);
+      lua_pushfstring(L, "%s must be an integer from %d to %.0f", k, (int)min, max);
+      luaL_argerror(L, 1, lua_tostring(L, -1));
+    }
+    cJSON_AddNumberToObject(a, k, v);
+  }
+  lua_pop(L, 1);
+}
+
+/* ain.store.post_metrics([{persona =, topic =, channel =, since = ms, limit = 1..1000}])
+ * -> {{receipt_id, video_id, channel, post_id, persona_id, topic, published_at, fetched_at,
+ *      views, likes, comments, shares}, ...} | nil, err
+ * The latest pulled metrics of each post published since `since` (ms), newest first; a counter
+ * the platform does not report is absent. One store request (POSTS "metrics"), yielding. */
+static int l_post_metrics(lua_State *L) {
+  ain_lua_host_t *h = ain__lua_host_of(L);
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);
+    lua_newtable(L);
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ain_lua_call_t *call = ain__lua_call_for_yield(L, "ain.store.post_metrics"); /* may raise */
+  cJSON *a = cJSON_CreateObject();
+  filter_str(L, a, "persona");
+  filter_str(L, a, "topic");
+  filter_str(L, a, "channel");
+  filter_int(L, a, "since", 0, 9007199254740991.0);
+  filter_int(L, a, "limit", 1, 1000);
+  char *args = cJSON_PrintUnformatted(a);
+  cJSON_Delete(a);
+  if (args == NULL) {
+    return luaL_error(L, "ain.store: out of memory");
+  }
+  if (h->store == NULL) {
+    free(args);
+    return no_store(L);
+  }
+  kv_op_t *op = kv_new(L, call, NULL, args);
+  free(args);
+  ain_store_req_posts(&op->req, "metrics", op->value);
+  return kv_start(L, call, op);
+}
+
 void ain__lua_add_store(lua_State *L) {
   static const luaL_Reg fns[] = {{"get", l_get},           {"put", l_put},
                                  {"delete", l_delete},     {"persona", l_persona},
                                  {"personas", l_personas}, {"trends", l_trends},
+                                 {"post_metrics", l_post_metrics},
                                  {NULL, NULL}};
   lua_newtable(L);
   for (const luaL_Reg *f = fns; f->name; f++) {

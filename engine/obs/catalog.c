@@ -160,6 +160,19 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                                    "Publish steps parked by channel: quota (the bucket was "
                                    "empty) or rate_limited (the platform answered 429).",
                                    AIN_OBS_COUNTER, 2, {"channel", "reason"}, 0, {0}},
+    [AIN_M_POST_TAKEDOWNS] = {"ain_post_takedowns_total",
+                              "Posts taken down, by channel and method: api (the platform's "
+                              "delete call) or manual (no delete call: a takedown raised to the "
+                              "operator, listed by `ain takedowns`).",
+                              AIN_OBS_COUNTER, 2, {"channel", "method"}, 0, {0}},
+    [AIN_M_POST_METRICS_PULLS] = {"ain_post_metrics_pulls_total",
+                                  "Analytics pulls of one post's public metrics, by channel and "
+                                  "result: pulled, unsupported (the kind reports none), failed.",
+                                  AIN_OBS_COUNTER, 2, {"channel", "result"}, 0, {0}},
+    [AIN_M_PUBLISH_COMPENSATIONS] = {"ain_publish_compensations_total",
+                                     "Compensations run for a publish that failed past its "
+                                     "retries, by action: flag, unpublish_others, none, failed.",
+                                     AIN_OBS_COUNTER, 1, {"action"}, 0, {0}},
 };
 
 const ain_obs_def_t *ain_obs_def(ain_obs_metric_t m) {

@@ -68,6 +68,9 @@ typedef enum {
   AIN_M_PUBLISH_TOKENS,      /* ain_publish_tokens_total{channel,result} */
   AIN_M_PUBLISH_QUOTA_LEFT,  /* ain_publish_quota_remaining_units{channel} */
   AIN_M_PUBLISH_QUOTA_PARKS, /* ain_publish_quota_parks_total{channel,reason} */
+  AIN_M_POST_TAKEDOWNS,      /* ain_post_takedowns_total{channel,method} */
+  AIN_M_POST_METRICS_PULLS,  /* ain_post_metrics_pulls_total{channel,result} */
+  AIN_M_PUBLISH_COMPENSATIONS, /* ain_publish_compensations_total{action} */
   AIN_M_COUNT
 } ain_obs_metric_t;
 

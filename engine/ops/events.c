@@ -108,8 +108,12 @@ int ain_ops_event_of_audit(const ain_audit_t *a, ain_ops_event_t *ev) {
     add_str(o, "to", to);
     add_str(o, "actor", a->actor);
     cJSON_AddNumberToObject(o, "state_version", (double)a->state_version);
-  } else if (strncmp(to, "review:", 7) == 0 || strcmp(to, "video:published") == 0) {
-    /* a video entering review, a decision, a publish receipt; the video id is in detail */
+  } else if (strncmp(to, "review:", 7) == 0 || strcmp(to, "video:published") == 0 ||
+             strncmp(to, "post:", 5) == 0 || strcmp(to, "video:unpublished") == 0 ||
+             strcmp(to, "video:flagged") == 0) {
+    /* a video entering review, a decision, a publish receipt, a post taken down or a manual
+     * takedown raised (post:takedown_required), a video flagged by compensation; the video id
+     * is in detail */
     ev->type = AIN_OPS_EV_REVIEW;
     cJSON *d = a->detail ? cJSON_Parse(a->detail) : NULL;
     cJSON *vid = cJSON_GetObjectItemCaseSensitive(d, "video_id");

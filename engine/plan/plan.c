@@ -376,6 +376,9 @@ static void on_pairs(ain_store_req_t *req) {
   cJSON_AddNumberToObject(pc, "dedup_window_hours", (double)p->o.cfg->vectors.dedup_window_hours);
   cJSON_AddNumberToObject(pc, "persona_min_similarity",
                           p->o.cfg->vectors.persona_min_similarity);
+  /* how much what performed weighs (analytics.planner_weight, 0 = off; docs/publishing-after.md) */
+  cJSON_AddNumberToObject(pc, "performance_weight", p->o.cfg->analytics.planner_weight);
+  cJSON_AddNumberToObject(pc, "performance_days", (double)p->o.cfg->analytics.max_age_days);
   cJSON *done = cJSON_AddArrayToObject(ctx, "already_planned");
   for (size_t i = 0; i < req->u.planned_list.npairs; i++) {
     cJSON_AddItemToArray(done, cJSON_CreateString(req->u.planned_list.pairs[i]));

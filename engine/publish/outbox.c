@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "publish/after.h"
 #include "publish/kinds.h"
 
 typedef struct {
@@ -202,6 +203,10 @@ static int outbox_publish(ain_channel_t *ch, const ain_publish_req_t *req,
   return rc;
 }
 
+static int outbox_unpublish(ain_channel_t *ch, const char *post_id, ain_err_t *err) {
+  return ain_publish_outbox_unpublish(((outbox_t *)ch->impl)->dir, post_id, err);
+}
+
 static int outbox_check(const char *name, const cJSON *opts, ain_err_t *err) {
   static const char *const keys[] = {"dir", NULL};
   int rc = ain_channel_check_keys(name, opts, keys, err);
@@ -237,7 +242,7 @@ const ain_channel_kind_t ain_channel_outbox = {
     .check = outbox_check,
     .open = outbox_open,
     .publish = outbox_publish,
-    .unpublish = NULL, /* an operator removes the folder: the caller records a manual takedown */
+    .unpublish = outbox_unpublish, /* the published folder, atomically (outbox_unpublish.c) */
     .metrics = NULL,
     .close = outbox_close,
 };

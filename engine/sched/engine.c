@@ -18,6 +18,7 @@
 #include "privacy/retention.h"
 #include "sched/tiering.h"
 #include "publish/token.h"
+#include "publish/after.h"
 #include "lua/registry.h"
 #include "obs/obs.h"
 #include "sched/internal.h"
@@ -46,6 +47,7 @@ static void begin_stop(ain_engine_t *e) {
   e->retention = NULL;
   ain_tiering_stop(e->tiering); /* likewise, after a page in flight */
   e->tiering = NULL;
+  ain_analytics_request_stop(e->analytics); /* joined after the loop: never blocks it */
   uv_timer_stop(&e->reap_timer);
   uv_timer_stop(&e->idle_timer);
   for (int i = 0; i < e->nshards; i++) {
@@ -200,6 +202,19 @@ static void start_retention(ain_engine_t *e) {
   ain_err_clear(&err);
   if (ain_retention_start(&e->loop, e->store, &ro, &e->retention, &err) != 0) {
     ain_log_error("retention not started: %s", err.msg);
+  }
+}
+
+/* analytics.interval_s > 0: the post metrics pull, on a thread of its own (publish/after.h). */
+static void start_analytics(ain_engine_t *e) {
+  char actor[200];
+  snprintf(actor, sizeof actor, "%s/analytics", e->node_id);
+  ain_store_config_t scfg;
+  ain_engine_store_config(e->cfg, &scfg);
+  ain_err_t err;
+  ain_err_clear(&err);
+  if (ain_analytics_start(e->cfg, &scfg, actor, &e->analytics, &err) != 0) {
+    ain_log_error("analytics not started: %s", err.msg);
   }
 }
 
@@ -397,6 +412,7 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
       ain_log_error("tiering not started: %s", err->msg);
       ain_err_clear(err);
     }
+    start_analytics(e);
     if (opts->on_state != NULL) {
       opts->on_state(opts->state_data, AIN_ENGINE_RUNNING);
     }
@@ -463,6 +479,8 @@ int ain_engine_run(const ain_config_t *cfg, const ain_run_opts_t *opts, ain_run_
   if (opts->progress) {
     print_progress(e, 1);
   }
+  ain_analytics_stop(e->analytics); /* a pull in progress finishes its current post */
+  e->analytics = NULL;
   ain__watchdog_stop(e); /* it reads the shards; it kept the stop deadline until here */
   /* Every span producer (shards, planner) has stopped: flush for at most
    * tracing.shutdown_timeout_ms, after the watchdog, so its stop deadline (grace_ms + 1 s) never

@@ -75,6 +75,7 @@ struct ain_engine {
   struct ain_privacy *privacy; /* the PII key for ingest (planner, ain.emit), privacy/privacy.h */
   struct ain_retention *retention; /* purges old finished DAGs (privacy/retention.h) */
   struct ain_tiering *tiering;     /* old objects to a cheaper S3 class (sched/tiering.h) */
+  struct ain_analytics *analytics; /* pulls post metrics on its own thread (publish/after.h) */
   ain_store_req_t reap_req, stats_req;
   int reap_inflight, stats_inflight;
   ain_shard_t *shards;
@@ -123,6 +124,9 @@ void ain__step_free(ain_step_t *step);
  * afterwards or "fenced", "commit_failed", "abandoned"; error is the failure (span status ERROR)
  * or NULL. */
 void ain__step_span_end(ain_step_t *step, const char *outcome, const char *error);
+/* compensate.c: a publish task of step was dead-lettered (committed): runs the compensation
+ * policy for the video's other posts (on the shard's loop; the action on the thread pool). */
+void ain__publish_compensate(ain_shard_t *sh, ain_step_t *step);
 /* expand.c: the built-in that expands a generate_video task into its DAG. */
 extern const ain_builtin_t ain__builtin_expand;
 /* builtins_review.c / builtins_publish.c: the review gate and the publish step. */

@@ -101,6 +101,10 @@ static void on_finish_done(ain_store_req_t *req) {
     ain_finish_item_t *it = &sh->items[i];
     int st = req->status != 0 ? req->status : it->status;
     count_outcome(step, it, st);
+    if (st == 0 && it->new_status == AIN_TASK_DEAD && step->task.handler != NULL &&
+        strcmp(step->task.handler, "publish") == 0) {
+      ain__publish_compensate(sh, step); /* compensate.c: the video's other posts */
+    }
     if (st == AIN_ECONFLICT) {
       ain__step_span_end(step, "fenced", "ELEASE: the result was not applied: the lease was "
                                          "taken over or the task was cancelled");

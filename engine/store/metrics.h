@@ -46,6 +46,7 @@ typedef struct ain_store_metrics {
   size_t ndepth;
   int64_t review_backlog;
   int64_t review_oldest_at; /* ms; 0 when the backlog is empty */
+  int64_t takedowns_pending; /* manual takedowns raised to the operator (store/posts.h) */
   ain_store_beat_t *nodes;  /* alive nodes, and dead ones that beat within the last hour */
   size_t nnodes;
   int paused;         /* publishers.paused = true */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/nodes.h"
+#include "store/posts.h"
 #include "store/source.h"
 #include "store/session.h"
 #include "store/grants.h"
@@ -95,6 +96,7 @@ static const char *const op_names[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_TIER_LIST] = "tier_list",     [AIN_STORE_TIER_MARK] = "tier_mark",
     [AIN_STORE_PUBLISH_SESSION] = "publish_session",
     [AIN_STORE_GRANTS] = "grants",
+    [AIN_STORE_POSTS] = "posts",
 };
 
 const char *ain_store_op_name(ain_store_op_t op) {
@@ -312,6 +314,8 @@ static int check_req(const ain_store_req_t *req, ain_err_t *err) {
     return ain__store_source_check(req, err);
   case AIN_STORE_PUBLISH_SESSION:
     return ain__store_session_check(req, err);
+  case AIN_STORE_POSTS:
+    return ain__store_posts_check(req, err);
   case AIN_STORE_KV_GET:
   case AIN_STORE_KV_PUT:
   case AIN_STORE_KV_DELETE:
@@ -615,6 +619,10 @@ void ain_store_req_cleanup(ain_store_req_t *req) {
     break;
   case AIN_STORE_GRANTS:
     ain_store_grants_cleanup(req->u.grants);
+    break;
+  case AIN_STORE_POSTS:
+    free(req->u.posts.out);
+    req->u.posts.out = NULL;
     break;
   case AIN_STORE_VIDEO_JUDGED:
   case AIN_STORE_REVIEW_LIST:

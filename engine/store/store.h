@@ -311,6 +311,7 @@ typedef enum {
   AIN_STORE_TIER_MARK,    /* record objects the sweep moved to a storage class */
   AIN_STORE_PUBLISH_SESSION, /* a publish's upload state by key (store/session.c, <be>/session.c) */
   AIN_STORE_GRANTS,       /* publish grants and quota buckets (store/grants.h, <be>/grants.c) */
+  AIN_STORE_POSTS,        /* after publishing: takedowns, flags, post metrics (store/posts.h) */
   AIN_STORE_OP_COUNT
 } ain_store_op_t;
 
@@ -632,6 +633,11 @@ struct ain_store_req {
       ain_source_state_t *rows;     /* SOURCE_LIST out: by name, owned by the request */
       size_t nrows;
     } source;
+    struct {
+      const char *action; /* in: one of store/posts.h's actions */
+      const char *args;   /* in: JSON object text, borrowed */
+      char *out;          /* out: JSON object text, owned by the request */
+    } posts;
   } u;
   void *backend_priv; /* backend bookkeeping */
   ain_store_req_t *next_; /* backend queues */

@@ -259,7 +259,7 @@ end
 -- the config's vectors.* values (docs/vectors.md says why 0.45).
 local DEFAULTS = { min_topic_score = 2, half_life_hours = 24, score_weight = 0.6,
   dedup_threshold = 0, dedup_window_hours = 72, persona_min_similarity = 0,
-  dedup_kind = "trend" }
+  dedup_kind = "trend", performance_weight = 0, performance_days = 30 }
 
 local function setting(ctx, name)
   local cfg = type(ctx.config) == "table" and ctx.config or {}
@@ -404,6 +404,79 @@ local function persona_similarities(cands, personas, ctx)
   return sims
 end
 
+-- What performed ------------------------------------------------------------------------------
+
+-- A post's engagement: views plus interactions, which say more than a view (a counter the
+-- platform does not report counts 0).
+local function engagement(row)
+  local function n(k) return type(row[k]) == "number" and row[k] >= 0 and row[k] or 0 end
+  return n("views") + 5 * (n("likes") + n("comments")) + 10 * n("shares")
+end
+
+local function clamp(x, lo, hi) return math.max(lo, math.min(hi, x)) end
+
+-- From the latest metrics of recent posts (ain.store.post_metrics rows): for each persona and
+-- each word of the posts' topics (trend keys), its mean engagement over the mean of all posts,
+-- kept within [0.5, 2] so one viral post cannot swamp the plan. nil when nothing was measured.
+function M.performance_weights(rows)
+  local all, n = 0, 0
+  local by_p, by_w = {}, {}
+  local function add(t, k, e)
+    local s = t[k] or { sum = 0, n = 0 }
+    s.sum, s.n = s.sum + e, s.n + 1
+    t[k] = s
+  end
+  for _, r in ipairs(type(rows) == "table" and rows or {}) do
+    if type(r) == "table" then
+      local e = engagement(r)
+      all, n = all + e, n + 1
+      if type(r.persona_id) == "string" then add(by_p, r.persona_id, e) end
+      if type(r.topic) == "string" then
+        local seen = {}
+        for w in r.topic:gmatch("%S+") do
+          if #w >= 3 and not seen[w] then seen[w] = true; add(by_w, w, e) end
+        end
+      end
+    end
+  end
+  if n == 0 or all <= 0 then return nil end
+  local mean = all / n
+  local out = { persona = {}, word = {} }
+  for k, s in pairs(by_p) do out.persona[k] = clamp(s.sum / s.n / mean, 0.5, 2) end
+  for k, s in pairs(by_w) do out.word[k] = clamp(s.sum / s.n / mean, 0.5, 2) end
+  return out
+end
+
+-- The factor for planning trend key `key` for persona_id: the persona's factor times the mean
+-- factor of the key's measured words (1 for what was never measured), within [0.5, 2].
+function M.performance_factor(weights, persona_id, key)
+  if not weights then return 1 end
+  local f = weights.persona[persona_id] or 1
+  local sum, n = 0, 0
+  for w in tostring(key):gmatch("%S+") do
+    if weights.word[w] then sum, n = sum + weights.word[w], n + 1 end
+  end
+  if n > 0 then f = f * sum / n end
+  return clamp(f, 0.5, 2)
+end
+
+-- ctx.post_metrics (rows, e.g. from a test) or ain.store.post_metrics for the last
+-- performance_days; nil (and a warning) when the store cannot answer.
+local function performance(ctx, now)
+  local w = setting(ctx, "performance_weight")
+  if type(w) ~= "number" or w <= 0 then return nil, 0 end
+  local rows = ctx.post_metrics
+  if rows == nil and type(ain) == "table" and type(ain.store) == "table"
+      and ain.store.post_metrics then
+    local since = now and math.floor((now - setting(ctx, "performance_days") * 86400) * 1000)
+    local err
+    rows, err = ain.store.post_metrics({ since = since and math.max(0, since) or nil })
+    if not rows then warn("planner: post metrics unavailable, planning without them",
+      { error = err }) end
+  end
+  return M.performance_weights(rows), math.min(1, w)
+end
+
 function M.plan(trends, ctx)
   if type(trends) ~= "table" then return nil, "EINVAL: trends must be an array" end
   ctx = ctx or {}
@@ -451,6 +524,7 @@ function M.plan(trends, ctx)
 
   -- Pass 2: near duplicates (embeddings), then persona matching.
   local dups, vecs = near_duplicates(cands, ctx, now)
+  local perf, perf_w = performance(ctx, now)
   local sims = persona_similarities(cands, personas, ctx)
   local new_rows, new_items = {}, {}
   for ci, c in ipairs(cands) do
@@ -466,10 +540,15 @@ function M.plan(trends, ctx)
       elseif planned[p.id .. "|" .. key] then
         skip(rec, i, "already planned for " .. p.id, key)
       else
+        local prio = priority(rec, now, ctx)
+        if perf then -- blend in what performed: weight 1 multiplies by the factor itself
+          local f = M.performance_factor(perf, p.id, key)
+          prio = clamp(math.floor(prio * (1 - perf_w + perf_w * f) + 0.5), 0, 100)
+        end
         tasks[#tasks + 1] = {
           type = "generate_video",
           persona_id = p.id,
-          priority = priority(rec, now, ctx),
+          priority = prio,
           payload = { trend_key = key, title = rec.title, summary = c.summary, tags = c.tags,
             source = opt(rec.source), trend_id = opt(rec.id), topic_score = score,
             matched = matched, persona_similarity = sim },

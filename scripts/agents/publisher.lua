@@ -2,6 +2,9 @@
 -- to the channel (outbox directory, ...) and records the receipt under the idempotency key.
 -- Provides: publish(payload, ctx) -> {channel, idempotency_key, video_id, files, sidecar}
 --           or {skipped = true, reason} when the judge did not pass the video.
+--           compensate(payload, ctx) -> {action, video_id, channel, reason}: what to do with the
+--           video's other posts when its publish on one channel failed past its retries
+--           (engine/sched/compensate.c calls it; docs/publishing-after.md).
 -- Relies on: ain.sha256. Reads ctx.deps.judge, ctx.deps.render, ctx.deps.script, ctx.persona,
 -- and ctx.review = {approved = true, by = "..."} when a human approved a video sent to review.
 
@@ -47,6 +50,17 @@ local function contains(list, v)
   return false
 end
 
+-- The video a publish step is about: the render's id, else the payload's, the judge's, the DAG's.
+local function video_id_of(payload, ctx)
+  local deps = type(ctx) == "table" and type(ctx.deps) == "table" and ctx.deps or {}
+  local render = type(deps.render) == "table" and deps.render or {}
+  local judge = type(deps.judge) == "table" and deps.judge or {}
+  local id = render.video_id or payload.video_id or judge.video_id
+    or (type(ctx) == "table" and ctx.dag_id)
+  if type(id) ~= "string" or id == "" then return nil end
+  return id
+end
+
 function M.publish(payload, ctx)
   payload = type(payload) == "table" and payload or {}
   local deps = type(ctx) == "table" and type(ctx.deps) == "table" and ctx.deps or {}
@@ -71,8 +85,8 @@ function M.publish(payload, ctx)
 
   local render = type(deps.render) == "table" and deps.render or {}
   local script = type(deps.script) == "table" and deps.script or {}
-  local video_id = render.video_id or payload.video_id or judge.video_id or ctx.dag_id
-  if type(video_id) ~= "string" or video_id == "" then return nil, "EINVAL: no video_id" end
+  local video_id = video_id_of(payload, ctx)
+  if not video_id then return nil, "EINVAL: no video_id" end
   local files = collect_files(render, video_id)
   if #files == 0 or files[1].role ~= "video" then
     return nil, "EINVAL: render result has no video artifact"
@@ -98,6 +112,37 @@ function M.publish(payload, ctx)
       privacy_level = payload.privacy_level or persona.privacy_level,     -- tiktok
     },
   }
+end
+
+-- Compensation -------------------------------------------------------------------------------
+
+local ACTIONS = { flag = true, unpublish_others = true, none = true }
+
+-- The publish of payload.channel failed past its retries (ctx.failure = {error, step}). The
+-- action: the persona's own `compensation` when it sets one (a persona whose posts only make
+-- sense together, say a series, takes the others down), else the config's publish.compensation
+-- (ctx.config.compensation, default "flag": keep the other posts and flag the video for a
+-- person to look at).
+function M.compensate(payload, ctx)
+  payload = type(payload) == "table" and payload or {}
+  ctx = type(ctx) == "table" and ctx or {}
+  local video_id = video_id_of(payload, ctx)
+  if not video_id then return nil, "EINVAL: no video_id" end
+  local ok, persona = pcall(persona_of, ctx)
+  persona = ok and type(persona) == "table" and persona or {}
+  local channels = type(persona.channels) == "table" and persona.channels or {}
+  local channel = payload.channel or channels[1]
+  local cfg = type(ctx.config) == "table" and ctx.config or {}
+  local action = persona.compensation or cfg.compensation or "flag"
+  if not ACTIONS[action] then
+    return nil, "EINVAL: compensation '" .. tostring(action)
+      .. "' is not flag, unpublish_others or none"
+  end
+  local failure = type(ctx.failure) == "table" and ctx.failure or {}
+  local err = type(failure.error) == "string" and failure.error ~= "" and failure.error
+    or "failed past its retries"
+  return { action = action, video_id = video_id, channel = channel,
+    reason = "publish to " .. tostring(channel) .. " failed: " .. err }
 end
 
 return M

@@ -145,6 +145,18 @@ assert_eq "$(rec media_noauth - GET /v1/videos/vid-a/media)" 401 "media without 
 assert_eq "$(rec thumb_ticket - GET "$turl")" 200 "thumbnail with its ticket"
 assert_eq "$(rec thumb_head "$V" HEAD /v1/videos/vid-a/thumbnail)" 200 "HEAD thumbnail"
 
+# takedowns: refusals, then vid-a's post goes down (the outbox) and a second takedown is "already"
+assert_eq "$(REQ=$(req '{}') BAD_BODY=true rec unpublish_noreason "$O" POST /v1/videos/vid-a/unpublish)" 400 "an unpublish without a reason"
+assert_eq "$(REQ=$(req '{"reason":"x","channel":"tiktok"}') rec unpublish_channel "$O" POST /v1/videos/vid-a/unpublish)" 404 "a channel vid-a is not on"
+assert_eq "$(REQ=$(req '{"reason":"x"}') rec unpublish_missing "$O" POST /v1/videos/vid-zzz/unpublish)" 404 "unpublish an unknown video"
+assert_eq "$(REQ=$(req '{"reason":"x"}') rec unpublish_never "$O" POST /v1/videos/vid-b/unpublish)" 409 "a video never published"
+assert_eq "$(REQ=$(req '{"reason":"x"}') rec unpublish_viewer "$V" POST /v1/videos/vid-a/unpublish)" 403 "a viewer unpublishing"
+assert_eq "$(REQ=$(req '{"reason":"rights claim"}') rec unpublish "$O" POST /v1/videos/vid-a/unpublish)" 200 "unpublish"
+assert_eq "$(REQ=$(req '{"reason":"rights claim","channel":"outbox"}') rec unpublish_again "$O" POST /v1/videos/vid-a/unpublish)" 200 "unpublish twice"
+assert_eq "$(rec takedowns "$V" GET '/v1/takedowns?all=true&limit=10')" 200 "takedowns"
+assert_eq "$(rec takedowns_pending "$V" GET /v1/takedowns)" 200 "pending takedowns"
+assert_eq "$(rec takedowns_bad "$V" GET '/v1/takedowns?all=2')" 400 "a bad all"
+
 # publishers, nodes, stats, scripts and pins
 assert_eq "$(rec publishers "$V" GET /v1/publishers)" 200 "publishers"
 assert_eq "$(REQ=$(req '{"action":"pause"}') rec pause "$O" POST /v1/publishers)" 200 "pause"

@@ -7,7 +7,7 @@ set -euo pipefail
 src=${AIN_SOURCE_DIR:?AIN_SOURCE_DIR not set}
 build=${AIN_BUILD_DIR:?AIN_BUILD_DIR not set}
 server="$src/tools/pg-test-server.sh"
-for bin in test_store test_store_pg test_store_audit test_store_media test_store_nodes test_store_kv test_store_review test_store_scripts test_store_wedge test_store_purge test_store_metrics test_store_sources test_store_tier test_store_grants test_store_snapshot test_registry test_ops test_vec; do
+for bin in test_store test_store_pg test_store_audit test_store_media test_store_nodes test_store_kv test_store_review test_store_scripts test_store_wedge test_store_purge test_store_metrics test_store_sources test_store_tier test_store_grants test_store_posts test_store_snapshot test_registry test_ops test_vec; do
   [ -x "$build/$bin" ] || { echo "missing $build/$bin (build first)" >&2; exit 1; }
 done
 
@@ -39,6 +39,7 @@ status=0
 "$build/test_store_sources" || status=1
 "$build/test_store_tier" || status=1 # TIER_LIST / TIER_MARK (migration 018)
 "$build/test_store_grants" || status=1
+"$build/test_store_posts" || status=1
 "$build/test_store_snapshot" || status=1
 "$build/test_registry" || status=1
 "$build/test_ops" || status=1

@@ -287,3 +287,46 @@ describe("planner.run with the trend sources' records (payload.feeds)", function
     end
   end)
 end)
+
+describe("planner: what performed (analytics.planner_weight)", function()
+  local rows = {
+    { persona_id = "a", topic = "rust compiler release", views = 9000, likes = 300, shares = 50 },
+    { persona_id = "a", topic = "rust async book", views = 7000, likes = 200 },
+    { persona_id = "b", topic = "sourdough starter", views = 100, likes = 2, comments = 1 },
+    { persona_id = "b", topic = "sourdough crumb", views = 80 },
+  }
+  it("weights personas and topic words by mean engagement, within [0.5, 2]", function()
+    local w = planner.performance_weights(rows)
+    assert.is_true(w.persona.a > 1 and w.persona.a <= 2)
+    assert.are.equal(0.5, w.persona.b)
+    assert.is_true(w.word.rust > 1)
+    assert.are.equal(0.5, w.word.sourdough)
+    assert.is_nil(w.word.of) -- short words are not topics
+    assert.is_nil(planner.performance_weights({}))
+    assert.is_nil(planner.performance_weights({ { views = 0 } }))
+  end)
+  it("gives 1 to what was never measured", function()
+    local w = planner.performance_weights(rows)
+    assert.are.equal(1, planner.performance_factor(nil, "a", "rust"))
+    assert.are.equal(1, planner.performance_factor(w, "c", "quantum chips"))
+    assert.is_true(planner.performance_factor(w, "a", "rust news") > 1)
+    assert.are.equal(0.5, planner.performance_factor(w, "b", "sourdough loaf"))
+  end)
+  it("raises what performed and lowers what did not, only when switched on", function()
+    local pa = { id = "a", topics = { rust = 3, bread = 3 } }
+    local pb = { id = "b", topics = { bread = 3, sourdough = 3 } }
+    local trends = { { title = "Rust 2.0 ships", score = 50 }, { title = "Sourdough bread tips", score = 50 } }
+    local off = planner.plan(trends, { personas = { pa, pb }, post_metrics = rows })
+    local on = planner.plan(trends, { personas = { pa, pb }, post_metrics = rows,
+      config = { performance_weight = 1 } })
+    local function prio(res, key)
+      for _, t in ipairs(res.tasks) do
+        if t.payload.trend_key == key then return t.priority, t.persona_id end
+      end
+    end
+    assert.are.equal(prio(off, "rust 2 0 ships"), prio(off, "sourdough bread tips"))
+    assert.is_true(prio(on, "rust 2 0 ships") > prio(off, "rust 2 0 ships"))
+    assert.is_true(prio(on, "sourdough bread tips") < prio(off, "sourdough bread tips"))
+    assert.is_true(prio(on, "rust 2 0 ships") <= 100)
+  end)
+end)

@@ -86,3 +86,43 @@ describe("publisher.publish", function()
     assert.is_nil(r)
   end)
 end)
+
+describe("publisher.compensate", function()
+  local function failed(extra, config)
+    local c = ctx("pass", extra)
+    c.failure = { error = "EHTTP: 500 from the platform", step = "publish_tiktok" }
+    c.config = config
+    return c
+  end
+  it("keeps the other posts and flags the video by default", function()
+    local r = assert(publisher.compensate({ channel = "tiktok" }, failed()))
+    assert.are.same({ action = "flag", video_id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+      channel = "tiktok", reason = "publish to tiktok failed: EHTTP: 500 from the platform" }, r)
+  end)
+  it("follows the config's publish.compensation", function()
+    local r = assert(publisher.compensate({ channel = "tiktok" },
+      failed(nil, { compensation = "unpublish_others" })))
+    assert.are.equal("unpublish_others", r.action)
+  end)
+  it("lets a persona override the config", function()
+    local p = H.persona("chef_marco")
+    p.compensation = "unpublish_others"
+    local r = assert(publisher.compensate({ channel = "tiktok" },
+      failed({ persona = p }, { compensation = "none" })))
+    assert.are.equal("unpublish_others", r.action)
+  end)
+  it("names the persona's first channel when the payload has none, and a plain reason",
+    function()
+    local c = failed(); c.failure = nil
+    local r = assert(publisher.compensate({}, c))
+    assert.are.equal("outbox", r.channel)
+    assert.are.equal("publish to outbox failed: failed past its retries", r.reason)
+  end)
+  it("refuses an unknown action and a context without a video", function()
+    local r, err = publisher.compensate({}, failed(nil, { compensation = "delete_everything" }))
+    assert.is_nil(r); assert.matches("^EINVAL: compensation 'delete_everything'", err)
+    local c = failed(); c.deps.render.video_id = nil; c.dag_id = nil
+    r, err = publisher.compensate({}, c)
+    assert.is_nil(r); assert.matches("^EINVAL: no video_id", err)
+  end)
+end)

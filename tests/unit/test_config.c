@@ -281,6 +281,45 @@ TEST(llm_keys) {
   }
 }
 
+/* publish.compensation and analytics (docs/publishing-after.md): defaults, loaded when set, bad
+ * values refused naming the key. */
+TEST(post_after_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ain_config_defaults(&cfg);
+  ASSERT_STR_EQ(cfg.publish.compensation, "flag");
+  ASSERT_EQ(cfg.analytics.interval_s, 0); /* no pull unless asked */
+  ASSERT_EQ(cfg.analytics.max_age_days, 30);
+  ASSERT_TRUE(cfg.analytics.planner_weight == 0);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("pa1.lua",
+                 "publish = { compensation = 'unpublish_others' }\n"
+                 "analytics = { interval_s = 3600, max_age_days = 7, planner_weight = 0.25 }\n",
+                 &cfg, &err));
+  ASSERT_STR_EQ(cfg.publish.compensation, "unpublish_others");
+  ASSERT_EQ(cfg.analytics.interval_s, 3600);
+  ASSERT_EQ(cfg.analytics.max_age_days, 7);
+  ASSERT_TRUE(cfg.analytics.planner_weight == 0.25);
+  ain_config_free(&cfg);
+  static const struct {
+    const char *text, *field, *msg;
+  } bad[] = {
+      {"publish = { compensation = 'delete' }", "publish.compensation",
+       "must be flag, unpublish_others or none"},
+      {"publish = { compensation = 1 }", "publish.compensation", ""},
+      {"analytics = { interval_s = -1 }", "analytics.interval_s", ""},
+      {"analytics = { max_age_days = 0 }", "analytics.max_age_days", ""},
+      {"analytics = { planner_weight = 2 }", "analytics.planner_weight", ""},
+      {"analytics = { every = 5 }", "analytics.every", "unknown key 'analytics.every'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ASSERT_EQ(load("pab.lua", bad[i].text, &cfg, &err), AIN_ECONFIG);
+    ASSERT_STR_CONTAINS(err.msg, bad[i].msg);
+    ASSERT_STR_EQ(err.field, bad[i].field);
+    ain_config_free(&cfg);
+  }
+}
+
 /* cluster.openclaw: off by default, loaded when set, bad values refused naming the key. */
 TEST(tracing_keys) {
   ain_config_t cfg;
@@ -581,5 +620,5 @@ TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_fil
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
           TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers),
-          TEST_ENTRY(llm_keys), TEST_ENTRY(openclaw_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(tracing_keys), TEST_ENTRY(watchdog_keys),
+          TEST_ENTRY(llm_keys), TEST_ENTRY(openclaw_keys), TEST_ENTRY(retention_keys), TEST_ENTRY(post_after_keys), TEST_ENTRY(tracing_keys), TEST_ENTRY(watchdog_keys),
           TEST_ENTRY(example_file_loads))

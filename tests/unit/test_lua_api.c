@@ -12,6 +12,7 @@
 
 #include "core/util.h"
 #include "harness.h"
+#include "store/posts.h"
 #include "lua/host.h"
 #include "obs/obs.h"
 #include "sched/step.h"
@@ -881,6 +882,52 @@ TEST(store_trends) {
   env_done(&e);
 }
 
+/* ain.store.post_metrics: a video with a receipt and one pull of its metrics (likes not
+ * reported), read back through the policy; bad filters raise; no store is ESTORE. */
+TEST(store_post_metrics) {
+  env_t e;
+  env_init(&e, 1, 0);
+  ain_video_review_t v = {.video_id = "vid-pm", .persona_id = "alpha", .decision = "pass",
+                          .confidence = 0.9, .checks = "[]", .report = "{}"};
+  ain_store_req_t r;
+  ain_store_req_video_judged(&r, &v);
+  ASSERT_OK(ain_store_wait(e.store, &r));
+  ain_store_req_cleanup(&r);
+  ain_receipt_t rc = {.video_id = "vid-pm", .channel = "youtube", .idempotency_key = "pm-key-1234",
+                      .location = "yt:abc"};
+  ain_store_req_receipt_put(&r, &rc, 0);
+  ASSERT_OK(ain_store_wait(e.store, &r));
+  char args[256];
+  snprintf(args, sizeof args,
+           "{\"rows\":[{\"receipt_id\":%lld,\"channel\":\"youtube\",\"post_id\":\"abc\","
+           "\"views\":321,\"likes\":null}]}",
+           (long long)r.u.receipt_put.receipt.id);
+  ain_store_req_cleanup(&r);
+  ain_store_req_posts(&r, "metrics_put", args);
+  ASSERT_OK(ain_store_wait(e.store, &r));
+  ain_store_req_cleanup(&r);
+  outcome_t o = {0};
+  run(&e, "api", "post_metrics", "{\"persona\":\"alpha\"}", &o);
+  ASSERT_EQ(o.status, 0);
+  ASSERT_EQ(num_at(o.result, "n", NULL), 1);
+  ASSERT_EQ(cJSON_GetArrayItem(cJSON_GetObjectItem(o.result, "views"), 0)->valuedouble, 321);
+  ASSERT_STR_EQ(cJSON_GetArrayItem(cJSON_GetObjectItem(o.result, "likes"), 0)->valuestring,
+                "absent");
+  outcome_free(&o);
+  run(&e, "api", "post_metrics", "{\"persona\":\"beta\"}", &o);
+  ASSERT_EQ(num_at(o.result, "n", NULL), 0);
+  outcome_free(&o);
+  expect_raise(&e, "pm_persona", "persona must be a string");
+  expect_raise(&e, "pm_limit", "limit must be an integer from 1 to 1000");
+  expect_raise(&e, "pm_arg", "bad argument #1 to 'post_metrics'");
+  env_done(&e);
+  env_init(&e, 0, 0);
+  run(&e, "api", "post_metrics", NULL, &o);
+  ASSERT_STR_EQ(str_at(o.result, "code", NULL), "ESTORE");
+  outcome_free(&o);
+  env_done(&e);
+}
+
 /* ---- emit ----------------------------------------------------------------------------------- */
 
 TEST(emit_enqueues_a_valid_task) {
@@ -1136,6 +1183,7 @@ TEST_MAIN(TEST_ENTRY(hmac_sha256), TEST_ENTRY(secret_providers), TEST_ENTRY(http
           TEST_ENTRY(http_idle_connection_does_not_hold_the_loop),
           TEST_ENTRY(store_kv), TEST_ENTRY(store_misuse_raises),
           TEST_ENTRY(store_without_store_handle), TEST_ENTRY(store_personas), TEST_ENTRY(store_trends),
+          TEST_ENTRY(store_post_metrics),
           TEST_ENTRY(emit_enqueues_a_valid_task), TEST_ENTRY(emit_into_outbox), TEST_ENTRY(emit_scrubs_pii),
           TEST_ENTRY(emit_misuse_raises),
           TEST_ENTRY(emit_persona_from_published_versions), TEST_ENTRY(emit_store_failure_names_emit),

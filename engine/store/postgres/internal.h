@@ -85,6 +85,7 @@ typedef enum {
   AIN__PG_BUCKET_NEW,
   AIN__PG_BUCKET_IF,
   AIN__PG_BUCKET_LIST,
+  AIN__PG_POSTS, /* posts.c: ain_posts_op() of sql/postgres/025_post_after.sql */
   AIN__PG_STMT_COUNT
 } ain__pg_stmt_t;
 
@@ -357,6 +358,11 @@ int ain__pg_parse_grants(ain_store_req_t *req, ain__pg_plan_t *plan);
 #define AIN__PG_BUCKET_LIST_DEF                                                                    \
   {"ain_bucket_list",                                                                              \
    "SELECT " AIN__PG_BUCKET_COLS " FROM quota_buckets ORDER BY account COLLATE \"C\"", 0}
+/* posts.c: the same two halves for POSTS (store/posts.h); AIN__PG_POSTS_DEF is its statement. */
+int ain__pg_plan_posts(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
+int ain__pg_parse_posts(ain_store_req_t *req, ain__pg_plan_t *plan);
+#define AIN__PG_POSTS_DEF                                                                          \
+  {"ain_posts_op", "SELECT ain_posts_op($1::text, $2::text, $3::bigint, $4::json)", 4}
 
 /* purge.c: the same two halves for PURGE. */
 int ain__pg_plan_purge(ain_store_req_t *req, ain__pg_plan_t *plan, int64_t now);
@@ -403,7 +409,8 @@ int ain__pg_parse_metrics(ain_store_req_t *req, ain__pg_plan_t *plan);
    "  FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() "             \
    "  AND backend_type = 'client backend'), 0)::float8, "                                          \
    "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'tasks'::regclass), 0), "   \
-   "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'task_deps'::regclass), 0)",\
+   "coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'task_deps'::regclass), 0), "\
+   "(SELECT count(*) FROM takedowns WHERE state = 'takedown_required')",                          \
    0}
 #define AIN__PG_METRICS_NODES_DEF                                                                  \
   {"ain_metrics_nodes",                                                                            \

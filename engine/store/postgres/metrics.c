@@ -68,6 +68,7 @@ int ain__pg_parse_metrics(ain_store_req_t *req, ain__pg_plan_t *plan) {
   m->oldest_txn_age_s = PQgetisnull(s, 0, 4) ? 0 : strtod(PQgetvalue(s, 0, 4), NULL);
   m->dead_tuples_tasks = num(s, 0, 5);
   m->dead_tuples_task_deps = num(s, 0, 6);
+  m->takedowns_pending = num(s, 0, 7);
   for (int i = 0; i < PQntuples(n); i++) {
     if (ain__store_metrics_add_node(m, PQgetvalue(n, i, 0), PQgetvalue(n, i, 1), num(n, i, 2))) {
       return ain_err_set(&req->err, AIN_ENOMEM, "out of memory reading the nodes");

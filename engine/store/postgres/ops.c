@@ -193,6 +193,7 @@ const ain__pg_stmt_def_t ain__pg_stmts[AIN__PG_STMT_COUNT] = {
     [AIN__PG_BUCKET_NEW] = AIN__PG_BUCKET_NEW_DEF,
     [AIN__PG_BUCKET_IF] = AIN__PG_BUCKET_IF_DEF,
     [AIN__PG_BUCKET_LIST] = AIN__PG_BUCKET_LIST_DEF,
+    [AIN__PG_POSTS] = AIN__PG_POSTS_DEF,
     [AIN__PG_SCRIPT_PUT] = AIN__PG_SCRIPT_PUT_DEF,
     [AIN__PG_SCRIPT_GET] = AIN__PG_SCRIPT_GET_DEF,
     [AIN__PG_SCRIPT_LIST] = AIN__PG_SCRIPT_LIST_DEF,
@@ -644,6 +645,8 @@ int ain__pg_plan(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_plan_session(req, plan, now);
   case AIN_STORE_GRANTS:
     return ain__pg_plan_grants(req, plan, now);
+  case AIN_STORE_POSTS:
+    return ain__pg_plan_posts(req, plan, now);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:
@@ -909,6 +912,8 @@ int ain__pg_parse(ain__pg_t *p, ain_store_req_t *req, ain__pg_plan_t *plan) {
     return ain__pg_parse_session(req, plan);
   case AIN_STORE_GRANTS:
     return ain__pg_parse_grants(req, plan);
+  case AIN_STORE_POSTS:
+    return ain__pg_parse_posts(req, plan);
   case AIN_STORE_NODE_BEAT:
   case AIN_STORE_NODES:
   case AIN_STORE_ARCHIVE:

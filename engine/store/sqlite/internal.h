@@ -189,6 +189,11 @@ int ain__store_sq_setting_get(ain__sq_ctx_t *c, const char *key, char **out);
 int ain__store_sq_setting_put(ain__sq_ctx_t *c, const char *key, const char *value,
                               const char *why, int *changed);
 int ain__store_sq_publish_guard(ain__sq_ctx_t *c); /* metrics.c */
+int ain__store_sq_posts(ain__sq_ctx_t *c);          /* POSTS (posts.c) */
+/* review.c, inside the caller's write transaction: sets a video's status with its audit row
+ * ("video:<from>" -> "video:<to>", det the detail); nothing when it already has it. */
+int ain__store_sq_video_status(ain__sq_ctx_t *c, const char *video_id, const char *to,
+                               const char *det);
 
 /* Inside an open write transaction: inserts a batch (DAG row, tasks, edges, audit rows).
  * *nready += tasks stored ready. AIN_EEXIST / AIN_EINVAL / AIN_ESTORE with req->err set. */

@@ -17,7 +17,9 @@ static const char *const SQL_DEPTH =
     "WHERE status IN ('pending', 'ready', 'running', 'waiting', 'dead') "
     "GROUP BY type, status ORDER BY type, status";
 static const char *const SQL_BACKLOG =
-    "SELECT count(*), coalesce(min(created_at), 0) FROM reviews WHERE status = 'pending'";
+    "SELECT count(*), coalesce(min(created_at), 0), "
+    "(SELECT count(*) FROM takedowns WHERE state = 'takedown_required') "
+    "FROM reviews WHERE status = 'pending'";
 static const char *const SQL_NODES =
     "SELECT id, state, last_beat FROM nodes "
     "WHERE state = 'alive' OR (state = 'dead' AND last_beat > ?1 - 3600000) ORDER BY id";
@@ -51,6 +53,7 @@ static int depth_row(sqlite3_stmt *st, ain_store_metrics_t *m) {
 static int backlog_row(sqlite3_stmt *st, ain_store_metrics_t *m) {
   m->review_backlog = sqlite3_column_int64(st, 0);
   m->review_oldest_at = sqlite3_column_int64(st, 1);
+  m->takedowns_pending = sqlite3_column_int64(st, 2);
   return 0;
 }
 

@@ -349,7 +349,7 @@ done:
 }
 
 /* Sets the video's status (audited); no-op when it is already so. */
-static int set_video_status(ain__sq_ctx_t *c, const char *video_id, const char *to,
+int ain__store_sq_video_status(ain__sq_ctx_t *c, const char *video_id, const char *to,
                             const char *det) {
   sqlite3_stmt *st = NULL;
   char *from = NULL;
@@ -459,7 +459,7 @@ static int decide(ain__sq_ctx_t *c) {
   det = detail(vid, "reviewer", req->u.review_decide.reviewer, "reason",
                req->u.review_decide.reason);
   if ((rc = audit_entity(c, dag, "review", "pending", to, ver, det)) != 0 ||
-      (rc = set_video_status(c, vid, to, det)) != 0) {
+      (rc = ain__store_sq_video_status(c, vid, to, det)) != 0) {
     goto done;
   }
   if (task != NULL) {
@@ -537,7 +537,7 @@ static int receipt(ain__sq_ctx_t *c) {
   st = NULL;
   if (req->u.receipt_put.created) {
     det = detail(in->video_id, "channel", in->channel, "location", in->location);
-    if ((rc = set_video_status(c, in->video_id, "published", det)) != 0) {
+    if ((rc = ain__store_sq_video_status(c, in->video_id, "published", det)) != 0) {
       goto done;
     }
   }

@@ -259,6 +259,7 @@ static const op_fn ops[AIN_STORE_OP_COUNT] = {
     [AIN_STORE_TIER_LIST] = ain__store_sq_tier,  [AIN_STORE_TIER_MARK] = ain__store_sq_tier,
     [AIN_STORE_PUBLISH_SESSION] = ain__store_sq_session,
     [AIN_STORE_GRANTS] = ain__store_sq_grants,
+    [AIN_STORE_POSTS] = ain__store_sq_posts,
 };
 
 static int sq_submit(ain_store_t *base, ain_store_req_t *req) {
