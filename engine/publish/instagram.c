@@ -192,6 +192,12 @@ static int ig_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
     ain_err_prefix(err, "channels.%s.access_token_secret: ", o->name);
     goto fail;
   }
+  if (g->token_len == 0 || g->token_len > 4096) {
+    rc = ain_err_field(err, AIN_ECONFIG, "access_token_secret",
+                       "channels.%s.access_token_secret: the token is %zu bytes (1 .. 4096)",
+                       o->name, g->token_len);
+    goto fail;
+  }
   if (!g->resumable && g->media_base_url == NULL &&
       (o->objects == NULL || o->objects->vt->presign_get == NULL)) {
     rc = ain_err_field(err, AIN_ECONFIG, "media_base_url",
@@ -359,14 +365,12 @@ static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
     if (resp.status == 0 || resp.status >= 500) {
       if (!c->retry || attempt >= g->max_retries) {
         r->unsure = 1;
-        rc = ain_err_set(err, AIN_EHTTP, "%s: %s%s (%d %s)", c->what,
-                         resp.status == 0 ? "no answer: " : "server error ",
-                         resp.status == 0 ? resp.transport : "", attempt + 1,
-                         attempt == 0 ? "try" : "tries");
-        if (resp.status != 0) {
-          rc = ain_err_set(err, AIN_EHTTP, "%s: server error HTTP %ld (%d %s)", c->what,
-                           resp.status, attempt + 1, attempt == 0 ? "try" : "tries");
-        }
+        const char *tries = attempt == 0 ? "try" : "tries";
+        rc = resp.status == 0
+                 ? ain_err_set(err, AIN_EHTTP, "%s: no answer: %s (%d %s)", c->what,
+                               resp.transport, attempt + 1, tries)
+                 : ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (%d %s)", c->what, resp.status,
+                               attempt + 1, tries);
         ain__chan_http_resp_free(&resp);
         break;
       }

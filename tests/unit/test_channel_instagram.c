@@ -232,6 +232,28 @@ TEST(transient_faults_are_retried) {
   fx_done(&f);
 }
 
+TEST(retries_run_out_with_a_clear_error) {
+  fx_t f;
+  fx_session_t s = {0};
+  ain_channel_result_t res;
+  ain_err_t err = {0};
+  fx_init(&f, "Down");
+  cJSON_AddNumberToObject(f.opts, "max_retries", 1);
+  ASSERT_OK(fx_open(&f, &err));
+  fx_control("{\"fault\":\"500\",\"route\":\"media\",\"count\":2}");
+  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_EHTTP);
+  ASSERT_STR_CONTAINS(err.msg, "instagram POST /{ig-user-id}/media: HTTP 500 (2 tries)");
+  fx_control("{\"fault\":\"close\",\"route\":\"rupload\",\"count\":2}");
+  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_EHTTP);
+  ASSERT_STR_CONTAINS(err.msg, "no answer");
+  ASSERT_STR_CONTAINS(s.saved, "\"uploaded\":false");
+  ASSERT_TRUE(strstr(err.msg, TOKEN) == NULL);
+  ASSERT_OK(publish(&f, &s, &res, &err)); /* the same container, uploaded this time */
+  ASSERT_EQ(fx_stat("containers", NULL), 1);
+  ASSERT_EQ(posts_of("Down"), 1);
+  fx_done(&f);
+}
+
 TEST(lost_publish_answer_is_settled_by_the_container) {
   fx_t f;
   fx_session_t s = {0};
@@ -438,6 +460,7 @@ int main(int argc, char **argv) {
                                      TEST_ENTRY(resumable_reel_is_posted_once),
                                      TEST_ENTRY(url_upload_is_fetched_by_the_platform),
                                      TEST_ENTRY(transient_faults_are_retried),
+                                     TEST_ENTRY(retries_run_out_with_a_clear_error),
                                      TEST_ENTRY(lost_publish_answer_is_settled_by_the_container),
                                      TEST_ENTRY(expired_token_is_refreshed_once),
                                      TEST_ENTRY(rate_limits_park_with_retry_after),
