@@ -216,11 +216,11 @@ TEST(transient_faults_are_retried) {
   ain_channel_result_t res;
   ain_err_t err = {0};
   fx_init(&f, "Faults");
-  cJSON_ReplaceItemInObject(f.opts, "timeout_ms", cJSON_CreateNumber(1500));
+  cJSON_ReplaceItemInObject(f.opts, "timeout_ms", cJSON_CreateNumber(3000));
   ASSERT_OK(fx_open(&f, &err));
   fx_control("{\"fault\":\"500\",\"route\":\"media\",\"count\":2}");
   fx_control("{\"fault\":\"close\",\"route\":\"rupload\"}");
-  fx_control("{\"fault\":\"slow\",\"route\":\"status\",\"value\":3000}"); /* past timeout_ms */
+  fx_control("{\"fault\":\"slow\",\"route\":\"status\",\"value\":6000}"); /* past timeout_ms */
   fx_control("{\"fault\":\"close\",\"route\":\"status\"}");
   fx_control("{\"fault\":\"500\",\"route\":\"permalink\"}");
   fx_control("{\"fault\":\"polls\",\"value\":3}");

@@ -44,7 +44,7 @@ static void fx_init(fx_t *f, const char *video_id) {
   cJSON_AddStringToObject(f->opts, "jwt_secret", "hook_key");
   cJSON_AddStringToObject(f->opts, "media_base_url", f->base);
   cJSON_AddNumberToObject(f->opts, "retry_base_ms", 5);
-  cJSON_AddNumberToObject(f->opts, "timeout_ms", 1500);
+  cJSON_AddNumberToObject(f->opts, "timeout_ms", 3000);
 }
 
 static int fx_open(fx_t *f, ain_err_t *err) {
@@ -151,12 +151,13 @@ TEST(transient_faults_are_retried) {
   fx_control("{\"fault\":\"500\"}");
   fx_control("{\"fault\":\"close\"}");
   fx_control("{\"fault\":\"503\"}");
-  fx_control("{\"fault\":\"slow\",\"value\":3000}"); /* past timeout_ms */
+  fx_control("{\"fault\":\"slow\",\"value\":6000}"); /* past timeout_ms */
   fx_control("{\"fault\":\"close_after\"}");          /* posted, answer lost */
   ASSERT_OK(publish(&f, &s, &res, &err));
   ASSERT_STR_EQ(res.post_id, "post-1");
   ASSERT_EQ(fx_stat("posts", NULL), 1);
-  ASSERT_EQ(fx_stat("by_key", "key-0123456789"), 6);
+  /* Six tries at least (one more if a loaded machine let a plain request time out). */
+  ASSERT_GE(fx_stat("by_key", "key-0123456789"), 6);
   fx_done(&f);
 
   /* Past max_retries: an error that says how many tries, and still no post. */
