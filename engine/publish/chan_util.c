@@ -168,8 +168,7 @@ int ain__chan_http(const char *what, const ain__chan_http_req_t *req, ain__chan_
     goto fail;
   }
   if (x.toobig) {
-    rc = ain_err_set(err, AIN_ETOOBIG, "%s: reply larger than %d bytes", what,
-                     AIN__CHAN_REPLY_MAX);
+    rc = ain_err_set(err, AIN_ETOOBIG, "%s: reply larger than %d bytes", what, AIN__CHAN_REPLY_MAX);
     goto fail;
   }
   if (cc != CURLE_OK) {
@@ -214,8 +213,8 @@ void ain__chan_backoff(int64_t base_ms, int attempt) {
   }
 }
 
-static const char *const COMMON_KEYS[] = {"kind", "max_duration_ms", "safe_area", "account",
-                                          "quota", NULL};
+static const char *const COMMON_KEYS[] = {"kind",    "max_duration_ms", "safe_area",
+                                          "account", "quota",           NULL};
 
 static int listed(const char *const *list, const char *k) {
   for (; list != NULL && *list != NULL; list++) {
@@ -281,8 +280,7 @@ int ain__chan_opt_int(const char *name, const cJSON *opts, const char *key, int6
   if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
       v->valuedouble < (double)min || v->valuedouble > (double)max) {
     char why[128];
-    snprintf(why, sizeof why, "must be an integer in %lld..%lld", (long long)min,
-             (long long)max);
+    snprintf(why, sizeof why, "must be an integer in %lld..%lld", (long long)min, (long long)max);
     return bad(name, key, err, why);
   }
   *out = (int64_t)v->valuedouble;

@@ -19,21 +19,21 @@
 #define AIN__CHAN_REPLY_MAX (1 << 20) /* bytes of a reply body kept; the rest is an error */
 
 typedef struct {
-  const char *method;          /* "GET", "POST", "DELETE" */
-  const char *url;             /* never echoed into errors: it may carry a token */
-  const char *const *headers;  /* NULL-terminated "Name: value" lines, or NULL */
-  const char *body;            /* request body from memory, or NULL */
+  const char *method;         /* "GET", "POST", "DELETE" */
+  const char *url;            /* never echoed into errors: it may carry a token */
+  const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+  const char *body;           /* request body from memory, or NULL */
   size_t body_len;
-  ain_objstore_t *objects;     /* or streamed from here: key[offset, offset + len) */
+  ain_objstore_t *objects; /* or streamed from here: key[offset, offset + len) */
   const char *key;
   uint64_t offset, len;
-  long timeout_ms;             /* the whole exchange, connect included */
+  long timeout_ms; /* the whole exchange, connect included */
 } ain__chan_http_req_t;
 
 typedef struct {
-  long status;            /* 0: no HTTP answer (refused, dropped, timed out): see transport */
-  char transport[256];    /* curl's reason when status is 0 */
-  char *body;             /* NUL-terminated reply body (caller frees with _resp_free) */
+  long status;         /* 0: no HTTP answer (refused, dropped, timed out): see transport */
+  char transport[256]; /* curl's reason when status is 0 */
+  char *body;          /* NUL-terminated reply body (caller frees with _resp_free) */
   size_t len;
   int64_t retry_after_ms; /* Retry-After (seconds or an HTTP date), -1 when absent */
 } ain__chan_http_resp_t;

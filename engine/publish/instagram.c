@@ -58,12 +58,14 @@ typedef struct {
   size_t token_len;
 } ig_t;
 
-static const char *const KEYS[] = {"ig_user_id",       "access_token_secret", "api_url",
-                                   "api_version",      "upload_url",          "upload",
-                                   "media_base_url",   "media_url_ttl_s",     "share_to_feed",
-                                   "poll_interval_ms", "poll_timeout_ms",     "timeout_ms",
-                                   "max_retries",      "retry_base_ms",       "rate_limit_ms",
-                                   NULL};
+static const char *const KEYS[] = {"ig_user_id",      "access_token_secret",
+                                   "api_url",         "api_version",
+                                   "upload_url",      "upload",
+                                   "media_base_url",  "media_url_ttl_s",
+                                   "share_to_feed",   "poll_interval_ms",
+                                   "poll_timeout_ms", "timeout_ms",
+                                   "max_retries",     "retry_base_ms",
+                                   "rate_limit_ms",   NULL};
 
 typedef struct {
   const char *user_id, *secret, *api_url, *api_version, *upload_url, *upload, *media_base_url;
@@ -85,20 +87,20 @@ static int read_opts(const char *name, const cJSON *o, ig_opts_t *v, ain_err_t *
       (rc = ain__chan_opt_str(name, o, "upload_url", "https://rupload.facebook.com/ig-api-upload",
                               0, 1, 0, &v->upload_url, err)) != 0 ||
       (rc = ain__chan_opt_str(name, o, "upload", "resumable", 0, 0, 0, &v->upload, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "media_base_url", NULL, 0, 1, 0, &v->media_base_url,
-                              err)) != 0 ||
+      (rc = ain__chan_opt_str(name, o, "media_base_url", NULL, 0, 1, 0, &v->media_base_url, err)) !=
+          0 ||
       (rc = ain__chan_opt_bool(name, o, "share_to_feed", 1, &v->share_to_feed, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "media_url_ttl_s", 3600, 60, 604800, &v->url_ttl_s,
+      (rc = ain__chan_opt_int(name, o, "media_url_ttl_s", 3600, 60, 604800, &v->url_ttl_s, err)) !=
+          0 ||
+      (rc = ain__chan_opt_int(name, o, "poll_interval_ms", 10000, 10, 600000, &v->poll_interval_ms,
                               err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "poll_interval_ms", 10000, 10, 600000,
-                              &v->poll_interval_ms, err)) != 0 ||
       (rc = ain__chan_opt_int(name, o, "poll_timeout_ms", 900000, 100, 86400000,
                               &v->poll_timeout_ms, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "timeout_ms", 120000, 100, 3600000, &v->timeout_ms,
-                              err)) != 0 ||
+      (rc = ain__chan_opt_int(name, o, "timeout_ms", 120000, 100, 3600000, &v->timeout_ms, err)) !=
+          0 ||
       (rc = ain__chan_opt_int(name, o, "max_retries", 4, 0, 20, &v->max_retries, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "retry_base_ms", 1000, 1, 60000, &v->retry_base_ms,
-                              err)) != 0 ||
+      (rc = ain__chan_opt_int(name, o, "retry_base_ms", 1000, 1, 60000, &v->retry_base_ms, err)) !=
+          0 ||
       (rc = ain__chan_opt_int(name, o, "rate_limit_ms", 60000, 1, 86400000, &v->rate_limit_ms,
                               err)) != 0) {
     return rc;
@@ -230,14 +232,14 @@ static void ig_close(ain_channel_t *ch) {
 /* ---- one Graph API call ------------------------------------------------------------------- */
 
 typedef struct {
-  const char *what;   /* "instagram POST /media" (no token, no secret) */
+  const char *what; /* "instagram POST /media" (no token, no secret) */
   const char *method;
-  const char *url;    /* full URL without the token */
-  const char *form;   /* x-www-form-urlencoded body, or NULL */
-  const char *key;    /* or the object streamed as the body (rupload) */
+  const char *url;  /* full URL without the token */
+  const char *form; /* x-www-form-urlencoded body, or NULL */
+  const char *key;  /* or the object streamed as the body (rupload) */
   uint64_t size;
-  int rupload;        /* Authorization: OAuth, offset and file_size headers */
-  int retry;          /* a 5xx or dropped exchange may be repeated blindly */
+  int rupload; /* Authorization: OAuth, offset and file_size headers */
+  int retry;   /* a 5xx or dropped exchange may be repeated blindly */
 } call_t;
 
 typedef struct {
@@ -263,7 +265,7 @@ static void platform_msg(const cJSON *e, char *out, size_t cap) {
   }
 }
 
-/* Exchanges the (expired) long-lived token for a new one. 0 or AIN_EAUTH. `used` is the token
+/* Exchanges the (expired) long-lived token for a new one. 0 or AIN_ECREDS. `used` is the token
  * the failed call carried: if another thread refreshed meanwhile, nothing to do. */
 static int refresh(ig_t *g, const char *used, ain_err_t *err) {
   int rc = 0;
@@ -296,7 +298,7 @@ static int refresh(ig_t *g, const char *used, ain_err_t *err) {
       strlen(t->valuestring) > 4096) {
     char msg[256] = "";
     platform_msg(cJSON_GetObjectItemCaseSensitive(j, "error"), msg, sizeof msg);
-    rc = ain_err_set(err, AIN_EAUTH,
+    rc = ain_err_set(err, AIN_ECREDS,
                      "instagram %s: the access token expired (code 190) and refreshing it "
                      "failed (%s%ld%s%s)",
                      g->name, resp.status == 0 ? "no answer: " : "HTTP ",
@@ -366,11 +368,10 @@ static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
       if (!c->retry || attempt >= g->max_retries) {
         r->unsure = 1;
         const char *tries = attempt == 0 ? "try" : "tries";
-        rc = resp.status == 0
-                 ? ain_err_set(err, AIN_EHTTP, "%s: no answer: %s (%d %s)", c->what,
-                               resp.transport, attempt + 1, tries)
-                 : ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (%d %s)", c->what, resp.status,
-                               attempt + 1, tries);
+        rc = resp.status == 0 ? ain_err_set(err, AIN_EHTTP, "%s: no answer: %s (%d %s)", c->what,
+                                            resp.transport, attempt + 1, tries)
+                              : ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (%d %s)", c->what,
+                                            resp.status, attempt + 1, tries);
         ain__chan_http_resp_free(&resp);
         break;
       }
@@ -411,7 +412,7 @@ static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
       rc = ain_err_set(err, AIN_EBUSY, "%s: rate-limited (HTTP %ld, code %d): retry in %lld ms",
                        c->what, status, ec, (long long)r->retry_after_ms);
     } else if (ec == 190 || status == 401) {
-      rc = ain_err_set(err, AIN_EAUTH, "%s: the access token was refused (HTTP %ld, code %d)%s%s",
+      rc = ain_err_set(err, AIN_ECREDS, "%s: the access token was refused (HTTP %ld, code %d)%s%s",
                        c->what, status, ec, msg[0] ? ": " : "", msg);
     } else {
       rc = ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (code %d)%s%s", c->what, status, ec,
@@ -663,8 +664,8 @@ static int create_container(ig_t *g, const ain_publish_req_t *req, const char *v
   if (g->resumable) {
     form_add(&f, "upload_type", "resumable");
   } else {
-    if ((rc = ain__chan_media_url(g->name, req->objects, g->media_base_url, g->url_ttl_s,
-                                  video_key, media_url, sizeof media_url, err)) != 0) {
+    if ((rc = ain__chan_media_url(g->name, req->objects, g->media_base_url, g->url_ttl_s, video_key,
+                                  media_url, sizeof media_url, err)) != 0) {
       goto done;
     }
     form_add(&f, "video_url", media_url);
@@ -679,15 +680,19 @@ static int create_container(ig_t *g, const ain_publish_req_t *req, const char *v
   }
   /* Repeating a lost container creation at worst leaves an unused container (it expires after
    * 24 h); it never posts. */
-  call_t c = {.what = "instagram POST /{ig-user-id}/media", .method = "POST", .url = url,
-              .form = f.p, .retry = 1};
+  call_t c = {.what = "instagram POST /{ig-user-id}/media",
+              .method = "POST",
+              .url = url,
+              .form = f.p,
+              .retry = 1};
   if ((rc = call(g, &c, r, err)) != 0) {
     goto done;
   }
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
   if (!cJSON_IsString(id) || !id_ok(id->valuestring)) {
-    rc = ain_err_set(err, AIN_EHTTP, "instagram POST /{ig-user-id}/media: the reply has no "
-                                     "container \"id\" (a string of digits)");
+    rc = ain_err_set(err, AIN_EHTTP,
+                     "instagram POST /{ig-user-id}/media: the reply has no "
+                     "container \"id\" (a string of digits)");
     goto done;
   }
   snprintf(st->container_id, sizeof st->container_id, "%s", id->valuestring);
@@ -713,8 +718,13 @@ static int upload(ig_t *g, const char *video_key, state_t *st, reply_t *r, ain_e
   }
   /* The whole file from offset 0 each try: a container takes its bytes again until it is
    * FINISHED, and the video is short (a Reel is at most 15 minutes, ours ~1). */
-  call_t c = {.what = "instagram POST rupload /{container-id}", .method = "POST", .url = url,
-              .key = video_key, .size = sst.size, .rupload = 1, .retry = 1};
+  call_t c = {.what = "instagram POST rupload /{container-id}",
+              .method = "POST",
+              .url = url,
+              .key = video_key,
+              .size = sst.size,
+              .rupload = 1,
+              .retry = 1};
   rc = call(g, &c, r, err);
   free(url);
   if (rc == 0) {
@@ -774,15 +784,19 @@ static int publish_container(ig_t *g, state_t *st, const char *caption, reply_t 
   }
   int rc = 0;
   for (int attempt = 0;; attempt++) {
-    call_t c = {.what = "instagram POST /{ig-user-id}/media_publish", .method = "POST",
-                .url = url, .form = body, .retry = 0};
+    call_t c = {.what = "instagram POST /{ig-user-id}/media_publish",
+                .method = "POST",
+                .url = url,
+                .form = body,
+                .retry = 0};
     rc = call(g, &c, r, err);
     if (rc == 0) {
       const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
       if (!cJSON_IsString(id) || !id_ok(id->valuestring)) {
         /* It may well have published: find out from the container before any repeat. */
-        rc = ain_err_set(err, AIN_EHTTP, "instagram POST /{ig-user-id}/media_publish: the reply "
-                                         "has no media \"id\" (a string of digits)");
+        rc = ain_err_set(err, AIN_EHTTP,
+                         "instagram POST /{ig-user-id}/media_publish: the reply "
+                         "has no media \"id\" (a string of digits)");
         r->unsure = 1;
       } else {
         snprintf(st->media_id, sizeof st->media_id, "%s", id->valuestring);
@@ -952,8 +966,10 @@ static int ig_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_m
   const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
   if (!cJSON_IsArray(data)) {
     cJSON_Delete(j);
-    return ain_err_set(err, AIN_EHTTP, "instagram: insights of %s: the reply has no \"data\" "
-                                       "array", post_id);
+    return ain_err_set(err, AIN_EHTTP,
+                       "instagram: insights of %s: the reply has no \"data\" "
+                       "array",
+                       post_id);
   }
   const cJSON *m;
   cJSON_ArrayForEach(m, data) {

@@ -12,7 +12,7 @@
  * The receiver answers 2xx {post_id, url?, already?}; the same Idempotency-Key must give the same
  * post (the receiver's half of "never twice"), so a 5xx or a dropped connection is retried with
  * exponential backoff and a fresh JWT (same jti). 429 -> AIN_EBUSY with Retry-After in
- * res->retry_after_ms; 401/403 -> AIN_EAUTH; other 4xx -> AIN_EHTTP with the receiver's message.
+ * res->retry_after_ms; 401/403 -> AIN_ECREDS; other 4xx -> AIN_EHTTP with the receiver's message.
  * The post id is saved (session->save) once known, so a later attempt does not call again.
  * unpublish: DELETE channels.<name>.delete_url ("{post_id}" replaced) with a JWT whose sub is the
  * post id; 404 counts as gone. Without delete_url it returns AIN_ECONFIG naming
@@ -45,10 +45,9 @@ typedef struct {
   ain_objstore_t *objects;
 } hook_t;
 
-static const char *const KEYS[] = {"url",         "jwt_secret",     "delete_url",
-                                   "audience",    "jwt_ttl_s",      "media_base_url",
-                                   "media_url_ttl_s", "timeout_ms", "max_retries",
-                                   "retry_base_ms", "rate_limit_ms", NULL};
+static const char *const KEYS[] = {"url",         "jwt_secret",     "delete_url",      "audience",
+                                   "jwt_ttl_s",   "media_base_url", "media_url_ttl_s", "timeout_ms",
+                                   "max_retries", "retry_base_ms",  "rate_limit_ms",   NULL};
 
 typedef struct {
   const char *url, *secret, *delete_url, *audience, *media_base_url;
@@ -62,17 +61,17 @@ static int read_opts(const char *name, const cJSON *o, hook_opts_t *v, ain_err_t
       (rc = ain__chan_opt_str(name, o, "jwt_secret", NULL, 1, 0, 1, &v->secret, err)) != 0 ||
       (rc = ain__chan_opt_str(name, o, "delete_url", NULL, 0, 1, 0, &v->delete_url, err)) != 0 ||
       (rc = ain__chan_opt_str(name, o, "audience", name, 0, 0, 0, &v->audience, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "media_base_url", NULL, 0, 1, 0, &v->media_base_url,
-                              err)) != 0 ||
+      (rc = ain__chan_opt_str(name, o, "media_base_url", NULL, 0, 1, 0, &v->media_base_url, err)) !=
+          0 ||
       (rc = ain__chan_opt_int(name, o, "jwt_ttl_s", JWT_TTL_MAX, 1, JWT_TTL_MAX, &v->jwt_ttl_s,
                               err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "media_url_ttl_s", 3600, 60, 604800, &v->url_ttl_s,
-                              err)) != 0 ||
+      (rc = ain__chan_opt_int(name, o, "media_url_ttl_s", 3600, 60, 604800, &v->url_ttl_s, err)) !=
+          0 ||
       (rc = ain__chan_opt_int(name, o, "timeout_ms", 30000, 100, 600000, &v->timeout_ms, err)) !=
           0 ||
       (rc = ain__chan_opt_int(name, o, "max_retries", 5, 0, 20, &v->max_retries, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "retry_base_ms", 1000, 1, 60000, &v->retry_base_ms,
-                              err)) != 0 ||
+      (rc = ain__chan_opt_int(name, o, "retry_base_ms", 1000, 1, 60000, &v->retry_base_ms, err)) !=
+          0 ||
       (rc = ain__chan_opt_int(name, o, "rate_limit_ms", 60000, 1, 86400000, &v->rate_limit_ms,
                               err)) != 0) {
     return rc;
@@ -82,8 +81,8 @@ static int read_opts(const char *name, const cJSON *o, hook_opts_t *v, ain_err_t
                          "channels.%s.delete_url: must contain {post_id}", name);
   }
   if (strlen(v->audience) > 256) {
-    return ain_err_field(err, AIN_ECONFIG, "audience",
-                         "channels.%s.audience: at most 256 bytes", name);
+    return ain_err_field(err, AIN_ECONFIG, "audience", "channels.%s.audience: at most 256 bytes",
+                         name);
   }
   return 0;
 }
@@ -265,10 +264,10 @@ static int exchange(hook_t *h, const send_t *s, ain__chan_http_resp_t *resp,
         ain__chan_backoff(h->retry_base_ms, attempt);
         continue;
       }
-      rc = st == 0 ? ain_err_set(err, AIN_EHTTP, "%s: no answer: %s (%d tries)", s->what,
-                                 resp->transport, attempt + 1)
-                   : ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (%d tries)", s->what, st,
-                                 attempt + 1);
+      rc = st == 0
+               ? ain_err_set(err, AIN_EHTTP, "%s: no answer: %s (%d tries)", s->what,
+                             resp->transport, attempt + 1)
+               : ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (%d tries)", s->what, st, attempt + 1);
       ain__chan_http_resp_free(resp);
       return rc;
     }
@@ -279,8 +278,8 @@ static int exchange(hook_t *h, const send_t *s, ain__chan_http_resp_t *resp,
       rc = ain_err_set(err, AIN_EBUSY, "%s: rate-limited (HTTP 429): retry in %lld ms", s->what,
                        (long long)*retry_after_ms);
     } else if (st == 401 || st == 403) {
-      rc = ain_err_set(err, AIN_EAUTH, "%s: the receiver refused the JWT (HTTP %ld)%s%s",
-                       s->what, st, msg[0] ? ": " : "", msg);
+      rc = ain_err_set(err, AIN_ECREDS, "%s: the receiver refused the JWT (HTTP %ld)%s%s", s->what,
+                       st, msg[0] ? ": " : "", msg);
     } else {
       rc = ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld%s%s", s->what, st, msg[0] ? ": " : "", msg);
     }
@@ -296,8 +295,9 @@ static int body_of(hook_t *h, const ain_publish_req_t *req, char **out, ain_err_
   cJSON *meta = cJSON_Parse(req->sidecar_json != NULL ? req->sidecar_json : "{}");
   *out = NULL;
   if (!cJSON_IsObject(meta)) {
-    rc = ain_err_field(err, AIN_EINVAL, "sidecar_json", "webhook: the sidecar is not a JSON "
-                                                        "object");
+    rc = ain_err_field(err, AIN_EINVAL, "sidecar_json",
+                       "webhook: the sidecar is not a JSON "
+                       "object");
     goto done;
   }
   cJSON_AddStringToObject(j, "event", "publish");
@@ -363,8 +363,7 @@ static int save_post(ain_channel_session_t *s, const ain_channel_result_t *res, 
 }
 
 static int hook_publish(ain_channel_t *ch, const ain_publish_req_t *req,
-                        ain_channel_session_t *session, ain_channel_result_t *res,
-                        ain_err_t *err) {
+                        ain_channel_session_t *session, ain_channel_result_t *res, ain_err_t *err) {
   hook_t *h = ch->impl;
   char *body = NULL, what[300];
   cJSON *j = NULL;
@@ -388,8 +387,13 @@ static int hook_publish(ain_channel_t *ch, const ain_publish_req_t *req,
   if ((rc = body_of(h, req, &body, err)) != 0) {
     goto done;
   }
-  send_t s = {.what = what, .method = "POST", .url = h->url, .sub = req->video_id,
-              .jti = req->idempotency_key, .idem = req->idempotency_key, .body = body};
+  send_t s = {.what = what,
+              .method = "POST",
+              .url = h->url,
+              .sub = req->video_id,
+              .jti = req->idempotency_key,
+              .idem = req->idempotency_key,
+              .body = body};
   if ((rc = exchange(h, &s, &resp, &res->retry_after_ms, err)) != 0) {
     goto done;
   }
@@ -409,8 +413,8 @@ static int hook_publish(ain_channel_t *ch, const ain_publish_req_t *req,
                      what, resp.status, AIN_CHANNEL_POST_ID_MAX - 1);
     goto done;
   }
-  if (url != NULL && (!cJSON_IsString(url) || !printable(url->valuestring,
-                                                         AIN_PUBLISH_LOCATION_MAX - 1))) {
+  if (url != NULL &&
+      (!cJSON_IsString(url) || !printable(url->valuestring, AIN_PUBLISH_LOCATION_MAX - 1))) {
     rc = ain_err_set(err, AIN_EHTTP, "%s: the reply's \"url\" is not a string", what);
     goto done;
   }

@@ -287,12 +287,12 @@ TEST(expired_token_is_refreshed_once) {
   ASSERT_EQ(fx_stat("refreshes", NULL), 2);
   fx_done(&f);
 
-  /* Revoked: the refresh fails, AIN_EAUTH, and no token in the message. */
+  /* Revoked: the refresh fails, AIN_ECREDS, and no token in the message. */
   fx_session_t s2 = {0};
   fx_init(&f, "Revoked");
   ASSERT_OK(fx_open(&f, &err));
   fx_control("{\"fault\":\"revoke\"}");
-  ASSERT_EQ(publish(&f, &s2, &res, &err), AIN_EAUTH);
+  ASSERT_EQ(publish(&f, &s2, &res, &err), AIN_ECREDS);
   ASSERT_STR_CONTAINS(err.msg, "refresh");
   ASSERT_TRUE(strstr(err.msg, "IGQVJ") == NULL);
   ASSERT_EQ(fx_stat("posts", NULL), 0);
@@ -303,7 +303,7 @@ TEST(expired_token_is_refreshed_once) {
   setenv("AIN_SECRET_IG_TOKEN", "not-the-token", 1);
   ASSERT_OK(fx_open(&f, &err));
   fx_session_t s3 = {0};
-  ASSERT_EQ(publish(&f, &s3, &res, &err), AIN_EAUTH);
+  ASSERT_EQ(publish(&f, &s3, &res, &err), AIN_ECREDS);
   ASSERT_TRUE(strstr(err.msg, "not-the-token") == NULL);
   fx_done(&f);
 }

@@ -2,7 +2,7 @@
  * which verifies every JWT with its own HS256 code: config errors naming the key; one post per
  * video with the metadata and a media URL the receiver fetches; retries on 5xx, dropped
  * connections and slow answers; 429 -> AIN_EBUSY with Retry-After; refused JWTs (wrong key,
- * wrong audience) -> AIN_EAUTH; forged replies; a crash between the receiver's post and the
+ * wrong audience) -> AIN_ECREDS; forged replies; a crash between the receiver's post and the
  * save, resumed by a new channel; unpublish by DELETE, and without a delete_url.
  * Relies on: chan_fixture.h, node, ffmpeg. */
 #include <curl/curl.h>
@@ -152,7 +152,7 @@ TEST(transient_faults_are_retried) {
   fx_control("{\"fault\":\"close\"}");
   fx_control("{\"fault\":\"503\"}");
   fx_control("{\"fault\":\"slow\",\"value\":6000}"); /* past timeout_ms */
-  fx_control("{\"fault\":\"close_after\"}");          /* posted, answer lost */
+  fx_control("{\"fault\":\"close_after\"}");         /* posted, answer lost */
   ASSERT_OK(publish(&f, &s, &res, &err));
   ASSERT_STR_EQ(res.post_id, "post-1");
   ASSERT_EQ(fx_stat("posts", NULL), 1);
@@ -183,7 +183,7 @@ TEST(rate_limit_and_refusals) {
   ASSERT_EQ(publish(&f, &s, &res, &err), AIN_EBUSY);
   ASSERT_EQ(res.retry_after_ms, 3000);
   fx_control("{\"fault\":\"401\"}");
-  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_EAUTH);
+  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_ECREDS);
   ASSERT_STR_CONTAINS(err.msg, "token refused");
   fx_control("{\"fault\":\"forged\"}");
   ASSERT_EQ(publish(&f, &s, &res, &err), AIN_EHTTP);
@@ -194,7 +194,7 @@ TEST(rate_limit_and_refusals) {
   /* A key the receiver does not hold: its HS256 check refuses the signature. */
   setenv("AIN_SECRET_HOOK_KEY", "another-key-of-enough-length-0123456789", 1);
   ASSERT_OK(fx_open(&f, &err));
-  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_EAUTH);
+  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_ECREDS);
   ASSERT_STR_CONTAINS(err.msg, "signature");
   ASSERT_TRUE(strstr(err.msg, "another-key") == NULL);
   fx_close_ch(&f);
@@ -203,7 +203,7 @@ TEST(rate_limit_and_refusals) {
   setenv("AIN_SECRET_HOOK_KEY", KEY, 1);
   cJSON_AddStringToObject(f.opts, "audience", "elsewhere");
   ASSERT_OK(fx_open(&f, &err));
-  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_EAUTH);
+  ASSERT_EQ(publish(&f, &s, &res, &err), AIN_ECREDS);
   ASSERT_STR_CONTAINS(err.msg, "aud");
   ASSERT_EQ(fx_stat("posts", NULL), 0);
   /* A media URL the receiver cannot fetch: its 422 is an error naming the video. */
