@@ -19,6 +19,8 @@ static const ain_channel_kind_t *const kinds[] = {
     &ain_channel_outbox,
     &ain_channel_youtube,
     &ain_channel_tiktok,
+    &ain_channel_instagram,
+    &ain_channel_webhook,
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 

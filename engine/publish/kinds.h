@@ -9,6 +9,8 @@
 extern const ain_channel_kind_t ain_channel_outbox;
 extern const ain_channel_kind_t ain_channel_youtube;
 extern const ain_channel_kind_t ain_channel_tiktok;
+extern const ain_channel_kind_t ain_channel_instagram;
+extern const ain_channel_kind_t ain_channel_webhook;
 
 /* "outbox, youtube, ..." for error messages. */
 const char *ain_channel_kind_names(void);

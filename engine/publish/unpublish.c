@@ -77,14 +77,21 @@ static int take_down(const ain_post_after_t *pa, const cJSON *post, const char *
   cJSON *ans = NULL;
   const char *state, *method, *why = NULL;
   int rc = open(pa->open_data, pa->cfg, channel, &ch, &cerr);
-  if (rc == 0 && ch->kind->unpublish != NULL) {
-    if ((rc = ch->kind->unpublish(ch, post_id, &cerr)) != 0) {
+  int api = rc == 0 && ch->kind->unpublish != NULL;
+  if (api) {
+    rc = ch->kind->unpublish(ch, post_id, &cerr);
+    /* AIN_ECONFIG: this channel has no delete call configured (a webhook without delete_url),
+     * the same as a kind without one. */
+    api = rc != AIN_ECONFIG;
+    if (api && rc != 0) {
       cJSON_AddStringToObject(o, "outcome", "failed");
       cJSON_AddStringToObject(o, "error", cerr.msg);
       ain_log_warn("unpublish: video %s on %s: %s", str_of(post, "video_id"), channel, cerr.msg);
       *err = cerr;
       goto done;
     }
+  }
+  if (api) {
     state = AIN_POSTS_UNPUBLISHED;
     method = "api";
   } else {
