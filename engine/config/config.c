@@ -163,6 +163,7 @@ static const config_key_t config_keys[] = {
     {"channels.outbox.dir", K_PATH, OFF(channels.outbox.dir), 0, 0},
     {"channels.outbox.max_duration_ms", K_INT, OFF(channels.outbox.max_duration_ms), 0, 86400000},
     {"channels.outbox.safe_area", K_TABLE, 0, 0, 0},
+    {"channels.outbox.safe_area.profile", K_STRING, OFF(channels.outbox.safe_area.profile), 0, 0},
     {"channels.outbox.safe_area.top", K_INT, OFF(channels.outbox.safe_area.top), 0, 4096},
     {"channels.outbox.safe_area.bottom", K_INT, OFF(channels.outbox.safe_area.bottom), 0, 4096},
     {"channels.outbox.safe_area.right", K_INT, OFF(channels.outbox.safe_area.right), 0, 4096},
@@ -294,10 +295,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->channels.outbox.kind = ain_strdup("outbox");
   cfg->channels.outbox.dir = ain_strdup("var/outbox");
   cfg->channels.outbox.max_duration_ms = 60000;
-  cfg->channels.outbox.safe_area.top = 130;
-  cfg->channels.outbox.safe_area.bottom = 400;
-  cfg->channels.outbox.safe_area.right = 160;
-  cfg->channels.outbox.safe_area.left = 60;
+  /* the bands come from the platform's profile (engine/media/safearea.c); px keys only widen */
+  cfg->channels.outbox.safe_area.profile = ain_strdup("tiktok");
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
   ain_sources_config_defaults(&cfg->sources);
@@ -318,6 +317,7 @@ void ain_config_free(ain_config_t *cfg) {
   free(cfg->media.preset);
   free(cfg->channels.outbox.kind);
   free(cfg->channels.outbox.dir);
+  free(cfg->channels.outbox.safe_area.profile);
   free(cfg->cluster.openclaw.url);
   free(cfg->cluster.openclaw.token_secret);
   free(cfg->tracing.endpoint);
@@ -634,6 +634,18 @@ static int check_tracing(const ain_tracing_config_t *t, const char *path, ain_er
   return 0;
 }
 
+/* The names of engine/media/safearea.c's profiles (config cannot link media; test_textfit checks
+ * that both lists agree). */
+int ain_config_safe_profile_known(const char *name) {
+  static const char *const names[] = {"tiktok", "reels", "shorts"};
+  for (size_t i = 0; name != NULL && i < sizeof names / sizeof names[0]; i++) {
+    if (strcmp(names[i], name) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* llm = {...}: a provider like the judge's, plus what only ain.llm reads. Prices and a
  * response_format without a url would configure nothing: refused, naming the missing key. */
 static int check_llm(const ain_config_t *cfg, const char *path, ain_err_t *err) {
@@ -816,6 +828,13 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
       (rc = check_llm(cfg, path, err)) != 0) {
+    goto done;
+  }
+  if (!ain_config_safe_profile_known(cfg->channels.outbox.safe_area.profile)) {
+    rc = ain_err_field(err, AIN_ECONFIG, "channels.outbox.safe_area.profile",
+                       "%s: 'channels.outbox.safe_area.profile' must be tiktok, reels or shorts, "
+                       "got '%s'",
+                       path, cfg->channels.outbox.safe_area.profile);
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {

@@ -161,7 +161,9 @@ typedef struct {
       char *dir;  /* where published files land */
       int64_t max_duration_ms;
       struct {
-        int64_t top, bottom, right, left; /* px at 1080x1920, scaled to media size */
+        char *profile; /* "tiktok" | "reels" | "shorts": the UI bands as data (media/safearea.c) */
+        int64_t top, bottom, right, left; /* px at 1080x1920, scaled; 0 = the profile's; only
+                                             widen the profile (never under the text floor) */
       } safe_area;
     } outbox;
   } channels;
@@ -206,5 +208,8 @@ int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err);
 /* The same for a config found by looking (./ain.lua): an empty file only logs a warning. */
 int ain_config_load_found(ain_config_t *cfg, const char *path, ain_err_t *err);
 void ain_config_free(ain_config_t *cfg);
+
+/* 1 if name is a safe-area profile (channels.outbox.safe_area.profile): tiktok, reels, shorts. */
+int ain_config_safe_profile_known(const char *name);
 
 #endif
