@@ -10,7 +10,9 @@
  *      each match pins a token's onset to the spoken word's onset;
  *   3. between two pins, where the keys joined up are the same string on both sides ("12-3-30"
  *      vs "12" "3" "30"), every spoken word pins the token holding its first character;
- *   4. any other token gets its onset by linear interpolation over its position in the key text
+ *   4. where they differ, the gap's first token starts with its first spoken word and a later
+ *      spoken word pins the token at the same relative place in the gap's letters (snap);
+ *   5. any other token gets its onset by linear interpolation over its position in the key text
  *      between the pins around it ("12-3-30" spoken as "twelve three thirty").
  * Relies on: core/err, media.h. */
 #include <stdlib.h>
@@ -138,6 +140,38 @@ static int tokenise(const char *text, tok_t **out, size_t *n_out) {
   return 0;
 }
 
+/* A gap whose letters differ on the two sides: its first token starts with its first spoken word,
+ * and a later spoken word pins the token at about the same relative place in the gap's letters
+ * (within a fifth of the gap). espeak-ng reports "in a row;" as events at "i" and at "n", the
+ * second being the onset of "a row": by letters it sits half way, where "row;" is. */
+static void snap(tok_t *tk, size_t gi, size_t ti, size_t kt, char **sk,
+                 const ain_media_word_t *sp, size_t gj, size_t tj, size_t ks) {
+  tk[gi].t = sp[gj].start_ms;
+  size_t last = gi, so = strlen(sk[gj]);
+  for (size_t w = gj + 1; w < tj; w++) {
+    size_t wl = strlen(sk[w]);
+    if (wl == 0 || ks == 0 || kt == 0) {
+      continue;
+    }
+    double rel = (double)so / (double)ks, best = 0.2;
+    size_t pick = SIZE_MAX, to = strlen(tk[gi].key);
+    for (size_t a = gi + 1; a < ti; a++) {
+      double d = (double)to / (double)kt - rel;
+      d = d < 0 ? -d : d;
+      if (a > last && d < best) {
+        best = d;
+        pick = a;
+      }
+      to += strlen(tk[a].key);
+    }
+    if (pick != SIZE_MAX && tk[pick].t < 0) {
+      tk[pick].t = sp[w].start_ms;
+      last = pick;
+    }
+    so += wl;
+  }
+}
+
 /* Pins matched tokens (LCS on equal keys) and fills gaps whose joined keys agree. */
 static int pin(tok_t *tk, size_t nt, char **sk, const ain_media_word_t *sp, size_t ns) {
   if (nt == 0 || ns == 0 || (size_t)nt * ns > LCS_MAX_CELLS) {
@@ -177,7 +211,7 @@ static int pin(tok_t *tk, size_t nt, char **sk, const ain_media_word_t *sp, size
       }
       int same = kt == ks;
       if (ti > gi && tj > gj && kt != ks) {
-        tk[gi].t = sp[gj].start_ms; /* the gap starts where its speech starts */
+        snap(tk, gi, ti, kt, sk, sp, gj, tj, ks);
       }
       if (ti > gi && tj > gj && kt == ks) {
         size_t a = gi, ao = 0;

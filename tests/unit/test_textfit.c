@@ -242,6 +242,15 @@ TEST(caption_words_as_written) {
   ASSERT_NOT_NULL(c);
   ASSERT_STR_EQ(c, "Three@0 days@300 in@600 a@800 row;@900 12-3-30@1200 wins.@2200");
   free(c);
+  /* what espeak-ng really reported for "days in a row; doctors": events at "i" and at "n", the
+   * second being the onset of "a row" (no event of its own for "row;") */
+  ain_media_word_t sp1b[] = {S("days", 5107, 5336), S("i", 5336, 5475), S("n", 5475, 5978),
+                             S("doctors", 5978, 6377)};
+  c = cap("days in a row; doctors", sp1b, 4);
+  ASSERT_NOT_NULL(c);
+  ASSERT_STR_CONTAINS(c, "days@5107 in@5336 a@");
+  ASSERT_STR_CONTAINS(c, " row;@5475 doctors@5978");
+  free(c);
   /* the voice says numbers and ratios spelled out: the written tokens get times in between */
   ain_media_word_t sp2[] = {S("Save", 0, 400),    S("fifty", 400, 700), S("thirty", 700, 1000),
                             S("twenty", 1000, 1300), S("with", 1300, 1500), S("this", 1500, 1800),
