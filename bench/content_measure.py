@@ -3,8 +3,8 @@
 numbers (issue 12, "How it is measured"; docs/benchmarks.md "bench/content"):
 
   scenes         scene count and the longest still stretch, from frame differences outside the
-                 text boxes (frames at 10 fps, 108 px wide, grey; a scene change is a peak of the
-                 difference between frames 0.5 s apart, so xfade transitions count too)
+                 text boxes (frames at 5 fps, 108 px wide, grey; a scene change is a peak of the
+                 difference between frames 0.6 s apart, so xfade transitions count too)
   text           text boxes against the safe areas: text pixels (bright pixels within a few pixels
                  of the black outline libass draws) found on frames at 2 fps, counted inside the
                  bands no platform leaves free: top 14 %, bottom 20 %, right 12 %
@@ -31,6 +31,7 @@ import tempfile
 FLOOR = {"top": 0.14, "bottom": 0.20, "right": 0.12}
 DICT = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict"
 HMM = "/usr/share/pocketsphinx/model/en-us/en-us"
+FPS = 5  # frames a second for the scene analysis (a 0.6 s lag finds xfade transitions too)
 
 
 def run(argv, **kw):
@@ -65,7 +66,7 @@ def frames(video, tmp, info):
     """Returns (small grey frames, small masks, big masks, sizes)."""
     sw, sh = 108, max(2, int(round(108 * info["height"] / info["width"] / 2)) * 2)
     bw, bh = 270, max(2, int(round(270 * info["height"] / info["width"] / 2)) * 2)
-    g = text_mask_graph(10, sw, sh, ["small", "big"])
+    g = text_mask_graph(FPS, sw, sh, ["small", "big"])
     g += ";[m0]scale=%d:%d:flags=area[msmall];[m1]fps=2,scale=%d:%d:flags=area[mbig]" % (
         sw, sh, bw, bh)
     paths = {k: os.path.join(tmp, k + ".raw") for k in ("small", "msmall", "mbig")}
@@ -82,8 +83,9 @@ def frames(video, tmp, info):
             split(paths["mbig"], bw, bh), (sw, sh), (bw, bh))
 
 
-def scenes(small, msmall, fps=10, lag=5, cut=14.0, still=0.35):
+def scenes(small, msmall, fps=None, lag=3, cut=14.0, still=0.35):
     """Scene count and longest still stretch (s) from grey frames, text pixels left out."""
+    fps = fps or FPS
     n = len(small)
     if n < 2:
         return {"scenes": 1, "longest_still_s": n / fps, "frames": n}

@@ -119,3 +119,21 @@ assert not b["passed"] and r["text"]["px_in_bands"]["top"] > 50, r["text"]
 print("# control: %d text px in the top band" % r["text"]["px_in_bands"]["top"])
 PY
 ok "control: text in the top band is found by the frame analysis (the bar fails)"
+
+# The scene counter counts: three clips joined by 0.5 s cross-fades are 3 scenes, none still for
+# more than the 2.5 s a clip is shown alone (the scene bars are not enforced yet, their meter is).
+ffmpeg -v error -nostdin -f lavfi -i color=c=0x884422:s=180x320:d=3:r=30 \
+  -f lavfi -i color=c=0x224488:s=180x320:d=3:r=30 -f lavfi -i color=c=0x22aa44:s=180x320:d=3:r=30 \
+  -f lavfi -i sine=d=8 -filter_complex \
+  "[0][1]xfade=transition=fade:duration=0.5:offset=2.5[a];[a][2]xfade=transition=fade:duration=0.5:offset=5[v]" \
+  -map "[v]" -map 3 -c:v libx264 -preset ultrafast -pix_fmt yuv420p -shortest -y "$T/scenes.mp4" ||
+  fail "making the 3-scene clip"
+echo "three scenes" > "$T/scenes.txt"
+python3 "$AIN_SOURCE_DIR/bench/content_measure.py" --video "$T/scenes.mp4" --script-file "$T/scenes.txt" \
+  --out "$T/scenes.json" > /dev/null || fail "content_measure.py failed on the 3-scene clip"
+python3 - "$T/scenes.json" <<'PY' || fail "scene count of the 3-scene clip"
+import json, sys
+s = json.load(open(sys.argv[1]))["scenes"]
+assert s["scenes"] == 3 and 2.0 <= s["longest_still_s"] <= 3.0, s
+PY
+ok "the scene meter: 3 cross-faded clips are 3 scenes, longest still $(python3 -c "import json; print(json.load(open('$T/scenes.json'))['scenes']['longest_still_s'])") s"
