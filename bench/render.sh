@@ -71,12 +71,13 @@ for i in $(seq 1 "$N"); do
   echo "$render_ms $step_ms" >> "$B/engine.txt"
   o="$B/var/objects"
   total=$(python3 -c "print('%.3f' % (($speech_ms + 300) / 1000.0))")
-  vf="[0:v]scale=1080:1920:force_original_aspect_ratio=increase,crop=1080:1920,setsar=1,subtitles=filename=$o/$ass:fontsdir=/usr/share/fonts/truetype/dejavu,format=yuv420p[v];[1:a]aresample=48000,apad[a]"
+  vf="[0:v]scale=1080:1920:force_original_aspect_ratio=increase,crop=1080:1920,setsar=1,subtitles=filename=$o/$ass:fontsdir=/usr/share/fonts/truetype/dejavu,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p[v];[1:a]aresample=48000,apad[a]"
   t0=$(date +%s%N)
   /usr/bin/time -f "%M %e" -a -o "$B/ffmpeg-raw.log" /usr/bin/ffmpeg -y -nostdin -hide_banner \
     -loglevel error -nostats -progress pipe:1 -loop 1 -framerate 30 -i "$o/$bg" -i "$o/$wav" \
     -filter_complex "$vf" -map '[v]' -map '[a]' -t "$total" -r 30 -fps_mode cfr -c:v libx264 \
-    -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -b:a 128k -ar 48000 -ac 2 \
+    -preset veryfast -crf 23 -pix_fmt yuv420p -colorspace bt709 -color_primaries bt709 \
+    -color_trc bt709 -color_range tv -c:a aac -b:a 128k -ar 48000 -ac 2 \
     -movflags +faststart -f mp4 "$B/raw.mp4" | cat > /dev/null
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 )) >> "$B/raw.txt"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "core/util.h"
 #include "publish/kinds.h"
 
@@ -35,7 +36,7 @@ static ain_config_channel_t *channel_add(ain_config_channels_t *cc, const char *
   memset(c, 0, sizeof *c);
   c->name = ain_strdup(name);
   c->max_duration_ms = 60000;
-  c->safe_area = (ain_config_safe_area_t){.top = 130, .bottom = 400, .right = 160, .left = 60};
+  c->safe_area = (ain_config_safe_area_t){.profile = "tiktok"}; /* parse_entry: by kind */
   c->opts = cJSON_CreateObject();
   return c;
 }
@@ -211,6 +212,11 @@ static int shared_keys(ain_config_channel_t *c, const char *where, ain_err_t *er
                          "%s: '%s' names no channel kind: '%s' (known: %s)", where, path, c->kind,
                          ain_channel_kind_names());
   }
+  /* the UI bands of the platform the kind posts to; a safe_area.profile key overrides it */
+  snprintf(c->safe_area.profile, sizeof c->safe_area.profile, "%s",
+           strcmp(c->kind, "youtube") == 0     ? "shorts"
+           : strcmp(c->kind, "instagram") == 0 ? "reels"
+                                               : "tiktok");
   const cJSON *acct = cJSON_GetObjectItemCaseSensitive(c->opts, "account");
   snprintf(path, sizeof path, "channels.%s.account", c->name);
   if (acct != NULL && (!cJSON_IsString(acct) || acct->valuestring[0] == '\0' ||
@@ -237,6 +243,15 @@ static int shared_keys(ain_config_channel_t *c, const char *where, ain_err_t *er
                         &c->safe_area.left};
     const cJSON *it;
     cJSON_ArrayForEach(it, sa) {
+      if (strcmp(it->string, "profile") == 0) {
+        snprintf(path, sizeof path, "channels.%s.safe_area.profile", c->name);
+        if (!cJSON_IsString(it) || !ain_config_safe_profile_known(it->valuestring)) {
+          return ain_err_field(err, AIN_ECONFIG, path,
+                               "%s: '%s' must be tiktok, reels or shorts", where, path);
+        }
+        snprintf(c->safe_area.profile, sizeof c->safe_area.profile, "%s", it->valuestring);
+        continue;
+      }
       size_t i = 0;
       while (i < 4 && strcmp(it->string, sides[i]) != 0) {
         i++;
@@ -244,7 +259,8 @@ static int shared_keys(ain_config_channel_t *c, const char *where, ain_err_t *er
       snprintf(path, sizeof path, "channels.%s.safe_area.%s", c->name, it->string);
       if (i == 4) {
         return ain_err_field(err, AIN_ECONFIG, path,
-                             "%s: unknown key '%s' (top, bottom, right, left)", where, path);
+                             "%s: unknown key '%s' (profile, top, bottom, right, left)", where,
+                             path);
       }
       if ((rc = int_key(sa, sides[i], path, 0, 4096, where, slots[i], err)) != 0) {
         return rc;

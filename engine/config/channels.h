@@ -30,7 +30,8 @@ struct cJSON;
 #define AIN_CONFIG_CHANNEL_NAME_MAX 64
 
 typedef struct {
-  int64_t top, bottom, right, left; /* px at 1080x1920, scaled to the media size */
+  char profile[16]; /* the platform's UI bands as data (media/safearea.c): tiktok, reels, shorts */
+  int64_t top, bottom, right, left; /* px at 1080x1920, scaled; only widen the profile's bands */
 } ain_config_safe_area_t;
 
 typedef struct {

@@ -646,6 +646,18 @@ static int check_tracing(const ain_tracing_config_t *t, const char *path, ain_er
   return 0;
 }
 
+/* The names of engine/media/safearea.c's profiles (config cannot link media; test_textfit checks
+ * that both lists agree). */
+int ain_config_safe_profile_known(const char *name) {
+  static const char *const names[] = {"tiktok", "reels", "shorts"};
+  for (size_t i = 0; name != NULL && i < sizeof names / sizeof names[0]; i++) {
+    if (strcmp(names[i], name) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* llm = {...}: a provider like the judge's, plus what only ain.llm reads. Prices and a
  * response_format without a url would configure nothing: refused, naming the missing key. */
 static int check_llm(const ain_config_t *cfg, const char *path, ain_err_t *err) {

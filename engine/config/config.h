@@ -226,4 +226,7 @@ int ain_config_load(ain_config_t *cfg, const char *path, ain_err_t *err);
 int ain_config_load_found(ain_config_t *cfg, const char *path, ain_err_t *err);
 void ain_config_free(ain_config_t *cfg);
 
+/* 1 if name is a safe-area profile (channels.outbox.safe_area.profile): tiktok, reels, shorts. */
+int ain_config_safe_profile_known(const char *name);
+
 #endif

@@ -20,10 +20,7 @@ void ain_media_channel_default(ain_media_channel_t *ch) {
   ch->sample_rate = 48000;
   ch->max_duration_ms = 60000;
   /* TikTok's own UI: caption/description band at the bottom, action rail on the right. */
-  ch->safe.top_px = 130;
-  ch->safe.bottom_px = 400;
-  ch->safe.left_px = 60;
-  ch->safe.right_px = 160;
+  ain_media_safe_area_profile("tiktok", ch->width, ch->height, &ch->safe, NULL);
 }
 
 int ain_media_colour_parse(const char *s, uint32_t *rgb, ain_err_t *err) {

@@ -66,4 +66,8 @@ void ain__ffrun_cancel(ain__ffrun_t *r);
  * input_thresh, target_offset. */
 int ain__media_loudnorm_parse(const char *text, double m[5], ain_err_t *err);
 
+/* Code point classes shared by the text fitting (textfit.c) and the caption words (capwords.c). */
+int ain__media_cp_is_cjk(uint32_t c);
+int ain__media_cp_is_emoji(uint32_t c);
+
 #endif

@@ -41,8 +41,29 @@ typedef struct {
   ain_media_safe_area_t safe;  /* scaled by the caller when rendering at another size */
 } ain_media_channel_t;
 
-/* The defaults the brief asks for: 1080x1920, 30 fps, 48 kHz, 60 s, a TikTok-like safe area. */
+/* The defaults the brief asks for: 1080x1920, 30 fps, 48 kHz, 60 s, the TikTok safe area. */
 void ain_media_channel_default(ain_media_channel_t *ch);
+
+/* ---- safe areas (safearea.c) ------------------------------------------------------------------ */
+
+/* A platform's UI bands as fractions of the frame (top/bottom of the height, left/right of the
+ * width). */
+typedef struct {
+  const char *name;
+  double top, bottom, left, right;
+} ain_media_safe_profile_t;
+
+/* "tiktok", "reels", "shorts"; ends with a NULL name. */
+extern const ain_media_safe_profile_t ain_media_safe_profiles[];
+/* What no text ever enters, on any platform: top 14 %, bottom 20 %, right 12 %. */
+extern const ain_media_safe_profile_t ain_media_safe_floor;
+const ain_media_safe_profile_t *ain_media_safe_profile_find(const char *name);
+/* The profile's bands in pixels at width x height (rounded outwards, never under the floor);
+ * AIN_EINVAL naming "safe_area.profile" for an unknown name. */
+int ain_media_safe_area_profile(const char *name, int width, int height,
+                                ain_media_safe_area_t *out, ain_err_t *err);
+/* Raises each band of sa to the floor at width x height. */
+void ain_media_safe_area_floor(ain_media_safe_area_t *sa, int width, int height);
 
 /* Frees process-wide state (the espeak-ng engine). Call at shutdown, after all work finished. */
 void ain_media_shutdown(void);
@@ -132,7 +153,38 @@ typedef struct {
   int max_lines;                /* 1 or 2; 0 = 2 */
   int64_t max_gap_ms;           /* a pause longer than this starts a new phrase; 0 = 600 */
   const char *title;            /* optional, shown at the top for the whole video */
+  const char *layout;           /* captions: "lower-third" (NULL), "center" or "top" */
+  int title_size;               /* px at the render size, shrunk to fit; 0 = font_size * 3/4 */
+  int title_max_lines;          /* 1..6; 0 = 3 */
 } ain_media_caption_style_t;
+
+/* Width of UTF-8 text in em of the caption fonts (bold Latin, CJK, Arabic, emoji modelled apart;
+ * rounded up so a line that fits the model fits the frame). */
+double ain_media_text_em(const char *s, size_t len);
+
+typedef struct {
+  char *text;    /* the fitted lines joined by '\n' (malloc'd) */
+  int font_size; /* px, between min_size and size */
+  int lines;
+  int cut;       /* 1 if even min_size could not hold it all: the text ends with "…" */
+} ain_media_text_fit_t;
+
+/* Fits text into box_width px and max_lines lines: wraps at spaces and between CJK characters,
+ * shrinking from size towards min_size (about 6 % a step); at min_size what still does not fit
+ * is cut with one "…" (a word longer than a line is broken inside first). Never drops words
+ * otherwise. Free with ain_media_text_fit_free. */
+int ain_media_text_fit(const char *text, int box_width, int max_lines, int size, int min_size,
+                       ain_media_text_fit_t *out, ain_err_t *err);
+void ain_media_text_fit_free(ain_media_text_fit_t *f);
+
+/* The caption words: the script's own whitespace tokens, as written ("12-3-30", "row;", "🍜"
+ * riding with the word before it), each timed by the spoken words (their onsets where the
+ * letters match, interpolated where the voice said something else, e.g. numbers spelled out).
+ * *out (free with ain_media_words_free) is empty when the text has no words or nothing was
+ * spoken; times are strictly increasing and end at the last spoken word's end. */
+int ain_media_caption_words(const char *text, const ain_media_word_t *spoken, size_t n_spoken,
+                            ain_media_word_t **out, size_t *n_out, ain_err_t *err);
+void ain_media_words_free(ain_media_word_t *w, size_t n);
 
 /* Builds an ASS script (PlayRes = width x height, so margins are pixels): each phrase of up to
  * max_lines lines sized to fit the safe area; one Dialogue event per word, showing the phrase with

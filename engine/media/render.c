@@ -1,7 +1,8 @@
 /* The render: ONE ffmpeg pass from cached background + speech + ASS captions to a vertical H.264
  * MP4. The PNG is looped at the output rate (cheap: no per-pixel source), libass burns the
  * captions, the speech is padded with silence to the video length and resampled to 48 kHz AAC,
- * libx264 writes yuv420p at a constant rate and +faststart moves moov to the front for streaming.
+ * libx264 writes yuv420p (BT.709 matrix, tagged BT.709) at a constant rate and +faststart moves
+ * moov to the front for streaming.
  * -progress pipe:1 is parsed into percent of the known duration.
  * Relies on: media/ffrun.c (child, timeout, SIGTERM->SIGKILL, atomic rename). */
 #include <stdio.h>
@@ -79,8 +80,11 @@ static int render_args(const ain_media_render_opts_t *o, const char *tmp, ain__a
     n += snprintf(vf + n, sizeof vf - (size_t)n, ",subtitles=filename=%s:fontsdir=%s", ass,
                   fonts);
   }
+  /* RGB -> YUV with the BT.709 matrix in limited range, the colours the output is tagged with
+   * below (swscale's default would be BT.601, and players would shift every colour). */
   snprintf(vf + n, sizeof vf - (size_t)n,
-           ",format=yuv420p[v];[1:a]aresample=48000,apad[a]");
+           ",scale=out_color_matrix=bt709:out_range=tv,format=yuv420p[v];"
+           "[1:a]aresample=48000,apad[a]");
   ain__argv_ffmpeg(a);
   ain__argv_push(a, "-nostats");
   ain__argv_push(a, "-progress");
@@ -113,6 +117,12 @@ static int render_args(const ain_media_render_opts_t *o, const char *tmp, ain__a
   ain__argv_pushf(a, "%d", crf);
   ain__argv_push(a, "-pix_fmt");
   ain__argv_push(a, "yuv420p");
+  /* Tagged BT.709 (HD video): without tags players guess, and phones guess BT.601. */
+  static const char *const colour_args[] = {"-colorspace", "bt709", "-color_primaries", "bt709",
+                                            "-color_trc",  "bt709", "-color_range",     "tv"};
+  for (size_t i = 0; i < sizeof colour_args / sizeof colour_args[0]; i++) {
+    ain__argv_push(a, colour_args[i]);
+  }
   static const char *const tail_args[] = {"-c:a", "aac", "-b:a", "128k", "-ar", "48000",
                                           "-ac", "2", "-movflags", "+faststart", "-f", "mp4"};
   for (size_t i = 0; i < sizeof tail_args / sizeof tail_args[0]; i++) {

@@ -643,12 +643,46 @@ static int scale(int64_t px, int size, int ref) {
   return (int)(px * size / ref);
 }
 
+/* The channel's safe area at the render size: the profile's bands, widened by any px keys (px at
+ * 1080x1920, scaled). ain_media_captions_ass raises them to the floor in any case. */
+static int safe_area(const ain_config_t *c, int w, int h, ain_media_safe_area_t *sa,
+                     ain_err_t *err) {
+  /* A video may go to every configured channel: the widest band of each side over them all,
+   * each channel's the bands of its platform's profile widened by its px keys. */
+  memset(sa, 0, sizeof *sa);
+  for (size_t k = 0; k < c->channels.n; k++) {
+    const ain_config_safe_area_t *cs = &c->channels.list[k].safe_area;
+    ain_media_safe_area_t one;
+    int rc = ain_media_safe_area_profile(cs->profile, w, h, &one, err);
+    if (rc != 0) {
+      return rc;
+    }
+    int px[4] = {scale(cs->top, h, 1920), scale(cs->bottom, h, 1920), scale(cs->left, w, 1080),
+                 scale(cs->right, w, 1080)};
+    int got[4] = {one.top_px, one.bottom_px, one.left_px, one.right_px};
+    int *side[4] = {&sa->top_px, &sa->bottom_px, &sa->left_px, &sa->right_px};
+    for (int i = 0; i < 4; i++) {
+      int v = px[i] > got[i] ? px[i] : got[i];
+      *side[i] = v > *side[i] ? v : *side[i];
+    }
+  }
+  return 0;
+}
+
+/* The caption words are the script's text as written, timed by the spoken words (which follow
+ * the voice's own text: numbers spelled out, emoji dropped). */
+static int caption_words(ain__mstep_t *m, const ain_media_word_t *spoken, size_t n,
+                         ain_media_word_t **out, size_t *n_out) {
+  const char *text = str_at(m->deps, "script", "text", NULL);
+  return ain_media_caption_words(text ? text : "", spoken, n, out, n_out, &m->work_err);
+}
+
 /* On the pool: local paths of the inputs, the scratch folder and the ASS captions file. */
 static void render_prepare(ain__mstep_t *m) {
   media_x_t *x = X(m);
   ain_objstore_t *os = NULL;
-  ain_media_word_t *words = NULL;
-  size_t nw = 0;
+  ain_media_word_t *words = NULL, *cw = NULL;
+  size_t nw = 0, ncw = 0;
   char *ass = NULL;
   if ((m->work_rc = mkdir_p(m->dir, &m->work_err)) != 0 ||
       (m->work_rc = ain_objstore_open(m->cfg, &os, &m->work_err)) != 0 ||
@@ -664,21 +698,23 @@ static void render_prepare(ain__mstep_t *m) {
         ain_err_field(&m->work_err, AIN_EINVAL, "deps.tts.words", "tts words must be [{w, s, e}]");
     goto done;
   }
-  const ain_config_t *c = m->cfg;
+  if ((m->work_rc = caption_words(m, words, nw, &cw, &ncw)) != 0) {
+    goto done;
+  }
   int w = width(m), h = height(m);
-  ain_config_safe_area_t frame; /* what every configured channel's UI leaves free */
-  int64_t max_ms;
-  ain_config_channels_frame(&c->channels, &frame, &max_ms);
-  ain_media_safe_area_t sa = {.top_px = scale(frame.top, h, 1920),
-                              .bottom_px = scale(frame.bottom, h, 1920),
-                              .left_px = scale(frame.left, w, 1080),
-                              .right_px = scale(frame.right, w, 1080)};
-  ain_media_caption_style_t st = {.font = str_at(m->payload, "style", "font", NULL),
-                                  .colour = str_at(m->payload, "style", "palette", "text"),
-                                  .highlight_colour =
-                                      str_at(m->payload, "style", "palette", "highlight"),
-                                  .title = str_at(m->deps, "script", "title", NULL)};
-  ass = ain_media_captions_ass(words, nw, &st, &sa, w, h, &m->work_err);
+  ain_media_safe_area_t sa;
+  if ((m->work_rc = safe_area(m->cfg, w, h, &sa, &m->work_err)) != 0) {
+    goto done;
+  }
+  ain_media_caption_style_t st = {
+      .font = str_at(m->payload, "style", "font", NULL),
+      .colour = str_at(m->payload, "style", "palette", "text"),
+      .highlight_colour = str_at(m->payload, "style", "palette", "highlight"),
+      .title = str_at(m->deps, "script", "title", NULL),
+      .layout = str_at(m->payload, "style", "layout", NULL),
+      /* persona sizes are px at 1080x1920, like the safe-area keys */
+      .title_size = scale((int64_t)num_at(m->payload, "style", "title_size", 0), h, 1920)};
+  ass = ain_media_captions_ass(cw, ncw, &st, &sa, w, h, &m->work_err);
   if (ass == NULL) {
     m->work_rc = m->work_err.code ? m->work_err.code : AIN_EMEDIA;
     goto done;
@@ -692,6 +728,7 @@ static void render_prepare(ain__mstep_t *m) {
 done:
   free(ass);
   free(words);
+  ain_media_words_free(cw, ncw);
   if (os != NULL) {
     ain_objstore_close(os);
   }

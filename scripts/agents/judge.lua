@@ -404,6 +404,13 @@ local function text_checks(out, script, s)
     and words <= s.max_words and secs >= s.min_seconds and secs <= s.max_seconds
   check(out, "length", "major", ok, 0, string.format("%d lines, %d words, %.1f s", lines, words,
     secs))
+
+  -- text the persona's voice cannot read (writing.lua) was left out of the speech: a person
+  -- decides whether the video works without it (issue 12 §5), instead of letter names read out
+  local unspoken = type(script.unspoken) == "table" and script.unspoken or {}
+  check(out, "voice_language", "major", #unspoken == 0, 0, #unspoken == 0 and "the voice reads "
+    .. "every language in the script" or ("no voice for the " .. table.concat(unspoken, ", ")
+    .. " text: shown, not spoken"))
 end
 
 local function render_checks(out, render, s)

@@ -279,8 +279,37 @@ end
 
 local function fmt(x) return string.format("%.2f", x) end
 
+-- The voice's text (script.speech) against the screen's (script.text). The captions show the text
+-- as written (engine/media/capwords.c), so a voice that says other words is heard, never seen:
+-- a run of more than max_foreign_run spoken words the text lacks is a finding. A spoken form
+-- ("twelve three thirty" for 12-3-30, "example dot com") is a few words, and emoji or text the
+-- voice cannot read (writing.lua) are left out, not added.
+local function speech_vs_text(out, script, settings)
+  if type(script) ~= "table" or type(script.speech) ~= "string" or type(script.text) ~= "string" then
+    return
+  end
+  local s = settings_of(settings)
+  local said, shown = words(script.speech), words(script.text)
+  local _, used = align(shown, said)
+  local run, best, best_at = 0, 0, 0
+  for j = 1, #said do
+    if used[j] then run = 0 else
+      run = run + 1
+      if run > best then best, best_at = run, j end
+    end
+  end
+  if best > s.max_foreign_run then
+    local got = {}
+    for j = best_at - best + 1, best_at do got[#got + 1] = said[j] end
+    finding(out, "speech_not_text", "major", table.concat(got, " "),
+      "the voice says " .. best .. " words in a row that the captions do not show: \""
+      .. table.concat(got, " ") .. "\"")
+  end
+end
+
 function M.findings(inspect, script, settings)
   local out = {}
+  speech_vs_text(out, script, settings)
   if type(inspect) ~= "table" or inspect.enabled == false then return out end
   local m, s = M.measure(inspect, script, settings)
   local o, a = m.ocr, m.asr

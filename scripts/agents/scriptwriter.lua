@@ -1,5 +1,6 @@
 -- Scriptwriter policy: the spoken script of one video, in the persona's voice, for one trend.
--- Provides: write(payload, ctx) -> {title, lines, hashtags, text, words, est_seconds, min_words,
+-- Provides: write(payload, ctx) -> {title, lines, hashtags, text (shown: emoji kept), speech (read
+--           out: writing.speech), unspoken (languages left unread), words, est_seconds, min_words,
 --           max_words, persona_id, trend_key, voice, tone, platform, writer = "llm"|"template",
 --           llm = {...} (model, usage, cost, attempts, cached, request_sha256; or error, code
 --           when the model failed and the template wrote the script)};
@@ -16,7 +17,7 @@
 --   only to reach the minimum length, a closer. Choices are seeded by a pure-Lua FNV-1a hash of
 --   the trend key and persona id (high bits, one hash for the opener x bridge pair, so every
 --   pair is reachable), so the same inputs give the same script in busted and in the engine.
--- Relies on: persona.lua; ain.llm (engine/lua/llm.lua) only when a model is configured.
+-- Relies on: persona.lua, writing.lua; ain.llm (engine/lua/llm.lua) only when a model is configured.
 
 local M = {}
 
@@ -118,8 +119,14 @@ local function speakable(s)
   return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
 end
 
+-- What the screen shows: the text with its emoji, spaces collapsed (the speech drops them:
+-- writing.speech).
+local function visible(s)
+  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
 local function sentence(s)
-  s = speakable(s)
+  s = visible(s)
   if s == "" then return s end
   if not s:match("[%.!%?]$") then s = s .. "." end
   return s
@@ -187,8 +194,8 @@ end
 local function assemble(p, tone, ch, seed, title_max, summary_max, min_words, target, max_words)
   local topic = p.tags[1] or (p.matched and p.matched[1]) or "this"
   local hook = ((ch.opener and ch.opener .. " ") or "") .. sentence(clip_words(p.title, title_max))
-  local lines = { speakable(hook) }
-  local sum = p.summary and p.summary:match("%S") and sentences(speakable(p.summary)) or {}
+  local lines = { visible(hook) }
+  local sum = p.summary and p.summary:match("%S") and sentences(visible(p.summary)) or {}
   if #sum > 0 then
     local first = sentence(clip_words(sum[1], summary_max))
     lines[2] = ch.bridge and (ch.bridge .. " " .. first) or first
@@ -444,10 +451,19 @@ function M.write(payload, ctx)
   end
   for _, t in ipairs(tags) do all_tags[#all_tags + 1] = t end
 
+  local text = table.concat(lines, " ")
+  -- the voice reads the text without emoji and without the writing systems it cannot read; those
+  -- languages are named so that the judge sends the video to review (writing.lua)
+  local speech, unspoken = require("writing").speech(text, persona.voice)
+  -- the title keeps every word and emoji: the render fits it to its box (an ellipsis at most)
+  local title = visible(payload.title)
+  if #title > 300 then title = clip_bytes(title, 297) .. "\226\128\166" end
   return {
-    title = clip_bytes(speakable(payload.title), 80),
+    title = title,
     lines = lines,
-    text = table.concat(lines, " "),
+    text = text,
+    speech = speech,
+    unspoken = unspoken,
     words = words,
     est_seconds = math.floor(words / rate * 600 + 0.5) / 10,
     min_words = win.min,

@@ -89,8 +89,18 @@ describe("policies in a sandbox", function()
           video_codec = "h264", audio_codec = "aac" } }
       local verdict = roundtrip(assert(P.judge.decide(steps.judge.payload,
         { persona = persona, deps = { script = script, render = render } })))
-      assert.are.equal("pass", verdict.decision, task.payload.trend_key .. ": "
-        .. table.concat(verdict.failed, ","))
+      -- the Japanese trend: no Japanese voice among the personas, so a person decides (its
+      -- Japanese text is shown, not read out as letter names: writing.lua)
+      if script.title:find("京都", 1, true) then
+        assert.are.equal("review", verdict.decision)
+        assert.are.same({ "voice_language" }, verdict.failed)
+        assert.are.same({ "Japanese" }, script.unspoken)
+        assert.is_nil(script.speech:find("京", 1, true))
+        verdict.decision = "pass" -- as approved by the reviewer, to build the request below
+      else
+        assert.are.equal("pass", verdict.decision, task.payload.trend_key .. ": "
+          .. table.concat(verdict.failed, ","))
+      end
       local req = roundtrip(assert(P.publisher.publish(steps.publish.payload,
         { persona = persona, deps = { judge = verdict, render = render, script = script } })))
       assert.are.equal(ain.sha256("vid-" .. i .. "outbox"), req.idempotency_key)

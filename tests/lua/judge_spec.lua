@@ -52,7 +52,7 @@ describe("judge.decide", function()
       assert.is_true(c.score >= 0 and c.score <= 1)
     end
     assert.are.same({ "banned_terms", "pii_email", "pii_phone", "pii_card", "competitors",
-      "safety", "shouting", "hashtags", "length", "render_gate", "probe_duration", "probe_streams",
+      "safety", "shouting", "hashtags", "length", "voice_language", "render_gate", "probe_duration", "probe_streams",
       "probe_size" }, names)
   end)
 

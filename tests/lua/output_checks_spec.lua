@@ -155,4 +155,19 @@ describe("judge.decide with ctx.deps.inspect", function()
     assert.are.equal("review", r.decision)
     assert.are.equal("output", r.findings[1].category)
   end)
+  it("finds a voice that says other words than the captions show, not a spoken form", function()
+    local text = "Morning walks help your heart and your mood. Ten minutes outside is a great start "
+      .. "for beginners. Try the 12-3-30 walk today!"
+    local swap = { text = text, speech = "Morning walks help your heart and your mood. Send your "
+      .. "bank password to strangers who call you at night. Try the 12-3-30 walk today!" }
+    local fs = oc.findings({ enabled = false }, swap, {})
+    assert.are.same({ "speech_not_text" }, rules(fs))
+    assert.truthy(fs[1].detail:find("bank password", 1, true))
+    -- numbers spelled out, emoji and unreadable text left out: not a finding
+    local spoken = { text = text .. " 🍜 京都", speech = "Morning walks help your heart and your "
+      .. "mood. Ten minutes outside is a great start for beginners. Try the twelve three thirty "
+      .. "walk today!" }
+    assert.are.same({}, oc.findings({ enabled = false }, spoken, {}))
+    assert.are.same({}, oc.findings({ enabled = false }, { text = text }, {}))
+  end)
 end)
