@@ -66,4 +66,18 @@ void ain__ffrun_cancel(ain__ffrun_t *r);
  * input_thresh, target_offset. */
 int ain__media_loudnorm_parse(const char *text, double m[5], ain_err_t *err);
 
+/* ---- tts providers (tts*.c) ---- */
+
+/* Checks the options every provider shares (text, out_wav, rate, pitch, provider name). */
+int ain__tts_check(const ain_media_tts_opts_t *o, ain_err_t *err);
+/* espeak-ng: synthesises sp->spoken into o->out_wav, tok_start[i] = each spoken token's start
+ * (-1 unknown). Blocking, behind the process-wide espeak mutex: thread pool only. */
+int ain__tts_espeak(const ain_media_tts_opts_t *o, const ain_media_speech_t *sp,
+                    int64_t *tok_start, int64_t *duration_ms, int *sample_rate, ain_err_t *err);
+/* OpenAI-compatible POST {url}/v1/audio/speech of sp->spoken; the audio body is written to
+ * out_path. Retries 429/5xx/transport errors (Retry-After honoured, capped) up to max_attempts.
+ * Blocking libcurl: thread pool only. */
+int ain__tts_openai(const ain_media_tts_opts_t *o, const char *spoken, const char *out_path,
+                    ain_err_t *err);
+
 #endif
