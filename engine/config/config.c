@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/internal.h"
@@ -157,6 +158,20 @@ static const config_key_t config_keys[] = {
     {"llm.prices", K_TABLE, 0, 0, 0},
     {"llm.prices.prompt", K_NUMBER, OFF(llm.price_prompt), 0, 1000000},
     {"llm.prices.completion", K_NUMBER, OFF(llm.price_completion), 0, 1000000},
+    {"tts", K_TABLE, 0, 0, 0},
+    {"tts.provider", K_STRING, OFF(tts.provider), 0, 0},
+    {"tts.festival", K_STRING, OFF(tts.festival), 0, 0},
+    {"tts.pocketsphinx", K_STRING, OFF(tts.pocketsphinx), 0, 0},
+    {"tts.max_attempts", K_INT, OFF(tts.max_attempts), 1, 10},
+    {"tts.openai", K_TABLE, 0, 0, 0},
+    {"tts.openai.url", K_STRING, OFF(tts.openai.url), 0, 0},
+    {"tts.openai.model", K_STRING, OFF(tts.openai.model), 0, 0},
+    {"tts.openai.secret", K_STRING, OFF(tts.openai.secret), 0, 0},
+    {"tts.openai.timeout_ms", K_INT, OFF(tts.openai.timeout_ms), 1, 600000},
+    {"music", K_TABLE, 0, 0, 0},
+    {"music.enabled", K_BOOL, OFF(music.enabled), 0, 0},
+    {"music.library", K_PATH, OFF(music.library), 0, 0},
+    {"music.level", K_NUMBER, OFF(music.level), -60, -10},
     {"channels", K_TABLE, 0, 0, 0},
     {"channels.outbox", K_TABLE, 0, 0, 0},
     {"channels.outbox.kind", K_STRING, OFF(channels.outbox.kind), 0, 0},
@@ -291,6 +306,13 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->media.inspect.ocr_height = 960;
   cfg->media.inspect.asr_lw = 10;
   cfg->media.inspect.timeout_ms = 120000;
+  cfg->tts.provider = ain_strdup("espeak");
+  cfg->tts.festival = ain_strdup("festival");
+  cfg->tts.pocketsphinx = ain_strdup("pocketsphinx_continuous");
+  cfg->tts.openai.timeout_ms = 60000;
+  cfg->tts.max_attempts = 3;
+  cfg->music.enabled = 1;
+  cfg->music.level = -30;
   cfg->channels.outbox.kind = ain_strdup("outbox");
   cfg->channels.outbox.dir = ain_strdup("var/outbox");
   cfg->channels.outbox.max_duration_ms = 60000;
@@ -327,6 +349,11 @@ void ain_config_free(ain_config_t *cfg) {
     free(pv[i]->url);
     free(pv[i]->model);
     free(pv[i]->secret);
+  }
+  char *tv[] = {cfg->tts.provider, cfg->tts.festival, cfg->tts.pocketsphinx, cfg->tts.openai.url,
+                cfg->tts.openai.model, cfg->tts.openai.secret, cfg->music.library};
+  for (size_t i = 0; i < sizeof tv / sizeof tv[0]; i++) {
+    free(tv[i]);
   }
   free(cfg->llm.url);
   free(cfg->llm.model);
@@ -664,6 +691,45 @@ static int check_llm(const ain_config_t *cfg, const char *path, ain_err_t *err) 
 }
 
 /* node_id names this process in the nodes table, logs and audit rows: text a person can read. */
+/* tts = {...} and music = {...}: a provider the engine has, and the openai provider complete when
+ * it is the default (a persona that picks it is checked by the tts step, naming the persona). */
+static int check_voice(const ain_config_t *cfg, const char *path, ain_err_t *err) {
+  const char *p = cfg->tts.provider;
+  if (p == NULL || (strcmp(p, "espeak") != 0 && strcmp(p, "festival") != 0 &&
+                    strcmp(p, "openai") != 0)) {
+    return ain_err_field(err, AIN_ECONFIG, "tts.provider",
+                         "%s: 'tts.provider' must be \"espeak\", \"festival\" or \"openai\", got "
+                         "'%s'",
+                         path, p ? p : "(none)");
+  }
+  int rc = check_provider(&cfg->tts.openai, "tts.openai", path, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (strcmp(p, "openai") == 0 && cfg->tts.openai.url == NULL) {
+    return ain_err_field(err, AIN_ECONFIG, "tts.openai.url",
+                         "%s: 'tts.provider' \"openai\" needs 'tts.openai.url' and "
+                         "'tts.openai.model'",
+                         path);
+  }
+  const char *progs[][2] = {{"tts.festival", cfg->tts.festival},
+                            {"tts.pocketsphinx", cfg->tts.pocketsphinx}};
+  for (size_t i = 0; i < 2; i++) {
+    if (progs[i][1] == NULL || progs[i][1][0] == '\0') {
+      return ain_err_field(err, AIN_ECONFIG, progs[i][0], "%s: '%s' must name a program", path,
+                           progs[i][0]);
+    }
+  }
+  struct stat st;
+  if (cfg->music.library != NULL &&
+      (stat(cfg->music.library, &st) != 0 || !S_ISDIR(st.st_mode))) {
+    return ain_err_field(err, AIN_ECONFIG, "music.library",
+                         "%s: 'music.library' must be a folder of audio files, '%s' is not one",
+                         path, cfg->music.library);
+  }
+  return 0;
+}
+
 static int check_node_id(const char *id, const char *path, ain_err_t *err) {
   size_t n = strlen(id);
   size_t bad = 0;
@@ -815,7 +881,7 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
       (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
-      (rc = check_llm(cfg, path, err)) != 0) {
+      (rc = check_llm(cfg, path, err)) != 0 || (rc = check_voice(cfg, path, err)) != 0) {
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {
