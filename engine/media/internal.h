@@ -62,6 +62,9 @@ int ain__ffrun(uv_loop_t *loop, const ain__ffrun_opts_t *opts, ain__ffrun_cb cb,
 /* Kills the child if it still runs; the callback then gets AIN_ECANCELLED. Valid until cb. */
 void ain__ffrun_cancel(ain__ffrun_t *r);
 
+/* Parses ffmpeg ebur128's summary (the last one in text): integrated loudness and true peak.
+ * AIN_EMEDIA for silence (the meter's -70 LUFS floor) or no summary. */
+int ain__media_ebur128_parse(const char *text, double *i, double *tp, ain_err_t *err);
 /* Parses loudnorm's pass-1 JSON (the last {...} in text) into input_i, input_tp, input_lra,
  * input_thresh, target_offset. */
 int ain__media_loudnorm_parse(const char *text, double m[5], ain_err_t *err);

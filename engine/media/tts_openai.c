@@ -153,8 +153,9 @@ int ain__tts_openai(const ain_media_tts_opts_t *o, const char *spoken, const cha
   if (req == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "tts openai: no memory");
   }
-  int attempts = o->max_attempts > 0 ? o->max_attempts : 3, rc = 0;
+  int attempts = o->max_attempts > 0 ? o->max_attempts : 3, rc = 0, tries = 0;
   for (int i = 1; i <= attempts; i++) {
+    tries = i;
     int retry = 0;
     long wait = 0;
     ain_err_clear(err);
@@ -165,8 +166,8 @@ int ain__tts_openai(const ain_media_tts_opts_t *o, const char *spoken, const cha
     long backoff = 250L << (i - 1); /* 250, 500, 1000 ... ms */
     sleep_ms(wait > 0 ? (wait > OAI_MAX_WAIT_MS ? OAI_MAX_WAIT_MS : wait) : backoff);
   }
-  if (rc != 0 && attempts > 1) {
-    ain_err_prefix(err, "after %d attempts", attempts);
+  if (rc != 0 && tries > 1) {
+    ain_err_prefix(err, "after %d attempts", tries);
   }
   cJSON_free(req);
   return rc;
