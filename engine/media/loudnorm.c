@@ -259,3 +259,56 @@ int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *o, ain_
   }
   return rc;
 }
+
+/* ---- measurement only ---------------------------------------------------------------------------- */
+
+typedef struct {
+  ain_media_measure_cb cb;
+  void *data;
+} measure_t;
+
+static void on_measure_only(int status, const char *out, const char *errtext, ain_err_t *err,
+                            void *data) {
+  (void)out;
+  measure_t m = *(measure_t *)data;
+  free(data);
+  double i = 0, tp = 0;
+  ain_err_t e2 = {0};
+  if (status == 0 && (status = ain__media_ebur128_parse(errtext, &i, &tp, &e2)) != 0) {
+    err = &e2;
+  }
+  m.cb(status, i, tp, status ? err : NULL, m.data);
+}
+
+int ain_media_measure(uv_loop_t *loop, const char *path, int64_t timeout_ms,
+                      ain_media_measure_cb cb, void *data, ain_err_t *err) {
+  if (path == NULL || cb == NULL) {
+    return ain_err_set(err, AIN_EINVAL, "loudness: a path and a callback are required");
+  }
+  measure_t *m = malloc(sizeof *m);
+  if (m == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "loudness: no memory");
+  }
+  m->cb = cb;
+  m->data = data;
+  ain__argv_t a = {0};
+  static const char *const pro[] = {AIN__MEDIA_FFMPEG, "-nostdin", "-hide_banner", "-nostats",
+                                    "-loglevel", "info", "-i"};
+  for (size_t i = 0; i < sizeof pro / sizeof pro[0]; i++) {
+    ain__argv_push(&a, pro[i]);
+  }
+  ain__argv_push(&a, path);
+  static const char *const tail[] = {"-af", "ebur128=peak=true:framelog=verbose", "-f", "null",
+                                     "-"};
+  for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
+    ain__argv_push(&a, tail[i]);
+  }
+  ain__ffrun_opts_t fo = {.what = "loudness measure", .argv = a.v,
+                          .timeout_ms = timeout_ms > 0 ? timeout_ms : 60000, .keep_stderr = 1};
+  int rc = ain__ffrun(loop, &fo, on_measure_only, m, NULL, err);
+  ain__argv_free(&a);
+  if (rc != 0) {
+    free(m);
+  }
+  return rc;
+}

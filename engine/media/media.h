@@ -149,13 +149,14 @@ int ain_media_wav_info(const char *path, int64_t *duration_ms, int *sample_rate,
 /* ---- music bed + mix (mix.c) ------------------------------------------------------------------- */
 
 typedef struct {
-  const char *speech_wav;  /* loudness-normalised speech */
+  const char *speech_wav;  /* the speech as synthesised */
+  double speech_gain_db;   /* brings it to the delivery loudness (ain_media_measure: -14 - I) */
   const char *music;       /* a library file (looped), or NULL: a generated pad */
   const char *key;         /* generated pad's key: "C".."B" with optional "m" (minor); NULL = "C" */
   double music_lufs;       /* the bed's level before ducking; 0 = -30 */
   int64_t duration_ms;     /* speech length; the mix adds tail_ms with the bed fading out */
   int64_t tail_ms;         /* 0 = 300 */
-  const char *out_wav;     /* 48 kHz stereo s16, written atomically */
+  const char *out_wav;     /* 48 kHz stereo float WAV (no clipping before the limiter), atomic */
   int64_t timeout_ms;      /* 0 = 60000 */
 } ain_media_mix_opts_t;
 
@@ -183,6 +184,12 @@ typedef struct {
  * loudnorm.c for why loudnorm's own second pass is not used). Options are copied. */
 int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *opts, ain_media_done_cb cb,
                        void *data, ain_err_t *err);
+
+/* Integrated loudness (LUFS) and true peak (dBTP) of a file by ffmpeg's ebur128 meter. */
+typedef void (*ain_media_measure_cb)(int status, double lufs, double true_peak,
+                                     const ain_err_t *err, void *data);
+int ain_media_measure(uv_loop_t *loop, const char *path, int64_t timeout_ms,
+                      ain_media_measure_cb cb, void *data, ain_err_t *err);
 
 /* ---- background -------------------------------------------------------------------------------- */
 

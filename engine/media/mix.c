@@ -4,6 +4,8 @@
  * each a root-position triad with octave partials and a bass note, swelling in and out over 4 s
  * so chord changes never click, low-passed). The speech drives sidechaincompress on the bed
  * (the bed drops ~10 dB while someone talks and comes back in the pauses), then amix adds them.
+ * The speech gets the gain the caller measured (ain_media_measure), so the bed sits at its level
+ * under speech at the delivery loudness; the mix is float (nothing clips before the limiter).
  * The result is NOT yet at the delivery loudness: the caller runs ain_media_loudnorm on the mix,
  * so the mix (not the voice alone) meets -14 LUFS and the true-peak ceiling.
  * Relies on: media/ffrun.c (child + atomic rename). */
@@ -113,6 +115,10 @@ int ain_media_mix(uv_loop_t *loop, const ain_media_mix_opts_t *o, ain_media_done
                          (long long)o->duration_ms);
   }
   double level = o->music_lufs != 0 ? o->music_lufs : -30.0;
+  if (o->speech_gain_db < -60 || o->speech_gain_db > 60) {
+    return ain_err_field(err, AIN_EINVAL, "speech_gain_db", "mix: speech gain %.1f dB out of range",
+                         o->speech_gain_db);
+  }
   if (level < -60 || level > -10) {
     return ain_err_field(err, AIN_EINVAL, "music.level", "mix: level %.1f LUFS out of -60..-10",
                          level);
@@ -143,21 +149,23 @@ int ain_media_mix(uv_loop_t *loop, const ain_media_mix_opts_t *o, ain_media_done
     ain__argv_push(&a, "-f");
     ain__argv_push(&a, "lavfi");
     ain__argv_push(&a, "-i");
-    ain__argv_pushf(&a, "aevalsrc=%s:s=48000:d=%.3f", expr, total);
+    /* 16 kHz: the pad's partials stay under 1.2 kHz and it is low-passed at 1.8 kHz anyway, and
+     * aevalsrc evaluates its expression per sample (a third of the CPU of 48 kHz) */
+    ain__argv_pushf(&a, "aevalsrc=%s:s=16000:d=%.3f", expr, total);
     snprintf(level_f, sizeof level_f, "lowpass=f=1800,volume=%.2fdB", level - PAD_LUFS);
   }
   double fade = total > 2.0 ? 1.0 : total / 2;
   ain__argv_push(&a, "-filter_complex");
   ain__argv_pushf(&a,
                   "[0:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
-                  "apad=whole_dur=%.3f,asplit=2[sp][sc];"
+                  "volume=%.2fdB,apad=whole_dur=%.3f,asplit=2[sp][sc];"
                   "[1:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,%s,"
                   "atrim=0:%.3f,afade=t=in:d=0.3,afade=t=out:st=%.3f:d=%.3f[bed];"
                   "[bed][sc]sidechaincompress=threshold=0.015:ratio=6:attack=15:release=350[duck];"
                   "[sp][duck]amix=inputs=2:duration=first:normalize=0[out]",
-                  total, level_f, total, total - fade, fade);
+                  o->speech_gain_db, total, level_f, total, total - fade, fade);
   static const char *const tail_args[] = {"-map", "[out]", "-ar", "48000", "-ac", "2",
-                                          "-c:a", "pcm_s16le", "-f", "wav"};
+                                          "-c:a", "pcm_f32le", "-f", "wav"};
   ain__argv_push(&a, "-t");
   ain__argv_pushf(&a, "%.3f", total);
   for (size_t i = 0; i < sizeof tail_args / sizeof tail_args[0]; i++) {

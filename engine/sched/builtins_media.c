@@ -44,7 +44,8 @@ typedef struct {
   int64_t duration_ms;
   int sample_rate;
   int aligned;
-  int stage;           /* 0 speech loudness, 1 mix, 2 mix loudness, 3 store */
+  int stage;           /* 0 measure (or loudness without music), 1 mix, 2 mix loudness, 3 store */
+  double speech_gain_db;
   char *spoken;        /* what the voice read (normalised text) */
   char music[4096];    /* the library file of the bed, "" = generated */
   char music_key[16];  /* the generated pad's key */
@@ -483,30 +484,37 @@ static void tts_done(ain__mstep_t *m) {
 }
 
 static void on_stage_done(int status, const ain_err_t *err, void *data);
+static void on_speech_measured(int status, double lufs, double tp, const ain_err_t *err,
+                               void *data);
 
-/* raw.wav -> speech.wav (loudness) -> [mix.wav (bed, ducked) -> audio.wav (loudness)] */
+/* With music: raw.wav measured -> mix.wav (speech gained to -14, bed ducked) -> audio.wav
+ * (loudness of the mix). Without: raw.wav -> speech.wav (loudness). */
 static void tts_stage(ain__mstep_t *m) {
   media_x_t *x = X(m);
   char in[4200], out[4200];
   ain_err_t e;
   ain_err_clear(&e);
   int rc = 0;
-  if (x->stage == 0 || x->stage == 2) { /* loudness of the speech, then of the mix */
+  int64_t to = m->cfg->media.tts_timeout_ms;
+  if (x->stage == 0 && m->cfg->music.enabled) {
+    snprintf(in, sizeof in, "%s/raw.wav", m->dir);
+    rc = ain_media_measure(m->loop, in, to, on_speech_measured, m, &e);
+  } else if (x->stage == 0 || x->stage == 2) { /* loudness of the speech alone, or of the mix */
     snprintf(in, sizeof in, "%s/%s", m->dir, x->stage == 0 ? "raw.wav" : "mix.wav");
-    snprintf(out, sizeof out, "%s/%s", m->dir, x->stage == 0 ? "speech.wav" : "audio.wav");
-    ain_media_loudnorm_opts_t o = {
-        .in_path = in, .out_wav = out, .timeout_ms = m->cfg->media.tts_timeout_ms};
+    snprintf(out, sizeof out, "%s/%s", m->dir, tts_final(m));
+    ain_media_loudnorm_opts_t o = {.in_path = in, .out_wav = out, .timeout_ms = to};
     rc = ain_media_loudnorm(m->loop, &o, on_stage_done, m, &e);
   } else if (x->stage == 1) {
-    snprintf(in, sizeof in, "%s/speech.wav", m->dir);
+    snprintf(in, sizeof in, "%s/raw.wav", m->dir);
     snprintf(out, sizeof out, "%s/mix.wav", m->dir);
     ain_media_mix_opts_t o = {.speech_wav = in,
+                              .speech_gain_db = x->speech_gain_db,
                               .music = x->music[0] ? x->music : NULL,
                               .key = x->music_key,
                               .music_lufs = m->cfg->music.level,
                               .duration_ms = x->duration_ms,
                               .out_wav = out,
-                              .timeout_ms = m->cfg->media.tts_timeout_ms};
+                              .timeout_ms = to};
     rc = ain_media_mix(m->loop, &o, on_stage_done, m, &e);
   } else {
     ain__mstep_work(m, tts_put, tts_done);
@@ -515,6 +523,22 @@ static void tts_stage(ain__mstep_t *m) {
   if (rc != 0) {
     ain__mstep_fail(m, rc, e.msg, rc == AIN_EINVAL);
   }
+}
+
+static void on_speech_measured(int status, double lufs, double tp, const ain_err_t *err,
+                               void *data) {
+  ain__mstep_t *m = data;
+  (void)tp;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "loudness measure failed", 0);
+    return;
+  }
+  X(m)->speech_gain_db = -14.0 - lufs;
+  X(m)->stage = 1;
+  tts_stage(m);
 }
 
 static void on_stage_done(int status, const ain_err_t *err, void *data) {
@@ -527,7 +551,7 @@ static void on_stage_done(int status, const ain_err_t *err, void *data) {
     return;
   }
   media_x_t *x = X(m);
-  x->stage = x->stage == 0 && !m->cfg->music.enabled ? 3 : x->stage + 1;
+  x->stage = x->stage == 0 ? 3 : x->stage + 1; /* stage 0 here: speech alone, no music */
   tts_stage(m);
 }
 

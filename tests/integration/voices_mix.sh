@@ -35,7 +35,7 @@ curl -sf -X POST -d '{"fault": "429", "count": 1}' "http://127.0.0.1:$PORT/contr
 
 "$AIN_BIN" run -c "$cfg" --until-idle --no-progress --json > "$T/summary.json" 2> "$T/run.log" ||
   fail "ain run exited $? (log: $(tail -5 "$T/run.log"))"
-failed=$(sql "SELECT coalesce(step, type) || ': ' || coalesce(error, '') FROM tasks WHERE status <> 'succeeded'")
+failed=$(sql "SELECT coalesce(step, type) || ': ' || coalesce(last_error, '') FROM tasks WHERE status <> 'succeeded'")
 [ -z "$failed" ] || fail "tasks did not succeed: $failed"
 ok "three videos rendered, every task succeeded"
 

@@ -337,6 +337,16 @@ static void on_done(int status, const ain_err_t *err, void *data) {
   }
 }
 
+static void on_measured(int status, double i, double tp, const ain_err_t *err, void *data) {
+  double *out = data;
+  (void)tp;
+  (void)err;
+  if (status == 0) {
+    out[0] = i;
+  }
+  out[1] = status;
+}
+
 static void ebur128(const char *wav, double *i, double *tp) {
   char cmd[1400];
   snprintf(cmd, sizeof cmd,
@@ -378,8 +388,15 @@ TEST(music_mix_loudness_and_ducking) {
   ASSERT_OK(uv_loop_init(&loop));
   done_t d = {0};
   ain_err_t err = {0};
-  ain_media_mix_opts_t mo = {.speech_wav = sp, .key = "Am", .duration_ms = 5000,
-                             .out_wav = tmp("mix.wav")};
+  double lufs[2] = {0};
+  ASSERT_OK(ain_media_measure(&loop, sp, 0, on_measured, lufs, &err));
+  ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+  ASSERT_TRUE(lufs[0] < -14.0 && lufs[0] > -16.0); /* the sine: -14.8 LUFS */
+  ASSERT_EQ(ain_media_measure(&loop, "/nonexistent.wav", 0, on_measured, lufs, &err), 0);
+  ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+  ASSERT_EQ(lufs[1], AIN_EMEDIA);
+  ain_media_mix_opts_t mo = {.speech_wav = sp, .speech_gain_db = -14.0 - lufs[0], .key = "Am",
+                             .duration_ms = 5000, .out_wav = tmp("mix.wav")};
   ASSERT_OK(ain_media_mix(&loop, &mo, on_done, &d, &err));
   ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
   ASSERT_EQ(d.status, 0);
