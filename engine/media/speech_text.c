@@ -218,15 +218,25 @@ typedef struct {
   int commas;
 } num_t;
 
+/* 1 if p[i] is a comma with exactly three digits after it (inside [0, n)) and a digit before. */
+static int thousands_at(const char *p, size_t i, size_t n) {
+  if (i == 0 || i + 3 >= n || !isdigit((unsigned char)p[i - 1])) {
+    return 0; /* p[i + 1..i + 3] must lie inside [0, n) */
+  }
+  for (size_t k = i + 1; k <= i + 3; k++) {
+    if (!isdigit((unsigned char)p[k])) {
+      return 0;
+    }
+  }
+  return i + 4 >= n || !isdigit((unsigned char)p[i + 4]);
+}
+
 /* Parses digits with optional thousands commas and decimals at p; returns bytes used, 0 if none. */
 static size_t parse_num(const char *p, size_t n, num_t *out) {
   memset(out, 0, sizeof *out);
   size_t i = 0;
-  while (i < n && (isdigit((unsigned char)p[i]) ||
-                   (p[i] == ',' && i > 0 && i + 3 < n + 1 && isdigit((unsigned char)p[i - 1]) &&
-                    i + 3 <= n && isdigit((unsigned char)p[i + 1]) &&
-                    isdigit((unsigned char)p[i + 2]) && isdigit((unsigned char)p[i + 3]) &&
-                    (i + 4 >= n || !isdigit((unsigned char)p[i + 4]))))) {
+  /* a comma belongs to the number only as a thousands separator: exactly three digits follow */
+  while (i < n && (isdigit((unsigned char)p[i]) || (p[i] == ',' && thousands_at(p, i, n)))) {
     if (p[i] == ',') {
       out->commas = 1;
     } else {
@@ -490,7 +500,7 @@ static int say_tag(sp_out_t *o, const char *w, size_t n) {
 }
 
 /* Currency symbols before a number and the words said after it. */
-static const char *currency(const char *w, size_t n, size_t *len, int *plural_ok) {
+static const char *currency(const char *w, size_t n, size_t *len, int plural) {
   static const struct {
     const char *sym, *one, *many;
   } C[] = {{"$", "dollar", "dollars"},
@@ -501,7 +511,7 @@ static const char *currency(const char *w, size_t n, size_t *len, int *plural_ok
     size_t l = strlen(C[i].sym);
     if (n > l && memcmp(w, C[i].sym, l) == 0) {
       *len = l;
-      return *plural_ok ? C[i].many : C[i].one;
+      return plural ? C[i].many : C[i].one;
     }
   }
   return NULL;
@@ -531,8 +541,7 @@ static int say_numeric(sp_out_t *o, const char *w, size_t n) {
     i = 1;
   }
   size_t clen = 0;
-  int many = 1;
-  const char *cur = currency(w + i, n - i, &clen, &many);
+  const char *cur = currency(w + i, n - i, &clen, 1);
   if (cur != NULL) {
     i += clen;
   }
@@ -669,7 +678,7 @@ static int say_numeric(sp_out_t *o, const char *w, size_t n) {
   if (cur != NULL) {
     /* "$1" one dollar; "$2.50" two dollars fifty (cents); "$1.5M" ... million dollars */
     int one = k == 1 && nums[0].ip == 1 && nums[0].dec[0] == '\0' && sfx_len[0] == 0;
-    const char *name = currency(w + (minus ? 1 : 0), n, &clen, &(int){!one});
+    const char *name = currency(w + (minus ? 1 : 0), n, &clen, !one);
     if (k == 1 && sfx_len[0] == 0 && strlen(nums[0].dec) == 2) {
       b.n = 0;
       b.b[0] = '\0';

@@ -31,6 +31,9 @@ static void scheme_str(char *out, size_t cap, const char *s) {
 char *ain_media_festival_script(const char *spoken, const char *voice, int rate, int pitch,
                                 const char *wav_path) {
   const char *v = voice && voice[0] ? voice : "cmu_us_slt_arctic_hts";
+  if (strlen(v) > 64) {
+    return NULL;
+  }
   for (const char *p = v; *p; p++) {
     if (!isalnum((unsigned char)*p) && *p != '_') {
       return NULL; /* a voice name is a Scheme symbol: refuse anything else */
@@ -160,8 +163,26 @@ size_t ain_media_align_parse(const char *out, const ain_media_speech_t *s, int64
     free(h);
     return 0;
   }
-  /* Longest common subsequence of the folded words (O(nt * nh), scripts are short): the order
-   * is known, so the recogniser's insertions and misses only cost the words they touch. */
+  /* Longest common subsequence of the folded words: the order is known, so the recogniser's
+   * insertions and misses only cost the words they touch. O(nt * nh) memory: a minute of speech
+   * is ~200 words (80 KB); past 4 M cells (a text far beyond a short video) a greedy match with
+   * a short look-ahead is used instead. */
+  if ((nt + 1) * (nh + 1) > ((size_t)4 << 20)) {
+    for (size_t j = 0, i = 0; j < nh && i < nt; j++) {
+      for (size_t k = i; k < nt && k < i + 8; k++) {
+        char t[64];
+        fold(s->spoken + s->tok_off[k], s->tok_len[k], t, sizeof t);
+        if (strcmp(t, h[j].w) == 0) {
+          tok_start[k] = h[j].start;
+          matched++;
+          i = k + 1;
+          break;
+        }
+      }
+    }
+    free(h);
+    return matched;
+  }
   char (*tw)[64] = malloc(nt * sizeof *tw);
   unsigned short *dp = calloc((nt + 1) * (nh + 1), sizeof *dp);
   if (tw == NULL || dp == NULL) {

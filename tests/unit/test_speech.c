@@ -44,6 +44,8 @@ TEST(numbers) {
   SAYS("In 2007 and 1999 and 1900", "In two thousand seven and nineteen ninety nine and nineteen hundred");
   SAYS("1,250,000 people", "one million two hundred fifty thousand people");
   SAYS("3.14 is pi", "three point one four is pi");
+  SAYS("costs 1,000", "costs one thousand");
+  SAYS("a 1,50 note", "a one fifty note");
   SAYS("the 1st and 22nd and 3rd and 100th", "the first and twenty second and third and one hundredth");
   SAYS("the 20th time", "the twentieth time");
   SAYS("5-10 minutes", "five to ten minutes");
