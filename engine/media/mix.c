@@ -154,7 +154,8 @@ int ain_media_mix(uv_loop_t *loop, const ain_media_mix_opts_t *o, ain_media_done
     ain__argv_pushf(&a, "aevalsrc=%s:s=16000:d=%.3f", expr, total);
     snprintf(level_f, sizeof level_f, "lowpass=f=1800,volume=%.2fdB", level - PAD_LUFS);
   }
-  double fade = total > 2.0 ? 1.0 : total / 2;
+  /* the bed fades out over the tail, after the last word: full under the voice to its end */
+  double fade = (double)tail / 1000.0;
   ain__argv_push(&a, "-filter_complex");
   ain__argv_pushf(&a,
                   "[0:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
