@@ -109,7 +109,7 @@ static int one_request(const ain_media_tts_opts_t *o, const char *url, const cha
   }
   if (status < 200 || status > 299) {
     error_text(b.p, b.n, msg, sizeof msg);
-    rc = ain_err_field(err, status == 401 || status == 403 ? AIN_EAUTH : AIN_EHTTP,
+    rc = ain_err_field(err, status == 401 || status == 403 ? AIN_ECREDS : AIN_EHTTP,
                        "tts.openai", "tts openai: POST %s: HTTP %ld: %s", url, status, msg);
     goto done;
   }

@@ -286,7 +286,7 @@ TEST(openai_provider_and_faults) {
   /* a wrong key and a voice the API does not have are final (4xx, one request each) */
   o.max_attempts = 3;
   o.api_key = "sk-wrong";
-  ASSERT_EQ(run(&o, &s), AIN_EAUTH);
+  ASSERT_EQ(run(&o, &s), AIN_ECREDS);
   ASSERT_TRUE(strstr(s.err.msg, "sk-wrong") == NULL);
   o.api_key = "sk-test";
   o.voice = "robot";
