@@ -86,12 +86,13 @@ done
 assert_eq "$n" "2" "published videos"
 ok "the mix of every video: -14 +-1 LUFS, true peak <= -1 dBTP (ebur128 on the MP4)"
 
-# The bed is there: right after the last word (the 300 ms tail, where the bed fades out), the
-# published audio is not silent.
+# The bed is there: right after the last word (the 300 ms tail, where the bed fades out while
+# the sidechain still releases the ducking), the published audio is not silent (AAC of digital
+# silence measures -inf; the bed measured -52 to -64 dB here).
 vid=$(sql "SELECT dag_id FROM tasks WHERE step = 'tts' LIMIT 1")
 speech=$(sql "SELECT json_extract(result, '$.duration_ms') FROM tasks WHERE step = 'tts' AND dag_id = '$vid'")
 mp4=$(ls "$T"/outbox/*/"$vid".mp4)
 tail_db=$(ffmpeg -hide_banner -nostats -ss "$(python3 -c "print($speech / 1000 + 0.03)")" -t 0.12 -i "$mp4" -map 0:a \
   -af astats=measure_perchannel=none -f null - 2>&1 | awk -F: '/RMS level dB/ {v = $2} END {print v}')
-python3 -c "import sys; sys.exit(0 if float('$tail_db') > -60 else 1)" || fail "the tail is silent ($tail_db dB): no music bed"
+python3 -c "import sys; sys.exit(0 if float('$tail_db') > -80 else 1)" || fail "the tail is silent ($tail_db dB): no music bed"
 ok "the music bed plays under and after the voice (tail at $tail_db dB)"
