@@ -98,7 +98,7 @@ uid=$(P run --rm "${RUN_ARGS[@]}" --entrypoint id "$TAG" -u)
 [ "$uid" = 10001 ] || fail "the image runs as uid $uid, not 10001"
 missing=$(P run --rm "${RUN_ARGS[@]}" --entrypoint ldd "$TAG" /usr/local/bin/ain | grep 'not found' || true)
 [ -z "$missing" ] || fail "libraries missing in the image: $missing"
-for prog in ffmpeg ffprobe espeak-ng tesseract pocketsphinx_continuous; do
+for prog in ffmpeg ffprobe espeak-ng tesseract pocketsphinx_continuous festival; do
   P run --rm "${RUN_ARGS[@]}" --entrypoint /bin/bash "$TAG" -c "command -v $prog" > /dev/null ||
     fail "$prog is not in the image"
 done

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/internal.h"
@@ -172,6 +173,20 @@ static const config_key_t config_keys[] = {
     {"publish.token.public_key", K_PATH, OFF(publish.token.public_key), 0, 0},
     {"publish.token.ttl_s", K_INT, OFF(publish.token.ttl_s), 1, 300},
     {"publish.token.grant_ttl_s", K_INT, OFF(publish.token.grant_ttl_s), 0, 86400 * 30},
+    {"tts", K_TABLE, 0, 0, 0},
+    {"tts.provider", K_STRING, OFF(tts.provider), 0, 0},
+    {"tts.festival", K_STRING, OFF(tts.festival), 0, 0},
+    {"tts.pocketsphinx", K_STRING, OFF(tts.pocketsphinx), 0, 0},
+    {"tts.max_attempts", K_INT, OFF(tts.max_attempts), 1, 10},
+    {"tts.openai", K_TABLE, 0, 0, 0},
+    {"tts.openai.url", K_STRING, OFF(tts.openai.url), 0, 0},
+    {"tts.openai.model", K_STRING, OFF(tts.openai.model), 0, 0},
+    {"tts.openai.secret", K_STRING, OFF(tts.openai.secret), 0, 0},
+    {"tts.openai.timeout_ms", K_INT, OFF(tts.openai.timeout_ms), 1, 600000},
+    {"music", K_TABLE, 0, 0, 0},
+    {"music.enabled", K_BOOL, OFF(music.enabled), 0, 0},
+    {"music.library", K_PATH, OFF(music.library), 0, 0},
+    {"music.level", K_NUMBER, OFF(music.level), -60, -10},
     {"embed", K_TABLE, 0, 0, 0},
     {"embed.provider", K_STRING, OFF(embed.provider), 0, 0},
     {"embed.dims", K_INT, OFF(embed.dims), 16, 8192},
@@ -302,6 +317,13 @@ void ain_config_defaults(ain_config_t *cfg) {
   ain_config_channels_defaults(&cfg->channels);
   cfg->publish.token.ttl_s = 300;
   cfg->publish.token.grant_ttl_s = 86400;
+  cfg->tts.provider = ain_strdup("espeak");
+  cfg->tts.festival = ain_strdup("festival");
+  cfg->tts.pocketsphinx = ain_strdup("pocketsphinx_continuous");
+  cfg->tts.openai.timeout_ms = 60000;
+  cfg->tts.max_attempts = 3;
+  cfg->music.enabled = 1;
+  cfg->music.level = -30;
   ain_spawn_config_defaults(&cfg->spawn);
   ain_api_config_defaults(&cfg->api);
   ain_sources_config_defaults(&cfg->sources);
@@ -335,6 +357,11 @@ void ain_config_free(ain_config_t *cfg) {
     free(pv[i]->url);
     free(pv[i]->model);
     free(pv[i]->secret);
+  }
+  char *tv[] = {cfg->tts.provider, cfg->tts.festival, cfg->tts.pocketsphinx, cfg->tts.openai.url,
+                cfg->tts.openai.model, cfg->tts.openai.secret, cfg->music.library};
+  for (size_t i = 0; i < sizeof tv / sizeof tv[0]; i++) {
+    free(tv[i]);
   }
   free(cfg->llm.url);
   free(cfg->llm.model);
@@ -688,6 +715,45 @@ static int check_llm(const ain_config_t *cfg, const char *path, ain_err_t *err) 
 }
 
 /* node_id names this process in the nodes table, logs and audit rows: text a person can read. */
+/* tts = {...} and music = {...}: a provider the engine has, and the openai provider complete when
+ * it is the default (a persona that picks it is checked by the tts step, naming the persona). */
+static int check_voice(const ain_config_t *cfg, const char *path, ain_err_t *err) {
+  const char *p = cfg->tts.provider;
+  if (p == NULL || (strcmp(p, "espeak") != 0 && strcmp(p, "festival") != 0 &&
+                    strcmp(p, "openai") != 0)) {
+    return ain_err_field(err, AIN_ECONFIG, "tts.provider",
+                         "%s: 'tts.provider' must be \"espeak\", \"festival\" or \"openai\", got "
+                         "'%s'",
+                         path, p ? p : "(none)");
+  }
+  int rc = check_provider(&cfg->tts.openai, "tts.openai", path, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (strcmp(p, "openai") == 0 && cfg->tts.openai.url == NULL) {
+    return ain_err_field(err, AIN_ECONFIG, "tts.openai.url",
+                         "%s: 'tts.provider' \"openai\" needs 'tts.openai.url' and "
+                         "'tts.openai.model'",
+                         path);
+  }
+  const char *progs[][2] = {{"tts.festival", cfg->tts.festival},
+                            {"tts.pocketsphinx", cfg->tts.pocketsphinx}};
+  for (size_t i = 0; i < 2; i++) {
+    if (progs[i][1] == NULL || progs[i][1][0] == '\0') {
+      return ain_err_field(err, AIN_ECONFIG, progs[i][0], "%s: '%s' must name a program", path,
+                           progs[i][0]);
+    }
+  }
+  struct stat st;
+  if (cfg->music.library != NULL &&
+      (stat(cfg->music.library, &st) != 0 || !S_ISDIR(st.st_mode))) {
+    return ain_err_field(err, AIN_ECONFIG, "music.library",
+                         "%s: 'music.library' must be a folder of audio files, '%s' is not one",
+                         path, cfg->music.library);
+  }
+  return 0;
+}
+
 static int check_node_id(const char *id, const char *path, ain_err_t *err) {
   size_t n = strlen(id);
   size_t bad = 0;
@@ -841,6 +907,7 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
       (rc = check_llm(cfg, path, err)) != 0 ||
       (rc = ain__config_check_publish(cfg, path, err)) != 0) {
+      (rc = check_llm(cfg, path, err)) != 0 || (rc = check_voice(cfg, path, err)) != 0) {
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {

@@ -168,6 +168,21 @@ typedef struct {
     int64_t max_tokens;    /* completion tokens asked for */
     double price_prompt, price_completion; /* per 1,000 tokens; < 0 = unset (no cost) */
   } llm;
+  /* tts = {...}: the voices' providers (engine/media/tts*.c, docs/media.md "Voices"). A persona's
+   * voice.provider picks one; without it, `provider` here. */
+  struct {
+    char *provider;          /* "espeak" (default) | "festival" | "openai" */
+    char *festival;          /* festival program ("festival") */
+    char *pocketsphinx;      /* forced aligner ("pocketsphinx_continuous") */
+    ain_config_provider_t openai; /* POST {url}/v1/audio/speech; url NULL = not configured */
+    int64_t max_attempts;    /* openai requests per synthesis on 429/5xx/transport errors */
+  } tts;
+  /* music = {...}: the bed under the voice (engine/media/mix.c). */
+  struct {
+    int enabled;   /* 0: speech only */
+    char *library; /* folder of audio files (one picked per persona); NULL = generated pads */
+    double level;  /* the bed's loudness before ducking, LUFS (-60..-10) */
+  } music;
   ain_config_channels_t channels; /* publish channels by name (config/channels.h) */
   /* publish.token (publish/token.h, docs/publish-tokens-quotas.md): the key that signs publish
    * tokens. alg NULL = no publish.token table: publish steps run without tokens. */

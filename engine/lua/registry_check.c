@@ -104,6 +104,41 @@ static int is_fn(lua_State *L, int t, const char *k) {
   return ok;
 }
 
+/* A persona's voice = {provider, name, rate, pitch} (engine/media/tts*.c reads them): the fields a
+ * synthesis would refuse are refused here, at load, naming the field. */
+static int check_voice(lua_State *L, int v, const char *rel) {
+  lua_getfield(L, v, "provider");
+  if (!lua_isnil(L, -1)) {
+    const char *p = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    if (strcmp(p, "espeak") != 0 && strcmp(p, "festival") != 0 && strcmp(p, "openai") != 0) {
+      return luaL_error(L, "%s: voice.provider must be \"espeak\", \"festival\" or \"openai\"",
+                        rel);
+    }
+  }
+  lua_getfield(L, v, "name");
+  if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TSTRING || lua_objlen(L, -1) == 0 ||
+                            lua_objlen(L, -1) > 64)) {
+    return luaL_error(L, "%s: voice.name must be a voice name (1 to 64 bytes)", rel);
+  }
+  static const struct {
+    const char *k;
+    double lo, hi;
+  } nums[] = {{"rate", 80, 450}, {"pitch", 0, 100}};
+  for (size_t i = 0; i < 2; i++) {
+    lua_getfield(L, v, nums[i].k);
+    if (lua_isnil(L, -1)) {
+      continue;
+    }
+    double x = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || x < nums[i].lo || x > nums[i].hi || x != (int)x) {
+      return luaL_error(L, "%s: voice.%s must be a whole number from %d to %d", rel, nums[i].k,
+                        (int)nums[i].lo, (int)nums[i].hi);
+    }
+  }
+  lua_settop(L, v);
+  return 0;
+}
+
 /* Runs inside the protected call: load the module, then check its contract. */
 static int check_cf(lua_State *L) {
   ain_lua_host_t *h = ain__lua_host_of(L);
@@ -127,7 +162,7 @@ static int check_cf(lua_State *L) {
                           luaL_typename(L, -1));
       }
     }
-    return 0;
+    return check_voice(L, t + 2, rel);
   }
   if (strncmp(module, "safety/", 7) == 0) {
     return 0; /* safety data: the table the loader insists on is the whole contract */

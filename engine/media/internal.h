@@ -62,6 +62,9 @@ int ain__ffrun(uv_loop_t *loop, const ain__ffrun_opts_t *opts, ain__ffrun_cb cb,
 /* Kills the child if it still runs; the callback then gets AIN_ECANCELLED. Valid until cb. */
 void ain__ffrun_cancel(ain__ffrun_t *r);
 
+/* Parses ffmpeg ebur128's summary (the last one in text): integrated loudness and true peak.
+ * AIN_EMEDIA for silence (the meter's -70 LUFS floor) or no summary. */
+int ain__media_ebur128_parse(const char *text, double *i, double *tp, ain_err_t *err);
 /* Parses loudnorm's pass-1 JSON (the last {...} in text) into input_i, input_tp, input_lra,
  * input_thresh, target_offset. */
 int ain__media_loudnorm_parse(const char *text, double m[5], ain_err_t *err);
@@ -69,5 +72,19 @@ int ain__media_loudnorm_parse(const char *text, double m[5], ain_err_t *err);
 /* Code point classes shared by the text fitting (textfit.c) and the caption words (capwords.c). */
 int ain__media_cp_is_cjk(uint32_t c);
 int ain__media_cp_is_emoji(uint32_t c);
+
+/* ---- tts providers (tts*.c) ---- */
+
+/* Checks the options every provider shares (text, out_wav, rate, pitch, provider name). */
+int ain__tts_check(const ain_media_tts_opts_t *o, ain_err_t *err);
+/* espeak-ng: synthesises sp->spoken into o->out_wav, tok_start[i] = each spoken token's start
+ * (-1 unknown). Blocking, behind the process-wide espeak mutex: thread pool only. */
+int ain__tts_espeak(const ain_media_tts_opts_t *o, const ain_media_speech_t *sp,
+                    int64_t *tok_start, int64_t *duration_ms, int *sample_rate, ain_err_t *err);
+/* OpenAI-compatible POST {url}/v1/audio/speech of sp->spoken; the audio body is written to
+ * out_path. Retries 429/5xx/transport errors (Retry-After honoured, capped) up to max_attempts.
+ * Blocking libcurl: thread pool only. */
+int ain__tts_openai(const ain_media_tts_opts_t *o, const char *spoken, const char *out_path,
+                    ain_err_t *err);
 
 #endif

@@ -1,5 +1,8 @@
 /* Loudness normalisation to an EBU R128 target (default -14 LUFS integrated, true peak <= -1 dBTP).
- * Pass 1 measures with ffmpeg's loudnorm (print_format=json). The apply pass is a linear gain
+ * Every measurement is ffmpeg's ebur128 meter (integrated loudness and true peak), the reference
+ * the delivery is checked with: loudnorm's own print_format=json reads stereo mixes ~0.9 LU lower
+ * than ebur128 does (measured on a speech + music bed mix: -15.6 vs -14.7), which left mixes at
+ * -13.1 LUFS by the meter; mono speech agrees within 0.1. The apply pass is a linear gain
  * followed by a sample-peak limiter at 48 kHz, not loudnorm's own second pass, for two measured
  * reasons: (1) synthetic speech is peaky (espeak-ng's peak-to-loudness ratio is ~18 dB, and -14
  * LUFS under a -1 dBTP ceiling allows 13), so loudnorm's linear mode is refused and it falls back
@@ -58,6 +61,32 @@ static int json_num(const cJSON *o, const char *key, double *v, ain_err_t *err) 
   if (end == s || !isfinite(*v)) {
     /* "-inf" is what loudnorm reports for silence: there is nothing to normalise. */
     return ain_err_set(err, AIN_EMEDIA, "loudnorm: %s is \"%s\" (silent or empty input?)", key, s);
+  }
+  return 0;
+}
+
+/* ebur128's last "Summary:" block: "I: -14.7 LUFS" and, under "True peak:", "Peak: -1.2 dBFS". */
+int ain__media_ebur128_parse(const char *text, double *i, double *tp, ain_err_t *err) {
+  const char *sum = NULL;
+  for (const char *p = text; p != NULL && (p = strstr(p, "Summary:")) != NULL; p++) {
+    sum = p;
+  }
+  const char *pi = sum ? strstr(sum, "I:") : NULL, *pt = sum ? strstr(sum, "True peak:") : NULL;
+  const char *pp = pt ? strstr(pt, "Peak:") : NULL;
+  if (pi == NULL || pp == NULL) {
+    return ain_err_set(err, AIN_EMEDIA, "loudness: ebur128 printed no summary");
+  }
+  char *end = NULL;
+  *i = strtod(pi + 2, &end);
+  if (end == pi + 2 || !isfinite(*i)) {
+    return ain_err_set(err, AIN_EMEDIA, "loudness: ebur128's integrated loudness does not parse");
+  }
+  *tp = strtod(pp + 5, &end);
+  if (end == pp + 5) {
+    *tp = -HUGE_VAL; /* "-inf": no peak at all */
+  }
+  if (*i <= -69.9) { /* the meter's floor: nothing passed the gate */
+    return ain_err_set(err, AIN_EMEDIA, "loudness: the input is silent (I = %.1f LUFS)", *i);
   }
   return 0;
 }
@@ -122,12 +151,12 @@ static void on_measured(int status, const char *out, const char *errtext, ain_er
                         void *data) {
   ln_job_t *j = data;
   ain_err_t e2 = {0};
-  double m[5];
+  double m[2];
   if (status != 0) {
     ln_done(j, status, err);
     return;
   }
-  if ((status = ain__media_loudnorm_parse(errtext, m, &e2)) != 0) {
+  if ((status = ain__media_ebur128_parse(errtext, &m[0], &m[1], &e2)) != 0) {
     goto fail;
   }
   if (j->rounds == 0) { /* the raw input */
@@ -172,7 +201,7 @@ static int start_measure(ln_job_t *j, int with_chain, ain_err_t *err) {
     strcat(c, ",");
   }
   ain__argv_t a = {0};
-  /* -loglevel info: loudnorm prints its JSON at that level. */
+  /* -loglevel info: ebur128 prints its summary at that level. */
   static const char *const pro[] = {AIN__MEDIA_FFMPEG, "-nostdin", "-hide_banner", "-nostats",
                                     "-loglevel", "info", "-i"};
   for (size_t i = 0; i < sizeof pro / sizeof pro[0]; i++) {
@@ -180,8 +209,7 @@ static int start_measure(ln_job_t *j, int with_chain, ain_err_t *err) {
   }
   ain__argv_push(&a, j->in);
   ain__argv_push(&a, "-af");
-  ain__argv_pushf(&a, "%sloudnorm=I=%.1f:TP=%.1f:LRA=%.1f:print_format=json", c, j->ti, j->ttp,
-                  j->tlra);
+  ain__argv_pushf(&a, "%sebur128=peak=true:framelog=verbose", c);
   ain__argv_push(&a, "-f");
   ain__argv_push(&a, "null");
   ain__argv_push(&a, "-");
@@ -228,6 +256,59 @@ int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *o, ain_
   int rc = start_measure(j, 0, err);
   if (rc != 0) {
     ln_free(j);
+  }
+  return rc;
+}
+
+/* ---- measurement only ---------------------------------------------------------------------------- */
+
+typedef struct {
+  ain_media_measure_cb cb;
+  void *data;
+} measure_t;
+
+static void on_measure_only(int status, const char *out, const char *errtext, ain_err_t *err,
+                            void *data) {
+  (void)out;
+  measure_t m = *(measure_t *)data;
+  free(data);
+  double i = 0, tp = 0;
+  ain_err_t e2 = {0};
+  if (status == 0 && (status = ain__media_ebur128_parse(errtext, &i, &tp, &e2)) != 0) {
+    err = &e2;
+  }
+  m.cb(status, i, tp, status ? err : NULL, m.data);
+}
+
+int ain_media_measure(uv_loop_t *loop, const char *path, int64_t timeout_ms,
+                      ain_media_measure_cb cb, void *data, ain_err_t *err) {
+  if (path == NULL || cb == NULL) {
+    return ain_err_set(err, AIN_EINVAL, "loudness: a path and a callback are required");
+  }
+  measure_t *m = malloc(sizeof *m);
+  if (m == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "loudness: no memory");
+  }
+  m->cb = cb;
+  m->data = data;
+  ain__argv_t a = {0};
+  static const char *const pro[] = {AIN__MEDIA_FFMPEG, "-nostdin", "-hide_banner", "-nostats",
+                                    "-loglevel", "info", "-i"};
+  for (size_t i = 0; i < sizeof pro / sizeof pro[0]; i++) {
+    ain__argv_push(&a, pro[i]);
+  }
+  ain__argv_push(&a, path);
+  static const char *const tail[] = {"-af", "ebur128=peak=true:framelog=verbose", "-f", "null",
+                                     "-"};
+  for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
+    ain__argv_push(&a, tail[i]);
+  }
+  ain__ffrun_opts_t fo = {.what = "loudness measure", .argv = a.v,
+                          .timeout_ms = timeout_ms > 0 ? timeout_ms : 60000, .keep_stderr = 1};
+  int rc = ain__ffrun(loop, &fo, on_measure_only, m, NULL, err);
+  ain__argv_free(&a);
+  if (rc != 0) {
+    free(m);
   }
   return rc;
 }

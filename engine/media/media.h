@@ -76,32 +76,118 @@ typedef struct {
   int64_t end_ms; /* next word's start, or the end of the audio; always > start_ms */
 } ain_media_word_t;
 
+/* ---- speech text: what the voice says vs what the captions show (speech_text.c) ------------ */
+
+/* A script split into written words (whitespace separated, as written) and the spoken tokens a
+ * synthesiser reads ("12-3-30" -> twelve three thirty, "50%" -> fifty percent, emoji -> nothing),
+ * each token knowing the written word it speaks. */
 typedef struct {
-  const char *text;    /* UTF-8, required, <= 64 KiB */
-  const char *voice;   /* espeak-ng voice name; NULL = "en-us" */
-  int rate;            /* words per minute, 80..450; 0 = 175 */
-  int pitch;           /* 0..100; -1 or 0 = espeak default (50) */
-  const char *out_wav; /* written atomically (temp + rename): mono s16 at the engine's rate */
+  char *spoken;      /* the tokens joined by single spaces (sentence punctuation kept) */
+  size_t n_tokens;
+  size_t *tok_off;   /* byte offset of each token in spoken */
+  size_t *tok_len;   /* its length in bytes */
+  size_t *tok_word;  /* the written word it speaks (non-decreasing) */
+  char **written;    /* the written words */
+  size_t n_written;
+} ain_media_speech_t;
+
+/* Fills out (caller frees with ain_media_speech_free). AIN_EINVAL when nothing is speakable,
+ * AIN_EUTF8 on invalid UTF-8. */
+int ain_media_speech_normalise(const char *text, ain_media_speech_t *out, ain_err_t *err);
+void ain_media_speech_free(ain_media_speech_t *s);
+/* Times of the written words from the start times of the spoken tokens (tok_start[i] < 0 =
+ * unknown; NULL = none known): unknown tokens are spread between their neighbours by length,
+ * written words that say nothing (emoji, "-") share the slot of the word before them. Every
+ * written word gets a time, in order, start < end, end = next start, the last ends at
+ * duration_ms. *words: caller frees each text and the array. */
+int ain_media_speech_times(const ain_media_speech_t *s, const int64_t *tok_start,
+                           int64_t duration_ms, ain_media_word_t **words, size_t *n_words,
+                           ain_err_t *err);
+
+/* ---- tts: providers (tts.c, tts_espeak.c, tts_festival.c, tts_openai.c, tts_align.c) ---------- */
+
+typedef struct {
+  const char *text;     /* UTF-8 as written, required, <= 64 KiB; normalised for speech here */
+  const char *provider; /* "espeak" (NULL = default) | "festival" | "openai" */
+  const char *voice;    /* espeak: voice name ("en-us+f3"); festival: voice ("cmu_us_slt_arctic_hts");
+                         * openai: the API's voice ("alloy"); NULL = the provider's default */
+  int rate;             /* words per minute, 80..450; 0 = 175 (festival/openai: speed rate/175) */
+  int pitch;            /* 0..100; 0 = 50 (festival: (pitch-50)/5 half-tones; openai: none) */
+  const char *out_wav;  /* the speech, written atomically (any rate; loudnorm resamples) */
+  const char *work_dir; /* scratch folder (must exist): festival, openai and alignment files */
+  const char *festival; /* program; NULL = "festival" */
+  const char *url;      /* openai: base URL, POST {url}/v1/audio/speech */
+  const char *model;    /* openai: model name */
+  const char *api_key;  /* openai: Bearer token; NULL = no Authorization header */
+  int max_attempts;     /* openai: requests on 429/5xx/transport errors; 0 = 3 */
+  const char *pocketsphinx;  /* aligner program; NULL = "pocketsphinx_continuous" */
+  const char *asr_model_dir; /* NULL = /usr/share/pocketsphinx/model/en-us */
+  int force_align;      /* 1: align even when the provider gives word times (tests) */
+  int64_t timeout_ms;   /* per child process / HTTP request; 0 = 60000 */
 } ain_media_tts_opts_t;
 
 typedef struct {
   int64_t duration_ms;
   int sample_rate;
-  ain_media_word_t *words;
+  ain_media_word_t *words; /* the WRITTEN words with their times */
   size_t n_words;
+  char *spoken;            /* what the voice was given (owned by the result) */
+  int aligned;             /* 1 if the word times came from forced alignment */
+  size_t aligned_matched;  /* spoken tokens the aligner heard (of n_tokens) */
+  size_t n_tokens;
 } ain_media_tts_result_t;
 
 /* res is valid only during the callback (NULL on failure); copy what you keep. */
 typedef void (*ain_media_tts_cb)(int status, const ain_media_tts_result_t *res,
                                  const ain_err_t *err, void *data);
-/* Synthesises on the thread pool behind one process-wide mutex (libespeak-ng is global state).
- * Options are copied. Returns 0 (cb will run) or AIN_EINVAL (cb will not run). */
+/* Normalises the text, synthesises with the provider (espeak-ng in-process behind one mutex on
+ * the thread pool; festival and the aligner as child processes; the HTTP request on the thread
+ * pool), aligns when the provider gives no word times, and maps the times back to the written
+ * words. Options are copied. Returns 0 (cb will run) or AIN_EINVAL (cb will not run). */
 int ain_media_tts(uv_loop_t *loop, const ain_media_tts_opts_t *opts, ain_media_tts_cb cb,
                   void *data, ain_err_t *err);
-/* The blocking core, for thread-pool callers: fills res (caller frees with ..._result_free). */
+/* espeak-ng only, blocking (thread-pool callers and tests). */
 int ain_media_tts_sync(const ain_media_tts_opts_t *opts, ain_media_tts_result_t *res,
                        ain_err_t *err);
 void ain_media_tts_result_free(ain_media_tts_result_t *res);
+/* 0 if name is a provider ("espeak", "festival", "openai"); else AIN_EINVAL naming them. */
+int ain_media_tts_provider_check(const char *name, ain_err_t *err);
+
+/* Pure parts, exposed for tests. */
+/* festival's printout ("T<TAB>name<TAB>start_s" per token) -> start times of s's tokens, matched
+ * in order by their folded text; unmatched tokens get -1. Returns tokens matched. */
+size_t ain_media_festival_parse(const char *out, const ain_media_speech_t *s, int64_t *tok_start);
+/* pocketsphinx -time yes output ("word start end prob" lines) aligned to s's tokens by an edit
+ * distance over folded words; matched tokens get the recognised start, others -1. Returns
+ * tokens matched. */
+size_t ain_media_align_parse(const char *out, const ain_media_speech_t *s, int64_t *tok_start);
+/* The festival Scheme program that synthesises spoken into wav_path and prints token times. */
+char *ain_media_festival_script(const char *spoken, const char *voice, int rate, int pitch,
+                                const char *wav_path);
+/* Duration of a PCM WAV file (reads its header). */
+int ain_media_wav_info(const char *path, int64_t *duration_ms, int *sample_rate, ain_err_t *err);
+
+/* ---- music bed + mix (mix.c) ------------------------------------------------------------------- */
+
+typedef struct {
+  const char *speech_wav;  /* the speech as synthesised */
+  double speech_gain_db;   /* brings it to the delivery loudness (ain_media_measure: -14 - I) */
+  const char *music;       /* a library file (looped), or NULL: a generated pad */
+  const char *key;         /* generated pad's key: "C".."B" with optional "m" (minor); NULL = "C" */
+  double music_lufs;       /* the bed's level before ducking; 0 = -30 */
+  int64_t duration_ms;     /* speech length; the mix adds tail_ms with the bed fading out */
+  int64_t tail_ms;         /* 0 = 300 */
+  const char *out_wav;     /* 48 kHz stereo float WAV (no clipping before the limiter), atomic */
+  int64_t timeout_ms;      /* 0 = 60000 */
+} ain_media_mix_opts_t;
+
+/* One ffmpeg run: the bed (library file looped and levelled, or chords generated with aevalsrc),
+ * ducked under the speech with sidechaincompress, mixed with it. The caller normalises the mix
+ * (ain_media_loudnorm). */
+int ain_media_mix(uv_loop_t *loop, const ain_media_mix_opts_t *opts, ain_media_done_cb cb,
+                  void *data, ain_err_t *err);
+/* The aevalsrc expression of a key's pad (exposed for tests); out cap >= 2048. */
+int ain_media_pad_expr(const char *key, char *out, size_t cap, ain_err_t *err);
 
 /* ---- loudness ---------------------------------------------------------------------------------- */
 
@@ -119,6 +205,12 @@ typedef struct {
  * loudnorm.c for why loudnorm's own second pass is not used). Options are copied. */
 int ain_media_loudnorm(uv_loop_t *loop, const ain_media_loudnorm_opts_t *opts, ain_media_done_cb cb,
                        void *data, ain_err_t *err);
+
+/* Integrated loudness (LUFS) and true peak (dBTP) of a file by ffmpeg's ebur128 meter. */
+typedef void (*ain_media_measure_cb)(int status, double lufs, double true_peak,
+                                     const ain_err_t *err, void *data);
+int ain_media_measure(uv_loop_t *loop, const char *path, int64_t timeout_ms,
+                      ain_media_measure_cb cb, void *data, ain_err_t *err);
 
 /* ---- background -------------------------------------------------------------------------------- */
 

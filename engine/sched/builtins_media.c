@@ -6,22 +6,29 @@
  * recording them as the step's checkpoint (checkpoint.c). Tools run as child processes or on the
  * thread pool (engine/media); object-store calls are blocking file I/O and run on the pool.
  *
+ * The tts step's audio is the final mix: speech from the persona's provider (espeak-ng, festival,
+ * an OpenAI-compatible server; word times aligned by pocketsphinx when the provider has none),
+ * normalised, a music bed ducked under it (config music), and the mix normalised to -14 LUFS /
+ * -1 dBTP, so the render's audio input stays one file.
  * The render result is the contract judge.lua and publisher.lua read:
  * {gate_ok, gate_error, video_id, probe = {duration, width, height, video_codec, audio_codec, ...},
  *  artifacts = {video, thumbnail, captions}, duration_ms, speech_ms}.
  * The video size is config media.width x media.height (the judge checks the same), so a test
  * config renders small videos with the production DAG.
  * Relies on: sched/media_step.h, media/media.h, objstore/objstore.h, cJSON. */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/util.h"
 #include "objstore/objstore.h"
 #include "objstore/open.h"
@@ -36,6 +43,14 @@ typedef struct {
   cJSON *words;
   int64_t duration_ms;
   int sample_rate;
+  int aligned;
+  int stage;           /* 0 measure (or loudness without music), 1 mix, 2 mix loudness, 3 store */
+  double speech_gain_db;
+  char *spoken;        /* what the voice read (normalised text) */
+  char music[4096];    /* the library file of the bed, "" = generated */
+  char music_key[16];  /* the generated pad's key */
+  char *api_key;       /* tts.openai.secret's value, between the pool and the synthesis */
+  size_t api_key_len;
   /* assets */
   char bg_path[4096];
   int bg_cached;
@@ -196,6 +211,10 @@ static void free_state(ain__mstep_t *m) {
   media_x_t *x = m->x;
   if (x != NULL) {
     cJSON_Delete(x->words);
+    free(x->spoken);
+    if (x->api_key != NULL) {
+      ain_secret_free(x->api_key, x->api_key_len);
+    }
     free(x);
   }
   cJSON_Delete(m->payload);
@@ -413,11 +432,22 @@ static char *print_delete(cJSON *o) {
   return s;
 }
 
-/* ---- tts ------------------------------------------------------------------------------------- */
+/* ---- tts: speech (a provider per persona), music bed, the mix at delivery loudness -------------- */
+
+/* The provider of this persona: payload.voice.provider, else config tts.provider. */
+static const char *tts_provider(ain__mstep_t *m) {
+  const char *p = str_at(m->payload, "voice", "provider", NULL);
+  return p != NULL ? p : m->cfg->tts.provider;
+}
+
+/* The file the render reads: the normalised mix, or the normalised speech without music. */
+static const char *tts_final(ain__mstep_t *m) {
+  return m->cfg->music.enabled ? "audio.wav" : "speech.wav";
+}
 
 static void tts_put(ain__mstep_t *m) {
   char wav[4200];
-  snprintf(wav, sizeof wav, "%s/speech.wav", m->dir);
+  snprintf(wav, sizeof wav, "%s/%s", m->dir, tts_final(m));
   const char *files[] = {wav}, *exts[] = {"wav"};
   put_files(m, files, exts, 1);
 }
@@ -432,22 +462,97 @@ static void tts_done(ain__mstep_t *m) {
   cJSON_AddNumberToObject(r, "duration_ms", (double)x->duration_ms);
   cJSON_AddNumberToObject(r, "sample_rate", 48000);
   const char *voice = str_at(m->payload, "voice", "name", NULL);
-  cJSON_AddStringToObject(r, "voice", voice ? voice : "en-us");
+  cJSON_AddStringToObject(r, "voice", voice ? voice : "default");
+  cJSON_AddStringToObject(r, "provider", tts_provider(m));
+  cJSON_AddBoolToObject(r, "aligned", x->aligned);
+  if (x->spoken != NULL) {
+    cJSON_AddStringToObject(r, "spoken", x->spoken);
+  }
+  if (m->cfg->music.enabled) {
+    cJSON *mu = cJSON_AddObjectToObject(r, "music");
+    cJSON_AddStringToObject(mu, "source", x->music[0] ? "library" : "generated");
+    if (x->music[0]) {
+      const char *base = strrchr(x->music, '/');
+      cJSON_AddStringToObject(mu, "file", base ? base + 1 : x->music);
+    } else {
+      cJSON_AddStringToObject(mu, "key", x->music_key);
+    }
+  }
   cJSON_AddItemToObject(r, "words", x->words);
   x->words = NULL;
   ain__ckpt_record_and_succeed(m, keys_json(m, 1), print_delete(r));
 }
 
-static void on_loudnorm(int status, const ain_err_t *err, void *data) {
+static void on_stage_done(int status, const ain_err_t *err, void *data);
+static void on_speech_measured(int status, double lufs, double tp, const ain_err_t *err,
+                               void *data);
+
+/* With music: raw.wav measured -> mix.wav (speech gained to -14, bed ducked) -> audio.wav
+ * (loudness of the mix). Without: raw.wav -> speech.wav (loudness). */
+static void tts_stage(ain__mstep_t *m) {
+  media_x_t *x = X(m);
+  char in[4200], out[4200];
+  ain_err_t e;
+  ain_err_clear(&e);
+  int rc = 0;
+  int64_t to = m->cfg->media.tts_timeout_ms;
+  if (x->stage == 0 && m->cfg->music.enabled) {
+    snprintf(in, sizeof in, "%s/raw.wav", m->dir);
+    rc = ain_media_measure(m->loop, in, to, on_speech_measured, m, &e);
+  } else if (x->stage == 0 || x->stage == 2) { /* loudness of the speech alone, or of the mix */
+    snprintf(in, sizeof in, "%s/%s", m->dir, x->stage == 0 ? "raw.wav" : "mix.wav");
+    snprintf(out, sizeof out, "%s/%s", m->dir, tts_final(m));
+    ain_media_loudnorm_opts_t o = {.in_path = in, .out_wav = out, .timeout_ms = to};
+    rc = ain_media_loudnorm(m->loop, &o, on_stage_done, m, &e);
+  } else if (x->stage == 1) {
+    snprintf(in, sizeof in, "%s/raw.wav", m->dir);
+    snprintf(out, sizeof out, "%s/mix.wav", m->dir);
+    ain_media_mix_opts_t o = {.speech_wav = in,
+                              .speech_gain_db = x->speech_gain_db,
+                              .music = x->music[0] ? x->music : NULL,
+                              .key = x->music_key,
+                              .music_lufs = m->cfg->music.level,
+                              .duration_ms = x->duration_ms,
+                              .out_wav = out,
+                              .timeout_ms = to};
+    rc = ain_media_mix(m->loop, &o, on_stage_done, m, &e);
+  } else {
+    ain__mstep_work(m, tts_put, tts_done);
+    return;
+  }
+  if (rc != 0) {
+    ain__mstep_fail(m, rc, e.msg, rc == AIN_EINVAL);
+  }
+}
+
+static void on_speech_measured(int status, double lufs, double tp, const ain_err_t *err,
+                               void *data) {
+  ain__mstep_t *m = data;
+  (void)tp;
+  if (ain__mstep_detached(m)) {
+    return;
+  }
+  if (status != 0) {
+    ain__mstep_fail(m, status, err ? err->msg : "loudness measure failed", 0);
+    return;
+  }
+  X(m)->speech_gain_db = -14.0 - lufs;
+  X(m)->stage = 1;
+  tts_stage(m);
+}
+
+static void on_stage_done(int status, const ain_err_t *err, void *data) {
   ain__mstep_t *m = data;
   if (ain__mstep_detached(m)) {
     return;
   }
   if (status != 0) {
-    ain__mstep_fail(m, status, err ? err->msg : "loudness normalisation failed", 0);
+    ain__mstep_fail(m, status, err ? err->msg : "audio failed", 0);
     return;
   }
-  ain__mstep_work(m, tts_put, tts_done);
+  media_x_t *x = X(m);
+  x->stage = x->stage == 0 ? 3 : x->stage + 1; /* stage 0 here: speech alone, no music */
+  tts_stage(m);
 }
 
 static void on_tts(int status, const ain_media_tts_result_t *res, const ain_err_t *err,
@@ -457,12 +562,15 @@ static void on_tts(int status, const ain_media_tts_result_t *res, const ain_err_
     return;
   }
   if (status != 0) {
-    ain__mstep_fail(m, status, err ? err->msg : "espeak-ng failed", 0);
+    /* bad options (an unknown voice, a provider without its config) cannot get better */
+    ain__mstep_fail(m, status, err ? err->msg : "tts failed", status == AIN_EINVAL);
     return;
   }
   media_x_t *x = X(m);
   x->duration_ms = res->duration_ms;
   x->sample_rate = res->sample_rate;
+  x->aligned = res->aligned;
+  x->spoken = ain_strdup(res->spoken);
   x->words = cJSON_CreateArray();
   for (size_t i = 0; i < res->n_words; i++) {
     cJSON *w = cJSON_CreateObject();
@@ -471,17 +579,8 @@ static void on_tts(int status, const ain_media_tts_result_t *res, const ain_err_
     cJSON_AddNumberToObject(w, "e", (double)res->words[i].end_ms);
     cJSON_AddItemToArray(x->words, w);
   }
-  char raw[4200], out[4200];
-  snprintf(raw, sizeof raw, "%s/raw.wav", m->dir);
-  snprintf(out, sizeof out, "%s/speech.wav", m->dir);
-  ain_media_loudnorm_opts_t o = {
-      .in_path = raw, .out_wav = out, .timeout_ms = m->cfg->media.tts_timeout_ms};
-  ain_err_t e;
-  ain_err_clear(&e);
-  int rc = ain_media_loudnorm(m->loop, &o, on_loudnorm, m, &e);
-  if (rc != 0) {
-    ain__mstep_fail(m, rc, e.msg, 0);
-  }
+  x->stage = 0;
+  tts_stage(m);
 }
 
 /* What the voice reads: the script's "speech" when it has one (a spoken form, e.g. respelled
@@ -492,21 +591,121 @@ static const char *tts_text(ain__mstep_t *m) {
   return speech != NULL && speech[0] != '\0' ? speech : str_at(m->deps, "script", "text", NULL);
 }
 
+static int is_audio_file(const char *name) {
+  static const char *const ext[] = {".mp3", ".wav", ".ogg", ".flac", ".m4a", ".opus", ".aac"};
+  size_t n = strlen(name);
+  for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+    size_t l = strlen(ext[i]);
+    if (n > l && strcasecmp(name + n - l, ext[i]) == 0 && name[0] != '.') {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int cmp_names(const struct dirent **a, const struct dirent **b) {
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* The persona's bed: payload.music.file from the library, else one picked by a hash of the
+ * persona (stable: the same persona keeps its track); no library: a generated pad in
+ * payload.music.key, else a key picked by the same hash. */
+static int tts_music(ain__mstep_t *m, ain_err_t *err) {
+  media_x_t *x = X(m);
+  const char *who = str_at(m->payload, "persona", NULL, NULL);
+  uint64_t h = 1469598103934665603ULL;
+  for (const char *p = who ? who : "default"; *p; p++) {
+    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  }
+  static const char *const keys[] = {"C", "G", "D", "A", "F", "Bb", "Eb", "Am", "Em", "Dm"};
+  const char *key = str_at(m->payload, "music", "key", NULL);
+  snprintf(x->music_key, sizeof x->music_key, "%s", key ? key : keys[h % 10]);
+  const char *lib = m->cfg->music.library;
+  if (lib == NULL) {
+    return 0;
+  }
+  const char *want = str_at(m->payload, "music", "file", NULL);
+  struct dirent **list = NULL;
+  int n = scandir(lib, &list, NULL, cmp_names), k = 0, rc = 0;
+  if (n < 0) {
+    return ain_err_field(err, AIN_EIO, "music.library", "music library %s: %s", lib,
+                         strerror(errno));
+  }
+  for (int i = 0; i < n; i++) {
+    if (is_audio_file(list[i]->d_name)) {
+      list[k++] = list[i];
+    } else {
+      free(list[i]);
+    }
+  }
+  if (want != NULL) {
+    int found = 0;
+    for (int i = 0; i < k && !found; i++) {
+      found = strcmp(list[i]->d_name, want) == 0;
+    }
+    if (!found || strchr(want, '/') != NULL) {
+      rc = ain_err_field(err, AIN_EINVAL, "music.file",
+                         "persona music.file \"%.128s\" is not an audio file in %s", want, lib);
+    } else {
+      snprintf(x->music, sizeof x->music, "%s/%s", lib, want);
+    }
+  } else if (k > 0) {
+    snprintf(x->music, sizeof x->music, "%s/%s", lib, list[h % (uint64_t)k]->d_name);
+  }
+  for (int i = 0; i < k; i++) {
+    free(list[i]);
+  }
+  free(list);
+  return rc; /* an empty library: the generated pad */
+}
+
+/* On the pool: the scratch folder, the music bed, and the HTTP provider's API key. */
+static void tts_setup(ain__mstep_t *m) {
+  make_dirs(m);
+  if (m->work_rc == 0 && m->cfg->music.enabled) {
+    m->work_rc = tts_music(m, &m->work_err);
+  }
+  const char *secret = m->cfg->tts.openai.secret;
+  if (m->work_rc == 0 && strcmp(tts_provider(m), "openai") == 0 && secret != NULL) {
+    size_t len = 0;
+    m->work_rc = ain_secret_resolve(m->cfg->secrets_dir, secret, &X(m)->api_key, &len,
+                                    &m->work_err);
+    X(m)->api_key_len = len;
+  }
+}
+
 static void tts_synth(ain__mstep_t *m) {
-  if (work_failed(m)) {
+  if (m->work_rc != 0) {
+    ain__mstep_fail(m, m->work_rc, m->work_err.msg, m->work_rc == AIN_EINVAL);
     return;
   }
-  const char *text = tts_text(m);
+  media_x_t *x = X(m);
+  const ain_config_t *c = m->cfg;
   char raw[4200];
   snprintf(raw, sizeof raw, "%s/raw.wav", m->dir);
-  ain_media_tts_opts_t o = {.text = text,
+  ain_media_tts_opts_t o = {.text = tts_text(m),
+                            .provider = tts_provider(m),
                             .voice = str_at(m->payload, "voice", "name", NULL),
                             .rate = (int)num_at(m->payload, "voice", "rate", 0),
                             .pitch = (int)num_at(m->payload, "voice", "pitch", 0),
-                            .out_wav = raw};
+                            .out_wav = raw,
+                            .work_dir = m->dir,
+                            .festival = c->tts.festival,
+                            .url = c->tts.openai.url,
+                            .model = c->tts.openai.model,
+                            .api_key = x->api_key,
+                            .max_attempts = (int)c->tts.max_attempts,
+                            .pocketsphinx = c->tts.pocketsphinx,
+                            .timeout_ms = strcmp(tts_provider(m), "openai") == 0
+                                              ? c->tts.openai.timeout_ms
+                                              : c->media.tts_timeout_ms};
   ain_err_t e;
   ain_err_clear(&e);
   int rc = ain_media_tts(m->loop, &o, on_tts, m, &e);
+  if (x->api_key != NULL) { /* the job has its own copy; ours goes now */
+    ain_secret_free(x->api_key, x->api_key_len);
+    x->api_key = NULL;
+  }
   if (rc != 0) {
     ain__mstep_fail(m, rc, e.msg, rc == AIN_EINVAL);
   }
@@ -518,7 +717,18 @@ static void tts_begin(ain__mstep_t *m) {
     bad_input(m, "needs the script step's result with a non-empty 'text' (deps.script.text)");
     return;
   }
-  ain__mstep_work(m, make_dirs, tts_synth);
+  ain_err_t e;
+  ain_err_clear(&e);
+  if (ain_media_tts_provider_check(tts_provider(m), &e) != 0) {
+    bad_input(m, "payload.voice.provider must be \"espeak\", \"festival\" or \"openai\"");
+    return;
+  }
+  if (strcmp(tts_provider(m), "openai") == 0 && m->cfg->tts.openai.url == NULL) {
+    bad_input(m, "payload.voice.provider \"openai\" needs tts.openai.url and tts.openai.model "
+                 "in the config");
+    return;
+  }
+  ain__mstep_work(m, tts_setup, tts_synth);
 }
 
 static int tts_start(ain_step_t *step, ain_err_t *err) {

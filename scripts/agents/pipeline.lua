@@ -95,8 +95,9 @@ function M.build(payload, ctx)
       max_attempts = 3, payload = { trend_key = payload.trend_key or payload.title,
         title = payload.title, summary = payload.summary, tags = copy(payload.tags) or {},
         matched = copy(payload.matched) } },
-    { name = "tts", handler = "tts", deps = { "script" }, timeout_ms = 60000, max_attempts = 3,
-      payload = { voice = copy(persona.voice) } },
+    -- Built-in: speech from the persona's voice provider, the music bed, the mix (one file).
+    { name = "tts", handler = "tts", deps = { "script" }, timeout_ms = 120000, max_attempts = 3,
+      payload = { voice = copy(persona.voice), music = copy(persona.music), persona = persona.id } },
     { name = "assets", handler = "assets", deps = {}, timeout_ms = 60000, max_attempts = 3,
       payload = { style = copy(persona.style), width = VIDEO.width, height = VIDEO.height } },
     { name = "render", handler = "render", deps = { "tts", "assets", "script" },

@@ -6,7 +6,8 @@ return {
   display_name = "Calm Kenji",
   -- what planner.lua compares a trend with when no topic matches (ain.embed, docs/vectors.md)
   description = "Unhurried travel and culture stories: trains, flights, islands, hiking, museums, festivals, concerts, albums, jazz, songs and music, Japan, Tokyo and Kyoto.",
-  voice = { name = "en-gb-x-rp+m3", rate = 150, pitch = 38 },
+  voice = { provider = "espeak", name = "en-gb-x-rp+m3", rate = 150, pitch = 28 },
+  music = { key = "Dm" },
   style = {
     palette = { bg1 = "#1f2937", bg2 = "#0e7490", text = "#ecfeff", highlight = "#a7f3d0" },
     font = "DejaVu Serif",

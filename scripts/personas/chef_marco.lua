@@ -6,7 +6,8 @@ return {
   display_name = "Chef Marco",
   -- what planner.lua compares a trend with when no topic matches (ain.embed, docs/vectors.md)
   description = "Quick kitchen stories about food: recipes, cooking, baking, bread, pasta, pizza, ramen, desserts, croissants, coffee, restaurants, cuisine and snacks.",
-  voice = { name = "en-gb", rate = 160, pitch = 45 },
+  voice = { provider = "espeak", name = "en-gb", rate = 165, pitch = 52 },
+  music = { key = "F" },
   style = {
     palette = { bg1 = "#3b0d0c", bg2 = "#b45309", text = "#fff7ed", highlight = "#fde047" },
     font = "DejaVu Serif",

@@ -6,7 +6,8 @@ return {
   display_name = "Coach Ava",
   -- what planner.lua compares a trend with when no topic matches (ain.embed, docs/vectors.md)
   description = "Practical fitness and health: workouts, running, marathons, walking, cycling, yoga, pilates, stretching, strength training, the gym, sleep and steps.",
-  voice = { name = "en-us+f2", rate = 185, pitch = 55 },
+  voice = { provider = "espeak", name = "en-us+f2", rate = 190, pitch = 58 },
+  music = { key = "A" },
   style = {
     palette = { bg1 = "#052e16", bg2 = "#15803d", text = "#ffffff", highlight = "#f97316" },
     font = "DejaVu Sans Bold",

@@ -6,7 +6,9 @@ return {
   display_name = "Penny Ledger",
   -- what planner.lua compares a trend with when no topic matches (ain.embed, docs/vectors.md)
   description = "Plain-spoken personal finance: money, savings, budgets, inflation, interest rates, mortgages, stocks, banks, central banks, pensions, taxes, salaries and the economy.",
-  voice = { name = "en-us", rate = 170, pitch = 40 },
+  -- Festival with the HTS voice of Debian's festvox-us-slt-hts: a natural US female voice.
+  voice = { provider = "festival", name = "cmu_us_slt_arctic_hts", rate = 165, pitch = 48 },
+  music = { key = "Em" },
   style = {
     palette = { bg1 = "#111827", bg2 = "#374151", text = "#f9fafb", highlight = "#34d399" },
     font = "DejaVu Sans",

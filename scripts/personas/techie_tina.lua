@@ -6,7 +6,8 @@ return {
   display_name = "Techie Tina",
   -- what planner.lua compares a trend with when no topic matches (ain.embed, docs/vectors.md)
   description = "Playful tech news: gadgets, smartphones, laptops, chips, GPUs, batteries, AI and machine learning, software, apps, Linux, open source and robots.",
-  voice = { name = "en-us+f3", rate = 175, pitch = 62 },
+  voice = { provider = "espeak", name = "en-us+f3", rate = 180, pitch = 74 },
+  music = { key = "C" },
   style = {
     palette = { bg1 = "#0f172a", bg2 = "#1e3a8a", text = "#f8fafc", highlight = "#facc15" },
     font = "DejaVu Sans Bold",

@@ -22,9 +22,14 @@ local function problems(p)
   need(type(p.id) == "string" and p.id:match("^[a-z][a-z0-9_]*$") ~= nil, "id")
   need(type(p.display_name) == "string" and p.display_name ~= "", "display_name")
   local v = type(p.voice) == "table" and p.voice or {}
-  need(type(v.name) == "string" and v.name:match("^[%w%-]+%+?[%w%-]*$") ~= nil, "voice.name")
+  local NAME = { espeak = "^[%w%-]+%+?[%w%-]*$", festival = "^[%w_]+$", openai = "^[%w_%-]+$" }
+  need(type(v.name) == "string" and v.name:match(NAME[v.provider or "espeak"] or "^$") ~= nil,
+    "voice.name")
   need(type(v.rate) == "number" and v.rate >= 80 and v.rate <= 450, "voice.rate")
-  need(type(v.pitch) == "number" and v.pitch >= 0 and v.pitch <= 99, "voice.pitch")
+  need(type(v.pitch) == "number" and v.pitch >= 0 and v.pitch <= 100, "voice.pitch")
+  need(v.provider == nil or NAME[v.provider] ~= nil, "voice.provider")
+  need(p.music == nil or (type(p.music) == "table" and (p.music.key == nil
+    or (type(p.music.key) == "string" and p.music.key:match("^[A-G][#b]?m?$") ~= nil))), "music.key")
   local st = type(p.style) == "table" and p.style or {}
   local pal = type(st.palette) == "table" and st.palette or {}
   for _, k in ipairs({ "bg1", "bg2", "text", "highlight" }) do
@@ -103,10 +108,74 @@ describe("personas", function()
     vf:close()
     for _, n in ipairs(names) do
       local lang, variant = byfile[n].voice.name:match("^([^+]+)%+?(.*)$")
-      assert.is_true(langs[lang] == true, n .. ": no espeak-ng voice " .. lang)
-      -- espeak-ng silently ignores an unknown variant, so look it up ourselves.
-      if variant ~= "" then
-        assert.is_true(variants[variant] == true, n .. ": no espeak-ng variant " .. variant)
+      if (byfile[n].voice.provider or "espeak") ~= "espeak" then lang = nil end
+      if lang then
+        assert.is_true(langs[lang] == true, n .. ": no espeak-ng voice " .. lang)
+        -- espeak-ng silently ignores an unknown variant, so look it up ourselves.
+        if variant ~= "" then
+          assert.is_true(variants[variant] == true, n .. ": no espeak-ng variant " .. variant)
+        end
+      end
+    end
+  end)
+
+  it("use voices festival has", function()
+    for _, n in ipairs(names) do
+      local v = byfile[n].voice
+      if v.provider == "festival" then
+        local f = io.open("/usr/share/festival/voices/us/" .. v.name .. "/festvox/" .. v.name .. ".scm")
+        assert.is_true(f ~= nil, n .. ": no festival voice " .. v.name .. " (Debian festvox-us-slt-hts)")
+        if f then f:close() end
+      end
+    end
+  end)
+
+  -- Issue 12: "the three male personas share one pitch". The rule: every two personas on the same
+  -- provider and base voice (the name before "+") differ by at least 10 in pitch; and, measured,
+  -- every two personas' median F0 (autocorrelation of the synthesised audio, below) differ by at
+  -- least 12 % (two semitones), whatever their voices.
+  it("do not sound alike: pitch rule and measured median F0", function()
+    for i, a in ipairs(names) do
+      for j = i + 1, #names do
+        local va, vb = byfile[a].voice, byfile[names[j]].voice
+        if (va.provider or "espeak") == (vb.provider or "espeak")
+            and va.name:match("^[^+]+") == vb.name:match("^[^+]+") then
+          assert.is_true(math.abs(va.pitch - vb.pitch) >= 10,
+            a .. " and " .. names[j] .. " share a voice and their pitches are within 10")
+        end
+      end
+    end
+    if not (io and io.popen) then
+      pending("no io.popen in this environment")
+      return
+    end
+    local tmp = os.tmpname()
+    local f0 = {}
+    for _, n in ipairs(names) do
+      local v = byfile[n].voice
+      local text = "Money news you can use: prices rose again this week, and here is why."
+      local cmd
+      if (v.provider or "espeak") == "espeak" then
+        cmd = string.format("espeak-ng -v '%s' -s %d -p %d -w '%s' '%s'", v.name, v.rate, v.pitch,
+          tmp, text)
+      elseif v.provider == "festival" then
+        cmd = string.format("echo '%s' | text2wave -eval '(voice_%s)' -eval "
+          .. "'(set! hts_engine_params (append hts_engine_params (list (list \"-fm\" %.2f))))' "
+          .. "-o '%s' 2>/dev/null", text, v.name, (v.pitch - 50) / 5, tmp)
+      end
+      if cmd then
+        local rc = os.execute(cmd)
+        assert.is_true(rc == 0 or rc == true, n .. ": " .. cmd)
+        f0[#f0 + 1] = { n, H.median_f0(tmp) }
+      end
+    end
+    os.remove(tmp)
+    for i = 1, #f0 do
+      assert.is_true(f0[i][2] > 60 and f0[i][2] < 400, f0[i][1] .. ": no pitch measured")
+      for j = i + 1, #f0 do
+        local hi, lo = math.max(f0[i][2], f0[j][2]), math.min(f0[i][2], f0[j][2])
+        assert.is_true(hi / lo >= 1.12, string.format("%s (%.0f Hz) and %s (%.0f Hz) sound alike",
+          f0[i][1], f0[i][2], f0[j][1], f0[j][2]))
       end
     end
   end)

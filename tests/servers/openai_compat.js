@@ -22,7 +22,15 @@
 //           usage} (OpenAI's shape). The vectors are a toy semantic model: each word is mapped to
 //           a concept (SYNONYMS: "unveils", "announced", "launches" are one) and hashed into 64
 //           dimensions, so rewordings with synonyms are near, which the lexical default is not.
-//   GET  /stats                 {total, moderations, chat, scripts, embeddings, rejected, by_input}
+//   POST /v1/audio/speech       {model, input (<= 4096 chars), voice (alloy, ash, ballad, coral, echo,
+//                                fable, nova, onyx, sage, shimmer, verse), response_format?: "wav" |
+//                                "pcm" (24 kHz s16le mono; mp3/opus/aac/flac are refused by this
+//                                server, a 400 naming them), speed?: 0.25..4, instructions?: string}
+//        -> the audio itself (Content-Type audio/wav or audio/pcm): real speech made by espeak-ng
+//           (one espeak voice per API voice, speed as words per minute), no word times, as the
+//           real API. Faults as below (malformed: 200 with a body that is not audio).
+//   GET  /stats                 {total, moderations, chat, scripts, embeddings, speech, rejected,
+//                                by_input}
 //   POST /control               {fault, count?}: the next `count` (default 1) API requests get
 //                                the fault; {fault: null} clears. POST /control/reset zeroes stats.
 // Strict about the request: method, path, Content-Type application/json, Authorization
@@ -78,7 +86,7 @@ const SYNONYMS = {
 const STOP = new Set(['a', 'an', 'the', 'by', 'of', 'to', 'in', 'on', 'for', 'and', 'is', 'new']);
 const EMB_DIMS = 64;
 
-const stats = { total: 0, moderations: 0, chat: 0, scripts: 0, embeddings: 0, rejected: 0, by_input: {} };
+const stats = { total: 0, moderations: 0, chat: 0, scripts: 0, embeddings: 0, speech: 0, rejected: 0, by_input: {} };
 let control = { fault: null, count: 0 };
 const markerSeen = {}; // sha256 of an input -> requests seen with a counted marker
 
@@ -278,6 +286,51 @@ function embeddings(body) {
     usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } } };
 }
 
+// Speech: each API voice is an espeak-ng voice of its own (distinct pitch), so tests can tell them apart.
+const SPEECH_VOICES = { alloy: ['en-us', 50], ash: ['en-us+m3', 35], ballad: ['en-gb+m1', 45],
+  coral: ['en-us+f2', 60], echo: ['en-us+m1', 40], fable: ['en-gb', 55], nova: ['en-us+f3', 65],
+  onyx: ['en-us+m2', 30], sage: ['en-us+f1', 58], shimmer: ['en-us+f4', 70], verse: ['en-gb+m3', 42] };
+const { execFile } = require('child_process');
+
+function speech(body) {
+  const bad = checkFields(body, { model: ['string', true], input: ['string', true], voice: ['string', true],
+    response_format: ['string', false], speed: ['number', false], instructions: ['string', false] });
+  if (bad) return { status: 400, error: bad };
+  if (body.input.length === 0 || body.input.length > 4096) {
+    return { status: 400, error: ["Invalid 'input': expected 1..4096 characters.", 'input'] };
+  }
+  if (!(body.voice in SPEECH_VOICES)) {
+    return { status: 400, error: [`Invalid value for 'voice': '${body.voice}'.`, 'voice'] };
+  }
+  const fmt = body.response_format || 'mp3';
+  if (!['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'].includes(fmt)) {
+    return { status: 400, error: ["Invalid value for 'response_format'.", 'response_format'] };
+  }
+  if (fmt !== 'wav' && fmt !== 'pcm') {
+    return { status: 400, error: [`response_format '${fmt}' is not served by this test server (wav, pcm).`, 'response_format'] };
+  }
+  if (body.speed !== undefined && (body.speed < 0.25 || body.speed > 4)) {
+    return { status: 400, error: ["Invalid 'speed': expected 0.25..4.", 'speed'] };
+  }
+  const [voice, pitch] = SPEECH_VOICES[body.voice];
+  const wpm = String(Math.round(175 * (body.speed || 1)));
+  return new Promise((resolve) => {
+    execFile('espeak-ng', ['-v', voice, '-p', String(pitch), '-s', wpm, '--stdout', body.input],
+      { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out) => {
+        if (err) return resolve({ status: 500, error: ['espeak-ng failed: ' + err.message, null] });
+        let audio = out;
+        // espeak-ng writes a streaming header (sizes unknown): fix them, as a real server's file has
+        if (audio.length > 44 && audio.toString('latin1', 0, 4) === 'RIFF') {
+          audio.writeUInt32LE(audio.length - 8, 4);
+          audio.writeUInt32LE(audio.length - 44, 40);
+          if (fmt === 'pcm') audio = audio.subarray(44);
+        }
+        resolve({ status: 200, audio, contentType: fmt === 'wav' ? 'audio/wav' : 'audio/pcm',
+          text: body.input });
+      });
+  });
+}
+
 // The fault of this request: header, then a marker in the input, then the control endpoint.
 function faultOf(req, text) {
   if (req.headers['x-fault']) return String(req.headers['x-fault']);
@@ -316,6 +369,15 @@ function answer(req, res, out) {
       return sendJson(res, 200, withContent(out, text));
     }
     if (fault === 'close') return req.socket.destroy();
+    if (fault === 'malformed' && out.audio) {
+      res.writeHead(200, { 'Content-Type': out.contentType });
+      return res.end('RIFF this is not audio at all, but it is long enough to pass a size check');
+    }
+    if (fault === 'truncated' && out.audio) {
+      res.writeHead(200, { 'Content-Type': out.contentType, 'Content-Length': out.audio.length });
+      res.write(out.audio.subarray(0, Math.floor(out.audio.length / 2)));
+      return setTimeout(() => req.socket.destroy(), 20);
+    }
     if (fault === 'malformed') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       return res.end('{"results": [ this is not json');
@@ -329,6 +391,10 @@ function answer(req, res, out) {
       return setTimeout(() => req.socket.destroy(), 20);
     }
     if (out.error) return oaError(res, out.status, out.error[0], out.error[1]);
+    if (out.audio) {
+      res.writeHead(200, { 'Content-Type': out.contentType, 'Content-Length': out.audio.length });
+      return res.end(out.audio);
+    }
     return sendJson(res, out.status, out.json);
   };
   const delay = fault && /^delay=(\d+)$/.exec(fault);
@@ -348,7 +414,7 @@ const server = http.createServer((req, res) => {
     const url = req.url.split('?')[0];
     if (url === '/stats' && req.method === 'GET') return sendJson(res, 200, stats);
     if (url === '/control/reset' && req.method === 'POST') {
-      for (const k of ['total', 'moderations', 'chat', 'scripts', 'embeddings', 'rejected']) stats[k] = 0;
+      for (const k of ['total', 'moderations', 'chat', 'scripts', 'embeddings', 'speech', 'rejected']) stats[k] = 0;
       stats.by_input = {};
       control = { fault: null, count: 0 };
       return sendJson(res, 200, { ok: true });
@@ -360,7 +426,7 @@ const server = http.createServer((req, res) => {
       return sendJson(res, 200, { ok: true, control });
     }
     const route = { '/v1/moderations': moderation, '/v1/chat/completions': chat,
-      '/v1/embeddings': embeddings }[url];
+      '/v1/embeddings': embeddings, '/v1/audio/speech': speech }[url];
     if (!route) return oaError(res, 404, `Unknown request URL: ${req.method} ${url}.`, null, 'unknown_url');
     stats.total++;
     if (req.method !== 'POST') {
@@ -380,14 +446,15 @@ const server = http.createServer((req, res) => {
     try { body = JSON.parse(raw); } catch (e) {
       return oaError(res, 400, 'We could not parse the JSON body of your request.');
     }
-    const out = route(body);
-    if (out.status === 200) {
-      stats[{ '/v1/moderations': 'moderations', '/v1/chat/completions': 'chat',
-        '/v1/embeddings': 'embeddings' }[url]]++;
-      const h = crypto.createHash('sha256').update(out.text).digest('hex');
-      stats.by_input[h] = (stats.by_input[h] || 0) + 1;
-    }
-    return answer(req, res, out);
+    return Promise.resolve(route(body)).then((out) => {
+      if (out.status === 200) {
+        stats[{ '/v1/moderations': 'moderations', '/v1/chat/completions': 'chat',
+          '/v1/embeddings': 'embeddings', '/v1/audio/speech': 'speech' }[url]]++;
+        const h = crypto.createHash('sha256').update(out.text).digest('hex');
+        stats.by_input[h] = (stats.by_input[h] || 0) + 1;
+      }
+      return answer(req, res, out);
+    });
   });
 });
 

@@ -612,7 +612,54 @@ TEST(check_timeout_key) {
   ain_config_free(&cfg);
 }
 
-TEST_MAIN(TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_file),
+/* tts = {...} and music = {...}: defaults, a complete openai provider, bad values named. */
+TEST(tts_and_music_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("t0.lua", "tts = {}\nmusic = {}\n", &cfg, &err));
+  ASSERT_STR_EQ(cfg.tts.provider, "espeak");
+  ASSERT_STR_EQ(cfg.tts.festival, "festival");
+  ASSERT_TRUE(cfg.tts.openai.url == NULL && cfg.tts.max_attempts == 3);
+  ASSERT_TRUE(cfg.music.enabled == 1 && cfg.music.library == NULL && cfg.music.level == -30);
+  ain_config_free(&cfg);
+  ASSERT_OK(load("t1.lua",
+                 "tts = { provider = 'openai', openai = { url = 'http://127.0.0.1:8880',\n"
+                 "  model = 'tts-1', secret = 'tts_key' } }\n"
+                 "music = { enabled = false, library = '.', level = -24 }\n",
+                 &cfg, &err));
+  ASSERT_STR_EQ(cfg.tts.provider, "openai");
+  ASSERT_STR_EQ(cfg.tts.openai.secret, "tts_key");
+  ASSERT_TRUE(cfg.music.enabled == 0 && cfg.music.level == -24 && cfg.music.library != NULL);
+  ain_config_free(&cfg);
+  static const struct {
+    const char *text, *field, *msg;
+  } bad[] = {
+      {"tts = { provider = 'polly' }", "tts.provider", "must be \"espeak\", \"festival\" or"},
+      {"tts = { provider = 'openai' }", "tts.openai.url", "needs 'tts.openai.url'"},
+      {"tts = { openai = { url = 'http://x' } }", "tts.openai.model", "is required"},
+      {"tts = { openai = { url = 'ftp://x', model = 'm' } }", "tts.openai.url", "http://"},
+      {"tts = { openai = { url = 'http://x', model = 'm', secret = 'a b' } }", "tts.openai.secret",
+       "must name a secret"},
+      {"tts = { openai = { api_key = 'sk-1' } }", "tts.openai.api_key", "unknown key"},
+      {"tts = { max_attempts = 11 }", "tts.max_attempts", "between 1 and 10"},
+      {"tts = { festival = '' }", "tts.festival", "must name a program"},
+      {"music = { level = -5 }", "music.level", "must be a number from -60 to -10"},
+      {"music = { library = '/nonexistent/music' }", "music.library", "must be a folder"},
+      {"music = { enabled = 'yes' }", "music.enabled", "music.enabled"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int rc = load("tb.lua", bad[i].text, &cfg, &err);
+    if (rc != AIN_ECONFIG) {
+      fprintf(stderr, "%s: rc %d\n", bad[i].text, rc);
+    }
+    ASSERT_EQ(rc, AIN_ECONFIG);
+    ASSERT_STR_CONTAINS(err.msg, bad[i].msg);
+    ASSERT_STR_EQ(err.field, bad[i].field);
+    ain_config_free(&cfg);
+  }
+}
+
+TEST_MAIN(TEST_ENTRY(tts_and_music_keys), TEST_ENTRY(budget_stops_a_runaway_config), TEST_ENTRY(empty_config_file),
           TEST_ENTRY(empty_paths_name_their_key), TEST_ENTRY(node_id_must_be_sane_text),
           TEST_ENTRY(check_timeout_key), TEST_ENTRY(defaults),
           TEST_ENTRY(assignments_and_relative_paths), TEST_ENTRY(return_table_form),

@@ -326,6 +326,7 @@ static void on_tts(int status, const ain_media_tts_result_t *res, const ain_err_
     return;
   }
   s->res = *res;
+  s->res.spoken = ain_strdup(res->spoken);
   s->res.words = calloc(res->n_words, sizeof *res->words);
   for (size_t i = 0; i < res->n_words; i++) {
     s->res.words[i] = res->words[i];
