@@ -168,7 +168,12 @@ typedef struct {
   int64_t transition_ms; /* xfade length; 0 = 400. Each scene must last >= this + 200 ms */
   int first_input;       /* ffmpeg input index of the first scene input */
   const char *out_label; /* the graph's output pad, [a-z0-9_]+; NULL = "vs" */
+  double picture_y;      /* top of the pictures at rest, fraction of the height; 0 = 0.26 */
 } ain_media_scene_graph_opts_t;
+
+/* The box the pictures of scenes drawn with opts o may cover while they move (x, y, w, h as
+ * fractions of the frame): what the inspect step keeps out of OCR. */
+void ain_media_scenes_picture_box(const ain_media_scene_graph_opts_t *o, double box[4]);
 
 typedef struct {
   char **argv;     /* the inputs' arguments ("-i", path, ...) to put before -filter_complex */
@@ -221,6 +226,7 @@ typedef struct {
   const char *preset;    /* NULL = "veryfast" */
   int64_t timeout_ms;    /* 0 = 300000 */
   ain_media_progress_cb on_progress; /* optional */
+  double picture_y;      /* the scenes' pictures: see ain_media_scene_graph_opts_t */
 } ain_media_render_opts_t;
 
 typedef struct ain_media_job ain_media_job_t;
@@ -298,6 +304,9 @@ typedef struct {
   const char *pocketsphinx;  /* program; NULL = "pocketsphinx_continuous" */
   const char *asr_model_dir; /* NULL = /usr/share/pocketsphinx/model/en-us (Debian) */
   int64_t timeout_ms;        /* the whole inspection; 0 = 120000 */
+  /* A box (fractions of the frame: x, y, w, h) blacked out before OCR: where the scenes' pictures
+   * (emoji, media/scenes.c) are drawn, which tesseract would read as junk letters. w = 0: none. */
+  double ocr_mask[4];
 } ain_media_inspect_opts_t;
 
 typedef struct {

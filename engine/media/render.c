@@ -72,7 +72,8 @@ static int render_args(const ain_media_render_opts_t *o, const char *tmp, ain__a
   const char *src = "[0:v]scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,setsar=1";
   if (o->n_scenes > 0) {
     ain_media_scene_graph_opts_t go = {.width = w, .height = h, .fps = fps, .total_ms = total_ms,
-                                       .first_input = 1, .out_label = "vs"};
+                                       .first_input = 1, .out_label = "vs",
+                                       .picture_y = o->picture_y};
     int rc = ain_media_scenes_graph(o->scenes, o->n_scenes, &go, &sg, err);
     if (rc != 0) {
       ain_media_scene_graph_free(&sg);

@@ -43,6 +43,7 @@ typedef struct {
   cJSON *library; /* the media library's index (scenes_step.c) */
   /* render: the scenes from deps.visuals with local files, when the DAG has a visuals step */
   ain__scenes_t scenes;
+  double picture_y; /* where the pictures rest (fraction of the height), clear of the captions */
   /* render */
   char audio_path[4096], bg_in[4096];
   int64_t speech_ms;
@@ -654,6 +655,20 @@ static int scale(int64_t px, int size, int ref) {
   return (int)(px * size / ref);
 }
 
+/* Pictures go where the captions are not: the captions file's own "Caption" style says where
+ * they sit (ASS numpad alignment: 7-9 top, 4-6 middle, 1-3 bottom), whoever lays them out. */
+static double picture_y_for(const char *ass) {
+  const char *st = strstr(ass, "\nStyle: Caption,");
+  int field = 0;
+  for (const char *p = st ? st + 1 : NULL; p != NULL && *p && *p != '\n'; p++) {
+    if (*p == ',' && ++field == 18) {
+      int align = atoi(p + 1);
+      return align >= 7 ? 0.5 : align >= 4 ? 0.6 : 0.26;
+    }
+  }
+  return 0.26;
+}
+
 /* On the pool: local paths of the inputs, the scratch folder and the ASS captions file. */
 static void render_prepare(ain__mstep_t *m) {
   media_x_t *x = X(m);
@@ -692,6 +707,7 @@ static void render_prepare(ain__mstep_t *m) {
     m->work_rc = m->work_err.code ? m->work_err.code : AIN_EMEDIA;
     goto done;
   }
+  x->picture_y = picture_y_for(ass);
   cJSON *visuals = cJSON_GetObjectItemCaseSensitive(m->deps, "visuals");
   if (visuals != NULL &&
       (m->work_rc = ain__scenes_materialise(c, visuals, m->cache, os, (w / 2) & ~1, &x->scenes,
@@ -719,6 +735,10 @@ static void render_put(ain__mstep_t *m) {
   scratch(m, "captions.ass", ass, sizeof ass);
   const char *files[] = {mp4, jpg, ass}, *exts[] = {"mp4", "jpg", "ass"};
   put_files(m, files, exts, 3);
+}
+
+static double picture_y(ain__mstep_t *m) {
+  return X(m)->picture_y;
 }
 
 static void render_done(ain__mstep_t *m) {
@@ -765,6 +785,17 @@ static void render_done(ain__mstep_t *m) {
   cJSON_AddNumberToObject(r, "waited_ms", (double)(x->wait_ns / 1000000));
   /* What is on screen and whose it is: the publisher copies credits into the sidecar/receipt. */
   cJSON_AddNumberToObject(r, "scenes", (double)x->scenes.n);
+  int pictures = 0;
+  for (size_t i = 0; i < x->scenes.n; i++) {
+    pictures += x->scenes.scenes[i].picture != NULL;
+  }
+  if (pictures > 0) {
+    ain_media_scene_graph_opts_t go = {.width = width(m), .height = height(m),
+                                       .picture_y = picture_y(m)};
+    double box[4];
+    ain_media_scenes_picture_box(&go, box);
+    cJSON_AddItemToObject(r, "picture_box", cJSON_CreateDoubleArray(box, 4));
+  }
   if (x->scenes.credits != NULL) {
     cJSON_AddItemToObject(r, "credits", x->scenes.credits);
     x->scenes.credits = NULL;
@@ -897,7 +928,8 @@ static void render_run(ain__mstep_t *m) {
                                .crf = (int)m->cfg->media.crf,
                                .preset = m->cfg->media.preset,
                                .timeout_ms = m->cfg->media.render_timeout_ms,
-                               .on_progress = on_render_progress};
+                               .on_progress = on_render_progress,
+                               .picture_y = picture_y(m)};
   ain_err_t e;
   ain_err_clear(&e);
   x->render_ns = ain_mono_ns();

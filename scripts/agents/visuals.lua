@@ -292,8 +292,26 @@ local function stock_order(stock)
   return out
 end
 
+local function hex(c)
+  local r, g, b = tostring(c):match("^#?(%x%x)(%x%x)(%x%x)$")
+  if not r then return nil end
+  return tonumber(r, 16), tonumber(g, 16), tonumber(b, 16)
+end
+
+-- The motion colours of scene i: the persona's two background colours and their blend, rotated
+-- so consecutive scenes differ. The text and highlight colours stay out: captions in those
+-- colours must stand out against the background, never melt into it.
 local function rotate(p, i)
-  local c = { p.bg1 or "#1d2b64", p.bg2 or "#5b86e5", p.highlight or p.accent or "#f8cdda" }
+  local a, b = p.bg1 or "#1d2b64", p.bg2 or "#5b86e5"
+  local r1, g1, b1 = hex(a)
+  local r2, g2, b2 = hex(b)
+  local mid = "#3a4a6a"
+  if r1 and r2 then
+    -- halfway between, a little lighter: a third tone that belongs to the palette
+    local function m(x, y) return math.min(255, math.floor((x + y) / 2 * 1.15)) end
+    mid = string.format("#%02x%02x%02x", m(r1, r2), m(g1, g2), m(b1, b2))
+  end
+  local c = { a, b, mid }
   local k = (i - 1) % 3
   return { c[k + 1], c[(k + 1) % 3 + 1], c[(k + 2) % 3 + 1] }
 end

@@ -154,7 +154,8 @@ describe("visuals.choose", function()
     assert.are.equal(3, r.sources.generated)
     local v = r.scenes[1].visual
     assert.are.equal("motion", v.kind)
-    assert.are.same({ "#0f172a", "#1e3a8a", "#facc15" }, v.colours)
+    -- the persona's backgrounds and their blend; never its caption highlight colour
+    assert.are.same({ "#0f172a", "#1e3a8a", "#192e67" }, v.colours)
     assert.are.equal("🤖", v.emoji)
     assert.are.equal("🔋", r.scenes[3].visual.emoji)
     assert.are_not.same(r.scenes[1].visual.colours, r.scenes[2].visual.colours)
