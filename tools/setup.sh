@@ -23,12 +23,14 @@ esac
 # their English models (the inspect step: OCR and speech recognition of the rendered video for the
 # judge's output checks), h2o (its libuv build) and libjwt for the operator HTTP API (docs/api.md),
 # expat (RSS/Atom) and hiredis (Redis Streams) for the trend sources (docs/sources.md),
-# libwebsockets with its libuv event library for OpenClaw presence (docs/openclaw.md).
+# libwebsockets with its libuv event library for OpenClaw presence (docs/openclaw.md), the colour
+# emoji font and pango-view that draws it (the scenes' pictures, docs/media.md).
 RUNTIME=(build-essential cmake pkg-config ca-certificates
   libluajit-5.1-dev libuv1-dev libpq-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libssl-dev
   libespeak-ng-dev ffmpeg espeak-ng fonts-dejavu-core lua-cjson libutf8proc-dev libstemmer-dev
   tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev
-  libexpat1-dev libhiredis-dev libwebsockets-dev libwebsockets-evlib-uv)
+  libexpat1-dev libhiredis-dev libwebsockets-dev libwebsockets-evlib-uv
+  fonts-noto-color-emoji pango1.0-tools)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),
