@@ -92,6 +92,9 @@ function M.publish(payload, ctx)
       persona = { id = persona.id, display_name = persona.display_name },
       checks = checks_summary(judge),
       reviewed_by = approved and (review.by or "operator") or nil,
+      -- Whose pictures are on screen (library and stock: licence, author, page, sha256 key),
+      -- from the render (scripts/agents/visuals.lua chose them); nil when all were generated.
+      credits = type(render.credits) == "table" and #render.credits > 0 and render.credits or nil,
     },
   }
 end
