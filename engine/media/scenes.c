@@ -150,14 +150,17 @@ static void seg_motion(gbuf_t *g, const ain_media_scene_t *s, size_t i, int w, i
        "scale=%d:%d:flags=bicubic,format=yuv420p,gradfun=1.2:16,setsar=1[b%zu];",
        gw, gh, fps, dur, s->colours[0] & 0xffffff, s->colours[1] & 0xffffff,
        s->colours[2] & 0xffffff, seed, w, h, i);
+  /* The disc is drawn once (geq on one frame) and repeated by loop, not evaluated per frame. */
+  int frames = (int)(dur * fps + 0.5);
   int p = (w / 10) & ~1;
   if (p < 4) {
     p = 4;
   }
   gput(g,
        "color=c=white:s=%dx%d:r=%d:d=%.3f,format=rgba,"
-       "geq=r=255:g=255:b=255:a='64*lte(hypot(X-W/2\\,Y-H/2)\\,W/2)',split=2[pa%zu][pb%zu];",
-       p, p, fps, dur, i, i);
+       "geq=r=255:g=255:b=255:a='64*lte(hypot(X-W/2\\,Y-H/2)\\,W/2)',loop=loop=%d:size=1,"
+       "split=2[pa%zu][pb%zu];",
+       p, p, fps, 1.0 / fps, frames - 1, i, i);
   /* Paths differ by seed so that consecutive scenes do not repeat the same drift. They stay in
    * the band between the title and the captions (15 %..60 % of the height, moving up 4-5 % a
    * second for at most ~4 s), so text never sits on a moving edge. */
@@ -277,19 +280,16 @@ int ain_media_scenes_graph(const ain_media_scene_t *s, size_t n,
     /* The picture slides up into place and fades in (0.45 s), then bobs gently, centred in the
      * upper middle of the frame: clear of the title band and of the captions. */
     gput(&g, "[m%zu];", i);
-    ain__argv_push(&in, "-loop");
-    ain__argv_push(&in, "1");
+    /* One decoded picture, scaled once, repeated by loop for the scene's frames. */
     ain__argv_push(&in, "-framerate");
     ain__argv_pushf(&in, "%d", fps);
-    ain__argv_push(&in, "-t");
-    ain__argv_pushf(&in, "%.3f", dur);
     ain__argv_push(&in, "-i");
     ain__argv_push(&in, s[i].picture);
     gput(&g,
-         "[%d:v]format=rgba,scale=%d:-2,fade=in:st=0:d=0.45:alpha=1[e%zu];"
+         "[%d:v]format=rgba,scale=%d:-2,loop=loop=%d:size=1,fade=in:st=0:d=0.45:alpha=1[e%zu];"
          "[m%zu][e%zu]overlay=x='(W-w)/2':y='H*%.3f+H*0.012*sin(2*PI*t/2.4)-H*0.12*max(0\\,1-t/0.45)'"
          ":eval=frame:shortest=1,format=yuv420p,settb=1/%d[s%zu];",
-         next_in++, (w / 2) & ~1, i, i, i, picture_y(o), fps, i);
+         next_in++, (w / 2) & ~1, (int)(dur * fps + 0.5) - 1, i, i, i, picture_y(o), fps, i);
   }
   if (n == 1) {
     gput(&g, "[s0]null[%s]", label);

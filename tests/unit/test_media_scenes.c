@@ -57,15 +57,16 @@ TEST(graph_shape) {
   ain_media_scene_graph_t g;
   ain_err_t err = {0};
   ASSERT_OK(ain_media_scenes_graph(s, 3, &OPTS, &g, &err));
-  /* inputs: the emoji (looped for the scene + transition), the still, the clip (looped) */
+  /* inputs: the emoji (one picture, looped in the graph), the still, the clip (looped) */
   ASSERT_EQ(g.n_inputs, 3);
-  ASSERT_EQ(g.argc, 8 + 2 + 6);
-  ASSERT_STR_EQ(g.argv[0], "-loop");
-  ASSERT_STR_EQ(g.argv[5], "3.400");
-  ASSERT_STR_EQ(g.argv[7], "/e.png");
-  ASSERT_STR_EQ(g.argv[9], "/p.jpg");
-  ASSERT_STR_EQ(g.argv[10], "-stream_loop");
-  ASSERT_STR_EQ(g.argv[15], "/c.mp4");
+  ASSERT_EQ(g.argc, 4 + 2 + 6);
+  ASSERT_STR_EQ(g.argv[0], "-framerate");
+  ASSERT_STR_EQ(g.argv[3], "/e.png");
+  ASSERT_STR_EQ(g.argv[5], "/p.jpg");
+  ASSERT_STR_EQ(g.argv[6], "-stream_loop");
+  ASSERT_STR_EQ(g.argv[9], "3.000");
+  ASSERT_STR_EQ(g.argv[11], "/c.mp4");
+  ASSERT_STR_CONTAINS(g.graph, "loop=loop=101:size=1"); /* the emoji: 3.4 s at 30 fps */
   /* one xfade per scene change, at each scene's start; the chain ends in [vs] */
   ASSERT_EQ(count(g.graph, "xfade="), 2);
   ASSERT_STR_CONTAINS(g.graph, "offset=3.000");
