@@ -199,6 +199,12 @@ struct ain_api {
   int nconns; /* open connections (server loop) */
   ain__api_jwt_t jwt;
   ain__api_pool_t pool;
+  /* SQLite only: point reads answered on this loop from a handle of its own (loopread.c) */
+  struct {
+    ain__api_worker_t w; /* w.ops_open is 0 on Postgres: every read goes to a worker */
+    uv_check_t check;    /* ends the iteration's read snapshot */
+    int snapshot;
+  } loopread;
   /* /readyz: at most one store probe in flight; its waiters are answered together */
   struct ain__api_ready *ready;
   /* /metrics: the store's gauges as exposition text, reused for metrics.store_cache_ms. One
@@ -221,6 +227,17 @@ struct ain_api {
 };
 
 ain_api_t *ain__api_of_handler(h2o_handler_t *self);
+
+/* ---- reads on the server's loop (loopread.c) -------------------------------------------------- */
+
+/* Opens the loop's read handle when the store is SQLite (at start, before the loop runs). */
+void ain__api_loopread_open(struct ain_api *api);
+/* Runs job->run (a point read: batch_read) now, on the loop's handle, and returns 1; returns 0
+ * when there is no such handle (Postgres) or the server is stopping: submit it to the pool. A
+ * run that met a lock reports AIN_EBUSY in its own result: the caller then submits it. */
+int ain__api_loopread_run(struct ain_api *api, ain__api_job_t *job);
+/* Closes it (server loop, when the drain has ended). */
+void ain__api_loopread_close(struct ain_api *api);
 
 /* Handlers (tasks.c): GET /v1/tasks, GET /v1/tasks/{id}, POST /v1/tasks/{id}/cancel. */
 int ain__api_task_list(ain__api_call_t *call);

@@ -128,6 +128,7 @@ static void finish(ain_api_t *api) {
   uv_close((uv_handle_t *)&api->drain_timer, on_closed_noop);
   uv_close((uv_handle_t *)&api->stop_async, on_closed_noop);
   ain__api_pool_join(api);
+  ain__api_loopread_close(api);
   /* h2o keeps timers of its own on the loop: stop here, dispose after uv_run returned. */
   uv_stop(&api->loop);
 }
@@ -267,6 +268,7 @@ int ain_api_start(const ain_config_t *cfg, ain_api_t **out, ain_err_t *err) {
       (rc = ain__api_pool_start(api, (int)cfg->api.workers, err)) != 0) {
     goto fail_ctx;
   }
+  ain__api_loopread_open(api);
   if (api->jwt.alg == 0 && api->ssl_ctx == NULL) {
     ain_log_warn("api: neither api.jwt nor api.tls.client_ca is configured: every route but "
                  "/healthz and /readyz%s refuses (401)",
@@ -294,6 +296,7 @@ fail_ctx:
   atomic_store(&api->stop_requested, 1);
   ain__api_pool_stop(api);
   ain__api_pool_join(api);
+  ain__api_loopread_close(api);
   if (api->listening) {
     uv_close((uv_handle_t *)&api->listener, NULL);
   }

@@ -164,10 +164,21 @@ static int with_id(ain__api_call_t *call, task_op_t op, task_job_t **out) {
 int ain__api_task_show(ain__api_call_t *call) {
   task_job_t *j;
   with_id(call, TASK_SHOW, &j);
-  if (j != NULL) {
-    j->job.batch_read = 1; /* one row by its key */
+  if (j == NULL) {
+    return 0;
   }
-  return j ? submit(call, j) : 0;
+  j->job.batch_read = 1; /* one row by its key */
+  j->job.run = task_run;
+  if (ain__api_loopread_run(call->api, &j->job)) {
+    if (j->rc != AIN_EBUSY) {
+      ain__api_defer_attach(&j->defer, call->req);
+      task_done(&j->job, 0);
+      return 0;
+    }
+    free(j->text); /* the store was locked: a worker may wait for it */
+    j->text = NULL;
+  }
+  return submit(call, j);
 }
 
 /* filter[0] status, filter[1] type, filter[2] dag_id, id the cursor, n the limit (0: default) */

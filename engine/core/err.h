@@ -35,7 +35,7 @@
   X(EWEDGED, -24, "a step held its shard in one call past the watchdog's limit")                   \
   X(EPOISON, -25, "dead-lettered as a poison pill: it wedged shards repeatedly")                   \
   X(EMEDIATYPE, -26, "unsupported media type")                                                   \
-  X(EAUTH, -27, "authentication failed")                                                          \
+  X(ECREDS, -27, "a platform refused our credentials")                                                          \
   X(ETOKEN, -28, "publish token refused")
 
 enum {

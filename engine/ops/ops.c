@@ -14,13 +14,15 @@ static void store_closed(void *data) {
   *(int *)data = 1;
 }
 
-int ain_ops_open(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop, ain_err_t *err) {
+static int open_with(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop, int read_busy_ms,
+                     ain_err_t *err) {
   memset(ops, 0, sizeof *ops);
   if (uv_loop_init(loop) != 0) {
     return ain_err_set(err, AIN_EIO, "cannot create an event loop");
   }
   ain_store_config_t scfg;
   ain_engine_store_config(cfg, &scfg);
+  scfg.read_busy_timeout_ms = read_busy_ms;
   int rc = ain_store_open(&scfg, loop, &ops->store, err);
   if (rc != 0) {
     uv_loop_close(loop);
@@ -29,6 +31,15 @@ int ain_ops_open(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop, ain_e
   ops->cfg = cfg;
   ops->loop = loop;
   return 0;
+}
+
+int ain_ops_open(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop, ain_err_t *err) {
+  return open_with(ops, cfg, loop, 0, err);
+}
+
+int ain_ops_open_nowait(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop,
+                        ain_err_t *err) {
+  return open_with(ops, cfg, loop, -1, err);
 }
 
 void ain_ops_close(ain_ops_t *ops) {

@@ -52,6 +52,10 @@ typedef struct {
  * overrides store.url); no request is sent yet. On failure nothing is left open. Every other
  * operation expects the migrations applied (ain_ops_migrate). */
 int ain_ops_open(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop, ain_err_t *err);
+/* The same, but a read never waits for a lock (SQLite: no busy timeout on the read connection):
+ * a read that would wait fails at once with AIN_EBUSY. For callers that must not block. */
+int ain_ops_open_nowait(ain_ops_t *ops, const ain_config_t *cfg, uv_loop_t *loop,
+                        ain_err_t *err);
 /* Closes the store and the loop. Safe on an ops that failed to open or was closed. */
 void ain_ops_close(ain_ops_t *ops);
 /* Runs one store request to completion (actor: req->actor if set, else actor). 0, or the AIN_E*

@@ -68,7 +68,7 @@ typedef struct {
   int (*check)(const char *name, const cJSON *opts, ain_err_t *err);
   int (*open)(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *err);
   /* Publishes req (blocking), resuming from session->saved when set. 0 with res filled, or
-   * AIN_E* (AIN_EBUSY with res->retry_after_ms for 429/quota; AIN_EAUTH when a refresh failed). */
+   * AIN_E* (AIN_EBUSY with res->retry_after_ms for 429/quota; AIN_ECREDS when a refresh failed). */
   int (*publish)(ain_channel_t *ch, const ain_publish_req_t *req, ain_channel_session_t *session,
                  ain_channel_result_t *res, ain_err_t *err);
   /* Takes a post down. NULL when the platform has no delete call: the caller records that a

@@ -615,6 +615,9 @@ typedef struct {
   const char *sql_dir;  /* folder holding sqlite/ and postgres/ migrations */
   int busy_timeout_ms;  /* sqlite: how long to wait for the write lock (default 5000) */
   int synchronous_full; /* sqlite: 1 = synchronous=FULL (default), 0 = NORMAL */
+  /* sqlite: how long a read on the handle's read-only connection waits for a lock: 0 = 5000 ms,
+   * < 0 = not at all (the read fails at once with AIN_EBUSY; the API's loop reader uses it). */
+  int read_busy_timeout_ms;
 } ain_store_config_t;
 
 /* Opens a store handle bound to loop. No blocking network I/O: a backend that must connect does
@@ -760,6 +763,9 @@ typedef struct {
   void (*close)(ain_store_t *s, void (*cb)(void *data), void *data);
   /* Optional (NULL: none kept): see ain_store_snapshot. */
   int (*snapshot)(ain_store_t *s, int hold);
+  /* Optional: runs the callbacks of requests that already completed inside submit, now instead
+   * of on the next loop iteration (ain_store_wait then needs no pass of the loop). */
+  void (*deliver_now)(ain_store_t *s);
 } ain_store_backend_t;
 
 /* Every backend's handle starts with this. */

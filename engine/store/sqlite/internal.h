@@ -90,6 +90,7 @@ struct ain__sq_store {
   ain__sq_db_t *reader;
   int reader_failed; /* opening it failed once: reads stay on the shared connection */
   int snapshot;      /* ain_store_snapshot holds a read transaction open on reader */
+  int read_busy_ms;  /* reader's busy timeout (ain_store_config_t.read_busy_timeout_ms) */
   char *sql_dir;
   uv_idle_t idle;  /* delivers completed requests on the next loop iteration */
   uv_async_t wake; /* another handle committed claimable work */

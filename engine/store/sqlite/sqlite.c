@@ -143,7 +143,7 @@ static ain__sq_db_t *reader_of(ain__sq_store_t *s) {
   }
   /* journal_mode=WAL is the file's (the shared connection set it); query_only makes a write
    * through this connection an error instead of a second writer. */
-  sqlite3_busy_timeout(conn, 5000);
+  sqlite3_busy_timeout(conn, s->read_busy_ms);
   if (sqlite3_exec(conn, "PRAGMA query_only=1; PRAGMA temp_store=MEMORY;", NULL, NULL, NULL) !=
       SQLITE_OK) {
     goto fail;
@@ -206,6 +206,13 @@ static void deliver(uv_idle_t *idle) {
     if (s->closing) {
       close_handles(s);
     }
+  }
+}
+
+static void sq_deliver_now(ain_store_t *base) {
+  ain__sq_store_t *s = (ain__sq_store_t *)base;
+  if (s->done_head != NULL) {
+    deliver(&s->idle);
   }
 }
 
@@ -353,6 +360,9 @@ static int sq_open(const ain_store_config_t *cfg, uv_loop_t *loop, ain_store_t *
     goto fail;
   }
   s->sql_dir = ain_strdup(cfg->sql_dir != NULL ? cfg->sql_dir : AIN_SOURCE_DIR "/sql");
+  s->read_busy_ms = cfg->read_busy_timeout_ms == 0  ? 5000
+                    : cfg->read_busy_timeout_ms < 0 ? 0
+                                                    : cfg->read_busy_timeout_ms;
   s->base.backend = &ain_store_sqlite_backend;
   s->base.loop = loop;
   uv_idle_init(loop, &s->idle);
@@ -422,4 +432,5 @@ static void sq_close(ain_store_t *base, void (*cb)(void *data), void *data) {
 
 const ain_store_backend_t ain_store_sqlite_backend = {
     .name = "sqlite", .open = sq_open, .submit = sq_submit, .close = sq_close,
+    .deliver_now = sq_deliver_now,
     .snapshot = sq_snapshot};

@@ -196,7 +196,11 @@ sqlite3_stmt *ain__store_sq_prep(ain__sq_ctx_t *c, const char *sql) {
 }
 
 int ain__store_sq_fail(ain__sq_ctx_t *c, const char *what) {
-  return ain_err_set(&c->req->err, AIN_ESTORE, "sqlite: %s: %s", what, sqlite3_errmsg(c->db->conn));
+  /* A read that may not wait (read_busy_ms 0) says busy, so its caller can go elsewhere. */
+  int busy = (sqlite3_errcode(c->db->conn) & 0xff) == SQLITE_BUSY && c->s != NULL && c->db == c->s->reader &&
+             c->s->read_busy_ms == 0;
+  return ain_err_set(&c->req->err, busy ? AIN_EBUSY : AIN_ESTORE, "sqlite: %s: %s", what,
+                     sqlite3_errmsg(c->db->conn));
 }
 
 sqlite3_stmt *ain__store_sq_stmt(ain__sq_ctx_t *c, ain__sq_stmt_id id) {
