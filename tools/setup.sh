@@ -26,13 +26,14 @@ esac
 # libwebsockets with its libuv event library for OpenClaw presence (docs/openclaw.md); the text on
 # screen in any script (docs/media.md "Captions and titles"): Noto CJK (Chinese, Japanese, Korean),
 # Symbola (monochrome emoji outlines libass can draw; Noto Color Emoji for the pictures);
-# festival with Debian's HTS voice for the persona voices (docs/media.md "Voices").
+# festival with Debian's HTS voice for the persona voices (docs/media.md "Voices");
+# pango-view draws the colour emoji for the scenes' pictures (docs/media.md).
 RUNTIME=(build-essential cmake pkg-config ca-certificates
   libluajit-5.1-dev libuv1-dev libpq-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libssl-dev
   libespeak-ng-dev ffmpeg espeak-ng fonts-dejavu-core lua-cjson libutf8proc-dev libstemmer-dev
   tesseract-ocr tesseract-ocr-eng pocketsphinx pocketsphinx-en-us libh2o-dev libjwt-dev
   libexpat1-dev libhiredis-dev libwebsockets-dev libwebsockets-evlib-uv
-  fonts-noto-cjk fonts-symbola fonts-noto-color-emoji festival festvox-us-slt-hts)
+  fonts-noto-cjk fonts-symbola fonts-noto-color-emoji festival festvox-us-slt-hts pango1.0-tools)
 # Tests: the busted specs (luajit, lua-busted), the Postgres tests (a throwaway server per test),
 # the fuzz targets (clang + libFuzzer's runtime, tests/fuzz), the scripts' helpers, Node for the
 # contract and S3 tests, curl and openssl (the CLI) for the HTTP API tests (requests, certificates),

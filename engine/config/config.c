@@ -118,6 +118,17 @@ static const config_key_t config_keys[] = {
     {"media.render_timeout_ms", K_INT, OFF(media.render_timeout_ms), 100, 86400000},
     {"media.tts_timeout_ms", K_INT, OFF(media.tts_timeout_ms), 100, 86400000},
     {"media.max_renders", K_INT, OFF(media.max_renders), 0, 256},
+    {"media.library", K_PATH, OFF(media.library), 0, 0},
+    {"stock", K_TABLE, 0, 0, 0},
+    {"stock.order", K_STRING, OFF(stock.order), 0, 0},
+    {"stock.timeout_ms", K_INT, OFF(stock.timeout_ms), 100, 600000},
+    {"stock.max_bytes", K_INT, OFF(stock.max_bytes), 1024, 1073741824},
+    {"stock.pexels", K_TABLE, 0, 0, 0},
+    {"stock.pexels.url", K_STRING, OFF(stock.pexels.url), 0, 0},
+    {"stock.pexels.key_secret", K_STRING, OFF(stock.pexels.key_secret), 0, 0},
+    {"stock.pixabay", K_TABLE, 0, 0, 0},
+    {"stock.pixabay.url", K_STRING, OFF(stock.pixabay.url), 0, 0},
+    {"stock.pixabay.key_secret", K_STRING, OFF(stock.pixabay.key_secret), 0, 0},
     {"media.inspect", K_TABLE, 0, 0, 0},
     {"media.inspect.enabled", K_BOOL, OFF(media.inspect.enabled), 0, 0},
     {"media.inspect.frame_interval_ms", K_INT, OFF(media.inspect.frame_interval_ms), 200, 60000},
@@ -307,6 +318,8 @@ void ain_config_defaults(ain_config_t *cfg) {
   cfg->media.preset = ain_strdup("veryfast");
   cfg->media.crf = 23;
   cfg->media.render_timeout_ms = 170000;
+  cfg->stock.timeout_ms = 60000;
+  cfg->stock.max_bytes = 200LL * 1024 * 1024;
   cfg->media.tts_timeout_ms = 50000;
   cfg->media.max_renders = 0;
   cfg->media.inspect.enabled = 1;
@@ -364,6 +377,12 @@ void ain_config_free(ain_config_t *cfg) {
     free(tv[i]);
   }
   free(cfg->llm.url);
+  free(cfg->media.library);
+  free(cfg->stock.order);
+  free(cfg->stock.pexels.url);
+  free(cfg->stock.pexels.key_secret);
+  free(cfg->stock.pixabay.url);
+  free(cfg->stock.pixabay.key_secret);
   free(cfg->llm.model);
   free(cfg->llm.secret);
   free(cfg->llm.response_format);
@@ -638,6 +657,53 @@ static int check_openclaw(const ain_config_t *cfg, const char *path, ain_err_t *
   return 0;
 }
 
+/* stock = {...}: each provider needs a base URL and the name of its key's secret (never the key),
+ * and order names configured providers only, so a typo cannot silently skip stock footage. */
+static int check_stock(const ain_config_t *cfg, const char *path, ain_err_t *err) {
+  const struct {
+    const char *name;
+    const char *url, *secret;
+  } pv[] = {{"pexels", cfg->stock.pexels.url, cfg->stock.pexels.key_secret},
+            {"pixabay", cfg->stock.pixabay.url, cfg->stock.pixabay.key_secret}};
+  for (size_t i = 0; i < 2; i++) {
+    char key[64];
+    if (pv[i].url == NULL && pv[i].secret == NULL) {
+      continue;
+    }
+    snprintf(key, sizeof key, "stock.%s.url", pv[i].name);
+    if (pv[i].url == NULL || (strncmp(pv[i].url, "http://", 7) != 0 &&
+                              strncmp(pv[i].url, "https://", 8) != 0) ||
+        strpbrk(pv[i].url, " \t\r\n?#") != NULL) {
+      return ain_err_field(err, AIN_ECONFIG, key,
+                           "%s: '%s' must be an http:// or https:// base URL (such as "
+                           "\"https://api.pexels.com\")",
+                           path, key);
+    }
+    snprintf(key, sizeof key, "stock.%s.key_secret", pv[i].name);
+    if (pv[i].secret == NULL || pv[i].secret[0] == '\0') {
+      return ain_err_field(err, AIN_ECONFIG, key,
+                           "%s: '%s' is required: the name of the secret holding the API key",
+                           path, key);
+    }
+  }
+  if (cfg->stock.order != NULL) {
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", cfg->stock.order);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ", ", &save); t != NULL; t = strtok_r(NULL, ", ", &save)) {
+      int ok = (strcmp(t, "pexels") == 0 && cfg->stock.pexels.url != NULL) ||
+               (strcmp(t, "pixabay") == 0 && cfg->stock.pixabay.url != NULL);
+      if (!ok) {
+        return ain_err_field(err, AIN_ECONFIG, "stock.order",
+                             "%s: 'stock.order' names '%s', which is not a configured provider "
+                             "(stock.pexels or stock.pixabay)",
+                             path, t);
+      }
+    }
+  }
+  return 0;
+}
+
 /* tracing: enabled needs an endpoint; an endpoint is an http(s) base URL (the exporter adds
  * /v1/traces); the service name is what a trace viewer groups by, so it must say something.
  * batch_size above queue_size could never fill a batch. */
@@ -905,9 +971,9 @@ static int load_file(ain_config_t *cfg, const char *path, int named, ain_err_t *
       (rc = check_provider(&cfg->judge.providers.moderation, "judge.providers.moderation", path,
                            err)) != 0 ||
       (rc = check_provider(&cfg->judge.providers.llm, "judge.providers.llm", path, err)) != 0 ||
-      (rc = check_llm(cfg, path, err)) != 0 ||
+      (rc = check_llm(cfg, path, err)) != 0 || (rc = check_voice(cfg, path, err)) != 0 ||
+      (rc = check_stock(cfg, path, err)) != 0 ||
       (rc = ain__config_check_publish(cfg, path, err)) != 0) {
-      (rc = check_llm(cfg, path, err)) != 0 || (rc = check_voice(cfg, path, err)) != 0) {
     goto done;
   }
   if (ain_log_level_parse(cfg->log_level) < 0) {

@@ -124,6 +124,7 @@ typedef struct {
     int64_t render_timeout_ms; /* per ffmpeg render */
     int64_t tts_timeout_ms;    /* per synthesis + loudness pass */
     int64_t max_renders;       /* ffmpeg renders at once in this process; 0 = cores / 2 */
+    char *library; /* the user's clips and images with sidecar JSON tags (NULL = none) */
     struct {
       /* The "inspect" step (OCR of sampled frames, speech recognition of the audio) that the
        * judge's output checks read. enabled = 0: the step succeeds at once with {enabled=false}. */
@@ -134,6 +135,16 @@ typedef struct {
       int64_t timeout_ms;        /* the whole inspection of one video */
     } inspect;
   } media;
+  /* Stock footage providers for the visuals policy (scripts/agents/visuals.lua): base URLs and the
+   * names of the secrets holding their API keys; order = "pexels,pixabay" (NULL = that order). */
+  struct {
+    char *order;
+    int64_t timeout_ms; /* one download */
+    int64_t max_bytes;  /* one downloaded file */
+    struct {
+      char *url, *key_secret;
+    } pexels, pixabay;
+  } stock;
   struct {
     int enabled;            /* 0: the registry ignores updates (bench/queue's comparison) */
     int64_t store_cache_ms; /* a scrape's store gauges are reused this long (CONTRACTS §6) */

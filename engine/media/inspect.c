@@ -28,6 +28,7 @@ struct ain_media_inspect {
   char *mp4, *dir, *script, *tess, *ps, *model_dir;
   int64_t interval_ms;
   int ocr_height;
+  double mask[4];
   double lw;
   int64_t timeout_ms;
   uint64_t t0, deadline_ns;
@@ -58,7 +59,7 @@ static void path_in(const char *dir, const char *name, char *out, size_t cap) {
 }
 
 static char **argv_build(const char *mp4, const char *dir, const char *which, int64_t interval_ms,
-                         int ocr_height, double lw, const char *tess, const char *ps,
+                         int ocr_height, const double mask[4], double lw, const char *tess, const char *ps,
                          const char *model_dir) {
   ain__argv_t a = {0};
   char p[4200];
@@ -76,8 +77,13 @@ static char **argv_build(const char *mp4, const char *dir, const char *which, in
     /* The first frame at or after the middle of each interval: captions change every few
      * hundred ms, so a frame at 0 s would show the video before the first word. */
     ain__argv_push(&a, "-vf");
-    ain__argv_pushf(&a, "select='gte(t,(selected_n+0.5)*%.3f)',scale=-2:%d,format=gray",
-                    (double)interval_ms / 1000.0, ocr_height);
+    char box[200] = "";
+    if (mask[2] > 0 && mask[3] > 0) {
+      snprintf(box, sizeof box, ",drawbox=x=iw*%.3f:y=ih*%.3f:w=iw*%.3f:h=ih*%.3f:color=black:t=fill",
+               mask[0], mask[1], mask[2], mask[3]);
+    }
+    ain__argv_pushf(&a, "select='gte(t,(selected_n+0.5)*%.3f)',scale=-2:%d%s,format=gray",
+                    (double)interval_ms / 1000.0, ocr_height, box);
     ain__argv_push(&a, "-fps_mode");
     ain__argv_push(&a, "vfr");
     ain__argv_push(&a, "-frames:v");
@@ -135,7 +141,7 @@ char **ain_media_inspect_argv(const ain_media_inspect_opts_t *o, const char *whi
   if (o == NULL || which == NULL || dir == NULL || o->mp4 == NULL) {
     return NULL;
   }
-  return argv_build(o->mp4, dir, which, def_interval(o), o->ocr_height > 0 ? o->ocr_height : 960,
+  return argv_build(o->mp4, dir, which, def_interval(o), o->ocr_height > 0 ? o->ocr_height : 960, o->ocr_mask,
                     o->asr_lw > 0 ? o->asr_lw : 10.0, o->tesseract ? o->tesseract : INSPECT_TESSERACT,
                     o->pocketsphinx ? o->pocketsphinx : INSPECT_POCKETSPHINX,
                     o->asr_model_dir ? o->asr_model_dir : INSPECT_MODEL_DIR);
@@ -337,7 +343,7 @@ static int job_spawn(ain_media_inspect_t *j, const char *which, const char *what
     job_error(j, AIN_ETIMEOUT, &e);
     return -1;
   }
-  char **argv = argv_build(j->mp4, j->dir, which, j->interval_ms, j->ocr_height, j->lw, j->tess,
+  char **argv = argv_build(j->mp4, j->dir, which, j->interval_ms, j->ocr_height, j->mask, j->lw, j->tess,
                            j->ps, j->model_dir);
   ain__ffrun_opts_t fo = {.what = what,
                           .argv = argv,
@@ -605,6 +611,10 @@ int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *o, ain_me
   j->model_dir = ain_strdup(o->asr_model_dir ? o->asr_model_dir : INSPECT_MODEL_DIR);
   j->interval_ms = interval;
   j->ocr_height = h;
+  for (int i = 0; i < 4; i++) {
+    double v = o->ocr_mask[i];
+    j->mask[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
   j->lw = o->asr_lw > 0 ? o->asr_lw : 10.0;
   j->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000;
   j->env = env_with_omp();

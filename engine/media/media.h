@@ -287,10 +287,77 @@ char *ain_media_captions_ass(const ain_media_word_t *words, size_t n_words,
                              const ain_media_safe_area_t *safe, int width, int height,
                              ain_err_t *err);
 
+/* ---- scenes: the video chain of the render ------------------------------------------------------ */
+
+typedef enum {
+  AIN_MEDIA_SCENE_MOTION = 0, /* generated: moving gradient of colours[] + drifting discs */
+  AIN_MEDIA_SCENE_IMAGE = 1,  /* a still with Ken Burns motion (zoompan) */
+  AIN_MEDIA_SCENE_CLIP = 2,   /* a video clip, looped to fill the scene, cropped to the frame */
+} ain_media_scene_kind_t;
+
+/* One scene: a beat of the script on screen. Scenes are in order and do not overlap; a scene lasts
+ * until the next one starts (the first from 0, the last to the end of the video). */
+typedef struct {
+  int64_t start_ms, end_ms;
+  ain_media_scene_kind_t kind;
+  const char *path;    /* IMAGE/CLIP: local file */
+  const char *picture; /* optional RGBA PNG (an emoji) animated in over the scene */
+  uint32_t colours[3]; /* MOTION: 0xRRGGBB gradient colours */
+  unsigned seed;       /* gradient direction, disc paths, zoom direction, transition choice */
+} ain_media_scene_t;
+
+typedef struct {
+  int width, height, fps;
+  int64_t total_ms;      /* the video's length: the last scene runs to it */
+  int64_t transition_ms; /* xfade length; 0 = 400. Each scene must last >= this + 200 ms */
+  int first_input;       /* ffmpeg input index of the first scene input */
+  const char *out_label; /* the graph's output pad, [a-z0-9_]+; NULL = "vs" */
+  double picture_y;      /* top of the pictures at rest, fraction of the height; 0 = 0.26 */
+} ain_media_scene_graph_opts_t;
+
+/* The box the pictures of scenes drawn with opts o may cover while they move (x, y, w, h as
+ * fractions of the frame): what the inspect step keeps out of OCR. */
+void ain_media_scenes_picture_box(const ain_media_scene_graph_opts_t *o, double box[4]);
+
+typedef struct {
+  char **argv;     /* the inputs' arguments ("-i", path, ...) to put before -filter_complex */
+  size_t argc;
+  size_t n_inputs; /* inputs they open (first_input .. first_input + n_inputs - 1) */
+  char *graph;     /* filter_complex text ending in [out_label], no trailing ';' */
+} ain_media_scene_graph_t;
+
+/* Checks the scene list: at least one scene, in order, no overlap, each long enough for its
+ * transition, a file for image and clip scenes. AIN_EINVAL with err->field "scenes[i]". */
+int ain_media_scenes_validate(const ain_media_scene_t *s, size_t n,
+                              const ain_media_scene_graph_opts_t *o, ain_err_t *err);
+/* Every file the scenes name is readable; AIN_ENOTFOUND naming "scenes[i].path|picture" and the
+ * file otherwise. Blocking (access(2)): off the loop thread. */
+int ain_media_scenes_check(const ain_media_scene_t *s, size_t n, ain_err_t *err);
+/* Builds the video chain (no I/O): one segment per scene joined by xfade transitions. out is
+ * freed with ain_media_scene_graph_free (also after a failure). */
+int ain_media_scenes_graph(const ain_media_scene_t *s, size_t n,
+                           const ain_media_scene_graph_opts_t *o, ain_media_scene_graph_t *out,
+                           ain_err_t *err);
+void ain_media_scene_graph_free(ain_media_scene_graph_t *g);
+
+/* ---- pictures ---------------------------------------------------------------------------------- */
+
+/* The cache path of an emoji's PNG (no I/O): cache_dir/emoji-<sha256(emoji, size)[0..16]>-<size>.png.
+ * emoji: 1..64 bytes of UTF-8 without control characters. out needs 4096 bytes. */
+int ain_media_emoji_path(const char *emoji, int size_px, const char *cache_dir, char *out,
+                         size_t cap, ain_err_t *err);
+/* Rasterises a colour emoji (Noto Color Emoji via pango-view: Debian fonts-noto-color-emoji,
+ * pango1.0-tools) to an RGBA PNG about size_px tall, cached at ain_media_emoji_path (written to a
+ * temp name, then renamed). Blocking, up to 20 s: call it on the thread pool. */
+int ain_media_emoji_png_sync(const char *emoji, int size_px, const char *cache_dir, char *out,
+                             size_t cap, ain_err_t *err);
+
 /* ---- render ------------------------------------------------------------------------------------ */
 
 typedef struct {
-  const char *background_png;
+  const char *background_png; /* used when there are no scenes */
+  const ain_media_scene_t *scenes; /* the video chain (ain_media_scenes_graph); NULL = background */
+  size_t n_scenes;
   const char *audio_wav;
   const char *ass_path;  /* NULL = no captions */
   const char *fonts_dir; /* NULL = /usr/share/fonts/truetype/dejavu */
@@ -303,6 +370,7 @@ typedef struct {
   const char *preset;    /* NULL = "veryfast" */
   int64_t timeout_ms;    /* 0 = 300000 */
   ain_media_progress_cb on_progress; /* optional */
+  double picture_y;      /* the scenes' pictures: see ain_media_scene_graph_opts_t */
 } ain_media_render_opts_t;
 
 typedef struct ain_media_job ain_media_job_t;
@@ -350,13 +418,20 @@ int ain_media_gate(const ain_media_probe_t *probe, const ain_media_channel_t *ch
 /* ---- thumbnail --------------------------------------------------------------------------------- */
 
 typedef struct {
-  const char *mp4;
+  const char *mp4;                /* the frame at at_ms of this video ... */
+  const ain_media_scene_t *scene; /* ... or, when set, this scene drawn alone (no captions) at
+                                   * width x height, at_ms into it */
   int64_t at_ms;
   const char *out_jpg; /* written as <out>.part then renamed */
-  int width;           /* 0 = 540; height keeps the aspect ratio */
-  int64_t timeout_ms;  /* 0 = 30000 */
+  int width;           /* 0 = 540 */
+  int height;          /* 0 = keep the video's aspect ratio; required (even) with a scene */
+  const char *title;   /* optional: set large, centred, each line inside 84 % of the width */
+  const char *font_file;    /* NULL = DejaVu Sans Bold */
+  const char *title_colour; /* "#RRGGBB"; NULL = white */
+  int64_t timeout_ms;       /* 0 = 30000 */
 } ain_media_thumbnail_opts_t;
 
+/* One JPEG: the scene's picture (or the video's frame) with the title set over it. */
 int ain_media_thumbnail(uv_loop_t *loop, const ain_media_thumbnail_opts_t *opts,
                         ain_media_done_cb cb, void *data, ain_err_t *err);
 
@@ -373,6 +448,9 @@ typedef struct {
   const char *pocketsphinx;  /* program; NULL = "pocketsphinx_continuous" */
   const char *asr_model_dir; /* NULL = /usr/share/pocketsphinx/model/en-us (Debian) */
   int64_t timeout_ms;        /* the whole inspection; 0 = 120000 */
+  /* A box (fractions of the frame: x, y, w, h) blacked out before OCR: where the scenes' pictures
+   * (emoji, media/scenes.c) are drawn, which tesseract would read as junk letters. w = 0: none. */
+  double ocr_mask[4];
 } ain_media_inspect_opts_t;
 
 typedef struct {

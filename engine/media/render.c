@@ -1,5 +1,6 @@
-/* The render: ONE ffmpeg pass from cached background + speech + ASS captions to a vertical H.264
- * MP4. The PNG is looped at the output rate (cheap: no per-pixel source), libass burns the
+/* The render: ONE ffmpeg pass from the scenes (media/scenes.c: generated motion, stills with Ken
+ * Burns, clips, pictures, xfade transitions) or a cached background, + speech + ASS captions to a
+ * vertical H.264 MP4. A background PNG is looped at the output rate, libass burns the
  * captions, the speech is padded with silence to the video length and resampled to 48 kHz AAC,
  * libx264 writes yuv420p (BT.709 matrix, tagged BT.709) at a constant rate and +faststart moves
  * moov to the front for streaming.
@@ -66,39 +67,70 @@ static int render_args(const ain_media_render_opts_t *o, const char *tmp, ain__a
   if (strspn(preset, "abcdefghijklmnopqrstuvwxyz") != strlen(preset)) {
     return ain_err_field(err, AIN_EINVAL, "preset", "render: bad preset \"%.32s\"", preset);
   }
-  char vf[9000];
-  int n = snprintf(vf, sizeof vf,
-                   "[0:v]scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,setsar=1",
-                   w, h, w, h);
+  /* The video chain: the scenes' graph (engine/media/scenes.c, inputs from 1 on), or the
+   * looped background. Then, in both cases, the captions and the output format. */
+  ain_media_scene_graph_t sg = {0};
+  const char *src = "[0:v]scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,setsar=1";
+  if (o->n_scenes > 0) {
+    ain_media_scene_graph_opts_t go = {.width = w, .height = h, .fps = fps, .total_ms = total_ms,
+                                       .first_input = 1, .out_label = "vs",
+                                       .picture_y = o->picture_y};
+    int rc = ain_media_scenes_graph(o->scenes, o->n_scenes, &go, &sg, err);
+    if (rc != 0) {
+      ain_media_scene_graph_free(&sg);
+      return rc;
+    }
+  }
+  size_t cap = (sg.graph ? strlen(sg.graph) : 0) + 9000;
+  char *vf = malloc(cap);
+  if (vf == NULL) {
+    ain_media_scene_graph_free(&sg);
+    return ain_err_set(err, AIN_ENOMEM, "render: no memory");
+  }
+  int n = sg.graph ? snprintf(vf, cap, "%s;[vs]null", sg.graph)
+                   : snprintf(vf, cap, src, w, h, w, h);
   if (o->ass_path != NULL) {
     char ass[4096], fonts[4096];
     if (ain_media_filter_escape(o->ass_path, ass, sizeof ass) < 0 ||
         ain_media_filter_escape(o->fonts_dir ? o->fonts_dir : AIN__MEDIA_FONTS_DIR, fonts,
                                 sizeof fonts) < 0) {
+      free(vf);
+      ain_media_scene_graph_free(&sg);
       return ain_err_field(err, AIN_ETOOBIG, "ass_path", "render: path too long");
     }
-    n += snprintf(vf + n, sizeof vf - (size_t)n, ",subtitles=filename=%s:fontsdir=%s", ass,
-                  fonts);
+    n += snprintf(vf + n, cap - (size_t)n, ",subtitles=filename=%s:fontsdir=%s", ass, fonts);
   }
   /* RGB -> YUV with the BT.709 matrix in limited range, the colours the output is tagged with
-   * below (swscale's default would be BT.601, and players would shift every colour). */
-  snprintf(vf + n, sizeof vf - (size_t)n,
+   * below (swscale's default would be BT.601, and players would shift every colour). The audio
+   * is input 0 with scenes (their inputs follow it), input 1 after the background. */
+  snprintf(vf + n, cap - (size_t)n,
            ",scale=out_color_matrix=bt709:out_range=tv,format=yuv420p[v];"
-           "[1:a]aresample=48000,apad[a]");
+           "[%d:a]aresample=48000,apad[a]",
+           sg.graph ? 0 : 1);
   ain__argv_ffmpeg(a);
   ain__argv_push(a, "-nostats");
   ain__argv_push(a, "-progress");
   ain__argv_push(a, "pipe:1");
-  ain__argv_push(a, "-loop");
-  ain__argv_push(a, "1");
-  ain__argv_push(a, "-framerate");
-  ain__argv_pushf(a, "%d", fps);
-  ain__argv_push(a, "-i");
-  ain__argv_push(a, o->background_png);
-  ain__argv_push(a, "-i");
-  ain__argv_push(a, o->audio_wav);
+  if (sg.graph != NULL) {
+    ain__argv_push(a, "-i");
+    ain__argv_push(a, o->audio_wav);
+    for (size_t i = 0; i < sg.argc; i++) {
+      ain__argv_push(a, sg.argv[i]);
+    }
+  } else {
+    ain__argv_push(a, "-loop");
+    ain__argv_push(a, "1");
+    ain__argv_push(a, "-framerate");
+    ain__argv_pushf(a, "%d", fps);
+    ain__argv_push(a, "-i");
+    ain__argv_push(a, o->background_png);
+    ain__argv_push(a, "-i");
+    ain__argv_push(a, o->audio_wav);
+  }
+  ain_media_scene_graph_free(&sg);
   ain__argv_push(a, "-filter_complex");
   ain__argv_push(a, vf);
+  free(vf);
   ain__argv_push(a, "-map");
   ain__argv_push(a, "[v]");
   ain__argv_push(a, "-map");
@@ -134,10 +166,11 @@ static int render_args(const ain_media_render_opts_t *o, const char *tmp, ain__a
 
 int ain_media_render(uv_loop_t *loop, const ain_media_render_opts_t *o, ain_media_done_cb cb,
                      void *data, ain_media_job_t **job, ain_err_t *err) {
-  if (o == NULL || cb == NULL || o->background_png == NULL || o->audio_wav == NULL ||
-      o->out_mp4 == NULL) {
+  if (o == NULL || cb == NULL || (o->background_png == NULL && o->n_scenes == 0) ||
+      o->audio_wav == NULL || o->out_mp4 == NULL) {
     return ain_err_set(err, AIN_EINVAL,
-                       "render: background_png, audio_wav, out_mp4 and a callback are required");
+                       "render: scenes or background_png, audio_wav, out_mp4 and a callback are "
+                       "required");
   }
   if (o->duration_ms <= 0 || o->duration_ms > 3600 * 1000) {
     return ain_err_field(err, AIN_EINVAL, "duration_ms", "render: duration %lld ms out of range",

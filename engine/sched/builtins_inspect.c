@@ -179,6 +179,15 @@ static void after_find(uv_work_t *w, int status) {
                                 .ocr_height = (int)c->media.inspect.ocr_height,
                                 .asr_lw = (double)c->media.inspect.asr_lw,
                                 .timeout_ms = c->media.inspect.timeout_ms};
+  /* Where the render drew pictures (emoji): not text, so not read (engine/media/scenes.c). */
+  cJSON *box = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s->deps, "render"),
+                                                "picture_box");
+  if (cJSON_GetArraySize(box) == 4) {
+    for (int i = 0; i < 4; i++) {
+      cJSON *v = cJSON_GetArrayItem(box, i);
+      o.ocr_mask[i] = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    }
+  }
   ain_err_t e;
   ain_err_clear(&e);
   int rc = ain_media_inspect(s->loop, &o, on_inspected, s, &s->job, &e);

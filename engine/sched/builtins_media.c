@@ -34,6 +34,7 @@
 #include "objstore/open.h"
 #include "obs/obs.h"
 #include "sched/media_step.h"
+#include "sched/scenes_step.h"
 
 enum { K_TTS, K_ASSETS, K_RENDER };
 
@@ -54,6 +55,10 @@ typedef struct {
   /* assets */
   char bg_path[4096];
   int bg_cached;
+  cJSON *library; /* the media library's index (scenes_step.c) */
+  /* render: the scenes from deps.visuals with local files, when the DAG has a visuals step */
+  ain__scenes_t scenes;
+  double picture_y; /* where the pictures rest (fraction of the height), clear of the captions */
   /* render */
   char audio_path[4096], bg_in[4096];
   int64_t speech_ms;
@@ -215,6 +220,8 @@ static void free_state(ain__mstep_t *m) {
     if (x->api_key != NULL) {
       ain_secret_free(x->api_key, x->api_key_len);
     }
+    cJSON_Delete(x->library);
+    ain__scenes_free(&x->scenes);
     free(x);
   }
   cJSON_Delete(m->payload);
@@ -745,6 +752,9 @@ static int tts_start(ain_step_t *step, ain_err_t *err) {
 static void assets_put(ain__mstep_t *m) {
   const char *files[] = {X(m)->bg_path}, *exts[] = {"png"};
   put_files(m, files, exts, 1);
+  if (m->work_rc == 0) {
+    m->work_rc = ain__library_scan(m->cfg->media.library, &X(m)->library, &m->work_err);
+  }
 }
 
 static void assets_done(ain__mstep_t *m) {
@@ -755,6 +765,8 @@ static void assets_done(ain__mstep_t *m) {
   cJSON_AddStringToObject(r, "background", X(m)->keys[0]);
   cJSON_AddNumberToObject(r, "width", width(m));
   cJSON_AddNumberToObject(r, "height", height(m));
+  cJSON_AddItemToObject(r, "library", X(m)->library);
+  X(m)->library = NULL;
   ain__ckpt_record_and_succeed(m, keys_json(m, 1), print_delete(r));
 }
 
@@ -887,6 +899,20 @@ static int caption_words(ain__mstep_t *m, const ain_media_word_t *spoken, size_t
   return ain_media_caption_words(text ? text : "", spoken, n, out, n_out, &m->work_err);
 }
 
+/* Pictures go where the captions are not: the captions file's own "Caption" style says where
+ * they sit (ASS numpad alignment: 7-9 top, 4-6 middle, 1-3 bottom), whoever lays them out. */
+static double picture_y_for(const char *ass) {
+  const char *st = strstr(ass, "\nStyle: Caption,");
+  int field = 0;
+  for (const char *p = st ? st + 1 : NULL; p != NULL && *p && *p != '\n'; p++) {
+    if (*p == ',' && ++field == 18) {
+      int align = atoi(p + 1);
+      return align >= 7 ? 0.5 : align >= 4 ? 0.6 : 0.26;
+    }
+  }
+  return 0.26;
+}
+
 /* On the pool: local paths of the inputs, the scratch folder and the ASS captions file. */
 static void render_prepare(ain__mstep_t *m) {
   media_x_t *x = X(m);
@@ -895,6 +921,7 @@ static void render_prepare(ain__mstep_t *m) {
   size_t nw = 0, ncw = 0;
   char *ass = NULL;
   if ((m->work_rc = mkdir_p(m->dir, &m->work_err)) != 0 ||
+      (m->work_rc = mkdir_p(m->cache, &m->work_err)) != 0 ||
       (m->work_rc = ain_objstore_open(m->cfg, &os, &m->work_err)) != 0 ||
       (m->work_rc = ain_objstore_get_path(os, str_at(m->deps, "tts", "audio", NULL), x->audio_path,
                                           sizeof x->audio_path, &m->work_err)) != 0 ||
@@ -929,6 +956,13 @@ static void render_prepare(ain__mstep_t *m) {
     m->work_rc = m->work_err.code ? m->work_err.code : AIN_EMEDIA;
     goto done;
   }
+  x->picture_y = picture_y_for(ass);
+  cJSON *visuals = cJSON_GetObjectItemCaseSensitive(m->deps, "visuals");
+  if (visuals != NULL &&
+      (m->work_rc = ain__scenes_materialise(c, visuals, m->cache, os, (w / 2) & ~1, &x->scenes,
+                                            &m->work_err)) != 0) {
+    goto done;
+  }
   char path[4200];
   scratch(m, "captions.ass", path, sizeof path);
   int rc = ain_write_file_atomic(path, ass, strlen(ass));
@@ -951,6 +985,10 @@ static void render_put(ain__mstep_t *m) {
   scratch(m, "captions.ass", ass, sizeof ass);
   const char *files[] = {mp4, jpg, ass}, *exts[] = {"mp4", "jpg", "ass"};
   put_files(m, files, exts, 3);
+}
+
+static double picture_y(ain__mstep_t *m) {
+  return X(m)->picture_y;
 }
 
 static void render_done(ain__mstep_t *m) {
@@ -995,6 +1033,23 @@ static void render_done(ain__mstep_t *m) {
   cJSON_AddNumberToObject(r, "height", p->height);
   cJSON_AddNumberToObject(r, "render_ms", (double)(x->render_ns / 1000000));
   cJSON_AddNumberToObject(r, "waited_ms", (double)(x->wait_ns / 1000000));
+  /* What is on screen and whose it is: the publisher copies credits into the sidecar/receipt. */
+  cJSON_AddNumberToObject(r, "scenes", (double)x->scenes.n);
+  int pictures = 0;
+  for (size_t i = 0; i < x->scenes.n; i++) {
+    pictures += x->scenes.scenes[i].picture != NULL;
+  }
+  if (pictures > 0) {
+    ain_media_scene_graph_opts_t go = {.width = width(m), .height = height(m),
+                                       .picture_y = picture_y(m)};
+    double box[4];
+    ain_media_scenes_picture_box(&go, box);
+    cJSON_AddItemToObject(r, "picture_box", cJSON_CreateDoubleArray(box, 4));
+  }
+  if (x->scenes.credits != NULL) {
+    cJSON_AddItemToObject(r, "credits", x->scenes.credits);
+    x->scenes.credits = NULL;
+  }
   ain_log_ctx_t lc = {.task_id = m->task_id,
                       .dag_id = m->dag_id[0] ? m->dag_id : NULL,
                       .trace_id = m->trace_id,
@@ -1043,8 +1098,29 @@ static void on_probe(int status, const ain_media_probe_t *probe, const ain_err_t
   char mp4[4200], jpg[4200];
   scratch(m, "video.mp4", mp4, sizeof mp4);
   scratch(m, "thumb.jpg", jpg, sizeof jpg);
-  ain_media_thumbnail_opts_t o = {
-      .mp4 = mp4, .at_ms = probe->duration_ms / 3, .out_jpg = jpg, .timeout_ms = 60000};
+  /* The thumbnail (issue 12 §6): 1080x1920, the title set large over a scene's own picture (no
+   * caption on it): the first stock or library picture, else the opening scene (the hook). */
+  ain_media_thumbnail_opts_t o = {.mp4 = mp4,
+                                  .at_ms = probe->duration_ms / 3,
+                                  .out_jpg = jpg,
+                                  .width = 1080,
+                                  .height = 1920,
+                                  .title = str_at(m->deps, "script", "title", NULL),
+                                  .title_colour = str_at(m->payload, "style", "palette", "text"),
+                                  .timeout_ms = 60000};
+  const ain__scenes_t *sc = &x->scenes;
+  for (size_t i = 0; i < sc->n && o.scene == NULL; i++) {
+    if (sc->scenes[i].kind != AIN_MEDIA_SCENE_MOTION) {
+      o.scene = &sc->scenes[i];
+    }
+  }
+  if (o.scene == NULL && sc->n > 0) {
+    o.scene = &sc->scenes[0];
+  }
+  if (o.scene != NULL) {
+    int64_t len = o.scene->end_ms - o.scene->start_ms;
+    o.at_ms = len * 3 / 5 < 1200 ? len * 3 / 5 : 1200; /* the picture has animated in */
+  }
   ain_err_t e;
   ain_err_clear(&e);
   int rc = ain_media_thumbnail(m->loop, &o, on_thumbnail, m, &e);
@@ -1091,6 +1167,8 @@ static void render_run(ain__mstep_t *m) {
   scratch(m, "video.mp4", mp4, sizeof mp4);
   m->progress_slot = ain_progress_slot_take(m->progress);
   ain_media_render_opts_t o = {.background_png = x->bg_in,
+                               .scenes = x->scenes.scenes,
+                               .n_scenes = x->scenes.n,
                                .audio_wav = x->audio_path,
                                .ass_path = ass,
                                .out_mp4 = mp4,
@@ -1101,7 +1179,8 @@ static void render_run(ain__mstep_t *m) {
                                .crf = (int)m->cfg->media.crf,
                                .preset = m->cfg->media.preset,
                                .timeout_ms = m->cfg->media.render_timeout_ms,
-                               .on_progress = on_render_progress};
+                               .on_progress = on_render_progress,
+                               .picture_y = picture_y(m)};
   ain_err_t e;
   ain_err_clear(&e);
   x->render_ns = ain_mono_ns();

@@ -4,6 +4,7 @@
 #include "sched/ctx.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,29 @@ char *ain_step_ctx_build_traced(const ain_task_t *t, const char *shard, const ai
       cJSON_AddNumberToObject(pr, "prompt", cfg->llm.price_prompt > 0 ? cfg->llm.price_prompt : 0);
       cJSON_AddNumberToObject(pr, "completion",
                               cfg->llm.price_completion > 0 ? cfg->llm.price_completion : 0);
+    }
+  }
+  /* Stock providers for the visuals policy (scripts/agents/visuals.lua): base URLs and secret
+   * names only, in the configured order. */
+  if (cfg->stock.pexels.url != NULL || cfg->stock.pixabay.url != NULL) {
+    cJSON *st = cJSON_AddObjectToObject(conf, "stock");
+    cJSON *order = cJSON_AddArrayToObject(st, "order");
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", cfg->stock.order ? cfg->stock.order : "pexels,pixabay");
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ", ", &save); t != NULL; t = strtok_r(NULL, ", ", &save)) {
+      cJSON_AddItemToArray(order, cJSON_CreateString(t));
+    }
+    const struct {
+      const char *name, *url, *secret;
+    } pv[] = {{"pexels", cfg->stock.pexels.url, cfg->stock.pexels.key_secret},
+              {"pixabay", cfg->stock.pixabay.url, cfg->stock.pixabay.key_secret}};
+    for (size_t i = 0; i < 2; i++) {
+      if (pv[i].url != NULL) {
+        cJSON *p = cJSON_AddObjectToObject(st, pv[i].name);
+        cJSON_AddStringToObject(p, "url", pv[i].url);
+        cJSON_AddStringToObject(p, "secret", pv[i].secret ? pv[i].secret : "");
+      }
     }
   }
   cJSON *deps = deps_json ? cJSON_Parse(deps_json) : NULL;

@@ -100,7 +100,12 @@ function M.build(payload, ctx)
       payload = { voice = copy(persona.voice), music = copy(persona.music), persona = persona.id } },
     { name = "assets", handler = "assets", deps = {}, timeout_ms = 60000, max_attempts = 3,
       payload = { style = copy(persona.style), width = VIDEO.width, height = VIDEO.height } },
-    { name = "render", handler = "render", deps = { "tts", "assets", "script" },
+    -- The script as scenes, each with its visual (library, stock, or generated motion + emoji):
+    -- scripts/agents/visuals.lua; the render draws them in its one ffmpeg graph.
+    { name = "visuals", handler = "lua:visuals.choose", deps = { "tts", "script", "assets" },
+      timeout_ms = 60000, max_attempts = 3, payload = { style = copy(persona.style),
+        width = VIDEO.width, height = VIDEO.height } },
+    { name = "render", handler = "render", deps = { "tts", "assets", "visuals", "script" },
       timeout_ms = 180000, max_attempts = 2, payload = { style = copy(persona.style),
         width = VIDEO.width, height = VIDEO.height, fps = VIDEO.fps,
         max_seconds = VIDEO.max_seconds } },

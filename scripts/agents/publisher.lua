@@ -110,6 +110,9 @@ function M.publish(payload, ctx)
       privacy_status = payload.privacy_status or persona.privacy_status, -- youtube
       category_id = payload.category_id or persona.category_id,           -- youtube
       privacy_level = payload.privacy_level or persona.privacy_level,     -- tiktok
+      -- Whose pictures are on screen (library and stock: licence, author, page, sha256 key),
+      -- from the render (scripts/agents/visuals.lua chose them); nil when all were generated.
+      credits = type(render.credits) == "table" and #render.credits > 0 and render.credits or nil,
     },
   }
 end

@@ -82,6 +82,41 @@ TEST(unknown_key_names_key_and_line) {
   ain_config_free(&cfg);
 }
 
+/* stock = {...} (the visuals policy's providers) and media.library. */
+TEST(stock_and_library_keys) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("s.lua",
+                 "media = { library = 'lib' }\n"
+                 "stock = { order = 'pixabay,pexels', pexels = { url = 'https://api.pexels.com', "
+                 "key_secret = 'pk' }, pixabay = { url = 'https://pixabay.com', key_secret = 'xk' } }\n",
+                 &cfg, &err));
+  ASSERT_STR_CONTAINS(cfg.media.library, "/lib");
+  ASSERT_STR_EQ(cfg.stock.pexels.key_secret, "pk");
+  ASSERT_EQ(cfg.stock.max_bytes, 200LL * 1024 * 1024);
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("s2.lua", "stock = { pexels = { url = 'https://api.pexels.com' } }\n", &cfg, &err),
+            AIN_ECONFIG);
+  ASSERT_STR_EQ(err.field, "stock.pexels.key_secret");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("s3.lua", "stock = { pixabay = { url = 'ftp://x', key_secret = 'k' } }\n", &cfg,
+                 &err),
+            AIN_ECONFIG);
+  ASSERT_STR_EQ(err.field, "stock.pixabay.url");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("s4.lua",
+                 "stock = { order = 'pexels,shutterstock', pexels = { url = 'http://x', "
+                 "key_secret = 'k' } }\n",
+                 &cfg, &err),
+            AIN_ECONFIG);
+  ASSERT_STR_EQ(err.field, "stock.order");
+  ASSERT_STR_CONTAINS(err.msg, "'shutterstock'");
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("s5.lua", "stock = { pexels = { key = 'inline' } }\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "unknown key 'stock.pexels.key'");
+  ain_config_free(&cfg);
+}
+
 TEST(unknown_nested_key) {
   ain_config_t cfg;
   ain_err_t err;
@@ -664,6 +699,7 @@ TEST_MAIN(TEST_ENTRY(tts_and_music_keys), TEST_ENTRY(budget_stops_a_runaway_conf
           TEST_ENTRY(check_timeout_key), TEST_ENTRY(defaults),
           TEST_ENTRY(assignments_and_relative_paths), TEST_ENTRY(return_table_form),
           TEST_ENTRY(shards_zero_means_cores), TEST_ENTRY(unknown_key_names_key_and_line),
+          TEST_ENTRY(stock_and_library_keys),
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
           TEST_ENTRY(missing_file), TEST_ENTRY(judge_thresholds), TEST_ENTRY(judge_providers),

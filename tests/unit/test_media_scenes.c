@@ -1,0 +1,274 @@
+/* Tests for engine/media/scenes.c (scene list -> the video chain of the filter graph) and
+ * picture.c (colour emoji -> PNG): the graph's shape for each kind of scene, the bad inputs
+ * (no scenes, overlapping or too short scenes, a missing file), then a real render at 144x256
+ * whose frames must change at every scene (ffmpeg's scene score) and never stand still. */
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/util.h"
+#include "harness.h"
+#include "media/internal.h"
+#include "media/media.h"
+
+static char *tmp_path(const char *name) {
+  static char buf[8][1024];
+  static int slot;
+  char *out = buf[slot++ % 8];
+  snprintf(out, sizeof buf[0], "%s/%s", ain_test_tmpdir(), name);
+  return out;
+}
+
+static char *run_capture(const char *cmd) {
+  FILE *f = popen(cmd, "r");
+  ASSERT_NOT_NULL(f);
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  size_t r;
+  while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    n += r;
+    if (n + 1 == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+    }
+  }
+  buf[n] = '\0';
+  pclose(f);
+  return buf;
+}
+
+static size_t count(const char *hay, const char *needle) {
+  size_t n = 0;
+  for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle)) {
+    n++;
+  }
+  return n;
+}
+
+static const ain_media_scene_graph_opts_t OPTS = {
+    .width = 360, .height = 640, .fps = 30, .total_ms = 9000, .first_input = 1};
+
+TEST(graph_shape) {
+  ain_media_scene_t s[3] = {
+      {.start_ms = 0, .end_ms = 3000, .kind = AIN_MEDIA_SCENE_MOTION, .picture = "/e.png",
+       .colours = {0x102030, 0x405060, 0x708090}, .seed = 1},
+      {.start_ms = 3000, .end_ms = 6000, .kind = AIN_MEDIA_SCENE_IMAGE, .path = "/p.jpg", .seed = 2},
+      {.start_ms = 6000, .end_ms = 8500, .kind = AIN_MEDIA_SCENE_CLIP, .path = "/c.mp4"}};
+  ain_media_scene_graph_t g;
+  ain_err_t err = {0};
+  ASSERT_OK(ain_media_scenes_graph(s, 3, &OPTS, &g, &err));
+  /* inputs: the emoji (one picture, looped in the graph), the still, the clip (looped) */
+  ASSERT_EQ(g.n_inputs, 3);
+  ASSERT_EQ(g.argc, 4 + 2 + 6);
+  ASSERT_STR_EQ(g.argv[0], "-framerate");
+  ASSERT_STR_EQ(g.argv[3], "/e.png");
+  ASSERT_STR_EQ(g.argv[5], "/p.jpg");
+  ASSERT_STR_EQ(g.argv[6], "-stream_loop");
+  ASSERT_STR_EQ(g.argv[9], "3.000");
+  ASSERT_STR_EQ(g.argv[11], "/c.mp4");
+  ASSERT_STR_CONTAINS(g.graph, "loop=loop=101:size=1"); /* the emoji: 3.4 s at 30 fps */
+  /* one xfade per scene change, at each scene's start; the chain ends in [vs] */
+  ASSERT_EQ(count(g.graph, "xfade="), 2);
+  ASSERT_STR_CONTAINS(g.graph, "offset=3.000");
+  ASSERT_STR_CONTAINS(g.graph, "offset=6.000[vs]");
+  ASSERT_STR_CONTAINS(g.graph, "gradients=s=44x80"); /* drawn at 1/8 size ... */
+  ASSERT_STR_CONTAINS(g.graph, "c0=0x102030");
+  ASSERT_STR_CONTAINS(g.graph, "gradfun");           /* ... and dithered */
+  ASSERT_STR_CONTAINS(g.graph, "[2:v]scale=720:1280"); /* Ken Burns from 2x */
+  ASSERT_STR_CONTAINS(g.graph, "zoompan=");
+  ASSERT_STR_CONTAINS(g.graph, "d=102:s=360x640");      /* 3.0 s + 0.4 s transition at 30 fps */
+  ASSERT_STR_CONTAINS(g.graph, "[3:v]scale=360:640");   /* the clip fills the frame */
+  ASSERT_STR_CONTAINS(g.graph, "trim=duration=3.000");  /* the last scene runs to total_ms */
+  ASSERT_STR_CONTAINS(g.graph, "[1:v]format=rgba");     /* the emoji over scene 0 */
+  ASSERT_TRUE(g.graph[strlen(g.graph) - 1] == ']');
+  ain_media_scene_graph_free(&g);
+
+  /* one scene: no transition at all */
+  ain_media_scene_t one = {.start_ms = 0, .end_ms = 2000, .kind = AIN_MEDIA_SCENE_MOTION};
+  ain_media_scene_graph_opts_t o = OPTS;
+  o.total_ms = 2000;
+  o.out_label = "scn";
+  ASSERT_OK(ain_media_scenes_graph(&one, 1, &o, &g, &err));
+  ASSERT_EQ(count(g.graph, "xfade="), 0);
+  ASSERT_EQ(g.argc, 0);
+  ASSERT_STR_CONTAINS(g.graph, "[s0]null[scn]");
+  ain_media_scene_graph_free(&g);
+}
+
+static void on_done(int status, const ain_err_t *err, void *data) {
+  if (status != 0) {
+    fprintf(stderr, "render failed: %s\n", err ? err->msg : "?");
+  }
+  *(int *)data = status == 0 ? 1 : -1;
+}
+
+TEST(graph_bad_inputs) {
+  ain_media_scene_graph_t g;
+  ain_err_t err = {0};
+  ASSERT_EQ(ain_media_scenes_graph(NULL, 0, &OPTS, &g, &err), AIN_EINVAL);
+  ASSERT_STR_CONTAINS(err.msg, "at least one scene");
+  ASSERT_NULL(g.graph);
+
+  ain_media_scene_t s[2] = {{.start_ms = 0, .end_ms = 3000}, {.start_ms = 2500, .end_ms = 5000}};
+  ASSERT_EQ(ain_media_scenes_graph(s, 2, &OPTS, &g, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "scenes[1]");
+  ASSERT_STR_CONTAINS(err.msg, "must not overlap");
+
+  s[1].start_ms = 3000;
+  s[1].end_ms = 2000; /* ends before it starts */
+  ASSERT_EQ(ain_media_scenes_graph(s, 2, &OPTS, &g, &err), AIN_EINVAL);
+  ASSERT_STR_CONTAINS(err.msg, "want 0 <= start < end");
+
+  s[1].end_ms = 9000;
+  s[1].start_ms = 8800; /* 200 ms: no room for the 400 ms transition */
+  ASSERT_EQ(ain_media_scenes_graph(s, 2, &OPTS, &g, &err), AIN_EINVAL);
+  ASSERT_STR_CONTAINS(err.msg, "shorter than 600 ms");
+
+  s[1].start_ms = 3000;
+  s[1].kind = AIN_MEDIA_SCENE_IMAGE; /* an image scene without its file */
+  ASSERT_EQ(ain_media_scenes_graph(s, 2, &OPTS, &g, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "scenes[1]");
+  ASSERT_STR_CONTAINS(err.msg, "needs a file");
+
+  s[1].path = "/nonexistent/x.jpg";
+  ASSERT_OK(ain_media_scenes_validate(s, 2, &OPTS, &err));
+  ASSERT_EQ(ain_media_scenes_check(s, 2, &err), AIN_ENOTFOUND);
+  ASSERT_STR_EQ(err.field, "scenes[1].path");
+  ASSERT_STR_CONTAINS(err.msg, "/nonexistent/x.jpg");
+
+  s[1].kind = (ain_media_scene_kind_t)7;
+  ASSERT_EQ(ain_media_scenes_graph(s, 2, &OPTS, &g, &err), AIN_EINVAL);
+  ASSERT_STR_CONTAINS(err.msg, "unknown kind");
+
+  s[1].kind = AIN_MEDIA_SCENE_MOTION;
+  s[1].start_ms = 9500; /* after the end of the video */
+  s[1].end_ms = 9900;
+  ASSERT_EQ(ain_media_scenes_graph(s, 2, &OPTS, &g, &err), AIN_EINVAL);
+  ASSERT_STR_CONTAINS(err.msg, "after the video ends");
+
+  ain_media_scene_graph_opts_t o = OPTS;
+  o.width = 361;
+  s[1].start_ms = 3000;
+  ASSERT_EQ(ain_media_scenes_graph(s, 2, &o, &g, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "size");
+
+  /* the render refuses a bad scene list before starting ffmpeg */
+  ain_media_render_opts_t ro = {.scenes = s, .n_scenes = 2, .audio_wav = "/a.wav",
+                                .out_mp4 = tmp_path("never.mp4"), .duration_ms = 2000,
+                                .width = 360, .height = 640};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int done = 0;
+  ASSERT_EQ(ain_media_render(&loop, &ro, on_done, &done, NULL, &err), AIN_EINVAL);
+  ASSERT_STR_CONTAINS(err.msg, "after the video ends");
+  ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+  ASSERT_EQ(done, 0);
+  uv_loop_close(&loop);
+}
+
+TEST(emoji_png) {
+  ain_err_t err = {0};
+  char out[4096], again[4096];
+  ASSERT_EQ(ain_media_emoji_png_sync("", 64, ain_test_tmpdir(), out, sizeof out, &err),
+            AIN_EINVAL);
+  ASSERT_EQ(ain_media_emoji_png_sync("--help", 64, ain_test_tmpdir(), out, sizeof out, &err),
+            AIN_EINVAL);
+  ASSERT_EQ(ain_media_emoji_png_sync("\xf0\x9f\x9a\x80", 4, ain_test_tmpdir(), out, sizeof out,
+                                     &err),
+            AIN_EINVAL);
+  ASSERT_OK(ain_media_emoji_png_sync("\xf0\x9f\x9a\x80", 96, ain_test_tmpdir(), out, sizeof out,
+                                     &err));
+  struct stat st;
+  ASSERT_OK(stat(out, &st));
+  /* A colour picture, not an empty box: many distinct colours, with transparency around it. */
+  char cmd[5000];
+  snprintf(cmd, sizeof cmd,
+           "ffprobe -v error -select_streams v -show_entries stream=width,height,pix_fmt -of csv=p=0 '%s'",
+           out);
+  char *probe = run_capture(cmd);
+  ASSERT_STR_CONTAINS(probe, "rgba");
+  int w = 0, h = 0;
+  ASSERT_EQ(sscanf(probe, "%d,%d", &w, &h), 2);
+  ASSERT_GE(h, 80);
+  free(probe);
+  snprintf(cmd, sizeof cmd,
+           "ffmpeg -v error -i '%s' -vf format=rgb24,scale=16:16 -f rawvideo - | od -An -tu1 -v",
+           out);
+  char *px = run_capture(cmd);
+  int red = 0;
+  for (char *p = px; *p;) {
+    int r, g, b, used;
+    if (sscanf(p, "%d %d %d%n", &r, &g, &b, &used) != 3) {
+      break;
+    }
+    p += used;
+    red += r > 150 && g < 110 && b < 110; /* the rocket's red fins */
+  }
+  free(px);
+  ASSERT_GE(red, 3);
+  /* cached: the same path, the same file */
+  ASSERT_OK(ain_media_emoji_png_sync("\xf0\x9f\x9a\x80", 96, ain_test_tmpdir(), again,
+                                     sizeof again, &err));
+  ASSERT_STR_EQ(out, again);
+}
+
+/* Three scenes in 4.6 s at 144x256: every change must show in ffmpeg's scene score, and no run of
+ * identical frames may last 4 s. */
+TEST(render_scenes_change) {
+  ain_err_t err = {0};
+  char cmd[6000];
+  snprintf(cmd, sizeof cmd,
+           "ffmpeg -v error -y -f lavfi -i testsrc2=s=320x240:d=1 -frames:v 1 '%s' && "
+           "ffmpeg -v error -y -f lavfi -i sine=f=330:d=4.3 -ar 48000 '%s'",
+           tmp_path("still.png"), tmp_path("tone.wav"));
+  ASSERT_OK(system(cmd));
+  char emoji[4096];
+  ASSERT_OK(ain_media_emoji_png_sync("\xf0\x9f\x92\xa1", 64, ain_test_tmpdir(), emoji,
+                                     sizeof emoji, &err));
+  ain_media_scene_t s[3] = {
+      {.start_ms = 0, .end_ms = 1500, .kind = AIN_MEDIA_SCENE_MOTION, .picture = emoji,
+       .colours = {0x0f172a, 0x1e3a8a, 0xfacc15}, .seed = 3},
+      {.start_ms = 1500, .end_ms = 3000, .kind = AIN_MEDIA_SCENE_IMAGE,
+       .path = tmp_path("still.png"), .seed = 1},
+      {.start_ms = 3000, .end_ms = 4300, .kind = AIN_MEDIA_SCENE_MOTION,
+       .colours = {0xfacc15, 0x0f172a, 0x1e3a8a}, .seed = 8}};
+  ASSERT_OK(ain_media_scenes_check(s, 3, &err));
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int done = 0;
+  ain_media_render_opts_t ro = {.scenes = s, .n_scenes = 3, .audio_wav = tmp_path("tone.wav"),
+                                .out_mp4 = tmp_path("scenes.mp4"), .duration_ms = 4300,
+                                .width = 144, .height = 256, .fps = 25, .preset = "ultrafast",
+                                .timeout_ms = 50000};
+  ASSERT_OK(ain_media_render(&loop, &ro, on_done, &done, NULL, &err));
+  ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+  ASSERT_OK(uv_loop_close(&loop));
+  ASSERT_EQ(done, 1);
+  /* scene cuts: frames whose scene score passes 0.3 (xfade spreads a cut over 10 frames, so
+   * count the transitions by the times of the high-score frames) */
+  snprintf(cmd, sizeof cmd,
+           "ffmpeg -v error -i '%s' -vf \"select='gt(scene,0.08)',metadata=print:file=-\" -f null - "
+           "| grep -o 'pts_time:[0-9.]*'",
+           tmp_path("scenes.mp4"));
+  char *cuts = run_capture(cmd);
+  int near_1500 = 0, near_3000 = 0;
+  for (char *p = strstr(cuts, "pts_time:"); p != NULL; p = strstr(p + 1, "pts_time:")) {
+    double t = atof(p + 9);
+    near_1500 += t > 1.3 && t < 2.1;
+    near_3000 += t > 2.8 && t < 3.6;
+  }
+  free(cuts);
+  ASSERT_GE(near_1500, 1);
+  ASSERT_GE(near_3000, 1);
+  /* stills: freezedetect reports any stretch of (near) identical frames longer than 1 s */
+  snprintf(cmd, sizeof cmd,
+           "ffmpeg -v info -i '%s' -vf freezedetect=n=0.0005:d=1 -f null - 2>&1 | grep -c "
+           "freeze_start || true",
+           tmp_path("scenes.mp4"));
+  char *freezes = run_capture(cmd);
+  ASSERT_EQ(atoi(freezes), 0);
+  free(freezes);
+}
+
+TEST_MAIN(TEST_ENTRY(graph_shape), TEST_ENTRY(graph_bad_inputs), TEST_ENTRY(emoji_png),
+          TEST_ENTRY(render_scenes_change))
