@@ -1,6 +1,8 @@
 /* Clocks, UUIDv7, UTF-8 validation and file helpers. */
 #include "core/util.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -283,4 +285,29 @@ size_t ain_capbuf_write(char *data, size_t size, size_t nmemb, void *buf) {
   b->n += len;
   b->p[b->n] = '\0';
   return len;
+}
+
+int ain_fmt_int64(char *buf, long long v) {
+  char tmp[24];
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  int len = 0;
+  if (v < 0) {
+    buf[len++] = '-';
+  }
+  while (n > 0) {
+    buf[len++] = tmp[--n];
+  }
+  buf[len] = '\0';
+  return len;
+}
+
+void ain_json_add_int(cJSON *obj, const char *name, long long v) {
+  char buf[24];
+  ain_fmt_int64(buf, v);
+  cJSON_AddRawToObject(obj, name, buf);
 }

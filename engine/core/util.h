@@ -42,4 +42,11 @@ char *ain_strdup(const char *s);
 /* Random 64-bit value from the OS (getrandom), used for jitter and ids. */
 uint64_t ain_random_u64(void);
 
+/* Writes v in decimal into buf (>= 21 bytes) and returns its length. No printf: on the API's
+ * read path a number printed through vfprintf cost more than the store read. */
+int ain_fmt_int64(char *buf, long long v);
+/* Adds v to obj under name as an exact integer (raw JSON text, not cJSON's "%1.15g" double). */
+struct cJSON;
+void ain_json_add_int(struct cJSON *obj, const char *name, long long v);
+
 #endif

@@ -436,12 +436,12 @@ cJSON *ain_ops_task_page_json(const ain_ops_task_page_t *p) {
     ain_ops_json_opt_string(r, "dag_id", t->dag_id);
     ain_ops_json_opt_string(r, "step", t->step);
     ain_ops_json_opt_string(r, "persona_id", t->persona_id);
-    cJSON_AddNumberToObject(r, "attempts", t->attempts);
-    cJSON_AddNumberToObject(r, "max_attempts", t->max_attempts);
-    cJSON_AddNumberToObject(r, "priority", t->priority);
-    cJSON_AddNumberToObject(r, "state_version", (double)t->state_version);
-    cJSON_AddNumberToObject(r, "created_at", (double)t->created_at);
-    cJSON_AddNumberToObject(r, "updated_at", (double)t->updated_at);
+    ain_json_add_int(r, "attempts", t->attempts);
+    ain_json_add_int(r, "max_attempts", t->max_attempts);
+    ain_json_add_int(r, "priority", t->priority);
+    ain_json_add_int(r, "state_version", t->state_version);
+    ain_json_add_int(r, "created_at", t->created_at);
+    ain_json_add_int(r, "updated_at", t->updated_at);
     ain_ops_json_opt_string(r, "last_error", t->last_error);
     cJSON_AddItemToArray(arr, r);
   }

@@ -959,7 +959,7 @@ static void render_prepare(ain__mstep_t *m) {
   x->picture_y = picture_y_for(ass);
   cJSON *visuals = cJSON_GetObjectItemCaseSensitive(m->deps, "visuals");
   if (visuals != NULL &&
-      (m->work_rc = ain__scenes_materialise(c, visuals, m->cache, os, (w / 2) & ~1, &x->scenes,
+      (m->work_rc = ain__scenes_materialise(m->cfg, visuals, m->cache, os, (w / 2) & ~1, &x->scenes,
                                             &m->work_err)) != 0) {
     goto done;
   }

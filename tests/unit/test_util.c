@@ -1,4 +1,8 @@
 /* core/util: UUIDv7 shape and ordering, UTF-8 validation, mkdir -p, atomic writes. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -56,5 +60,23 @@ TEST(mkdir_p_and_atomic_write) {
   ASSERT_TRUE(ain_read_file("/nonexistent/file", &buf, &len) < 0);
 }
 
-TEST_MAIN(TEST_ENTRY(uuid7_shape_and_order), TEST_ENTRY(uuid_valid_rejects), TEST_ENTRY(utf8),
+TEST(fmt_int64_matches_printf) {
+  static const long long vals[] = {0, 1, -1, 9, 10, -10, 9007199254740991LL, -9007199254740993LL,
+                                   INT64_MAX, INT64_MIN, 1733580000000LL};
+  for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+    char a[24], b[24];
+    int n = ain_fmt_int64(a, vals[i]);
+    snprintf(b, sizeof b, "%lld", vals[i]);
+    ASSERT_STR_EQ(a, b);
+    ASSERT_EQ(n, (int)strlen(b));
+  }
+  cJSON *o = cJSON_CreateObject();
+  ain_json_add_int(o, "v", 9007199254740993LL); /* beyond a double's exact integers */
+  char *text = cJSON_PrintUnformatted(o);
+  ASSERT_STR_EQ(text, "{\"v\":9007199254740993}");
+  free(text);
+  cJSON_Delete(o);
+}
+
+TEST_MAIN(TEST_ENTRY(fmt_int64_matches_printf), TEST_ENTRY(uuid7_shape_and_order), TEST_ENTRY(uuid_valid_rejects), TEST_ENTRY(utf8),
           TEST_ENTRY(mkdir_p_and_atomic_write))
