@@ -62,7 +62,7 @@ int ain__config_check_publish(const ain_config_t *cfg, const char *path, ain_err
     const ain_config_channel_t *c = &cfg->channels.list[i];
     rc = ain_publish_quota_check(c->name, cJSON_GetObjectItemCaseSensitive(c->opts, "quota"), err);
     if (rc != 0) {
-      ain_err_prefix(err, "%s: ", path);
+      ain_err_prefix(err, "%s", path);
       return rc;
     }
   }

@@ -22,7 +22,9 @@ int ain_publish_quota_parse(const char *name, const cJSON *quota, ain_config_quo
     return 0;
   }
   if (!cJSON_IsObject(quota)) {
-    return ain_err_field(err, AIN_ECONFIG, "quota", "'channels.%s.quota' must be a table", name);
+    char field[128];
+    snprintf(field, sizeof field, "channels.%s.quota", name);
+    return ain_err_field(err, AIN_ECONFIG, field, "'%s' must be a table", field);
   }
   const int64_t max[] = {1000000000, 86400, 1000000000, 1000000};
   int64_t *slot[] = {&out->units_per_day, &out->window_s, &out->units_per_publish,
@@ -48,12 +50,15 @@ int ain_publish_quota_parse(const char *name, const cJSON *quota, ain_config_quo
     }
     *slot[k] = (int64_t)d;
   }
+  char field[128];
   if (out->units_per_publish != 0 && out->units_per_day == 0) {
-    return ain_err_field(err, AIN_ECONFIG, "units_per_day",
+    snprintf(field, sizeof field, "channels.%s.quota.units_per_day", name);
+    return ain_err_field(err, AIN_ECONFIG, field,
                          "'channels.%s.quota.units_per_publish' needs units_per_day", name);
   }
   if (out->units_per_day != 0 && out->units_per_publish > out->units_per_day) {
-    return ain_err_field(err, AIN_ECONFIG, "units_per_publish",
+    snprintf(field, sizeof field, "channels.%s.quota.units_per_publish", name);
+    return ain_err_field(err, AIN_ECONFIG, field,
                          "'channels.%s.quota.units_per_publish' (%lld) is more than "
                          "units_per_day (%lld): no publish could ever run",
                          name, (long long)out->units_per_publish, (long long)out->units_per_day);

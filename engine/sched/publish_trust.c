@@ -26,6 +26,8 @@ struct ain__ptrust {
   const ain_config_t *cfg;
   const ain_publish_tokens_t *tokens;
   char *video_id, *channel, *key;
+  char *account;    /* the quota bucket's key: channels.<name>.account, else the name */
+  const char *kind;    /* the channel's kind: its publish cost (youtube 1600) */
   char actor[256];
   ain_store_req_t req;
   ain_store_grants_t g;
@@ -109,6 +111,7 @@ void ain__ptrust_free(ain__ptrust_t *t) {
   ain_store_req_cleanup(&t->req);
   free(t->video_id);
   free(t->channel);
+  free(t->account);
   free(t->key);
   free(t->res.token);
   free(t);
@@ -186,7 +189,7 @@ static void on_bucket_get(ain_store_req_t *req) {
     ain_publish_quota_refuse(&t->quota, t->res.cost, &s, now, t->retry_after_ms);
   } else {
     int64_t wait = 0;
-    if (!ain_publish_quota_take(&t->quota, ain_publish_quota_cost(&t->quota, NULL), &s, now,
+    if (!ain_publish_quota_take(&t->quota, ain_publish_quota_cost(&t->quota, t->kind), &s, now,
                                 &wait)) {
       set_gauge(t, &s);
       t->res.park_until = now + wait;
@@ -195,7 +198,7 @@ static void on_bucket_get(ain_store_req_t *req) {
       finish(t);
       return;
     }
-    t->res.cost = t->quota.units_per_day > 0 ? ain_publish_quota_cost(&t->quota, NULL) : 0;
+    t->res.cost = t->quota.units_per_day > 0 ? ain_publish_quota_cost(&t->quota, t->kind) : 0;
   }
   char *account = b->account; /* ours (BUCKET_GET's output): kept across the put */
   b->account = NULL;
@@ -203,7 +206,7 @@ static void on_bucket_get(ain_store_req_t *req) {
   memset(&t->g, 0, sizeof t->g);
   t->g.op = AIN_STORE_BUCKET_PUT;
   t->g.expect_version = expect;
-  t->g.bucket = (ain_store_bucket_t){.account = t->channel,
+  t->g.bucket = (ain_store_bucket_t){.account = t->account,
                                      .units_mu = s.units_mu,
                                      .requests_mu = s.requests_mu,
                                      .updated_at = s.updated_at,
@@ -217,7 +220,7 @@ static void bucket_read(ain__ptrust_t *t) {
   ain_store_grants_cleanup(&t->g);
   memset(&t->g, 0, sizeof t->g);
   t->g.op = AIN_STORE_BUCKET_GET;
-  t->g.account = t->channel; /* the account is the channel until channels name accounts */
+  t->g.account = t->account; /* channels sharing an account share its bucket */
   submit(t, on_bucket_get);
 }
 
@@ -309,6 +312,9 @@ static ain__ptrust_t *trust_new(ain_step_t *step, const char *video_id, const ch
   t->cb = cb;
   t->data = data;
   t->limited = ain_publish_quota_of(t->cfg, channel, &t->quota);
+  const ain_config_channel_t *cc = ain_config_channel(&t->cfg->channels, channel);
+  t->account = ain_strdup(cc != NULL && cc->account != NULL ? cc->account : channel);
+  t->kind = cc != NULL ? cc->kind : NULL;
   return t;
 }
 

@@ -23,7 +23,8 @@ start_server
 # (tts, render and the judge have tests of their own).
 S=$T/scripts
 mkdir -p "$S/agents"
-cp "$AIN_SOURCE_DIR/scripts/agents/scriptwriter.lua" "$AIN_SOURCE_DIR/scripts/agents/persona.lua" "$S/agents/"
+cp "$AIN_SOURCE_DIR/scripts/agents/scriptwriter.lua" "$AIN_SOURCE_DIR/scripts/agents/persona.lua" \
+  "$AIN_SOURCE_DIR/scripts/agents/writing.lua" "$S/agents/"
 cp "$AIN_SOURCE_DIR/scripts/agents/pipeline.lua" "$S/agents/pipeline_full.lua"
 cp -r "$AIN_SOURCE_DIR/scripts/personas" "$S/"
 cat > "$S/agents/pipeline.lua" <<'LUA'

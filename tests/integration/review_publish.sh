@@ -5,7 +5,8 @@
 # review -> parked (waiting, --until-idle exits) -> two racing reviewers: one wins, one exit 6 ->
 # published; reject -> DAG ends, nothing published; a retried publish (receipt already there)
 # does not duplicate; pause holds publishing, resume releases it; an unwritable outbox retries,
-# then dead-letters with a clear error, no receipt, the video row intact.
+# then dead-letters with a clear error, no receipt, and compensation flags the video (its default,
+# docs/publishing-after.md).
 . "$(dirname "$0")/lib.bash"
 S=$T/scripts
 mkdir -p "$S/agents"
@@ -130,6 +131,6 @@ err=$(sql "SELECT last_error FROM tasks WHERE id = '$PT'")
 assert_contains "$err" "EIO: outbox: creating $T/not-a-dir" "clear error"
 assert_contains "$err" "Not a directory" "the OS error"
 assert_eq "$(receipts vid-bad)" 0 "no receipt"
-assert_eq "$(vstatus vid-bad)" passed "video row intact"
+assert_eq "$(vstatus vid-bad)" flagged "compensation flags the video"
 assert_eq "$(sql "SELECT count(*) FROM audit_log WHERE task_id = '$PT' AND to_status = 'ready' AND from_status = 'running'")" 2 "two retries audited"
 ok "unwritable outbox: retries, then dead with a clear error; no receipt, video intact"

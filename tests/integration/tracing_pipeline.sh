@@ -30,7 +30,15 @@ write_config "$cfg" "$AIN_SOURCE_DIR/scripts" \
 
 "$AIN_BIN" run -c "$cfg" --until-idle --no-progress --json > "$T/summary.json" 2> "$T/run.log" ||
   fail "ain run exited $? (log: $(tail -5 "$T/run.log"))"
-published=$(jq -r .videos.published "$T/summary.json")
+# The judge may send a video to review (its OCR reads the generated pictures as text now and
+# then): a reviewer approves it and a second run publishes it, so both traces reach publish.
+for v in $(sqlite3 "$T/ain.db" "SELECT id || ':' || state_version FROM videos WHERE status = 'in_review'"); do
+  "$AIN_BIN" review approve "${v%%:*}" -c "$cfg" --reviewer it --reason "tracing test" \
+    --version "${v##*:}" > /dev/null 2>> "$T/run.log" || fail "approving ${v%%:*}"
+  "$AIN_BIN" run -c "$cfg" --until-idle --no-progress --json > "$T/summary2.json" 2>> "$T/run.log" ||
+    fail "second ain run exited $?"
+done
+published=$(sqlite3 "$T/ain.db" "SELECT count(*) FROM videos WHERE status = 'published'")
 assert_eq "$published" 2 "videos published"
 ok "a traced pipeline run publishes its 2 videos"
 
@@ -87,7 +95,10 @@ for root in roots:
         check(t["traceparent"] == f"00-{gv['traceId']}-{gv['spanId']}-01",
               f"step {t['step']}: stored traceparent {t['traceparent']} does not name the DAG root {gv['spanId']}")
         ss = by_task.get(t["id"], [])
-        check(len(ss) == t["attempts"] and ss, f"step {t['step']}: {len(ss)} spans for {t['attempts']} attempt(s)")
+        # a park (review, paused publishers) ends a span with outcome waiting and gives the
+        # attempt back: its resumption is a second span of the same attempt
+        parks = sum(1 for s in ss if s["attributes"].get("ain.outcome") == "waiting")
+        check(len(ss) - parks == t["attempts"] and ss, f"step {t['step']}: {len(ss)} spans ({parks} parked) for {t['attempts']} attempt(s)")
         for s in ss:
             a = s["attributes"]
             check(s["traceId"] == gv["traceId"], f"step {t['step']}: another trace")
@@ -98,7 +109,7 @@ for root in roots:
                   and a.get("ain.persona_id") == t["persona_id"], f"step {t['step']}: attributes {a}")
             check(1 <= a.get("ain.attempt", 0) <= t["attempts"], f"step {t['step']}: attempt {a.get('ain.attempt')}")
             check(isinstance(a.get("ain.state_version"), (int, float)) and a["ain.state_version"] >= 1, f"step {t['step']}: state_version {a.get('ain.state_version')}")
-            if a.get("ain.attempt") == t["attempts"]:
+            if a.get("ain.attempt") == t["attempts"] and a.get("ain.outcome") != "waiting":
                 check(s["status"]["code"] == 1 and a.get("ain.outcome") == "succeeded", f"step {t['step']}: last attempt status {s['status']} {a.get('ain.outcome')}")
             if t["handler"].startswith("lua:"):
                 mod = t["handler"][4:].split(".")[0]

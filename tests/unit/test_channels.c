@@ -60,7 +60,8 @@ TEST(named_channels_and_frame) {
   ASSERT_STR_EQ(c->kind, "youtube");
   ASSERT_STR_EQ(c->account, "main");
   ASSERT_EQ(c->safe_area.top, 200);
-  ASSERT_EQ(c->safe_area.bottom, 400); /* the default for what is not given */
+  ASSERT_EQ(c->safe_area.bottom, 0); /* not given: the profile's band (media/safearea.c) */
+  ASSERT_STR_EQ(c->safe_area.profile, "shorts"); /* youtube's UI by default */
   ain_config_safe_area_t sa;
   int64_t max_ms;
   ain_config_channels_frame(&cfg.channels, &sa, &max_ms);
