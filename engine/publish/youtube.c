@@ -32,6 +32,7 @@
 typedef struct {
   char *api_url, *watch_url, *privacy, *category;
   int64_t chunk, retries, retry_base_ms, timeout_ms;
+  int64_t quota_retry_ms; /* park after quotaExceeded without Retry-After (the daily reset) */
   int kids;
   ain_http_t *http;
   ain_oauth_t *oauth;
@@ -50,7 +51,7 @@ static int yt_check(const char *name, const cJSON *opts, ain_err_t *err) {
                                      "client_secret_secret", "refresh_token_secret",
                                      "access_token_secret", "privacy_status", "category_id",
                                      "chunk_kb", "retries", "retry_base_ms", "timeout_ms",
-                                     "made_for_kids", "watch_url", NULL};
+                                     "made_for_kids", "watch_url", "quota_retry_ms", NULL};
   int rc;
   if ((rc = ain_channel_check_keys(name, opts, keys, err)) != 0 ||
       (rc = ain_channel_check_url(name, opts, "api_url", 0, err)) != 0 ||
@@ -59,6 +60,7 @@ static int yt_check(const char *name, const cJSON *opts, ain_err_t *err) {
       (rc = ain_channel_check_enum(name, opts, "privacy_status", PRIVACY, err)) != 0 ||
       (rc = ain_channel_check_str(name, opts, "category_id", 0, 8, err)) != 0 ||
       (rc = ain_channel_check_int(name, opts, "chunk_kb", 256, 256 * 1024, err)) != 0 ||
+      (rc = ain_channel_check_int(name, opts, "quota_retry_ms", 1000, 86400000, err)) != 0 ||
       (rc = ain_channel_check_int(name, opts, "retries", 0, 100, err)) != 0 ||
       (rc = ain_channel_check_int(name, opts, "retry_base_ms", 1, 600000, err)) != 0 ||
       (rc = ain_channel_check_int(name, opts, "timeout_ms", 100, 3600000, err)) != 0) {
@@ -111,6 +113,7 @@ static int yt_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
   y->category = ain_strdup(ain_channel_opt_str(o->opts, "category_id", "22"));
   y->chunk = ain_channel_opt_int(o->opts, "chunk_kb", 8192) * 1024;
   y->retries = ain_channel_opt_int(o->opts, "retries", 5);
+  y->quota_retry_ms = ain_channel_opt_int(o->opts, "quota_retry_ms", 3600000);
   y->retry_base_ms = ain_channel_opt_int(o->opts, "retry_base_ms", 1000);
   y->timeout_ms = ain_channel_opt_int(o->opts, "timeout_ms", 300000);
   y->kids = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o->opts, "made_for_kids"));
@@ -188,7 +191,8 @@ static int quota_or_fail(ain_channel_t *ch, const ain_http_resp_t *r, const char
   api_reason(r, reason, sizeof reason);
   if (r->status == 429 ||
       (r->status == 403 && (strstr(reason, "quota") != NULL || strstr(reason, "rateLimit")))) {
-    res->retry_after_ms = r->retry_after_ms >= 0 ? r->retry_after_ms : 3600000;
+    res->retry_after_ms =
+        r->retry_after_ms >= 0 ? r->retry_after_ms : ((yt_t *)ch->impl)->quota_retry_ms;
     return ain_err_set(err, AIN_EBUSY, "channel %s: %s: HTTP %ld %s (retry in %" PRId64 " ms)",
                        ch->name, what, r->status, reason, res->retry_after_ms);
   }

@@ -150,6 +150,15 @@ static void queue_channel(pub_t *p);
 static void park_until(pub_t *p, const ain__ptrust_result_t *r, const char *why) {
   ain_step_t *step = p->step;
   char *detail = ain__ptrust_detail(p->policies, r, why);
+  if (p->work_rc == AIN_EBUSY && p->work_err.msg[0] != '\0') { /* the platform's refusal */
+    cJSON *d = detail != NULL ? cJSON_Parse(detail) : NULL;
+    if (d != NULL) {
+      cJSON_AddStringToObject(d, "error", p->work_err.msg);
+      free(detail);
+      detail = cJSON_PrintUnformatted(d);
+      cJSON_Delete(d);
+    }
+  }
   ain_log_ctx_t lc = ain_step_log_ctx(step);
   ain_log(AIN_LOG_INFO, &lc, "publish of %s to %s parked for %lld ms (%s)", p->receipt_in.video_id,
           p->receipt_in.channel, (long long)(r->park_until - ain_now_ms()), why);

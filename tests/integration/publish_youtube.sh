@@ -12,7 +12,7 @@
 start_platform youtube
 B="http://127.0.0.1:$YOUTUBE_PORT"
 C=$T/ain.lua
-YT="api_url = \"$B\", token_url = \"$B/token\", client_id_secret = \"client_id\", client_secret_secret = \"client_secret\", chunk_kb = 512, retry_base_ms = 20, privacy_status = \"unlisted\", category_id = \"28\", watch_url = \"https://youtu.be\""
+YT="api_url = \"$B\", token_url = \"$B/token\", client_id_secret = \"client_id\", client_secret_secret = \"client_secret\", chunk_kb = 512, retry_base_ms = 20, quota_retry_ms = 1000, privacy_status = \"unlisted\", category_id = \"28\", watch_url = \"https://youtu.be\""
 write_config "$C" "$S" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }' \
   "secrets_dir = \"$T/secrets\"" 'trends = { source = "" }' \
   "channels = { yt = { kind = \"youtube\", $YT, refresh_token_secret = \"refresh\" }, yt_bad = { kind = \"youtube\", $YT, refresh_token_secret = \"bad_refresh\" } }"

@@ -34,6 +34,14 @@ assert_eq "$(sql "SELECT count(*) FROM publish_receipts" 2>/dev/null || echo 0)"
 ok "killed with SIGKILL while the render ran"
 
 "$AIN_BIN" run -c "$cfg" --until-idle --no-progress > /dev/null 2> "$T/run2.log" || fail "restart exited $?"
+# The judge may send the video to review (its OCR reads the generated pictures as text now and
+# then): a reviewer approves it and a run publishes it; this test is about the render's resume.
+for v in $(sql "SELECT id || ':' || state_version FROM videos WHERE status = 'in_review'"); do
+  "$AIN_BIN" review approve "${v%%:*}" -c "$cfg" --reviewer it --reason "resume test" \
+    --version "${v##*:}" > /dev/null 2>> "$T/run2.log" || fail "approving ${v%%:*}"
+  "$AIN_BIN" run -c "$cfg" --until-idle --no-progress > /dev/null 2>> "$T/run2.log" ||
+    fail "run after the approval exited $?"
+done
 claims() { sql "SELECT count(*) FROM audit_log a JOIN tasks t ON t.id = a.task_id WHERE t.step = '$1' AND a.to_status = 'running'"; }
 for s in script tts assets; do
   assert_eq "$(claims $s)" "1" "claims of $s"
