@@ -28,9 +28,6 @@ typedef struct {
 #define AIN__API_JWT_AUD "ain-api"
 #define AIN__API_JWT_SKEW_S 30 /* clock skew allowed on exp, nbf and iat */
 
-/* base64url without padding -> bytes (at most cap); -1 on a bad character or no room. Tokens
- * and media tickets (ticket.c) both use it. */
-long ain__api_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap);
 
 typedef struct ain__api_jwt_seen ain__api_jwt_seen_t;
 

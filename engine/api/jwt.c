@@ -35,33 +35,6 @@ struct ain__api_jwt_seen {
   ain__api_caller_t caller;
 };
 
-long ain__api_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap) {
-  unsigned int acc = 0;
-  int bits = 0;
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = in[i];
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '-'             ? 62
-            : c == '_'             ? 63
-                                   : -1;
-    if (v < 0) {
-      return -1;
-    }
-    acc = (acc << 6) | (unsigned)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (n >= cap) {
-        return -1;
-      }
-      out[n++] = (unsigned char)(acc >> bits);
-    }
-  }
-  return (long)n;
-}
 
 static int key_type_ok(int alg, const unsigned char *pem, size_t len, int private_key) {
   BIO *bio = BIO_new_mem_buf(pem, (int)len);
@@ -299,7 +272,7 @@ static int verify_full(const ain__api_jwt_t *j, const char *token, size_t len, i
     return ain_err_set(err, AIN_EINVAL, "not a compact JWS (three dot-separated parts)");
   }
   unsigned char head[1024];
-  long hl = ain__api_b64url_decode(token, (size_t)(dot - token), head, sizeof head - 1);
+  long hl = ain_b64url_decode(token, (size_t)(dot - token), head, sizeof head - 1);
   if (hl < 0) {
     return ain_err_set(err, AIN_EINVAL, "the header is not base64url");
   }

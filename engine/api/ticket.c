@@ -122,8 +122,8 @@ int ain__api_ticket_verify(const ain_api_t *api, const char *t, size_t len, cons
     exp = exp * 10 + (*p - '0');
   }
   unsigned char sub[168], got[40], want[32];
-  long sn = ain__api_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), sub, sizeof sub);
-  long mn = ain__api_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - t), got, sizeof got);
+  long sn = ain_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), sub, sizeof sub);
+  long mn = ain_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - t), got, sizeof got);
   if (sn <= 0 || (size_t)sn >= cap || mn != 32) {
     snprintf(why, why_cap, "ticket subject or signature is malformed");
     return -1;

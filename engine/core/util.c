@@ -311,3 +311,31 @@ void ain_json_add_int(cJSON *obj, const char *name, long long v) {
   ain_fmt_int64(buf, v);
   cJSON_AddRawToObject(obj, name, buf);
 }
+
+long ain_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap) {
+  unsigned int acc = 0;
+  int bits = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = in[i];
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-'             ? 62
+            : c == '_'             ? 63
+                                   : -1;
+    if (v < 0) {
+      return -1;
+    }
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (n >= cap) {
+        return -1;
+      }
+      out[n++] = (unsigned char)(acc >> bits);
+    }
+  }
+  return (long)n;
+}

@@ -49,4 +49,8 @@ int ain_fmt_int64(char *buf, long long v);
 struct cJSON;
 void ain_json_add_int(struct cJSON *obj, const char *name, long long v);
 
+/* base64url without padding (RFC 4648 §5, as JWTs use it) into out (cap bytes): its length, or
+ * -1 for a character outside the alphabet or an out too small. */
+long ain_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap);
+
 #endif

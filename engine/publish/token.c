@@ -192,34 +192,6 @@ int ain_publish_token_mint(const ain_publish_tokens_t *t, const char *video_id,
   return rc;
 }
 
-/* base64url without padding into out (cap bytes); its length or -1. */
-static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap) {
-  unsigned int acc = 0;
-  int bits = 0;
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = in[i];
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '-'             ? 62
-            : c == '_'             ? 63
-                                   : -1;
-    if (v < 0) {
-      return -1;
-    }
-    acc = (acc << 6) | (unsigned)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (n >= cap) {
-        return -1;
-      }
-      out[n++] = (unsigned char)(acc >> bits);
-    }
-  }
-  return (long)n;
-}
 
 static int refuse(ain_publish_token_verdict_t *verdict, ain_publish_token_verdict_t v,
                   ain_err_t *err, const char *field, const char *msg) {
@@ -237,7 +209,7 @@ static int header_ok(const ain_publish_tokens_t *t, const char *token, size_t le
                   "not a compact JWS (three dot-separated parts)");
   }
   unsigned char head[512];
-  long hl = b64url_decode(token, (size_t)(dot - token), head, sizeof head - 1);
+  long hl = ain_b64url_decode(token, (size_t)(dot - token), head, sizeof head - 1);
   if (hl < 0) {
     return refuse(verdict, AIN_PUBLISH_TOKEN_MALFORMED, err, "token",
                   "the header is not base64url");
