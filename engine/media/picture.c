@@ -114,8 +114,29 @@ int ain_media_emoji_png_sync(const char *emoji, int size_px, const char *cache_d
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  /* pango-view converts its arguments from the locale's charset: under LANG unset (the C
+   * locale, as on a fresh machine or in CI) the emoji's UTF-8 bytes are "an invalid byte
+   * sequence" and it draws nothing. Its environment gets a UTF-8 locale of its own. */
+  size_t nenv = 0;
+  while (environ[nenv] != NULL) {
+    nenv++;
+  }
+  char **envp = calloc(nenv + 2, sizeof *envp);
+  if (envp == NULL) {
+    posix_spawn_file_actions_destroy(&fa);
+    return ain_err_set(err, AIN_ENOMEM, "emoji: out of memory");
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < nenv; i++) {
+    if (strncmp(environ[i], "LC_ALL=", 7) != 0 && strncmp(environ[i], "LC_CTYPE=", 9) != 0) {
+      envp[k++] = environ[i];
+    }
+  }
+  envp[k++] = "LC_ALL=C.UTF-8";
+  envp[k] = NULL;
   pid_t pid;
-  int e = posix_spawnp(&pid, "pango-view", &fa, NULL, argv, environ);
+  int e = posix_spawnp(&pid, "pango-view", &fa, NULL, argv, envp);
+  free(envp);
   posix_spawn_file_actions_destroy(&fa);
   if (e != 0) {
     return ain_err_field(err, AIN_ESPAWN, "emoji",

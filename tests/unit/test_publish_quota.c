@@ -104,9 +104,9 @@ TEST(quota_table_check) {
       {"{\"units_per_day\":\"10\"}", "channels.yt.quota.units_per_day"},
       {"{\"window_s\":86401}", "channels.yt.quota.window_s"},
       {"{\"units\":5}", "channels.yt.quota.units"},
-      {"{\"units_per_publish\":5}", "units_per_day"},
-      {"{\"units_per_day\":5,\"units_per_publish\":6}", "units_per_publish"},
-      {"[1]", "quota"},
+      {"{\"units_per_publish\":5}", "channels.yt.quota.units_per_day"},
+      {"{\"units_per_day\":5,\"units_per_publish\":6}", "channels.yt.quota.units_per_publish"},
+      {"[1]", "channels.yt.quota"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cJSON *j = cJSON_Parse(bad[i].json);
