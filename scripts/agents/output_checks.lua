@@ -127,7 +127,17 @@ local function ocr_measure(inspect, script)
   for _, f in ipairs(type(inspect.ocr) == "table" and inspect.ocr or {}) do
     frames = frames + 1
     local has_caption = false
-    for _, w in ipairs(words(type(f.text) == "string" and f.text or "")) do
+    local fw = words(type(f.text) == "string" and f.text or "")
+    -- OCR splits a word at a wide gap ("kit chen", "sto ries"): a token that joined with its
+    -- neighbour makes an allowed word is read as that word.
+    local joined = {}
+    for i = 1, #fw - 1 do
+      if not near(fw[i], allowed) and near(fw[i] .. fw[i + 1], allowed) then
+        joined[i], joined[i + 1] = true, true
+      end
+    end
+    for i, w in ipairs(fw) do
+      if joined[i] then goto next_word end
       if title[w] then seen_title[w] = true
       elseif near(w, title) then
         for t in pairs(title) do if edits(w, t, 2) <= 2 then seen_title[t] = true end end
@@ -138,6 +148,7 @@ local function ocr_measure(inspect, script)
         unexpected[w] = f.t or true
         order[#order + 1] = w
       end
+      ::next_word::
     end
     if has_caption then caption_frames = caption_frames + 1 end
   end
