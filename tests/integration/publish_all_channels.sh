@@ -19,6 +19,7 @@ IG_TOKEN="IGQVJ-it-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 HOOK_KEY="hook-key-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s' "$IG_TOKEN" > "$T/secrets/ig_token"
 printf '%s' "$HOOK_KEY" > "$T/secrets/hook_key"
+chmod 600 "$T/secrets/ig_token" "$T/secrets/hook_key"
 mkdir -p "$T/var/objects"
 start_platform youtube
 start_platform tiktok
@@ -38,6 +39,7 @@ write_config "$C" "$S" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_m
   }"
 "$AIN_BIN" migrate -c "$C" > /dev/null
 
+printf 'return { id = "pubber", voice = {}, style = {}, channels = { "yt", "tt", "ig", "hook" } }\n' > "$S/personas/pubber.lua"
 # The pipeline of tests/fixtures/publish plus a script step, so that each video has its own
 # title (YouTube's and TikTok's post title, Instagram's caption) as the real pipeline gives it.
 cat > "$S/agents/allch.lua" << 'EOF'
@@ -112,6 +114,7 @@ assert_eq "$(jq '.posts | length' <<< "$yt") $(jq '.posts | length' <<< "$tt") $
 # the faults did happen
 jq -e '[.log[] | select(.kind == "held" and .phase == "mid-chunk")] | length == 1' <<< "$yt" > /dev/null || fail "YouTube: no connection dropped mid-chunk"
 jq -e '[.log[] | select(.kind == "refused" and .code == 500)] | length >= 1' <<< "$yt" > /dev/null || fail "YouTube: no 500"
+jq -e '[.log[] | select(.kind == "chunk" and .len == 262144 and .held < .total)] | length >= 1' <<< "$yt" > /dev/null || fail "YouTube: no chunk kept short (308 resume)"
 jq -e '.requests.query >= 1' <<< "$yt" > /dev/null || fail "YouTube: no offset query after the 500 or the drop"
 jq -e '[.log[] | select(.kind == "refused" and .code == 500)] | length >= 1' <<< "$tt" > /dev/null || fail "TikTok: no 500 on a chunk"
 jq -e '.refreshes >= 2' <<< "$tt" > /dev/null || fail "TikTok: no refresh after the expired token"
