@@ -45,6 +45,7 @@
 const http = require('http');
 const crypto = require('crypto');
 const fs = require('fs');
+const counters = require('./post_counters');
 
 const args = process.argv.slice(2);
 function arg(name, def) {
@@ -245,9 +246,9 @@ function status(req, res) {
       p.hash.forEach((x) => sha.update(x));
       p.hash = null;
       const n = posts.length;
-      p.post = { id: String(7000000000000000000n + BigInt(n + 1)), publish_id: p.publishId,
-        title: p.title, size: p.size, sha256: sha.digest('hex'), privacy: p.privacy,
-        metrics: { views: 200 + 10 * n, likes: 9 + n, comments: 2 + n, shares: 1 + n }, deleted: false, grow: 0 };
+      p.post = Object.assign({ id: String(7000000000000000000n + BigInt(n + 1)), publish_id: p.publishId,
+        title: p.title, size: p.size, sha256: sha.digest('hex'), privacy: p.privacy },
+      counters.counters({ views: 200, likes: 9, comments: 2, shares: 1 }, { views: 10, likes: 1, comments: 1, shares: 1 }, n));
       posts.push(p.post);
       byTitle[p.title] = (byTitle[p.title] || 0) + 1;
       note({ kind: 'posted', id: p.post.id, title: p.title });
@@ -278,11 +279,11 @@ function query(req, res, url) {
     for (const id of ids) {
       const p = posts.find((x) => x.id === id && !x.deleted && x.privacy === 'PUBLIC_TO_EVERYONE');
       if (!p) continue;
-      p.metrics.views += p.grow;
+            const m = counters.read(p);
       const v = {};
       for (const f of fields) {
         if (f === 'id') v.id = p.id;
-        else if (COUNTS[f]) v[f] = fault === 'forged' && f === 'view_count' ? 'lots' : p.metrics[COUNTS[f]];
+        else if (COUNTS[f]) v[f] = fault === 'forged' && f === 'view_count' ? 'lots' : m[COUNTS[f]];
         else if (f === 'title' || f === 'video_description') v[f] = p.title;
         else if (f === 'share_url') v[f] = `https://www.tiktok.com/@test/video/${p.id}`;
         else v[f] = 0;
@@ -295,29 +296,13 @@ function query(req, res, url) {
   });
 }
 
-function setMetrics(req, res) {
-  readBody(req, 65536, (buf) => {
-    let c;
-    try { c = JSON.parse(buf.toString()); } catch (e) { return send(res, 400, { error: 'bad json' }); }
-    const p = posts.find((x) => (c.id !== undefined && x.id === c.id) || (c.title !== undefined && x.title === c.title));
-    if (!p) return send(res, 404, { error: 'no such post' });
-    for (const k of ['views', 'likes', 'comments', 'shares']) {
-      if (Number.isInteger(c[k]) && c[k] >= 0) p.metrics[k] = c[k];
-      else if (c[k] !== undefined) return send(res, 400, { error: `${k} must be a non-negative integer` });
-    }
-    if (c.deleted !== undefined) p.deleted = !!c.deleted;
-    if (c.grow !== undefined) p.grow = Number(c.grow) || 0;
-    send(res, 200, p);
-  });
-}
-
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   if (url.pathname === '/v2/video/query/') {
     if (req.method !== 'POST') return terr(res, 405, 'invalid_params', 'video/query is a POST');
     return query(req, res, url);
   }
-  if (req.method === 'POST' && url.pathname === '/__metrics') return setMetrics(req, res);
+  if (req.method === 'POST' && url.pathname === '/__metrics') return counters.setMetrics(req, res, posts, false, send);
   if (req.method === 'POST' && url.pathname === '/v2/oauth/token/') return token(req, res);
   if (req.method === 'POST' && url.pathname === '/v2/post/publish/video/init/') return init(req, res);
   if (req.method === 'PUT' && url.pathname === '/upload/') return chunk(req, res, url);

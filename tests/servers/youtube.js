@@ -56,6 +56,7 @@
 const http = require('http');
 const crypto = require('crypto');
 const fs = require('fs');
+const counters = require('./post_counters');
 
 const args = process.argv.slice(2);
 function arg(name, def) {
@@ -260,9 +261,9 @@ function finishPost(s) {
   s.video = { id: crypto.randomBytes(8).toString('base64url').slice(0, 11) };
   const title = s.meta.snippet.title;
   const n = posts.length;
-  posts.push({ id: s.video.id, title, size: s.total, sha256: sha,
-    privacy: s.meta.status.privacyStatus, category: s.meta.snippet.categoryId,
-    metrics: { views: 100 + 10 * n, likes: 5 + n, comments: 1 + n }, deleted: false, grow: 0 });
+  posts.push(Object.assign({ id: s.video.id, title, size: s.total, sha256: sha,
+    privacy: s.meta.status.privacyStatus, category: s.meta.snippet.categoryId },
+  counters.counters({ views: 100, likes: 5, comments: 1 }, { views: 10, likes: 1, comments: 1 }, n)));
   byTitle[title] = (byTitle[title] || 0) + 1;
   note({ kind: 'posted', id: s.video.id, title });
 }
@@ -367,10 +368,10 @@ function videosList(req, res, url) {
     for (const id of ids) {
       const p = posts.find((x) => x.id === id && !x.deleted);
       if (!p) continue;
-      p.metrics.views += p.grow;
+            const m = counters.read(p);
       const st = { favoriteCount: '0' };
       for (const [k, name] of [['views', 'viewCount'], ['likes', 'likeCount'], ['comments', 'commentCount']]) {
-        if (p.metrics[k] !== null) st[name] = fault === 'forged' && k === 'views' ? 'many' : String(p.metrics[k]);
+        if (m[k] !== null) st[name] = fault === 'forged' && k === 'views' ? 'many' : String(m[k]);
       }
       items.push({ kind: 'youtube#video', etag: crypto.randomBytes(6).toString('hex'), id, statistics: st });
     }
@@ -383,30 +384,13 @@ function videosList(req, res, url) {
   go();
 }
 
-// POST /__metrics: a post's counters as a test wants them.
-function setMetrics(req, res) {
-  readBody(req, 65536, (buf) => {
-    let c;
-    try { c = JSON.parse(buf.toString()); } catch (e) { return send(res, 400, { error: 'bad json' }); }
-    const p = posts.find((x) => (c.id !== undefined && x.id === c.id) || (c.title !== undefined && x.title === c.title));
-    if (!p) return send(res, 404, { error: 'no such post' });
-    for (const k of ['views', 'likes', 'comments']) {
-      if (c[k] === null || Number.isInteger(c[k])) p.metrics[k] = c[k];
-      else if (c[k] !== undefined) return send(res, 400, { error: `${k} must be an integer or null` });
-    }
-    if (c.deleted !== undefined) p.deleted = !!c.deleted;
-    if (c.grow !== undefined) p.grow = Number(c.grow) || 0;
-    send(res, 200, p);
-  });
-}
-
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   if (url.pathname === '/youtube/v3/videos') {
     if (req.method !== 'GET') return gerr(res, 405, 'methodNotAllowed', 'this server serves videos.list (GET) only');
     return videosList(req, res, url);
   }
-  if (req.method === 'POST' && url.pathname === '/__metrics') return setMetrics(req, res);
+  if (req.method === 'POST' && url.pathname === '/__metrics') return counters.setMetrics(req, res, posts, true, send);
   if (req.method === 'POST' && url.pathname === '/token') return token(req, res);
   if (url.pathname === '/upload/youtube/v3/videos') {
     if (req.method === 'POST' && !url.searchParams.has('upload_id')) return init(req, res, url);

@@ -115,6 +115,46 @@ TEST(count_parsing) {
   cJSON_Delete(j);
 }
 
+/* What both kinds must do on the server's fault kind k: a 5xx and an expired token are absorbed
+ * (retried, refreshed once), 429 is busy (its message naming the platform's reason `busy`), a 5xx
+ * past the retries fails; a forged count (naming `field`), a malformed id and a post the
+ * platform no longer lists (its message saying `gone`) are clear errors, never numbers. */
+static void shared_faults(fx_t *f, const char *id, const char *k, const char *busy,
+                          const char *field, const char *bad_id, const char *gone) {
+  ain_channel_post_metrics_t m;
+  ain_err_t err = {0};
+  char c[128];
+  snprintf(c, sizeof c, "{\"fault\":\"500\",\"kind\":\"%s\"}", k);
+  fx_control(c);
+  snprintf(c, sizeof c, "{\"fault\":\"401\",\"kind\":\"%s\"}", k);
+  fx_control(c);
+  set_metrics(id, "\"views\":31");
+  ASSERT_OK(metrics(f, id, &m, &err));
+  ASSERT_EQ(m.views, 31);
+  ASSERT_GE(fx_stat("refreshes", NULL), 2); /* the first token, then one after the 401 */
+  snprintf(c, sizeof c, "{\"fault\":\"429\",\"kind\":\"%s\"}", k);
+  fx_control(c);
+  ASSERT_EQ(metrics(f, id, &m, &err), AIN_EBUSY);
+  ASSERT_STR_CONTAINS(err.msg, busy);
+  snprintf(c, sizeof c, "{\"fault\":\"500\",\"kind\":\"%s\",\"count\":3}", k);
+  fx_control(c); /* retries = 2: three tries, all 500 */
+  ASSERT_EQ(metrics(f, id, &m, &err), AIN_EHTTP);
+  ASSERT_EQ(m.views, -1);
+  snprintf(c, sizeof c, "{\"fault\":\"forged\",\"kind\":\"%s\"}", k);
+  fx_control(c);
+  ASSERT_EQ(metrics(f, id, &m, &err), AIN_EHTTP);
+  ASSERT_STR_CONTAINS(err.msg, field);
+  ASSERT_STR_CONTAINS(err.msg, "is not a count");
+  ASSERT_EQ(m.views, -1);
+  ASSERT_EQ(metrics(f, bad_id, &m, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "post_id");
+  ASSERT_STR_CONTAINS(err.msg, bad_id);
+  ASSERT_EQ(metrics(f, "", &m, &err), AIN_EINVAL);
+  set_metrics(id, "\"deleted\":true");
+  ASSERT_EQ(metrics(f, id, &m, &err), AIN_ENOTFOUND);
+  ASSERT_STR_CONTAINS(err.msg, gone);
+}
+
 TEST(youtube_statistics) {
   fx_t f;
   char id[AIN_CHANNEL_POST_ID_MAX];
@@ -131,34 +171,8 @@ TEST(youtube_statistics) {
   ASSERT_EQ(m.likes, -1); /* a hidden like count: not reported */
   ASSERT_EQ(m.comments, 0);
   ASSERT_EQ(m.shares, -1);
-
-  /* a 5xx and an expired token are absorbed; 429 is busy; a 5xx past the retries fails */
-  fx_control("{\"fault\":\"503\",\"kind\":\"stats\"}");
-  fx_control("{\"fault\":\"401\",\"kind\":\"stats\"}");
-  set_metrics(id, "\"views\":77,\"likes\":8,\"comments\":3");
-  ASSERT_OK(metrics(&f, id, &m, &err));
-  ASSERT_EQ(m.views, 77);
-  ASSERT_EQ(m.likes, 8);
-  ASSERT_EQ(m.comments, 3);
-  ASSERT_GE(fx_stat("refreshes", NULL), 2); /* the first token, then one after the 401 */
-  fx_control("{\"fault\":\"429\",\"kind\":\"stats\"}");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_EBUSY);
-  ASSERT_STR_CONTAINS(err.msg, "rateLimitExceeded");
-  fx_control("{\"fault\":\"500\",\"kind\":\"stats\",\"count\":3}");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_EHTTP);
-  ASSERT_EQ(m.views, -1);
-
-  /* bad answers and ids: clear errors, never numbers made up */
-  fx_control("{\"fault\":\"forged\",\"kind\":\"stats\"}");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_EHTTP);
-  ASSERT_STR_CONTAINS(err.msg, "viewCount is not a count");
-  ASSERT_EQ(m.views, -1);
-  ASSERT_EQ(metrics(&f, "../x", &m, &err), AIN_EINVAL);
-  ASSERT_STR_CONTAINS(err.msg, "not a YouTube video id");
-  ASSERT_EQ(metrics(&f, "", &m, &err), AIN_EINVAL);
-  set_metrics(id, "\"deleted\":true");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_ENOTFOUND);
-  ASSERT_STR_CONTAINS(err.msg, "not on YouTube any more");
+  shared_faults(&f, id, "stats", "rateLimitExceeded", "viewCount", "../x",
+                "not on YouTube any more");
   fx_done(&f);
 }
 
@@ -176,29 +190,8 @@ TEST(tiktok_video_query) {
   ASSERT_EQ(m.likes, 4);
   ASSERT_EQ(m.comments, 2);
   ASSERT_EQ(m.shares, 1);
-
-  fx_control("{\"fault\":\"500\",\"kind\":\"query\"}");
-  fx_control("{\"fault\":\"401\",\"kind\":\"query\"}");
-  set_metrics(id, "\"views\":31,\"shares\":6");
-  ASSERT_OK(metrics(&f, id, &m, &err));
-  ASSERT_EQ(m.views, 31);
-  ASSERT_EQ(m.shares, 6);
-  ASSERT_GE(fx_stat("refreshes", NULL), 2);
-  fx_control("{\"fault\":\"429\",\"kind\":\"query\"}");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_EBUSY);
-  ASSERT_STR_CONTAINS(err.msg, "rate_limit_exceeded");
-  fx_control("{\"fault\":\"500\",\"kind\":\"query\",\"count\":3}");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_EHTTP);
-
-  fx_control("{\"fault\":\"forged\",\"kind\":\"query\"}");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_EHTTP);
-  ASSERT_STR_CONTAINS(err.msg, "view_count is not a count");
-  ASSERT_EQ(m.views, -1);
-  ASSERT_EQ(metrics(&f, "12a", &m, &err), AIN_EINVAL);
-  ASSERT_STR_CONTAINS(err.msg, "not a TikTok video id");
-  set_metrics(id, "\"deleted\":true");
-  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_ENOTFOUND);
-  ASSERT_STR_CONTAINS(err.msg, "not on TikTok any more");
+  shared_faults(&f, id, "query", "rate_limit_exceeded", "view_count", "12a",
+                "not on TikTok any more");
   fx_done(&f);
 
   /* a private post's handle is its publish_id: nothing to ask, nothing reported */
