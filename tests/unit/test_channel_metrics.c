@@ -155,22 +155,26 @@ static void shared_faults(fx_t *f, const char *id, const char *k, const char *bu
   ASSERT_STR_CONTAINS(err.msg, gone);
 }
 
+/* The post's counters as the kind reads them are these (-1: not reported). */
+static void expect_counts(fx_t *f, const char *id, int64_t views, int64_t likes, int64_t comments,
+                          int64_t shares) {
+  ain_channel_post_metrics_t m;
+  ain_err_t err = {0};
+  ASSERT_OK(metrics(f, id, &m, &err));
+  ASSERT_EQ(m.views, views);
+  ASSERT_EQ(m.likes, likes);
+  ASSERT_EQ(m.comments, comments);
+  ASSERT_EQ(m.shares, shares);
+}
+
 TEST(youtube_statistics) {
   fx_t f;
   char id[AIN_CHANNEL_POST_ID_MAX];
-  ain_channel_post_metrics_t m;
-  ain_err_t err = {0};
   fx_init(&f, &ain_channel_youtube, "yt stats", "");
   post(&f, id, sizeof id);
-  ASSERT_OK(metrics(&f, id, &m, &err));
-  ASSERT_TRUE(m.views >= 100 && m.likes >= 5 && m.comments >= 1); /* the server's starting counts */
-  ASSERT_EQ(m.shares, -1);                                          /* YouTube reports none */
+  expect_counts(&f, id, 100, 5, 1, -1); /* the server's first post; YouTube reports no shares */
   set_metrics(id, "\"views\":12345678901,\"likes\":null,\"comments\":0");
-  ASSERT_OK(metrics(&f, id, &m, &err));
-  ASSERT_EQ(m.views, 12345678901LL);
-  ASSERT_EQ(m.likes, -1); /* a hidden like count: not reported */
-  ASSERT_EQ(m.comments, 0);
-  ASSERT_EQ(m.shares, -1);
+  expect_counts(&f, id, 12345678901LL, -1, 0, -1); /* a hidden like count: not reported */
   shared_faults(&f, id, "stats", "rateLimitExceeded", "viewCount", "../x",
                 "not on YouTube any more");
   fx_done(&f);
@@ -179,17 +183,12 @@ TEST(youtube_statistics) {
 TEST(tiktok_video_query) {
   fx_t f;
   char id[AIN_CHANNEL_POST_ID_MAX];
-  ain_channel_post_metrics_t m;
-  ain_err_t err = {0};
   fx_init(&f, &ain_channel_tiktok, "tt stats", "PUBLIC_TO_EVERYONE");
   post(&f, id, sizeof id);
   ASSERT_EQ(strspn(id, "0123456789"), strlen(id)); /* a public post: its video id */
-  set_metrics(id, "\"views\":9007199254740000,\"likes\":4,\"comments\":2,\"shares\":1");
-  ASSERT_OK(metrics(&f, id, &m, &err));
-  ASSERT_EQ(m.views, 9007199254740000LL);
-  ASSERT_EQ(m.likes, 4);
-  ASSERT_EQ(m.comments, 2);
-  ASSERT_EQ(m.shares, 1);
+  expect_counts(&f, id, 200, 9, 2, 1);                 /* the server's first post */
+  set_metrics(id, "\"views\":9007199254740000,\"likes\":4,\"comments\":0,\"shares\":7");
+  expect_counts(&f, id, 9007199254740000LL, 4, 0, 7);
   shared_faults(&f, id, "query", "rate_limit_exceeded", "view_count", "12a",
                 "not on TikTok any more");
   fx_done(&f);
@@ -199,11 +198,7 @@ TEST(tiktok_video_query) {
   post(&f, id, sizeof id);
   ASSERT_STR_CONTAINS(id, "v_pub_");
   long queries_before = fx_stat("requests", "query");
-  ASSERT_OK(metrics(&f, id, &m, &err));
-  ASSERT_EQ(m.views, -1);
-  ASSERT_EQ(m.likes, -1);
-  ASSERT_EQ(m.comments, -1);
-  ASSERT_EQ(m.shares, -1);
+  expect_counts(&f, id, -1, -1, -1, -1);
   ASSERT_EQ(fx_stat("requests", "query"), queries_before);
   fx_done(&f);
 }
