@@ -21,10 +21,11 @@ printf '%s' "$IG_TOKEN" > "$T/secrets/ig_token"
 printf '%s' "$HOOK_KEY" > "$T/secrets/hook_key"
 chmod 600 "$T/secrets/ig_token" "$T/secrets/hook_key"
 mkdir -p "$T/var/objects"
-start_platform youtube
-start_platform tiktok
-start_server instagram instagram.js --token "$IG_TOKEN"
-start_server hook webhook_receiver.js --secret "$HOOK_KEY" --audience hook --files "$T/var/objects"
+spawn_platform youtube
+spawn_platform tiktok
+spawn_server instagram instagram.js --token "$IG_TOKEN"
+spawn_server hook webhook_receiver.js --secret "$HOOK_KEY" --audience hook --files "$T/var/objects"
+for s in youtube tiktok instagram hook; do await_server $s; done
 YB="http://127.0.0.1:$YOUTUBE_PORT" TB="http://127.0.0.1:$TIKTOK_PORT"
 IB="http://127.0.0.1:$INSTAGRAM_PORT" HB="http://127.0.0.1:$HOOK_PORT"
 AUTH='client_id_secret = "client_id", client_secret_secret = "client_secret", refresh_token_secret = "refresh", retry_base_ms = 20'
