@@ -99,7 +99,8 @@ static int read_opts(const char *name, const cJSON *o, ig_opts_t *v, ain_err_t *
   v->secret = ain_channel_opt_str(o, "access_token_secret", NULL);
   v->api_url = ain_channel_opt_str(o, "api_url", "https://graph.instagram.com");
   v->api_version = ain_channel_opt_str(o, "api_version", "v21.0");
-  v->upload_url = ain_channel_opt_str(o, "upload_url", "https://rupload.facebook.com/ig-api-upload");
+  v->upload_url =
+      ain_channel_opt_str(o, "upload_url", "https://rupload.facebook.com/ig-api-upload");
   v->upload = ain_channel_opt_str(o, "upload", "resumable");
   v->media_base_url = ain_channel_opt_str(o, "media_base_url", NULL);
   v->share_to_feed = ain_channel_opt_bool(o, "share_to_feed", 1);
@@ -677,7 +678,8 @@ static int create_container(ig_t *g, const ain_publish_req_t *req, const char *v
   if (g->resumable) {
     form_add(&f, "upload_type", "resumable");
   } else {
-    if ((rc = ain_channel_media_url(g->name, req->objects, g->media_base_url, g->url_ttl_s, video_key,
+    if ((rc = ain_channel_media_url(g->name, req->objects, g->media_base_url, g->url_ttl_s,
+                                     video_key,
                                   media_url, sizeof media_url, err)) != 0) {
       goto done;
     }

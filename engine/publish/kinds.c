@@ -1,5 +1,7 @@
-/* The table of channel kinds, opening a configured channel through it, and the shared checks of
- * a channel's config entry. Relies on: kinds.h, config/channels.h, cJSON. */
+/* The table of channel kinds, opening a configured channel through it, the shared checks of a
+ * channel's config entry, and what several kinds need once: the video's file and media URL, one
+ * HTTP exchange on a client of its own, backoff, metric counts. Relies on: kinds.h, http.h,
+ * config/channels.h, objstore, cJSON. */
 #include "publish/kinds.h"
 
 #include <errno.h>

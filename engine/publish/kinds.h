@@ -1,6 +1,8 @@
 /* The channel kinds (one line each: a kind is a global table in engine/publish/<kind>.c), opening
- * a configured channel by name, and the helpers every kind's check uses so that each error names
- * channels.<name>.<key>. Relies on: channel.h, config/channels.h, cJSON. */
+ * a configured channel by name, the helpers every kind's check uses so that each error names
+ * channels.<name>.<key>, and the pieces several kinds share (the video's file and media URL, an
+ * HTTP exchange, backoff, parsing a metric count), each here once.
+ * Relies on: channel.h, http.h, config/channels.h, cJSON. */
 #ifndef AIN_PUBLISH_KINDS_H
 #define AIN_PUBLISH_KINDS_H
 
@@ -55,6 +57,10 @@ int ain_channel_http(const ain_http_req_t *req, ain_http_resp_t *resp, char *tra
 void ain_channel_sleep_ms(int64_t ms);
 /* Sleeps base_ms * 2^attempt (attempt 0 first), at most 30 s: the wait before a retry. */
 void ain_channel_backoff(int64_t base_ms, int attempt);
+
+/* Repeats of a metrics read after a 5xx or no answer, at most (fewer when the channel's retries
+ * says so): a pass reads every post, and the next pass asks again anyway. */
+#define AIN_CHANNEL_METRICS_RETRIES 2
 
 /* A count of a platform's metrics reply (channel.h ain_channel_post_metrics_t): obj's member key
  * as a non-negative integer, a JSON number or a string of digits (YouTube sends "123"). *out is

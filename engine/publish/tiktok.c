@@ -483,7 +483,9 @@ static int tt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_m
   const cJSON *data = NULL;
   ain_channel_result_t busy = {0}; /* 429: EBUSY; the next pass asks again */
   int rc = api_post(ch, "/v2/video/query/?fields=" TT_FIELDS, body, &root, &data, NULL,
-                    t->retries, &busy, err);
+                    t->retries < AIN_CHANNEL_METRICS_RETRIES ? t->retries
+                                                             : AIN_CHANNEL_METRICS_RETRIES,
+                    &busy, err);
   if (rc != 0) {
     return rc;
   }

@@ -450,8 +450,9 @@ static int parse_statistics(ain_channel_t *ch, const char *body, const char *id,
   const cJSON *it, *found = NULL;
   int rc = 0;
   if (!cJSON_IsArray(items)) {
-    rc = ain_err_set(err, AIN_EHTTP, "channel %s: statistics of %s: the reply has no \"items\" array",
-                     ch->name, id);
+    rc = ain_err_set(err, AIN_EHTTP,
+                     "channel %s: statistics of %s: the reply has no \"items\" array", ch->name,
+                     id);
     goto done;
   }
   cJSON_ArrayForEach(it, items) {
@@ -490,8 +491,9 @@ static int yt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_m
   yt_t *y = ch->impl;
   out->views = out->likes = out->comments = out->shares = -1; /* YouTube reports no shares */
   if (!video_id_ok(post_id)) {
-    return ain_err_field(err, AIN_EINVAL, "post_id", "channel %s: '%.64s' is not a YouTube video id",
-                         ch->name, post_id != NULL ? post_id : "");
+    return ain_err_field(err, AIN_EINVAL, "post_id",
+                         "channel %s: '%.64s' is not a YouTube video id", ch->name,
+                         post_id != NULL ? post_id : "");
   }
   char u[2048];
   snprintf(u, sizeof u, "%s/youtube/v3/videos?part=statistics&id=%s", y->api_url, post_id);
@@ -500,7 +502,9 @@ static int yt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_m
                       .body_fd = -1,
                       .timeout_ms = y->timeout_ms < 30000 ? y->timeout_ms : 30000};
   ain_http_resp_t r;
-  int rc = ain_oauth_do_retry(y->oauth, y->http, &q, &r, y->retries, y->retry_base_ms, err);
+  int64_t retries =
+      y->retries < AIN_CHANNEL_METRICS_RETRIES ? y->retries : AIN_CHANNEL_METRICS_RETRIES;
+  int rc = ain_oauth_do_retry(y->oauth, y->http, &q, &r, retries, y->retry_base_ms, err);
   if (rc != 0) {
     return rc;
   }

@@ -11,7 +11,6 @@
 # unsupported, and `ain stats --posts --json` shows them.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/publish_common.bash"
-. "$(dirname "$0")/api_common.bash"
 command -v ffmpeg > /dev/null || fail "ffmpeg is required"
 
 # --- four servers, four channels ---------------------------------------------------------------
@@ -31,7 +30,7 @@ IB="http://127.0.0.1:$INSTAGRAM_PORT" HB="http://127.0.0.1:$HOOK_PORT"
 AUTH='client_id_secret = "client_id", client_secret_secret = "client_secret", refresh_token_secret = "refresh", retry_base_ms = 20'
 C=$T/ain.lua
 write_config "$C" "$S" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }' \
-  "secrets_dir = \"$T/secrets\"" 'trends = { source = "" }' "$API_LINE" \
+  "secrets_dir = \"$T/secrets\"" 'trends = { source = "" }' \
   "channels = {
     yt = { kind = \"youtube\", api_url = \"$YB\", token_url = \"$YB/token\", $AUTH, chunk_kb = 512, quota_retry_ms = 1000 },
     tt = { kind = \"tiktok\", api_url = \"$TB\", token_url = \"$TB/v2/oauth/token/\", $AUTH, poll_ms = 50, privacy_level = \"PUBLIC_TO_EVERYONE\", account = \"pubber\" },
@@ -146,8 +145,10 @@ for v in a b; do # counts of our own, so the rows can only come from the servers
 done
 control youtube '{"fault":"503","kind":"stats"}'
 echo 'analytics = { interval_s = 1, max_age_days = 1 }' >> "$C"
-api_start "$C"
-for _ in $(seq 200); do
+# a node that keeps running (no --until-idle): its analytics thread pulls every second
+"$AIN_BIN" run -c "$C" --no-progress > /dev/null 2> "$T/e.err" &
+pid=$!; CLEANUP_PIDS+=("$pid")
+for _ in $(seq 300); do
   [ "$(sql "SELECT count(DISTINCT receipt_id) FROM post_metrics")" -ge 6 ] && break
   sleep 0.1
 done

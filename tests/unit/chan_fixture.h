@@ -1,6 +1,6 @@
 /* Shared fixture of the HTTP channel kinds' unit tests (test_channel_instagram.c,
- * test_channel_webhook.c, test_channel_metrics.c): starts a Node test server from tests/servers/ once per test binary
- * (its port in a global, stopped at exit), talks to its /__control, /__reset and /__stats
+ * test_channel_webhook.c, test_channel_metrics.c): starts a Node test server from tests/servers/
+ * once per test binary (its port in a global, stopped at exit), talks to its /__control, /__reset and /__stats
  * routes, makes a real small MP4 with ffmpeg in a real directory object store, and provides a
  * channel session whose save keeps the state in memory and in a file, and can "crash" (_exit)
  * at a chosen save to simulate kill -9 between the platform's answer and the next phase.
