@@ -30,6 +30,19 @@
 
 #define MAX_UPLOADS 256
 
+/* Under AddressSanitizer the resident set is mostly the sanitizer's: bench/upload.sh then skips
+ * its memory check. */
+#if defined(__SANITIZE_ADDRESS__)
+#define AIN_BENCH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AIN_BENCH_ASAN 1
+#endif
+#endif
+#ifndef AIN_BENCH_ASAN
+#define AIN_BENCH_ASAN 0
+#endif
+
 typedef struct {
   const ain_config_t *cfg;
   const char *channel;
@@ -242,6 +255,7 @@ static int run(const char *config, const char *channel, const char *keys_file, c
   getrusage(RUSAGE_SELF, &ru);
   printf("uploads %d\nbytes %" PRIu64 "\nwall_s %.3f\nmb_s %.1f\n", n, bytes, wall,
          (double)bytes / 1e6 / wall);
+  printf("asan %d\n", AIN_BENCH_ASAN);
   printf("rss_before_kb %ld\nrss_peak_kb %ld\nru_maxrss_kb %ld\nrss_delta_kb %ld\n", rss_before,
          hwm, ru.ru_maxrss, hwm - rss_before);
   for (int i = 0; i < n; i++) {

@@ -9,9 +9,9 @@
 # (the server's SHA-256 against the content-addressed key). Bars: the engine's MB/s >= 0.8 x
 # curl's, and the engine process's peak RSS (VmHWM, the whole process) < 100 MB.
 # Usage: bench/upload.sh [N=20] [SIZE_MB=50] [ROUNDS=3] [--check]
-#        bench/upload.sh --short   (8 uploads of 8 MiB, 1 MiB chunks, 1 round: the suite's
+#        bench/upload.sh --short   (6 uploads of 6 MiB, 512 KiB chunks, 1 round: the suite's
 #        bench.upload_short; it fails when a post is wrong or an upload's share of the memory
-#        growth reaches the chunk size, the bars are reported but not enforced)
+#        growth reaches its chunk + 1 MiB; the bars are reported but not enforced)
 # AIN_BENCH_UPLOAD_CHUNK_KB sets the chunk (default 8192, the channel's default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,13 +19,13 @@ SRC=$PWD
 SHORT=0
 if [ "${1:-}" = --short ]; then
   SHORT=1
-  set -- 8 8 1
+  set -- 6 6 1
 fi
 N=${1:-20}
 SIZE=${2:-50}
 ROUNDS=${3:-3}
 CHECK=${4:-}
-CHUNK_KB=${AIN_BENCH_UPLOAD_CHUNK_KB:-$([ $SHORT = 1 ] && echo 1024 || echo 8192)}
+CHUNK_KB=${AIN_BENCH_UPLOAD_CHUNK_KB:-$([ $SHORT = 1 ] && echo 512 || echo 8192)}
 BIN=${AIN_BENCH_UPLOAD:-$SRC/build/bench_upload}
 for tool in node curl jq split; do
   command -v $tool > /dev/null || { echo "bench/upload.sh: $tool is required" >&2; exit 2; }
@@ -33,7 +33,10 @@ done
 B=$(mktemp -d "${TMPDIR:-/tmp}/ain-bench-upload-XXXXXX")
 PID=
 cleanup() {
-  [ -n "$PID" ] && kill "$PID" 2> /dev/null && wait "$PID" 2> /dev/null
+  if [ -n "$PID" ]; then # the server's exit status (143: our TERM) is not the bench's
+    kill "$PID" 2> /dev/null || true
+    wait "$PID" 2> /dev/null || true
+  fi
   rm -rf "$B"
 }
 trap cleanup EXIT
@@ -161,8 +164,11 @@ ok_rate=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.8) ? "ok" : "MISSED"}')
 ok_rss=$(awk -v k="$peak" 'BEGIN {print (k * 1024 < 100e6) ? "ok" : "MISSED"}')
 echo "engine $(mbs "$ew") MB/s (${ew} s), curl $(mbs "$cw") MB/s (${cw} s), engine/curl $ratio (bar >= 0.8: $ok_rate)"
 echo "engine peak RSS $((peak / 1024)) MiB for the whole process (bar < 100 MB: $ok_rss), +$((delta / 1024)) MiB over its baseline: $((delta / N)) kB per upload, chunk $CHUNK_KB KiB"
-if [ $SHORT = 1 ] && [ $((delta / N)) -ge "$CHUNK_KB" ]; then
-  echo "FAIL: each upload grew the process by $((delta / N)) kB, not under its chunk ($CHUNK_KB KiB)" >&2
+# An upload may hold a chunk in memory, never the file: each one's share of the growth must stay
+# under its chunk plus 1 MiB (libcurl's buffers, a thread's stack and malloc arena). Not under
+# AddressSanitizer, whose quarantine and shadow memory are not the engine's.
+if [ $SHORT = 1 ] && ! grep -q '^asan 1' "$B/engine.out" && [ $((delta / N)) -ge $((CHUNK_KB + 1024)) ]; then
+  echo "FAIL: each upload grew the process by $((delta / N)) kB: not under its chunk ($CHUNK_KB KiB) + 1 MiB" >&2
   exit 1
 fi
 [ "$CHECK" = --check ] && { [ $ok_rate = ok ] && [ $ok_rss = ok ] || exit 1; }
