@@ -13,6 +13,10 @@
 #        bench.upload_short; it fails when a post is wrong or an upload's share of the memory
 #        growth reaches its chunk + 1 MiB; the bars are reported but not enforced)
 # AIN_BENCH_UPLOAD_CHUNK_KB sets the chunk (default 8192, the channel's default).
+# AIN_BENCH_UPLOAD_STORE=s3: the object store is S3 (a local s3rver, tests/servers/s3_verify.js
+# --direct) and its read cache is emptied before every engine round, so each upload first copies
+# its object from S3 into the cache (as a publish on a fresh node does); curl still sends local
+# chunk files: that run reports the engine's memory, its ratio is not like for like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -31,12 +35,14 @@ for tool in node curl jq split; do
   command -v $tool > /dev/null || { echo "bench/upload.sh: $tool is required" >&2; exit 2; }
 done
 B=$(mktemp -d "${TMPDIR:-/tmp}/ain-bench-upload-XXXXXX")
-PID=
+STORE=${AIN_BENCH_UPLOAD_STORE:-dir}
+PID= S3PID=
 cleanup() {
-  if [ -n "$PID" ]; then # the server's exit status (143: our TERM) is not the bench's
-    kill "$PID" 2> /dev/null || true
-    wait "$PID" 2> /dev/null || true
-  fi
+  local p
+  for p in $PID $S3PID; do # a server's exit status (143: our TERM) is not the bench's
+    kill "$p" 2> /dev/null || true
+    wait "$p" 2> /dev/null || true
+  done
   rm -rf "$B"
 }
 trap cleanup EXIT
@@ -51,7 +57,22 @@ PID=$!
 for _ in $(seq 100); do [ -s "$B/port" ] && break; sleep 0.1; done
 [ -s "$B/port" ] || { echo "the test server did not start: $(cat "$B/server.log")" >&2; exit 1; }
 EP=http://127.0.0.1:$(cat "$B/port")
+OBJSTORE='objstore = { kind = "dir" }'
+if [ "$STORE" = s3 ]; then
+  mkdir -p "$B/s3"
+  printf S3RVER > "$B/secrets/s3_access"
+  printf S3RVER > "$B/secrets/s3_secret"
+  chmod 600 "$B/secrets"/s3_*
+  node tests/servers/s3_verify.js --dir "$B/s3" --bucket ain-bench --direct > "$B/s3port" 2> "$B/s3.log" &
+  S3PID=$!
+  for _ in $(seq 100); do [ -s "$B/s3port" ] && break; sleep 0.1; done
+  [ -s "$B/s3port" ] || { echo "s3rver did not start: $(cat "$B/s3.log")" >&2; exit 1; }
+  OBJSTORE="objstore = { kind = \"s3\", s3 = { endpoint = \"http://127.0.0.1:$(sed 's/.*"proxy":\([0-9]*\).*/\1/' "$B/s3port")\",
+  bucket = \"ain-bench\", region = \"us-east-1\", path_style = true, access_key_secret = \"s3_access\",
+  secret_key_secret = \"s3_secret\", cache_dir = \"$B/s3cache\", timeout_ms = 600000 } }"
+fi
 cat > "$B/ain.lua" << EOF
+$OBJSTORE
 data_dir = "$B/var"
 secrets_dir = "$B/secrets"
 store = { url = "sqlite:$B/ain.db" }
@@ -141,6 +162,7 @@ run_curl() {
   CW+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')")
 }
 run_engine() {
+  [ "$STORE" = s3 ] && rm -rf "$B/s3cache/objects"
   "$BIN" run "$B/ain.lua" yt "$B/keys" "r$1" > "$B/engine.out"
   check_posts "r$1" u
   EW+=("$(awk '/^wall_s/{print $2}' "$B/engine.out")")
@@ -148,7 +170,7 @@ run_engine() {
   EDL+=("$(awk '/^rss_delta_kb/{print $2}' "$B/engine.out")")
   BYTES=$(awk '/^bytes/{print $2}' "$B/engine.out")
 }
-echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $N uploads of $SIZE MiB, chunks of $CHUNK_KB KiB, $ROUNDS rounds, $(curl --version | head -1 | cut -d' ' -f1-2), node $(node --version)"
+echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $N uploads of $SIZE MiB from the $STORE object store, chunks of $CHUNK_KB KiB, $ROUNDS rounds, $(curl --version | head -1 | cut -d' ' -f1-2), node $(node --version)"
 for r in $(seq "$ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then run_curl "$r"; run_engine "$r"; else run_engine "$r"; run_curl "$r"; fi
   echo "round $r: engine ${EW[-1]} s (peak RSS ${EPK[-1]} kB, +${EDL[-1]} kB over the baseline), curl ${CW[-1]} s"
