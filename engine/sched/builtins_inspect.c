@@ -1,10 +1,16 @@
 /* The built-in "inspect" (scripts/agents/pipeline.lua: after render, before judge): what the
- * viewer will see and hear. It finds the rendered video in the object store (thread pool), runs
- * ain_media_inspect (ffmpeg + tesseract on sampled frames, ffmpeg + pocketsphinx on the audio,
- * child processes off the loop) in the attempt's scratch folder data_dir/work/<task_id>, and
- * succeeds with the result the judge's output checks read (scripts/agents/output_checks.lua):
- *   {enabled = true, ocr = {{t = seconds, text}...}, asr = {text, words, oov, model_words},
- *    frame_interval_ms, ms = {model, audio, frames, asr, ocr, total}}
+ * viewer will see and hear. It finds the rendered video and its ASS captions in the object store
+ * (thread pool), runs ain_media_inspect (ffmpeg + tesseract on sampled frames, ffmpeg +
+ * pocketsphinx on the audio, child processes off the loop) in the attempt's scratch folder
+ * data_dir/work/<task_id>, and succeeds with the result the judge's output checks read
+ * (scripts/agents/output_checks.lua):
+ *   {enabled = true, ocr = {{t = seconds, text, words = {{text, conf, box}}}...},
+ *    plan = {texts = {{start, stop, title, box, text}}, transitions = {{start, stop}},
+ *            pictures = {{start, stop}}, picture_box},
+ *    asr = {text, words, oov, model_words}, frame_interval_ms, ms = {...}}
+ * The plan is what the render drew where and when: its captions and title (the ASS it wrote,
+ * media/inspect_text.c), the scene changes (xfade, from deps.visuals.scenes) and the scenes with
+ * a picture; boxes are fractions of the frame, times seconds.
  * With media.inspect.enabled = false it succeeds at once with {enabled = false}. Nothing is
  * checkpointed: the result is recomputed from the checkpointed video if the step runs again.
  * Cancellation (timeout, shutdown) kills the children; the scratch folder is removed on the pool.
@@ -22,6 +28,9 @@
 #include "objstore/open.h"
 #include "sched/internal.h"
 
+/* media/scenes.c's xfade length (its default; the render sets no other). */
+#define INSPECT_XFADE_S 0.4
+
 typedef struct {
   ain_step_t *step; /* NULL once cancelled: the outstanding callback then only cleans up */
   uv_loop_t *loop;
@@ -29,7 +38,9 @@ typedef struct {
   cJSON *deps;
   char task_id[AIN_UUID_LEN + 1];
   char objects[4096], dir[4096], video[4096];
-  const char *video_key, *script_text; /* borrowed from deps */
+  const char *video_key, *script_text, *captions_key; /* borrowed from deps */
+  ain_media_text_event_t *texts;                      /* the plan, from the captions */
+  size_t n_texts;
   uv_work_t work;
   int work_rc;
   ain_err_t work_err;
@@ -37,6 +48,7 @@ typedef struct {
 } insp_t;
 
 static void insp_free(insp_t *s) {
+  ain_media_text_plan_free(s->texts, s->n_texts);
   cJSON_Delete(s->deps);
   free(s);
 }
@@ -89,6 +101,67 @@ static const char *str_at(const cJSON *o, const char *a, const char *b, const ch
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+static double round3(double v) {
+  return (double)(int64_t)(v * 1000.0 + (v < 0 ? -0.5 : 0.5)) / 1000.0;
+}
+
+static cJSON *box_json(const double b[4]) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; i < 4; i++) {
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(round3(b[i])));
+  }
+  return a;
+}
+
+static cJSON *span_json(double start, double stop) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "start", round3(start));
+  cJSON_AddNumberToObject(o, "stop", round3(stop));
+  return o;
+}
+
+/* What the render drew where and when (see the header). A scene change is an xfade of
+ * media/scenes.c's length (400 ms) from the next scene's start; a picture is on screen for its
+ * whole scene and under the transitions at both ends. */
+static cJSON *plan_json(const insp_t *s) {
+  cJSON *p = cJSON_CreateObject();
+  cJSON *texts = cJSON_AddArrayToObject(p, "texts");
+  for (size_t i = 0; i < s->n_texts; i++) {
+    const ain_media_text_event_t *e = &s->texts[i];
+    cJSON *o = span_json((double)e->start_ms / 1000.0, (double)e->end_ms / 1000.0);
+    cJSON_AddBoolToObject(o, "title", e->title);
+    cJSON_AddItemToObject(o, "box", box_json(e->box));
+    cJSON_AddStringToObject(o, "text", e->text);
+    cJSON_AddItemToArray(texts, o);
+  }
+  const cJSON *scenes = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(s->deps, "visuals"), "scenes");
+  cJSON *tr = cJSON_AddArrayToObject(p, "transitions");
+  cJSON *pics = cJSON_AddArrayToObject(p, "pictures");
+  int n = cJSON_GetArraySize(scenes);
+  for (int i = 0; i < n; i++) {
+    const cJSON *sc = cJSON_GetArrayItem(scenes, i);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(sc, "start_ms");
+    const cJSON *nx = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(scenes, i + 1), "start_ms");
+    double start = i == 0 || !cJSON_IsNumber(st) ? 0 : st->valuedouble / 1000.0;
+    double stop = cJSON_IsNumber(nx) ? nx->valuedouble / 1000.0 : 1e9;
+    if (i > 0) {
+      cJSON_AddItemToArray(tr, span_json(start, start + INSPECT_XFADE_S));
+    }
+    const cJSON *emoji = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(sc, "visual"), "emoji");
+    if (cJSON_IsString(emoji) && emoji->valuestring[0] != '\0') {
+      cJSON_AddItemToArray(pics, span_json(start, stop + INSPECT_XFADE_S));
+    }
+  }
+  const cJSON *box = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(s->deps, "render"), "picture_box");
+  if (cJSON_GetArraySize(box) == 4) {
+    cJSON_AddItemToObject(p, "picture_box", cJSON_Duplicate(box, 1));
+  }
+  return p;
+}
+
 static char *result_json(const insp_t *s, const ain_media_inspect_result_t *r) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddTrueToObject(o, "enabled");
@@ -97,8 +170,18 @@ static char *result_json(const insp_t *s, const ain_media_inspect_result_t *r) {
     cJSON *f = cJSON_CreateObject();
     cJSON_AddNumberToObject(f, "t", (double)r->frames[i].t_ms / 1000.0);
     cJSON_AddStringToObject(f, "text", r->frames[i].text);
+    cJSON *ws = cJSON_AddArrayToObject(f, "words");
+    for (size_t k = 0; k < r->frames[i].n_words; k++) {
+      const ain_media_ocr_word_t *w = &r->frames[i].words[k];
+      cJSON *x = cJSON_CreateObject();
+      cJSON_AddStringToObject(x, "text", w->text);
+      cJSON_AddNumberToObject(x, "conf", round3(w->conf));
+      cJSON_AddItemToObject(x, "box", box_json(w->box));
+      cJSON_AddItemToArray(ws, x);
+    }
     cJSON_AddItemToArray(ocr, f);
   }
+  cJSON_AddItemToObject(o, "plan", plan_json(s));
   cJSON *asr = cJSON_AddObjectToObject(o, "asr");
   cJSON_AddStringToObject(asr, "text", r->asr_text ? r->asr_text : "");
   cJSON_AddNumberToObject(asr, "words", (double)r->asr_words);
@@ -154,6 +237,19 @@ static void find_video(uv_work_t *w) {
   if (s->work_rc == 0 && ain_objstore_exists(os, s->video_key, &s->work_err) != 1) {
     s->work_rc = ain_err_set(&s->work_err, AIN_EIO, "inspect: video %s is not in the object store",
                              s->video_key);
+  }
+  /* The captions the render wrote: where and when it drew text (a render without them, such as
+   * an older checkpoint, gives an empty plan: every word is then checked against the script). */
+  char ass_path[4096];
+  char *ass = NULL;
+  size_t ass_len = 0;
+  ain_err_t e;
+  ain_err_clear(&e);
+  if (s->work_rc == 0 && s->captions_key != NULL &&
+      ain_objstore_get_path(os, s->captions_key, ass_path, sizeof ass_path, &e) == 0 &&
+      ain_read_file(ass_path, &ass, &ass_len) == 0) {
+    s->work_rc = ain_media_text_plan(ass, &s->texts, &s->n_texts, &s->work_err);
+    free(ass);
   }
   if (os != NULL) {
     ain_objstore_close(os);
@@ -216,6 +312,7 @@ static int insp_start(ain_step_t *step, ain_err_t *err) {
   snprintf(s->dir, sizeof s->dir, "%s/work/%s", data, step->task.id);
   s->video_key = str_at(s->deps, "render", "artifacts", "video");
   s->script_text = str_at(s->deps, "script", "text", NULL);
+  s->captions_key = str_at(s->deps, "render", "artifacts", "captions");
   if (s->video_key == NULL || s->script_text == NULL) {
     /* Bad input: no retry can make the render or the script appear. */
     ain_step_fail(step,

@@ -111,7 +111,7 @@ function M.build(payload, ctx)
         max_seconds = VIDEO.max_seconds } },
     -- Built-in: OCR of sampled frames and speech recognition of the audio (child processes),
     -- what the judge's output checks compare with the script (docs/pipeline.md).
-    { name = "inspect", handler = "inspect", deps = { "render", "script" },
+    { name = "inspect", handler = "inspect", deps = { "render", "script", "visuals" },
       timeout_ms = 150000, max_attempts = 2, payload = {} },
     { name = "judge", handler = "lua:judge.decide", deps = { "render", "script", "inspect" },
       timeout_ms = 10000, max_attempts = 2, payload = {} },
