@@ -28,7 +28,9 @@ struct ain_media_inspect {
   char *mp4, *dir, *script, *tess, *ps, *model_dir;
   int64_t interval_ms;
   int ocr_height;
-  double mask[4];
+  double masks[AIN_MEDIA_OCR_MASKS][4];
+  int64_t (*skip)[2];
+  size_t n_skip;
   double lw;
   int64_t timeout_ms;
   uint64_t t0, deadline_ns;
@@ -59,8 +61,35 @@ static void path_in(const char *dir, const char *name, char *out, size_t cap) {
   snprintf(out, cap, "%s/%s", dir, name);
 }
 
+/* The frames' filter: one sample per interval outside the skipped windows, timed in ms, scaled,
+ * the masks drawn, grey. */
+static void frames_filter(ain__argv_t *a, int64_t interval_ms, int ocr_height,
+                          const double (*masks)[4], const int64_t (*skip)[2], size_t n_skip) {
+  size_t cap = 256 + n_skip * 48 + AIN_MEDIA_OCR_MASKS * 96, n = 0;
+  char *f = malloc(cap);
+  if (f == NULL) {
+    abort();
+  }
+  n += (size_t)snprintf(f + n, cap - n, "select='gte(t,(selected_n+0.5)*%.3f)",
+                        (double)interval_ms / 1000.0);
+  for (size_t i = 0; i < n_skip; i++) {
+    n += (size_t)snprintf(f + n, cap - n, "*not(between(t,%.3f,%.3f))",
+                          (double)skip[i][0] / 1000.0, (double)(skip[i][1] - 1) / 1000.0);
+  }
+  n += (size_t)snprintf(f + n, cap - n, "',settb=1/1000,scale=-2:%d", ocr_height);
+  for (int i = 0; i < AIN_MEDIA_OCR_MASKS && masks[i][2] > 0 && masks[i][3] > 0; i++) {
+    n += (size_t)snprintf(f + n, cap - n,
+                          ",drawbox=x=iw*%.3f:y=ih*%.3f:w=iw*%.3f:h=ih*%.3f:color=black:t=fill",
+                          masks[i][0], masks[i][1], masks[i][2], masks[i][3]);
+  }
+  snprintf(f + n, cap - n, ",format=gray");
+  ain__argv_push(a, f);
+  free(f);
+}
+
 static char **argv_build(const char *mp4, const char *dir, const char *which, int64_t interval_ms,
-                         int ocr_height, const double mask[4], double lw, const char *tess, const char *ps,
+                         int ocr_height, const double (*masks)[4], const int64_t (*skip)[2],
+                         size_t n_skip, double lw, const char *tess, const char *ps,
                          const char *model_dir) {
   ain__argv_t a = {0};
   char p[4200];
@@ -81,14 +110,7 @@ static char **argv_build(const char *mp4, const char *dir, const char *which, in
      * or P frame after the mark, up to ~130 ms later, and the checks compare it with the
      * captions on screen at that very time. */
     ain__argv_push(&a, "-vf");
-    char box[200] = "";
-    if (mask[2] > 0 && mask[3] > 0) {
-      snprintf(box, sizeof box, ",drawbox=x=iw*%.3f:y=ih*%.3f:w=iw*%.3f:h=ih*%.3f:color=black:t=fill",
-               mask[0], mask[1], mask[2], mask[3]);
-    }
-    ain__argv_pushf(&a,
-                    "select='gte(t,(selected_n+0.5)*%.3f)',settb=1/1000,scale=-2:%d%s,format=gray",
-                    (double)interval_ms / 1000.0, ocr_height, box);
+    frames_filter(&a, interval_ms, ocr_height, masks, skip, n_skip);
     ain__argv_push(&a, "-fps_mode");
     ain__argv_push(&a, "vfr");
     ain__argv_push(&a, "-enc_time_base");
@@ -151,8 +173,8 @@ char **ain_media_inspect_argv(const ain_media_inspect_opts_t *o, const char *whi
   if (o == NULL || which == NULL || dir == NULL || o->mp4 == NULL) {
     return NULL;
   }
-  return argv_build(o->mp4, dir, which, def_interval(o), o->ocr_height > 0 ? o->ocr_height : 960, o->ocr_mask,
-                    o->asr_lw > 0 ? o->asr_lw : 10.0, o->tesseract ? o->tesseract : INSPECT_TESSERACT,
+  return argv_build(o->mp4, dir, which, def_interval(o), o->ocr_height > 0 ? o->ocr_height : 960,
+                    (const double(*)[4])o->ocr_masks, o->skip_ms, o->n_skip, o->asr_lw > 0 ? o->asr_lw : 10.0, o->tesseract ? o->tesseract : INSPECT_TESSERACT,
                     o->pocketsphinx ? o->pocketsphinx : INSPECT_POCKETSPHINX,
                     o->asr_model_dir ? o->asr_model_dir : INSPECT_MODEL_DIR);
 }
@@ -219,6 +241,7 @@ static void job_free(ain_media_inspect_t *j) {
   free(j->model_dir);
   ain_media_argv_free(j->env);
   free(j->t_ms);
+  free(j->skip);
   free(j);
 }
 
@@ -270,7 +293,9 @@ static int job_spawn(ain_media_inspect_t *j, const char *which, const char *what
     job_error(j, AIN_ETIMEOUT, &e);
     return -1;
   }
-  char **argv = argv_build(j->mp4, j->dir, which, j->interval_ms, j->ocr_height, j->mask, j->lw, j->tess,
+  char **argv = argv_build(j->mp4, j->dir, which, j->interval_ms, j->ocr_height,
+                           (const double(*)[4])j->masks, (const int64_t(*)[2])j->skip, j->n_skip,
+                           j->lw, j->tess,
                            j->ps, j->model_dir);
   ain__ffrun_opts_t fo = {.what = what,
                           .argv = argv,
@@ -530,6 +555,17 @@ int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *o, ain_me
   if (strlen(o->work_dir) > 4000) {
     return ain_err_field(err, AIN_ETOOBIG, "work_dir", "inspect: work_dir too long");
   }
+  if (o->n_skip > AIN_MEDIA_OCR_SKIPS || (o->n_skip > 0 && o->skip_ms == NULL)) {
+    return ain_err_field(err, AIN_EINVAL, "skip_ms", "inspect: %zu skipped windows, at most %d",
+                         o->n_skip, AIN_MEDIA_OCR_SKIPS);
+  }
+  for (size_t i = 0; i < o->n_skip; i++) {
+    if (o->skip_ms[i][0] < 0 || o->skip_ms[i][1] <= o->skip_ms[i][0]) {
+      return ain_err_field(err, AIN_EINVAL, "skip_ms",
+                           "inspect: skipped window %zu is %lld..%lld ms: want 0 <= start < end", i,
+                           (long long)o->skip_ms[i][0], (long long)o->skip_ms[i][1]);
+    }
+  }
   ain_media_inspect_t *j = calloc(1, sizeof *j);
   if (j == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "inspect: no memory");
@@ -543,9 +579,19 @@ int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *o, ain_me
   j->model_dir = ain_strdup(o->asr_model_dir ? o->asr_model_dir : INSPECT_MODEL_DIR);
   j->interval_ms = interval;
   j->ocr_height = h;
-  for (int i = 0; i < 4; i++) {
-    double v = o->ocr_mask[i];
-    j->mask[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  for (int m = 0; m < AIN_MEDIA_OCR_MASKS; m++) {
+    for (int i = 0; i < 4; i++) {
+      double v = o->ocr_masks[m][i];
+      j->masks[m][i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+  }
+  if (o->n_skip > 0) {
+    j->skip = malloc(o->n_skip * sizeof *j->skip);
+    if (j->skip == NULL) {
+      abort();
+    }
+    memcpy(j->skip, o->skip_ms, o->n_skip * sizeof *j->skip);
+    j->n_skip = o->n_skip;
   }
   j->lw = o->asr_lw > 0 ? o->asr_lw : 10.0;
   j->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000;

@@ -437,6 +437,9 @@ int ain_media_thumbnail(uv_loop_t *loop, const ain_media_thumbnail_opts_t *opts,
 
 /* ---- inspect: what the viewer sees and hears ----------------------------------------------------- */
 
+#define AIN_MEDIA_OCR_MASKS 8
+#define AIN_MEDIA_OCR_SKIPS 256
+
 typedef struct {
   const char *mp4;           /* the rendered video */
   const char *work_dir;      /* scratch folder (created if missing): frames, audio, model */
@@ -448,9 +451,16 @@ typedef struct {
   const char *pocketsphinx;  /* program; NULL = "pocketsphinx_continuous" */
   const char *asr_model_dir; /* NULL = /usr/share/pocketsphinx/model/en-us (Debian) */
   int64_t timeout_ms;        /* the whole inspection; 0 = 120000 */
-  /* A box (fractions of the frame: x, y, w, h) blacked out before OCR: where the scenes' pictures
-   * (emoji, media/scenes.c) are drawn, which tesseract would read as junk letters. w = 0: none. */
-  double ocr_mask[4];
+  /* Boxes (fractions of the frame: x, y, w, h) blacked out before OCR: where the scenes'
+   * pictures (emoji, media/scenes.c) are drawn, which tesseract would read as junk letters, minus
+   * the bands the render drew text in (a mask over a caption would hide it). The first with
+   * w = 0 ends the list. */
+  double ocr_masks[AIN_MEDIA_OCR_MASKS][4];
+  /* Windows [start, end) in ms where no frame is sampled: the scene changes (xfade), whose
+   * half-drawn pictures and dissolve noise are not what the viewer watches. A sample that falls
+   * in one is taken at the window's end. At most AIN_MEDIA_OCR_SKIPS. */
+  const int64_t (*skip_ms)[2];
+  size_t n_skip;
 } ain_media_inspect_opts_t;
 
 typedef struct {

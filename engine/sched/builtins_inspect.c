@@ -30,6 +30,11 @@
 
 /* media/scenes.c's xfade length (its default; the render sets no other). */
 #define INSPECT_XFADE_S 0.4
+/* A frame at 25..30 fps: the skipped windows are this much wider each side. */
+#define INSPECT_PAD_MS 40
+/* Above and below a text box that no mask covers (fractions of the height): outlines, and
+ * descenders of a bigger highlighted word. */
+#define INSPECT_TEXT_SLACK 0.012
 
 typedef struct {
   ain_step_t *step; /* NULL once cancelled: the outstanding callback then only cleans up */
@@ -256,6 +261,81 @@ static void find_video(uv_work_t *w) {
   }
 }
 
+/* The scenes' changes (deps.visuals.scenes: each scene after the first starts with an xfade),
+ * padded by a frame either side: the windows the frames skip. Returns their count. */
+static size_t plan_skips(const insp_t *s, int64_t (**out)[2]) {
+  const cJSON *scenes = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(s->deps, "visuals"), "scenes");
+  int n = cJSON_GetArraySize(scenes);
+  *out = NULL;
+  if (n < 2) {
+    return 0;
+  }
+  int64_t(*w)[2] = calloc((size_t)n, sizeof *w);
+  if (w == NULL) {
+    abort();
+  }
+  size_t k = 0;
+  for (int i = 1; i < n && k < AIN_MEDIA_OCR_SKIPS; i++) {
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(scenes, i), "start_ms");
+    if (cJSON_IsNumber(st) && st->valuedouble >= 0) {
+      int64_t a = (int64_t)st->valuedouble - INSPECT_PAD_MS;
+      w[k][0] = a < 0 ? 0 : a;
+      w[k][1] = (int64_t)st->valuedouble + (int64_t)(INSPECT_XFADE_S * 1000) + INSPECT_PAD_MS;
+      k++;
+    }
+  }
+  *out = w;
+  return k;
+}
+
+/* The picture box (deps.render.picture_box) cut into the bands between the texts the render
+ * drew (title, captions: the plan's boxes, a little taller), so that no mask covers text. */
+static void plan_masks(const insp_t *s, double masks[AIN_MEDIA_OCR_MASKS][4]) {
+  const cJSON *box = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(s->deps, "render"), "picture_box");
+  if (cJSON_GetArraySize(box) != 4) {
+    return;
+  }
+  double b[4];
+  for (int i = 0; i < 4; i++) {
+    const cJSON *v = cJSON_GetArrayItem(box, i);
+    b[i] = cJSON_IsNumber(v) ? v->valuedouble : 0;
+  }
+  /* [y0, y1) pieces of the box's height, cut by each text band in turn. */
+  double piece[AIN_MEDIA_OCR_MASKS][2] = {{b[1], b[1] + b[3]}};
+  int np = 1;
+  for (size_t t = 0; t < s->n_texts; t++) {
+    const double *tb = s->texts[t].box;
+    double y0 = tb[1] - INSPECT_TEXT_SLACK, y1 = tb[1] + tb[3] + INSPECT_TEXT_SLACK;
+    double next[AIN_MEDIA_OCR_MASKS][2];
+    int nn = 0;
+    for (int i = 0; i < np; i++) {
+      if (y1 <= piece[i][0] || y0 >= piece[i][1]) { /* no overlap */
+        next[nn][0] = piece[i][0];
+        next[nn++][1] = piece[i][1];
+        continue;
+      }
+      if (y0 > piece[i][0] && nn < AIN_MEDIA_OCR_MASKS) {
+        next[nn][0] = piece[i][0];
+        next[nn++][1] = y0;
+      }
+      if (y1 < piece[i][1] && nn < AIN_MEDIA_OCR_MASKS) {
+        next[nn][0] = y1;
+        next[nn++][1] = piece[i][1];
+      }
+    }
+    memcpy(piece, next, sizeof piece);
+    np = nn;
+  }
+  for (int i = 0; i < np; i++) {
+    masks[i][0] = b[0];
+    masks[i][1] = piece[i][0];
+    masks[i][2] = b[2];
+    masks[i][3] = piece[i][1] - piece[i][0];
+  }
+}
+
 static void after_find(uv_work_t *w, int status) {
   insp_t *s = w->data;
   if (s->step == NULL) {
@@ -275,18 +355,16 @@ static void after_find(uv_work_t *w, int status) {
                                 .ocr_height = (int)c->media.inspect.ocr_height,
                                 .asr_lw = (double)c->media.inspect.asr_lw,
                                 .timeout_ms = c->media.inspect.timeout_ms};
-  /* Where the render drew pictures (emoji): not text, so not read (engine/media/scenes.c). */
-  cJSON *box = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s->deps, "render"),
-                                                "picture_box");
-  if (cJSON_GetArraySize(box) == 4) {
-    for (int i = 0; i < 4; i++) {
-      cJSON *v = cJSON_GetArrayItem(box, i);
-      o.ocr_mask[i] = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    }
-  }
+  /* Where the render drew pictures (emoji) is not text, so not read (engine/media/scenes.c),
+   * except the bands it drew text in; scene changes are not sampled. */
+  plan_masks(s, o.ocr_masks);
+  int64_t(*skip)[2] = NULL;
+  o.n_skip = plan_skips(s, &skip);
+  o.skip_ms = (const int64_t(*)[2])skip;
   ain_err_t e;
   ain_err_clear(&e);
   int rc = ain_media_inspect(s->loop, &o, on_inspected, s, &s->job, &e);
+  free(skip);
   if (rc != 0) {
     insp_fail(s, rc, e.msg, rc == AIN_EINVAL);
   }

@@ -80,6 +80,17 @@ TEST(argv_building) {
   a = ain_media_inspect_argv(&o, "frames", "/w");
   ASSERT_TRUE(joined_contains(a, "scale=-2:480"));
   ain_media_argv_free(a);
+  /* Two masks (the picture box cut around a caption band) and the scene changes skipped. */
+  o.ocr_masks[0][0] = 0.24, o.ocr_masks[0][1] = 0.1, o.ocr_masks[0][2] = 0.5, o.ocr_masks[0][3] = 0.2;
+  o.ocr_masks[1][0] = 0.24, o.ocr_masks[1][1] = 0.5, o.ocr_masks[1][2] = 0.5, o.ocr_masks[1][3] = 0.1;
+  const int64_t skip[2][2] = {{2960, 3440}, {6000, 6480}};
+  o.skip_ms = skip;
+  o.n_skip = 2;
+  a = ain_media_inspect_argv(&o, "frames", "/w");
+  ASSERT_TRUE(joined_contains(a, "*not(between(t,2.960,3.439))*not(between(t,6.000,6.479))'"));
+  ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.100:w=iw*0.500:h=ih*0.200"));
+  ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.500:w=iw*0.500:h=ih*0.100"));
+  ain_media_argv_free(a);
   ASSERT_NULL(ain_media_inspect_argv(&o, "video", "/w"));
 }
 
@@ -395,6 +406,13 @@ TEST(bad_options) {
   o.ocr_height = 10;
   ASSERT_EQ(ain_media_inspect(&loop, &o, on_done, &g, NULL, &err), AIN_EINVAL);
   ASSERT_STR_EQ(err.field, "ocr_height");
+  o.ocr_height = 0;
+  const int64_t back[1][2] = {{3000, 2000}};
+  o.skip_ms = back;
+  o.n_skip = 1;
+  ASSERT_EQ(ain_media_inspect(&loop, &o, on_done, &g, NULL, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "skip_ms");
+  ASSERT_STR_CONTAINS(err.msg, "3000..2000 ms");
   ASSERT_EQ(g.done, 0);
   ASSERT_OK(uv_loop_close(&loop));
 }
