@@ -170,7 +170,7 @@ describe("output_checks.findings with word boxes and the render's plan", functio
   end
   local function add(insp, k, text, box)
     local f = insp.ocr[k]
-    f.words[#f.words + 1] = { text = text, conf = 40, box = box }
+    f.words[#f.words + 1] = { text = text, conf = 90, box = box } -- read clearly
     f.text = f.text .. "\n" .. text
   end
   local OUTSIDE = { 0.3, 0.45, 0.2, 0.03 } -- between the title and the captions
@@ -187,6 +187,24 @@ describe("output_checks.findings with word boxes and the render's plan", functio
     add(insp, 2, "minutesoutside", CAP_BOX)
     add(insp, 2, "tenmimutes", CAP_BOX)
     assert.are.same({}, oc.findings(insp, script, {}))
+  end)
+
+  it("takes a word tesseract is unsure of inside a drawn text as its misread, not a sure one", function()
+    local insp, script = placed()
+    local f = insp.ocr[2] -- "Ten minute HIIT"-like: two caption lines read as one
+    for _, w in ipairs({ "Benim", "nue}", "ety", "qqzx" }) do
+      f.words[#f.words + 1] = { text = w, conf = 12, box = CAP_BOX }
+    end
+    assert.are.same({}, oc.findings(insp, script, {}))
+    for _, w in ipairs(f.words) do if w.conf == 12 then w.conf = 91 end end
+    assert.are.same({ "unexpected_text" }, rules(oc.findings(insp, script, {})))
+    -- outside the drawn texts confidence does not matter
+    insp = placed()
+    for _, w in ipairs({ "Benim", "nue}", "ety", "qqzx" }) do
+      insp.ocr[2].words[#insp.ocr[2].words + 1] = { text = w, conf = 12, box = OUTSIDE }
+    end
+    assert.are.same({ "unexpected_text" }, rules(oc.findings(insp, script, {})))
+    assert.are.same({}, oc.findings(insp, script, { output_checks = { max_unexpected_words = 4 } }))
   end)
 
   it("reads the same misreads outside any drawn text as unexpected", function()
