@@ -19,7 +19,8 @@
  * captions.c, which wrote the ASS. */
 #define PLAN_LINE_EM 1.25
 
-/* ---- tesseract's TSV --------------------------------------------------------------------------- */
+/* ---- tesseract's TSV ---------------------------------------------------------------------------
+ */
 
 typedef struct {
   char *s;
@@ -118,7 +119,8 @@ int ain_media_ocr_parse_tsv(const char *out, size_t n, const int64_t *t_ms,
   size_t *caps = calloc(n ? n : 1, sizeof *caps);
   double(*size)[2] = calloc(n ? n : 1, sizeof *size);
   tbuf_t *text = calloc(n ? n : 1, sizeof *text);
-  long *line_of = calloc(n ? n : 1, sizeof *line_of); /* block*1e6 + par*1e3 + line of the last word */
+  long *line_of =
+      calloc(n ? n : 1, sizeof *line_of); /* block*1e6 + par*1e3 + line of the last word */
   if (caps == NULL || size == NULL || text == NULL || line_of == NULL) {
     abort();
   }
@@ -168,8 +170,8 @@ int ain_media_ocr_parse_tsv(const char *out, size_t n, const int64_t *t_ms,
     free(copy);
   }
   if (rc == 0 && pages != n) {
-    rc = ain_err_set(err, AIN_EMEDIA, "inspect: tesseract returned %zu pages for %zu frames",
-                     pages, n);
+    rc = ain_err_set(err, AIN_EMEDIA, "inspect: tesseract returned %zu pages for %zu frames", pages,
+                     n);
   }
   for (size_t i = 0; i < n; i++) {
     f[i].t_ms = t_ms[i];
@@ -187,7 +189,8 @@ int ain_media_ocr_parse_tsv(const char *out, size_t n, const int64_t *t_ms,
   return 0;
 }
 
-/* ---- the render's ASS ------------------------------------------------------------------------- */
+/* ---- the render's ASS -------------------------------------------------------------------------
+ */
 
 typedef struct {
   char name[64];
@@ -359,8 +362,10 @@ int ain_media_text_plan(const char *ass, ain_media_text_event_t **events, size_t
       int64_t t0 = ass_time(tb), t1 = ass_time(te);
       if (st == NULL || t0 < 0 || t1 < t0) {
         ain_media_text_plan_free(ev, n);
-        return ain_err_set(err, AIN_EMEDIA, "captions: Dialogue with style \"%s\" and times "
-                           "\"%s\"..\"%s\": unknown style or bad times", sname, tb, te);
+        return ain_err_set(err, AIN_EMEDIA,
+                           "captions: Dialogue with style \"%s\" and times "
+                           "\"%s\"..\"%s\": unknown style or bad times",
+                           sname, tb, te);
       }
       /* The Text field is the rest of the line: it may hold commas. */
       const char *txt = line + 9;
