@@ -77,7 +77,11 @@ static void frames_filter(ain__argv_t *a, int64_t interval_ms, int ocr_height,
                           (double)skip[i][0] / 1000.0, (double)(skip[i][1] - 1) / 1000.0);
   }
   n += (size_t)snprintf(f + n, cap - n, "',settb=1/1000,scale=-2:%d", ocr_height);
-  for (int i = 0; i < AIN_MEDIA_OCR_MASKS && masks[i][2] > 0 && masks[i][3] > 0; i++) {
+  for (int i = 0; i < AIN_MEDIA_OCR_MASKS && masks[i][2] > 0; i++) {
+    /* drawbox reads a size of 0 as the whole frame: a sliver that prints as 0.000 is left out */
+    if (masks[i][2] < 0.001 || masks[i][3] < 0.001) {
+      continue;
+    }
     n += (size_t)snprintf(f + n, cap - n,
                           ",drawbox=x=iw*%.3f:y=ih*%.3f:w=iw*%.3f:h=ih*%.3f:color=black:t=fill",
                           masks[i][0], masks[i][1], masks[i][2], masks[i][3]);

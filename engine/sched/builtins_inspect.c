@@ -35,6 +35,8 @@
 /* Above and below a text box that no mask covers (fractions of the height): outlines, and
  * descenders of a bigger highlighted word. */
 #define INSPECT_TEXT_SLACK 0.012
+/* Mask pieces shorter than this (fraction of the height) are left out. */
+#define INSPECT_MIN_MASK 0.01
 
 typedef struct {
   ain_step_t *step; /* NULL once cancelled: the outstanding callback then only cleans up */
@@ -328,11 +330,15 @@ static void plan_masks(const insp_t *s, double masks[AIN_MEDIA_OCR_MASKS][4]) {
     memcpy(piece, next, sizeof piece);
     np = nn;
   }
+  int k = 0;
   for (int i = 0; i < np; i++) {
-    masks[i][0] = b[0];
-    masks[i][1] = piece[i][0];
-    masks[i][2] = b[2];
-    masks[i][3] = piece[i][1] - piece[i][0];
+    if (piece[i][1] - piece[i][0] < INSPECT_MIN_MASK) {
+      continue; /* a sliver between two texts hides nothing worth a box */
+    }
+    masks[k][0] = b[0];
+    masks[k][1] = piece[i][0];
+    masks[k][2] = b[2];
+    masks[k++][3] = piece[i][1] - piece[i][0];
   }
 }
 

@@ -91,6 +91,12 @@ TEST(argv_building) {
   ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.100:w=iw*0.500:h=ih*0.200"));
   ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.500:w=iw*0.500:h=ih*0.100"));
   ain_media_argv_free(a);
+  /* A sliver would print as h=ih*0.000, which drawbox reads as the whole height: left out. */
+  o.ocr_masks[0][3] = 0.0004;
+  a = ain_media_inspect_argv(&o, "frames", "/w");
+  ASSERT_EQ(joined_contains(a, "h=ih*0.000"), 0);
+  ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.500:w=iw*0.500:h=ih*0.100"));
+  ain_media_argv_free(a);
   ASSERT_NULL(ain_media_inspect_argv(&o, "video", "/w"));
 }
 
