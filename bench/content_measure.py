@@ -264,9 +264,8 @@ def language_model(script, tmp):
 
 def recognise(video, script, tmp):
     wav = os.path.join(tmp, "a16.wav")
-    af = os.environ.get("AIN_MEASURE_AF")
-    run(["ffmpeg", "-v", "error", "-nostdin", "-i", video, "-vn"] + (["-af", af] if af else []) +
-        ["-ac", "1", "-ar", "16000", "-f", "wav", wav])
+    run(["ffmpeg", "-v", "error", "-nostdin", "-i", video, "-vn", "-ac", "1", "-ar", "16000",
+         "-f", "wav", wav])
     lm, dic, nv = language_model(script, tmp)
     if lm is None:
         return []
