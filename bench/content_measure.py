@@ -394,9 +394,10 @@ def main():
     ap.add_argument("--captions", help="the ASS file burned into the video")
     ap.add_argument("--script-file", required=True, help="the script's text (what is said)")
     ap.add_argument("--spoken-file",
-                    help="what the voice said, when it differs from the script (the tts result's "
-                         "'spoken': 80%% as 'eighty percent', e.g. as 'for example'): the recogniser's "
-                         "model is built from it, so it is not forced to explain words it does not know")
+                    help="what the voice said, when it differs from the script (the tts "
+                         "result's 'spoken': 80%% as 'eighty percent', e.g. as 'for example'): "
+                         "the recogniser's model is built from it, so it is not forced to explain "
+                         "words it does not know")
     ap.add_argument("--bars", help="bars table (bench/content_bars.txt): adds a pass/fail list")
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--per-word", action="store_true",

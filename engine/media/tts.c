@@ -184,7 +184,8 @@ static void a_model(tts_job_t *j) {
      * shift the times). Wide beams: with the default ones the one path through the grammar is
      * pruned on one text in three. On espeak audio with known word onsets (8 texts, 320 words)
      * its onsets are 17 ms off at the median, 62 ms at p95; the language model's run jumps to
-     * other places of the script on some words (p95 490 ms on the same voice, bench/caption_sync.sh). */
+     * other places of the script on some words (p95 490 ms on that voice, bench/caption_sync.sh).
+     */
     static const char *const g[] = {"-jsgf",  NULL,   "-remove_silence", "no",    "-beam",
                                     "1e-80",  "-pbeam", "1e-80",         "-wbeam", "1e-60"};
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
