@@ -192,7 +192,7 @@ static int ig_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
   g->objects = o->objects;
   if ((rc = ain_secret_resolve(o->cfg != NULL ? o->cfg->secrets_dir : NULL, v.secret, &g->token,
                                &g->token_len, err)) != 0) {
-    ain_err_prefix(err, "channels.%s.access_token_secret: ", o->name);
+    ain_err_prefix(err, "channels.%s.access_token_secret", o->name);
     goto fail;
   }
   if (g->token_len == 0 || g->token_len > 4096) {

@@ -146,7 +146,7 @@ static int hook_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t
   h->objects = o->objects;
   if ((rc = ain_secret_resolve(o->cfg != NULL ? o->cfg->secrets_dir : NULL, v.secret, &h->key,
                                &h->key_len, err)) != 0) {
-    ain_err_prefix(err, "channels.%s.jwt_secret: ", o->name);
+    ain_err_prefix(err, "channels.%s.jwt_secret", o->name);
     goto fail;
   }
   if (h->key_len < HS256_KEY_MIN) {

@@ -14,7 +14,8 @@
  * becomes a video. quota_units: videos.insert costs 1600 of the project's daily 10,000.
  * Privacy status and category: the sidecar's privacy_status / category_id (the publisher policy),
  * else the channel's config. Metrics: videos.list?part=statistics (views, likes, comments; YouTube
- * reports no shares). Relies on: kinds.h, http.h, oauth.h, cJSON. */
+ * reports no shares). Unpublish: videos.delete (a 404 is "already gone"). Relies on: kinds.h,
+ * http.h, oauth.h, core/log.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "publish/http.h"
 #include "publish/kinds.h"
@@ -518,12 +520,47 @@ static int yt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_m
   return rc;
 }
 
+/* ---- unpublish: videos.delete (50 quota units a call) ---------------------------------------- */
+
+/* DELETE /youtube/v3/videos?id=ID: 204 taken down. A 404 videoNotFound means it is gone already
+ * (a crash between the call and its record, or removed in YouTube Studio): done, not an error,
+ * so a takedown can be repeated. */
+static int yt_unpublish(ain_channel_t *ch, const char *post_id, ain_err_t *err) {
+  yt_t *y = ch->impl;
+  if (!video_id_ok(post_id)) {
+    return ain_err_field(err, AIN_EINVAL, "post_id",
+                         "channel %s: '%.64s' is not a YouTube video id", ch->name,
+                         post_id != NULL ? post_id : "");
+  }
+  char u[2048];
+  snprintf(u, sizeof u, "%s/youtube/v3/videos?id=%s", y->api_url, post_id);
+  ain_http_req_t q = {.method = "DELETE", .url = u, .body_fd = -1, .timeout_ms = y->timeout_ms};
+  ain_http_resp_t r;
+  int rc = ain_oauth_do_retry(y->oauth, y->http, &q, &r, y->retries, y->retry_base_ms, err);
+  if (rc != 0) {
+    return rc;
+  }
+  char reason[256];
+  api_reason(&r, reason, sizeof reason);
+  if (r.status == 204 || r.status == 200) {
+    ain_log_info("channel %s: video %s deleted (videos.delete)", ch->name, post_id);
+  } else if (r.status == 404) {
+    ain_log_info("channel %s: video %s was already gone from YouTube (%s)", ch->name, post_id,
+                 reason[0] != '\0' ? reason : "404");
+  } else {
+    ain_channel_result_t busy = {0}; /* 429/quota: EBUSY, the operator runs it again later */
+    rc = quota_or_fail(ch, &r, "videos.delete", &busy, err);
+  }
+  ain_http_resp_free(&r);
+  return rc;
+}
+
 const ain_channel_kind_t ain_channel_youtube = {
     .kind = "youtube",
     .check = yt_check,
     .open = yt_open,
     .publish = yt_publish,
-    .unpublish = NULL, /* videos.delete: pub-after's */
+    .unpublish = yt_unpublish,
     .metrics = yt_metrics,
     .close = yt_close,
 };

@@ -177,6 +177,27 @@ assert_eq "$(jq -c '[.posts[] | .channel] | sort | unique' <<< "$js")" '["ig","t
 assert_eq "$(jq -c '.totals | [.posts, .views]' <<< "$js")" "[6,$((1001 + 2001 + 1101 + 2101 + 240))]" "stats totals"
 ok "ain stats --posts --json shows the pulled metrics"
 
+# --- a takedown on every channel: YouTube through videos.delete (a 500 first, retried); TikTok
+# and Instagram have no delete call and the webhook no delete_url: manual takedowns, raised.
+control youtube '{"fault":"500","kind":"delete"}'
+js=$("$AIN_BIN" unpublish vid-a --reason "takedown test" -c "$C" --json 2> "$T/unpub.err") ||
+  fail "ain unpublish vid-a: $(cat "$T/unpub.err")"
+outcome() { jq -r --arg c "$2" '.posts[] | select(.channel == $c) | .outcome' <<< "$1"; }
+assert_eq "$(outcome "$js" yt)" unpublished "vid-a on YouTube: deleted through the API"
+for c in tt ig hook; do assert_eq "$(outcome "$js" $c)" takedown_required "vid-a on $c: a manual takedown"; done
+ytid=$(sql "SELECT post_id FROM publish_receipts WHERE video_id = 'vid-a' AND channel = 'yt'")
+assert_eq "$(jq -c --arg id "$ytid" '[.posts[] | select(.id == $id) | .deleted]' <<< "$(pstats youtube)")" "[true]" "the YouTube server deleted vid-a"
+assert_eq "$(jq '[.log[] | select(.kind == "refused" and .code == 500)] | length >= 1' <<< "$(pstats youtube)")" true "the 500 on videos.delete happened"
+assert_eq "$("$AIN_BIN" takedowns -c "$C" | grep -c vid-a)" 3 "ain takedowns lists vid-a's three manual takedowns"
+# A video removed in YouTube Studio meanwhile: videos.delete says 404, which is "already gone".
+ytb=$(sql "SELECT post_id FROM publish_receipts WHERE video_id = 'vid-b' AND channel = 'yt'")
+curl -sf -X POST -d "{\"id\":\"$ytb\",\"deleted\":true}" "http://127.0.0.1:$(cat "$T/youtube.port")/__metrics" > /dev/null
+js=$("$AIN_BIN" unpublish vid-b --channel yt --reason "gone already" -c "$C" --json 2> "$T/unpub.err") ||
+  fail "ain unpublish vid-b --channel yt: $(cat "$T/unpub.err")"
+assert_eq "$(outcome "$js" yt)" unpublished "vid-b on YouTube: a 404 from videos.delete is already gone"
+assert_eq "$(jq '.requests.delete' <<< "$(pstats youtube)")" 3 "videos.delete calls (a 500, vid-a, vid-b)"
+ok "takedowns: YouTube through videos.delete (retried past a 500; a 404 is already gone), manual for the others"
+
 # --- no secret in any log or row ------------------------------------------------------------------
 sqlite3 "$T/ain.db" .dump > "$T/dump.sql"
 for secret in "$REFRESH" "$CLIENT_SECRET" "$IG_TOKEN" "$HOOK_KEY" "ya29."; do

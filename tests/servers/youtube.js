@@ -29,6 +29,8 @@
 //                -> 200 {kind: youtube#videoListResponse, pageInfo, items: [{kind, id,
 //                statistics: {viewCount, likeCount, favoriteCount, commentCount} as strings}]};
 //                an id that is unknown or deleted is left out of items (as YouTube does)
+//   DELETE /youtube/v3/videos?id=ID  (videos.delete) Authorization: Bearer; no body -> 204; an
+//                unknown or already deleted id -> 404 videoNotFound
 //   GET  /__stats  {posts: [{id, title, size, sha256, privacy, category, metrics: {views, likes,
 //                  comments}}], by_title: {title: n}, sessions, refreshes, requests: {init,
 //                  chunk, query, token, stats}, log: [...]}
@@ -39,7 +41,7 @@
 //                comments 1 + n (n: its index).
 //   POST /__control {fault, count?, kind?, skip?}: after `skip` (default 0) untouched requests
 //                of `kind`, the next `count` (default 1) requests of `kind`
-//                (init | chunk | query | token | stats; default chunk) get the fault:
+//                (init | chunk | query | token | stats | delete; default chunk) get the fault:
 //                500 | 503 | drop (half the chunk's bytes read, then the connection closed) |
 //                401 (the presented token expires: a refresh is needed) | quota (403
 //                quotaExceeded) | 429 (Retry-After: 1) | slow=MS | short (only the chunk's first
@@ -74,7 +76,7 @@ const tokens = new Map(); // access token -> {expired}
 const sessions = new Map(); // upload_id -> {total, held, hash, meta, video}
 const posts = [];
 const byTitle = {};
-const requests = { init: 0, chunk: 0, query: 0, token: 0, stats: 0 };
+const requests = { init: 0, chunk: 0, query: 0, token: 0, stats: 0, delete: 0 };
 const log = [];
 let refreshes = 0;
 let faults = []; // [{fault, kind, left}]
@@ -314,11 +316,15 @@ function chunk2(req, res, s, a, len, fault) {
     req.pause();
     return;
   }
-  const parts = [];
+  // The bytes are hashed as they arrive, into a copy of the session's hash that replaces it only
+  // once the whole chunk arrived: memory per request is Node's socket buffers, never the chunk
+  // (20 concurrent 8 MiB chunks would otherwise hold 160 MiB and hash it in one go per chunk).
+  const h = s.hash.copy();
+  const keep = fault === 'short' && len > UNIT ? UNIT : len;
   let n = 0, cut = false;
   req.on('data', (d) => {
     if (cut) return;
-    parts.push(d);
+    if (n < keep) h.update(n + d.length <= keep ? d : d.subarray(0, keep - n));
     n += d.length;
     if ((fault === 'drop' || fault === 'hold_mid') && n >= len / 2) {
       cut = true;
@@ -330,10 +336,8 @@ function chunk2(req, res, s, a, len, fault) {
   req.on('error', () => {});
   req.on('end', () => {
     if (cut) return;
-    const buf = Buffer.concat(parts);
-    if (buf.length !== len) return gerr(res, 400, 'badRequest', 'body shorter than Content-Range');
-    const keep = fault === 'short' && len > UNIT ? UNIT : len;
-    s.hash.update(buf.subarray(0, keep));
+    if (n !== len) return gerr(res, 400, 'badRequest', 'body shorter than Content-Range');
+    s.hash = h;
     s.held += keep;
     note({ kind: 'chunk', offset: a, len: keep, held: s.held, total: s.total });
     if (s.held === s.total) finishPost(s);
@@ -384,11 +388,35 @@ function videosList(req, res, url) {
   go();
 }
 
+// videos.delete: exactly one id, no body; 204, or 404 videoNotFound for an unknown or deleted one.
+function videosDelete(req, res, url) {
+  requests.delete++;
+  const tok = auth(req, res);
+  if (!tok) return;
+  const keys = [...url.searchParams.keys()].filter((k) => k !== 'onBehalfOfContentOwner');
+  const id = url.searchParams.get('id') || '';
+  if (keys.length !== 1 || keys[0] !== 'id' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+    return gerr(res, 400, 'badRequest', 'videos.delete takes one parameter, id: one video id');
+  }
+  const fault = takeFault('delete');
+  if (commonFault(fault, req, res, tok)) return;
+  readBody(req, 0, (b, n) => {
+    if (n !== 0) return gerr(res, 400, 'badRequest', 'videos.delete takes no body');
+    const p = posts.find((x) => x.id === id && !x.deleted);
+    if (!p) return gerr(res, 404, 'videoNotFound', 'The video that you are trying to delete cannot be found.');
+    p.deleted = true;
+    note({ kind: 'delete', id });
+    res.writeHead(204);
+    res.end();
+  });
+}
+
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   if (url.pathname === '/youtube/v3/videos') {
-    if (req.method !== 'GET') return gerr(res, 405, 'methodNotAllowed', 'this server serves videos.list (GET) only');
-    return videosList(req, res, url);
+    if (req.method === 'GET') return videosList(req, res, url);
+    if (req.method === 'DELETE') return videosDelete(req, res, url);
+    return gerr(res, 405, 'methodNotAllowed', 'this server serves videos.list (GET) and videos.delete (DELETE)');
   }
   if (req.method === 'POST' && url.pathname === '/__metrics') return counters.setMetrics(req, res, posts, true, send);
   if (req.method === 'POST' && url.pathname === '/token') return token(req, res);
