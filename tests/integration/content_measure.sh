@@ -5,11 +5,11 @@
 # a Japanese one (京都の秋 ...) for a persona with an English voice. bench/content_measure.py then
 # measures each video from its frames and audio alone, and the bars of bench/content_bars.txt
 # marked "yes" must hold (the others are printed), scenes (>= 3 per 15 s) and motion (nothing
-# still > 4 s) included. Also asserts: the
-# Japanese title renders with Noto Sans CJK (libass's font selection, not boxes), its video goes
-# to review (no Japanese voice) and its speech has no Japanese in it; the caption words are the
-# script's words as written; the frame analysis does find text put into the top band (a video
-# with a title burned at the very top fails the band bar), so the bar can fail.
+# still > 4 s) included. Also asserts: the Japanese title renders with Noto Sans CJK (libass's
+# font selection, not boxes), its video goes to review (no Japanese voice) and its speech has no
+# Japanese in it; the caption words are the script's words as written; the frame analysis does
+# find text put into the top band (a video with a title burned at the very top fails the band
+# bar), so the bar can fail.
 source "$(dirname "$0")/lib.bash"
 
 command -v pocketsphinx_continuous > /dev/null || fail "pocketsphinx_continuous missing (tools/setup.sh)"
