@@ -211,10 +211,14 @@ int main(int argc, char **argv) {
   free(cfg.api.jwt.secret);
   cfg.api.jwt.secret = ain_strdup("api_jwt");
   cfg.api.enabled = 1;
+  if ((e = getenv("AIN_BENCH_SHARD_NICE")) != NULL) { /* compare with the config's default */
+    cfg.shard_nice = atoi(e);
+  }
 
-  printf("bench/api: SQLite WAL synchronous=FULL, %ld cores, %d api workers, %d shards, wrk -t1 "
-         "-c%d -d%ds, drains of N=%d x %d\n",
-         sysconf(_SC_NPROCESSORS_ONLN), (int)cfg.api.workers, cfg.shards, conns, secs, n, reps);
+  printf("bench/api: SQLite WAL synchronous=FULL, %ld cores, %d api workers, %d shards at nice +%d, "
+         "wrk -t1 -c%d -d%ds, drains of N=%d x %d\n",
+         sysconf(_SC_NPROCESSORS_ONLN), (int)cfg.api.workers, cfg.shards, cfg.shard_nice, conns,
+         secs, n, reps);
   fflush(stdout);
 
   /* The tasks the GETs read: enqueued and drained once (this also migrates the store). */

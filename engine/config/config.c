@@ -50,6 +50,7 @@ typedef struct {
 static const config_key_t config_keys[] = {
     {"node_id", K_STRING, OFF(node_id), 0, 0},
     {"shards", K_INT, OFF(shards), 0, 256},
+    {"shard_nice", K_INT, OFF(shard_nice), 0, 19},
     {"log_level", K_STRING, OFF(log_level), 0, 0},
     {"log_format", K_STRING, OFF(log_format), 0, 0},
     {"scripts_dir", K_PATH, OFF(scripts_dir), 0, 0},
@@ -224,8 +225,9 @@ static const config_key_t config_keys[] = {
 #undef OFF
 
 static int is_int_key(const config_key_t *k) {
-  /* These three are stored as int, the rest of K_INT as int64_t. */
-  return strcmp(k->name, "shards") == 0 || strcmp(k->name, "store.busy_timeout_ms") == 0 ||
+  /* These are stored as int, the rest of K_INT as int64_t. */
+  return strcmp(k->name, "shards") == 0 || strcmp(k->name, "shard_nice") == 0 ||
+         strcmp(k->name, "store.busy_timeout_ms") == 0 ||
          strcmp(k->name, "queue.claim_batch") == 0 || strcmp(k->name, "queue.max_running") == 0 ||
          strcmp(k->name, "queue.default_max_attempts") == 0;
 }

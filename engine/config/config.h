@@ -49,6 +49,7 @@ typedef struct {
   char *path; /* the config file, NULL for defaults */
   char *node_id;
   int shards; /* 0 in the file = number of cores; resolved here */
+  int shard_nice; /* how much nicer than the process the shard threads run (0..19) */
   char *log_level;
   char *log_format; /* "json" | "pretty" | "auto" (pretty on a TTY) */
   char *scripts_dir;

@@ -4,9 +4,12 @@
  * extend their leases on a timer; a step whose lease was taken over is abandoned, never committed.
  * A faster read-only check (the cancel watch) notices a cancelled task within cancel_check_ms, so
  * `ain cancel` stops its step (and kills its children) at once, not at the next extension. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -530,9 +533,26 @@ void ain__shard_request_stop(ain_shard_t *sh) {
 
 /* ---- thread ------------------------------------------------------------------------------------ */
 
+/* Steps yield the CPU to the loops that answer people (the API's, the main loop): when the cores
+ * are short, a request waits for a shard's time slice otherwise (issue 10's p99 during a drain).
+ * Per thread on Linux; lowering one's own priority needs no privilege; failing is harmless. The
+ * processes a shard spawns (ffmpeg, TTS) inherit it. */
+static void shard_lower_priority(int by) {
+  if (by <= 0) {
+    return;
+  }
+  id_t tid = (id_t)syscall(SYS_gettid);
+  errno = 0;
+  int now = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) {
+    setpriority(PRIO_PROCESS, tid, now + by > 19 ? 19 : now + by);
+  }
+}
+
 static void shard_main(void *arg) {
   ain_shard_t *sh = arg;
   const ain_config_t *cfg = cfg_of(sh);
+  shard_lower_priority(cfg->shard_nice);
   ain_store_config_t scfg;
   ain_engine_store_config(cfg, &scfg);
   ain_err_clear(&sh->start_err);

@@ -29,8 +29,12 @@ req() { local u=$1; shift; curl -s -o "$T/body" -w '%{http_code}' "$@" "$u"; ech
 
 API='api = { listen = "127.0.0.1:0", request_timeout_ms = 1500, max_connections = 6, jwt = { alg = "HS256", secret = "api_jwt" } }'
 write_config "$C" "$FIX" "store = { url = \"sqlite:$T/ain.db\", sql_dir = \"$T/sql\" }" "$API" \
-  'shutdown = { grace_ms = 15000 }' 'queue = { poll_ms = 20 }'
+  'shutdown = { grace_ms = 15000 }' 'queue = { poll_ms = 20 }' 'shards = 2' 'shard_nice = 4'
 start_engine "$C" "$T/e1.err"
+# shard_nice: the two shard threads run 4 nicer than the process; the API's thread does not.
+nices=$(for f in /proc/$pid/task/*/stat; do sed 's/.*) //' "$f" | awk '{print $17}'; done | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')
+case " $nices" in *" 4:2 "*) ;; *) fail "shard_nice = 4: thread nice values $nices";; esac
+case " $nices" in *" 0:"*) ;; *) fail "no thread left at nice 0: $nices";; esac
 TOK=$("$AIN_BIN" token issue -c "$C" --sub alice --role viewer --ttl 10m)
 
 # 1. health, readiness, routing, the error shape

@@ -73,6 +73,17 @@ TEST(shards_zero_means_cores) {
   ain_config_free(&cfg);
 }
 
+TEST(shard_nice_loaded_and_bounded) {
+  ain_config_t cfg;
+  ain_err_t err;
+  ASSERT_OK(load("n.lua", "shard_nice = 5\n", &cfg, &err));
+  ASSERT_EQ(cfg.shard_nice, 5);
+  ain_config_free(&cfg);
+  ASSERT_EQ(load("m.lua", "shard_nice = 20\n", &cfg, &err), AIN_ECONFIG);
+  ASSERT_STR_CONTAINS(err.msg, "'shard_nice' must be between 0 and 19, got 20");
+  ain_config_free(&cfg);
+}
+
 TEST(unknown_key_names_key_and_line) {
   ain_config_t cfg;
   ain_err_t err;
@@ -698,7 +709,8 @@ TEST_MAIN(TEST_ENTRY(tts_and_music_keys), TEST_ENTRY(budget_stops_a_runaway_conf
           TEST_ENTRY(empty_paths_name_their_key), TEST_ENTRY(node_id_must_be_sane_text),
           TEST_ENTRY(check_timeout_key), TEST_ENTRY(defaults),
           TEST_ENTRY(assignments_and_relative_paths), TEST_ENTRY(return_table_form),
-          TEST_ENTRY(shards_zero_means_cores), TEST_ENTRY(unknown_key_names_key_and_line),
+          TEST_ENTRY(shards_zero_means_cores), TEST_ENTRY(shard_nice_loaded_and_bounded),
+          TEST_ENTRY(unknown_key_names_key_and_line),
           TEST_ENTRY(stock_and_library_keys),
           TEST_ENTRY(unknown_nested_key), TEST_ENTRY(wrong_type),
           TEST_ENTRY(out_of_range_and_fractions), TEST_ENTRY(syntax_and_runtime_errors),
