@@ -65,9 +65,13 @@ cp -r "$SRC/scripts" "$B/scripts"
 sed -i 's/^local DEFAULTS = { min_seconds = 10, max_seconds = 20, target_seconds = 14,/local DEFAULTS = { min_seconds = 27, max_seconds = 33, target_seconds = 30,/' \
   "$B/scripts/agents/scriptwriter.lua"
 sed -i 's/^M.MAX_SCENE_MS = 3600 /M.MAX_SCENE_MS = 5600 /' "$B/scripts/agents/visuals.lua"
+# A 30 s render on a loaded box can pass the render step's 180 s: give it 10 minutes.
+sed -i '/name = "render", handler = "render"/{n;s/timeout_ms = 180000/timeout_ms = 600000/}' \
+  "$B/scripts/agents/pipeline.lua"
 grep -q 'target_seconds = 30' "$B/scripts/agents/scriptwriter.lua" &&
-  grep -q '^M.MAX_SCENE_MS = 5600' "$B/scripts/agents/visuals.lua" ||
-  { echo "bench/render.sh: scriptwriter.lua DEFAULTS or visuals.lua MAX_SCENE_MS changed; update the sed lines" >&2; exit 1; }
+  grep -q '^M.MAX_SCENE_MS = 5600' "$B/scripts/agents/visuals.lua" &&
+  grep -q 'timeout_ms = 600000' "$B/scripts/agents/pipeline.lua" ||
+  { echo "bench/render.sh: scriptwriter.lua DEFAULTS, visuals.lua MAX_SCENE_MS or pipeline.lua's render timeout changed; update the sed lines" >&2; exit 1; }
 : > "$B/trends.jsonl"
 cat > "$B/ain.lua" <<EOF
 shards = 1
@@ -79,7 +83,7 @@ store = { url = "sqlite:$B/ain.db", sql_dir = "$SRC/sql" }
 queue = { max_running = 1, claim_batch = 1 }
 api = { enabled = false }
 vectors = { dedup_threshold = 0 }
-media = { inspect = { enabled = false } }
+media = { render_timeout_ms = 590000, inspect = { enabled = false } }
 trends = { source = "$B/trends.jsonl" }
 channels = { outbox = { dir = "$B/outbox" } }
 EOF
