@@ -49,3 +49,12 @@ target_link_libraries(bench_s3 PRIVATE ain_engine)
 add_test(NAME bench.s3_short COMMAND bash ${CMAKE_SOURCE_DIR}/bench/s3.sh 8 1)
 set_tests_properties(bench.s3_short PROPERTIES LABELS bench TIMEOUT 120 ENVIRONMENT
   "AIN_BENCH_S3=$<TARGET_FILE:bench_s3>")
+# bench/upload: 20 concurrent 50 MB YouTube resumable uploads through the youtube channel kind vs
+# curl alone against the same local test server, RSS and MB/s (issue 14, bench/upload.sh).
+add_executable(bench_upload ${CMAKE_SOURCE_DIR}/bench/upload.c)
+target_link_libraries(bench_upload PRIVATE ain_engine)
+# Its short form (6 uploads of 6 MiB in 512 KiB chunks, one round) checks every post's bytes and that
+# no upload grows the process by more than its chunk + 1 MiB; the bars are printed, not enforced.
+add_test(NAME bench.upload_short COMMAND bash ${CMAKE_SOURCE_DIR}/bench/upload.sh --short)
+set_tests_properties(bench.upload_short PROPERTIES LABELS bench TIMEOUT 120 ENVIRONMENT
+  "AIN_BENCH_UPLOAD=$<TARGET_FILE:bench_upload>")

@@ -9,13 +9,15 @@ numbers (issue 12, "How it is measured"; docs/benchmarks.md "bench/content"):
                  of the black outline libass draws) found on frames at 2 fps, counted inside the
                  bands no platform leaves free: top 14 %, bottom 20 %, right 12 %
   captions       caption onsets (the ASS events' highlighted words) against the speech: the audio
-                 recognised by pocketsphinx with word times, against a language model of the
-                 script; words matched in order, onset error median and p95 (words of 3+ letters:
-                 the recogniser's boundaries of short function words are its own noise)
+                 recognised by pocketsphinx with word times, against a language model of what
+                 was said (--spoken-file, else the script); words matched in order, onset error
+                 median and p95 (words of 3+ letters: the recogniser's boundaries of short
+                 function words are its own noise)
   loudness       integrated loudness and true peak of the final mix (ffmpeg ebur128)
   words          every script word present in the captions, in order
 
-Usage: content_measure.py --video V.mp4 --captions C.ass --script-file S.txt [--out R.json]
+Usage: content_measure.py --video V.mp4 --captions C.ass --script-file S.txt [--spoken-file P.txt]
+       [--per-word] [--out R.json]
 Prints one JSON object. Needs ffmpeg, pocketsphinx_continuous and pocketsphinx-en-us.
 Python standard library only."""
 import argparse
@@ -267,8 +269,12 @@ def recognise(video, script, tmp):
     lm, dic, nv = language_model(script, tmp)
     if lm is None:
         return []
+    # -remove_silence no: with the VAD on, pocketsphinx_continuous drops frames it calls silence
+    # and its word times drift early by the frames dropped (under a music bed: -109 ms median on
+    # audio with known onsets, bench/caption_meter_check.py; -22 ms without the VAD)
     out = run(["pocketsphinx_continuous", "-infile", wav, "-hmm", HMM, "-lm", lm, "-dict", dic,
-               "-time", "yes", "-logfn", "/dev/null"]).stdout.decode("utf-8", "replace")
+               "-remove_silence", "no", "-time", "yes", "-logfn", "/dev/null"]
+              ).stdout.decode("utf-8", "replace")
     words = []
     for line in out.splitlines():
         p = line.split()
@@ -280,7 +286,7 @@ def recognise(video, script, tmp):
     return words
 
 
-def caption_sync(events, heard):
+def caption_sync(events, heard, per_word=False):
     """Onset error of caption words against the recognised speech (ms)."""
     cap = []
     for t, tok in events:
@@ -293,8 +299,11 @@ def caption_sync(events, heard):
     if not errs:
         return {"matched": 0, "caption_words": len(cap), "heard_words": len(heard)}
     p95 = errs[min(len(errs) - 1, int(math.ceil(0.95 * len(errs))) - 1)]
-    return {"matched": len(errs), "caption_words": len(cap), "heard_words": len(heard),
-            "median_ms": statistics.median(errs), "p95_ms": p95, "max_ms": errs[-1]}
+    res = {"matched": len(errs), "caption_words": len(cap), "heard_words": len(heard),
+           "median_ms": statistics.median(errs), "p95_ms": p95, "max_ms": errs[-1]}
+    if per_word:  # [word, caption onset, heard onset] for every matched word, in order
+        res["per_word"] = [[cap[i][0], cap[i][1], long_heard[j][1]] for i, j in pairs]
+    return res
 
 
 def script_words_in_captions(script, events):
@@ -323,14 +332,14 @@ def loudness(video):
             "true_peak_dbtp": float(tp.group(1)) if tp and tp.group(1) != "-inf" else None}
 
 
-def measure(video, ass, script):
+def measure(video, ass, script, per_word=False, spoken=None):
     info = probe(video)
     with tempfile.TemporaryDirectory(prefix="ain-content-") as tmp:
         small, msmall, mbig, _, bsize = frames(video, tmp, info)
         events = caption_events(ass) if ass else []
-        heard = recognise(video, script, tmp)
+        heard = recognise(video, spoken or script, tmp)
     res = {"video": video, "probe": info, "scenes": scenes(small, msmall),
-           "text": text_boxes(mbig, bsize), "captions": caption_sync(events, heard),
+           "text": text_boxes(mbig, bsize), "captions": caption_sync(events, heard, per_word),
            "words": script_words_in_captions(script, events), "loudness": loudness(video)}
     res["scenes"]["per_15s"] = round(res["scenes"]["scenes"] * 15.0 / max(info["duration"], 0.1), 2)
     return res
@@ -384,11 +393,19 @@ def main():
     ap.add_argument("--video", required=True)
     ap.add_argument("--captions", help="the ASS file burned into the video")
     ap.add_argument("--script-file", required=True, help="the script's text (what is said)")
+    ap.add_argument("--spoken-file",
+                    help="what the voice said, when it differs from the script (the tts "
+                         "result's 'spoken': 80%% as 'eighty percent', e.g. as 'for example'): "
+                         "the recogniser's model is built from it, so it is not forced to explain "
+                         "words it does not know")
     ap.add_argument("--bars", help="bars table (bench/content_bars.txt): adds a pass/fail list")
     ap.add_argument("--out", help="also write the JSON here")
+    ap.add_argument("--per-word", action="store_true",
+                    help="captions.per_word: [word, caption onset ms, heard onset ms] per match")
     a = ap.parse_args()
     script = open(a.script_file, encoding="utf-8").read()
-    res = measure(a.video, a.captions, script)
+    spoken = open(a.spoken_file, encoding="utf-8").read() if a.spoken_file else None
+    res = measure(a.video, a.captions, script, a.per_word, spoken)
     if a.bars:
         res["bars"] = check_bars(res, read_bars(a.bars))
     s = json.dumps(res, ensure_ascii=False)

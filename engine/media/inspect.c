@@ -28,7 +28,9 @@ struct ain_media_inspect {
   char *mp4, *dir, *script, *tess, *ps, *model_dir;
   int64_t interval_ms;
   int ocr_height;
-  double mask[4];
+  double masks[AIN_MEDIA_OCR_MASKS][4];
+  int64_t (*skip)[2];
+  size_t n_skip;
   double lw;
   int64_t timeout_ms;
   uint64_t t0, deadline_ns;
@@ -42,6 +44,7 @@ struct ain_media_inspect {
   int work_rc;
   ain_err_t work_err;
   char **env; /* for tesseract: ours plus OMP_THREAD_LIMIT=1 */
+  int64_t *t_ms; /* each listed frame's time, from its file name */
   ain_media_inspect_result_t res;
   ain_media_inspect_cb cb;
   void *data;
@@ -58,8 +61,39 @@ static void path_in(const char *dir, const char *name, char *out, size_t cap) {
   snprintf(out, cap, "%s/%s", dir, name);
 }
 
+/* The frames' filter: one sample per interval outside the skipped windows, timed in ms, scaled,
+ * the masks drawn, grey. */
+static void frames_filter(ain__argv_t *a, int64_t interval_ms, int ocr_height,
+                          const double (*masks)[4], const int64_t (*skip)[2], size_t n_skip) {
+  size_t cap = 256 + n_skip * 48 + AIN_MEDIA_OCR_MASKS * 96, n = 0;
+  char *f = malloc(cap);
+  if (f == NULL) {
+    abort();
+  }
+  n += (size_t)snprintf(f + n, cap - n, "select='gte(t,(selected_n+0.5)*%.3f)",
+                        (double)interval_ms / 1000.0);
+  for (size_t i = 0; i < n_skip; i++) {
+    n += (size_t)snprintf(f + n, cap - n, "*not(between(t,%.3f,%.3f))",
+                          (double)skip[i][0] / 1000.0, (double)(skip[i][1] - 1) / 1000.0);
+  }
+  n += (size_t)snprintf(f + n, cap - n, "',settb=1/1000,scale=-2:%d", ocr_height);
+  for (int i = 0; i < AIN_MEDIA_OCR_MASKS && masks[i][2] > 0; i++) {
+    /* drawbox reads a size of 0 as the whole frame: a sliver that prints as 0.000 is left out */
+    if (masks[i][2] < 0.001 || masks[i][3] < 0.001) {
+      continue;
+    }
+    n += (size_t)snprintf(f + n, cap - n,
+                          ",drawbox=x=iw*%.3f:y=ih*%.3f:w=iw*%.3f:h=ih*%.3f:color=black:t=fill",
+                          masks[i][0], masks[i][1], masks[i][2], masks[i][3]);
+  }
+  snprintf(f + n, cap - n, ",format=gray");
+  ain__argv_push(a, f);
+  free(f);
+}
+
 static char **argv_build(const char *mp4, const char *dir, const char *which, int64_t interval_ms,
-                         int ocr_height, const double mask[4], double lw, const char *tess, const char *ps,
+                         int ocr_height, const double (*masks)[4], const int64_t (*skip)[2],
+                         size_t n_skip, double lw, const char *tess, const char *ps,
                          const char *model_dir) {
   ain__argv_t a = {0};
   char p[4200];
@@ -75,20 +109,21 @@ static char **argv_build(const char *mp4, const char *dir, const char *which, in
     ain__argv_push(&a, "0:v:0");
     ain__argv_push(&a, "-an");
     /* The first frame at or after the middle of each interval: captions change every few
-     * hundred ms, so a frame at 0 s would show the video before the first word. */
+     * hundred ms, so a frame at 0 s would show the video before the first word. Its timestamp,
+     * in ms, names its file (settb, -enc_time_base, -frame_pts): the frame shown is the first I
+     * or P frame after the mark, up to ~130 ms later, and the checks compare it with the
+     * captions on screen at that very time. */
     ain__argv_push(&a, "-vf");
-    char box[200] = "";
-    if (mask[2] > 0 && mask[3] > 0) {
-      snprintf(box, sizeof box, ",drawbox=x=iw*%.3f:y=ih*%.3f:w=iw*%.3f:h=ih*%.3f:color=black:t=fill",
-               mask[0], mask[1], mask[2], mask[3]);
-    }
-    ain__argv_pushf(&a, "select='gte(t,(selected_n+0.5)*%.3f)',scale=-2:%d%s,format=gray",
-                    (double)interval_ms / 1000.0, ocr_height, box);
+    frames_filter(&a, interval_ms, ocr_height, masks, skip, n_skip);
     ain__argv_push(&a, "-fps_mode");
     ain__argv_push(&a, "vfr");
+    ain__argv_push(&a, "-enc_time_base");
+    ain__argv_push(&a, "1:1000");
+    ain__argv_push(&a, "-frame_pts");
+    ain__argv_push(&a, "1");
     ain__argv_push(&a, "-frames:v");
     ain__argv_pushf(&a, "%d", INSPECT_MAX_FRAMES);
-    path_in(dir, "f%05d.png", p, sizeof p);
+    path_in(dir, "f%010d.png", p, sizeof p);
     ain__argv_push(&a, p);
   } else if (strcmp(which, "audio") == 0) {
     ain__argv_ffmpeg(&a);
@@ -110,6 +145,7 @@ static char **argv_build(const char *mp4, const char *dir, const char *which, in
     ain__argv_push(&a, "eng");
     ain__argv_push(&a, "--psm"); /* sparse text: a title at the top, captions at the bottom */
     ain__argv_push(&a, "11");
+    ain__argv_push(&a, "tsv"); /* every word with its box and confidence */
   } else if (strcmp(which, "asr") == 0) {
     ain__argv_push(&a, ps);
     ain__argv_push(&a, "-infile");
@@ -141,8 +177,8 @@ char **ain_media_inspect_argv(const ain_media_inspect_opts_t *o, const char *whi
   if (o == NULL || which == NULL || dir == NULL || o->mp4 == NULL) {
     return NULL;
   }
-  return argv_build(o->mp4, dir, which, def_interval(o), o->ocr_height > 0 ? o->ocr_height : 960, o->ocr_mask,
-                    o->asr_lw > 0 ? o->asr_lw : 10.0, o->tesseract ? o->tesseract : INSPECT_TESSERACT,
+  return argv_build(o->mp4, dir, which, def_interval(o), o->ocr_height > 0 ? o->ocr_height : 960,
+                    (const double(*)[4])o->ocr_masks, o->skip_ms, o->n_skip, o->asr_lw > 0 ? o->asr_lw : 10.0, o->tesseract ? o->tesseract : INSPECT_TESSERACT,
                     o->pocketsphinx ? o->pocketsphinx : INSPECT_POCKETSPHINX,
                     o->asr_model_dir ? o->asr_model_dir : INSPECT_MODEL_DIR);
 }
@@ -155,87 +191,6 @@ void ain_media_argv_free(char **argv) {
 }
 
 /* ---- parsing ---------------------------------------------------------------------------------- */
-
-/* Appends the non-blank lines of s[0..len) to out (trimmed, joined by \n). */
-static char *clean_page(const char *s, size_t len) {
-  char *out = malloc(len + 1);
-  if (out == NULL) {
-    abort();
-  }
-  size_t n = 0;
-  for (size_t i = 0; i < len;) {
-    size_t j = i;
-    while (j < len && s[j] != '\n') {
-      j++;
-    }
-    size_t a = i, b = j;
-    while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) {
-      a++;
-    }
-    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) {
-      b--;
-    }
-    if (b > a) {
-      if (n > 0) {
-        out[n++] = '\n';
-      }
-      memcpy(out + n, s + a, b - a);
-      n += b - a;
-    }
-    i = j + 1;
-  }
-  out[n] = '\0';
-  return out;
-}
-
-static int blank(const char *s, size_t len) {
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t') {
-      return 0;
-    }
-  }
-  return 1;
-}
-
-int ain_media_ocr_parse(const char *out, size_t n, int64_t interval_ms,
-                        ain_media_ocr_frame_t **frames, ain_err_t *err) {
-  *frames = NULL;
-  if (out == NULL) {
-    out = "";
-  }
-  /* tesseract writes the separator BEFORE every page but the first (an empty page is an empty
-   * string), so n pages have n - 1 separators; a trailing one (older versions) ends the last. */
-  size_t seps = 0, len = strlen(out);
-  for (size_t i = 0; i < len; i++) {
-    seps += out[i] == '\f';
-  }
-  const char *last = strrchr(out, '\f');
-  size_t pages = seps + 1;
-  if (last != NULL && seps == n && blank(last + 1, strlen(last + 1))) {
-    pages = seps;
-  }
-  if (n == 0 && blank(out, len)) {
-    pages = 0;
-  }
-  if (pages != n) {
-    return ain_err_set(err, AIN_EMEDIA, "inspect: tesseract returned %zu pages for %zu frames",
-                       pages, n);
-  }
-  ain_media_ocr_frame_t *f = calloc(n ? n : 1, sizeof *f);
-  if (f == NULL) {
-    abort();
-  }
-  const char *p = out;
-  for (size_t i = 0; i < n; i++) {
-    const char *e = strchr(p, '\f');
-    size_t plen = e ? (size_t)(e - p) : strlen(p);
-    f[i].t_ms = (int64_t)(((double)i + 0.5) * (double)interval_ms);
-    f[i].text = clean_page(p, plen);
-    p = e ? e + 1 : p + plen;
-  }
-  *frames = f;
-  return 0;
-}
 
 char *ain_media_asr_parse(const char *out, size_t *words) {
   size_t len = out ? strlen(out) : 0;
@@ -272,10 +227,7 @@ char *ain_media_asr_parse(const char *out, size_t *words) {
 
 void ain_media_inspect_result_free(ain_media_inspect_result_t *res) {
   /* n_frames is set when the frames are listed, frames only once tesseract's pages are parsed. */
-  for (size_t i = 0; res->frames != NULL && i < res->n_frames; i++) {
-    free(res->frames[i].text);
-  }
-  free(res->frames);
+  ain_media_ocr_frames_free(res->frames, res->frames != NULL ? res->n_frames : 0);
   free(res->asr_text);
   free(res->oov);
   memset(res, 0, sizeof *res);
@@ -292,6 +244,8 @@ static void job_free(ain_media_inspect_t *j) {
   free(j->ps);
   free(j->model_dir);
   ain_media_argv_free(j->env);
+  free(j->t_ms);
+  free(j->skip);
   free(j);
 }
 
@@ -343,7 +297,9 @@ static int job_spawn(ain_media_inspect_t *j, const char *which, const char *what
     job_error(j, AIN_ETIMEOUT, &e);
     return -1;
   }
-  char **argv = argv_build(j->mp4, j->dir, which, j->interval_ms, j->ocr_height, j->mask, j->lw, j->tess,
+  char **argv = argv_build(j->mp4, j->dir, which, j->interval_ms, j->ocr_height,
+                           (const double(*)[4])j->masks, (const int64_t(*)[2])j->skip, j->n_skip,
+                           j->lw, j->tess,
                            j->ps, j->model_dir);
   ain__ffrun_opts_t fo = {.what = what,
                           .argv = argv,
@@ -404,7 +360,7 @@ static void on_ocr(int status, const char *out, const char *errtext, ain_err_t *
   } else {
     ain_err_t e;
     ain_err_clear(&e);
-    int rc = ain_media_ocr_parse(out, j->res.n_frames, j->interval_ms, &j->res.frames, &e);
+    int rc = ain_media_ocr_parse_tsv(out, j->res.n_frames, j->t_ms, &j->res.frames, &e);
     if (rc != 0) {
       j->res.n_frames = 0;
       job_error(j, rc, &e);
@@ -455,10 +411,15 @@ static void list_frames(uv_work_t *w) {
   if (f == NULL) {
     j->work_rc = ain_err_set(&j->work_err, AIN_EIO, "inspect: cannot write %s", list);
   }
+  j->t_ms = calloc(n ? n : 1, sizeof *j->t_ms);
+  if (j->t_ms == NULL) {
+    abort();
+  }
   for (size_t i = 0; i < n; i++) {
     if (f != NULL) {
       fprintf(f, "%s/%s\n", j->dir, names[i]);
     }
+    j->t_ms[i] = strtoll(names[i] + 1, NULL, 10); /* f<pts in ms>.png */
     free(names[i]);
   }
   free(names);
@@ -598,6 +559,17 @@ int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *o, ain_me
   if (strlen(o->work_dir) > 4000) {
     return ain_err_field(err, AIN_ETOOBIG, "work_dir", "inspect: work_dir too long");
   }
+  if (o->n_skip > AIN_MEDIA_OCR_SKIPS || (o->n_skip > 0 && o->skip_ms == NULL)) {
+    return ain_err_field(err, AIN_EINVAL, "skip_ms", "inspect: %zu skipped windows, at most %d",
+                         o->n_skip, AIN_MEDIA_OCR_SKIPS);
+  }
+  for (size_t i = 0; i < o->n_skip; i++) {
+    if (o->skip_ms[i][0] < 0 || o->skip_ms[i][1] <= o->skip_ms[i][0]) {
+      return ain_err_field(err, AIN_EINVAL, "skip_ms",
+                           "inspect: skipped window %zu is %lld..%lld ms: want 0 <= start < end", i,
+                           (long long)o->skip_ms[i][0], (long long)o->skip_ms[i][1]);
+    }
+  }
   ain_media_inspect_t *j = calloc(1, sizeof *j);
   if (j == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "inspect: no memory");
@@ -611,9 +583,19 @@ int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *o, ain_me
   j->model_dir = ain_strdup(o->asr_model_dir ? o->asr_model_dir : INSPECT_MODEL_DIR);
   j->interval_ms = interval;
   j->ocr_height = h;
-  for (int i = 0; i < 4; i++) {
-    double v = o->ocr_mask[i];
-    j->mask[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  for (int m = 0; m < AIN_MEDIA_OCR_MASKS; m++) {
+    for (int i = 0; i < 4; i++) {
+      double v = o->ocr_masks[m][i];
+      j->masks[m][i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+  }
+  if (o->n_skip > 0) {
+    j->skip = malloc(o->n_skip * sizeof *j->skip);
+    if (j->skip == NULL) {
+      abort();
+    }
+    memcpy(j->skip, o->skip_ms, o->n_skip * sizeof *j->skip);
+    j->n_skip = o->n_skip;
   }
   j->lw = o->asr_lw > 0 ? o->asr_lw : 10.0;
   j->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000;

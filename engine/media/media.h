@@ -443,6 +443,9 @@ int ain_media_thumbnail(uv_loop_t *loop, const ain_media_thumbnail_opts_t *opts,
 
 /* ---- inspect: what the viewer sees and hears ----------------------------------------------------- */
 
+#define AIN_MEDIA_OCR_MASKS 8
+#define AIN_MEDIA_OCR_SKIPS 256
+
 typedef struct {
   const char *mp4;           /* the rendered video */
   const char *work_dir;      /* scratch folder (created if missing): frames, audio, model */
@@ -454,15 +457,39 @@ typedef struct {
   const char *pocketsphinx;  /* program; NULL = "pocketsphinx_continuous" */
   const char *asr_model_dir; /* NULL = /usr/share/pocketsphinx/model/en-us (Debian) */
   int64_t timeout_ms;        /* the whole inspection; 0 = 120000 */
-  /* A box (fractions of the frame: x, y, w, h) blacked out before OCR: where the scenes' pictures
-   * (emoji, media/scenes.c) are drawn, which tesseract would read as junk letters. w = 0: none. */
-  double ocr_mask[4];
+  /* Boxes (fractions of the frame: x, y, w, h) blacked out before OCR: where the scenes'
+   * pictures (emoji, media/scenes.c) are drawn, which tesseract would read as junk letters, minus
+   * the bands the render drew text in (a mask over a caption would hide it). The first with
+   * w = 0 ends the list. */
+  double ocr_masks[AIN_MEDIA_OCR_MASKS][4];
+  /* Windows [start, end) in ms where no frame is sampled: the scene changes (xfade), whose
+   * half-drawn pictures and dissolve noise are not what the viewer watches. A sample that falls
+   * in one is taken at the window's end. At most AIN_MEDIA_OCR_SKIPS. */
+  const int64_t (*skip_ms)[2];
+  size_t n_skip;
 } ain_media_inspect_opts_t;
 
 typedef struct {
-  int64_t t_ms; /* the frame's time in the video */
-  char *text;   /* what tesseract read, lines joined by "\n", trimmed; "" for none */
+  char *text;    /* one word as tesseract read it */
+  double conf;   /* tesseract's confidence, 0..100 */
+  double box[4]; /* x, y, w, h: fractions of the frame */
+} ain_media_ocr_word_t;
+
+typedef struct {
+  int64_t t_ms; /* the frame's time in the video (its timestamp, not the interval's middle) */
+  char *text;   /* what tesseract read, lines joined by "\n"; "" for none */
+  ain_media_ocr_word_t *words; /* the same words with their places */
+  size_t n_words;
 } ain_media_ocr_frame_t;
+
+/* A text the render drew (from its ASS captions): the title or one caption phrase, from start_ms
+ * to end_ms, inside box (x, y, w, h: fractions of the frame, where libass puts the block). */
+typedef struct {
+  int64_t start_ms, end_ms;
+  int title; /* 1: the title, 0: a caption */
+  double box[4];
+  char *text; /* override tags removed, line breaks as spaces */
+} ain_media_text_event_t;
 
 typedef struct {
   ain_media_ocr_frame_t *frames;
@@ -493,10 +520,19 @@ int ain_media_inspect(uv_loop_t *loop, const ain_media_inspect_opts_t *opts,
 void ain_media_inspect_cancel(ain_media_inspect_t *job);
 
 /* Pure parts, exposed for tests. */
-/* tesseract's output for a list of n images (form feeds between pages) -> frames[i].text;
- * AIN_EMEDIA when the page count is not n. Frame times are (i + 0.5) * interval_ms. */
-int ain_media_ocr_parse(const char *out, size_t n, int64_t interval_ms,
-                        ain_media_ocr_frame_t **frames, ain_err_t *err);
+/* tesseract's TSV output for a list of n images -> frames[i] (words with boxes as fractions of
+ * the page, lines as text), frames[i].t_ms = t_ms[i]; AIN_EMEDIA when the pages are not n or a
+ * row names a page out of 1..n. Free with ain_media_ocr_frames_free. */
+int ain_media_ocr_parse_tsv(const char *out, size_t n, const int64_t *t_ms,
+                            ain_media_ocr_frame_t **frames, ain_err_t *err);
+void ain_media_ocr_frames_free(ain_media_ocr_frame_t *frames, size_t n);
+/* The texts an ASS script (the render's captions, media/captions.c) draws: one event per title
+ * and per caption phrase (the per-word events of a phrase, which only move the highlight, are
+ * merged), with the box libass puts it in (PlayRes, the style's alignment, margins, font size and
+ * outline, the line count). AIN_EMEDIA for a Dialogue with an unknown style or bad times. */
+int ain_media_text_plan(const char *ass, ain_media_text_event_t **events, size_t *n_events,
+                        ain_err_t *err);
+void ain_media_text_plan_free(ain_media_text_event_t *events, size_t n);
 /* pocketsphinx_continuous's stdout (one hypothesis line per utterance) -> one lower-case line;
  * *words = its word count. Caller frees. */
 char *ain_media_asr_parse(const char *out, size_t *words);

@@ -21,7 +21,7 @@
  * token lives in memory for the channel's life (the stored secret is the operator's to rotate).
  * Tokens never reach logs, errors or saved state.
  * Reels have no delete call in the Graph API: unpublish is NULL (a manual takedown).
- * Relies on: channel.h, chan_util.h (HTTP, config checks), core/secret.h, cJSON, libcurl
+ * Relies on: kinds.h (config checks, files), http.h, core/secret.h, cJSON, libcurl
  * (escaping), pthreads (the token is shared by the channel's concurrent publishes). */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -29,18 +29,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/secret.h"
 #include "core/util.h"
-#include "publish/chan_util.h"
-#include "publish/channel.h"
+#include "publish/http.h"
+#include "publish/kinds.h"
 
 #define CAPTION_MAX 2200 /* Instagram's caption limit (characters; bytes here, so never over) */
 #define HASHTAGS_MAX 30  /* and its hashtag limit */
 #define ID_MAX 128
 
-/* engine/publish/kinds.h declares it too once the kind table lands. */
-extern const ain_channel_kind_t ain_channel_instagram;
 
 typedef struct {
   char *name;
@@ -74,37 +73,44 @@ typedef struct {
   int64_t rate_limit_ms;
 } ig_opts_t;
 
+static const char *const UPLOADS[] = {"resumable", "url", NULL};
+
 static int read_opts(const char *name, const cJSON *o, ig_opts_t *v, ain_err_t *err) {
   int rc;
-  if ((rc = ain__chan_check_keys(name, o, KEYS, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "ig_user_id", NULL, 1, 0, 0, &v->user_id, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "access_token_secret", NULL, 1, 0, 1, &v->secret, err)) !=
-          0 ||
-      (rc = ain__chan_opt_str(name, o, "api_url", "https://graph.instagram.com", 0, 1, 0,
-                              &v->api_url, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "api_version", "v21.0", 0, 0, 0, &v->api_version, err)) !=
-          0 ||
-      (rc = ain__chan_opt_str(name, o, "upload_url", "https://rupload.facebook.com/ig-api-upload",
-                              0, 1, 0, &v->upload_url, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "upload", "resumable", 0, 0, 0, &v->upload, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "media_base_url", NULL, 0, 1, 0, &v->media_base_url, err)) !=
-          0 ||
-      (rc = ain__chan_opt_bool(name, o, "share_to_feed", 1, &v->share_to_feed, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "media_url_ttl_s", 3600, 60, 604800, &v->url_ttl_s, err)) !=
-          0 ||
-      (rc = ain__chan_opt_int(name, o, "poll_interval_ms", 10000, 10, 600000, &v->poll_interval_ms,
-                              err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "poll_timeout_ms", 900000, 100, 86400000,
-                              &v->poll_timeout_ms, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "timeout_ms", 120000, 100, 3600000, &v->timeout_ms, err)) !=
-          0 ||
-      (rc = ain__chan_opt_int(name, o, "max_retries", 4, 0, 20, &v->max_retries, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "retry_base_ms", 1000, 1, 60000, &v->retry_base_ms, err)) !=
-          0 ||
-      (rc = ain__chan_opt_int(name, o, "rate_limit_ms", 60000, 1, 86400000, &v->rate_limit_ms,
-                              err)) != 0) {
+  if ((rc = ain_channel_check_keys(name, o, KEYS, err)) != 0 ||
+      (rc = ain_channel_check_str(name, o, "ig_user_id", 1, 64, err)) != 0 ||
+      (rc = ain_channel_check_secret(name, o, "access_token_secret", 1, err)) != 0 ||
+      (rc = ain_channel_check_url(name, o, "api_url", 0, err)) != 0 ||
+      (rc = ain_channel_check_str(name, o, "api_version", 0, 16, err)) != 0 ||
+      (rc = ain_channel_check_url(name, o, "upload_url", 0, err)) != 0 ||
+      (rc = ain_channel_check_enum(name, o, "upload", UPLOADS, err)) != 0 ||
+      (rc = ain_channel_check_url(name, o, "media_base_url", 0, err)) != 0 ||
+      (rc = ain_channel_check_bool(name, o, "share_to_feed", err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "media_url_ttl_s", 60, 604800, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "poll_interval_ms", 10, 600000, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "poll_timeout_ms", 100, 86400000, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "timeout_ms", 100, 3600000, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "max_retries", 0, 20, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "retry_base_ms", 1, 60000, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "rate_limit_ms", 1, 86400000, err)) != 0) {
     return rc;
   }
+  v->user_id = ain_channel_opt_str(o, "ig_user_id", NULL);
+  v->secret = ain_channel_opt_str(o, "access_token_secret", NULL);
+  v->api_url = ain_channel_opt_str(o, "api_url", "https://graph.instagram.com");
+  v->api_version = ain_channel_opt_str(o, "api_version", "v21.0");
+  v->upload_url =
+      ain_channel_opt_str(o, "upload_url", "https://rupload.facebook.com/ig-api-upload");
+  v->upload = ain_channel_opt_str(o, "upload", "resumable");
+  v->media_base_url = ain_channel_opt_str(o, "media_base_url", NULL);
+  v->share_to_feed = ain_channel_opt_bool(o, "share_to_feed", 1);
+  v->url_ttl_s = ain_channel_opt_int(o, "media_url_ttl_s", 3600);
+  v->poll_interval_ms = ain_channel_opt_int(o, "poll_interval_ms", 10000);
+  v->poll_timeout_ms = ain_channel_opt_int(o, "poll_timeout_ms", 900000);
+  v->timeout_ms = ain_channel_opt_int(o, "timeout_ms", 120000);
+  v->max_retries = ain_channel_opt_int(o, "max_retries", 4);
+  v->retry_base_ms = ain_channel_opt_int(o, "retry_base_ms", 1000);
+  v->rate_limit_ms = ain_channel_opt_int(o, "rate_limit_ms", 60000);
   size_t n = strlen(v->user_id);
   if (n > 64 || strspn(v->user_id, "0123456789") != n) {
     return ain_err_field(err, AIN_ECONFIG, "ig_user_id",
@@ -114,10 +120,6 @@ static int read_opts(const char *name, const cJSON *o, ig_opts_t *v, ain_err_t *
   if (ver[0] != 'v' || strspn(ver + 1, "0123456789.") != strlen(ver + 1) || strlen(ver) > 16) {
     return ain_err_field(err, AIN_ECONFIG, "api_version",
                          "channels.%s.api_version: must look like \"v21.0\"", name);
-  }
-  if (strcmp(v->upload, "resumable") != 0 && strcmp(v->upload, "url") != 0) {
-    return ain_err_field(err, AIN_ECONFIG, "upload",
-                         "channels.%s.upload: must be \"resumable\" or \"url\"", name);
   }
   return 0;
 }
@@ -161,7 +163,8 @@ static int ig_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
   if (rc != 0) {
     return rc;
   }
-  if ((g = calloc(1, sizeof *g)) == NULL || (ch = calloc(1, sizeof *ch)) == NULL) {
+  if ((g = calloc(1, sizeof *g)) == NULL ||
+      (ch = ain_channel_new(&ain_channel_instagram, o->name, g)) == NULL) {
     rc = ain_err_set(err, AIN_ENOMEM, "instagram: out of memory");
     goto fail;
   }
@@ -172,10 +175,8 @@ static int ig_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
   g->upload = join(v.upload_url, v.api_version);
   g->user_id = ain_strdup(v.user_id);
   g->media_base_url = v.media_base_url != NULL ? ain_strdup(v.media_base_url) : NULL;
-  ch->name = ain_strdup(o->name);
   if (g->name == NULL || g->api == NULL || g->api_root == NULL || g->upload == NULL ||
-      g->user_id == NULL || (v.media_base_url != NULL && g->media_base_url == NULL) ||
-      ch->name == NULL) {
+      g->user_id == NULL || (v.media_base_url != NULL && g->media_base_url == NULL)) {
     rc = ain_err_set(err, AIN_ENOMEM, "instagram: out of memory");
     goto fail;
   }
@@ -191,7 +192,7 @@ static int ig_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
   g->objects = o->objects;
   if ((rc = ain_secret_resolve(o->cfg != NULL ? o->cfg->secrets_dir : NULL, v.secret, &g->token,
                                &g->token_len, err)) != 0) {
-    ain_err_prefix(err, "channels.%s.access_token_secret: ", o->name);
+    ain_err_prefix(err, "channels.%s.access_token_secret", o->name);
     goto fail;
   }
   if (g->token_len == 0 || g->token_len > 4096) {
@@ -208,15 +209,10 @@ static int ig_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
                        o->name);
     goto fail;
   }
-  ch->kind = &ain_channel_instagram;
-  ch->impl = g;
   *out = ch;
   return 0;
 fail:
-  if (ch != NULL) {
-    free(ch->name);
-    free(ch);
-  }
+  ain_channel_free(ch);
   ig_free(g);
   return rc;
 }
@@ -224,8 +220,7 @@ fail:
 static void ig_close(ain_channel_t *ch) {
   if (ch != NULL) {
     ig_free(ch->impl);
-    free(ch->name);
-    free(ch);
+    ain_channel_free(ch);
   }
 }
 
@@ -257,7 +252,7 @@ static void token_copy(ig_t *g, char *buf, size_t cap) {
 /* The platform's message for an error reply, without control characters and bounded. */
 static void platform_msg(const cJSON *e, char *out, size_t cap) {
   const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
-  ain__chan_utf8_copy(out, cap < 200 ? cap : 200, cJSON_IsString(m) ? m->valuestring : "");
+  ain_channel_utf8_copy(out, cap < 200 ? cap : 200, cJSON_IsString(m) ? m->valuestring : "");
   for (char *p = out; *p != '\0'; p++) {
     if ((unsigned char)*p < 0x20) {
       *p = ' ';
@@ -271,7 +266,8 @@ static int refresh(ig_t *g, const char *used, ain_err_t *err) {
   int rc = 0;
   char *esc = NULL, *url = NULL;
   cJSON *j = NULL;
-  ain__chan_http_resp_t resp = {0};
+  ain_http_resp_t resp = {0};
+  char why[256];
   pthread_mutex_lock(&g->lock);
   int changed = strcmp(g->token, used) != 0;
   pthread_mutex_unlock(&g->lock);
@@ -288,8 +284,8 @@ static int refresh(ig_t *g, const char *used, ain_err_t *err) {
   }
   snprintf(url, n, "%s/refresh_access_token?grant_type=ig_refresh_token&access_token=%s",
            g->api_root, esc);
-  ain__chan_http_req_t req = {.method = "GET", .url = url, .timeout_ms = g->timeout_ms};
-  if ((rc = ain__chan_http("instagram refresh_access_token", &req, &resp, err)) != 0) {
+  ain_http_req_t req = {.method = "GET", .url = url, .body_fd = -1, .timeout_ms = g->timeout_ms};
+  if ((rc = ain_channel_http(&req, &resp, why, sizeof why, err)) != 0) {
     goto done;
   }
   j = cJSON_Parse(resp.body);
@@ -298,11 +294,16 @@ static int refresh(ig_t *g, const char *used, ain_err_t *err) {
       strlen(t->valuestring) > 4096) {
     char msg[256] = "";
     platform_msg(cJSON_GetObjectItemCaseSensitive(j, "error"), msg, sizeof msg);
+    char how[300];
+    if (resp.status == 0) {
+      snprintf(how, sizeof how, "no answer: %s", why);
+    } else {
+      snprintf(how, sizeof how, "HTTP %ld%s%s", resp.status, msg[0] ? ": " : "", msg);
+    }
     rc = ain_err_set(err, AIN_ECREDS,
                      "instagram %s: the access token expired (code 190) and refreshing it "
-                     "failed (%s%ld%s%s)",
-                     g->name, resp.status == 0 ? "no answer: " : "HTTP ",
-                     resp.status == 0 ? 0L : resp.status, msg[0] ? ": " : "", msg);
+                     "failed (%s)",
+                     g->name, how);
     goto done;
   }
   char *fresh = ain_strdup(t->valuestring);
@@ -325,7 +326,7 @@ done:
     free(url);
   }
   cJSON_Delete(j);
-  ain__chan_http_resp_free(&resp);
+  ain_http_resp_free(&resp);
   return rc;
 }
 
@@ -334,9 +335,20 @@ static int is_rate_limit(long status, int code) {
 }
 
 static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
-  char tok[4200], auth[4300], off[32] = "offset: 0", fsz[48];
-  int refreshed = 0, rc = 0;
+  char tok[4200], auth[4300], off[32] = "offset: 0", fsz[48], why[256];
+  int refreshed = 0, rc = 0, fd = -1;
+  uint64_t size = 0;
   memset(r, 0, sizeof *r);
+  /* rupload streams the object from its file (http.h: memory is libcurl's buffer, never the
+   * file); every try sends it whole from offset 0 */
+  if (c->rupload && (rc = ain_channel_object_fd(g->objects, c->key, &fd, &size, err)) != 0) {
+    return rc;
+  }
+  if (c->rupload && size != c->size) {
+    close(fd);
+    return ain_err_set(err, AIN_EIO, "%s: object %s is %llu bytes, not the %llu stated", c->what,
+                       c->key, (unsigned long long)size, (unsigned long long)c->size);
+  }
   snprintf(fsz, sizeof fsz, "file_size: %llu", (unsigned long long)c->size);
   for (int attempt = 0;; attempt++) {
     token_copy(g, tok, sizeof tok);
@@ -349,17 +361,16 @@ static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
     } else if (c->form != NULL) {
       hdrs[1] = "Content-Type: application/x-www-form-urlencoded";
     }
-    ain__chan_http_req_t req = {.method = c->method,
-                                .url = c->url,
-                                .headers = hdrs,
-                                .body = c->form,
-                                .body_len = c->form != NULL ? strlen(c->form) : 0,
-                                .objects = c->rupload ? g->objects : NULL,
-                                .key = c->key,
-                                .len = c->size,
-                                .timeout_ms = g->timeout_ms};
-    ain__chan_http_resp_t resp;
-    rc = ain__chan_http(c->what, &req, &resp, err);
+    ain_http_req_t req = {.method = c->method,
+                          .url = c->url,
+                          .headers = hdrs,
+                          .body = c->form,
+                          .body_len = c->form != NULL ? strlen(c->form) : 0,
+                          .body_fd = fd,
+                          .body_length = c->size,
+                          .timeout_ms = g->timeout_ms};
+    ain_http_resp_t resp;
+    rc = ain_channel_http(&req, &resp, why, sizeof why, err);
     memset(auth, 0, sizeof auth);
     if (rc != 0) {
       break;
@@ -369,19 +380,19 @@ static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
         r->unsure = 1;
         const char *tries = attempt == 0 ? "try" : "tries";
         rc = resp.status == 0 ? ain_err_set(err, AIN_EHTTP, "%s: no answer: %s (%d %s)", c->what,
-                                            resp.transport, attempt + 1, tries)
+                                            why, attempt + 1, tries)
                               : ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (%d %s)", c->what,
                                             resp.status, attempt + 1, tries);
-        ain__chan_http_resp_free(&resp);
+        ain_http_resp_free(&resp);
         break;
       }
-      ain__chan_http_resp_free(&resp);
-      ain__chan_backoff(g->retry_base_ms, attempt);
+      ain_http_resp_free(&resp);
+      ain_channel_backoff(g->retry_base_ms, attempt);
       continue;
     }
     cJSON *j = cJSON_Parse(resp.body);
     if (resp.status >= 200 && resp.status < 300) {
-      ain__chan_http_resp_free(&resp);
+      ain_http_resp_free(&resp);
       if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         rc = ain_err_set(err, AIN_EHTTP, "%s: the reply is not a JSON object", c->what);
@@ -397,7 +408,7 @@ static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
     platform_msg(e, msg, sizeof msg);
     int64_t ra = resp.retry_after_ms;
     long status = resp.status;
-    ain__chan_http_resp_free(&resp);
+    ain_http_resp_free(&resp);
     cJSON_Delete(j);
     if (ec == 190 && !refreshed) {
       if ((rc = refresh(g, tok, err)) != 0) {
@@ -421,6 +432,9 @@ static int call(ig_t *g, const call_t *c, reply_t *r, ain_err_t *err) {
     break;
   }
   memset(tok, 0, sizeof tok);
+  if (fd >= 0) {
+    close(fd);
+  }
   return rc;
 }
 
@@ -559,7 +573,7 @@ static void caption_of(const char *sidecar, char *out, size_t cap) {
     count++;
   }
   cJSON_Delete(j);
-  ain__chan_utf8_copy(out, cap < CAPTION_MAX + 1 ? cap : CAPTION_MAX + 1, buf);
+  ain_channel_utf8_copy(out, cap < CAPTION_MAX + 1 ? cap : CAPTION_MAX + 1, buf);
 }
 
 static char *url_of(const char *base, const char *path) {
@@ -664,7 +678,8 @@ static int create_container(ig_t *g, const ain_publish_req_t *req, const char *v
   if (g->resumable) {
     form_add(&f, "upload_type", "resumable");
   } else {
-    if ((rc = ain__chan_media_url(g->name, req->objects, g->media_base_url, g->url_ttl_s, video_key,
+    if ((rc = ain_channel_media_url(g->name, req->objects, g->media_base_url, g->url_ttl_s,
+                                     video_key,
                                   media_url, sizeof media_url, err)) != 0) {
       goto done;
     }
@@ -808,7 +823,7 @@ static int publish_container(ig_t *g, state_t *st, const char *caption, reply_t 
       break;
     }
     ain_err_t why = *err;
-    ain__chan_backoff(g->retry_base_ms, attempt);
+    ain_channel_backoff(g->retry_base_ms, attempt);
     reply_t r2;
     if ((rc = container_status(g, st->container_id, status, sizeof status, &r2, err)) != 0) {
       r->retry_after_ms = r2.retry_after_ms;
@@ -859,7 +874,7 @@ static int ig_publish(ain_channel_t *ch, const ain_publish_req_t *req,
   char caption[CAPTION_MAX + 1], status[32] = "";
   int rc, already = 0;
   memset(res, 0, sizeof *res);
-  const char *video_key = ain__chan_video_key(req);
+  const char *video_key = ain_channel_video_key(req);
   if (video_key == NULL) {
     return ain_err_set(err, AIN_EINVAL, "instagram: the request has no file with role \"video\"");
   }

@@ -1,5 +1,7 @@
-/* The table of channel kinds, opening a configured channel through it, and the shared checks of
- * a channel's config entry. Relies on: kinds.h, config/channels.h, cJSON. */
+/* The table of channel kinds, opening a configured channel through it, the shared checks of a
+ * channel's config entry, and what several kinds need once: the video's file and media URL, one
+ * HTTP exchange on a client of its own, backoff, metric counts. Relies on: kinds.h, http.h,
+ * config/channels.h, objstore, cJSON. */
 #include "publish/kinds.h"
 
 #include <errno.h>
@@ -14,6 +16,8 @@
 
 #include "core/secret.h"
 #include "core/util.h"
+
+static int bad(const char *name, const char *key, ain_err_t *err, const char *what);
 
 static const ain_channel_kind_t *const kinds[] = {
     &ain_channel_outbox,
@@ -96,23 +100,27 @@ void ain_channel_close(ain_channel_t *ch) {
   }
 }
 
-int ain_channel_video_fd(const ain_publish_req_t *req, int *fd, uint64_t *size, ain_err_t *err) {
-  const ain_publish_file_t *f = &req->files[0];
+const char *ain_channel_video_key(const ain_publish_req_t *req) {
   for (size_t i = 0; i < req->nfiles; i++) {
     if (req->files[i].role != NULL && strcmp(req->files[i].role, "video") == 0) {
-      f = &req->files[i];
-      break;
+      return req->files[i].key;
     }
   }
+  return req->nfiles > 0 ? req->files[0].key : NULL;
+}
+
+int ain_channel_object_fd(ain_objstore_t *objects, const char *key, int *fd, uint64_t *size,
+                          ain_err_t *err) {
   char path[4096];
-  int rc = ain_objstore_get_path(req->objects, f->key, path, sizeof path, err);
+  *fd = -1;
+  int rc = ain_objstore_get_path(objects, key, path, sizeof path, err);
   if (rc != 0) {
     return rc;
   }
   *fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (*fd < 0 || fstat(*fd, &st) != 0) {
-    rc = ain_err_field(err, AIN_EIO, "files", "opening the video %s: %s", f->key, strerror(errno));
+    rc = ain_err_field(err, AIN_EIO, "files", "opening the video %s: %s", key, strerror(errno));
     if (*fd >= 0) {
       close(*fd);
       *fd = -1;
@@ -123,10 +131,101 @@ int ain_channel_video_fd(const ain_publish_req_t *req, int *fd, uint64_t *size, 
   return 0;
 }
 
+int ain_channel_video_fd(const ain_publish_req_t *req, int *fd, uint64_t *size, ain_err_t *err) {
+  const char *key = ain_channel_video_key(req);
+  if (key == NULL) {
+    *fd = -1;
+    return ain_err_field(err, AIN_EINVAL, "files", "the request has no file");
+  }
+  return ain_channel_object_fd(req->objects, key, fd, size, err);
+}
+
+int ain_channel_media_url(const char *name, ain_objstore_t *objects, const char *base_url,
+                          int64_t ttl_s, const char *key, char *out, size_t cap, ain_err_t *err) {
+  if (base_url != NULL) {
+    if (snprintf(out, cap, "%s/%s", base_url, key) >= (int)cap) {
+      return bad(name, "media_base_url", err, "makes a media URL that is too long");
+    }
+    return 0;
+  }
+  if (objects == NULL || objects->vt->presign_get == NULL) {
+    return bad(name, "media_base_url", err,
+               "is required: the object store cannot presign a URL the platform could fetch");
+  }
+  return ain_objstore_presign_get(objects, key, ttl_s, out, cap, err);
+}
+
+void ain_channel_utf8_copy(char *dst, size_t cap, const char *s) {
+  size_t n = strlen(s);
+  if (n >= cap) {
+    n = cap - 1;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+      n--; /* s[n] is a continuation byte: the character it belongs to would be cut */
+    }
+  }
+  memcpy(dst, s, n);
+  dst[n] = '\0';
+}
+
+int ain_channel_http(const ain_http_req_t *req, ain_http_resp_t *resp, char *transport,
+                     size_t cap, ain_err_t *err) {
+  ain_http_t *h = ain_http_new();
+  if (h == NULL) {
+    return ain_err_set(err, AIN_ENOMEM, "out of memory");
+  }
+  transport[0] = '\0';
+  int rc = ain_http_do(h, req, resp, err);
+  ain_http_free(h);
+  if (rc == AIN_EHTTP) { /* no answer: the caller decides whether a retry is safe */
+    snprintf(transport, cap, "%s", err->msg);
+    ain_err_clear(err);
+    resp->status = 0;
+    if ((resp->body = calloc(1, 1)) == NULL) {
+      return ain_err_set(err, AIN_ENOMEM, "out of memory");
+    }
+    rc = 0;
+  }
+  return rc;
+}
+
 void ain_channel_sleep_ms(int64_t ms) {
   struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
   while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
+}
+
+void ain_channel_backoff(int64_t base_ms, int attempt) {
+  int64_t ms = base_ms;
+  for (int i = 0; i < attempt && ms < 30000; i++) {
+    ms *= 2;
+  }
+  ain_channel_sleep_ms(ms < 30000 ? ms : 30000);
+}
+
+int ain_channel_metric_count(const cJSON *obj, const char *key, int64_t *out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  *out = -1;
+  if (v == NULL || cJSON_IsNull(v)) {
+    return 0;
+  }
+  if (cJSON_IsNumber(v)) {
+    /* below 2^53 a double holds every integer: a count past it is no count we can trust */
+    if (v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
+        v->valuedouble != floor(v->valuedouble)) {
+      return -1;
+    }
+    *out = (int64_t)v->valuedouble;
+    return 0;
+  }
+  if (!cJSON_IsString(v)) {
+    return -1;
+  }
+  size_t n = strlen(v->valuestring);
+  if (n == 0 || n > 18 || strspn(v->valuestring, "0123456789") != n) {
+    return -1;
+  }
+  *out = (int64_t)strtoll(v->valuestring, NULL, 10);
+  return 0;
 }
 
 /* ---- checks -------------------------------------------------------------------------------- */
@@ -233,6 +332,11 @@ int ain_channel_check_int(const char *name, const cJSON *opts, const char *key, 
   return 0;
 }
 
+int ain_channel_check_bool(const char *name, const cJSON *opts, const char *key, ain_err_t *err) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(opts, key);
+  return v == NULL || cJSON_IsBool(v) ? 0 : bad(name, key, err, "must be true or false");
+}
+
 int ain_channel_check_enum(const char *name, const cJSON *opts, const char *key,
                            const char *const *values, ain_err_t *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(opts, key);
@@ -260,4 +364,9 @@ const char *ain_channel_opt_str(const cJSON *opts, const char *key, const char *
 int64_t ain_channel_opt_int(const cJSON *opts, const char *key, int64_t def) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(opts, key);
   return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+}
+
+int ain_channel_opt_bool(const cJSON *opts, const char *key, int def) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(opts, key);
+  return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
 }

@@ -210,3 +210,19 @@ int ain_oauth_do(ain_oauth_t *o, ain_http_t *h, ain_http_req_t *req, ain_http_re
   }
   return rc;
 }
+
+int ain_oauth_do_retry(ain_oauth_t *o, ain_http_t *h, ain_http_req_t *req, ain_http_resp_t *resp,
+                       int64_t retries, int64_t retry_base_ms, ain_err_t *err) {
+  for (int64_t n = 0;; n++) {
+    int rc = ain_oauth_do(o, h, req, resp, err);
+    int transient = rc == AIN_EHTTP || (rc == 0 && resp->status >= 500);
+    if (!transient || n >= retries) {
+      return rc;
+    }
+    if (rc == 0) {
+      ain_http_resp_free(resp);
+    }
+    ain_err_clear(err);
+    ain_channel_backoff(retry_base_ms, (int)n);
+  }
+}

@@ -30,6 +30,11 @@ int ain_oauth_check(const char *name, const cJSON *opts, ain_err_t *err);
  * ain_http_do. req->bearer is set by this call. */
 int ain_oauth_do(ain_oauth_t *o, ain_http_t *h, ain_http_req_t *req, ain_http_resp_t *resp,
                  ain_err_t *err);
+/* ain_oauth_do, and after no answer (dropped, timed out) or a 5xx, the same request again up to
+ * `retries` more times, sleeping retry_base_ms * 2^n (at most 30 s) between: for requests that
+ * are safe to repeat (reads). After the last try its outcome is returned as ain_oauth_do's. */
+int ain_oauth_do_retry(ain_oauth_t *o, ain_http_t *h, ain_http_req_t *req, ain_http_resp_t *resp,
+                       int64_t retries, int64_t retry_base_ms, ain_err_t *err);
 /* How many refreshes this client made (tests, logs). */
 int ain_oauth_refreshes(const ain_oauth_t *o);
 

@@ -14,6 +14,8 @@
  * API takes a chunk again) and polls the same publish_id, so it never inits a second post. An
  * init whose answer was lost holds no bytes and never becomes a post. FAILED clears the session
  * (that publish is over), so a later attempt starts a new one.
+ * Metrics: the Display API's POST /v2/video/query/ (view, like, comment and share counts) for a
+ * public post; a private post (its id is the publish_id) reports none.
  * Relies on: kinds.h, http.h, oauth.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -184,8 +186,10 @@ static int state_save(ain_channel_session_t *sess, const tt_state_t *s, ain_err_
 
 /* A JSON POST to the API with the bearer: *data gets the answer's data object (caller frees
  * the returned root). 429 / rate_limit_exceeded: AIN_EBUSY with res->retry_after_ms. */
+/* retries > 0: a read, repeated after no answer or a 5xx (ain_oauth_do_retry). */
 static int api_post(ain_channel_t *ch, const char *path, const char *body, cJSON **root,
-                    const cJSON **data, char **raw, ain_channel_result_t *res, ain_err_t *err) {
+                    const cJSON **data, char **raw, int64_t retries, ain_channel_result_t *res,
+                    ain_err_t *err) {
   tt_t *t = ch->impl;
   char url[2048];
   snprintf(url, sizeof url, "%s%s", t->api_url, path);
@@ -198,7 +202,7 @@ static int api_post(ain_channel_t *ch, const char *path, const char *body, cJSON
                       .body_fd = -1,
                       .timeout_ms = t->timeout_ms};
   ain_http_resp_t r;
-  int rc = ain_oauth_do(t->oauth, t->http, &q, &r, err);
+  int rc = ain_oauth_do_retry(t->oauth, t->http, &q, &r, retries, t->retry_base_ms, err);
   if (rc != 0) {
     return rc;
   }
@@ -257,7 +261,7 @@ static int init_post(ain_channel_t *ch, const ain_publish_req_t *req, tt_state_t
   cJSON_Delete(side);
   cJSON *root = NULL;
   const cJSON *data = NULL;
-  int rc = api_post(ch, "/v2/post/publish/video/init/", body, &root, &data, NULL, res, err);
+  int rc = api_post(ch, "/v2/post/publish/video/init/", body, &root, &data, NULL, 0, res, err);
   free(body);
   if (rc != 0) {
     return rc;
@@ -329,7 +333,7 @@ static int poll(ain_channel_t *ch, tt_state_t *s, ain_channel_result_t *res, int
     cJSON *root = NULL;
     const cJSON *data = NULL;
     char *raw = NULL;
-    rc = api_post(ch, "/v2/post/publish/status/fetch/", body, &root, &data, &raw, res, err);
+    rc = api_post(ch, "/v2/post/publish/status/fetch/", body, &root, &data, &raw, 0, res, err);
     if (rc == AIN_EHTTP && ++failures <= t->retries) { /* 5xx or dropped: ask again */
       ain_err_clear(err);
       ain_channel_sleep_ms(t->retry_base_ms);
@@ -457,12 +461,74 @@ done:
   return rc;
 }
 
+/* ---- metrics: Display API video/query -------------------------------------------------------- */
+
+#define TT_FIELDS "id,view_count,like_count,comment_count,share_count"
+
+static int tt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_metrics_t *out,
+                      ain_err_t *err) {
+  tt_t *t = ch->impl;
+  out->views = out->likes = out->comments = out->shares = -1;
+  size_t n = post_id != NULL ? strlen(post_id) : 0;
+  if (n > 0 && strncmp(post_id, "v_pub_", 6) == 0) {
+    return 0; /* a private post's handle is its publish_id: the Display API has no video for it */
+  }
+  if (n == 0 || n > 32 || strspn(post_id, "0123456789") != n) {
+    return ain_err_field(err, AIN_EINVAL, "post_id", "channel %s: '%.64s' is not a TikTok video id",
+                         ch->name, post_id != NULL ? post_id : "");
+  }
+  char body[128];
+  snprintf(body, sizeof body, "{\"filters\":{\"video_ids\":[\"%s\"]}}", post_id);
+  cJSON *root = NULL;
+  const cJSON *data = NULL;
+  ain_channel_result_t busy = {0}; /* 429: EBUSY; the next pass asks again */
+  int rc = api_post(ch, "/v2/video/query/?fields=" TT_FIELDS, body, &root, &data, NULL,
+                    t->retries < AIN_CHANNEL_METRICS_RETRIES ? t->retries
+                                                             : AIN_CHANNEL_METRICS_RETRIES,
+                    &busy, err);
+  if (rc != 0) {
+    return rc;
+  }
+  const cJSON *videos = cJSON_GetObjectItemCaseSensitive(data, "videos");
+  const cJSON *list = cJSON_IsArray(videos) ? videos : NULL;
+  const cJSON *v, *found = NULL;
+  cJSON_ArrayForEach(v, list) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
+    /* the id is a string in the Display API's answers; a number would have lost digits */
+    if (cJSON_IsString(id) && strcmp(id->valuestring, post_id) == 0) {
+      found = v;
+    }
+  }
+  static const char *const keys[] = {"view_count", "like_count", "comment_count", "share_count"};
+  int64_t *dst[] = {&out->views, &out->likes, &out->comments, &out->shares};
+  if (!cJSON_IsArray(videos)) {
+    rc = ain_err_set(err, AIN_EHTTP, "channel %s: video/query of %s: the reply has no "
+                     "data.videos array", ch->name, post_id);
+  } else if (found == NULL) { /* video/query leaves out ids it cannot show: deleted or private */
+    rc = ain_err_set(err, AIN_ENOTFOUND,
+                     "channel %s: video %s is not on TikTok any more (deleted or made private)",
+                     ch->name, post_id);
+  }
+  for (size_t i = 0; i < 4 && rc == 0; i++) {
+    if (ain_channel_metric_count(found, keys[i], dst[i]) != 0) {
+      rc = ain_err_field(err, AIN_EHTTP, keys[i],
+                         "channel %s: video/query of %s: %s is not a count", ch->name, post_id,
+                         keys[i]);
+    }
+  }
+  if (rc != 0) {
+    out->views = out->likes = out->comments = out->shares = -1;
+  }
+  cJSON_Delete(root);
+  return rc;
+}
+
 const ain_channel_kind_t ain_channel_tiktok = {
     .kind = "tiktok",
     .check = tt_check,
     .open = tt_open,
     .publish = tt_publish,
     .unpublish = NULL, /* the Content Posting API has no delete: a manual takedown */
-    .metrics = NULL,
+    .metrics = tt_metrics,
     .close = tt_close,
 };

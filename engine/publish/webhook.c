@@ -17,7 +17,7 @@
  * unpublish: DELETE channels.<name>.delete_url ("{post_id}" replaced) with a JWT whose sub is the
  * post id; 404 counts as gone. Without delete_url it returns AIN_ECONFIG naming
  * channels.<name>.delete_url: "no delete call: a manual takedown is required".
- * Relies on: channel.h, chan_util.h (HTTP, config checks, media URLs), libjwt, OpenSSL (RAND for
+ * Relies on: kinds.h (config checks, media URLs, HTTP), http.h, libjwt, OpenSSL (RAND for
  * a delete's jti), core/secret.h, cJSON, libcurl (escaping). */
 #include <curl/curl.h>
 #include <jwt.h>
@@ -28,11 +28,9 @@
 
 #include "core/secret.h"
 #include "core/util.h"
-#include "publish/chan_util.h"
-#include "publish/channel.h"
+#include "publish/http.h"
+#include "publish/kinds.h"
 
-/* engine/publish/kinds.h declares it too once the kind table lands. */
-extern const ain_channel_kind_t ain_channel_webhook;
 
 #define JWT_TTL_MAX 300
 #define HS256_KEY_MIN 32 /* RFC 7518 3.2: a key at least as long as the hash */
@@ -56,33 +54,34 @@ typedef struct {
 
 static int read_opts(const char *name, const cJSON *o, hook_opts_t *v, ain_err_t *err) {
   int rc;
-  if ((rc = ain__chan_check_keys(name, o, KEYS, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "url", NULL, 1, 1, 0, &v->url, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "jwt_secret", NULL, 1, 0, 1, &v->secret, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "delete_url", NULL, 0, 1, 0, &v->delete_url, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "audience", name, 0, 0, 0, &v->audience, err)) != 0 ||
-      (rc = ain__chan_opt_str(name, o, "media_base_url", NULL, 0, 1, 0, &v->media_base_url, err)) !=
-          0 ||
-      (rc = ain__chan_opt_int(name, o, "jwt_ttl_s", JWT_TTL_MAX, 1, JWT_TTL_MAX, &v->jwt_ttl_s,
-                              err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "media_url_ttl_s", 3600, 60, 604800, &v->url_ttl_s, err)) !=
-          0 ||
-      (rc = ain__chan_opt_int(name, o, "timeout_ms", 30000, 100, 600000, &v->timeout_ms, err)) !=
-          0 ||
-      (rc = ain__chan_opt_int(name, o, "max_retries", 5, 0, 20, &v->max_retries, err)) != 0 ||
-      (rc = ain__chan_opt_int(name, o, "retry_base_ms", 1000, 1, 60000, &v->retry_base_ms, err)) !=
-          0 ||
-      (rc = ain__chan_opt_int(name, o, "rate_limit_ms", 60000, 1, 86400000, &v->rate_limit_ms,
-                              err)) != 0) {
+  if ((rc = ain_channel_check_keys(name, o, KEYS, err)) != 0 ||
+      (rc = ain_channel_check_endpoint(name, o, "url", 1, err)) != 0 ||
+      (rc = ain_channel_check_secret(name, o, "jwt_secret", 1, err)) != 0 ||
+      (rc = ain_channel_check_endpoint(name, o, "delete_url", 0, err)) != 0 ||
+      (rc = ain_channel_check_str(name, o, "audience", 0, 256, err)) != 0 ||
+      (rc = ain_channel_check_url(name, o, "media_base_url", 0, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "jwt_ttl_s", 1, JWT_TTL_MAX, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "media_url_ttl_s", 60, 604800, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "timeout_ms", 100, 600000, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "max_retries", 0, 20, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "retry_base_ms", 1, 60000, err)) != 0 ||
+      (rc = ain_channel_check_int(name, o, "rate_limit_ms", 1, 86400000, err)) != 0) {
     return rc;
   }
+  v->url = ain_channel_opt_str(o, "url", NULL);
+  v->secret = ain_channel_opt_str(o, "jwt_secret", NULL);
+  v->delete_url = ain_channel_opt_str(o, "delete_url", NULL);
+  v->audience = ain_channel_opt_str(o, "audience", name);
+  v->media_base_url = ain_channel_opt_str(o, "media_base_url", NULL);
+  v->jwt_ttl_s = ain_channel_opt_int(o, "jwt_ttl_s", JWT_TTL_MAX);
+  v->url_ttl_s = ain_channel_opt_int(o, "media_url_ttl_s", 3600);
+  v->timeout_ms = ain_channel_opt_int(o, "timeout_ms", 30000);
+  v->max_retries = ain_channel_opt_int(o, "max_retries", 5);
+  v->retry_base_ms = ain_channel_opt_int(o, "retry_base_ms", 1000);
+  v->rate_limit_ms = ain_channel_opt_int(o, "rate_limit_ms", 60000);
   if (v->delete_url != NULL && strstr(v->delete_url, "{post_id}") == NULL) {
     return ain_err_field(err, AIN_ECONFIG, "delete_url",
                          "channels.%s.delete_url: must contain {post_id}", name);
-  }
-  if (strlen(v->audience) > 256) {
-    return ain_err_field(err, AIN_ECONFIG, "audience", "channels.%s.audience: at most 256 bytes",
-                         name);
   }
   return 0;
 }
@@ -124,7 +123,8 @@ static int hook_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t
   if (rc != 0) {
     return rc;
   }
-  if ((h = calloc(1, sizeof *h)) == NULL || (ch = calloc(1, sizeof *ch)) == NULL) {
+  if ((h = calloc(1, sizeof *h)) == NULL ||
+      (ch = ain_channel_new(&ain_channel_webhook, o->name, h)) == NULL) {
     rc = ain_err_set(err, AIN_ENOMEM, "webhook: out of memory");
     goto fail;
   }
@@ -133,7 +133,6 @@ static int hook_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t
   h->delete_url = dup_or_null(v.delete_url, &oom);
   h->audience = dup_or_null(v.audience, &oom);
   h->media_base_url = dup_or_null(v.media_base_url, &oom);
-  ch->name = dup_or_null(o->name, &oom);
   if (oom) {
     rc = ain_err_set(err, AIN_ENOMEM, "webhook: out of memory");
     goto fail;
@@ -147,7 +146,7 @@ static int hook_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t
   h->objects = o->objects;
   if ((rc = ain_secret_resolve(o->cfg != NULL ? o->cfg->secrets_dir : NULL, v.secret, &h->key,
                                &h->key_len, err)) != 0) {
-    ain_err_prefix(err, "channels.%s.jwt_secret: ", o->name);
+    ain_err_prefix(err, "channels.%s.jwt_secret", o->name);
     goto fail;
   }
   if (h->key_len < HS256_KEY_MIN) {
@@ -164,15 +163,10 @@ static int hook_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t
                        o->name);
     goto fail;
   }
-  ch->kind = &ain_channel_webhook;
-  ch->impl = h;
   *out = ch;
   return 0;
 fail:
-  if (ch != NULL) {
-    free(ch->name);
-    free(ch);
-  }
+  ain_channel_free(ch);
   hook_free(h);
   return rc;
 }
@@ -180,8 +174,7 @@ fail:
 static void hook_close(ain_channel_t *ch) {
   if (ch != NULL) {
     hook_free(ch->impl);
-    free(ch->name);
-    free(ch);
+    ain_channel_free(ch);
   }
 }
 
@@ -214,7 +207,7 @@ static void receiver_msg(const char *body, char *out, size_t cap) {
   if (!cJSON_IsString(e)) {
     e = cJSON_GetObjectItemCaseSensitive(j, "message");
   }
-  ain__chan_utf8_copy(out, cap < 200 ? cap : 200, cJSON_IsString(e) ? e->valuestring : body);
+  ain_channel_utf8_copy(out, cap < 200 ? cap : 200, cJSON_IsString(e) ? e->valuestring : body);
   cJSON_Delete(j);
   for (char *p = out; *p != '\0'; p++) {
     if ((unsigned char)*p < 0x20) {
@@ -229,9 +222,9 @@ typedef struct {
 
 /* One request with retries on 5xx and dropped connections. 0 with *resp filled for a 2xx or a
  * 404 (caller decides), else AIN_E*. */
-static int exchange(hook_t *h, const send_t *s, ain__chan_http_resp_t *resp,
+static int exchange(hook_t *h, const send_t *s, ain_http_resp_t *resp,
                     int64_t *retry_after_ms, ain_err_t *err) {
-  char auth[4200], idem[200];
+  char auth[4200], idem[200], why[256];
   for (int attempt = 0;; attempt++) {
     char *tok = NULL;
     int rc = mint(h, s->sub, s->jti, &tok, err);
@@ -243,13 +236,14 @@ static int exchange(hook_t *h, const send_t *s, ain__chan_http_resp_t *resp,
     snprintf(idem, sizeof idem, "Idempotency-Key: %s", s->idem);
     const char *hdrs[] = {auth, s->idem != NULL ? idem : NULL,
                           s->idem != NULL ? "Content-Type: application/json" : NULL, NULL};
-    ain__chan_http_req_t req = {.method = s->method,
-                                .url = s->url,
-                                .headers = hdrs,
-                                .body = s->body,
-                                .body_len = s->body != NULL ? strlen(s->body) : 0,
-                                .timeout_ms = h->timeout_ms};
-    rc = ain__chan_http(s->what, &req, resp, err);
+    ain_http_req_t req = {.method = s->method,
+                          .url = s->url,
+                          .headers = hdrs,
+                          .body = s->body,
+                          .body_len = s->body != NULL ? strlen(s->body) : 0,
+                          .body_fd = -1,
+                          .timeout_ms = h->timeout_ms};
+    rc = ain_channel_http(&req, resp, why, sizeof why, err);
     memset(auth, 0, sizeof auth);
     if (rc != 0) {
       return rc;
@@ -260,15 +254,15 @@ static int exchange(hook_t *h, const send_t *s, ain__chan_http_resp_t *resp,
     }
     if (st == 0 || st >= 500) {
       if (attempt < h->max_retries) {
-        ain__chan_http_resp_free(resp);
-        ain__chan_backoff(h->retry_base_ms, attempt);
+        ain_http_resp_free(resp);
+        ain_channel_backoff(h->retry_base_ms, attempt);
         continue;
       }
       rc = st == 0
                ? ain_err_set(err, AIN_EHTTP, "%s: no answer: %s (%d tries)", s->what,
-                             resp->transport, attempt + 1)
+                             why, attempt + 1)
                : ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld (%d tries)", s->what, st, attempt + 1);
-      ain__chan_http_resp_free(resp);
+      ain_http_resp_free(resp);
       return rc;
     }
     char msg[256];
@@ -283,7 +277,7 @@ static int exchange(hook_t *h, const send_t *s, ain__chan_http_resp_t *resp,
     } else {
       rc = ain_err_set(err, AIN_EHTTP, "%s: HTTP %ld%s%s", s->what, st, msg[0] ? ": " : "", msg);
     }
-    ain__chan_http_resp_free(resp);
+    ain_http_resp_free(resp);
     return rc;
   }
 }
@@ -312,7 +306,7 @@ static int body_of(hook_t *h, const ain_publish_req_t *req, char **out, ain_err_
     char url[AIN_PUBLISH_LOCATION_MAX];
     ain_objstore_stat_t st;
     if ((rc = ain_objstore_stat(req->objects, f->key, &st, err)) != 0 ||
-        (rc = ain__chan_media_url(h->name, req->objects, h->media_base_url, h->url_ttl_s, f->key,
+        (rc = ain_channel_media_url(h->name, req->objects, h->media_base_url, h->url_ttl_s, f->key,
                                   url, sizeof url, err)) != 0) {
       goto done;
     }
@@ -367,7 +361,7 @@ static int hook_publish(ain_channel_t *ch, const ain_publish_req_t *req,
   hook_t *h = ch->impl;
   char *body = NULL, what[300];
   cJSON *j = NULL;
-  ain__chan_http_resp_t resp = {0};
+  ain_http_resp_t resp = {0};
   int rc = 0;
   memset(res, 0, sizeof *res);
   if (session != NULL && session->saved != NULL) {
@@ -424,7 +418,7 @@ static int hook_publish(ain_channel_t *ch, const ain_publish_req_t *req,
   rc = save_post(session, res, err);
 done:
   cJSON_Delete(j);
-  ain__chan_http_resp_free(&resp);
+  ain_http_resp_free(&resp);
   free(body);
   return rc;
 }
@@ -433,7 +427,7 @@ static int hook_unpublish(ain_channel_t *ch, const char *post_id, ain_err_t *err
   hook_t *h = ch->impl;
   char what[300], jti[33];
   unsigned char rnd[16];
-  ain__chan_http_resp_t resp = {0};
+  ain_http_resp_t resp = {0};
   int64_t retry_after = 0;
   if (h->delete_url == NULL) {
     return ain_err_field(err, AIN_ECONFIG, "delete_url",
@@ -465,7 +459,7 @@ static int hook_unpublish(ain_channel_t *ch, const char *post_id, ain_err_t *err
   snprintf(what, sizeof what, "webhook %s DELETE", h->name);
   send_t s = {.what = what, .method = "DELETE", .url = url, .sub = post_id, .jti = jti};
   int rc = exchange(h, &s, &resp, &retry_after, err);
-  ain__chan_http_resp_free(&resp); /* 2xx: taken down; 404: already gone */
+  ain_http_resp_free(&resp); /* 2xx: taken down; 404: already gone */
   free(url);
   return rc;
 }

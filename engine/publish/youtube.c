@@ -13,7 +13,9 @@
  * A session created but never saved (a crash right after step 1) holds no bytes and never
  * becomes a video. quota_units: videos.insert costs 1600 of the project's daily 10,000.
  * Privacy status and category: the sidecar's privacy_status / category_id (the publisher policy),
- * else the channel's config. Relies on: kinds.h, http.h, oauth.h, cJSON. */
+ * else the channel's config. Metrics: videos.list?part=statistics (views, likes, comments; YouTube
+ * reports no shares). Unpublish: videos.delete (a 404 is "already gone"). Relies on: kinds.h,
+ * http.h, oauth.h, core/log.h, cJSON. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "publish/http.h"
 #include "publish/kinds.h"
@@ -78,13 +81,7 @@ static int yt_check(const char *name, const cJSON *opts, ain_err_t *err) {
     snprintf(f, sizeof f, "channels.%s.category_id", name);
     return ain_err_field(err, AIN_ECONFIG, f, "'%s' must be a category number such as \"22\"", f);
   }
-  const cJSON *kids = cJSON_GetObjectItemCaseSensitive(opts, "made_for_kids");
-  if (kids != NULL && !cJSON_IsBool(kids)) {
-    char f[160];
-    snprintf(f, sizeof f, "channels.%s.made_for_kids", name);
-    return ain_err_field(err, AIN_ECONFIG, f, "'%s' must be a boolean", f);
-  }
-  return 0;
+  return ain_channel_check_bool(name, opts, "made_for_kids", err);
 }
 
 static void yt_close(ain_channel_t *ch) {
@@ -116,7 +113,7 @@ static int yt_open(const ain_channel_open_t *o, ain_channel_t **out, ain_err_t *
   y->quota_retry_ms = ain_channel_opt_int(o->opts, "quota_retry_ms", 3600000);
   y->retry_base_ms = ain_channel_opt_int(o->opts, "retry_base_ms", 1000);
   y->timeout_ms = ain_channel_opt_int(o->opts, "timeout_ms", 300000);
-  y->kids = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o->opts, "made_for_kids"));
+  y->kids = ain_channel_opt_bool(o->opts, "made_for_kids", 0);
   int rc = ain_oauth_open(o->name, o->opts, o->cfg != NULL ? o->cfg->secrets_dir : NULL,
                           "client_id", "https://oauth2.googleapis.com/token", &y->oauth, err);
   if (rc != 0) {
@@ -438,12 +435,132 @@ done:
   return rc;
 }
 
+/* ---- metrics: videos.list with part=statistics (1 quota unit a call) ------------------------ */
+
+/* A YouTube video id: 1..64 of A-Z a-z 0-9 - _ (11 today), nothing to escape in a query. */
+static int video_id_ok(const char *s) {
+  size_t n = s != NULL ? strlen(s) : 0;
+  return n > 0 && n <= 64 &&
+         strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+/* The statistics of item `id` in a videos.list answer into out. */
+static int parse_statistics(ain_channel_t *ch, const char *body, const char *id,
+                            ain_channel_post_metrics_t *out, ain_err_t *err) {
+  cJSON *j = cJSON_Parse(body);
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
+  const cJSON *it, *found = NULL;
+  int rc = 0;
+  if (!cJSON_IsArray(items)) {
+    rc = ain_err_set(err, AIN_EHTTP,
+                     "channel %s: statistics of %s: the reply has no \"items\" array", ch->name,
+                     id);
+    goto done;
+  }
+  cJSON_ArrayForEach(it, items) {
+    const cJSON *iid = cJSON_GetObjectItemCaseSensitive(it, "id");
+    if (cJSON_IsString(iid) && strcmp(iid->valuestring, id) == 0) {
+      found = it;
+    }
+  }
+  if (found == NULL) { /* videos.list leaves out an id it does not know: deleted or not ours */
+    rc = ain_err_set(err, AIN_ENOTFOUND,
+                     "channel %s: video %s is not on YouTube any more (deleted or made "
+                     "unavailable)", ch->name, id);
+    goto done;
+  }
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(found, "statistics");
+  static const char *const keys[] = {"viewCount", "likeCount", "commentCount"};
+  int64_t *dst[] = {&out->views, &out->likes, &out->comments};
+  for (size_t i = 0; i < 3 && rc == 0; i++) {
+    if (!cJSON_IsObject(st) || ain_channel_metric_count(st, keys[i], dst[i]) != 0) {
+      rc = ain_err_field(err, AIN_EHTTP, keys[i],
+                         "channel %s: statistics of %s: %s is not a count (a string of digits)",
+                         ch->name, id, cJSON_IsObject(st) ? keys[i] : "statistics");
+    }
+  }
+  /* a hidden like count or disabled comments leave the member out: -1 (not reported) */
+done:
+  cJSON_Delete(j);
+  if (rc != 0) {
+    out->views = out->likes = out->comments = -1;
+  }
+  return rc;
+}
+
+static int yt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_metrics_t *out,
+                      ain_err_t *err) {
+  yt_t *y = ch->impl;
+  out->views = out->likes = out->comments = out->shares = -1; /* YouTube reports no shares */
+  if (!video_id_ok(post_id)) {
+    return ain_err_field(err, AIN_EINVAL, "post_id",
+                         "channel %s: '%.64s' is not a YouTube video id", ch->name,
+                         post_id != NULL ? post_id : "");
+  }
+  char u[2048];
+  snprintf(u, sizeof u, "%s/youtube/v3/videos?part=statistics&id=%s", y->api_url, post_id);
+  ain_http_req_t q = {.method = "GET",
+                      .url = u,
+                      .body_fd = -1,
+                      .timeout_ms = y->timeout_ms < 30000 ? y->timeout_ms : 30000};
+  ain_http_resp_t r;
+  int64_t retries =
+      y->retries < AIN_CHANNEL_METRICS_RETRIES ? y->retries : AIN_CHANNEL_METRICS_RETRIES;
+  int rc = ain_oauth_do_retry(y->oauth, y->http, &q, &r, retries, y->retry_base_ms, err);
+  if (rc != 0) {
+    return rc;
+  }
+  if (r.status == 200) {
+    rc = parse_statistics(ch, r.body, post_id, out, err);
+  } else {
+    ain_channel_result_t busy = {0}; /* 429/quota: EBUSY; the next pass asks again */
+    rc = quota_or_fail(ch, &r, "reading statistics", &busy, err);
+  }
+  ain_http_resp_free(&r);
+  return rc;
+}
+
+/* ---- unpublish: videos.delete (50 quota units a call) ---------------------------------------- */
+
+/* DELETE /youtube/v3/videos?id=ID: 204 taken down. A 404 videoNotFound means it is gone already
+ * (a crash between the call and its record, or removed in YouTube Studio): done, not an error,
+ * so a takedown can be repeated. */
+static int yt_unpublish(ain_channel_t *ch, const char *post_id, ain_err_t *err) {
+  yt_t *y = ch->impl;
+  if (!video_id_ok(post_id)) {
+    return ain_err_field(err, AIN_EINVAL, "post_id",
+                         "channel %s: '%.64s' is not a YouTube video id", ch->name,
+                         post_id != NULL ? post_id : "");
+  }
+  char u[2048];
+  snprintf(u, sizeof u, "%s/youtube/v3/videos?id=%s", y->api_url, post_id);
+  ain_http_req_t q = {.method = "DELETE", .url = u, .body_fd = -1, .timeout_ms = y->timeout_ms};
+  ain_http_resp_t r;
+  int rc = ain_oauth_do_retry(y->oauth, y->http, &q, &r, y->retries, y->retry_base_ms, err);
+  if (rc != 0) {
+    return rc;
+  }
+  char reason[256];
+  api_reason(&r, reason, sizeof reason);
+  if (r.status == 204 || r.status == 200) {
+    ain_log_info("channel %s: video %s deleted (videos.delete)", ch->name, post_id);
+  } else if (r.status == 404) {
+    ain_log_info("channel %s: video %s was already gone from YouTube (%s)", ch->name, post_id,
+                 reason[0] != '\0' ? reason : "404");
+  } else {
+    ain_channel_result_t busy = {0}; /* 429/quota: EBUSY, the operator runs it again later */
+    rc = quota_or_fail(ch, &r, "videos.delete", &busy, err);
+  }
+  ain_http_resp_free(&r);
+  return rc;
+}
+
 const ain_channel_kind_t ain_channel_youtube = {
     .kind = "youtube",
     .check = yt_check,
     .open = yt_open,
     .publish = yt_publish,
-    .unpublish = NULL, /* videos.delete: pub-after's */
-    .metrics = NULL,
+    .unpublish = yt_unpublish,
+    .metrics = yt_metrics,
     .close = yt_close,
 };

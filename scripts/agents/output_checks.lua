@@ -4,10 +4,16 @@
 --   (the judge's finding shape, docs/policies.md); measure(inspect, script, settings) -> the
 --   figures the rules use (exported for specs and the thresholds' calibration).
 -- Relies on: nothing from `ain`. Reads the "inspect" built-in's result (ctx.deps.inspect:
---   {enabled, ocr = {{t, text}...}, asr = {text, words, oov}}) and the script (title, text,
---   hashtags); thresholds from settings.output_checks over DEFAULTS.
+--   {enabled, ocr = {{t, text, words = {{text, conf, box}}}...}, plan = {texts = {{start, stop,
+--   title, box, text}}}, asr = {text, words, oov}}) and the script (title, text, hashtags);
+--   thresholds from settings.output_checks over DEFAULTS.
 --
 -- OCR: the title and the captions must be on screen, and nothing else (beyond OCR noise).
+-- With the words' boxes and the render's plan (what text it drew where and when), a word read
+-- inside a box the render drew text in at that frame's time is that text misread when it
+-- resembles one of its words (a part, two run together, a third of its letters wrong), and
+-- those words must be the script's; a word anywhere else must be a script word. The inspect step
+-- already kept the pictures (masked) and the scene changes (not sampled) out of the frames.
 -- ASR: the recogniser's words are aligned with the script's (edit distance); too little of the
 -- script heard, a sentence not heard, or a stretch of words the script does not have is a finding.
 -- The recogniser's model is built from the script (engine/media/asrlm.c), so a good render is heard
@@ -20,6 +26,8 @@ M.DEFAULTS = {
   min_title_recall = 0.5,       -- title words found by OCR (a long title is cut to two lines)
   min_caption_frames = 0.5,     -- frames whose text has script words
   max_unexpected_words = 3,     -- distinct OCR words in neither title, script nor hashtags
+  min_drawn_conf = 50,          -- inside a text the render drew, a word tesseract is less sure of
+                                --   than this (0..100) is its struggle with that text
   min_speech_recall = 0.5,      -- script words heard, aligned in order
   min_sentence_recall = 0.3,    -- a sentence of >= sentence_min_words words heard less ...
   sentence_min_words = 5,
@@ -102,7 +110,44 @@ end
 
 -- OCR ------------------------------------------------------------------------------------------
 
-local function ocr_measure(inspect, script)
+-- The texts the render drew at time t (a frame's own timestamp) whose box holds the centre of an
+-- OCR box: {words...} of all of them in order, or nil when the word lies outside every text.
+-- A caption that changes within `PLAN_SLACK_S` of t counts on both sides of the change.
+local PLAN_SLACK_S, PLAN_MARGIN = 0.1, 0.02
+
+local function drawn_at(texts, t, box)
+  if type(box) ~= "table" or type(t) ~= "number" then return nil end
+  local cx = (box[1] or 0) + (box[3] or 0) / 2
+  local cy = (box[2] or 0) + (box[4] or 0) / 2
+  local got
+  for _, e in ipairs(texts) do
+    local b = type(e.box) == "table" and e.box or nil
+    if b and type(e.start) == "number" and type(e.stop) == "number"
+        and t >= e.start - PLAN_SLACK_S and t < e.stop + PLAN_SLACK_S
+        and cx >= b[1] - PLAN_MARGIN and cx <= b[1] + b[3] + PLAN_MARGIN
+        and cy >= b[2] - PLAN_MARGIN and cy <= b[2] + b[4] + PLAN_MARGIN then
+      got = got or {}
+      for _, w in ipairs(words(e.text)) do got[#got + 1] = w end
+    end
+  end
+  return got
+end
+
+-- Is token w, read where `drawn` (words in order) was drawn, one of them misread? A part of one
+-- (a letter lost at an edge), two run together ("foryour"), or a third of its letters wrong.
+local function misread_of(w, drawn)
+  for i, d in ipairs(drawn) do
+    local cands = { d, drawn[i + 1] and (d .. drawn[i + 1]) or nil }
+    for _, c in ipairs(cands) do
+      if c:find(w, 1, true) then return c end
+      local max = math.max(1, math.floor(#w / 3))
+      if edits(w, c, max) <= max then return c end
+    end
+  end
+  return nil
+end
+
+local function ocr_measure(inspect, script, s)
   local body = words(script.text)
   if type(script.lines) == "table" then
     for _, l in ipairs(script.lines) do
@@ -124,6 +169,22 @@ local function ocr_measure(inspect, script)
   local title_all = set_of(words(script.title))
   if next(title) == nil then title = title_all end
   local seen_title, frames, caption_frames, unexpected, order = {}, 0, 0, {}, {}
+  local plan = type(inspect.plan) == "table" and inspect.plan or {}
+  local texts = type(plan.texts) == "table" and plan.texts or {}
+  -- The drawn words that are the script's: a misread is checked against these only, so a caption
+  -- the render drew with other words than the script's is still unexpected text.
+  local function allowed_only(list)
+    local out = {}
+    for _, w in ipairs(list) do if near(w, allowed) then out[#out + 1] = w end end
+    return out
+  end
+  local function add_unexpected(w, t)
+    if not unexpected[w] then
+      unexpected[w] = t or true
+      order[#order + 1] = w
+    end
+  end
+  local n_placed = 0
   for _, f in ipairs(type(inspect.ocr) == "table" and inspect.ocr or {}) do
     frames = frames + 1
     local has_caption = false
@@ -136,6 +197,7 @@ local function ocr_measure(inspect, script)
         joined[i], joined[i + 1] = true, true
       end
     end
+    local placed = type(f.words) == "table" and #texts > 0
     for i, w in ipairs(fw) do
       if joined[i] then goto next_word end
       if title[w] then seen_title[w] = true
@@ -144,11 +206,34 @@ local function ocr_measure(inspect, script)
       end
       if near(w, bodyset) and not title_all[w] then has_caption = true end
       -- One- and two-letter fragments are what OCR makes of outlines and gradients.
-      if #w >= 3 and not near(w, allowed) and not unexpected[w] then
-        unexpected[w] = f.t or true
-        order[#order + 1] = w
-      end
+      if not placed and #w >= 3 and not near(w, allowed) then add_unexpected(w, f.t) end
       ::next_word::
+    end
+    if placed then
+      n_placed = n_placed + 1
+      -- Each word by where it was read: in a drawn text, against that text; elsewhere, against
+      -- the script (a split word joined with its neighbour, as above).
+      local toks = {}
+      for _, ow in ipairs(f.words) do
+        local drawn = type(ow) == "table" and drawn_at(texts, f.t, ow.box) or nil
+        for _, w in ipairs(words(type(ow) == "table" and ow.text or "")) do
+          toks[#toks + 1] = { w = w, drawn = drawn and allowed_only(drawn),
+            unsure = type(ow.conf) == "number" and ow.conf < s.min_drawn_conf }
+        end
+      end
+      for i, k in ipairs(toks) do
+        local w, nx = k.w, toks[i + 1]
+        if #w < 3 or near(w, allowed) then goto next_tok end
+        if k.drawn then
+          -- Two lines read as one, a word half over a moving edge: tesseract says it is unsure.
+          -- A word over the captions that is not theirs reads clearly (a spec shows it caught).
+          if not k.unsure and not misread_of(w, k.drawn) then add_unexpected(w, f.t) end
+        elseif not (nx and not nx.drawn and near(w .. nx.w, allowed))
+            and not (i > 1 and not toks[i - 1].drawn and near(toks[i - 1].w .. w, allowed)) then
+          add_unexpected(w, f.t)
+        end
+        ::next_tok::
+      end
     end
     if has_caption then caption_frames = caption_frames + 1 end
   end
@@ -160,7 +245,7 @@ local function ocr_measure(inspect, script)
   return { frames = frames, title_words = ntitle, title_seen = nseen,
     title_recall = ntitle > 0 and nseen / ntitle or 1,
     caption_frames = frames > 0 and caption_frames / frames or 0,
-    unexpected = order, unexpected_at = unexpected }
+    unexpected = order, unexpected_at = unexpected, placed_frames = n_placed }
 end
 
 -- ASR ------------------------------------------------------------------------------------------
@@ -280,7 +365,7 @@ end
 function M.measure(inspect, script, settings)
   local s = settings_of(settings)
   script = type(script) == "table" and script or {}
-  return { ocr = ocr_measure(inspect, script), asr = asr_measure(inspect, script, s) }, s
+  return { ocr = ocr_measure(inspect, script, s), asr = asr_measure(inspect, script, s) }, s
 end
 
 local function finding(out, rule, severity, match, detail)

@@ -6,7 +6,8 @@
 -- any other handler names a C built-in.
 --
 -- Each step lists every step whose result it reads in `deps` (ctx.deps holds exactly those), so
--- render also depends on script (captions), inspect on render and script, judge on script, render
+-- render also depends on script (captions), inspect on render, script and visuals (the scene
+-- changes it does not sample), judge on script, render
 -- and inspect, review_gate on judge and render, publish on review_gate, judge, render and script.
 -- Ordering is the same as the plain chain script -> tts -> render -> inspect -> judge ->
 -- review_gate -> publish.
@@ -111,7 +112,7 @@ function M.build(payload, ctx)
         max_seconds = VIDEO.max_seconds } },
     -- Built-in: OCR of sampled frames and speech recognition of the audio (child processes),
     -- what the judge's output checks compare with the script (docs/pipeline.md).
-    { name = "inspect", handler = "inspect", deps = { "render", "script" },
+    { name = "inspect", handler = "inspect", deps = { "render", "script", "visuals" },
       timeout_ms = 150000, max_attempts = 2, payload = {} },
     { name = "judge", handler = "lua:judge.decide", deps = { "render", "script", "inspect" },
       timeout_ms = 10000, max_attempts = 2, payload = {} },

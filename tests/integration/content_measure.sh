@@ -24,23 +24,27 @@ write_config "$cfg" "$AIN_SOURCE_DIR/scripts" \
 "$AIN_BIN" run -c "$cfg" --until-idle --no-progress > /dev/null 2> "$T/run.log" ||
   fail "ain run exited $? (log: $(tail -5 "$T/run.log"))"
 
-# title|video key|captions key|script text|speech|judge result, one row per rendered video
+# title|video key|captions key|script text|speech|judge result|what the voice read, one row per
+# rendered video
 sql "SELECT json_extract(s.result, '$.title'), json_extract(r.result, '$.artifacts.video'),
             json_extract(r.result, '$.artifacts.captions'), json_extract(s.result, '$.text'),
             json_extract(s.result, '$.speech'), json_extract(j.result, '$.decision'),
-            json_extract(j.result, '$.failed')
+            json_extract(j.result, '$.failed'), json_extract(t.result, '$.spoken')
        FROM tasks r JOIN tasks s ON s.dag_id = r.dag_id AND s.step = 'script'
        JOIN tasks j ON j.dag_id = r.dag_id AND j.step = 'judge'
+       JOIN tasks t ON t.dag_id = r.dag_id AND t.step = 'tts'
       WHERE r.step = 'render' AND r.status = 'succeeded' ORDER BY s.created_at" > "$T/videos.txt"
 assert_eq "$(wc -l < "$T/videos.txt")" "2" "rendered videos (log: $(grep -i error "$T/run.log" | tail -3))"
 
 O="$T/var/objects"
 i=0
-while IFS='|' read -r title video ass text speech decision failed; do
+while IFS='|' read -r title video ass text speech decision failed spoken; do
   i=$((i + 1))
   printf '%s' "$text" > "$T/script-$i.txt"
+  printf '%s' "$spoken" > "$T/spoken-$i.txt"
   python3 "$AIN_SOURCE_DIR/bench/content_measure.py" --video "$O/$video" --captions "$O/$ass" \
-    --script-file "$T/script-$i.txt" --bars "$AIN_SOURCE_DIR/bench/content_bars.txt" \
+    --script-file "$T/script-$i.txt" --spoken-file "$T/spoken-$i.txt" \
+    --bars "$AIN_SOURCE_DIR/bench/content_bars.txt" \
     --out "$T/measure-$i.json" > /dev/null || fail "content_measure.py failed on $title"
   python3 - "$T/measure-$i.json" "$title" <<'PY' || fail "bars of '$title' (see above)"
 import json, sys

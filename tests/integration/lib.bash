@@ -82,3 +82,20 @@ sql() {
     sqlite3 -batch -noheader "$T/ain.db" "$1"
   fi
 }
+
+# ocr_findings JUDGE_RESULT: the OCR findings (unexpected_text, captions_not_on_screen,
+# title_not_on_screen) in a judge step's result JSON, "rule: detail" each; empty when none. The
+# e2e tests assert that a video the judge sent to review went there for no OCR finding: the checks
+# do not flag the engine's own pictures, transitions or captions (issue 12), while the
+# recogniser's mishearing of an espeak voice ("ten minute HIIT" heard as "get it the") still may.
+ocr_findings() {
+  printf '%s' "$1" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read() or "{}")
+ocr = {"unexpected_text", "captions_not_on_screen", "title_not_on_screen"}
+print("; ".join(sorted(f["rule"] + ": " + f.get("detail", "") for f in r.get("findings", []) if f["rule"] in ocr)))'
+}
+# judge_of_video VIDEO_ID: the judge step's result for that video (sql(): either store).
+judge_of_video() {
+  sql "SELECT t.result FROM tasks t JOIN videos v ON v.dag_id = t.dag_id WHERE v.id = '$1' AND t.step = 'judge'"
+}

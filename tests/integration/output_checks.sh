@@ -3,7 +3,8 @@
 # inspect step (ffmpeg + tesseract on frames, ffmpeg + pocketsphinx on the audio) and a test
 # scriptwriter (tests/fixtures/output_checks) that gives three trends the same short text and makes
 # the voice read something else for two of them. Asserts: the good video passes and is published,
-# the inspect result has OCR frames with times and the heard text; the video whose voice drops a
+# the inspect result has OCR frames with times, words with boxes, the render's plan (title and
+# caption boxes, scene changes, none of them sampled) and the heard text; the video whose voice drops a
 # sentence and the one whose voice says other words both go to review with output findings
 # naming what was expected; media.inspect.enabled = false skips the step (the judge sees
 # {enabled = false}); a bad media.inspect value is refused at load, naming the key.
@@ -44,6 +45,22 @@ text = " ".join(f["text"] for f in r["ocr"]).lower()
 assert "morning" in text and "walks" in text, text
 assert "heart" in r["asr"]["text"] and r["asr"]["words"] >= 15, r["asr"]
 assert r["ms"]["total"] > 0 and r["ms"]["ocr"] > 0 and r["ms"]["asr"] > 0, r["ms"]
+# Every word with its box and confidence; the plan: the title at the top, the captions below it
+# (boxes from the render ASS), the scene changes, which no frame is sampled in.
+ws = [w for f in r["ocr"] for w in f["words"]]
+assert ws and all(len(w["box"]) == 4 and 0 <= w["box"][1] <= 1 and 0 <= w["conf"] <= 100 for w in ws), ws
+p = r["plan"]
+title = [t for t in p["texts"] if t["title"]]
+caps = [t for t in p["texts"] if not t["title"]]
+assert len(title) == 1 and title[0]["text"].startswith("Morning walks") and title[0]["box"][1] < 0.35, p
+assert len(caps) >= 3 and all(c["box"][1] > title[0]["box"][1] for c in caps), p
+assert p["transitions"], p
+for f in r["ocr"]:
+    assert not any(x["start"] <= f["t"] < x["stop"] for x in p["transitions"]), (f["t"], p["transitions"])
+# The title's words are read inside the title's box.
+inbox = [w["text"].lower() for f in r["ocr"] for w in f["words"]
+         if title[0]["box"][1] - 0.02 <= w["box"][1] <= title[0]["box"][1] + title[0]["box"][3]]
+assert "morning" in inbox or "boost" in inbox, inbox
 ' || fail "inspect result of the good video: $insp"
 ok "inspect: OCR of $(echo "$insp" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ocr"]))') frames with times, the heard text, timings"
 

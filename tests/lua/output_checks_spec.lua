@@ -135,6 +135,129 @@ describe("output_checks.findings", function()
   end)
 end)
 
+-- The inspect step's newer result: every word with its box, and the plan of what the render drew
+-- where and when (title box at the top, caption phrases at the bottom), as in a 360x640 render.
+describe("output_checks.findings with word boxes and the render's plan", function()
+  local TITLE_BOX, CAP_BOX = { 0.06, 0.15, 0.78, 0.09 }, { 0.06, 0.70, 0.78, 0.10 }
+  local function placed()
+    local _, script = good()
+    local plan = { texts = {
+      { start = 0, stop = 8, title = true, box = TITLE_BOX, text = "Morning walks boost heart health" },
+      { start = 0.1, stop = 2.0, title = false, box = CAP_BOX, text = "Morning walks help your heart" },
+      { start = 2.0, stop = 4.6, title = false, box = CAP_BOX, text = "Ten minutes outside is a" },
+      { start = 4.6, stop = 6.1, title = false, box = CAP_BOX, text = "great start for beginners." },
+      { start = 6.1, stop = 8.0, title = false, box = CAP_BOX, text = "Try it today and tell me how it feels!" },
+    } }
+    local function at(text, box)
+      local ws = {}
+      for w in text:gmatch("%S+") do
+        ws[#ws + 1] = { text = w, conf = 90, box = { box[1] + 0.1, box[2] + 0.02, 0.1, 0.03 } }
+      end
+      return ws
+    end
+    local ocr = {}
+    for i, e in ipairs(plan.texts) do
+      if i > 1 then
+        local t = (e.start + e.stop) / 2
+        local ws = at("Morning walks boost heart health", TITLE_BOX)
+        for _, w in ipairs(at(e.text, CAP_BOX)) do ws[#ws + 1] = w end
+        local lines = {}
+        for _, w in ipairs(ws) do lines[#lines + 1] = w.text end
+        ocr[#ocr + 1] = { t = t, text = table.concat(lines, " "), words = ws }
+      end
+    end
+    return { enabled = true, ocr = ocr, plan = plan, asr = copy(RENDERS.good.inspect.asr) }, script
+  end
+  local function add(insp, k, text, box)
+    local f = insp.ocr[k]
+    f.words[#f.words + 1] = { text = text, conf = 90, box = box } -- read clearly
+    f.text = f.text .. "\n" .. text
+  end
+  local OUTSIDE = { 0.3, 0.45, 0.2, 0.03 } -- between the title and the captions
+
+  it("passes a good render, misreads of the drawn text included", function()
+    local insp, script = placed()
+    assert.are.same({}, oc.findings(insp, script, {}))
+    assert.are.equal(4, oc.measure(insp, script, {}).ocr.placed_frames)
+    -- What OCR makes of drawn words on a moving background (measured: "mething", "thatikeeps",
+    -- "foryour", "brialée"): a part, two run together, a third of the letters wrong. Inside the
+    -- box they are that text; none of these is near a script word on its own.
+    for _, w in ipairs({ "rnin", "alksh", "yourhea", "elpyo", "hearl" }) do add(insp, 1, w, CAP_BOX) end
+    add(insp, 1, "oosthe", TITLE_BOX)
+    add(insp, 2, "minutesoutside", CAP_BOX)
+    add(insp, 2, "tenmimutes", CAP_BOX)
+    assert.are.same({}, oc.findings(insp, script, {}))
+  end)
+
+  it("takes a word tesseract is unsure of inside a drawn text as its misread, not a sure one", function()
+    local insp, script = placed()
+    local f = insp.ocr[2] -- "Ten minute HIIT"-like: two caption lines read as one
+    for _, w in ipairs({ "Benim", "nue}", "ety", "qqzx" }) do
+      f.words[#f.words + 1] = { text = w, conf = 12, box = CAP_BOX }
+    end
+    assert.are.same({}, oc.findings(insp, script, {}))
+    for _, w in ipairs(f.words) do if w.conf == 12 then w.conf = 91 end end
+    assert.are.same({ "unexpected_text" }, rules(oc.findings(insp, script, {})))
+    -- outside the drawn texts confidence does not matter
+    insp = placed()
+    for _, w in ipairs({ "Benim", "nue}", "ety", "qqzx" }) do
+      insp.ocr[2].words[#insp.ocr[2].words + 1] = { text = w, conf = 12, box = OUTSIDE }
+    end
+    assert.are.same({ "unexpected_text" }, rules(oc.findings(insp, script, {})))
+    assert.are.same({}, oc.findings(insp, script, { output_checks = { max_unexpected_words = 4 } }))
+  end)
+
+  it("reads the same misreads outside any drawn text as unexpected", function()
+    local insp, script = placed()
+    for _, w in ipairs({ "rnin", "alksh", "yourhea", "elpyo" }) do add(insp, 1, w, OUTSIDE) end
+    local fs = oc.findings(insp, script, {})
+    assert.are.same({ "unexpected_text" }, rules(fs))
+    assert.truthy(fs[1].match:find("rnin", 1, true) and fs[1].match:find("yourhea", 1, true))
+  end)
+
+  it("finds a burned-in word, outside the texts or over a caption", function()
+    local insp, script = placed()
+    add(insp, 2, "Buy cheap pills", OUTSIDE)
+    add(insp, 3, "scamsite", CAP_BOX)
+    local fs = oc.findings(insp, script, {})
+    assert.are.same({ "unexpected_text" }, rules(fs))
+    assert.truthy(fs[1].match:find("scamsite", 1, true) and fs[1].match:find("pills", 1, true))
+    -- A caption box is checked against the caption on screen at the frame's time: fragments of
+    -- later phrases read at 1.05 s ("Morning walks help your heart" on screen) were not drawn.
+    insp = placed()
+    for _, w in ipairs({ "eginn", "utsid", "ellme", "itoda" }) do add(insp, 1, w, CAP_BOX) end
+    assert.are.same({ "unexpected_text" }, rules(oc.findings(insp, script, {})))
+    insp = placed() -- the same fragments while their phrases are on screen
+    add(insp, 3, "eginn", CAP_BOX)
+    add(insp, 2, "utsid", CAP_BOX)
+    add(insp, 4, "ellme", CAP_BOX)
+    add(insp, 4, "itoda", CAP_BOX)
+    assert.are.same({}, oc.findings(insp, script, {}))
+  end)
+
+  it("finds captions the render drew with other words than the script's", function()
+    local insp, script = placed()
+    local swapped = "Send your bank password to strangers"
+    insp.plan.texts[3].text = swapped
+    insp.ocr[2].words = {}
+    for w in swapped:gmatch("%S+") do
+      insp.ocr[2].words[#insp.ocr[2].words + 1] = { text = w, conf = 95, box = CAP_BOX }
+    end
+    insp.ocr[2].text = swapped
+    local fs = oc.findings(insp, script, {})
+    assert.are.same({ "unexpected_text" }, rules(fs))
+    assert.truthy(fs[1].match:find("password", 1, true) and fs[1].match:find("strangers", 1, true))
+  end)
+
+  it("checks a result without boxes or without a plan as before", function()
+    local insp, script = placed()
+    insp.plan = nil
+    for _, w in ipairs({ "rnin", "alksh", "yourhea", "elpyo" }) do add(insp, 1, w, CAP_BOX) end
+    assert.are.same({ "unexpected_text" }, rules(oc.findings(insp, script, {})))
+    assert.are.equal(0, oc.measure(insp, script, {}).ocr.placed_frames)
+  end)
+end)
+
 describe("judge.decide with ctx.deps.inspect", function()
   local judge = require("judge")
   local function ctx(insp)

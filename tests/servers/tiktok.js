@@ -23,18 +23,29 @@
 //        fail_reason?, publicaly_available_post_id: [id]}} (PROCESSING_UPLOAD until every chunk
 //        is in, then PROCESSING_DOWNLOAD for one poll, then PUBLISH_COMPLETE: the post is made
 //        once per publish_id)
-//   GET  /__stats  {posts: [{id, publish_id, title, size, sha256, privacy}], by_title, inits,
-//        refreshes, requests, log}
-//   POST /__control {fault, kind?, count?, skip?}: kind init | chunk | status | token (default
+//   POST /v2/video/query/?fields=id,view_count,like_count,comment_count,share_count (Display
+//        API "Query Videos") Authorization: Bearer, Content-Type: application/json; charset=UTF-8,
+//        {filters: {video_ids: [1..20 strings of digits]}}; fields: a comma list of the video
+//        object's fields -> {data: {videos: [{id (a string), <the fields asked>}], cursor,
+//        has_more}}. A video that is unknown, deleted or not public is left out.
+//   GET  /__stats  {posts: [{id, publish_id, title, size, sha256, privacy, metrics: {views,
+//        likes, comments, shares}}], by_title, inits, refreshes, requests, log}
+//   POST /__metrics {id | title, views?, likes?, comments?, shares?, deleted?, grow?}: sets a
+//        post's counters (grow: views added by every query of it). A new post starts at views
+//        200 + 10 n, likes 9 + n, comments 2 + n, shares 1 + n (n: its index).
+//   POST /__control {fault, kind?, count?, skip?}: kind init | chunk | status | token | query (default
 //        chunk); faults 500 | drop (half a chunk read, connection closed) | 401 (the token
 //        expires) | 429 (Retry-After 1, rate_limit_exceeded) | slow=MS | hold | hold_mid |
-//        hold_done (as tests/servers/youtube.js) | fail (status: FAILED, for that publish)
+//        hold_done (as tests/servers/youtube.js) | fail (status: FAILED, for that publish) |
+//        forged (query: view_count is not a number)
+// The port is written to --port-file and printed as {"port": N} on stdout's first line.
 // Refusals use TikTok's shape {error: {code, message, log_id}} with HTTP 400/401/403/429/5xx.
 'use strict';
 
 const http = require('http');
 const crypto = require('crypto');
 const fs = require('fs');
+const counters = require('./post_counters');
 
 const args = process.argv.slice(2);
 function arg(name, def) {
@@ -54,7 +65,7 @@ const pubs = new Map(); // upload_id -> publish
 const byPublish = new Map();
 const posts = [];
 const byTitle = {};
-const requests = { init: 0, chunk: 0, status: 0, token: 0 };
+const requests = { init: 0, chunk: 0, status: 0, token: 0, query: 0 };
 const log = [];
 let refreshes = 0;
 let faults = [];
@@ -234,8 +245,10 @@ function status(req, res) {
       const sha = crypto.createHash('sha256');
       p.hash.forEach((x) => sha.update(x));
       p.hash = null;
-      p.post = { id: String(7000000000000000000n + BigInt(posts.length + 1)), publish_id: p.publishId,
-        title: p.title, size: p.size, sha256: sha.digest('hex'), privacy: p.privacy };
+      const n = posts.length;
+      p.post = Object.assign({ id: String(7000000000000000000n + BigInt(n + 1)), publish_id: p.publishId,
+        title: p.title, size: p.size, sha256: sha.digest('hex'), privacy: p.privacy },
+      counters.counters({ views: 200, likes: 9, comments: 2, shares: 1 }, { views: 10, likes: 1, comments: 1, shares: 1 }, n));
       posts.push(p.post);
       byTitle[p.title] = (byTitle[p.title] || 0) + 1;
       note({ kind: 'posted', id: p.post.id, title: p.title });
@@ -245,8 +258,51 @@ function status(req, res) {
   });
 }
 
+const VIDEO_FIELDS = ['id', 'create_time', 'cover_image_url', 'share_url', 'video_description',
+  'duration', 'height', 'width', 'title', 'embed_html', 'embed_link', 'like_count', 'comment_count',
+  'share_count', 'view_count'];
+const COUNTS = { view_count: 'views', like_count: 'likes', comment_count: 'comments', share_count: 'shares' };
+
+// Display API "Query Videos": the public posts among filters.video_ids, with the fields asked.
+function query(req, res, url) {
+  const fields = (url.searchParams.get('fields') || '').split(',').filter((x) => x);
+  if (fields.length === 0 || fields.some((f) => !VIDEO_FIELDS.includes(f))) {
+    requests.query++;
+    return terr(res, 400, 'invalid_params', 'fields must list fields of the video object');
+  }
+  jsonApi(req, res, 'query', (b, fault) => {
+    const ids = b && b.filters && b.filters.video_ids;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 20 || ids.some((x) => typeof x !== 'string' || !/^\d{1,32}$/.test(x))) {
+      return terr(res, 400, 'invalid_params', 'filters.video_ids must hold 1..20 video ids (strings)');
+    }
+    const videos = [];
+    for (const id of ids) {
+      const p = posts.find((x) => x.id === id && !x.deleted && x.privacy === 'PUBLIC_TO_EVERYONE');
+      if (!p) continue;
+            const m = counters.read(p);
+      const v = {};
+      for (const f of fields) {
+        if (f === 'id') v.id = p.id;
+        else if (COUNTS[f]) v[f] = fault === 'forged' && f === 'view_count' ? 'lots' : m[COUNTS[f]];
+        else if (f === 'title' || f === 'video_description') v[f] = p.title;
+        else if (f === 'share_url') v[f] = `https://www.tiktok.com/@test/video/${p.id}`;
+        else v[f] = 0;
+      }
+      if (!v.id) v.id = p.id;
+      videos.push(v);
+    }
+    note({ kind: 'query', ids, found: videos.length });
+    ok(res, { videos, cursor: 0, has_more: false });
+  });
+}
+
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
+  if (url.pathname === '/v2/video/query/') {
+    if (req.method !== 'POST') return terr(res, 405, 'invalid_params', 'video/query is a POST');
+    return query(req, res, url);
+  }
+  if (req.method === 'POST' && url.pathname === '/__metrics') return counters.setMetrics(req, res, posts, false, send);
   if (req.method === 'POST' && url.pathname === '/v2/oauth/token/') return token(req, res);
   if (req.method === 'POST' && url.pathname === '/v2/post/publish/video/init/') return init(req, res);
   if (req.method === 'PUT' && url.pathname === '/upload/') return chunk(req, res, url);
@@ -267,4 +323,6 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 30000;
 server.listen(PORT, '127.0.0.1', () => {
   if (PORT_FILE) fs.writeFileSync(PORT_FILE, String(server.address().port));
+  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
 });
+process.on('SIGTERM', () => process.exit(0));

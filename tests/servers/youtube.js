@@ -24,11 +24,24 @@
 //                video resource {kind, id, snippet, status}
 //                Content-Range: bytes */TOTAL, no body (a status query) -> 308 with Range (none
 //                when nothing is held) or 200 with the resource once finished
-//   GET  /__stats  {posts: [{id, title, size, sha256, privacy, category}], by_title: {title: n},
-//                  sessions, refreshes, requests: {init, chunk, query, token}, log: [...]}
+//   GET  /youtube/v3/videos?part=statistics&id=ID[,ID...]  (videos.list) Authorization: Bearer;
+//                part lists only parts of a video resource and includes statistics, 1..50 ids
+//                -> 200 {kind: youtube#videoListResponse, pageInfo, items: [{kind, id,
+//                statistics: {viewCount, likeCount, favoriteCount, commentCount} as strings}]};
+//                an id that is unknown or deleted is left out of items (as YouTube does)
+//   DELETE /youtube/v3/videos?id=ID  (videos.delete) Authorization: Bearer; no body -> 204; an
+//                unknown or already deleted id -> 404 videoNotFound
+//   GET  /__stats  {posts: [{id, title, size, sha256, privacy, category, metrics: {views, likes,
+//                  comments}}], by_title: {title: n}, sessions, refreshes, requests: {init,
+//                  chunk, query, token, stats}, log: [...]}
+//   POST /__metrics {id | title, views?, likes?, comments?, deleted?, grow?}: sets a post's
+//                counters (null: the member is left out, as for hidden likes or disabled
+//                comments; deleted: left out of videos.list); grow: views added by every read
+//                of that post (default 0). A new post starts at views 100 + 10 n, likes 5 + n,
+//                comments 1 + n (n: its index).
 //   POST /__control {fault, count?, kind?, skip?}: after `skip` (default 0) untouched requests
 //                of `kind`, the next `count` (default 1) requests of `kind`
-//                (init | chunk | query | token; default chunk) get the fault:
+//                (init | chunk | query | token | stats | delete; default chunk) get the fault:
 //                500 | 503 | drop (half the chunk's bytes read, then the connection closed) |
 //                401 (the presented token expires: a refresh is needed) | quota (403
 //                quotaExceeded) | 429 (Retry-After: 1) | slow=MS | short (only the chunk's first
@@ -36,13 +49,16 @@
 //                never answered; nothing of it kept) | hold_mid (half the body read, then held) |
 //                hold_done (the chunk is kept, the post made if it was the last, the answer
 //                never sent). Held requests are logged ("held") so a test can kill the client
-//                at that moment. {fault: null} clears.
+//                at that moment. forged (stats only: viewCount is not a number). {fault: null}
+//                clears.
+// The port is written to --port-file and printed as {"port": N} on stdout's first line.
 // Every refusal uses Google's error shape {error: {code, message, errors: [{reason, domain}]}}.
 'use strict';
 
 const http = require('http');
 const crypto = require('crypto');
 const fs = require('fs');
+const counters = require('./post_counters');
 
 const args = process.argv.slice(2);
 function arg(name, def) {
@@ -60,7 +76,7 @@ const tokens = new Map(); // access token -> {expired}
 const sessions = new Map(); // upload_id -> {total, held, hash, meta, video}
 const posts = [];
 const byTitle = {};
-const requests = { init: 0, chunk: 0, query: 0, token: 0 };
+const requests = { init: 0, chunk: 0, query: 0, token: 0, stats: 0, delete: 0 };
 const log = [];
 let refreshes = 0;
 let faults = []; // [{fault, kind, left}]
@@ -246,8 +262,10 @@ function finishPost(s) {
   const sha = s.hash.digest('hex');
   s.video = { id: crypto.randomBytes(8).toString('base64url').slice(0, 11) };
   const title = s.meta.snippet.title;
-  posts.push({ id: s.video.id, title, size: s.total, sha256: sha,
-    privacy: s.meta.status.privacyStatus, category: s.meta.snippet.categoryId });
+  const n = posts.length;
+  posts.push(Object.assign({ id: s.video.id, title, size: s.total, sha256: sha,
+    privacy: s.meta.status.privacyStatus, category: s.meta.snippet.categoryId },
+  counters.counters({ views: 100, likes: 5, comments: 1 }, { views: 10, likes: 1, comments: 1 }, n)));
   byTitle[title] = (byTitle[title] || 0) + 1;
   note({ kind: 'posted', id: s.video.id, title });
 }
@@ -298,11 +316,15 @@ function chunk2(req, res, s, a, len, fault) {
     req.pause();
     return;
   }
-  const parts = [];
+  // The bytes are hashed as they arrive, into a copy of the session's hash that replaces it only
+  // once the whole chunk arrived: memory per request is Node's socket buffers, never the chunk
+  // (20 concurrent 8 MiB chunks would otherwise hold 160 MiB and hash it in one go per chunk).
+  const h = s.hash.copy();
+  const keep = fault === 'short' && len > UNIT ? UNIT : len;
   let n = 0, cut = false;
   req.on('data', (d) => {
     if (cut) return;
-    parts.push(d);
+    if (n < keep) h.update(n + d.length <= keep ? d : d.subarray(0, keep - n));
     n += d.length;
     if ((fault === 'drop' || fault === 'hold_mid') && n >= len / 2) {
       cut = true;
@@ -314,10 +336,8 @@ function chunk2(req, res, s, a, len, fault) {
   req.on('error', () => {});
   req.on('end', () => {
     if (cut) return;
-    const buf = Buffer.concat(parts);
-    if (buf.length !== len) return gerr(res, 400, 'badRequest', 'body shorter than Content-Range');
-    const keep = fault === 'short' && len > UNIT ? UNIT : len;
-    s.hash.update(buf.subarray(0, keep));
+    if (n !== len) return gerr(res, 400, 'badRequest', 'body shorter than Content-Range');
+    s.hash = h;
     s.held += keep;
     note({ kind: 'chunk', offset: a, len: keep, held: s.held, total: s.total });
     if (s.held === s.total) finishPost(s);
@@ -329,8 +349,76 @@ function chunk2(req, res, s, a, len, fault) {
   });
 }
 
+const VIDEO_PARTS = ['contentDetails', 'fileDetails', 'id', 'liveStreamingDetails', 'localizations',
+  'paidProductPlacementDetails', 'player', 'processingDetails', 'recordingDetails', 'snippet',
+  'statistics', 'status', 'suggestions', 'topicDetails'];
+
+// videos.list with part=statistics: the counters as strings, absent ones left out.
+function videosList(req, res, url) {
+  requests.stats++;
+  const tok = auth(req, res);
+  if (!tok) return;
+  const part = (url.searchParams.get('part') || '').split(',');
+  if (part.some((p) => !VIDEO_PARTS.includes(p))) return gerr(res, 400, 'invalidPart', `unknown part in '${url.searchParams.get('part')}'`);
+  if (!part.includes('statistics')) return gerr(res, 400, 'badRequest', 'this server serves part=statistics');
+  const ids = (url.searchParams.get('id') || '').split(',').filter((x) => x);
+  if (ids.length === 0 || ids.length > 50 || ids.some((x) => !/^[A-Za-z0-9_-]{1,64}$/.test(x))) {
+    return gerr(res, 400, 'invalidFilters', 'id must list 1..50 video ids');
+  }
+  const fault = takeFault('stats');
+  const go = () => readBody(req, 0, (b, n) => {
+    if (n !== 0) return gerr(res, 400, 'badRequest', 'videos.list takes no body');
+    const items = [];
+    for (const id of ids) {
+      const p = posts.find((x) => x.id === id && !x.deleted);
+      if (!p) continue;
+            const m = counters.read(p);
+      const st = { favoriteCount: '0' };
+      for (const [k, name] of [['views', 'viewCount'], ['likes', 'likeCount'], ['comments', 'commentCount']]) {
+        if (m[k] !== null) st[name] = fault === 'forged' && k === 'views' ? 'many' : String(m[k]);
+      }
+      items.push({ kind: 'youtube#video', etag: crypto.randomBytes(6).toString('hex'), id, statistics: st });
+    }
+    note({ kind: 'stats', ids, found: items.length });
+    send(res, 200, { kind: 'youtube#videoListResponse', etag: crypto.randomBytes(6).toString('hex'),
+      pageInfo: { totalResults: items.length, resultsPerPage: items.length }, items });
+  });
+  if (fault && fault.startsWith('slow=')) return setTimeout(go, Number(fault.slice(5)));
+  if (commonFault(fault, req, res, tok)) return;
+  go();
+}
+
+// videos.delete: exactly one id, no body; 204, or 404 videoNotFound for an unknown or deleted one.
+function videosDelete(req, res, url) {
+  requests.delete++;
+  const tok = auth(req, res);
+  if (!tok) return;
+  const keys = [...url.searchParams.keys()].filter((k) => k !== 'onBehalfOfContentOwner');
+  const id = url.searchParams.get('id') || '';
+  if (keys.length !== 1 || keys[0] !== 'id' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+    return gerr(res, 400, 'badRequest', 'videos.delete takes one parameter, id: one video id');
+  }
+  const fault = takeFault('delete');
+  if (commonFault(fault, req, res, tok)) return;
+  readBody(req, 0, (b, n) => {
+    if (n !== 0) return gerr(res, 400, 'badRequest', 'videos.delete takes no body');
+    const p = posts.find((x) => x.id === id && !x.deleted);
+    if (!p) return gerr(res, 404, 'videoNotFound', 'The video that you are trying to delete cannot be found.');
+    p.deleted = true;
+    note({ kind: 'delete', id });
+    res.writeHead(204);
+    res.end();
+  });
+}
+
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
+  if (url.pathname === '/youtube/v3/videos') {
+    if (req.method === 'GET') return videosList(req, res, url);
+    if (req.method === 'DELETE') return videosDelete(req, res, url);
+    return gerr(res, 405, 'methodNotAllowed', 'this server serves videos.list (GET) and videos.delete (DELETE)');
+  }
+  if (req.method === 'POST' && url.pathname === '/__metrics') return counters.setMetrics(req, res, posts, true, send);
   if (req.method === 'POST' && url.pathname === '/token') return token(req, res);
   if (url.pathname === '/upload/youtube/v3/videos') {
     if (req.method === 'POST' && !url.searchParams.has('upload_id')) return init(req, res, url);
@@ -352,4 +440,6 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 30000;
 server.listen(PORT, '127.0.0.1', () => {
   if (PORT_FILE) fs.writeFileSync(PORT_FILE, String(server.address().port));
+  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
 });
+process.on('SIGTERM', () => process.exit(0));

@@ -1,11 +1,11 @@
 /* Shared fixture of the HTTP channel kinds' unit tests (test_channel_instagram.c,
- * test_channel_webhook.c): starts a Node test server from tests/servers/ once per test binary
- * (its port in a global, stopped at exit), talks to its /__control, /__reset and /__stats
+ * test_channel_webhook.c, test_channel_metrics.c): starts a Node test server from tests/servers/
+ * once per test binary (its port in a global, stopped at exit), talks to its /__control, /__reset and /__stats
  * routes, makes a real small MP4 with ffmpeg in a real directory object store, and provides a
  * channel session whose save keeps the state in memory and in a file, and can "crash" (_exit)
  * at a chosen save to simulate kill -9 between the platform's answer and the next phase.
  * Header-only (static inline) so that tests/tests.cmake needs no change.
- * Relies on: the C harness, publish/chan_util.h (HTTP), objstore, node and ffmpeg on PATH. */
+ * Relies on: the C harness, publish/http.h, publish/kinds.h, objstore, node and ffmpeg on PATH. */
 #ifndef AIN_TEST_CHAN_FIXTURE_H
 #define AIN_TEST_CHAN_FIXTURE_H
 
@@ -20,8 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "harness.h"
-#include "publish/chan_util.h"
-#include "publish/channel.h"
+#include "publish/http.h"
+#include "publish/kinds.h"
 
 static int fx_port;
 static pid_t fx_pid;
@@ -86,18 +86,22 @@ static inline const char *fx_url(const char *path) {
 /* One call to the test server's own routes; the parsed JSON reply (caller deletes). */
 static inline cJSON *fx_call(const char *method, const char *path, const char *body) {
   const char *hdrs[] = {"Content-Type: application/json", NULL};
-  ain__chan_http_req_t req = {.method = method,
-                              .url = fx_url(path),
-                              .headers = hdrs,
-                              .body = body,
-                              .body_len = body != NULL ? strlen(body) : 0,
-                              .timeout_ms = 10000};
-  ain__chan_http_resp_t resp;
+  ain_http_req_t req = {.method = method,
+                        .url = fx_url(path),
+                        .headers = hdrs,
+                        .body = body,
+                        .body_len = body != NULL ? strlen(body) : 0,
+                        .body_fd = -1,
+                        .timeout_ms = 10000};
+  ain_http_resp_t resp;
   ain_err_t err = {0};
-  ASSERT_OK(ain__chan_http("test server", &req, &resp, &err));
+  ain_http_t *h = ain_http_new();
+  ASSERT_NOT_NULL(h);
+  ASSERT_OK(ain_http_do(h, &req, &resp, &err));
+  ain_http_free(h);
   ASSERT_EQ(resp.status, 200);
   cJSON *j = cJSON_Parse(resp.body);
-  ain__chan_http_resp_free(&resp);
+  ain_http_resp_free(&resp);
   ASSERT_NOT_NULL(j);
   return j;
 }

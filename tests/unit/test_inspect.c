@@ -49,8 +49,10 @@ TEST(argv_building) {
   char **a = ain_media_inspect_argv(&o, "frames", "/w");
   ASSERT_NOT_NULL(a);
   ASSERT_STR_EQ(a[0], "ffmpeg");
-  ASSERT_TRUE(joined_contains(a, "select='gte(t,(selected_n+0.5)*1.500)',scale=-2:960,format=gray"));
-  ASSERT_TRUE(joined_contains(a, "/w/f%05d.png"));
+  ASSERT_TRUE(joined_contains(
+      a, "select='gte(t,(selected_n+0.5)*1.500)',settb=1/1000,scale=-2:960,format=gray"));
+  ASSERT_TRUE(joined_contains(a, "/w/f%010d.png")); /* named by its time in ms */
+  ASSERT_TRUE(joined_contains(a, "-frame_pts") && joined_contains(a, "1:1000"));
   ASSERT_TRUE(joined_contains(a, "bidir")); /* B-frames are not decoded */
   ASSERT_TRUE(joined_contains(a, "/v/video.mp4"));
   ain_media_argv_free(a);
@@ -62,6 +64,7 @@ TEST(argv_building) {
   ASSERT_STR_EQ(a[1], "/w/frames.txt");
   ASSERT_STR_EQ(a[2], "stdout");
   ASSERT_TRUE(joined_contains(a, "eng"));
+  ASSERT_TRUE(joined_contains(a, "tsv")); /* words with boxes */
   ain_media_argv_free(a);
   a = ain_media_inspect_argv(&o, "asr", "/w");
   ASSERT_STR_EQ(a[0], "pocketsphinx_continuous");
@@ -77,35 +80,123 @@ TEST(argv_building) {
   a = ain_media_inspect_argv(&o, "frames", "/w");
   ASSERT_TRUE(joined_contains(a, "scale=-2:480"));
   ain_media_argv_free(a);
+  /* Two masks (the picture box cut around a caption band) and the scene changes skipped. */
+  o.ocr_masks[0][0] = 0.24, o.ocr_masks[0][1] = 0.1, o.ocr_masks[0][2] = 0.5, o.ocr_masks[0][3] = 0.2;
+  o.ocr_masks[1][0] = 0.24, o.ocr_masks[1][1] = 0.5, o.ocr_masks[1][2] = 0.5, o.ocr_masks[1][3] = 0.1;
+  const int64_t skip[2][2] = {{2960, 3440}, {6000, 6480}};
+  o.skip_ms = skip;
+  o.n_skip = 2;
+  a = ain_media_inspect_argv(&o, "frames", "/w");
+  ASSERT_TRUE(joined_contains(a, "*not(between(t,2.960,3.439))*not(between(t,6.000,6.479))'"));
+  ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.100:w=iw*0.500:h=ih*0.200"));
+  ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.500:w=iw*0.500:h=ih*0.100"));
+  ain_media_argv_free(a);
+  /* A sliver would print as h=ih*0.000, which drawbox reads as the whole height: left out. */
+  o.ocr_masks[0][3] = 0.0004;
+  a = ain_media_inspect_argv(&o, "frames", "/w");
+  ASSERT_EQ(joined_contains(a, "h=ih*0.000"), 0);
+  ASSERT_TRUE(joined_contains(a, "drawbox=x=iw*0.240:y=ih*0.500:w=iw*0.500:h=ih*0.100"));
+  ain_media_argv_free(a);
   ASSERT_NULL(ain_media_inspect_argv(&o, "video", "/w"));
 }
 
-TEST(ocr_parse) {
+/* tesseract 5's TSV for a list of images: a level-1 row per page (its size), level-5 rows for
+ * the words (block, paragraph, line, word; box; confidence; text). */
+static const char *TSV =
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+    "1\t1\t0\t0\t0\t0\t0\t0\t200\t400\t-1\t\n"
+    "2\t1\t1\t0\t0\t0\t20\t40\t100\t20\t-1\t\n"
+    "5\t1\t1\t1\t1\t1\t20\t40\t50\t20\t95.5\tTitle\n"
+    "5\t1\t1\t1\t1\t2\t80\t40\t40\t20\t91\tline\n"
+    "5\t1\t1\t1\t2\t1\t20\t300\t60\t20\t88\tkit\n"
+    "5\t1\t2\t1\t1\t1\t20\t340\t60\t20\t12.25\t \n"
+    "1\t2\t0\t0\t0\t0\t0\t0\t200\t400\t-1\t\n"
+    "1\t3\t0\t0\t0\t0\t0\t0\t200\t400\t-1\t\n"
+    "5\t3\t1\t1\t1\t1\t100\t200\t100\t40\t70\tLast\n";
+
+TEST(ocr_parse_tsv) {
   ain_media_ocr_frame_t *f = NULL;
   ain_err_t err = {0};
-  /* tesseract 5: the separator before every page but the first; an empty page is empty. */
-  ASSERT_OK(ain_media_ocr_parse("Title line\n\n  kit costs  \n\fsecond\n\f\fLast page\n", 4, 2000,
-                                &f, &err));
-  ASSERT_STR_EQ(f[0].text, "Title line\nkit costs");
+  int64_t t[3] = {1000, 3040, 5000};
+  ASSERT_OK(ain_media_ocr_parse_tsv(TSV, 3, t, &f, &err));
+  ASSERT_STR_EQ(f[0].text, "Title line\nkit"); /* a new line where tesseract's line changes */
   ASSERT_EQ(f[0].t_ms, 1000);
-  ASSERT_STR_EQ(f[1].text, "second");
-  ASSERT_EQ(f[1].t_ms, 3000);
-  ASSERT_STR_EQ(f[2].text, "");
-  ASSERT_STR_EQ(f[3].text, "Last page");
-  ASSERT_EQ(f[3].t_ms, 7000);
-  for (int i = 0; i < 4; i++) {
-    free(f[i].text);
-  }
-  free(f);
-  /* A trailing separator (older tesseract) ends the last page. */
-  ASSERT_OK(ain_media_ocr_parse("a\fb\f", 2, 1000, &f, &err));
-  ASSERT_STR_EQ(f[1].text, "b");
-  free(f[0].text);
-  free(f[1].text);
-  free(f);
-  ASSERT_EQ(ain_media_ocr_parse("a\fb", 3, 1000, &f, &err), AIN_EMEDIA);
-  ASSERT_STR_CONTAINS(err.msg, "2 pages for 3 frames");
+  ASSERT_EQ(f[0].n_words, 3); /* the blank word is dropped */
+  ASSERT_STR_EQ(f[0].words[1].text, "line");
+  ASSERT_TRUE(f[0].words[1].conf > 90.9 && f[0].words[1].conf < 91.1);
+  ASSERT_TRUE(f[0].words[2].box[0] > 0.099 && f[0].words[2].box[0] < 0.101); /* 20 / 200 */
+  ASSERT_TRUE(f[0].words[2].box[1] > 0.749 && f[0].words[2].box[1] < 0.751); /* 300 / 400 */
+  ASSERT_STR_EQ(f[1].text, "");
+  ASSERT_EQ(f[1].n_words, 0);
+  ASSERT_EQ(f[1].t_ms, 3040);
+  ASSERT_STR_EQ(f[2].text, "Last");
+  ASSERT_TRUE(f[2].words[0].box[2] > 0.499 && f[2].words[0].box[2] < 0.501);
+  ain_media_ocr_frames_free(f, 3);
+  /* Fewer pages than frames, or a page out of range: an error naming the counts. */
+  ASSERT_EQ(ain_media_ocr_parse_tsv(TSV, 4, (int64_t[4]){0}, &f, &err), AIN_EMEDIA);
+  ASSERT_STR_CONTAINS(err.msg, "3 pages for 4 frames");
   ASSERT_NULL(f);
+  ASSERT_EQ(ain_media_ocr_parse_tsv(TSV, 2, t, &f, &err), AIN_EMEDIA);
+  ASSERT_STR_CONTAINS(err.msg, "page 3 of 2 frames");
+  ASSERT_NULL(f);
+  ASSERT_OK(ain_media_ocr_parse_tsv("", 0, t, &f, &err));
+  ain_media_ocr_frames_free(f, 0);
+}
+
+/* The render's ASS (the shape media/captions.c writes): a title at the top (alignment 8), captions
+ * at the bottom (alignment 2), one event per word of a phrase with the highlight moving. */
+static const char *ASS =
+    "[Script Info]\nScriptType: v4.00+\nPlayResX: 360\nPlayResY: 640\nWrapStyle: 2\n\n"
+    "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
+    "OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, "
+    "Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+    "Style: Caption,DejaVu Sans,26,&H00FFFFFF,&H0000FFFF,&H00000000,&H80000000,-1,0,0,0,100,100,"
+    "0,0,1,2,0,2,20,60,140,1\n"
+    "Style: Title,DejaVu Sans,20,&H00FFFFFF,&H0000FFFF,&H00000000,&H80000000,-1,0,0,0,100,100,0,"
+    "0,1,2,0,8,20,60,100,1\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, "
+    "MarginR, MarginV, Effect, Text\n"
+    "Dialogue: 1,0:00:00.00,0:00:05.20,Title,,0,0,0,,Morning walks,\\Nheart health\n"
+    "Dialogue: 0,0:00:00.10,0:00:00.50,Caption,,0,0,0,,{\\1c&H00FFFF&}Morning{\\1c&HFFFFFF&} "
+    "walks\n"
+    "Dialogue: 0,0:00:00.50,0:00:00.90,Caption,,0,0,0,,Morning {\\1c&H00FFFF&}walks{\\1c&HFFFFFF&}\n"
+    "Dialogue: 0,0:00:01.00,0:00:01.60,Caption,,0,0,0,,{\\fs22}help your\\Nheart\n";
+
+TEST(text_plan_from_ass) {
+  ain_media_text_event_t *ev = NULL;
+  size_t n = 0;
+  ain_err_t err = {0};
+  ASSERT_OK(ain_media_text_plan(ASS, &ev, &n, &err));
+  ASSERT_EQ(n, 3); /* the title, "Morning walks" (two word events merged), "help your heart" */
+  ASSERT_TRUE(ev[0].title);
+  ASSERT_STR_EQ(ev[0].text, "Morning walks, heart health"); /* commas in the text kept */
+  ASSERT_EQ(ev[0].end_ms, 5200);
+  /* top-aligned at MarginV 100: y = 100 / 640; two lines of 20 px * 1.25 + 2 * outline 2 */
+  ASSERT_TRUE(ev[0].box[1] > 0.156 && ev[0].box[1] < 0.157);
+  ASSERT_TRUE(ev[0].box[3] > 0.0843 && ev[0].box[3] < 0.0845);
+  ASSERT_TRUE(ev[0].box[0] > 0.0555 && ev[0].box[0] < 0.0556); /* MarginL 20 / 360 */
+  ASSERT_TRUE(ev[0].box[2] > 0.777 && ev[0].box[2] < 0.778);   /* (360 - 20 - 60) / 360 */
+  ASSERT_EQ(ev[1].title, 0);
+  ASSERT_STR_EQ(ev[1].text, "Morning walks");
+  ASSERT_EQ(ev[1].start_ms, 100);
+  ASSERT_EQ(ev[1].end_ms, 900);
+  /* bottom-aligned at MarginV 140: one line of 26 px: y = 640 - 140 - 36.5 */
+  ASSERT_TRUE(ev[1].box[1] > 0.7241 && ev[1].box[1] < 0.7243);
+  /* its own font size ({\fs22}) and two lines: 2 * 22 * 1.25 + 4 = 59 px */
+  ASSERT_STR_EQ(ev[2].text, "help your heart");
+  ASSERT_TRUE(ev[2].box[3] > 0.0921 && ev[2].box[3] < 0.0923);
+  ain_media_text_plan_free(ev, n);
+  /* A Dialogue with a style the script does not define, or before the sizes: errors. */
+  char bad[4096];
+  snprintf(bad, sizeof bad, "%sDialogue: 0,0:00:02.00,0:00:03.00,Nope,,0,0,0,,x\n", ASS);
+  ASSERT_EQ(ain_media_text_plan(bad, &ev, &n, &err), AIN_EMEDIA);
+  ASSERT_STR_CONTAINS(err.msg, "\"Nope\"");
+  ASSERT_NULL(ev);
+  ASSERT_EQ(ain_media_text_plan("Dialogue: 0,0:00:00.00,0:00:01.00,Caption,,0,0,0,,x\n", &ev, &n,
+                                &err),
+            AIN_EMEDIA);
+  ASSERT_STR_CONTAINS(err.msg, "PlayResX");
+  ASSERT_OK(ain_media_text_plan("", &ev, &n, &err));
+  ASSERT_EQ(n, 0);
 }
 
 TEST(asr_parse) {
@@ -170,6 +261,7 @@ typedef struct {
   size_t n_frames;
   int64_t t1;
   char text0[512], asr[1024];
+  double word0_y; /* the first word's box top */
   size_t asr_words;
 } got_t;
 
@@ -186,6 +278,7 @@ static void on_done(int status, const ain_media_inspect_result_t *res, const ain
     if (res->n_frames > 1) {
       g->t1 = res->frames[1].t_ms;
       snprintf(g->text0, sizeof g->text0, "%s", res->frames[0].text);
+      g->word0_y = res->frames[0].n_words > 0 ? res->frames[0].words[0].box[1] : -1;
     }
     snprintf(g->asr, sizeof g->asr, "%s", res->asr_text);
     g->asr_words = res->asr_words;
@@ -248,8 +341,11 @@ TEST(inspect_reads_frames_and_hears_speech) {
   run_inspect(&o, &g, 0);
   ASSERT_EQ(g.status, 0);
   ASSERT_EQ(g.n_frames, 4); /* at 0.5, 1.5, 2.5 and 3.5 s */
-  ASSERT_EQ(g.t1, 1500);
+  /* the frame's own time: the first at or after 1.5 s (25 fps: 1.52 s) */
+  ASSERT_GE(g.t1, 1500);
+  ASSERT_TRUE(g.t1 < 1700);
   ASSERT_STR_CONTAINS(g.text0, "MORNING WALKS");
+  ASSERT_TRUE(g.word0_y > 0.4 && g.word0_y < 0.55); /* the card's text is centred (alignment 5) */
   ASSERT_STR_CONTAINS(g.asr, "heart");
   ASSERT_GE(g.asr_words, 5);
 }
@@ -316,11 +412,18 @@ TEST(bad_options) {
   o.ocr_height = 10;
   ASSERT_EQ(ain_media_inspect(&loop, &o, on_done, &g, NULL, &err), AIN_EINVAL);
   ASSERT_STR_EQ(err.field, "ocr_height");
+  o.ocr_height = 0;
+  const int64_t back[1][2] = {{3000, 2000}};
+  o.skip_ms = back;
+  o.n_skip = 1;
+  ASSERT_EQ(ain_media_inspect(&loop, &o, on_done, &g, NULL, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "skip_ms");
+  ASSERT_STR_CONTAINS(err.msg, "3000..2000 ms");
   ASSERT_EQ(g.done, 0);
   ASSERT_OK(uv_loop_close(&loop));
 }
 
-TEST_MAIN(TEST_ENTRY(argv_building), TEST_ENTRY(ocr_parse), TEST_ENTRY(asr_parse),
+TEST_MAIN(TEST_ENTRY(argv_building), TEST_ENTRY(ocr_parse_tsv), TEST_ENTRY(text_plan_from_ass), TEST_ENTRY(asr_parse),
           TEST_ENTRY(asr_model_from_script), TEST_ENTRY(inspect_reads_frames_and_hears_speech),
           TEST_ENTRY(missing_tesseract_is_a_clear_error), TEST_ENTRY(corrupt_mp4_is_an_error),
           TEST_ENTRY(timeout_and_cancel), TEST_ENTRY(bad_options))

@@ -148,7 +148,7 @@ TEST(festival_word_times) {
 }
 
 /* Alignment of espeak-ng's audio against espeak-ng's own event times: the aligner is within a
- * generous margin of the truth on most words. */
+ * generous margin of the truth on every word. */
 TEST(forced_alignment_matches_espeak_events) {
   const char *text = "Coach Ava here. Try the 12-3-30 workout: twelve percent incline, speed "
                      "three, thirty minutes. Your legs will thank you tomorrow.";
@@ -171,9 +171,40 @@ TEST(forced_alignment_matches_espeak_events) {
   }
   fprintf(stderr, "# alignment: %zu of %zu words within 150 ms of espeak's events, worst %lld ms\n",
           close, al.res.n_words, (long long)worst);
-  ASSERT_GE(close * 10, al.res.n_words * 8);
+  /* the grammar's alignment: every word (the language model's run alone had 17 of 20, worst
+   * 269 ms; the grammar's worst is ~50 ms) */
+  ASSERT_EQ(close, al.res.n_words);
   free_seen(&truth);
   free_seen(&al);
+}
+
+/* espeak-ng says "in a row" and "for a while" as one word and a second one ("ina" "row") and
+ * reports the second word's event at a position inside "in"/"for": the word after the joined one
+ * gets that event's time (its phonemes start within ~15 ms of it), not a share of the time up to
+ * the next sentence by interpolation (which put "row" ~170 ms late, after the pause was counted
+ * into it). At rate 190 "in" -> "row" is ~140 ms of speech; interpolated it was ~330 ms. */
+TEST(espeak_joined_words) {
+  const char *text = "One hundred days in a row. What a week, and for a while nobody knew.";
+  ain_media_tts_opts_t o = {.text = text, .voice = "en-us+f2", .rate = 190,
+                            .out_wav = tmp("joined.wav")};
+  seen_t s;
+  ASSERT_OK(run(&o, &s));
+  check_words(&s, text);
+  const ain_media_word_t *w = s.res.words;
+  ASSERT_STR_EQ(w[3].text, "in");
+  ASSERT_STR_EQ(w[5].text, "row.");
+  ASSERT_STR_EQ(w[6].text, "What");
+  fprintf(stderr, "# in %lld a %lld row %lld What %lld; for %lld a %lld while %lld\n",
+          (long long)w[3].start_ms, (long long)w[4].start_ms, (long long)w[5].start_ms,
+          (long long)w[6].start_ms, (long long)w[10].start_ms, (long long)w[11].start_ms,
+          (long long)w[12].start_ms);
+  ASSERT_GE(w[5].start_ms - w[3].start_ms, 60);
+  ASSERT_LE(w[5].start_ms - w[3].start_ms, 220);
+  ASSERT_GE(w[4].start_ms, w[3].start_ms + 1);
+  ASSERT_LE(w[4].start_ms, w[5].start_ms - 1);
+  ASSERT_STR_EQ(w[12].text, "while");
+  ASSERT_LE(w[12].start_ms - w[10].start_ms, 260);
+  free_seen(&s);
 }
 
 /* ---- the HTTP provider against the test server --------------------------------------------------- */
@@ -430,5 +461,6 @@ TEST(music_mix_loudness_and_ducking) {
 }
 
 TEST_MAIN(TEST_ENTRY(festival_word_times), TEST_ENTRY(forced_alignment_matches_espeak_events),
+          TEST_ENTRY(espeak_joined_words),
           TEST_ENTRY(openai_provider_and_faults), TEST_ENTRY(bad_options),
           TEST_ENTRY(music_mix_loudness_and_ducking))
