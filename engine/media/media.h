@@ -383,6 +383,12 @@ int ain_media_render(uv_loop_t *loop, const ain_media_render_opts_t *opts, ain_m
 /* Stops a running render (SIGTERM, then SIGKILL); cb still runs, with AIN_ECANCELLED. Only valid
  * until cb has run. */
 void ain_media_job_cancel(ain_media_job_t *job);
+/* The ffmpeg command line ain_media_render runs for opts (argv[0] the program, NULL-terminated),
+ * writing out_path instead of a temp name beside opts->out_mp4. No I/O. What the render step
+ * keeps at log level debug, so that bench/render.sh (or an operator) can run the very same
+ * command by hand. Free with ain_media_argv_free (below). */
+int ain_media_render_argv(const ain_media_render_opts_t *opts, const char *out_path, char ***argv,
+                          ain_err_t *err);
 
 /* ---- probe + gate ------------------------------------------------------------------------------ */
 

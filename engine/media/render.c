@@ -100,13 +100,14 @@ static int render_args(const ain_media_render_opts_t *o, const char *tmp, ain__a
     }
     n += snprintf(vf + n, cap - (size_t)n, ",subtitles=filename=%s:fontsdir=%s", ass, fonts);
   }
-  /* RGB -> YUV with the BT.709 matrix in limited range, the colours the output is tagged with
-   * below (swscale's default would be BT.601, and players would shift every colour). The audio
-   * is input 0 with scenes (their inputs follow it), input 1 after the background. */
+  /* The background PNG: RGB -> YUV with the BT.709 matrix in limited range, the colours the
+   * output is tagged with below (swscale's default would be BT.601, and players would shift
+   * every colour). The scenes' chain is YUV 4:2:0 BT.709 already (media/scenes.c converts each
+   * source once, small): converting every full frame again here cost a quarter of the render.
+   * The audio is input 0 with scenes (their inputs follow it), input 1 after the background. */
   snprintf(vf + n, cap - (size_t)n,
-           ",scale=out_color_matrix=bt709:out_range=tv,format=yuv420p[v];"
-           "[%d:a]aresample=48000,apad[a]",
-           sg.graph ? 0 : 1);
+           "%s,format=yuv420p[v];[%d:a]aresample=48000,apad[a]",
+           sg.graph ? "" : ",scale=out_color_matrix=bt709:out_range=tv", sg.graph ? 0 : 1);
   ain__argv_ffmpeg(a);
   ain__argv_push(a, "-nostats");
   ain__argv_push(a, "-progress");
@@ -164,10 +165,9 @@ static int render_args(const ain_media_render_opts_t *o, const char *tmp, ain__a
   return 0;
 }
 
-int ain_media_render(uv_loop_t *loop, const ain_media_render_opts_t *o, ain_media_done_cb cb,
-                     void *data, ain_media_job_t **job, ain_err_t *err) {
-  if (o == NULL || cb == NULL || (o->background_png == NULL && o->n_scenes == 0) ||
-      o->audio_wav == NULL || o->out_mp4 == NULL) {
+static int render_check(const ain_media_render_opts_t *o, ain_err_t *err) {
+  if (o == NULL || (o->background_png == NULL && o->n_scenes == 0) || o->audio_wav == NULL ||
+      o->out_mp4 == NULL) {
     return ain_err_set(err, AIN_EINVAL,
                        "render: scenes or background_png, audio_wav, out_mp4 and a callback are "
                        "required");
@@ -175,6 +175,36 @@ int ain_media_render(uv_loop_t *loop, const ain_media_render_opts_t *o, ain_medi
   if (o->duration_ms <= 0 || o->duration_ms > 3600 * 1000) {
     return ain_err_field(err, AIN_EINVAL, "duration_ms", "render: duration %lld ms out of range",
                          (long long)o->duration_ms);
+  }
+  return 0;
+}
+
+int ain_media_render_argv(const ain_media_render_opts_t *o, const char *out_path, char ***argv,
+                          ain_err_t *err) {
+  if (argv == NULL || out_path == NULL) {
+    return ain_err_set(err, AIN_EINVAL, "render: argv and out_path are required");
+  }
+  *argv = NULL;
+  int rc = render_check(o, err);
+  if (rc != 0) {
+    return rc;
+  }
+  ain__argv_t a = {0};
+  rc = render_args(o, out_path, &a, err);
+  if (rc != 0) {
+    ain__argv_free(&a);
+    return rc;
+  }
+  *argv = a.v;
+  return 0;
+}
+
+int ain_media_render(uv_loop_t *loop, const ain_media_render_opts_t *o, ain_media_done_cb cb,
+                     void *data, ain_media_job_t **job, ain_err_t *err) {
+  int rc0 = cb == NULL ? ain_err_set(err, AIN_EINVAL, "render: a callback is required")
+                       : render_check(o, err);
+  if (rc0 != 0) {
+    return rc0;
   }
   char tmp[4096];
   if (ain__media_temp_path(o->out_mp4, ".mp4", tmp, sizeof tmp) != 0) {

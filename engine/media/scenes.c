@@ -133,8 +133,11 @@ int ain_media_scenes_check(const ain_media_scene_t *s, size_t n, ain_err_t *err)
 }
 
 /* Generated motion: a gradient drawn at 1/8 size (the per-pixel source is the slow part, and a
- * gradient has no detail to lose) scaled up bicubic, debanded with gradfun (dither where the
- * 8-bit steps would show as bands), then two translucent discs drifting upwards. */
+ * gradient has no detail to lose), turned into YUV (BT.709, the output's matrix) while it is
+ * small, scaled up bicubic, debanded with gradfun (dither where the 8-bit steps would show as
+ * bands), then two translucent discs drifting upwards. Everything after the sources is YUV 4:2:0:
+ * converting each full 1080x1920 frame from RGB (or converting the whole frame again at the end)
+ * cost as much CPU as the rest of the graph together (bench/render.sh). */
 static void seg_motion(gbuf_t *g, const ain_media_scene_t *s, size_t i, int w, int h, int fps,
                        double dur) {
   int gw = (w / 8) & ~1, gh = (h / 8) & ~1;
@@ -147,10 +150,12 @@ static void seg_motion(gbuf_t *g, const ain_media_scene_t *s, size_t i, int w, i
   unsigned seed = s->seed;
   gput(g,
        "gradients=s=%dx%d:r=%d:d=%.3f:c0=0x%06x:c1=0x%06x:c2=0x%06x:n=3:speed=0.015:seed=%u,"
-       "scale=%d:%d:flags=bicubic,format=yuv420p,gradfun=1.2:16,setsar=1[b%zu];",
+       "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+       "scale=%d:%d:flags=bicubic,gradfun=1.2:16,setsar=1[b%zu];",
        gw, gh, fps, dur, s->colours[0] & 0xffffff, s->colours[1] & 0xffffff,
        s->colours[2] & 0xffffff, seed, w, h, i);
-  /* The disc is drawn once (geq on one frame) and repeated by loop, not evaluated per frame. */
+  /* The disc is drawn once (geq on one frame, converted to the overlay's YUVA once) and repeated
+   * by loop, not evaluated or converted per frame. */
   int frames = (int)(dur * fps + 0.5);
   int p = (w / 10) & ~1;
   if (p < 4) {
@@ -158,7 +163,8 @@ static void seg_motion(gbuf_t *g, const ain_media_scene_t *s, size_t i, int w, i
   }
   gput(g,
        "color=c=white:s=%dx%d:r=%d:d=%.3f,format=rgba,"
-       "geq=r=255:g=255:b=255:a='64*lte(hypot(X-W/2\\,Y-H/2)\\,W/2)',loop=loop=%d:size=1,"
+       "geq=r=255:g=255:b=255:a='64*lte(hypot(X-W/2\\,Y-H/2)\\,W/2)',format=yuva420p,"
+       "loop=loop=%d:size=1,"
        "split=2[pa%zu][pb%zu];",
        p, p, fps, 1.0 / fps, frames - 1, i, i);
   /* Paths differ by seed so that consecutive scenes do not repeat the same drift. They stay in
@@ -173,8 +179,9 @@ static void seg_motion(gbuf_t *g, const ain_media_scene_t *s, size_t i, int w, i
 }
 
 /* Ken Burns: the still is scaled once to twice the frame (zoompan rounds its window to whole
- * pixels; at 2x the steps are half a frame pixel, so the motion does not shake), then zoompan
- * emits every frame of the scene from that one picture, zooming in or out by 12 %. */
+ * pixels; at 2x the steps are half a frame pixel, so the motion does not shake) and turned into
+ * YUV 4:2:0 (BT.709) once, then zoompan emits every frame of the scene from that one picture,
+ * zooming in or out by 12 % (in YUV: 1.5 bytes a pixel to scale per frame instead of 4). */
 static void seg_image(gbuf_t *g, const ain_media_scene_t *s, int in, int w, int h, int fps,
                       double dur) {
   int frames = (int)(dur * fps + 0.5);
@@ -189,15 +196,17 @@ static void seg_image(gbuf_t *g, const ain_media_scene_t *s, int in, int w, int 
   char xexpr[64];
   snprintf(xexpr, sizeof xexpr, x, frames);
   gput(g,
-       "[%d:v]scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,setsar=1,"
+       "[%d:v]scale=%d:%d:force_original_aspect_ratio=increase:out_color_matrix=bt709:"
+       "out_range=tv,crop=%d:%d,format=yuv420p,setsar=1,"
        "zoompan=z='%s':x='%s':y='(ih-ih/zoom)/2':d=%d:s=%dx%d:fps=%d,format=yuv420p,setsar=1",
        in, 2 * w, 2 * h, 2 * w, 2 * h, zexpr, xexpr, frames, w, h, fps);
 }
 
 static void seg_clip(gbuf_t *g, int in, int w, int h, int fps, double dur) {
   gput(g,
-       "[%d:v]scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,fps=%d,format=yuv420p,"
-       "setsar=1,trim=duration=%.3f,setpts=PTS-STARTPTS",
+       "[%d:v]scale=%d:%d:force_original_aspect_ratio=increase:out_color_matrix=bt709:"
+       "out_range=tv,crop=%d:%d,fps=%d,format=yuv420p,setsar=1,trim=duration=%.3f,"
+       "setpts=PTS-STARTPTS",
        in, w, h, w, h, fps, dur);
 }
 
@@ -280,13 +289,15 @@ int ain_media_scenes_graph(const ain_media_scene_t *s, size_t n,
     /* The picture slides up into place and fades in (0.45 s), then bobs gently, centred in the
      * upper middle of the frame: clear of the title band and of the captions. */
     gput(&g, "[m%zu];", i);
-    /* One decoded picture, scaled once, repeated by loop for the scene's frames. */
+    /* One decoded picture, scaled and converted to the overlay's YUVA once, repeated by loop
+     * for the scene's frames (fade then works on its alpha plane). */
     ain__argv_push(&in, "-framerate");
     ain__argv_pushf(&in, "%d", fps);
     ain__argv_push(&in, "-i");
     ain__argv_push(&in, s[i].picture);
     gput(&g,
-         "[%d:v]format=rgba,scale=%d:-2,loop=loop=%d:size=1,fade=in:st=0:d=0.45:alpha=1[e%zu];"
+         "[%d:v]scale=%d:-2:out_color_matrix=bt709:out_range=tv,format=yuva420p,"
+         "loop=loop=%d:size=1,fade=in:st=0:d=0.45:alpha=1[e%zu];"
          "[m%zu][e%zu]overlay=x='(W-w)/2':y='H*%.3f+H*0.012*sin(2*PI*t/2.4)-H*0.12*max(0\\,1-t/0.45)'"
          ":eval=frame:shortest=1,format=yuv420p,settb=1/%d[s%zu];",
          next_in++, (w / 2) & ~1, (int)(dur * fps + 0.5) - 1, i, i, i, picture_y(o), fps, i);

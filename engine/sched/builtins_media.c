@@ -913,6 +913,65 @@ static double picture_y_for(const char *ass) {
   return 0.26;
 }
 
+static double picture_y(ain__mstep_t *m);
+
+/* The render's options from the step's state (ass and mp4: 4200 bytes each, filled here). */
+static void render_opts(ain__mstep_t *m, char *ass, char *mp4, ain_media_render_opts_t *o) {
+  media_x_t *x = X(m);
+  scratch(m, "captions.ass", ass, 4200);
+  scratch(m, "video.mp4", mp4, 4200);
+  *o = (ain_media_render_opts_t){.background_png = x->bg_in,
+                                 .scenes = x->scenes.scenes,
+                                 .n_scenes = x->scenes.n,
+                                 .audio_wav = x->audio_path,
+                                 .ass_path = ass,
+                                 .out_mp4 = mp4,
+                                 .duration_ms = x->speech_ms,
+                                 .width = width(m),
+                                 .height = height(m),
+                                 .fps = (int)m->cfg->media.fps,
+                                 .crf = (int)m->cfg->media.crf,
+                                 .preset = m->cfg->media.preset,
+                                 .timeout_ms = m->cfg->media.render_timeout_ms,
+                                 .picture_y = picture_y(m)};
+}
+
+/* At log level debug: the ffmpeg command line of this render as data_dir/work/<task>.ffmpeg.json
+ * ({"argv": [...], "captions": the scratch ASS it reads, "out": the output argument}), beside the
+ * scratch folder (which goes when the step ends; the ASS is also the captions artifact), so the
+ * same command can be run by hand (bench/render.sh does). On the pool; a failure is only logged. */
+static void render_debug_argv(ain__mstep_t *m) {
+  char ass[4200], mp4[4200], path[4300];
+  ain_media_render_opts_t o;
+  render_opts(m, ass, mp4, &o);
+  char **argv = NULL;
+  ain_err_t e;
+  ain_err_clear(&e);
+  if (ain_media_render_argv(&o, mp4, &argv, &e) != 0) {
+    ain_log_debug("render: no command line to keep: %s", e.msg);
+    return;
+  }
+  int n = 0;
+  while (argv[n] != NULL) {
+    n++;
+  }
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddItemToObject(j, "argv", cJSON_CreateStringArray((const char *const *)argv, n));
+  cJSON_AddStringToObject(j, "captions", ass);
+  cJSON_AddStringToObject(j, "out", mp4);
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  ain_media_argv_free(argv);
+  snprintf(path, sizeof path, "%s.ffmpeg.json", m->dir);
+  int rc = text != NULL ? ain_write_file_atomic(path, text, strlen(text)) : -ENOMEM;
+  free(text);
+  if (rc == 0) {
+    ain_log_debug("render: ffmpeg command line in %s", path);
+  } else {
+    ain_log_debug("render: ffmpeg command line not written to %s: %s", path, strerror(-rc));
+  }
+}
+
 /* On the pool: local paths of the inputs, the scratch folder and the ASS captions file. */
 static void render_prepare(ain__mstep_t *m) {
   media_x_t *x = X(m);
@@ -968,6 +1027,8 @@ static void render_prepare(ain__mstep_t *m) {
   int rc = ain_write_file_atomic(path, ass, strlen(ass));
   if (rc != 0) {
     m->work_rc = ain_err_set(&m->work_err, AIN_EIO, "writing %s: %s", path, strerror(-rc));
+  } else if (ain_log_enabled(AIN_LOG_DEBUG)) {
+    render_debug_argv(m);
   }
 done:
   free(ass);
@@ -1163,24 +1224,10 @@ static void render_run(ain__mstep_t *m) {
   }
   media_x_t *x = X(m);
   char ass[4200], mp4[4200];
-  scratch(m, "captions.ass", ass, sizeof ass);
-  scratch(m, "video.mp4", mp4, sizeof mp4);
+  ain_media_render_opts_t o;
+  render_opts(m, ass, mp4, &o);
+  o.on_progress = on_render_progress;
   m->progress_slot = ain_progress_slot_take(m->progress);
-  ain_media_render_opts_t o = {.background_png = x->bg_in,
-                               .scenes = x->scenes.scenes,
-                               .n_scenes = x->scenes.n,
-                               .audio_wav = x->audio_path,
-                               .ass_path = ass,
-                               .out_mp4 = mp4,
-                               .duration_ms = x->speech_ms,
-                               .width = width(m),
-                               .height = height(m),
-                               .fps = (int)m->cfg->media.fps,
-                               .crf = (int)m->cfg->media.crf,
-                               .preset = m->cfg->media.preset,
-                               .timeout_ms = m->cfg->media.render_timeout_ms,
-                               .on_progress = on_render_progress,
-                               .picture_y = picture_y(m)};
   ain_err_t e;
   ain_err_clear(&e);
   x->render_ns = ain_mono_ns();

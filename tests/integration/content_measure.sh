@@ -4,11 +4,11 @@
 # too long for one line and whose script has "in a row;", "12-3-30", "50/30/20" and an emoji, and
 # a Japanese one (京都の秋 ...) for a persona with an English voice. bench/content_measure.py then
 # measures each video from its frames and audio alone, and the bars of bench/content_bars.txt
-# marked "yes" must hold (the others are printed: scenes are not there yet). Also asserts: the
-# Japanese title renders with Noto Sans CJK (libass's font selection, not boxes), its video goes
-# to review (no Japanese voice) and its speech has no Japanese in it; the caption words are the
-# script's words as written; the frame analysis does find text put into the top band (a video
-# with a title burned at the very top fails the band bar), so the bar can fail.
+# marked "yes" must hold (the others are printed), motion (nothing still > 4 s) included. Also asserts: the Japanese title renders with Noto Sans CJK (libass's
+# font selection, not boxes), its video goes to review (no Japanese voice) and its speech has no
+# Japanese in it; the caption words are the script's words as written; the frame analysis does
+# find text put into the top band (a video with a title burned at the very top fails the band
+# bar), so the bar can fail.
 source "$(dirname "$0")/lib.bash"
 
 command -v pocketsphinx_continuous > /dev/null || fail "pocketsphinx_continuous missing (tools/setup.sh)"
@@ -129,7 +129,7 @@ PY
 ok "control: text in the top band is found by the frame analysis (the bar fails)"
 
 # The scene counter counts: three clips joined by 0.5 s cross-fades are 3 scenes, none still for
-# more than the 2.5 s a clip is shown alone (the scene bars are not enforced yet, their meter is).
+# more than the 2.5 s a clip is shown alone (the meter behind the scene bars counts).
 ffmpeg -v error -nostdin -f lavfi -i color=c=0x884422:s=180x320:d=3:r=30 \
   -f lavfi -i color=c=0x224488:s=180x320:d=3:r=30 -f lavfi -i color=c=0x22aa44:s=180x320:d=3:r=30 \
   -f lavfi -i sine=d=8 -filter_complex \

@@ -79,7 +79,18 @@ TEST(graph_shape) {
   ASSERT_STR_CONTAINS(g.graph, "d=102:s=360x640");      /* 3.0 s + 0.4 s transition at 30 fps */
   ASSERT_STR_CONTAINS(g.graph, "[3:v]scale=360:640");   /* the clip fills the frame */
   ASSERT_STR_CONTAINS(g.graph, "trim=duration=3.000");  /* the last scene runs to total_ms */
-  ASSERT_STR_CONTAINS(g.graph, "[1:v]format=rgba");     /* the emoji over scene 0 */
+  /* the emoji over scene 0, converted to YUVA (BT.709) once, before loop repeats it */
+  ASSERT_STR_CONTAINS(g.graph, "[1:v]scale=180:-2:out_color_matrix=bt709:out_range=tv,"
+                               "format=yuva420p,loop=");
+  /* every source becomes YUV 4:2:0 with the BT.709 matrix while it is small: the gradient at
+   * 1/8 size, the still at 2x before zoompan, the clip when it is scaled */
+  ASSERT_STR_CONTAINS(g.graph, ",scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+                               "scale=360:640:flags=bicubic,gradfun");
+  ASSERT_STR_CONTAINS(g.graph, "[2:v]scale=720:1280:force_original_aspect_ratio=increase:"
+                               "out_color_matrix=bt709");
+  ASSERT_STR_CONTAINS(g.graph, "[3:v]scale=360:640:force_original_aspect_ratio=increase:"
+                               "out_color_matrix=bt709");
+  ASSERT_EQ(count(g.graph, "format=rgba"), 1); /* only the disc, drawn once by geq */
   ASSERT_TRUE(g.graph[strlen(g.graph) - 1] == ']');
   ain_media_scene_graph_free(&g);
 
@@ -164,6 +175,105 @@ TEST(graph_bad_inputs) {
   ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
   ASSERT_EQ(done, 0);
   uv_loop_close(&loop);
+}
+
+/* The command line the render step keeps at log level debug is the one ain_media_render runs:
+ * the scenes' chain stays YUV to the end (no full-frame conversion after the captions), the
+ * background PNG is converted once with the BT.709 matrix; the output is the last argument. */
+TEST(render_argv) {
+  ain_media_scene_t s[2] = {
+      {.start_ms = 0, .end_ms = 2000, .kind = AIN_MEDIA_SCENE_MOTION, .colours = {1, 2, 3}},
+      {.start_ms = 2000, .end_ms = 4000, .kind = AIN_MEDIA_SCENE_MOTION, .seed = 5}};
+  ain_media_render_opts_t ro = {.scenes = s, .n_scenes = 2, .audio_wav = "/a.wav",
+                                .ass_path = "/c.ass", .out_mp4 = "/o.mp4", .duration_ms = 3700,
+                                .width = 360, .height = 640};
+  ain_err_t err = {0};
+  char **argv = NULL;
+  ASSERT_OK(ain_media_render_argv(&ro, "/x.mp4", &argv, &err));
+  size_t n = 0;
+  const char *graph = NULL;
+  for (; argv[n] != NULL; n++) {
+    if (n > 0 && strcmp(argv[n - 1], "-filter_complex") == 0) {
+      graph = argv[n];
+    }
+  }
+  ASSERT_STR_EQ(argv[0], "ffmpeg");
+  ASSERT_STR_EQ(argv[n - 1], "/x.mp4");
+  ASSERT_NOT_NULL(graph);
+  ASSERT_STR_CONTAINS(graph, "[vs]null,subtitles=filename=/c.ass:fontsdir=");
+  ASSERT_STR_CONTAINS(graph, ",format=yuv420p[v];[0:a]aresample=48000,apad[a]");
+  ASSERT_NULL(strstr(strstr(graph, "[vs]null"), "scale="));
+  ain_media_argv_free(argv);
+
+  ro.scenes = NULL;
+  ro.n_scenes = 0;
+  ro.background_png = "/bg.png";
+  ASSERT_OK(ain_media_render_argv(&ro, "/x.mp4", &argv, &err));
+  for (n = 0; argv[n] != NULL; n++) {
+    if (n > 0 && strcmp(argv[n - 1], "-filter_complex") == 0) {
+      ASSERT_STR_CONTAINS(argv[n], ",scale=out_color_matrix=bt709:out_range=tv,format=yuv420p[v];"
+                                   "[1:a]");
+    }
+  }
+  ain_media_argv_free(argv);
+
+  ro.duration_ms = 0;
+  ASSERT_EQ(ain_media_render_argv(&ro, "/x.mp4", &argv, &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "duration_ms");
+  ASSERT_NULL(argv);
+  ro.duration_ms = 3700;
+  ASSERT_EQ(ain_media_render_argv(&ro, NULL, &argv, &err), AIN_EINVAL);
+}
+
+/* Colours survive the scenes' chain: a flat gradient of one colour, decoded with the BT.709
+ * matrix the file is tagged with, comes back as that colour (converted with swscale's default
+ * BT.601 and not corrected, this yellow comes back as 255,196,12: 8-9 levels off). */
+TEST(render_colours_bt709) {
+  char cmd[6000];
+  snprintf(cmd, sizeof cmd, "ffmpeg -v error -y -f lavfi -i anullsrc=r=48000:cl=mono -t 1.2 '%s'",
+           tmp_path("quiet.wav"));
+  ASSERT_OK(system(cmd));
+  ain_media_scene_t s = {.start_ms = 0, .end_ms = 1200, .kind = AIN_MEDIA_SCENE_MOTION,
+                         .colours = {0xfacc15, 0xfacc15, 0xfacc15}};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int done = 0;
+  ain_err_t err = {0};
+  ain_media_render_opts_t ro = {.scenes = &s, .n_scenes = 1, .audio_wav = tmp_path("quiet.wav"),
+                                .out_mp4 = tmp_path("yellow.mp4"), .duration_ms = 1200,
+                                .tail_ms = -1, .width = 144, .height = 256, .fps = 25,
+                                .preset = "ultrafast", .crf = 10, .timeout_ms = 50000};
+  ASSERT_OK(ain_media_render(&loop, &ro, on_done, &done, NULL, &err));
+  ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+  ASSERT_OK(uv_loop_close(&loop));
+  ASSERT_EQ(done, 1);
+  /* the bottom tenth of a frame at 1 s (the discs drift in the middle band) */
+  snprintf(cmd, sizeof cmd,
+           "ffmpeg -v error -ss 1 -i '%s' -frames:v 1 -vf 'crop=144:24:0:228,"
+           "scale=in_color_matrix=bt709:in_range=tv,format=rgb24' -f rawvideo - | od -An -tu1 -v",
+           tmp_path("yellow.mp4"));
+  char *px = run_capture(cmd);
+  long sum[3] = {0, 0, 0}, n = 0;
+  for (char *p = px; *p;) {
+    int c[3], used;
+    if (sscanf(p, "%d %d %d%n", &c[0], &c[1], &c[2], &used) != 3) {
+      break;
+    }
+    p += used;
+    for (int k = 0; k < 3; k++) {
+      sum[k] += c[k];
+    }
+    n++;
+  }
+  free(px);
+  ASSERT_GE(n, 144 * 24);
+  const int want[3] = {0xfa, 0xcc, 0x15};
+  for (int k = 0; k < 3; k++) {
+    long got = sum[k] / n;
+    if (labs(got - want[k]) > 5) {
+      AIN__FAIL("channel %d: %ld, want %d +- 5", k, got, want[k]);
+    }
+  }
 }
 
 TEST(emoji_png) {
@@ -270,5 +380,6 @@ TEST(render_scenes_change) {
   free(freezes);
 }
 
-TEST_MAIN(TEST_ENTRY(graph_shape), TEST_ENTRY(graph_bad_inputs), TEST_ENTRY(emoji_png),
+TEST_MAIN(TEST_ENTRY(graph_shape), TEST_ENTRY(graph_bad_inputs), TEST_ENTRY(render_argv),
+          TEST_ENTRY(render_colours_bt709), TEST_ENTRY(emoji_png),
           TEST_ENTRY(render_scenes_change))
