@@ -187,7 +187,9 @@ print("peak RSS: largest of ain and its children %d MB, largest ffmpeg %d MB" % 
     int(rss) // 1024, ff // 1024))
 import sqlite3
 db = sqlite3.connect(b + "/demo/ain.db")
-rendered = db.execute("SELECT count(*) FROM tasks WHERE step = 'render' AND status = 'succeeded'"
+# finished DAGs' tasks move to tasks_archive after cluster.archive_after_ms (5 min): count both
+rendered = db.execute("SELECT count(*) FROM (SELECT step, status FROM tasks UNION ALL SELECT step, "
+                      "status FROM tasks_archive) WHERE step = 'render' AND status = 'succeeded'"
                       ).fetchone()[0]
 review = db.execute("SELECT count(*) FROM tasks WHERE step = 'review_gate' AND status = 'waiting'"
                     ).fetchone()[0]
@@ -201,13 +203,16 @@ sqlite3 -batch -noheader "$B/demo/ain.db" "
   SELECT coalesce(t.step, t.type),
          (SELECT max(ts) FROM audit_log WHERE task_id = t.id AND to_status = 'succeeded') -
          (SELECT max(ts) FROM audit_log WHERE task_id = t.id AND to_status = 'running')
-    FROM tasks t WHERE t.status = 'succeeded'
+    FROM (SELECT id, step, type, status, result FROM tasks UNION ALL
+          SELECT id, step, type, status, result FROM tasks_archive) t WHERE t.status = 'succeeded'
   UNION ALL
   SELECT 'render (own work)',
          (SELECT max(ts) FROM audit_log WHERE task_id = t.id AND to_status = 'succeeded') -
          (SELECT max(ts) FROM audit_log WHERE task_id = t.id AND to_status = 'running') -
          json_extract(t.result, '$.waited_ms')
-    FROM tasks t WHERE t.status = 'succeeded' AND t.step = 'render'" | python3 -c '
+    FROM (SELECT id, step, status, result FROM tasks UNION ALL
+          SELECT id, step, status, result FROM tasks_archive) t
+   WHERE t.status = 'succeeded' AND t.step = 'render'" | python3 -c '
 import sys, collections
 d = collections.defaultdict(list)
 for line in sys.stdin:

@@ -75,8 +75,10 @@ static media_x_t *X(ain__mstep_t *m) {
   return m->x;
 }
 
-/* Render slots, process-wide: x264 already uses about two cores, so renders beyond
- * media.max_renders (0 = cores / 2) wait here in arrival order instead of slowing each other down
+/* Render slots, process-wide: x264 uses more than one core, so renders beyond
+ * media.max_renders (0 = cores / 2, at least 2: one render alone leaves a third of two cores
+ * idle in its single-threaded filter stages; measured, the 14-video demo on 2 cores took 257 s
+ * with one slot and 195 s with two) wait here in arrival order instead of slowing each other down
  * and multiplying ffmpeg's ~340 MB at 1080x1920. Shards are threads: the queue is under a mutex,
  * and a slot is handed to a waiting render on another shard through that render's own uv_async
  * (created on its loop when it started waiting). Its timeout restarts when it gets the slot. */
@@ -101,7 +103,7 @@ int ain__mstep_render_slots(const ain_config_t *cfg) {
     return (int)cfg->media.max_renders;
   }
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  return cores >= 4 ? (int)(cores / 2) : 1;
+  return cores >= 4 ? (int)(cores / 2) : 2;
 }
 
 static int slot_limit(const ain__mstep_t *m) {

@@ -313,7 +313,21 @@ local function rotate(p, i)
   end
   local c = { a, b, mid }
   local k = (i - 1) % 3
-  return { c[k + 1], c[(k + 1) % 3 + 1], c[(k + 2) % 3 + 1] }
+  local out = { c[k + 1], c[(k + 1) % 3 + 1], c[(k + 2) % 3 + 1] }
+  -- Rotation alone keeps the frame's overall tone: a dark palette's scenes then look alike (a
+  -- navy palette's six scenes read as two). So scene 2 of each three is lifted 30 % towards white
+  -- (a dark palette) or lowered 30 % towards black (a light one, so white captions keep their
+  -- contrast), scene 3 by 15 %.
+  local f = ({ 0, 0.30, 0.15 })[k + 1]
+  if f > 0 and r1 and r2 then
+    local dark = (0.2126 * (r1 + r2) + 0.7152 * (g1 + g2) + 0.0722 * (b1 + b2)) / 2 < 128
+    for j, col in ipairs(out) do
+      local r, g, bl = hex(col)
+      local function t(x) return math.floor(dark and x + (255 - x) * f or x * (1 - f)) end
+      out[j] = string.format("#%02x%02x%02x", t(r), t(g), t(bl))
+    end
+  end
+  return out
 end
 
 -- The built-in visuals step: payload (from pipeline.lua) may carry {width, height}; opts.io
