@@ -287,6 +287,22 @@ size_t ain_capbuf_write(char *data, size_t size, size_t nmemb, void *buf) {
   return len;
 }
 
+int ain_strbuf_put(ain_strbuf_t *b, const char *s, size_t n) {
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = (b->n + n + 1) * 2 + 64;
+    char *p = realloc(b->s, cap);
+    if (p == NULL) {
+      return -1;
+    }
+    b->s = p;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, s, n);
+  b->n += n;
+  b->s[b->n] = '\0';
+  return 0;
+}
+
 int ain_fmt_int64(char *buf, long long v) {
   char tmp[24];
   unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;

@@ -45,6 +45,15 @@ uint64_t ain_random_u64(void);
 /* Writes v in decimal into buf (>= 21 bytes) and returns its length. No printf: on the API's
  * read path a number printed through vfprintf cost more than the store read. */
 int ain_fmt_int64(char *buf, long long v);
+
+/* A growing NUL-terminated string: zero-initialise, append, free(b.s). */
+typedef struct {
+  char *s;
+  size_t n, cap;
+} ain_strbuf_t;
+
+/* Appends s[0..n) (s need not be NUL-terminated). 0, or -1 out of memory (b unchanged). */
+int ain_strbuf_put(ain_strbuf_t *b, const char *s, size_t n);
 /* Adds v to obj under name as an exact integer (raw JSON text, not cJSON's "%1.15g" double). */
 struct cJSON;
 void ain_json_add_int(struct cJSON *obj, const char *name, long long v);

@@ -22,24 +22,11 @@
 /* ---- tesseract's TSV ---------------------------------------------------------------------------
  */
 
-typedef struct {
-  char *s;
-  size_t n, cap;
-} tbuf_t;
-
-static void tput(tbuf_t *b, const char *s, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = (b->n + n + 1) * 2 + 64;
-    char *p = realloc(b->s, cap);
-    if (p == NULL) {
-      abort();
-    }
-    b->s = p;
-    b->cap = cap;
+/* Appends or aborts: the texts are a few KiB, and this module's callers have no error path. */
+static void tput(ain_strbuf_t *b, const char *s, size_t n) {
+  if (ain_strbuf_put(b, s, n) != 0) {
+    abort();
   }
-  memcpy(b->s + b->n, s, n);
-  b->n += n;
-  b->s[b->n] = '\0';
 }
 
 /* Splits s[0..len) at tabs into at most max fields (pointers into a copy the caller frees). */
@@ -118,7 +105,7 @@ int ain_media_ocr_parse_tsv(const char *out, size_t n, const int64_t *t_ms,
   }
   size_t *caps = calloc(n ? n : 1, sizeof *caps);
   double(*size)[2] = calloc(n ? n : 1, sizeof *size);
-  tbuf_t *text = calloc(n ? n : 1, sizeof *text);
+  ain_strbuf_t *text = calloc(n ? n : 1, sizeof *text);
   long *line_of =
       calloc(n ? n : 1, sizeof *line_of); /* block*1e6 + par*1e3 + line of the last word */
   if (caps == NULL || size == NULL || text == NULL || line_of == NULL) {

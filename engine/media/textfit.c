@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "media/internal.h"
 
 #define ELLIPSIS "\xE2\x80\xA6" /* U+2026, one em in every font we use */
@@ -174,40 +175,19 @@ static int fill(const seg_t *s, size_t n, double limit, size_t *brk, int max_brk
   return lines;
 }
 
-typedef struct {
-  char *s;
-  size_t n, cap;
-} buf_t;
-
-static int put(buf_t *b, const char *s, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = (b->n + n + 1) * 2 + 64;
-    char *p = realloc(b->s, cap);
-    if (p == NULL) {
-      return -1;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->n, s, n);
-  b->n += n;
-  b->s[b->n] = '\0';
-  return 0;
-}
-
 /* The lines from the breaks, joined by '\n'. */
-static int join(const char *t, const seg_t *s, size_t n, const size_t *brk, int lines, buf_t *b) {
+static int join(const char *t, const seg_t *s, size_t n, const size_t *brk, int lines, ain_strbuf_t *b) {
   int rc = 0;
   for (int l = 0; l < lines && rc == 0; l++) {
     size_t from = brk[l], to = l + 1 < lines ? brk[l + 1] : n;
     if (l > 0) {
-      rc |= put(b, "\n", 1);
+      rc |= ain_strbuf_put(b, "\n", 1);
     }
     for (size_t i = from; i < to && rc == 0; i++) {
       if (i > from && s[i].space) {
-        rc |= put(b, " ", 1);
+        rc |= ain_strbuf_put(b, " ", 1);
       }
-      rc |= put(b, t + s[i].b, s[i].e - s[i].b);
+      rc |= ain_strbuf_put(b, t + s[i].b, s[i].e - s[i].b);
     }
   }
   return rc;
@@ -216,7 +196,7 @@ static int join(const char *t, const seg_t *s, size_t n, const size_t *brk, int 
 /* At the smallest size nothing more can shrink: fill max_lines lines character by character
  * where needed (a word longer than a line is broken inside), then end the last line with "…". */
 static int cut_fill(const char *t, const seg_t *s, size_t n, double limit, int max_lines,
-                    buf_t *b, int *lines_out, int *cut) {
+                    ain_strbuf_t *b, int *lines_out, int *cut) {
   int line = 1;
   double w = 0;
   int rc = 0;
@@ -224,9 +204,9 @@ static int cut_fill(const char *t, const seg_t *s, size_t n, double limit, int m
     double sp = (w > 0 && s[i].space) ? 0.36 : 0;
     if (w > 0 && w + sp + s[i].em <= limit) {
       if (sp > 0) {
-        rc |= put(b, " ", 1);
+        rc |= ain_strbuf_put(b, " ", 1);
       }
-      rc |= put(b, t + s[i].b, s[i].e - s[i].b);
+      rc |= ain_strbuf_put(b, t + s[i].b, s[i].e - s[i].b);
       w += sp + s[i].em;
       continue;
     }
@@ -234,16 +214,16 @@ static int cut_fill(const char *t, const seg_t *s, size_t n, double limit, int m
       if (line == max_lines) {
         goto ellipsis;
       }
-      rc |= put(b, "\n", 1);
+      rc |= ain_strbuf_put(b, "\n", 1);
       line++;
       w = 0;
-      rc |= put(b, t + s[i].b, s[i].e - s[i].b);
+      rc |= ain_strbuf_put(b, t + s[i].b, s[i].e - s[i].b);
       w = s[i].em;
       continue;
     }
     /* wider than the space left: character by character, onto new lines as needed */
     if (w > 0 && sp > 0) {
-      rc |= put(b, " ", 1);
+      rc |= ain_strbuf_put(b, " ", 1);
       w += sp;
     }
     for (size_t k = s[i].b, cn = 0; k < s[i].e && rc == 0; k += cn) {
@@ -252,11 +232,11 @@ static int cut_fill(const char *t, const seg_t *s, size_t n, double limit, int m
         if (line == max_lines) {
           goto ellipsis;
         }
-        rc |= put(b, "\n", 1);
+        rc |= ain_strbuf_put(b, "\n", 1);
         line++;
         w = 0;
       }
-      rc |= put(b, t + k, cn);
+      rc |= ain_strbuf_put(b, t + k, cn);
       w += em;
     }
   }
@@ -280,7 +260,7 @@ ellipsis:
     b->s[b->n] = '\0';
   }
   *lines_out = line;
-  return rc | put(b, ELLIPSIS, strlen(ELLIPSIS));
+  return rc | ain_strbuf_put(b, ELLIPSIS, strlen(ELLIPSIS));
 }
 
 int ain_media_text_fit(const char *text, int box_width, int max_lines, int size, int min_size,
@@ -298,7 +278,7 @@ int ain_media_text_fit(const char *text, int box_width, int max_lines, int size,
   size_t len = strlen(text);
   seg_t *s = malloc((len + 1) * sizeof *s);
   size_t brk[16];
-  buf_t b = {0};
+  ain_strbuf_t b = {0};
   if (s == NULL) {
     return ain_err_set(err, AIN_ENOMEM, "text fit: no memory");
   }

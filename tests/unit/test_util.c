@@ -78,5 +78,18 @@ TEST(fmt_int64_matches_printf) {
   cJSON_Delete(o);
 }
 
-TEST_MAIN(TEST_ENTRY(fmt_int64_matches_printf), TEST_ENTRY(uuid7_shape_and_order), TEST_ENTRY(uuid_valid_rejects), TEST_ENTRY(utf8),
+TEST(strbuf_grows_and_terminates) {
+  ain_strbuf_t b = {0};
+  ASSERT_EQ(ain_strbuf_put(&b, "", 0), 0);
+  ASSERT_STR_EQ(b.s, "");
+  for (int i = 0; i < 1000; i++) {
+    ASSERT_EQ(ain_strbuf_put(&b, "abcdef", 3), 0); /* only n bytes, not up to the NUL */
+  }
+  ASSERT_EQ(b.n, 3000);
+  ASSERT_EQ(strlen(b.s), 3000);
+  ASSERT_EQ(memcmp(b.s + 2997, "abc", 4), 0);
+  free(b.s);
+}
+
+TEST_MAIN(TEST_ENTRY(strbuf_grows_and_terminates), TEST_ENTRY(fmt_int64_matches_printf), TEST_ENTRY(uuid7_shape_and_order), TEST_ENTRY(uuid_valid_rejects), TEST_ENTRY(utf8),
           TEST_ENTRY(mkdir_p_and_atomic_write))
