@@ -16,8 +16,8 @@ tools/build.sh -DAIN_SANITIZER_BUILD_DIR="$PWD/build-asan" -DAIN_FUZZ_BUILD_DIR=
 cd build
 # ctest starts the longest tests first when it knows how long each took; a clean clone does not
 # (the order would be the declared one, and a two-minute test could start last), so it gets the
-# durations recorded on a development box: tests/ctest_costs.txt (refresh it by copying a full
-# run's build/Testing/Temporary/CTestCostData.txt). ctest updates its own copy after each run.
+# durations of a full run on a fresh Debian 12: tests/ctest_costs.txt (refresh it by copying a
+# full run's build/Testing/Temporary/CTestCostData.txt). ctest updates its own copy after each run.
 mkdir -p Testing/Temporary
 [ -s Testing/Temporary/CTestCostData.txt ] || cp ../tests/ctest_costs.txt Testing/Temporary/CTestCostData.txt
 exec ctest --output-on-failure --no-label-summary -j"$jobs" --timeout 1200
