@@ -180,6 +180,31 @@ TEST(youtube_statistics) {
   fx_done(&f);
 }
 
+/* unpublish through videos.delete: a 5xx is retried, a post already gone is done (twice is not
+ * an error), quota is busy, a malformed id is refused before any call; the post then reads as
+ * gone. */
+TEST(youtube_delete) {
+  fx_t f;
+  char id[AIN_CHANNEL_POST_ID_MAX];
+  ain_err_t err = {0};
+  fx_init(&f, &ain_channel_youtube, "yt delete", "");
+  post(&f, id, sizeof id);
+  ASSERT_EQ(f.kind->unpublish(f.ch, "../x", &err), AIN_EINVAL);
+  ASSERT_STR_EQ(err.field, "post_id");
+  cJSON_Delete(fx_call("POST", "/__control", "{\"fault\":\"quota\",\"kind\":\"delete\"}"));
+  ain_err_clear(&err);
+  ASSERT_EQ(f.kind->unpublish(f.ch, id, &err), AIN_EBUSY);
+  ASSERT_STR_CONTAINS(err.msg, "quotaExceeded");
+  cJSON_Delete(fx_call("POST", "/__control", "{\"fault\":\"500\",\"kind\":\"delete\"}"));
+  ain_err_clear(&err);
+  ASSERT_OK(f.kind->unpublish(f.ch, id, &err));
+  ain_err_clear(&err);
+  ASSERT_OK(f.kind->unpublish(f.ch, id, &err)); /* 404 videoNotFound: already gone */
+  ain_channel_post_metrics_t m;
+  ASSERT_EQ(metrics(&f, id, &m, &err), AIN_ENOTFOUND);
+  fx_done(&f);
+}
+
 TEST(tiktok_video_query) {
   fx_t f;
   char id[AIN_CHANNEL_POST_ID_MAX];
@@ -205,7 +230,8 @@ TEST(tiktok_video_query) {
 
 int main(int argc, char **argv) {
   static const ain_test_t tests[] = {TEST_ENTRY(count_parsing), TEST_ENTRY(youtube_statistics),
-                                     TEST_ENTRY(tiktok_video_query), {NULL, NULL}};
+                                     TEST_ENTRY(youtube_delete), TEST_ENTRY(tiktok_video_query),
+                                     {NULL, NULL}};
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const char *tmp = getenv("TMPDIR");
   char work[1100];
