@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.bash"
 
 command -v pocketsphinx_continuous > /dev/null || fail "pocketsphinx_continuous missing (tools/setup.sh)"
-fc-list :lang=ja family | grep -q "Noto Sans CJK" || fail "no Japanese font (fonts-noto-cjk, tools/setup.sh)"
+fc-list :lang=ja family | grep_all "Noto Sans CJK" || fail "no Japanese font (fonts-noto-cjk, tools/setup.sh)"
 
 cfg="$T/ain.lua"
 write_config "$cfg" "$AIN_SOURCE_DIR/scripts" \
@@ -86,11 +86,11 @@ PY
         grep -q -- "}$w{" "$O/$ass" || grep -q -- "}$w" "$O/$ass" ||
           fail "caption token '$w' not in the captions as written"
       done
-      grep ',Title,' "$O/$ass" | grep -q "🏃" || fail "the title's emoji is not on screen"
-      grep ',Caption,' "$O/$ass" | grep -q "💪" || fail "the caption's emoji is not on screen"
+      grep ',Title,' "$O/$ass" | grep_all "🏃" || fail "the title's emoji is not on screen"
+      grep ',Caption,' "$O/$ass" | grep_all "💪" || fail "the caption's emoji is not on screen"
       case "$speech" in *🏃*|*💪*) fail "an emoji is in the speech: $speech" ;; esac
-      grep ',Title,' "$O/$ass" | grep -q '\\N' || fail "the long title was not wrapped"
-      grep ',Title,' "$O/$ass" | grep -q '…' && fail "the title lost words: $(grep ',Title,' "$O/$ass")"
+      grep ',Title,' "$O/$ass" | grep_all '\\N' || fail "the long title was not wrapped"
+      grep ',Title,' "$O/$ass" | grep_all '…' && fail "the title lost words: $(grep ',Title,' "$O/$ass")"
       ok "English trend: long title wrapped, '12-3-30', '50/30/20', 'row;' and the emoji captioned as written"
       ;;
   esac

@@ -8,8 +8,8 @@ C=$T/ain.lua
 write_config "$C" "$FIX" 'queue = { retry_base_ms = 50, retry_max_ms = 200, poll_ms = 50 }'
 
 # --- help and usage -------------------------------------------------------------------------
-"$AIN_BIN" --help | grep -q "usage: ain VERB" || fail "--help"
-"$AIN_BIN" enqueue --help | grep -q "ain enqueue" || fail "enqueue --help"
+"$AIN_BIN" --help | grep_all "usage: ain VERB" || fail "--help"
+"$AIN_BIN" enqueue --help | grep_all "ain enqueue" || fail "enqueue --help"
 set +e
 "$AIN_BIN" frobnicate >/dev/null 2>&1; rc=$?
 set -e
@@ -161,14 +161,14 @@ ok "step timeout (${el} ms)"
 
 # --- cancel a DAG before it runs --------------------------------------------------------------------
 id=$(task_msg generate_video '{"shape":"diamond"}' | "$AIN_BIN" enqueue -c "$C" - 2>/dev/null)
-"$AIN_BIN" cancel -c "$C" "$id" | grep -q "cancelled 1 task" || fail "cancel"
+"$AIN_BIN" cancel -c "$C" "$id" | grep_all "cancelled 1 task" || fail "cancel"
 assert_eq "$(sql "select status from tasks where id='$id'")" cancelled "cancelled root"
 set +e; "$AIN_BIN" cancel -c "$C" 0190a000-0000-7000-8000-000000000000 >/dev/null 2>&1; rc=$?; set -e
 assert_eq "$rc" 5 "cancel of an unknown id"
 ok "cancel"
 
 # --- task show: human, message and response forms ----------------------------------------------------
-"$AIN_BIN" task show -c "$C" "$id" | grep -q "status        cancelled" || fail "task show"
+"$AIN_BIN" task show -c "$C" "$id" | grep_all "status        cancelled" || fail "task show"
 set +e; "$AIN_BIN" task show -c "$C" 0190a000-0000-7000-8000-000000000000 >/dev/null 2>&1; rc=$?; set -e
 assert_eq "$rc" 5 "task show unknown id"
 ok "task show"

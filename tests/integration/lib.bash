@@ -25,6 +25,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+# grep that reads all its input: `grep -q` exits at the first match, and under pipefail the
+# writer's SIGPIPE (a second file still being cat'ed, a late flush) then fails the pipeline.
+grep_all() { grep "$@" > /dev/null; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not found in: $1";; esac; }
 
 # A UUIDv7: 48-bit ms timestamp, version 7, RFC 4122 variant.

@@ -100,7 +100,7 @@ reclaimed=$(psqlq "select count(distinct task_id) from audit_log where from_stat
 [ "$reclaimed" -gt 0 ] || fail "no lease of node c was reclaimed"
 retried=$(psqlq "select count(distinct a.task_id) from audit_log a join audit_log s on s.task_id=a.task_id and s.to_status='succeeded' where a.to_status='running' and a.actor like 'node-c/%' and s.actor not like 'node-c/%' and s.id > a.id")
 [ "$retried" -ge "$reclaimed" ] || fail "reclaimed steps of node c did not all succeed elsewhere ($retried of $reclaimed)"
-if psqlq "select 1 from information_schema.tables where table_name='publish_receipts'" | grep -q 1; then
+if psqlq "select 1 from information_schema.tables where table_name='publish_receipts'" | grep_all 1; then
   assert_eq "$(psqlq "select count(*) - count(distinct idempotency_key) from publish_receipts")" 0 "no duplicate publish receipt"
 fi
 grep -q "LISTEN/NOTIFY self-test passed" "$T/a.err" || fail "node a did not report the LISTEN/NOTIFY self-test"

@@ -28,7 +28,7 @@ ok "ain run --until-idle exits 0"
 # The broken line (line 2) is skipped with a warning naming the file and the line.
 grep -q "e2e.jsonl:2: line skipped" "$T/run.log" || fail "no warning naming line 2: $(grep -i skipped "$T/run.log" | head -3)"
 ok "a malformed trend line is skipped with a warning naming its line"
-grep "zz_broken" "$T/run.log" | grep -qi "reject\|invalid\|error" || fail "the broken persona was not reported: $(grep zz_broken "$T/run.log" | head -2)"
+grep "zz_broken" "$T/run.log" | grep_all -i "reject\|invalid\|error" || fail "the broken persona was not reported: $(grep zz_broken "$T/run.log" | head -2)"
 ok "a broken persona file is rejected (the other personas keep working: see below)"
 
 # The judge may send a video to review for what the recogniser hears (pocketsphinx hears the

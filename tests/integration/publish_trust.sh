@@ -93,7 +93,7 @@ while read -r dt; do
 done < "$T/times"
 st=$("$AIN_BIN" publishers status -c "$C" --json)
 jq -e '.quotas[0].channel == "outbox" and .quotas[0].units_per_day == 2 and .quotas[0].taken_units == 4 and .quotas[0].remaining_units >= 0' <<< "$st" > /dev/null || fail "status --json: $st"
-"$AIN_BIN" publishers status -c "$C" | grep -q "channel outbox: .* of 2 units left" || fail "status text"
+"$AIN_BIN" publishers status -c "$C" | grep_all "channel outbox: .* of 2 units left" || fail "status text"
 ok "quota: 4 publishes on 2 units per 3 s parked and all landed in $took ms, never ahead of the bucket"
 
 # --- forged and expired tokens; renewal from a live grant ---------------------------------------

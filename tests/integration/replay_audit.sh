@@ -106,7 +106,7 @@ for store in sqlite postgres; do
   set +e; out=$("$AIN_BIN" replay -c "$C" "$judge_id"); rc=$?; set -e
   assert_eq "$rc" 0 "replay of a reordered result ($store): $out"
   assert_contains "$out" "decision unchanged" "reordered keys unchanged ($store)"
-  if printf '%s\n' "$out" | grep -q '^.\{48\} \* '; then fail "reordered keys shown as a change ($store): $out"; fi
+  if printf '%s\n' "$out" | grep_all '^.\{48\} \* '; then fail "reordered keys shown as a change ($store): $out"; fi
   # a really changed policy: nothing passes any more
   sed -i 's/local decision = confidence >= s.pass and "pass"/local decision = confidence > 2 and "pass"/' "$S/agents/judge.lua"
   sha_v2=$(sha256sum "$S/agents/judge.lua" | cut -c1-64)
@@ -148,7 +148,7 @@ for store in sqlite postgres; do
   assert_contains "$ops" "pin:judge=${sha_v1}" "pin row ($store)"
   assert_contains "$ops" "operator:alice" "pin names --actor ($store)"
   assert_contains "$ops" "operator:bob" "unpin names \$AIN_ACTOR ($store)"
-  printf '%s\n' "$ops" | grep -q "setting:publishers.paused=true v[0-9]* *operator:$me " ||
+  printf '%s\n' "$ops" | grep_all "setting:publishers.paused=true v[0-9]* *operator:$me " ||
     fail "pause names the OS user ($store): $ops"
   assert_contains "$ops" "operator:carol" "resume names --actor= ($store)"
   n=$("$AIN_BIN" audit -c "$C" --operator --json --limit 2 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')

@@ -68,7 +68,7 @@ enqueue_video vid-rev review 0.65
 run_idle # exits although the gate waits: a parked task is no work
 assert_eq "$(vstatus vid-rev)" in_review "video in review"
 assert_eq "$(sql "SELECT status FROM tasks WHERE step = 'review_gate' AND dag_id = (SELECT dag_id FROM videos WHERE id = 'vid-rev')")" waiting "gate parked"
-"$AIN_BIN" review list -c "$C" | grep -q vid-rev || fail "review list"
+"$AIN_BIN" review list -c "$C" | grep_all vid-rev || fail "review list"
 out=$("$AIN_BIN" review show vid-rev -c "$C")
 assert_contains "$out" "phone number 555-0100" "show prints the checks"
 assert_contains "$out" "$T/var/objects/$VK" "show prints the file path"
@@ -80,7 +80,7 @@ wait $pa; ra=$?; wait $pb; rb=$?
 set -e
 [ $(( (ra == 0) + (rb == 0) )) -eq 1 ] || fail "racing reviewers: exits $ra and $rb (want one 0)"
 [ $(( (ra == 6) + (rb == 6) )) -eq 1 ] || fail "racing reviewers: exits $ra and $rb (want one 6)"
-cat "$T/a.out" "$T/b.out" | grep -q "expected version 0, found version 1" || fail "conflict message: $(cat "$T/a.out" "$T/b.out")"
+cat "$T/a.out" "$T/b.out" | grep_all "expected version 0, found version 1" || fail "conflict message: $(cat "$T/a.out" "$T/b.out")"
 winner=$([ $ra -eq 0 ] && echo approved || echo rejected)
 set +e; "$AIN_BIN" review approve vid-rev -c "$C" > "$T/c.out" 2>&1; rc=$?; set -e
 assert_eq "$rc" 6 "deciding a decided review"
@@ -106,14 +106,14 @@ jq -e '.skipped == true' <<< "$(sql "SELECT result FROM tasks WHERE step = 'publ
 ok "judge reject: the gate ends it, publish skips"
 
 # --- pause holds publishing, resume releases it ------------------------------------------------
-"$AIN_BIN" publishers pause -c "$C" | grep -q "publishers paused" || fail "pause"
+"$AIN_BIN" publishers pause -c "$C" | grep_all "publishers paused" || fail "pause"
 "$AIN_BIN" publishers status -c "$C" --json | jq -e '.paused == true' > /dev/null || fail "status paused"
 enqueue_video vid-held pass 0.9
 run_idle
 assert_eq "$(vstatus vid-held)" passed "held video not published"
 assert_eq "$(receipts vid-held)" 0 "held: no receipt"
 assert_eq "$(sql "SELECT status FROM tasks WHERE step = 'publish' AND dag_id = (SELECT dag_id FROM videos WHERE id = 'vid-held')")" waiting "publish parked"
-"$AIN_BIN" publishers resume -c "$C" | grep -q "publishers resumed" || fail "resume"
+"$AIN_BIN" publishers resume -c "$C" | grep_all "publishers resumed" || fail "resume"
 run_idle
 assert_eq "$(vstatus vid-held)" published "released video published"
 assert_eq "$(receipts vid-held)" 1 "released: one receipt"

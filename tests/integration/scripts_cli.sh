@@ -106,8 +106,8 @@ assert_eq "$(sql "select status from tasks where id = '$judge_id'")" succeeded "
 detail=$(sql "select detail from audit_log where task_id = '$judge_id' and to_status = 'succeeded'")
 assert_contains "$detail" "\"judge\":\"$sha_v1\"" "audit row names the judge version"
 assert_contains "$("$AIN_BIN" scripts list -c "$C")" "valid, newest" "scripts list"
-"$AIN_BIN" scripts list -c "$C" --json | grep -q "\"sha\":\"$sha_v1\"" || fail "scripts list --json has v1"
-"$AIN_BIN" scripts show -c "$C" "${sha_v1:0:12}" | grep -q 'words <= 200' || fail "scripts show by prefix"
+"$AIN_BIN" scripts list -c "$C" --json | grep_all "\"sha\":\"$sha_v1\"" || fail "scripts list --json has v1"
+"$AIN_BIN" scripts show -c "$C" "${sha_v1:0:12}" | grep_all 'words <= 200' || fail "scripts show by prefix"
 ok "versions recorded; audit names them"
 
 set +e; out=$("$AIN_BIN" replay -c "$C" "$judge_id"); rc=$?; set -e
@@ -141,7 +141,7 @@ run
 j2=$(sql "select id from tasks where step = 'judge' order by created_at desc limit 1")
 assert_contains "$(sql "select result from tasks where id = '$j2'")" '"pass"' "pinned v1 decides"
 assert_contains "$(sql "select detail from audit_log where task_id = '$j2' and to_status = 'succeeded'")" "$sha_v1" "pinned version in audit"
-"$AIN_BIN" scripts unpin -c "$C" judge | grep -q unpinned || fail "unpin"
+"$AIN_BIN" scripts unpin -c "$C" judge | grep_all unpinned || fail "unpin"
 task_msg generate_video '{}' | "$AIN_BIN" enqueue -c "$C" - > /dev/null
 run
 j3=$(sql "select id from tasks where step = 'judge' order by created_at desc limit 1")
