@@ -53,8 +53,10 @@ __attribute__((format(printf, 2, 3))) static void gput(gbuf_t *b, const char *fm
 }
 
 /* Transitions cycled through (xfade names in ffmpeg 5.1); all are cheap per pixel. */
-static const char *const TRANSITIONS[] = {"slideleft", "fade",     "circleopen", "wipeup",
-                                          "smoothleft", "slideup", "radial",     "dissolve"};
+/* None of them moves the picture: a slide carries the outgoing scene's picture out through the
+ * frame's edges, under the platforms' UI bands. */
+static const char *const TRANSITIONS[] = {"smoothright", "fade",     "circleopen", "wipeup",
+                                          "smoothleft",  "smoothup", "radial",     "dissolve"};
 
 static int64_t transition_ms(const ain_media_scene_graph_opts_t *o) {
   return o->transition_ms > 0 ? o->transition_ms : 400;
@@ -211,17 +213,31 @@ static void seg_clip(gbuf_t *g, int in, int w, int h, int fps, double dur) {
 }
 
 static double picture_y(const ain_media_scene_graph_opts_t *o) {
-  return o->picture_y > 0.05 && o->picture_y < 0.8 ? o->picture_y : 0.26;
+  return o->picture_y > 0.05 && o->picture_y < 0.7 ? o->picture_y : 0.26;
+}
+
+/* The lowest a picture reaches at rest, bob included (fraction of the height): above the bottom
+ * 20 % every platform's UI covers (the same floor as the captions' safe areas), with a margin. */
+#define PICTURE_FLOOR 0.78
+#define PICTURE_BOB 0.012
+
+/* The picture's box side in pixels (even): half the frame's width, less when the room between
+ * its resting top and the floor is smaller (captions in the middle put it lower), so the UI
+ * never hides part of it. */
+static int picture_px(const ain_media_scene_graph_opts_t *o) {
+  int side = (o->width / 2) & ~1;
+  int room = (int)((PICTURE_FLOOR - PICTURE_BOB - picture_y(o)) * o->height) & ~1;
+  return room < side ? (room > 2 ? room : 2) : side;
 }
 
 void ain_media_scenes_picture_box(const ain_media_scene_graph_opts_t *o, double box[4]) {
   double py = picture_y(o);
-  /* Half the width wide (its height about the same for an emoji), plus the slide-in from 12 %
-   * higher and the bob of 1.2 % either way. */
-  double ph = o->height > 0 ? 0.5 * o->width / o->height * 1.1 : 0.3;
-  box[0] = 0.24;
+  /* The picture's square, plus the slide-in from 12 % higher and the bob either way. */
+  double pw = o->width > 0 ? (double)picture_px(o) / o->width : 0.5;
+  double ph = o->height > 0 ? (double)picture_px(o) / o->height : 0.3;
+  box[0] = (1 - pw) / 2 - 0.01;
   box[1] = py - 0.135 > 0 ? py - 0.135 : 0;
-  box[2] = 0.52;
+  box[2] = pw + 0.02;
   box[3] = ph + 0.15;
 }
 
@@ -295,12 +311,15 @@ int ain_media_scenes_graph(const ain_media_scene_t *s, size_t n,
     ain__argv_pushf(&in, "%d", fps);
     ain__argv_push(&in, "-i");
     ain__argv_push(&in, s[i].picture);
+    int side = picture_px(o);
     gput(&g,
-         "[%d:v]scale=%d:-2:out_color_matrix=bt709:out_range=tv,format=yuva420p,"
+         "[%d:v]scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2:"
+         "out_color_matrix=bt709:out_range=tv,format=yuva420p,"
          "loop=loop=%d:size=1,fade=in:st=0:d=0.45:alpha=1[e%zu];"
-         "[m%zu][e%zu]overlay=x='(W-w)/2':y='H*%.3f+H*0.012*sin(2*PI*t/2.4)-H*0.12*max(0\\,1-t/0.45)'"
+         "[m%zu][e%zu]overlay=x='(W-w)/2':y='H*%.3f+H*%.3f*sin(2*PI*t/2.4)-H*0.12*max(0\\,1-t/0.45)'"
          ":eval=frame:shortest=1,format=yuv420p,settb=1/%d[s%zu];",
-         next_in++, (w / 2) & ~1, (int)(dur * fps + 0.5) - 1, i, i, i, picture_y(o), fps, i);
+         next_in++, side, side, (int)(dur * fps + 0.5) - 1, i, i, i, picture_y(o), PICTURE_BOB, fps,
+         i);
   }
   if (n == 1) {
     gput(&g, "[s0]null[%s]", label);

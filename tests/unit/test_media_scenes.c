@@ -80,7 +80,8 @@ TEST(graph_shape) {
   ASSERT_STR_CONTAINS(g.graph, "[3:v]scale=360:640");   /* the clip fills the frame */
   ASSERT_STR_CONTAINS(g.graph, "trim=duration=3.000");  /* the last scene runs to total_ms */
   /* the emoji over scene 0, converted to YUVA (BT.709) once, before loop repeats it */
-  ASSERT_STR_CONTAINS(g.graph, "[1:v]scale=180:-2:out_color_matrix=bt709:out_range=tv,"
+  ASSERT_STR_CONTAINS(g.graph, "[1:v]scale=180:180:force_original_aspect_ratio=decrease:"
+                               "force_divisible_by=2:out_color_matrix=bt709:out_range=tv,"
                                "format=yuva420p,loop=");
   /* every source becomes YUV 4:2:0 with the BT.709 matrix while it is small: the gradient at
    * 1/8 size, the still at 2x before zoompan, the clip when it is scaled */
@@ -92,6 +93,20 @@ TEST(graph_shape) {
                                "out_color_matrix=bt709");
   ASSERT_EQ(count(g.graph, "format=rgba"), 1); /* only the disc, drawn once by geq */
   ASSERT_TRUE(g.graph[strlen(g.graph) - 1] == ']');
+  /* no transition moves the pictures out through the frame's edges (the UI bands) */
+  ASSERT_TRUE(strstr(g.graph, "transition=slide") == NULL);
+  ain_media_scene_graph_free(&g);
+
+  /* captions in the middle put the picture lower (60 %): it shrinks so that at rest, bob
+   * included, it stays above the bottom 20 % (with a margin: 78 %), and picture_box says so */
+  ain_media_scene_graph_opts_t low = OPTS;
+  low.picture_y = 0.6;
+  ASSERT_OK(ain_media_scenes_graph(s, 3, &low, &g, &err));
+  ASSERT_STR_CONTAINS(g.graph, "[1:v]scale=106:106:"); /* (0.78 - 0.012 - 0.6) x 640, even */
+  ASSERT_TRUE(0.6 + 106.0 / 640 + 0.012 <= 0.78);
+  double box[4];
+  ain_media_scenes_picture_box(&low, box);
+  ASSERT_TRUE(box[0] > 0.3 && box[0] + box[2] < 0.7); /* the narrower square, centred */
   ain_media_scene_graph_free(&g);
 
   /* one scene: no transition at all */
