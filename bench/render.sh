@@ -7,8 +7,10 @@
 #     render). At log level debug the render step keeps its ffmpeg command line
 #     (data_dir/work/<task>.ffmpeg.json); the raw run is that argv, byte for byte, with only the
 #     output file changed, reading the same inputs (speech+music mix, scene pictures, captions).
-#     N rounds; ratio = median render step wall (claim -> success: ASS, scene pictures, ffmpeg,
-#     ffprobe, thumbnail, object store) / median raw ffmpeg wall, target <= 1.1. Peak RSS: the
+#     N rounds, each the engine's run then the raw command AIN_BENCH_RAW_RUNS (3) times (one run
+#     of one argv moves by up to 25 % on this VM); ratio = median render step wall (claim ->
+#     success: ASS, scene pictures, ffmpeg, ffprobe, thumbnail, object store) / median of all the
+#     raw runs' walls, target <= 1.1. Also printed: CPU seconds of both ffmpegs. Peak RSS: the
 #     engine process (VmHWM) + its largest ffmpeg child, target < 1 GB.
 #     The 30 s script and the 6 scenes come from a copy of scripts/ with two numbers changed (the
 #     template writer's default length, the visuals' longest scene): the shipped policies aim at
@@ -25,6 +27,7 @@ cd "$(dirname "$0")/.."
 SRC=$PWD
 AIN=$SRC/build/ain
 N=${1:-3}
+RAW_RUNS=${AIN_BENCH_RAW_RUNS:-3}
 DEMO=1
 PART1=1
 [ "${2:-}" = "--no-demo" ] && DEMO=0
@@ -35,22 +38,29 @@ mkdir -p "$B/bin"
 # A private copy: other builds may replace build/ain while the benchmark runs.
 cp "$AIN" "$B/bin/ain"
 AIN=$B/bin/ain
-printf '#!/bin/sh\nexec /usr/bin/time -f "%%M %%e" -a -o "%s/ffmpeg-engine.log" /usr/bin/ffmpeg "$@"\n' \
+printf '#!/bin/sh\nexec /usr/bin/time -f "%%M %%e %%U %%S" -a -o "%s/ffmpeg-engine.log" /usr/bin/ffmpeg "$@"\n' \
   "$B" > "$B/bin/ffmpeg"
 chmod +x "$B/bin/ffmpeg"
 
 # Runs "$@" in the background; writes its peak VmHWM (kB) to $1 once it exits (polled every
-# 0.2 s: VmHWM only grows, so the last read is the peak). Exit status: the command's.
+# 0.25 s: VmHWM only grows, so the last read is the peak). Exit status: the command's. The poll
+# starts no process (bash's read on /proc, and a read with a timeout on a FIFO nobody writes as
+# the sleep): an awk and a sleep four times a second cost the engine's side of the comparison
+# CPU the raw side does not pay.
 hwm_run() {
-  local out=$1 pid hwm=0 v
+  local out=$1 pid hwm=0 k v rest
   shift
   "$@" &
   pid=$!
+  [ -p "$B/tick" ] || mkfifo "$B/tick"
+  exec 9<> "$B/tick"
   while kill -0 "$pid" 2> /dev/null; do
-    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2> /dev/null || true)
-    [ -n "$v" ] && hwm=$v
-    sleep 0.2
+    while read -r k v rest; do
+      [ "$k" = VmHWM: ] && hwm=$v
+    done 2> /dev/null < "/proc/$pid/status" || true
+    read -r -t 0.25 -u 9 _ || true
   done
+  exec 9<&-
   echo "$hwm" > "$out"
   wait "$pid"
 }
@@ -108,8 +118,8 @@ for i in $(seq 1 "$N"); do
   cmd="$B/var/work/$id.ffmpeg.json"
   [ -f "$cmd" ] || { echo "no $cmd (the render step keeps it at log level debug)" >&2; trap - EXIT; exit 1; }
   # The engine's largest ffmpeg child (the render) and the engine's own peak.
-  ff_kb=$(sort -n "$B/ffmpeg-engine.log" | tail -1 | cut -d' ' -f1)
-  echo "$render_ms $step_ms $dur_ms $scenes $(cat "$B/ain-hwm.txt") $ff_kb" >> "$B/engine.txt"
+  read -r ff_kb _ ff_user ff_sys <<< "$(grep '^[0-9]' "$B/ffmpeg-engine.log" | sort -n | tail -1)"
+  echo "$render_ms $step_ms $dur_ms $scenes $(cat "$B/ain-hwm.txt") $ff_kb $ff_user $ff_sys" >> "$B/engine.txt"
   # The captions the command reads lived in the step's scratch folder (gone with the step): the
   # very same bytes are the captions artifact.
   python3 - "$cmd" "$B/var/objects/$ass" "$B/raw.mp4" "$B/raw.argv" <<'PY'
@@ -122,10 +132,15 @@ assert argv[-1] == j["out"], "the output is not the last argument"
 argv[0], argv[-1] = "/usr/bin/ffmpeg", sys.argv[3]
 open(sys.argv[4], "w").write("\0".join(argv))
 PY
-  t0=$(date +%s%N)
-  xargs -0 -a "$B/raw.argv" /usr/bin/time -f "%M %e" -a -o "$B/ffmpeg-raw.log" | cat > /dev/null
-  t1=$(date +%s%N)
-  echo $(( (t1 - t0) / 1000000 )) >> "$B/raw.txt"
+  # RAW_RUNS runs of the raw command: back to back, the very same run's wall time moves by up to
+  # ~25 % on this VM (20.0, 23.4 and 26.0 s for one argv), as much as the engine-raw gap used
+  # to show, so one raw run is no reference. The round's reference is their median.
+  for k in $(seq 1 "$RAW_RUNS"); do
+    t0=$(date +%s%N)
+    xargs -0 -a "$B/raw.argv" /usr/bin/time -f "%M %e %U %S" -a -o "$B/ffmpeg-raw.log" | cat > /dev/null
+    t1=$(date +%s%N)
+    echo "$i $(( (t1 - t0) / 1000000 ))" >> "$B/raw.txt"
+  done
   rm -rf "${B:?}/var/work/$id"
 done
 
@@ -133,11 +148,18 @@ python3 - "$B" "$N" <<'PY'
 import sys, statistics as st
 b, n = sys.argv[1], int(sys.argv[2])
 eng = [l.split() for l in open(b + "/engine.txt") if l.strip()]
-raw = [float(l) for l in open(b + "/raw.txt") if l.strip()]
+rawrows = [l.split() for l in open(b + "/raw.txt") if l.strip()]
+raw = [float(r[1]) for r in rawrows]
+raw_round = [st.median(float(r[1]) for r in rawrows if int(r[0]) == i + 1) for i in range(len(eng))]
 ff = [float(e[0]) for e in eng]; step = [float(e[1]) for e in eng]
 dur = [float(e[2]) / 1000 for e in eng]; sc = [int(e[3]) for e in eng]
 ain_mb = max(int(e[4]) for e in eng) / 1024; ffe_mb = max(int(e[5]) for e in eng) / 1024
-ffr_mb = max(int(l.split()[0]) for l in open(b + "/ffmpeg-raw.log") if l[:1].isdigit()) / 1024
+rawlog = [l.split() for l in open(b + "/ffmpeg-raw.log") if l[:1].isdigit()]
+ffr_mb = max(int(l[0]) for l in rawlog) / 1024
+# CPU seconds (user + sys) of each ffmpeg: what the two runs asked of the machine, which the
+# machine's other tenants (steal, neighbours) move much less than the wall time
+cpu_eng = [float(e[6]) + float(e[7]) for e in eng]
+cpu_raw = [float(l[2]) + float(l[3]) for l in rawlog]
 runs = lambda v: ", ".join("%.0f" % x for x in v)
 print("videos: %s s; scenes %s (1080x1920, preset/crf as ain.lua.example)" % (
     ", ".join("%.1f" % d for d in dur), ", ".join(map(str, sc))))
@@ -146,12 +168,23 @@ print("ffmpeg inside the engine:  median %6.0f ms  (runs: %s)" % (st.median(ff),
 print("whole render step:         median %6.0f ms  (runs: %s)" % (st.median(step), runs(step)))
 print("  (step = captions, scene pictures, ffmpeg, ffprobe, thumbnail, object store, checkpoint)")
 print("ratio engine's ffmpeg / raw: %.3f" % (st.median(ff) / st.median(raw)))
+print("per round, step / the round's median raw run: %s (median %.3f)" % (
+    ", ".join("%.2f" % (s / r) for s, r in zip(step, raw_round)),
+    st.median(s / r for s, r in zip(step, raw_round))))
+print("the step's own work beside ffmpeg (step - engine's ffmpeg): median %.0f ms" % (
+    st.median(s - f for s, f in zip(step, ff))))
+cpu_raw_round = [st.median(c for c, r in zip(cpu_raw, rawrows) if int(r[0]) == i + 1)
+                 for i in range(len(eng))]
+print("ffmpeg CPU s (user+sys), engine / raw median: %s (median ratio %.3f)" % (
+    ", ".join("%.1f/%.1f" % (e, r) for e, r in zip(cpu_eng, cpu_raw_round)),
+    st.median(e / r for e, r in zip(cpu_eng, cpu_raw_round))))
 ratio = st.median(step) / st.median(raw)
 rss = ain_mb + ffe_mb
 print("peak RSS: engine %.0f MB + its ffmpeg %.0f MB = %.0f MB (raw ffmpeg %.0f MB)" % (
     ain_mb, ffe_mb, rss, ffr_mb))
-print("BAR render_step/raw_ffmpeg %.3f <= 1.10 %s (median of %d interleaved rounds)" % (
-    ratio, "MET" if ratio <= 1.10 else "MISSED", n))
+print("BAR render_step/raw_ffmpeg %.3f <= 1.10 %s (median step of %d rounds / median of the %d "
+      "raw runs, %d a round)" % (ratio, "MET" if ratio <= 1.10 else "MISSED", n, len(raw),
+                                  len(raw) // max(n, 1)))
 print("BAR render_rss_mb %.0f < 1024 %s (engine + its ffmpeg)" % (rss, "MET" if rss < 1024 else "MISSED"))
 PY
 fi
