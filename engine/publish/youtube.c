@@ -488,14 +488,18 @@ done:
   return rc;
 }
 
+/* A post id that is not a video id is refused before any call (it would go into the URL). */
+static int bad_post_id(const ain_channel_t *ch, const char *post_id, ain_err_t *err) {
+  return ain_err_field(err, AIN_EINVAL, "post_id", "channel %s: '%.64s' is not a YouTube video id",
+                       ch->name, post_id != NULL ? post_id : "");
+}
+
 static int yt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_metrics_t *out,
                       ain_err_t *err) {
   yt_t *y = ch->impl;
   out->views = out->likes = out->comments = out->shares = -1; /* YouTube reports no shares */
   if (!video_id_ok(post_id)) {
-    return ain_err_field(err, AIN_EINVAL, "post_id",
-                         "channel %s: '%.64s' is not a YouTube video id", ch->name,
-                         post_id != NULL ? post_id : "");
+    return bad_post_id(ch, post_id, err);
   }
   char u[2048];
   snprintf(u, sizeof u, "%s/youtube/v3/videos?part=statistics&id=%s", y->api_url, post_id);
@@ -528,9 +532,7 @@ static int yt_metrics(ain_channel_t *ch, const char *post_id, ain_channel_post_m
 static int yt_unpublish(ain_channel_t *ch, const char *post_id, ain_err_t *err) {
   yt_t *y = ch->impl;
   if (!video_id_ok(post_id)) {
-    return ain_err_field(err, AIN_EINVAL, "post_id",
-                         "channel %s: '%.64s' is not a YouTube video id", ch->name,
-                         post_id != NULL ? post_id : "");
+    return bad_post_id(ch, post_id, err);
   }
   char u[2048];
   snprintf(u, sizeof u, "%s/youtube/v3/videos?id=%s", y->api_url, post_id);
