@@ -99,7 +99,7 @@ def check(text, voice, rate, music):
     # the meter's own rule: words of 3+ letters, matched in order
     want = [(w.lower(), t) for w, t in truth if len(w) >= 3]
     got = [h for h in heard if len(h[0]) >= 3]
-    pairs = cm.lcs_pairs([w for w, _ in want], [h[0] for h in got])
+    pairs = cm.timed_pairs(want, got)
     signed = [got[j][1] - want[i][1] for i, j in pairs]
     errs = sorted(abs(e) for e in signed)
     if not errs:

@@ -28,7 +28,7 @@ if [ -z "$DATA" ]; then
   for _ in $(seq 1 200); do [ -s "$DATA/port" ] && break; sleep 0.05; done
   PORT=$(cat "$DATA/port")
   cp -r "$SRC/scripts" "$DATA/scripts"
-  sed -i 's/voice = { provider = "espeak", name = "en-us+f3"/voice = { provider = "openai", name = "nova"/' \
+  sed -i 's/voice = { provider = "espeak", name = "[^"]*"/voice = { provider = "openai", name = "nova"/' \
     "$DATA/scripts/personas/techie_tina.lua"
   head -1 "$SRC/tests/fixtures/content/trends.jsonl" > "$DATA/trends.jsonl"
   cat >> "$DATA/trends.jsonl" << 'EOF'

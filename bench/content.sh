@@ -43,8 +43,12 @@ echo "# $(wc -l < "$DATA/content/videos.txt") rendered videos"
 while IFS='|' read -r id video ass title; do
   sqlite3 -batch -noheader "$DATA/ain.db" "SELECT json_extract(s.result, '$.text') FROM tasks r
     JOIN tasks s ON s.dag_id = r.dag_id AND s.step = 'script' WHERE r.id = '$id'" > "$DATA/content/$id.txt"
+  # what the voice said (numbers, %, $ spelled out by the engine): the meter's language model
+  sqlite3 -batch -noheader "$DATA/ain.db" "SELECT json_extract(t.result, '$.spoken') FROM tasks r
+    JOIN tasks t ON t.dag_id = r.dag_id AND t.step = 'tts' WHERE r.id = '$id'" > "$DATA/content/$id.spoken"
   python3 "$SRC/bench/content_measure.py" --video "$DATA/var/objects/$video" \
     --captions "$DATA/var/objects/$ass" --script-file "$DATA/content/$id.txt" \
+    --spoken-file "$DATA/content/$id.spoken" \
     --bars "$SRC/bench/content_bars.txt" --out "$DATA/content/$id.json" > /dev/null ||
     echo "measure failed: $title" >&2
 done < "$DATA/content/videos.txt"

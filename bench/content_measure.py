@@ -10,9 +10,10 @@ numbers (issue 12, "How it is measured"; docs/benchmarks.md "bench/content"):
                  bands no platform leaves free: top 14 %, bottom 20 %, right 12 %
   captions       caption onsets (the ASS events' highlighted words) against the speech: the audio
                  recognised by pocketsphinx with word times, against a language model of what
-                 was said (--spoken-file, else the script); words matched in order, onset error
-                 median and p95 (words of 3+ letters: the recogniser's boundaries of short
-                 function words are its own noise)
+                 was said (--spoken-file, else the script); words matched in order (as many
+                 as an LCS finds; of those pairings, the nearest in time: sclite's
+                 time-mediated alignment), onset error median and p95 (words of 3+ letters:
+                 the recogniser's boundaries of short function words are its own noise)
   loudness       integrated loudness and true peak of the final mix (ffmpeg ebur128)
   words          every script word present in the captions, in order
 
@@ -286,6 +287,39 @@ def recognise(video, script, tmp):
     return words
 
 
+def timed_pairs(a, b):
+    """Pairs (i, j) of equal words of a and b, in order, as many as there are (an LCS); among
+    the pairings with that many, the one nearest in time (least summed |onset difference|).
+    sclite's time-mediated alignment, for the same reason: a recogniser that hears a script word
+    twice (once where it was said, once in a misheard stretch) must not have its first hearing
+    taken just because it is first. The count is the LCS's, so drift is never matched away."""
+    n, m = len(a), len(b)
+    # best[i][j] = (matches, -summed error) of a[i:] against b[j:]
+    best = [[(0, 0)] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            cand = max(best[i + 1][j], best[i][j + 1])
+            if a[i][0] == b[j][0]:
+                k, e = best[i + 1][j + 1]
+                cand = max(cand, (k + 1, e - abs(a[i][1] - b[j][1])))
+            best[i][j] = cand
+    i = j = 0
+    out = []
+    while i < n and j < m:
+        if a[i][0] == b[j][0]:
+            k, e = best[i + 1][j + 1]
+            if best[i][j] == (k + 1, e - abs(a[i][1] - b[j][1])):
+                out.append((i, j))
+                i += 1
+                j += 1
+                continue
+        if best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
 def caption_sync(events, heard, per_word=False):
     """Onset error of caption words against the recognised speech (ms)."""
     cap = []
@@ -293,8 +327,8 @@ def caption_sync(events, heard, per_word=False):
         ws = words_of(tok)
         if len(ws) == 1 and len(ws[0]) >= 3:
             cap.append((ws[0], t))
-    pairs = lcs_pairs([c[0] for c in cap], [h[0] for h in heard if len(h[0]) >= 3])
     long_heard = [h for h in heard if len(h[0]) >= 3]
+    pairs = timed_pairs(cap, long_heard)
     errs = sorted(abs(cap[i][1] - long_heard[j][1]) for i, j in pairs)
     if not errs:
         return {"matched": 0, "caption_words": len(cap), "heard_words": len(heard)}

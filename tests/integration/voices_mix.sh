@@ -15,7 +15,7 @@ command -v festival > /dev/null || fail "festival is required (Debian festival, 
 start_server
 cp -r "$AIN_SOURCE_DIR/scripts" "$T/scripts"
 # techie_tina speaks through the HTTP provider in this test
-sed -i 's/voice = { provider = "espeak", name = "en-us+f3"/voice = { provider = "openai", name = "nova"/' \
+sed -i 's/voice = { provider = "espeak", name = "[^"]*"/voice = { provider = "openai", name = "nova"/' \
   "$T/scripts/personas/techie_tina.lua"
 grep -q 'provider = "openai"' "$T/scripts/personas/techie_tina.lua" || fail "could not switch tina's provider"
 cat > "$T/trends.jsonl" << 'EOF'
