@@ -167,7 +167,8 @@ static const ain_obs_def_t defs[AIN_M_COUNT] = {
                               AIN_OBS_COUNTER, 2, {"channel", "method"}, 0, {0}},
     [AIN_M_POST_METRICS_PULLS] = {"ain_post_metrics_pulls_total",
                                   "Analytics pulls of one post's public metrics, by channel and "
-                                  "result: pulled, unsupported (the kind reports none), failed.",
+                                  "result: pulled, unsupported (the kind reports none), failed, quota (the "
+                                  "account's quota bucket had no room: read next pass).",
                                   AIN_OBS_COUNTER, 2, {"channel", "result"}, 0, {0}},
     [AIN_M_PUBLISH_COMPENSATIONS] = {"ain_publish_compensations_total",
                                      "Compensations run for a publish that failed past its "

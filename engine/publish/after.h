@@ -63,6 +63,14 @@ int ain_post_takedown_done(const ain_post_after_t *pa, int64_t receipt_id, const
 int ain_post_takedowns(const ain_post_after_t *pa, int pending_only, int limit, cJSON **out,
                        ain_err_t *err);
 
+/* Charges one platform call that is not a publish (call "unpublish" or "metrics") on `channel`
+ * to its account's quota bucket, the one the publish step takes from (publish/quota.h costs;
+ * optimistic writes, retried on a lost race). 0 when taken or the channel has no quota;
+ * AIN_EBUSY with *wait_ms when the bucket has no room (the call must not be made); store errors.
+ * (quota_calls.c) */
+int ain_post_quota_take(const ain_post_after_t *pa, const char *channel, const char *call,
+                        int64_t *wait_ms, ain_err_t *err);
+
 /* ---- compensation -------------------------------------------------------------------------- */
 
 /* The actions a compensation policy may return (publisher.compensate, config publish.compensation). */
@@ -94,6 +102,7 @@ typedef struct {
   int pulled;  /* metrics rows written */
   int skipped; /* posts whose kind reports no metrics (metrics NULL) */
   int failed;  /* channels that could not be opened or answered with an error */
+  int deferred; /* posts not read: the account's quota bucket had no room (ain_post_quota_take) */
 } ain_analytics_result_t;
 
 /* One pull: for each live post published since since_ms, the kind's metrics(post_id) into

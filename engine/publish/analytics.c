@@ -80,6 +80,19 @@ static void pull_one(const ain_post_after_t *pa, open_ch_t *chs, int *nchs, cons
   ain_channel_post_metrics_t m = {-1, -1, -1, -1};
   ain_err_t err;
   ain_err_clear(&err);
+  int64_t wait_ms = 0;
+  int rc = ain_post_quota_take(pa, c->valuestring, "metrics", &wait_ms, &err);
+  if (rc == AIN_EBUSY) { /* the account's quota is for publishes first: read it next pass */
+    res->deferred++;
+    count_pull(c->valuestring, "quota");
+    return;
+  }
+  if (rc != 0) {
+    res->failed++;
+    count_pull(c->valuestring, "failed");
+    ain_log_warn("analytics: quota of %s: %s", c->valuestring, err.msg);
+    return;
+  }
   if (ch->kind->metrics(ch, p->valuestring, &m, &err) != 0) {
     res->failed++;
     count_pull(c->valuestring, "failed");
@@ -212,8 +225,9 @@ static void analytics_main(void *arg) {
     if (ain_analytics_pull(&pa, &pass, &res, &err) != 0) {
       ain_log_warn("analytics: pull failed: %s", err.msg);
     } else {
-      ain_log_info("analytics: %d post(s): %d pulled, %d without metrics, %d failed", res.posts,
-                   res.pulled, res.skipped, res.failed);
+      ain_log_info("analytics: %d post(s): %d pulled, %d without metrics, %d failed, %d left for "
+                   "the next pass by the quota", res.posts, res.pulled, res.skipped, res.failed,
+                   res.deferred);
     }
     uv_mutex_lock(&a->mu);
   }

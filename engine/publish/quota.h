@@ -20,6 +20,8 @@
 #include "core/err.h"
 
 #define AIN_PUBLISH_YOUTUBE_INSERT_UNITS 1600 /* Data API v3 videos.insert */
+#define AIN_PUBLISH_YOUTUBE_DELETE_UNITS 50   /* videos.delete (an unpublish) */
+#define AIN_PUBLISH_YOUTUBE_LIST_UNITS 1      /* videos.list (an analytics read) */
 
 /* The bucket's state as the store keeps it (the same fields as ain_store_bucket_t). */
 typedef struct {
@@ -40,6 +42,10 @@ int ain_publish_quota_parse(const char *name, const cJSON *quota, ain_config_quo
 int ain_publish_quota_of(const ain_config_t *cfg, const char *channel, ain_config_quota_t *out);
 /* Units a publish takes: units_per_publish, else the kind's cost (youtube 1600, others 1). */
 int64_t ain_publish_quota_cost(const ain_config_quota_t *q, const char *kind);
+
+/* Units a call that is not a publish takes (call "unpublish" or "metrics"): youtube's delete 50,
+ * its list 1; 0 on the other kinds, whose units count posts (the call still takes a request). */
+int64_t ain_publish_quota_call_cost(const char *kind, const char *call);
 
 /* Brings s up to now_ms (refill, capped at the capacities; a full new bucket when !exists). */
 void ain_publish_quota_refill(const ain_config_quota_t *q, ain_quota_state_t *s, int64_t now_ms);

@@ -79,7 +79,13 @@ static int take_down(const ain_post_after_t *pa, const cJSON *post, const char *
   int rc = open(pa->open_data, pa->cfg, channel, &ch, &cerr);
   int api = rc == 0 && ch->kind->unpublish != NULL;
   if (api) {
-    rc = ch->kind->unpublish(ch, post_id, &cerr);
+    /* the delete is charged to the account's quota first (youtube: 50 units): an empty bucket
+     * fails this post with AIN_EBUSY and the call is not made */
+    int64_t wait_ms = 0;
+    rc = ain_post_quota_take(pa, channel, "unpublish", &wait_ms, &cerr);
+    if (rc == 0) {
+      rc = ch->kind->unpublish(ch, post_id, &cerr);
+    }
     /* AIN_ECONFIG: this channel has no delete call configured (a webhook without delete_url),
      * the same as a kind without one. */
     api = rc != AIN_ECONFIG;

@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "publish/after.h"
 #include "store/metrics.h"
+#include "store/grants.h"
 #include "store/posts.h"
 #include "store_fixture.h"
 
@@ -527,6 +528,89 @@ TEST(analytics_pull_writes_metrics_of_kinds_that_have_them) {
   fx_close(&f);
 }
 
+/* The account's quota bucket (store/grants.h), read or written with optimistic concurrency. */
+static ain_store_bucket_t bucket_of(fx_t *f, const char *account) {
+  ain_store_grants_t g = {.op = AIN_STORE_BUCKET_GET, .account = account};
+  ain_store_req_t r;
+  ain_store_req_grants(&r, &g);
+  ASSERT_OK(ain_store_wait(f->s, &r));
+  ain_store_bucket_t b = g.bucket;
+  b.account = NULL;
+  ain_store_req_cleanup(&r);
+  return b;
+}
+
+TEST(quota_charges_reads_and_deletes_and_holds_them_when_spent) {
+  fx_t f;
+  fx_open(&f);
+  char account[96];
+  snprintf(account, sizeof account, "yt-%s", f.ns);
+  ain_config_channel_t yt = {.name = "youtube", .kind = "youtube", .account = account,
+                             .opts = cJSON_Parse("{\"quota\":{\"units_per_day\":1000}}")};
+  ain_config_t cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.channels.list = &yt;
+  cfg.channels.n = 1;
+  ain_post_after_t pa = {.cfg = &cfg, .store = f.s, .actor = "node/analytics", .open = opener};
+  char v1[64], v2[64];
+  snprintf(v1, sizeof v1, "q1-%s", f.ns);
+  snprintf(v2, sizeof v2, "q2-%s", f.ns);
+  judged(&f, v1, "chef_marco");
+  judged(&f, v2, "chef_marco");
+  receipt(&f, v1, "youtube", ain_now_ms());
+  receipt(&f, v2, "youtube", ain_now_ms());
+  ain_err_t err;
+  ain_err_clear(&err);
+  ain_analytics_result_t res;
+  ain_analytics_pass_t pass = {.since_ms = ain_now_ms() - 60000, .limit = 1000};
+
+  /* a read is videos.list: 1 unit each (other tests' youtube posts are read too on a shared db) */
+  int calls = metric_calls;
+  ASSERT_OK(ain_analytics_pull(&pa, &pass, &res, &err));
+  int reads = metric_calls - calls;
+  ASSERT_TRUE(reads >= 2);
+  ASSERT_EQ(res.deferred, 0);
+  ain_store_bucket_t b = bucket_of(&f, account);
+  ASSERT_EQ(b.taken, reads);
+
+  /* leave exactly one delete's worth (50 units) in the bucket */
+  ain_store_grants_t put = {.op = AIN_STORE_BUCKET_PUT, .expect_version = b.state_version,
+                            .bucket = b};
+  put.bucket.account = account;
+  put.bucket.units_mu = 50 * 1000;
+  put.bucket.updated_at = ain_now_ms();
+  ain_store_req_t r;
+  ain_store_req_grants(&r, &put);
+  ASSERT_OK(ain_store_wait(f.s, &r));
+  ain_store_req_cleanup(&r);
+
+  /* a delete is videos.delete: 50 units */
+  int before = deleted;
+  cJSON *out = NULL;
+  ASSERT_OK(ain_post_unpublish(&pa, v1, "youtube", "takedown", &out, &err));
+  cJSON_Delete(out);
+  ASSERT_EQ(deleted, before + 1);
+  b = bucket_of(&f, account);
+  ASSERT_EQ(b.taken, reads + 50);
+  ASSERT_TRUE(b.units_mu < 1000);
+
+  /* spent: the next read waits for the next pass, no call made */
+  calls = metric_calls;
+  ASSERT_OK(ain_analytics_pull(&pa, &pass, &res, &err));
+  ASSERT_EQ(metric_calls, calls);
+  ASSERT_TRUE(res.deferred >= 1);
+  /* and a delete fails with EBUSY naming the quota, the post still up, no call made */
+  ASSERT_EQ(ain_post_unpublish(&pa, v2, "youtube", "takedown", &out, &err), AIN_EBUSY);
+  ASSERT_TRUE(strstr(err.msg, "quota of account") != NULL);
+  ASSERT_STR_EQ(str(post_on(out, "youtube"), "outcome"), "failed");
+  ASSERT_STR_EQ(str(out, "video_status"), "published");
+  cJSON_Delete(out);
+  ASSERT_EQ(deleted, before + 1);
+  ASSERT_EQ(bucket_of(&f, account).taken, reads + 50);
+  cJSON_Delete(yt.opts);
+  fx_close(&f);
+}
+
 TEST(outbox_unpublish_removes_the_folder_atomically) {
   char dir[] = "/tmp/ain-outbox-XXXXXX";
   ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -567,4 +651,5 @@ TEST_MAIN(TEST_ENTRY(mark_records_takedowns_idempotently_and_audits),
           TEST_ENTRY(unpublish_failure_leaves_post_up_and_says_so),
           TEST_ENTRY(compensation_flags_or_takes_the_others_down),
           TEST_ENTRY(analytics_pull_writes_metrics_of_kinds_that_have_them),
+          TEST_ENTRY(quota_charges_reads_and_deletes_and_holds_them_when_spent),
           TEST_ENTRY(outbox_unpublish_removes_the_folder_atomically))
