@@ -528,7 +528,7 @@ TEST(analytics_pull_writes_metrics_of_kinds_that_have_them) {
   fx_close(&f);
 }
 
-/* The account's quota bucket (store/grants.h), read or written with optimistic concurrency. */
+/* The account's quota bucket as the store holds it (store/grants.h). */
 static ain_store_bucket_t bucket_of(fx_t *f, const char *account) {
   ain_store_grants_t g = {.op = AIN_STORE_BUCKET_GET, .account = account};
   ain_store_req_t r;
