@@ -208,26 +208,6 @@ def words_of(text):
     return out
 
 
-def lcs_pairs(a, b):
-    n, m = len(a), len(b)
-    L = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            L[i][j] = L[i + 1][j + 1] + 1 if a[i] == b[j] else max(L[i + 1][j], L[i][j + 1])
-    i = j = 0
-    out = []
-    while i < n and j < m:
-        if a[i] == b[j]:
-            out.append((i, j))
-            i += 1
-            j += 1
-        elif L[i + 1][j] >= L[i][j + 1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
 def language_model(script, tmp):
     vocab_all = words_of(script)
     pron = {}
@@ -348,7 +328,7 @@ def script_words_in_captions(script, events):
     have = []
     for _, tok in events:
         have.extend(keys(tok))
-    pairs = lcs_pairs(want, have)
+    pairs = timed_pairs([(w, 0) for w in want], [(h, 0) for h in have])  # no times: an LCS
     matched = {i for i, _ in pairs}
     missing = [w for i, w in enumerate(want) if i not in matched]
     return {"script_words": len(want), "in_captions_in_order": len(pairs),

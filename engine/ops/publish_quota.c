@@ -15,12 +15,7 @@ static void add_channel(cJSON *arr, const char *name, const ain_config_quota_t *
   for (size_t i = 0; i < g->nbuckets; i++) {
     const ain_store_bucket_t *b = &g->buckets[i];
     if (strcmp(b->account, name) == 0) {
-      s = (ain_quota_state_t){.units_mu = b->units_mu,
-                              .requests_mu = b->requests_mu,
-                              .updated_at = b->updated_at,
-                              .blocked_until = b->blocked_until,
-                              .taken = b->taken,
-                              .exists = 1};
+      s = ain_publish_quota_state_of(b);
     }
   }
   int64_t next = 0;

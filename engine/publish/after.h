@@ -66,10 +66,10 @@ int ain_post_takedowns(const ain_post_after_t *pa, int pending_only, int limit, 
 /* Charges one platform call that is not a publish (call "unpublish" or "metrics") on `channel`
  * to its account's quota bucket, the one the publish step takes from (publish/quota.h costs;
  * optimistic writes, retried on a lost race). 0 when taken or the channel has no quota;
- * AIN_EBUSY with *wait_ms when the bucket has no room (the call must not be made); store errors.
- * (quota_calls.c) */
+ * AIN_EBUSY when the bucket has no room (the call must not be made; the message says for how
+ * long); store errors. (quota_calls.c) */
 int ain_post_quota_take(const ain_post_after_t *pa, const char *channel, const char *call,
-                        int64_t *wait_ms, ain_err_t *err);
+                        ain_err_t *err);
 
 /* ---- compensation -------------------------------------------------------------------------- */
 

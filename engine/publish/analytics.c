@@ -80,8 +80,7 @@ static void pull_one(const ain_post_after_t *pa, open_ch_t *chs, int *nchs, cons
   ain_channel_post_metrics_t m = {-1, -1, -1, -1};
   ain_err_t err;
   ain_err_clear(&err);
-  int64_t wait_ms = 0;
-  int rc = ain_post_quota_take(pa, c->valuestring, "metrics", &wait_ms, &err);
+  int rc = ain_post_quota_take(pa, c->valuestring, "metrics", &err);
   if (rc == AIN_EBUSY) { /* the account's quota is for publishes first: read it next pass */
     res->deferred++;
     count_pull(c->valuestring, "quota");

@@ -85,6 +85,24 @@ int ain_publish_quota_of(const ain_config_t *cfg, const char *channel, ain_confi
   return out->units_per_day > 0 || out->requests_per_minute > 0;
 }
 
+ain_quota_state_t ain_publish_quota_state_of(const ain_store_bucket_t *row) {
+  return (ain_quota_state_t){.units_mu = row->units_mu,
+                             .requests_mu = row->requests_mu,
+                             .updated_at = row->updated_at,
+                             .blocked_until = row->blocked_until,
+                             .taken = row->taken,
+                             .exists = row->state_version != 0};
+}
+
+ain_store_bucket_t ain_publish_quota_row_of(const char *account, const ain_quota_state_t *s) {
+  return (ain_store_bucket_t){.account = (char *)account,
+                              .units_mu = s->units_mu,
+                              .requests_mu = s->requests_mu,
+                              .updated_at = s->updated_at,
+                              .blocked_until = s->blocked_until,
+                              .taken = s->taken};
+}
+
 int64_t ain_publish_quota_cost(const ain_config_quota_t *q, const char *kind) {
   if (q->units_per_publish > 0) {
     return q->units_per_publish;

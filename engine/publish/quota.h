@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "core/err.h"
+#include "store/grants.h"
 
 #define AIN_PUBLISH_YOUTUBE_INSERT_UNITS 1600 /* Data API v3 videos.insert */
 #define AIN_PUBLISH_YOUTUBE_DELETE_UNITS 50   /* videos.delete (an unpublish) */
@@ -28,6 +29,11 @@ typedef struct {
   int64_t units_mu, requests_mu, updated_at, blocked_until, taken;
   int exists; /* 0: no row yet, the bucket is full */
 } ain_quota_state_t;
+
+/* The state of a bucket row as the store returned it (a row with no version yet: a full bucket). */
+ain_quota_state_t ain_publish_quota_state_of(const ain_store_bucket_t *row);
+/* The row that writes s back for account (borrowed). */
+ain_store_bucket_t ain_publish_quota_row_of(const char *account, const ain_quota_state_t *s);
 
 /* Validates a channel's quota table {units_per_day, window_s, units_per_publish,
  * requests_per_minute} (all optional positive integers; window_s <= 86400; units_per_publish <=

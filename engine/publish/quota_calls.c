@@ -4,8 +4,6 @@
  * publish see every unit the account spent. Blocking, like the rest of after.h: read the bucket,
  * compute (publish/quota.h), write it back expecting the version read, again on a lost race.
  * Relies on: after.h, publish/quota.h, store/grants.h, obs (the units-left gauge). */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -37,8 +35,7 @@ static int grants(const ain_post_after_t *pa, ain_store_grants_t *g, ain_err_t *
 }
 
 int ain_post_quota_take(const ain_post_after_t *pa, const char *channel, const char *call,
-                        int64_t *wait_ms, ain_err_t *err) {
-  *wait_ms = 0;
+                        ain_err_t *err) {
   ain_config_quota_t q;
   if (!ain_publish_quota_of(pa->cfg, channel, &q)) {
     return 0; /* no limit on this channel */
@@ -53,16 +50,10 @@ int ain_post_quota_take(const ain_post_after_t *pa, const char *channel, const c
       ain_store_grants_cleanup(&g);
       return rc;
     }
-    ain_quota_state_t s = {.units_mu = g.bucket.units_mu,
-                           .requests_mu = g.bucket.requests_mu,
-                           .updated_at = g.bucket.updated_at,
-                           .blocked_until = g.bucket.blocked_until,
-                           .taken = g.bucket.taken,
-                           .exists = g.bucket.state_version != 0};
+    ain_quota_state_t s = ain_publish_quota_state_of(&g.bucket);
     int64_t expect = g.bucket.state_version, now = ain_now_ms(), wait = 0;
     ain_store_grants_cleanup(&g);
     if (!ain_publish_quota_take(&q, cost, &s, now, &wait)) {
-      *wait_ms = wait;
       const char *v[2] = {channel, "quota"};
       ain_obs_inc(AIN_M_PUBLISH_QUOTA_PARKS, v);
       return ain_err_set(err, AIN_EBUSY,
@@ -72,15 +63,8 @@ int ain_post_quota_take(const ain_post_after_t *pa, const char *channel, const c
     }
     ain_store_grants_t put = {.op = AIN_STORE_BUCKET_PUT,
                               .expect_version = expect,
-                              .bucket = {.account = (char *)account,
-                                         .units_mu = s.units_mu,
-                                         .requests_mu = s.requests_mu,
-                                         .updated_at = s.updated_at,
-                                         .blocked_until = s.blocked_until,
-                                         .taken = s.taken}};
-    rc = grants(pa, &put, err);
-    put.bucket.account = NULL; /* borrowed */
-    ain_store_grants_cleanup(&put);
+                              .bucket = ain_publish_quota_row_of(account, &s)};
+    rc = grants(pa, &put, err); /* a put has no outputs to free */
     if (rc == AIN_ECONFLICT) {
       continue; /* another taker wrote first: read its result and compute again */
     }

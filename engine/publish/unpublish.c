@@ -81,8 +81,7 @@ static int take_down(const ain_post_after_t *pa, const cJSON *post, const char *
   if (api) {
     /* the delete is charged to the account's quota first (youtube: 50 units): an empty bucket
      * fails this post with AIN_EBUSY and the call is not made */
-    int64_t wait_ms = 0;
-    rc = ain_post_quota_take(pa, channel, "unpublish", &wait_ms, &cerr);
+    rc = ain_post_quota_take(pa, channel, "unpublish", &cerr);
     if (rc == 0) {
       rc = ch->kind->unpublish(ch, post_id, &cerr);
     }

@@ -178,12 +178,7 @@ static void on_bucket_get(ain_store_req_t *req) {
     return;
   }
   ain_store_bucket_t *b = &t->g.bucket;
-  ain_quota_state_t s = {.units_mu = b->units_mu,
-                         .requests_mu = b->requests_mu,
-                         .updated_at = b->updated_at,
-                         .blocked_until = b->blocked_until,
-                         .taken = b->taken,
-                         .exists = b->state_version != 0};
+  ain_quota_state_t s = ain_publish_quota_state_of(b);
   int64_t expect = b->state_version, now = ain_now_ms();
   if (t->phase == PH_REFUSE) { /* res.cost stays until the write holds: a lost race re-gives */
     ain_publish_quota_refuse(&t->quota, t->res.cost, &s, now, t->retry_after_ms);
@@ -206,12 +201,7 @@ static void on_bucket_get(ain_store_req_t *req) {
   memset(&t->g, 0, sizeof t->g);
   t->g.op = AIN_STORE_BUCKET_PUT;
   t->g.expect_version = expect;
-  t->g.bucket = (ain_store_bucket_t){.account = t->account,
-                                     .units_mu = s.units_mu,
-                                     .requests_mu = s.requests_mu,
-                                     .updated_at = s.updated_at,
-                                     .blocked_until = s.blocked_until,
-                                     .taken = s.taken};
+  t->g.bucket = ain_publish_quota_row_of(t->account, &s);
   free(account);
   submit(t, on_bucket_put);
 }
